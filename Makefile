@@ -1,0 +1,29 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := .demo/custdesk.json
+DEMO_CUSTOMERS ?= 5000
+
+.PHONY: demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	rm -f $(DEMO_DB) $(DEMO_DB).log $(DEMO_DB).lock
+	$(BIN)/custdesk --db $(DEMO_DB) demo --customers $(DEMO_CUSTOMERS)
+	$(BIN)/custdesk --db $(DEMO_DB)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/store_bench.py
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache

@@ -1,0 +1,83 @@
+"""Append-only change log beside the snapshot.
+
+One commit is one line: `<length> <crc32> <json>\n`, appended and fsynced. A
+crash mid-append leaves a torn last line whose length or checksum does not
+match; it is ignored on read and cut off before the next append, so a commit
+is in the store whole or not at all. The log is folded into the snapshot
+(compaction) when it grows, which keeps a single edit from rewriting the
+whole store.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import orjson
+
+from .storage import FILE_MODE, atomic_write_bytes
+
+
+def _encode(record: dict) -> bytes:
+    payload = orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
+    return b"%d %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
+
+
+def _decode_line(line: bytes) -> dict | None:
+    try:
+        length, crc, payload = line.split(b" ", 2)
+        if int(length) != len(payload) or int(crc, 16) != zlib.crc32(payload):
+            return None
+        return orjson.loads(payload)
+    except ValueError:
+        return None
+
+
+class ChangeLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_from(self, offset: int) -> tuple[list[dict], int]:
+        """The whole records after `offset`, and the offset just past the last one."""
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return [], 0
+        records = []
+        end = offset
+        for line in chunk.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break
+            record = _decode_line(line[:-1])
+            if record is None:
+                break
+            records.append(record)
+            end += len(line)
+        return records, end
+
+    def append(self, record: dict, valid_end: int) -> int:
+        """Append one record after `valid_end` (cutting any torn tail); returns the new end."""
+        data = _encode(record)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            if os.fstat(fd).st_size != valid_end:
+                os.ftruncate(fd, valid_end)
+            os.lseek(fd, valid_end, os.SEEK_SET)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return valid_end + len(data)
+
+    def reset(self) -> None:
+        atomic_write_bytes(self.path, b"")

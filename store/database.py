@@ -1,0 +1,267 @@
+"""The store's tables in memory, kept in step with the files on disk.
+
+Files: `<store>.json` (a TinyDB database: the snapshot), `<store>.json.log`
+(the change log appended by each commit), `<store>.json.lock`.
+
+Every write is a `transaction()`: take the in-process and the file lock,
+catch up with whatever other processes committed since we last looked, run
+the verb against that fresh state, append its changes to the log in one
+fsynced write, release. Two processes thus never overwrite each other: the
+second one always decides on the first one's result.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock, Timeout
+from tinydb import TinyDB
+
+from .changelog import ChangeLog
+from .errors import StoreBusy, StoreError
+from .indexes import Indexes
+from .model import ALL_TABLES, META, SCHEMA_VERSION
+from .storage import FILE_MODE, AtomicJSONStorage, remove_stale_temp_files
+
+META_ID = 1
+# Fold the log into the snapshot once it is this large, or half the snapshot.
+COMPACT_MIN_BYTES = 8 * 1024 * 1024
+
+
+def _empty_meta() -> dict:
+    return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": SCHEMA_VERSION}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off the cyclic GC during bulk work: it builds no cycles, and at 100k
+    documents each full collection rescans every one of them (a third of the
+    time of a large batch)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class Transaction:
+    """The changes of one verb; applied to memory at once, undone on failure."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+        self.before: dict[tuple[str, int], dict | None] = {}
+        self._meta: dict | None = None
+
+    def get(self, table: str, doc_id: int) -> dict | None:
+        return self.db.tables[table].get(doc_id)
+
+    @property
+    def meta(self) -> dict:
+        if self._meta is None:
+            current = self.db.meta
+            self._meta = {**current, "next_ids": dict(current["next_ids"]), "counters": dict(current["counters"])}
+        return self._meta
+
+    def next_id(self, table: str) -> int:
+        doc_id = self.meta["next_ids"].get(table, 1)
+        self.meta["next_ids"][table] = doc_id + 1
+        return doc_id
+
+    def next_counter(self, name: str) -> int:
+        n = self.meta["counters"].get(name, 0) + 1
+        self.meta["counters"][name] = n
+        return n
+
+    def _remember(self, table: str, doc_id: int) -> dict | None:
+        current = self.db.tables[table].get(doc_id)
+        self.before.setdefault((table, doc_id), current)
+        return current
+
+    def insert(self, table: str, doc: dict) -> int:
+        doc_id = self.next_id(table)
+        self.put(table, doc_id, doc)
+        return doc_id
+
+    def put(self, table: str, doc_id: int, doc: dict) -> dict:
+        """Store a new version of a document (never mutate a stored one in place)."""
+        current = self._remember(table, doc_id)
+        rev = (current or {}).get("rev", 0) + 1
+        # Empty fields are left out: readers use .get(); the store stays small.
+        stored = {k: v for k, v in doc.items() if v is not None}
+        stored["rev"] = rev
+        stored["schema_version"] = SCHEMA_VERSION
+        self.db._set(table, doc_id, stored)
+        return stored
+
+    def delete(self, table: str, doc_id: int) -> None:
+        self._remember(table, doc_id)
+        self.db._set(table, doc_id, None)
+
+    def restore(self, table: str, doc_id: int, doc: dict | None) -> None:
+        """Put back a document exactly as it was (undo)."""
+        self._remember(table, doc_id)
+        self.db._set(table, doc_id, doc)
+
+    def changes(self) -> list[list]:
+        if self._meta is not None and self._meta != self.db.meta:
+            self.put(META, META_ID, self._meta)
+        tables = self.db.tables
+        return [[t, i, tables[t].get(i)] for (t, i), old in self.before.items() if tables[t].get(i) is not old]
+
+    def rollback(self) -> None:
+        for (table, doc_id), doc in reversed(self.before.items()):
+            self.db._set(table, doc_id, doc)
+
+
+class Database:
+    def __init__(self, path: Path, *, lock_timeout: float = 15.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tinydb = TinyDB(self.path, storage=AtomicJSONStorage)
+        self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
+        self._file_lock = FileLock(
+            str(self.path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False
+        )
+        self._mutex = threading.RLock()
+        self.tables: dict[str, dict[int, dict]] = {t: {} for t in ALL_TABLES}
+        self.indexes = Indexes()
+        self.seq = 0
+        self._log_end = 0
+        self._snapshot_sig: tuple | None = None
+        with self._locked():
+            if not self.path.exists():
+                self._write_snapshot()
+            self._reload()
+
+    # -- public -----------------------------------------------------------
+    @property
+    def meta(self) -> dict:
+        return self.tables[META].get(META_ID) or _empty_meta()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._locked(), paused_gc():
+            self._catch_up()
+            tx = Transaction(self)
+            try:
+                yield tx
+                changes = tx.changes()
+            except BaseException:
+                tx.rollback()
+                raise
+            if changes:
+                self._commit(tx, changes)
+
+    def refresh(self) -> bool:
+        """Catch up with other processes' commits; True when anything changed."""
+        with self._locked():
+            before = (self.seq, self._snapshot_sig)
+            self._catch_up()
+            return before != (self.seq, self._snapshot_sig)
+
+    def compact(self) -> None:
+        """Fold the log into a new snapshot and empty the log."""
+        with self._locked():
+            self._catch_up()
+            self._write_snapshot()
+            self.log.reset()
+            self._log_end = 0
+
+    def close(self) -> None:
+        self._tinydb.close()
+
+    # -- internals --------------------------------------------------------
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with self._mutex:
+            try:
+                self._file_lock.acquire()
+            except Timeout:
+                raise StoreBusy(f"{self.path}: the store is locked by another custdesk; try again") from None
+            try:
+                yield
+            finally:
+                self._file_lock.release()
+
+    def _set(self, table: str, doc_id: int, doc: dict | None) -> None:
+        rows = self.tables[table]
+        old = rows.get(doc_id)
+        if doc is None:
+            rows.pop(doc_id, None)
+        else:
+            rows[doc_id] = doc
+        self.indexes.update(table, doc_id, old, doc)
+
+    def _commit(self, tx: Transaction, changes: list[list]) -> None:
+        record = {"seq": self.seq + 1, "ops": changes}
+        try:
+            self._log_end = self.log.append(record, self._log_end)
+        except OSError as err:
+            tx.rollback()
+            raise StoreError(f"{self.log.path}: could not save the change ({err.strerror})") from None
+        self.seq += 1
+        if self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
+            self._write_snapshot()
+            self.log.reset()
+            self._log_end = 0
+
+    def _snapshot_size(self) -> int:
+        return self._snapshot_sig[2] if self._snapshot_sig else 0
+
+    def _signature(self) -> tuple | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _write_snapshot(self) -> None:
+        remove_stale_temp_files(self.path)
+        meta = {**self.meta, "seq": self.seq}
+        self.tables[META][META_ID] = meta
+        self._tinydb.storage.write({t: rows for t, rows in self.tables.items()})
+        self._snapshot_sig = self._signature()
+
+    def _catch_up(self) -> None:
+        if self._signature() != self._snapshot_sig or self.log.size() < self._log_end:
+            self._reload()
+            return
+        records, end = self.log.read_from(self._log_end)
+        for record in records:
+            if record["seq"] != self.seq + 1:
+                self._reload()
+                return
+            self._apply(record)
+        self._log_end = end
+
+    def _reload(self) -> None:
+        with paused_gc():
+            self._load()
+
+    def _load(self) -> None:
+        self._snapshot_sig = self._signature()
+        data = self._tinydb.storage.read() or {}
+        self.tables = {t: {int(k): v for k, v in data.get(t, {}).items()} for t in ALL_TABLES}
+        self.seq = self.meta["seq"]
+        records, self._log_end = self.log.read_from(0)
+        for record in records:
+            if record["seq"] == self.seq + 1:
+                self._apply(record, index=False)
+        self.indexes.rebuild(self.tables)
+        gc.freeze()  # the loaded documents live as long as the store: stop rescanning them
+
+    def _apply(self, record: dict, *, index: bool = True) -> None:
+        for table, doc_id, doc in record["ops"]:
+            if index:
+                self._set(table, int(doc_id), doc)
+            elif doc is None:
+                self.tables[table].pop(int(doc_id), None)
+            else:
+                self.tables[table][int(doc_id)] = doc
+        self.seq = record["seq"]

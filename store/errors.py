@@ -1,0 +1,49 @@
+"""Typed refusals of the store. Every message is fit to show a user as it is."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StoreError(Exception):
+    """Base of every refusal the store makes; str(err) is the user message."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class RuleViolation(StoreError):
+    """A product rule forbids the action (inactive customer, linked orders …)."""
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    field: str
+    value: object
+    message: str
+    severity: str  # "error" or "warning"
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationFailed(StoreError):
+    def __init__(self, issues: list[FieldIssue]):
+        self.issues = [i for i in issues if i.severity == "error"]
+        super().__init__("; ".join(str(i) for i in self.issues))
+
+
+class ConcurrentChange(StoreError):
+    """Somebody else changed what this action was based on."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store's lock for too long."""
+
+
+class StoreCorrupt(StoreError):
+    """The store file cannot be read as a custdesk store."""
+
+
+class NothingToUndo(StoreError):
+    pass

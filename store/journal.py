@@ -1,0 +1,111 @@
+"""Journal entries: who did what and when, and what undo needs to put back."""
+from __future__ import annotations
+
+import getpass
+from datetime import datetime, timezone
+
+from .database import Transaction
+from .model import CHILD_TABLES, CUSTOMERS, JOURNAL, META
+
+# Destructive actions that can be undone (SPEC §2.14); obfuscation never.
+UNDOABLE = frozenset({"merge", "delete", "deactivate", "reactivate", "import", "discard"})
+# How many undoable entries keep their undo data; older ones keep the summary.
+KEEP_UNDO_DATA = 50
+LIST_CUSTOMERS_UP_TO = 1000
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (containers): still journal the change
+        return "unknown"
+
+
+def _owner_of(table: str, doc_id: int, doc: dict | None) -> int | None:
+    if table == CUSTOMERS:
+        return doc_id
+    if table in CHILD_TABLES and doc is not None:
+        return doc.get("customer_id")
+    return None
+
+
+def touched_customers(tx: Transaction) -> list[int]:
+    ids: set[int] = set()
+    for (table, doc_id), before in tx.before.items():
+        for doc in (before, tx.get(table, doc_id)):
+            owner = _owner_of(table, doc_id, doc)
+            if owner is not None:
+                ids.add(owner)
+    return sorted(ids)
+
+
+def _listed(ids: set[int]) -> list[int] | None:
+    # Bulk entries name their customers through their undo data, not a 100k list.
+    return sorted(ids) if len(ids) <= LIST_CUSTOMERS_UP_TO else None
+
+
+def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = ()) -> dict:
+    """Record the transaction's changes as one journal entry (call last in a verb)."""
+    undoable = action in UNDOABLE
+    entry = {
+        "at": now(),
+        "user": user,
+        "action": action,
+        "summary": summary,
+        "customer_ids": _listed(set(touched_customers(tx)) | set(extra_customers)),
+        "undoable": undoable,
+        "undone": False,
+    }
+    if undoable:
+        entry["changes"] = [
+            [table, doc_id, before, (tx.get(table, doc_id) or {}).get("rev")]
+            for (table, doc_id), before in tx.before.items()
+            if table not in (META, JOURNAL)
+        ]
+        _drop_old_undo_data(tx)
+    doc_id = tx.insert(JOURNAL, entry)
+    return {**entry, "id": doc_id}
+
+
+def _drop_old_undo_data(tx: Transaction) -> None:
+    holders = sorted(i for i, e in tx.db.tables[JOURNAL].items() if e.get("changes") is not None)
+    for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
+        entry = tx.get(JOURNAL, doc_id)
+        tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
+
+
+def latest_undoable(entries: dict[int, dict]) -> tuple[int, dict] | None:
+    for doc_id in sorted(entries, reverse=True):
+        entry = entries[doc_id]
+        if entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None:
+            return doc_id, entry
+    return None
+
+
+def conflicts(tx: Transaction, entry: dict) -> list[tuple[str, int]]:
+    """Documents changed since the entry, which undo would silently overwrite."""
+    found = []
+    for table, doc_id, _before, after_rev in entry["changes"]:
+        current = tx.get(table, doc_id)
+        if (current or {}).get("rev") != after_rev:
+            found.append((table, doc_id))
+    return found
+
+
+def purge_customer(tx: Transaction, customer_id: int) -> int:
+    """Drop every undo payload that holds data of the customer; returns how many."""
+    purged = 0
+    for doc_id, entry in list(tx.db.tables[JOURNAL].items()):
+        if entry.get("changes") is None:
+            continue
+        holds = customer_id in (entry.get("customer_ids") or ()) or any(
+            _owner_of(table, cid, before) == customer_id for table, cid, before, _ in entry["changes"]
+        )
+        if holds:
+            tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "purged": True})
+            purged += 1
+    return purged

@@ -1,0 +1,61 @@
+"""Fake replacements for a customer's personal data (seed 004, SPEC §2.10)."""
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+
+from faker import Faker
+
+
+@lru_cache(maxsize=1)
+def _faker() -> Faker:
+    # Seeded from the OS: fake values must not be predictable from the real ones.
+    fake = Faker("en_US")
+    fake.seed_instance(secrets.randbits(64))
+    return fake
+
+
+def _fake_phone() -> str:
+    # +1 555 01xx numbers are reserved for fiction: never a real person's.
+    return f"+1555010{secrets.randbelow(10)}{secrets.randbelow(10)}{secrets.randbelow(10)}"
+
+
+def fake_person(tag: str) -> dict:
+    """Fake name, email and phone; `tag` keeps fake emails unique."""
+    fake = _faker()
+    first, last = fake.first_name(), fake.last_name()
+    return {
+        "first_name": first,
+        "last_name": last,
+        "email": f"{first}.{last}.{tag}@example.com".lower(),
+        "phone": _fake_phone(),
+    }
+
+
+def fake_customer(doc: dict, tag: str) -> dict:
+    """The customer's personal fields replaced; kind, number, tags, dates kept."""
+    fake = _faker()
+    person = fake_person(tag)
+    return {
+        **doc,
+        **person,
+        "company": fake.company() if doc.get("company") else None,
+        "mobile": _fake_phone() if doc.get("mobile") else None,
+        "street": fake.street_address(),
+        "postcode": fake.postcode(),
+        "city": fake.city(),
+        "vat_id": None,
+        "notes": None,
+        "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k != "raw"} or None,
+    }
+
+
+def fake_department(doc: dict, tag: str) -> dict:
+    fake = _faker()
+    person = fake_person(tag)
+    return {**doc, "email": person["email"], "phone": person["phone"],
+            "street": fake.street_address(), "postcode": fake.postcode(), "city": fake.city()}
+
+
+def fake_contact(doc: dict, tag: str) -> dict:
+    return {**doc, **fake_person(tag)}

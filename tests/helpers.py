@@ -1,0 +1,31 @@
+"""Builders and probes shared by the tests."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def person(n: int = 1, **extra) -> dict:
+    return {"first_name": f"Ada{n}", "last_name": "Lovelace", "email": f"ada{n}@example.com",
+            "phone": f"+49301234{n:04d}", **extra}
+
+
+def company(n: int = 1, **extra) -> dict:
+    return person(n, company=f"Analytical Engines {n} GmbH", **extra)
+
+
+def contents(store: Store) -> dict:
+    """Everything the store holds but its journal and counters, for exact comparisons."""
+    return {t: dict(rows) for t, rows in store.db.tables.items() if t not in ("journal", "_meta")}
+
+
+def run_python(code: str, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})

@@ -1,0 +1,68 @@
+"""Files on disk: modes, the change log's torn tail, compaction, corrupt files."""
+import os
+import stat
+
+import pytest
+
+import store.database as database
+from helpers import person
+from store import Store, StoreCorrupt
+
+
+def test_store_files_are_owner_only(store, store_path):
+    store.add_customer("private", person(1))
+    for path in store_path.parent.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+def test_a_torn_last_commit_is_ignored_and_cut_off(store_path):
+    with Store(store_path) as s:
+        s.add_customer("private", person(1))
+        s.add_customer("private", person(2))
+    log = store_path.with_name(store_path.name + ".log")
+    data = log.read_bytes()
+    log.write_bytes(data[:-25])  # a crash in the middle of appending the second commit
+    with Store(store_path) as s:
+        assert [c["email"] for c in s.customers()] == ["ada1@example.com"]
+        s.add_customer("private", person(3))
+    with Store(store_path) as s:
+        assert sorted(c["email"] for c in s.customers()) == ["ada1@example.com", "ada3@example.com"]
+
+
+def test_compaction_folds_the_log_into_the_snapshot(store_path, monkeypatch):
+    monkeypatch.setattr(database, "COMPACT_MIN_BYTES", 2000)
+    with Store(store_path) as s:
+        for n in range(30):
+            s.add_customer("private", person(n))
+        log = store_path.with_name(store_path.name + ".log")
+        assert log.stat().st_size < 4000
+    with Store(store_path) as s:
+        assert s.customer_count() == 30
+
+
+def test_corrupt_store_is_a_clear_error(store_path):
+    store_path.parent.mkdir(parents=True)
+    store_path.write_bytes(b"\x00\x01binary junk")
+    with pytest.raises(StoreCorrupt, match="custdesk.json: not a custdesk store"):
+        Store(store_path)
+
+
+def test_the_snapshot_is_a_tinydb_database(store_path):
+    from tinydb import TinyDB
+    with Store(store_path) as s:
+        s.add_customer("private", person(1))
+        s.db.compact()
+    db = TinyDB(store_path)
+    assert db.table("customers").all()[0]["email"] == "ada1@example.com"
+    db.close()
+
+
+def test_leftover_temp_files_are_removed(store_path):
+    with Store(store_path) as s:
+        s.add_customer("private", person(1))
+    stale = store_path.with_name(f".{store_path.name}.999.dead.tmp")
+    stale.write_bytes(b"half a snapshot")
+    with Store(store_path) as s:
+        s.db.compact()
+    assert not stale.exists()
+    assert os.listdir(store_path.parent)

@@ -1,0 +1,1 @@
+"""custdesk's user interfaces: the command line and the terminal app."""
