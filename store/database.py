@@ -30,6 +30,8 @@ from .storage import FILE_MODE, AtomicJSONStorage, remove_stale_temp_files
 META_ID = 1
 # Fold the log into the snapshot once it is this large, or half the snapshot.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
+# A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
+BULK_CHANGES = 20_000
 
 
 def _empty_meta() -> dict:
@@ -169,9 +171,7 @@ class Database:
         """Fold the log into a new snapshot and empty the log."""
         with self._locked():
             self._catch_up()
-            self._write_snapshot()
-            self.log.reset()
-            self._log_end = 0
+            self._fold()
 
     def close(self) -> None:
         self._tinydb.close()
@@ -199,17 +199,33 @@ class Database:
         self.indexes.update(table, doc_id, old, doc)
 
     def _commit(self, tx: Transaction, changes: list[list]) -> None:
-        record = {"seq": self.seq + 1, "ops": changes}
+        seq = self.seq + 1
+        bulk = len(changes) > max(BULK_CHANGES, self._document_count() // 4)
         try:
-            self._log_end = self.log.append(record, self._log_end)
+            if bulk:
+                # It would be folded at once anyway: write the new snapshot only.
+                self.seq = seq
+                self._fold()
+            else:
+                self._log_end = self.log.append({"seq": seq, "ops": changes}, self._log_end)
+                self.seq = seq
         except OSError as err:
+            self.seq = seq - 1
             tx.rollback()
-            raise StoreError(f"{self.log.path}: could not save the change ({err.strerror})") from None
-        self.seq += 1
-        if self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
-            self._write_snapshot()
-            self.log.reset()
-            self._log_end = 0
+            raise StoreError(f"{self.path}: could not save the change ({err.strerror})") from None
+        if not bulk and self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
+            try:
+                self._fold()
+            except OSError:
+                pass  # the commit is safe in the log; folding is retried after the next commit
+
+    def _fold(self) -> None:
+        self._write_snapshot()
+        self.log.reset()
+        self._log_end = 0
+
+    def _document_count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
 
     def _snapshot_size(self) -> int:
         return self._snapshot_sig[2] if self._snapshot_sig else 0

@@ -1,17 +1,18 @@
 """`Store`: the product's verbs over one store file, each atomic and journaled."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
+
+import polars as pl
 
 from . import journal, obfuscation
 from .database import Database, Transaction
 from .errors import (
     ConcurrentChange, FieldIssue, NotFound, NothingToUndo, RuleViolation, ValidationFailed,
 )
-from .indexes import KEY_FIELDS
+from .indexes import KEY_FIELDS, normalise_key
 from .model import (
     BLOCKS_OBFUSCATION, CHILD_TABLES, CONTACT_FIELDS, CONTACTS, CONVERSATIONS, CORPORATE,
     CUSTOMER_FIELDS, CUSTOMER_NUMBER_PREFIX, CUSTOMERS, DEFAULT_SETTINGS, DEPARTMENT_FIELDS,
@@ -19,6 +20,7 @@ from .model import (
     RELATED_KINDS, SETTINGS, SOURCES, format_number, is_open,
 )
 from .validation import clean_person, clean_text, errors_of, record_issues
+from .validation_frame import clean_frame, frame_from_records
 
 SETTINGS_ID = 1
 BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
@@ -39,6 +41,9 @@ class Batch:
     updates: list[tuple[int, dict]] = field(default_factory=list)
     summary: str = ""
     action: str = "import"
+    # Set only for creates that `validation_frame.clean_frame` cleaned without
+    # errors, to the `rule_settings` it ran under; spares a second check.
+    checked_with: tuple | None = None
 
 
 def _public(doc_id: int, doc: dict) -> dict:
@@ -127,6 +132,15 @@ class Store:
         rows = self.db.tables[table]
         return [_public(i, rows[i]) for i in sorted(self.db.indexes.find(table, key, value))]
 
+    def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
+        """For each value, the ids of the customers or prospects whose `key` equals it."""
+        index = self.db.indexes.keys[table].get(key, {})
+        return [sorted(index.get(v, ())) if v is not None else [] for v in values]
+
+    def record(self, table: str, doc_id: int) -> dict:
+        """A customer or prospect by id."""
+        return self.customer(doc_id) if table == CUSTOMERS else self.source(doc_id)
+
     def journal(self, limit: int | None = None) -> list[dict]:
         rows = self.db.tables[JOURNAL]
         ids = sorted(rows, reverse=True)[:limit]
@@ -186,17 +200,23 @@ class Store:
             if holders:
                 raise RuleViolation(f"customer number {number} is already used by another customer")
             return number
+        taken = self.db.indexes.keys[CUSTOMERS]["number"]
         while True:
             number = format_number(CUSTOMER_NUMBER_PREFIX, tx.next_counter(CUSTOMERS))
-            if not self.db.indexes.find(CUSTOMERS, "number", number):
+            if normalise_key("number", number) not in taken:
                 return number
 
     def _new_customer(self, tx: Transaction, kind: str, data: Mapping, *, active: bool = True) -> tuple[int, dict]:
-        cleaned = self._validated_customer(kind, data)
-        stamp = journal.now()
+        return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)
+
+    def _insert_customer(self, tx: Transaction, kind: str, cleaned: dict, data: Mapping, *, active: bool,
+                         stamp: str | None = None) -> tuple[int, dict]:
+        """Insert a customer whose fields were already cleaned and validated."""
+        stamp = stamp or journal.now()
         created = data.get("created_at") or stamp
         doc = {
             **cleaned,
+            "obfuscate_enabled": cleaned.get("obfuscate_enabled") is not False,
             "kind": kind,
             "number": self._take_number(tx, data.get("number"), None),
             "active": active,
@@ -288,9 +308,10 @@ class Store:
             raise ValidationFailed(issues)
         return cleaned
 
-    def _source_doc(self, data: Mapping) -> dict:
-        return {**self._clean_source(data), "origin": data.get("origin") or {"file": None},
-                "raw": data.get("raw"), "imported_at": journal.now()}
+    def _source_doc(self, data: Mapping, cleaned: dict | None = None, stamp: str | None = None) -> dict:
+        return {**(cleaned if cleaned is not None else self._clean_source(data)),
+                "origin": data.get("origin") or {"file": None}, "raw": data.get("raw"),
+                "imported_at": stamp or journal.now()}
 
     def add_source(self, data: Mapping) -> dict:
         """Add one prospect; `data` may carry `origin` (file/sheet/row/profile) and `raw`."""
@@ -568,21 +589,55 @@ class Store:
         if batch.target not in BATCH_TARGETS:
             raise RuleViolation(f"import target must be one of {', '.join(BATCH_TARGETS)}, not '{batch.target}'")
         table = SOURCES if batch.target == SOURCES else CUSTOMERS
+        cleaned = self._clean_batch(batch)
+        stamp = journal.now()
         with self.db.transaction() as tx:
-            for position, record in enumerate(batch.creates, 1):
-                with _at_row(position):
-                    self._batch_create(tx, batch.target, record)
-            for position, (doc_id, changes) in enumerate(batch.updates, 1):
-                with _at_row(position):
+            position = 0
+            try:
+                for position, (record, values) in enumerate(zip(batch.creates, cleaned), 1):
+                    self._batch_create(tx, batch.target, record, values, stamp)
+                for position, (doc_id, changes) in enumerate(batch.updates, len(batch.creates) + 1):
                     self._batch_update(tx, table, doc_id, changes)
+            except (ValidationFailed, RuleViolation, NotFound) as err:
+                # Name the record, so the user can find it among thousands.
+                err.args = (f"record {position}: {err}",)
+                raise
             entry = self._journal(tx, batch.action, batch.summary or f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} updated record(s) into {batch.target}")
         return entry
 
-    def _batch_create(self, tx: Transaction, target: str, record: dict) -> None:
+    def rule_settings(self) -> tuple:
+        """The settings the validation rules depend on (see Batch.checked_with)."""
+        settings = self._settings_now()
+        return settings["allow_private_customers"], settings["default_country"]
+
+    def _clean_batch(self, batch: Batch) -> list[dict]:
+        """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
+        sources = batch.target == SOURCES
+        fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
+        if batch.checked_with is not None and batch.checked_with == self.rule_settings():
+            wanted = frozenset(fields)
+            return [{k: v for k, v in r.items() if k in wanted} for r in batch.creates]
+        settings = self._settings_now()
+        frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=None if sources else batch.target,
+                                    allow_private=settings["allow_private_customers"],
+                                    default_country=settings["default_country"])
+        errors = issues.filter(pl.col("severity") == "error")
+        if errors.height:
+            first = errors.row(0, named=True)
+            failed = ValidationFailed([FieldIssue(first["field"], first["value"], first["message"], "error")])
+            failed.args = (f"record {first['index'] + 1}: {failed}",)
+            raise failed
+        rows = frame.to_dicts()
+        if not sources:
+            for row, record in zip(rows, batch.creates):
+                row["obfuscate_enabled"] = record.get("obfuscate_enabled")
+        return rows
+
+    def _batch_create(self, tx: Transaction, target: str, record: dict, values: dict, stamp: str) -> None:
         if target == SOURCES:
-            tx.insert(SOURCES, self._source_doc(record))
+            tx.insert(SOURCES, self._source_doc(record, values, stamp))
             return
-        customer_id, _doc = self._new_customer(tx, target, record, active=record.get("active", True))
+        customer_id, _doc = self._insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
         for table, docs in (record.get("children") or {}).items():
             if table not in CHILD_TABLES:
                 raise RuleViolation(f"'{table}' is not a kind of related record")
@@ -614,16 +669,6 @@ class Store:
     # -- journal ------------------------------------------------------------------
     def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> dict:
         return journal.write_entry(tx, action, summary, self.user, extra)
-
-
-@contextmanager
-def _at_row(position: int) -> Iterator[None]:
-    """Prefix a batch record's refusal with its position, so the user can find it."""
-    try:
-        yield
-    except (ValidationFailed, RuleViolation, NotFound) as err:
-        err.args = (f"record {position}: {err}",)
-        raise
 
 
 def _merged_fields(keep: dict, other: dict, choices: Mapping[str, str]) -> dict:

@@ -105,5 +105,123 @@ def export(ctx: click.Context, out: Path) -> None:
     click.echo(f"exported {count:,} customers to {out}")
 
 
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--into", "target", default="sources", show_default=True,
+              type=click.Choice(["sources", "corporate", "private"]), help="Where the rows go.")
+@click.option("--mode", default="create", show_default=True, type=click.Choice(["create", "update", "upsert"]),
+              help="create: skip rows that exist; update: only change existing; upsert: both.")
+@click.option("--key", default="email", show_default=True,
+              type=click.Choice(["email", "number", "external_id", "vat_id", "phone"]),
+              help="The field that says a row is an existing record.")
+@click.option("--sheet", help="Sheet of a workbook (default: the first that holds data).")
+@click.option("--map", "maps", multiple=True, metavar='"Header=field"', help="Map a column by hand (repeatable; field - skips it).")
+@click.option("--dry-run", is_flag=True, help="Plan and report; write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows; leave the rows with errors out.")
+@click.option("--errors", "errors_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write errors and warnings (row, column, value, message) to this CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.pass_context
+@reports_errors
+def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sheet: str | None, maps: tuple[str, ...],
+            dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
+    """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
+    from importers import plan_import, read_table
+    from importers.mapping import MappingError, parse_overrides
+
+    try:
+        overrides = parse_overrides(maps)
+    except MappingError as err:
+        _fail(str(err))
+    store = open_store(ctx)
+    with phases(enabled=not as_json) as step:
+        step("reading")
+        table = read_table(file, sheet)
+        step("checking")
+        try:
+            plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides)
+        except MappingError as err:
+            _fail(str(err))
+        if errors_out is not None:
+            plan.write_error_log(errors_out)
+        blocked = plan.blocked and not skip_invalid
+        entry = None
+        if not (dry_run or blocked) and (plan.count("new") or plan.count("update")):
+            step("saving")
+            entry = store.apply_batch(plan.batch())
+    counts = plan.counts()
+    if as_json:
+        click.echo(json.dumps(counts))
+    else:
+        _print_import(plan, counts, dry_run=dry_run, blocked=blocked, entry=entry)
+    if blocked:
+        sys.exit(1)
+
+
+def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: dict | None) -> None:
+    table = plan.table
+    where = table.path.name + (f", sheet '{table.sheet}'" if table.sheet else "")
+    click.echo(f"{where}: {counts['rows']:,} rows → {counts['created']:,} new, {counts['updated']:,} updated, "
+               f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
+               f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
+    for issue in plan.issues[:10]:
+        click.echo(f"  row {issue.row}, {issue.column}: {issue.message}", err=True)
+    if len(plan.issues) > 10:
+        click.echo(f"  … and {len(plan.issues) - 10:,} more (write them all with --errors OUT.csv)", err=True)
+    if blocked:
+        click.echo("nothing written: rows have errors (fix them, or import the valid rows with --skip-invalid)", err=True)
+    elif dry_run:
+        click.echo("dry run: nothing written")
+    elif entry is None:
+        click.echo("nothing to write")
+    else:
+        click.echo(f"imported as journal entry #{entry['id']}; revert it with: custdesk undo --entry {entry['id']}")
+
+
+class phases:
+    """Named steps of a long command on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = 0.0
+
+    def __enter__(self) -> Callable[[str], None]:
+        import time
+        self.clock = time.perf_counter
+        self.started = self.clock()
+        return self.step
+
+    def step(self, name: str) -> None:
+        if self.enabled:
+            click.echo(f"\r\x1b[2K{name}… {self.clock() - self.started:.1f} s", err=True, nl=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            click.echo("\r\x1b[2K", err=True, nl=False)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", "target", default="sources", show_default=True,
+              type=click.Choice(["sources", "corporate", "private"]), help="The import the sample is for.")
+@reports_errors
+def template(out: Path, target: str) -> None:
+    """Write a sample import file OUT (.csv or .xlsx): the headers and one example row."""
+    from importers.templates import write_template
+
+    write_template(out, target)
+    click.echo(f"wrote the {target} import template to {out}")
+
+
+@cli.command()
+@click.option("--entry", type=int, help="The journal entry to undo (e.g. an import); default: the last undoable action.")
+@click.pass_context
+@reports_errors
+def undo(ctx: click.Context, entry: int | None) -> None:
+    """Undo the last destructive action (merge, delete, deactivate, import …) or a given one."""
+    undone = open_store(ctx).undo(entry)
+    click.echo(f"undid #{undone['id']}: {undone['summary']}")
+
+
 def main() -> None:
     cli(prog_name="custdesk")

@@ -1,0 +1,109 @@
+"""Import figures: a realistic 100k-row file (fixed seed) read, planned and
+committed, each phase beside a bare polars read of the same file.
+
+    python bench/import_bench.py [--rows 100000] [--no-xlsx]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from openpyxl import Workbook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from importers import plan_import, read_table  # noqa: E402
+from store import Store  # noqa: E402
+from store.demo import DemoBuilder  # noqa: E402
+
+HEADER = ["Vorname", "Nachname", "Firma", "E-Mail", "Telefon", "Straße", "PLZ", "Ort", "Land", "Tags"]
+
+
+def as_typed(phone: str) -> str:
+    # What people type: German numbers nationally ("030 1234567", the store's
+    # country is DE), the others internationally with spaces ("+90 532 1234567").
+    if phone.startswith("+49"):
+        rest = phone[3:]
+        return f"0{rest[:3]} {rest[3:]}"
+    return f"{phone[:3]} {phone[3:6]} {phone[6:]}"
+
+
+def rows(n: int) -> list[list[str]]:
+    builder = DemoBuilder(seed=11)
+    out = []
+    for i in range(n):
+        record, _ = builder.person(i)
+        company = builder.rng.choice(builder.pools[0].company) if i % 3 == 0 else ""
+        out.append([record["first_name"], record["last_name"], company, record["email"], as_typed(record["phone"]),
+                    record["street"], record["postcode"], record["city"], record["country"], "messe-2026" if i % 7 == 0 else ""])
+    return out
+
+
+def write_files(folder: Path, n: int, xlsx: bool) -> tuple[Path, Path | None]:
+    data = rows(n)
+    csv_path = folder / f"customers_{n}.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        writer.writerows(data)
+    if not xlsx:
+        return csv_path, None
+    xlsx_path = folder / f"customers_{n}.xlsx"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Kunden")
+    sheet.append(HEADER)
+    for row in data:
+        sheet.append(row)
+    book.save(xlsx_path)
+    return csv_path, xlsx_path
+
+
+def clock(func):
+    start = time.perf_counter()
+    result = func()
+    return result, time.perf_counter() - start
+
+
+def measure(path: Path, folder: Path, reference) -> list[tuple[str, str, str]]:
+    _, bare = clock(reference)
+    table, read_time = clock(lambda: read_table(path))
+    store = Store(folder / f"{path.stem}_{path.suffix[1:]}.json")
+    store.update_settings(default_country="DE")
+    plan, plan_time = clock(lambda: plan_import(store, table, target="private"))
+    _, commit_time = clock(lambda: store.apply_batch(plan.batch()))
+    counts = plan.counts()
+    store.close()
+    total = read_time + plan_time + commit_time
+    name = f"{path.suffix[1:]} {counts['rows']:,} rows"
+    return [
+        (f"{name}: read (encoding, header, parse)", f"{read_time:.2f} s", f"bare polars read {bare:.3f} s"),
+        (f"{name}: validate + plan (= dry run after read)", f"{plan_time:.2f} s", f"{counts['created']:,} new, {counts['warnings']:,} warnings"),
+        (f"{name}: commit into an empty store", f"{commit_time:.2f} s", ""),
+        (f"{name}: total", f"{total:.2f} s", f"{total / bare:.0f}x the bare read"),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--no-xlsx", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        csv_path, xlsx_path = write_files(folder, args.rows, not args.no_xlsx)
+        figures = measure(csv_path, folder, lambda: pl.read_csv(csv_path, separator=";", infer_schema=False))
+        if xlsx_path:
+            figures += measure(xlsx_path, folder, lambda: pl.read_excel(xlsx_path, engine="calamine", infer_schema_length=0))
+    width = max(len(f[0]) for f in figures)
+    print(f"{'what':<{width}}  {'figure':>8}  reference")
+    for what, figure, reference in figures:
+        print(f"{what:<{width}}  {figure:>8}  {reference}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""A read file judged against the store, row by row, before anything is written.
+
+Every row gets one status: new, update (with field-level old → new),
+unchanged, skipped (the mode excludes it), duplicate (an earlier row of the
+file has the same key) or error; warnings ride along. The plan commits
+through the store's one batch call: all or nothing, one journal entry.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from store import Batch, Store, StoreError
+from store.export import defuse
+from store.model import CORPORATE, CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.storage import atomic_write_bytes
+from store.validation_frame import clean_frame
+
+from .mapping import ColumnMapping, map_columns, sources_by_field
+from .reading import SheetData
+
+TARGETS = (SOURCES, "corporate", "private")
+MODES = ("create", "update", "upsert")
+KEYS = ("email", "number", "external_id", "vat_id", "phone")
+STATUSES = ("new", "update", "unchanged", "skipped", "duplicate", "error")
+MULTI_VALUE_FIELDS = ("email", "phone", "mobile")
+
+
+class PlanError(StoreError):
+    """The import cannot be planned as asked (a usage problem, not a row problem)."""
+
+
+@dataclass
+class RowIssue:
+    row: int
+    column: str
+    value: str | None
+    message: str
+    severity: str  # "error" or "warning"
+
+
+@dataclass
+class ImportPlan:
+    table: SheetData
+    mappings: list[ColumnMapping]
+    target: str
+    mode: str
+    key: str
+    rows: pl.DataFrame  # cleaned fields + _index, _row, _status, _match, _note
+    issues: list[RowIssue]
+    diffs: dict[int, dict[str, tuple[object, object]]] = field(default_factory=dict)
+    checked_with: tuple | None = None  # the store's rule settings the rows were cleaned under
+
+    def count(self, status: str) -> int:
+        return int((self.rows["_status"] == status).sum())
+
+    def counts(self) -> dict[str, int]:
+        """The figures `import --json` prints."""
+        return {
+            "rows": self.rows.height,
+            "created": self.count("new"),
+            "updated": self.count("update"),
+            "unchanged": self.count("unchanged"),
+            "skipped": self.count("skipped"),
+            "errors": self.count("error"),
+            "warnings": sum(1 for i in self.issues if i.severity == "warning"),
+            "duplicates": self.count("duplicate"),
+        }
+
+    @property
+    def blocked(self) -> bool:
+        return self.count("error") > 0
+
+    def batch(self) -> Batch:
+        """Creates and updates of the plan's new and update rows (error rows left out)."""
+        store_fields = PERSON_FIELDS if self.target == SOURCES else (*CUSTOMER_FIELDS, "number")
+        present = [f for f in store_fields if f in self.rows.columns]
+        new = self.rows.filter(pl.col("_status") == "new")
+        creates = [{k: v for k, v in r.items() if v is not None and v != []} for r in new.select(present).to_dicts()]
+        if self.target == SOURCES:
+            self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
+        elif self.target == CORPORATE:
+            for record, children in zip(creates, self._children(new)):
+                if children:
+                    record["children"] = children
+        updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
+                   for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
+        where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
+        return Batch(self.target, creates=creates, updates=updates, checked_with=self.checked_with,
+                     summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
+
+    def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
+        columns = self.table.columns
+        raw_rows = self.table.frame.filter(pl.col("_index").is_in(indexes)).select(columns).rows()
+        for record, raw, row in zip(creates, raw_rows, file_rows):
+            record["origin"] = {"file": self.table.path.name, "sheet": self.table.sheet, "row": row}
+            record["raw"] = {c: v for c, v in zip(columns, raw) if v}
+
+    def _children(self, new: pl.DataFrame) -> list[dict]:
+        has = [c for c in ("department", "contact_first", "contact_last") if c in new.columns]
+        if not has:
+            return [{} for _ in range(new.height)]
+        out = []
+        for r in new.select(has).to_dicts():
+            children: dict[str, list[dict]] = {}
+            if r.get("department"):
+                children["departments"] = [{"name": r["department"]}]
+            if r.get("contact_first") or r.get("contact_last"):
+                children["contacts"] = [{"first_name": r.get("contact_first"), "last_name": r.get("contact_last")}]
+            out.append(children)
+        return out
+
+    def write_error_log(self, out: Path) -> int:
+        """Errors and warnings as CSV (row, column, value, message, severity); returns how many."""
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(["row", "column", "value", "message", "severity"])
+        for issue in self.issues:
+            writer.writerow([issue.row, defuse(issue.column), defuse(issue.value), defuse(issue.message), issue.severity])
+        atomic_write_bytes(out, buffer.getvalue().encode("utf-8-sig"))
+        return len(self.issues)
+
+
+# -- building a plan -------------------------------------------------------------
+def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: str = "create", key: str = "email",
+                overrides: dict[str, str | None] | None = None) -> ImportPlan:
+    for name, value, allowed in (("--into", target, TARGETS), ("--mode", mode, MODES), ("--key", key, KEYS)):
+        if value not in allowed:
+            raise PlanError(f"{name} must be one of {', '.join(allowed)}, not '{value}'")
+    mappings = map_columns(table.columns, overrides)
+    by_field = sources_by_field(mappings)
+    if mode != "create" and key not in by_field:
+        raise PlanError(f"{table.path}: --key {key}: no column is mapped to {key}; map one with --map \"Header={key}\"")
+    settings = store.settings
+    kind = None if target == SOURCES else target
+    fields = _field_frame(table.frame, by_field, target)
+    person = [f for f in (PERSON_FIELDS if target == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
+    cleaned, found = clean_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
+                                 default_country=settings["default_country"])
+    rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
+        (pl.col("_index") + table.header_row + 1).alias("_row"))
+    issues = _row_issues(rows, found, by_field) + [
+        RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; check the columns of this row", "warning")
+        for r in table.ragged]
+    issues.sort(key=lambda i: i.row)
+    error_rows = set(found.filter(pl.col("severity") == "error")["index"].to_list())
+    plan = ImportPlan(table, mappings, target, mode, key, rows, issues, checked_with=store.rule_settings())
+    _judge(store, plan, error_rows)
+    return plan
+
+
+def _clean(column: str) -> pl.Expr:
+    # Undo the leading ' that spreadsheet exports (ours too) put before = + - @.
+    return pl.col(column).str.strip_chars().str.replace(r"^'([=+\-@])", "$1").replace("", None)
+
+
+def _first_value(cell: str | None) -> list[str]:
+    """A multi-value cell's values: JSON arrays ([{"value": …}] or […]) and `:::`-joined text."""
+    if cell is None:
+        return []
+    if cell.startswith("["):
+        try:
+            items = json.loads(cell)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            values = [i.get("value") if isinstance(i, dict) else i for i in items]
+            return [str(v).strip() for v in values if v not in (None, "")]
+    return [part.strip() for part in cell.split(":::") if part.strip()]
+
+
+def _field_frame(frame: pl.DataFrame, by_field: dict[str, list[str]], target: str) -> pl.DataFrame:
+    """One text column per mapped field: the first non-empty of its columns."""
+    fields = frame.select([pl.coalesce([_clean(c) for c in cols]).alias(f) for f, cols in by_field.items()])
+    extra_notes: list[pl.Expr] = []
+    for name in MULTI_VALUE_FIELDS:
+        if name in fields.columns and fields[name].str.contains(r"^\[|:::").fill_null(False).any():
+            values = fields[name].map_elements(_first_value, return_dtype=pl.List(pl.String), skip_nulls=True)
+            fields = fields.with_columns(values.list.first().alias(name))
+            extra_notes.append(pl.when(values.list.len() > 1).then(
+                pl.lit(f"Other {name}: ") + values.list.slice(1).list.join(", ")))
+    if "tags" in fields.columns:
+        fields = fields.with_columns(pl.col("tags").str.replace_all(":::", ",").str.replace_all(r"(^|,)\s*\*\s*", "$1"))
+    if "street2" in fields.columns:
+        fields = fields.with_columns(pl.concat_str(_cols(fields, "street", "street2"), separator=", ", ignore_nulls=True)
+                                     .replace("", None).alias("street")).drop("street2")
+    fields = _split_names(fields)
+    if "department" in fields.columns and target != CORPORATE:
+        extra_notes.append(pl.lit("Department: ") + pl.col("department"))
+    if extra_notes:
+        fields = fields.with_columns(pl.concat_str([*_cols(fields, "notes"), *extra_notes], separator="\n",
+                                                   ignore_nulls=True).replace("", None).alias("notes"))
+    return fields
+
+
+def _cols(frame: pl.DataFrame, *names: str) -> list[pl.Expr]:
+    return [pl.col(n) for n in names if n in frame.columns]
+
+
+def _split(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """'Ada King Lovelace' → ('Ada King', 'Lovelace'); one word is a first name."""
+    parts = expr.str.extract_groups(r"^(.*\S)\s+(\S+)$")
+    first = pl.when(parts.struct.field("1").is_null()).then(expr).otherwise(parts.struct.field("1"))
+    return first, parts.struct.field("2")
+
+
+def _split_names(fields: pl.DataFrame) -> pl.DataFrame:
+    for name in ("first_name", "last_name"):
+        if name not in fields.columns:
+            fields = fields.with_columns(pl.lit(None, dtype=pl.String).alias(name))
+    no_name = pl.col("first_name").is_null() & pl.col("last_name").is_null()
+    for source in ("full_name", "contact_name"):
+        if source in fields.columns:
+            first, last = _split(pl.col(source))
+            fields = fields.with_columns(pl.when(no_name).then(first).otherwise(pl.col("first_name")).alias("first_name"),
+                                         pl.when(no_name).then(last).otherwise(pl.col("last_name")).alias("last_name"))
+    if "contact_name" in fields.columns:
+        first, last = _split(pl.col("contact_name"))
+        fields = fields.with_columns(first.alias("contact_first"), last.alias("contact_last"))
+    return fields.drop([c for c in ("full_name", "contact_name") if c in fields.columns])
+
+
+def _row_issues(rows: pl.DataFrame, found: pl.DataFrame, by_field: dict[str, list[str]]) -> list[RowIssue]:
+    file_rows = rows["_row"].to_list()
+    return [RowIssue(file_rows[i["index"]], (by_field.get(i["field"]) or [i["field"]])[0], i["value"], i["message"], i["severity"])
+            for i in found.iter_rows(named=True)]
+
+
+def _key_expr(key: str) -> pl.Expr:
+    """The key as the store's indexes normalise it (store.indexes.normalise_key)."""
+    column = pl.col(key)
+    if key in ("vat_id", "number"):
+        return column.str.replace_all(r"[ \t.\-]", "").str.to_uppercase()
+    return column.str.strip_chars()
+
+
+def _judge(store: Store, plan: ImportPlan, error_rows: set[int]) -> None:
+    rows = plan.rows.with_row_index("_pos")
+    has_key = plan.key in rows.columns
+    rows = rows.with_columns((_key_expr(plan.key) if has_key else pl.lit(None, dtype=pl.String)).alias("_key"),
+                             pl.col("_pos").is_in(sorted(error_rows)).alias("_error"))
+    person = [c for c in rows.columns if not c.startswith("_")]
+    ok = ~pl.col("_error")
+    first_key = pl.when(ok & pl.col("_key").is_not_null()).then(pl.col("_key").is_first_distinct().over(ok)).otherwise(True)
+    first_row = pl.when(ok & pl.col("_key").is_null()).then(pl.struct(person).is_first_distinct().over(ok, pl.col("_key").is_null())).otherwise(True)
+    rows = rows.with_columns((first_key & first_row).alias("_first"))
+    table = SOURCES if plan.target == SOURCES else CUSTOMERS
+    keys = rows["_key"].to_list()
+    matches = store.lookup(table, plan.key, keys) if has_key else [[] for _ in keys]
+    statuses, match_ids, notes = [], [], []
+    errors, firsts = rows["_error"].to_list(), rows["_first"].to_list()
+    for pos, (is_error, is_first, found) in enumerate(zip(errors, firsts, matches)):
+        status, match, note = _status(plan, is_error, is_first, found, keys[pos])
+        statuses.append(status)
+        match_ids.append(match)
+        notes.append(note)
+    plan.rows = plan.rows.with_columns(pl.Series("_status", statuses), pl.Series("_match", match_ids, dtype=pl.Int64),
+                                       pl.Series("_note", notes, dtype=pl.String))
+    _add_match_errors(plan)
+    _diff_updates(store, plan, table)
+
+
+def _status(plan: ImportPlan, is_error: bool, is_first: bool, found: list[int], key: str | None) -> tuple[str, int | None, str | None]:
+    if is_error:
+        return "error", None, None
+    if not is_first:
+        return "duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row"
+    if len(found) > 1:
+        return "error", None, f"{plan.key} matches {len(found)} existing records; merge them first or choose another key"
+    if found:
+        if plan.mode == "create":
+            return "skipped", found[0], f"{plan.key} exists already (mode create)"
+        return "update", found[0], None
+    if plan.mode == "update":
+        return "skipped", None, f"no existing record with this {plan.key} (mode update)"
+    return "new", None, None
+
+
+def _add_match_errors(plan: ImportPlan) -> None:
+    ambiguous = plan.rows.filter((pl.col("_status") == "error") & pl.col("_note").is_not_null())
+    for row, note in ambiguous.select("_row", "_note").iter_rows():
+        plan.issues.append(RowIssue(row, plan.key, None, note, "error"))
+    plan.issues.sort(key=lambda i: i.row)
+
+
+def _diff_updates(store: Store, plan: ImportPlan, table: str) -> None:
+    """Field-level old → new for matched rows; a matched row with no change is unchanged."""
+    matched = plan.rows.filter(pl.col("_status") == "update")
+    if matched.height == 0:
+        return
+    fields = [f for f in (PERSON_FIELDS if table == SOURCES else (*CUSTOMER_FIELDS, "number")) if f in matched.columns]
+    unchanged = []
+    for record in matched.select("_index", "_match", *fields).iter_rows(named=True):
+        current = store.record(table, record["_match"])
+        diff = {}
+        for name in fields:
+            new = record[name]
+            if new is None or new == []:
+                continue  # an empty cell never erases what the store holds
+            if name == "tags":
+                new = list(dict.fromkeys([*(current.get("tags") or []), *new]))
+            if new != current.get(name):
+                diff[name] = (current.get(name), new)
+        if diff:
+            plan.diffs[record["_index"]] = diff
+        else:
+            unchanged.append(record["_index"])
+    if unchanged:
+        plan.rows = plan.rows.with_columns(
+            pl.when(pl.col("_index").is_in(unchanged)).then(pl.lit("unchanged")).otherwise(pl.col("_status")).alias("_status"))

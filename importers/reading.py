@@ -1,0 +1,261 @@
+"""Any customer file to a table of text: encoding, delimiter, sheet, header row.
+
+CSV/TSV go through `polars.read_csv`, spreadsheets through `polars.read_excel`
+(calamine). Every cell is read as text, so postcodes and phone numbers keep
+their leading zeros. Python's csv module only counts each record's fields,
+which polars cannot report, to warn about rows longer or shorter than the
+header.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from store import StoreError
+
+from .mapping import match_field
+
+HEADER_SEARCH_ROWS = 20
+MAX_CELL_CHARS = 32_767  # Excel's own limit: anything longer is not a customer field
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+DELIMITERS = (",", ";", "\t", "|")
+# In Windows-1254 these bytes are Ğ İ Ş ğ ı ş; in Windows-1252 rare letters (Ð Ý Þ ð ý þ).
+_TURKISH_BYTES = re.compile(rb"[\xd0\xdd\xde\xf0\xfd\xfe]")
+# Western text has its accented letters one or two at a time; CJK code pages
+# (Shift_JIS, GBK, Big5) write long runs of high bytes, which 1252 would show as junk.
+_MULTIBYTE_RUN = re.compile(rb"[\x80-\xff]{4,}")
+
+
+class UnreadableFile(StoreError):
+    """The file cannot be read as a customer table; the message names the file."""
+
+
+@dataclass
+class RaggedRow:
+    row: int
+    fields: int
+
+
+@dataclass
+class SheetData:
+    """One table read from a file: unique column names and text cells."""
+
+    path: Path
+    columns: list[str]
+    frame: pl.DataFrame
+    header_row: int  # 1-based row of the header in the file or sheet
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    ragged: list[RaggedRow] = field(default_factory=list)
+
+    def file_row(self, index: int) -> int:
+        """The row a person finds in the file for the data row at `index` (0-based)."""
+        return self.header_row + 1 + index
+
+
+def read_table(path: Path, sheet: str | None = None) -> SheetData:
+    """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableFile(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in SHEET_SUFFIXES:
+        return _read_workbook(path, sheet)
+    if sheet is not None:
+        raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
+    return _read_text(path)
+
+
+# -- text files -----------------------------------------------------------------
+def decode(path: Path, raw: bytes) -> tuple[str, str]:
+    """The file's text and the encoding it was written in."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return _decode_as(path, raw[3:], "utf-8"), "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _decode_as(path, raw, "utf-16"), "utf-16"
+    if b"\x00" in raw[:4096]:
+        raise UnreadableFile(f"{path}: binary data, not a CSV file")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _MULTIBYTE_RUN.search(raw):
+        raise UnreadableFile(f"{path}: unknown text encoding (not UTF-8, UTF-16, Windows-1252 or Windows-1254); save it as UTF-8")
+    encoding = "cp1254" if _TURKISH_BYTES.search(raw) else "cp1252"
+    return _decode_as(path, raw, encoding), encoding
+
+
+def _decode_as(path: Path, raw: bytes, encoding: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"{path}: unknown text encoding (not UTF-8, UTF-16, Windows-1252 or Windows-1254); save it as UTF-8") from None
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the most consistent number of fields."""
+    sample = text[:65536]
+    best, best_score = ",", (-1, 0)
+    for delimiter in DELIMITERS:
+        widths = [len(r) for r in _records(sample, delimiter, HEADER_SEARCH_ROWS) if any(c.strip() for c in r)]
+        if not widths:
+            continue
+        common = max(set(widths), key=widths.count)
+        score = (widths.count(common) if common > 1 else 0, common)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _records(text: str, delimiter: str, limit: int | None = None) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out = []
+    try:
+        for record in reader:
+            out.append(record)
+            if limit is not None and len(out) >= limit:
+                break
+    except csv.Error:
+        pass  # a sample may end inside a quoted field
+    return out
+
+
+def _read_text(path: Path) -> SheetData:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise UnreadableFile(f"{path}: the file is empty")
+    text, encoding = decode(path, raw)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
+    head = _records(text[:65536], delimiter, HEADER_SEARCH_ROWS)
+    header_index = find_header(path, head)
+    offset = _offset_of_record(text, delimiter, header_index)
+    body = text[offset:]
+    columns = unique_names(head[header_index])
+    frame = _parse_body(path, body, delimiter, columns)
+    ragged = _ragged_rows(body, delimiter, len(head[header_index]), header_index + 1)
+    return _finish(SheetData(path, columns, frame, header_index + 1, None, encoding, delimiter, ragged))
+
+
+def _offset_of_record(text: str, delimiter: str, index: int) -> int:
+    """Character offset where record `index` starts (records may span lines)."""
+    consumed = 0
+
+    def lines():
+        nonlocal consumed
+        for line in io.StringIO(text, newline=""):
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    for _ in range(index):
+        next(reader)  # the reader pulls no line beyond the record it returns
+    return consumed
+
+
+def _parse_body(path: Path, body: str, delimiter: str, columns: list[str]) -> pl.DataFrame:
+    try:
+        frame = pl.read_csv(body.encode("utf-8"), separator=delimiter, has_header=True, infer_schema=False,
+                            truncate_ragged_lines=True, empty_string_is_null=False, quote_char='"')
+    except pl.exceptions.PolarsError as err:
+        raise UnreadableFile(f"{path}: not a readable CSV file ({str(err).splitlines()[0]})") from None
+    frame.columns = columns[: frame.width] + [f"(column {i + 1})" for i in range(len(columns), frame.width)]
+    return frame
+
+
+def _ragged_rows(body: str, delimiter: str, width: int, header_row: int) -> list[RaggedRow]:
+    ragged = []
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    next(reader, None)
+    for index, record in enumerate(reader):
+        if len(record) != width and record and not (len(record) > width and not any(record[width:])):
+            ragged.append(RaggedRow(header_row + 1 + index, len(record)))
+    return ragged
+
+
+# -- spreadsheets -----------------------------------------------------------------
+def _read_workbook(path: Path, sheet: str | None) -> SheetData:
+    try:
+        names = fastexcel.read_excel(path).sheet_names
+    except Exception as err:  # fastexcel raises its own types for every kind of broken file
+        raise UnreadableFile(f"{path}: not a readable {path.suffix.lower()} workbook ({_first_line(err)})") from None
+    if sheet is not None and sheet not in names:
+        raise UnreadableFile(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(names)})")
+    for name in [sheet] if sheet is not None else names:
+        # Blank rows are kept so that row numbers match what the spreadsheet shows.
+        grid = pl.read_excel(path, sheet_name=name, engine="calamine", has_header=False, infer_schema_length=0,
+                             raise_if_empty=False, drop_empty_rows=False, drop_empty_cols=False)
+        if grid.height and any(grid[c].drop_nulls().len() for c in grid.columns):
+            return _table_from_grid(path, name, grid)
+    where = f"sheet '{sheet}'" if sheet is not None else "any sheet"
+    raise UnreadableFile(f"{path}: {where} holds no data")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame) -> SheetData:
+    grid = grid.with_columns(pl.all().cast(pl.String).fill_null(""))
+    head = [list(r) for r in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
+    header_index = find_header(path, head, sheet)
+    columns = unique_names(head[header_index])
+    frame = grid.slice(header_index + 1)
+    frame.columns = columns
+    return _finish(SheetData(path, columns, frame, header_index + 1, sheet=sheet))
+
+
+# -- shared ---------------------------------------------------------------------------
+def find_header(path: Path, head: list[list[str]], sheet: str | None = None) -> int:
+    """Index of the header among the first rows: the row naming most known fields,
+    else the first row as wide as the table whose cells are all distinct text."""
+    filled = [[c.strip() for c in row if c and c.strip()] for row in head]
+    if not any(filled):
+        raise UnreadableFile(f"{path}: the file is empty")
+    width = max(len(f) for f in filled)
+    known = [sum(1 for c in cells if match_field(c) is not None) for cells in filled]
+    if max(known) >= 2 or (max(known) == 1 and width == 1):
+        return known.index(max(known))
+    for index, cells in enumerate(filled):
+        if len(cells) >= max(2, width // 2) and len(set(cells)) == len(cells) and not any(_is_number(c) for c in cells):
+            return index
+    where = f" of sheet '{sheet}'" if sheet else ""
+    raise UnreadableFile(f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows{where}")
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d.,\s]+", text))
+
+
+def unique_names(header: list[str]) -> list[str]:
+    """Header names made unique and never empty: 'Phone', 'Phone (2)', '(column 7)'."""
+    names: list[str] = []
+    for index, name in enumerate(header):
+        base = (name or "").strip() or f"(column {index + 1})"
+        candidate, n = base, 1
+        while candidate in names:
+            n += 1
+            candidate = f"{base} ({n})"
+        names.append(candidate)
+    return names
+
+
+def _finish(table: SheetData) -> SheetData:
+    frame = table.frame.with_columns(pl.all().fill_null(""))
+    blank = pl.all_horizontal(pl.col(table.columns).str.strip_chars() == "")
+    frame = frame.with_row_index("_index").filter(~blank).with_columns(pl.col("_index").cast(pl.Int64))
+    if frame.height == 0:
+        raise UnreadableFile(f"{table.path}: the file has a header row but no data rows")
+    too_long = [c for c in table.columns if frame[c].str.len_chars().max() > MAX_CELL_CHARS]
+    if too_long:
+        raise UnreadableFile(f"{table.path}: column '{too_long[0]}' holds a cell over {MAX_CELL_CHARS:,} characters; not a customer file")
+    table.frame = frame
+    return table
