@@ -24,6 +24,7 @@ def test_import_json_and_dry_run(store_path, tmp_path):
     assert Store(store_path).stats()["sources"] == 0
     real = custdesk("--db", store_path, "import", f, "--into", "private")
     assert real.returncode == 0 and "2 new" in real.stdout and "custdesk undo --entry" in real.stdout
+    assert "  Name → full_name" in real.stdout and "  Email → email" in real.stdout
     again = custdesk("--db", store_path, "import", f, "--into", "private", "--json")
     assert json.loads(again.stdout)["skipped"] == 2
 

@@ -161,6 +161,10 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
 def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: dict | None) -> None:
     table = plan.table
     where = table.path.name + (f", sheet '{table.sheet}'" if table.sheet else "")
+    click.echo(f"{where}: header on row {table.header_row}; columns:")
+    for m in plan.mappings:
+        how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
+        click.echo(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
     click.echo(f"{where}: {counts['rows']:,} rows → {counts['created']:,} new, {counts['updated']:,} updated, "
                f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
                f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
