@@ -98,6 +98,12 @@ class Store:
             raise NotFound(f"customer #{customer_id} does not exist (deleted or merged?)")
         return _public(customer_id, doc)
 
+    def has_customer(self, customer_id: int) -> bool:
+        return customer_id in self.db.tables[CUSTOMERS]
+
+    def has_source(self, source_id: int) -> bool:
+        return source_id in self.db.tables[SOURCES]
+
     def customers(self) -> Iterator[dict]:
         for doc_id, doc in self.db.tables[CUSTOMERS].items():
             yield _public(doc_id, doc)

@@ -89,8 +89,10 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
 
 
 def open_app(store: Store) -> None:
-    """What `custdesk` shows on a store: for now its counts (the app arrives with the TUI)."""
-    _print_stats(store, as_json=False)
+    """Open the terminal app on the store."""
+    from .app import CustdeskApp
+
+    CustdeskApp(store).run()
 
 
 @cli.command()

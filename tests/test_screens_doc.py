@@ -1,0 +1,45 @@
+"""screens.md must list exactly the keys the code binds, screen by screen."""
+import re
+
+from helpers import ROOT
+from tui.app import CustdeskApp
+from tui.screens.detail import DetailScreen, SourceDetailScreen
+from tui.screens.import_review import FieldPicker, ImportScreen
+from tui.screens.merge import MergeScreen
+from tui.screens.modals import (ChildForm, ConfirmScreen, CustomerForm, HelpScreen, PickCustomer, PromptScreen,
+                                SettingsScreen)
+from tui.screens.tables import CustomersScreen, SourcesScreen
+from tui.widgets.table import RecordTable
+
+SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
+            ImportScreen)
+DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker)
+
+
+def bindings(cls) -> set[tuple[str, str]]:
+    return {(b.key, b.description) for b in cls.BINDINGS}
+
+
+def documented_section(text: str, name: str) -> set[tuple[str, str]]:
+    section = re.search(rf"^## .*\(`{name}`\)\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert section, f"screens.md has no section for {name}"
+    return set(re.findall(r"^\| `([^`]+)` \| ([^|]+?) \|$", section.group(1), re.M))
+
+
+def documented_dialog(text: str, name: str) -> set[tuple[str, str]]:
+    line = re.search(rf"^\| `{name}`.*\| (.+) \|$", text, re.M)
+    assert line, f"screens.md lists no dialog {name}"
+    return set(re.findall(r"`([^`]+)` ([^,`]+?)(?:,|$)", line.group(1)))
+
+
+def test_every_screen_is_documented_with_exactly_its_keys():
+    text = (ROOT / "screens.md").read_text()
+    for cls in SECTIONS:
+        assert documented_section(text, cls.__name__) == bindings(cls), cls.__name__
+    for cls in DIALOGS:
+        assert documented_dialog(text, cls.__name__) == bindings(cls), cls.__name__
+
+
+def test_every_binding_has_a_description_for_footer_and_palette():
+    for cls in SECTIONS + DIALOGS:
+        assert all(b.description for b in cls.BINDINGS), cls.__name__

@@ -1,0 +1,207 @@
+"""The app driven with the keys a person presses; the store is checked after."""
+import pytest
+
+from helpers import contents
+from store import Store
+from tui.app import CustdeskApp
+from tui.screens.detail import DetailScreen
+from tui.screens.import_review import ImportScreen
+from tui.screens.merge import MergeScreen
+from tui.screens.modals import CustomerForm, HelpScreen, PickCustomer
+from tui.screens.tables import CustomersScreen, SourcesScreen
+from tui.widgets.table import RecordTable
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def shop(store: Store) -> Store:
+    """C-000001 corporate with a completed order and a sent offer; C-000002 private,
+    no business; C-000003 the same email as C-000001; C-000004 a hostile name; one prospect."""
+    ada = store.add_customer("corporate", {"company": "Analytical Engines", "first_name": "Ada", "last_name": "Lovelace",
+                                           "email": "ada@example.com", "city": "London"})
+    store.add_related("orders", ada["id"], {"title": "Difference engine", "status": "completed"})
+    store.add_related("offers", ada["id"], {"title": "Analytical engine", "status": "sent"})
+    store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"})
+    store.add_customer("private", {"first_name": "Augusta", "last_name": "King", "email": "ADA@example.com", "city": "Paris"})
+    store.add_customer("private", {"first_name": "[bold red]x[/]", "last_name": "Mallory", "email": "mal@example.com",
+                                   "city": "\x1b[2JCleared"})
+    store.add_source({"first_name": "Linus", "last_name": "Torvalds", "email": "linus@example.com", "company": "Transmeta",
+                      "origin": {"file": "leads.csv", "row": 2}, "raw": {"Name": "Linus Torvalds"}})
+    return store
+
+
+def table(app) -> RecordTable:
+    return app.screen.query_one(RecordTable)
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def go_to_row(pilot, app, number: str) -> None:
+    t = table(app)
+    row = [r for r in range(t.row_count) if t._frame.row(r, named=True)["number"] == number][0]
+    await pilot.press("g", *["j"] * row)
+
+
+async def test_search_narrows_and_filters(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        assert table(app).row_count == 4
+        await pilot.press("slash", *"hopper")
+        assert table(app).row_count == 1 and table(app).current_row()["email"] == "grace@example.com"
+        await pilot.press("escape", "escape")
+        assert table(app).row_count == 4
+        await pilot.press("f")
+        assert table(app).row_count == 1  # corporate only
+        await pilot.press("f", "F")
+        assert table(app).row_count == 3  # private, active
+        await pilot.press("f", "s", "s")
+        assert [table(app)._frame.row(i, named=True)["name"] for i in range(4)][0] == "Ada Lovelace"
+
+
+async def test_activate_a_prospect(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert isinstance(app.screen, SourcesScreen) and table(app).row_count == 1
+        await pilot.press("a")
+        assert isinstance(app.screen, CustomerForm)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    linus = shop.find("customers", "email", "linus@example.com")[0]
+    assert (linus["kind"], linus["company"], linus["origin"]["file"]) == ("corporate", "Transmeta", "leads.csv")
+    assert list(shop.sources()) == []
+
+
+async def test_merge_with_a_field_choice_and_undo(shop):
+    before = contents(shop)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("m")
+        assert isinstance(app.screen, PickCustomer)
+        await pilot.press(*"King", "enter", "enter")
+        assert isinstance(app.screen, MergeScreen)
+        await pilot.press("down", "space", "enter", "y")  # first name: take the other's
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        kept = shop.customer(1)
+        assert kept["first_name"] == "Augusta" and kept["company"] == "Analytical Engines"
+        assert not shop.has_customer(3)
+        await pilot.press("u", "y")
+        await pilot.pause()
+    assert contents(shop) == before
+
+
+async def test_deactivate_then_an_order_is_refused(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("d")
+        assert shop.customer(2)["active"] is False
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("plus", *"Chairs", "enter")
+        await pilot.pause()
+        assert any("inactive: it cannot get a new order" in n.message for n in app._notifications)
+    assert shop.children(2, "orders") == []
+
+
+async def test_delete_refused_with_orders_and_allowed_without(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("delete", "y")
+        await pilot.pause()
+        assert shop.has_customer(1)
+        assert any("customers linked to orders cannot be deleted" in n.message for n in app._notifications)
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("delete", "y")
+        await pilot.pause()
+        assert not shop.has_customer(2) and table(app).row_count == 3
+
+
+async def test_obfuscate_refused_and_allowed(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("o", "y")
+        await pilot.pause()
+        assert shop.customer(1)["email"] == "ada@example.com"
+        assert any("open orders, offers or tickets (OF-000001)" in n.message for n in app._notifications)
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("o", "y")
+        await pilot.pause()
+    grace = shop.customer(2)
+    assert grace["obfuscated_at"] and grace["email"] != "grace@example.com" and grace["first_name"] != "Grace"
+
+
+async def test_imported_text_is_shown_literally(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"mallory", "enter")
+        line = table(app).render_line(1).text
+        assert "[bold red]x[/]" in line and "␛[2JCleared" in line and "\x1b" not in line
+
+
+async def test_help_lists_the_screens_keys(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "Merge" in str(app.screen.query_one("Static").render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+
+
+def write_csv(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+async def open_import(app, pilot, path: str) -> ImportScreen:
+    await pilot.press("i")
+    screen = app.screen
+    assert isinstance(screen, ImportScreen)
+    field = screen.query_one("#path")
+    field.value = ""
+    await pilot.press(*path, "enter")
+    await settle(app, pilot)
+    return screen
+
+
+async def test_import_review_happy_path_and_revert(shop, tmp_path):
+    path = write_csv(tmp_path / "leads.csv", "Name,E-Mail,Ort\nAlan Turing,alan@example.com,Wilmslow\n"
+                                             "Edsger Dijkstra,edsger@example.com,Austin\n")
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_import(app, pilot, path)
+        assert screen.plan.counts()["created"] == 2 and screen.step == "review"
+        assert table(app).row_count == 2 and table(app).current_row()["status"] == "new"
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen.step == "done"
+        assert {s["email"] for s in shop.sources()} == {"linus@example.com", "alan@example.com", "edsger@example.com"}
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert {s["email"] for s in shop.sources()} == {"linus@example.com"}
+
+
+async def test_import_errors_block_and_a_mapping_change_fixes_them(shop, tmp_path):
+    path = write_csv(tmp_path / "people.csv", "Who,Mail\nAlan Turing,alan@example.com\nBroken Row,not-an-email\n")
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_import(app, pilot, path)
+        assert screen.plan.blocked and screen.plan.count("error") == 2  # no name column, one bad email
+        await pilot.press("s", "s", "s", "s", "s", "s")
+        assert screen.status_filter == "error" and table(app).row_count == 2
+        screen.query_one("#mapping").focus()
+        await pilot.press("c", "down", "down", "down", "enter")  # Who → full_name
+        await settle(app, pilot)
+        assert screen.plan.count("error") == 1 and screen.plan.count("new") == 1
+        await pilot.press("n")
+        await settle(app, pilot)
+    assert {s["email"] for s in shop.sources()} == {"linus@example.com", "alan@example.com"}

@@ -1,0 +1,180 @@
+"""The custdesk terminal app: one store, its screens, and the flows they share."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from store import Store, StoreError
+from store.model import CUSTOMERS, SOURCES, display_name
+from store.view import RecordView
+
+from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, SettingsScreen, literal
+from .screens.tables import CustomersScreen, pick_other_customer
+
+POLL_SECONDS = 3.0
+
+
+class CustdeskApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "custdesk"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("comma", "settings", "Settings", show=False),
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.views = {CUSTOMERS: RecordView(store, CUSTOMERS), SOURCES: RecordView(store, SOURCES)}
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.store.path)
+        self.push_screen(CustomersScreen())
+        self.set_interval(POLL_SECONDS, self.poll_store)
+
+    # -- shared state -------------------------------------------------------------
+    def update_counts(self) -> None:
+        stats = self.store.stats()
+        self.sub_title = (f"{self.store.path.name} · {stats['customers']:,} customers ({stats['active']:,} active) · "
+                          f"{stats['sources']:,} prospects")
+
+    def after_change(self) -> None:
+        """The store changed under our hands: rebuild the views and the screen."""
+        for view in self.views.values():
+            view.refresh()
+        redraw = getattr(self.screen, "redraw", None)
+        if redraw:
+            redraw()
+
+    @work(thread=True, exclusive=True, group="poll")
+    def poll_store(self) -> None:
+        # Someone else (another user, a cron import) may have committed.
+        try:
+            changed = self.store.refresh()
+        except StoreError:
+            return
+        if changed:
+            self.call_from_thread(self.after_change)
+
+    def attempt(self, verb, *args, success: str | None = None, **kwargs):
+        """Run a store verb; show its refusal as a message instead of failing."""
+        try:
+            result = verb(*args, **kwargs)
+        except StoreError as err:
+            self.notify(str(err), severity="error", timeout=8)
+            return None
+        self.after_change()
+        if success:
+            self.notify(success)
+        return result
+
+    # -- palette and help -----------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.description and (binding.action, binding.description) not in seen and active.enabled:
+                seen.add((binding.action, binding.description))
+                yield SystemCommand(binding.description, f"key {binding.key_display or key}",
+                                    lambda node=active.node, action=binding.action: self.run_action(action, node))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_settings(self) -> None:
+        def save(values: dict | None) -> None:
+            if values:
+                self.attempt(self.store.update_settings, **values, success="Settings saved")
+        self.push_screen(SettingsScreen(self.store.settings), save)
+
+    # -- flows shared by the table and the detail screen ------------------------------
+    def edit_customer(self, customer_id: int | None) -> None:
+        if customer_id is None:
+            return
+        current = self.store.customer(customer_id)
+
+        def save(result: tuple[str, dict] | None) -> None:
+            if result:
+                kind, data = result
+                self.attempt(self.store.edit_customer, customer_id, {**data, "kind": kind},
+                             expected_rev=current["rev"], success=f"Saved {current['number']}")
+        self.push_screen(CustomerForm(self.store, f"Edit {current['number']}", current), save)
+
+    def delete_customer(self, customer_id: int | None, then=None) -> None:
+        if customer_id is None:
+            return
+        customer = self.store.customer(customer_id)
+        message = Text(f"Delete {customer['number']} ")
+        message.append_text(literal(display_name(customer)))
+        message.append(" and everything it owns? (u undoes it)")
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.attempt(self.store.delete, customer_id, success=f"Deleted {customer['number']}; u undoes")
+                if then and not self.store.has_customer(customer_id):
+                    then()
+        self.push_screen(ConfirmScreen(message), confirmed)
+
+    def obfuscate_customer(self, customer_id: int | None) -> None:
+        if customer_id is None:
+            return
+        customer = self.store.customer(customer_id)
+        message = Text(f"Obfuscate {customer['number']} ")
+        message.append_text(literal(display_name(customer)))
+        message.append("? Its personal data is replaced by fakes and its conversations deleted. This cannot be undone.",
+                       style="bold red")
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.attempt(self.store.obfuscate, customer_id, success=f"Obfuscated {customer['number']}")
+        self.push_screen(ConfirmScreen(message), confirmed)
+
+    def undo(self) -> None:
+        entry = self.store.next_undo()
+        if entry is None:
+            self.notify("Nothing to undo", severity="warning")
+            return
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.attempt(self.store.undo, success=f"Undone: {entry['summary']}")
+        message = Text("Undo ")
+        message.append_text(literal(entry["summary"]))
+        message.append(f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
+        self.push_screen(ConfirmScreen(message), confirmed)
+
+    def merge(self, keep_id: int | None, other_id: int | None = None) -> None:
+        from .screens.merge import MergeScreen
+        if keep_id is None:
+            return
+        if other_id is not None:
+            self.push_screen(MergeScreen(keep_id, other_id))
+            return
+
+        def picked(chosen: int | None) -> None:
+            if chosen is not None:
+                self.push_screen(MergeScreen(keep_id, chosen))
+        pick_other_customer(self, keep_id, picked)
+
+    def activate_source(self, source_id: int | None) -> None:
+        if source_id is None:
+            return
+        source = self.store.source(source_id)
+
+        def save(result: tuple[str, dict] | None) -> None:
+            if result:
+                kind, data = result
+                customer = self.attempt(self.store.activate, source_id, kind, data)
+                if customer:
+                    self.notify(f"{display_name(customer)} is customer {customer['number']} now")
+        kind = "corporate" if source.get("company") else "private"
+        self.push_screen(CustomerForm(self.store, "Activate prospect: check and save", source, kind), save)
+

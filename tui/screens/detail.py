@@ -1,0 +1,251 @@
+"""Record detail: a customer's main information, then one tab per related kind;
+and the detail of a prospect with its notes, origin and raw imported row."""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
+
+from ..text import printable
+from .modals import PromptScreen, contact_form, department_form, literal
+
+# Tab id → (title, columns shown); departments and contacts only for corporate customers.
+TABS = {
+    "orders": ("Orders", ("number", "date", "status", "title", "amount")),
+    "invoices": ("Invoices", ("number", "date", "status", "title", "amount")),
+    "offers": ("Offers", ("number", "date", "status", "title", "amount")),
+    "tickets": ("Tickets", ("number", "date", "status", "title")),
+    "tasks": ("Tasks", ("number", "date", "status", "title")),
+    "returns": ("Returns", ("number", "date", "status", "title", "amount")),
+    "contracts": ("Contracts", ("number", "date", "status", "title")),
+    CONVERSATIONS: ("Conversations", ("at", "channel", "direction", "subject")),
+    EXPORTS: ("Export log", ("at", "format", "target", "user")),
+    DEPARTMENTS: ("Departments", ("name", "headquarters", "email", "phone", "city")),
+    CONTACTS: ("Contacts", ("first_name", "last_name", "role", "email", "phone")),
+}
+# What `+` creates on each tab.
+CREATES = {"orders", "offers", "tickets", "tasks", "contracts", DEPARTMENTS, CONTACTS}
+MAIN_FIELDS = (("number", "Number"), ("kind", "Kind"), ("active", "Active"), ("company", "Company"),
+               ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"), ("phone", "Phone"),
+               ("mobile", "Mobile"), ("street", "Street"), ("postcode", "Postcode"), ("city", "City"),
+               ("country", "Country"), ("vat_id", "VAT id"), ("external_id", "External id"), ("tags", "Tags"),
+               ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
+               ("deactivated_at", "Deactivated"), ("obfuscated_at", "Obfuscated"))
+
+
+def field_grid(pairs: list[tuple[str, object]]) -> Table:
+    """Label/value pairs in columns; values are data, shown literally."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    cells = []
+    for label, value in pairs:
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        cells += [label, literal(value)]
+    for i in range(0, len(cells), 4):
+        grid.add_row(*cells[i:i + 4])
+    return grid
+
+
+class DetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit", "Edit"),
+        Binding("plus", "add", "New on this tab"),
+        Binding("E", "edit_row", "Edit row"),
+        Binding("D", "done", "Task done"),
+        Binding("d", "deactivate", "(De)activate"),
+        Binding("m", "merge", "Merge"),
+        Binding("delete", "delete", "Delete"),
+        Binding("o", "obfuscate", "Obfuscate"),
+        Binding("u", "undo", "Undo"),
+    ]
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="main")
+        with TabbedContent(id="tabs"):
+            for key, (title, columns) in TABS.items():
+                with TabPane(title, id=f"tab-{key}"):
+                    table = DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
+                    table.add_columns(*[c.replace("_", " ") for c in columns])
+                    yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.store.has_customer(self.customer_id):
+            self.app.pop_screen()  # merged away or deleted (here or by someone else)
+            return
+        customer = self.store.customer(self.customer_id)
+        title = Text(f"{customer['number']}  ", style="bold")
+        title.append_text(literal(display_name(customer)))
+        title.append("  inactive" if not customer["active"] else "", style="bold red")
+        main = Table.grid()
+        main.add_row(title)
+        main.add_row(field_grid([(label, customer.get(key)) for key, label in MAIN_FIELDS if customer.get(key) not in (None, "", [])]))
+        self.query_one("#main", Static).update(main)
+        corporate = customer["kind"] == CORPORATE
+        tabs = self.query_one("#tabs", TabbedContent)
+        for key, (_title, columns) in TABS.items():
+            if key in (DEPARTMENTS, CONTACTS):
+                (tabs.show_tab if corporate else tabs.hide_tab)(f"tab-{key}")
+            self._fill(key, columns)
+
+    def _fill(self, key: str, columns: tuple[str, ...]) -> None:
+        table = self.query_one(f"#table-{key}", DataTable)
+        table.clear()
+        for row in self.store.children(self.customer_id, key):
+            table.add_row(*[literal(_show(row.get(c))) for c in columns], key=str(row["id"]))
+
+    def current_tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active.removeprefix("tab-")
+
+    def current_row_id(self) -> int | None:
+        table = self.query_one(f"#table-{self.current_tab()}", DataTable)
+        if table.row_count == 0:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "add":
+            return True if self.current_tab() in CREATES else None
+        if action == "done":
+            return True if self.current_tab() == "tasks" and self.current_row_id() is not None else None
+        if action == "edit_row":
+            return True if self.current_tab() in (DEPARTMENTS, CONTACTS) and self.current_row_id() is not None else None
+        return True
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        self.refresh_bindings()
+
+    # -- actions ---------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_edit(self) -> None:
+        self.app.edit_customer(self.customer_id)
+
+    def action_deactivate(self) -> None:
+        customer = self.store.customer(self.customer_id)
+        verb = self.store.deactivate if customer["active"] else self.store.reactivate
+        self.app.attempt(verb, [self.customer_id], success=f"{customer['number']} is now {'inactive' if customer['active'] else 'active'}")
+
+    def action_merge(self) -> None:
+        self.app.merge(self.customer_id)
+
+    def action_delete(self) -> None:
+        self.app.delete_customer(self.customer_id, then=lambda: None)
+
+    def action_obfuscate(self) -> None:
+        self.app.obfuscate_customer(self.customer_id)
+
+    def action_undo(self) -> None:
+        self.app.undo()
+
+    def action_add(self) -> None:
+        tab = self.current_tab()
+        if tab == DEPARTMENTS:
+            self.app.push_screen(department_form(), lambda data: data and self.app.attempt(
+                self.store.add_department, self.customer_id, data, success="Department added"))
+        elif tab == CONTACTS:
+            self.app.push_screen(contact_form(), lambda data: data and self.app.attempt(
+                self.store.add_contact, self.customer_id, data, success="Contact added"))
+        elif tab in RELATED_KINDS:
+            self.app.push_screen(PromptScreen(f"Title of the new {tab[:-1]}"), lambda title: title is not None and self.app.attempt(
+                self.store.add_related, tab, self.customer_id, {"title": title}, success=f"New {tab[:-1]} created"))
+
+    def action_edit_row(self) -> None:
+        tab, row_id = self.current_tab(), self.current_row_id()
+        if row_id is None:
+            return
+        current = self.store.child(tab, row_id)
+        if tab == DEPARTMENTS:
+            self.app.push_screen(department_form(current), lambda data: data and self.app.attempt(
+                self.store.edit_department, row_id, data, success="Department saved"))
+        elif tab == CONTACTS:
+            self.app.push_screen(contact_form(current), lambda data: data and self.app.attempt(
+                self.store.edit_contact, row_id, data, success="Contact saved"))
+
+    def action_done(self) -> None:
+        row_id = self.current_row_id()
+        if row_id is not None:
+            self.app.attempt(self.store.complete_task, row_id, success="Task done")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+class SourceDetailScreen(Screen):
+    """A prospect: its fields, notes, origin and the raw row it was imported from."""
+
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "activate", "Activate")]
+
+    def __init__(self, source_id: int) -> None:
+        super().__init__()
+        self.source_id = source_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(id="source")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        if not self.app.store.has_source(self.source_id):
+            self.app.pop_screen()
+            return
+        source = self.app.store.source(self.source_id)
+        body = Table.grid(padding=(1, 0))
+        title = Text("Prospect  ", style="bold")
+        title.append_text(literal(display_name(source)))
+        body.add_row(title)
+        fields = [(k.replace("_", " ").capitalize(), source.get(k)) for k in
+                  ("company", "first_name", "last_name", "email", "phone", "mobile", "street", "postcode", "city",
+                   "country", "vat_id", "external_id", "notes") if source.get(k)]
+        body.add_row(field_grid(fields))
+        origin = source.get("origin") or {}
+        body.add_row(field_grid([("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
+                                 ("Sync profile", origin.get("profile")), ("Imported", source.get("imported_at"))]))
+        raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
+        raw.add_column("column", style="dim")
+        raw.add_column("value")
+        for column, value in (source.get("raw") or {}).items():
+            raw.add_row(Text(printable(str(column))), literal(value))
+        body.add_row(raw)
+        self.query_one("#source", Static).update(body)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_activate(self) -> None:
+        self.app.activate_source(self.source_id)

@@ -1,0 +1,332 @@
+"""Import review: choose a file, check every row before anything is written,
+change the mapping, then import as one unit (and revert it as one)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.suggester import Suggester
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static
+from textual.widgets.option_list import Option
+
+from importers import ImportPlan, plan_import, read_table
+from importers.mapping import FIELDS
+from importers.plan import KEYS, MODES, TARGETS
+from store import StoreError
+
+from ..widgets.table import Column, RecordTable
+from .modals import PromptScreen, literal
+
+STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped": "dim", "duplicate": "magenta",
+                "error": "bold red"}
+STATUS_FILTERS = ("all", "new", "update", "unchanged", "skipped", "duplicate", "error", "warning")
+ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("name", "Name", 3, flex=True),
+               Column("company", "Company", 3, flex=True), Column("email", "Email", 4, flex=True),
+               Column("message", "Message / change", 6, flex=True)]
+
+
+class PathSuggester(Suggester):
+    """Completes the path being typed from the files on disk."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        path = Path(value).expanduser()
+        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
+        try:
+            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if p.name.startswith(stem))
+        except OSError:
+            return None
+        if not names:
+            return None
+        return value + names[0][len(stem):]
+
+
+class FieldPicker(ModalScreen[str | None]):
+    """Which field a column feeds (or none)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, column: str, current: str | None) -> None:
+        super().__init__()
+        self.column, self.current = column, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            title = Text("Column ")
+            title.append_text(literal(self.column))
+            title.append(" feeds:")
+            yield Label(title)
+            options = [Option("(do not import)", id="-")] + [Option(f, id=f) for f in FIELDS]
+            yield OptionList(*options, id="fields")
+
+    def on_mount(self) -> None:
+        picker = self.query_one(OptionList)
+        picker.highlighted = (FIELDS.index(self.current) + 1) if self.current in FIELDS else 0
+        picker.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportScreen(Screen):
+    BINDINGS = [
+        Binding("ctrl+r", "check", "Read and check"),
+        Binding("c", "change_mapping", "Change mapping"),
+        Binding("s", "status_filter", "Filter by status"),
+        Binding("w", "write_errors", "Save error log"),
+        Binding("b", "back_step", "Back"),
+        Binding("n", "next_step", "Next: import"),
+        Binding("u", "revert", "Revert import"),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self.start_path = path
+        self.plan: ImportPlan | None = None
+        self.overrides: dict[str, str | None] = {}
+        self.status_filter = "all"
+        self.entry: dict | None = None
+        self.step = "choose"
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="choose"):
+            yield Label("File (.csv .tsv .xlsx .xls .ods) — tab completes the path")
+            yield Input(self.start_path or str(Path.cwd()) + "/", id="path", suggester=PathSuggester())
+            with Horizontal(classes="options"):
+                yield Select([(t, t) for t in TARGETS], value="sources", allow_blank=False, id="target")
+                yield Select([(m, m) for m in MODES], value="create", allow_blank=False, id="mode")
+                yield Select([(k, k) for k in KEYS], value="email", allow_blank=False, id="key")
+                yield Input(placeholder="sheet (optional)", id="sheet")
+            yield Label("enter or ctrl+r: read the file and check every row; nothing is written yet", classes="hint")
+        with Vertical(id="review"):
+            yield Static(id="summary")
+            with Horizontal():
+                yield DataTable(id="mapping", cursor_type="row")
+                yield RecordTable(ROW_COLUMNS, row_style=lambda r: STATUS_STYLE.get(r["status"], ""), id="rows")
+            yield Static(id="row-detail")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#review").display = False
+        self.query_one("#progress").display = False
+        mapping = self.query_one("#mapping", DataTable)
+        mapping.add_columns("column", "field", "how")
+        self.query_one("#path", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        allowed = {
+            "choose": {"check", "close"},
+            "review": {"change_mapping", "status_filter", "write_errors", "back_step", "next_step", "close", "check"},
+            "done": {"revert", "close", "write_errors"},
+        }[self.step]
+        return True if action in allowed else None
+
+    def _set_step(self, step: str) -> None:
+        self.step = step
+        self.query_one("#choose").display = step == "choose"
+        self.query_one("#review").display = step != "choose"
+        self.refresh_bindings()
+
+    # -- reading and checking (worker) -----------------------------------------------
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id in ("path", "sheet"):
+            self.action_check()
+
+    def action_check(self) -> None:
+        path = Path(self.query_one("#path", Input).value.strip()).expanduser()
+        sheet = self.query_one("#sheet", Input).value.strip() or None
+        options = {name: self.query_one(f"#{name}", Select).value for name in ("target", "mode", "key")}
+        self._busy(True)
+        self._plan(path, sheet, options)
+
+    def _busy(self, busy: bool) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = busy
+        bar.update(total=None)
+
+    @work(thread=True, exclusive=True, group="import")
+    def _plan(self, path: Path, sheet: str | None, options: dict) -> None:
+        try:
+            table = read_table(path, sheet)
+            plan = plan_import(self.store, table, overrides=self.overrides, **options)
+        except (StoreError, ValueError, OSError) as err:
+            self.app.call_from_thread(self._failed, str(err))
+            return
+        self.app.call_from_thread(self._show_plan, plan)
+
+    def _failed(self, message: str) -> None:
+        self._busy(False)
+        self.notify(message, severity="error", timeout=10)
+
+    def _show_plan(self, plan: ImportPlan) -> None:
+        self._busy(False)
+        self.plan = plan
+        self._set_step("review")
+        mapping = self.query_one("#mapping", DataTable)
+        keep = mapping.cursor_row
+        mapping.clear()
+        for m in plan.mappings:
+            how = f"{m.how} {m.confidence:.0%}" if m.how in ("fuzzy", "prefix") else m.how
+            mapping.add_row(literal(m.column), m.field or "—", how, key=m.column)
+        mapping.move_cursor(row=min(keep, mapping.row_count - 1))
+        self._show_rows()
+        self.query_one("#rows", RecordTable).focus()
+
+    def _summary(self) -> Text:
+        counts = self.plan.counts()
+        table = self.plan.table
+        text = Text()
+        text.append_text(literal(table.path.name))
+        if table.sheet:
+            text.append(f" · sheet {table.sheet}")
+        text.append(f" · header row {table.header_row} · {self.plan.target} · {self.plan.mode} by {self.plan.key}\n")
+        for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
+                              ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error")):
+            text.append(f"{counts[status]:,} {label}   ", style=STATUS_STYLE[label])
+        text.append(f"{counts['warnings']:,} warnings   ", style="yellow")
+        text.append(f"showing: {self.status_filter}", style="cyan")
+        if self.plan.blocked:
+            text.append("\nRows with errors block the import; n imports the valid rows only.", style="red")
+        return text
+
+    def _display_frame(self) -> pl.DataFrame:
+        plan = self.plan
+        messages: dict[int, str] = {}
+        warned: set[int] = set()
+        for issue in plan.issues:
+            messages.setdefault(issue.row, f"{issue.column}: {issue.message}")
+            if issue.severity == "warning":
+                warned.add(issue.row)
+        rows = plan.rows
+        change = {index: "; ".join(f"{f}: {old or '∅'} → {new}" for f, (old, new) in diff.items())
+                  for index, diff in plan.diffs.items()}
+        frame = rows.select(
+            pl.col("_index").alias("id"), pl.col("_status").alias("status"), pl.col("_row").alias("row"),
+            pl.concat_str([pl.col("first_name").fill_null(""), pl.col("last_name").fill_null("")], separator=" ").str.strip_chars().alias("name"),
+            (pl.col("company") if "company" in rows.columns else pl.lit("")).fill_null("").alias("company"),
+            (pl.col("email") if "email" in rows.columns else pl.lit("")).fill_null("").alias("email"),
+            pl.col("_note").fill_null("").alias("note"))
+        frame = frame.with_columns(
+            pl.Series("message", [change.get(i) or messages.get(r) or n for i, r, n in
+                                  zip(frame["id"].to_list(), frame["row"].to_list(), frame["note"].to_list())]),
+            pl.col("row").is_in(sorted(warned)).alias("warned"))
+        if self.status_filter == "warning":
+            return frame.filter(pl.col("warned"))
+        if self.status_filter != "all":
+            return frame.filter(pl.col("status") == self.status_filter)
+        return frame
+
+    def _show_rows(self) -> None:
+        self.query_one("#summary", Static).update(self._summary())
+        self.query_one("#rows", RecordTable).show(self._display_frame())
+
+    def on_record_table_moved(self, event: RecordTable.Moved) -> None:
+        if self.plan is None or event.row_id is None:
+            self.query_one("#row-detail", Static).update("")
+            return
+        row = self.plan.rows.filter(pl.col("_index") == event.row_id).row(0, named=True)
+        detail = Table.grid(padding=(0, 2))
+        detail.add_column(style="dim")
+        detail.add_column()
+        for issue in (i for i in self.plan.issues if i.row == row["_row"]):
+            detail.add_row(f"row {issue.row} {issue.severity}", literal(f"{issue.column}: {issue.message}"))
+        for name, (old, new) in self.plan.diffs.get(event.row_id, {}).items():
+            change = literal(old if old is not None else "∅")
+            change.append(" → ")
+            change.append_text(literal(new))
+            detail.add_row(name, change)
+        self.query_one("#row-detail", Static).update(detail)
+
+    # -- review actions ---------------------------------------------------------------
+    def action_change_mapping(self) -> None:
+        mapping = self.query_one("#mapping", DataTable)
+        if self.plan is None or mapping.row_count == 0:
+            return
+        column = self.plan.mappings[mapping.cursor_row]
+
+        def chosen(field: str | None) -> None:
+            if field is not None:
+                self.overrides[column.column] = None if field == "-" else field
+                self.action_check()
+        self.app.push_screen(FieldPicker(column.column, column.field), chosen)
+
+    def action_status_filter(self) -> None:
+        self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]
+        self._show_rows()
+
+    def action_write_errors(self) -> None:
+        if self.plan is None:
+            return
+
+        def write(path: str | None) -> None:
+            if path:
+                try:
+                    count = self.plan.write_error_log(Path(path).expanduser())
+                except (OSError, StoreError) as err:
+                    self.notify(str(err), severity="error")
+                    return
+                self.notify(f"Wrote {count} error(s) and warning(s) to {path}")
+        default = self.plan.table.path.with_name(self.plan.table.path.stem + "-errors.csv")
+        self.app.push_screen(PromptScreen("Save the error log (CSV) to", str(default)), write)
+
+    def action_back_step(self) -> None:
+        self._set_step("choose")
+        self.query_one("#path", Input).focus()
+
+    def action_next_step(self) -> None:
+        if self.plan is None:
+            return
+        if not (self.plan.count("new") or self.plan.count("update")):
+            self.notify("Nothing to import: no new or changed rows", severity="warning")
+            return
+        self._busy(True)
+        self._commit(self.plan)
+
+    @work(thread=True, exclusive=True, group="import")
+    def _commit(self, plan: ImportPlan) -> None:
+        try:
+            entry = self.store.apply_batch(plan.batch())
+        except StoreError as err:
+            self.app.call_from_thread(self._failed, str(err))
+            return
+        self.app.call_from_thread(self._imported, entry)
+
+    def _imported(self, entry: dict) -> None:
+        self._busy(False)
+        self.entry = entry
+        self._set_step("done")
+        self.app.after_change()
+        summary = Text(f"Imported: {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.\n",
+                       style="bold green")
+        summary.append_text(self._summary())
+        self.query_one("#summary", Static).update(summary)
+
+    def action_revert(self) -> None:
+        if self.entry is None:
+            return
+        if self.app.attempt(self.store.undo, self.entry["id"], success=f"Reverted {self.entry['summary']}"):
+            self.entry = None
+            self._set_step("review")
+            self.action_check()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()

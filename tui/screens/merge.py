@@ -1,0 +1,121 @@
+"""Merge: two customers side by side, a choice per field, what will move."""
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from store.model import CHILD_TABLES, CUSTOMER_FIELDS, display_name
+
+from .modals import ConfirmScreen, literal
+
+FIELDS = ("kind", *[f for f in CUSTOMER_FIELDS if f != "obfuscate_enabled"])
+
+
+class MergeScreen(Screen):
+    """Keep the left customer; for each field take its value or the right one's."""
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("down,j", "move(1)", "Down", show=False),
+        Binding("space,left,right,h,l", "flip", "Flip field"),
+        Binding("w", "swap", "Keep the other"),
+        Binding("enter", "merge", "Merge"),
+        Binding("escape", "back", "Cancel"),
+    ]
+    row = reactive(0)
+
+    def __init__(self, keep_id: int, other_id: int) -> None:
+        super().__init__()
+        self.keep_id, self.other_id = keep_id, other_id
+        self.choices: dict[str, str] = {}
+
+    @property
+    def store(self):
+        return self.app.store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="merge")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._default_choices()
+        self.redraw()
+
+    def _default_choices(self) -> None:
+        # The merge rule of the store: the kept value, or the other's where the kept one is empty.
+        keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
+        self.choices = {f: "other" if keep.get(f) in (None, "", []) and other.get(f) not in (None, "", []) else "keep"
+                        for f in FIELDS}
+
+    def watch_row(self) -> None:
+        if self.is_mounted:
+            self.redraw()
+
+    def redraw(self) -> None:
+        if not (self.store.has_customer(self.keep_id) and self.store.has_customer(self.other_id)):
+            return  # merged (or deleted by someone else): the screen is on its way out
+        keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
+        table = Table(expand=True, header_style="bold")
+        table.add_column("field", style="dim", no_wrap=True)
+        table.add_column(Text(f"keep {keep['number']}"))
+        table.add_column(Text(f"merge in {other['number']} (removed)"))
+        for index, name in enumerate(FIELDS):
+            left, right = literal(_show(keep.get(name))), literal(_show(other.get(name)))
+            chosen = left if self.choices[name] == "keep" else right
+            chosen.stylize("bold green")
+            chosen.append(" ✓", style="green")
+            table.add_row(Text(name.replace("_", " "), style="reverse" if index == self.row else ""), left, right)
+        counts = self.store.related_counts(self.other_id)
+        moving = ", ".join(f"{n} {t}" for t, n in counts.items() if n) or "nothing"
+        summary = Text(f"\nMoves to {keep['number']}: {moving}.  ", style="bold")
+        summary.append("space flips the field under the cursor; w keeps the other customer instead; enter merges.", style="dim")
+        body = Table.grid()
+        body.add_row(table)
+        body.add_row(summary)
+        self.query_one("#merge", Static).update(body)
+
+    def action_move(self, step: int) -> None:
+        self.row = max(0, min(len(FIELDS) - 1, self.row + step))
+
+    def action_flip(self) -> None:
+        name = FIELDS[self.row]
+        self.choices[name] = "other" if self.choices[name] == "keep" else "keep"
+        self.redraw()
+
+    def action_swap(self) -> None:
+        self.keep_id, self.other_id = self.other_id, self.keep_id
+        self._default_choices()
+        self.redraw()
+
+    def action_merge(self) -> None:
+        keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
+        moving = sum(self.store.related_counts(self.other_id).get(t, 0) for t in CHILD_TABLES)
+        message = Text(f"Merge {other['number']} ")
+        message.append_text(literal(display_name(other)))
+        message.append(f" into {keep['number']} ")
+        message.append_text(literal(display_name(keep)))
+        message.append(f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
+                                          success=f"Merged {other['number']} into {keep['number']}; u undoes")
+                if merged:
+                    from .detail import DetailScreen
+                    self.app.switch_screen(DetailScreen(self.keep_id))
+        self.app.push_screen(ConfirmScreen(message), confirmed)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)

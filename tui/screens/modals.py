@@ -1,0 +1,263 @@
+"""Modal screens: confirm, prompts, forms, pickers, settings and help."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
+from textual.widgets.option_list import Option
+
+from store import Store
+from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, display_name
+
+from ..text import printable
+
+FORM_FIELDS = (
+    ("company", "Company"), ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"),
+    ("phone", "Phone"), ("mobile", "Mobile"), ("street", "Street"), ("postcode", "Postcode"), ("city", "City"),
+    ("country", "Country"), ("vat_id", "VAT id"), ("external_id", "External id"), ("number", "Customer number"),
+    ("tags", "Tags (comma separated)"), ("notes", "Notes"),
+)
+
+
+def literal(value: object) -> Text:
+    """Data as text on screen: never markup, never terminal control."""
+    return Text(printable("" if value is None else str(value)))
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no about one action; the message names what will happen."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, message: Text | str) -> None:
+        super().__init__()
+        self.message = message if isinstance(message, Text) else Text(message)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.message)
+            yield Label("y  yes     n  no", classes="hint")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """One line of input (a path, tags …); enter accepts, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text, self.value, self.placeholder = title, value, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text)
+            yield Input(self.value, placeholder=self.placeholder, id="prompt")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CustomerForm(ModalScreen[tuple[str, dict] | None]):
+    """Add or edit a customer: kind first, then the fields; the store's rules
+    are checked on ctrl+s and every problem shown under the form."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, store: Store, title: str, values: dict | None = None, kind: str | None = None) -> None:
+        super().__init__()
+        self.store, self.title_text = store, title
+        self.values = values or {}
+        self.kind = kind or self.values.get("kind") or CORPORATE
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="title")
+            with RadioSet(id="kind"):
+                yield RadioButton("Corporate customer", value=self.kind == CORPORATE, id="kind-corporate")
+                yield RadioButton("Private customer", value=self.kind == PRIVATE, id="kind-private")
+            with VerticalScroll(classes="fields"):
+                for key, label in FORM_FIELDS:
+                    value = self.values.get(key)
+                    text = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
+                    with Horizontal(classes="field"):
+                        yield Label(label, classes="label")
+                        yield Input(text, id=f"f-{key}")
+            yield Static("", id="problems")
+            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self.kind = CORPORATE if event.pressed.id == "kind-corporate" else PRIVATE
+
+    def data(self) -> dict:
+        return {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
+
+    def action_save(self) -> None:
+        data = self.data()
+        issues = self.store.check_customer(self.kind, data)
+        errors = [i for i in issues if i.severity == "error"]
+        report = Text()
+        for issue in issues:
+            report.append(f"{'✗' if issue.severity == 'error' else '!'} {issue}\n", style="red" if issue.severity == "error" else "yellow")
+        self.query_one("#problems", Static).update(report)
+        if not errors:
+            self.dismiss((self.kind, data))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChildForm(ModalScreen[dict | None]):
+    """A department or a contact of a corporate customer."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, fields: tuple[str, ...], values: dict | None = None) -> None:
+        super().__init__()
+        self.title_text, self.fields, self.values = title, fields, values or {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title")
+            for key in self.fields:
+                with Horizontal(classes="field"):
+                    yield Label(key.replace("_", " ").capitalize(), classes="label")
+                    yield Input("" if self.values.get(key) is None else str(self.values[key]), id=f"f-{key}")
+            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+
+    def action_save(self) -> None:
+        self.dismiss({key: self.query_one(f"#f-{key}", Input).value for key in self.fields})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def department_form(values: dict | None = None) -> ChildForm:
+    return ChildForm("Department", DEPARTMENT_FIELDS, values)
+
+
+def contact_form(values: dict | None = None) -> ChildForm:
+    return ChildForm("Contact", CONTACT_FIELDS, values)
+
+
+class PickCustomer(ModalScreen[int | None]):
+    """Find a customer by typing; likely duplicates of `around` are listed first."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, search: Callable[[str], list[dict]], title: str, suggestions: Iterable[dict] = (),
+                 exclude: int | None = None) -> None:
+        super().__init__()
+        self.search, self.title_text, self.exclude = search, title, exclude
+        self.suggestions = list(suggestions)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.title_text, classes="title")
+            yield Input(placeholder="type a name, number, email or phone", id="pick-query")
+            yield OptionList(id="pick-list")
+
+    def on_mount(self) -> None:
+        self._fill(self.suggestions)
+
+    def _fill(self, customers: Iterable[dict]) -> None:
+        options = self.query_one("#pick-list", OptionList)
+        options.clear_options()
+        for c in customers:
+            if c["id"] == self.exclude:
+                continue
+            label = Text(f"{c['number']}  ")
+            label.append(printable(display_name(c)))
+            label.append(f"  {printable(c.get('email') or '')}  {printable(c.get('phone') or '')}", style="dim")
+            options.add_option(Option(label, id=str(c["id"])))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value.strip():
+            self._fill(self.search(event.value))
+        else:
+            self._fill(self.suggestions)
+
+    def on_input_submitted(self) -> None:
+        options = self.query_one("#pick-list", OptionList)
+        if options.option_count:
+            options.highlighted = options.highlighted or 0
+            options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(int(event.option.id))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SettingsScreen(ModalScreen[dict | None]):
+    """The store's settings: private customers, phone country, retention."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, settings: dict) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Settings", classes="title")
+            with Horizontal(classes="field"):
+                yield Label("Allow private customers", classes="label")
+                yield Switch(self.settings["allow_private_customers"], id="allow_private_customers")
+            with Horizontal(classes="field"):
+                yield Label("Default country for phones", classes="label")
+                yield Input(self.settings["default_country"], id="default_country")
+            with Horizontal(classes="field"):
+                yield Label("Obfuscation retention days", classes="label")
+                yield Input(str(self.settings["obfuscation_retention_days"]), id="obfuscation_retention_days", type="integer")
+            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+
+    def action_save(self) -> None:
+        country = self.query_one("#default_country", Input).value.strip().upper()
+        days = self.query_one("#obfuscation_retention_days", Input).value.strip()
+        if len(country) != 2 or not country.isalpha() or not days.isdigit():
+            self.notify("country is two letters (DE, TR, US …) and retention a number of days", severity="error")
+            return
+        self.dismiss({"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
+                      "default_country": country, "obfuscation_retention_days": int(days)})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the screen it was opened on, generated from its bindings."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__()
+        self.target = screen
+
+    def compose(self) -> ComposeResult:
+        table = Text()
+        table.append(f"{type(self.target).__name__.removesuffix('Screen')} — keys\n\n", style="bold")
+        seen = set()
+        for key, active in self.target.active_bindings.items():
+            binding = active.binding
+            if binding.description and (binding.action, binding.description) not in seen:
+                seen.add((binding.action, binding.description))
+                table.append(f"{active.binding.key_display or key:>12}  ", style="bold cyan")
+                table.append(f"{binding.description}\n")
+        table.append("\n      ctrl+p  command palette: every action by name\n")
+        with VerticalScroll(classes="dialog wide"):
+            yield Static(table)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,372 @@
+"""The customer table (home) and the source list: search, filter, sort, select, act."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+
+from store import StoreError
+from store.duplicates import likely_duplicates
+from store.export import export_customers
+from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, display_name
+from store.view import Query, RecordView
+
+from ..widgets.table import Column, RecordTable
+from .modals import ConfirmScreen, CustomerForm, PickCustomer, PromptScreen, literal
+
+KIND_CYCLE = (None, CORPORATE, PRIVATE)
+ACTIVE_CYCLE = (None, True, False)
+
+
+class TableScreen(Screen):
+    """What both lists share: a search box, a filter bar, the table, selection."""
+
+    COLUMNS: list[Column] = []
+    SORTABLE: tuple[str, ...] = ()
+    TABLE = CUSTOMERS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = Query()
+        self.selected: set[int] = set()
+
+    @property
+    def store(self):
+        return self.app.store
+
+    @property
+    def view(self) -> RecordView:
+        return self.app.views[self.TABLE]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="search: number, name, company, email, phone", id="search")
+        yield Static(id="filters")
+        yield RecordTable(self.COLUMNS, row_style=self.row_style, id="table")
+        yield Footer()
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one("#table", RecordTable)
+
+    def on_mount(self) -> None:
+        self.table.marked = self.selected
+        self.redraw()
+        self.table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.redraw()
+
+    def row_style(self, row: dict) -> str:
+        return ""
+
+    # -- showing --------------------------------------------------------------
+    def redraw(self, keep: int | None = None) -> None:
+        frame = self.view.select(self.query_state)
+        self.table.show(frame, keep=keep if keep is not None else self.table.current_id)
+        self.selected &= set(self.view.frame["id"].to_list()) if self.selected else set()
+        self.update_filters(frame.height)
+        self.app.update_counts()
+
+    def update_filters(self, shown: int) -> None:
+        q = self.query_state
+        bar = Text()
+        for label, value in self.filter_labels():
+            bar.append(f"{label}: ", style="dim")
+            bar.append(value, style="bold" if value != "all" else "")
+            bar.append("   ")
+        if q.text:
+            bar.append("search: ", style="dim")
+            bar.append(q.text, style="bold")
+            bar.append("   ")
+        bar.append(f"{shown:,} shown · {len(self.selected):,} selected · {self.view.frame.height:,} total", style="cyan")
+        self.query_one("#filters", Static).update(bar)
+
+    def filter_labels(self) -> list[tuple[str, str]]:
+        sort = f"{self.query_state.sort} {'↓' if self.query_state.descending else '↑'}" if self.query_state.sort else "none"
+        return [("sort", sort)]
+
+    # -- search ----------------------------------------------------------------
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.query_state.text = event.value
+            self.redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    def action_back(self) -> None:
+        """escape: leave the search box, then clear search and selection."""
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            self.table.focus()
+        elif self.selected:
+            self.selected.clear()
+            self.redraw()
+        elif search.value:
+            search.value = ""
+        elif len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    # -- selection and sort --------------------------------------------------------
+    def action_toggle_select(self) -> None:
+        row_id = self.table.current_id
+        if row_id is None:
+            return
+        self.selected.symmetric_difference_update({row_id})
+        self.table.action_cursor(1)
+        self.update_filters(self.table.row_count)
+
+    def action_select_all(self) -> None:
+        shown = set(self.table.shown_ids())
+        if shown <= self.selected:
+            self.selected -= shown
+        else:
+            self.selected |= shown
+        self.redraw()
+
+    def action_sort(self, reverse: bool = False) -> None:
+        q = self.query_state
+        if reverse:
+            q.descending = not q.descending
+        else:
+            order = (None, *self.SORTABLE)
+            q.sort = order[(order.index(q.sort) + 1) % len(order)]
+            q.descending = False
+        self.redraw()
+
+    def targets(self) -> list[int]:
+        """The selected rows, else the row under the cursor."""
+        if self.selected:
+            return sorted(self.selected)
+        return [self.table.current_id] if self.table.current_id is not None else []
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in self.NEEDS_ROW and not self.is_mounted_table_nonempty():
+            return None  # greyed out: nothing to act on
+        return True
+
+    NEEDS_ROW: frozenset[str] = frozenset()
+
+    def is_mounted_table_nonempty(self) -> bool:
+        tables = self.query(RecordTable)
+        return bool(tables) and tables.first().row_count > 0
+
+    def on_record_table_moved(self, _event: RecordTable.Moved) -> None:
+        self.refresh_bindings()
+
+
+class CustomersScreen(TableScreen):
+    """Home: every customer."""
+
+    COLUMNS = [Column("number", "Number", 9), Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
+               Column("kind", "Kind", 9), Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15),
+               Column("city", "City", 2, flex=True), Column("tags", "Tags", 2, flex=True), Column("active", "Active", 6)]
+    SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("enter", "open", "Open"),
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("space", "toggle_select", "Select", show=False),
+        Binding("asterisk", "select_all", "Select all shown", show=False),
+        Binding("t", "tag", "Tag"),
+        Binding("m", "merge", "Merge"),
+        Binding("d", "deactivate", "(De)activate"),
+        Binding("delete", "delete", "Delete"),
+        Binding("o", "obfuscate", "Obfuscate"),
+        Binding("u", "undo", "Undo"),
+        Binding("i", "import", "Import"),
+        Binding("x", "export", "Export"),
+        Binding("p", "prospects", "Prospects"),
+        Binding("f", "kind_filter", "Kind filter", show=False),
+        Binding("F", "active_filter", "Active filter", show=False),
+        Binding("T", "tag_filter", "Tag filter", show=False),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "sort(True)", "Reverse sort", show=False),
+        Binding("escape", "back", "Back", show=False),
+    ]
+    NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "delete", "obfuscate", "export"})
+
+    def row_style(self, row: dict) -> str:
+        return "" if row["active"] else "dim"
+
+    def filter_labels(self) -> list[tuple[str, str]]:
+        q = self.query_state
+        active = {None: "all", True: "active", False: "inactive"}[q.active]
+        return [("kind", q.kind or "all"), ("status", active), ("tag", q.tag or "all"), *super().filter_labels()]
+
+    def action_kind_filter(self) -> None:
+        self.query_state.kind = KIND_CYCLE[(KIND_CYCLE.index(self.query_state.kind) + 1) % 3]
+        self.redraw()
+
+    def action_active_filter(self) -> None:
+        self.query_state.active = ACTIVE_CYCLE[(ACTIVE_CYCLE.index(self.query_state.active) + 1) % 3]
+        self.redraw()
+
+    def action_tag_filter(self) -> None:
+        tags = self.view.tags()
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.query_state.tag = value.strip() or None
+                self.redraw()
+        self.app.push_screen(PromptScreen(f"Show customers tagged (empty: all). Tags: {', '.join(tags[:20]) or 'none yet'}",
+                                          self.query_state.tag or ""), chosen)
+
+    def action_open(self) -> None:
+        from .detail import DetailScreen
+        if self.table.current_id is not None:
+            self.app.push_screen(DetailScreen(self.table.current_id))
+
+    def action_new(self) -> None:
+        def save(result: tuple[str, dict] | None) -> None:
+            if result:
+                kind, data = result
+                customer = self.app.attempt(self.store.add_customer, kind, data)
+                if customer:
+                    self.redraw(keep=customer["id"])
+                    self.notify(f"Added {customer['number']}")
+        self.app.push_screen(CustomerForm(self.store, "New customer"), save)
+
+    def action_edit(self) -> None:
+        self.app.edit_customer(self.table.current_id)
+
+    def action_tag(self) -> None:
+        ids = self.targets()
+
+        def apply(value: str | None) -> None:
+            if not value:
+                return
+            add = [t.strip() for t in value.split(",") if t.strip() and not t.strip().startswith("-")]
+            remove = [t.strip()[1:].strip() for t in value.split(",") if t.strip().startswith("-")]
+            changed = self.app.attempt(self.store.set_tags, ids, add=add, remove=remove)
+            if changed is not None:
+                self.notify(f"Tags changed on {changed} customer(s)")
+        self.app.push_screen(PromptScreen(f"Tags for {len(ids)} customer(s): 'vip, newsletter' adds, '-vip' removes"), apply)
+
+    def action_merge(self) -> None:
+        others = sorted(self.selected - {self.table.current_id})
+        if len(others) == 1:
+            self.app.merge(self.table.current_id, others[0])
+        else:
+            self.app.merge(self.table.current_id)
+
+    def action_deactivate(self) -> None:
+        ids = self.targets()
+        current = [self.store.customer(i) for i in ids]
+        if all(c["active"] for c in current):
+            self.app.attempt(self.store.deactivate, ids, success=f"Deactivated {len(ids)} customer(s); u undoes")
+        elif not any(c["active"] for c in current):
+            self.app.attempt(self.store.reactivate, ids, success=f"Reactivated {len(ids)} customer(s)")
+        else:
+            active = [c["id"] for c in current if c["active"]]
+            self.app.attempt(self.store.deactivate, active, success=f"Deactivated {len(active)} customer(s); u undoes")
+
+    def action_delete(self) -> None:
+        self.app.delete_customer(self.table.current_id)
+
+    def action_obfuscate(self) -> None:
+        self.app.obfuscate_customer(self.table.current_id)
+
+    def action_undo(self) -> None:
+        self.app.undo()
+
+    def action_import(self) -> None:
+        from .import_review import ImportScreen
+        self.app.push_screen(ImportScreen())
+
+    def action_export(self) -> None:
+        ids = sorted(self.selected) or self.table.shown_ids()
+
+        def write(path: str | None) -> None:
+            if path:
+                self._export(ids, Path(path).expanduser())
+        self.app.push_screen(PromptScreen(f"Export {len(ids):,} customer(s) to (.csv, .xlsx or .vcf)",
+                                          str(Path.cwd() / "customers.csv")), write)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, ids: list[int], path: Path) -> None:
+        customers = [self.store.customer(i) for i in ids]
+        try:
+            count = export_customers(self.store, path, customers)
+        except (StoreError, OSError) as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"Exported {count:,} customer(s) to {path}")
+        self.app.call_from_thread(self.app.after_change)
+
+    def action_prospects(self) -> None:
+        self.app.push_screen(SourcesScreen())
+
+
+class SourcesScreen(TableScreen):
+    """The source list: prospects from imports and syncs, waiting to be activated."""
+
+    TABLE = SOURCES
+    COLUMNS = [Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
+               Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15), Column("city", "City", 2, flex=True),
+               Column("origin", "Origin", 4, flex=True), Column("imported", "Imported", 16)]
+    SORTABLE = ("name", "company", "email", "city", "origin", "imported")
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("enter", "open", "Detail"),
+        Binding("a", "activate", "Activate"),
+        Binding("delete", "discard", "Discard"),
+        Binding("space", "toggle_select", "Select", show=False),
+        Binding("asterisk", "select_all", "Select all shown", show=False),
+        Binding("i", "import", "Import"),
+        Binding("u", "undo", "Undo"),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "sort(True)", "Reverse sort", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+    NEEDS_ROW = frozenset({"open", "activate", "discard"})
+
+    def action_open(self) -> None:
+        from .detail import SourceDetailScreen
+        if self.table.current_id is not None:
+            self.app.push_screen(SourceDetailScreen(self.table.current_id))
+
+    def action_activate(self) -> None:
+        self.app.activate_source(self.table.current_id)
+
+    def action_discard(self) -> None:
+        ids = self.targets()
+        names = ", ".join(display_name(self.store.source(i)) for i in ids[:3]) + (" …" if len(ids) > 3 else "")
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self.app.attempt(self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
+        message = Text(f"Discard {len(ids)} prospect(s): ")
+        message.append_text(literal(names))
+        message.append("?")
+        self.app.push_screen(ConfirmScreen(message), confirmed)
+
+    def action_import(self) -> None:
+        from .import_review import ImportScreen
+        self.app.push_screen(ImportScreen())
+
+    def action_undo(self) -> None:
+        self.app.undo()
+
+
+def pick_other_customer(app, customer_id: int, callback) -> None:
+    """The merge partner: likely duplicates first, any customer by search."""
+    view = app.views[CUSTOMERS]
+
+    def search(text: str) -> list[dict]:
+        ids = view.select(Query(text=text))["id"].head(30).to_list()
+        return [app.store.customer(i) for i in ids]
+    suggestions = likely_duplicates(app.store, view, customer_id)
+    app.push_screen(PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggestions,
+                                 exclude=customer_id), callback)

@@ -1,0 +1,162 @@
+"""A table that renders only its visible rows, read from a polars frame.
+
+Textual's DataTable builds every row up front (seconds at 100k); this one
+asks the frame for the few rows on screen at each paint. Cell text is data,
+never markup: it goes into `rich.text.Text` with control characters made
+visible, so an imported name cannot style the screen or move the cursor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import polars as pl
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..text import printable
+
+RowStyle = Callable[[dict], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # fixed width, or the share of the room left when `flex`
+    flex: bool = False
+
+
+class RecordTable(ScrollView, can_focus=True):
+    """Rows of `frame` (which has an `id` column) under a header line."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("g,home", "first", "Top", show=False),
+        Binding("G,end", "last", "Bottom", show=False),
+    ]
+    DEFAULT_CSS = """
+    RecordTable { height: 1fr; }
+    """
+
+    cursor = reactive(0, always_update=True)
+
+    class Moved(Message):
+        """The cursor moved to another row (id None: the table is empty)."""
+
+        def __init__(self, table: "RecordTable", row_id: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row_id = row_id
+
+    def __init__(self, columns: list[Column], *, row_style: RowStyle | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns = columns
+        self.row_style = row_style
+        self.marked: set[int] = set()
+        self._frame = pl.DataFrame({"id": []}, schema={"id": pl.Int64})
+        self._ids: list[int] = []
+
+    # -- data -------------------------------------------------------------
+    def show(self, frame: pl.DataFrame, *, keep: int | None = None) -> None:
+        """Show these rows; keep the cursor on row id `keep` when it is still there."""
+        self._frame = frame
+        self._ids = frame["id"].to_list()
+        self.virtual_size = Size(self.size.width, len(self._ids) + 1)
+        position = self._ids.index(keep) if keep in self._ids else min(self.cursor, max(0, len(self._ids) - 1))
+        self.cursor = position
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._ids)
+
+    @property
+    def current_id(self) -> int | None:
+        return self._ids[self.cursor] if self._ids else None
+
+    def current_row(self) -> dict | None:
+        return self._frame.row(self.cursor, named=True) if self._ids else None
+
+    def shown_ids(self) -> list[int]:
+        return list(self._ids)
+
+    # -- movement -----------------------------------------------------------
+    def watch_cursor(self, cursor: int) -> None:
+        body = max(1, self.size.height - 1)
+        top = self.scroll_offset.y
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False)
+        elif cursor >= top + body:
+            self.scroll_to(y=cursor - body + 1, animate=False)
+        self.refresh()
+        self.post_message(self.Moved(self, self.current_id))
+
+    def _move_to(self, row: int) -> None:
+        self.cursor = max(0, min(row, len(self._ids) - 1))
+
+    def action_cursor(self, step: int) -> None:
+        self._move_to(self.cursor + step)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * max(1, self.size.height - 2))
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self._ids) - 1)
+
+    def on_click(self, event) -> None:
+        if event.y >= 1:
+            self._move_to(self.scroll_offset.y + event.y - 1)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._ids) + 1)
+
+    # -- painting ------------------------------------------------------------
+    def _widths(self) -> list[int]:
+        room = self.size.width - 2 - sum(c.width + 1 for c in self.columns if not c.flex)
+        shares = sum(c.width for c in self.columns if c.flex) or 1
+        return [c.width if not c.flex else max(6, room * c.width // shares - 1) for c in self.columns]
+
+    def _line(self, cells: list[str], style: Style, mark: str) -> Strip:
+        text = Text(mark, no_wrap=True, end="")
+        for cell, width in zip(cells, self._widths()):
+            shown = printable(cell)
+            if cell_len(shown) > width:
+                shown = shown[: max(0, width - 1)] + "…"
+            text.append(shown + " " * max(0, width - cell_len(shown)) + " ")
+        text.stylize(style)
+        return Strip(text.render(self.app.console)).adjust_cell_length(self.size.width, style)
+
+    def render_line(self, y: int) -> Strip:
+        if y == 0:
+            return self._line([c.label for c in self.columns], Style(bold=True, underline=True), "  ")
+        index = self.scroll_offset.y + y - 1
+        if index >= len(self._ids):
+            return Strip.blank(self.size.width)
+        row = self._frame.row(index, named=True)
+        base = Style.parse(self.row_style(row)) if self.row_style else Style()
+        if index == self.cursor:
+            base += Style(reverse=True) if self.has_focus else Style(underline=True)
+        mark = "● " if row["id"] in self.marked else "  "
+        return self._line([_cell(row.get(c.key)) for c in self.columns], base, mark)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
