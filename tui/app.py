@@ -48,6 +48,7 @@ class CustdeskApp(App):
         """The store changed under our hands: rebuild the views and the screen."""
         for view in self.views.values():
             view.refresh()
+        self.update_counts()
         redraw = getattr(self.screen, "redraw", None)
         if redraw:
             redraw()

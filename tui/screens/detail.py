@@ -234,8 +234,9 @@ class SourceDetailScreen(Screen):
                    "country", "vat_id", "external_id", "notes") if source.get(k)]
         body.add_row(field_grid(fields))
         origin = source.get("origin") or {}
-        body.add_row(field_grid([("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
-                                 ("Sync profile", origin.get("profile")), ("Imported", source.get("imported_at"))]))
+        where = [("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
+                 ("Sync profile", origin.get("profile")), ("Imported", source.get("imported_at"))]
+        body.add_row(field_grid([(label, value) for label, value in where if value not in (None, "")]))
         raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
         raw.add_column("column", style="dim")
         raw.add_column("value")

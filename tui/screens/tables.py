@@ -34,6 +34,7 @@ class TableScreen(Screen):
         super().__init__()
         self.query_state = Query()
         self.selected: set[int] = set()
+        self._had_rows = True
 
     @property
     def store(self):
@@ -57,6 +58,7 @@ class TableScreen(Screen):
     def on_mount(self) -> None:
         self.table.marked = self.selected
         self.redraw()
+        self.app.update_counts()
         self.table.focus()
 
     def on_screen_resume(self) -> None:
@@ -71,7 +73,6 @@ class TableScreen(Screen):
         self.table.show(frame, keep=keep if keep is not None else self.table.current_id)
         self.selected &= set(self.view.frame["id"].to_list()) if self.selected else set()
         self.update_filters(frame.height)
-        self.app.update_counts()
 
     def update_filters(self, shown: int) -> None:
         q = self.query_state
@@ -161,8 +162,12 @@ class TableScreen(Screen):
         tables = self.query(RecordTable)
         return bool(tables) and tables.first().row_count > 0
 
-    def on_record_table_moved(self, _event: RecordTable.Moved) -> None:
-        self.refresh_bindings()
+    def on_record_table_moved(self, event: RecordTable.Moved) -> None:
+        # Re-evaluating every binding rebuilds the footer: only when rows appear or vanish.
+        has_rows = event.row_id is not None
+        if has_rows != self._had_rows:
+            self._had_rows = has_rows
+            self.refresh_bindings()
 
 
 class CustomersScreen(TableScreen):
