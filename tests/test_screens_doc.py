@@ -40,6 +40,8 @@ def test_every_screen_is_documented_with_exactly_its_keys():
         assert documented_dialog(text, cls.__name__) == bindings(cls), cls.__name__
 
 
-def test_every_binding_has_a_description_for_footer_and_palette():
+def test_every_binding_has_an_id_and_a_description_for_footer_and_palette():
     for cls in SECTIONS + DIALOGS:
-        assert all(b.description for b in cls.BINDINGS), cls.__name__
+        assert all(b.description and b.id for b in cls.BINDINGS), cls.__name__
+        ids = [b.id for b in cls.BINDINGS]
+        assert len(ids) == len(set(ids)), cls.__name__

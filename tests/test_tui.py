@@ -205,3 +205,11 @@ async def test_import_errors_block_and_a_mapping_change_fixes_them(shop, tmp_pat
         await pilot.press("n")
         await settle(app, pilot)
     assert {s["email"] for s in shop.sources()} == {"linus@example.com", "alan@example.com"}
+
+
+async def test_the_command_palette_lists_every_action_of_the_screen(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Merge", "Delete", "Obfuscate", "(De)activate", "Import", "Export", "Settings", "Undo"} <= titles

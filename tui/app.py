@@ -23,9 +23,9 @@ class CustdeskApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "custdesk"
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help"),
-        Binding("comma", "settings", "Settings", show=False),
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("comma", "settings", "Settings", show=False, id="settings"),
     ]
 
     def __init__(self, store: Store) -> None:

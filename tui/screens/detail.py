@@ -60,16 +60,16 @@ def field_grid(pairs: list[tuple[str, object]]) -> Table:
 
 class DetailScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("e", "edit", "Edit"),
-        Binding("plus", "add", "New on this tab"),
-        Binding("E", "edit_row", "Edit row"),
-        Binding("D", "done", "Task done"),
-        Binding("d", "deactivate", "(De)activate"),
-        Binding("m", "merge", "Merge"),
-        Binding("delete", "delete", "Delete"),
-        Binding("o", "obfuscate", "Obfuscate"),
-        Binding("u", "undo", "Undo"),
+        Binding("escape", "back", "Back", id="back"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("plus", "add", "New on this tab", id="new-on-this-tab"),
+        Binding("E", "edit_row", "Edit row", id="edit-row"),
+        Binding("D", "done", "Task done", id="task-done"),
+        Binding("d", "deactivate", "(De)activate", id="de-activate"),
+        Binding("m", "merge", "Merge", id="merge"),
+        Binding("delete", "delete", "Delete", id="delete"),
+        Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
+        Binding("u", "undo", "Undo", id="undo"),
     ]
 
     def __init__(self, customer_id: int) -> None:
@@ -205,7 +205,7 @@ def _show(value: object) -> str:
 class SourceDetailScreen(Screen):
     """A prospect: its fields, notes, origin and the raw row it was imported from."""
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "activate", "Activate")]
+    BINDINGS = [Binding("escape", "back", "Back", id="back"), Binding("a", "activate", "Activate", id="activate")]
 
     def __init__(self, source_id: int) -> None:
         super().__init__()

@@ -53,7 +53,7 @@ class PathSuggester(Suggester):
 class FieldPicker(ModalScreen[str | None]):
     """Which field a column feeds (or none)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, column: str, current: str | None) -> None:
         super().__init__()
@@ -82,14 +82,14 @@ class FieldPicker(ModalScreen[str | None]):
 
 class ImportScreen(Screen):
     BINDINGS = [
-        Binding("ctrl+r", "check", "Read and check"),
-        Binding("c", "change_mapping", "Change mapping"),
-        Binding("s", "status_filter", "Filter by status"),
-        Binding("w", "write_errors", "Save error log"),
-        Binding("b", "back_step", "Back"),
-        Binding("n", "next_step", "Next: import"),
-        Binding("u", "revert", "Revert import"),
-        Binding("escape", "close", "Close"),
+        Binding("ctrl+r", "check", "Read and check", id="read-and-check"),
+        Binding("c", "change_mapping", "Change mapping", id="change-mapping"),
+        Binding("s", "status_filter", "Filter by status", id="filter-by-status"),
+        Binding("w", "write_errors", "Save error log", id="save-error-log"),
+        Binding("b", "back_step", "Back", id="back"),
+        Binding("n", "next_step", "Next: import", id="next-import"),
+        Binding("u", "revert", "Revert import", id="revert-import"),
+        Binding("escape", "close", "Close", id="close"),
     ]
 
     def __init__(self, path: str = "") -> None:
@@ -170,6 +170,9 @@ class ImportScreen(Screen):
             plan = plan_import(self.store, table, overrides=self.overrides, **options)
         except (StoreError, ValueError, OSError) as err:
             self.app.call_from_thread(self._failed, str(err))
+            return
+        except Exception as err:  # a file no rule foresaw must not take the app down
+            self.app.call_from_thread(self._failed, f"{path}: could not be read ({type(err).__name__}: {err})")
             return
         self.app.call_from_thread(self._show_plan, plan)
 
@@ -307,6 +310,9 @@ class ImportScreen(Screen):
             entry = self.store.apply_batch(plan.batch())
         except StoreError as err:
             self.app.call_from_thread(self._failed, str(err))
+            return
+        except Exception as err:  # the store rolled back; say so instead of crashing
+            self.app.call_from_thread(self._failed, f"nothing was imported: {type(err).__name__}: {err}")
             return
         self.app.call_from_thread(self._imported, entry)
 

@@ -20,12 +20,12 @@ class MergeScreen(Screen):
     """Keep the left customer; for each field take its value or the right one's."""
 
     BINDINGS = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("space,left,right,h,l", "flip", "Flip field"),
-        Binding("w", "swap", "Keep the other"),
-        Binding("enter", "merge", "Merge"),
-        Binding("escape", "back", "Cancel"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="down"),
+        Binding("space,left,right,h,l", "flip", "Flip field", id="flip-field"),
+        Binding("w", "swap", "Keep the other", id="keep-the-other"),
+        Binding("enter", "merge", "Merge", id="merge"),
+        Binding("escape", "back", "Cancel", id="cancel"),
     ]
     row = reactive(0)
 

@@ -32,7 +32,7 @@ def literal(value: object) -> Text:
 class ConfirmScreen(ModalScreen[bool]):
     """Yes/no about one action; the message names what will happen."""
 
-    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+    BINDINGS = [Binding("y", "answer(True)", "Yes", id="yes"), Binding("n,escape", "answer(False)", "No", id="no")]
 
     def __init__(self, message: Text | str) -> None:
         super().__init__()
@@ -50,7 +50,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class PromptScreen(ModalScreen[str | None]):
     """One line of input (a path, tags …); enter accepts, escape cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
         super().__init__()
@@ -72,7 +72,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
     """Add or edit a customer: kind first, then the fields; the store's rules
     are checked on ctrl+s and every problem shown under the form."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, store: Store, title: str, values: dict | None = None, kind: str | None = None) -> None:
         super().__init__()
@@ -120,7 +120,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
 class ChildForm(ModalScreen[dict | None]):
     """A department or a contact of a corporate customer."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, title: str, fields: tuple[str, ...], values: dict | None = None) -> None:
         super().__init__()
@@ -153,7 +153,7 @@ def contact_form(values: dict | None = None) -> ChildForm:
 class PickCustomer(ModalScreen[int | None]):
     """Find a customer by typing; likely duplicates of `around` are listed first."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, search: Callable[[str], list[dict]], title: str, suggestions: Iterable[dict] = (),
                  exclude: int | None = None) -> None:
@@ -203,7 +203,7 @@ class PickCustomer(ModalScreen[int | None]):
 class SettingsScreen(ModalScreen[dict | None]):
     """The store's settings: private customers, phone country, retention."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, settings: dict) -> None:
         super().__init__()
@@ -239,7 +239,7 @@ class SettingsScreen(ModalScreen[dict | None]):
 class HelpScreen(ModalScreen[None]):
     """Every key of the screen it was opened on, generated from its bindings."""
 
-    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close")]
 
     def __init__(self, screen: Screen) -> None:
         super().__init__()

@@ -38,12 +38,12 @@ class RecordTable(ScrollView, can_focus=True):
     """Rows of `frame` (which has an `id` column) under a header line."""
 
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("g,home", "first", "Top", show=False),
-        Binding("G,end", "last", "Bottom", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="page-down"),
+        Binding("g,home", "first", "Top", show=False, id="top"),
+        Binding("G,end", "last", "Bottom", show=False, id="bottom"),
     ]
     DEFAULT_CSS = """
     RecordTable { height: 1fr; }
