@@ -59,6 +59,7 @@ class Transaction:
         self.db = db
         self.before: dict[tuple[str, int], dict | None] = {}
         self._meta: dict | None = None
+        self._savepoints: list[dict[tuple[str, int], dict | None]] = []
 
     def get(self, table: str, doc_id: int) -> dict | None:
         return self.db.tables[table].get(doc_id)
@@ -83,7 +84,23 @@ class Transaction:
     def _remember(self, table: str, doc_id: int) -> dict | None:
         current = self.db.tables[table].get(doc_id)
         self.before.setdefault((table, doc_id), current)
+        for marks in self._savepoints:
+            marks.setdefault((table, doc_id), current)
         return current
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Part of a transaction that is undone alone if it fails (the rest stays)."""
+        marks: dict[tuple[str, int], dict | None] = {}
+        self._savepoints.append(marks)
+        try:
+            yield
+        except BaseException:
+            for (table, doc_id), doc in reversed(marks.items()):
+                self.db._set(table, doc_id, doc)
+            raise
+        finally:
+            self._savepoints.remove(marks)
 
     def insert(self, table: str, doc: dict) -> int:
         doc_id = self.next_id(table)

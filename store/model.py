@@ -31,6 +31,7 @@ JOURNAL = "journal"
 SETTINGS = "settings"
 TEMPLATES = "templates"
 META = "_meta"
+CAMPAIGNS = "campaigns"
 
 # Related kinds: each document belongs to one customer through `customer_id`.
 # Value: (number prefix, statuses that count as open/active, all statuses).
@@ -53,7 +54,7 @@ BLOCKS_OBFUSCATION = ("orders", "offers", "tickets")
 
 # Every table whose documents carry a `customer_id` and move with a merge.
 CHILD_TABLES = (DEPARTMENTS, CONTACTS, *RELATED_KINDS, CONVERSATIONS, EXPORTS)
-ALL_TABLES = (CUSTOMERS, SOURCES, *CHILD_TABLES, TEMPLATES, SETTINGS, JOURNAL, META)
+ALL_TABLES = (CUSTOMERS, SOURCES, *CHILD_TABLES, TEMPLATES, CAMPAIGNS, SETTINGS, JOURNAL, META)
 
 CUSTOMER_NUMBER_PREFIX = "C"
 
@@ -61,6 +62,7 @@ DEFAULT_SETTINGS = {
     "allow_private_customers": True,
     "default_country": "US",
     "obfuscation_retention_days": 365,
+    "mail_from": "custdesk@localhost",
 }
 
 

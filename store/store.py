@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 import polars as pl
 
-from . import journal, obfuscation
+from . import journal, messages, obfuscation
 from .database import Database, Transaction
 from .errors import (
     ConcurrentChange, FieldIssue, NotFound, NothingToUndo, RuleViolation, ValidationFailed,
 )
 from .indexes import KEY_FIELDS, normalise_key
 from .model import (
-    BLOCKS_OBFUSCATION, CHILD_TABLES, CONTACT_FIELDS, CONTACTS, CONVERSATIONS, CORPORATE,
+    BLOCKS_OBFUSCATION, CAMPAIGNS, CHILD_TABLES, CONTACT_FIELDS, CONTACTS, CONVERSATIONS, CORPORATE,
     CUSTOMER_FIELDS, CUSTOMER_NUMBER_PREFIX, CUSTOMERS, DEFAULT_SETTINGS, DEPARTMENT_FIELDS,
     DEPARTMENTS, EXPORTS, JOURNAL, KINDS, NEEDS_ACTIVE_CUSTOMER, PERSON_FIELDS, PRIVATE,
-    RELATED_KINDS, SETTINGS, SOURCES, format_number, is_open,
+    RELATED_KINDS, SETTINGS, SOURCES, TEMPLATES, format_number, is_open,
 )
 from .validation import clean_person, clean_text, errors_of, record_issues
 from .validation_frame import clean_frame, frame_from_records
@@ -540,24 +541,58 @@ class Store:
         the store files are rewritten so the old values survive nowhere.
         """
         with self.db.transaction() as tx:
-            doc = self._current(tx, customer_id)
-            blocking = [tx.get(kind, i)["number"] for kind in BLOCKS_OBFUSCATION
-                        for i in sorted(self.db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.get(kind, i))]
-            if blocking:
-                raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({_list_numbers(blocking)}); close them before obfuscating")
-            if doc.get("obfuscated_at"):
-                raise RuleViolation(f"customer {doc['number']} is already obfuscated")
-            tag = str(customer_id)
-            tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": journal.now(), "updated_at": journal.now()})
-            for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
-                for child_id in self.db.indexes.child_ids(customer_id, table):
-                    tx.put(table, child_id, fake(tx.get(table, child_id), f"{tag}-{child_id}"))
-            for conversation_id in self.db.indexes.child_ids(customer_id, CONVERSATIONS):
-                tx.delete(CONVERSATIONS, conversation_id)
-            journal.purge_customer(tx, customer_id)
-            self._journal(tx, "obfuscate", f"Obfuscated customer {doc['number']}")
+            number = self._obfuscate(tx, customer_id)
+            self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
         self.db.compact()
         return self.customer(customer_id)
+
+    def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
+        doc = self._current(tx, customer_id)
+        blocking = [tx.get(kind, i)["number"] for kind in BLOCKS_OBFUSCATION
+                    for i in sorted(self.db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.get(kind, i))]
+        if blocking:
+            raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({_list_numbers(blocking)}); close them before obfuscating")
+        if doc.get("obfuscated_at"):
+            raise RuleViolation(f"customer {doc['number']} is already obfuscated")
+        tag, stamp = str(customer_id), journal.now()
+        tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": stamp, "updated_at": stamp})
+        for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
+            for child_id in self.db.indexes.child_ids(customer_id, table):
+                tx.put(table, child_id, fake(tx.get(table, child_id), f"{tag}-{child_id}"))
+        for conversation_id in self.db.indexes.child_ids(customer_id, CONVERSATIONS):
+            tx.delete(CONVERSATIONS, conversation_id)
+        journal.purge_customer(tx, customer_id)
+        return doc["number"]
+
+    def obfuscation_due(self, days: int) -> list[dict]:
+        """Customers inactive for `days` days or more, obfuscation enabled, not yet obfuscated."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        return [_public(i, d) for i, d in sorted(self.db.tables[CUSTOMERS].items())
+                if not d.get("active") and d.get("obfuscate_enabled", True) and not d.get("obfuscated_at")
+                and (d.get("deactivated_at") or "") <= cutoff]
+
+    def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict:
+        """The policy run: obfuscate every customer due; report who was and who was refused, and why."""
+        if days < 0:
+            raise RuleViolation("--inactive-days must be 0 or more")
+        report: dict = {"obfuscated": [], "refused": []}
+        try:
+            with self.db.transaction() as tx:
+                for customer in self.obfuscation_due(days):
+                    try:
+                        with tx.savepoint():
+                            report["obfuscated"].append(self._obfuscate(tx, customer["id"]))
+                    except RuleViolation as err:
+                        report["refused"].append({"number": customer["number"], "reason": str(err)})
+                if dry_run:
+                    raise _DryRun()  # the very same checks, then everything rolled back
+                if report["obfuscated"]:
+                    self._journal(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): {len(report['obfuscated'])} customer(s)")
+        except _DryRun:
+            return report
+        if report["obfuscated"]:
+            self.db.compact()
+        return report
 
     # -- undo -------------------------------------------------------------------
     def undo(self, entry_id: int | None = None) -> dict:
@@ -672,9 +707,80 @@ class Store:
         number = self._take_number(tx, changes.get("number", current["number"]), doc_id)
         tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
 
+    # -- templates and campaigns ------------------------------------------------------
+    def templates(self) -> list[dict]:
+        return sorted((_public(i, d) for i, d in self.db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
+
+    def template(self, name: str) -> dict:
+        for template in self.templates():
+            if template["name"] == name:
+                return template
+        raise NotFound(f"no template named '{name}'")
+
+    def save_template(self, name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
+        """Add a template, or replace the one of that name; refused if a part does not render."""
+        doc = messages.check_template(name, channel, subject, body, html)
+        with self.db.transaction() as tx:
+            existing = [i for i, t in self.db.tables[TEMPLATES].items() if t["name"] == doc["name"]]
+            if existing:
+                tx.put(TEMPLATES, existing[0], doc)
+            else:
+                tx.insert(TEMPLATES, doc)
+            self._journal(tx, "template", f"Saved {channel} template '{doc['name']}'")
+        return self.template(doc["name"])
+
+    def remove_template(self, name: str) -> None:
+        template = self.template(name)
+        with self.db.transaction() as tx:
+            tx.delete(TEMPLATES, template["id"])
+            self._journal(tx, "template", f"Removed template '{name}'")
+
+    def start_campaign(self, template_name: str, customer_ids: Iterable[int]) -> dict:
+        """A named send of one template to these customers, resumable by its id."""
+        template = self.template(template_name)
+        with self.db.transaction() as tx:
+            doc = {"template": template["name"], "channel": template["channel"], "recipients": list(customer_ids),
+                   "created_at": journal.now(), "user": self.user, "status": "sending"}
+            campaign_id = tx.insert(CAMPAIGNS, doc)
+            self._journal(tx, "campaign", f"Started campaign #{campaign_id}: '{template['name']}' to {len(doc['recipients'])} customer(s)")
+        return self.campaign(campaign_id)
+
+    def campaign(self, campaign_id: int) -> dict:
+        doc = self.db.tables[CAMPAIGNS].get(campaign_id)
+        if doc is None:
+            raise NotFound(f"no campaign #{campaign_id}")
+        return _public(campaign_id, doc)
+
+    def delivered(self, campaign_id: int) -> set[int]:
+        """The customers the campaign has reached: those with a conversation from it."""
+        return {c["customer_id"] for c in self.db.tables[CONVERSATIONS].values() if c.get("campaign") == campaign_id}
+
+    def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:
+        """Log one delivered message in the customer's conversations, durably, at once."""
+        campaign = self.campaign(campaign_id)
+        with self.db.transaction() as tx:
+            tx.insert(CONVERSATIONS, {"customer_id": customer_id, "at": journal.now(), "channel": campaign["channel"],
+                                      "direction": "out", "subject": subject, "body": body,
+                                      "template": campaign["template"], "campaign": campaign_id})
+
+    def finish_campaign(self, campaign_id: int, summary: dict) -> dict:
+        campaign = self.campaign(campaign_id)
+        done = not summary.get("stopped") and not summary.get("failed")
+        with self.db.transaction() as tx:
+            tx.put(CAMPAIGNS, campaign_id, {**_private_fields(campaign), "status": "done" if done else "interrupted",
+                                            "summary": summary, "finished_at": journal.now()})
+            self._journal(tx, "campaign", f"Campaign #{campaign_id}: {summary.get('sent', 0)} sent, "
+                                          f"{len(summary.get('skipped', []))} skipped, {len(summary.get('failed', []))} failed"
+                                          + (f", stopped: {summary['stopped']}" if summary.get("stopped") else ""))
+        return self.campaign(campaign_id)
+
     # -- journal ------------------------------------------------------------------
     def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> dict:
         return journal.write_entry(tx, action, summary, self.user, extra)
+
+
+class _DryRun(Exception):
+    """Rolls a transaction back on purpose."""
 
 
 def _merged_fields(keep: dict, other: dict, choices: Mapping[str, str]) -> dict:

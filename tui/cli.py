@@ -229,5 +229,138 @@ def undo(ctx: click.Context, entry: int | None) -> None:
     click.echo(f"undid #{undone['id']}: {undone['summary']}")
 
 
+@cli.group()
+def mail() -> None:
+    """Email/SMS templates and bulk sending."""
+
+
+@mail.group("templates")
+def mail_templates() -> None:
+    """Manage the message templates of the store."""
+
+
+@mail_templates.command("list")
+@click.pass_context
+@reports_errors
+def templates_list(ctx: click.Context) -> None:
+    """List the templates."""
+    for template in open_store(ctx.find_root()).templates():
+        click.echo(f"{template['name']}  ({template['channel']})  {template.get('subject') or ''}")
+
+
+@mail_templates.command("add")
+@click.argument("name")
+@click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
+@click.option("--subject", help="Subject line (email); placeholders allowed.")
+@click.option("--body", "body_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="File with the plain-text body, e.g. 'Dear {{ customer.first_name }}, …'.")
+@click.option("--html", "html_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="File with an optional HTML part (email).")
+@click.pass_context
+@reports_errors
+def templates_add(ctx: click.Context, name: str, channel: str, subject: str | None, body_file: Path,
+                  html_file: Path | None) -> None:
+    """Add (or replace) template NAME; refused if a placeholder is unknown."""
+    html = html_file.read_text(encoding="utf-8") if html_file else None
+    saved = open_store(ctx.find_root()).save_template(name, channel, subject, body_file.read_text(encoding="utf-8"), html)
+    click.echo(f"saved {saved['channel']} template '{saved['name']}'")
+
+
+@mail_templates.command("show")
+@click.argument("name")
+@click.option("--customer", "number", help="Render it for this customer number.")
+@click.pass_context
+@reports_errors
+def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
+    """Show template NAME, or the message it makes for one customer."""
+    from store.messages import render
+
+    store = open_store(ctx.find_root())
+    template = store.template(name)
+    if number:
+        found = store.find("customers", "number", number)
+        if not found:
+            _fail(f"no customer numbered {number}")
+        rendered = render(template, found[0])
+        click.echo(f"Subject: {rendered.subject or ''}\n\n{rendered.body}")
+        return
+    click.echo(f"{template['name']} ({template['channel']})\nSubject: {template.get('subject') or ''}\n\n{template['body']}")
+
+
+@mail_templates.command("remove")
+@click.argument("name")
+@click.pass_context
+@reports_errors
+def templates_remove(ctx: click.Context, name: str) -> None:
+    """Remove template NAME."""
+    open_store(ctx.find_root()).remove_template(name)
+    click.echo(f"removed template '{name}'")
+
+
+@mail.command("send")
+@click.option("--template", "template_name", help="The template to send.")
+@click.option("--tag", help="Only customers with this tag.")
+@click.option("--kind", type=click.Choice(["corporate", "private"]), help="Only this kind of customer.")
+@click.option("--active-only", is_flag=True, help="Leave inactive customers out of the campaign (they are skipped anyway).")
+@click.option("--smtp", metavar="HOST:PORT", help="Send through this SMTP server.")
+@click.option("--starttls", is_flag=True, help="Use STARTTLS with the SMTP server.")
+@click.option("--user", help="SMTP user; the password comes from CUSTDESK_SMTP_PASSWORD.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), help="Write the messages as files here.")
+@click.option("--resume", "campaign_id", type=int, help="Go on with an interrupted campaign: only the customers not reached.")
+@click.option("--dry-run", is_flag=True, help="Render every message and report; send nothing.")
+@click.pass_context
+@reports_errors
+def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, kind: str | None, active_only: bool,
+              smtp: str | None, starttls: bool, user: str | None, outbox: Path | None, campaign_id: int | None,
+              dry_run: bool) -> None:
+    """Send a template to the chosen customers (a campaign), or resume one."""
+    import os
+
+    from store.sending import Outbox, Smtp, preview, send_campaign
+
+    store = open_store(ctx.find_root())
+    if campaign_id is None and not template_name:
+        _fail("say which --template to send (or --resume a campaign)")
+    if not dry_run and (smtp is None) == (outbox is None):
+        _fail("choose one way out: --smtp HOST:PORT or --outbox DIR")
+    if campaign_id is None:
+        ids = [c["id"] for c in store.customers() if (not tag or tag in (c.get("tags") or []))
+               and (not kind or c["kind"] == kind) and (not active_only or c["active"])]
+    else:
+        campaign = store.campaign(campaign_id)
+        template_name, ids = campaign["template"], campaign["recipients"]
+    if dry_run:
+        outgoing, skipped = preview(store, template_name, ids)
+        click.echo(json.dumps({"would_send": len(outgoing), "skipped": skipped}))
+        return
+    if smtp is not None:
+        host, _, port = smtp.rpartition(":")
+        if not host or not port.isdigit():
+            _fail(f"--smtp '{smtp}': write it as HOST:PORT")
+        transport = Smtp(host, int(port), starttls=starttls, user=user, password=os.environ.get("CUSTDESK_SMTP_PASSWORD"))
+    else:
+        transport = Outbox(outbox)
+    if campaign_id is None:
+        campaign_id = store.start_campaign(template_name, ids)["id"]
+    report = send_campaign(store, campaign_id, transport)
+    click.echo(json.dumps({"campaign": campaign_id, **report.summary()}))
+    if report.stopped:
+        click.echo(f"custdesk: campaign #{campaign_id} stopped: {report.stopped}; "
+                   f"go on with: custdesk mail send --resume {campaign_id} …", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--inactive-days", type=click.IntRange(0), required=True,
+              help="Obfuscate customers inactive for at least this many days (and with obfuscation enabled).")
+@click.option("--dry-run", is_flag=True, help="Report who would be obfuscated and who refused; change nothing.")
+@click.pass_context
+@reports_errors
+def obfuscate(ctx: click.Context, inactive_days: int, dry_run: bool) -> None:
+    """The obfuscation policy run (irreversible unless --dry-run)."""
+    report = open_store(ctx).obfuscate_inactive(inactive_days, dry_run=dry_run)
+    click.echo(json.dumps({"dry_run": dry_run, **report}))
+
+
 def main() -> None:
     cli(prog_name="custdesk")

@@ -1,0 +1,103 @@
+"""Email and SMS templates: checked when saved, rendered in Jinja2's sandbox.
+
+A template sees one variable, `customer`, with the fields in PLACEHOLDERS.
+Every part is parsed and rendered against a sample customer when it is
+saved, so an unknown placeholder or a reach for Python internals
+(`{{ ''.__class__ }}`) is refused then, not half-way through a campaign.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, TemplateError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import RuleViolation
+from .model import display_name
+
+CHANNELS = ("email", "sms")
+PLACEHOLDERS = ("name", "first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode",
+                "city", "country", "number", "kind", "vat_id", "tags")
+PARTS = ("subject", "body", "html")
+SMS_MAX = 1600  # ten SMS segments; longer is a letter, not a text message
+
+
+class TemplateRefused(RuleViolation):
+    """A template that cannot be saved or rendered; the message names the part."""
+
+
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=True)
+
+
+def context(customer: dict) -> dict:
+    """What `{{ customer.… }}` can read: every placeholder, empty when unknown."""
+    values = {key: customer.get(key) or "" for key in PLACEHOLDERS}
+    values["name"] = display_name(customer)
+    values["tags"] = ", ".join(customer.get("tags") or [])
+    return {"customer": values}
+
+
+SAMPLE = context({key: f"sample {key}" for key in PLACEHOLDERS} | {"tags": ["sample"]})
+
+
+def _check_part(part: str, source: str) -> None:
+    env = _environment(part == "html")
+    try:
+        tree = env.parse(source)
+    except TemplateError as err:
+        raise TemplateRefused(f"{part}: line {getattr(err, 'lineno', '?')}: {err.message}") from None
+    unknown = meta.find_undeclared_variables(tree) - {"customer"}
+    if unknown:
+        raise TemplateRefused(f"{part}: unknown placeholder {{{{ {sorted(unknown)[0]} }}}}; use customer.<field>")
+    used = [n.attr for n in tree.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "customer"]
+    used += [n.arg.value for n in tree.find_all(nodes.Getitem)
+             if isinstance(n.node, nodes.Name) and n.node.name == "customer" and isinstance(n.arg, nodes.Const)]
+    for name in used:
+        if name not in PLACEHOLDERS:
+            raise TemplateRefused(f"{part}: unknown placeholder customer.{name} (known: {', '.join(PLACEHOLDERS)})")
+    try:
+        env.from_string(source).render(SAMPLE)
+    except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
+        raise TemplateRefused(f"{part}: {err}") from None
+
+
+def check_template(name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
+    """The template document to store, or TemplateRefused naming what is wrong."""
+    name = (name or "").strip()
+    if not name:
+        raise TemplateRefused("a template needs a name")
+    if channel not in CHANNELS:
+        raise TemplateRefused(f"channel must be email or sms, not '{channel}'")
+    if not (body or "").strip():
+        raise TemplateRefused("body: a template needs a body")
+    if channel == "email" and not (subject or "").strip():
+        raise TemplateRefused("subject: an email template needs a subject")
+    if channel == "sms" and html:
+        raise TemplateRefused("html: an SMS has no HTML part")
+    doc = {"name": name, "channel": channel, "subject": (subject or "").strip() or None, "body": body,
+           "html": html or None}
+    for part in PARTS:
+        if doc[part]:
+            _check_part(part, doc[part])
+    return doc
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    body: str
+    html: str | None
+
+
+def render(template: dict, customer: dict) -> Rendered:
+    values = context(customer)
+    parts = {}
+    for part in PARTS:
+        source = template.get(part)
+        parts[part] = _environment(part == "html").from_string(source).render(values) if source else None
+    if template["channel"] == "sms" and len(parts["body"]) > SMS_MAX:
+        raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(parts['body'])} characters (at most {SMS_MAX})")
+    return Rendered(parts["subject"], parts["body"], parts["html"])

@@ -1,0 +1,223 @@
+"""Templates in the sandbox, bulk sending through a real SMTP server or an outbox,
+resuming a campaign, and the obfuscation policy run."""
+import email
+import json
+import socket
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from helpers import person, run_python
+from store import Batch, RuleViolation
+from store.messages import TemplateRefused
+from store.sending import Outbox, Smtp, preview, send_campaign
+
+BODY = "Dear {{ customer.first_name }},\nyour number is {{ customer.number }}.\n"
+
+
+def shop(store, n=6):
+    ids = [store.add_customer("private", person(i, first_name=f"Ada{i}"))["id"] for i in range(n)]
+    store.save_template("welcome", "email", "Hello {{ customer.name }}", BODY)
+    return ids
+
+
+# -- templates -------------------------------------------------------------------
+def test_template_renders_the_customers_fields(store):
+    ids = shop(store, 1)
+    (message,), skipped = preview(store, "welcome", ids)
+    assert skipped == [] and message.rendered.subject == "Hello Ada0 Lovelace"
+    assert message.rendered.body == "Dear Ada0,\nyour number is C-000001.\n"
+
+
+@pytest.mark.parametrize("body,message", [
+    ("{{ customer.shoe_size }}", "unknown placeholder customer.shoe_size"),
+    ("{{ colour }}", "unknown placeholder {{ colour }}"),
+    ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe"),
+    ("{{ customer.__class__ }}", "unknown placeholder customer.__class__"),
+    ("{% for c in [1] %}{{ c.__class__.__subclasses__() }}{% endfor %}", "unsafe"),
+    ("{{ cycler.__init__.__globals__ }}", "unsafe"),
+    ("Dear {{ customer.first_name }", "body: line 1"),
+])
+def test_bad_templates_are_refused_when_saved(store, body, message):
+    with pytest.raises(TemplateRefused, match=message.replace("(", "\\(").replace("{", "\\{").replace("}", "\\}").replace("[", "\\[")):
+        store.save_template("bad", "email", "Hi", body)
+    assert store.templates() == []
+
+
+def test_template_rules(store):
+    with pytest.raises(TemplateRefused, match="an email template needs a subject"):
+        store.save_template("x", "email", "", "body")
+    with pytest.raises(TemplateRefused, match="an SMS has no HTML part"):
+        store.save_template("x", "sms", None, "body", "<p>x</p>")
+    store.save_template("x", "sms", None, "Hi {{ customer.first_name }}")
+    store.save_template("x", "sms", None, "Hello {{ customer.first_name }}")
+    assert [(t["name"], t["body"]) for t in store.templates()] == [("x", "Hello {{ customer.first_name }}")]
+    store.remove_template("x")
+    assert store.templates() == []
+
+
+def test_html_part_is_escaped(store):
+    c = store.add_customer("private", person(1, first_name="<script>alert(1)</script>"))
+    store.save_template("news", "email", "News", "Hi {{ customer.first_name }}", "<p>Hi {{ customer.first_name }}</p>")
+    (message,), _ = preview(store, "news", [c["id"]])
+    assert "&lt;script&gt;" in message.rendered.html and "<script>" in message.rendered.body
+
+
+# -- outbox -------------------------------------------------------------------------
+def test_outbox_messages_are_rfc5322_and_logged(store, tmp_path):
+    ids = shop(store, 4)
+    store.deactivate([ids[1]])
+    store.edit_customer(ids[2], {"email": None})
+    campaign = store.start_campaign("welcome", ids)
+    report = send_campaign(store, campaign["id"], Outbox(tmp_path))
+    assert report.sent == 2
+    assert sorted(s["reason"] for s in report.skipped) == ["inactive", "no email address"]
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 2
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert parsed["To"] == "ada0@example.com" and parsed["Subject"] == "Hello Ada0 Lovelace"
+    assert parsed.get_content() == BODY.replace("{{ customer.first_name }}", "Ada0").replace("{{ customer.number }}", "C-000001")
+    assert parsed["Message-ID"] == f"<campaign-{campaign['id']}.C-000001@custdesk>"
+    logged = store.children(ids[0], "conversations")
+    assert [(c["channel"], c["template"], c["campaign"]) for c in logged] == [("email", "welcome", campaign["id"])]
+    assert store.campaign(campaign["id"])["status"] == "done"
+
+
+def test_sms_go_to_text_files_with_the_number(store, tmp_path):
+    ids = shop(store, 2)
+    store.save_template("remind", "sms", None, "Hi {{ customer.first_name }}, your order is ready.")
+    report = send_campaign(store, store.start_campaign("remind", ids)["id"], Outbox(tmp_path))
+    assert report.sent == 2
+    text = sorted(tmp_path.glob("*.sms.txt"))[0].read_text()
+    assert text == "To: +493012340000\n\nHi Ada0, your order is ready."
+
+
+def test_obfuscated_customers_are_skipped(store, tmp_path):
+    ids = shop(store, 2)
+    store.obfuscate(ids[0])
+    report = send_campaign(store, store.start_campaign("welcome", ids)["id"], Outbox(tmp_path))
+    assert report.sent == 1 and report.skipped == [{"number": "C-000001", "reason": "obfuscated"}]
+
+
+# -- a real SMTP server -------------------------------------------------------------
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refuse"):
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_smtp_delivery_and_resume_after_the_server_died(store):
+    ids = shop(store, 6)
+    store.edit_customer(ids[3], {"email": "refuse@example.com"})
+    port = free_port()
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    campaign = store.start_campaign("welcome", ids)
+
+    def die_after_two(done, total):
+        if done == 2:
+            server.stop()  # the server goes away mid-campaign
+
+    first = send_campaign(store, campaign["id"], Smtp("127.0.0.1", port, timeout=5), progress=die_after_two)
+    assert first.sent == 2 and first.stopped and "SMTP 127.0.0.1" in first.stopped
+    assert store.campaign(campaign["id"])["status"] == "interrupted"
+    assert len(inbox.messages) == 2
+
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        second = send_campaign(store, campaign["id"], Smtp("127.0.0.1", port, timeout=5))
+    finally:
+        server.stop()
+    assert second.already == 2 and second.sent == 3
+    assert second.failed == [{"number": "C-000004", "reason": "refuse@example.com: refused by the server (550 no such user here)"}]
+    delivered = [m["To"] for m in inbox.messages]
+    assert sorted(delivered) == sorted(f"ada{i}@example.com" for i in (0, 1, 2, 4, 5))  # each exactly once
+    assert inbox.messages[0]["Subject"] == "Hello Ada0 Lovelace" and "Dear Ada0," in inbox.messages[0].get_content()
+
+
+def test_an_unreachable_server_stops_the_campaign_cleanly(store):
+    ids = shop(store, 2)
+    campaign = store.start_campaign("welcome", ids)
+    report = send_campaign(store, campaign["id"], Smtp("127.0.0.1", free_port(), timeout=2))
+    assert report.sent == 0 and "SMTP 127.0.0.1" in report.stopped
+    assert store.delivered(campaign["id"]) == set()
+
+
+# -- the obfuscation policy ---------------------------------------------------------------
+def test_policy_run_obfuscates_exactly_the_customers_due(store, store_path):
+    old = "2024-01-01T00:00:00+00:00"
+    store.apply_batch(Batch("private", creates=[
+        person(1, first_name="Zebulon", active=False, deactivated_at=old),                     # due
+        person(2, first_name="Quincy", active=False, deactivated_at=old),                      # due but an open order
+        person(3, first_name="Rosalind", active=False, deactivated_at=old, obfuscate_enabled=False),  # opted out
+        person(4, first_name="Walter"),                                                        # active
+    ]))
+    store.add_customer("private", person(5, first_name="Recent"))
+    store.deactivate([5])                                                                      # inactive since today
+    quincy = store.find("customers", "email", "ada2@example.com")[0]
+    store.reactivate([quincy["id"]])
+    store.add_related("orders", quincy["id"], {"title": "Open", "status": "processing"})
+    store.deactivate([quincy["id"]])                                                           # inactive since today
+    assert store.obfuscate_inactive(0, dry_run=True) == {
+        "obfuscated": ["C-000001", "C-000005"],
+        "refused": [{"number": "C-000002", "reason": "customer C-000002 has open orders, offers or tickets (O-000001); close them before obfuscating"}]}
+    assert store.customer(1)["first_name"] == "Zebulon"  # a dry run changes nothing
+    report = store.obfuscate_inactive(365)
+    assert report["obfuscated"] == ["C-000001"] and report["refused"] == []
+    assert store.customer(3)["first_name"] == "Rosalind" and store.customer(4)["first_name"] == "Walter"
+    assert store.customer(5)["first_name"] == "Recent" and store.customer(2)["first_name"] == "Quincy"
+    for path in store_path.parent.iterdir():
+        assert b"Zebulon" not in path.read_bytes(), path.name
+
+
+def test_policy_refuses_negative_days(store):
+    with pytest.raises(RuleViolation):
+        store.obfuscate_inactive(-1)
+
+
+# -- command line ---------------------------------------------------------------------------
+CLI = "from tui.cli import main; main()"
+
+
+def test_mail_cli(store_path, tmp_path):
+    from store import Store
+    with Store(store_path) as s:
+        shop(s, 3)
+        s.set_tags([1, 2], add=["vip"])
+    body = tmp_path / "body.txt"
+    body.write_text("Hi {{ customer.first_name }}")
+    run = lambda *a: run_python(CLI, "--db", str(store_path), *map(str, a))  # noqa: E731
+    assert run("mail", "templates", "add", "promo", "--subject", "Offer", "--body", body).returncode == 0
+    assert "promo  (email)  Offer" in run("mail", "templates", "list").stdout
+    assert run("mail", "templates", "show", "promo", "--customer", "C-000002").stdout.endswith("Hi Ada1\n")
+    bad = tmp_path / "bad.txt"
+    bad.write_text("{{ ''.__class__ }}")
+    refused = run("mail", "templates", "add", "evil", "--subject", "x", "--body", bad)
+    assert refused.returncode == 2 and "unsafe" in refused.stderr and "Traceback" not in refused.stderr
+    dry = run("mail", "send", "--template", "promo", "--tag", "vip", "--dry-run")
+    assert json.loads(dry.stdout) == {"would_send": 2, "skipped": []}
+    outbox = tmp_path / "out"
+    outbox.mkdir()
+    sent = run("mail", "send", "--template", "promo", "--tag", "vip", "--outbox", outbox)
+    assert sent.returncode == 0 and json.loads(sent.stdout)["sent"] == 2 and len(list(outbox.glob("*.eml"))) == 2
+    assert run("mail", "send", "--template", "promo").returncode == 2  # no way out chosen
+    policy_run = run("obfuscate", "--inactive-days", "30", "--dry-run")
+    assert json.loads(policy_run.stdout) == {"dry_run": True, "obfuscated": [], "refused": []}
