@@ -5,6 +5,7 @@ from helpers import ROOT
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.import_review import FieldPicker, ImportScreen
+from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.modals import (ChildForm, ConfirmScreen, CustomerForm, HelpScreen, PickCustomer, PromptScreen,
                                 SettingsScreen)
@@ -12,8 +13,9 @@ from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen)
-DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker)
+            ImportScreen, TemplatesScreen, MailScreen)
+DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
+           TemplateForm, PickTemplate)
 
 
 def bindings(cls) -> set[tuple[str, str]]:

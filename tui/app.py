@@ -13,7 +13,7 @@ from store import Store, StoreError
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.view import RecordView
 
-from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, SettingsScreen, literal
+from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
 from .screens.tables import CustomersScreen, pick_other_customer
 
 POLL_SECONDS = 3.0
@@ -26,6 +26,7 @@ class CustdeskApp(App):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
+        Binding("ctrl+t", "templates", "Templates", show=False, id="templates"),
     ]
 
     def __init__(self, store: Store) -> None:
@@ -78,6 +79,8 @@ class CustdeskApp(App):
     # -- palette and help -----------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Obfuscation policy run", "obfuscate every customer inactive for N days (asks first)",
+                            self.obfuscation_policy)
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -85,6 +88,38 @@ class CustdeskApp(App):
                 seen.add((binding.action, binding.description))
                 yield SystemCommand(binding.description, f"key {binding.key_display or key}",
                                     lambda node=active.node, action=binding.action: self.run_action(action, node))
+
+    def action_templates(self) -> None:
+        from .screens.mail import TemplatesScreen
+        table = self.screen.query("#table")
+        current = table.first().current_id if table and isinstance(self.screen, CustomersScreen) else None
+        self.push_screen(TemplatesScreen(current))
+
+    def obfuscation_policy(self) -> None:
+        """The policy run: who is due, who is refused and why, then (after a yes) do it."""
+        def run(days: str | None) -> None:
+            if days is None:
+                return
+            if not days.strip().isdigit():
+                self.notify("the number of days is a whole number", severity="error")
+                return
+            report = self.attempt(self.store.obfuscate_inactive, int(days), dry_run=True)
+            if report is None:
+                return
+            message = Text(f"Obfuscate {len(report['obfuscated'])} customer(s) inactive for {days}+ days: "
+                           f"{', '.join(report['obfuscated'][:10]) or 'none'}. This cannot be undone.", style="bold")
+            for refused in report["refused"][:5]:
+                message.append("\nrefused: ")
+                message.append_text(literal(refused["reason"]))
+
+            def confirmed(yes: bool) -> None:
+                if yes:
+                    done = self.attempt(self.store.obfuscate_inactive, int(days))
+                    if done is not None:
+                        self.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}")
+            self.push_screen(ConfirmScreen(message), confirmed)
+        self.push_screen(PromptScreen("Obfuscate customers inactive for at least how many days?",
+                                      str(self.store.settings["obfuscation_retention_days"])), run)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -193,6 +193,7 @@ class CustomersScreen(TableScreen):
         Binding("i", "import", "Import", id="import"),
         Binding("x", "export", "Export", id="export"),
         Binding("p", "prospects", "Prospects", id="prospects"),
+        Binding("M", "mail", "Mail", id="mail"),
         Binding("f", "kind_filter", "Kind filter", show=False, id="kind-filter"),
         Binding("F", "active_filter", "Active filter", show=False, id="active-filter"),
         Binding("T", "tag_filter", "Tag filter", show=False, id="tag-filter"),
@@ -200,7 +201,7 @@ class CustomersScreen(TableScreen):
         Binding("S", "sort(True)", "Reverse sort", show=False, id="reverse-sort"),
         Binding("escape", "back", "Back", show=False, id="back"),
     ]
-    NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "delete", "obfuscate", "export"})
+    NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "delete", "obfuscate", "export", "mail"})
 
     def row_style(self, row: dict) -> str:
         return "" if row["active"] else "dim"
@@ -312,6 +313,16 @@ class CustomersScreen(TableScreen):
 
     def action_prospects(self) -> None:
         self.app.push_screen(SourcesScreen())
+
+    def action_mail(self) -> None:
+        from .mail import MailScreen, PickTemplate
+        ids = sorted(self.selected) or self.table.shown_ids()
+        templates = self.store.templates()
+        if not templates:
+            self.notify("No templates yet: ctrl+t opens the templates", severity="warning")
+            return
+        self.app.push_screen(PickTemplate(templates),
+                             lambda name: name and self.app.push_screen(MailScreen(name, ids)))
 
 
 class SourcesScreen(TableScreen):

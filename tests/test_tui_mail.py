@@ -1,0 +1,82 @@
+"""Templates, bulk mail and the obfuscation policy run, driven from the keyboard."""
+import email
+from email import policy
+
+from helpers import person
+from tui.app import CustdeskApp
+from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
+from tui.screens.modals import ConfirmScreen, PromptScreen
+
+SIZE = (160, 45)
+
+
+async def settle(app, pilot):
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_add_a_template_refused_then_saved_and_previewed(store):
+    store.add_customer("private", person(1, first_name="Ada"))
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        assert isinstance(app.screen, TemplatesScreen)
+        await pilot.press("a")
+        assert isinstance(app.screen, TemplateForm)
+        await pilot.press(*"welcome", "tab", "tab", *"Hello", "tab")
+        await pilot.press(*"Hi {{ customer.shoe_size }}", "ctrl+s")
+        assert isinstance(app.screen, TemplateForm)
+        assert "unknown placeholder customer.shoe_size" in str(app.screen.query_one("#problems").render())
+        app.screen.query_one("#t-body").text = "Hi {{ customer.first_name }}"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, TemplatesScreen)
+        await pilot.press("enter")
+        assert "Hi Ada" in str(app.screen.query_one("#template-preview").render())
+    assert [(t["name"], t["subject"]) for t in store.templates()] == [("welcome", "Hello")]
+
+
+async def test_mail_the_selected_customers_into_an_outbox(store, tmp_path):
+    for n in range(3):
+        store.add_customer("private", person(n, first_name=f"Ada{n}"))
+    store.deactivate([2])
+    store.save_template("news", "email", "News for {{ customer.first_name }}", "Dear {{ customer.first_name }}")
+    outbox = tmp_path / "outbox"
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space", "space", "M")
+        assert isinstance(app.screen, PickTemplate)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, MailScreen)
+        assert len(screen.outgoing) == 1 and screen.skipped == [{"number": "C-000002", "reason": "inactive"}]
+        assert "Dear Ada0" in str(screen.query_one("#mail-message").render())
+        await pilot.press("s")
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one("Input").value = str(outbox)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.report.sent == 1
+    (eml,) = outbox.glob("*.eml")
+    assert email.message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"] == "News for Ada0"
+    assert [c["subject"] for c in store.children(1, "conversations")] == ["News for Ada0"]
+
+
+async def test_obfuscation_policy_from_the_palette(store):
+    store.add_customer("private", person(1, first_name="Zebulon"))
+    store.add_customer("private", person(2, first_name="Walter"))
+    store.deactivate([1])
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Obfuscation policy")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one("Input").value = "0"
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "C-000001" in str(app.screen.query_one("Static").render())
+        await pilot.press("y")
+        await pilot.pause()
+    assert store.customer(1)["obfuscated_at"] and store.customer(2)["first_name"] == "Walter"

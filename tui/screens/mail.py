@@ -1,0 +1,314 @@
+"""Message templates and bulk sending: pick, preview every message, send, resume."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
+from textual.widgets.option_list import Option
+
+from store import StoreError
+from store.messages import CHANNELS, PLACEHOLDERS, render
+from store.sending import Outbox, Outgoing, Smtp, preview, send_campaign
+
+from .modals import ConfirmScreen, PromptScreen, literal
+
+
+class TemplateForm(ModalScreen[bool]):
+    """Add or edit a template; the store checks every part on save."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, template: dict | None = None) -> None:
+        super().__init__()
+        self.template = template or {}
+
+    def compose(self) -> ComposeResult:
+        t = self.template
+        with Vertical(classes="dialog wide"):
+            yield Label("Template", classes="title")
+            with Horizontal(classes="field"):
+                yield Label("Name", classes="label")
+                yield Input(t.get("name", ""), id="t-name")
+            yield Select([(c, c) for c in CHANNELS], value=t.get("channel", "email"), allow_blank=False, id="t-channel")
+            with Horizontal(classes="field"):
+                yield Label("Subject (email)", classes="label")
+                yield Input(t.get("subject") or "", id="t-subject")
+            yield Label("Body — placeholders: " + ", ".join("{{ customer.%s }}" % p for p in PLACEHOLDERS[:6]) + " …",
+                        classes="hint")
+            yield TextArea(t.get("body", ""), id="t-body", classes="template-body")
+            yield Label("HTML part (optional, email)", classes="hint")
+            yield TextArea(t.get("html") or "", id="t-html", classes="template-html")
+            yield Static("", id="problems")
+            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+
+    def action_save(self) -> None:
+        value = lambda selector: self.query_one(selector).value  # noqa: E731
+        try:
+            self.app.store.save_template(value("#t-name"), value("#t-channel"), value("#t-subject"),
+                                         self.query_one("#t-body", TextArea).text,
+                                         self.query_one("#t-html", TextArea).text or None)
+        except StoreError as err:
+            self.query_one("#problems", Static).update(Text(f"✗ {err}", style="red"))
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class TemplatesScreen(Screen):
+    """Every template; preview one for the customer the table was on."""
+
+    BINDINGS = [
+        Binding("a", "add", "Add", id="add"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("delete", "remove", "Remove", id="remove"),
+        Binding("enter", "preview", "Preview", id="preview"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, customer_id: int | None = None) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="templates", cursor_type="row")
+        yield Static(id="template-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("name", "channel", "subject")
+        self.redraw()
+
+    def redraw(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        for t in self.app.store.templates():
+            table.add_row(literal(t["name"]), t["channel"], literal(t.get("subject") or ""), key=t["name"])
+        table.focus()
+
+    def current(self) -> dict | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        return self.app.store.template(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("edit", "remove", "preview") and self.is_mounted and self.query_one(DataTable).row_count == 0:
+            return None
+        return True
+
+    def action_add(self) -> None:
+        self.app.push_screen(TemplateForm(), lambda saved: saved and self.redraw())
+
+    def action_edit(self) -> None:
+        template = self.current()
+        if template:
+            self.app.push_screen(TemplateForm(template), lambda saved: saved and self.redraw())
+
+    def action_remove(self) -> None:
+        template = self.current()
+        if template:
+            message = Text("Remove template ")
+            message.append_text(literal(template["name"]))
+            message.append("?")
+            def confirmed(yes: bool) -> None:
+                if yes:
+                    self.app.attempt(self.app.store.remove_template, template["name"], success="Template removed")
+                    self.redraw()
+            self.app.push_screen(ConfirmScreen(message), confirmed)
+
+    def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
+        self.action_preview()  # the focused table takes enter itself
+
+    def action_preview(self) -> None:
+        template = self.current()
+        store = self.app.store
+        ids = [self.customer_id] if self.customer_id is not None and store.has_customer(self.customer_id) else \
+            [c["id"] for c in store.customers()][:1]
+        if template is None or not ids:
+            return
+        customer = store.customer(ids[0])
+        try:
+            rendered = render(template, customer)
+        except StoreError as err:
+            self.query_one("#template-preview", Static).update(Text(str(err), style="red"))
+            return
+        self.query_one("#template-preview", Static).update(message_text(customer, template["channel"], rendered))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def message_text(customer: dict, channel: str, rendered) -> Text:
+    text = Text(f"To {customer['number']}: ", style="bold")
+    text.append_text(literal(customer.get("email") if channel == "email" else customer.get("mobile") or customer.get("phone")))
+    if rendered.subject:
+        text.append("\nSubject: ", style="bold")
+        text.append_text(literal(rendered.subject))
+    text.append("\n\n")
+    text.append(rendered.body)  # Text.append: the message is shown as written, never as markup
+    return text
+
+
+class PickTemplate(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, templates: list[dict]) -> None:
+        super().__init__()
+        self.templates = templates
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Send which template?", classes="title")
+            yield OptionList(*[Option(Text(f"{t['name']}  ({t['channel']})"), id=t["name"]) for t in self.templates])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MailScreen(Screen):
+    """Every rendered message of a campaign, then the send and its summary."""
+
+    BINDINGS = [
+        Binding("right,l,j", "step(1)", "Next message", id="next-message"),
+        Binding("left,h,k", "step(-1)", "Previous message", id="previous-message"),
+        Binding("s", "send", "Send", id="send"),
+        Binding("r", "resume", "Resume", id="resume"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, template_name: str, customer_ids: list[int]) -> None:
+        super().__init__()
+        self.template_name, self.customer_ids = template_name, customer_ids
+        self.outgoing: list[Outgoing] = []
+        self.skipped: list[dict] = []
+        self.index = 0
+        self.campaign_id: int | None = None
+        self.transport_spec: str | None = None
+        self.sending = False
+        self.report = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="mail-summary")
+        with VerticalScroll():
+            yield Static(id="mail-message")
+        yield ProgressBar(id="mail-progress", show_eta=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.outgoing, self.skipped = preview(self.app.store, self.template_name, self.customer_ids)
+        self.query_one(ProgressBar).display = False
+        self.redraw()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "send":
+            return True if self.campaign_id is None and self.outgoing and not self.sending else None
+        if action == "resume":
+            return True if self.report is not None and self.report.stopped and not self.sending else None
+        return True
+
+    def redraw(self) -> None:
+        summary = Text(f"Template '{self.template_name}': {len(self.outgoing)} message(s) to send, "
+                       f"{len(self.skipped)} customer(s) skipped", style="bold")
+        reasons: dict[str, int] = {}
+        for skip in self.skipped:
+            reasons[skip["reason"]] = reasons.get(skip["reason"], 0) + 1
+        if reasons:
+            summary.append(" (" + ", ".join(f"{n} {r}" for r, n in reasons.items()) + ")")
+        if self.report is not None:
+            r = self.report
+            summary.append(f"\nCampaign #{self.campaign_id}: {r.sent} sent, {len(r.failed)} failed"
+                           + (f", {r.already} reached before" if r.already else ""), style="green" if not r.stopped else "red")
+            for failure in r.failed[:5]:
+                summary.append(f"\n  {failure['number']}: ")
+                summary.append_text(literal(failure["reason"]))
+            if r.stopped:
+                summary.append("\nStopped: ")
+                summary.append_text(literal(r.stopped))
+                summary.append("   r resumes: only the customers not reached get a message.")
+        self.query_one("#mail-summary", Static).update(summary)
+        body = Text(f"Message {self.index + 1} of {len(self.outgoing)}\n\n", style="dim") if self.outgoing else Text("Nothing to send.")
+        if self.outgoing:
+            message = self.outgoing[self.index]
+            body.append_text(message_text(message.customer, self.app.store.template(self.template_name)["channel"], message.rendered))
+        self.query_one("#mail-message", Static).update(body)
+        self.refresh_bindings()
+
+    def action_step(self, step: int) -> None:
+        if self.outgoing:
+            self.index = max(0, min(len(self.outgoing) - 1, self.index + step))
+            self.redraw()
+
+    def action_send(self) -> None:
+        def chosen(spec: str | None) -> None:
+            if spec:
+                self.transport_spec = spec.strip()
+                try:
+                    transport = self._transport()
+                except StoreError as err:
+                    self.notify(str(err), severity="error")
+                    return
+                self.campaign_id = self.app.store.start_campaign(self.template_name, self.customer_ids)["id"]
+                self._send(transport)
+        self.app.push_screen(PromptScreen("Send to: an outbox folder, or smtp://HOST:PORT (password from CUSTDESK_SMTP_PASSWORD)",
+                                          str(Path.cwd() / "outbox")), chosen)
+
+    def action_resume(self) -> None:
+        self._send(self._transport())
+
+    def _transport(self):
+        spec = self.transport_spec or ""
+        if spec.startswith("smtp://"):
+            host, _, port = spec.removeprefix("smtp://").rpartition(":")
+            if not host or not port.isdigit():
+                raise StoreError(f"'{spec}': write it as smtp://HOST:PORT")
+            return Smtp(host, int(port), starttls=port == "587", user=os.environ.get("CUSTDESK_SMTP_USER"),
+                        password=os.environ.get("CUSTDESK_SMTP_PASSWORD"))
+        folder = Path(spec).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        return Outbox(folder)
+
+    def _send(self, transport) -> None:
+        self.sending = True
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=len(self.outgoing), progress=0)
+        self.refresh_bindings()
+        self._deliver(transport)
+
+    @work(thread=True, exclusive=True, group="mail")
+    def _deliver(self, transport) -> None:
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.query_one(ProgressBar).update, progress=done, total=total)
+        try:
+            report = send_campaign(self.app.store, self.campaign_id, transport, progress)
+        except Exception as err:  # any failure ends as a message, never a crash
+            self.app.call_from_thread(self.notify, f"sending failed: {err}", severity="error")
+            report = None
+        self.app.call_from_thread(self._sent, report)
+
+    def _sent(self, report) -> None:
+        self.sending = False
+        self.query_one(ProgressBar).display = False
+        if report is not None:
+            self.report = report
+            self.notify(f"Campaign #{self.campaign_id}: {report.sent} sent" + (" — stopped, r resumes" if report.stopped else ""),
+                        severity="warning" if report.stopped else "information")
+        self.app.after_change()
+        self.redraw()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
