@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from common import clock, print_figures  # noqa: E402  (sets the import path)
 from importers import plan_import, read_table  # noqa: E402
 from store import Store  # noqa: E402
 from store.demo import DemoBuilder  # noqa: E402
@@ -63,12 +60,6 @@ def write_files(folder: Path, n: int, xlsx: bool) -> tuple[Path, Path | None]:
     return csv_path, xlsx_path
 
 
-def clock(func):
-    start = time.perf_counter()
-    result = func()
-    return result, time.perf_counter() - start
-
-
 def measure(path: Path, folder: Path, reference) -> list[tuple[str, str, str]]:
     _, bare = clock(reference)
     table, read_time = clock(lambda: read_table(path))
@@ -99,10 +90,7 @@ def main() -> None:
         figures = measure(csv_path, folder, lambda: pl.read_csv(csv_path, separator=";", infer_schema=False))
         if xlsx_path:
             figures += measure(xlsx_path, folder, lambda: pl.read_excel(xlsx_path, engine="calamine", infer_schema_length=0))
-    width = max(len(f[0]) for f in figures)
-    print(f"{'what':<{width}}  {'figure':>8}  reference")
-    for what, figure, reference in figures:
-        print(f"{what:<{width}}  {figure:>8}  {reference}")
+    print_figures(figures)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from common import print_figures  # noqa: E402  (sets the import path)
 from store import Store  # noqa: E402
 from store.demo import build_demo  # noqa: E402
 
@@ -84,10 +83,7 @@ def main() -> None:
         rows.append(("merge two customers", f"{merge * 1000:.1f} ms", ""))
         rows.append(("undo the merge", f"{undo * 1000:.1f} ms", ""))
         store.close()
-    width = max(len(r[0]) for r in rows)
-    print(f"{'what':<{width}}  {'figure':>10}  reference")
-    for what, figure, reference in rows:
-        print(f"{what:<{width}}  {figure:>10}  {reference}")
+    print_figures(rows)
 
 
 if __name__ == "__main__":

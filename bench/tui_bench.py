@@ -7,15 +7,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from common import print_figures  # noqa: E402  (sets the import path)
 from store import Store  # noqa: E402
 from store.demo import build_demo  # noqa: E402
 from store.view import Query  # noqa: E402
@@ -74,10 +72,7 @@ def main() -> None:
             build_demo(store, customers=args.customers)
             store.db.compact()
         rows = asyncio.run(drive(path))
-    width = max(len(r[0]) for r in rows)
-    print(f"{'what':<{width}}  {'figure':>8}  reference")
-    for what, figure, reference in rows:
-        print(f"{what:<{width}}  {figure:>8}  {reference}")
+    print_figures(rows)
 
 
 if __name__ == "__main__":

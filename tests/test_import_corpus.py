@@ -1,6 +1,5 @@
 """Every real export in ../shared/corpus: planned with the mapping a person would
 choose, or refused with a clear message. None may crash."""
-from pathlib import Path
 
 import pytest
 

@@ -18,8 +18,14 @@ DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, S
            TemplateForm, PickTemplate)
 
 
+def own_and_inherited(cls) -> list:
+    """The bindings a screen has: its own and those of its bases (Textual merges them)."""
+    return [b for klass in reversed(cls.__mro__) for b in klass.__dict__.get("BINDINGS", [])
+            if klass.__module__.startswith("tui")]
+
+
 def bindings(cls) -> set[tuple[str, str]]:
-    return {(b.key, b.description) for b in cls.BINDINGS}
+    return {(b.key, b.description) for b in own_and_inherited(cls)}
 
 
 def documented_section(text: str, name: str) -> set[tuple[str, str]]:
@@ -44,6 +50,6 @@ def test_every_screen_is_documented_with_exactly_its_keys():
 
 def test_every_binding_has_an_id_and_a_description_for_footer_and_palette():
     for cls in SECTIONS + DIALOGS:
-        assert all(b.description and b.id for b in cls.BINDINGS), cls.__name__
-        ids = [b.id for b in cls.BINDINGS]
+        assert all(b.description and b.id for b in own_and_inherited(cls)), cls.__name__
+        ids = [b.id for b in own_and_inherited(cls)]
         assert len(ids) == len(set(ids)), cls.__name__

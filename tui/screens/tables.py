@@ -29,6 +29,14 @@ class TableScreen(Screen):
     COLUMNS: list[Column] = []
     SORTABLE: tuple[str, ...] = ()
     TABLE = CUSTOMERS
+    # Keys both lists share; Textual adds each subclass's own to these.
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="search"),
+        Binding("space", "toggle_select", "Select", show=False, id="select"),
+        Binding("asterisk", "select_all", "Select all shown", show=False, id="select-all-shown"),
+        Binding("s", "sort", "Sort", show=False, id="sort"),
+        Binding("S", "sort(True)", "Reverse sort", show=False, id="reverse-sort"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -178,12 +186,9 @@ class CustomersScreen(TableScreen):
                Column("city", "City", 2, flex=True), Column("tags", "Tags", 2, flex=True), Column("active", "Active", 6)]
     SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
     BINDINGS = [
-        Binding("slash", "search", "Search", id="search"),
         Binding("enter", "open", "Open", id="open"),
         Binding("n", "new", "New", id="new"),
         Binding("e", "edit", "Edit", id="edit"),
-        Binding("space", "toggle_select", "Select", show=False, id="select"),
-        Binding("asterisk", "select_all", "Select all shown", show=False, id="select-all-shown"),
         Binding("t", "tag", "Tag", id="tag"),
         Binding("m", "merge", "Merge", id="merge"),
         Binding("d", "deactivate", "(De)activate", id="de-activate"),
@@ -197,8 +202,6 @@ class CustomersScreen(TableScreen):
         Binding("f", "kind_filter", "Kind filter", show=False, id="kind-filter"),
         Binding("F", "active_filter", "Active filter", show=False, id="active-filter"),
         Binding("T", "tag_filter", "Tag filter", show=False, id="tag-filter"),
-        Binding("s", "sort", "Sort", show=False, id="sort"),
-        Binding("S", "sort(True)", "Reverse sort", show=False, id="reverse-sort"),
         Binding("escape", "back", "Back", show=False, id="back"),
     ]
     NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "delete", "obfuscate", "export", "mail"})
@@ -334,16 +337,11 @@ class SourcesScreen(TableScreen):
                Column("origin", "Origin", 4, flex=True), Column("imported", "Imported", 16)]
     SORTABLE = ("name", "company", "email", "city", "origin", "imported")
     BINDINGS = [
-        Binding("slash", "search", "Search", id="search"),
         Binding("enter", "open", "Detail", id="detail"),
         Binding("a", "activate", "Activate", id="activate"),
         Binding("delete", "discard", "Discard", id="discard"),
-        Binding("space", "toggle_select", "Select", show=False, id="select"),
-        Binding("asterisk", "select_all", "Select all shown", show=False, id="select-all-shown"),
         Binding("i", "import", "Import", id="import"),
         Binding("u", "undo", "Undo", id="undo"),
-        Binding("s", "sort", "Sort", show=False, id="sort"),
-        Binding("S", "sort(True)", "Reverse sort", show=False, id="reverse-sort"),
         Binding("escape", "back", "Back", id="back"),
     ]
     NEEDS_ROW = frozenset({"open", "activate", "discard"})
