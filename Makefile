@@ -17,7 +17,6 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB).log $(DEMO_DB).lock
 	$(BIN)/custdesk --db $(DEMO_DB) demo --customers $(DEMO_CUSTOMERS)
-	$(BIN)/custdesk --db $(DEMO_DB)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
