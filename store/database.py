@@ -177,12 +177,18 @@ class Database:
             if changes:
                 self._commit(tx, changes)
 
-    def refresh(self) -> bool:
-        """Catch up with other processes' commits; True when anything changed."""
-        with self._locked():
+    def refresh(self, wait: float | None = None) -> bool:
+        """Catch up with other processes' commits; True when anything changed.
+
+        `wait` caps how long to wait for the lock (StoreBusy after that)."""
+        with self._locked(wait):
             before = (self.seq, self._snapshot_sig)
             self._catch_up()
             return before != (self.seq, self._snapshot_sig)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process committed since we last looked (no lock, reads nothing)."""
+        return self._signature() != self._snapshot_sig or self.log.size() != self._log_end
 
     def compact(self) -> None:
         """Fold the log into a new snapshot and empty the log."""
@@ -195,16 +201,21 @@ class Database:
 
     # -- internals --------------------------------------------------------
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._mutex:
+    def _locked(self, wait: float | None = None) -> Iterator[None]:
+        busy = StoreBusy(f"{self.path}: the store is busy with another change; try again")
+        if not self._mutex.acquire(timeout=-1 if wait is None else wait):
+            raise busy  # another thread of this process is committing
+        try:
             try:
-                self._file_lock.acquire()
+                self._file_lock.acquire(timeout=wait)
             except Timeout:
-                raise StoreBusy(f"{self.path}: the store is locked by another custdesk; try again") from None
+                raise busy from None
             try:
                 yield
             finally:
                 self._file_lock.release()
+        finally:
+            self._mutex.release()
 
     def _set(self, table: str, doc_id: int, doc: dict | None) -> None:
         rows = self.tables[table]

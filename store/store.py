@@ -78,8 +78,13 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def refresh(self) -> bool:
-        return self.db.refresh()
+    def refresh(self, wait: float | None = None) -> bool:
+        """Catch up with what other processes committed; True when anything changed."""
+        return self.db.refresh(wait)
+
+    def changed_elsewhere(self) -> bool:
+        """A cheap, lock-free look: did another process commit since we last read?"""
+        return self.db.changed_on_disk()
 
     # -- reads ------------------------------------------------------------
     @property

@@ -66,3 +66,25 @@ def test_leftover_temp_files_are_removed(store_path):
         s.db.compact()
     assert not stale.exists()
     assert os.listdir(store_path.parent)
+
+
+def test_a_bounded_wait_gives_up_while_another_thread_commits(store):
+    import threading
+
+    from store import StoreBusy
+    entered, release = threading.Event(), threading.Event()
+
+    def long_commit():
+        with store.db.transaction():
+            entered.set()
+            release.wait(5)
+    worker = threading.Thread(target=long_commit)
+    worker.start()
+    entered.wait(5)
+    try:
+        with pytest.raises(StoreBusy, match="busy with another change"):
+            store.refresh(wait=0.05)
+    finally:
+        release.set()
+        worker.join()
+    assert store.refresh(wait=0.5) is False

@@ -213,3 +213,18 @@ async def test_the_command_palette_lists_every_action_of_the_screen(shop):
         await pilot.pause()
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Merge", "Delete", "Obfuscate", "(De)activate", "Import", "Export", "Settings", "Undo"} <= titles
+
+
+async def test_a_change_made_by_another_process_appears_by_itself(shop, store_path):
+    from helpers import run_python
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        assert table(app).row_count == 4
+        result = run_python("import sys\nfrom store import Store\nStore(sys.argv[1]).add_customer('private', "
+                            "{'first_name': 'Remote', 'email': 'remote@example.com'})", str(store_path))
+        assert result.returncode == 0, result.stderr
+        assert shop.changed_elsewhere()
+        app.poll_store()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table(app).row_count == 5 and not shop.changed_elsewhere()

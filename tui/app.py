@@ -56,13 +56,19 @@ class CustdeskApp(App):
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_store(self) -> None:
-        # Someone else (another user, a cron import) may have committed.
+        # Someone else (another user, a cron import) may have committed. The
+        # look is lock-free; catching up changes the tables, so it runs on the
+        # UI thread, which is the only one reading them.
+        if self.store.changed_elsewhere():
+            self.call_from_thread(self.catch_up)
+
+    def catch_up(self) -> None:
         try:
-            changed = self.store.refresh()
+            changed = self.store.refresh(wait=0.2)
         except StoreError:
-            return
+            return  # busy with someone's long commit: look again at the next poll
         if changed:
-            self.call_from_thread(self.after_change)
+            self.after_change()
 
     def attempt(self, verb, *args, success: str | None = None, **kwargs):
         """Run a store verb; show its refusal as a message instead of failing."""
