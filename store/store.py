@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import polars as pl
 
@@ -24,6 +24,7 @@ from .validation import clean_person, clean_text, errors_of, record_issues
 from .validation_frame import clean_frame, frame_from_records
 
 SETTINGS_ID = 1
+PROGRESS_EVERY = 2000
 BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
 
 
@@ -626,11 +627,12 @@ class Store:
         return _public(entry_id, entry)
 
     # -- batch ------------------------------------------------------------------
-    def apply_batch(self, batch: Batch) -> dict:
+    def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> dict:
         """Commit many creates and updates in one atomic write and one journal entry.
 
         Every record obeys the same rules as a single add/edit; one bad record
         refuses the whole batch. Returns the journal entry (undo it to revert).
+        `progress(done, total)` is called every PROGRESS_EVERY records.
         """
         if batch.target not in BATCH_TARGETS:
             raise RuleViolation(f"import target must be one of {', '.join(BATCH_TARGETS)}, not '{batch.target}'")
@@ -640,10 +642,15 @@ class Store:
         with self.db.transaction() as tx:
             position = 0
             try:
+                total = len(batch.creates) + len(batch.updates)
                 for position, (record, values) in enumerate(zip(batch.creates, cleaned), 1):
                     self._batch_create(tx, batch.target, record, values, stamp)
+                    if progress and position % PROGRESS_EVERY == 0:
+                        progress(position, total)
                 for position, (doc_id, changes) in enumerate(batch.updates, len(batch.creates) + 1):
                     self._batch_update(tx, table, doc_id, changes)
+                    if progress and position % PROGRESS_EVERY == 0:
+                        progress(position, total)
             except (ValidationFailed, RuleViolation, NotFound) as err:
                 # Name the record, so the user can find it among thousands.
                 err.args = (f"record {position}: {err}",)

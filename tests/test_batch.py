@@ -53,3 +53,10 @@ def test_revert_of_an_import_refused_after_later_edits(store):
     with pytest.raises(Exception, match="changed since"):
         store.undo(entry["id"])
     assert store.customer_count() == 1
+
+
+def test_batch_reports_progress(store):
+    seen = []
+    records = [person(n) for n in range(4500)]
+    store.apply_batch(Batch("sources", creates=records), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(2000, 4500), (4000, 4500)]

@@ -13,6 +13,9 @@ from store import Store, StoreError
 from store.paths import default_store_path
 
 
+PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"custdesk: {message}", err=True)
     sys.exit(code)
@@ -136,21 +139,24 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
     except MappingError as err:
         _fail(str(err))
     store = open_store(ctx)
-    with phases(enabled=not as_json) as step:
-        step("reading")
-        table = read_table(file, sheet)
-        step("checking")
-        try:
-            plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides)
-        except MappingError as err:
-            _fail(str(err))
-        if errors_out is not None:
-            plan.write_error_log(errors_out)
-        blocked = plan.blocked and not skip_invalid
-        entry = None
-        if not (dry_run or blocked) and (plan.count("new") or plan.count("update")):
-            step("saving")
-            entry = store.apply_batch(plan.batch())
+    table = read_table(file, sheet)
+    try:
+        plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides)
+    except MappingError as err:
+        _fail(str(err))
+    if errors_out is not None:
+        plan.write_error_log(errors_out)
+    blocked = plan.blocked and not skip_invalid
+    entry = None
+    if not (dry_run or blocked) and (plan.count("new") or plan.count("update")):
+        batch = plan.batch()
+        total = len(batch.creates) + len(batch.updates)
+        if total > PROGRESS_BAR_ROWS and sys.stderr.isatty() and not as_json:
+            with click.progressbar(length=total, label="saving", file=sys.stderr) as bar:
+                entry = store.apply_batch(batch, progress=lambda done, _total: bar.update(done - bar.pos))
+                bar.update(total - bar.pos)
+        else:
+            entry = store.apply_batch(batch)
     counts = plan.counts()
     if as_json:
         click.echo(json.dumps(counts))
@@ -182,28 +188,6 @@ def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: di
         click.echo("nothing to write")
     else:
         click.echo(f"imported as journal entry #{entry['id']}; revert it with: custdesk undo --entry {entry['id']}")
-
-
-class phases:
-    """Named steps of a long command on stderr, shown only on a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self.started = 0.0
-
-    def __enter__(self) -> Callable[[str], None]:
-        import time
-        self.clock = time.perf_counter
-        self.started = self.clock()
-        return self.step
-
-    def step(self, name: str) -> None:
-        if self.enabled:
-            click.echo(f"\r\x1b[2K{name}… {self.clock() - self.started:.1f} s", err=True, nl=False)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            click.echo("\r\x1b[2K", err=True, nl=False)
 
 
 @cli.command()

@@ -306,8 +306,10 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="import")
     def _commit(self, plan: ImportPlan) -> None:
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(self.query_one("#progress", ProgressBar).update, progress=done, total=total)
         try:
-            entry = self.store.apply_batch(plan.batch())
+            entry = self.store.apply_batch(plan.batch(), progress=progress)
         except StoreError as err:
             self.app.call_from_thread(self._failed, str(err))
             return
