@@ -228,3 +228,87 @@ async def test_a_change_made_by_another_process_appears_by_itself(shop, store_pa
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert table(app).row_count == 5 and not shop.changed_elsewhere()
+
+
+async def test_edit_a_customer_in_the_form(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, CustomerForm) and form.query_one("#f-email").value == "grace@example.com"
+        form.query_one("#f-city").value = "Arlington"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert table(app).current_row()["city"] == "Arlington"
+    assert shop.customer(2)["city"] == "Arlington"
+
+
+async def test_tag_the_selected_customers_and_filter_by_tag(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", "space", "space", "t", *"vip, newsletter", "enter")
+        await pilot.pause()
+        assert shop.customer(1)["tags"] == ["vip", "newsletter"] and shop.customer(2)["tags"] == ["vip", "newsletter"]
+        await pilot.press("escape", "T", *"vip", "enter")
+        assert table(app).row_count == 2
+        await pilot.press("g", "t", *"-vip", "enter")
+        await pilot.pause()
+    assert shop.customer(1)["tags"] == ["newsletter"]
+
+
+async def test_export_the_shown_customers(shop, tmp_path):
+    out = tmp_path / "shown.csv"
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")  # corporate only: one customer shown
+        await pilot.press("x")
+        app.screen.query_one("Input").value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert out.read_text(encoding="utf-8-sig").count("\n") == 2  # header + one customer
+    assert [e["format"] for e in shop.children(1, "exports")] == ["csv"] and shop.children(2, "exports") == []
+
+
+async def test_settings_forbid_private_customers(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("comma")
+        app.screen.query_one("#allow_private_customers").value = False
+        app.screen.query_one("#default_country").value = "tr"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert shop.settings["allow_private_customers"] is False and shop.settings["default_country"] == "TR"
+
+
+async def test_discard_a_prospect_and_undo(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p", "delete", "y")
+        await pilot.pause()
+        assert list(shop.sources()) == [] and table(app).row_count == 0
+        await pilot.press("u", "y")
+        await pilot.pause()
+        assert table(app).row_count == 1
+    assert [s["email"] for s in shop.sources()] == ["linus@example.com"]
+
+
+async def test_department_added_and_task_done_in_the_detail(shop):
+    shop.add_related("tasks", 1, {"title": "Call back"})
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("enter")
+        tabs = app.screen.query_one("#tabs")
+        tabs.active = "tab-departments"
+        await pilot.pause()
+        await pilot.press("plus")
+        app.screen.query_one("#f-name").value = "Purchasing"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        tabs.active = "tab-tasks"
+        await pilot.pause()
+        await pilot.press("D")
+        await pilot.pause()
+    assert [d["name"] for d in shop.children(1, "departments")] == ["Purchasing"]
+    assert [t["status"] for t in shop.children(1, "tasks")] == ["done"]
