@@ -7,7 +7,7 @@ from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.import_review import ImportScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import CustomerForm, HelpScreen, PickCustomer
+from tui.screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PickCustomer
 from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
@@ -145,6 +145,11 @@ async def test_imported_text_is_shown_literally(shop):
         await pilot.press("slash", *"mallory", "enter")
         line = table(app).render_line(1).text
         assert "[bold red]x[/]" in line and "␛[2JCleared" in line and "\x1b" not in line
+        await pilot.press("delete")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Delete C-000004 [bold red]x[/] Mallory and everything" in str(app.screen.query_one("Static").render())
+        await pilot.press("n")
+    assert shop.has_customer(4)
 
 
 async def test_help_lists_the_screens_keys(shop):

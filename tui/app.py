@@ -154,9 +154,8 @@ class CustdeskApp(App):
         if customer_id is None:
             return
         customer = self.store.customer(customer_id)
-        message = Text(f"Delete {customer['number']} ")
-        message.append_text(literal(display_name(customer)))
-        message.append(" and everything it owns? (u undoes it)")
+        message = Text.assemble(f"Delete {customer['number']} ", literal(display_name(customer)),
+                                " and everything it owns? (u undoes it)")
 
         def confirmed(yes: bool) -> None:
             if yes:
@@ -169,10 +168,9 @@ class CustdeskApp(App):
         if customer_id is None:
             return
         customer = self.store.customer(customer_id)
-        message = Text(f"Obfuscate {customer['number']} ")
-        message.append_text(literal(display_name(customer)))
-        message.append("? Its personal data is replaced by fakes and its conversations deleted. This cannot be undone.",
-                       style="bold red")
+        message = Text.assemble(f"Obfuscate {customer['number']} ", literal(display_name(customer)),
+                                ("? Its personal data is replaced by fakes and its conversations deleted. "
+                                 "This cannot be undone.", "bold red"))
 
         def confirmed(yes: bool) -> None:
             if yes:
@@ -188,9 +186,7 @@ class CustdeskApp(App):
         def confirmed(yes: bool) -> None:
             if yes:
                 self.attempt(self.store.undo, success=f"Undone: {entry['summary']}")
-        message = Text("Undo ")
-        message.append_text(literal(entry["summary"]))
-        message.append(f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
+        message = Text.assemble("Undo ", literal(entry["summary"]), f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
         self.push_screen(ConfirmScreen(message), confirmed)
 
     def merge(self, keep_id: int | None, other_id: int | None = None) -> None:

@@ -117,9 +117,7 @@ class TemplatesScreen(Screen):
     def action_remove(self) -> None:
         template = self.current()
         if template:
-            message = Text("Remove template ")
-            message.append_text(literal(template["name"]))
-            message.append("?")
+            message = Text.assemble("Remove template ", literal(template["name"]), "?")
             def confirmed(yes: bool) -> None:
                 if yes:
                     self.app.attempt(self.app.store.remove_template, template["name"], success="Template removed")

@@ -96,11 +96,9 @@ class MergeScreen(Screen):
     def action_merge(self) -> None:
         keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
         moving = sum(self.store.related_counts(self.other_id).get(t, 0) for t in CHILD_TABLES)
-        message = Text(f"Merge {other['number']} ")
-        message.append_text(literal(display_name(other)))
-        message.append(f" into {keep['number']} ")
-        message.append_text(literal(display_name(keep)))
-        message.append(f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
+        message = Text.assemble(f"Merge {other['number']} ", literal(display_name(other)), f" into {keep['number']} ",
+                                literal(display_name(keep)),
+                                f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
 
         def confirmed(yes: bool) -> None:
             if yes:

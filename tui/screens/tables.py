@@ -361,9 +361,7 @@ class SourcesScreen(TableScreen):
         def confirmed(yes: bool) -> None:
             if yes:
                 self.app.attempt(self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
-        message = Text(f"Discard {len(ids)} prospect(s): ")
-        message.append_text(literal(names))
-        message.append("?")
+        message = Text.assemble(f"Discard {len(ids)} prospect(s): ", literal(names), "?")
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def action_import(self) -> None:
