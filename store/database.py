@@ -150,6 +150,7 @@ class Database:
         self._mutex = threading.RLock()
         self.tables: dict[str, dict[int, dict]] = {t: {} for t in ALL_TABLES}
         self.indexes = Indexes()
+        self._changes: dict[str, set[int]] | None = None
         self.seq = 0
         self._log_end = 0
         self._snapshot_sig: tuple | None = None
@@ -217,7 +218,15 @@ class Database:
         finally:
             self._mutex.release()
 
+    def take_changes(self) -> dict[str, set[int]] | None:
+        """The documents changed (here or by catch-up) since the last call, by table;
+        None when the whole store was reloaded. For views that rebuild only what changed."""
+        changes, self._changes = self._changes, {}
+        return changes
+
     def _set(self, table: str, doc_id: int, doc: dict | None) -> None:
+        if self._changes is not None:
+            self._changes.setdefault(table, set()).add(doc_id)
         rows = self.tables[table]
         old = rows.get(doc_id)
         if doc is None:
@@ -298,6 +307,7 @@ class Database:
             if record["seq"] == self.seq + 1:
                 self._apply(record, index=False)
         self.indexes.rebuild(self.tables)
+        self._changes = None  # everything may differ from what a view holds
         gc.freeze()  # the loaded documents live as long as the store: stop rescanning them
 
     def _apply(self, record: dict, *, index: bool = True) -> None:

@@ -83,6 +83,10 @@ class Store:
         """Catch up with what other processes committed; True when anything changed."""
         return self.db.refresh(wait)
 
+    def take_changes(self) -> dict[str, set[int]] | None:
+        """Ids of the documents changed since the last call, by table (None: everything)."""
+        return self.db.take_changes()
+
     def changed_elsewhere(self) -> bool:
         """A cheap, lock-free look: did another process commit since we last read?"""
         return self.db.changed_on_disk()

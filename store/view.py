@@ -85,6 +85,11 @@ class RecordView:
             self.frame = self._build(rows.items())
             return
         ids = set(ids)
+        if not ids:
+            return
+        if len(ids) > self.frame.height // 4:
+            self.frame = self._build(rows.items())  # a bulk change: one pass is cheaper
+            return
         kept = self.frame.filter(~pl.col("id").is_in(list(ids)))
         fresh = self._build((i, rows[i]) for i in sorted(ids) if i in rows)
         self.frame = pl.concat([kept, fresh]).sort("id")
