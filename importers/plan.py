@@ -81,7 +81,7 @@ class ImportPlan:
         store_fields = PERSON_FIELDS if self.target == SOURCES else (*CUSTOMER_FIELDS, "number")
         present = [f for f in store_fields if f in self.rows.columns]
         new = self.rows.filter(pl.col("_status") == "new")
-        creates = [{k: v for k, v in r.items() if v is not None and v != []} for r in new.select(present).to_dicts()]
+        creates = new.select(present).to_dicts()  # empty fields are left out when stored
         if self.target == SOURCES:
             self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
         elif self.target == CORPORATE:

@@ -58,8 +58,8 @@ class Indexes:
                 self.update(table, doc_id, None, doc)
 
     def update(self, table: str, doc_id: int, old: dict | None, new: dict | None) -> None:
-        if table in self.keys:
-            by_field = self.keys[table]
+        by_field = self.keys.get(table)
+        if by_field is not None:
             if old is not None:
                 for field, key in _keys_of(old):
                     ids = by_field[field][key]

@@ -13,7 +13,7 @@ from .database import Database, Transaction
 from .errors import (
     ConcurrentChange, FieldIssue, NotFound, NothingToUndo, RuleViolation, ValidationFailed,
 )
-from .indexes import KEY_FIELDS, normalise_key
+from .indexes import KEY_FIELDS
 from .model import (
     BLOCKS_OBFUSCATION, CAMPAIGNS, CHILD_TABLES, CONTACT_FIELDS, CONTACTS, CONVERSATIONS, CORPORATE,
     CUSTOMER_FIELDS, CUSTOMER_NUMBER_PREFIX, CUSTOMERS, DEFAULT_SETTINGS, DEPARTMENT_FIELDS,
@@ -210,7 +210,7 @@ class Store:
         return cleaned
 
     def _take_number(self, tx: Transaction, wanted: object, customer_id: int | None) -> str:
-        number = clean_text(wanted)
+        number = clean_text(wanted) if wanted is not None else None
         if number:
             number = number.upper()
             holders = self.db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
@@ -219,9 +219,10 @@ class Store:
             return number
         taken = self.db.indexes.keys[CUSTOMERS]["number"]
         while True:
-            number = format_number(CUSTOMER_NUMBER_PREFIX, tx.next_counter(CUSTOMERS))
-            if normalise_key("number", number) not in taken:
-                return number
+            n = tx.next_counter(CUSTOMERS)
+            # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.
+            if f"{CUSTOMER_NUMBER_PREFIX}{n:06d}" not in taken:
+                return format_number(CUSTOMER_NUMBER_PREFIX, n)
 
     def _new_customer(self, tx: Transaction, kind: str, data: Mapping, *, active: bool = True) -> tuple[int, dict]:
         return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)
