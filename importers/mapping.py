@@ -22,11 +22,6 @@ FIELDS = (
     "email", "phone", "mobile", "street", "street2", "postcode", "city", "country",
     "vat_id", "external_id", "number", "tags", "notes",
 )
-FIELD_LABELS = {
-    "first_name": "first name", "last_name": "last name", "full_name": "full name",
-    "contact_name": "contact person", "street2": "street (2nd line)", "vat_id": "VAT id",
-    "external_id": "external id", "number": "customer number",
-}
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "first_name": ("firstname", "first", "givenname", "forename", "vorname", "prenom", "voornaam", "nombre",

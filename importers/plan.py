@@ -27,7 +27,6 @@ from .reading import SheetData
 TARGETS = (SOURCES, "corporate", "private")
 MODES = ("create", "update", "upsert")
 KEYS = ("email", "number", "external_id", "vat_id", "phone")
-STATUSES = ("new", "update", "unchanged", "skipped", "duplicate", "error")
 MULTI_VALUE_FIELDS = ("email", "phone", "mobile")
 
 

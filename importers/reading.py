@@ -24,7 +24,6 @@ from .mapping import match_field
 
 HEADER_SEARCH_ROWS = 20
 MAX_CELL_CHARS = 32_767  # Excel's own limit: anything longer is not a customer field
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
 # In Windows-1254 these bytes are Ğ İ Ş ğ ı ş; in Windows-1252 rare letters (Ð Ý Þ ð ý þ).
@@ -56,10 +55,6 @@ class SheetData:
     encoding: str | None = None
     delimiter: str | None = None
     ragged: list[RaggedRow] = field(default_factory=list)
-
-    def file_row(self, index: int) -> int:
-        """The row a person finds in the file for the data row at `index` (0-based)."""
-        return self.header_row + 1 + index
 
 
 def read_table(path: Path, sheet: str | None = None) -> SheetData:

@@ -14,11 +14,6 @@ PERSON_FIELDS = (
 )
 CUSTOMER_FIELDS = PERSON_FIELDS + ("tags", "obfuscate_enabled")
 PHONE_FIELDS = frozenset({"phone", "mobile"})
-# Fields replaced by obfuscation: everything that can identify a person.
-PERSONAL_FIELDS = (
-    "first_name", "last_name", "company", "email", "phone", "mobile",
-    "street", "postcode", "city", "vat_id", "notes",
-)
 
 DEPARTMENT_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country")
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "role")
