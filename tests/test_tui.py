@@ -19,11 +19,12 @@ def shop(store: Store) -> Store:
     """C-000001 corporate with a completed order and a sent offer; C-000002 private,
     no business; C-000003 the same email as C-000001; C-000004 a hostile name; one prospect."""
     ada = store.add_customer("corporate", {"company": "Analytical Engines", "first_name": "Ada", "last_name": "Lovelace",
-                                           "email": "ada@example.com", "city": "London"})
+                                           "email": "ada@example.com", "city": "London", "tags": "engines"})
     store.add_related("orders", ada["id"], {"title": "Difference engine", "status": "completed"})
     store.add_related("offers", ada["id"], {"title": "Analytical engine", "status": "sent"})
     store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"})
-    store.add_customer("private", {"first_name": "Augusta", "last_name": "King", "email": "ADA@example.com", "city": "Paris"})
+    store.add_customer("private", {"first_name": "Augusta", "last_name": "King", "email": "ADA@example.com", "city": "Paris",
+                                   "tags": "royal"})
     store.add_customer("private", {"first_name": "[bold red]x[/]", "last_name": "Mallory", "email": "mal@example.com",
                                    "city": "\x1b[2JCleared"})
     store.add_source({"first_name": "Linus", "last_name": "Torvalds", "email": "linus@example.com", "company": "Transmeta",
@@ -90,6 +91,7 @@ async def test_merge_with_a_field_choice_and_undo(shop):
         assert isinstance(app.screen, DetailScreen)
         kept = shop.customer(1)
         assert kept["first_name"] == "Augusta" and kept["company"] == "Analytical Engines"
+        assert kept["tags"] == ["engines", "royal"]  # both customers' tags, unless a side is chosen
         assert not shop.has_customer(3)
         await pilot.press("u", "y")
         await pilot.pause()
@@ -254,12 +256,12 @@ async def test_tag_the_selected_customers_and_filter_by_tag(shop):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g", "space", "space", "t", *"vip, newsletter", "enter")
         await pilot.pause()
-        assert shop.customer(1)["tags"] == ["vip", "newsletter"] and shop.customer(2)["tags"] == ["vip", "newsletter"]
+        assert shop.customer(1)["tags"] == ["engines", "vip", "newsletter"] and shop.customer(2)["tags"] == ["vip", "newsletter"]
         await pilot.press("escape", "T", *"vip", "enter")
         assert table(app).row_count == 2
         await pilot.press("g", "t", *"-vip", "enter")
         await pilot.pause()
-    assert shop.customer(1)["tags"] == ["newsletter"]
+    assert shop.customer(1)["tags"] == ["engines", "newsletter"]
 
 
 async def test_export_the_shown_customers(shop, tmp_path):

@@ -52,6 +52,7 @@ class MergeScreen(Screen):
         keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
         self.choices = {f: "other" if keep.get(f) in (None, "", []) and other.get(f) not in (None, "", []) else "keep"
                         for f in FIELDS}
+        self.choices["tags"] = "both"  # tags are united unless a side is chosen
 
     def watch_row(self) -> None:
         if self.is_mounted:
@@ -67,9 +68,10 @@ class MergeScreen(Screen):
         table.add_column(Text(f"merge in {other['number']} (removed)"))
         for index, name in enumerate(FIELDS):
             left, right = literal(_show(keep.get(name))), literal(_show(other.get(name)))
-            chosen = left if self.choices[name] == "keep" else right
-            chosen.stylize("bold green")
-            chosen.append(" ✓", style="green")
+            for side, cell in (("keep", left), ("other", right)):
+                if self.choices[name] in (side, "both"):
+                    cell.stylize("bold green")
+                    cell.append(" ✓", style="green")
             table.add_row(Text(name.replace("_", " "), style="reverse" if index == self.row else ""), left, right)
         counts = self.store.related_counts(self.other_id)
         moving = ", ".join(f"{n} {t}" for t, n in counts.items() if n) or "nothing"
@@ -85,7 +87,8 @@ class MergeScreen(Screen):
 
     def action_flip(self) -> None:
         name = FIELDS[self.row]
-        self.choices[name] = "other" if self.choices[name] == "keep" else "keep"
+        cycle = ("both", "keep", "other") if name == "tags" else ("keep", "other")
+        self.choices[name] = cycle[(cycle.index(self.choices[name]) + 1) % len(cycle)]
         self.redraw()
 
     def action_swap(self) -> None:
@@ -102,7 +105,8 @@ class MergeScreen(Screen):
 
         def confirmed(yes: bool) -> None:
             if yes:
-                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
+                choices = {f: c for f, c in self.choices.items() if c != "both"}  # the store unites when unchosen
+                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, choices,
                                           success=f"Merged {other['number']} into {keep['number']}; u undoes")
                 if merged:
                     from .detail import DetailScreen
