@@ -210,6 +210,8 @@ async def test_import_errors_block_and_a_mapping_change_fixes_them(shop, tmp_pat
         await settle(app, pilot)
         assert screen.plan.count("error") == 1 and screen.plan.count("new") == 1
         await pilot.press("n")
+        assert isinstance(app.screen, ConfirmScreen)  # rows with errors are left out only after a yes
+        await pilot.press("y")
         await settle(app, pilot)
     assert {s["email"] for s in shop.sources()} == {"linus@example.com", "alan@example.com"}
 

@@ -22,7 +22,7 @@ from importers.plan import KEYS, MODES, TARGETS
 from store import StoreError
 
 from ..widgets.table import Column, RecordTable
-from .modals import PromptScreen, literal
+from .modals import ConfirmScreen, PromptScreen, literal
 
 STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped": "dim", "duplicate": "magenta",
                 "error": "bold red"}
@@ -208,7 +208,7 @@ class ImportScreen(Screen):
         text.append(f"{counts['warnings']:,} warnings   ", style="yellow")
         text.append(f"showing: {self.status_filter}", style="cyan")
         if self.plan.blocked:
-            text.append("\nRows with errors block the import; n imports the valid rows only.", style="red")
+            text.append("\nRows with errors block the import; n offers to import the valid rows only.", style="red")
         return text
 
     def _display_frame(self) -> pl.DataFrame:
@@ -301,8 +301,18 @@ class ImportScreen(Screen):
         if not (self.plan.count("new") or self.plan.count("update")):
             self.notify("Nothing to import: no new or changed rows", severity="warning")
             return
+        plan = self.plan
+        if not plan.blocked:
+            self._start_commit(plan)
+            return
+        counts = plan.counts()
+        message = Text(f"{counts['errors']:,} row(s) have errors and will be left out. Import the "
+                       f"{counts['created']:,} new and {counts['updated']:,} changed row(s) only?")
+        self.app.push_screen(ConfirmScreen(message), lambda yes: yes and self._start_commit(plan))
+
+    def _start_commit(self, plan: ImportPlan) -> None:
         self._busy(True)
-        self._commit(self.plan)
+        self._commit(plan)
 
     @work(thread=True, exclusive=True, group="import")
     def _commit(self, plan: ImportPlan) -> None:
@@ -323,7 +333,7 @@ class ImportScreen(Screen):
         self.entry = entry
         self._set_step("done")
         self.app.after_change()
-        summary = Text(f"Imported: {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.\n",
+        summary = Text(f"Done. {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.\n",
                        style="bold green")
         summary.append_text(self._summary())
         self.query_one("#summary", Static).update(summary)
