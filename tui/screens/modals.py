@@ -248,14 +248,15 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         table = Text()
         table.append(f"{type(self.target).__name__.removesuffix('Screen')} — keys\n\n", style="bold")
-        seen = set()
-        for key, active in self.target.active_bindings.items():
+        keys: dict[tuple[str, str], list[str]] = {}  # one line per action, all its keys
+        for active in self.target.active_bindings.values():
             binding = active.binding
-            if binding.description and (binding.action, binding.description) not in seen:
-                seen.add((binding.action, binding.description))
-                table.append(f"{active.binding.key_display or key:>12}  ", style="bold cyan")
-                table.append(f"{binding.description}\n")
-        table.append("\n      ctrl+p  command palette: every action by name\n")
+            if binding.description:
+                keys.setdefault((binding.action, binding.description), []).append(self.app.get_key_display(binding))
+        for (_action, description), shown in keys.items():
+            table.append(f"{' '.join(dict.fromkeys(shown)):>16}  ", style="bold cyan")
+            table.append(f"{description}\n")
+        table.append(f"{'^p':>16}  command palette: every action by name\n")
         with VerticalScroll(classes="dialog wide"):
             yield Static(table)
 
