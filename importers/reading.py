@@ -12,8 +12,10 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import fastexcel
 import polars as pl
@@ -205,7 +207,35 @@ def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame) -> SheetData:
     columns = unique_names(head[header_index])
     frame = grid.slice(header_index + 1)
     frame.columns = columns
-    return _finish(SheetData(path, columns, frame, header_index + 1, sheet=sheet))
+    return _finish(SheetData(path, columns, frame, first_row(path, sheet) + header_index, sheet=sheet))
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="\$?[A-Z]+\$?(\d+)')
+_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def first_row(path: Path, sheet: str) -> int:
+    """The spreadsheet row where the sheet's cells start.
+
+    calamine leaves out wholly empty leading rows; an .xlsx sheet says where
+    its cells start in its <dimension>, so row numbers can match what the
+    spreadsheet shows. Other formats (and sheets without one) count from 1.
+    """
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return 1
+    try:
+        with zipfile.ZipFile(path) as book:
+            ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+            sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).find("m:sheets", ns)
+            rel_id = next(s.get(_RELS) for s in sheets if s.get("name") == sheet)
+            rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            with book.open(member) as xml:
+                found = _DIMENSION.search(xml.read(4096))
+    except (KeyError, StopIteration, OSError, zipfile.BadZipFile, ElementTree.ParseError):
+        return 1
+    return int(found.group(1)) if found else 1
 
 
 # -- shared ---------------------------------------------------------------------------

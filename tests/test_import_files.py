@@ -211,3 +211,17 @@ def test_huge_cells_are_refused(tmp_path):
     f.write_text("Name,Email\n" + "x" * 40_000 + ",a@example.com\n")
     with pytest.raises(UnreadableFile, match="over 32,767 characters"):
         read_table(f)
+
+
+def test_xlsx_starting_below_empty_rows_keeps_the_spreadsheets_row_numbers(store, tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet["B3"], sheet["C3"] = "Name", "Email"
+    sheet["B4"], sheet["C4"] = "Ada Lovelace", "ada@example.com"
+    sheet["B5"], sheet["C5"] = "Broken", "not-an-email"
+    path = tmp_path / "offset.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.header_row == 3
+    plan = plan_import(store, table)
+    assert [(i.row, i.column) for i in plan.issues] == [(5, "Email")]
