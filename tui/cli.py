@@ -173,7 +173,7 @@ def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: di
     for m in plan.mappings:
         how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
         click.echo(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
-    click.echo(f"{where}: {counts['rows']:,} rows → {counts['created']:,} new, {counts['updated']:,} updated, "
+    click.echo(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
                f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
                f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
     for issue in plan.issues[:10]:
