@@ -321,3 +321,16 @@ async def test_department_added_and_task_done_in_the_detail(shop):
         await pilot.pause()
     assert [d["name"] for d in shop.children(1, "departments")] == ["Purchasing"]
     assert [t["status"] for t in shop.children(1, "tasks")] == ["done"]
+
+
+async def test_the_import_path_completes_from_the_disk(shop, tmp_path):
+    (tmp_path / "leads-2026.csv").write_text("Name,Email\nAda,ada@example.com\n")
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("i")
+        field = app.screen.query_one("#path")
+        field.value = ""
+        await pilot.press(*f"{tmp_path}/lea")
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert field.value == f"{tmp_path}/leads-2026.csv"

@@ -108,7 +108,7 @@ class ImportScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="choose"):
-            yield Label("File (.csv .tsv .xlsx .xls .ods) — tab completes the path")
+            yield Label("File (.csv .tsv .xlsx .xls .ods) — → accepts the suggested completion")
             yield Input(self.start_path or str(Path.cwd()) + "/", id="path", suggester=PathSuggester())
             with Horizontal(classes="options"):
                 yield Select([(t, t) for t in TARGETS], value="sources", allow_blank=False, id="target")
