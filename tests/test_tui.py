@@ -334,3 +334,19 @@ async def test_the_import_path_completes_from_the_disk(shop, tmp_path):
         await pilot.pause(0.2)
         await pilot.press("right")
         assert field.value == f"{tmp_path}/leads-2026.csv"
+
+
+async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
+    bad = tmp_path / "[bold]evil.csv"
+    bad.write_bytes(b"")
+    shop.set_tags([1], add=["[red]vip[/]"])
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("T")
+        assert "[red]vip[/]" in str(app.screen.query_one("Label").render())
+        await pilot.press("escape", "i")
+        app.screen.query_one("#path").value = str(bad)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        shown = [n for n in app._notifications if "evil.csv" in n.message][0]
+        assert "[bold]evil.csv: the file is empty" in shown.message and shown.markup is False

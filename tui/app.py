@@ -85,6 +85,13 @@ class CustdeskApp(App):
             self.notify(success)
         return result
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every notification is plain text: they quote refusals and file names, which are data.
+
+        Screens and widgets pass markup=True by default; it is ignored on purpose."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- palette and help -----------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
