@@ -82,7 +82,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             with RadioSet(id="kind"):
                 yield RadioButton("Corporate customer", value=self.kind == CORPORATE, id="kind-corporate")
                 yield RadioButton("Private customer", value=self.kind == PRIVATE, id="kind-private")
@@ -128,7 +128,7 @@ class ChildForm(ModalScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             for key in self.fields:
                 with Horizontal(classes="field"):
                     yield Label(key.replace("_", " ").capitalize(), classes="label")
@@ -163,7 +163,7 @@ class PickCustomer(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             yield Input(placeholder="type a name, number, email or phone", id="pick-query")
             yield OptionList(id="pick-list")
 
