@@ -168,23 +168,35 @@ class CampaignReport:
                 "stopped": self.stopped}
 
 
-def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict]]:
-    """Every message as it would go out, and the customers skipped with the reason."""
-    template = store.template(template_name)
-    sender = store.settings["mail_from"]
-    outgoing, skipped = [], []
+def recipients(store: Store, channel: str, customer_ids: list[int]) -> tuple[list[dict], list[dict]]:
+    """The customers who can get a message on this channel, and the skipped ones with the reason."""
+    reachable, skipped = [], []
     for customer_id in customer_ids:
         customer = store.customer(customer_id)
-        reason = skip_reason(customer, template["channel"])
+        reason = skip_reason(customer, channel)
         if reason:
             skipped.append({"number": customer["number"], "reason": reason})
-            continue
+        else:
+            reachable.append(customer)
+    return reachable, skipped
+
+
+def message_for(store: Store, template: dict, customer: dict, campaign_id: int = 0) -> Outgoing:
+    """One customer's message; TemplateRefused when it cannot be rendered (an SMS too long)."""
+    return Outgoing(campaign_id, customer, address_for(customer, template["channel"]), render(template, customer),
+                    store.settings["mail_from"])
+
+
+def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict]]:
+    """Every message as it would go out, and the customers skipped with the reason (a dry run)."""
+    template = store.template(template_name)
+    reachable, skipped = recipients(store, template["channel"], customer_ids)
+    outgoing = []
+    for customer in reachable:
         try:
-            rendered = render(template, customer)
+            outgoing.append(message_for(store, template, customer))
         except TemplateRefused as err:
             skipped.append({"number": customer["number"], "reason": str(err)})
-            continue
-        outgoing.append(Outgoing(0, customer, address_for(customer, template["channel"]), rendered, sender))
     return outgoing, skipped
 
 
@@ -194,19 +206,24 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
     reached = store.delivered(campaign_id)
     report = CampaignReport(campaign_id, already=len(reached))
     pending = [i for i in campaign["recipients"] if i not in reached and store.has_customer(i)]
-    outgoing, report.skipped = preview(store, campaign["template"], pending)
+    template = store.template(campaign["template"])
+    reachable, report.skipped = recipients(store, campaign["channel"], pending)
     try:
-        for done, message in enumerate(outgoing, 1):
-            message.campaign_id = campaign_id
+        for done, customer in enumerate(reachable, 1):
+            try:
+                message = message_for(store, template, customer, campaign_id)
+            except TemplateRefused as err:
+                report.skipped.append({"number": customer["number"], "reason": str(err)})
+                continue
             try:
                 transport.deliver(message, campaign["channel"])
             except RecipientRefused as err:
-                report.failed.append({"number": message.customer["number"], "reason": str(err)})
+                report.failed.append({"number": customer["number"], "reason": str(err)})
                 continue
-            store.record_sent(campaign_id, message.customer["id"], message.rendered.subject, message.rendered.body)
+            store.record_sent(campaign_id, customer["id"], message.rendered.subject, message.rendered.body)
             report.sent += 1
             if progress:
-                progress(done, len(outgoing))
+                progress(done, len(reachable))
     except TransportDown as err:
         report.stopped = str(err)
     finally:

@@ -49,7 +49,7 @@ async def test_mail_the_selected_customers_into_an_outbox(store, tmp_path):
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, MailScreen)
-        assert len(screen.outgoing) == 1 and screen.skipped == [{"number": "C-000002", "reason": "inactive"}]
+        assert len(screen.reachable) == 1 and screen.skipped == [{"number": "C-000002", "reason": "inactive"}]
         assert "Dear Ada0" in str(screen.query_one("#mail-message").render())
         await pilot.press("s")
         assert isinstance(app.screen, PromptScreen)

@@ -1,4 +1,4 @@
-"""Message templates and bulk sending: pick, preview every message, send, resume."""
+"""Message templates and bulk sending: pick, page through the messages, send, resume."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,8 @@ from textual.widgets.option_list import Option
 
 from store import StoreError
 from store.messages import CHANNELS, PLACEHOLDERS, render
-from store.sending import Outbox, Outgoing, Smtp, preview, send_campaign
+from store.messages import TemplateRefused
+from store.sending import Outbox, Smtp, message_for, recipients, send_campaign
 
 from .modals import ConfirmScreen, PromptScreen, literal
 
@@ -190,7 +191,7 @@ class MailScreen(Screen):
     def __init__(self, template_name: str, customer_ids: list[int]) -> None:
         super().__init__()
         self.template_name, self.customer_ids = template_name, customer_ids
-        self.outgoing: list[Outgoing] = []
+        self.reachable: list[dict] = []
         self.skipped: list[dict] = []
         self.index = 0
         self.campaign_id: int | None = None
@@ -207,19 +208,21 @@ class MailScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.outgoing, self.skipped = preview(self.app.store, self.template_name, self.customer_ids)
+        # Who can be reached is cheap; messages are rendered one at a time, as they are looked at.
+        self.template = self.app.store.template(self.template_name)
+        self.reachable, self.skipped = recipients(self.app.store, self.template["channel"], self.customer_ids)
         self.query_one(ProgressBar).display = False
         self.redraw()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "send":
-            return True if self.campaign_id is None and self.outgoing and not self.sending else None
+            return True if self.campaign_id is None and self.reachable and not self.sending else None
         if action == "resume":
             return True if self.report is not None and self.report.stopped and not self.sending else None
         return True
 
     def redraw(self) -> None:
-        summary = Text(f"Template '{self.template_name}': {len(self.outgoing)} message(s) to send, "
+        summary = Text(f"Template '{self.template_name}': {len(self.reachable)} message(s) to send, "
                        f"{len(self.skipped)} customer(s) skipped", style="bold")
         reasons: dict[str, int] = {}
         for skip in self.skipped:
@@ -238,16 +241,20 @@ class MailScreen(Screen):
                 summary.append_text(literal(r.stopped))
                 summary.append("   r resumes: only the customers not reached get a message.")
         self.query_one("#mail-summary", Static).update(summary)
-        body = Text(f"Message {self.index + 1} of {len(self.outgoing)}\n\n", style="dim") if self.outgoing else Text("Nothing to send.")
-        if self.outgoing:
-            message = self.outgoing[self.index]
-            body.append_text(message_text(message.customer, self.app.store.template(self.template_name)["channel"], message.rendered))
+        body = Text(f"Message {self.index + 1} of {len(self.reachable)}\n\n", style="dim") if self.reachable else Text("Nothing to send.")
+        if self.reachable:
+            customer = self.reachable[self.index]
+            try:
+                message = message_for(self.app.store, self.template, customer)
+                body.append_text(message_text(customer, self.template["channel"], message.rendered))
+            except TemplateRefused as err:  # this one is skipped when sending
+                body.append_text(literal(str(err)))
         self.query_one("#mail-message", Static).update(body)
         self.refresh_bindings()
 
     def action_step(self, step: int) -> None:
-        if self.outgoing:
-            self.index = max(0, min(len(self.outgoing) - 1, self.index + step))
+        if self.reachable:
+            self.index = max(0, min(len(self.reachable) - 1, self.index + step))
             self.redraw()
 
     def action_send(self) -> None:
@@ -283,7 +290,7 @@ class MailScreen(Screen):
         self.sending = True
         bar = self.query_one(ProgressBar)
         bar.display = True
-        bar.update(total=len(self.outgoing), progress=0)
+        bar.update(total=len(self.reachable), progress=0)
         self.refresh_bindings()
         self._deliver(transport)
 
