@@ -512,7 +512,8 @@ class Store:
         return {t: len(self.db.indexes.child_ids(customer_id, t)) for t in CHILD_TABLES}
 
     def merge_into(self, keep_id: int, other_id: int, choices: Mapping[str, str] | None = None) -> dict:
-        """Merge customer `other_id` into `keep_id`; `choices` maps a field to "keep" or "other".
+        """Merge customer `other_id` into `keep_id`; `choices` maps a field to "keep" or "other"
+        (tags also "both").
 
         Unchosen fields keep the kept customer's value, or the other's where the
         kept one is empty; tags are united. Every related record moves over.
@@ -804,9 +805,10 @@ def _merged_fields(keep: dict, other: dict, choices: Mapping[str, str]) -> dict:
     merged = {}
     for name in (*CUSTOMER_FIELDS, "kind"):
         choice = choices.get(name)
-        if choice not in (None, "keep", "other"):
-            raise RuleViolation(f"merge choice for {name} must be 'keep' or 'other', not '{choice}'")
-        if name == "tags" and choice is None:
+        allowed = ("keep", "other", "both") if name == "tags" else ("keep", "other")
+        if choice is not None and choice not in allowed:
+            raise RuleViolation(f"merge choice for {name} must be {' or '.join(repr(a) for a in allowed)}, not '{choice}'")
+        if name == "tags" and choice in (None, "both"):
             merged[name] = list(dict.fromkeys([*(keep.get("tags") or []), *(other.get("tags") or [])]))
         elif choice == "other" or (choice is None and keep.get(name) in (None, "", []) and name != "obfuscate_enabled"):
             merged[name] = other.get(name)

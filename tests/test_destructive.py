@@ -75,7 +75,7 @@ def test_merge_refusals(store):
         store.merge_into(a["id"], a["id"])
     with pytest.raises(RuleViolation, match="would be private but has departments"):
         store.merge_into(p["id"], a["id"])
-    with pytest.raises(RuleViolation, match="must be 'keep' or 'other'"):
+    with pytest.raises(RuleViolation, match="must be 'keep' or 'other', not 'both'"):
         store.merge_into(a["id"], p["id"], {"email": "both"})
     store.update_settings(allow_private_customers=False)
     q = store.add_customer("private", company(3))
@@ -145,3 +145,9 @@ def test_obfuscation_is_not_undoable_and_purges_older_undo_data(store):
         store.undo()
     entry = [e for e in store.journal() if e["action"] == "deactivate"][0]
     assert entry["purged"] and entry.get("changes") is None and not entry["undoable"]
+
+
+@pytest.mark.parametrize("choice,tags", [("both", ["t1", "t2"]), ("keep", ["t1"]), ("other", ["t2"])])
+def test_merge_tag_choices(store, choice, tags):
+    a, b = rich_customer(store, 1), rich_customer(store, 2)
+    assert store.merge_into(a["id"], b["id"], {"tags": choice})["tags"] == tags

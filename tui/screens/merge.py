@@ -52,7 +52,7 @@ class MergeScreen(Screen):
         keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
         self.choices = {f: "other" if keep.get(f) in (None, "", []) and other.get(f) not in (None, "", []) else "keep"
                         for f in FIELDS}
-        self.choices["tags"] = "both"  # tags are united unless a side is chosen
+        self.choices["tags"] = "both"  # the store's default: tags united
 
     def watch_row(self) -> None:
         if self.is_mounted:
@@ -105,8 +105,7 @@ class MergeScreen(Screen):
 
         def confirmed(yes: bool) -> None:
             if yes:
-                choices = {f: c for f, c in self.choices.items() if c != "both"}  # the store unites when unchosen
-                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, choices,
+                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
                                           success=f"Merged {other['number']} into {keep['number']}; u undoes")
                 if merged:
                     from .detail import DetailScreen
