@@ -160,7 +160,7 @@ class CustdeskApp(App):
                              expected_rev=current["rev"], success=f"Saved {current['number']}")
         self.push_screen(CustomerForm(self.store, f"Edit {current['number']}", current), save)
 
-    def delete_customer(self, customer_id: int | None, then=None) -> None:
+    def delete_customer(self, customer_id: int | None) -> None:
         if customer_id is None:
             return
         customer = self.store.customer(customer_id)
@@ -170,8 +170,6 @@ class CustdeskApp(App):
         def confirmed(yes: bool) -> None:
             if yes:
                 self.attempt(self.store.delete, customer_id, success=f"Deleted {customer['number']}; u undoes")
-                if then and not self.store.has_customer(customer_id):
-                    then()
         self.push_screen(ConfirmScreen(message), confirmed)
 
     def obfuscate_customer(self, customer_id: int | None) -> None:

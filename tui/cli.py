@@ -228,7 +228,7 @@ def mail_templates() -> None:
 @reports_errors
 def templates_list(ctx: click.Context) -> None:
     """List the templates."""
-    for template in open_store(ctx.find_root()).templates():
+    for template in open_store(ctx).templates():
         click.echo(f"{template['name']}  ({template['channel']})  {template.get('subject') or ''}")
 
 
@@ -246,7 +246,7 @@ def templates_add(ctx: click.Context, name: str, channel: str, subject: str | No
                   html_file: Path | None) -> None:
     """Add (or replace) template NAME; refused if a placeholder is unknown."""
     html = html_file.read_text(encoding="utf-8") if html_file else None
-    saved = open_store(ctx.find_root()).save_template(name, channel, subject, body_file.read_text(encoding="utf-8"), html)
+    saved = open_store(ctx).save_template(name, channel, subject, body_file.read_text(encoding="utf-8"), html)
     click.echo(f"saved {saved['channel']} template '{saved['name']}'")
 
 
@@ -259,7 +259,7 @@ def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
     """Show template NAME, or the message it makes for one customer."""
     from store.messages import render
 
-    store = open_store(ctx.find_root())
+    store = open_store(ctx)
     template = store.template(name)
     if number:
         found = store.find("customers", "number", number)
@@ -277,7 +277,7 @@ def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
 @reports_errors
 def templates_remove(ctx: click.Context, name: str) -> None:
     """Remove template NAME."""
-    open_store(ctx.find_root()).remove_template(name)
+    open_store(ctx).remove_template(name)
     click.echo(f"removed template '{name}'")
 
 
@@ -302,7 +302,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
 
     from store.sending import Outbox, Smtp, preview, send_campaign
 
-    store = open_store(ctx.find_root())
+    store = open_store(ctx)
     if campaign_id is None and not template_name:
         _fail("say which --template to send (or --resume a campaign)")
     if not dry_run and (smtp is None) == (outbox is None):

@@ -156,7 +156,7 @@ class DetailScreen(Screen):
         self.app.merge(self.customer_id)
 
     def action_delete(self) -> None:
-        self.app.delete_customer(self.customer_id, then=lambda: None)
+        self.app.delete_customer(self.customer_id)  # the screen closes itself once the customer is gone
 
     def action_obfuscate(self) -> None:
         self.app.obfuscate_customer(self.customer_id)

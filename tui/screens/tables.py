@@ -29,6 +29,7 @@ class TableScreen(Screen):
     COLUMNS: list[Column] = []
     SORTABLE: tuple[str, ...] = ()
     TABLE = CUSTOMERS
+    NEEDS_ROW: frozenset[str] = frozenset()  # actions greyed out on an empty table
     # Keys both lists share; Textual adds each subclass's own to these.
     BINDINGS = [
         Binding("slash", "search", "Search", id="search"),
@@ -79,7 +80,8 @@ class TableScreen(Screen):
     def redraw(self, keep: int | None = None) -> None:
         frame = self.view.select(self.query_state)
         self.table.show(frame, keep=keep if keep is not None else self.table.current_id)
-        self.selected &= set(self.view.frame["id"].to_list()) if self.selected else set()
+        if self.selected:  # forget selected customers that were deleted or merged away
+            self.selected &= set(self.view.frame["id"].to_list())
         self.update_filters(frame.height)
 
     def update_filters(self, shown: int) -> None:
@@ -160,15 +162,10 @@ class TableScreen(Screen):
         return [self.table.current_id] if self.table.current_id is not None else []
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in self.NEEDS_ROW and not self.is_mounted_table_nonempty():
-            return None  # greyed out: nothing to act on
+        # Greyed out when there is no row to act on (also asked before the table is mounted).
+        if action in self.NEEDS_ROW and not any(t.row_count for t in self.query(RecordTable)):
+            return None
         return True
-
-    NEEDS_ROW: frozenset[str] = frozenset()
-
-    def is_mounted_table_nonempty(self) -> bool:
-        tables = self.query(RecordTable)
-        return bool(tables) and tables.first().row_count > 0
 
     def on_record_table_moved(self, event: RecordTable.Moved) -> None:
         # Re-evaluating every binding rebuilds the footer: only when rows appear or vanish.
