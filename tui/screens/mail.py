@@ -131,11 +131,12 @@ class TemplatesScreen(Screen):
     def action_preview(self) -> None:
         template = self.current()
         store = self.app.store
-        ids = [self.customer_id] if self.customer_id is not None and store.has_customer(self.customer_id) else \
-            [c["id"] for c in store.customers()][:1]
-        if template is None or not ids:
+        if self.customer_id is not None and store.has_customer(self.customer_id):
+            customer = store.customer(self.customer_id)
+        else:
+            customer = next(store.customers(), None)  # the first one: not a list of 100k to take one
+        if template is None or customer is None:
             return
-        customer = store.customer(ids[0])
         try:
             rendered = render(template, customer)
         except StoreError as err:
