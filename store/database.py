@@ -1,7 +1,7 @@
 """The store's tables in memory, kept in step with the files on disk.
 
-Files: `<store>.json` (a TinyDB database: the snapshot), `<store>.json.log`
-(the change log appended by each commit), `<store>.json.lock`.
+Files: `<store>.json` (a TinyDB database: the snapshot, see `snapshot`),
+`<store>.json.log` (the change log appended by each commit), `<store>.json.lock`.
 
 Every write is a `transaction()`: take the in-process and the file lock,
 catch up with whatever other processes committed since we last looked, run
@@ -19,15 +19,14 @@ from pathlib import Path
 from typing import Iterator
 
 from filelock import FileLock, Timeout
-from tinydb import TinyDB
 
 from .changelog import ChangeLog
 from .errors import StoreBusy, StoreError
 from .indexes import Indexes
-from .model import ALL_TABLES, META, SCHEMA_VERSION
-from .storage import FILE_MODE, AtomicJSONStorage, remove_stale_temp_files
+from .model import META, META_ID, SCHEMA_VERSION
+from .snapshot import Tables, empty_tables, read_tables, write_snapshot
+from .storage import FILE_MODE, remove_stale_temp_files
 
-META_ID = 1
 # Fold the log into the snapshot once it is this large, or half the snapshot.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
 # A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
@@ -142,14 +141,13 @@ class Database:
     def __init__(self, path: Path, *, lock_timeout: float = 15.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tinydb = TinyDB(self.path, storage=AtomicJSONStorage)
         self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
         self._file_lock = FileLock(
             str(self.path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False
         )
         self._mutex = threading.RLock()
-        self.tables: dict[str, dict[int, dict]] = {t: {} for t in ALL_TABLES}
-        self.indexes = Indexes()
+        self.tables: Tables = empty_tables()
+        self.indexes = Indexes(self.tables, self._mutex)
         self._changes: dict[str, set[int]] | None = None
         self.seq = 0
         self._log_end = 0
@@ -198,7 +196,7 @@ class Database:
             self._fold()
 
     def close(self) -> None:
-        self._tinydb.close()
+        """Nothing to release: every commit is already on disk (kept for `with Store(...)`)."""
 
     # -- internals --------------------------------------------------------
     @contextmanager
@@ -228,16 +226,17 @@ class Database:
         if self._changes is not None:
             self._changes.setdefault(table, set()).add(doc_id)
         rows = self.tables[table]
-        old = rows.get(doc_id)
+        if self.indexes.tracks(table):
+            self.indexes.update(table, doc_id, rows.get(doc_id), doc)
         if doc is None:
             rows.pop(doc_id, None)
         else:
             rows[doc_id] = doc
-        self.indexes.update(table, doc_id, old, doc)
 
     def _commit(self, tx: Transaction, changes: list[list]) -> None:
         seq = self.seq + 1
-        bulk = len(changes) > max(BULK_CHANGES, self._document_count() // 4)
+        # (Counting documents loads every table: only done for large commits.)
+        bulk = len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4
         try:
             if bulk:
                 # It would be folded at once anyway: write the new snapshot only.
@@ -278,7 +277,7 @@ class Database:
         remove_stale_temp_files(self.path)
         meta = {**self.meta, "seq": self.seq}
         self.tables[META][META_ID] = meta
-        self._tinydb.storage.write({t: rows for t, rows in self.tables.items()})
+        write_snapshot(self.path, self.tables)
         self._snapshot_sig = self._signature()
 
     def _catch_up(self) -> None:
@@ -299,23 +298,16 @@ class Database:
 
     def _load(self) -> None:
         self._snapshot_sig = self._signature()
-        data = self._tinydb.storage.read() or {}
-        self.tables = {t: {int(k): v for k, v in data.get(t, {}).items()} for t in ALL_TABLES}
+        self.tables = read_tables(self.path) or empty_tables()
         self.seq = self.meta["seq"]
+        self.indexes = Indexes(self.tables, self._mutex)  # built again when first needed
         records, self._log_end = self.log.read_from(0)
         for record in records:
             if record["seq"] == self.seq + 1:
-                self._apply(record, index=False)
-        self.indexes.rebuild(self.tables)
+                self._apply(record)
         self._changes = None  # everything may differ from what a view holds
-        gc.freeze()  # the loaded documents live as long as the store: stop rescanning them
 
-    def _apply(self, record: dict, *, index: bool = True) -> None:
+    def _apply(self, record: dict) -> None:
         for table, doc_id, doc in record["ops"]:
-            if index:
-                self._set(table, int(doc_id), doc)
-            elif doc is None:
-                self.tables[table].pop(int(doc_id), None)
-            else:
-                self.tables[table][int(doc_id)] = doc
+            self._set(table, int(doc_id), doc)
         self.seq = record["seq"]

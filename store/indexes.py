@@ -1,13 +1,36 @@
-"""In-memory lookups kept in step with every write, so no verb scans a table."""
+"""In-memory lookups kept in step with every write, so no verb scans a table.
+
+Each index is built from the table's columns the first time it is needed
+(opening a store builds none) and updated by every write after that.
+"""
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections.abc import Callable, Iterable, Mapping
 
-from .model import CHILD_TABLES, CUSTOMERS, SOURCES
+from .table import Table
 
 # The identifying fields an import or a duplicate search can key on.
 KEY_FIELDS = ("email", "number", "external_id", "vat_id", "phone")
 _SEPARATORS = str.maketrans("", "", " \t.-")
+
+
+def _email_key(text: str) -> str:
+    return text.strip().lower()
+
+
+def _code_key(text: str) -> str:
+    return text.translate(_SEPARATORS).upper()
+
+
+def _plain_key(text: str) -> str:
+    return text.strip()
+
+
+# Document field → (index field, normaliser); a mobile number is found as a phone.
+_KEYED = {"email": ("email", _email_key), "number": ("number", _code_key), "vat_id": ("vat_id", _code_key),
+          "external_id": ("external_id", _plain_key), "phone": ("phone", _plain_key),
+          "mobile": ("phone", _plain_key)}
 
 
 def normalise_key(field: str, value: object) -> str | None:
@@ -15,73 +38,134 @@ def normalise_key(field: str, value: object) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text:
-        return None
-    if field == "email":
-        return text.lower()
-    if field in ("vat_id", "number"):
-        return text.translate(_SEPARATORS).upper()
-    return text
+    return _KEYED[field][1](text) or None if text else None
 
 
 def _keys_of(doc: dict) -> list[tuple[str, str]]:
-    # The hot path of every write: normalise_key inlined for the common fields.
     keys = []
-    email = doc.get("email")
-    if email:
-        keys.append(("email", email.strip().lower()))
-    for field in ("number", "vat_id"):
-        value = doc.get(field)
+    for source, (field, normalise) in _KEYED.items():
+        value = doc.get(source)
         if value:
-            keys.append((field, value.translate(_SEPARATORS).upper()))
-    for field in ("external_id", "phone", "mobile"):
-        value = doc.get(field)
-        if value:
-            keys.append(("phone" if field == "mobile" else field, value.strip()))
-    return [(f, k) for f, k in keys if k]
+            key = normalise(value)
+            if key:
+                keys.append((field, key))
+    return keys
+
+
+class MultiMap:
+    """key → ids. A lone id is kept bare: most keys have one holder, and a set
+    per key would cost ~200 bytes each (a third of the store's memory at 100k)."""
+
+    __slots__ = ("_map",)
+
+    def __init__(self) -> None:
+        self._map: dict[object, int | set[int]] = {}
+
+    def add(self, key: object, doc_id: int) -> None:
+        held = self._map.get(key)
+        if held is None:
+            self._map[key] = doc_id
+        elif isinstance(held, set):
+            held.add(doc_id)
+        elif held != doc_id:
+            self._map[key] = {held, doc_id}
+
+    def discard(self, key: object, doc_id: int) -> None:
+        held = self._map.get(key)
+        if isinstance(held, set):
+            held.discard(doc_id)
+            if len(held) == 1:
+                self._map[key] = next(iter(held))
+        elif held == doc_id:
+            del self._map[key]
+
+    def ids(self, key: object) -> set[int]:
+        held = self._map.get(key)
+        if held is None:
+            return set()
+        return set(held) if isinstance(held, set) else {held}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._map
 
 
 class Indexes:
-    def __init__(self) -> None:
-        # table (customers/sources) → field → value → ids
-        self.keys: dict[str, dict[str, dict[str, set[int]]]] = {
-            CUSTOMERS: defaultdict(lambda: defaultdict(set)),
-            SOURCES: defaultdict(lambda: defaultdict(set)),
-        }
-        # customer id → child table → ids
-        self.children: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    """Key indexes of customers and prospects; children of each customer by table."""
 
-    def rebuild(self, tables: dict[str, dict[int, dict]]) -> None:
-        self.__init__()
-        for table in (CUSTOMERS, SOURCES, *CHILD_TABLES):
-            for doc_id, doc in tables.get(table, {}).items():
-                self.update(table, doc_id, None, doc)
+    def __init__(self, tables: Mapping[str, Table], lock: threading.RLock) -> None:
+        self._tables = tables
+        self._lock = lock
+        self._keys: dict[str, dict[str, MultiMap]] = {}
+        self._children: dict[str, MultiMap] = {}
 
-    def update(self, table: str, doc_id: int, old: dict | None, new: dict | None) -> None:
-        by_field = self.keys.get(table)
-        if by_field is not None:
-            if old is not None:
-                for field, key in _keys_of(old):
-                    ids = by_field[field][key]
-                    ids.discard(doc_id)
-                    if not ids:
-                        del by_field[field][key]
-            if new is not None:
-                for field, key in _keys_of(new):
-                    by_field[field][key].add(doc_id)
-        elif table in CHILD_TABLES:
-            if old is not None:
-                self.children[old["customer_id"]][table].discard(doc_id)
-            if new is not None:
-                self.children[new["customer_id"]][table].add(doc_id)
+    def _built(self, built: dict, table: str, build: Callable[[Table], object]) -> object:
+        found = built.get(table)
+        if found is None:
+            with self._lock:  # a commit on another thread must not slip in between
+                found = built.get(table)
+                if found is None:
+                    found = built[table] = build(self._tables[table])
+        return found
+
+    def key_map(self, table: str, field: str) -> MultiMap:
+        """The index of `table` (customers/sources) on identifying field `field`."""
+        return self._built(self._keys, table, _build_keys)[field]
 
     def find(self, table: str, field: str, value: object) -> set[int]:
         key = normalise_key(field, value)
-        if key is None:
-            return set()
-        found = self.keys[table].get(field, {}).get(key)
-        return set(found) if found else set()
+        return set() if key is None else self.key_map(table, field).ids(key)
 
     def child_ids(self, customer_id: int, table: str) -> set[int]:
-        found = self.children.get(customer_id, {}).get(table)
-        return set(found) if found else set()
+        return self._built(self._children, table, _build_children).ids(customer_id)
+
+    def update(self, table: str, doc_id: int, old: dict | None, new: dict | None) -> None:
+        by_field = self._keys.get(table)
+        if by_field is not None:
+            if old is not None:
+                for field, key in _keys_of(old):
+                    by_field[field].discard(key, doc_id)
+            if new is not None:
+                for field, key in _keys_of(new):
+                    by_field[field].add(key, doc_id)
+        children = self._children.get(table)
+        if children is not None:
+            if old is not None:
+                children.discard(old["customer_id"], doc_id)
+            if new is not None:
+                children.add(new["customer_id"], doc_id)
+
+    def build_all(self, key_tables: Iterable[str], child_tables: Iterable[str]) -> None:
+        """Build now what the first lookups would otherwise wait for."""
+        for table in key_tables:
+            self._built(self._keys, table, _build_keys)
+        for table in child_tables:
+            self._built(self._children, table, _build_children)
+
+    def tracks(self, table: str) -> bool:
+        """Whether a write to `table` has an index to update (else the old document is not needed)."""
+        return table in self._keys or table in self._children
+
+
+def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normalise: Callable | None) -> None:
+    for doc_id, value in zip(ids, values):
+        if value:
+            key = normalise(value) if normalise else value
+            if key:
+                index.add(key, doc_id)
+
+
+def _build_keys(rows: Table) -> dict[str, MultiMap]:
+    frame = rows.frame()
+    ids = frame["id"].to_list()
+    by_field = {field: MultiMap() for field in KEY_FIELDS}
+    for source, (field, normalise) in _KEYED.items():
+        _fill(by_field[field], ids, frame[source].to_list(), normalise)
+    return by_field
+
+
+def _build_children(rows: Table) -> MultiMap:
+    frame = rows.frame()
+    index = MultiMap()
+    _fill(index, frame["id"].to_list(), frame["customer_id"].to_list(), None)
+    return index
+

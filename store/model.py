@@ -26,6 +26,7 @@ JOURNAL = "journal"
 SETTINGS = "settings"
 TEMPLATES = "templates"
 META = "_meta"
+META_ID = 1  # the one document of META
 CAMPAIGNS = "campaigns"
 
 # Related kinds: each document belongs to one customer through `customer_id`.

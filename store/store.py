@@ -91,6 +91,11 @@ class Store:
         """A cheap, lock-free look: did another process commit since we last read?"""
         return self.db.changed_on_disk()
 
+    def prepare_lookups(self) -> None:
+        """Build the indexes now (they are built when first needed): a program that
+        will soon look customers up calls this while the user looks at the screen."""
+        self.db.indexes.build_all((CUSTOMERS, SOURCES), CHILD_TABLES)
+
     # -- reads ------------------------------------------------------------
     @property
     def settings(self) -> dict:
@@ -151,8 +156,8 @@ class Store:
 
     def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
-        index = self.db.indexes.keys[table].get(key, {})
-        return [sorted(index.get(v, ())) if v is not None else [] for v in values]
+        index = self.db.indexes.key_map(table, key)
+        return [sorted(index.ids(v)) if v is not None else [] for v in values]
 
     def record(self, table: str, doc_id: int) -> dict:
         """A customer or prospect by id."""
@@ -217,7 +222,7 @@ class Store:
             if holders:
                 raise RuleViolation(f"customer number {number} is already used by another customer")
             return number
-        taken = self.db.indexes.keys[CUSTOMERS]["number"]
+        taken = self.db.indexes.key_map(CUSTOMERS, "number")
         while True:
             n = tx.next_counter(CUSTOMERS)
             # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.

@@ -19,35 +19,42 @@ SOURCE_COLUMNS = ("name", "company", "email", "phone", "city", "origin", "import
 _SEARCHED = ("number", "name", "company", "email", "phone")
 
 
-def _person(doc: dict) -> str:
-    return " ".join(p for p in (doc.get("first_name"), doc.get("last_name")) if p)
+def _text(name: str) -> pl.Expr:
+    """A text field with empty values as null (the store leaves empty fields out)."""
+    return pl.when(pl.col(name) != "").then(pl.col(name))
 
 
-def _origin(doc: dict) -> str:
-    origin = doc.get("origin") or {}
-    if origin.get("profile"):
-        return f"sync {origin['profile']}"
-    parts = [origin.get("file"), origin.get("sheet"), f"row {origin['row']}" if origin.get("row") else None]
-    return " / ".join(p for p in parts if p)
+def _joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
+    return pl.concat_str(parts, separator=separator, ignore_nulls=True).fill_null("")
 
 
-def _customer_row(doc_id: int, doc: dict) -> dict:
-    return {"id": doc_id, "number": doc.get("number") or "", "name": _person(doc), "company": doc.get("company") or "",
-            "kind": doc["kind"], "email": doc.get("email") or "", "phone": doc.get("phone") or doc.get("mobile") or "",
-            "city": doc.get("city") or "", "tags": ", ".join(doc.get("tags") or []), "active": bool(doc.get("active"))}
+_PERSON = _joined([_text("first_name"), _text("last_name")], " ").alias("name")
+_PHONE = pl.coalesce(_text("phone"), _text("mobile")).fill_null("").alias("phone")
 
 
-def _source_row(doc_id: int, doc: dict) -> dict:
-    return {"id": doc_id, "name": _person(doc), "company": doc.get("company") or "", "email": doc.get("email") or "",
-            "phone": doc.get("phone") or doc.get("mobile") or "", "city": doc.get("city") or "",
-            "origin": _origin(doc), "imported": (doc.get("imported_at") or "")[:16].replace("T", " ")}
+def _plain(name: str) -> pl.Expr:
+    return pl.col(name).fill_null("")
 
 
-_SCHEMAS = {
-    CUSTOMERS: {"id": pl.Int64, **{c: pl.String for c in CUSTOMER_COLUMNS if c != "active"}, "active": pl.Boolean},
-    SOURCES: {"id": pl.Int64, **{c: pl.String for c in SOURCE_COLUMNS}},
+_ORIGIN = pl.col("origin").struct
+_ORIGIN_TEXT = (
+    pl.when(_ORIGIN.field("profile") != "")
+    .then(pl.format("sync {}", _ORIGIN.field("profile")))
+    .otherwise(_joined([
+        pl.when(_ORIGIN.field(f) != "").then(_ORIGIN.field(f)) for f in ("file", "sheet")
+    ] + [pl.when(~_ORIGIN.field("row").is_in(["", "0"])).then(pl.format("row {}", _ORIGIN.field("row")))], " / "))
+    .fill_null("")
+    .alias("origin")
+)
+
+# What each table's rows show, from the fields decoded in `columns.COLUMNS`.
+_COLUMNS = {
+    CUSTOMERS: [_plain("number").alias("number"), _PERSON, _plain("company"), _plain("kind"), _plain("email"), _PHONE,
+                _plain("city"), pl.col("tags").list.join(", ").fill_null("").alias("tags"),
+                pl.col("active").fill_null(False).alias("active")],
+    SOURCES: [_PERSON, _plain("company"), _plain("email"), _PHONE, _plain("city"), _ORIGIN_TEXT,
+              _plain("imported_at").str.slice(0, 16).str.replace("T", " ", literal=True).alias("imported")],
 }
-_ROW = {CUSTOMERS: _customer_row, SOURCES: _source_row}
 
 
 @dataclass
@@ -66,33 +73,32 @@ class RecordView:
     def __init__(self, store: Store, table: str = CUSTOMERS) -> None:
         self.store = store
         self.table = table
-        self.frame = self._build(self.store.db.tables[table].items())
+        self.frame = self._build()
 
     @property
     def columns(self) -> tuple[str, ...]:
         return CUSTOMER_COLUMNS if self.table == CUSTOMERS else SOURCE_COLUMNS
 
-    def _build(self, items: Iterable[tuple[int, dict]]) -> pl.DataFrame:
-        make = _ROW[self.table]
-        frame = pl.DataFrame([make(i, d) for i, d in items], schema=_SCHEMAS[self.table])
+    def _build(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """The shown rows of the given documents (all when None), decoded in polars."""
+        fields = self.store.db.tables[self.table].frame(ids)
+        frame = fields.select("id", *_COLUMNS[self.table])
         searched = [c for c in _SEARCHED if c in frame.columns]
         return frame.with_columns(pl.concat_str(searched, separator=" ").str.to_lowercase().alias("_haystack"))
 
     def refresh(self, ids: Iterable[int] | None = None) -> None:
         """Rebuild the given rows (all when None) from the store."""
-        rows = self.store.db.tables[self.table]
         if ids is None:
-            self.frame = self._build(rows.items())
+            self.frame = self._build()
             return
         ids = set(ids)
         if not ids:
             return
         if len(ids) > self.frame.height // 4:
-            self.frame = self._build(rows.items())  # a bulk change: one pass is cheaper
+            self.frame = self._build()  # a bulk change: one pass is cheaper
             return
         kept = self.frame.filter(~pl.col("id").is_in(list(ids)))
-        fresh = self._build((i, rows[i]) for i in sorted(ids) if i in rows)
-        self.frame = pl.concat([kept, fresh]).sort("id")
+        self.frame = pl.concat([kept, self._build(ids)]).sort("id")
 
     def tags(self) -> list[str]:
         if self.table != CUSTOMERS or self.frame.height == 0:

@@ -1,0 +1,205 @@
+"""The snapshot file: a TinyDB database laid out so each table can be read alone.
+
+    {"_toc":{"1":{"generation":"…","tables":{"customers":[   start,     end],…}}},
+    "customers":{
+    "1":{...},
+    "2":{...}
+    },
+    "sources":{}
+    …
+    }
+
+It is one JSON object of tables of `"<doc id>": document`, as TinyDB reads
+and writes it; the first line is a TinyDB table too, `_toc`, whose one
+document gives each table's byte range (fixed-width numbers, so it is
+written last, in place) and the generation that tags the columns file.
+Opening reads the small tables and the table of contents; a large table's
+text is read when first used, from the same file even if another process
+has replaced it since (the handle stays open). A file without the `_toc`
+line (written by TinyDB itself or by an older custdesk) is read whole.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+import orjson
+from tinydb.storages import Storage
+
+from .columns import COLUMNS, read_columns, write_columns
+from .errors import StoreCorrupt
+from .model import ALL_TABLES, META, META_ID, SCHEMA_VERSION
+from .storage import atomic_write, write_all
+from .table import Table, dumps
+
+TOC = "_toc"
+_TOC_START = b'{"_toc":{"1":'
+_TOC_END = b"},\n"
+_WIDTH = 14
+
+Tables = dict[str, Table | dict[int, dict]]
+
+
+def empty_tables() -> Tables:
+    return {name: Table(COLUMNS[name]) if name in COLUMNS else {} for name in ALL_TABLES}
+
+
+def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int]]) -> bytes:
+    body = ",".join(f'"{name}":[{start:{_WIDTH}d},{end:{_WIDTH}d}]' for name, (start, end) in ranges.items())
+    return _TOC_START + f'{{"generation":"{generation}","tables":{{{body}}}}}'.encode() + _TOC_END
+
+
+def _dict_chunks(rows: Mapping[int, dict]) -> list[bytes]:
+    if not rows:
+        return [b"{}"]
+    return [b"{\n" + b",\n".join(b'"%d":%s' % (doc_id, dumps(rows[doc_id])) for doc_id in sorted(rows)) + b"\n}"]
+
+
+def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]]) -> None:
+    """Write every table (folding what was written since the last snapshot) atomically,
+    the columns file first: a crash between the two leaves a columns file of another
+    generation, which is ignored."""
+    # Every table is written, empty or not, so the file always has the same shape.
+    names = [*ALL_TABLES, *(name for name in tables if name not in ALL_TABLES and name != TOC)]
+    generation = secrets.token_hex(8)
+    large = {name: rows for name, rows in tables.items() if isinstance(rows, Table)}
+    for rows in large.values():
+        rows.fold()
+    write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
+    placeholder = _toc_line(generation, {name: (0, 0) for name in names})
+
+    def fill(fd: int) -> None:
+        write_all(fd, placeholder)
+        position = len(placeholder)
+        ranges = {}
+        for n, name in enumerate(names):
+            lead = b'"%s":' % name.encode()
+            write_all(fd, lead)
+            position += len(lead)
+            start = position
+            rows = tables.get(name, {})
+            for chunk in rows.chunks() if isinstance(rows, Table) else _dict_chunks(rows):
+                write_all(fd, chunk)
+                position += len(chunk)
+            ranges[name] = (start, position)
+            tail = b"\n}\n" if n == len(names) - 1 else b",\n"
+            write_all(fd, tail)
+            position += len(tail)
+        os.pwrite(fd, _toc_line(generation, ranges), 0)
+
+    atomic_write(path, fill)
+
+
+def _reader(path: Path, handle: BinaryIO, name: str, start: int, end: int) -> Callable[[], bytes]:
+    def read() -> bytes:
+        parts, offset = [], start
+        while offset < end:
+            part = os.pread(handle.fileno(), end - offset, offset)
+            if not part:
+                raise StoreCorrupt(f"{path}: table '{name}' is cut short")
+            parts.append(part)
+            offset += len(part)
+        text = b"".join(parts)
+        if not (text.startswith(b"{") and text.endswith(b"}")):
+            raise StoreCorrupt(f"{path}: table '{name}' is damaged")
+        return text
+    return read
+
+
+def read_tables(path: Path) -> Tables | None:
+    """Every table of the snapshot (None when there is no file or it is empty)."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - stays open while any table may still read from it
+    except FileNotFoundError:
+        return None
+    first = handle.readline()
+    if not first.strip():
+        handle.close()
+        return None
+    if not (first.startswith(_TOC_START) and first.endswith(_TOC_END)):
+        with handle:
+            return _as_tables(path, orjson_load(path, first + handle.read()))
+    try:
+        toc = orjson.loads(first[len(_TOC_START):-len(_TOC_END)])
+        generation, ranges = toc["generation"], toc["tables"]
+    except (orjson.JSONDecodeError, KeyError, TypeError) as err:
+        raise StoreCorrupt(f"{path}: not a custdesk store (table of contents: {err})") from None
+    if os.fstat(handle.fileno()).st_size < max((end for _, end in ranges.values()), default=0):
+        handle.close()
+        raise StoreCorrupt(f"{path}: the store file is cut short (a copy stopped early?)")
+    columns = read_columns(path, generation)
+    tables = empty_tables()
+    for name, (start, end) in ranges.items():
+        read = _reader(path, handle, name, start, end)
+        if name in COLUMNS:
+            tables[name] = Table(COLUMNS[name], text=read, columns=columns.get(name))
+        else:
+            try:
+                tables[name] = {int(k): v for k, v in orjson.loads(read()).items()}
+            except (ValueError, AttributeError) as err:
+                raise StoreCorrupt(f"{path}: table '{name}' is damaged ({err})") from None
+    return tables
+
+
+def orjson_load(path: Path, raw: bytes) -> dict:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise StoreCorrupt(f"{path}: not a custdesk store ({err})") from None
+    if not isinstance(data, dict):
+        raise StoreCorrupt(f"{path}: not a custdesk store (top level is not an object)")
+    return data
+
+
+def _as_tables(path: Path, data: Mapping[str, object]) -> Tables:
+    """Tables from a whole parsed file, which TinyDB itself may have written: then
+    its ids are known only from its documents, and new ones must come after them."""
+    tables = empty_tables()
+    next_ids = {}
+    for name, rows in data.items():
+        if name == TOC:
+            continue
+        if not isinstance(rows, dict):
+            raise StoreCorrupt(f"{path}: table '{name}' is not an object")
+        docs = {int(k): v for k, v in rows.items()}
+        tables[name] = Table.from_docs(COLUMNS[name], docs) if name in COLUMNS else docs
+        if docs:
+            next_ids[name] = max(docs) + 1
+    meta = tables[META].get(META_ID) or {"seq": 0, "counters": {}, "schema_version": SCHEMA_VERSION}
+    known = meta.get("next_ids") or {}
+    tables[META][META_ID] = {**meta, "next_ids": {**next_ids, **{t: max(n, next_ids.get(t, 1)) for t, n in known.items()}}}
+    return tables
+
+
+
+def read_whole(path: Path) -> dict | None:
+    """The whole file parsed, as TinyDB's API wants it."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not raw.strip():
+        return None
+    data = orjson_load(path, raw)
+    data.pop(TOC, None)
+    return data
+
+
+class AtomicJSONStorage(Storage):
+    """A TinyDB Storage for a custdesk store, so TinyDB's own API can read and
+    write it (the app reads it table by table, see `read_tables`)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def read(self) -> dict | None:
+        return read_whole(self.path)
+
+    def write(self, data: dict) -> None:
+        write_snapshot(self.path, _as_tables(self.path, data))
+
+    def close(self) -> None:
+        pass

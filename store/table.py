@@ -1,0 +1,216 @@
+"""A table of documents kept as JSON text, parsed only when asked for.
+
+At 100k customers the store holds ~470k documents; as Python dicts they
+cost ~1 GB and 1.5 s to parse at every open. Here the snapshot's documents
+stay one JSON text each in a polars column (about their size on disk) with
+their ids beside them, read from the file only when the table is first
+used; a read parses one document (a few µs). Documents written since the
+snapshot live as dicts in `_written` (None: deleted) until the next fold
+turns them back into text.
+
+The fields the views and indexes need (`columns.COLUMNS`) are also kept
+decoded, as a polars frame (`frame()`): decoded once, or read from the
+columns file written beside the snapshot, so opening decodes no JSON.
+"""
+from __future__ import annotations
+
+import heapq
+import io
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
+import orjson
+import polars as pl
+
+_MISSING = object()
+JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+# Rows joined into one string at a time when writing: bounds the memory a fold takes.
+WRITE_CHUNK = 50_000
+_TEXT_SCHEMA = {"id": pl.Int64, "doc": pl.String}
+
+
+def dumps(doc: object) -> bytes:
+    return orjson.dumps(doc, option=JSON_OPTIONS)
+
+
+def _lines_frame(body: bytes) -> pl.DataFrame:
+    """(id, doc) of the snapshot's lines `"<id>":{...}` joined by ",\\n"."""
+    if not body.strip():
+        return pl.DataFrame(schema=_TEXT_SCHEMA)
+    # JSON text never holds a raw newline or \x1f, so each line is one field of one row.
+    lines = pl.read_csv(io.BytesIO(body), has_header=False, separator="\x1f", quote_char=None,
+                        schema={"line": pl.String})
+    colon = pl.col("line").str.find(":", literal=True)
+    return lines.select(
+        pl.col("line").str.slice(1, colon - 2).cast(pl.Int64).alias("id"),
+        pl.col("line").str.slice(colon + 1).str.strip_suffix(",").alias("doc"),
+    )
+
+
+def _text_of(table_text: bytes) -> pl.DataFrame:
+    return _lines_frame(table_text.strip()[1:-1].strip(b"\n"))
+
+
+class Table(Mapping):
+    """doc id → document, read from JSON text on demand, written as dicts.
+
+    `schema` names the fields kept decoded for `frame()`; `text` reads the
+    table's JSON text from the snapshot (called once, when first needed);
+    `columns` is the decoded frame when already known (the columns file).
+    """
+
+    def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes] | None = None,
+                 columns: pl.DataFrame | None = None) -> None:
+        self._schema = dict(schema)
+        self._text = text
+        self._columns = columns
+        self._written: dict[int, dict | None] = {}
+        self._lock = threading.RLock()
+        if text is None:
+            self._set_base(pl.DataFrame(schema=_TEXT_SCHEMA))
+
+    @classmethod
+    def from_docs(cls, schema: Mapping[str, pl.DataType], docs: Mapping[int, dict]) -> Table:
+        table = cls(schema)
+        for doc_id in sorted(docs):
+            table[doc_id] = docs[doc_id]
+        table.fold()
+        return table
+
+    def _set_base(self, base: pl.DataFrame) -> None:
+        self._base = base.sort("id")
+        self._ids = self._base["id"].to_numpy()
+        self._docs = self._base["doc"]
+        self._count = self._base.height
+
+    def __getattr__(self, name: str) -> object:
+        # The base text is read the first time anything needs it.
+        if name in ("_base", "_ids", "_docs", "_count") and self.__dict__.get("_text") is not None:
+            with self._lock:
+                if self._text is not None:
+                    # Nothing is written before this: every write first asks whether the id exists.
+                    self._set_base(_text_of(self._text()))
+                    self._text = None
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    # -- reading -------------------------------------------------------------
+    def _position(self, doc_id: int) -> int:
+        pos = int(np.searchsorted(self._ids, doc_id))
+        return pos if pos < len(self._ids) and self._ids[pos] == doc_id else -1
+
+    def get(self, doc_id: int, default: object = None) -> dict | None:
+        written = self._written.get(doc_id, _MISSING)
+        if written is not _MISSING:
+            return default if written is None else written
+        pos = self._position(doc_id)
+        return default if pos < 0 else orjson.loads(self._docs[pos])
+
+    def __getitem__(self, doc_id: int) -> dict:
+        doc = self.get(doc_id, _MISSING)
+        if doc is _MISSING:
+            raise KeyError(doc_id)
+        return doc
+
+    def __contains__(self, doc_id: object) -> bool:
+        written = self._written.get(doc_id, _MISSING)
+        if written is not _MISSING:
+            return written is not None
+        return isinstance(doc_id, int) and self._position(doc_id) >= 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def items(self) -> Iterator[tuple[int, dict]]:  # type: ignore[override]
+        """Every (id, document) in id order; base documents parsed one by one."""
+        written = self._written
+        base = ((int(i), orjson.loads(text)) for i, text in zip(self._ids, self._docs) if int(i) not in written)
+        if not written:
+            return base
+        fresh = ((i, d) for i, d in sorted(written.items()) if d is not None)
+        return heapq.merge(base, fresh, key=lambda pair: pair[0])
+
+    def values(self) -> Iterator[dict]:  # type: ignore[override]
+        return (doc for _, doc in self.items())
+
+    def __iter__(self) -> Iterator[int]:
+        return (doc_id for doc_id, _ in self._id_order())
+
+    def _id_order(self) -> Iterator[tuple[int, None]]:
+        written = self._written
+        base = ((int(i), None) for i in self._ids if int(i) not in written)
+        return heapq.merge(base, sorted((i, None) for i, d in written.items() if d is not None))
+
+    def columns(self) -> pl.DataFrame:
+        """The decoded fields of the snapshot's documents (id + schema), decoded once."""
+        if self._columns is None:
+            with self._lock:
+                if self._columns is None:
+                    self._columns = self._decode(self._base)
+        return self._columns
+
+    def _decode(self, base: pl.DataFrame) -> pl.DataFrame:
+        return base.select("id", pl.col("doc").str.json_decode(pl.Struct(self._schema)).alias("_doc")).unnest("_doc")
+
+    def _fresh_columns(self, wanted: set[int] | None = None) -> pl.DataFrame:
+        rows = [{"id": i, **{f: d.get(f) for f in self._schema}} for i, d in sorted(self._written.items())
+                if d is not None and (wanted is None or i in wanted)]
+        return pl.DataFrame(rows, schema={"id": pl.Int64, **self._schema})
+
+    def frame(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """The documents' decoded fields (absent: null) with `id`, in id order; all or the given ids."""
+        wanted = None if ids is None else set(ids)
+        base = self.columns()
+        if self._written:
+            base = base.filter(~pl.col("id").is_in(list(self._written)))
+        if wanted is not None:
+            base = base.filter(pl.col("id").is_in(list(wanted)))
+        fresh = self._fresh_columns(wanted)
+        return pl.concat([base, fresh]).sort("id") if fresh.height else base
+
+    # -- writing -------------------------------------------------------------
+    def __setitem__(self, doc_id: int, doc: dict) -> None:
+        self._put(doc_id, doc)
+
+    def pop(self, doc_id: int, default: object = None) -> dict | None:
+        old = self.get(doc_id, _MISSING)
+        if old is _MISSING:
+            return default
+        self._put(doc_id, None)
+        return old
+
+    def _put(self, doc_id: int, doc: dict | None) -> None:
+        existed = doc_id in self
+        self._written[doc_id] = doc
+        self._count += (doc is not None) - existed
+
+    def fold(self) -> None:
+        """Turn the documents written since the snapshot into text (before writing one)."""
+        if not self._written:
+            return
+        columns = self._columns
+        if columns is not None:
+            columns = pl.concat([columns.filter(~pl.col("id").is_in(list(self._written))), self._fresh_columns()])
+        kept = self._base.filter(~pl.col("id").is_in(list(self._written)))
+        live = sorted((i, d) for i, d in self._written.items() if d is not None)
+        fresh = pl.DataFrame({"id": [i for i, _ in live], "doc": [dumps(d).decode() for _, d in live]},
+                             schema=_TEXT_SCHEMA)
+        self._set_base(pl.concat([kept, fresh]))
+        self._columns = None if columns is None else columns.sort("id")
+        self._written = {}
+
+    def chunks(self) -> Iterator[bytes]:
+        """The table as the snapshot stores it: `{\\n"<id>":{...},\\n...\\n}` (call fold() first)."""
+        if self.__dict__.get("_text") is not None and not self._written:
+            yield self._text()  # never loaded nor changed: the old snapshot's text as it is
+            return
+        if self._base.height == 0:
+            yield b"{}"
+            return
+        yield b"{\n"
+        for start in range(0, self._base.height, WRITE_CHUNK):
+            part = self._base.slice(start, WRITE_CHUNK)
+            text = part.select(pl.format('"{}":{}', "id", "doc").str.join(",\n")).item()
+            yield (b",\n" if start else b"") + text.encode()
+        yield b"\n}"

@@ -1,0 +1,143 @@
+"""The snapshot's layout: tables read alone and on demand, the columns file, lazy indexes."""
+import orjson
+import polars as pl
+import pytest
+from tinydb import TinyDB
+from tinydb.storages import JSONStorage
+
+from helpers import company, contents, person
+from store import Store, StoreCorrupt
+from store.columns import columns_path
+from store.table import Table
+from store.view import Query, RecordView
+
+
+def _filled(store_path, customers=5):
+    with Store(store_path) as s:
+        for n in range(1, customers + 1):
+            c = s.add_customer("corporate", company(n, tags=[f"t{n % 2}"]))
+            s.add_related("orders", c["id"], {"title": f"order {n}", "amount": n})
+        s.db.compact()
+    return store_path
+
+
+def test_the_snapshot_is_one_json_document_tinydb_reads_itself(store_path):
+    _filled(store_path)
+    assert set(orjson.loads(store_path.read_bytes())) >= {"_toc", "customers", "orders", "journal"}
+    db = TinyDB(store_path, storage=JSONStorage, access_mode="r")  # TinyDB's own storage, not ours
+    assert sorted(d["number"] for d in db.table("customers").all()) == [f"C-00000{n}" for n in range(1, 6)]
+    db.close()
+
+
+def test_a_file_tinydb_wrote_opens_and_is_rewritten_in_the_table_layout(store_path):
+    store_path.parent.mkdir(parents=True)
+    db = TinyDB(store_path)
+    db.table("customers").insert({"kind": "private", "first_name": "Grace", "email": "g@example.com",
+                                  "number": "C-000001", "active": True})
+    db.close()
+    with Store(store_path) as s:
+        assert s.find("customers", "email", "G@example.com")[0]["first_name"] == "Grace"
+        s.add_customer("private", person(2))
+        s.db.compact()
+    assert store_path.read_bytes().startswith(b'{"_toc":')
+    with Store(store_path) as s:
+        assert s.customer_count() == 2
+
+
+def test_opening_reads_no_large_table_until_it_is_used(store_path):
+    _filled(store_path)
+    with Store(store_path) as s:
+        orders = s.db.tables["orders"]
+        assert "_base" not in orders.__dict__  # nothing of its text read yet
+        assert s.related_counts(1)["orders"] == 1  # answered from the columns file
+        assert "_base" not in orders.__dict__
+        assert s.children(1, "orders")[0]["title"] == "order 1"
+        assert "_base" in orders.__dict__
+
+
+def test_a_table_never_read_is_copied_into_the_next_snapshot_as_it_was(store_path):
+    _filled(store_path)
+    before = orjson.loads(store_path.read_bytes())["orders"]
+    with Store(store_path) as s:
+        s.add_customer("private", person(9))
+        s.db.compact()
+        assert "_base" not in s.db.tables["orders"].__dict__
+    assert orjson.loads(store_path.read_bytes())["orders"] == before
+
+
+def test_a_table_read_from_a_snapshot_another_process_replaced_is_the_old_one(store_path):
+    _filled(store_path)
+    reader = Store(store_path)
+    with Store(store_path) as writer:
+        writer.add_related("orders", 1, {"title": "late", "amount": 1})
+        writer.db.compact()  # a new snapshot file replaces the one `reader` opened
+    assert [o["title"] for o in reader.children(1, "orders")] == ["order 1"]
+    assert reader.refresh()
+    assert [o["title"] for o in reader.children(1, "orders")] == ["order 1", "late"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "other generation", "junk"])
+def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path, damage):
+    _filled(store_path)
+    with Store(store_path) as s:
+        expected = RecordView(s).select(Query(sort="name")).to_dicts()
+    path = columns_path(store_path)
+    if damage == "missing":
+        path.unlink()
+    elif damage == "junk":
+        path.write_bytes(b"PK\x03\x04 not a zip")
+    else:
+        other = store_path.with_name("other.json")
+        _filled(other, customers=2)
+        path.write_bytes(columns_path(other).read_bytes())
+    with Store(store_path) as s:
+        assert RecordView(s).select(Query(sort="name")).to_dicts() == expected
+        assert s.find("customers", "email", "ada3@example.com")[0]["number"] == "C-000003"
+
+
+def test_a_cut_short_table_is_a_clear_error(store_path):
+    _filled(store_path)
+    data = store_path.read_bytes()
+    store_path.write_bytes(data[: data.index(b'"orders":{') + 20])
+    with pytest.raises(StoreCorrupt, match="custdesk.json: the store file is cut short"):
+        Store(store_path)
+
+
+def test_indexes_built_from_columns_equal_indexes_kept_in_step(store_path):
+    with Store(store_path) as s:
+        awkward = [person(1, email="  Mixed.Case@Example.COM "), person(2, vat_id="de 123.456-789", email=None),
+                   person(3, mobile="+4915112345678", external_id=" X-1 ")]
+        ids = [s.add_customer("private", p)["id"] for p in awkward]
+        probes = [("email", "mixed.case@example.com"), ("vat_id", "DE123456789"), ("phone", "+4915112345678"),
+                  ("external_id", "X-1"), ("number", "c-000002")]
+        kept_in_step = [s.find("customers", k, v) for k, v in probes]  # indexes built, then updated per write
+        s.db.compact()
+    with Store(store_path) as s:
+        assert [s.find("customers", k, v) for k, v in probes] == kept_in_step
+        assert [len(found) for found in kept_in_step] == [1, 1, 1, 1, 1]
+        assert kept_in_step[1][0]["id"] == ids[1]
+
+
+def test_a_table_reads_written_documents_over_its_text():
+    table = Table.from_docs({"customer_id": pl.Int64()}, {1: {"customer_id": 7}, 3: {"customer_id": 8}})
+    table[2] = {"customer_id": 7}
+    table.pop(3)
+    table[5] = {"customer_id": 9}
+    assert list(table) == [1, 2, 5] and len(table) == 3 and 3 not in table
+    assert [d["customer_id"] for d in table.values()] == [7, 7, 9]
+    assert table.frame().to_dicts() == [{"id": 1, "customer_id": 7}, {"id": 2, "customer_id": 7},
+                                        {"id": 5, "customer_id": 9}]
+    assert table.frame([2, 3]).to_dicts() == [{"id": 2, "customer_id": 7}]
+    table.fold()
+    assert list(table.items()) == [(1, {"customer_id": 7}), (2, {"customer_id": 7}), (5, {"customer_id": 9})]
+
+
+def test_everything_survives_a_round_trip_through_the_layout(store_path):
+    _filled(store_path)
+    with Store(store_path) as s:
+        s.deactivate([2])
+        s.merge_into(4, 5)
+        before = contents(s)
+        s.db.compact()
+    with Store(store_path) as s:
+        assert contents(s) == before
