@@ -21,10 +21,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
+BENCH_SIZES ?= 100000,1000000
+
 bench: $(VENV)/.installed
-	$(BIN)/python bench/store_bench.py
-	$(BIN)/python bench/import_bench.py
-	$(BIN)/python bench/tui_bench.py
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache

@@ -1,19 +1,14 @@
-"""Import figures: a realistic 100k-row file (fixed seed) read, planned and
-committed, each phase beside a bare polars read of the same file.
-
-    python bench/import_bench.py [--rows 100000] [--no-xlsx]
-"""
+"""Import figures (for bench/run.py): a realistic file (fixed seed) read,
+planned and committed, each phase beside a bare polars read of the same file."""
 from __future__ import annotations
 
-import argparse
 import csv
-import tempfile
 from pathlib import Path
 
 import polars as pl
 from openpyxl import Workbook
 
-from common import clock, print_figures  # noqa: E402  (sets the import path)
+from common import best_of, clock  # noqa: E402  (sets the import path)
 from importers import plan_import, read_table  # noqa: E402
 from store import Store  # noqa: E402
 from store.demo import DemoBuilder  # noqa: E402
@@ -60,8 +55,9 @@ def write_files(folder: Path, n: int, xlsx: bool) -> tuple[Path, Path | None]:
     return csv_path, xlsx_path
 
 
-def measure(path: Path, folder: Path, reference) -> list[tuple[str, str, str]]:
-    _, bare = clock(reference)
+def measure(path: Path, folder: Path, reference) -> dict[str, tuple[str, str]]:
+    """Read, plan and commit `path` into an empty store; each phase with the bare read beside it."""
+    bare = best_of(reference)
     table, read_time = clock(lambda: read_table(path))
     store = Store(folder / f"{path.stem}_{path.suffix[1:]}.json")
     store.update_settings(default_country="DE")
@@ -70,28 +66,19 @@ def measure(path: Path, folder: Path, reference) -> list[tuple[str, str, str]]:
     counts = plan.counts()
     store.close()
     total = read_time + plan_time + commit_time
-    name = f"{path.suffix[1:]} {counts['rows']:,} rows"
-    return [
-        (f"{name}: read (encoding, header, parse)", f"{read_time:.2f} s", f"bare polars read {bare:.3f} s"),
-        (f"{name}: validate + plan (= dry run after read)", f"{plan_time:.2f} s", f"{counts['created']:,} new, {counts['warnings']:,} warnings"),
-        (f"{name}: commit into an empty store", f"{commit_time:.2f} s", ""),
-        (f"{name}: total", f"{total:.2f} s", f"{total / bare:.0f}x the bare read"),
-    ]
+    kind = path.suffix[1:].upper()
+    reader = "polars.read_csv" if kind == "CSV" else "polars.read_excel"
+    return {
+        f"import {kind}: read (encoding, header, parse)": (f"{read_time:.2f} s", f"bare {reader} {bare:.2f} s"),
+        f"import {kind}: validate + plan": (f"{plan_time:.2f} s", f"{counts['created']:,} new, {counts['warnings']:,} warnings"),
+        f"import {kind}: commit into an empty store": (f"{commit_time:.2f} s", ""),
+        f"import {kind}: total": (f"{total:.2f} s", f"{total / bare:.0f}x bare {reader}"),
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--no-xlsx", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        csv_path, xlsx_path = write_files(folder, args.rows, not args.no_xlsx)
-        figures = measure(csv_path, folder, lambda: pl.read_csv(csv_path, separator=";", infer_schema=False))
-        if xlsx_path:
-            figures += measure(xlsx_path, folder, lambda: pl.read_excel(xlsx_path, engine="calamine", infer_schema_length=0))
-    print_figures(figures)
-
-
-if __name__ == "__main__":
-    main()
+def import_figures(n: int, folder: Path, xlsx: bool) -> dict[str, tuple[str, str]]:
+    csv_path, xlsx_path = write_files(folder, n, xlsx)
+    figures = measure(csv_path, folder, lambda: pl.read_csv(csv_path, separator=";", infer_schema=False))
+    if xlsx_path:
+        figures |= measure(xlsx_path, folder, lambda: pl.read_excel(xlsx_path, engine="calamine", infer_schema_length=0))
+    return figures

@@ -92,8 +92,11 @@ class Store:
         return self.db.changed_on_disk()
 
     def prepare_lookups(self) -> None:
-        """Build the indexes now (they are built when first needed): a program that
-        will soon look customers up calls this while the user looks at the screen."""
+        """Read the customers' and prospects' documents and build the indexes now
+        (else done when first needed): a program that will soon show or change
+        customers calls this while the user looks at the screen."""
+        for table in (CUSTOMERS, SOURCES):
+            len(self.db.tables[table])  # reads the table's text
         self.db.indexes.build_all((CUSTOMERS, SOURCES), CHILD_TABLES)
 
     # -- reads ------------------------------------------------------------
