@@ -60,7 +60,7 @@ def store_figures(size: int, folder: Path) -> dict[str, Figure]:
                                                     f"of which the driver alone {driver * 1000:.0f} ms"),
         "G: jump to the last row, redrawn": (_ms_over_driver(app["G"], driver), f"to row {app['last_row']:,}"),
         "d: deactivate, committed, rows rebuilt, redrawn": (_ms_over_driver(app["d"], driver), ""),
-        "app: RSS with the store open (indexes built)": (f"{app['rss']:,.0f} MB", ""),
+        "app: RSS with the store open (indexes built)": (f"{app['rss']:,.0f} MB", f"peak {app['peak_rss']:,.0f} MB"),
     }
     return figures | edit_figures(path)
 

@@ -3,7 +3,7 @@ import os
 
 # Set before polars loads: its allocator (jemalloc) otherwise keeps freed pages for
 # 10 s, so the transient memory of decoding a table would stay in the process's RSS.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0")
 
 from .errors import (
     ConcurrentChange, FieldIssue, NotFound, NothingToUndo, RuleViolation, StoreBusy,

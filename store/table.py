@@ -83,27 +83,35 @@ class Table(Mapping):
         self._ids = self._base["id"].to_numpy()
         self._docs = self._base["doc"]
         self._count = self._base.height
+        # New documents come after every stored one: they are told apart without a search.
+        self._max_id = int(self._ids[-1]) if self._count else -1
 
     def __getattr__(self, name: str) -> object:
         # The base text is read the first time anything needs it.
-        if name in ("_base", "_ids", "_docs", "_count") and self.__dict__.get("_text") is not None:
+        if name in ("_base", "_ids", "_docs", "_count", "_max_id") and self.__dict__.get("_text") is not None:
             with self._lock:
                 if self._text is not None:
-                    # Nothing is written before this: every write first asks whether the id exists.
                     self._set_base(_text_of(self._text()))
+                    # Writes made before (the change log replayed at open) were not counted.
+                    self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
                     self._text = None
             return getattr(self, name)
         raise AttributeError(name)
 
     # -- reading -------------------------------------------------------------
     def _position(self, doc_id: int) -> int:
+        if doc_id > self._max_id:
+            return -1
         pos = int(np.searchsorted(self._ids, doc_id))
         return pos if pos < len(self._ids) and self._ids[pos] == doc_id else -1
 
     def get(self, doc_id: int, default: object = None) -> dict | None:
-        written = self._written.get(doc_id, _MISSING)
-        if written is not _MISSING:
-            return default if written is None else written
+        written = self._written
+        if doc_id in written:
+            doc = written[doc_id]
+            return default if doc is None else doc
+        if doc_id > self._max_id:  # a new id (the hot path of an import): no search
+            return default
         pos = self._position(doc_id)
         return default if pos < 0 else orjson.loads(self._docs[pos])
 
@@ -153,10 +161,13 @@ class Table(Mapping):
     def _decode(self, base: pl.DataFrame) -> pl.DataFrame:
         return base.select("id", pl.col("doc").str.json_decode(pl.Struct(self._schema)).alias("_doc")).unnest("_doc")
 
-    def _fresh_columns(self, wanted: set[int] | None = None) -> pl.DataFrame:
-        rows = [{"id": i, **{f: d.get(f) for f in self._schema}} for i, d in sorted(self._written.items())
-                if d is not None and (wanted is None or i in wanted)]
-        return pl.DataFrame(rows, schema={"id": pl.Int64, **self._schema})
+    def _live(self, wanted: set[int] | None = None) -> list[tuple[int, dict]]:
+        return [(i, d) for i, d in sorted(self._written.items()) if d is not None and (wanted is None or i in wanted)]
+
+    def _fresh_text(self, live: list[tuple[int, dict]]) -> pl.DataFrame:
+        """(id, JSON text) of documents written since the snapshot."""
+        return pl.DataFrame({"id": [i for i, _ in live], "doc": [dumps(d).decode() for _, d in live]},
+                            schema=_TEXT_SCHEMA)
 
     def frame(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The documents' decoded fields (absent: null) with `id`, in id order; all or the given ids."""
@@ -166,7 +177,11 @@ class Table(Mapping):
             base = base.filter(~pl.col("id").is_in(list(self._written)))
         if wanted is not None:
             base = base.filter(pl.col("id").is_in(list(wanted)))
-        fresh = self._fresh_columns(wanted)
+        if not self._written:
+            return base
+        # Decoded from their JSON like the rest: the same types (a list column built
+        # from Python lists would cost ~5 µs a row).
+        fresh = self._decode(self._fresh_text(self._live(wanted)))
         return pl.concat([base, fresh]).sort("id") if fresh.height else base
 
     # -- writing -------------------------------------------------------------
@@ -181,23 +196,27 @@ class Table(Mapping):
         return old
 
     def _put(self, doc_id: int, doc: dict | None) -> None:
-        existed = doc_id in self
-        self._written[doc_id] = doc
+        written = self._written
+        if self.__dict__.get("_text") is not None:
+            written[doc_id] = doc  # counted when the text is read (replaying the log reads none)
+            return
+        if doc_id in written:
+            existed = written[doc_id] is not None
+        else:
+            existed = doc_id <= self._max_id and self._position(doc_id) >= 0
+        written[doc_id] = doc
         self._count += (doc is not None) - existed
 
     def fold(self) -> None:
         """Turn the documents written since the snapshot into text (before writing one)."""
         if not self._written:
             return
-        columns = self._columns
-        if columns is not None:
-            columns = pl.concat([columns.filter(~pl.col("id").is_in(list(self._written))), self._fresh_columns()])
-        kept = self._base.filter(~pl.col("id").is_in(list(self._written)))
-        live = sorted((i, d) for i, d in self._written.items() if d is not None)
-        fresh = pl.DataFrame({"id": [i for i, _ in live], "doc": [dumps(d).decode() for _, d in live]},
-                             schema=_TEXT_SCHEMA)
+        written = list(self._written)
+        fresh = self._fresh_text(self._live())
+        columns = pl.concat([self.columns().filter(~pl.col("id").is_in(written)), self._decode(fresh)])
+        kept = self._base.filter(~pl.col("id").is_in(written))
         self._set_base(pl.concat([kept, fresh]))
-        self._columns = None if columns is None else columns.sort("id")
+        self._columns = columns.sort("id")
         self._written = {}
 
     def chunks(self) -> Iterator[bytes]:

@@ -141,3 +141,17 @@ def test_everything_survives_a_round_trip_through_the_layout(store_path):
         s.db.compact()
     with Store(store_path) as s:
         assert contents(s) == before
+
+
+def test_replaying_the_change_log_at_open_reads_no_table_text(store_path):
+    _filled(store_path)
+    with Store(store_path) as s:
+        s.deactivate([2])
+        s.add_customer("private", person(9))
+    with Store(store_path) as s:
+        customers = s.db.tables["customers"]
+        frame = RecordView(s).frame
+        assert "_base" not in customers.__dict__
+        assert frame.filter(pl.col("id") == 2)["active"].to_list() == [False]
+        assert frame.height == 6 and s.customer_count() == 6  # counting reads the text, and counts the log's writes
+        assert "_base" in customers.__dict__

@@ -17,6 +17,8 @@ from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScree
 from .screens.tables import CustomersScreen, pick_other_customer
 
 POLL_SECONDS = 3.0
+# Build the indexes this long after start: by then the first screen is painted.
+PREPARE_AFTER_SECONDS = 0.5
 
 
 class CustdeskApp(App):
@@ -39,12 +41,13 @@ class CustdeskApp(App):
         self.sub_title = str(self.store.path)
         self.push_screen(CustomersScreen())
         self.set_interval(POLL_SECONDS, self.poll_store)
-        self.prepare_lookups()
+        self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
 
     @work(thread=True, group="prepare")
     def prepare_lookups(self) -> None:
-        # After the first paint: the first new customer, import or detail view then
-        # does not wait for the indexes (~0.2 s at 100k customers, ~2 s at 1M).
+        # Started after the first paint (a thread holding the GIL slows painting
+        # threefold): the first new customer, import or detail view then does not
+        # wait for the indexes and documents (~0.6 s at 100k customers, ~7 s at 1M).
         self.store.prepare_lookups()
 
     # -- shared state -------------------------------------------------------------
