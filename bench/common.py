@@ -31,11 +31,12 @@ def median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-def rss_mb() -> float:
-    """The process's resident memory now (not its peak)."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """The process's resident memory now (VmRSS), or its peak since exec (VmHWM; getrusage's
+    peak would count the parent's memory at fork)."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

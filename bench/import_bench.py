@@ -1,5 +1,8 @@
 """Import figures (for bench/run.py): a realistic file (fixed seed) read,
-planned and committed, each phase beside a bare polars read of the same file."""
+planned and committed, each phase beside a bare polars read of the same file.
+
+    python bench/import_bench.py ROWS FOLDER [--xlsx]   # in a fresh process: one JSON object
+"""
 from __future__ import annotations
 
 import csv
@@ -82,3 +85,10 @@ def import_figures(n: int, folder: Path, xlsx: bool) -> dict[str, tuple[str, str
     if xlsx_path:
         figures |= measure(xlsx_path, folder, lambda: pl.read_excel(xlsx_path, engine="calamine", infer_schema_length=0))
     return figures
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    print(json.dumps(import_figures(int(sys.argv[1]), Path(sys.argv[2]), "--xlsx" in sys.argv)))

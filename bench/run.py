@@ -15,10 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Figure, clock, in_fresh_process, print_table  # noqa: E402  (sets the import path)
-from import_bench import import_figures  # noqa: E402
-from store import Store  # noqa: E402
-from store.demo import build_demo  # noqa: E402
+from common import Figure, in_fresh_process, print_table  # noqa: E402  (sets the import path)
 from store_bench import bare_orjson_load, edit_figures  # noqa: E402
 
 XLSX_UP_TO = 100_000  # an XLSX of 1M rows is past what Excel itself opens (1,048,576 rows)
@@ -41,9 +38,7 @@ def _ms_over_driver(seconds: float, driver: float) -> str:
 
 def store_figures(size: int, folder: Path) -> dict[str, Figure]:
     path = folder / f"demo_{size}.json"
-    with Store(path) as store:
-        _, build = clock(lambda: build_demo(store, customers=size))
-        store.db.compact()
+    build = in_fresh_process("store_bench.py", "build", str(path), str(size))["build"]
     megabytes = path.stat().st_size / 1e6
     opened = in_fresh_process("store_bench.py", "open", str(path))
     figures = {
@@ -74,7 +69,8 @@ def main() -> None:
     started = time.perf_counter()
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            figures = import_figures(size, Path(tmp), xlsx=size <= XLSX_UP_TO)
+            found = in_fresh_process("import_bench.py", str(size), tmp, *(["--xlsx"] if size <= XLSX_UP_TO else []))
+            figures = {what: tuple(figure) for what, figure in found.items()}
         with tempfile.TemporaryDirectory() as tmp:
             figures |= store_figures(size, Path(tmp))
         for what, figure in figures.items():

@@ -1,6 +1,10 @@
 """Store figures (for bench/run.py), each beside a bare reference measured in the same run.
 
-    python bench/store_bench.py open STORE   # in a fresh process: {"open": s, "rss": MB}
+    python bench/store_bench.py build STORE CUSTOMERS   # {"build": s}
+    python bench/store_bench.py open STORE              # {"open": s, "rss": MB}
+
+Both run in a fresh process: the bench's own process stays small, so it
+neither disturbs the other figures (freeing gigabytes) nor inflates them.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 
 from common import best_of, clock, median, rss_mb  # noqa: E402  (sets the import path)
 from store import Store  # noqa: E402
+from store.demo import build_demo  # noqa: E402
 from store.view import Query, RecordView  # noqa: E402
 
 SEARCHED = "mül"  # typed one key at a time: "m", "mü", "mül"
@@ -53,11 +58,19 @@ def edit_figures(path: Path) -> dict[str, tuple[str, str]]:
     }
 
 
-def open_probe(path: str) -> None:
+def open_probe(path: str) -> dict:
     start = time.perf_counter()
     Store(path)
-    print(json.dumps({"open": time.perf_counter() - start, "rss": rss_mb()}))
+    return {"open": time.perf_counter() - start, "rss": rss_mb()}
+
+
+def build_probe(path: str, customers: str) -> dict:
+    with Store(path) as store:
+        _, build = clock(lambda: build_demo(store, customers=int(customers)))
+        store.db.compact()
+    return {"build": build}
 
 
 if __name__ == "__main__":
-    open_probe(sys.argv[2])
+    probe = {"open": open_probe, "build": build_probe}[sys.argv[1]]
+    print(json.dumps(probe(*sys.argv[2:])))
