@@ -35,16 +35,31 @@ while True:
 """
 
 
+def _start(code: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_after(code: str, store_path, seconds: float) -> None:
+    """Run a writer for `seconds`, then SIGKILL it wherever it is."""
+    proc = _start(code, str(store_path))
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _run_all(procs: list[subprocess.Popen], timeout: float) -> None:
+    for proc in procs:
+        _, err = proc.communicate(timeout=timeout)
+        assert proc.returncode == 0, err
+
+
 def test_killed_writer_leaves_whole_batches_only(store_path):
     Store(store_path).close()
     rng = random.Random(1)
     committed_before = 0
     for _ in range(12):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(store_path)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(0.4, 1.6))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _kill_after(WRITER, store_path, rng.uniform(0.4, 1.6))
         with Store(store_path) as s:
             sizes = Counter(p["notes"] for p in s.sources())
             assert set(sizes.values()) <= {BATCH}, f"a torn batch: {sizes}"
@@ -69,11 +84,7 @@ for i in range(1000):
 def test_two_processes_lose_nothing(store_path):
     with Store(store_path) as s:
         s.add_customer("private", person(1))
-    procs = [subprocess.Popen([sys.executable, "-c", EDITOR, str(store_path), name], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("p", "q")]
-    for proc in procs:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    _run_all([_start(EDITOR, str(store_path), name) for name in ("p", "q")], timeout=300)
     with Store(store_path) as s:
         tags = s.customer(1)["tags"]
         assert len(tags) == 2000 and len(set(tags)) == 2000
@@ -141,11 +152,7 @@ def test_killed_writer_on_a_100k_store_leaves_whole_commits(large_store, store_p
     rng = random.Random(2)
     committed_before = 0
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", LARGE_WRITER, str(store_path)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(rng.uniform(1.0, 3.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        _kill_after(LARGE_WRITER, store_path, rng.uniform(1.0, 3.0))
         with Store(store_path) as s:
             assert s.customer_count() == LARGE
             sizes = Counter(p["notes"] for p in s.sources())
@@ -178,12 +185,8 @@ for i in range(300):
 
 def test_two_processes_on_a_100k_store_lose_nothing(large_store, store_path):
     _copy_of(large_store, store_path)
-    procs = [subprocess.Popen([sys.executable, "-c", LARGE_EDITOR, str(store_path), name, str(first)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name, first in (("p", 1000), ("q", 2000))]
-    for proc in procs:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err
+    _run_all([_start(LARGE_EDITOR, str(store_path), name, str(first)) for name, first in (("p", 1000), ("q", 2000))],
+             timeout=600)
     with Store(store_path) as s:
         tags = s.customer(1)["tags"]
         assert len(tags) == 600 and len(set(tags)) == 600
