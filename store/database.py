@@ -189,6 +189,14 @@ class Database:
         """Whether another process committed since we last looked (no lock, reads nothing)."""
         return self._signature() != self._snapshot_sig or self.log.size() != self._log_end
 
+    def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None:
+        """Read these tables' text and build these indexes now (else done when first
+        needed). Under the mutex: a thread doing this must not race a commit's writes."""
+        with self._mutex:
+            for table in tables:
+                self.tables[table].load()
+            self.indexes.build_all(key_tables, child_tables)
+
     def compact(self) -> None:
         """Fold the log into a new snapshot and empty the log."""
         with self._locked():

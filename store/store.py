@@ -95,9 +95,7 @@ class Store:
         """Read the customers' and prospects' documents and build the indexes now
         (else done when first needed): a program that will soon show or change
         customers calls this while the user looks at the screen."""
-        for table in (CUSTOMERS, SOURCES):
-            len(self.db.tables[table])  # reads the table's text
-        self.db.indexes.build_all((CUSTOMERS, SOURCES), CHILD_TABLES)
+        self.db.prepare((CUSTOMERS, SOURCES), (CUSTOMERS, SOURCES), CHILD_TABLES)
 
     # -- reads ------------------------------------------------------------
     @property

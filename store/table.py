@@ -87,15 +87,19 @@ class Table(Mapping):
         # New documents come after every stored one: they are told apart without a search.
         self._max_id = int(self._ids[-1]) if self._count else -1
 
+    def load(self) -> None:
+        """Read the table's text now (else done the first time anything needs it)."""
+        with self._lock:
+            if self._text is not None:
+                self._set_base(_text_of(self._text()))
+                # Writes made before (the change log replayed at open) were not counted.
+                self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
+                self._text = None
+
     def __getattr__(self, name: str) -> object:
-        # The base text is read the first time anything needs it.
+        # Only reached while the base attributes are missing, i.e. the text is not read yet.
         if name in ("_base", "_ids", "_docs", "_count", "_max_id") and self.__dict__.get("_text") is not None:
-            with self._lock:
-                if self._text is not None:
-                    self._set_base(_text_of(self._text()))
-                    # Writes made before (the change log replayed at open) were not counted.
-                    self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
-                    self._text = None
+            self.load()
             return getattr(self, name)
         raise AttributeError(name)
 
@@ -144,12 +148,9 @@ class Table(Mapping):
         return (doc for _, doc in self.items())
 
     def __iter__(self) -> Iterator[int]:
-        return (doc_id for doc_id, _ in self._id_order())
-
-    def _id_order(self) -> Iterator[tuple[int, None]]:
         written = self._written
-        base = ((int(i), None) for i in self._ids if int(i) not in written)
-        return heapq.merge(base, sorted((i, None) for i, d in written.items() if d is not None))
+        base = (int(i) for i in self._ids if int(i) not in written)
+        return heapq.merge(base, sorted(i for i, d in written.items() if d is not None))
 
     def columns(self) -> pl.DataFrame:
         """The decoded fields of the snapshot's documents (id + schema), decoded once."""
