@@ -10,6 +10,7 @@ older custdesk) is ignored and the fields are decoded again.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from .model import CHILD_TABLES, CUSTOMERS, SOURCES
-from .storage import atomic_write_bytes
+from .storage import atomic_write
 
 _PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
 COLUMNS: dict[str, dict[str, pl.DataType]] = {
@@ -36,14 +37,15 @@ def columns_path(snapshot: Path) -> Path:
 
 def write_columns(snapshot: Path, generation: str, frames: Mapping[str, pl.DataFrame]) -> None:
     """Every table's decoded fields in one file (uncompressed: read fast, and holds no hidden old values)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(_GENERATION, generation)
-        for name, frame in frames.items():
-            part = io.BytesIO()
-            frame.write_parquet(part, compression="uncompressed", statistics=False)
-            archive.writestr(f"{name}.parquet", part.getvalue())
-    atomic_write_bytes(columns_path(snapshot), buffer.getvalue())
+    def fill(fd: int) -> None:
+        # Streamed into the temporary file: at 1M customers the file is ~150 MB.
+        with os.fdopen(fd, "wb", closefd=False) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(_GENERATION, generation)
+            for name, frame in frames.items():
+                with archive.open(f"{name}.parquet", "w", force_zip64=True) as member:
+                    frame.write_parquet(member, compression="uncompressed", statistics=False)
+
+    atomic_write(columns_path(snapshot), fill)
 
 
 def read_columns(snapshot: Path, generation: str | None) -> dict[str, pl.DataFrame]:

@@ -37,8 +37,8 @@ def normalise_key(field: str, value: object) -> str | None:
     """The form under which two values of an identifying field count as equal."""
     if value is None:
         return None
-    text = str(value).strip()
-    return _KEYED[field][1](text) or None if text else None
+    key = _KEYED[field][1](str(value).strip())
+    return key or None
 
 
 _KEYED_ITEMS = tuple((source, field, normalise) for source, (field, normalise) in _KEYED.items())

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import orjson
-from tinydb.storages import Storage
 
 from .columns import COLUMNS, read_columns, write_columns
 from .errors import StoreCorrupt
@@ -115,6 +114,14 @@ def read_tables(path: Path) -> Tables | None:
         handle = open(path, "rb")  # noqa: SIM115 - stays open while any table may still read from it
     except FileNotFoundError:
         return None
+    try:
+        return _read_tables(path, handle)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _read_tables(path: Path, handle: BinaryIO) -> Tables | None:
     first = handle.readline()
     if not first.strip():
         handle.close()
@@ -128,7 +135,6 @@ def read_tables(path: Path) -> Tables | None:
     except (orjson.JSONDecodeError, KeyError, TypeError) as err:
         raise StoreCorrupt(f"{path}: not a custdesk store (table of contents: {err})") from None
     if os.fstat(handle.fileno()).st_size < max((end for _, end in ranges.values()), default=0):
-        handle.close()
         raise StoreCorrupt(f"{path}: the store file is cut short (a copy stopped early?)")
     columns = read_columns(path, generation)
     tables = empty_tables()
@@ -172,34 +178,3 @@ def _as_tables(path: Path, data: Mapping[str, object]) -> Tables:
     known = meta.get("next_ids") or {}
     tables[META][META_ID] = {**meta, "next_ids": {**next_ids, **{t: max(n, next_ids.get(t, 1)) for t, n in known.items()}}}
     return tables
-
-
-
-def read_whole(path: Path) -> dict | None:
-    """The whole file parsed, as TinyDB's API wants it."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    if not raw.strip():
-        return None
-    data = orjson_load(path, raw)
-    data.pop(TOC, None)
-    return data
-
-
-class AtomicJSONStorage(Storage):
-    """A TinyDB Storage for a custdesk store, so TinyDB's own API can read and
-    write it (the app reads it table by table, see `read_tables`)."""
-
-    def __init__(self, path: str | os.PathLike) -> None:
-        self.path = Path(path)
-
-    def read(self) -> dict | None:
-        return read_whole(self.path)
-
-    def write(self, data: dict) -> None:
-        write_snapshot(self.path, _as_tables(self.path, data))
-
-    def close(self) -> None:
-        pass

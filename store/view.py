@@ -49,7 +49,7 @@ _ORIGIN_TEXT = (
 
 # What each table's rows show, from the fields decoded in `columns.COLUMNS`.
 _COLUMNS = {
-    CUSTOMERS: [_plain("number").alias("number"), _PERSON, _plain("company"), _plain("kind"), _plain("email"), _PHONE,
+    CUSTOMERS: [_plain("number"), _PERSON, _plain("company"), _plain("kind"), _plain("email"), _PHONE,
                 _plain("city"), pl.col("tags").list.join(", ").fill_null("").alias("tags"),
                 pl.col("active").fill_null(False).alias("active")],
     SOURCES: [_PERSON, _plain("company"), _plain("email"), _PHONE, _plain("city"), _ORIGIN_TEXT,
