@@ -8,15 +8,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
+from .emails import email_key
 from .table import Table
 
 # The identifying fields an import or a duplicate search can key on.
 KEY_FIELDS = ("email", "number", "external_id", "vat_id", "phone")
 _SEPARATORS = str.maketrans("", "", " \t.-")
-
-
-def _email_key(text: str) -> str:
-    return text.strip().lower()
 
 
 def _code_key(text: str) -> str:
@@ -28,7 +25,7 @@ def _plain_key(text: str) -> str:
 
 
 # Document field → (index field, normaliser); a mobile number is found as a phone.
-_KEYED = {"email": ("email", _email_key), "number": ("number", _code_key), "vat_id": ("vat_id", _code_key),
+_KEYED = {"email": ("email", email_key), "number": ("number", _code_key), "vat_id": ("vat_id", _code_key),
           "external_id": ("external_id", _plain_key), "phone": ("phone", _plain_key),
           "mobile": ("phone", _plain_key)}
 

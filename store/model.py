@@ -56,7 +56,7 @@ CUSTOMER_NUMBER_PREFIX = "C"
 
 DEFAULT_SETTINGS = {
     "allow_private_customers": True,
-    "default_country": "US",
+    "default_country": None,  # the region phones without one are read in; settings.defaults() fills it from the locale
     "obfuscation_retention_days": 365,
     "mail_from": "custdesk@localhost",
 }

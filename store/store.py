@@ -9,6 +9,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 import polars as pl
 
 from . import journal, messages, obfuscation
+from . import settings as settings_rules
 from .database import Database, Transaction
 from .errors import (
     ConcurrentChange, FieldIssue, NotFound, NothingToUndo, RuleViolation, ValidationFailed,
@@ -16,7 +17,7 @@ from .errors import (
 from .indexes import KEY_FIELDS
 from .model import (
     BLOCKS_OBFUSCATION, CAMPAIGNS, CHILD_TABLES, CONTACT_FIELDS, CONTACTS, CONVERSATIONS, CORPORATE,
-    CUSTOMER_FIELDS, CUSTOMER_NUMBER_PREFIX, CUSTOMERS, DEFAULT_SETTINGS, DEPARTMENT_FIELDS,
+    CUSTOMER_FIELDS, CUSTOMER_NUMBER_PREFIX, CUSTOMERS, DEPARTMENT_FIELDS,
     DEPARTMENTS, EXPORTS, JOURNAL, KINDS, NEEDS_ACTIVE_CUSTOMER, PERSON_FIELDS, PRIVATE,
     RELATED_KINDS, SETTINGS, SOURCES, TEMPLATES, format_number, is_open,
 )
@@ -43,6 +44,9 @@ class Batch:
     updates: list[tuple[int, dict]] = field(default_factory=list)
     summary: str = ""
     action: str = "import"
+    # The region phones without a country of their own are read in (`import
+    # --country`); None: the store's default country.
+    country: str | None = None
     # Set only for creates that `validation_frame.clean_frame` cleaned without
     # errors, to the `rule_settings` it ran under; spares a second check.
     checked_with: tuple | None = None
@@ -68,7 +72,7 @@ class Store:
         self.path = Path(path)
         self.db = Database(self.path, lock_timeout=lock_timeout)
         self.user = user or journal.current_user()
-        self._settings_cache: tuple[dict | None, dict] = (None, dict(DEFAULT_SETTINGS))
+        self._settings_cache: tuple[dict | None, dict] = (None, settings_rules.defaults())
 
     def close(self) -> None:
         self.db.close()
@@ -106,7 +110,7 @@ class Store:
         # Rebuilt only when the settings document changes (it is replaced, never mutated).
         doc = self.db.tables[SETTINGS].get(SETTINGS_ID)
         if self._settings_cache[0] is not doc:
-            self._settings_cache = (doc, {**DEFAULT_SETTINGS, **(doc or {})})
+            self._settings_cache = (doc, {**settings_rules.defaults(), **(doc or {})})
         return self._settings_cache[1]
 
     def customer(self, customer_id: int) -> dict:
@@ -184,16 +188,14 @@ class Store:
         counts["sources"] = len(self.db.tables[SOURCES])
         return counts
 
-    def check_customer(self, kind: str, data: Mapping) -> list[FieldIssue]:
-        """Every issue (errors and warnings) saving this customer would meet."""
-        _, issues = self._clean_customer(kind, data)
-        return issues
+    def check_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+        """A customer's cleaned fields and every issue (errors and warnings) saving it would meet;
+        phones without a country of their own are read in `country`, else the default country."""
+        return self._clean_customer(kind, data, country)
 
     # -- settings ---------------------------------------------------------
     def update_settings(self, **changes: object) -> dict:
-        unknown = set(changes) - set(DEFAULT_SETTINGS)
-        if unknown:
-            raise RuleViolation(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        changes = settings_rules.check_settings(changes)
         with self.db.transaction() as tx:
             current = tx.get(SETTINGS, SETTINGS_ID) or {}
             tx.put(SETTINGS, SETTINGS_ID, {**current, **changes})
@@ -201,16 +203,16 @@ class Store:
         return self.settings
 
     # -- customers --------------------------------------------------------
-    def _clean_customer(self, kind: str, data: Mapping) -> tuple[dict, list[FieldIssue]]:
+    def _clean_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
         if kind not in KINDS:
             raise RuleViolation(f"kind must be corporate or private, not '{kind}'")
         settings = self._settings_now()
-        cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=settings["default_country"])
+        cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=country or settings["default_country"])
         issues += record_issues(cleaned, kind=kind, allow_private=settings["allow_private_customers"])
         return cleaned, issues
 
-    def _validated_customer(self, kind: str, data: Mapping) -> dict:
-        cleaned, issues = self._clean_customer(kind, data)
+    def _validated_customer(self, kind: str, data: Mapping, country: str | None = None) -> dict:
+        cleaned, issues = self._clean_customer(kind, data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
@@ -325,9 +327,13 @@ class Store:
         return len(numbers)
 
     # -- source list ------------------------------------------------------
-    def _clean_source(self, data: Mapping) -> dict:
-        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=self._settings_now()["default_country"])
-        issues += record_issues(cleaned, kind=None, allow_private=True)
+    def check_source(self, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+        """A prospect's cleaned fields and every issue saving it would meet."""
+        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country or self._settings_now()["default_country"])
+        return cleaned, issues + record_issues(cleaned, kind=None, allow_private=True)
+
+    def _clean_source(self, data: Mapping, country: str | None = None) -> dict:
+        cleaned, issues = self.check_source(data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
@@ -660,7 +666,7 @@ class Store:
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
                 for position, (doc_id, changes) in enumerate(batch.updates, len(batch.creates) + 1):
-                    self._batch_update(tx, table, doc_id, changes)
+                    self._batch_update(tx, table, doc_id, changes, batch.country)
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
             except (ValidationFailed, RuleViolation, NotFound) as err:
@@ -670,22 +676,22 @@ class Store:
             entry = self._journal(tx, batch.action, batch.summary or f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} updated record(s) into {batch.target}")
         return entry
 
-    def rule_settings(self) -> tuple:
-        """The settings the validation rules depend on (see Batch.checked_with)."""
+    def rule_settings(self, country: str | None = None) -> tuple:
+        """The settings the validation rules depend on (see Batch.checked_with),
+        with `country` for phones without one (None: the default country)."""
         settings = self._settings_now()
-        return settings["allow_private_customers"], settings["default_country"]
+        return settings["allow_private_customers"], country or settings["default_country"]
 
     def _clean_batch(self, batch: Batch) -> list[dict]:
         """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
         sources = batch.target == SOURCES
         fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
-        if batch.checked_with is not None and batch.checked_with == self.rule_settings():
+        allow_private, country = self.rule_settings(batch.country)
+        if batch.checked_with is not None and batch.checked_with == (allow_private, country):
             wanted = frozenset(fields)
             return [{k: v for k, v in r.items() if k in wanted} for r in batch.creates]
-        settings = self._settings_now()
         frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=None if sources else batch.target,
-                                    allow_private=settings["allow_private_customers"],
-                                    default_country=settings["default_country"])
+                                    allow_private=allow_private, default_country=country)
         errors = issues.filter(pl.col("severity") == "error")
         if errors.height:
             first = errors.row(0, named=True)
@@ -719,15 +725,15 @@ class Store:
             child["number"] = format_number(RELATED_KINDS[table][0], tx.next_counter(table))
         return child
 
-    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping) -> None:
+    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping, country: str | None) -> None:
         current = tx.get(table, doc_id)
         if current is None:
             raise NotFound(f"{table[:-1]} #{doc_id} was deleted meanwhile")
         changes = _private_fields(changes)
         if table == SOURCES:
-            tx.put(SOURCES, doc_id, {**current, **self._clean_source({**current, **changes})})
+            tx.put(SOURCES, doc_id, {**current, **self._clean_source({**current, **changes}, country)})
             return
-        cleaned = self._validated_customer(current["kind"], {**current, **changes})
+        cleaned = self._validated_customer(current["kind"], {**current, **changes}, country)
         number = self._take_number(tx, changes.get("number", current["number"]), doc_id)
         tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
 

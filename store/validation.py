@@ -1,27 +1,20 @@
 """SPEC §3: the one place where a record's values are cleaned and judged.
 
-The TUI form, the import and the sync all call `clean_person`; the importer
-reuses the same patterns (`EMAIL_PATTERN`, `CARD_RUN_PATTERN`) as polars
+The TUI form, the import and the sync all call `clean_person`; the bulk path
+(`validation_frame`) reuses the same functions and patterns as polars
 expressions so that a whole column is judged exactly as one value is.
 """
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable, Mapping
 
-import phonenumbers
-
+from .emails import check_email
 from .errors import FieldIssue
 from .model import CORPORATE, PHONE_FIELDS
+from .phones import normalise_phone
+from .regions import region_of
 
-# An address as a mail client accepts it: a dot-atom local part, a domain of
-# labels, and an alphabetic top-level domain.
-EMAIL_PATTERN = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
-_EMAIL_RE = re.compile(EMAIL_PATTERN)
 # A run of 13-19 digits, single spaces or dashes allowed between them.
 CARD_RUN_PATTERN = r"\d(?:[ -]?\d){12,18}"
 _CARD_RUN_RE = re.compile(r"(?<![\d-])" + CARD_RUN_PATTERN + r"(?![\d])")
@@ -34,12 +27,16 @@ CORPORATE_COMPANY_ERROR = "a corporate customer needs a company name"
 PRIVATE_COMPANY_ERROR = "a company name is required while private customers are not allowed"
 
 
-def email_error(value: str) -> str:
-    return f"'{value}' is not a valid email address"
+def phone_warning(value: str, region: str | None) -> str:
+    if region:
+        return f"'{value}' is not a valid phone number for {region}; kept as typed"
+    return (f"'{value}' has no +country code and no country is known for it (a Country column, "
+            "--country or the default country); kept as typed")
 
 
-def phone_warning(value: str, country: str) -> str:
-    return f"'{value}' is not a valid phone number for {country}; kept as typed"
+def row_region(country: object, fallback: str | None) -> str | None:
+    """The region a record's phones are read in: its own country, else the fallback."""
+    return region_of(country if isinstance(country, str) else None) or fallback
 
 
 def company_error(kind: str | None, allow_private: bool) -> str | None:
@@ -74,69 +71,6 @@ def holds_card_number(value: str) -> bool:
     return False
 
 
-def is_valid_email(value: str) -> bool:
-    return bool(_EMAIL_RE.match(value))
-
-
-_FORMATTING = re.compile(r"[\s.\-/()\u00a0]")
-
-
-@lru_cache(maxsize=None)
-def _numbering(region: str | None = None, calling_code: int | None = None) -> tuple[int, str | None, frozenset[int]] | None:
-    """(calling code, trunk prefix, possible national lengths) from phonenumbers' metadata."""
-    if calling_code is not None:
-        region = phonenumbers.region_code_for_country_code(calling_code)
-    meta = phonenumbers.PhoneMetadata.metadata_for_region((region or "").upper())
-    if meta is None:
-        return None
-    return meta.country_code, meta.national_prefix, frozenset(meta.general_desc.possible_length)
-
-
-def _plain_e164(value: str, country: str) -> str | None:
-    """E.164 for the common shapes (digits with spaces, dots, dashes, slashes or
-    brackets; international with + or 00, or national with the trunk prefix),
-    decided on phonenumbers' metadata without its 18 µs parse."""
-    compact = _FORMATTING.sub("", value.replace("(0)", ""))
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    international = compact.startswith("+")
-    digits = compact[1:] if international else compact
-    if not (digits.isascii() and digits.isdigit()) or digits.startswith("0") and international:
-        return None
-    if international:
-        for size in (1, 2, 3):
-            numbering = _numbering(calling_code=int(digits[:size]))
-            if numbering is not None:
-                return compact if len(digits) - size in numbering[2] else None
-        return None
-    numbering = _numbering(country)
-    if numbering is None:
-        return None
-    code, trunk, lengths = numbering
-    if trunk and digits.startswith(trunk) and len(digits) - len(trunk) in lengths:
-        digits = digits[len(trunk):]
-    elif len(digits) not in lengths:
-        return None
-    return f"+{code}{digits}"
-
-
-@lru_cache(maxsize=131072)
-def normalise_phone(value: str, country: str) -> str | None:
-    """E.164 form of a possible phone number for `country`, or None when it does not parse."""
-    plain = _plain_e164(value, country)
-    if plain is not None:
-        return plain
-    try:
-        parsed = phonenumbers.parse(value, country or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    # E.164 has no room for an extension; keep it rather than lose it.
-    return f"{e164} x{parsed.extension}" if parsed.extension else e164
-
-
 def clean_text(value: object) -> str | None:
     """Trimmed text, or None for nothing."""
     if value is None:
@@ -162,13 +96,16 @@ def clean_person(
     data: Mapping[str, object],
     *,
     fields: Iterable[str],
-    default_country: str,
+    default_country: str | None,
 ) -> tuple[dict, list[FieldIssue]]:
     """Clean the given text fields of a record and list what is wrong with them.
 
     Returns the cleaned values (only `fields`, None for empty) and the issues:
-    an invalid email or a card number is an error, an unparsable phone a warning.
+    an invalid email or a card number is an error; a phone that is not valid
+    for the record's region, or an address that needs SMTPUTF8, a warning.
+    Phones are read in the record's own country, else `default_country`.
     """
+    region = row_region(data.get("country"), default_country)
     cleaned: dict = {}
     issues: list[FieldIssue] = []
     for field in fields:
@@ -184,17 +121,17 @@ def clean_person(
             cleaned[field] = None
             continue
         if field in PHONE_FIELDS:
-            normal = normalise_phone(value, default_country)
+            normal = normalise_phone(value, region)
             if normal is None:
-                issues.append(FieldIssue(field, value, phone_warning(value, default_country), "warning"))
+                issues.append(FieldIssue(field, value, phone_warning(value, region), "warning"))
             cleaned[field] = normal or value
             continue
         if holds_card_number(value):
             issues.append(FieldIssue(field, value, CARD_ERROR, "error"))
         if field == "email":
-            value = value.lower()
-            if not is_valid_email(value):
-                issues.append(FieldIssue(field, value, email_error(value), "error"))
+            value, error, warning = check_email(value)
+            if error or warning:
+                issues.append(FieldIssue(field, value, error or warning, "error" if error else "warning"))
         cleaned[field] = value
     return cleaned, issues
 

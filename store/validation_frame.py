@@ -11,10 +11,12 @@ from typing import Iterable, Mapping
 
 import polars as pl
 
+from .emails import ASCII_FAST_PATTERN, MAX_LENGTH, SPECIAL_USE_PATTERN, check_email
 from .model import PHONE_FIELDS
+from .phones import normalise_phone
+from .regions import region_of
 from .validation import (
-    CARD_ERROR, CARD_RUN_PATTERN, EMAIL_PATTERN, NAME_ERROR, REACH_ERROR, company_error, email_error,
-    holds_card_number, normalise_phone, phone_warning,
+    CARD_ERROR, CARD_RUN_PATTERN, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, phone_warning,
 )
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
@@ -48,21 +50,22 @@ def _issues(mask: pl.Series, frame: pl.DataFrame, field: str, value: pl.Expr, me
 
 
 def clean_frame(
-    frame: pl.DataFrame, *, kind: str | None, allow_private: bool, default_country: str,
+    frame: pl.DataFrame, *, kind: str | None, allow_private: bool, default_country: str | None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cleaned columns and every issue (index, field, value, message, severity).
 
-    Text is trimmed (empty → null), emails lower-cased, phones normalised per
-    distinct value, tags split into lists; the columns present are judged.
+    Text is trimmed (empty → null), emails checked and lower-cased, phones
+    normalised per distinct (value, region) — the region being the row's own
+    country, else `default_country` — and tags split into lists; the columns
+    present are judged.
     """
     text_fields = [c for c in frame.columns if c not in _TEXT_SKIP]
     frame = frame.with_columns(pl.col(text_fields).str.strip_chars().replace("", None))
-    if "email" in frame.columns:
-        frame = frame.with_columns(pl.col("email").str.to_lowercase())
     issues = [pl.DataFrame(schema=ISSUE_SCHEMA)]
+    regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
     for field in text_fields:
         if field in PHONE_FIELDS:
-            frame, found = _normalise_phones(frame, field, default_country)
+            frame, found = _normalise_phones(frame, field, regions)
             issues.append(found)
             continue
         candidates = frame[field].str.contains(CARD_RUN_PATTERN).fill_null(False)
@@ -70,9 +73,8 @@ def clean_frame(
             cards = frame[field].map_elements(holds_card_number, return_dtype=pl.Boolean, skip_nulls=True)
             issues.append(_issues((candidates & cards.fill_null(False)), frame, field, pl.col(field), pl.lit(CARD_ERROR), "error"))
     if "email" in frame.columns:
-        bad = frame["email"].is_not_null() & ~frame["email"].str.contains(EMAIL_PATTERN).fill_null(True)
-        issues.append(_issues(bad, frame, "email", pl.col("email"),
-                              pl.format(email_error("{}"), pl.col("email")), "error"))
+        frame, found = _check_emails(frame)
+        issues.append(found)
     issues += _record_issues(frame, kind, allow_private)
     if "tags" in frame.columns:
         frame = frame.with_columns(
@@ -82,14 +84,52 @@ def clean_frame(
     return frame, pl.concat(issues).sort("index", maintain_order=True)
 
 
-def _normalise_phones(frame: pl.DataFrame, field: str, country: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    distinct = frame[field].drop_nulls().unique()
-    normal = {value: normalise_phone(value, country) for value in distinct}
-    unparsed = frame[field].is_not_null() & frame[field].replace_strict(normal, default=None, return_dtype=pl.String).is_null()
-    found = _issues(unparsed, frame, field, pl.col(field),
-                    pl.format(phone_warning("{}", country), pl.col(field)), "warning")
-    mapped = {k: v for k, v in normal.items() if v is not None}
-    return frame.with_columns(pl.col(field).replace(mapped)), found
+def phone_regions(frame: pl.DataFrame, fallback: str | None) -> pl.Series:
+    """Per row, the region its phones are read in: its Country cell's, else `fallback`."""
+    if "country" not in frame.columns:
+        return pl.Series("region", [fallback] * frame.height, dtype=pl.String)
+    countries = frame["country"].str.strip_chars()
+    named = {c: region_of(c) for c in countries.drop_nulls().unique().to_list()}
+    return countries.replace_strict(named, default=fallback, return_dtype=pl.String).alias("region")
+
+
+def _normalise_phones(frame: pl.DataFrame, field: str, regions: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    pairs = pl.DataFrame({"value": frame[field], "region": regions})
+    distinct = pairs.drop_nulls("value").unique()
+    normal = pl.Series("normal", [normalise_phone(v, r) for v, r in distinct.iter_rows()], dtype=pl.String)
+    looked_up = pairs.join(distinct.with_columns(normal), on=["value", "region"], how="left",
+                           nulls_equal=True, maintain_order="left")["normal"]
+    unparsed = frame[field].is_not_null() & looked_up.is_null()
+    warned = frame.with_columns(regions)
+    found = _issues(unparsed, warned, field, pl.col(field), _phone_warning_expr(field), "warning")
+    return frame.with_columns(looked_up.fill_null(frame[field]).alias(field)), found
+
+
+def _phone_warning_expr(field: str) -> pl.Expr:
+    with_region = pl.format(phone_warning("{}", "{}"), pl.col(field), pl.col("region"))
+    return pl.when(pl.col("region").is_null()).then(pl.format(phone_warning("{}", None), pl.col(field))).otherwise(with_region)
+
+
+def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Plain ASCII addresses judged in polars; every other one by `emails.check_email`."""
+    frame = frame.with_columns(pl.col("email").str.to_lowercase())
+    email = frame["email"]
+    fast = (email.str.contains(ASCII_FAST_PATTERN) & (email.str.len_bytes() <= MAX_LENGTH)
+            & ~email.str.contains(SPECIAL_USE_PATTERN))
+    slow = email.is_not_null() & ~fast.fill_null(False)
+    if not slow.any():
+        return frame, pl.DataFrame(schema=ISSUE_SCHEMA)
+    judged = {v: check_email(v) for v in email.filter(slow).unique().to_list()}
+    stored = email.replace({v: r[0] for v, r in judged.items()})
+    said = pl.DataFrame({
+        "index": pl.int_range(0, frame.height, dtype=pl.Int64, eager=True),
+        "field": pl.repeat("email", frame.height, eager=True),
+        "value": stored,
+        "message": email.replace_strict({v: r[1] or r[2] for v, r in judged.items()}, default=None, return_dtype=pl.String),
+        "severity": email.replace_strict({v: "error" if r[1] else "warning" for v, r in judged.items()}, default=None,
+                                         return_dtype=pl.String),
+    }, schema=ISSUE_SCHEMA)
+    return frame.with_columns(stored.alias("email")), said.filter(slow & said["message"].is_not_null())
 
 
 def _has(frame: pl.DataFrame, *fields: str) -> pl.Series:

@@ -60,10 +60,14 @@ def test_hubspot_keeps_leading_zeros_and_maps_ids(store):
 
 
 def test_invoiceninja_preamble_and_two_phone_columns(store):
+    store.update_settings(default_country="US")
     p = plan(store, "invoiceninja/clients.csv")
     assert p.table.header_row == 4 and p.counts()["rows"] == 20
     assert mapped(p)["Phone"] == "phone" and mapped(p)["Phone (2)"] == "phone"
-    assert rows(p)[0]["phone"] == "+15377590369"  # the contact phone fills the empty client phone
+    # The contact phone fills the empty client phone; 537 is no US area code, so it stays as typed.
+    assert rows(p)[0]["phone"] == "1-537-759-0369"
+    assert any(i.row == 5 and i.message == "'1-537-759-0369' is not a valid phone number for US; kept as typed"
+               for i in p.issues)
     assert "05144" in p.rows["postcode"].to_list()
 
 

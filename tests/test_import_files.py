@@ -185,7 +185,7 @@ def test_error_log_csv(store, tmp_path):
     out = tmp_path / "errors.csv"
     assert p.write_error_log(out) == 3
     log = list(csv.DictReader(out.open(encoding="utf-8-sig")))
-    assert log[0] == {"row": "2", "column": "Email", "value": "broken", "message": "'broken' is not a valid email address", "severity": "error"}
+    assert log[0] == {"row": "2", "column": "Email", "value": "broken", "message": "'broken' is not a valid email address: an email address must have an @-sign", "severity": "error"}
     assert {(r["row"], r["severity"]) for r in log[1:]} == {("3", "error"), ("3", "warning")}
 
 

@@ -11,7 +11,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
 from textual.widgets.option_list import Option
 
-from store import Store
+from store import RuleViolation, Store
+from store.settings import check_settings
 from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, display_name
 
 from ..text import printable
@@ -104,7 +105,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
 
     def action_save(self) -> None:
         data = self.data()
-        issues = self.store.check_customer(self.kind, data)
+        _cleaned, issues = self.store.check_customer(self.kind, data)
         errors = [i for i in issues if i.severity == "error"]
         report = Text()
         for issue in issues:
@@ -217,20 +218,20 @@ class SettingsScreen(ModalScreen[dict | None]):
                 yield Switch(self.settings["allow_private_customers"], id="allow_private_customers")
             with Horizontal(classes="field"):
                 yield Label("Default country for phones", classes="label")
-                yield Input(self.settings["default_country"], id="default_country")
+                yield Input(self.settings["default_country"] or "", id="default_country", placeholder="none: phones need a +code")
             with Horizontal(classes="field"):
                 yield Label("Obfuscation retention days", classes="label")
                 yield Input(str(self.settings["obfuscation_retention_days"]), id="obfuscation_retention_days", type="integer")
             yield Label("ctrl+s  save     escape  cancel", classes="hint")
 
     def action_save(self) -> None:
-        country = self.query_one("#default_country", Input).value.strip().upper()
-        days = self.query_one("#obfuscation_retention_days", Input).value.strip()
-        if len(country) != 2 or not country.isalpha() or not days.isdigit():
-            self.notify("country is two letters (DE, TR, US …) and retention a number of days", severity="error")
-            return
-        self.dismiss({"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
-                      "default_country": country, "obfuscation_retention_days": int(days)})
+        values = {"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
+                  "default_country": self.query_one("#default_country", Input).value,
+                  "obfuscation_retention_days": self.query_one("#obfuscation_retention_days", Input).value}
+        try:
+            self.dismiss(check_settings(values))
+        except RuleViolation as refusal:
+            self.notify(str(refusal), severity="error")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

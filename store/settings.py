@@ -1,0 +1,41 @@
+"""The store's settings: their defaults and the one check every writer goes through."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from .errors import RuleViolation
+from .model import DEFAULT_SETTINGS
+from .regions import is_region, locale_region
+
+
+def defaults() -> dict:
+    """Settings before anyone saved any: the default country is the locale's (LANG), never a fixed one."""
+    return {**DEFAULT_SETTINGS, "default_country": locale_region()}
+
+
+def check_settings(changes: Mapping[str, object]) -> dict:
+    """The changes as they will be stored, or a refusal naming the first bad one."""
+    unknown = set(changes) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise RuleViolation(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    checked = dict(changes)
+    if "default_country" in checked:
+        country = str(checked["default_country"] or "").strip().upper() or None
+        if country is not None and not is_region(country):
+            raise RuleViolation(f"default country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{checked['default_country']}'")
+        checked["default_country"] = country
+    if "allow_private_customers" in checked and not isinstance(checked["allow_private_customers"], bool):
+        raise RuleViolation("allow_private_customers must be true or false")
+    if "obfuscation_retention_days" in checked:
+        days = checked["obfuscation_retention_days"]
+        if isinstance(days, bool) or not isinstance(days, int) and not (isinstance(days, str) and days.strip().isdigit()):
+            raise RuleViolation(f"obfuscation retention days must be a whole number of days, not '{days}'")
+        checked["obfuscation_retention_days"] = int(days)
+        if checked["obfuscation_retention_days"] < 0:
+            raise RuleViolation("obfuscation retention days must be 0 or more")
+    if "mail_from" in checked:
+        sender = str(checked["mail_from"] or "").strip()
+        if "@" not in sender:
+            raise RuleViolation(f"mail_from must be an address, not '{sender}'")
+        checked["mail_from"] = sender
+    return checked
