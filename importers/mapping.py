@@ -20,10 +20,16 @@ from rapidfuzz import fuzz, process
 FIELDS = (
     "first_name", "last_name", "full_name", "company", "department", "contact_name",
     "email", "phone", "mobile", "street", "street2", "postcode", "city", "country",
-    "vat_id", "external_id", "number", "tags", "notes",
+    "vat_id", "external_id", "number", "tags", "notes", "headquarters", "obfuscate_enabled",
 )
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
+    "headquarters": ("headquarters", "hq", "headoffice", "hauptsitz", "zentrale", "firmensitz", "genelmerkez",
+                     "merkez", "siege", "siegesocial", "hoofdkantoor", "hoofdvestiging", "sede", "sedecentral",
+                     "sedeprincipal", "oficinacentral"),
+    "obfuscate_enabled": ("obfuscatewheninactive", "obfuscateenabled", "obfuscate", "obfuscation", "anonymise",
+                          "anonymize", "anonymisieren", "anonymisierung", "anonimlestir", "anonimlestirme",
+                          "anonymiser", "anonimizar", "anonimiseren"),
     "first_name": ("firstname", "first", "givenname", "forename", "vorname", "prenom", "voornaam", "nombre",
                    "ad", "adi", "isim", "billingfirstname"),
     "last_name": ("lastname", "last", "surname", "familyname", "nachname", "nom", "nomdefamille", "achternaam",
@@ -75,8 +81,10 @@ FUZZY_THRESHOLD = 90
 
 
 def normalise_header(header: str) -> str:
-    """'E-Mail' → 'email', 'Straße' → 'strasse', 'İsim' → 'isim', 'Şehir' → 'sehir'."""
-    text = header.replace("İ", "i").replace("ı", "i").replace("ß", "ss").casefold()
+    """'E-Mail' → 'email', 'Straße' → 'strasse', 'İsim' → 'isim', 'Şehir' → 'sehir';
+    a closing remark in brackets goes: 'Email (one of: Email / Phone)' → 'email'."""
+    text = re.sub(r"\s*\([^()]*\)\s*\**\s*$", "", header) or header
+    text = text.replace("İ", "i").replace("ı", "i").replace("ß", "ss").casefold()
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return re.sub(r"[^a-z0-9]", "", text)
 

@@ -15,16 +15,21 @@ from pathlib import Path
 
 import polars as pl
 
-from store import Batch, Store, StoreError
+from store import Batch, FieldIssue, Store, StoreError
 from store.export import defuse
+from store.indexes import normalise_key
 from store.model import CORPORATE, CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.regions import is_region
 from store.storage import atomic_write_bytes
 from store.validation_frame import clean_frame
 
+from .judge import NUMBER_TAKEN, Judge, Verdict, duplicate_keys, key_values
 from .mapping import ColumnMapping, map_columns, sources_by_field
+from .country_guess import CountrySuggestion, suggest_country
 from .reading import SheetData
 
 TARGETS = (SOURCES, "corporate", "private")
+HQ_ADDRESS = ("street", "postcode", "city", "country")
 MODES = ("create", "update", "upsert")
 KEYS = ("email", "number", "external_id", "vat_id", "phone")
 MULTI_VALUE_FIELDS = ("email", "phone", "mobile")
@@ -53,7 +58,9 @@ class ImportPlan:
     rows: pl.DataFrame  # cleaned fields + _index, _row, _status, _match, _note
     issues: list[RowIssue]
     diffs: dict[int, dict[str, tuple[object, object]]] = field(default_factory=dict)
+    country: str | None = None  # --country: the region of phones whose row names none
     checked_with: tuple | None = None  # the store's rule settings the rows were cleaned under
+    suggestion: CountrySuggestion | None = None  # a better --country, when the phones say so
 
     def count(self, status: str) -> int:
         return int((self.rows["_status"] == status).sum())
@@ -77,8 +84,7 @@ class ImportPlan:
 
     def batch(self) -> Batch:
         """Creates and updates of the plan's new and update rows (error rows left out)."""
-        store_fields = PERSON_FIELDS if self.target == SOURCES else (*CUSTOMER_FIELDS, "number")
-        present = [f for f in store_fields if f in self.rows.columns]
+        present = [f for f in _store_fields(self.target) if f in self.rows.columns]
         new = self.rows.filter(pl.col("_status") == "new")
         creates = new.select(present).to_dicts()  # empty fields are left out when stored
         if self.target == SOURCES:
@@ -90,7 +96,7 @@ class ImportPlan:
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
-        return Batch(self.target, creates=creates, updates=updates, checked_with=self.checked_with,
+        return Batch(self.target, creates=creates, updates=updates, country=self.country, checked_with=self.checked_with,
                      summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
 
     def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
@@ -101,14 +107,18 @@ class ImportPlan:
             record["raw"] = {c: v for c, v in zip(columns, raw) if v}
 
     def _children(self, new: pl.DataFrame) -> list[dict]:
-        has = [c for c in ("department", "contact_first", "contact_last") if c in new.columns]
+        has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]
         if not has:
             return [{} for _ in range(new.height)]
         out = []
         for r in new.select(has).to_dicts():
             children: dict[str, list[dict]] = {}
-            if r.get("department"):
-                children["departments"] = [{"name": r["department"]}]
+            if r.get("headquarters"):
+                # The company's address is its headquarters' address.
+                children["departments"] = [{"name": r["headquarters"], "headquarters": True,
+                                            **{f: r.get(f) for f in HQ_ADDRESS if r.get(f)}}]
+            if r.get("department") and r.get("department") != r.get("headquarters"):
+                children.setdefault("departments", []).append({"name": r["department"]})
             if r.get("contact_first") or r.get("contact_last"):
                 children["contacts"] = [{"first_name": r.get("contact_first"), "last_name": r.get("contact_last")}]
             out.append(children)
@@ -127,10 +137,14 @@ class ImportPlan:
 
 # -- building a plan -------------------------------------------------------------
 def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: str = "create", key: str = "email",
-                overrides: dict[str, str | None] | None = None) -> ImportPlan:
+                overrides: dict[str, str | None] | None = None, country: str | None = None) -> ImportPlan:
+    """`country`: the region of phones whose row names no country (None: the store's default)."""
     for name, value, allowed in (("--into", target, TARGETS), ("--mode", mode, MODES), ("--key", key, KEYS)):
         if value not in allowed:
             raise PlanError(f"{name} must be one of {', '.join(allowed)}, not '{value}'")
+    country = (country or "").strip().upper() or None
+    if country is not None and not is_region(country):
+        raise PlanError(f"--country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{country}'")
     mappings = map_columns(table.columns, overrides)
     by_field = sources_by_field(mappings)
     if mode != "create" and key not in by_field:
@@ -140,16 +154,16 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     fields = _field_frame(table.frame, by_field, target)
     person = [f for f in (PERSON_FIELDS if target == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
     cleaned, found = clean_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
-                                 default_country=settings["default_country"])
+                                 default_country=country or settings["default_country"])
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
-    issues = _row_issues(rows, found, by_field) + [
-        RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; check the columns of this row", "warning")
-        for r in table.ragged]
-    issues.sort(key=lambda i: i.row)
-    error_rows = set(found.filter(pl.col("severity") == "error")["index"].to_list())
-    plan = ImportPlan(table, mappings, target, mode, key, rows, issues, checked_with=store.rule_settings())
-    _judge(store, plan, error_rows)
+    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country,
+                      checked_with=store.rule_settings(country))
+    _judge(store, plan, found, fields, by_field)
+    plan.issues += [RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; check the columns of this row", "warning")
+                    for r in table.ragged]
+    plan.issues.sort(key=lambda i: i.row)
+    plan.suggestion = suggest_country(plan.rows, fields, country or settings["default_country"])
     return plan
 
 
@@ -189,8 +203,9 @@ def _field_frame(frame: pl.DataFrame, by_field: dict[str, list[str]], target: st
         fields = fields.with_columns(pl.concat_str(_cols(fields, "street", "street2"), separator=", ", ignore_nulls=True)
                                      .replace("", None).alias("street")).drop("street2")
     fields = _split_names(fields)
-    if "department" in fields.columns and target != CORPORATE:
-        extra_notes.append(pl.lit("Department: ") + pl.col("department"))
+    for name, label in (("headquarters", "Headquarters"), ("department", "Department")):
+        if name in fields.columns and target != CORPORATE:
+            extra_notes.append(pl.lit(f"{label}: ") + pl.col(name))
     if extra_notes:
         fields = fields.with_columns(pl.concat_str([*_cols(fields, "notes"), *extra_notes], separator="\n",
                                                    ignore_nulls=True).replace("", None).alias("notes"))
@@ -224,91 +239,103 @@ def _split_names(fields: pl.DataFrame) -> pl.DataFrame:
     return fields.drop([c for c in ("full_name", "contact_name") if c in fields.columns])
 
 
-def _row_issues(rows: pl.DataFrame, found: pl.DataFrame, by_field: dict[str, list[str]]) -> list[RowIssue]:
+def _judge(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame, by_field: dict[str, list[str]]) -> None:
+    """Every row's status, match, note, diff and issues (see `judge`)."""
+    judge = Judge(store, target=plan.target, mode=plan.mode, key=plan.key, country=plan.country)
+    rows = plan.rows
+    issues_at: dict[int, list[FieldIssue]] = {}
+    for i in found.iter_rows(named=True):
+        issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
+    # A value refused in a cell makes the row an error whatever it matches; a record-level
+    # error (no name, no way to reach) may be mended by the stored record it updates.
+    cell_errors = {pos for pos, found_here in issues_at.items()
+                   if any(i.severity == "error" and i.value is not None for i in found_here)}
+    keys = key_values(rows, plan.key)
+    matches = store.lookup(judge.table, plan.key, keys) if plan.key in rows.columns else [[] for _ in keys]
+    firsts = _first_of_each(rows, keys, cell_errors)
+    dup_keys = duplicate_keys(rows)
+    holders = {f: judge.holders("phone" if f == "mobile" else f, values) for f, values in dup_keys.items()}
+    numbers = rows["number"].to_list() if "number" in rows.columns and judge.table == CUSTOMERS else None
     file_rows = rows["_row"].to_list()
-    return [RowIssue(file_rows[i["index"]], (by_field.get(i["field"]) or [i["field"]])[0], i["value"], i["message"], i["severity"])
-            for i in found.iter_rows(named=True)]
+    seen: dict[tuple[str, str], int] = {}
+    verdicts = []
+    for pos in range(rows.height):
+        if pos in cell_errors:
+            verdict = Verdict("error")
+        elif not firsts[pos]:
+            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row")
+        else:
+            is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
+            verdict = judge.matched(matches[pos], is_error and not (matches[pos] and plan.mode != "create"))
+            if verdict is None and matches[pos]:
+                verdict = _update_verdict(plan, judge, store, pos, matches[pos][0], cells, issues_at)
+            elif verdict is None:
+                verdict = _new_verdict(pos, file_rows, numbers, judge, dup_keys, holders, seen)
+        verdicts.append(verdict)
+    plan.rows = rows.with_columns(pl.Series("_status", [v.status for v in verdicts], dtype=pl.String),
+                                  pl.Series("_match", [v.match for v in verdicts], dtype=pl.Int64),
+                                  pl.Series("_note", [v.note for v in verdicts], dtype=pl.String))
+    plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)
+                   for pos, found_here in issues_at.items() for i in found_here]
+    plan.issues += [RowIssue(file_rows[pos], (by_field.get(v.field) or [v.field])[0], None, v.note, "error")
+                    for pos, v in enumerate(verdicts) if v.status == "error" and v.note and v.field]
 
 
-def _key_expr(key: str) -> pl.Expr:
-    """The key as the store's indexes normalise it (store.indexes.normalise_key)."""
-    column = pl.col(key)
-    if key in ("vat_id", "number"):
-        return column.str.replace_all(r"[ \t.\-]", "").str.to_uppercase()
-    return column.str.strip_chars()
-
-
-def _judge(store: Store, plan: ImportPlan, error_rows: set[int]) -> None:
-    rows = plan.rows.with_row_index("_pos")
-    has_key = plan.key in rows.columns
-    rows = rows.with_columns((_key_expr(plan.key) if has_key else pl.lit(None, dtype=pl.String)).alias("_key"),
-                             pl.col("_pos").is_in(sorted(error_rows)).alias("_error"))
+def _first_of_each(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> list[bool]:
+    """False for a row whose key (or, keyless, whole content) an earlier sound row has."""
     person = [c for c in rows.columns if not c.startswith("_")]
+    frame = rows.select(person).with_columns(pl.Series("_key", keys, dtype=pl.String),
+                                             pl.Series("_error", [p in errors for p in range(rows.height)]))
     ok = ~pl.col("_error")
     first_key = pl.when(ok & pl.col("_key").is_not_null()).then(pl.col("_key").is_first_distinct().over(ok)).otherwise(True)
-    first_row = pl.when(ok & pl.col("_key").is_null()).then(pl.struct(person).is_first_distinct().over(ok, pl.col("_key").is_null())).otherwise(True)
-    rows = rows.with_columns((first_key & first_row).alias("_first"))
-    table = SOURCES if plan.target == SOURCES else CUSTOMERS
-    keys = rows["_key"].to_list()
-    matches = store.lookup(table, plan.key, keys) if has_key else [[] for _ in keys]
-    statuses, match_ids, notes = [], [], []
-    errors, firsts = rows["_error"].to_list(), rows["_first"].to_list()
-    for pos, (is_error, is_first, found) in enumerate(zip(errors, firsts, matches)):
-        status, match, note = _status(plan, is_error, is_first, found, keys[pos])
-        statuses.append(status)
-        match_ids.append(match)
-        notes.append(note)
-    plan.rows = plan.rows.with_columns(pl.Series("_status", statuses), pl.Series("_match", match_ids, dtype=pl.Int64),
-                                       pl.Series("_note", notes, dtype=pl.String))
-    _add_match_errors(plan)
-    _diff_updates(store, plan, table)
+    first_row = pl.when(ok & pl.col("_key").is_null()).then(
+        pl.struct(person).is_first_distinct().over(ok, pl.col("_key").is_null())).otherwise(True)
+    return frame.select(first_key & first_row).to_series().to_list()
 
 
-def _status(plan: ImportPlan, is_error: bool, is_first: bool, found: list[int], key: str | None) -> tuple[str, int | None, str | None]:
-    if is_error:
-        return "error", None, None
-    if not is_first:
-        return "duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row"
-    if len(found) > 1:
-        return "error", None, f"{plan.key} matches {len(found)} existing records; merge them first or choose another key"
-    if found:
-        if plan.mode == "create":
-            return "skipped", found[0], f"{plan.key} exists already (mode create)"
-        return "update", found[0], None
-    if plan.mode == "update":
-        return "skipped", None, f"no existing record with this {plan.key} (mode update)"
-    return "new", None, None
+def _update_verdict(plan: ImportPlan, judge: Judge, store: Store, pos: int, match: int, cells: pl.DataFrame,
+                    issues_at: dict[int, list[FieldIssue]]) -> Verdict:
+    """A matched row judged as the record it will leave: stored values with its cells over them."""
+    current = store.record(judge.table, match)
+    row_cells = {f: v for f, v in cells.row(pos, named=True).items() if f in _store_fields(plan.target) and v not in (None, "")}
+    cleaned, merged_issues = judge.as_stored(current, row_cells)
+    # The row answers for what it writes and for the whole record's rules, not for old warnings.
+    issues_at[pos] = [i for i in merged_issues if i.field in row_cells or i.value is None and i.severity == "error"]
+    if any(i.severity == "error" for i in issues_at[pos]):
+        return Verdict("error", match)
+    diff = judge.diff(current, cleaned, row_cells)
+    taken = judge.number_holder(diff["number"][1], match) if "number" in diff else None
+    if taken:
+        return Verdict("error", match, NUMBER_TAKEN.format(diff["number"][1]) + f" ({taken})", "number")
+    if not diff:
+        return Verdict("unchanged", match)
+    plan.diffs[int(plan.rows["_index"][pos])] = diff
+    return Verdict("update", match)
 
 
-def _add_match_errors(plan: ImportPlan) -> None:
-    ambiguous = plan.rows.filter((pl.col("_status") == "error") & pl.col("_note").is_not_null())
-    for row, note in ambiguous.select("_row", "_note").iter_rows():
-        plan.issues.append(RowIssue(row, plan.key, None, note, "error"))
-    plan.issues.sort(key=lambda i: i.row)
+def _new_verdict(pos: int, file_rows: list[int], numbers: list | None, judge: Judge,
+                 dup_keys: dict[str, list[str | None]], holders: dict[str, list[str | None]],
+                 seen: dict[tuple[str, str], int]) -> Verdict:
+    """A row that creates a record: refused if its number is taken, a duplicate if its identity is."""
+    number = numbers[pos] if numbers else None
+    number_key = ("number", normalise_key("number", number)) if number else None
+    if number_key:
+        taken = judge.number_holder(number, None)
+        if taken or number_key in seen:
+            return Verdict("error", None, NUMBER_TAKEN.format(number) + f" ({taken or f'row {seen[number_key]}'})", "number")
+    own = [(source, values[pos]) for source, values in dup_keys.items() if values[pos]]
+    for source, value in own:
+        field = "phone" if source == "mobile" else source
+        if (field, value) in seen:
+            return Verdict("duplicate", None, f"same {field} as row {seen[(field, value)]}")
+        if holders[source][pos]:
+            return Verdict("duplicate", None, f"{field} belongs to {holders[source][pos]}")
+    for source, value in own:
+        seen.setdefault(("phone" if source == "mobile" else source, value), file_rows[pos])
+    if number_key:
+        seen[number_key] = file_rows[pos]
+    return Verdict("new")
 
 
-def _diff_updates(store: Store, plan: ImportPlan, table: str) -> None:
-    """Field-level old → new for matched rows; a matched row with no change is unchanged."""
-    matched = plan.rows.filter(pl.col("_status") == "update")
-    if matched.height == 0:
-        return
-    fields = [f for f in (PERSON_FIELDS if table == SOURCES else (*CUSTOMER_FIELDS, "number")) if f in matched.columns]
-    unchanged = []
-    for record in matched.select("_index", "_match", *fields).iter_rows(named=True):
-        current = store.record(table, record["_match"])
-        diff = {}
-        for name in fields:
-            new = record[name]
-            if new is None or new == []:
-                continue  # an empty cell never erases what the store holds
-            if name == "tags":
-                new = list(dict.fromkeys([*(current.get("tags") or []), *new]))
-            if new != current.get(name):
-                diff[name] = (current.get(name), new)
-        if diff:
-            plan.diffs[record["_index"]] = diff
-        else:
-            unchanged.append(record["_index"])
-    if unchanged:
-        plan.rows = plan.rows.with_columns(
-            pl.when(pl.col("_index").is_in(unchanged)).then(pl.lit("unchanged")).otherwise(pl.col("_status")).alias("_status"))
+def _store_fields(target: str) -> tuple[str, ...]:
+    return PERSON_FIELDS if target == SOURCES else (*CUSTOMER_FIELDS, "number")

@@ -14,27 +14,43 @@ from store.storage import atomic_write_bytes
 from .plan import PlanError, TARGETS
 
 REQUIRED_MARK = " *"
-# (header, example value, required) per target; headers are what the mapping knows.
+# What a header says of its column (SPEC §3): required, one of a group of which
+# at least one is required, or optional.
+REQUIRED, NAME, REACH, OPTIONAL = "required", "name", "reach", ""
+# (header, example value, rule) per target; headers are what the mapping knows.
 _PERSON = [
-    ("First name", "Ada", False), ("Last name", "Lovelace", True), ("Email", "ada@example.com", True),
-    ("Phone", "+44 20 7946 0958", False), ("Mobile", "", False), ("Street", "12 Analytical Row", False),
-    ("Postcode", "NW1 6XE", False), ("City", "London", False), ("Country", "GB", False),
+    ("First name", "Ada", NAME), ("Last name", "Lovelace", NAME), ("Email", "ada@example.com", REACH),
+    ("Phone", "+44 20 7946 0958", REACH), ("Mobile", "", REACH), ("Street", "12 Analytical Row", OPTIONAL),
+    ("Postcode", "NW1 6XE", OPTIONAL), ("City", "London", OPTIONAL), ("Country", "GB", OPTIONAL),
 ]
-COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
-    "sources": [("Company", "Engines Ltd", False), *_PERSON, ("VAT id", "", False), ("External id", "CRM-1001", False),
-                ("Notes", "Met at the trade fair", False)],
-    "corporate": [("Company", "Engines Ltd", True), ("Department", "Purchasing", False),
-                  ("Contact person", "Charles Babbage", False), *_PERSON, ("VAT id", "GB123456789", False),
-                  ("Customer number", "", False), ("External id", "ACC-1001", False), ("Tags", "wholesale, vip", False),
-                  ("Notes", "", False)],
-    "private": [*_PERSON, ("Customer number", "", False), ("External id", "", False), ("Tags", "newsletter", False),
-                ("Notes", "", False)],
+COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+    "sources": [("Company", "Engines Ltd", NAME), *_PERSON, ("VAT id", "", OPTIONAL),
+                ("External id", "CRM-1001", OPTIONAL), ("Notes", "Met at the trade fair", OPTIONAL)],
+    "corporate": [("Company", "Engines Ltd", REQUIRED), ("Headquarters", "Engines Ltd London", OPTIONAL),
+                  ("Department", "Purchasing", OPTIONAL), ("Contact person", "Charles Babbage", OPTIONAL),
+                  *[(h, v, OPTIONAL if rule == NAME else rule) for h, v, rule in _PERSON],
+                  ("VAT id", "GB123456789", OPTIONAL), ("Customer number", "", OPTIONAL),
+                  ("External id", "ACC-1001", OPTIONAL), ("Tags", "wholesale, vip", OPTIONAL),
+                  ("Obfuscate when inactive", "yes", OPTIONAL), ("Notes", "", OPTIONAL)],
+    "private": [("Company", "", NAME), *_PERSON, ("Customer number", "", OPTIONAL), ("External id", "", OPTIONAL),
+                ("Tags", "newsletter", OPTIONAL), ("Obfuscate when inactive", "yes", OPTIONAL), ("Notes", "", OPTIONAL)],
 }
-REACH_NOTE = "Email or phone: at least one of them is required."
+REACH_NOTE = "Email, phone or mobile: at least one of them is required."
 
 
 def header_row(target: str) -> list[str]:
-    return [name + (REQUIRED_MARK if required else "") for name, _, required in COLUMNS[target]]
+    groups = {rule: [name for name, _, r in COLUMNS[target] if r == rule] for rule in (NAME, REACH)}
+
+    def header(name: str, rule: str) -> str:
+        if rule == REQUIRED:
+            return name + REQUIRED_MARK
+        if rule in groups:
+            return f"{name} (one of: {' / '.join(sorted(groups[rule], key=_GROUP_ORDER.index))})"
+        return name
+    return [header(name, rule) for name, _, rule in COLUMNS[target]]
+
+
+_GROUP_ORDER = ["First name", "Last name", "Company", "Email", "Phone", "Mobile"]
 
 
 def write_template(out: Path, target: str = "sources") -> None:
@@ -62,7 +78,7 @@ def write_template(out: Path, target: str = "sources") -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         sheet.column_dimensions[cell.column_letter].width = max(12, len(cell.value) + 2)
-        if cell.value.startswith("Email"):
+        if cell.value.startswith(("Email", "Phone", "Mobile")):
             cell.comment = Comment(REACH_NOTE, "custdesk")
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -12,8 +12,9 @@ from .errors import StoreError
 from .storage import atomic_write_bytes
 from .store import Store
 
-COLUMNS = ("number", "kind", "active", "company", "first_name", "last_name", "email", "phone",
-           "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "notes")
+COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
+           "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",
+           "notes")
 FORMATS = ("csv", "xlsx", "vcf")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,8 +31,10 @@ def defuse(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _rows(customers: Iterable[dict]) -> list[list[str]]:
-    return [[defuse(c.get(col)) for col in COLUMNS] for c in customers]
+def _rows(store: Store, customers: Iterable[dict]) -> list[list[str]]:
+    headquarters = {d["customer_id"]: d["name"] for d in store.all_headquarters()}
+    return [[defuse(headquarters.get(c["id"]) if col == "headquarters" else c.get(col)) for col in COLUMNS]
+            for c in customers]
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -93,8 +96,8 @@ def export_customers(store: Store, out: Path, customers: list[dict] | None = Non
     if fmt == "vcf":
         atomic_write_bytes(out, "".join(vcard(c) for c in chosen).encode("utf-8"))
     elif fmt == "csv":
-        _write_csv(out, _rows(chosen))
+        _write_csv(out, _rows(store, chosen))
     else:
-        _write_xlsx(out, _rows(chosen))
+        _write_xlsx(out, _rows(store, chosen))
     store.log_export([c["id"] for c in chosen], fmt, str(out))
     return len(chosen)

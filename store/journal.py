@@ -8,7 +8,7 @@ from .database import Transaction
 from .model import CHILD_TABLES, CUSTOMERS, JOURNAL, META
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
-UNDOABLE = frozenset({"merge", "delete", "deactivate", "reactivate", "import", "discard"})
+UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard"})
 # How many undoable entries keep their undo data; older ones keep the summary.
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000

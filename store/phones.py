@@ -78,7 +78,7 @@ def _valid_for_code(code: int, nsn: str) -> bool:
     return False
 
 
-def _fast_e164(value: str, region: str | None) -> str | None:
+def quick_e164(value: str, region: str | None) -> str | None:
     """The E.164 of a plain-shaped valid number, or None to let phonenumbers decide."""
     compact = _FORMATTING.sub("", value)
     numbering = _region(region) if region else None
@@ -126,4 +126,4 @@ def _library_e164(value: str, region: str | None) -> str | None:
 def normalise_phone(value: str, region: str | None) -> str | None:
     """E.164 of `value` when it is a valid number, read in `region` unless it
     carries its own +code; None when it is not (the caller keeps it as typed)."""
-    return _fast_e164(value, region) or _library_e164(value, region)
+    return quick_e164(value, region) or _library_e164(value, region)

@@ -21,7 +21,7 @@ from .model import (
     DEPARTMENTS, EXPORTS, JOURNAL, KINDS, NEEDS_ACTIVE_CUSTOMER, PERSON_FIELDS, PRIVATE,
     RELATED_KINDS, SETTINGS, SOURCES, TEMPLATES, format_number, is_open,
 )
-from .validation import clean_person, clean_text, errors_of, record_issues
+from .validation import clean_person, clean_text, errors_of, identity_keys, record_issues
 from .validation_frame import clean_frame, frame_from_records
 
 SETTINGS_ID = 1
@@ -363,6 +363,31 @@ class Store:
             self._journal(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
         return self.customer(customer_id)
 
+    def customers_like_source(self, source_id: int) -> list[dict]:
+        """Customers that already hold this prospect's email, phone (E.164) or VAT id."""
+        source = self.source(source_id)
+        found: dict[int, None] = {}
+        for field, value in identity_keys(source):
+            for other in self.find(CUSTOMERS, field, value):
+                found.setdefault(other["id"], None)
+        return [self.customer(i) for i in found]
+
+    def merge_source_into(self, source_id: int, customer_id: int) -> dict:
+        """Instead of activating a prospect that is already a customer: fill the customer's
+        empty fields from it, add its notes, and take it off the source list (undoable)."""
+        with self.db.transaction() as tx:
+            source = tx.get(SOURCES, source_id)
+            if source is None:
+                raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
+            doc = self._current(tx, customer_id)
+            filled = {f: source[f] for f in PERSON_FIELDS if f != "notes" and source.get(f) and not doc.get(f)}
+            notes = "\n".join(n for n in dict.fromkeys([doc.get("notes"), source.get("notes")]) if n) or None
+            cleaned = self._validated_customer(doc["kind"], {**doc, **filled, "notes": notes})
+            tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "updated_at": journal.now()})
+            tx.delete(SOURCES, source_id)
+            self._journal(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")
+        return self.customer(customer_id)
+
     def discard(self, source_ids: Iterable[int]) -> int:
         ids = list(source_ids)
         with self.db.transaction() as tx:
@@ -402,6 +427,27 @@ class Store:
         if not doc["name"]:
             raise ValidationFailed([FieldIssue("name", None, "a department needs a name", "error")])
         return {**doc, "customer_id": customer_id, "headquarters": headquarters}
+
+    def set_headquarters(self, department_id: int) -> dict:
+        """Make this department its customer's headquarters (the one there was is one no more)."""
+        with self.db.transaction() as tx:
+            department = self._existing_child(tx, DEPARTMENTS, department_id)
+            owner = self._current(tx, department["customer_id"])
+            for other_id in self.db.indexes.child_ids(department["customer_id"], DEPARTMENTS) - {department_id}:
+                other = tx.get(DEPARTMENTS, other_id)
+                if other.get("headquarters"):
+                    tx.put(DEPARTMENTS, other_id, {**other, "headquarters": False})
+            tx.put(DEPARTMENTS, department_id, {**department, "headquarters": True})
+            self._journal(tx, "headquarters", f"'{department['name']}' is now the headquarters of {owner['number']}")
+        return self.child(DEPARTMENTS, department_id)
+
+    def all_headquarters(self) -> list[dict]:
+        """Every customer's headquarters department."""
+        return [_public(i, d) for i, d in self.db.tables[DEPARTMENTS].items() if d.get("headquarters")]
+
+    def headquarters(self, customer_id: int) -> dict | None:
+        """The customer's headquarters department, if it has one."""
+        return next((d for d in self.children(customer_id, DEPARTMENTS) if d.get("headquarters")), None)
 
     def edit_department(self, department_id: int, changes: Mapping) -> dict:
         with self.db.transaction() as tx:
@@ -588,18 +634,19 @@ class Store:
         journal.purge_customer(tx, customer_id)
         return doc["number"]
 
-    def obfuscation_due(self, days: int) -> list[dict]:
-        """Customers inactive for `days` days or more, obfuscation enabled, not yet obfuscated."""
+    def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[dict]:
+        """Customers inactive for `days` days or more, not yet obfuscated, whose obfuscation is
+        enabled (or, with `opted_out`, those the policy passes over because it is not)."""
         cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
         return [_public(i, d) for i, d in sorted(self.db.tables[CUSTOMERS].items())
-                if not d.get("active") and d.get("obfuscate_enabled", True) and not d.get("obfuscated_at")
+                if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
                 and (d.get("deactivated_at") or "") <= cutoff]
 
     def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict:
         """The policy run: obfuscate every customer due; report who was and who was refused, and why."""
         if days < 0:
             raise RuleViolation("--inactive-days must be 0 or more")
-        report: dict = {"obfuscated": [], "refused": []}
+        report: dict = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
             with self.db.transaction() as tx:
                 for customer in self.obfuscation_due(days):
@@ -698,11 +745,7 @@ class Store:
             failed = ValidationFailed([FieldIssue(first["field"], first["value"], first["message"], "error")])
             failed.args = (f"record {first['index'] + 1}: {failed}",)
             raise failed
-        rows = frame.to_dicts()
-        if not sources:
-            for row, record in zip(rows, batch.creates):
-                row["obfuscate_enabled"] = record.get("obfuscate_enabled")
-        return rows
+        return frame.to_dicts()
 
     def _batch_create(self, tx: Transaction, target: str, record: dict, values: dict, stamp: str) -> None:
         if target == SOURCES:

@@ -71,6 +71,26 @@ def holds_card_number(value: str) -> bool:
     return False
 
 
+# Yes and no as files write them, in the languages of the files we meet.
+_YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "ja", "wahr"})
+_NO = frozenset({"no", "n", "false", "0", "off", "nein", "hayir", "hayır", "non", "nee", "falsch", "-"})
+FLAG_ERROR = "must be yes or no"
+
+
+def parse_flag(value: object) -> bool | None:
+    """True/False from a bool or yes/no text; None for nothing; ValueError for anything else."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(f"'{value}' {FLAG_ERROR}")
+
+
 def clean_text(value: object) -> str | None:
     """Trimmed text, or None for nothing."""
     if value is None:
@@ -114,7 +134,12 @@ def clean_person(
             cleaned[field] = clean_tags(raw)
             continue
         if field == "obfuscate_enabled":
-            cleaned[field] = True if raw is None else bool(raw)
+            try:
+                flag = parse_flag(raw)
+            except ValueError as err:
+                issues.append(FieldIssue(field, raw, str(err), "error"))
+                flag = None
+            cleaned[field] = True if flag is None else flag
             continue
         value = clean_text(raw)
         if value is None:
@@ -147,6 +172,17 @@ def record_issues(record: Mapping[str, object], *, kind: str | None, allow_priva
     if missing_company and not record.get("company"):
         issues.append(FieldIssue("company", None, missing_company, "error"))
     return issues
+
+
+def identity_keys(record: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(index field, value) of what names this person or company alone: its email, its
+    phones in E.164 and its VAT id. A phone kept as typed ("0", "n/a") names nobody."""
+    keys = []
+    for field, index in (("email", "email"), ("phone", "phone"), ("mobile", "phone"), ("vat_id", "vat_id")):
+        value = record.get(field)
+        if isinstance(value, str) and value and (index != "phone" or value.startswith("+")):
+            keys.append((index, value))
+    return keys
 
 
 def errors_of(issues: Iterable[FieldIssue]) -> list[FieldIssue]:

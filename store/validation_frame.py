@@ -16,7 +16,8 @@ from .model import PHONE_FIELDS
 from .phones import normalise_phone
 from .regions import region_of
 from .validation import (
-    CARD_ERROR, CARD_RUN_PATTERN, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, phone_warning,
+    CARD_ERROR, CARD_RUN_PATTERN, FLAG_ERROR, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, parse_flag,
+    phone_warning,
 )
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
@@ -24,13 +25,15 @@ _TEXT_SKIP = frozenset({"tags", "obfuscate_enabled"})
 
 
 def frame_from_records(records: Iterable[Mapping], fields: tuple[str, ...]) -> pl.DataFrame:
-    """The records' values of `fields` as text columns (tags joined by commas)."""
+    """The records' values of `fields` as text columns (tags joined by commas, flags yes/no)."""
     rows = list(records)
-    columns = [f for f in fields if f != "obfuscate_enabled"]
+    columns = list(fields)
 
     def text(value: object) -> str | None:
         if isinstance(value, (list, tuple)):
             return ",".join(map(str, value))
+        if isinstance(value, bool):
+            return "yes" if value else "no"
         return None if value is None else str(value)
 
     data = {}
@@ -76,12 +79,30 @@ def clean_frame(
         frame, found = _check_emails(frame)
         issues.append(found)
     issues += _record_issues(frame, kind, allow_private)
+    if "obfuscate_enabled" in frame.columns:
+        frame, found = _parse_flags(frame, "obfuscate_enabled")
+        issues.append(found)
     if "tags" in frame.columns:
         frame = frame.with_columns(
             pl.col("tags").str.replace_all(";", ",").str.split(",")
             .list.eval(pl.element().str.strip_chars().filter(pl.element() != "")).list.unique(maintain_order=True)
             .fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return frame, pl.concat(issues).sort("index", maintain_order=True)
+
+
+def _parse_flags(frame: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Yes/no text to booleans (empty: yes, the default); anything else an error."""
+    text = frame[field].str.strip_chars()
+    parsed: dict[str, bool | None] = {}
+    for value in text.drop_nulls().unique().to_list():
+        try:
+            parsed[value] = parse_flag(value)
+        except ValueError:
+            parsed[value] = None
+    flags = text.replace_strict(parsed, default=None, return_dtype=pl.Boolean)
+    bad = text.is_not_null() & flags.is_null()
+    found = _issues(bad, frame, field, pl.col(field), pl.format("'{}' " + FLAG_ERROR, pl.col(field)), "error")
+    return frame.with_columns(flags.fill_null(True).alias(field)), found
 
 
 def phone_regions(frame: pl.DataFrame, fallback: str | None) -> pl.Series:

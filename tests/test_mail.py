@@ -178,7 +178,8 @@ def test_policy_run_obfuscates_exactly_the_customers_due(store, store_path):
     store.deactivate([quincy["id"]])                                                           # inactive since today
     assert store.obfuscate_inactive(0, dry_run=True) == {
         "obfuscated": ["C-000001", "C-000005"],
-        "refused": [{"number": "C-000002", "reason": "customer C-000002 has open orders, offers or tickets (O-000001); close them before obfuscating"}]}
+        "refused": [{"number": "C-000002", "reason": "customer C-000002 has open orders, offers or tickets (O-000001); close them before obfuscating"}],
+        "opted_out": 1}
     assert store.customer(1)["first_name"] == "Zebulon"  # a dry run changes nothing
     report = store.obfuscate_inactive(365)
     assert report["obfuscated"] == ["C-000001"] and report["refused"] == []
@@ -220,4 +221,4 @@ def test_mail_cli(store_path, tmp_path):
     assert sent.returncode == 0 and json.loads(sent.stdout)["sent"] == 2 and len(list(outbox.glob("*.eml"))) == 2
     assert run("mail", "send", "--template", "promo").returncode == 2  # no way out chosen
     policy_run = run("obfuscate", "--inactive-days", "30", "--dry-run")
-    assert json.loads(policy_run.stdout) == {"dry_run": True, "obfuscated": [], "refused": []}
+    assert json.loads(policy_run.stdout) == {"dry_run": True, "obfuscated": [], "refused": [], "opted_out": 0}

@@ -7,15 +7,15 @@ from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.import_review import FieldPicker, ImportScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import (ChildForm, ConfirmScreen, CustomerForm, HelpScreen, PickCustomer, PromptScreen,
-                                SettingsScreen)
+from tui.screens.modals import (ChildForm, ChoiceScreen, ConfirmScreen, CustomerForm, HelpScreen, InfoScreen,
+                                PickCustomer, PromptScreen, SettingsScreen)
 from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
             ImportScreen, TemplatesScreen, MailScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
-           TemplateForm, PickTemplate)
+           TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 
 
 def own_and_inherited(cls) -> list:

@@ -134,6 +134,8 @@ class CustdeskApp(App):
                 return
             message = Text(f"Obfuscate {len(report['obfuscated'])} customer(s) inactive for {days}+ days: "
                            f"{', '.join(report['obfuscated'][:10]) or 'none'}. This cannot be undone.", style="bold")
+            if report["opted_out"]:
+                message.append(f"\n{report['opted_out']} customer(s) opted out of obfuscation are passed over.")
             for refused in report["refused"][:5]:
                 message.append("\nrefused: ")
                 message.append_text(literal(refused["reason"]))
@@ -142,7 +144,8 @@ class CustdeskApp(App):
                 if yes:
                     done = self.attempt(self.store.obfuscate_inactive, int(days))
                     if done is not None:
-                        self.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}")
+                        self.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}, "
+                                    f"passed over {done['opted_out']} opted out")
             self.push_screen(ConfirmScreen(message), confirmed)
         self.push_screen(PromptScreen("Obfuscate customers inactive for at least how many days?",
                                       str(self.store.settings["obfuscation_retention_days"])), run)
@@ -221,9 +224,28 @@ class CustdeskApp(App):
         pick_other_customer(self, keep_id, picked)
 
     def activate_source(self, source_id: int | None) -> None:
+        """Activate a prospect; one that is already a customer is offered as a merge into it."""
         if source_id is None:
             return
         source = self.store.source(source_id)
+        existing = self.store.customers_like_source(source_id)
+        if existing:
+            customer = existing[0]
+            message = Text.assemble("This prospect's email, phone or VAT id belongs to customer ",
+                                    f"{customer['number']} ", literal(display_name(customer)),
+                                    ". Merge it into that customer instead? (n activates it as a new customer)")
+
+            def merge(yes: bool) -> None:
+                if yes:
+                    self.attempt(self.store.merge_source_into, source_id, customer["id"],
+                                 success=f"Merged into {customer['number']}; u undoes")
+                else:
+                    self._activate_form(source_id, source)
+            self.push_screen(ConfirmScreen(message), merge)
+            return
+        self._activate_form(source_id, source)
+
+    def _activate_form(self, source_id: int, source: dict) -> None:
 
         def save(result: tuple[str, dict] | None) -> None:
             if result:

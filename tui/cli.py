@@ -120,6 +120,7 @@ def export(ctx: click.Context, out: Path) -> None:
               type=click.Choice(["email", "number", "external_id", "vat_id", "phone"]),
               help="The field that says a row is an existing record.")
 @click.option("--sheet", help="Sheet of a workbook (default: the first that holds data).")
+@click.option("--country", metavar="XX", help="Region (ISO code) of phones whose row has no Country (default: the store's).")
 @click.option("--map", "maps", multiple=True, metavar='"Header=field"', help="Map a column by hand (repeatable; field - skips it).")
 @click.option("--dry-run", is_flag=True, help="Plan and report; write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; leave the rows with errors out.")
@@ -128,8 +129,8 @@ def export(ctx: click.Context, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
 @reports_errors
-def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sheet: str | None, maps: tuple[str, ...],
-            dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
+def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sheet: str | None, country: str | None,
+            maps: tuple[str, ...], dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
@@ -141,7 +142,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
     store = open_store(ctx)
     table = read_table(file, sheet)
     try:
-        plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides)
+        plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country)
     except MappingError as err:
         _fail(str(err))
     if errors_out is not None:
@@ -158,6 +159,8 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
         else:
             entry = store.apply_batch(batch)
     counts = plan.counts()
+    if plan.suggestion is not None:
+        click.echo(f"{file.name}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
     if as_json:
         click.echo(json.dumps(counts))
     else:

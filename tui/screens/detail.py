@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
 
 from ..text import printable
-from .modals import PromptScreen, contact_form, department_form, literal
+from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
 
 # Tab id → (title, columns shown); departments and contacts only for corporate customers.
 TABS = {
@@ -22,7 +22,7 @@ TABS = {
     "offers": ("Offers", ("number", "date", "status", "title", "amount")),
     "tickets": ("Tickets", ("number", "date", "status", "title")),
     "tasks": ("Tasks", ("number", "date", "status", "title")),
-    "returns": ("Returns", ("number", "date", "status", "title", "amount")),
+    "returns": ("Returns", ("number", "date", "status", "title", "amount", "order", "reason")),
     "contracts": ("Contracts", ("number", "date", "status", "title")),
     CONVERSATIONS: ("Conversations", ("at", "channel", "direction", "subject")),
     EXPORTS: ("Export log", ("at", "format", "target", "user")),
@@ -35,7 +35,8 @@ MAIN_FIELDS = (("number", "Number"), ("kind", "Kind"), ("active", "Active"), ("c
                ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"), ("phone", "Phone"),
                ("mobile", "Mobile"), ("street", "Street"), ("postcode", "Postcode"), ("city", "City"),
                ("country", "Country"), ("vat_id", "VAT id"), ("external_id", "External id"), ("tags", "Tags"),
-               ("notes", "Notes"), ("created_at", "Created"), ("updated_at", "Updated"),
+               ("obfuscate_enabled", "Obfuscate when inactive"), ("notes", "Notes"), ("created_at", "Created"),
+               ("updated_at", "Updated"),
                ("deactivated_at", "Deactivated"), ("obfuscated_at", "Obfuscated"))
 
 
@@ -65,6 +66,9 @@ class DetailScreen(Screen):
         Binding("plus", "add", "New on this tab", id="new-on-this-tab"),
         Binding("E", "edit_row", "Edit row", id="edit-row"),
         Binding("D", "done", "Task done", id="task-done"),
+        Binding("s", "set_status", "Set status", id="set-status"),
+        Binding("h", "headquarters", "Make headquarters", id="make-headquarters"),
+        Binding("i", "row_detail", "Row details", id="row-details"),
         Binding("d", "deactivate", "(De)activate", id="de-activate"),
         Binding("m", "merge", "Merge", id="merge"),
         Binding("delete", "delete", "Delete", id="delete"),
@@ -135,6 +139,12 @@ class DetailScreen(Screen):
             return True if self.current_tab() == "tasks" and self.current_row_id() is not None else None
         if action == "edit_row":
             return True if self.current_tab() in (DEPARTMENTS, CONTACTS) and self.current_row_id() is not None else None
+        if action == "set_status":
+            return True if self.current_tab() in RELATED_KINDS and self.current_row_id() is not None else None
+        if action == "headquarters":
+            return True if self.current_tab() == DEPARTMENTS and self.current_row_id() is not None else None
+        if action == "row_detail":
+            return True if self.current_row_id() is not None else None
         return True
 
     def on_tabbed_content_tab_activated(self) -> None:
@@ -192,6 +202,33 @@ class DetailScreen(Screen):
         row_id = self.current_row_id()
         if row_id is not None:
             self.app.attempt(self.store.complete_task, row_id, success="Task done")
+
+    def action_set_status(self) -> None:
+        tab, row_id = self.current_tab(), self.current_row_id()
+        if tab not in RELATED_KINDS or row_id is None:
+            return
+        current = self.store.child(tab, row_id)
+        self.app.push_screen(ChoiceScreen(f"Status of {current['number']}", RELATED_KINDS[tab][2], current.get("status")),
+                             lambda status: status and self.app.attempt(
+                                 self.store.set_status, tab, row_id, status, success=f"{current['number']} is now {status}"))
+
+    def action_headquarters(self) -> None:
+        row_id = self.current_row_id()
+        if self.current_tab() == DEPARTMENTS and row_id is not None:
+            self.app.attempt(self.store.set_headquarters, row_id, success="Headquarters set")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_row_detail()
+
+    def action_row_detail(self) -> None:
+        tab, row_id = self.current_tab(), self.current_row_id()
+        if row_id is None:
+            return
+        row = self.store.child(tab, row_id)
+        fields = [(k.replace("_", " ").capitalize(), _show(v)) for k, v in row.items()
+                  if k not in ("id", "rev", "schema_version", "customer_id") and v not in (None, "", [])]
+        self.app.push_screen(InfoScreen(f"{TABS[tab][0][:-1] if tab in RELATED_KINDS else TABS[tab][0]} "
+                                        f"{row.get('number') or row.get('name') or row_id}", fields))
 
 
 def _show(value: object) -> str:

@@ -84,6 +84,7 @@ class ImportScreen(Screen):
     BINDINGS = [
         Binding("ctrl+r", "check", "Read and check", id="read-and-check"),
         Binding("c", "change_mapping", "Change mapping", id="change-mapping"),
+        Binding("p", "use_country", "Use proposed country", id="use-proposed-country"),
         Binding("s", "status_filter", "Filter by status", id="filter-by-status"),
         Binding("w", "write_errors", "Save error log", id="save-error-log"),
         Binding("b", "back_step", "Back", id="back"),
@@ -115,6 +116,7 @@ class ImportScreen(Screen):
                 yield Select([(m, m) for m in MODES], value="create", allow_blank=False, id="mode")
                 yield Select([(k, k) for k in KEYS], value="email", allow_blank=False, id="key")
                 yield Input(placeholder="sheet (optional)", id="sheet")
+                yield Input(placeholder="phone country: DE, TR … (default: the store's)", id="country", max_length=2)
             yield Label("enter or ctrl+r: read the file and check every row; nothing is written yet", classes="hint")
         with Vertical(id="review"):
             yield Static(id="summary")
@@ -133,9 +135,12 @@ class ImportScreen(Screen):
         self.query_one("#path", Input).focus()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "use_country" and (self.plan is None or self.plan.suggestion is None):
+            return False  # shown only when there is a country to propose
         allowed = {
             "choose": {"check", "close"},
-            "review": {"change_mapping", "status_filter", "write_errors", "back_step", "next_step", "close", "check"},
+            "review": {"change_mapping", "status_filter", "write_errors", "back_step", "next_step", "close", "check",
+                       "use_country"},
             "done": {"revert", "close", "write_errors"},
         }[self.step]
         return True if action in allowed else None
@@ -148,13 +153,14 @@ class ImportScreen(Screen):
 
     # -- reading and checking (worker) -----------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("path", "sheet"):
+        if event.input.id in ("path", "sheet", "country"):
             self.action_check()
 
     def action_check(self) -> None:
         path = Path(self.query_one("#path", Input).value.strip()).expanduser()
         sheet = self.query_one("#sheet", Input).value.strip() or None
         options = {name: self.query_one(f"#{name}", Select).value for name in ("target", "mode", "key")}
+        options["country"] = self.query_one("#country", Input).value.strip() or None
         self._busy(True)
         self._plan(path, sheet, options)
 
@@ -209,6 +215,8 @@ class ImportScreen(Screen):
         text.append(f"showing: {self.status_filter}", style="cyan")
         if self.plan.blocked:
             text.append("\nRows with errors block the import; n offers to import the valid rows only.", style="red")
+        if self.plan.suggestion is not None:
+            text.append(f"\n{self.plan.suggestion.message()}: p reads them as {self.plan.suggestion.region}", style="yellow")
         return text
 
     def _display_frame(self) -> pl.DataFrame:
@@ -271,6 +279,12 @@ class ImportScreen(Screen):
                 self.overrides[column.column] = None if field == "-" else field
                 self.action_check()
         self.app.push_screen(FieldPicker(column.column, column.field), chosen)
+
+    def action_use_country(self) -> None:
+        if self.plan is None or self.plan.suggestion is None:
+            return
+        self.query_one("#country", Input).value = self.plan.suggestion.region
+        self.action_check()
 
     def action_status_filter(self) -> None:
         self.status_filter = STATUS_FILTERS[(STATUS_FILTERS.index(self.status_filter) + 1) % len(STATUS_FILTERS)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -94,6 +95,9 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
                     with Horizontal(classes="field"):
                         yield Label(label, classes="label")
                         yield Input(text, id=f"f-{key}")
+                with Horizontal(classes="field"):
+                    yield Label("Obfuscate when inactive", classes="label")
+                    yield Switch(self.values.get("obfuscate_enabled", True) is not False, id="f-obfuscate_enabled")
             yield Static("", id="problems")
             yield Label("ctrl+s  save     escape  cancel", classes="hint")
 
@@ -101,7 +105,8 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
         self.kind = CORPORATE if event.pressed.id == "kind-corporate" else PRIVATE
 
     def data(self) -> dict:
-        return {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
+        values = {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
+        return {**values, "obfuscate_enabled": self.query_one("#f-obfuscate_enabled", Switch).value}
 
     def action_save(self) -> None:
         data = self.data()
@@ -115,6 +120,55 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
             self.dismiss((self.kind, data))
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a few named choices (a status …); enter picks, escape cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+
+    def __init__(self, title: str, choices: Iterable[str], current: str | None = None) -> None:
+        super().__init__()
+        self.title_text, self.choices, self.current = title, list(choices), current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            yield OptionList(*[Option(c, id=c) for c in self.choices], id="choices")
+
+    def on_mount(self) -> None:
+        picker = self.query_one(OptionList)
+        picker.highlighted = self.choices.index(self.current) if self.current in self.choices else 0
+        picker.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InfoScreen(ModalScreen[None]):
+    """Every field of one record (an order, a return …), shown literally."""
+
+    BINDINGS = [Binding("escape,enter,i", "close", "Close", id="close")]
+
+    def __init__(self, title: str, fields: list[tuple[str, object]]) -> None:
+        super().__init__()
+        self.title_text, self.fields = title, fields
+
+    def compose(self) -> ComposeResult:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column()
+        for label, value in self.fields:
+            grid.add_row(label, literal(value))
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="title", markup=False)
+            yield Static(grid)
+
+    def action_close(self) -> None:
         self.dismiss(None)
 
 
