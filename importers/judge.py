@@ -3,24 +3,30 @@
 A row is judged as what it will write: a new record as its cleaned cells, a
 matched record (update, upsert) as the stored record with the row's non-empty
 cells laid over it, through the store's own single-record check — the one the
-commit runs — so a dry run and the real run see the same rows refused. Rows
+commit runs — so a dry run and the real run see the same rows refused. A row
 that would create a record whose email, phone or VAT id already belongs to a
-customer or a prospect, or to an earlier row, are duplicates, and say whose.
+customer or a prospect, or to an earlier row, is a duplicate and says whose;
+a customer number already taken is an error.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from store import FieldIssue, Store
 from store.emails import email_key
 from store.indexes import normalise_key
-from store.model import CUSTOMERS, SOURCES
+from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
 
-# Fields whose value names one person or company: a second record with the
-# same is a duplicate. A phone counts only in E.164: "0", "n/a" and the like,
-# kept as typed, would make strangers duplicates.
+if TYPE_CHECKING:
+    from .plan import ImportPlan
+
+# Fields whose value names one person or company (mobile is looked up as a
+# phone): a second record with the same is a duplicate. A phone counts only
+# in E.164 (store.validation.identity_keys): "0", "n/a" and the like, kept as
+# typed, would make strangers duplicates.
 DUPLICATE_FIELDS = ("email", "phone", "mobile", "vat_id")
 NUMBER_TAKEN = "customer number {} is already used by another customer"
 
@@ -33,82 +39,180 @@ class Verdict:
     field: str | None = None  # for an error note: the field it is about (an issue of the row)
 
 
-def key_values(rows: pl.DataFrame, key: str) -> list[str | None]:
-    """The key of each row as the store's indexes normalise it."""
-    if key not in rows.columns:
-        return [None] * rows.height
+def store_fields(target: str) -> tuple[str, ...]:
+    return PERSON_FIELDS if target == SOURCES else (*CUSTOMER_FIELDS, "number")
+
+
+def key_expr(key: str) -> pl.Expr:
+    """The key column as the store's indexes normalise it (store.indexes.normalise_key)."""
+    column = pl.col(key).str.strip_chars()
+    if key in ("vat_id", "number"):
+        return pl.col(key).str.replace_all(r"[ \t.\-]", "").str.to_uppercase().replace("", None)
     if key == "email":
-        emails = rows["email"].to_list()
-        return [None if e is None else email_key(e) for e in emails]
-    return [normalise_key(key, v) for v in rows[key].to_list()]
+        lower = column.str.to_lowercase()
+        return pl.when(lower.str.contains(r"[^\x00-\x7f]")).then(
+            lower.map_elements(email_key, return_dtype=pl.String, skip_nulls=True)).otherwise(lower).replace("", None)
+    if key in ("phone", "mobile"):  # E.164 only: a number kept as typed names nobody
+        return pl.when(column.str.starts_with("+")).then(column)
+    return column.replace("", None)
 
 
-class Judge:
-    """Statuses, notes and diffs of one plan's rows."""
+def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame) -> list[tuple[int, FieldIssue]]:
+    """Set every row's status, match and note, and the plan's diffs; return (position, issue) of every row issue."""
+    judge = _Judge(store, plan)
+    rows = plan.rows
+    issues_at: dict[int, list[FieldIssue]] = {}
+    for i in found.iter_rows(named=True):
+        issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
+    # A value refused in a cell makes the row an error whatever it matches; a record-level
+    # error (no name, no way to reach) may be mended by the stored record it updates.
+    cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)}
+    has_key = plan.key in rows.columns
+    keys = rows.select(key_expr(plan.key)).to_series().to_list() if has_key else [None] * rows.height
+    matches = store.lookup(judge.table, plan.key, keys) if has_key else [[] for _ in keys]
+    firsts = _first_of_each(rows, keys, cell_errors)
+    new = Verdict("new")  # most rows: shared, never changed in place
+    verdicts = [new] * rows.height
+    # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
+    special = range(rows.height) if plan.mode == "update" else sorted(
+        {*issues_at, *(p for p, first in enumerate(firsts) if not first), *(p for p, m in enumerate(matches) if m)})
+    for pos in special:
+        if pos in cell_errors:
+            verdict = Verdict("error")
+        elif not firsts[pos]:
+            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row")
+        else:
+            is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
+            verdict = judge.matched(matches[pos], is_error and not (matches[pos] and plan.mode != "create"))
+            if verdict is None and matches[pos]:
+                verdict = judge.update(pos, matches[pos][0], cells, issues_at)
+        verdicts[pos] = verdict or new
+    judge.new_rows(verdicts)
+    plan.rows = rows.with_columns(pl.Series("_status", [v.status for v in verdicts], dtype=pl.String),
+                                  pl.Series("_match", [v.match for v in verdicts], dtype=pl.Int64),
+                                  pl.Series("_note", [v.note for v in verdicts], dtype=pl.String))
+    issues = [(pos, i) for pos, here in issues_at.items() for i in here]
+    return issues + [(pos, FieldIssue(v.field, None, v.note, "error")) for pos, v in enumerate(verdicts)
+                     if v.status == "error" and v.note and v.field]
 
-    def __init__(self, store: Store, *, target: str, mode: str, key: str, country: str | None) -> None:
-        self.store = store
-        self.target, self.mode, self.key, self.country = target, mode, key, country
-        self.table = SOURCES if target == SOURCES else CUSTOMERS
 
-    def as_stored(self, current: dict, cells: dict) -> tuple[dict, list[FieldIssue]]:
-        """The stored record with the row's non-empty cells over it, cleaned and judged."""
-        merged = {**current, **{f: v for f, v in cells.items() if v not in (None, "")}}
-        if self.table == SOURCES:
-            return self.store.check_source(merged, self.country)
-        return self.store.check_customer(current["kind"], merged, self.country)
+def _first_of_each(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> list[bool]:
+    """False for a row whose key (or, keyless, whole content) an earlier sound row has."""
+    person = [c for c in rows.columns if not c.startswith("_")]
+    frame = rows.select(person).with_columns(pl.Series("_key", keys, dtype=pl.String),
+                                             pl.Series("_error", [p in errors for p in range(rows.height)]))
+    ok = ~pl.col("_error")
+    first_key = pl.when(ok & pl.col("_key").is_not_null()).then(pl.col("_key").is_first_distinct().over(ok)).otherwise(True)
+    first_row = pl.when(ok & pl.col("_key").is_null()).then(
+        pl.struct(person).is_first_distinct().over(ok, pl.col("_key").is_null())).otherwise(True)
+    return frame.select(first_key & first_row).to_series().to_list()
 
-    def diff(self, current: dict, cleaned: dict, cells: dict) -> dict[str, tuple[object, object]]:
-        """Old → new of the fields the row fills; an empty cell never erases a stored value."""
-        changes = {}
-        for name, cell in cells.items():
-            if cell in (None, ""):
-                continue
-            new = cleaned.get(name, cell)
-            if name == "tags":
-                new = list(dict.fromkeys([*(current.get("tags") or []), *(new or [])]))
-            if new != current.get(name):
-                changes[name] = (current.get(name), new)
-        return changes
+
+class _Judge:
+    """What judging one plan's rows needs: the store, the target and the mode."""
+
+    def __init__(self, store: Store, plan: ImportPlan) -> None:
+        self.store, self.plan = store, plan
+        self.table = SOURCES if plan.target == SOURCES else CUSTOMERS
 
     def matched(self, found: list[int], is_error: bool) -> Verdict | None:
         """The verdict a key match decides alone, or None when the row may be new or an update."""
+        key, mode = self.plan.key, self.plan.mode
         if len(found) > 1:
-            return Verdict("error", None, f"{self.key} matches {len(found)} existing records; merge them first or choose another key", self.key)
-        if found and self.mode == "create":
-            return Verdict("skipped", found[0], f"{self.key} exists already (mode create)")
-        if not found and self.mode == "update":
-            return Verdict("skipped", None, f"no existing record with this {self.key} (mode update)")
+            return Verdict("error", None, f"{key} matches {len(found)} existing records; merge them first or choose another key", key)
+        if found and mode == "create":
+            return Verdict("skipped", found[0], f"{key} exists already (mode create)")
+        if not found and mode == "update":
+            return Verdict("skipped", None, f"no existing record with this {key} (mode update)")
         if is_error:
             return Verdict("error")
         return None
 
-    def holders(self, field: str, values: list[str | None]) -> list[str | None]:
-        """Per value, who already holds it in either list: 'customer C-000012', 'prospect #7' or None."""
-        out: list[str | None] = [None] * len(values)
-        for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
-            for pos, ids in enumerate(self.store.lookup(table, field, values)):
-                if ids:
-                    out[pos] = f"customer {self.store.customer(ids[0])['number']}" if table == CUSTOMERS else f"prospect #{ids[0]}"
+    def update(self, pos: int, match: int, cells: pl.DataFrame, issues_at: dict[int, list[FieldIssue]]) -> Verdict:
+        """A matched row judged as the record it will leave: stored values with its cells over them."""
+        current = self.store.record(self.table, match)
+        wanted = store_fields(self.plan.target)
+        row_cells = {f: v for f, v in cells.row(pos, named=True).items() if f in wanted and v not in (None, "")}
+        merged = {**current, **row_cells}
+        if self.table == SOURCES:
+            cleaned, merged_issues = self.store.check_source(merged, self.plan.country)
+        else:
+            cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.country)
+        # The row answers for what it writes and for the whole record's rules, not for old warnings.
+        issues_at[pos] = [i for i in merged_issues if i.field in row_cells or i.value is None and i.severity == "error"]
+        if any(i.severity == "error" for i in issues_at[pos]):
+            return Verdict("error", match)
+        diff = _diff(current, cleaned, row_cells)
+        if "number" in diff:
+            number = diff["number"][1]
+            held = [i for i in self.store.lookup(CUSTOMERS, "number", [normalise_key("number", number)])[0] if i != match]
+            if held:
+                return Verdict("error", match, NUMBER_TAKEN.format(number) + f" ({self.store.customer(held[0])['number']})", "number")
+        if not diff:
+            return Verdict("unchanged", match)
+        self.plan.diffs[int(self.plan.rows["_index"][pos])] = diff
+        return Verdict("update", match)
+
+    def new_rows(self, verdicts: list[Verdict]) -> None:
+        """Rows that would create a record: a taken customer number is an error, a known identity a duplicate."""
+        rows = self.plan.rows.with_row_index("_pos")
+        candidates = rows.filter(pl.col("_pos").is_in([p for p, v in enumerate(verdicts) if v.status == "new"]))
+        if "number" in candidates.columns and self.table == CUSTOMERS:
+            refused = self._numbers(candidates)
+            for pos, verdict in refused.items():
+                verdicts[pos] = verdict
+            candidates = candidates.filter(~pl.col("_pos").is_in(list(refused)))
+        for pos, note in self._duplicates(candidates).items():
+            verdicts[pos] = Verdict("duplicate", None, note)
+
+    def _numbers(self, candidates: pl.DataFrame) -> dict[int, Verdict]:
+        """Customer numbers another customer, or an earlier row, has already."""
+        frame = candidates.select("_pos", "_row", "number", key_expr("number").alias("key")).filter(pl.col("key").is_not_null())
+        frame = frame.with_columns(pl.col("_row").min().over("key").alias("first"))
+        held = self.store.first_holders(CUSTOMERS, "number", frame["key"].to_list())
+        out = {}
+        for (pos, row, number, _key, first), holder in zip(frame.iter_rows(), held):
+            if holder is not None:
+                out[pos] = Verdict("error", None, NUMBER_TAKEN.format(number) + f" ({self.store.customer(holder)['number']})", "number")
+            elif first < row:
+                out[pos] = Verdict("error", None, NUMBER_TAKEN.format(number) + f" (row {first})", "number")
         return out
 
-    def number_holder(self, number: object, skip: int | None) -> str | None:
-        """The customer number's holder other than `skip`, when the target is customers."""
-        if self.table != CUSTOMERS or not number:
-            return None
-        held = [i for i in self.store.lookup(CUSTOMERS, "number", [normalise_key("number", number)])[0] if i != skip]
-        return self.store.customer(held[0])["number"] if held else None
+    def _duplicates(self, candidates: pl.DataFrame) -> dict[int, str]:
+        """Note per row whose email, phone or VAT id a customer, a prospect or an earlier row has."""
+        present = [f for f in DUPLICATE_FIELDS if f in candidates.columns]
+        if not present or candidates.height == 0:
+            return {}
+        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(_label(f)).alias("field"), key_expr(f).alias("key"))
+                          for f in present]).filter(pl.col("key").is_not_null())
+        notes: dict[int, str] = {}
+        for field in dict.fromkeys(_label(f) for f in present):
+            of_field = keys.filter(pl.col("field") == field)
+            for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
+                for pos, holder in zip(of_field["_pos"].to_list(), self.store.first_holders(table, field, of_field["key"].to_list())):
+                    if holder is not None and (pos not in notes or table == CUSTOMERS):
+                        notes[pos] = f"{field} belongs to {self._holder_name(table, holder)}"
+        earlier = keys.filter(~pl.col("_pos").is_in(list(notes))).with_columns(
+            pl.col("_row").min().over("field", "key").alias("first")).filter(pl.col("first") < pl.col("_row"))
+        for pos, field, first in earlier.select("_pos", "field", "first").iter_rows():  # in DUPLICATE_FIELDS order
+            notes.setdefault(pos, f"same {field} as row {first}")
+        return notes
+
+    def _holder_name(self, table: str, holder: int) -> str:
+        return f"customer {self.store.customer(holder)['number']}" if table == CUSTOMERS else f"prospect #{holder}"
 
 
-def duplicate_keys(rows: pl.DataFrame) -> dict[str, list[str | None]]:
-    """Per identifying field (mobile folded into phone), each row's value as the indexes hold it."""
-    keys: dict[str, list[str | None]] = {}
-    for field in DUPLICATE_FIELDS:
-        if field not in rows.columns:
-            continue
-        if field in ("phone", "mobile"):
-            values = [v if v is not None and v.startswith("+") else None for v in rows[field].to_list()]
-            keys["phone" if field == "phone" else "mobile"] = values
-        else:
-            keys[field] = key_values(rows, field)
-    return keys
+def _label(field: str) -> str:
+    return "phone" if field == "mobile" else field
+
+
+def _diff(current: dict, cleaned: dict, cells: dict) -> dict[str, tuple[object, object]]:
+    """Old → new of the fields the row fills; an empty cell never erases a stored value."""
+    changes = {}
+    for name, cell in cells.items():
+        new = cleaned.get(name, cell)
+        if name == "tags":
+            new = list(dict.fromkeys([*(current.get("tags") or []), *(new or [])]))
+        if new != current.get(name):
+            changes[name] = (current.get(name), new)
+    return changes

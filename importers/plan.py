@@ -15,15 +15,14 @@ from pathlib import Path
 
 import polars as pl
 
-from store import Batch, FieldIssue, Store, StoreError
+from store import Batch, Store, StoreError
 from store.export import defuse
-from store.indexes import normalise_key
-from store.model import CORPORATE, CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
 from store.regions import is_region
 from store.storage import atomic_write_bytes
 from store.validation_frame import clean_frame
 
-from .judge import NUMBER_TAKEN, Judge, Verdict, duplicate_keys, key_values
+from .judge import judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
 from .country_guess import CountrySuggestion, suggest_country
 from .reading import SheetData
@@ -84,7 +83,7 @@ class ImportPlan:
 
     def batch(self) -> Batch:
         """Creates and updates of the plan's new and update rows (error rows left out)."""
-        present = [f for f in _store_fields(self.target) if f in self.rows.columns]
+        present = [f for f in store_fields(self.target) if f in self.rows.columns]
         new = self.rows.filter(pl.col("_status") == "new")
         creates = new.select(present).to_dicts()  # empty fields are left out when stored
         if self.target == SOURCES:
@@ -159,7 +158,10 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
         (pl.col("_index") + table.header_row + 1).alias("_row"))
     plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country,
                       checked_with=store.rule_settings(country))
-    _judge(store, plan, found, fields, by_field)
+    row_issues = judge_rows(store, plan, found, fields)
+    file_rows = plan.rows["_row"].to_list()
+    plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)
+                   for pos, i in row_issues]
     plan.issues += [RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; check the columns of this row", "warning")
                     for r in table.ragged]
     plan.issues.sort(key=lambda i: i.row)
@@ -239,103 +241,3 @@ def _split_names(fields: pl.DataFrame) -> pl.DataFrame:
     return fields.drop([c for c in ("full_name", "contact_name") if c in fields.columns])
 
 
-def _judge(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame, by_field: dict[str, list[str]]) -> None:
-    """Every row's status, match, note, diff and issues (see `judge`)."""
-    judge = Judge(store, target=plan.target, mode=plan.mode, key=plan.key, country=plan.country)
-    rows = plan.rows
-    issues_at: dict[int, list[FieldIssue]] = {}
-    for i in found.iter_rows(named=True):
-        issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
-    # A value refused in a cell makes the row an error whatever it matches; a record-level
-    # error (no name, no way to reach) may be mended by the stored record it updates.
-    cell_errors = {pos for pos, found_here in issues_at.items()
-                   if any(i.severity == "error" and i.value is not None for i in found_here)}
-    keys = key_values(rows, plan.key)
-    matches = store.lookup(judge.table, plan.key, keys) if plan.key in rows.columns else [[] for _ in keys]
-    firsts = _first_of_each(rows, keys, cell_errors)
-    dup_keys = duplicate_keys(rows)
-    holders = {f: judge.holders("phone" if f == "mobile" else f, values) for f, values in dup_keys.items()}
-    numbers = rows["number"].to_list() if "number" in rows.columns and judge.table == CUSTOMERS else None
-    file_rows = rows["_row"].to_list()
-    seen: dict[tuple[str, str], int] = {}
-    verdicts = []
-    for pos in range(rows.height):
-        if pos in cell_errors:
-            verdict = Verdict("error")
-        elif not firsts[pos]:
-            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row")
-        else:
-            is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
-            verdict = judge.matched(matches[pos], is_error and not (matches[pos] and plan.mode != "create"))
-            if verdict is None and matches[pos]:
-                verdict = _update_verdict(plan, judge, store, pos, matches[pos][0], cells, issues_at)
-            elif verdict is None:
-                verdict = _new_verdict(pos, file_rows, numbers, judge, dup_keys, holders, seen)
-        verdicts.append(verdict)
-    plan.rows = rows.with_columns(pl.Series("_status", [v.status for v in verdicts], dtype=pl.String),
-                                  pl.Series("_match", [v.match for v in verdicts], dtype=pl.Int64),
-                                  pl.Series("_note", [v.note for v in verdicts], dtype=pl.String))
-    plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)
-                   for pos, found_here in issues_at.items() for i in found_here]
-    plan.issues += [RowIssue(file_rows[pos], (by_field.get(v.field) or [v.field])[0], None, v.note, "error")
-                    for pos, v in enumerate(verdicts) if v.status == "error" and v.note and v.field]
-
-
-def _first_of_each(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> list[bool]:
-    """False for a row whose key (or, keyless, whole content) an earlier sound row has."""
-    person = [c for c in rows.columns if not c.startswith("_")]
-    frame = rows.select(person).with_columns(pl.Series("_key", keys, dtype=pl.String),
-                                             pl.Series("_error", [p in errors for p in range(rows.height)]))
-    ok = ~pl.col("_error")
-    first_key = pl.when(ok & pl.col("_key").is_not_null()).then(pl.col("_key").is_first_distinct().over(ok)).otherwise(True)
-    first_row = pl.when(ok & pl.col("_key").is_null()).then(
-        pl.struct(person).is_first_distinct().over(ok, pl.col("_key").is_null())).otherwise(True)
-    return frame.select(first_key & first_row).to_series().to_list()
-
-
-def _update_verdict(plan: ImportPlan, judge: Judge, store: Store, pos: int, match: int, cells: pl.DataFrame,
-                    issues_at: dict[int, list[FieldIssue]]) -> Verdict:
-    """A matched row judged as the record it will leave: stored values with its cells over them."""
-    current = store.record(judge.table, match)
-    row_cells = {f: v for f, v in cells.row(pos, named=True).items() if f in _store_fields(plan.target) and v not in (None, "")}
-    cleaned, merged_issues = judge.as_stored(current, row_cells)
-    # The row answers for what it writes and for the whole record's rules, not for old warnings.
-    issues_at[pos] = [i for i in merged_issues if i.field in row_cells or i.value is None and i.severity == "error"]
-    if any(i.severity == "error" for i in issues_at[pos]):
-        return Verdict("error", match)
-    diff = judge.diff(current, cleaned, row_cells)
-    taken = judge.number_holder(diff["number"][1], match) if "number" in diff else None
-    if taken:
-        return Verdict("error", match, NUMBER_TAKEN.format(diff["number"][1]) + f" ({taken})", "number")
-    if not diff:
-        return Verdict("unchanged", match)
-    plan.diffs[int(plan.rows["_index"][pos])] = diff
-    return Verdict("update", match)
-
-
-def _new_verdict(pos: int, file_rows: list[int], numbers: list | None, judge: Judge,
-                 dup_keys: dict[str, list[str | None]], holders: dict[str, list[str | None]],
-                 seen: dict[tuple[str, str], int]) -> Verdict:
-    """A row that creates a record: refused if its number is taken, a duplicate if its identity is."""
-    number = numbers[pos] if numbers else None
-    number_key = ("number", normalise_key("number", number)) if number else None
-    if number_key:
-        taken = judge.number_holder(number, None)
-        if taken or number_key in seen:
-            return Verdict("error", None, NUMBER_TAKEN.format(number) + f" ({taken or f'row {seen[number_key]}'})", "number")
-    own = [(source, values[pos]) for source, values in dup_keys.items() if values[pos]]
-    for source, value in own:
-        field = "phone" if source == "mobile" else source
-        if (field, value) in seen:
-            return Verdict("duplicate", None, f"same {field} as row {seen[(field, value)]}")
-        if holders[source][pos]:
-            return Verdict("duplicate", None, f"{field} belongs to {holders[source][pos]}")
-    for source, value in own:
-        seen.setdefault(("phone" if source == "mobile" else source, value), file_rows[pos])
-    if number_key:
-        seen[number_key] = file_rows[pos]
-    return Verdict("new")
-
-
-def _store_fields(target: str) -> tuple[str, ...]:
-    return PERSON_FIELDS if target == SOURCES else (*CUSTOMER_FIELDS, "number")

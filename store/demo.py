@@ -16,6 +16,7 @@ from faker import Faker
 
 from .database import paused_gc
 from .model import RELATED_KINDS
+from .phones import quick_e164
 from .store import Batch, Store
 
 POOL = 400
@@ -35,19 +36,21 @@ class Locale:
     code: str
     country: str
     mail_domains: tuple[str, ...]
-    phone_prefixes: tuple[str, ...]
-    digits: int
+    phone_prefixes: tuple[tuple[str, int], ...]  # (prefix, how many digits follow it)
     vat_prefix: str | None
     vat_digits: int
 
 
 LOCALES = (
-    Locale("de_DE", "DE", ("web.de", "gmx.de", "t-online.de", "gmail.com"), ("+4930", "+4989", "+49151", "+49176"), 8, "DE", 9),
-    Locale("tr_TR", "TR", ("gmail.com", "hotmail.com", "yandex.com.tr"), ("+90212", "+90532", "+90542", "+90312"), 7, "", 10),
-    Locale("en_US", "US", ("gmail.com", "yahoo.com", "outlook.com"), ("+1212", "+1415", "+1312", "+1617"), 7, None, 0),
-    Locale("en_GB", "GB", ("gmail.com", "btinternet.com", "outlook.com"), ("+44207", "+447700", "+44161"), 7, "GB", 9),
-    Locale("fr_FR", "FR", ("orange.fr", "free.fr", "gmail.com"), ("+331", "+336", "+337"), 8, "FR", 11),
-    Locale("nl_NL", "NL", ("ziggo.nl", "kpnmail.nl", "gmail.com"), ("+3120", "+316"), 8, "NL", 9),
+    Locale("de_DE", "DE", ("web.de", "gmx.de", "t-online.de", "gmail.com"),
+           (("+4930", 8), ("+4989", 8), ("+49151", 8), ("+49176", 8)), "DE", 9),
+    Locale("tr_TR", "TR", ("gmail.com", "hotmail.com", "yandex.com.tr"),
+           (("+90212", 7), ("+90532", 7), ("+90542", 7), ("+90312", 7)), "", 10),
+    Locale("en_US", "US", ("gmail.com", "yahoo.com", "outlook.com"),
+           (("+1212", 7), ("+1415", 7), ("+1312", 7), ("+1617", 7)), None, 0),
+    Locale("en_GB", "GB", ("gmail.com", "btinternet.com", "outlook.com"), (("+44207", 7), ("+447700", 6), ("+44161", 7)), "GB", 9),
+    Locale("fr_FR", "FR", ("orange.fr", "free.fr", "gmail.com"), (("+331", 8), ("+336", 8), ("+337", 8)), "FR", 11),
+    Locale("nl_NL", "NL", ("ziggo.nl", "kpnmail.nl", "gmail.com"), (("+3120", 7), ("+316", 8)), "NL", 9),
 )
 WEIGHTS = (30, 20, 20, 12, 10, 8)
 
@@ -80,7 +83,12 @@ class DemoBuilder:
         return self.rng.choices(self.pools, WEIGHTS)[0]
 
     def _phone(self, loc: Locale) -> str:
-        return self.rng.choice(loc.phone_prefixes) + str(self.rng.randrange(10 ** loc.digits)).zfill(loc.digits)
+        """A number valid for the locale's country (a random one may not be: US exchanges never start with 0 or 1)."""
+        while True:
+            prefix, digits = self.rng.choice(loc.phone_prefixes)
+            number = prefix + str(self.rng.randrange(10 ** digits)).zfill(digits)
+            if quick_e164(number, None) == number:
+                return number
 
     def _vat(self, loc: Locale) -> str | None:
         if loc.vat_prefix is None:

@@ -81,8 +81,16 @@ class MultiMap:
             return set()
         return set(held) if isinstance(held, set) else {held}
 
+    def first(self, key: object) -> int | None:
+        """The lowest id holding `key`, or None."""
+        held = self._map.get(key)
+        return min(held) if isinstance(held, set) else held
+
     def __contains__(self, key: object) -> bool:
         return key in self._map
+
+    def __len__(self) -> int:
+        return len(self._map)
 
 
 class Indexes:

@@ -32,19 +32,34 @@ def _desc(number_desc: object) -> _Desc | None:
     return frozenset(number_desc.possible_length), re.compile(pattern).fullmatch  # type: ignore[attr-defined]
 
 
+def _raw(number_desc: object) -> tuple[tuple[int, ...], str] | None:
+    pattern = getattr(number_desc, "national_number_pattern", None)
+    return None if pattern is None else (tuple(number_desc.possible_length), pattern)  # type: ignore[attr-defined]
+
+
 class _Region:
     """What deciding a number of one region needs, compiled once."""
 
     def __init__(self, meta: PhoneMetadata) -> None:
         self.code: int = meta.country_code
-        self.trunk: str | None = meta.national_prefix
-        # Regions that strip more than the plain trunk prefix (AR, BR, MX …) go through phonenumbers.
-        self.simple = meta.national_prefix_for_parsing in (None, meta.national_prefix) and not meta.national_prefix_transform_rule
         self.general = _desc(meta.general_desc)
         self.types = [d for d in (_desc(getattr(meta, t, None)) for t in _TYPES) if d is not None]
         self.leading = re.compile(meta.leading_digits).match if meta.leading_digits else None
+        prefix = meta.national_prefix_for_parsing or None
+        self.national_prefix = re.compile(prefix).match if prefix else None
+        # The same rules as text, for the column-wise path (`phones_frame`).
+        self.patterns = {"general": _raw(meta.general_desc),
+                         "types": [d for d in (_raw(getattr(meta, t, None)) for t in _TYPES) if d is not None],
+                         "national_prefix": prefix, "international_prefix": meta.international_prefix or None,
+                         "leading": meta.leading_digits or None}
+        # A rule that rewrites what the prefix captured (AR, BR, MX …) is left to phonenumbers.
+        self.transforms = bool(meta.national_prefix_transform_rule)
+        self.international_prefix = re.compile(meta.international_prefix).match if meta.international_prefix else None
         # "00" starts an international number only where it is the region's dialling-out prefix (not in the US).
         self.idd_00 = bool(meta.international_prefix and re.fullmatch(meta.international_prefix, "00"))
+
+    def viable(self, digits: str) -> bool:
+        return self.general is not None and self.general[1](digits) is not None
 
     def valid(self, nsn: str) -> bool:
         """phonenumbers' `_number_type_helper(nsn) != UNKNOWN`."""
@@ -54,7 +69,18 @@ class _Region:
         lengths, match = self.general
         if lengths and size not in lengths or not match(nsn):
             return False
-        return any((not lengths or size in lengths) and match(nsn) for lengths, match in self.types)
+        return any((not sizes or size in sizes) and fits(nsn) for sizes, fits in self.types)
+
+    def without_national_prefix(self, digits: str) -> str | None:
+        """phonenumbers' `_maybe_strip_national_prefix_carrier_code`, or None where it would
+        transform the number (left to phonenumbers)."""
+        found = self.national_prefix(digits) if self.national_prefix else None
+        if found is None:
+            return digits
+        if self.transforms and found.groups() and found.groups()[-1] is not None:
+            return None
+        rest = digits[found.end():]
+        return digits if self.viable(digits) and not self.viable(rest) else rest
 
 
 @lru_cache(maxsize=None)
@@ -78,8 +104,18 @@ def _valid_for_code(code: int, nsn: str) -> bool:
     return False
 
 
+# What the quick path knows of a number: its E.164, that it is not valid, or nothing.
+Decision = tuple[bool, str | None]  # (decided, E.164 or None when decided not valid)
+UNDECIDED: Decision = (False, None)
+
+
 def quick_e164(value: str, region: str | None) -> str | None:
-    """The E.164 of a plain-shaped valid number, or None to let phonenumbers decide."""
+    """The E.164 of a plain-shaped valid number, or None (not valid, or not plain)."""
+    return decide(value, region)[1]
+
+
+def decide(value: str, region: str | None) -> Decision:
+    """Decide a plain-shaped number as phonenumbers would, or leave it undecided."""
     compact = _FORMATTING.sub("", value)
     numbering = _region(region) if region else None
     if compact.startswith("+"):
@@ -89,25 +125,29 @@ def quick_e164(value: str, region: str | None) -> str | None:
     else:
         digits, international = compact, False
     if not (digits.isascii() and digits.isdigit()):
-        return None
+        return UNDECIDED
     if not international:
-        return _national_e164(numbering, digits) if numbering is not None else None
+        if numbering is None or numbering.international_prefix and numbering.international_prefix(digits) \
+                or digits.startswith(str(numbering.code)):
+            return UNDECIDED  # phonenumbers may read it as international, or find the calling code in it
+        return _decide_national(numbering, numbering.code, digits)
     if digits.startswith("0"):
-        return None  # no calling code starts with 0
+        return UNDECIDED  # no calling code starts with 0
     for size in (1, 2, 3):
         code = int(digits[:size])
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return _national_e164(_region(phonenumbers.region_code_for_country_code(code)), digits[size:])
-    return None
+            return _decide_national(_region(phonenumbers.region_code_for_country_code(code)), code, digits[size:])
+    return UNDECIDED
 
 
-def _national_e164(numbering: _Region | None, digits: str) -> str | None:
-    """+code digits, the trunk prefix dropped, when that is a valid number."""
-    if numbering is None or not numbering.simple:
-        return None
-    if numbering.trunk and digits.startswith(numbering.trunk):
-        digits = digits[len(numbering.trunk):]
-    return f"+{numbering.code}{digits}" if _valid_for_code(numbering.code, digits) else None
+def _decide_national(numbering: _Region | None, code: int, digits: str) -> Decision:
+    """+code and the national number, its national prefix dropped as phonenumbers drops it."""
+    if numbering is None or not 2 <= len(digits) <= 17:
+        return UNDECIDED  # non-geographic codes, and lengths phonenumbers refuses before judging
+    nsn = numbering.without_national_prefix(digits)
+    if nsn is None:
+        return UNDECIDED
+    return True, (f"+{code}{nsn}" if _valid_for_code(code, nsn) else None)
 
 
 def _library_e164(value: str, region: str | None) -> str | None:
@@ -126,4 +166,5 @@ def _library_e164(value: str, region: str | None) -> str | None:
 def normalise_phone(value: str, region: str | None) -> str | None:
     """E.164 of `value` when it is a valid number, read in `region` unless it
     carries its own +code; None when it is not (the caller keeps it as typed)."""
-    return quick_e164(value, region) or _library_e164(value, region)
+    decided, e164 = decide(value, region)
+    return e164 if decided else _library_e164(value, region)

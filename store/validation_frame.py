@@ -13,7 +13,7 @@ import polars as pl
 
 from .emails import ASCII_FAST_PATTERN, MAX_LENGTH, SPECIAL_USE_PATTERN, check_email
 from .model import PHONE_FIELDS
-from .phones import normalise_phone
+from .phones_frame import normalise_column
 from .regions import region_of
 from .validation import (
     CARD_ERROR, CARD_RUN_PATTERN, FLAG_ERROR, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, parse_flag,
@@ -115,11 +115,7 @@ def phone_regions(frame: pl.DataFrame, fallback: str | None) -> pl.Series:
 
 
 def _normalise_phones(frame: pl.DataFrame, field: str, regions: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-    pairs = pl.DataFrame({"value": frame[field], "region": regions})
-    distinct = pairs.drop_nulls("value").unique()
-    normal = pl.Series("normal", [normalise_phone(v, r) for v, r in distinct.iter_rows()], dtype=pl.String)
-    looked_up = pairs.join(distinct.with_columns(normal), on=["value", "region"], how="left",
-                           nulls_equal=True, maintain_order="left")["normal"]
+    looked_up = normalise_column(frame[field], regions)
     unparsed = frame[field].is_not_null() & looked_up.is_null()
     warned = frame.with_columns(regions)
     found = _issues(unparsed, warned, field, pl.col(field), _phone_warning_expr(field), "warning")

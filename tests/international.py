@@ -43,7 +43,9 @@ def _valid_number(fake: Faker, region: str, rnd: random.Random) -> phonenumbers.
             parsed = phonenumbers.parse(fake.phone_number(), region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(parsed) and not parsed.extension:
+        # Faker's locales write some foreign numbers too: only the country's own count.
+        if phonenumbers.is_valid_number(parsed) and not parsed.extension and \
+                phonenumbers.region_code_for_number(parsed) == region:
             return parsed
     example = phonenumbers.example_number_for_type(region, rnd.choice(
         (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)))
