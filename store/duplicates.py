@@ -6,6 +6,7 @@ from rapidfuzz import fuzz, process
 
 from .model import CUSTOMERS, display_name
 from .store import Store
+from .validation import identity_keys
 from .view import RecordView
 
 SIMILAR_NAME = 88
@@ -15,8 +16,8 @@ def likely_duplicates(store: Store, view: RecordView, customer_id: int, limit: i
     """Customers that are probably the same as this one, surest first."""
     customer = store.customer(customer_id)
     found: dict[int, None] = {}
-    for key in ("email", "phone", "vat_id"):
-        for other in store.find(CUSTOMERS, key, customer.get(key)):
+    for key, value in identity_keys(customer):
+        for other in store.find(CUSTOMERS, key, value):
             found.setdefault(other["id"], None)
     name = display_name(customer).lower()
     if name:

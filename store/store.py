@@ -21,7 +21,7 @@ from .model import (
     DEPARTMENTS, EXPORTS, JOURNAL, KINDS, NEEDS_ACTIVE_CUSTOMER, PERSON_FIELDS, PRIVATE,
     RELATED_KINDS, SETTINGS, SOURCES, TEMPLATES, format_number, is_open,
 )
-from .validation import clean_person, clean_text, errors_of, identity_keys, record_issues
+from .validation import clean_person, clean_text, errors_of, identity_keys, record_issues, row_region
 from .validation_frame import clean_frame, frame_from_records
 
 SETTINGS_ID = 1
@@ -415,8 +415,11 @@ class Store:
             raise RuleViolation(f"customer {doc['number']} is private; only corporate customers have {what}")
         return doc
 
-    def _clean_child(self, data: Mapping, fields: tuple[str, ...]) -> dict:
-        cleaned, issues = clean_person(data, fields=fields, default_country=self._settings_now()["default_country"])
+    def _clean_child(self, customer_id: int, data: Mapping, fields: tuple[str, ...]) -> dict:
+        # A department's or contact's phones are read in its own country, else its company's.
+        owner = self.db.tables[CUSTOMERS].get(customer_id) or {}
+        fallback = row_region(owner.get("country"), self._settings_now()["default_country"])
+        cleaned, issues = clean_person(data, fields=fields, default_country=fallback)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
@@ -433,7 +436,7 @@ class Store:
         return self.child(DEPARTMENTS, doc_id)
 
     def _department_doc(self, customer_id: int, data: Mapping, headquarters: bool) -> dict:
-        doc = self._clean_child(data, DEPARTMENT_FIELDS)
+        doc = self._clean_child(customer_id, data, DEPARTMENT_FIELDS)
         if not doc["name"]:
             raise ValidationFailed([FieldIssue("name", None, "a department needs a name", "error")])
         return {**doc, "customer_id": customer_id, "headquarters": headquarters}
@@ -476,7 +479,7 @@ class Store:
         return self.child(CONTACTS, doc_id)
 
     def _contact_doc(self, customer_id: int, data: Mapping, department_id: int | None) -> dict:
-        doc = self._clean_child(data, CONTACT_FIELDS)
+        doc = self._clean_child(customer_id, data, CONTACT_FIELDS)
         if not (doc["first_name"] or doc["last_name"]):
             raise ValidationFailed([FieldIssue("name", None, "a contact needs a name", "error")])
         if department_id is not None:

@@ -54,9 +54,16 @@ def test_headquarters_import_as_a_column_and_export(store, tmp_path):
     hq = store.headquarters(acme["id"])
     assert (hq["name"], hq["street"], hq["city"], hq["headquarters"]) == ("Acme Zentrale", "Hauptstr. 1", "Berlin", True)
     assert sorted(d["name"] for d in store.children(acme["id"], "departments")) == ["Acme Zentrale", "Einkauf"]
+    store.edit_customer(acme["id"], {"obfuscate_enabled": False})
     export_customers(store, tmp_path / "out.csv")
     (row,) = csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8-sig"))
-    assert row["headquarters"] == "Acme Zentrale"
+    assert (row["headquarters"], row["obfuscate_enabled"]) == ("Acme Zentrale", "no")
+    # The export imports again as it is.
+    from store import Store
+    with Store(tmp_path / "again" / "s.json") as again:
+        again.apply_batch(plan_import(again, read_table(tmp_path / "out.csv"), target="corporate").batch())
+        (copy,) = again.customers()
+        assert copy["obfuscate_enabled"] is False and again.headquarters(copy["id"])["name"] == "Acme Zentrale"
 
 
 def test_one_headquarters_at_a_time(store):
@@ -159,3 +166,19 @@ async def test_the_form_switches_the_obfuscation_opt_out(store):
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert store.customer(ada["id"])["obfuscate_enabled"] is False
+
+
+def test_a_contacts_phone_is_read_in_its_companys_country(store):
+    store.update_settings(default_country="US")
+    acme = store.add_customer("corporate", {"company": "Acme SARL", "email": "info@acme.example", "country": "France"})
+    contact = store.add_contact(acme["id"], {"first_name": "Jeanne", "phone": "06 12 34 47 20"})
+    department = store.add_department(acme["id"], {"name": "Berlin office", "phone": "030 1234567", "country": "DE"})
+    assert (contact["phone"], department["phone"]) == ("+33612344720", "+49301234567")
+
+
+def test_phones_kept_as_typed_make_no_likely_duplicates(store):
+    from store.duplicates import likely_duplicates
+    from store.view import RecordView
+    first = store.add_customer("private", {"first_name": "Ann", "last_name": "Alpha", "phone": "n/a", "email": "a@example.com"})
+    store.add_customer("private", {"first_name": "Bob", "last_name": "Beta", "phone": "n/a", "email": "b@example.com"})
+    assert likely_duplicates(store, RecordView(store), first["id"]) == []
