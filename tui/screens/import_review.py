@@ -207,7 +207,8 @@ class ImportScreen(Screen):
         text.append_text(literal(table.path.name))
         if table.sheet:
             text.append(f" · sheet {table.sheet}")
-        text.append(f" · header row {table.header_row} · {self.plan.target} · {self.plan.mode} by {self.plan.key}\n")
+        text.append(f" · header row {table.header_row} · {self.plan.target} · {self.plan.mode} by {self.plan.key}")
+        text.append(f" · phones without a country read in {self.plan.country}\n" if self.plan.country else "\n")
         for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
                               ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error")):
             text.append(f"{counts[status]:,} {label}   ", style=STATUS_STYLE[label])
