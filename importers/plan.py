@@ -146,6 +146,9 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
         raise PlanError(f"--country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{country}'")
     mappings = map_columns(table.columns, overrides)
     by_field = sources_by_field(mappings)
+    if not by_field:
+        raise PlanError(f"{table.path}: no column is a customer field ({', '.join(table.columns[:8])}"
+                        f"{' …' if len(table.columns) > 8 else ''}); map one with --map \"Header=field\"")
     if mode != "create" and key not in by_field:
         raise PlanError(f"{table.path}: --key {key}: no column is mapped to {key}; map one with --map \"Header={key}\"")
     settings = store.settings

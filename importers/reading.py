@@ -11,7 +11,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +24,18 @@ import polars as pl
 
 from store import StoreError
 
+from .limits import MAX_CELL_CHARS, LimitExceeded, check_xlsx
 from .mapping import match_field
 
+# Every reader splits rows at \n: a lone CR (old Mac files, some exports) or a
+# CRLF becomes \n first, so polars and the csv module see the same rows.
+_LINE_END = re.compile(r"\r\n?")
+# Columns the importer adds to a file's own: a header of that name is renamed.
+RESERVED_COLUMNS = frozenset({"_index"})
+# The csv module refuses longer fields; what it refuses is refused, in one line.
+csv.field_size_limit(MAX_CELL_CHARS + 1)
+
 HEADER_SEARCH_ROWS = 20
-MAX_CELL_CHARS = 32_767  # Excel's own limit: anything longer is not a customer field
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
 # In Windows-1254 these bytes are Ğ İ Ş ğ ı ş; in Windows-1252 rare letters (Ð Ý Þ ð ý þ).
@@ -62,14 +72,38 @@ class SheetData:
 def read_table(path: Path, sheet: str | None = None) -> SheetData:
     """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason."""
     path = Path(path)
-    if not path.is_file():
-        raise UnreadableFile(f"{path}: no such file")
+    _check_readable(path)
     suffix = path.suffix.lower()
-    if suffix in SHEET_SUFFIXES:
-        return _read_workbook(path, sheet)
-    if sheet is not None:
-        raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
-    return _read_text(path)
+    try:
+        if suffix in SHEET_SUFFIXES:
+            if suffix in (".xlsx", ".xlsm"):
+                check_xlsx(path)
+            return _read_workbook(path, sheet)
+        if sheet is not None:
+            raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
+        return _read_text(path)
+    except LimitExceeded as err:
+        raise UnreadableFile(f"{path}: {err}") from None
+    except csv.Error as err:
+        reason = (f"a cell holds over {MAX_CELL_CHARS:,} characters; not a customer file"
+                  if "field larger than field limit" in str(err) else f"not a readable CSV file ({err})")
+        raise UnreadableFile(f"{path}: {reason}") from None
+
+
+def _check_readable(path: Path) -> None:
+    """A regular file we may read, or one line saying what it is instead."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UnreadableFile(f"{path}: no such file") from None
+    except OSError as err:
+        raise UnreadableFile(f"{path}: cannot be read ({err.strerror.lower()})") from None
+    if stat.S_ISDIR(mode):
+        raise UnreadableFile(f"{path}: is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise UnreadableFile(f"{path}: is not a regular file (a pipe, a device or a socket)")
+    if not os.access(path, os.R_OK):
+        raise UnreadableFile(f"{path}: cannot be read (permission denied)")
 
 
 # -- text files -----------------------------------------------------------------
@@ -131,6 +165,7 @@ def _read_text(path: Path) -> SheetData:
     if not raw.strip():
         raise UnreadableFile(f"{path}: the file is empty")
     text, encoding = decode(path, raw)
+    text = _LINE_END.sub("\n", text)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
     head = _records(text[:65536], delimiter, HEADER_SEARCH_ROWS)
     header_index = find_header(path, head)
@@ -266,7 +301,7 @@ def unique_names(header: list[str]) -> list[str]:
     for index, name in enumerate(header):
         base = (name or "").strip() or f"(column {index + 1})"
         candidate, n = base, 1
-        while candidate in names:
+        while candidate in names or candidate in RESERVED_COLUMNS:
             n += 1
             candidate = f"{base} ({n})"
         names.append(candidate)

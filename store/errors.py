@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .text import printable
+
 
 class StoreError(Exception):
-    """Base of every refusal the store makes; str(err) is the user message."""
+    """Base of every refusal the store makes; str(err) is the user message: one line,
+    whatever data it quotes (a column name, a value), with no character that could
+    steer a terminal."""
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class NotFound(StoreError):

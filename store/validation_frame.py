@@ -152,7 +152,7 @@ def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _has(frame: pl.DataFrame, *fields: str) -> pl.Series:
     present = [frame[f].is_not_null() for f in fields if f in frame.columns]
     if not present:
-        return pl.Series([False] * frame.height)
+        return pl.Series([False] * frame.height, dtype=pl.Boolean)
     out = present[0]
     for series in present[1:]:
         out = out | series

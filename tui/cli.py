@@ -9,6 +9,7 @@ from typing import Callable
 
 import click
 
+from store.text import printable
 from store import Store, StoreError
 from store.paths import default_store_path
 
@@ -16,8 +17,15 @@ from store.paths import default_store_path
 PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 
 
+def _say(text: str, err: bool = False, *, lines: bool = False) -> None:
+    """Everything the command line prints: data in it cannot steer the terminal (an ESC,
+    an OSC 52 clipboard write, a CR that overwrites the line are shown as symbols), and
+    one line stays one line unless `lines` (a message body shown as it is)."""
+    click.echo(printable(text, keep_lines=lines), err=err)
+
+
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"custdesk: {message}", err=True)
+    _say(f"custdesk: {message}", err=True)
     sys.exit(code)
 
 
@@ -55,11 +63,11 @@ def cli(ctx: click.Context, db: Path | None) -> None:
 def _print_stats(store: Store, as_json: bool) -> None:
     counts = store.stats()
     if as_json:
-        click.echo(json.dumps(counts))
+        _say(json.dumps(counts))
         return
-    click.echo(f"{store.path}")
+    _say(f"{store.path}")
     for name, value in counts.items():
-        click.echo(f"  {name:<10} {value:>9,}")
+        _say(f"  {name:<10} {value:>9,}")
 
 
 @cli.command()
@@ -86,7 +94,7 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
     if store.customer_count() or any(True for _ in store.sources()):
         _fail(f"{store.path}: the store already holds data; demo data goes into a new store (use --db)")
     counts = build_demo(store, customers=customers, seed=seed)
-    click.echo(f"demo store {store.path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    _say(f"demo store {store.path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     if not no_tui:
         open_app(store)
 
@@ -107,7 +115,7 @@ def export(ctx: click.Context, out: Path) -> None:
     from store.export import export_customers
 
     count = export_customers(open_store(ctx), out)
-    click.echo(f"exported {count:,} customers to {out}")
+    _say(f"exported {count:,} customers to {out}")
 
 
 @cli.command("import")
@@ -160,9 +168,9 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
             entry = store.apply_batch(batch)
     counts = plan.counts()
     if plan.suggestion is not None:
-        click.echo(f"{file.name}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
+        _say(f"{file.name}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
     if as_json:
-        click.echo(json.dumps(counts))
+        _say(json.dumps(counts))
     else:
         _print_import(plan, counts, dry_run=dry_run, blocked=blocked, entry=entry)
     if blocked:
@@ -172,25 +180,25 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
 def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: dict | None) -> None:
     table = plan.table
     where = table.path.name + (f", sheet '{table.sheet}'" if table.sheet else "")
-    click.echo(f"{where}: header on row {table.header_row}; columns:")
+    _say(f"{where}: header on row {table.header_row}; columns:")
     for m in plan.mappings:
         how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
-        click.echo(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
-    click.echo(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
+        _say(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
+    _say(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
                f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
                f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
     for issue in plan.issues[:10]:
-        click.echo(f"  row {issue.row}, {issue.column}: {issue.message}", err=True)
+        _say(f"  row {issue.row}, {issue.column}: {issue.message}", err=True)
     if len(plan.issues) > 10:
-        click.echo(f"  … and {len(plan.issues) - 10:,} more (write them all with --errors OUT.csv)", err=True)
+        _say(f"  … and {len(plan.issues) - 10:,} more (write them all with --errors OUT.csv)", err=True)
     if blocked:
-        click.echo("nothing written: rows have errors (fix them, or import the valid rows with --skip-invalid)", err=True)
+        _say("nothing written: rows have errors (fix them, or import the valid rows with --skip-invalid)", err=True)
     elif dry_run:
-        click.echo("dry run: nothing written")
+        _say("dry run: nothing written")
     elif entry is None:
-        click.echo("nothing to write")
+        _say("nothing to write")
     else:
-        click.echo(f"imported as journal entry #{entry['id']}; revert it with: custdesk undo --entry {entry['id']}")
+        _say(f"imported as journal entry #{entry['id']}; revert it with: custdesk undo --entry {entry['id']}")
 
 
 @cli.command()
@@ -203,7 +211,7 @@ def template(out: Path, target: str) -> None:
     from importers.templates import write_template
 
     write_template(out, target)
-    click.echo(f"wrote the {target} import template to {out}")
+    _say(f"wrote the {target} import template to {out}")
 
 
 @cli.command()
@@ -213,7 +221,7 @@ def template(out: Path, target: str) -> None:
 def undo(ctx: click.Context, entry: int | None) -> None:
     """Undo the last destructive action (merge, delete, deactivate, import …) or a given one."""
     undone = open_store(ctx).undo(entry)
-    click.echo(f"undid #{undone['id']}: {undone['summary']}")
+    _say(f"undid #{undone['id']}: {undone['summary']}")
 
 
 @cli.group()
@@ -232,7 +240,7 @@ def mail_templates() -> None:
 def templates_list(ctx: click.Context) -> None:
     """List the templates."""
     for template in open_store(ctx).templates():
-        click.echo(f"{template['name']}  ({template['channel']})  {template.get('subject') or ''}")
+        _say(f"{template['name']}  ({template['channel']})  {template.get('subject') or ''}")
 
 
 @mail_templates.command("add")
@@ -250,7 +258,7 @@ def templates_add(ctx: click.Context, name: str, channel: str, subject: str | No
     """Add (or replace) template NAME; refused if a placeholder is unknown."""
     html = html_file.read_text(encoding="utf-8") if html_file else None
     saved = open_store(ctx).save_template(name, channel, subject, body_file.read_text(encoding="utf-8"), html)
-    click.echo(f"saved {saved['channel']} template '{saved['name']}'")
+    _say(f"saved {saved['channel']} template '{saved['name']}'")
 
 
 @mail_templates.command("show")
@@ -269,9 +277,9 @@ def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
         if not found:
             _fail(f"no customer numbered {number}")
         rendered = render(template, found[0])
-        click.echo(f"Subject: {rendered.subject or ''}\n\n{rendered.body}")
+        _say(f"Subject: {rendered.subject or ''}\n\n{rendered.body}", lines=True)
         return
-    click.echo(f"{template['name']} ({template['channel']})\nSubject: {template.get('subject') or ''}\n\n{template['body']}")
+    _say(f"{template['name']} ({template['channel']})\nSubject: {template.get('subject') or ''}\n\n{template['body']}", lines=True)
 
 
 @mail_templates.command("remove")
@@ -281,7 +289,7 @@ def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
 def templates_remove(ctx: click.Context, name: str) -> None:
     """Remove template NAME."""
     open_store(ctx).remove_template(name)
-    click.echo(f"removed template '{name}'")
+    _say(f"removed template '{name}'")
 
 
 @mail.command("send")
@@ -318,7 +326,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
         template_name, ids = campaign["template"], campaign["recipients"]
     if dry_run:
         outgoing, skipped = preview(store, template_name, ids)
-        click.echo(json.dumps({"would_send": len(outgoing), "skipped": skipped}))
+        _say(json.dumps({"would_send": len(outgoing), "skipped": skipped}))
         return
     if smtp is not None:
         host, _, port = smtp.rpartition(":")
@@ -330,9 +338,9 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
     if campaign_id is None:
         campaign_id = store.start_campaign(template_name, ids)["id"]
     report = send_campaign(store, campaign_id, transport)
-    click.echo(json.dumps({"campaign": campaign_id, **report.summary()}))
+    _say(json.dumps({"campaign": campaign_id, **report.summary()}))
     if report.stopped:
-        click.echo(f"custdesk: campaign #{campaign_id} stopped: {report.stopped}; "
+        _say(f"custdesk: campaign #{campaign_id} stopped: {report.stopped}; "
                    f"go on with: custdesk mail send --resume {campaign_id} …", err=True)
         sys.exit(1)
 
@@ -346,7 +354,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
 def obfuscate(ctx: click.Context, inactive_days: int, dry_run: bool) -> None:
     """The obfuscation policy run (irreversible unless --dry-run)."""
     report = open_store(ctx).obfuscate_inactive(inactive_days, dry_run=dry_run)
-    click.echo(json.dumps({"dry_run": dry_run, **report}))
+    _say(json.dumps({"dry_run": dry_run, **report}))
 
 
 def main() -> None:

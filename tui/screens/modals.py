@@ -16,7 +16,7 @@ from store import RuleViolation, Store
 from store.settings import check_settings
 from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, display_name
 
-from ..text import printable
+from store.text import printable
 
 FORM_FIELDS = (
     ("company", "Company"), ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"),

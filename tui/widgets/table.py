@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..text import printable
+from store.text import printable
 
 RowStyle = Callable[[dict], str]
 

@@ -1,4 +1,8 @@
-"""Imported text made safe to show: data, never markup or terminal control."""
+"""Text made safe to show on a terminal: data, never markup or terminal control.
+
+The one sanitiser: the app's tables, titles and notifications and every line
+the command line prints go through `printable`.
+"""
 from __future__ import annotations
 
 import re
@@ -17,6 +21,9 @@ def _picture(match: re.Match) -> str:
     return "␡" if code == 0x7F else "�"
 
 
-def printable(text: str) -> str:
-    """One line of text with every control character replaced by a visible symbol."""
+def printable(text: str, *, keep_lines: bool = False) -> str:
+    """Text with every control character replaced by a visible symbol; with
+    `keep_lines`, line breaks stay (a message body printed as it is)."""
+    if keep_lines:
+        return "\n".join(_CONTROL.sub(_picture, line) for line in text.split("\n"))
     return _CONTROL.sub(_picture, text)

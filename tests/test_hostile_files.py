@@ -1,0 +1,162 @@
+"""Hostile and odd files: each is read, or refused in one line naming the file; never a crash,
+never a row lost or two rows merged. Property-based: any bytes, any workbook, any cell text."""
+from __future__ import annotations
+
+import os
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from openpyxl import Workbook
+
+from importers import UnreadableFile, plan_import, read_table
+from importers.limits import MAX_CELL_CHARS
+from store import Store, StoreError
+
+
+def test_a_lone_cr_ends_a_row_as_a_newline_does(store, tmp_path):
+    f = tmp_path / "mac.csv"
+    f.write_bytes(b"Name,Email\rAda,ada@example.com\rGrace,grace@example.com\r\nAlan,alan@example.com\n")
+    table = read_table(f)
+    assert table.frame["Name"].to_list() == ["Ada", "Grace", "Alan"]
+    assert plan_import(store, table).counts()["created"] == 3
+
+
+def test_a_quoted_line_break_stays_in_its_cell(tmp_path):
+    f = tmp_path / "notes.csv"
+    f.write_bytes(b'Name,Email,Notes\r\nAda,ada@example.com,"first\rsecond"\r\nAlan,alan@example.com,x\r\n')
+    table = read_table(f)
+    assert table.frame["Notes"].to_list() == ["first\nsecond", "x"] and not table.ragged
+
+
+def test_a_cell_over_the_limit_is_refused_in_one_line(tmp_path):
+    f = tmp_path / "huge.csv"
+    f.write_text("Name,Email\nAda," + "x" * 200_000 + "\n")
+    with pytest.raises(UnreadableFile, match=rf"huge.csv: a cell holds over {MAX_CELL_CHARS:,} characters"):
+        read_table(f)
+
+
+def test_a_header_named_like_an_internal_column_is_kept_apart(store, tmp_path):
+    f = tmp_path / "index.csv"
+    f.write_text("_index,Name,Email\n7,Ada,ada@example.com\n")
+    table = read_table(f)
+    assert "_index (2)" in table.columns and table.frame["_index (2)"].to_list() == ["7"]
+    assert plan_import(store, table).counts()["created"] == 1
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.mkdir(), "is a folder, not a file"),
+    (lambda p: os.mkfifo(p), "is not a regular file"),
+])
+def test_what_is_not_a_file_says_what_it_is(tmp_path, make, message):
+    path = tmp_path / "x.csv"
+    make(path)
+    with pytest.raises(UnreadableFile, match=message):
+        read_table(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_an_unreadable_file_says_so(tmp_path):
+    path = tmp_path / "secret.csv"
+    path.write_text("Name,Email\nAda,ada@example.com\n")
+    path.chmod(0)
+    with pytest.raises(UnreadableFile, match="permission denied"):
+        read_table(path)
+
+
+def _xlsx_with(path, sheet_xml: bytes, shared: bytes | None = None):
+    """A minimal workbook written by hand, to say what no spreadsheet program would."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                      b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                      b'<Default Extension="xml" ContentType="application/xml"/>'
+                      b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                      b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                      + (b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>' if shared else b"")
+                      + b"</Types>")
+        book.writestr("_rels/.rels", b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        book.writestr("xl/workbook.xml", b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                      b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels", b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                      b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                      + (b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>' if shared else b"")
+                      + b"</Relationships>")
+        book.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+        if shared:
+            book.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+def test_a_workbook_claiming_a_cell_at_the_last_row_and_column_is_refused_before_parsing(tmp_path):
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<dimension ref="A1:XFD1048576"/><sheetData><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+             b'</sheetData></worksheet>')
+    path = _xlsx_with(tmp_path / "bomb.xlsx", sheet)
+    assert path.stat().st_size < 4096
+    with pytest.raises(UnreadableFile, match=r"bomb.xlsx: a sheet spans A1:XFD1048576: 1,048,576 rows × 16,384 columns"):
+        read_table(path)
+
+
+def test_a_workbook_holding_one_huge_string_is_refused_before_parsing(tmp_path):
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<dimension ref="A1:B2"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>')
+    shared = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+              + b"A" * 5_000_000 + b"</t></si></sst>")
+    path = _xlsx_with(tmp_path / "string.xlsx", sheet, shared)
+    assert path.stat().st_size < 100_000  # compresses to almost nothing
+    with pytest.raises(UnreadableFile, match="string.xlsx: a cell holds over 32,767 characters"):
+        read_table(path)
+
+
+# -- any input: a table or a one-line refusal, and a plan or a StoreError --------------------
+def _read_and_plan(store: Store, path) -> None:
+    try:
+        table = read_table(path)
+    except UnreadableFile as refusal:
+        assert str(refusal).startswith(str(path)) and "\n" not in str(refusal)
+        return
+    try:
+        plan_import(store, table)
+    except StoreError as refusal:
+        assert "\n" not in str(refusal)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=2000))
+def test_any_bytes_as_a_csv(store, tmp_path, data):
+    path = tmp_path / "any.csv"
+    path.write_bytes(data)
+    _read_and_plan(store, path)
+
+
+cell_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell_text, min_size=1, max_size=6), min_size=1, max_size=8),
+       st.sampled_from([",", ";", "\t", "|"]), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_any_table_as_a_csv_keeps_its_rows(store, tmp_path, rows, delimiter, line_end):
+    import csv
+    import io
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=delimiter, lineterminator=line_end).writerows(rows)
+    path = tmp_path / "table.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    _read_and_plan(store, path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
+                                   cell_text.map(lambda t: "".join(c for c in t if c.isprintable()))),
+                         min_size=1, max_size=5), min_size=1, max_size=6),
+       st.integers(0, 5), st.integers(0, 3))
+def test_any_workbook_shape(store, tmp_path, rows, skip_rows, skip_cols):
+    book = Workbook()
+    sheet = book.active
+    for r, row in enumerate(rows, start=1 + skip_rows):
+        for c, value in enumerate(row, start=1 + skip_cols):
+            sheet.cell(row=r, column=c, value=value)
+    path = tmp_path / "any.xlsx"
+    book.save(path)
+    _read_and_plan(store, path)
