@@ -12,6 +12,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
 import polars as pl
 
@@ -19,7 +20,7 @@ from store import Batch, Store, StoreError
 from store.export import defuse
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
 from store.regions import is_region
-from store.storage import atomic_write_bytes
+from store.storage import atomic_write_bytes, refuse_overwrite
 from store.validation_frame import clean_frame
 
 from .judge import judge_rows, store_fields
@@ -95,7 +96,8 @@ class ImportPlan:
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
-        return Batch(self.target, creates=creates, updates=updates, country=self.country, checked_with=self.checked_with,
+        return Batch(self.target, creates=creates, updates=updates, country=self.country, unique_key=self.key,
+                     checked_with=self.checked_with,
                      summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
 
     def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
@@ -123,8 +125,10 @@ class ImportPlan:
             out.append(children)
         return out
 
-    def write_error_log(self, out: Path) -> int:
-        """Errors and warnings as CSV (row, column, value, message, severity); returns how many."""
+    def write_error_log(self, out: Path, protected: Iterable[Path] = ()) -> int:
+        """Errors and warnings as CSV (row, column, value, message, severity); returns how many.
+        Never over the imported file or a `protected` one (the store's files)."""
+        refuse_overwrite(out, [self.table.path, *protected], "error log")
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         writer.writerow(["row", "column", "value", "message", "severity"])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import orjson
 
+from .errors import StoreCorrupt
 from .storage import FILE_MODE, atomic_write_bytes
 
 
@@ -44,7 +45,11 @@ class ChangeLog:
             return 0
 
     def read_from(self, offset: int) -> tuple[list[dict], int]:
-        """The whole records after `offset`, and the offset just past the last one."""
+        """The whole records after `offset`, and the offset just past the last one.
+
+        Only a last line without its newline is a torn append (a crash before the
+        commit finished) and is passed over; any other line that does not check out
+        is damage to committed data and refuses (`custdesk repair` keeps the rest)."""
         try:
             with open(self.path, "rb") as handle:
                 handle.seek(offset)
@@ -53,20 +58,38 @@ class ChangeLog:
             return [], 0
         records = []
         end = offset
-        for line in chunk.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
-            record = _decode_line(line[:-1])
+        for line in chunk.split(b"\n")[:-1]:  # what follows the last newline is a torn append
+            record = _decode_line(line)
             if record is None:
-                break
+                raise StoreCorrupt(f"{self.path}: the change log is damaged at byte {end:,}; "
+                                   "nothing was changed: run 'custdesk repair' to keep every intact record")
             records.append(record)
-            end += len(line)
+            end += len(line) + 1
         return records, end
+
+    def salvage(self) -> tuple[list[dict], list[tuple[int, int]]]:
+        """Every intact record, and (offset, length) of every damaged line, for repair."""
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], []
+        records, damaged, offset = [], [], 0
+        lines = data.split(b"\n")
+        for number, line in enumerate(lines):
+            torn = number == len(lines) - 1
+            record = None if torn else _decode_line(line)
+            if record is not None:
+                records.append(record)
+            elif line:
+                damaged.append((offset, len(line)))
+            offset += len(line) + 1
+        return records, damaged
 
     def append(self, record: dict, valid_end: int) -> int:
         """Append one record after `valid_end` (cutting any torn tail); returns the new end."""
         data = _encode(record)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        # O_NOFOLLOW: a link planted at the log's path is refused, never written through.
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
         try:
             if os.fstat(fd).st_size != valid_end:
                 os.ftruncate(fd, valid_end)

@@ -21,7 +21,7 @@ from typing import Iterator
 from filelock import FileLock, Timeout
 
 from .changelog import ChangeLog
-from .errors import StoreBusy, StoreError
+from .errors import StoreBusy, StoreCorrupt, StoreError
 from .indexes import Indexes
 from .model import META, META_ID, SCHEMA_VERSION
 from .snapshot import Tables, empty_tables, read_tables, write_snapshot
@@ -33,7 +33,7 @@ COMPACT_MIN_BYTES = 8 * 1024 * 1024
 BULK_CHANGES = 20_000
 
 
-def _empty_meta() -> dict:
+def empty_meta() -> dict:
     return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": SCHEMA_VERSION}
 
 
@@ -139,7 +139,9 @@ class Transaction:
 
 class Database:
     def __init__(self, path: Path, *, lock_timeout: float = 15.0) -> None:
-        self.path = Path(path)
+        # Resolved once: a store reached through a link keeps its log, lock and
+        # columns beside the real file, and a write replaces the file, not the link.
+        self.path = Path(os.path.realpath(path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
         self._file_lock = FileLock(
@@ -153,14 +155,14 @@ class Database:
         self._log_end = 0
         self._snapshot_sig: tuple | None = None
         with self._locked():
-            if not self.path.exists():
+            if self._is_new():
                 self._write_snapshot()
             self._reload()
 
     # -- public -----------------------------------------------------------
     @property
     def meta(self) -> dict:
-        return self.tables[META].get(META_ID) or _empty_meta()
+        return self.tables[META].get(META_ID) or empty_meta()
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -304,9 +306,22 @@ class Database:
         with paused_gc():
             self._load()
 
+    def _is_new(self) -> bool:
+        """No store here yet. A missing snapshot beside a change log is a lost one, not a new store."""
+        if self.path.exists():
+            return False
+        if self.log.size():
+            raise StoreCorrupt(f"{self.path}: the store file is missing but its change log is there; nothing was "
+                               "changed: restore the file, or run 'custdesk repair' to keep what the log holds")
+        return True
+
     def _load(self) -> None:
         self._snapshot_sig = self._signature()
-        self.tables = read_tables(self.path) or empty_tables()
+        tables = read_tables(self.path)
+        if tables is None:
+            raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
+                               "nothing was changed: restore it from a backup, or run 'custdesk repair'")
+        self.tables = tables
         self.seq = self.meta["seq"]
         self.indexes = Indexes(self.tables, self._mutex)  # built again when first needed
         records, self._log_end = self.log.read_from(0)

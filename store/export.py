@@ -9,7 +9,7 @@ from typing import Iterable
 from openpyxl import Workbook
 
 from .errors import StoreError
-from .storage import atomic_write_bytes
+from .storage import atomic_write_bytes, refuse_overwrite
 from .store import Store
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
@@ -91,6 +91,7 @@ def export_customers(store: Store, out: Path, customers: list[dict] | None = Non
         raise StoreError(f"{out}: cannot export to '.{fmt}'; use .csv, .xlsx or .vcf")
     if not out.parent.is_dir():
         raise StoreError(f"{out}: folder {out.parent} does not exist")
+    refuse_overwrite(out, store.files(), "export")
     chosen = list(store.customers()) if customers is None else customers
     chosen.sort(key=lambda c: c["number"])
     if fmt == "vcf":

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
+
+from .errors import StoreError
 
 FILE_MODE = 0o600
 
@@ -53,6 +55,15 @@ def atomic_write(path: Path, fill: Callable[[int], None]) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a crash leaves the old or the new file."""
     atomic_write(path, lambda fd: write_all(fd, data))
+
+
+def refuse_overwrite(out: Path, protected: Iterable[Path], what: str = "output") -> None:
+    """Refuse to write `out` where it would replace a file that must survive (the store's
+    own files, the file being imported), however the path reaches it (links, `..`)."""
+    target = os.path.realpath(out)
+    for path in protected:
+        if target == os.path.realpath(path):
+            raise StoreError(f"{out}: is {Path(path).name}, which the {what} must not overwrite; choose another file")
 
 
 def remove_stale_temp_files(path: Path) -> None:

@@ -47,6 +47,9 @@ class Batch:
     # The region phones without a country of their own are read in (`import
     # --country`); None: the store's default country.
     country: str | None = None
+    # The field that makes a record the same as a stored one (the import's key):
+    # a create whose value is held by the time of the commit refuses the batch.
+    unique_key: str | None = None
     # Set only for creates that `validation_frame.clean_frame` cleaned without
     # errors, to the `rule_settings` it ran under; spares a second check.
     checked_with: tuple | None = None
@@ -76,6 +79,11 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def files(self) -> list[Path]:
+        """The store's own files: no export, error log or outbox may write over them."""
+        main = self.db.path
+        return [main, *(main.with_name(main.name + suffix) for suffix in (".log", ".lock", ".columns"))]
 
     def __enter__(self) -> "Store":
         return self
@@ -718,6 +726,7 @@ class Store:
         cleaned = self._clean_batch(batch)
         stamp = journal.now()
         with self.db.transaction() as tx:
+            self._refuse_taken_keys(table, batch)
             position = 0
             try:
                 total = len(batch.creates) + len(batch.updates)
@@ -735,6 +744,17 @@ class Store:
                 raise
             entry = self._journal(tx, batch.action, batch.summary or f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} updated record(s) into {batch.target}")
         return entry
+
+    def _refuse_taken_keys(self, table: str, batch: Batch) -> None:
+        """Under the lock: records the plan found new must still be new (two imports of
+        one file at once would otherwise both create every record)."""
+        key = batch.unique_key
+        if key is None:
+            return
+        taken = sum(1 for record in batch.creates if record.get(key) and self.db.indexes.find(table, key, record[key]))
+        if taken:
+            raise ConcurrentChange(f"{taken:,} of the records to create now exist by {key} (imported meanwhile by "
+                                   "someone else?); nothing was imported: check the file again")
 
     def rule_settings(self, country: str | None = None) -> tuple:
         """The settings the validation rules depend on (see Batch.checked_with),

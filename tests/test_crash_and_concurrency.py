@@ -40,12 +40,15 @@ def _start(code: str, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _kill_after(code: str, store_path, seconds: float) -> None:
-    """Run a writer for `seconds`, then SIGKILL it wherever it is."""
+def _kill_after(code: str, store_path, commits: int, seconds: float) -> None:
+    """Run a writer until it reports `commits` commits (however loaded the machine),
+    then `seconds` more, then SIGKILL it wherever it is."""
     proc = _start(code, str(store_path))
+    for _ in range(commits):
+        assert proc.stdout.readline(), proc.stderr.read()  # the writer prints a line per commit
     time.sleep(seconds)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
 
 
 def _run_all(procs: list[subprocess.Popen], timeout: float) -> None:
@@ -59,7 +62,7 @@ def test_killed_writer_leaves_whole_batches_only(store_path):
     rng = random.Random(1)
     committed_before = 0
     for _ in range(12):
-        _kill_after(WRITER, store_path, rng.uniform(0.4, 1.6))
+        _kill_after(WRITER, store_path, rng.randint(1, 3), rng.uniform(0, 0.5))
         with Store(store_path) as s:
             sizes = Counter(p["notes"] for p in s.sources())
             assert set(sizes.values()) <= {BATCH}, f"a torn batch: {sizes}"
@@ -67,7 +70,7 @@ def test_killed_writer_leaves_whole_batches_only(store_path):
             committed_before = len(sizes)
             imports = [e for e in s.journal() if e["action"] == "import"]
             assert len(imports) == len(sizes)
-    assert committed_before > 12
+    assert committed_before >= 12  # at least one commit a round
 
 
 EDITOR = """
@@ -152,7 +155,7 @@ def test_killed_writer_on_a_100k_store_leaves_whole_commits(large_store, store_p
     rng = random.Random(2)
     committed_before = 0
     for _ in range(6):
-        _kill_after(LARGE_WRITER, store_path, rng.uniform(1.0, 3.0))
+        _kill_after(LARGE_WRITER, store_path, 1, rng.uniform(0, 1.0))
         with Store(store_path) as s:
             assert s.customer_count() == LARGE
             sizes = Counter(p["notes"] for p in s.sources())

@@ -107,6 +107,28 @@ def open_app(store: Store) -> None:
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.pass_context
+@reports_errors
+def repair(ctx: click.Context, as_json: bool) -> None:
+    """Keep every intact record of a damaged store (the damaged files are copied aside first)."""
+    from store.repair import repair_store
+
+    report = repair_store(ctx.obj["db"])
+    if as_json:
+        _say(json.dumps(report))
+        return
+    _say(f"{report['store']}: store file {report['store_file']}; kept {report['kept']:,} commit(s) from the change log "
+         f"({report['already_in_store_file']:,} already in the store file)")
+    for damage in report["dropped"]:
+        _say(f"  dropped a damaged log line at byte {damage['byte']:,} ({damage['length']:,} bytes)")
+    for first, last in report["missing_commits"]:
+        _say(f"  commits {first}–{last} were in damaged lines and are lost")
+    for copy in report["backups"]:
+        _say(f"  the damaged file is kept as {copy}")
+
+
+@cli.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 @reports_errors
@@ -154,7 +176,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
     except MappingError as err:
         _fail(str(err))
     if errors_out is not None:
-        plan.write_error_log(errors_out)
+        plan.write_error_log(errors_out, store.files())
     blocked = plan.blocked and not skip_invalid
     entry = None
     if not (dry_run or blocked) and (plan.count("new") or plan.count("update")):

@@ -298,7 +298,7 @@ class ImportScreen(Screen):
         def write(path: str | None) -> None:
             if path:
                 try:
-                    count = self.plan.write_error_log(Path(path).expanduser())
+                    count = self.plan.write_error_log(Path(path).expanduser(), self.store.files())
                 except (OSError, StoreError) as err:
                     self.notify(str(err), severity="error")
                     return

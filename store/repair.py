@@ -1,0 +1,72 @@
+"""`custdesk repair`: keep every intact record of a damaged store, and say what was dropped.
+
+Opening refuses a store it cannot prove whole (a damaged change-log line, a
+missing or emptied store file beside a log). Repair takes the store lock,
+copies the damaged files aside, applies every intact log record the store
+file does not hold yet (in order; a gap left by a damaged line is reported),
+and writes a new store file with an empty log.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock
+
+from .changelog import ChangeLog
+from .database import empty_meta
+from .errors import StoreCorrupt
+from .model import META, META_ID
+from .snapshot import empty_tables, read_tables, write_snapshot
+from .storage import FILE_MODE
+
+
+def repair_store(path: str | Path, *, lock_timeout: float = 15.0) -> dict:
+    """Rebuild the store at `path` from what is intact; returns the report."""
+    path = Path(os.path.realpath(path))
+    log = ChangeLog(path.with_name(path.name + ".log"))
+    if not path.exists() and not log.size():
+        raise StoreCorrupt(f"{path}: no store here to repair")
+    with FileLock(str(path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False):
+        tables = read_tables(path) if path.exists() else None  # a damaged store file refuses here
+        report: dict = {"store": str(path), "store_file": "read" if tables is not None else "missing or empty: rebuilt from the log"}
+        tables = tables if tables is not None else empty_tables()
+        seq = (tables[META].get(META_ID) or {}).get("seq", 0)
+        records, damaged = log.salvage()
+        applied, skipped, gaps = 0, 0, []
+        for record in records:
+            if record["seq"] <= seq:
+                skipped += 1  # already in the store file
+                continue
+            if record["seq"] != seq + 1:
+                gaps.append([seq + 1, record["seq"] - 1])
+            for table, doc_id, doc in record["ops"]:
+                rows = tables[table]
+                if doc is None:
+                    rows.pop(int(doc_id), None)
+                else:
+                    rows[int(doc_id)] = doc
+            seq = record["seq"]
+            applied += 1
+        report.update(kept=applied, already_in_store_file=skipped,
+                      dropped=[{"byte": offset, "length": length} for offset, length in damaged],
+                      missing_commits=gaps, backups=_back_up(path, log.path))
+        tables[META][META_ID] = {**(tables[META].get(META_ID) or empty_meta()), "seq": seq}
+        write_snapshot(path, tables)
+        log.reset()
+    return report
+
+
+def _back_up(*paths: Path) -> list[str]:
+    """Copies of the damaged files, beside them, before anything is rewritten."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    copies = []
+    for original in paths:
+        if original.exists():
+            copy = original.with_name(f"{original.name}.damaged-{stamp}")
+            shutil.copyfile(original, copy)
+            os.chmod(copy, FILE_MODE)
+            copies.append(str(copy))
+    return copies
