@@ -19,6 +19,7 @@ from store import FieldIssue, Store
 from store.emails import email_key
 from store.indexes import normalise_key
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.validation import number_error
 
 if TYPE_CHECKING:
     from .plan import ImportPlan
@@ -143,6 +144,8 @@ class _Judge:
         if any(i.severity == "error" for i in issues_at[pos]):
             return Verdict("error", match)
         diff = _diff(current, cleaned, row_cells)
+        if "number" in diff and number_error(str(diff["number"][1]).upper()):
+            return Verdict("error", match, number_error(str(diff["number"][1]).upper()), "number")
         if "number" in diff:
             number = diff["number"][1]
             held = [i for i in self.store.lookup(CUSTOMERS, "number", [normalise_key("number", number)])[0] if i != match]
@@ -172,7 +175,9 @@ class _Judge:
         held = self.store.first_holders(CUSTOMERS, "number", frame["key"].to_list())
         out = {}
         for (pos, row, number, _key, first), holder in zip(frame.iter_rows(), held):
-            if holder is not None:
+            if number_error(number.upper()):
+                out[pos] = Verdict("error", None, number_error(number.upper()), "number")
+            elif holder is not None:
                 out[pos] = Verdict("error", None, NUMBER_TAKEN.format(number) + f" ({self.store.customer(holder)['number']})", "number")
             elif first < row:
                 out[pos] = Verdict("error", None, NUMBER_TAKEN.format(number) + f" (row {first})", "number")

@@ -21,7 +21,7 @@ from store.export import defuse
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
 from store.regions import is_region
 from store.storage import atomic_write_bytes, refuse_overwrite
-from store.validation_frame import clean_frame
+from store.validation_frame import card_issues, clean_frame
 
 from .judge import judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
@@ -161,6 +161,11 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     person = [f for f in (PERSON_FIELDS if target == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
     cleaned, found = clean_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
                                  default_country=country or settings["default_country"])
+    # A row holding a card number anywhere is refused (a prospect keeps its raw row): the
+    # columns not judged as a field above (unmapped, a full name before it is split …) too.
+    judged = {column for f in person for column in by_field.get(f, ())}
+    raw_cards = card_issues(table.frame, [c for c in table.columns if c not in judged])
+    found = pl.concat([found, raw_cards]).sort("index", maintain_order=True)
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
     plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country,

@@ -165,7 +165,9 @@ class Database:
         return self.tables[META].get(META_ID) or empty_meta()
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
+        """One atomic commit. `rewrite`: commit as a new store file with an empty log
+        (nothing of the old state stays in the store's files), or not at all."""
         with self._locked(), paused_gc():
             self._catch_up()
             tx = Transaction(self)
@@ -176,7 +178,7 @@ class Database:
                 tx.rollback()
                 raise
             if changes:
-                self._commit(tx, changes)
+                self._commit(tx, changes, rewrite)
 
     def refresh(self, wait: float | None = None) -> bool:
         """Catch up with other processes' commits; True when anything changed.
@@ -243,10 +245,10 @@ class Database:
         else:
             rows[doc_id] = doc
 
-    def _commit(self, tx: Transaction, changes: list[list]) -> None:
+    def _commit(self, tx: Transaction, changes: list[list], rewrite: bool = False) -> None:
         seq = self.seq + 1
         # (Counting documents loads every table: only done for large commits.)
-        bulk = len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4
+        bulk = rewrite or len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4
         try:
             if bulk:
                 # It would be folded at once anyway: write the new snapshot only.

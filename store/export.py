@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .errors import StoreError
 from .storage import atomic_write_bytes, refuse_overwrite
+from .text import printable
 from .store import Store
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
@@ -50,15 +53,38 @@ def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
     sheet = book.create_sheet("customers")
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append(row)
+        # XML cannot hold most control characters (openpyxl refuses them): shown as symbols.
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub(lambda m: printable(m.group()), cell) for cell in row])
     buffer = io.BytesIO()
     book.save(buffer)
     atomic_write_bytes(path, buffer.getvalue())
 
 
 def _vcard_escape(value: object) -> str:
+    """RFC 6350 §3.4 escaping; a line break of any kind (CR, LF, CRLF) is `\\n`, so data
+    can never start a property line of its own; other control characters are dropped."""
     text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("\n", "\\n").replace(",", "\\,").replace(";", "\\;")
+    text = text.replace("\\", "\\\\").replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return _VCARD_CONTROL.sub("", text.replace(",", "\\,").replace(";", "\\;"))
+
+
+_VCARD_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_FOLD_AT = 75  # octets, RFC 6350 §3.2
+
+
+def _fold(line: str) -> str:
+    """A content line folded at 75 octets (CRLF and a space), never inside a UTF-8 character."""
+    data = line.encode("utf-8")
+    if len(data) <= _FOLD_AT:
+        return line
+    parts, start, limit = [], 0, _FOLD_AT
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: step back
+            end -= 1
+        parts.append(data[start:end].decode("utf-8"))
+        start, limit = end, _FOLD_AT - 1  # continuation lines start with the folding space
+    return "\r\n ".join(parts)
 
 
 def vcard(customer: dict) -> str:
@@ -81,7 +107,7 @@ def vcard(customer: dict) -> str:
     if customer.get("notes"):
         lines.append(f"NOTE:{e(customer['notes'])}")
     lines.append("END:VCARD")
-    return "\r\n".join(lines) + "\r\n"
+    return "".join(_fold(line) + "\r\n" for line in lines)
 
 
 def export_customers(store: Store, out: Path, customers: list[dict] | None = None) -> int:

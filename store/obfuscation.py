@@ -45,9 +45,25 @@ def fake_customer(doc: dict, tag: str) -> dict:
         "postcode": fake.postcode(),
         "city": fake.city(),
         "vat_id": None,
+        # The accounting system's id names the real person: an upsert on it would write them back.
+        "external_id": None,
         "notes": None,
         "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k != "raw"} or None,
     }
+
+
+SCRUBBED = "(removed: the customer was obfuscated)"
+
+
+def scrub_campaign(campaign: dict, number: str) -> dict | None:
+    """The campaign with the reasons given for this customer (a refusing server quotes its
+    address) removed; None when it names the customer nowhere."""
+    summary = campaign.get("summary") or {}
+    lists = {name: [{**entry, "reason": SCRUBBED} if entry.get("number") == number else entry for entry in entries]
+             for name, entries in summary.items() if isinstance(entries, list)}
+    if lists == {name: summary[name] for name in lists}:
+        return None
+    return {**campaign, "summary": {**summary, **lists}}
 
 
 def fake_department(doc: dict, tag: str) -> dict:

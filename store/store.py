@@ -21,7 +21,7 @@ from .model import (
     DEPARTMENTS, EXPORTS, JOURNAL, KINDS, NEEDS_ACTIVE_CUSTOMER, PERSON_FIELDS, PRIVATE,
     RELATED_KINDS, SETTINGS, SOURCES, TEMPLATES, format_number, is_open,
 )
-from .validation import clean_person, clean_text, errors_of, identity_keys, record_issues, row_region
+from .validation import clean_person, clean_text, errors_of, identity_keys, number_error, record_issues, row_region
 from .validation_frame import clean_frame, frame_from_records
 
 SETTINGS_ID = 1
@@ -239,6 +239,9 @@ class Store:
         number = clean_text(wanted) if wanted is not None else None
         if number:
             number = number.upper()
+            refused = number_error(number)
+            if refused:
+                raise RuleViolation(refused)
             holders = self.db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
             if holders:
                 raise RuleViolation(f"customer number {number} is already used by another customer")
@@ -631,10 +634,11 @@ class Store:
         Irreversible: the journal's undo data holding the customer is dropped and
         the store files are rewritten so the old values survive nowhere.
         """
-        with self.db.transaction() as tx:
+        # Committed as a new store file, not a log line: if that write fails, nothing
+        # changed (and no old value was left behind while an error was reported).
+        with self.db.transaction(rewrite=True) as tx:
             number = self._obfuscate(tx, customer_id)
             self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
-        self.db.compact()
         return self.customer(customer_id)
 
     def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
@@ -652,6 +656,10 @@ class Store:
                 tx.put(table, child_id, fake(tx.get(table, child_id), f"{tag}-{child_id}"))
         for conversation_id in self.db.indexes.child_ids(customer_id, CONVERSATIONS):
             tx.delete(CONVERSATIONS, conversation_id)
+        for campaign_id, campaign in list(self.db.tables[CAMPAIGNS].items()):
+            scrubbed = obfuscation.scrub_campaign(campaign, doc["number"])
+            if scrubbed is not None:
+                tx.put(CAMPAIGNS, campaign_id, scrubbed)
         journal.purge_customer(tx, customer_id)
         return doc["number"]
 
@@ -669,7 +677,7 @@ class Store:
             raise RuleViolation("--inactive-days must be 0 or more")
         report: dict = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
-            with self.db.transaction() as tx:
+            with self.db.transaction(rewrite=True) as tx:
                 for customer in self.obfuscation_due(days):
                     try:
                         with tx.savepoint():
@@ -682,8 +690,6 @@ class Store:
                     self._journal(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): {len(report['obfuscated'])} customer(s)")
         except _DryRun:
             return report
-        if report["obfuscated"]:
-            self.db.compact()
         return report
 
     # -- undo -------------------------------------------------------------------

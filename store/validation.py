@@ -15,9 +15,11 @@ from .model import CORPORATE, PHONE_FIELDS
 from .phones import normalise_phone
 from .regions import region_of
 
-# A run of 13-19 digits, single spaces or dashes allowed between them.
-CARD_RUN_PATTERN = r"\d(?:[ -]?\d){12,18}"
-_CARD_RUN_RE = re.compile(r"(?<![\d-])" + CARD_RUN_PATTERN + r"(?![\d])")
+# A run of 13-19 digits, one separator (space, dash, dot, underscore, no-break space) allowed between them.
+_CARD_SEPARATORS = " \\-._\u00a0"
+CARD_RUN_PATTERN = rf"[0-9](?:[{_CARD_SEPARATORS}]?[0-9]){{12,18}}"
+_CARD_RUN_RE = re.compile(rf"(?<![0-9])" + CARD_RUN_PATTERN + r"(?![0-9])")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 CARD_ERROR = "holds what looks like a card number; card numbers are not stored"
@@ -48,6 +50,19 @@ def company_error(kind: str | None, allow_private: bool) -> str | None:
     return None
 
 
+# A customer number is an identifier people type and files carry: letters, digits and a
+# few separators, never a path step (`../`), a line break or a terminal control character.
+_NUMBER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._/-]{0,38}[A-Za-z0-9])?")
+
+
+def number_error(number: str) -> str | None:
+    """Why this customer number cannot be stored, or None."""
+    if not _NUMBER.fullmatch(number) or ".." in number or "//" in number:
+        return (f"customer number '{number}' may hold only letters, digits, spaces and . / _ - between them "
+                "(at most 40 characters)")
+    return None
+
+
 def luhn_valid(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -60,15 +75,34 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_runs(value: str) -> list[re.Match]:
+    """The Luhn-valid runs of 13-19 digits in the text (any of the separators between digits)."""
+    if len(value) < 13:
+        return []
+    runs = []
+    for match in _CARD_RUN_RE.finditer(value):
+        digits = _NOT_DIGIT.sub("", match.group())
+        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+            runs.append(match)
+    return runs
+
+
 def holds_card_number(value: str) -> bool:
     """True when the text holds a Luhn-valid run of 13-19 digits."""
-    if len(value) < 13 or _CARD_RUN_RE.search(value) is None:
-        return False
-    for match in _CARD_RUN_RE.finditer(value):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return True
-    return False
+    return bool(_card_runs(value))
+
+
+def mask_cards(value: str) -> str:
+    """The text with each card number's digits but the first and last four shown as •:
+    `4111 1111 1111 1111` → `4111 •••• •••• 1111`. A refused value is echoed only so."""
+    out, last = [], 0
+    for match in _card_runs(value):
+        run = match.group()
+        positions = [i for i, ch in enumerate(run) if ch.isdigit()]
+        hidden = set(positions[4:-4])
+        out += [value[last:match.start()], "".join("•" if i in hidden else ch for i, ch in enumerate(run))]
+        last = match.end()
+    return "".join(out) + value[last:]
 
 
 # Yes and no as files write them, in the languages of the files we meet.
@@ -132,6 +166,9 @@ def clean_person(
         raw = data.get(field)
         if field == "tags":
             cleaned[field] = clean_tags(raw)
+            joined = ", ".join(cleaned[field])
+            if holds_card_number(joined):
+                issues.append(FieldIssue(field, mask_cards(joined), CARD_ERROR, "error"))
             continue
         if field == "obfuscate_enabled":
             try:
@@ -147,12 +184,14 @@ def clean_person(
             continue
         if field in PHONE_FIELDS:
             normal = normalise_phone(value, region)
-            if normal is None:
+            if normal is None and holds_card_number(value):  # a valid phone number is a phone number
+                issues.append(FieldIssue(field, mask_cards(value), CARD_ERROR, "error"))
+            elif normal is None:
                 issues.append(FieldIssue(field, value, phone_warning(value, region), "warning"))
             cleaned[field] = normal or value
             continue
         if holds_card_number(value):
-            issues.append(FieldIssue(field, value, CARD_ERROR, "error"))
+            issues.append(FieldIssue(field, mask_cards(value), CARD_ERROR, "error"))
         if field == "email":
             value, error, warning = check_email(value)
             if error or warning:

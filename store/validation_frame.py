@@ -16,12 +16,12 @@ from .model import PHONE_FIELDS
 from .phones_frame import normalise_column
 from .regions import region_of
 from .validation import (
-    CARD_ERROR, CARD_RUN_PATTERN, FLAG_ERROR, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, parse_flag,
-    phone_warning,
+    CARD_ERROR, CARD_RUN_PATTERN, FLAG_ERROR, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, mask_cards,
+    parse_flag, phone_warning,
 )
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
-_TEXT_SKIP = frozenset({"tags", "obfuscate_enabled"})
+_TEXT_SKIP = frozenset({"obfuscate_enabled"})
 
 
 def frame_from_records(records: Iterable[Mapping], fields: tuple[str, ...]) -> pl.DataFrame:
@@ -67,14 +67,14 @@ def clean_frame(
     issues = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
     for field in text_fields:
+        cards = _card_numbers(frame[field])
         if field in PHONE_FIELDS:
             frame, found = _normalise_phones(frame, field, regions)
-            issues.append(found)
-            continue
-        candidates = frame[field].str.contains(CARD_RUN_PATTERN).fill_null(False)
-        if candidates.any():
-            cards = frame[field].map_elements(holds_card_number, return_dtype=pl.Boolean, skip_nulls=True)
-            issues.append(_issues((candidates & cards.fill_null(False)), frame, field, pl.col(field), pl.lit(CARD_ERROR), "error"))
+            # A valid phone number is a phone number; a card-like run that is not one (kept as typed) is a card number.
+            cards = cards & ~frame[field].str.starts_with("+").fill_null(False)
+            issues.append(found.filter(~pl.col("index").is_in(cards.arg_true().cast(pl.Int64).implode())))
+        if cards.any():
+            issues.append(_card_issues(cards, frame, field))
     if "email" in frame.columns:
         frame, found = _check_emails(frame)
         issues.append(found)
@@ -88,6 +88,29 @@ def clean_frame(
             .list.eval(pl.element().str.strip_chars().filter(pl.element() != "")).list.unique(maintain_order=True)
             .fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return frame, pl.concat(issues).sort("index", maintain_order=True)
+
+
+def card_issues(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """Card-number errors (values masked) of any text columns, e.g. a file's raw cells."""
+    found = [pl.DataFrame(schema=ISSUE_SCHEMA)]
+    for column in columns:
+        cards = _card_numbers(frame[column])
+        if cards.any():
+            found.append(_card_issues(cards, frame, column))
+    return pl.concat(found)
+
+
+def _card_issues(cards: pl.Series, frame: pl.DataFrame, field: str) -> pl.DataFrame:
+    masked = pl.col(field).map_elements(mask_cards, return_dtype=pl.String, skip_nulls=True)
+    return _issues(cards, frame, field, masked, pl.lit(CARD_ERROR), "error")
+
+
+def _card_numbers(values: pl.Series) -> pl.Series:
+    """Per row, whether the text holds a card number (the pattern in polars, Luhn per candidate)."""
+    candidates = values.str.contains(CARD_RUN_PATTERN).fill_null(False)
+    if not candidates.any():
+        return candidates
+    return candidates & values.map_elements(holds_card_number, return_dtype=pl.Boolean, skip_nulls=True).fill_null(False)
 
 
 def _parse_flags(frame: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:

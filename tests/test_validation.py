@@ -1,7 +1,8 @@
 """SPEC §3, value by value."""
 import pytest
 
-from store.validation import clean_person, holds_card_number, normalise_phone, record_issues
+from store.phones import normalise_phone
+from store.validation import clean_person, holds_card_number, luhn_valid, record_issues
 
 FIELDS = ("first_name", "last_name", "company", "email", "phone", "mobile", "notes")
 
@@ -50,10 +51,15 @@ def test_card_like_digits_that_fail_luhn_or_length_pass():
     assert not holds_card_number("IBAN DE89370400440532013000")  # 20 digits: not a card run
 
 
-def test_phone_fields_are_exempt_from_the_card_check():
-    # 16 digits that pass Luhn, typed into a phone field: a warning at most, never the card error.
-    _, issues = clean(phone="4111111111111111")
-    assert all(i.severity == "warning" for i in issues)
+def test_in_phone_fields_only_what_is_not_a_valid_phone_counts_as_a_card_number():
+    # 16 digits that pass Luhn and are no phone number: the card error, the value masked.
+    _, issues = clean(phone="4111 1111 1111 1111")
+    assert [(i.severity, i.value) for i in issues] == [("error", "4111 •••• •••• 1111")]
+    # A valid German mobile number whose digits happen to pass Luhn: a phone number.
+    number = next(n for n in (f"+49 151 2345678{d}" for d in range(10))
+                  if luhn_valid(n[1:].replace(" ", "")) and normalise_phone(n, "DE"))
+    cleaned, issues = clean(phone=number)
+    assert issues == [] and cleaned["phone"] == number.replace(" ", "")
 
 
 def test_normalise_phone_is_cached_and_keeps_e164():

@@ -9,7 +9,8 @@ RECORDS = [
     {"first_name": " Ada ", "email": " Ada@Example.COM ", "phone": "030 1234567", "tags": "vip; newsletter,vip"},
     {"company": "Acme", "email": "broken@", "mobile": "call me"},
     {"last_name": "Hopper", "notes": "card 4111 1111 1111 1111", "phone": "+1 415 555 0134"},
-    {"first_name": "Grace", "phone": "4111111111111111"},  # phones are exempt from the card check
+    {"first_name": "Grace", "phone": "4111111111111111"},  # no phone number: a card number
+    {"first_name": "Kurt", "mobile": "4111.1111.1111.1111", "tags": "vip; 5500_0000_0000_0004"},
     {"city": "Berlin"},
     {"first_name": "", "last_name": "  ", "company": "", "email": "x@example.com", "street": "5500 0000 0000 0004"},
     {"first_name": "Linus", "email": "LINUS@kernel.org", "phone": "0049 (0)30 123 456 78", "tags": ["a", " b ", "a"]},
