@@ -27,9 +27,45 @@ class TemplateRefused(RuleViolation):
     """A template that cannot be saved or rendered; the message names the part."""
 
 
+MAX_OUTPUT = 1_000_000  # characters a part may render to: a letter, not a flood
+MAX_RANGE = 1000  # what range() may count to in a template
+# A message template stands alone and renders in bounded time: no other templates
+# (there is no loader to reach them), no macros or call blocks (recursion), and loops
+# one level deep over a bounded range or a customer's field.
+_REFUSED_NODES = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
+                  nodes.Extends: "extends", nodes.Macro: "macro", nodes.CallBlock: "call"}
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise TemplateRefused(f"range() counts to at most {MAX_RANGE:,} in a template")
+    return numbers
+
+
 @lru_cache(maxsize=2)
 def _environment(html: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=True)
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=True, loader=None)
+    env.globals["range"] = _bounded_range
+    return env
+
+
+def _render_part(part: str, source: str, values: dict) -> str:
+    """One part rendered, its output bounded; any failure is a TemplateRefused naming the part."""
+    try:
+        pieces, size = [], 0
+        for piece in _compiled(part == "html", source).generate(values):
+            size += len(piece)
+            if size > MAX_OUTPUT:
+                raise TemplateRefused(f"{part}: renders to more than {MAX_OUTPUT:,} characters")
+            pieces.append(piece)
+        return "".join(pieces)
+    except TemplateRefused as err:
+        raise TemplateRefused(f"{part}: {err}" if not str(err).startswith(f"{part}:") else str(err)) from None
+    except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
+        raise TemplateRefused(f"{part}: {err}") from None
+    except Exception as err:  # 1/0, a filter given the wrong arguments, a recursion …: the template's fault
+        raise TemplateRefused(f"{part}: {type(err).__name__}: {err}") from None
 
 
 @lru_cache(maxsize=64)
@@ -55,7 +91,12 @@ def _check_part(part: str, source: str) -> None:
         tree = env.parse(source)
     except TemplateError as err:
         raise TemplateRefused(f"{part}: line {getattr(err, 'lineno', '?')}: {err.message}") from None
-    unknown = meta.find_undeclared_variables(tree) - {"customer"}
+    for node_type, what in _REFUSED_NODES.items():
+        if any(True for _ in tree.find_all(node_type)):
+            raise TemplateRefused(f"{part}: {{% {what} %}} is not allowed: a message template stands alone")
+    if any(next(loop.find_all(nodes.For), None) is not None for loop in tree.find_all(nodes.For)):
+        raise TemplateRefused(f"{part}: loops inside loops are not allowed")
+    unknown = meta.find_undeclared_variables(tree) - {"customer", "range"}
     if unknown:
         raise TemplateRefused(f"{part}: unknown placeholder {{{{ {sorted(unknown)[0]} }}}}; use customer.<field>")
     used = [n.attr for n in tree.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "customer"]
@@ -64,10 +105,13 @@ def _check_part(part: str, source: str) -> None:
     for name in used:
         if name not in PLACEHOLDERS:
             raise TemplateRefused(f"{part}: unknown placeholder customer.{name} (known: {', '.join(PLACEHOLDERS)})")
-    try:
-        _compiled(part == "html", source).render(SAMPLE)
-    except TemplateError as err:  # SecurityError and UndefinedError are TemplateErrors
-        raise TemplateRefused(f"{part}: {err}") from None
+    # The sandbox refuses these when they run; refused here, an untaken branch cannot hide one.
+    private = [n.attr for n in tree.find_all(nodes.Getattr) if n.attr.startswith("_")]
+    private += [n.arg.value for n in tree.find_all(nodes.Getitem)
+                if isinstance(n.arg, nodes.Const) and isinstance(n.arg.value, str) and n.arg.value.startswith("_")]
+    if private:
+        raise TemplateRefused(f"{part}: '{private[0]}' is not a placeholder; templates cannot reach Python's internals")
+    _render_part(part, source, SAMPLE)
 
 
 def check_template(name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
@@ -103,7 +147,9 @@ def render(template: dict, customer: dict) -> Rendered:
     parts = {}
     for part in PARTS:
         source = template.get(part)
-        parts[part] = _compiled(part == "html", source).render(values) if source else None
+        parts[part] = _render_part(part, source, values) if source else None
+    if parts["subject"]:
+        parts["subject"] = " ".join(parts["subject"].split())  # a header is one line: a name's line break is a space
     if template["channel"] == "sms" and len(parts["body"]) > SMS_MAX:
         raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(parts['body'])} characters (at most {SMS_MAX})")
     return Rendered(parts["subject"], parts["body"], parts["html"])

@@ -24,6 +24,14 @@ def _say(text: str, err: bool = False, *, lines: bool = False) -> None:
     click.echo(printable(text, keep_lines=lines), err=err)
 
 
+def _read_utf8(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        _fail(f"{path}: not UTF-8 text (byte {err.start:,}); save it as UTF-8")
+        raise  # _fail exits; this line is never reached
+
+
 def _fail(message: str, code: int = 2) -> None:
     _say(f"custdesk: {message}", err=True)
     sys.exit(code)
@@ -278,8 +286,8 @@ def templates_list(ctx: click.Context) -> None:
 def templates_add(ctx: click.Context, name: str, channel: str, subject: str | None, body_file: Path,
                   html_file: Path | None) -> None:
     """Add (or replace) template NAME; refused if a placeholder is unknown."""
-    html = html_file.read_text(encoding="utf-8") if html_file else None
-    saved = open_store(ctx).save_template(name, channel, subject, body_file.read_text(encoding="utf-8"), html)
+    html = _read_utf8(html_file) if html_file else None
+    saved = open_store(ctx).save_template(name, channel, subject, _read_utf8(body_file), html)
     _say(f"saved {saved['channel']} template '{saved['name']}'")
 
 
