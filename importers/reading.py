@@ -41,8 +41,12 @@ DELIMITERS = (",", ";", "\t", "|")
 # In Windows-1254 these bytes are Ğ İ Ş ğ ı ş; in Windows-1252 rare letters (Ð Ý Þ ð ý þ).
 _TURKISH_BYTES = re.compile(rb"[\xd0\xdd\xde\xf0\xfd\xfe]")
 # Western text has its accented letters one or two at a time; CJK code pages
-# (Shift_JIS, GBK, Big5) write long runs of high bytes, which 1252 would show as junk.
-_MULTIBYTE_RUN = re.compile(rb"[\x80-\xff]{4,}")
+# (Shift_JIS, GBK, Big5) write long runs of high bytes, which 1252 would show as junk,
+# and a Shift_JIS character is often a byte of 1252's punctuation block (0x81-0x9F)
+# followed by another high byte, which Western text does not write.
+_MULTIBYTE_RUN = re.compile(rb"[\x80-\xff]{4,}|[\x81-\x9f][\x80-\xfc]")
+# A UTF-8 letter (two bytes) in a file that is not UTF-8 as a whole: encodings mixed.
+_UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
 
 
 class UnreadableFile(StoreError):
@@ -117,10 +121,13 @@ def decode(path: Path, raw: bytes) -> tuple[str, str]:
         raise UnreadableFile(f"{path}: binary data, not a CSV file")
     try:
         return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as err:
+        bad_at = err.start
     if _MULTIBYTE_RUN.search(raw):
         raise UnreadableFile(f"{path}: unknown text encoding (not UTF-8, UTF-16, Windows-1252 or Windows-1254); save it as UTF-8")
+    if _UTF8_PAIR.search(raw):
+        row = raw.count(b"\n", 0, bad_at) + 1
+        raise UnreadableFile(f"{path}: mixes UTF-8 with another encoding (row {row} is not UTF-8); save it all as UTF-8")
     encoding = "cp1254" if _TURKISH_BYTES.search(raw) else "cp1252"
     return _decode_as(path, raw, encoding), encoding
 
@@ -301,7 +308,8 @@ def unique_names(header: list[str]) -> list[str]:
     for index, name in enumerate(header):
         base = (name or "").strip() or f"(column {index + 1})"
         candidate, n = base, 1
-        while candidate in names or candidate in RESERVED_COLUMNS:
+        # polars reads a column name between ^ and $ as a regex: such a header gets a suffix too.
+        while candidate in names or candidate in RESERVED_COLUMNS or candidate.startswith("^") and candidate.endswith("$"):
             n += 1
             candidate = f"{base} ({n})"
         names.append(candidate)

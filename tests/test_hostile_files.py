@@ -160,3 +160,24 @@ def test_any_workbook_shape(store, tmp_path, rows, skip_rows, skip_cols):
     path = tmp_path / "any.xlsx"
     book.save(path)
     _read_and_plan(store, path)
+
+
+def test_a_file_mixing_utf8_with_windows_1252_is_refused_not_garbled(tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_bytes("Name,Email\nJürgen,j@example.com\n".encode("utf-8") + "Müller,m@example.com\n".encode("cp1252"))
+    with pytest.raises(UnreadableFile, match=r"mixed.csv: mixes UTF-8 with another encoding \(row 3 is not UTF-8\)"):
+        read_table(f)
+
+
+def test_shift_jis_is_refused_and_western_typography_in_1252_is_not(tmp_path):
+    from faker import Faker
+    fake = Faker("ja_JP")
+    fake.seed_instance(4)
+    japanese = tmp_path / "japan.csv"
+    japanese.write_bytes(("Name,Email\n" + "".join(f"{fake.name()},p{i}@example.jp\n" for i in range(5))).encode("shift_jis"))
+    with pytest.raises(UnreadableFile, match="unknown text encoding"):
+        read_table(japanese)
+    western = tmp_path / "west.csv"
+    text = "Name,Email,Notes\nJosé Müller,jose@example.es,don’t “quote” – … €5\n"
+    western.write_bytes(text.encode("cp1252"))
+    assert read_table(western).frame["Notes"].to_list() == ["don’t “quote” – … €5"]

@@ -165,3 +165,61 @@ def test_two_imports_of_one_file_at_once_create_each_record_once(store_path, tmp
     assert outcomes.count("imported") == 1
     with Store(store_path) as s:
         assert len(list(s.sources())) == 200
+
+
+def _committed_states(store_path) -> list[dict]:
+    """A store folded into its file, then four commits in the log; the state after each."""
+    states = []
+    with Store(store_path) as s:
+        for i in range(1, 4):
+            s.add_customer("private", person(i))
+        s.db.compact()
+        states.append(contents(s))
+        for i in range(4, 8):
+            s.add_customer("private", person(i)) if i % 2 else s.set_tags([1], add=[f"t{i}"])
+            states.append(contents(s))
+    return states
+
+
+@pytest.mark.parametrize("suffix", ["", ".log", ".columns"])
+def test_every_damage_to_every_file_is_refused_in_one_line_or_shows_a_committed_state(store_path, tmp_path, suffix):
+    states = _committed_states(store_path)
+    pristine = {p.name: p.read_bytes() for p in store_path.parent.iterdir() if not p.name.endswith(".lock")}
+    target = store_path.name + suffix
+    size = len(pristine[target])
+    damages = [("delete", None), ("empty", None)]
+    damages += [("truncate", at) for at in range(0, size, max(1, size // 40))]
+    damages += [("flip", at) for at in range(0, size, max(1, size // 40))]
+    if suffix == "":
+        damages = [d for d in damages if d[0] != "flip"]  # a flipped byte inside a document: see the closing note
+    outcomes = {"refused": 0, "opened": 0}
+    for kind, at in damages:
+        folder = tmp_path / f"{kind}-{at}-{suffix or 'json'}"
+        folder.mkdir()
+        for name, data in pristine.items():
+            (folder / name).write_bytes(data)
+        damaged = folder / target
+        if kind == "delete":
+            damaged.unlink()
+        elif kind == "empty":
+            damaged.write_bytes(b"")
+        elif kind == "truncate":
+            damaged.write_bytes(pristine[target][:at])
+        else:
+            data = bytearray(pristine[target])
+            data[at] ^= 0x01
+            damaged.write_bytes(bytes(data))
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        try:
+            with Store(folder / store_path.name) as s:
+                state = contents(s)
+        except StoreError as refusal:
+            assert "\n" not in str(refusal) and str(folder) in str(refusal), (kind, at, str(refusal))
+            assert {p.name: p.read_bytes() for p in folder.iterdir() if not p.name.endswith(".lock")} == \
+                {k: v for k, v in before.items() if not k.endswith(".lock")}, (kind, at)  # refusing wrote nothing
+            outcomes["refused"] += 1
+            continue
+        expected = [states[-1]] if suffix == ".columns" else states
+        assert state in expected, (kind, at)
+        outcomes["opened"] += 1
+    assert outcomes["refused"] + outcomes["opened"] == len(damages)
