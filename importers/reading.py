@@ -223,19 +223,23 @@ def _ragged_rows(body: str, delimiter: str, width: int, header_row: int) -> list
 # -- spreadsheets -----------------------------------------------------------------
 def _read_workbook(path: Path, sheet: str | None) -> SheetData:
     try:
-        names = fastexcel.read_excel(path).sheet_names
+        reader = fastexcel.read_excel(path)
+        names = reader.sheet_names
+        hidden = {n for n in names if reader.load_sheet(n, n_rows=1, header_row=None).visible != "visible"}
     except Exception as err:  # fastexcel raises its own types for every kind of broken file
         raise UnreadableFile(f"{path}: not a readable {path.suffix.lower()} workbook ({_first_line(err)})") from None
     if sheet is not None and sheet not in names:
         raise UnreadableFile(f"{path}: no sheet named '{sheet}' (sheets: {', '.join(names)})")
-    for name in [sheet] if sheet is not None else names:
+    # A hidden sheet is read only when named: what the person does not see is not imported unasked.
+    for name in [sheet] if sheet is not None else [n for n in names if n not in hidden]:
         # Blank rows are kept so that row numbers match what the spreadsheet shows.
         grid = pl.read_excel(path, sheet_name=name, engine="calamine", has_header=False, infer_schema_length=0,
                              raise_if_empty=False, drop_empty_rows=False, drop_empty_cols=False)
         if grid.height and any(grid[c].drop_nulls().len() for c in grid.columns):
             return _table_from_grid(path, name, grid)
-    where = f"sheet '{sheet}'" if sheet is not None else "any sheet"
-    raise UnreadableFile(f"{path}: {where} holds no data")
+    where = f"sheet '{sheet}'" if sheet is not None else "any visible sheet"
+    also = f" (hidden sheets: {', '.join(sorted(hidden))}; name one with --sheet)" if sheet is None and hidden else ""
+    raise UnreadableFile(f"{path}: {where} holds no data{also}")
 
 
 def _first_line(err: Exception) -> str:
@@ -308,8 +312,10 @@ def unique_names(header: list[str]) -> list[str]:
     for index, name in enumerate(header):
         base = (name or "").strip() or f"(column {index + 1})"
         candidate, n = base, 1
-        # polars reads a column name between ^ and $ as a regex: such a header gets a suffix too.
-        while candidate in names or candidate in RESERVED_COLUMNS or candidate.startswith("^") and candidate.endswith("$"):
+        # polars reads a column name "*" as every column and one between ^ and $ as a regex:
+        # such a header gets a suffix too, so that pl.col(name) means that column alone.
+        while candidate in names or candidate in RESERVED_COLUMNS or candidate == "*" or \
+                candidate.startswith("^") and candidate.endswith("$"):
             n += 1
             candidate = f"{base} ({n})"
         names.append(candidate)

@@ -1,6 +1,6 @@
 """The snapshot file: a TinyDB database laid out so each table can be read alone.
 
-    {"_toc":{"1":{"generation":"…","tables":{"customers":[   start,     end],…}}},
+    {"_toc":{"1":{"generation":"…","tables":{"customers":[   start,     end,  crc32],…}}},
     "customers":{
     "1":{...},
     "2":{...}
@@ -11,8 +11,9 @@
 
 It is one JSON object of tables of `"<doc id>": document`, as TinyDB reads
 and writes it; the first line is a TinyDB table too, `_toc`, whose one
-document gives each table's byte range (fixed-width numbers, so it is
-written last, in place) and the generation that tags the columns file.
+document gives each table's byte range and the CRC-32 of those bytes
+(fixed-width numbers, so it is written last, in place) and the generation
+that tags the columns file. Opening checks every table against its CRC.
 Opening reads the small tables and the table of contents; a large table's
 text is read when first used, from the same file even if another process
 has replaced it since (the handle stays open). A file without the `_toc`
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -46,8 +48,9 @@ def empty_tables() -> Tables:
     return {name: Table(COLUMNS[name]) if name in COLUMNS else {} for name in ALL_TABLES}
 
 
-def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int]]) -> bytes:
-    body = ",".join(f'"{name}":[{start:{_WIDTH}d},{end:{_WIDTH}d}]' for name, (start, end) in ranges.items())
+def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int, int]]) -> bytes:
+    # Fixed widths: the placeholder written first has the length of the real line.
+    body = ",".join(f'"{name}":[{start:{_WIDTH}d},{end:{_WIDTH}d},{crc:10d}]' for name, (start, end, crc) in ranges.items())
     return _TOC_START + f'{{"generation":"{generation}","tables":{{{body}}}}}'.encode() + _TOC_END
 
 
@@ -68,7 +71,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]])
     for rows in large.values():
         rows.fold()
     write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
-    placeholder = _toc_line(generation, {name: (0, 0) for name in names})
+    placeholder = _toc_line(generation, {name: (0, 0, 0) for name in names})
 
     def fill(fd: int) -> None:
         write_all(fd, placeholder)
@@ -78,12 +81,13 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]])
             lead = b'"%s":' % name.encode()
             write_all(fd, lead)
             position += len(lead)
-            start = position
+            start, crc = position, 0
             rows = tables.get(name, {})
             for chunk in rows.chunks() if isinstance(rows, Table) else _dict_chunks(rows):
                 write_all(fd, chunk)
                 position += len(chunk)
-            ranges[name] = (start, position)
+                crc = zlib.crc32(chunk, crc)
+            ranges[name] = (start, position, crc)
             tail = b"\n}\n" if n == len(names) - 1 else b",\n"
             write_all(fd, tail)
             position += len(tail)
@@ -134,11 +138,16 @@ def _read_tables(path: Path, handle: BinaryIO) -> Tables | None:
         generation, ranges = toc["generation"], toc["tables"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as err:
         raise StoreCorrupt(f"{path}: not a custdesk store (table of contents: {err})") from None
-    if os.fstat(handle.fileno()).st_size < max((end for _, end in ranges.values()), default=0):
+    missing = [name for name in ALL_TABLES if name not in ranges]
+    if missing:
+        raise StoreCorrupt(f"{path}: the table of contents is damaged (no table '{missing[0]}'); nothing was "
+                           "changed: restore the store file from a backup")
+    if os.fstat(handle.fileno()).st_size < max((r[1] for r in ranges.values()), default=0):
         raise StoreCorrupt(f"{path}: the store file is cut short (a copy stopped early?)")
+    _verify(path, handle, ranges)
     columns = read_columns(path, generation)
     tables = empty_tables()
-    for name, (start, end) in ranges.items():
+    for name, (start, end, *_crc) in ranges.items():
         read = _reader(path, handle, name, start, end)
         if name in COLUMNS:
             tables[name] = Table(COLUMNS[name], text=read, columns=columns.get(name))
@@ -148,6 +157,28 @@ def _read_tables(path: Path, handle: BinaryIO) -> Tables | None:
             except (ValueError, AttributeError) as err:
                 raise StoreCorrupt(f"{path}: table '{name}' is damaged ({err})") from None
     return tables
+
+
+def _verify(path: Path, handle: BinaryIO, ranges: Mapping[str, list[int]]) -> None:
+    """Every table's bytes against the checksum written with them (files written before
+    checksums have none): a flipped byte in a document is a refusal at open, never a
+    silently different value. Streams the file: ~0.1 s for 100 MB."""
+    for name, (start, end, *crc) in ranges.items():
+        if not crc:
+            continue
+        found, offset = 0, start
+        while offset < end:
+            block = os.pread(handle.fileno(), min(_VERIFY_BLOCK, end - offset), offset)
+            if not block:
+                break
+            found = zlib.crc32(block, found)
+            offset += len(block)
+        if found != crc[0]:
+            raise StoreCorrupt(f"{path}: table '{name}' is damaged (its checksum does not match); nothing was "
+                               "changed: restore the store file from a backup")
+
+
+_VERIFY_BLOCK = 4 << 20
 
 
 def orjson_load(path: Path, raw: bytes) -> dict:

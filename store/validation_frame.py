@@ -11,7 +11,7 @@ from typing import Iterable, Mapping
 
 import polars as pl
 
-from .emails import ASCII_FAST_PATTERN, MAX_LENGTH, SPECIAL_USE_PATTERN, check_email
+from .emails import ASCII_FAST_PATTERN, MAX_LENGTH, LIBRARY_ONLY_PATTERN, check_email
 from .model import PHONE_FIELDS
 from .phones_frame import normalise_column
 from .regions import region_of
@@ -155,7 +155,7 @@ def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = frame.with_columns(pl.col("email").str.to_lowercase())
     email = frame["email"]
     fast = (email.str.contains(ASCII_FAST_PATTERN) & (email.str.len_bytes() <= MAX_LENGTH)
-            & ~email.str.contains(SPECIAL_USE_PATTERN))
+            & ~email.str.contains(LIBRARY_ONLY_PATTERN))
     slow = email.is_not_null() & ~fast.fill_null(False)
     if not slow.any():
         return frame, pl.DataFrame(schema=ISSUE_SCHEMA)

@@ -181,3 +181,34 @@ def test_shift_jis_is_refused_and_western_typography_in_1252_is_not(tmp_path):
     text = "Name,Email,Notes\nJosé Müller,jose@example.es,don’t “quote” – … €5\n"
     western.write_bytes(text.encode("cp1252"))
     assert read_table(western).frame["Notes"].to_list() == ["don’t “quote” – … €5"]
+
+
+def test_a_hidden_sheet_is_imported_only_when_named(tmp_path):
+    book = Workbook()
+    hidden = book.active
+    hidden.title, hidden.sheet_state = "Old", "hidden"
+    hidden.append(["Name", "Email"])
+    hidden.append(["Ghost", "ghost@example.com"])
+    shown = book.create_sheet("Kunden")
+    shown.append(["Name", "Email"])
+    shown.append(["Ada", "ada@example.com"])
+    book.save(tmp_path / "book.xlsx")
+    table = read_table(tmp_path / "book.xlsx")
+    assert table.sheet == "Kunden" and table.frame["Name"].to_list() == ["Ada"]
+    assert read_table(tmp_path / "book.xlsx", "Old").frame["Name"].to_list() == ["Ghost"]
+    for row in shown.iter_rows():  # the visible sheet emptied: the data is only in the hidden one
+        for cell in row:
+            cell.value = None
+    book.save(tmp_path / "only-hidden.xlsx")
+    with pytest.raises(UnreadableFile, match=r"any visible sheet holds no data \(hidden sheets: Old; name one with --sheet\)"):
+        read_table(tmp_path / "only-hidden.xlsx")
+
+
+@pytest.mark.parametrize("header", ["*", "^.*$", "^()()$"])
+def test_a_header_polars_would_read_as_a_pattern_is_one_column(store, tmp_path, header):
+    f = tmp_path / "pattern.csv"
+    f.write_text(f"Name,Email,{header}\nAda,ada@example.com,4111 1111 1111 1111\n")
+    table = read_table(f)
+    assert f"{header} (2)" in table.columns
+    plan = plan_import(store, table)
+    assert [i.column for i in plan.issues] == [f"{header} (2)"]  # the card number in that column, and only there

@@ -173,9 +173,16 @@ def test_a_non_ascii_local_part_is_a_warning_and_idn_domains_match_their_ascii_f
     assert [c["id"] for c in store.find("customers", "email", "info@XN--MLLER-KVA.DE")] == [customer["id"]]
 
 
-@pytest.mark.parametrize("address", ["broken", "a@b", "a..b@example.com", "x@localhost", "x@example.test", "a@-x.com"])
+@pytest.mark.parametrize("address", ["broken", "a@b", "a..b@example.com", "x@localhost", "x@example.test", "a@-x.com",
+                                     "a@ab--cd.com"])
 def test_invalid_addresses_are_errors(address):
+    import polars as pl
+
+    from store.validation_frame import clean_frame
     assert check_email(address)[1] is not None
+    _frame, issues = clean_frame(pl.DataFrame({"first_name": ["A"], "email": [address]}), kind=None, allow_private=True,
+                                 default_country=None)
+    assert issues.filter(pl.col("field") == "email")["severity"].to_list() == ["error"]  # the column path agrees
 
 
 @settings(max_examples=600, deadline=None)

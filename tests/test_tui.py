@@ -350,3 +350,10 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
         await settle(app, pilot)
         shown = [n for n in app._notifications if "evil.csv" in n.message][0]
         assert "[bold]evil.csv: the file is empty" in shown.message and shown.markup is False
+        clearing = tmp_path / "\x1b[2Jclear.csv"  # a file name that would clear the screen
+        clearing.write_bytes(b"")
+        app.screen.query_one("#path").value = str(clearing)
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        shown = [n for n in app._notifications if "clear.csv" in n.message][0]
+        assert "␛[2Jclear.csv: the file is empty" in shown.message and "\x1b" not in shown.message

@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from store import Store, StoreError
 from store.model import CUSTOMERS, SOURCES, display_name
+from store.text import printable
 from store.view import RecordView
 
 from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
@@ -97,10 +98,11 @@ class CustdeskApp(App):
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
-        """Every notification is plain text: they quote refusals and file names, which are data.
-
-        Screens and widgets pass markup=True by default; it is ignored on purpose."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        """Every notification is plain text with no terminal control: they quote refusals and
+        file names, which are data. Screens and widgets pass markup=True by default; it is
+        ignored on purpose."""
+        super().notify(printable(message, keep_lines=True), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     # -- palette and help -----------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
