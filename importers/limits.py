@@ -14,6 +14,8 @@ from pathlib import Path
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit: anything longer is not a customer field
 MAX_CELLS = 50_000_000  # rows × columns of one sheet's grid (1M rows of 50 columns)
+MAX_COLUMNS = 2_000  # a customer file has tens of columns; an export of every field a few hundred
+MAX_ROWS = 10_000_000  # ten times the largest store custdesk is built for
 MAX_UNZIPPED = 2 * 1024 ** 3  # all members of a workbook, decompressed
 # A text node can hold at most MAX_CELL_CHARS characters: in XML that is at most
 # 6 bytes a character (a 4-byte letter, or an entity such as &#x1F600;... counted
@@ -26,6 +28,14 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="\$?([A-Z]+)\$?(\d+)(?::\$?([
 
 class LimitExceeded(ValueError):
     """The file breaks one of the limits; the message says which."""
+
+
+def check_shape(columns: int, rows: int) -> None:
+    """Refuse a table wider or longer than a customer file is."""
+    if columns > MAX_COLUMNS:
+        raise LimitExceeded(f"{columns:,} columns, more than a customer file has (at most {MAX_COLUMNS:,})")
+    if rows > MAX_ROWS:
+        raise LimitExceeded(f"{rows:,} rows, more than custdesk imports at once (at most {MAX_ROWS:,}); split the file")
 
 
 def check_xlsx(path: Path) -> None:

@@ -24,7 +24,7 @@ import polars as pl
 
 from store import StoreError
 
-from .limits import MAX_CELL_CHARS, LimitExceeded, check_xlsx
+from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape, check_xlsx
 from .mapping import match_field
 
 # Every reader splits rows at \n: a lone CR (old Mac files, some exports) or a
@@ -175,6 +175,7 @@ def _read_text(path: Path) -> SheetData:
     text = _LINE_END.sub("\n", text)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
     head = _records(text[:65536], delimiter, HEADER_SEARCH_ROWS)
+    check_shape(max((len(r) for r in head), default=0), text.count("\n"))
     header_index = find_header(path, head)
     offset = _offset_of_record(text, delimiter, header_index)
     body = text[offset:]
@@ -247,6 +248,7 @@ def _first_line(err: Exception) -> str:
 
 
 def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame) -> SheetData:
+    check_shape(grid.width, grid.height)
     grid = grid.with_columns(pl.all().cast(pl.String).fill_null(""))
     head = [list(r) for r in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
     header_index = find_header(path, head, sheet)

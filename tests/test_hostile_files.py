@@ -212,3 +212,18 @@ def test_a_header_polars_would_read_as_a_pattern_is_one_column(store, tmp_path, 
     assert f"{header} (2)" in table.columns
     plan = plan_import(store, table)
     assert [i.column for i in plan.issues] == [f"{header} (2)"]  # the card number in that column, and only there
+
+
+def test_a_file_wider_than_a_customer_file_is_refused(tmp_path):
+    f = tmp_path / "wide.csv"
+    f.write_text(",".join(f"c{i}" for i in range(2500)) + "\n" + ",".join("x" for _ in range(2500)) + "\n")
+    with pytest.raises(UnreadableFile, match="wide.csv: 2,500 columns, more than a customer file has"):
+        read_table(f)
+
+
+def test_a_file_the_user_may_not_read_says_so_even_for_root(tmp_path, monkeypatch):
+    path = tmp_path / "secret.csv"
+    path.write_text("Name,Email\nAda,ada@example.com\n")
+    monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
+    with pytest.raises(UnreadableFile, match="secret.csv: cannot be read \\(permission denied\\)"):
+        read_table(path)
