@@ -146,6 +146,25 @@ def test_any_table_as_a_csv_keeps_its_rows(store, tmp_path, rows, delimiter, lin
     _read_and_plan(store, path)
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.text(alphabet="abcé xyz\r\n,\"", min_size=1, max_size=12),
+                          st.from_regex(r"[a-z]{1,8}@example\.com", fullmatch=True)), min_size=1, max_size=12),
+       st.sampled_from(["\n", "\r\n", "\r"]))
+def test_every_row_of_a_customer_file_is_read_whatever_its_line_ends(tmp_path, people, line_end):
+    import csv
+    import io
+    buffer = io.StringIO(newline="")
+    # Quoted cells, as spreadsheet programs write them (an unquoted lone CR is a row end, as in Excel).
+    writer = csv.writer(buffer, lineterminator=line_end, quoting=csv.QUOTE_ALL)
+    writer.writerow(["Name", "Email"])
+    writer.writerows(people)
+    path = tmp_path / "people.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    table = read_table(path)
+    # Quoted line breaks stay in their cell (a CR inside a cell becomes a newline); no row is merged or split.
+    assert table.frame["Email"].to_list() == [email for _, email in people]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.one_of(st.none(), st.integers(-10**12, 10**12), st.floats(allow_nan=False),
                                    cell_text.map(lambda t: "".join(c for c in t if c.isprintable()))),
