@@ -221,3 +221,14 @@ def test_every_damage_to_every_file_is_refused_in_one_line_or_shows_a_committed_
         assert state in expected, (kind, at)
         outcomes["opened"] += 1
     assert outcomes["refused"] + outcomes["opened"] == len(damages)
+
+
+def test_a_link_planted_at_the_lock_path_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    store_path = tmp_path / "s" / "custdesk.json"
+    store_path.parent.mkdir()
+    (store_path.parent / "custdesk.json.lock").symlink_to(victim)
+    result = run_python(CLI, "--db", str(store_path), "stats")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert victim.read_text() == "precious"
