@@ -25,11 +25,8 @@ _TYPES = ("fixed_line", "mobile", "premium_rate", "toll_free", "shared_cost", "v
 _Desc = tuple[frozenset[int], Callable[[str], object]]
 
 
-def _desc(number_desc: object) -> _Desc | None:
-    pattern = getattr(number_desc, "national_number_pattern", None)
-    if pattern is None:
-        return None
-    return frozenset(number_desc.possible_length), re.compile(pattern).fullmatch  # type: ignore[attr-defined]
+def _compiled(raw: tuple[tuple[int, ...], str] | None) -> _Desc | None:
+    return None if raw is None else (frozenset(raw[0]), re.compile(raw[1]).fullmatch)
 
 
 def _raw(number_desc: object) -> tuple[tuple[int, ...], str] | None:
@@ -42,16 +39,17 @@ class _Region:
 
     def __init__(self, meta: PhoneMetadata) -> None:
         self.code: int = meta.country_code
-        self.general = _desc(meta.general_desc)
-        self.types = [d for d in (_desc(getattr(meta, t, None)) for t in _TYPES) if d is not None]
-        self.leading = re.compile(meta.leading_digits).match if meta.leading_digits else None
         prefix = meta.national_prefix_for_parsing or None
-        self.national_prefix = re.compile(prefix).match if prefix else None
-        # The same rules as text, for the column-wise path (`phones_frame`).
+        # The rules as text (the column-wise path, `phones_frame`, runs them in polars) …
         self.patterns = {"general": _raw(meta.general_desc),
                          "types": [d for d in (_raw(getattr(meta, t, None)) for t in _TYPES) if d is not None],
                          "national_prefix": prefix, "international_prefix": meta.international_prefix or None,
                          "leading": meta.leading_digits or None}
+        # … and compiled, for one number at a time.
+        self.general = _compiled(self.patterns["general"])
+        self.types = [_compiled(raw) for raw in self.patterns["types"]]
+        self.leading = re.compile(meta.leading_digits).match if meta.leading_digits else None
+        self.national_prefix = re.compile(prefix).match if prefix else None
         # A rule that rewrites what the prefix captured (AR, BR, MX …) is left to phonenumbers.
         self.transforms = bool(meta.national_prefix_transform_rule)
         self.international_prefix = re.compile(meta.international_prefix).match if meta.international_prefix else None

@@ -439,8 +439,7 @@ class Store:
         with self.db.transaction() as tx:
             owner = self._corporate(tx, customer_id, "departments")
             doc = self._department_doc(customer_id, data, headquarters)
-            if headquarters and any(self.db.tables[DEPARTMENTS][i].get("headquarters")
-                                    for i in self.db.indexes.child_ids(customer_id, DEPARTMENTS)):
+            if headquarters and self.headquarters(customer_id) is not None:
                 raise RuleViolation(f"customer {owner['number']} already has a headquarters")
             doc_id = tx.insert(DEPARTMENTS, doc)
             self._journal(tx, "add_department", f"Added department '{doc['name']}' to {owner['number']}")
@@ -616,8 +615,7 @@ class Store:
         return self.customer(keep_id)
 
     def _move_children(self, tx: Transaction, from_id: int, to_id: int) -> int:
-        keeps_hq = any(self.db.tables[DEPARTMENTS][i].get("headquarters")
-                       for i in self.db.indexes.child_ids(to_id, DEPARTMENTS))
+        keeps_hq = self.headquarters(to_id) is not None
         moved = 0
         for table in CHILD_TABLES:
             for child_id in sorted(self.db.indexes.child_ids(from_id, table)):

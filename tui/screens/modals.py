@@ -165,7 +165,7 @@ class InfoScreen(ModalScreen[None]):
         for label, value in self.fields:
             grid.add_row(label, literal(value))
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="title", markup=False)
+            yield Label(printable(self.title_text), classes="title", markup=False)  # names a record: data
             yield Static(grid)
 
     def action_close(self) -> None:
