@@ -22,7 +22,9 @@ MAX_UNZIPPED = 2 * 1024 ** 3  # all members of a workbook, decompressed
 # generously), so a longer run of bytes without a '<' is a cell over the limit.
 _MAX_TEXT_BYTES = 10 * MAX_CELL_CHARS
 _CHUNK = 1 << 20
-_LONG_TEXT = re.compile(rb"[^<]{%d}" % (_MAX_TEXT_BYTES + 1))
+# Anchored on '<': the regex engine jumps from one '<' to the next instead of trying every
+# byte as the start of a run (which made the scan quadratic in each run's length).
+_LONG_TEXT = re.compile(rb"<[^<]{%d}" % (_MAX_TEXT_BYTES + 1))
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
 
 
@@ -80,10 +82,10 @@ def _check_dimension(book: zipfile.ZipFile, name: str) -> None:
 
 def _check_text_runs(book: zipfile.ZipFile, name: str) -> None:
     """A streaming look for a text node longer than any cell may be."""
-    carry = b""  # the bytes after the last '<' seen: the text run still open
+    carry = b"<"  # the text run still open, from its '<' (the file's start counts as one)
     with book.open(name) as xml:
         while chunk := xml.read(_CHUNK):
             data = carry + chunk
             if _LONG_TEXT.search(data):
                 raise LimitExceeded(f"a cell holds over {MAX_CELL_CHARS:,} characters; not a customer file")
-            carry = data[data.rfind(b"<") + 1:]
+            carry = data[data.rfind(b"<"):]
