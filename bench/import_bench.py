@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from common import best_of, clock  # noqa: I001  (sets the import path)
-from store import Store  # first: sets polars' allocator options, as the app runs with them
-from importers import plan_import, read_table
-from store.demo import DemoBuilder
-
 import polars as pl
+from common import best_of, clock  # noqa: I001  (sets the import path)
 from openpyxl import Workbook
+
+from importers import plan_import, read_table
+from importers.demo import DemoBuilder
+from store import Store  # first: sets polars' allocator options, as the app runs with them
 
 HEADER = ["Vorname", "Nachname", "Firma", "E-Mail", "Telefon", "Straße", "PLZ", "Ort", "Land", "Tags"]
 

@@ -15,11 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, clock  # noqa: I001  (sets the import path)
-from store import Store
-from importers import plan_import, read_table
-
 import phonenumbers
+from common import ROOT, clock  # noqa: I001  (sets the import path)
+
+from importers import plan_import, read_table
+from store import Store
 
 sys.path.insert(0, str(ROOT / "tests"))
 from international import people, write_csv  # noqa: E402
@@ -53,8 +53,8 @@ def main(count: int) -> None:
     old_right = sum(o == p.phone_truth for p, o in zip(truth, old))
     print(f"{count:,} rows from DE, TR, FR, NL, ES, GB, US (every phone valid for its country; "
           f"{idn} IDN domains, {utf8_local} non-ASCII local parts); store default country US; planned in {seconds:.2f} s")
-    print(f"| figure | now | previous rule (default country, possible numbers) |")
-    print(f"|---|---|---|")
+    print("| figure | now | previous rule (default country, possible numbers) |")
+    print("|---|---|---|")
     print(f"| wrong E.164 written | {wrong} | {old_wrong} |")
     print(f"| valid numbers normalised to the truth | {right / count:.1%} ({right:,}) | {old_right / count:.1%} ({old_right:,}) |")
     print(f"| valid addresses refused | {len(refused)} | (the old pattern refused every IDN and non-ASCII address: {idn + utf8_local}) |")

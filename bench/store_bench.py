@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from common import best_of, clock, median, rss_mb  # noqa: E402  (sets the import path)
+
+from importers.demo import build_demo  # noqa: E402
 from store import Store  # noqa: E402
-from store.demo import build_demo  # noqa: E402
 from store.view import Query, RecordView  # noqa: E402
 
 SEARCHED = "mül"  # typed one key at a time: "m", "mü", "mül"
@@ -67,7 +68,7 @@ def open_probe(path: str) -> dict:
 def build_probe(path: str, customers: str) -> dict:
     with Store(path) as store:
         _, build = clock(lambda: build_demo(store, customers=int(customers)))
-        store.db.compact()
+        store.compact()
     return {"build": build}
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from common import median, rss_mb  # noqa: E402  (sets the import path)
+
 from store import Store  # noqa: E402
 from tui.app import PREPARE_AFTER_SECONDS, CustdeskApp  # noqa: E402
 from tui.widgets.table import RecordTable  # noqa: E402

@@ -14,9 +14,9 @@ import phonenumbers
 import polars as pl
 
 from store.model import PHONE_FIELDS
-from store.phones import normalise_phone, quick_e164
-from store.regions import is_region, region_of
-from store.validation_frame import phone_regions
+from store.rules.phones import normalise_phone, quick_e164
+from store.rules.regions import is_region, region_of
+from store.rules.validation_frame import phone_regions
 
 MOST = 0.5  # share of the phones failing that makes us look for a better region
 NEARLY_ALL = 0.9  # share the better region must make valid

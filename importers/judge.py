@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from store import FieldIssue, Store
-from store.emails import email_key
-from store.indexes import normalise_key
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
-from store.validation import number_error
+from store.rules.emails import email_key
+from store.rules.keys import normalise_key
+from store.rules.validation import number_error
 
 if TYPE_CHECKING:
     from .plan import ImportPlan
 
 # Fields whose value names one person or company (mobile is looked up as a
 # phone): a second record with the same is a duplicate. A phone counts only
-# in E.164 (store.validation.identity_keys): "0", "n/a" and the like, kept as
+# in E.164 (store.rules.validation.identity_keys): "0", "n/a" and the like, kept as
 # typed, would make strangers duplicates.
 DUPLICATE_FIELDS = ("email", "phone", "mobile", "vat_id")
 NUMBER_TAKEN = "customer number {} is already used by another customer"
@@ -45,7 +45,7 @@ def store_fields(target: str) -> tuple[str, ...]:
 
 
 def key_expr(key: str) -> pl.Expr:
-    """The key column as the store's indexes normalise it (store.indexes.normalise_key)."""
+    """The key column as the store's indexes normalise it (store.rules.keys.normalise_key)."""
     column = pl.col(key).str.strip_chars()
     if key in ("vat_id", "number"):
         return pl.col(key).str.replace_all(r"[ \t.\-]", "").str.to_uppercase().replace("", None)

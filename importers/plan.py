@@ -16,16 +16,16 @@ from typing import Iterable
 
 import polars as pl
 
+from exporters.customers import defuse
 from store import Batch, Store, StoreError
-from store.export import defuse
+from store.files import atomic_write_bytes, refuse_overwrite
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
-from store.regions import is_region
-from store.storage import atomic_write_bytes, refuse_overwrite
-from store.validation_frame import card_issues, clean_frame
+from store.rules.regions import is_region
+from store.rules.validation_frame import card_issues, clean_frame
 
+from .country_guess import CountrySuggestion, suggest_country
 from .judge import judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
-from .country_guess import CountrySuggestion, suggest_country
 from .reading import SheetData
 
 TARGETS = (SOURCES, "corporate", "private")

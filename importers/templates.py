@@ -9,9 +9,9 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from store.storage import atomic_write_bytes
+from store.files import atomic_write_bytes
 
-from .plan import PlanError, TARGETS
+from .plan import TARGETS, PlanError
 
 REQUIRED_MARK = " *"
 # What a header says of its column (SPEC §3): required, one of a group of which

@@ -4,10 +4,10 @@ from __future__ import annotations
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from .model import CUSTOMERS, display_name
-from .store import Store
-from .validation import identity_keys
-from .view import RecordView
+from store.model import CUSTOMERS, display_name
+from store.rules.validation import identity_keys
+from store.store import Store
+from store.view import RecordView
 
 SIMILAR_NAME = 88
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .text import printable
+from store.text import printable
 
 
 class StoreError(Exception):

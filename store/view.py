@@ -11,8 +11,8 @@ from typing import Iterable
 
 import polars as pl
 
-from .model import CUSTOMERS, SOURCES
-from .store import Store
+from store.model import CUSTOMERS, SOURCES
+from store.store import Store
 
 CUSTOMER_COLUMNS = ("number", "name", "company", "kind", "email", "phone", "city", "tags", "active")
 SOURCE_COLUMNS = ("name", "company", "email", "phone", "city", "origin", "imported")
@@ -47,7 +47,7 @@ _ORIGIN_TEXT = (
     .alias("origin")
 )
 
-# What each table's rows show, from the fields decoded in `columns.COLUMNS`.
+# What each table's rows show, from the fields decoded in `schema.COLUMNS`.
 _COLUMNS = {
     CUSTOMERS: [_plain("number"), _PERSON, _plain("company"), _plain("kind"), _plain("email"), _PHONE,
                 _plain("city"), pl.col("tags").list.join(", ").fill_null("").alias("tags"),
@@ -81,7 +81,7 @@ class RecordView:
 
     def _build(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The shown rows of the given documents (all when None), decoded in polars."""
-        fields = self.store.db.tables[self.table].frame(ids)
+        fields = self.store.frame(self.table, ids)
         frame = fields.select("id", *_COLUMNS[self.table])
         searched = [c for c in _SEARCHED if c in frame.columns]
         return frame.with_columns(pl.concat_str(searched, separator=" ").str.to_lowercase().alias("_haystack"))

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from store import Store
+from store.engine import open_engine
+from store.schema import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -23,7 +25,8 @@ def company(n: int = 1, **extra) -> dict:
 
 def contents(store: Store) -> dict:
     """Everything the store holds but its journal and counters, for exact comparisons."""
-    return {t: dict(rows) for t, rows in store.db.tables.items() if t not in ("journal", "_meta")}
+    engine = open_engine(store.path, SCHEMA)  # what was committed, read back from the files
+    return {t: dict(rows) for t, rows in engine.tables.items() if t not in ("journal", "_meta")}
 
 
 def run_python(code: str, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -1,7 +1,7 @@
 """The batch commit the import uses: all or nothing, one journal entry, revertible."""
 import pytest
-
 from helpers import company, contents, person
+
 from store import Batch, RuleViolation, ValidationFailed
 
 

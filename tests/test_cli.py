@@ -2,12 +2,12 @@
 import csv
 import json
 
+from helpers import person, run_python
 from openpyxl import load_workbook
 
-from helpers import person, run_python
 from store import Store
 
-CLI = "from tui.cli import main; main()"
+CLI = "from cli import main; main()"
 
 
 def custdesk(*args, env=None):

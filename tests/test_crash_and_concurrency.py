@@ -9,10 +9,10 @@ from collections import Counter
 
 import polars as pl
 import pytest
-
 from helpers import ROOT, person, run_python
+
 from store import Batch, Store
-from store.columns import columns_path
+from store.engine.columns import columns_path
 from store.view import RecordView
 
 BATCH = 400
@@ -21,7 +21,7 @@ BATCH = 400
 # kills land in snapshot rewrites as well as in log appends.
 WRITER = f"""
 import sys
-import store.database as database
+import store.engine.database as database
 database.COMPACT_MIN_BYTES = 300_000
 from store import Batch, Store
 s = Store(sys.argv[1])
@@ -136,7 +136,7 @@ def _copy_of(large_store, store_path):
 # snapshot (and columns file) every ~200 KB of log: kills land in all three.
 LARGE_WRITER = """
 import sys
-import store.database as database
+import store.engine.database as database
 database.COMPACT_MIN_BYTES = 200_000
 from store import Batch, Store
 s = Store(sys.argv[1])
@@ -176,7 +176,7 @@ def test_killed_writer_on_a_100k_store_leaves_whole_commits(large_store, store_p
 
 LARGE_EDITOR = """
 import sys
-import store.database as database
+import store.engine.database as database
 database.COMPACT_MIN_BYTES = 200_000
 from store import Store
 s = Store(sys.argv[1], lock_timeout=120)

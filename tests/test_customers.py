@@ -1,7 +1,7 @@
 """Adding and editing customers, departments and contacts; settings."""
 import pytest
-
 from helpers import company, person
+
 from store import ConcurrentChange, NotFound, RuleViolation, Store, ValidationFailed
 
 

@@ -1,7 +1,7 @@
 """Delete, merge, obfuscate and undo: the rules and exact restoration."""
 import pytest
-
 from helpers import company, contents, person
+
 from store import ConcurrentChange, NothingToUndo, RuleViolation, ValidationFailed
 
 

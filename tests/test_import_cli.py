@@ -1,12 +1,12 @@
 """`custdesk import` and `custdesk template` exactly as SPEC §4 has them."""
 import json
 
+from helpers import contents, run_python
 from openpyxl import load_workbook
 
-from helpers import contents, run_python
 from store import Store
 
-CLI = "from tui.cli import main; main()"
+CLI = "from cli import main; main()"
 KEYS = {"rows", "created", "updated", "unchanged", "skipped", "errors", "warnings", "duplicates"}
 
 

@@ -4,8 +4,8 @@ choose, or refused with a clear message. None may crash."""
 import os
 
 import pytest
-
 from helpers import CORPUS
+
 from importers import UnreadableFile, plan_import, read_table
 
 # On a developer's machine without shared/ beside the project these are skipped; in CI

@@ -2,9 +2,9 @@
 import csv
 
 import pytest
+from helpers import contents
 from openpyxl import Workbook
 
-from helpers import contents
 from importers import PlanError, UnreadableFile, plan_import, read_table
 from importers.mapping import MappingError, parse_overrides
 

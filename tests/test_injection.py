@@ -2,18 +2,16 @@
 card numbers are never echoed in full; obfuscation leaves the real person nowhere."""
 from __future__ import annotations
 
-import csv
-
 import pytest
+from helpers import person, run_python
 from openpyxl import load_workbook
 
-from helpers import person, run_python
+from exporters.customers import export_customers
 from importers import plan_import, read_table
 from store import RuleViolation, StoreError
-from store.export import export_customers
 
 HOSTILE_NAME = "Eve\r\nEMAIL:evil@example.com\rTEL:+1\x1b]52;c;ZXZpbA==\x07\x1b[2J"
-CLI = "import sys; from tui.cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+CLI = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
 
 
 def test_a_line_break_in_a_name_cannot_add_vcard_properties_and_lines_are_folded(store, tmp_path):
@@ -91,7 +89,7 @@ def test_obfuscation_clears_the_external_id_and_the_campaign_reasons(store):
 def test_a_failed_rewrite_leaves_the_customer_as_it_was_and_says_so(store, monkeypatch):
     customer = store.add_customer("private", person(1))
     store.deactivate([customer["id"]])
-    import store.database as database
+    import store.engine.database as database
 
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")

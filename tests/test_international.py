@@ -5,16 +5,17 @@ import json
 
 import phonenumbers
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from helpers import run_python
-from importers import PlanError, plan_import, read_table
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from international import people, write_csv
+
+from importers import PlanError, plan_import, read_table
 from store import RuleViolation
-from store.emails import check_email, email_key
-from store.phones import _library_e164, decide, normalise_phone
-from store.regions import locale_region, region_of
-from store.validation import clean_person
+from store.rules.emails import check_email, email_key
+from store.rules.phones import _library_e164, decide, normalise_phone
+from store.rules.regions import locale_region, region_of
+from store.rules.validation import clean_person
 
 
 def test_seven_countries_no_wrong_number_and_every_valid_one_normalised(store, tmp_path):
@@ -91,7 +92,7 @@ def test_a_stored_e164_is_always_what_phonenumbers_reads_and_finds_valid(value, 
 def test_the_column_path_decides_as_one_number_at_a_time(pairs):
     import polars as pl
 
-    from store.phones_frame import normalise_column
+    from store.rules.phones_frame import normalise_column
     column = normalise_column(pl.Series([v for v, _ in pairs], dtype=pl.String), pl.Series([r for _, r in pairs], dtype=pl.String))
     assert column.to_list() == [normalise_phone(v, r) for v, r in pairs]
 
@@ -100,7 +101,7 @@ def test_the_column_path_on_faker_numbers_of_twenty_countries():
     import polars as pl
     from faker import Faker
 
-    from store.phones_frame import normalise_column
+    from store.rules.phones_frame import normalise_column
     pairs = []
     for locale in ("de_DE", "fr_FR", "tr_TR", "nl_NL", "es_ES", "en_GB", "en_US", "it_IT", "pt_BR", "es_MX", "en_CA", "ru_RU",
                    "ja_JP", "en_AU", "pl_PL", "de_AT", "de_CH", "es_AR", "en_IN", "zh_CN"):
@@ -119,8 +120,8 @@ def test_import_keys_are_the_indexes_keys(key, value):
     import polars as pl
 
     from importers.judge import key_expr
-    from store.indexes import normalise_key
-    from store.validation import clean_text
+    from store.rules.keys import normalise_key
+    from store.rules.validation import clean_text
     cleaned = clean_text(value)
     got = pl.DataFrame({key: [cleaned]}, schema={key: pl.String}).select(key_expr(key)).item()
     expected = normalise_key(key, cleaned)
@@ -178,7 +179,7 @@ def test_a_non_ascii_local_part_is_a_warning_and_idn_domains_match_their_ascii_f
 def test_invalid_addresses_are_errors(address):
     import polars as pl
 
-    from store.validation_frame import clean_frame
+    from store.rules.validation_frame import clean_frame
     assert check_email(address)[1] is not None
     _frame, issues = clean_frame(pl.DataFrame({"first_name": ["A"], "email": [address]}), kind=None, allow_private=True,
                                  default_country=None)
@@ -190,7 +191,7 @@ def test_invalid_addresses_are_errors(address):
 def test_the_polars_fast_path_agrees_with_email_validator(address):
     import polars as pl
 
-    from store.validation_frame import clean_frame
+    from store.rules.validation_frame import clean_frame
     frame, issues = clean_frame(pl.DataFrame({"first_name": ["A"], "email": [address]}), kind=None, allow_private=True,
                                 default_country=None)
     stored, error, warning = check_email(address.strip())
@@ -278,7 +279,7 @@ def test_cli_country_option_and_its_proposal(tmp_path):
     # 030 1234560 is as valid in Iraq as in Germany: the addresses' .de says which.
     f.write_text("Name,Email,Phone\n" + "".join(f"P{i},p{i}@beispiel.de,030 123456{i}\n" for i in range(5)))
     db = tmp_path / "s.json"
-    code = ("import sys; from tui.cli import main; sys.argv = ['custdesk', '--db', sys.argv[1], 'import', sys.argv[2], "
+    code = ("import sys; from cli import main; sys.argv = ['custdesk', '--db', sys.argv[1], 'import', sys.argv[2], "
             "'--json', '--dry-run'] + sys.argv[3:]; main()")
     result = run_python(code, str(db), str(f), env={"LANG": "en_US.UTF-8"})
     assert result.returncode == 0, result.stderr

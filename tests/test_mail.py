@@ -8,11 +8,11 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-
 from helpers import person, run_python
+
+from outreach.sending import Outbox, Smtp, preview, send_campaign
 from store import Batch, RuleViolation
-from store.messages import TemplateRefused
-from store.sending import Outbox, Smtp, preview, send_campaign
+from store.rules.messages import TemplateRefused
 
 BODY = "Dear {{ customer.first_name }},\nyour number is {{ customer.number }}.\n"
 
@@ -204,7 +204,7 @@ def test_policy_refuses_negative_days(store):
 
 
 # -- command line ---------------------------------------------------------------------------
-CLI = "from tui.cli import main; main()"
+CLI = "from cli import main; main()"
 
 
 def test_mail_cli(store_path, tmp_path):
@@ -238,7 +238,7 @@ def test_mail_cli(store_path, tmp_path):
 
 
 def test_a_template_failing_on_one_customer_skips_that_customer_and_the_campaign_goes_on(store, tmp_path):
-    from store.sending import Outbox, send_campaign
+    from outreach.sending import Outbox, send_campaign
     shop(store, 3)
     store.edit_customer(2, {"first_name": "Al"})
     # Passes the save check (the sample name is long enough), fails for "Al".

@@ -3,10 +3,12 @@ import os
 import stat
 
 import pytest
-
-import store.database as database
 from helpers import person
+
+import store.engine.database as database
 from store import Store, StoreCorrupt
+from store.engine import open_engine
+from store.schema import SCHEMA
 
 
 def test_store_files_are_owner_only(store, store_path):
@@ -51,7 +53,7 @@ def test_the_snapshot_is_a_tinydb_database(store_path):
     from tinydb import TinyDB
     with Store(store_path) as s:
         s.add_customer("private", person(1))
-        s.db.compact()
+        s.compact()
     db = TinyDB(store_path)
     assert db.table("customers").all()[0]["email"] == "ada1@example.com"
     db.close()
@@ -63,7 +65,7 @@ def test_leftover_temp_files_are_removed(store_path):
     stale = store_path.with_name(f".{store_path.name}.999.dead.tmp")
     stale.write_bytes(b"half a snapshot")
     with Store(store_path) as s:
-        s.db.compact()
+        s.compact()
     assert not stale.exists()
     assert os.listdir(store_path.parent)
 
@@ -74,8 +76,10 @@ def test_a_bounded_wait_gives_up_while_another_thread_commits(store):
     from store import StoreBusy
     entered, release = threading.Event(), threading.Event()
 
+    other = open_engine(store.path, SCHEMA)  # another writer of the same files
+
     def long_commit():
-        with store.db.transaction():
+        with other.transaction():
             entered.set()
             release.wait(5)
     worker = threading.Thread(target=long_commit)

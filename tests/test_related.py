@@ -1,7 +1,7 @@
 """Orders, offers, tickets, tasks … and the inactive-customer rule (seed 004)."""
 import pytest
-
 from helpers import company, person
+
 from store import RuleViolation
 
 

@@ -2,13 +2,23 @@
 import re
 
 from helpers import ROOT
+
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.import_review import FieldPicker, ImportScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import (ChildForm, ChoiceScreen, ConfirmScreen, CustomerForm, HelpScreen, InfoScreen,
-                                PickCustomer, PromptScreen, SettingsScreen)
+from tui.screens.modals import (
+    ChildForm,
+    ChoiceScreen,
+    ConfirmScreen,
+    CustomerForm,
+    HelpScreen,
+    InfoScreen,
+    PickCustomer,
+    PromptScreen,
+    SettingsScreen,
+)
 from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 

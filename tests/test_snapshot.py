@@ -2,13 +2,15 @@
 import orjson
 import polars as pl
 import pytest
+from helpers import company, contents, person
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
-from helpers import company, contents, person
 from store import Store, StoreCorrupt
-from store.columns import columns_path
-from store.table import Table
+from store.engine import open_engine
+from store.engine.columns import columns_path
+from store.engine.table import Table
+from store.schema import SCHEMA
 from store.view import Query, RecordView
 
 
@@ -17,7 +19,7 @@ def _filled(store_path, customers=5):
         for n in range(1, customers + 1):
             c = s.add_customer("corporate", company(n, tags=[f"t{n % 2}"]))
             s.add_related("orders", c["id"], {"title": f"order {n}", "amount": n})
-        s.db.compact()
+        s.compact()
     return store_path
 
 
@@ -38,7 +40,7 @@ def test_a_file_tinydb_wrote_opens_and_is_rewritten_in_the_table_layout(store_pa
     with Store(store_path) as s:
         assert s.find("customers", "email", "G@example.com")[0]["first_name"] == "Grace"
         s.add_customer("private", person(2))
-        s.db.compact()
+        s.compact()
     assert store_path.read_bytes().startswith(b'{"_toc":')
     with Store(store_path) as s:
         assert s.customer_count() == 2
@@ -46,22 +48,23 @@ def test_a_file_tinydb_wrote_opens_and_is_rewritten_in_the_table_layout(store_pa
 
 def test_opening_reads_no_large_table_until_it_is_used(store_path):
     _filled(store_path)
-    with Store(store_path) as s:
-        orders = s.db.tables["orders"]
-        assert "_base" not in orders.__dict__  # nothing of its text read yet
-        assert s.related_counts(1)["orders"] == 1  # answered from the columns file
-        assert "_base" not in orders.__dict__
-        assert s.children(1, "orders")[0]["title"] == "order 1"
-        assert "_base" in orders.__dict__
+    engine = open_engine(store_path, SCHEMA)
+    orders = engine.tables["orders"]
+    assert not orders.text_read  # nothing of its text read yet
+    assert engine.indexes.child_ids(1, "orders") == {1}  # answered from the columns file
+    assert not orders.text_read
+    assert orders[1]["title"] == "order 1"
+    assert orders.text_read
 
 
 def test_a_table_never_read_is_copied_into_the_next_snapshot_as_it_was(store_path):
     _filled(store_path)
     before = orjson.loads(store_path.read_bytes())["orders"]
-    with Store(store_path) as s:
-        s.add_customer("private", person(9))
-        s.db.compact()
-        assert "_base" not in s.db.tables["orders"].__dict__
+    engine = open_engine(store_path, SCHEMA)
+    with engine.transaction() as tx:
+        tx.insert("customers", {"kind": "private", "number": "C-000009"})
+    engine.compact()
+    assert not engine.tables["orders"].text_read
     assert orjson.loads(store_path.read_bytes())["orders"] == before
 
 
@@ -70,7 +73,7 @@ def test_a_table_read_from_a_snapshot_another_process_replaced_is_the_old_one(st
     reader = Store(store_path)
     with Store(store_path) as writer:
         writer.add_related("orders", 1, {"title": "late", "amount": 1})
-        writer.db.compact()  # a new snapshot file replaces the one `reader` opened
+        writer.compact()  # a new snapshot file replaces the one `reader` opened
     assert [o["title"] for o in reader.children(1, "orders")] == ["order 1"]
     assert reader.refresh()
     assert [o["title"] for o in reader.children(1, "orders")] == ["order 1", "late"]
@@ -111,7 +114,7 @@ def test_indexes_built_from_columns_equal_indexes_kept_in_step(store_path):
         probes = [("email", "mixed.case@example.com"), ("vat_id", "DE123456789"), ("phone", "+4915112345678"),
                   ("external_id", "X-1"), ("number", "c-000002")]
         kept_in_step = [s.find("customers", k, v) for k, v in probes]  # indexes built, then updated per write
-        s.db.compact()
+        s.compact()
     with Store(store_path) as s:
         assert [s.find("customers", k, v) for k, v in probes] == kept_in_step
         assert [len(found) for found in kept_in_step] == [1, 1, 1, 1, 1]
@@ -138,7 +141,7 @@ def test_everything_survives_a_round_trip_through_the_layout(store_path):
         s.deactivate([2])
         s.merge_into(4, 5)
         before = contents(s)
-        s.db.compact()
+        s.compact()
     with Store(store_path) as s:
         assert contents(s) == before
 
@@ -148,10 +151,10 @@ def test_replaying_the_change_log_at_open_reads_no_table_text(store_path):
     with Store(store_path) as s:
         s.deactivate([2])
         s.add_customer("private", person(9))
-    with Store(store_path) as s:
-        customers = s.db.tables["customers"]
-        frame = RecordView(s).frame
-        assert "_base" not in customers.__dict__
-        assert frame.filter(pl.col("id") == 2)["active"].to_list() == [False]
-        assert frame.height == 6 and s.customer_count() == 6  # counting reads the text, and counts the log's writes
-        assert "_base" in customers.__dict__
+    engine = open_engine(store_path, SCHEMA)
+    customers = engine.tables["customers"]
+    frame = engine.frame("customers")
+    assert not customers.text_read
+    assert frame.filter(pl.col("id") == 2)["active"].to_list() == [False]
+    assert frame.height == 6 and len(customers) == 6  # counting reads the text, and counts the log's writes
+    assert customers.text_read

@@ -13,7 +13,7 @@ FIXED_TIME = "2026-11-01T09:00:00+00:00"
 
 @pytest.fixture
 def fixed_store(store_path, monkeypatch) -> Store:
-    monkeypatch.setattr("store.journal.now", lambda: FIXED_TIME)
+    monkeypatch.setattr("store.domain.journal.now", lambda: FIXED_TIME)
     store = Store(store_path, user="tester")
     store.update_settings(default_country="DE")
     ada = store.add_customer("corporate", {"company": "Analytical Engines GmbH", "first_name": "Ada", "last_name": "Lovelace",

@@ -1,7 +1,7 @@
 """The source list: prospects, activation, discard."""
 import pytest
-
 from helpers import contents, person
+
 from store import NotFound, ValidationFailed
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 
 import pytest
-
 from helpers import company
+
+from exporters.customers import export_customers
 from importers import plan_import, read_table
 from store import RuleViolation, ValidationFailed
-from store.export import export_customers
 from tui.app import CustdeskApp
 from tui.screens.modals import ChoiceScreen, ConfirmScreen, CustomerForm, InfoScreen
 

@@ -7,14 +7,14 @@ import os
 import threading
 
 import pytest
-
 from helpers import contents, person, run_python
+
+from exporters.customers import export_customers
 from importers import plan_import, read_table
 from store import ConcurrentChange, Store, StoreCorrupt, StoreError
-from store.export import export_customers
-from store.repair import repair_store
+from store.maintenance import repair_store
 
-CLI = "import sys; from tui.cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+CLI = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
 
 
 def _store_with_log(store_path, n: int = 5) -> dict:
@@ -103,7 +103,7 @@ def test_a_store_reached_through_a_link_keeps_its_files_beside_the_real_one(tmp_
     with Store(link) as s:
         assert s.customer_count() == 2
         s.add_customer("private", person(3))
-        s.db.compact()
+        s.compact()
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert not (tmp_path / "link.json.log").exists()
     with Store(real) as s:
@@ -113,7 +113,7 @@ def test_a_store_reached_through_a_link_keeps_its_files_beside_the_real_one(tmp_
 def test_a_link_planted_at_the_log_path_is_never_written_through(store_path, tmp_path):
     _store_with_log(store_path, 1)
     with Store(store_path) as s:
-        s.db.compact()
+        s.compact()
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     log = _log(store_path)
@@ -173,7 +173,7 @@ def _committed_states(store_path) -> list[dict]:
     with Store(store_path) as s:
         for i in range(1, 4):
             s.add_customer("private", person(i))
-        s.db.compact()
+        s.compact()
         states.append(contents(s))
         for i in range(4, 8):
             s.add_customer("private", person(i)) if i % 2 else s.set_tags([1], add=[f"t{i}"])

@@ -1,7 +1,7 @@
 """The app driven with the keys a person presses; the store is checked after."""
 import pytest
-
 from helpers import contents
+
 from store import Store
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen

@@ -3,6 +3,7 @@ import email
 from email import policy
 
 from helpers import person
+
 from tui.app import CustdeskApp
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.modals import ConfirmScreen, PromptScreen

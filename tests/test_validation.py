@@ -1,8 +1,8 @@
 """SPEC §3, value by value."""
 import pytest
 
-from store.phones import normalise_phone
-from store.validation import clean_person, holds_card_number, luhn_valid, record_issues
+from store.rules.phones import normalise_phone
+from store.rules.validation import clean_person, holds_card_number, luhn_valid, record_issues
 
 FIELDS = ("first_name", "last_name", "company", "email", "phone", "mobile", "notes")
 

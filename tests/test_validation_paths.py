@@ -2,8 +2,8 @@
 import pytest
 
 from store.model import CUSTOMER_FIELDS
-from store.validation import clean_person, record_issues
-from store.validation_frame import clean_frame, frame_from_records
+from store.rules.validation import clean_person, record_issues
+from store.rules.validation_frame import clean_frame, frame_from_records
 
 RECORDS = [
     {"first_name": " Ada ", "email": " Ada@Example.COM ", "phone": "030 1234567", "tags": "vip; newsletter,vip"},

@@ -1,5 +1,6 @@
 """The polars view the app's tables read: search, filters, sort, and rebuilding only what changed."""
 from helpers import company, person
+
 from store.view import Query, RecordView
 
 

@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
-
 from store.text import printable
+
 from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
 
 # Tab id → (title, columns shown); departments and contacts only for corporate customers.

@@ -13,10 +13,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
+from outreach.sending import Outbox, Smtp, message_for, recipients, send_campaign
 from store import StoreError
-from store.messages import CHANNELS, PLACEHOLDERS, render
-from store.messages import TemplateRefused
-from store.sending import Outbox, Smtp, message_for, recipients, send_campaign
+from store.rules.messages import CHANNELS, PLACEHOLDERS, TemplateRefused, render
 
 from .modals import ConfirmScreen, PromptScreen, literal
 

@@ -13,9 +13,8 @@ from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Sta
 from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
-from store.settings import check_settings
 from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, display_name
-
+from store.rules.settings import check_settings
 from store.text import printable
 
 FORM_FIELDS = (

@@ -10,9 +10,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from exporters.customers import export_customers
 from store import StoreError
 from store.duplicates import likely_duplicates
-from store.export import export_customers
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, display_name
 from store.view import Query, RecordView
 

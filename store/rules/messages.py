@@ -13,8 +13,8 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import RuleViolation
-from .model import display_name
+from store.errors import RuleViolation
+from store.model import display_name
 
 CHANNELS = ("email", "sms")
 PLACEHOLDERS = ("name", "first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode",

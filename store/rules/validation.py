@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
-from .emails import check_email
-from .errors import FieldIssue
-from .model import CORPORATE, PHONE_FIELDS
-from .phones import normalise_phone
-from .regions import region_of
+from store.errors import FieldIssue
+from store.model import CORPORATE, PHONE_FIELDS
+from store.rules.emails import check_email
+from store.rules.phones import normalise_phone
+from store.rules.regions import region_of
 
 # A run of 13-19 digits, one separator (space, dash, dot, underscore, no-break space) allowed between them.
 _CARD_SEPARATORS = " \\-._\u00a0"
 CARD_RUN_PATTERN = rf"[0-9](?:[{_CARD_SEPARATORS}]?[0-9]){{12,18}}"
-_CARD_RUN_RE = re.compile(rf"(?<![0-9])" + CARD_RUN_PATTERN + r"(?![0-9])")
+_CARD_RUN_RE = re.compile(r"(?<![0-9])" + CARD_RUN_PATTERN + r"(?![0-9])")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .errors import RuleViolation
-from .model import DEFAULT_SETTINGS
-from .regions import is_region, locale_region
+from store.errors import RuleViolation
+from store.model import DEFAULT_SETTINGS
+from store.rules.regions import is_region, locale_region
 
 
 def defaults() -> dict:

@@ -30,11 +30,11 @@ from typing import BinaryIO
 
 import orjson
 
-from .columns import COLUMNS, read_columns, write_columns
-from .errors import StoreCorrupt
-from .model import ALL_TABLES, META, META_ID, SCHEMA_VERSION
-from .storage import atomic_write, write_all
-from .table import Table, dumps
+from store.engine.columns import read_columns, write_columns
+from store.engine.schema import META, META_ID, Schema
+from store.engine.table import Table, dumps
+from store.errors import StoreCorrupt
+from store.files import atomic_write, write_all
 
 TOC = "_toc"
 _TOC_START = b'{"_toc":{"1":'
@@ -44,8 +44,8 @@ _WIDTH = 14
 Tables = dict[str, Table | dict[int, dict]]
 
 
-def empty_tables() -> Tables:
-    return {name: Table(COLUMNS[name]) if name in COLUMNS else {} for name in ALL_TABLES}
+def empty_tables(schema: Schema) -> Tables:
+    return {name: Table(schema.columns[name]) if name in schema.columns else {} for name in schema.tables}
 
 
 def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int, int]]) -> bytes:
@@ -60,12 +60,12 @@ def _dict_chunks(rows: Mapping[int, dict]) -> list[bytes]:
     return [b"{\n" + b",\n".join(b'"%d":%s' % (doc_id, dumps(rows[doc_id])) for doc_id in sorted(rows)) + b"\n}"]
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]]) -> None:
+def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]], schema: Schema) -> None:
     """Write every table (folding what was written since the last snapshot) atomically,
     the columns file first: a crash between the two leaves a columns file of another
     generation, which is ignored."""
     # Every table is written, empty or not, so the file always has the same shape.
-    names = [*ALL_TABLES, *(name for name in tables if name not in ALL_TABLES and name != TOC)]
+    names = [*schema.tables, *(name for name in tables if name not in schema.tables and name != TOC)]
     generation = secrets.token_hex(8)
     large = {name: rows for name, rows in tables.items() if isinstance(rows, Table)}
     for rows in large.values():
@@ -112,45 +112,45 @@ def _reader(path: Path, handle: BinaryIO, name: str, start: int, end: int) -> Ca
     return read
 
 
-def read_tables(path: Path) -> Tables | None:
+def read_tables(path: Path, schema: Schema) -> Tables | None:
     """Every table of the snapshot (None when there is no file or it is empty)."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - stays open while any table may still read from it
     except FileNotFoundError:
         return None
     try:
-        return _read_tables(path, handle)
+        return _read_tables(path, handle, schema)
     except BaseException:
         handle.close()
         raise
 
 
-def _read_tables(path: Path, handle: BinaryIO) -> Tables | None:
+def _read_tables(path: Path, handle: BinaryIO, schema: Schema) -> Tables | None:
     first = handle.readline()
     if not first.strip():
         handle.close()
         return None
     if not (first.startswith(_TOC_START) and first.endswith(_TOC_END)):
         with handle:
-            return _as_tables(path, orjson_load(path, first + handle.read()))
+            return _as_tables(path, orjson_load(path, first + handle.read()), schema)
     try:
         toc = orjson.loads(first[len(_TOC_START):-len(_TOC_END)])
         generation, ranges = toc["generation"], toc["tables"]
     except (orjson.JSONDecodeError, KeyError, TypeError) as err:
         raise StoreCorrupt(f"{path}: not a custdesk store (table of contents: {err})") from None
-    missing = [name for name in ALL_TABLES if name not in ranges]
+    missing = [name for name in schema.tables if name not in ranges]
     if missing:
         raise StoreCorrupt(f"{path}: the table of contents is damaged (no table '{missing[0]}'); nothing was "
                            "changed: restore the store file from a backup")
     if os.fstat(handle.fileno()).st_size < max((r[1] for r in ranges.values()), default=0):
         raise StoreCorrupt(f"{path}: the store file is cut short (a copy stopped early?)")
     _verify(path, handle, ranges)
-    columns = read_columns(path, generation)
-    tables = empty_tables()
+    columns = read_columns(path, generation, schema.columns)
+    tables = empty_tables(schema)
     for name, (start, end, *_crc) in ranges.items():
         read = _reader(path, handle, name, start, end)
-        if name in COLUMNS:
-            tables[name] = Table(COLUMNS[name], text=read, columns=columns.get(name))
+        if name in schema.columns:
+            tables[name] = Table(schema.columns[name], text=read, columns=columns.get(name))
         else:
             try:
                 tables[name] = {int(k): v for k, v in orjson.loads(read()).items()}
@@ -191,10 +191,10 @@ def orjson_load(path: Path, raw: bytes) -> dict:
     return data
 
 
-def _as_tables(path: Path, data: Mapping[str, object]) -> Tables:
+def _as_tables(path: Path, data: Mapping[str, object], schema: Schema) -> Tables:
     """Tables from a whole parsed file, which TinyDB itself may have written: then
     its ids are known only from its documents, and new ones must come after them."""
-    tables = empty_tables()
+    tables = empty_tables(schema)
     next_ids = {}
     for name, rows in data.items():
         if name == TOC:
@@ -202,10 +202,10 @@ def _as_tables(path: Path, data: Mapping[str, object]) -> Tables:
         if not isinstance(rows, dict):
             raise StoreCorrupt(f"{path}: table '{name}' is not an object")
         docs = {int(k): v for k, v in rows.items()}
-        tables[name] = Table.from_docs(COLUMNS[name], docs) if name in COLUMNS else docs
+        tables[name] = Table.from_docs(schema.columns[name], docs) if name in schema.columns else docs
         if docs:
             next_ids[name] = max(docs) + 1
-    meta = tables[META].get(META_ID) or {"seq": 0, "counters": {}, "schema_version": SCHEMA_VERSION}
+    meta = tables[META].get(META_ID) or {"seq": 0, "counters": {}, "schema_version": schema.version}
     known = meta.get("next_ids") or {}
     tables[META][META_ID] = {**meta, "next_ids": {**next_ids, **{t: max(n, next_ids.get(t, 1)) for t, n in known.items()}}}
     return tables

@@ -11,13 +11,21 @@ from typing import Iterable, Mapping
 
 import polars as pl
 
-from .emails import ASCII_FAST_PATTERN, MAX_LENGTH, LIBRARY_ONLY_PATTERN, check_email
-from .model import PHONE_FIELDS
-from .phones_frame import normalise_column
-from .regions import region_of
-from .validation import (
-    CARD_ERROR, CARD_RUN_PATTERN, FLAG_ERROR, NAME_ERROR, REACH_ERROR, company_error, holds_card_number, mask_cards,
-    parse_flag, phone_warning,
+from store.model import PHONE_FIELDS
+from store.rules.emails import ASCII_FAST_PATTERN, LIBRARY_ONLY_PATTERN, MAX_LENGTH, check_email
+from store.rules.phones_frame import normalise_column
+from store.rules.regions import region_of
+from store.rules.validation import (
+    CARD_ERROR,
+    CARD_RUN_PATTERN,
+    FLAG_ERROR,
+    NAME_ERROR,
+    REACH_ERROR,
+    company_error,
+    holds_card_number,
+    mask_cards,
+    parse_flag,
+    phone_warning,
 )
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}

@@ -15,24 +15,24 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .changelog import ChangeLog
-from .database import empty_meta
-from .errors import StoreCorrupt
-from .model import META, META_ID
-from .snapshot import empty_tables, read_tables, write_snapshot
-from .storage import FILE_MODE
+from store.engine.changelog import ChangeLog
+from store.engine.database import empty_meta
+from store.engine.schema import META, META_ID, Schema
+from store.engine.snapshot import empty_tables, read_tables, write_snapshot
+from store.errors import StoreCorrupt
+from store.files import FILE_MODE
 
 
-def repair_store(path: str | Path, *, lock_timeout: float = 15.0) -> dict:
+def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict:
     """Rebuild the store at `path` from what is intact; returns the report."""
     path = Path(os.path.realpath(path))
     log = ChangeLog(path.with_name(path.name + ".log"))
     if not path.exists() and not log.size():
         raise StoreCorrupt(f"{path}: no store here to repair")
     with FileLock(str(path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False):
-        tables = read_tables(path) if path.exists() else None  # a damaged store file refuses here
+        tables = read_tables(path, schema) if path.exists() else None  # a damaged store file refuses here
         report: dict = {"store": str(path), "store_file": "read" if tables is not None else "missing or empty: rebuilt from the log"}
-        tables = tables if tables is not None else empty_tables()
+        tables = tables if tables is not None else empty_tables(schema)
         seq = (tables[META].get(META_ID) or {}).get("seq", 0)
         records, damaged = log.salvage()
         applied, skipped, gaps = 0, 0, []
@@ -53,8 +53,8 @@ def repair_store(path: str | Path, *, lock_timeout: float = 15.0) -> dict:
         report.update(kept=applied, already_in_store_file=skipped,
                       dropped=[{"byte": offset, "length": length} for offset, length in damaged],
                       missing_commits=gaps, backups=_back_up(path, log.path))
-        tables[META][META_ID] = {**(tables[META].get(META_ID) or empty_meta()), "seq": seq}
-        write_snapshot(path, tables)
+        tables[META][META_ID] = {**(tables[META].get(META_ID) or empty_meta(schema.version)), "seq": seq}
+        write_snapshot(path, tables, schema)
         log.reset()
     return report
 

@@ -8,7 +8,7 @@ used; a read parses one document (a few µs). Documents written since the
 snapshot live as dicts in `_written` (None: deleted) until the next fold
 turns them back into text.
 
-The fields the views and indexes need (`columns.COLUMNS`) are also kept
+The fields the views and indexes need (`Schema.columns`) are also kept
 decoded, as a polars frame (`frame()`): decoded once, or read from the
 columns file written beside the snapshot, so opening decodes no JSON.
 """
@@ -102,6 +102,11 @@ class Table(Mapping):
             self.load()
             return getattr(self, name)
         raise AttributeError(name)
+
+    @property
+    def text_read(self) -> bool:
+        """Whether the table's text was read from the snapshot (it is read when first needed)."""
+        return "_base" in self.__dict__
 
     # -- reading -------------------------------------------------------------
     def _position(self, doc_id: int) -> int:

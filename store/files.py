@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import StoreError
+from store.errors import StoreError
 
 FILE_MODE = 0o600
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 
-from .phones import _region, _Region, normalise_phone
+from store.rules.phones import _Region, _region, normalise_phone
 
 _FORMATTING = r"[\s.\-/()\u00a0]"
 _CODES = {size: [str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE if len(str(c)) == size] for size in (1, 2, 3)}

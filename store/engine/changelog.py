@@ -15,8 +15,8 @@ from pathlib import Path
 
 import orjson
 
-from .errors import StoreCorrupt
-from .storage import FILE_MODE, atomic_write_bytes
+from store.errors import StoreCorrupt
+from store.files import FILE_MODE, atomic_write_bytes
 
 
 def _encode(record: dict) -> bytes:

@@ -1,7 +1,7 @@
 """The fields kept decoded per table, and the columns file that saves decoding them.
 
-The views show, and the indexes look up, a few fields of every customer,
-prospect and related document. Decoding them from JSON costs ~0.2 s per 100k
+The views show, and the indexes look up, a few fields of every document of
+the large tables (`Schema.columns`). Decoding them from JSON costs ~0.2 s per 100k
 documents, so they are written beside each snapshot as one Parquet file,
 `<store>.json.columns`, tagged with the snapshot's generation: a file whose
 generation differs from the snapshot's (a crash between the two writes, an
@@ -17,17 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from .model import CHILD_TABLES, CUSTOMERS, SOURCES
-from .storage import atomic_write
+from store.files import atomic_write
 
-_PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
-COLUMNS: dict[str, dict[str, pl.DataType]] = {
-    CUSTOMERS: {**{f: pl.String() for f in ("number", "kind", *_PERSON)},
-                "tags": pl.List(pl.String()), "active": pl.Boolean()},
-    SOURCES: {**{f: pl.String() for f in (*_PERSON, "number", "imported_at")},
-              "origin": pl.Struct({f: pl.String() for f in ("profile", "file", "sheet", "row")})},
-    **{table: {"customer_id": pl.Int64()} for table in CHILD_TABLES},
-}
 _GENERATION = "generation"
 
 
@@ -48,7 +39,8 @@ def write_columns(snapshot: Path, generation: str, frames: Mapping[str, pl.DataF
     atomic_write(columns_path(snapshot), fill)
 
 
-def read_columns(snapshot: Path, generation: str | None) -> dict[str, pl.DataFrame]:
+def read_columns(snapshot: Path, generation: str | None,
+                 layout: Mapping[str, Mapping[str, pl.DataType]]) -> dict[str, pl.DataFrame]:
     """The decoded fields by table, if the file belongs to this generation of the snapshot."""
     path = columns_path(snapshot)
     if generation is None or not path.exists():
@@ -58,7 +50,7 @@ def read_columns(snapshot: Path, generation: str | None) -> dict[str, pl.DataFra
             if archive.read(_GENERATION).decode() != generation:
                 return {}
             frames = {}
-            for name, schema in COLUMNS.items():
+            for name, schema in layout.items():
                 frame = pl.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
                 frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()))
             return frames

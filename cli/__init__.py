@@ -9,10 +9,9 @@ from typing import Callable
 
 import click
 
-from store.text import printable
 from store import Store, StoreError
 from store.paths import default_store_path
-
+from store.text import printable
 
 PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 
@@ -96,7 +95,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @reports_errors
 def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
     """Build a store of realistic demo customers (refused on a store that has data)."""
-    from store.demo import build_demo
+    from importers.demo import build_demo
 
     store = open_store(ctx)
     if store.customer_count() or any(True for _ in store.sources()):
@@ -120,7 +119,7 @@ def open_app(store: Store) -> None:
 @reports_errors
 def repair(ctx: click.Context, as_json: bool) -> None:
     """Keep every intact record of a damaged store (the damaged files are copied aside first)."""
-    from store.repair import repair_store
+    from store.maintenance import repair_store
 
     report = repair_store(ctx.obj["db"])
     if as_json:
@@ -142,7 +141,7 @@ def repair(ctx: click.Context, as_json: bool) -> None:
 @reports_errors
 def export(ctx: click.Context, out: Path) -> None:
     """Write all customers to OUT (.csv, .xlsx or .vcf); logged on each customer."""
-    from store.export import export_customers
+    from exporters.customers import export_customers
 
     count = export_customers(open_store(ctx), out)
     _say(f"exported {count:,} customers to {out}")
@@ -298,7 +297,7 @@ def templates_add(ctx: click.Context, name: str, channel: str, subject: str | No
 @reports_errors
 def templates_show(ctx: click.Context, name: str, number: str | None) -> None:
     """Show template NAME, or the message it makes for one customer."""
-    from store.messages import render
+    from store.rules.messages import render
 
     store = open_store(ctx)
     template = store.template(name)
@@ -341,7 +340,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
     """Send a template to the chosen customers (a campaign), or resume one."""
     import os
 
-    from store.sending import Outbox, Smtp, preview, send_campaign
+    from outreach.sending import Outbox, Smtp, preview, send_campaign
 
     store = open_store(ctx)
     if campaign_id is None and not template_name:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import getpass
 from datetime import datetime, timezone
 
-from .database import Transaction
-from .model import CHILD_TABLES, CUSTOMERS, JOURNAL, META
+from store.engine import META, Transaction
+from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
 UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard"})
@@ -72,7 +72,7 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
 
 
 def _drop_old_undo_data(tx: Transaction) -> None:
-    holders = sorted(i for i, e in tx.db.tables[JOURNAL].items() if e.get("changes") is not None)
+    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes") is not None)
     for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
         entry = tx.get(JOURNAL, doc_id)
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
@@ -99,7 +99,7 @@ def conflicts(tx: Transaction, entry: dict) -> list[tuple[str, int]]:
 def purge_customer(tx: Transaction, customer_id: int) -> int:
     """Drop every undo payload that holds data of the customer; returns how many."""
     purged = 0
-    for doc_id, entry in list(tx.db.tables[JOURNAL].items()):
+    for doc_id, entry in list(tx.table(JOURNAL).items()):
         if entry.get("changes") is None:
             continue
         holds = customer_id in (entry.get("customer_ids") or ()) or any(

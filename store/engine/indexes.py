@@ -8,44 +8,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
-from .emails import email_key
-from .table import Table
-
-# The identifying fields an import or a duplicate search can key on.
-KEY_FIELDS = ("email", "number", "external_id", "vat_id", "phone")
-_SEPARATORS = str.maketrans("", "", " \t.-")
+from store.engine.schema import Schema
+from store.engine.table import Table
 
 
-def _code_key(text: str) -> str:
-    return text.translate(_SEPARATORS).upper()
-
-
-def _plain_key(text: str) -> str:
-    return text.strip()
-
-
-# Document field → (index field, normaliser); a mobile number is found as a phone.
-_KEYED = {"email": ("email", email_key), "number": ("number", _code_key), "vat_id": ("vat_id", _code_key),
-          "external_id": ("external_id", _plain_key), "phone": ("phone", _plain_key),
-          "mobile": ("phone", _plain_key)}
-
-
-def normalise_key(field: str, value: object) -> str | None:
-    """The form under which two values of an identifying field count as equal."""
-    if value is None:
-        return None
-    key = _KEYED[field][1](str(value).strip())
-    return key or None
-
-
-_KEYED_ITEMS = tuple((source, field, normalise) for source, (field, normalise) in _KEYED.items())
-
-
-def _keys_of(doc: dict) -> list[tuple[str, str]]:
-    # Runs for every write of a customer or prospect (100k times in an import).
+def _keys_of(keyed: tuple[tuple[str, str, Callable[[str], str]], ...], doc: Mapping[str, object]) -> list[tuple[str, str]]:
+    # Runs for every write of a keyed document (100k times in an import).
     get = doc.get
-    return [(field, key) for source, field, normalise in _KEYED_ITEMS
-            if (value := get(source)) and (key := normalise(value))]
+    return [(name, key) for field, name, normalise in keyed
+            if (value := get(field)) and (key := normalise(value))]  # type: ignore[arg-type]
 
 
 class MultiMap:
@@ -94,10 +65,12 @@ class MultiMap:
 
 
 class Indexes:
-    """Key indexes of customers and prospects; children of each customer by table."""
+    """Key indexes of the keyed tables; the children of each owner, by table."""
 
-    def __init__(self, tables: Mapping[str, Table], lock: threading.RLock) -> None:
+    def __init__(self, tables: Mapping[str, object], schema: Schema, lock: threading.RLock) -> None:
         self._tables = tables
+        self._schema = schema
+        self._keyed = tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
         self._lock = lock
         self._keys: dict[str, dict[str, MultiMap]] = {}
         self._children: dict[str, MultiMap] = {}
@@ -112,38 +85,52 @@ class Indexes:
         return found
 
     def key_map(self, table: str, field: str) -> MultiMap:
-        """The index of `table` (customers/sources) on identifying field `field`."""
-        return self._built(self._keys, table, _build_keys)[field]
+        """The index of keyed `table` on identifying field `field`."""
+        return self._built(self._keys, table, self._build_keys)[field]
 
     def find(self, table: str, field: str, value: object) -> set[int]:
-        key = normalise_key(field, value)
+        key = self._schema.normalise(field, value)
         return set() if key is None else self.key_map(table, field).ids(key)
 
-    def child_ids(self, customer_id: int, table: str) -> set[int]:
-        return self._built(self._children, table, _build_children).ids(customer_id)
+    def child_ids(self, owner_id: int, table: str) -> set[int]:
+        return self._built(self._children, table, self._build_children).ids(owner_id)
 
     def update(self, table: str, doc_id: int, old: dict | None, new: dict | None) -> None:
         by_field = self._keys.get(table)
         if by_field is not None:
             if old is not None:
-                for field, key in _keys_of(old):
+                for field, key in _keys_of(self._keyed, old):
                     by_field[field].discard(key, doc_id)
             if new is not None:
-                for field, key in _keys_of(new):
+                for field, key in _keys_of(self._keyed, new):
                     by_field[field].add(key, doc_id)
         children = self._children.get(table)
         if children is not None:
             if old is not None:
-                children.discard(old["customer_id"], doc_id)
+                children.discard(old[self._schema.owner_field], doc_id)
             if new is not None:
-                children.add(new["customer_id"], doc_id)
+                children.add(new[self._schema.owner_field], doc_id)
 
     def build_all(self, key_tables: Iterable[str], child_tables: Iterable[str]) -> None:
         """Build now what the first lookups would otherwise wait for."""
         for table in key_tables:
-            self._built(self._keys, table, _build_keys)
+            self._built(self._keys, table, self._build_keys)
         for table in child_tables:
-            self._built(self._children, table, _build_children)
+            self._built(self._children, table, self._build_children)
+
+    def _build_keys(self, rows: Table) -> dict[str, MultiMap]:
+        frame = rows.frame()
+        ids = frame["id"].to_list()
+        by_name = {name: MultiMap() for name in self._schema.key_names}
+        for field, name, normalise in self._keyed:
+            _fill(by_name[name], ids, frame[field].to_list(), normalise)
+        return by_name
+
+    def _build_children(self, rows: Table) -> MultiMap:
+        frame = rows.frame()
+        index = MultiMap()
+        _fill(index, frame["id"].to_list(), frame[self._schema.owner_field].to_list(), None)
+        return index
 
     def tracks(self, table: str) -> bool:
         """Whether a write to `table` has an index to update (else the old document is not needed)."""
@@ -156,20 +143,3 @@ def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normali
             key = normalise(value) if normalise else value
             if key:
                 index.add(key, doc_id)
-
-
-def _build_keys(rows: Table) -> dict[str, MultiMap]:
-    frame = rows.frame()
-    ids = frame["id"].to_list()
-    by_field = {field: MultiMap() for field in KEY_FIELDS}
-    for source, (field, normalise) in _KEYED.items():
-        _fill(by_field[field], ids, frame[source].to_list(), normalise)
-    return by_field
-
-
-def _build_children(rows: Table) -> MultiMap:
-    frame = rows.frame()
-    index = MultiMap()
-    _fill(index, frame["id"].to_list(), frame["customer_id"].to_list(), None)
-    return index
-

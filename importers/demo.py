@@ -14,10 +14,10 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from .database import paused_gc
-from .model import RELATED_KINDS
-from .phones import quick_e164
-from .store import Batch, Store
+from store.engine.database import paused_gc
+from store.model import RELATED_KINDS
+from store.rules.phones import quick_e164
+from store import Batch, Store
 
 POOL = 400
 DEPARTMENT_NAMES = ("Sales", "Purchasing", "Accounting", "Logistics", "IT", "Marketing", "Customer Service")

@@ -16,16 +16,18 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Mapping
 
+import polars as pl
 from filelock import FileLock, Timeout
 
-from .changelog import ChangeLog
-from .errors import StoreBusy, StoreCorrupt, StoreError
-from .indexes import Indexes
-from .model import META, META_ID, SCHEMA_VERSION
-from .snapshot import Tables, empty_tables, read_tables, write_snapshot
-from .storage import FILE_MODE, remove_stale_temp_files
+from store.engine.changelog import ChangeLog
+from store.engine.indexes import Indexes
+from store.engine.schema import META, META_ID, Schema
+from store.engine.snapshot import Tables, empty_tables, read_tables, write_snapshot
+from store.engine.table import Table
+from store.errors import StoreBusy, StoreCorrupt, StoreError
+from store.files import FILE_MODE, remove_stale_temp_files
 
 # Fold the log into the snapshot once it is this large, or half the snapshot.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
@@ -33,8 +35,8 @@ COMPACT_MIN_BYTES = 8 * 1024 * 1024
 BULK_CHANGES = 20_000
 
 
-def empty_meta() -> dict:
-    return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": SCHEMA_VERSION}
+def empty_meta(version: int) -> dict:
+    return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": version}
 
 
 @contextmanager
@@ -62,6 +64,10 @@ class Transaction:
 
     def get(self, table: str, doc_id: int) -> dict | None:
         return self.db.tables[table].get(doc_id)
+
+    def table(self, name: str) -> Mapping[int, dict]:
+        """The table as this transaction sees it (its own writes included)."""
+        return self.db.tables[name]
 
     @property
     def meta(self) -> dict:
@@ -113,7 +119,7 @@ class Transaction:
         # Empty fields are left out: readers use .get(); the store stays small.
         stored = {k: v for k, v in doc.items() if v is not None}
         stored["rev"] = rev
-        stored["schema_version"] = SCHEMA_VERSION
+        stored["schema_version"] = self.db.schema.version
         self.db._set(table, doc_id, stored)
         return stored
 
@@ -138,18 +144,19 @@ class Transaction:
 
 
 class Database:
-    def __init__(self, path: Path, *, lock_timeout: float = 15.0) -> None:
+    def __init__(self, path: Path, schema: Schema, *, lock_timeout: float = 15.0) -> None:
         # Resolved once: a store reached through a link keeps its log, lock and
         # columns beside the real file, and a write replaces the file, not the link.
         self.path = Path(os.path.realpath(path))
+        self.schema = schema
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
         self._file_lock = FileLock(
             str(self.path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False
         )
         self._mutex = threading.RLock()
-        self.tables: Tables = empty_tables()
-        self.indexes = Indexes(self.tables, self._mutex)
+        self.tables: Tables = empty_tables(schema)
+        self.indexes = Indexes(self.tables, schema, self._mutex)
         self._changes: dict[str, set[int]] | None = None
         self.seq = 0
         self._log_end = 0
@@ -162,7 +169,7 @@ class Database:
     # -- public -----------------------------------------------------------
     @property
     def meta(self) -> dict:
-        return self.tables[META].get(META_ID) or empty_meta()
+        return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
 
     @contextmanager
     def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
@@ -200,6 +207,12 @@ class Database:
             for table in tables:
                 self.tables[table].load()
             self.indexes.build_all(key_tables, child_tables)
+
+    def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """The decoded fields (`Schema.columns`) of a large table's documents, all or these."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table), f"{table} keeps no decoded fields"
+        return rows.frame(ids)
 
     def compact(self) -> None:
         """Fold the log into a new snapshot and empty the log."""
@@ -289,7 +302,7 @@ class Database:
         remove_stale_temp_files(self.path)
         meta = {**self.meta, "seq": self.seq}
         self.tables[META][META_ID] = meta
-        write_snapshot(self.path, self.tables)
+        write_snapshot(self.path, self.tables, self.schema)
         self._snapshot_sig = self._signature()
 
     def _catch_up(self) -> None:
@@ -319,13 +332,13 @@ class Database:
 
     def _load(self) -> None:
         self._snapshot_sig = self._signature()
-        tables = read_tables(self.path)
+        tables = read_tables(self.path, self.schema)
         if tables is None:
             raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
                                "nothing was changed: restore it from a backup, or run 'custdesk repair'")
         self.tables = tables
         self.seq = self.meta["seq"]
-        self.indexes = Indexes(self.tables, self._mutex)  # built again when first needed
+        self.indexes = Indexes(self.tables, self.schema, self._mutex)  # built again when first needed
         records, self._log_end = self.log.read_from(0)
         for record in records:
             if record["seq"] == self.seq + 1:

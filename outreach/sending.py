@@ -17,10 +17,10 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Callable, Protocol
 
-from .errors import StoreError
-from .messages import Rendered, TemplateRefused, render
-from .storage import atomic_write_bytes
-from .store import Store
+from store.errors import StoreError
+from store.files import atomic_write_bytes
+from store.rules.messages import Rendered, TemplateRefused, render
+from store import Store
 
 Progress = Callable[[int, int], None]
 

@@ -1,0 +1,1 @@
+"""Customers written out: CSV, Excel and vCard files."""

@@ -1,0 +1,1 @@
+"""Outbound adapters: campaigns delivered through SMTP or into an outbox folder."""

@@ -1,0 +1,1 @@
+"""The product's verbs, by aggregate; `store.Store` puts them together."""

@@ -1,0 +1,151 @@
+"""Batches: many creates and updates in one commit (imports, the demo)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from store.domain import journal
+from store.domain.core import private_fields
+from store.domain.records import Records
+from store.engine import Transaction
+from store.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
+from store.model import (
+    CHILD_TABLES,
+    CONTACTS,
+    CORPORATE,
+    CUSTOMER_FIELDS,
+    CUSTOMERS,
+    DEPARTMENTS,
+    PERSON_FIELDS,
+    PRIVATE,
+    RELATED_KINDS,
+    SOURCES,
+    format_number,
+)
+from store.rules.validation_frame import clean_frame, frame_from_records
+
+PROGRESS_EVERY = 2000
+BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
+
+
+@dataclass
+class Batch:
+    """Many creates/updates committed in one atomic write (the import's commit).
+
+    `target` is "sources", "corporate" or "private". A create is a record of
+    field values; it may carry `origin` and `raw` (source entries), `active`,
+    and `children`: {table: [docs]} created with it (departments, contacts,
+    orders …). An update is (document id, changed fields).
+    """
+
+    target: str
+    creates: list[dict] = field(default_factory=list)
+    updates: list[tuple[int, dict]] = field(default_factory=list)
+    summary: str = ""
+    action: str = "import"
+    # The region phones without a country of their own are read in (`import
+    # --country`); None: the store's default country.
+    country: str | None = None
+    # The field that makes a record the same as a stored one (the import's key):
+    # a create whose value is held by the time of the commit refuses the batch.
+    unique_key: str | None = None
+    # Set only for creates that `validation_frame.clean_frame` cleaned without
+    # errors, to the `rule_settings` it ran under; spares a second check.
+    checked_with: tuple | None = None
+
+class Batches(Records):
+    def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Commit many creates and updates in one atomic write and one journal entry.
+
+        Every record obeys the same rules as a single add/edit; one bad record
+        refuses the whole batch. Returns the journal entry (undo it to revert).
+        `progress(done, total)` is called every PROGRESS_EVERY records.
+        """
+        if batch.target not in BATCH_TARGETS:
+            raise RuleViolation(f"import target must be one of {', '.join(BATCH_TARGETS)}, not '{batch.target}'")
+        table = SOURCES if batch.target == SOURCES else CUSTOMERS
+        cleaned = self._clean_batch(batch)
+        stamp = journal.now()
+        with self._db.transaction() as tx:
+            self._refuse_taken_keys(table, batch)
+            position = 0
+            try:
+                total = len(batch.creates) + len(batch.updates)
+                for position, (record, values) in enumerate(zip(batch.creates, cleaned), 1):
+                    self._batch_create(tx, batch.target, record, values, stamp)
+                    if progress and position % PROGRESS_EVERY == 0:
+                        progress(position, total)
+                for position, (doc_id, changes) in enumerate(batch.updates, len(batch.creates) + 1):
+                    self._batch_update(tx, table, doc_id, changes, batch.country)
+                    if progress and position % PROGRESS_EVERY == 0:
+                        progress(position, total)
+            except (ValidationFailed, RuleViolation, NotFound) as err:
+                # Name the record, so the user can find it among thousands.
+                err.args = (f"record {position}: {err}",)
+                raise
+            entry = self._journal(tx, batch.action, batch.summary or f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} updated record(s) into {batch.target}")
+        return entry
+
+    def _refuse_taken_keys(self, table: str, batch: Batch) -> None:
+        """Under the lock: records the plan found new must still be new (two imports of
+        one file at once would otherwise both create every record)."""
+        key = batch.unique_key
+        if key is None:
+            return
+        taken = sum(1 for record in batch.creates if record.get(key) and self._db.indexes.find(table, key, record[key]))
+        if taken:
+            raise ConcurrentChange(f"{taken:,} of the records to create now exist by {key} (imported meanwhile by "
+                                   "someone else?); nothing was imported: check the file again")
+
+    def _clean_batch(self, batch: Batch) -> list[dict]:
+        """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
+        sources = batch.target == SOURCES
+        fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
+        allow_private, country = self.rule_settings(batch.country)
+        if batch.checked_with is not None and batch.checked_with == (allow_private, country):
+            wanted = frozenset(fields)
+            return [{k: v for k, v in r.items() if k in wanted} for r in batch.creates]
+        frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=None if sources else batch.target,
+                                    allow_private=allow_private, default_country=country)
+        errors = issues.filter(pl.col("severity") == "error")
+        if errors.height:
+            first = errors.row(0, named=True)
+            failed = ValidationFailed([FieldIssue(first["field"], first["value"], first["message"], "error")])
+            failed.args = (f"record {first['index'] + 1}: {failed}",)
+            raise failed
+        return frame.to_dicts()
+
+    def _batch_create(self, tx: Transaction, target: str, record: dict, values: dict, stamp: str) -> None:
+        if target == SOURCES:
+            tx.insert(SOURCES, self._source_doc(record, values, stamp))
+            return
+        customer_id, _doc = self._insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
+        for table, docs in (record.get("children") or {}).items():
+            if table not in CHILD_TABLES:
+                raise RuleViolation(f"'{table}' is not a kind of related record")
+            for doc in docs:
+                tx.insert(table, self._batch_child(tx, table, customer_id, doc))
+
+    def _batch_child(self, tx: Transaction, table: str, customer_id: int, doc: Mapping) -> dict:
+        if table == DEPARTMENTS:
+            return self._department_doc(customer_id, doc, bool(doc.get("headquarters")))
+        if table == CONTACTS:
+            return self._contact_doc(customer_id, doc, None)
+        child = {**doc, "customer_id": customer_id}
+        if table in RELATED_KINDS:
+            child["number"] = format_number(RELATED_KINDS[table][0], tx.next_counter(table))
+        return child
+
+    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping, country: str | None) -> None:
+        current = tx.get(table, doc_id)
+        if current is None:
+            raise NotFound(f"{table[:-1]} #{doc_id} was deleted meanwhile")
+        changes = private_fields(changes)
+        if table == SOURCES:
+            tx.put(SOURCES, doc_id, {**current, **self._clean_source({**current, **changes}, country)})
+            return
+        cleaned = self._validated_customer(current["kind"], {**current, **changes}, country)
+        number = self._take_number(tx, changes.get("number", current["number"]), doc_id)
+        tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})

@@ -1,0 +1,78 @@
+"""Message templates and campaigns: what was sent to whom."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from store.domain import journal
+from store.domain.core import Core, private_fields, public
+from store.errors import NotFound
+from store.model import CAMPAIGNS, CONVERSATIONS, TEMPLATES
+from store.rules import messages
+
+
+class Campaigns(Core):
+    def templates(self) -> list[dict]:
+        return sorted((public(i, d) for i, d in self._db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
+
+    def template(self, name: str) -> dict:
+        for template in self.templates():
+            if template["name"] == name:
+                return template
+        raise NotFound(f"no template named '{name}'")
+
+    def save_template(self, name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
+        """Add a template, or replace the one of that name; refused if a part does not render."""
+        doc = messages.check_template(name, channel, subject, body, html)
+        with self._db.transaction() as tx:
+            existing = [i for i, t in self._db.tables[TEMPLATES].items() if t["name"] == doc["name"]]
+            if existing:
+                tx.put(TEMPLATES, existing[0], doc)
+            else:
+                tx.insert(TEMPLATES, doc)
+            self._journal(tx, "template", f"Saved {channel} template '{doc['name']}'")
+        return self.template(doc["name"])
+
+    def remove_template(self, name: str) -> None:
+        template = self.template(name)
+        with self._db.transaction() as tx:
+            tx.delete(TEMPLATES, template["id"])
+            self._journal(tx, "template", f"Removed template '{name}'")
+
+    def start_campaign(self, template_name: str, customer_ids: Iterable[int]) -> dict:
+        """A named send of one template to these customers, resumable by its id."""
+        template = self.template(template_name)
+        with self._db.transaction() as tx:
+            doc = {"template": template["name"], "channel": template["channel"], "recipients": list(customer_ids),
+                   "created_at": journal.now(), "user": self.user, "status": "sending"}
+            campaign_id = tx.insert(CAMPAIGNS, doc)
+            self._journal(tx, "campaign", f"Started campaign #{campaign_id}: '{template['name']}' to {len(doc['recipients'])} customer(s)")
+        return self.campaign(campaign_id)
+
+    def campaign(self, campaign_id: int) -> dict:
+        doc = self._db.tables[CAMPAIGNS].get(campaign_id)
+        if doc is None:
+            raise NotFound(f"no campaign #{campaign_id}")
+        return public(campaign_id, doc)
+
+    def delivered(self, campaign_id: int) -> set[int]:
+        """The customers the campaign has reached: those with a conversation from it."""
+        return {c["customer_id"] for c in self._db.tables[CONVERSATIONS].values() if c.get("campaign") == campaign_id}
+
+    def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:
+        """Log one delivered message in the customer's conversations, durably, at once."""
+        campaign = self.campaign(campaign_id)
+        with self._db.transaction() as tx:
+            tx.insert(CONVERSATIONS, {"customer_id": customer_id, "at": journal.now(), "channel": campaign["channel"],
+                                      "direction": "out", "subject": subject, "body": body,
+                                      "template": campaign["template"], "campaign": campaign_id})
+
+    def finish_campaign(self, campaign_id: int, summary: dict) -> dict:
+        campaign = self.campaign(campaign_id)
+        done = not summary.get("stopped") and not summary.get("failed")
+        with self._db.transaction() as tx:
+            tx.put(CAMPAIGNS, campaign_id, {**private_fields(campaign), "status": "done" if done else "interrupted",
+                                            "summary": summary, "finished_at": journal.now()})
+            self._journal(tx, "campaign", f"Campaign #{campaign_id}: {summary.get('sent', 0)} sent, "
+                                          f"{len(summary.get('skipped', []))} skipped, {len(summary.get('failed', []))} failed"
+                                          + (f", stopped: {summary['stopped']}" if summary.get("stopped") else ""))
+        return self.campaign(campaign_id)

@@ -1,0 +1,147 @@
+"""The base of every aggregate: the engine, the user, the settings, the journal and
+the lookups of one record by id."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Self
+
+import polars as pl
+
+from store.domain import journal
+from store.engine import Document, Engine, Transaction, open_engine
+from store.errors import ConcurrentChange, NotFound
+from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES
+from store.rules import settings as settings_rules
+from store.schema import SCHEMA
+
+SETTINGS_ID = 1
+
+
+def public(doc_id: int, doc: Document) -> Document:
+    return {**doc, "id": doc_id}
+
+
+def private_fields(data: Mapping[str, Any]) -> Document:
+    return {k: v for k, v in data.items() if k not in ("id", "rev", "schema_version")}
+
+
+def list_numbers(numbers: list[str], shown: int = 5) -> str:
+    head = ", ".join(numbers[:shown])
+    return head + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
+
+
+class Core:
+    """The state every aggregate shares, and the reads of one record by id."""
+
+    def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0) -> None:
+        self.path = Path(path)
+        self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout)
+        self.user = user or journal.current_user()
+        self._settings_cache: tuple[dict | None, dict] = (None, settings_rules.defaults())
+
+    def close(self) -> None:
+        self._db.close()
+
+    def files(self) -> list[Path]:
+        """The store's own files: no export, error log or outbox may write over them."""
+        main = self._db.path
+        return [main, *(main.with_name(main.name + suffix) for suffix in (".log", ".lock", ".columns"))]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refresh(self, wait: float | None = None) -> bool:
+        """Catch up with what other processes committed; True when anything changed."""
+        return self._db.refresh(wait)
+
+    def take_changes(self) -> dict[str, set[int]] | None:
+        """Ids of the documents changed since the last call, by table (None: everything)."""
+        return self._db.take_changes()
+
+    def changed_elsewhere(self) -> bool:
+        """A cheap, lock-free look: did another process commit since we last read?"""
+        return self._db.changed_on_disk()
+
+    def prepare_lookups(self) -> None:
+        """Read the customers' and prospects' documents and build the indexes now
+        (else done when first needed): a program that will soon show or change
+        customers calls this while the user looks at the screen."""
+        self._db.prepare((CUSTOMERS, SOURCES), (CUSTOMERS, SOURCES), CHILD_TABLES)
+
+    @property
+    def settings(self) -> dict:
+        return {**self._settings_now()}
+
+    def _settings_now(self) -> dict:
+        # Rebuilt only when the settings document changes (it is replaced, never mutated).
+        doc = self._db.tables[SETTINGS].get(SETTINGS_ID)
+        if self._settings_cache[0] is not doc:
+            self._settings_cache = (doc, {**settings_rules.defaults(), **(doc or {})})
+        return self._settings_cache[1]
+
+    def rule_settings(self, country: str | None = None) -> tuple:
+        """The settings the validation rules depend on (see Batch.checked_with),
+        with `country` for phones without one (None: the default country)."""
+        settings = self._settings_now()
+        return settings["allow_private_customers"], country or settings["default_country"]
+
+    def compact(self) -> None:
+        """Fold the change log into the store file now (else done once the log is large)."""
+        self._db.compact()
+
+    def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """The decoded fields of customers, prospects or a related kind (views, indexes)."""
+        return self._db.frame(table, ids)
+
+    def customer(self, customer_id: int) -> dict:
+        doc = self._db.tables[CUSTOMERS].get(customer_id)
+        if doc is None:
+            raise NotFound(f"customer #{customer_id} does not exist (deleted or merged?)")
+        return public(customer_id, doc)
+
+    def has_customer(self, customer_id: int) -> bool:
+        return customer_id in self._db.tables[CUSTOMERS]
+
+    def has_source(self, source_id: int) -> bool:
+        return source_id in self._db.tables[SOURCES]
+
+    def source(self, source_id: int) -> dict:
+        doc = self._db.tables[SOURCES].get(source_id)
+        if doc is None:
+            raise NotFound(f"prospect #{source_id} does not exist (activated or discarded?)")
+        return public(source_id, doc)
+
+    def child(self, table: str, doc_id: int) -> dict:
+        doc = self._db.tables[table].get(doc_id)
+        if doc is None:
+            raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
+        return public(doc_id, doc)
+
+    def children(self, customer_id: int, table: str) -> list[dict]:
+        rows = self._db.tables[table]
+        return [public(i, rows[i]) for i in sorted(self._db.indexes.child_ids(customer_id, table))]
+
+    def headquarters(self, customer_id: int) -> dict | None:
+        """The customer's headquarters department, if it has one."""
+        return next((d for d in self.children(customer_id, DEPARTMENTS) if d.get("headquarters")), None)
+
+    def _current(self, tx: Transaction, customer_id: int, expected_rev: int | None = None) -> dict:
+        doc = tx.get(CUSTOMERS, customer_id)
+        if doc is None:
+            raise NotFound(f"customer #{customer_id} does not exist (deleted or merged by someone else?)")
+        if expected_rev is not None and doc["rev"] != expected_rev:
+            raise ConcurrentChange(f"customer {doc['number']} was changed by someone else since you opened it; reload and try again")
+        return doc
+
+    def _existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict:
+        doc = tx.get(table, doc_id)
+        if doc is None:
+            raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
+        return doc
+
+    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> dict:
+        return journal.write_entry(tx, action, summary, self.user, extra)

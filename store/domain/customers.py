@@ -1,0 +1,80 @@
+"""Customers: add, edit, tag, (de)activate; the settings their rules read."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from store.domain import journal
+from store.domain.core import SETTINGS_ID, list_numbers, private_fields
+from store.domain.records import Records
+from store.errors import RuleViolation
+from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS
+from store.rules import settings as settings_rules
+
+
+class Customers(Records):
+    def update_settings(self, **changes: object) -> dict:
+        changes = settings_rules.check_settings(changes)
+        with self._db.transaction() as tx:
+            current = tx.get(SETTINGS, SETTINGS_ID) or {}
+            tx.put(SETTINGS, SETTINGS_ID, {**current, **changes})
+            self._journal(tx, "settings", "Changed settings: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
+        return self.settings
+
+    def add_customer(self, kind: str, data: Mapping) -> dict:
+        with self._db.transaction() as tx:
+            doc_id, doc = self._new_customer(tx, kind, data)
+            self._journal(tx, "add", f"Added {kind} customer {doc['number']}")
+        return self.customer(doc_id)
+
+    def edit_customer(self, customer_id: int, changes: Mapping, *, expected_rev: int | None = None) -> dict:
+        """Change fields (and `kind`); `expected_rev` refuses edits of a stale copy."""
+        with self._db.transaction() as tx:
+            doc = self._current(tx, customer_id, expected_rev)
+            changes = private_fields(changes)
+            kind = changes.get("kind", doc["kind"])
+            if kind == PRIVATE and doc["kind"] == CORPORATE and self._has_structure(customer_id):
+                raise RuleViolation(f"customer {doc['number']} has departments or contacts; a private customer cannot keep them")
+            cleaned = self._validated_customer(kind, {**doc, **changes})
+            number = self._take_number(tx, changes.get("number", doc["number"]), customer_id)
+            tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "kind": kind, "number": number, "updated_at": journal.now()})
+            self._journal(tx, "edit", f"Edited customer {number}")
+        return self.customer(customer_id)
+
+    def set_tags(self, customer_ids: Iterable[int], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:
+        """Add and remove tags on many customers; returns how many changed."""
+        add_tags, remove_tags = list(add), set(remove)
+        changed = 0
+        with self._db.transaction() as tx:
+            for customer_id in customer_ids:
+                doc = self._current(tx, customer_id)
+                tags = [t for t in doc.get("tags") or [] if t not in remove_tags]
+                tags += [t for t in add_tags if t not in tags]
+                if tags != (doc.get("tags") or []):
+                    tx.put(CUSTOMERS, customer_id, {**doc, "tags": tags, "updated_at": journal.now()})
+                    changed += 1
+            if changed:
+                self._journal(tx, "tag", f"Tagged {changed} customer(s): +{','.join(add_tags) or '-'} -{','.join(sorted(remove_tags)) or '-'}")
+        return changed
+
+    def deactivate(self, customer_ids: Iterable[int]) -> int:
+        return self._set_active(customer_ids, False)
+
+    def reactivate(self, customer_ids: Iterable[int]) -> int:
+        return self._set_active(customer_ids, True)
+
+    def _set_active(self, customer_ids: Iterable[int], active: bool) -> int:
+        verb = "reactivate" if active else "deactivate"
+        numbers = []
+        with self._db.transaction() as tx:
+            for customer_id in customer_ids:
+                doc = self._current(tx, customer_id)
+                if doc["active"] == active:
+                    continue
+                stamp = journal.now()
+                tx.put(CUSTOMERS, customer_id, {**doc, "active": active, "updated_at": stamp,
+                                                "deactivated_at": None if active else stamp})
+                numbers.append(doc["number"])
+            if not numbers:
+                raise RuleViolation(f"nothing to {verb}: the customer(s) are already {'active' if active else 'inactive'}")
+            self._journal(tx, verb, f"{verb.capitalize()}d {list_numbers(numbers)}")
+        return len(numbers)

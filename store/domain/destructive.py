@@ -1,0 +1,167 @@
+"""Delete, merge, obfuscate and undo: the actions that take data away."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+
+from store.domain import journal
+from store.domain.core import list_numbers, public
+from store.domain.records import Records
+from store.engine import Transaction
+from store.errors import ConcurrentChange, NothingToUndo, RuleViolation
+from store.model import (
+    BLOCKS_OBFUSCATION,
+    CAMPAIGNS,
+    CHILD_TABLES,
+    CONTACTS,
+    CONVERSATIONS,
+    CUSTOMERS,
+    DEPARTMENTS,
+    JOURNAL,
+    PRIVATE,
+    is_open,
+)
+from store.rules import obfuscation
+from store.rules.merging import merged_fields
+
+
+class Destructive(Records):
+    def delete(self, customer_id: int) -> None:
+        """Delete a customer and everything it owns; refused while it has orders."""
+        with self._db.transaction() as tx:
+            doc = self._current(tx, customer_id)
+            orders = self._db.indexes.child_ids(customer_id, "orders")
+            if orders:
+                raise RuleViolation(f"customer {doc['number']} has {len(orders)} order(s): customers linked to orders cannot be deleted; deactivate it instead")
+            for table in CHILD_TABLES:
+                for child_id in self._db.indexes.child_ids(customer_id, table):
+                    tx.delete(table, child_id)
+            tx.delete(CUSTOMERS, customer_id)
+            self._journal(tx, "delete", f"Deleted customer {doc['number']}")
+
+    def merge_into(self, keep_id: int, other_id: int, choices: Mapping[str, str] | None = None) -> dict:
+        """Merge customer `other_id` into `keep_id`; `choices` maps a field to "keep" or "other"
+        (tags also "both").
+
+        Unchosen fields follow `rules.merging.default_choice`: the kept value, or the other's where the
+        kept one is empty; tags are united. Every related record moves over.
+        """
+        if keep_id == other_id:
+            raise RuleViolation("a customer cannot be merged with itself")
+        choices = dict(choices or {})
+        with self._db.transaction() as tx:
+            keep, other = self._current(tx, keep_id), self._current(tx, other_id)
+            merged = merged_fields(keep, other, choices)
+            if merged["kind"] == PRIVATE and (self._has_structure(keep_id) or self._has_structure(other_id)):
+                raise RuleViolation("the merged customer would be private but has departments or contacts; keep the corporate kind")
+            cleaned = self._validated_customer(merged["kind"], merged)
+            tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "updated_at": journal.now()})
+            moved = self._move_children(tx, other_id, keep_id)
+            tx.delete(CUSTOMERS, other_id)
+            self._journal(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")
+        return self.customer(keep_id)
+
+    def _move_children(self, tx: Transaction, from_id: int, to_id: int) -> int:
+        keeps_hq = self.headquarters(to_id) is not None
+        moved = 0
+        for table in CHILD_TABLES:
+            for child_id in sorted(self._db.indexes.child_ids(from_id, table)):
+                doc = {**tx.get(table, child_id), "customer_id": to_id}
+                if table == DEPARTMENTS and doc.get("headquarters") and keeps_hq:
+                    doc["headquarters"] = False  # one headquarters: the kept customer's
+                tx.put(table, child_id, doc)
+                moved += 1
+        return moved
+
+    def obfuscate(self, customer_id: int) -> dict:
+        """Replace personal data with fakes, delete conversations, purge old values.
+
+        Irreversible: the journal's undo data holding the customer is dropped and
+        the store files are rewritten so the old values survive nowhere.
+        """
+        # Committed as a new store file, not a log line: if that write fails, nothing
+        # changed (and no old value was left behind while an error was reported).
+        with self._db.transaction(rewrite=True) as tx:
+            number = self._obfuscate(tx, customer_id)
+            self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
+        return self.customer(customer_id)
+
+    def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
+        doc = self._current(tx, customer_id)
+        blocking = [tx.get(kind, i)["number"] for kind in BLOCKS_OBFUSCATION
+                    for i in sorted(self._db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.get(kind, i))]
+        if blocking:
+            raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({list_numbers(blocking)}); close them before obfuscating")
+        if doc.get("obfuscated_at"):
+            raise RuleViolation(f"customer {doc['number']} is already obfuscated")
+        tag, stamp = str(customer_id), journal.now()
+        tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": stamp, "updated_at": stamp})
+        for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
+            for child_id in self._db.indexes.child_ids(customer_id, table):
+                tx.put(table, child_id, fake(tx.get(table, child_id), f"{tag}-{child_id}"))
+        for conversation_id in self._db.indexes.child_ids(customer_id, CONVERSATIONS):
+            tx.delete(CONVERSATIONS, conversation_id)
+        for campaign_id, campaign in list(self._db.tables[CAMPAIGNS].items()):
+            scrubbed = obfuscation.scrub_campaign(campaign, doc["number"])
+            if scrubbed is not None:
+                tx.put(CAMPAIGNS, campaign_id, scrubbed)
+        journal.purge_customer(tx, customer_id)
+        return doc["number"]
+
+    def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[dict]:
+        """Customers inactive for `days` days or more, not yet obfuscated, whose obfuscation is
+        enabled (or, with `opted_out`, those the policy passes over because it is not)."""
+        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        return [public(i, d) for i, d in sorted(self._db.tables[CUSTOMERS].items())
+                if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
+                and (d.get("deactivated_at") or "") <= cutoff]
+
+    def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict:
+        """The policy run: obfuscate every customer due; report who was and who was refused, and why."""
+        if days < 0:
+            raise RuleViolation("--inactive-days must be 0 or more")
+        report: dict = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
+        try:
+            with self._db.transaction(rewrite=True) as tx:
+                for customer in self.obfuscation_due(days):
+                    try:
+                        with tx.savepoint():
+                            report["obfuscated"].append(self._obfuscate(tx, customer["id"]))
+                    except RuleViolation as err:
+                        report["refused"].append({"number": customer["number"], "reason": str(err)})
+                if dry_run:
+                    raise _DryRun()  # the very same checks, then everything rolled back
+                if report["obfuscated"]:
+                    self._journal(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): {len(report['obfuscated'])} customer(s)")
+        except _DryRun:
+            return report
+        return report
+
+    def undo(self, entry_id: int | None = None) -> dict:
+        """Undo the latest undoable action, or the given journal entry (revert an import)."""
+        with self._db.transaction() as tx:
+            entries = self._db.tables[JOURNAL]
+            if entry_id is None:
+                found = journal.latest_undoable(entries)
+                if found is None:
+                    raise NothingToUndo("nothing to undo")
+                entry_id, entry = found
+            else:
+                entry = entries.get(entry_id)
+                if entry is None or not entry.get("undoable") or entry.get("changes") is None:
+                    raise NothingToUndo(f"journal entry #{entry_id} cannot be undone")
+                if entry.get("undone"):
+                    raise NothingToUndo(f"'{entry['summary']}' was already undone")
+            changed = journal.conflicts(tx, entry)
+            if changed:
+                table, doc_id = changed[0]
+                raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, e.g. {table[:-1]} #{doc_id}")
+            for table, doc_id, before, _after_rev in reversed(entry["changes"]):
+                tx.restore(table, doc_id, before)
+            tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
+            self._journal(tx, "undo", f"Undid '{entry['summary']}'")
+        return public(entry_id, entry)
+
+
+class _DryRun(Exception):
+    """Rolls a transaction back on purpose."""

@@ -1,0 +1,77 @@
+"""Reads that list, count and look up customers, prospects and the journal."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from store.domain import journal
+from store.domain.core import Core, public
+from store.errors import RuleViolation
+from store.model import CHILD_TABLES, CORPORATE, CUSTOMERS, DEPARTMENTS, JOURNAL, PRIVATE, SOURCES
+from store.rules.keys import KEY_FIELDS
+
+
+class Reads(Core):
+    def customers(self) -> Iterator[dict]:
+        for doc_id, doc in self._db.tables[CUSTOMERS].items():
+            yield public(doc_id, doc)
+
+    def customer_count(self) -> int:
+        return len(self._db.tables[CUSTOMERS])
+
+    def sources(self) -> Iterator[dict]:
+        for doc_id, doc in self._db.tables[SOURCES].items():
+            yield public(doc_id, doc)
+
+    def find(self, table: str, key: str, value: object) -> list[dict]:
+        """Customers or prospects whose identifying field `key` equals `value`."""
+        if key not in KEY_FIELDS:
+            raise RuleViolation(f"'{key}' is not an identifying field; use one of {', '.join(KEY_FIELDS)}")
+        rows = self._db.tables[table]
+        return [public(i, rows[i]) for i in sorted(self._db.indexes.find(table, key, value))]
+
+    def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
+        """For each value, the ids of the customers or prospects whose `key` equals it."""
+        index = self._db.indexes.key_map(table, key)
+        if not len(index):
+            return [[] for _ in values]
+        return [sorted(index.ids(v)) if v is not None else [] for v in values]
+
+    def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
+        """For each (normalised) value, the lowest id of the customers or prospects holding it."""
+        index = self._db.indexes.key_map(table, key)
+        if not len(index):
+            return [None] * len(values)
+        first = index.first
+        return [None if v is None else first(v) for v in values]
+
+    def record(self, table: str, doc_id: int) -> dict:
+        """A customer or prospect by id."""
+        return self.customer(doc_id) if table == CUSTOMERS else self.source(doc_id)
+
+    def journal(self, limit: int | None = None) -> list[dict]:
+        rows = self._db.tables[JOURNAL]
+        ids = sorted(rows, reverse=True)[:limit]
+        return [public(i, rows[i]) for i in ids]
+
+    def next_undo(self) -> dict | None:
+        """The entry `undo()` would undo now, or None."""
+        found = journal.latest_undoable(self._db.tables[JOURNAL])
+        return public(*found) if found else None
+
+    def stats(self) -> dict:
+        customers = self._db.tables[CUSTOMERS].values()
+        counts = {"customers": 0, "active": 0, "inactive": 0, CORPORATE: 0, PRIVATE: 0}
+        for doc in customers:
+            counts["customers"] += 1
+            counts["active" if doc.get("active") else "inactive"] += 1
+            counts[doc["kind"]] += 1
+        counts["sources"] = len(self._db.tables[SOURCES])
+        return counts
+
+    def all_headquarters(self) -> list[dict]:
+        """Every customer's headquarters department."""
+        return [public(i, d) for i, d in self._db.tables[DEPARTMENTS].items() if d.get("headquarters")]
+
+    def related_counts(self, customer_id: int) -> dict[str, int]:
+        """How many documents of each child kind the customer owns."""
+        return {t: len(self._db.indexes.child_ids(customer_id, t)) for t in CHILD_TABLES}

@@ -1,0 +1,136 @@
+"""The rules every write of a customer, prospect, department or contact goes through:
+cleaned, validated, numbered."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from store.domain import journal
+from store.domain.core import Core
+from store.engine import Transaction
+from store.errors import FieldIssue, RuleViolation, ValidationFailed
+from store.model import (
+    CONTACT_FIELDS,
+    CONTACTS,
+    CORPORATE,
+    CUSTOMER_FIELDS,
+    CUSTOMER_NUMBER_PREFIX,
+    CUSTOMERS,
+    DEPARTMENT_FIELDS,
+    DEPARTMENTS,
+    KINDS,
+    PERSON_FIELDS,
+    format_number,
+)
+from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
+
+
+class Records(Core):
+    def check_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+        """A customer's cleaned fields and every issue (errors and warnings) saving it would meet;
+        phones without a country of their own are read in `country`, else the default country."""
+        return self._clean_customer(kind, data, country)
+
+    def _clean_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+        if kind not in KINDS:
+            raise RuleViolation(f"kind must be corporate or private, not '{kind}'")
+        settings = self._settings_now()
+        cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=country or settings["default_country"])
+        issues += record_issues(cleaned, kind=kind, allow_private=settings["allow_private_customers"])
+        return cleaned, issues
+
+    def _validated_customer(self, kind: str, data: Mapping, country: str | None = None) -> dict:
+        cleaned, issues = self._clean_customer(kind, data, country)
+        if errors_of(issues):
+            raise ValidationFailed(issues)
+        return cleaned
+
+    def _take_number(self, tx: Transaction, wanted: object, customer_id: int | None) -> str:
+        number = clean_text(wanted) if wanted is not None else None
+        if number:
+            number = number.upper()
+            refused = number_error(number)
+            if refused:
+                raise RuleViolation(refused)
+            holders = self._db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
+            if holders:
+                raise RuleViolation(f"customer number {number} is already used by another customer")
+            return number
+        taken = self._db.indexes.key_map(CUSTOMERS, "number")
+        while True:
+            n = tx.next_counter(CUSTOMERS)
+            # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.
+            if f"{CUSTOMER_NUMBER_PREFIX}{n:06d}" not in taken:
+                return format_number(CUSTOMER_NUMBER_PREFIX, n)
+
+    def _new_customer(self, tx: Transaction, kind: str, data: Mapping, *, active: bool = True) -> tuple[int, dict]:
+        return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)
+
+    def _insert_customer(self, tx: Transaction, kind: str, cleaned: dict, data: Mapping, *, active: bool,
+                         stamp: str | None = None) -> tuple[int, dict]:
+        """Insert a customer whose fields were already cleaned and validated."""
+        stamp = stamp or journal.now()
+        created = data.get("created_at") or stamp
+        doc = {
+            **cleaned,
+            "obfuscate_enabled": cleaned.get("obfuscate_enabled") is not False,
+            "kind": kind,
+            "number": self._take_number(tx, data.get("number"), None),
+            "active": active,
+            "created_at": created,
+            "updated_at": stamp,
+            "deactivated_at": None if active else (data.get("deactivated_at") or stamp),
+            "obfuscated_at": None,
+            "origin": data.get("origin"),
+        }
+        doc_id = tx.insert(CUSTOMERS, doc)
+        return doc_id, doc
+
+    def _has_structure(self, customer_id: int) -> bool:
+        return bool(self._db.indexes.child_ids(customer_id, DEPARTMENTS) or self._db.indexes.child_ids(customer_id, CONTACTS))
+
+    def check_source(self, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+        """A prospect's cleaned fields and every issue saving it would meet."""
+        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country or self._settings_now()["default_country"])
+        return cleaned, issues + record_issues(cleaned, kind=None, allow_private=True)
+
+    def _clean_source(self, data: Mapping, country: str | None = None) -> dict:
+        cleaned, issues = self.check_source(data, country)
+        if errors_of(issues):
+            raise ValidationFailed(issues)
+        return cleaned
+
+    def _source_doc(self, data: Mapping, cleaned: dict | None = None, stamp: str | None = None) -> dict:
+        return {**(cleaned if cleaned is not None else self._clean_source(data)),
+                "origin": data.get("origin") or {"file": None}, "raw": data.get("raw"),
+                "imported_at": stamp or journal.now()}
+
+    def _corporate(self, tx: Transaction, customer_id: int, what: str) -> dict:
+        doc = self._current(tx, customer_id)
+        if doc["kind"] != CORPORATE:
+            raise RuleViolation(f"customer {doc['number']} is private; only corporate customers have {what}")
+        return doc
+
+    def _clean_child(self, customer_id: int, data: Mapping, fields: tuple[str, ...]) -> dict:
+        # A department's or contact's phones are read in its own country, else its company's.
+        owner = self._db.tables[CUSTOMERS].get(customer_id) or {}
+        fallback = row_region(owner.get("country"), self._settings_now()["default_country"])
+        cleaned, issues = clean_person(data, fields=fields, default_country=fallback)
+        if errors_of(issues):
+            raise ValidationFailed(issues)
+        return cleaned
+
+    def _department_doc(self, customer_id: int, data: Mapping, headquarters: bool) -> dict:
+        doc = self._clean_child(customer_id, data, DEPARTMENT_FIELDS)
+        if not doc["name"]:
+            raise ValidationFailed([FieldIssue("name", None, "a department needs a name", "error")])
+        return {**doc, "customer_id": customer_id, "headquarters": headquarters}
+
+    def _contact_doc(self, customer_id: int, data: Mapping, department_id: int | None) -> dict:
+        doc = self._clean_child(customer_id, data, CONTACT_FIELDS)
+        if not (doc["first_name"] or doc["last_name"]):
+            raise ValidationFailed([FieldIssue("name", None, "a contact needs a name", "error")])
+        if department_id is not None:
+            department = self._db.tables[DEPARTMENTS].get(department_id)
+            if department is None or department["customer_id"] != customer_id:
+                raise RuleViolation(f"department #{department_id} does not belong to this customer")
+        return {**doc, "customer_id": customer_id, "department_id": department_id}

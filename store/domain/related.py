@@ -1,0 +1,121 @@
+"""A customer's departments, contacts, related records, conversations and exports."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from store.domain import journal
+from store.domain.core import private_fields
+from store.domain.records import Records
+from store.errors import RuleViolation
+from store.model import CONTACTS, CONVERSATIONS, DEPARTMENTS, EXPORTS, NEEDS_ACTIVE_CUSTOMER, RELATED_KINDS, format_number
+from store.rules.validation import clean_text
+
+
+class Related(Records):
+    def add_department(self, customer_id: int, data: Mapping, *, headquarters: bool = False) -> dict:
+        with self._db.transaction() as tx:
+            owner = self._corporate(tx, customer_id, "departments")
+            doc = self._department_doc(customer_id, data, headquarters)
+            if headquarters and self.headquarters(customer_id) is not None:
+                raise RuleViolation(f"customer {owner['number']} already has a headquarters")
+            doc_id = tx.insert(DEPARTMENTS, doc)
+            self._journal(tx, "add_department", f"Added department '{doc['name']}' to {owner['number']}")
+        return self.child(DEPARTMENTS, doc_id)
+
+    def set_headquarters(self, department_id: int) -> dict:
+        """Make this department its customer's headquarters (the one there was is one no more)."""
+        with self._db.transaction() as tx:
+            department = self._existing_child(tx, DEPARTMENTS, department_id)
+            owner = self._current(tx, department["customer_id"])
+            for other_id in self._db.indexes.child_ids(department["customer_id"], DEPARTMENTS) - {department_id}:
+                other = tx.get(DEPARTMENTS, other_id)
+                if other.get("headquarters"):
+                    tx.put(DEPARTMENTS, other_id, {**other, "headquarters": False})
+            tx.put(DEPARTMENTS, department_id, {**department, "headquarters": True})
+            self._journal(tx, "headquarters", f"'{department['name']}' is now the headquarters of {owner['number']}")
+        return self.child(DEPARTMENTS, department_id)
+
+    def edit_department(self, department_id: int, changes: Mapping) -> dict:
+        with self._db.transaction() as tx:
+            current = self._existing_child(tx, DEPARTMENTS, department_id)
+            doc = self._department_doc(current["customer_id"], {**current, **private_fields(changes)}, current["headquarters"])
+            tx.put(DEPARTMENTS, department_id, {**current, **doc})
+            self._journal(tx, "edit_department", f"Edited department '{doc['name']}'")
+        return self.child(DEPARTMENTS, department_id)
+
+    def add_contact(self, customer_id: int, data: Mapping, *, department_id: int | None = None) -> dict:
+        with self._db.transaction() as tx:
+            owner = self._corporate(tx, customer_id, "contacts")
+            doc = self._contact_doc(customer_id, data, department_id)
+            doc_id = tx.insert(CONTACTS, doc)
+            self._journal(tx, "add_contact", f"Added a contact to {owner['number']}")
+        return self.child(CONTACTS, doc_id)
+
+    def edit_contact(self, contact_id: int, changes: Mapping) -> dict:
+        with self._db.transaction() as tx:
+            current = self._existing_child(tx, CONTACTS, contact_id)
+            changes = private_fields(changes)
+            department_id = changes.pop("department_id", current.get("department_id"))
+            doc = self._contact_doc(current["customer_id"], {**current, **changes}, department_id)
+            tx.put(CONTACTS, contact_id, {**current, **doc})
+            self._journal(tx, "edit_contact", f"Edited contact #{contact_id}")
+        return self.child(CONTACTS, contact_id)
+
+    def add_related(self, kind: str, customer_id: int, data: Mapping) -> dict:
+        """Create an order, invoice, offer, contract, ticket, task or return."""
+        if kind not in RELATED_KINDS:
+            raise RuleViolation(f"'{kind}' is not a related record kind")
+        prefix, _open, statuses = RELATED_KINDS[kind]
+        with self._db.transaction() as tx:
+            owner = self._current(tx, customer_id)
+            if kind in NEEDS_ACTIVE_CUSTOMER and not owner["active"]:
+                raise RuleViolation(f"customer {owner['number']} is inactive: it cannot get a new {kind[:-1]}; reactivate it first")
+            status = data.get("status") or statuses[0]
+            if status not in statuses:
+                raise RuleViolation(f"{kind[:-1]} status must be one of {', '.join(statuses)}, not '{status}'")
+            doc = {
+                "customer_id": customer_id,
+                "number": format_number(prefix, tx.next_counter(kind)),
+                "date": data.get("date") or journal.now()[:10],
+                "status": status,
+                "title": clean_text(data.get("title")),
+                "amount": data.get("amount"),
+            }
+            doc_id = tx.insert(kind, doc)
+            self._journal(tx, "add_" + kind[:-1], f"Created {kind[:-1]} {doc['number']} for {owner['number']}")
+        return self.child(kind, doc_id)
+
+    def set_status(self, kind: str, doc_id: int, status: str) -> dict:
+        statuses = RELATED_KINDS[kind][2]
+        if status not in statuses:
+            raise RuleViolation(f"{kind[:-1]} status must be one of {', '.join(statuses)}, not '{status}'")
+        with self._db.transaction() as tx:
+            doc = self._existing_child(tx, kind, doc_id)
+            tx.put(kind, doc_id, {**doc, "status": status})
+            self._journal(tx, "status", f"{doc['number']} is now {status}")
+        return self.child(kind, doc_id)
+
+    def complete_task(self, task_id: int) -> dict:
+        return self.set_status("tasks", task_id, "done")
+
+    def log_conversation(self, customer_id: int, data: Mapping) -> dict:
+        """Record an email, call, chat or SMS with the customer."""
+        with self._db.transaction() as tx:
+            owner = self._current(tx, customer_id)
+            doc = {"customer_id": customer_id, "at": data.get("at") or journal.now(),
+                   **{k: data.get(k) for k in ("channel", "direction", "subject", "body", "template", "campaign")}}
+            doc_id = tx.insert(CONVERSATIONS, doc)
+            self._journal(tx, "conversation", f"Logged a {doc['channel'] or 'conversation'} with {owner['number']}")
+        return self.child(CONVERSATIONS, doc_id)
+
+    def log_export(self, customer_ids: Iterable[int], fmt: str, target: str) -> int:
+        """Note on each exported customer that it went out, where and when."""
+        stamp = journal.now()
+        count = 0
+        with self._db.transaction() as tx:
+            for customer_id in customer_ids:
+                tx.insert(EXPORTS, {"customer_id": customer_id, "at": stamp, "format": fmt,
+                                    "target": target, "user": self.user})
+                count += 1
+            self._journal(tx, "export", f"Exported {count} customer(s) as {fmt} to {target}")
+        return count

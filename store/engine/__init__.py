@@ -1,0 +1,95 @@
+"""The storage engine: documents by table and id, committed atomically, shared
+between processes. The domain (`store.domain`) talks to it only through what
+this module names; a second backend (PostgreSQL) implements the same.
+
+The contract:
+- `open_engine(path, schema)` opens (or creates) a store and returns an `Engine`.
+- Reads are served from memory: `tables[name]` is a read-only mapping
+  id → document (a dict; never mutate one: writes replace documents);
+  `frame(name, ids)` gives the large tables' decoded fields (`Schema.columns`)
+  as a polars frame; `indexes` finds ids by key or by owner.
+- Every write happens inside `with engine.transaction() as tx:`, which takes
+  the store lock, catches up with other processes first, and commits all of
+  the block's changes at once, or none if it raises. `tx.put` stamps each
+  document with a new `rev` (optimistic concurrency: a verb compares the rev
+  it was given with the current one) and the schema version.
+- `refresh()` catches up without writing; `take_changes()` tells views which
+  documents changed; `changed_on_disk()` is a lock-free look for pollers.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from store.engine.schema import META, META_ID, Schema
+
+Document = dict[str, Any]
+
+__all__ = ["META", "META_ID", "Document", "Engine", "KeyIndex", "Lookups", "Schema", "Transaction", "open_engine",
+           "repair"]
+
+
+class KeyIndex(Protocol):
+    """Normalised key → ids of the documents holding it."""
+
+    def ids(self, key: object) -> set[int]: ...
+    def first(self, key: object) -> int | None: ...
+    def __contains__(self, key: object) -> bool: ...
+    def __len__(self) -> int: ...
+
+
+class Lookups(Protocol):
+    def key_map(self, table: str, field: str) -> KeyIndex: ...
+    def find(self, table: str, field: str, value: object) -> set[int]: ...
+    def child_ids(self, owner_id: int, table: str) -> set[int]: ...
+
+
+class Transaction(Protocol):
+    """The changes of one commit, applied to memory at once and undone on failure."""
+
+    @property
+    def before(self) -> Mapping[tuple[str, int], Document | None]: ...
+    def get(self, table: str, doc_id: int) -> Document | None: ...
+    def table(self, name: str) -> Mapping[int, Document]: ...
+    def insert(self, table: str, doc: Document) -> int: ...
+    def put(self, table: str, doc_id: int, doc: Document) -> Document: ...
+    def delete(self, table: str, doc_id: int) -> None: ...
+    def restore(self, table: str, doc_id: int, doc: Document | None) -> None: ...
+    def next_counter(self, name: str) -> int: ...
+    def savepoint(self) -> AbstractContextManager[None]: ...
+
+
+class Engine(Protocol):
+    path: Path
+
+    @property
+    def tables(self) -> Mapping[str, Mapping[int, Document]]: ...
+    @property
+    def indexes(self) -> Lookups: ...
+    def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame: ...
+    def transaction(self, *, rewrite: bool = False) -> AbstractContextManager[Transaction]: ...
+    def refresh(self, wait: float | None = None) -> bool: ...
+    def take_changes(self) -> dict[str, set[int]] | None: ...
+    def changed_on_disk(self) -> bool: ...
+    def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None: ...
+    def compact(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def open_engine(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> Engine:
+    """The embedded engine over the store file at `path` (created when missing)."""
+    from store.engine.database import Database
+
+    return Database(Path(path), schema, lock_timeout=lock_timeout)
+
+
+def repair(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:
+    """Rebuild a damaged store from what is intact (`custdesk repair`); returns the report."""
+    from store.engine.repair import repair_store
+
+    return repair_store(path, schema, lock_timeout=lock_timeout)
+

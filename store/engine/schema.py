@@ -1,0 +1,45 @@
+"""What the engine needs to know of the records it keeps, given by the domain.
+
+The engine stores documents (JSON objects) by table and id; it knows nothing
+of customers. The domain describes its tables once, as a `Schema`: which
+tables exist, which fields of the large tables are kept decoded for views
+and lookups, which fields are identifying keys (and how two values count as
+equal), and which field ties a document to its owner.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+# The engine's own bookkeeping table (sequence number, next ids, counters) and its one document.
+META = "_meta"
+META_ID = 1
+
+
+@dataclass(frozen=True)
+class Schema:
+    # Every table, in the order the snapshot writes them (META among them).
+    tables: tuple[str, ...]
+    # Large tables: the fields kept decoded as a polars frame (views, indexes).
+    columns: Mapping[str, Mapping[str, pl.DataType]]
+    # Document field → (key name, normaliser): looked up by `Indexes.find`/`key_map`.
+    keys: Mapping[str, tuple[str, Callable[[str], str]]]
+    # The tables whose documents are looked up by key.
+    keyed_tables: tuple[str, ...]
+    # The field of a child document that names its owner (indexed by `Indexes.child_ids`).
+    owner_field: str
+    # Stamped on every document written, so a later layout can tell old ones apart.
+    version: int
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for name, _ in self.keys.values()))
+
+    def normalise(self, field: str, value: object) -> str | None:
+        """The form under which two values of an identifying field count as equal."""
+        if value is None:
+            return None
+        key = self.keys[field][1](str(value).strip())
+        return key or None

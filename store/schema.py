@@ -1,0 +1,22 @@
+"""The store's tables as the engine keeps them: the one place the domain tells
+the engine which fields to keep decoded and which to look up by key."""
+from __future__ import annotations
+
+import polars as pl
+
+from store.engine import Schema
+from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, SCHEMA_VERSION, SOURCES
+from store.rules.keys import KEYED
+
+_PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
+# The fields the views show and the indexes read, per large table.
+COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    CUSTOMERS: {**{f: pl.String() for f in ("number", "kind", *_PERSON)},
+                "tags": pl.List(pl.String()), "active": pl.Boolean()},
+    SOURCES: {**{f: pl.String() for f in (*_PERSON, "number", "imported_at")},
+              "origin": pl.Struct({f: pl.String() for f in ("profile", "file", "sheet", "row")})},
+    **{table: {"customer_id": pl.Int64()} for table in CHILD_TABLES},
+}
+
+SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
+                owner_field="customer_id", version=SCHEMA_VERSION)
