@@ -10,9 +10,9 @@ from typing import Iterable
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from store import Store
 from store.errors import StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
-from store import Store
 from store.text import printable
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from store.engine.database import paused_gc
+from store import Batch, Store
+from store.bulk import paused_gc
 from store.model import RELATED_KINDS
 from store.rules.phones import quick_e164
-from store import Batch, Store
 
 POOL = 400
 DEPARTMENT_NAMES = ("Sales", "Purchasing", "Accounting", "Logistics", "IT", "Marketing", "Customer Service")
@@ -200,7 +200,8 @@ class DemoBuilder:
 
 
 def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict:
-    """Fill the store with `customers` demo customers and a tenth as many prospects."""
+    """Fill a new store with `customers` demo customers and a tenth as many prospects
+    (refused by the store when it holds any customer or prospect)."""
     builder = DemoBuilder(seed)
     corporate, private = [], []
     with paused_gc():
@@ -208,8 +209,10 @@ def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict:
             is_corporate = builder.rng.random() < 0.3
             (corporate if is_corporate else private).append(builder.customer(n, is_corporate))
         prospects = [builder.prospect(customers + i, i + 1) for i in range(max(1, customers // 10))]
+    first = True
     for target, records in (("corporate", corporate), ("private", private), ("sources", prospects)):
         if records:
-            store.apply_batch(Batch(target, creates=records, action="demo",
+            store.apply_batch(Batch(target, creates=records, action="demo", into_empty_store=first,
                                     summary=f"Demo data: {len(records)} {target}"))
+            first = False
     return store.stats()

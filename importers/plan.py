@@ -21,7 +21,7 @@ from store import Batch, Store, StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
 from store.rules.regions import is_region
-from store.rules.validation_frame import card_issues, clean_frame
+from store.rules.validation_frame import Checked, card_issues, checked_frame
 
 from .country_guess import CountrySuggestion, suggest_country
 from .judge import judge_rows, store_fields
@@ -59,7 +59,7 @@ class ImportPlan:
     issues: list[RowIssue]
     diffs: dict[int, dict[str, tuple[object, object]]] = field(default_factory=dict)
     country: str | None = None  # --country: the region of phones whose row names none
-    checked_with: tuple | None = None  # the store's rule settings the rows were cleaned under
+    checked: Checked | None = None  # the proof that `rows` were cleaned under the store's rules
     suggestion: CountrySuggestion | None = None  # a better --country, when the phones say so
 
     def count(self, status: str) -> int:
@@ -85,7 +85,8 @@ class ImportPlan:
     def batch(self) -> Batch:
         """Creates and updates of the plan's new and update rows (error rows left out)."""
         present = [f for f in store_fields(self.target) if f in self.rows.columns]
-        new = self.rows.filter(pl.col("_status") == "new")
+        numbered = self.rows.with_row_index("_position")
+        new = numbered.filter(pl.col("_status") == "new")
         creates = new.select(present).to_dicts()  # empty fields are left out when stored
         if self.target == SOURCES:
             self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
@@ -97,7 +98,7 @@ class ImportPlan:
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         return Batch(self.target, creates=creates, updates=updates, country=self.country, unique_key=self.key,
-                     checked_with=self.checked_with,
+                     checked=self.checked.take(new["_position"].to_list()) if self.checked else None,
                      summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
 
     def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
@@ -159,8 +160,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     kind = None if target == SOURCES else target
     fields = _field_frame(table.frame, by_field, target)
     person = [f for f in (PERSON_FIELDS if target == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
-    cleaned, found = clean_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
-                                 default_country=country or settings["default_country"])
+    cleaned, found, checked = checked_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
+                                            default_country=country or settings["default_country"])
     # A row holding a card number anywhere is refused (a prospect keeps its raw row): the
     # columns not judged as a field above (unmapped, a full name before it is split …) too.
     judged = {column for f in person for column in by_field.get(f, ())}
@@ -168,8 +169,7 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     found = pl.concat([found, raw_cards]).sort("index", maintain_order=True)
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
-    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country,
-                      checked_with=store.rule_settings(country))
+    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked)
     row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()
     plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)

@@ -5,6 +5,7 @@ import os
 # 10 s, so the transient memory of decoding a table would stay in the process's RSS.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0")
 
+from store.domain.batches import Batch
 from store.errors import (
     ConcurrentChange,
     FieldIssue,
@@ -16,7 +17,6 @@ from store.errors import (
     StoreError,
     ValidationFailed,
 )
-from store.domain.batches import Batch
 from store.store import Store
 
 __all__ = [

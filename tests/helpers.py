@@ -32,3 +32,9 @@ def contents(store: Store) -> dict:
 def run_python(code: str, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})
+
+
+def custdesk(*args: object, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The `custdesk` command line in a fresh process, as a user runs it."""
+    code = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+    return run_python(code, *map(str, args), env=env, timeout=timeout)

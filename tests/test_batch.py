@@ -60,3 +60,36 @@ def test_batch_reports_progress(store):
     records = [person(n) for n in range(4500)]
     store.apply_batch(Batch("sources", creates=records), progress=lambda done, total: seen.append((done, total)))
     assert seen == [(2000, 4500), (4000, 4500)]
+
+
+def _proof(records, kind="private", country=None, allow_private=True):
+    from store.model import CUSTOMER_FIELDS
+    from store.rules.validation_frame import checked_frame, frame_from_records
+    return checked_frame(frame_from_records(records, CUSTOMER_FIELDS), kind=kind, allow_private=allow_private,
+                         default_country=country)[2]
+
+
+def test_no_caller_can_forge_the_proof_of_a_check():
+    import polars as pl
+
+    from store.rules.validation_frame import Checked
+    with pytest.raises(TypeError, match="only checked_frame vouches"):
+        Checked(pl.DataFrame({"email": ["broken"]}), ("private", True, None), frozenset(), seal=object())
+
+
+def test_a_proven_batch_stores_the_checked_values_not_records_edited_after_the_check(store):
+    records = [person(1), person(2)]
+    proof = _proof(records)
+    records[1]["email"] = "not an address"  # changed after the check: the proof's value is stored
+    store.apply_batch(Batch("private", creates=records, checked=proof))
+    assert sorted(c["email"] for c in store.customers()) == ["ada1@example.com", "ada2@example.com"]
+
+
+def test_a_proof_under_other_rules_or_with_errors_is_checked_again(store):
+    store.update_settings(allow_private_customers=False)
+    with pytest.raises(ValidationFailed, match="record 1: company"):
+        store.apply_batch(Batch("private", creates=[person(1)], checked=_proof([person(1)])))  # proven while allowed
+    broken = [person(1, email="broken")]
+    with pytest.raises(ValidationFailed, match="record 1: email"):
+        store.apply_batch(Batch("corporate", creates=broken, checked=_proof(broken, kind="corporate", allow_private=False)))
+    assert store.customer_count() == 0

@@ -2,16 +2,10 @@
 import csv
 import json
 
-from helpers import person, run_python
+from helpers import custdesk, person
 from openpyxl import load_workbook
 
 from store import Store
-
-CLI = "from cli import main; main()"
-
-
-def custdesk(*args, env=None):
-    return run_python(CLI, *args, env=env)
 
 
 def test_stats_json_on_an_empty_store(store_path):

@@ -1,17 +1,14 @@
 """`custdesk import` and `custdesk template` exactly as SPEC §4 has them."""
 import json
 
-from helpers import contents, run_python
+from helpers import contents, custdesk, run_python
 from openpyxl import load_workbook
 
 from store import Store
 
-CLI = "from cli import main; main()"
 KEYS = {"rows", "created", "updated", "unchanged", "skipped", "errors", "warnings", "duplicates"}
 
 
-def custdesk(*args):
-    return run_python(CLI, *map(str, args))
 
 
 def test_import_json_and_dry_run(store_path, tmp_path):

@@ -3,7 +3,7 @@ card numbers are never echoed in full; obfuscation leaves the real person nowher
 from __future__ import annotations
 
 import pytest
-from helpers import person, run_python
+from helpers import custdesk, person
 from openpyxl import load_workbook
 
 from exporters.customers import export_customers
@@ -11,7 +11,6 @@ from importers import plan_import, read_table
 from store import RuleViolation, StoreError
 
 HOSTILE_NAME = "Eve\r\nEMAIL:evil@example.com\rTEL:+1\x1b]52;c;ZXZpbA==\x07\x1b[2J"
-CLI = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
 
 
 def test_a_line_break_in_a_name_cannot_add_vcard_properties_and_lines_are_folded(store, tmp_path):
@@ -39,7 +38,7 @@ def test_terminal_control_from_a_file_never_reaches_the_terminal_through_the_cli
     f = tmp_path / "evil.csv"
     # The refusal quotes the address, and with it the clipboard write (OSC 52) and the screen clear.
     f.write_text("Name,Email\nEve,eve\x1b]52;c;ZXZpbA==\x07\x1b[2J@example\n")
-    result = run_python(CLI, "--db", str(tmp_path / "s.json"), "import", str(f), "--dry-run")
+    result = custdesk("--db", str(tmp_path / "s.json"), "import", str(f), "--dry-run")
     output = result.stdout + result.stderr
     assert "\x1b" not in output and "\x07" not in output
     assert "␛]52;c;zxzpba==␇␛[2j" in output  # shown as symbols (the address lower-cased), harmless

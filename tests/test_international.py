@@ -5,7 +5,7 @@ import json
 
 import phonenumbers
 import pytest
-from helpers import run_python
+from helpers import custdesk
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from international import people, write_csv
@@ -279,14 +279,12 @@ def test_cli_country_option_and_its_proposal(tmp_path):
     # 030 1234560 is as valid in Iraq as in Germany: the addresses' .de says which.
     f.write_text("Name,Email,Phone\n" + "".join(f"P{i},p{i}@beispiel.de,030 123456{i}\n" for i in range(5)))
     db = tmp_path / "s.json"
-    code = ("import sys; from cli import main; sys.argv = ['custdesk', '--db', sys.argv[1], 'import', sys.argv[2], "
-            "'--json', '--dry-run'] + sys.argv[3:]; main()")
-    result = run_python(code, str(db), str(f), env={"LANG": "en_US.UTF-8"})
+    result = custdesk("--db", db, "import", f, "--json", "--dry-run", env={"LANG": "en_US.UTF-8"})
     assert result.returncode == 0, result.stderr
     assert "5 of 5 phones are not valid for US; 100% of them are valid for DE: import with --country DE" in result.stderr
-    result = run_python(code, str(db), str(f), "--country", "de", env={"LANG": "en_US.UTF-8"})
+    result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "de", env={"LANG": "en_US.UTF-8"})
     assert json.loads(result.stdout)["warnings"] == 0 and "--country" not in result.stderr
-    result = run_python(code, str(db), str(f), "--country", "Germany")
+    result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "Germany")
     assert result.returncode == 2 and "--country must be an ISO 3166 code" in result.stderr
 
 

@@ -7,14 +7,12 @@ import os
 import threading
 
 import pytest
-from helpers import contents, person, run_python
+from helpers import contents, custdesk, person
 
 from exporters.customers import export_customers
 from importers import plan_import, read_table
 from store import ConcurrentChange, Store, StoreCorrupt, StoreError
 from store.maintenance import repair_store
-
-CLI = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
 
 
 def _store_with_log(store_path, n: int = 5) -> dict:
@@ -72,12 +70,12 @@ def test_the_repair_command_prints_its_report(store_path):
     _store_with_log(store_path, 3)
     log = _log(store_path)
     log.write_bytes(log.read_bytes().replace(b"Ada2", b"Ada?"))  # the checksum no longer matches
-    refused = run_python(CLI, "--db", str(store_path), "stats")
+    refused = custdesk("--db", str(store_path), "stats")
     assert refused.returncode == 2 and "custdesk repair" in refused.stderr and "Traceback" not in refused.stderr
-    fixed = run_python(CLI, "--db", str(store_path), "repair", "--json")
+    fixed = custdesk("--db", str(store_path), "repair", "--json")
     assert fixed.returncode == 0, fixed.stderr
     assert json.loads(fixed.stdout)["kept"] == 2
-    assert json.loads(run_python(CLI, "--db", str(store_path), "stats", "--json").stdout)["customers"] == 2
+    assert json.loads(custdesk("--db", str(store_path), "stats", "--json").stdout)["customers"] == 2
 
 
 @pytest.mark.parametrize("damage", ["delete", "empty"])
@@ -229,6 +227,6 @@ def test_a_link_planted_at_the_lock_path_is_refused_and_its_target_untouched(tmp
     store_path = tmp_path / "s" / "custdesk.json"
     store_path.parent.mkdir()
     (store_path.parent / "custdesk.json.lock").symlink_to(victim)
-    result = run_python(CLI, "--db", str(store_path), "stats")
+    result = custdesk("--db", str(store_path), "stats")
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert victim.read_text() == "precious"

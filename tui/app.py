@@ -96,6 +96,13 @@ class CustdeskApp(App):
             self.notify(success)
         return result
 
+    def switch_active(self, customer_ids: list[int]) -> None:
+        """`d`: the store decides which way (see `Store.switch_active`); say what it did."""
+        done = self.attempt(self.store.switch_active, customer_ids)
+        if done is not None:
+            verb, count = done
+            self.notify(f"{verb.capitalize()}d {count} customer(s); u undoes")
+
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
         """Every notification is plain text with no terminal control: they quote refusals and

@@ -24,7 +24,7 @@ from store.model import (
     SOURCES,
     format_number,
 )
-from store.rules.validation_frame import clean_frame, frame_from_records
+from store.rules.validation_frame import Checked, clean_frame, frame_from_records
 
 PROGRESS_EVERY = 2000
 BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
@@ -51,9 +51,13 @@ class Batch:
     # The field that makes a record the same as a stored one (the import's key):
     # a create whose value is held by the time of the commit refuses the batch.
     unique_key: str | None = None
-    # Set only for creates that `validation_frame.clean_frame` cleaned without
-    # errors, to the `rule_settings` it ran under; spares a second check.
-    checked_with: tuple | None = None
+    # The proof (from `validation_frame.checked_frame`) that the creates' fields were
+    # cleaned and judged, one row per create: spares a second check when the rules
+    # it ran under are still the store's; the fields are then taken from it.
+    checked: Checked | None = None
+    # Refused unless the store holds no customer and no prospect (demo data never
+    # mixes with real records); checked under the lock.
+    into_empty_store: bool = False
 
 class Batches(Records):
     def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> dict:
@@ -69,6 +73,8 @@ class Batches(Records):
         cleaned = self._clean_batch(batch)
         stamp = journal.now()
         with self._db.transaction() as tx:
+            if batch.into_empty_store and (self._db.tables[CUSTOMERS] or self._db.tables[SOURCES]):
+                raise RuleViolation(f"{self.path}: the store already holds data; {batch.action} data goes into a new store (use --db)")
             self._refuse_taken_keys(table, batch)
             position = 0
             try:
@@ -103,11 +109,15 @@ class Batches(Records):
         """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
         sources = batch.target == SOURCES
         fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
-        allow_private, country = self.rule_settings(batch.country)
-        if batch.checked_with is not None and batch.checked_with == (allow_private, country):
-            wanted = frozenset(fields)
-            return [{k: v for k, v in r.items() if k in wanted} for r in batch.creates]
-        frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=None if sources else batch.target,
+        kind = None if sources else batch.target
+        settings = self._settings_now()
+        allow_private, country = settings["allow_private_customers"], batch.country or settings["default_country"]
+        checked = batch.checked
+        if checked is not None and checked.settings == (kind, allow_private, country) and checked.frame.height == len(batch.creates):
+            values = checked.values(fields)
+            if values is not None:
+                return values
+        frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=kind,
                                     allow_private=allow_private, default_country=country)
         errors = issues.filter(pl.col("severity") == "error")
         if errors.height:

@@ -5,12 +5,32 @@ from collections.abc import Iterable
 
 from store.domain import journal
 from store.domain.core import Core, private_fields, public
+from store.engine import Document
 from store.errors import NotFound
-from store.model import CAMPAIGNS, CONVERSATIONS, TEMPLATES
+from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES
 from store.rules import messages
 
 
 class Campaigns(Core):
+    def audience(self, *, tag: str | None = None, kind: str | None = None, active_only: bool = False) -> list[int]:
+        """The customers a campaign to this tag and kind goes to (inactive ones are left
+        out with `active_only`; else they are listed and skipped when sending)."""
+        return [i for i, c in sorted(self._db.tables[CUSTOMERS].items())
+                if (not tag or tag in (c.get("tags") or [])) and (not kind or c["kind"] == kind)
+                and (not active_only or c.get("active"))]
+
+    def recipients(self, channel: str, customer_ids: Iterable[int]) -> tuple[list[Document], list[dict[str, str]]]:
+        """The customers who can get a message on this channel, and the skipped ones with the reason."""
+        reachable, skipped = [], []
+        for customer_id in customer_ids:
+            customer = self.customer(customer_id)
+            reason = messages.skip_reason(customer, channel)
+            if reason:
+                skipped.append({"number": customer["number"], "reason": reason})
+            else:
+                reachable.append(customer)
+        return reachable, skipped
+
     def templates(self) -> list[dict]:
         return sorted((public(i, d) for i, d in self._db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
 

@@ -83,12 +83,6 @@ class Core:
             self._settings_cache = (doc, {**settings_rules.defaults(), **(doc or {})})
         return self._settings_cache[1]
 
-    def rule_settings(self, country: str | None = None) -> tuple:
-        """The settings the validation rules depend on (see Batch.checked_with),
-        with `country` for phones without one (None: the default country)."""
-        settings = self._settings_now()
-        return settings["allow_private_customers"], country or settings["default_country"]
-
     def compact(self) -> None:
         """Fold the change log into the store file now (else done once the log is large)."""
         self._db.compact()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from store.domain import journal
 from store.domain.core import SETTINGS_ID, list_numbers, private_fields
@@ -56,18 +57,25 @@ class Customers(Records):
                 self._journal(tx, "tag", f"Tagged {changed} customer(s): +{','.join(add_tags) or '-'} -{','.join(sorted(remove_tags)) or '-'}")
         return changed
 
+    def switch_active(self, customer_ids: Iterable[int]) -> tuple[Literal["deactivate", "reactivate"], int]:
+        """The one key for both ways: deactivate the active ones among these customers;
+        if none is active, reactivate them all. Returns what was done and to how many."""
+        return self._set_active(customer_ids, None)
+
     def deactivate(self, customer_ids: Iterable[int]) -> int:
-        return self._set_active(customer_ids, False)
+        return self._set_active(customer_ids, False)[1]
 
     def reactivate(self, customer_ids: Iterable[int]) -> int:
-        return self._set_active(customer_ids, True)
+        return self._set_active(customer_ids, True)[1]
 
-    def _set_active(self, customer_ids: Iterable[int], active: bool) -> int:
-        verb = "reactivate" if active else "deactivate"
+    def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Literal["deactivate", "reactivate"], int]:
+        """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate."""
         numbers = []
         with self._db.transaction() as tx:
-            for customer_id in customer_ids:
-                doc = self._current(tx, customer_id)
+            docs = {customer_id: self._current(tx, customer_id) for customer_id in customer_ids}
+            active = not any(d["active"] for d in docs.values()) if wanted is None else wanted
+            verb: Literal["deactivate", "reactivate"] = "reactivate" if active else "deactivate"
+            for customer_id, doc in docs.items():
                 if doc["active"] == active:
                     continue
                 stamp = journal.now()
@@ -77,4 +85,4 @@ class Customers(Records):
             if not numbers:
                 raise RuleViolation(f"nothing to {verb}: the customer(s) are already {'active' if active else 'inactive'}")
             self._journal(tx, verb, f"{verb.capitalize()}d {list_numbers(numbers)}")
-        return len(numbers)
+        return verb, len(numbers)

@@ -11,7 +11,6 @@ second one always decides on the first one's result.
 """
 from __future__ import annotations
 
-import gc
 import os
 import threading
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Iterable, Iterator, Mapping
 import polars as pl
 from filelock import FileLock, Timeout
 
+from store.bulk import paused_gc
 from store.engine.changelog import ChangeLog
 from store.engine.indexes import Indexes
 from store.engine.schema import META, META_ID, Schema
@@ -37,20 +37,6 @@ BULK_CHANGES = 20_000
 
 def empty_meta(version: int) -> dict:
     return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": version}
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Hold off the cyclic GC during bulk work: it builds no cycles, and at 100k
-    documents each full collection rescans every one of them (a third of the
-    time of a large batch)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Transaction:

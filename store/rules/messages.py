@@ -7,8 +7,10 @@ saved, so an unknown placeholder or a reach for Python internals
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -153,3 +155,21 @@ def render(template: dict, customer: dict) -> Rendered:
     if template["channel"] == "sms" and len(parts["body"]) > SMS_MAX:
         raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(parts['body'])} characters (at most {SMS_MAX})")
     return Rendered(parts["subject"], parts["body"], parts["html"])
+
+
+def address_for(customer: Mapping[str, Any], channel: str) -> str | None:
+    """Where a message on this channel goes: the email, or the mobile (else the phone) for SMS."""
+    if channel == "sms":
+        return customer.get("mobile") or customer.get("phone")
+    return customer.get("email")
+
+
+def skip_reason(customer: Mapping[str, Any], channel: str) -> str | None:
+    """Why this customer gets no message on this channel, or None."""
+    if customer.get("obfuscated_at"):
+        return "obfuscated"
+    if not customer.get("active"):
+        return "inactive"
+    if not address_for(customer, channel):
+        return "no phone number" if channel == "sms" else "no email address"
+    return None

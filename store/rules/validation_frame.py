@@ -200,3 +200,42 @@ def _record_issues(frame: pl.DataFrame, kind: str | None, allow_private: bool) -
     if missing_company:
         found.append(_issues(~_has(frame, "company"), frame, "company", none, pl.lit(missing_company), "error"))
     return found
+
+
+_SEAL = object()
+
+
+class Checked:
+    """Proof that a frame's values were cleaned and judged by `clean_frame` under the
+    given rule settings (kind, private customers allowed, phone region). Only
+    `checked_frame` makes one: a batch carrying it is spared a second check, and no
+    caller can claim a check its values did not pass. The values themselves are
+    taken from here, not from the batch's records, so they cannot drift after it."""
+
+    __slots__ = ("_errors", "frame", "settings")
+
+    def __init__(self, frame: pl.DataFrame, settings: tuple[str | None, bool, str | None], errors: frozenset[int],
+                 *, seal: object) -> None:
+        if seal is not _SEAL:
+            raise TypeError("only checked_frame vouches for values")
+        self.frame, self.settings, self._errors = frame, settings, errors
+
+    def take(self, positions: list[int]) -> Checked:
+        """The proof for these rows (in this order) of the frame."""
+        index = {old: new for new, old in enumerate(positions)}
+        return Checked(self.frame[positions], self.settings,
+                       frozenset(index[e] for e in self._errors if e in index), seal=_SEAL)
+
+    def values(self, fields: Iterable[str]) -> list[dict[str, object]] | None:
+        """Every row's cleaned fields, or None when a row failed the check."""
+        if self._errors:
+            return None
+        return self.frame.select([f for f in fields if f in self.frame.columns]).to_dicts()
+
+
+def checked_frame(frame: pl.DataFrame, *, kind: str | None, allow_private: bool,
+                  default_country: str | None) -> tuple[pl.DataFrame, pl.DataFrame, Checked]:
+    """`clean_frame`, and the proof of it for `Store.apply_batch`."""
+    cleaned, issues = clean_frame(frame, kind=kind, allow_private=allow_private, default_country=default_country)
+    errors = frozenset(issues.filter(pl.col("severity") == "error")["index"].to_list())
+    return cleaned, issues, Checked(cleaned, (kind, allow_private, default_country), errors, seal=_SEAL)

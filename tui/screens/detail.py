@@ -158,9 +158,7 @@ class DetailScreen(Screen):
         self.app.edit_customer(self.customer_id)
 
     def action_deactivate(self) -> None:
-        customer = self.store.customer(self.customer_id)
-        verb = self.store.deactivate if customer["active"] else self.store.reactivate
-        self.app.attempt(verb, [self.customer_id], success=f"{customer['number']} is now {'inactive' if customer['active'] else 'active'}")
+        self.app.switch_active([self.customer_id])
 
     def action_merge(self) -> None:
         self.app.merge(self.customer_id)

@@ -1,7 +1,6 @@
 """Message templates and bulk sending: pick, page through the messages, send, resume."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from rich.text import Text
@@ -13,7 +12,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
 from textual.widgets.option_list import Option
 
-from outreach.sending import Outbox, Smtp, message_for, recipients, send_campaign
+from outreach.sending import message_for, send_campaign
+from outreach.transports import Transport, transport_for
 from store import StoreError
 from store.rules.messages import CHANNELS, PLACEHOLDERS, TemplateRefused, render
 
@@ -210,7 +210,7 @@ class MailScreen(Screen):
     def on_mount(self) -> None:
         # Who can be reached is cheap; messages are rendered one at a time, as they are looked at.
         self.template = self.app.store.template(self.template_name)
-        self.reachable, self.skipped = recipients(self.app.store, self.template["channel"], self.customer_ids)
+        self.reachable, self.skipped = self.app.store.recipients(self.template["channel"], self.customer_ids)
         self.query_one(ProgressBar).display = False
         self.redraw()
 
@@ -274,17 +274,8 @@ class MailScreen(Screen):
     def action_resume(self) -> None:
         self._send(self._transport())
 
-    def _transport(self):
-        spec = self.transport_spec or ""
-        if spec.startswith("smtp://"):
-            host, _, port = spec.removeprefix("smtp://").rpartition(":")
-            if not host or not port.isdigit():
-                raise StoreError(f"'{spec}': write it as smtp://HOST:PORT")
-            return Smtp(host, int(port), starttls=port == "587", user=os.environ.get("CUSTDESK_SMTP_USER"),
-                        password=os.environ.get("CUSTDESK_SMTP_PASSWORD"))
-        folder = Path(spec).expanduser()
-        folder.mkdir(parents=True, exist_ok=True)
-        return Outbox(folder)
+    def _transport(self) -> Transport:
+        return transport_for(self.transport_spec or "")
 
     def _send(self, transport) -> None:
         self.sending = True

@@ -9,11 +9,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from store.model import CHILD_TABLES, CUSTOMER_FIELDS, display_name
+from store.model import CHILD_TABLES, display_name
+from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices
 
 from .modals import ConfirmScreen, literal
 
-FIELDS = ("kind", *[f for f in CUSTOMER_FIELDS if f != "obfuscate_enabled"])
+FIELDS = tuple(f for f in MERGE_FIELDS if f != "obfuscate_enabled")
 
 
 class MergeScreen(Screen):
@@ -32,7 +33,7 @@ class MergeScreen(Screen):
     def __init__(self, keep_id: int, other_id: int) -> None:
         super().__init__()
         self.keep_id, self.other_id = keep_id, other_id
-        self.choices: dict[str, str] = {}
+        self.choices: dict[str, Choice] = {}
 
     @property
     def store(self):
@@ -48,11 +49,8 @@ class MergeScreen(Screen):
         self.redraw()
 
     def _default_choices(self) -> None:
-        # The merge rule of the store: the kept value, or the other's where the kept one is empty.
         keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
-        self.choices = {f: "other" if keep.get(f) in (None, "", []) and other.get(f) not in (None, "", []) else "keep"
-                        for f in FIELDS}
-        self.choices["tags"] = "both"  # the store's default: tags united
+        self.choices = {f: choice for f, choice in default_choices(keep, other).items() if f in FIELDS}
 
     def watch_row(self) -> None:
         if self.is_mounted:
@@ -87,7 +85,7 @@ class MergeScreen(Screen):
 
     def action_flip(self) -> None:
         name = FIELDS[self.row]
-        cycle = ("both", "keep", "other") if name == "tags" else ("keep", "other")
+        cycle = choices_for(name)
         self.choices[name] = cycle[(cycle.index(self.choices[name]) + 1) % len(cycle)]
         self.redraw()
 

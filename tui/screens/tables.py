@@ -268,15 +268,7 @@ class CustomersScreen(TableScreen):
             self.app.merge(self.table.current_id)
 
     def action_deactivate(self) -> None:
-        ids = self.targets()
-        current = [self.store.customer(i) for i in ids]
-        if all(c["active"] for c in current):
-            self.app.attempt(self.store.deactivate, ids, success=f"Deactivated {len(ids)} customer(s); u undoes")
-        elif not any(c["active"] for c in current):
-            self.app.attempt(self.store.reactivate, ids, success=f"Reactivated {len(ids)} customer(s)")
-        else:
-            active = [c["id"] for c in current if c["active"]]
-            self.app.attempt(self.store.deactivate, active, success=f"Deactivated {len(active)} customer(s); u undoes")
+        self.app.switch_active(self.targets())
 
     def action_delete(self) -> None:
         self.app.delete_customer(self.table.current_id)

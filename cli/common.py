@@ -1,0 +1,58 @@
+"""What every command shares: printing safely, one-line refusals, the store it works on."""
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from store import Store, StoreError
+from store.text import printable
+
+
+def say(text: str, err: bool = False, *, lines: bool = False) -> None:
+    """Everything the command line prints: data in it cannot steer the terminal (an ESC,
+    an OSC 52 clipboard write, a CR that overwrites the line are shown as symbols), and
+    one line stays one line unless `lines` (a message body shown as it is)."""
+    click.echo(printable(text, keep_lines=lines), err=err)
+
+
+def read_utf8(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        fail(f"{path}: not UTF-8 text (byte {err.start:,}); save it as UTF-8")
+        raise  # _fail exits; this line is never reached
+
+
+def fail(message: str, code: int = 2) -> None:
+    say(f"custdesk: {message}", err=True)
+    sys.exit(code)
+
+
+def reports_errors(func: Callable) -> Callable:
+    """Turn a refusal or an unreadable file into one line on stderr and exit 2."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except StoreError as err:
+            fail(str(err))
+        except OSError as err:
+            fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+    return wrapper
+
+
+def open_store(ctx: click.Context) -> Store:
+    store = Store(ctx.obj["db"])
+    ctx.call_on_close(store.close)
+    return store
+
+
+def open_app(store: Store) -> None:
+    """Open the terminal app on the store."""
+    from tui.app import CustdeskApp
+
+    CustdeskApp(store).run()

@@ -1,0 +1,32 @@
+"""`custdesk` on the command line (SPEC §4): the same store verbs as the app."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import open_app, open_store, reports_errors
+from cli.mail import mail
+from cli.records import demo, obfuscate, repair, stats, undo
+from cli.transfer import export, import_, template
+from store.paths import default_store_path
+
+
+@click.group(invoke_without_command=True)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CUSTDESK_DB",
+              help="Store file (default: CUSTDESK_DB, else the user data folder).")
+@click.pass_context
+@reports_errors
+def cli(ctx: click.Context, db: Path | None) -> None:
+    """custdesk: keep a company's customer records from the keyboard."""
+    ctx.obj = {"db": db or default_store_path()}
+    if ctx.invoked_subcommand is None:
+        open_app(open_store(ctx))
+
+
+for command in (stats, demo, repair, undo, obfuscate, import_, export, template, mail):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="custdesk")

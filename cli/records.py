@@ -1,0 +1,90 @@
+"""Store-wide commands: counts, the demo store, repair, undo, the obfuscation policy."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from cli.common import open_app, open_store, reports_errors, say
+from store import Store
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.pass_context
+@reports_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Count customers (active, inactive, corporate, private) and prospects."""
+    print_stats(open_store(ctx), as_json)
+
+
+def print_stats(store: Store, as_json: bool) -> None:
+    counts = store.stats()
+    if as_json:
+        say(json.dumps(counts))
+        return
+    say(f"{store.path}")
+    for name, value in counts.items():
+        say(f"  {name:<10} {value:>9,}")
+
+
+@click.command()
+@click.option("--customers", default=2000, show_default=True, type=click.IntRange(1, 5_000_000),
+              help="How many customers to create.")
+@click.option("--seed", default=7, show_default=True, help="Random seed: the same seed builds the same store.")
+@click.option("--no-tui", is_flag=True, help="Only build the store.")
+@click.pass_context
+@reports_errors
+def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
+    """Build a store of realistic demo customers (refused on a store that has data)."""
+    from importers.demo import build_demo
+
+    store = open_store(ctx)
+    counts = build_demo(store, customers=customers, seed=seed)
+    say(f"demo store {store.path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    if not no_tui:
+        open_app(store)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.pass_context
+@reports_errors
+def repair(ctx: click.Context, as_json: bool) -> None:
+    """Keep every intact record of a damaged store (the damaged files are copied aside first)."""
+    from store.maintenance import repair_store
+
+    report = repair_store(ctx.obj["db"])
+    if as_json:
+        say(json.dumps(report))
+        return
+    say(f"{report['store']}: store file {report['store_file']}; kept {report['kept']:,} commit(s) from the change log "
+         f"({report['already_in_store_file']:,} already in the store file)")
+    for damage in report["dropped"]:
+        say(f"  dropped a damaged log line at byte {damage['byte']:,} ({damage['length']:,} bytes)")
+    for first, last in report["missing_commits"]:
+        say(f"  commits {first}–{last} were in damaged lines and are lost")
+    for copy in report["backups"]:
+        say(f"  the damaged file is kept as {copy}")
+
+
+@click.command()
+@click.option("--entry", type=int, help="The journal entry to undo (e.g. an import); default: the last undoable action.")
+@click.pass_context
+@reports_errors
+def undo(ctx: click.Context, entry: int | None) -> None:
+    """Undo the last destructive action (merge, delete, deactivate, import …) or a given one."""
+    undone = open_store(ctx).undo(entry)
+    say(f"undid #{undone['id']}: {undone['summary']}")
+
+
+@click.command()
+@click.option("--inactive-days", type=click.IntRange(0), required=True,
+              help="Obfuscate customers inactive for at least this many days (and with obfuscation enabled).")
+@click.option("--dry-run", is_flag=True, help="Report who would be obfuscated and who refused; change nothing.")
+@click.pass_context
+@reports_errors
+def obfuscate(ctx: click.Context, inactive_days: int, dry_run: bool) -> None:
+    """The obfuscation policy run (irreversible unless --dry-run)."""
+    report = open_store(ctx).obfuscate_inactive(inactive_days, dry_run=dry_run)
+    say(json.dumps({"dry_run": dry_run, **report}))

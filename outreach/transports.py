@@ -1,0 +1,158 @@
+"""Where campaign messages go: an SMTP server or an outbox folder, chosen by one spec.
+
+A spec is what a user types, in the app's send prompt or as `mail send --smtp`
+/ `--outbox`: `smtp://HOST:PORT` (or `HOST:PORT` after `--smtp`) or a folder.
+STARTTLS is used on port 587 unless said otherwise; the SMTP user comes from
+`--user` or CUSTDESK_SMTP_USER and the password only from
+CUSTDESK_SMTP_PASSWORD, never from a command line others can read.
+"""
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Protocol
+
+from store.errors import StoreError
+from store.files import atomic_write_bytes
+from store.rules.messages import Rendered
+
+SUBMISSION_PORT = 587
+
+
+class TransportDown(StoreError):
+    """The transport cannot take any more messages now (server gone, disk full)."""
+
+
+class RecipientRefused(StoreError):
+    """This one message was refused; the campaign goes on."""
+
+
+@dataclass
+class Outgoing:
+    campaign_id: int
+    customer: dict
+    address: str
+    rendered: Rendered
+    sender: str
+
+    @property
+    def message_id(self) -> str:
+        return f"<campaign-{self.campaign_id}.{self.customer['number']}@custdesk>"
+
+    def email(self) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = self.address
+        message["Subject"] = self.rendered.subject or ""
+        message["Date"] = formatdate(localtime=True)
+        message["Message-ID"] = self.message_id
+        message.set_content(self.rendered.body)
+        if self.rendered.html:
+            message.add_alternative(self.rendered.html, subtype="html")
+        return message
+
+
+class Transport(Protocol):
+    def deliver(self, outgoing: Outgoing, channel: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class Outbox:
+    """Messages as files: `<campaign>-<number>.eml` (RFC 5322) or `.sms.txt` (number, blank line, text)."""
+
+    def __init__(self, folder: Path, *, create: bool = False) -> None:
+        self.folder = Path(folder)
+        if create:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"{self.folder}: cannot create the outbox folder ({err.strerror})") from None
+        if not self.folder.is_dir():
+            raise StoreError(f"{self.folder}: the outbox folder does not exist")
+
+    def deliver(self, outgoing: Outgoing, channel: str) -> None:
+        stem = f"campaign-{outgoing.campaign_id}-{outgoing.customer['number']}"
+        try:
+            if channel == "sms":
+                data = f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode("utf-8")
+                atomic_write_bytes(self.folder / f"{stem}.sms.txt", data)
+            else:
+                atomic_write_bytes(self.folder / f"{stem}.eml", outgoing.email().as_bytes())
+        except OSError as err:
+            raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
+
+    def close(self) -> None:
+        pass
+
+
+class Smtp:
+    """An SMTP server, connected on first use and again after it went away."""
+
+    def __init__(self, host: str, port: int, *, starttls: bool = False, user: str | None = None,
+                 password: str | None = None, timeout: float = 20.0) -> None:
+        self.host, self.port, self.starttls = host, port, starttls
+        self.user, self.password, self.timeout = user, password, timeout
+        self._client: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._client is None:
+            try:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if self.user:
+                    client.login(self.user, self.password or "")
+            except (OSError, smtplib.SMTPException) as err:
+                raise TransportDown(f"SMTP {self.host}:{self.port}: {err}") from None
+            self._client = client
+        return self._client
+
+    def deliver(self, outgoing: Outgoing, channel: str) -> None:
+        if channel != "email":
+            raise TransportDown("SMS cannot go through SMTP; write them to an outbox folder")
+        client = self._connect()
+        try:
+            client.send_message(outgoing.email())
+        except smtplib.SMTPRecipientsRefused as err:
+            raise RecipientRefused(f"{outgoing.address}: refused by the server ({_first_reason(err)})") from None
+        except smtplib.SMTPDataError as err:
+            raise RecipientRefused(f"{outgoing.address}: message refused ({err.smtp_code} {err.smtp_error!r})") from None
+        except (OSError, smtplib.SMTPException) as err:
+            self._client = None
+            raise TransportDown(f"SMTP {self.host}:{self.port}: {err or type(err).__name__}") from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._client = None
+
+
+def _first_reason(err: smtplib.SMTPRecipientsRefused) -> str:
+    for code, text in err.recipients.values():
+        return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+    return "refused"
+
+
+def smtp_from_spec(spec: str, *, starttls: bool | None = None, user: str | None = None) -> Smtp:
+    """An SMTP transport from `HOST:PORT` or `smtp://HOST:PORT`; a one-line refusal otherwise."""
+    host, _, port = spec.removeprefix("smtp://").rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise StoreError(f"'{spec}': write the SMTP server as HOST:PORT (e.g. mail.example.com:587)")
+    return Smtp(host, int(port), starttls=int(port) == SUBMISSION_PORT if starttls is None else starttls,
+                user=user or os.environ.get("CUSTDESK_SMTP_USER"), password=os.environ.get("CUSTDESK_SMTP_PASSWORD"))
+
+
+def transport_for(spec: str) -> Transport:
+    """The transport a typed spec names: `smtp://HOST:PORT`, else an outbox folder (created when missing)."""
+    spec = spec.strip()
+    if spec.startswith("smtp://"):
+        return smtp_from_spec(spec)
+    return Outbox(Path(spec).expanduser(), create=True)
