@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 import polars as pl
-from common import best_of, clock  # noqa: I001  (sets the import path)
+from common import best_of, clock
 from openpyxl import Workbook
 
 from importers import plan_import, read_table

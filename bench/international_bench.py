@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 
 import phonenumbers
-from common import ROOT, clock  # noqa: I001  (sets the import path)
+from common import ROOT, clock
 
 from importers import plan_import, read_table
 from store import Store
 
 sys.path.insert(0, str(ROOT / "tests"))
-from international import people, write_csv  # noqa: E402
+from international import people, write_csv
 
 
 def possible_e164(value: str, region: str) -> str | None:
@@ -47,10 +47,10 @@ def main(count: int) -> None:
         utf8_local = sum(not p.email.split("@")[0].isascii() for p in truth)
         old = [possible_e164(p.phone, "US") for p in truth]
         store.close()
-    wrong = sum(s.startswith("+") and s != p.phone_truth for p, s in zip(truth, stored))
-    right = sum(s == p.phone_truth for p, s in zip(truth, stored))
-    old_wrong = sum(o is not None and o != p.phone_truth for p, o in zip(truth, old))
-    old_right = sum(o == p.phone_truth for p, o in zip(truth, old))
+    wrong = sum(s.startswith("+") and s != p.phone_truth for p, s in zip(truth, stored, strict=True))
+    right = sum(s == p.phone_truth for p, s in zip(truth, stored, strict=True))
+    old_wrong = sum(o is not None and o != p.phone_truth for p, o in zip(truth, old, strict=True))
+    old_right = sum(o == p.phone_truth for p, o in zip(truth, old, strict=True))
     print(f"{count:,} rows from DE, TR, FR, NL, ES, GB, US (every phone valid for its country; "
           f"{idn} IDN domains, {utf8_local} non-ASCII local parts); store default country US; planned in {seconds:.2f} s")
     print("| figure | now | previous rule (default country, possible numbers) |")

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Figure, in_fresh_process, print_table  # noqa: E402  (sets the import path)
-from store_bench import bare_orjson_load, edit_figures  # noqa: E402
+from common import Figure, in_fresh_process, print_table
+from store_bench import bare_orjson_load, edit_figures
 
 XLSX_UP_TO = 100_000  # an XLSX of 1M rows is past what Excel itself opens (1,048,576 rows)
 

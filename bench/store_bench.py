@@ -14,11 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-from common import best_of, clock, median, rss_mb  # noqa: E402  (sets the import path)
+from common import best_of, clock, median, rss_mb
 
-from importers.demo import build_demo  # noqa: E402
-from store import Store  # noqa: E402
-from store.view import Query, RecordView  # noqa: E402
+from importers.demo import build_demo
+from store import Store
+from store.view import Query, RecordView
 
 SEARCHED = "mül"  # typed one key at a time: "m", "mü", "mül"
 

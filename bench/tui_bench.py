@@ -15,11 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from common import median, rss_mb  # noqa: E402  (sets the import path)
+from common import median, rss_mb
 
-from store import Store  # noqa: E402
-from tui.app import PREPARE_AFTER_SECONDS, CustdeskApp  # noqa: E402
-from tui.widgets.table import RecordTable  # noqa: E402
+from store import Store
+from tui.app import PREPARE_AFTER_SECONDS, CustdeskApp
+from tui.widgets.table import RecordTable
 
 
 async def press_timed(pilot, key: str) -> float:

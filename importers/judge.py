@@ -140,7 +140,7 @@ class _Judge:
         else:
             cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.country)
         # The row answers for what it writes and for the whole record's rules, not for old warnings.
-        issues_at[pos] = [i for i in merged_issues if i.field in row_cells or i.value is None and i.severity == "error"]
+        issues_at[pos] = [i for i in merged_issues if i.field in row_cells or (i.value is None and i.severity == "error")]
         if any(i.severity == "error" for i in issues_at[pos]):
             return Verdict("error", match)
         diff = _diff(current, cleaned, row_cells)
@@ -174,7 +174,7 @@ class _Judge:
         frame = frame.with_columns(pl.col("_row").min().over("key").alias("first"))
         held = self.store.first_holders(CUSTOMERS, "number", frame["key"].to_list())
         out = {}
-        for (pos, row, number, _key, first), holder in zip(frame.iter_rows(), held):
+        for (pos, row, number, _key, first), holder in zip(frame.iter_rows(), held, strict=True):
             if number_error(number.upper()):
                 out[pos] = Verdict("error", None, number_error(number.upper()), "number")
             elif holder is not None:
@@ -194,7 +194,8 @@ class _Judge:
         for field in dict.fromkeys(_label(f) for f in present):
             of_field = keys.filter(pl.col("field") == field)
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
-                for pos, holder in zip(of_field["_pos"].to_list(), self.store.first_holders(table, field, of_field["key"].to_list())):
+                holders = self.store.first_holders(table, field, of_field["key"].to_list())
+                for pos, holder in zip(of_field["_pos"].to_list(), holders, strict=True):
                     if holder is not None and (pos not in notes or table == CUSTOMERS):
                         notes[pos] = f"{field} belongs to {self._holder_name(table, holder)}"
         earlier = keys.filter(~pl.col("_pos").is_in(list(notes))).with_columns(

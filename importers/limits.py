@@ -52,7 +52,7 @@ def check_xlsx(path: Path) -> None:
                 name = member.filename
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     _check_dimension(book, name)
-                if name == "xl/sharedStrings.xml" or name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                if name == "xl/sharedStrings.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                     _check_text_runs(book, name)
     except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile):
         return  # not a zip we can look into: the workbook reader gives its own refusal

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import polars as pl
 
@@ -91,7 +91,7 @@ class ImportPlan:
         if self.target == SOURCES:
             self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
         elif self.target == CORPORATE:
-            for record, children in zip(creates, self._children(new)):
+            for record, children in zip(creates, self._children(new), strict=True):
                 if children:
                     record["children"] = children
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
@@ -104,9 +104,9 @@ class ImportPlan:
     def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
         columns = self.table.columns
         raw_rows = self.table.frame.filter(pl.col("_index").is_in(indexes)).select(columns).rows()
-        for record, raw, row in zip(creates, raw_rows, file_rows):
+        for record, raw, row in zip(creates, raw_rows, file_rows, strict=True):
             record["origin"] = {"file": self.table.path.name, "sheet": self.table.sheet, "row": row}
-            record["raw"] = {c: v for c, v in zip(columns, raw) if v}
+            record["raw"] = {c: v for c, v in zip(columns, raw, strict=True) if v}
 
     def _children(self, new: pl.DataFrame) -> list[dict]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]
@@ -174,7 +174,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     file_rows = plan.rows["_row"].to_list()
     plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)
                    for pos, i in row_issues]
-    plan.issues += [RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; check the columns of this row", "warning")
+    plan.issues += [RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; "
+                             "check the columns of this row", "warning")
                     for r in table.ragged]
     plan.issues.sort(key=lambda i: i.row)
     plan.suggestion = suggest_country(plan.rows, fields, country or settings["default_country"])

@@ -317,7 +317,7 @@ def unique_names(header: list[str]) -> list[str]:
         # polars reads a column name "*" as every column and one between ^ and $ as a regex:
         # such a header gets a suffix too, so that pl.col(name) means that column alone.
         while candidate in names or candidate in RESERVED_COLUMNS or candidate == "*" or \
-                candidate.startswith("^") and candidate.endswith("$"):
+                (candidate.startswith("^") and candidate.endswith("$")):
             n += 1
             candidate = f"{base} ({n})"
         names.append(candidate)

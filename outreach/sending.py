@@ -9,8 +9,8 @@ system can also recognise a repeat.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from outreach.transports import Outgoing, RecipientRefused, Transport, TransportDown
 from store import Store

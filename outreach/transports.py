@@ -8,6 +8,7 @@ CUSTDESK_SMTP_PASSWORD, never from a command line others can read.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import ssl
@@ -79,7 +80,7 @@ class Outbox:
         stem = f"campaign-{outgoing.campaign_id}-{outgoing.customer['number']}"
         try:
             if channel == "sms":
-                data = f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode("utf-8")
+                data = f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode()
                 atomic_write_bytes(self.folder / f"{stem}.sms.txt", data)
             else:
                 atomic_write_bytes(self.folder / f"{stem}.eml", outgoing.email().as_bytes())
@@ -128,10 +129,8 @@ class Smtp:
 
     def close(self) -> None:
         if self._client is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 self._client.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
             self._client = None
 
 

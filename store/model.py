@@ -12,7 +12,7 @@ PERSON_FIELDS = (
     "first_name", "last_name", "company", "email", "phone", "mobile",
     "street", "postcode", "city", "country", "vat_id", "external_id", "notes",
 )
-CUSTOMER_FIELDS = PERSON_FIELDS + ("tags", "obfuscate_enabled")
+CUSTOMER_FIELDS = (*PERSON_FIELDS, "tags", "obfuscate_enabled")
 PHONE_FIELDS = frozenset({"phone", "mobile"})
 
 DEPARTMENT_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country")

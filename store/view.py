@@ -6,8 +6,8 @@ one column; after a change only the touched rows are rebuilt.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import polars as pl
 

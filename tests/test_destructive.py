@@ -143,7 +143,7 @@ def test_obfuscation_is_not_undoable_and_purges_older_undo_data(store):
     store.obfuscate(c["id"])
     with pytest.raises(NothingToUndo):
         store.undo()
-    entry = [e for e in store.journal() if e["action"] == "deactivate"][0]
+    entry = next(e for e in store.journal() if e["action"] == "deactivate")
     assert entry["purged"] and entry.get("changes") is None and not entry["undoable"]
 
 

@@ -47,7 +47,7 @@ def test_a_header_named_like_an_internal_column_is_kept_apart(store, tmp_path):
 
 @pytest.mark.parametrize("make,message", [
     (lambda p: p.mkdir(), "is a folder, not a file"),
-    (lambda p: os.mkfifo(p), "is not a regular file"),
+    (os.mkfifo, "is not a regular file"),
 ])
 def test_what_is_not_a_file_says_what_it_is(tmp_path, make, message):
     path = tmp_path / "x.csv"
@@ -184,7 +184,7 @@ def test_any_workbook_shape(store, tmp_path, rows, skip_rows, skip_cols):
 
 def test_a_file_mixing_utf8_with_windows_1252_is_refused_not_garbled(tmp_path):
     f = tmp_path / "mixed.csv"
-    f.write_bytes("Name,Email\nJürgen,j@example.com\n".encode("utf-8") + "Müller,m@example.com\n".encode("cp1252"))
+    f.write_bytes("Name,Email\nJürgen,j@example.com\n".encode() + "Müller,m@example.com\n".encode("cp1252"))
     with pytest.raises(UnreadableFile, match=r"mixed.csv: mixes UTF-8 with another encoding \(row 3 is not UTF-8\)"):
         read_table(f)
 

@@ -28,7 +28,7 @@ def test_windows_1254_turkish_semicolons_crlf(store, tmp_path):
     store.update_settings(default_country="TR")
     table = read_table(f)
     assert (table.encoding, table.delimiter) == ("cp1254", ";")
-    p, _ = commit(store, f)
+    commit(store, f)
     ayse = store.find("sources", "email", "ayse@ornek.com.tr")[0]
     assert (ayse["first_name"], ayse["last_name"], ayse["company"], ayse["city"], ayse["phone"]) == \
         ("Ayşe", "Yıldırım", "Doğan Ltd. Şti.", "İstanbul", "+905321112233")

@@ -88,7 +88,7 @@ def test_obfuscation_clears_the_external_id_and_the_campaign_reasons(store):
 def test_a_failed_rewrite_leaves_the_customer_as_it_was_and_says_so(store, monkeypatch):
     customer = store.add_customer("private", person(1))
     store.deactivate([customer["id"]])
-    import store.engine.database as database
+    from store.engine import database
 
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")

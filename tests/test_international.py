@@ -23,10 +23,10 @@ def test_seven_countries_no_wrong_number_and_every_valid_one_normalised(store, t
     truth = people(1000)
     plan = plan_import(store, read_table(write_csv(tmp_path / "seven.csv", truth)), target="private")
     stored = plan.rows["phone"].to_list()
-    wrong = [(p.phone, p.country, s) for p, s in zip(truth, stored) if s.startswith("+") and s != p.phone_truth]
-    normalised = sum(s == p.phone_truth for p, s in zip(truth, stored))
+    wrong = [(p.phone, p.country, s) for p, s in zip(truth, stored, strict=True) if s.startswith("+") and s != p.phone_truth]
+    normalised = sum(s == p.phone_truth for p, s in zip(truth, stored, strict=True))
     assert wrong == []
-    assert normalised / len(truth) >= 0.99, [(p.phone, p.country, s) for p, s in zip(truth, stored) if s != p.phone_truth][:10]
+    assert normalised / len(truth) >= 0.99, [(p.phone, p.country, s) for p, s in zip(truth, stored, strict=True) if s != p.phone_truth][:10]
     refused = [i for i in plan.issues if i.column == "E-Mail" and i.severity == "error"]
     assert refused == []
     assert plan.rows["email"].to_list() == [check_email(p.email_truth)[0] for p in truth]
@@ -194,7 +194,7 @@ def test_the_polars_fast_path_agrees_with_email_validator(address):
     from store.rules.validation_frame import clean_frame
     frame, issues = clean_frame(pl.DataFrame({"first_name": ["A"], "email": [address]}), kind=None, allow_private=True,
                                 default_country=None)
-    stored, error, warning = check_email(address.strip())
+    stored, error, _warning = check_email(address.strip())
     errors = issues.filter(pl.col("severity") == "error")["message"].to_list()
     assert errors == ([error] if error else [])
     assert frame["email"][0] == stored

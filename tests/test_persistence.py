@@ -5,9 +5,8 @@ import stat
 import pytest
 from helpers import person
 
-import store.engine.database as database
 from store import Store, StoreCorrupt
-from store.engine import open_engine
+from store.engine import database, open_engine
 from store.schema import SCHEMA
 
 

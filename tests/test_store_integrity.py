@@ -154,7 +154,7 @@ def test_two_imports_of_one_file_at_once_create_each_record_once(store_path, tmp
             outcomes.append("imported")
         except ConcurrentChange as refusal:
             outcomes.append(str(refusal))
-    threads = [threading.Thread(target=commit, args=pair) for pair in zip((first, second), plans)]
+    threads = [threading.Thread(target=commit, args=pair) for pair in zip((first, second), plans, strict=True)]
     for t in threads:
         t.start()
     for t in threads:

@@ -43,7 +43,7 @@ async def settle(app, pilot) -> None:
 
 async def go_to_row(pilot, app, number: str) -> None:
     t = table(app)
-    row = [r for r in range(t.row_count) if t._frame.row(r, named=True)["number"] == number][0]
+    row = next(r for r in range(t.row_count) if t._frame.row(r, named=True)["number"] == number)
     await pilot.press("g", *["j"] * row)
 
 
@@ -60,7 +60,7 @@ async def test_search_narrows_and_filters(shop):
         await pilot.press("f", "F")
         assert table(app).row_count == 3  # private, active
         await pilot.press("f", "s", "s")
-        assert [table(app)._frame.row(i, named=True)["name"] for i in range(4)][0] == "Ada Lovelace"
+        assert next(table(app)._frame.row(i, named=True)["name"] for i in range(4)) == "Ada Lovelace"
 
 
 async def test_activate_a_prospect(shop):
@@ -348,12 +348,12 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
         app.screen.query_one("#path").value = str(bad)
         await pilot.press("enter")
         await settle(app, pilot)
-        shown = [n for n in app._notifications if "evil.csv" in n.message][0]
+        shown = next(n for n in app._notifications if "evil.csv" in n.message)
         assert "[bold]evil.csv: the file is empty" in shown.message and shown.markup is False
         clearing = tmp_path / "\x1b[2Jclear.csv"  # a file name that would clear the screen
         clearing.write_bytes(b"")
         app.screen.query_one("#path").value = str(clearing)
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        shown = [n for n in app._notifications if "clear.csv" in n.message][0]
+        shown = next(n for n in app._notifications if "clear.csv" in n.message)
         assert "␛[2Jclear.csv: the file is empty" in shown.message and "\x1b" not in shown.message

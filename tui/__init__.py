@@ -1,3 +1,3 @@
 """custdesk's user interfaces: the command line and the terminal app."""
 
-import store  # noqa: F401, E402  (first: sets polars' allocator options before polars loads)
+import store  # noqa: F401  (first: sets polars' allocator options before polars loads)

@@ -1,7 +1,7 @@
 """The custdesk terminal app: one store, its screens, and the flows they share."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import work

@@ -79,7 +79,7 @@ class Batches(Records):
             position = 0
             try:
                 total = len(batch.creates) + len(batch.updates)
-                for position, (record, values) in enumerate(zip(batch.creates, cleaned), 1):
+                for position, (record, values) in enumerate(zip(batch.creates, cleaned, strict=True), 1):
                     self._batch_create(tx, batch.target, record, values, stamp)
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
@@ -91,7 +91,9 @@ class Batches(Records):
                 # Name the record, so the user can find it among thousands.
                 err.args = (f"record {position}: {err}",)
                 raise
-            entry = self._journal(tx, batch.action, batch.summary or f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} updated record(s) into {batch.target}")
+            summary = batch.summary or (f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} "
+                                        f"updated record(s) into {batch.target}")
+            entry = self._journal(tx, batch.action, summary)
         return entry
 
     def _refuse_taken_keys(self, table: str, batch: Batch) -> None:

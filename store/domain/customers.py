@@ -54,7 +54,8 @@ class Customers(Records):
                     tx.put(CUSTOMERS, customer_id, {**doc, "tags": tags, "updated_at": journal.now()})
                     changed += 1
             if changed:
-                self._journal(tx, "tag", f"Tagged {changed} customer(s): +{','.join(add_tags) or '-'} -{','.join(sorted(remove_tags)) or '-'}")
+                added, removed = ",".join(add_tags) or "-", ",".join(sorted(remove_tags)) or "-"
+                self._journal(tx, "tag", f"Tagged {changed} customer(s): +{added} -{removed}")
         return changed
 
     def switch_active(self, customer_ids: Iterable[int]) -> tuple[Literal["deactivate", "reactivate"], int]:

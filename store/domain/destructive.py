@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from store.domain import journal
 from store.domain.core import list_numbers, public
@@ -32,7 +32,8 @@ class Destructive(Records):
             doc = self._current(tx, customer_id)
             orders = self._db.indexes.child_ids(customer_id, "orders")
             if orders:
-                raise RuleViolation(f"customer {doc['number']} has {len(orders)} order(s): customers linked to orders cannot be deleted; deactivate it instead")
+                raise RuleViolation(f"customer {doc['number']} has {len(orders)} order(s): customers linked to orders "
+                                    "cannot be deleted; deactivate it instead")
             for table in CHILD_TABLES:
                 for child_id in self._db.indexes.child_ids(customer_id, table):
                     tx.delete(table, child_id)
@@ -91,7 +92,8 @@ class Destructive(Records):
         blocking = [tx.get(kind, i)["number"] for kind in BLOCKS_OBFUSCATION
                     for i in sorted(self._db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.get(kind, i))]
         if blocking:
-            raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({list_numbers(blocking)}); close them before obfuscating")
+            raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({list_numbers(blocking)}); "
+                                "close them before obfuscating")
         if doc.get("obfuscated_at"):
             raise RuleViolation(f"customer {doc['number']} is already obfuscated")
         tag, stamp = str(customer_id), journal.now()
@@ -111,7 +113,7 @@ class Destructive(Records):
     def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[dict]:
         """Customers inactive for `days` days or more, not yet obfuscated, whose obfuscation is
         enabled (or, with `opted_out`, those the policy passes over because it is not)."""
-        cutoff = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
         return [public(i, d) for i, d in sorted(self._db.tables[CUSTOMERS].items())
                 if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
                 and (d.get("deactivated_at") or "") <= cutoff]
@@ -155,7 +157,8 @@ class Destructive(Records):
             changed = journal.conflicts(tx, entry)
             if changed:
                 table, doc_id = changed[0]
-                raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, e.g. {table[:-1]} #{doc_id}")
+                raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
+                                       f"e.g. {table[:-1]} #{doc_id}")
             for table, doc_id, before, _after_rev in reversed(entry["changes"]):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})

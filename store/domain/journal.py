@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from store.engine import META, Transaction
 from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL
@@ -15,7 +15,7 @@ LIST_CUSTOMERS_UP_TO = 1000
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def current_user() -> str:

@@ -25,7 +25,7 @@ class Sources(Records):
             source = tx.get(SOURCES, source_id)
             if source is None:
                 raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
-            origin = {k: v for k, v in (source.get("origin") or {}).items()}
+            origin = dict((source.get("origin") or {}).items())
             data = {**source, **private_fields(edits or {}), "origin": origin}
             customer_id, doc = self._new_customer(tx, kind, data)
             tx.delete(SOURCES, source_id)

@@ -89,7 +89,7 @@ def open_engine(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0)
 
 def repair(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:
     """Rebuild a damaged store from what is intact (`custdesk repair`); returns the report."""
-    from store.engine.repair import repair_store
+    from store.engine.salvage import repair_store
 
     return repair_store(path, schema, lock_timeout=lock_timeout)
 

@@ -11,11 +11,12 @@ second one always decides on the first one's result.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 import polars as pl
 from filelock import FileLock, Timeout
@@ -42,7 +43,7 @@ def empty_meta(version: int) -> dict:
 class Transaction:
     """The changes of one verb; applied to memory at once, undone on failure."""
 
-    def __init__(self, db: "Database") -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self.before: dict[tuple[str, int], dict | None] = {}
         self._meta: dict | None = None
@@ -247,7 +248,7 @@ class Database:
     def _commit(self, tx: Transaction, changes: list[list], rewrite: bool = False) -> None:
         seq = self.seq + 1
         # (Counting documents loads every table: only done for large commits.)
-        bulk = rewrite or len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4
+        bulk = rewrite or (len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4)
         try:
             if bulk:
                 # It would be folded at once anyway: write the new snapshot only.
@@ -261,10 +262,9 @@ class Database:
             tx.rollback()
             raise StoreError(f"{self.path}: could not save the change ({err.strerror})") from None
         if not bulk and self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
-            try:
+            # The commit is safe in the log; folding is retried after the next commit.
+            with contextlib.suppress(OSError):
                 self._fold()
-            except OSError:
-                pass  # the commit is safe in the log; folding is retried after the next commit
 
     def _fold(self) -> None:
         self._write_snapshot()

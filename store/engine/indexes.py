@@ -138,7 +138,7 @@ class Indexes:
 
 
 def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normalise: Callable | None) -> None:
-    for doc_id, value in zip(ids, values):
+    for doc_id, value in zip(ids, values, strict=True):
         if value:
             key = normalise(value) if normalise else value
             if key:

@@ -71,7 +71,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]],
     for rows in large.values():
         rows.fold()
     write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
-    placeholder = _toc_line(generation, {name: (0, 0, 0) for name in names})
+    placeholder = _toc_line(generation, dict.fromkeys(names, (0, 0, 0)))
 
     def fill(fd: int) -> None:
         write_all(fd, placeholder)

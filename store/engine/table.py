@@ -143,7 +143,7 @@ class Table(Mapping):
     def items(self) -> Iterator[tuple[int, dict]]:  # type: ignore[override]
         """Every (id, document) in id order; base documents parsed one by one."""
         written = self._written
-        base = ((int(i), orjson.loads(text)) for i, text in zip(self._ids, self._docs) if int(i) not in written)
+        base = ((int(i), orjson.loads(text)) for i, text in zip(self._ids, self._docs, strict=True) if int(i) not in written)
         if not written:
             return base
         fresh = ((i, d) for i, d in sorted(written.items()) if d is not None)

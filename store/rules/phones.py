@@ -11,8 +11,8 @@ through phonenumbers itself. A test holds both paths to the same answers.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache, lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneMetadata
@@ -65,7 +65,7 @@ class _Region:
             return False
         size = len(nsn)
         lengths, match = self.general
-        if lengths and size not in lengths or not match(nsn):
+        if (lengths and size not in lengths) or not match(nsn):
             return False
         return any((not sizes or size in sizes) and fits(nsn) for sizes, fits in self.types)
 
@@ -81,7 +81,7 @@ class _Region:
         return digits if self.viable(digits) and not self.viable(rest) else rest
 
 
-@lru_cache(maxsize=None)
+@cache
 def _region(region: str) -> _Region | None:
     meta = PhoneMetadata.metadata_for_region(region)
     return _Region(meta) if meta is not None else None
@@ -125,7 +125,7 @@ def decide(value: str, region: str | None) -> Decision:
     if not (digits.isascii() and digits.isdigit()):
         return UNDECIDED
     if not international:
-        if numbering is None or numbering.international_prefix and numbering.international_prefix(digits) \
+        if numbering is None or (numbering.international_prefix and numbering.international_prefix(digits)) \
                 or digits.startswith(str(numbering.code)):
             return UNDECIDED  # phonenumbers may read it as international, or find the calling code in it
         return _decide_national(numbering, numbering.code, digits)

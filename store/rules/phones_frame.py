@@ -110,7 +110,7 @@ def _valid_for_code(part: pl.DataFrame, code: int) -> pl.DataFrame:
             done.append(part.filter(pl.col("decides")).with_columns(pl.lit(True).alias("valid")))
         part = part.filter(~pl.col("decides")).drop("decides")
     done.append(part.with_columns(pl.lit(False).alias("valid")))
-    return pl.concat([d.drop("decides", strict=False) for d in done], how="diagonal")
+    return pl.concat([d.drop("decides", strict=True) for d in done], how="diagonal")
 
 
 def _valid(numbering: _Region) -> pl.Expr:

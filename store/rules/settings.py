@@ -1,7 +1,7 @@
 """The store's settings: their defaults and the one check every writer goes through."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from store.errors import RuleViolation
 from store.model import DEFAULT_SETTINGS
@@ -22,13 +22,14 @@ def check_settings(changes: Mapping[str, object]) -> dict:
     if "default_country" in checked:
         country = str(checked["default_country"] or "").strip().upper() or None
         if country is not None and not is_region(country):
-            raise RuleViolation(f"default country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{checked['default_country']}'")
+            raise RuleViolation("default country must be an ISO 3166 code of two letters (DE, TR, FR …), "
+                                f"not '{checked['default_country']}'")
         checked["default_country"] = country
     if "allow_private_customers" in checked and not isinstance(checked["allow_private_customers"], bool):
         raise RuleViolation("allow_private_customers must be true or false")
     if "obfuscation_retention_days" in checked:
         days = checked["obfuscation_retention_days"]
-        if isinstance(days, bool) or not isinstance(days, int) and not (isinstance(days, str) and days.strip().isdigit()):
+        if isinstance(days, bool) or (not isinstance(days, int) and not (isinstance(days, str) and days.strip().isdigit())):
             raise RuleViolation(f"obfuscation retention days must be a whole number of days, not '{days}'")
         checked["obfuscation_retention_days"] = int(days)
         if checked["obfuscation_retention_days"] < 0:

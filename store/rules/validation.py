@@ -7,7 +7,7 @@ expressions so that a whole column is judged exactly as one value is.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from store.errors import FieldIssue
 from store.model import CORPORATE, PHONE_FIELDS
@@ -106,7 +106,7 @@ def mask_cards(value: str) -> str:
 
 
 # Yes and no as files write them, in the languages of the files we meet.
-_YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "ja", "wahr"})
+_YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "wahr"})
 _NO = frozenset({"no", "n", "false", "0", "off", "nein", "hayir", "hayır", "non", "nee", "falsch", "-"})
 FLAG_ERROR = "must be yes or no"
 

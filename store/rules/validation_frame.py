@@ -7,7 +7,7 @@ paths to the same results.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import polars as pl
 
@@ -50,7 +50,7 @@ def frame_from_records(records: Iterable[Mapping], fields: tuple[str, ...]) -> p
         if not all(v is None or v.__class__ is str for v in values):
             values = [text(v) for v in values]
         data[field] = values
-    return pl.DataFrame(data, schema={f: pl.String for f in columns})
+    return pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
 
 
 def _issues(mask: pl.Series, frame: pl.DataFrame, field: str, value: pl.Expr, message: pl.Expr, severity: str) -> pl.DataFrame:

@@ -49,11 +49,7 @@ def field_grid(pairs: list[tuple[str, object]]) -> Table:
     grid.add_column()
     cells = []
     for label, value in pairs:
-        if isinstance(value, list):
-            value = ", ".join(map(str, value))
-        if isinstance(value, bool):
-            value = "yes" if value else "no"
-        cells += [label, literal(value)]
+        cells += [label, literal(_shown(value))]
     for i in range(0, len(cells), 4):
         grid.add_row(*cells[i:i + 4])
     return grid
@@ -285,3 +281,11 @@ class SourceDetailScreen(Screen):
 
     def action_activate(self) -> None:
         self.app.activate_source(self.source_id)
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value

@@ -233,13 +233,14 @@ class ImportScreen(Screen):
                   for index, diff in plan.diffs.items()}
         frame = rows.select(
             pl.col("_index").alias("id"), pl.col("_status").alias("status"), pl.col("_row").alias("row"),
-            pl.concat_str([pl.col("first_name").fill_null(""), pl.col("last_name").fill_null("")], separator=" ").str.strip_chars().alias("name"),
+            pl.concat_str([pl.col("first_name").fill_null(""), pl.col("last_name").fill_null("")], separator=" ")
+            .str.strip_chars().alias("name"),
             (pl.col("company") if "company" in rows.columns else pl.lit("")).fill_null("").alias("company"),
             (pl.col("email") if "email" in rows.columns else pl.lit("")).fill_null("").alias("email"),
             pl.col("_note").fill_null("").alias("note"))
         frame = frame.with_columns(
             pl.Series("message", [change.get(i) or messages.get(r) or n for i, r, n in
-                                  zip(frame["id"].to_list(), frame["row"].to_list(), frame["note"].to_list())]),
+                                  zip(frame["id"].to_list(), frame["row"].to_list(), frame["note"].to_list(), strict=True)]),
             pl.col("row").is_in(sorted(warned)).alias("warned"))
         if self.status_filter == "warning":
             return frame.filter(pl.col("warned"))

@@ -40,7 +40,7 @@ class TemplateForm(ModalScreen[bool]):
             with Horizontal(classes="field"):
                 yield Label("Subject (email)", classes="label")
                 yield Input(t.get("subject") or "", id="t-subject")
-            yield Label("Body — placeholders: " + ", ".join("{{ customer.%s }}" % p for p in PLACEHOLDERS[:6]) + " …",
+            yield Label("Body — placeholders: " + ", ".join(f"{{{{ customer.{p} }}}}" for p in PLACEHOLDERS[:6]) + " …",
                         classes="hint")
             yield TextArea(t.get("body", ""), id="t-body", classes="template-body")
             yield Label("HTML part (optional, email)", classes="hint")

@@ -1,7 +1,7 @@
 """Modal screens: confirm, prompts, forms, pickers, settings and help."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from rich.table import Table
 from rich.text import Text

@@ -7,8 +7,8 @@ visible, so an imported name cannot style the screen or move the cursor.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -55,7 +55,7 @@ class RecordTable(ScrollView, can_focus=True):
     class Moved(Message):
         """The cursor moved to another row (id None: the table is empty)."""
 
-        def __init__(self, table: "RecordTable", row_id: int | None) -> None:
+        def __init__(self, table: RecordTable, row_id: int | None) -> None:
             super().__init__()
             self.table = table
             self.row_id = row_id
@@ -138,7 +138,7 @@ class RecordTable(ScrollView, can_focus=True):
         # One segment a line, padded by hand: building a rich Text per line cost
         # ~0.8 ms, most of a keystroke's redraw at 40 visible rows.
         parts = [mark]
-        for cell, width in zip(cells, self._widths()):
+        for cell, width in zip(cells, self._widths(), strict=True):
             shown = printable(cell)
             length = cell_len(shown)
             if length > width:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock
@@ -61,7 +61,7 @@ def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0
 
 def _back_up(*paths: Path) -> list[str]:
     """Copies of the damaged files, beside them, before anything is rewritten."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     copies = []
     for original in paths:
         if original.exists():
