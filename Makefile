@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ demo: $(VENV)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB).log $(DEMO_DB).lock
 	$(BIN)/custdesk --db $(DEMO_DB) demo --customers $(DEMO_CUSTOMERS)
 
-test: $(VENV)/.installed
+# The walls of the architecture (import contracts), the linter and the type checker, then the suite.
+lint: $(VENV)/.installed
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 BENCH_SIZES ?= 100000,1000000

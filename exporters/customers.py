@@ -4,8 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -13,6 +14,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from store import Store
 from store.errors import StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
+from store.model import Customer
 from store.text import printable
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
@@ -34,7 +36,7 @@ def defuse(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _rows(store: Store, customers: Iterable[dict]) -> list[list[str]]:
+def _rows(store: Store, customers: Iterable[Mapping[str, Any]]) -> list[list[str]]:
     headquarters = {d["customer_id"]: d["name"] for d in store.all_headquarters()}
     return [[defuse(headquarters.get(c["id"]) if col == "headquarters" else c.get(col)) for col in COLUMNS]
             for c in customers]
@@ -87,7 +89,7 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def vcard(customer: dict) -> str:
+def vcard(customer: Mapping[str, Any]) -> str:
     e = _vcard_escape
     full = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or customer.get("company") or ""
     lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{e(full)}",
@@ -110,7 +112,7 @@ def vcard(customer: dict) -> str:
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def export_customers(store: Store, out: Path, customers: list[dict] | None = None) -> int:
+def export_customers(store: Store, out: Path, customers: list[Customer] | None = None) -> int:
     """Write customers (all, or the given ones) to `out` by its suffix; returns the count."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:

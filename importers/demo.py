@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from faker import Faker
 
@@ -98,12 +99,12 @@ class DemoBuilder:
     def _day(self, max_days_ago: int) -> str:
         return (self.today - timedelta(days=self.rng.randrange(max_days_ago))).isoformat()
 
-    def _address(self, pools: _Pools) -> dict:
+    def _address(self, pools: _Pools) -> dict[str, Any]:
         postcode, city = self.rng.choice(pools.city)
         return {"street": self.rng.choice(pools.street), "postcode": postcode, "city": city,
                 "country": pools.locale.country}
 
-    def person(self, n: int) -> tuple[dict, _Pools]:
+    def person(self, n: int) -> tuple[dict[str, Any], _Pools]:
         pools = self._pool()
         first, last = self.rng.choice(pools.first), self.rng.choice(pools.last)
         local = _ascii(f"{first}.{last}".lower())
@@ -116,7 +117,7 @@ class DemoBuilder:
         }
         return record, pools
 
-    def customer(self, n: int, corporate: bool) -> dict:
+    def customer(self, n: int, corporate: bool) -> dict[str, Any]:
         record, pools = self.person(n)
         active = self.rng.random() < 0.9
         record.update({
@@ -132,7 +133,7 @@ class DemoBuilder:
         if self.rng.random() < 0.05:
             record["notes"] = self.rng.choice(("Prefers email.", "Call only mornings.", "Met at trade fair.",
                                                "Pays by bank transfer.", "Second delivery address on file."))
-        children: dict[str, list[dict]] = {}
+        children: dict[str, list[dict[str, Any]]] = {}
         if corporate:
             company = self.rng.choice(pools.company)
             domain = _ascii(company.split()[0].lower().strip(",")) or "firma"
@@ -145,7 +146,7 @@ class DemoBuilder:
         record["children"] = children
         return record
 
-    def _departments(self, pools: _Pools, domain: str, n: int) -> list[dict]:
+    def _departments(self, pools: _Pools, domain: str, n: int) -> list[dict[str, Any]]:
         hq = {"name": "Headquarters", "headquarters": True, "email": f"office{n}@{domain}.example",
               "phone": self._phone(pools.locale), **self._address(pools)}
         others = [{"name": name, "headquarters": False, "email": f"{name.lower().replace(' ', '')}{n}@{domain}.example",
@@ -153,7 +154,7 @@ class DemoBuilder:
                   for name in self.rng.sample(DEPARTMENT_NAMES, self.rng.randrange(0, 3))]
         return [hq, *others]
 
-    def _contacts(self, pools: _Pools, domain: str, n: int) -> list[dict]:
+    def _contacts(self, pools: _Pools, domain: str, n: int) -> list[dict[str, Any]]:
         contacts = []
         for i in range(self.rng.randrange(1, 4)):
             first, last = self.rng.choice(pools.first), self.rng.choice(pools.last)
@@ -162,16 +163,19 @@ class DemoBuilder:
                              "phone": self._phone(pools.locale), "department_id": None})
         return contacts
 
-    def _related(self, kind: str, title: str, amount: float | None, settled: bool, days: int) -> dict:
+    def _related(self, kind: str, title: str, amount: float | None, settled: bool, days: int) -> dict[str, Any]:
         _prefix, open_statuses, statuses = RELATED_KINDS[kind]
         closed = [s for s in statuses if s not in open_statuses]
         status = self.rng.choice(closed if settled else sorted(open_statuses))
         return {"date": self._day(days), "status": status, "title": title, "amount": amount}
 
-    def _history(self, active: bool) -> dict[str, list[dict]]:
+    def _history(self, active: bool) -> dict[str, list[dict[str, Any]]]:
         rng = self.rng
         # Inactive customers have only settled business: nothing open blocks them.
-        settled = lambda: not active or rng.random() < 0.7  # noqa: E731
+
+        def settled() -> bool:
+            return not active or rng.random() < 0.7
+
         orders = [self._related("orders", rng.choice(ORDER_TITLES), round(rng.uniform(20, 9000), 2), settled(), 1500)
                   for _ in range(rng.randrange(1, 4))]
         history = {
@@ -189,7 +193,7 @@ class DemoBuilder:
             history["returns"] = [self._related("returns", f"Return of {orders[0]['title']}", orders[0]["amount"], True, 900)]
         return history
 
-    def prospect(self, n: int, row: int) -> dict:
+    def prospect(self, n: int, row: int) -> dict[str, Any]:
         record, pools = self.person(n)
         if self.rng.random() < 0.5:
             record["company"] = self.rng.choice(pools.company)
@@ -199,11 +203,12 @@ class DemoBuilder:
         return record
 
 
-def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict:
+def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict[str, Any]:
     """Fill a new store with `customers` demo customers and a tenth as many prospects
     (refused by the store when it holds any customer or prospect)."""
     builder = DemoBuilder(seed)
-    corporate, private = [], []
+    corporate: list[dict[str, Any]] = []
+    private: list[dict[str, Any]] = []
     with paused_gc():
         for n in range(1, customers + 1):
             is_corporate = builder.rng.random() < 0.3

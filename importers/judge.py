@@ -11,7 +11,7 @@ a customer number already taken is an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -78,6 +78,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     special = range(rows.height) if plan.mode == "update" else sorted(
         {*issues_at, *(p for p, first in enumerate(firsts) if not first), *(p for p, m in enumerate(matches) if m)})
     for pos in special:
+        verdict: Verdict | None
         if pos in cell_errors:
             verdict = Verdict("error")
         elif not firsts[pos]:
@@ -212,7 +213,7 @@ def _label(field: str) -> str:
     return "phone" if field == "mobile" else field
 
 
-def _diff(current: dict, cleaned: dict, cells: dict) -> dict[str, tuple[object, object]]:
+def _diff(current: dict[str, Any], cleaned: dict[str, Any], cells: dict[str, Any]) -> dict[str, tuple[object, object]]:
     """Old → new of the fields the row fills; an empty cell never erases a stored value."""
     changes = {}
     for name, cell in cells.items():

@@ -13,13 +13,14 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from exporters.customers import defuse
 from store import Batch, Store, StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
-from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES
+from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 
@@ -45,7 +46,7 @@ class RowIssue:
     column: str
     value: str | None
     message: str
-    severity: str  # "error" or "warning"
+    severity: Severity
 
 
 @dataclass
@@ -101,20 +102,20 @@ class ImportPlan:
                      checked=self.checked.take(new["_position"].to_list()) if self.checked else None,
                      summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
 
-    def _add_origin(self, creates: list[dict], indexes: list[int], file_rows: list[int]) -> None:
+    def _add_origin(self, creates: list[dict[str, Any]], indexes: list[int], file_rows: list[int]) -> None:
         columns = self.table.columns
         raw_rows = self.table.frame.filter(pl.col("_index").is_in(indexes)).select(columns).rows()
         for record, raw, row in zip(creates, raw_rows, file_rows, strict=True):
             record["origin"] = {"file": self.table.path.name, "sheet": self.table.sheet, "row": row}
             record["raw"] = {c: v for c, v in zip(columns, raw, strict=True) if v}
 
-    def _children(self, new: pl.DataFrame) -> list[dict]:
+    def _children(self, new: pl.DataFrame) -> list[dict[str, Any]]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]
         if not has:
             return [{} for _ in range(new.height)]
         out = []
         for r in new.select(has).to_dicts():
-            children: dict[str, list[dict]] = {}
+            children: dict[str, list[dict[str, Any]]] = {}
             if r.get("headquarters"):
                 # The company's address is its headquarters' address.
                 children["departments"] = [{"name": r["headquarters"], "headquarters": True,
@@ -172,7 +173,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked)
     row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()
-    plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], i.value, i.message, i.severity)
+    plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], None if i.value is None else str(i.value),
+                            i.message, i.severity)
                    for pos, i in row_issues]
     plan.issues += [RowIssue(r.row, "(row)", None, f"row has {r.fields} fields but the header has {len(table.columns)}; "
                              "check the columns of this row", "warning")

@@ -15,8 +15,10 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import fastexcel
@@ -70,7 +72,7 @@ class SheetData:
     sheet: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
-    ragged: list[RaggedRow] = field(default_factory=list)
+    ragged: list[RaggedRow] = field(default_factory=list[Any])
 
 
 def read_table(path: Path, sheet: str | None = None) -> SheetData:
@@ -101,7 +103,7 @@ def _check_readable(path: Path) -> None:
     except FileNotFoundError:
         raise UnreadableFile(f"{path}: no such file") from None
     except OSError as err:
-        raise UnreadableFile(f"{path}: cannot be read ({err.strerror.lower()})") from None
+        raise UnreadableFile(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
     if stat.S_ISDIR(mode):
         raise UnreadableFile(f"{path}: is a folder, not a file")
     if not stat.S_ISREG(mode):
@@ -189,7 +191,7 @@ def _offset_of_record(text: str, delimiter: str, index: int) -> int:
     """Character offset where record `index` starts (records may span lines)."""
     consumed = 0
 
-    def lines():
+    def lines() -> Iterator[str]:
         nonlocal consumed
         for line in io.StringIO(text, newline=""):
             consumed += len(line)
@@ -275,9 +277,9 @@ def first_row(path: Path, sheet: str) -> int:
         with zipfile.ZipFile(path) as book:
             ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
             sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).find("m:sheets", ns)
-            rel_id = next(s.get(_RELS) for s in sheets if s.get("name") == sheet)
+            rel_id = next(s.get(_RELS) for s in (sheets if sheets is not None else ()) if s.get("name") == sheet)
             rels = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
-            target = next(r.get("Target") for r in rels if r.get("Id") == rel_id)
+            target = next(t for r in rels if r.get("Id") == rel_id and (t := r.get("Target")) is not None)
             member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             with book.open(member) as xml:
                 found = _DIMENSION.search(xml.read(4096))
@@ -330,7 +332,8 @@ def _finish(table: SheetData) -> SheetData:
     frame = frame.with_row_index("_index").filter(~blank).with_columns(pl.col("_index").cast(pl.Int64))
     if frame.height == 0:
         raise UnreadableFile(f"{table.path}: the file has a header row but no data rows")
-    too_long = [c for c in table.columns if frame[c].str.len_chars().max() > MAX_CELL_CHARS]
+    longest = frame.select(pl.col(table.columns).str.len_chars().max()).row(0, named=True)
+    too_long = [c for c in table.columns if (longest[c] or 0) > MAX_CELL_CHARS]
     if too_long:
         raise UnreadableFile(f"{table.path}: column '{too_long[0]}' holds a cell over {MAX_CELL_CHARS:,} characters; not a customer file")
     table.frame = frame

@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from store.files import atomic_write_bytes
 
@@ -71,16 +72,17 @@ def write_template(out: Path, target: str = "sources") -> None:
         atomic_write_bytes(out, buffer.getvalue().encode("utf-8-sig"))
         return
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = target
     sheet.append(headers)
     sheet.append(example)
-    for cell in sheet[1]:
+    for column, header in enumerate(headers, 1):
+        cell = sheet.cell(row=1, column=column)
         cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = max(12, len(cell.value) + 2)
-        if cell.value.startswith(("Email", "Phone", "Mobile")):
+        sheet.column_dimensions[get_column_letter(column)].width = max(12, len(header) + 2)
+        if header.startswith(("Email", "Phone", "Mobile")):
             cell.comment = Comment(REACH_NOTE, "custdesk")
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    atomic_write_bytes(out, buffer.getvalue())
+    workbook = io.BytesIO()
+    book.save(workbook)
+    atomic_write_bytes(out, workbook.getvalue())

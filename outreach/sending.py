@@ -9,12 +9,13 @@ system can also recognise a repeat.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from outreach.transports import Outgoing, RecipientRefused, Transport, TransportDown
 from store import Store
-from store.rules.messages import TemplateRefused, address_for, render
+from store.rules.messages import TemplateRefused, address_for, render, skip_reason
 
 Progress = Callable[[int, int], None]
 
@@ -23,23 +24,26 @@ Progress = Callable[[int, int], None]
 class CampaignReport:
     campaign_id: int | None
     sent: int = 0
-    skipped: list[dict] = field(default_factory=list)  # number, reason
-    failed: list[dict] = field(default_factory=list)  # number, reason
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # number, reason
+    failed: list[dict[str, Any]] = field(default_factory=list)  # number, reason
     already: int = 0  # reached by an earlier run of the same campaign
     stopped: str | None = None
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed, "already": self.already,
                 "stopped": self.stopped}
 
 
-def message_for(store: Store, template: dict, customer: dict, campaign_id: int = 0) -> Outgoing:
-    """One customer's message; TemplateRefused when it cannot be rendered (an SMS too long)."""
-    return Outgoing(campaign_id, customer, address_for(customer, template["channel"]), render(template, customer),
-                    store.settings["mail_from"])
+def message_for(store: Store, template: Mapping[str, Any], customer: Mapping[str, Any], campaign_id: int = 0) -> Outgoing:
+    """One customer's message; TemplateRefused when it cannot be rendered (an SMS too long)
+    or has nowhere to go."""
+    address = address_for(customer, template["channel"])
+    if address is None:
+        raise TemplateRefused(skip_reason(customer, template["channel"]) or "no address")
+    return Outgoing(campaign_id, customer, address, render(template, customer), store.settings["mail_from"])
 
 
-def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict]]:
+def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict[str, Any]]]:
     """Every message as it would go out, and the customers skipped with the reason (a dry run)."""
     template = store.template(template_name)
     reachable, skipped = store.recipients(template["channel"], customer_ids)

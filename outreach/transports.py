@@ -12,11 +12,12 @@ import contextlib
 import os
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from store.errors import StoreError
 from store.files import atomic_write_bytes
@@ -36,7 +37,7 @@ class RecipientRefused(StoreError):
 @dataclass
 class Outgoing:
     campaign_id: int
-    customer: dict
+    customer: Mapping[str, Any]
     address: str
     rendered: Rendered
     sender: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from store.model import CUSTOMERS, display_name
+from store.model import CUSTOMERS, Customer, display_name
 from store.rules.validation import identity_keys
 from store.store import Store
 from store.view import RecordView
@@ -12,7 +12,7 @@ from store.view import RecordView
 SIMILAR_NAME = 88
 
 
-def likely_duplicates(store: Store, view: RecordView, customer_id: int, limit: int = 10) -> list[dict]:
+def likely_duplicates(store: Store, view: RecordView, customer_id: int, limit: int = 10) -> list[Customer]:
     """Customers that are probably the same as this one, surest first."""
     customer = store.customer(customer_id)
     found: dict[int, None] = {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from store.text import printable
 
@@ -28,7 +29,7 @@ class FieldIssue:
     field: str
     value: object
     message: str
-    severity: str  # "error" or "warning"
+    severity: Literal["error", "warning"]
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"

@@ -1,11 +1,21 @@
 """The product's records: table names, fields, statuses and human numbers (SPEC §1)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Final, Literal, TypedDict
+
 SCHEMA_VERSION = 1
 
-CORPORATE = "corporate"
-PRIVATE = "private"
-KINDS = (CORPORATE, PRIVATE)
+Kind = Literal["corporate", "private"]
+# Where an import (a batch) writes: the source list, or customers of one kind.
+ImportTarget = Literal["sources", "corporate", "private"]
+Channel = Literal["email", "sms"]
+CampaignStatus = Literal["sending", "done", "interrupted"]
+Severity = Literal["error", "warning"]
+
+CORPORATE: Final = "corporate"
+PRIVATE: Final = "private"
+KINDS: tuple[Kind, ...] = (CORPORATE, PRIVATE)
 
 # Personal fields shared by customers and source entries (prospects).
 PERSON_FIELDS = (
@@ -62,17 +72,122 @@ DEFAULT_SETTINGS = {
 }
 
 
+class Origin(TypedDict, total=False):
+    """Where a prospect (or the customer it became) came from."""
+
+    file: str | None
+    sheet: str | None
+    row: int | None
+    profile: str | None
+
+
+class Person(TypedDict, total=False):
+    """The personal fields customers and prospects share (`PERSON_FIELDS`); empty ones are left out."""
+
+    first_name: str
+    last_name: str
+    company: str
+    email: str
+    phone: str
+    mobile: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    vat_id: str
+    external_id: str
+    notes: str
+
+
+class Customer(Person, total=False):
+    id: int
+    rev: int
+    schema_version: int
+    kind: Kind
+    number: str
+    active: bool
+    tags: list[str]
+    obfuscate_enabled: bool
+    created_at: str
+    updated_at: str
+    deactivated_at: str | None
+    obfuscated_at: str | None
+    origin: Origin | None
+
+
+class Prospect(Person, total=False):
+    """An entry of the source list."""
+
+    id: int
+    rev: int
+    schema_version: int
+    origin: Origin
+    raw: dict[str, Any] | None
+    imported_at: str
+
+
+class RelatedRecord(TypedDict, total=False):
+    """A document a customer owns: a department, contact, order … conversation or export."""
+
+    id: int
+    rev: int
+    schema_version: int
+    customer_id: int
+    number: str
+    status: str
+    date: str
+    title: str | None
+    amount: float | None
+    name: str
+    headquarters: bool
+    department_id: int | None
+    role: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    at: str
+    channel: str | None
+    direction: str | None
+    subject: str | None
+    body: str | None
+    template: str | None
+    campaign: int | None
+    format: str
+    target: str
+    user: str
+
+
+class JournalEntry(TypedDict, total=False):
+    """Who did what and when; undoable entries keep what undo puts back."""
+
+    id: int
+    rev: int
+    at: str
+    user: str
+    action: str
+    summary: str
+    customer_ids: list[int] | None
+    undoable: bool
+    undone: bool
+    undone_at: str
+    changes: list[list[Any]] | None
+    expired: bool
+    purged: bool
+
+
+
 def format_number(prefix: str, n: int) -> str:
     """Human number of the n-th record of a kind, e.g. C-000123."""
     return f"{prefix}-{n:06d}"
 
 
-def display_name(doc: dict) -> str:
+def display_name(doc: Mapping[str, Any]) -> str:
     """A customer's or prospect's name as people say it: company, else person."""
     person = " ".join(p for p in (doc.get("first_name"), doc.get("last_name")) if p)
     return doc.get("company") or person or doc.get("email") or ""
 
 
-def is_open(kind: str, doc: dict) -> bool:
+def is_open(kind: str, doc: Mapping[str, Any]) -> bool:
     """Whether a related document is still open/active (blocks obfuscation)."""
     return doc.get("status") in RELATED_KINDS[kind][1]

@@ -6,7 +6,7 @@ one column; after a change only the touched rows are rebuilt.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,7 +24,7 @@ def _text(name: str) -> pl.Expr:
     return pl.when(pl.col(name) != "").then(pl.col(name))
 
 
-def _joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
+def _joined(parts: Sequence[pl.Expr], separator: str) -> pl.Expr:
     return pl.concat_str(parts, separator=separator, ignore_nulls=True).fill_null("")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -22,6 +23,7 @@ from store.model import (
     PRIVATE,
     RELATED_KINDS,
     SOURCES,
+    JournalEntry,
     format_number,
 )
 from store.rules.validation_frame import Checked, clean_frame, frame_from_records
@@ -41,8 +43,8 @@ class Batch:
     """
 
     target: str
-    creates: list[dict] = field(default_factory=list)
-    updates: list[tuple[int, dict]] = field(default_factory=list)
+    creates: list[dict[str, Any]] = field(default_factory=list[Any])
+    updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list[Any])
     summary: str = ""
     action: str = "import"
     # The region phones without a country of their own are read in (`import
@@ -60,7 +62,7 @@ class Batch:
     into_empty_store: bool = False
 
 class Batches(Records):
-    def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> dict:
+    def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> JournalEntry:
         """Commit many creates and updates in one atomic write and one journal entry.
 
         Every record obeys the same rules as a single add/edit; one bad record
@@ -107,7 +109,7 @@ class Batches(Records):
             raise ConcurrentChange(f"{taken:,} of the records to create now exist by {key} (imported meanwhile by "
                                    "someone else?); nothing was imported: check the file again")
 
-    def _clean_batch(self, batch: Batch) -> list[dict]:
+    def _clean_batch(self, batch: Batch) -> list[dict[str, Any]]:
         """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
         sources = batch.target == SOURCES
         fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
@@ -129,7 +131,7 @@ class Batches(Records):
             raise failed
         return frame.to_dicts()
 
-    def _batch_create(self, tx: Transaction, target: str, record: dict, values: dict, stamp: str) -> None:
+    def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> None:
         if target == SOURCES:
             tx.insert(SOURCES, self._source_doc(record, values, stamp))
             return
@@ -140,7 +142,7 @@ class Batches(Records):
             for doc in docs:
                 tx.insert(table, self._batch_child(tx, table, customer_id, doc))
 
-    def _batch_child(self, tx: Transaction, table: str, customer_id: int, doc: Mapping) -> dict:
+    def _batch_child(self, tx: Transaction, table: str, customer_id: int, doc: Mapping[str, Any]) -> dict[str, Any]:
         if table == DEPARTMENTS:
             return self._department_doc(customer_id, doc, bool(doc.get("headquarters")))
         if table == CONTACTS:
@@ -150,7 +152,7 @@ class Batches(Records):
             child["number"] = format_number(RELATED_KINDS[table][0], tx.next_counter(table))
         return child
 
-    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping, country: str | None) -> None:
+    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping[str, Any], country: str | None) -> None:
         current = tx.get(table, doc_id)
         if current is None:
             raise NotFound(f"{table[:-1]} #{doc_id} was deleted meanwhile")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from store.domain import journal
 from store.domain.core import Core, private_fields, public
-from store.engine import Document
 from store.errors import NotFound
-from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES
+from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, Customer
 from store.rules import messages
 
 
@@ -19,9 +19,10 @@ class Campaigns(Core):
                 if (not tag or tag in (c.get("tags") or [])) and (not kind or c["kind"] == kind)
                 and (not active_only or c.get("active"))]
 
-    def recipients(self, channel: str, customer_ids: Iterable[int]) -> tuple[list[Document], list[dict[str, str]]]:
+    def recipients(self, channel: str, customer_ids: Iterable[int]) -> tuple[list[Customer], list[dict[str, str]]]:
         """The customers who can get a message on this channel, and the skipped ones with the reason."""
-        reachable, skipped = [], []
+        reachable: list[Customer] = []
+        skipped: list[dict[str, str]] = []
         for customer_id in customer_ids:
             customer = self.customer(customer_id)
             reason = messages.skip_reason(customer, channel)
@@ -31,16 +32,16 @@ class Campaigns(Core):
                 reachable.append(customer)
         return reachable, skipped
 
-    def templates(self) -> list[dict]:
+    def templates(self) -> list[dict[str, Any]]:
         return sorted((public(i, d) for i, d in self._db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
 
-    def template(self, name: str) -> dict:
+    def template(self, name: str) -> dict[str, Any]:
         for template in self.templates():
             if template["name"] == name:
                 return template
         raise NotFound(f"no template named '{name}'")
 
-    def save_template(self, name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
+    def save_template(self, name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict[str, Any]:
         """Add a template, or replace the one of that name; refused if a part does not render."""
         doc = messages.check_template(name, channel, subject, body, html)
         with self._db.transaction() as tx:
@@ -58,7 +59,7 @@ class Campaigns(Core):
             tx.delete(TEMPLATES, template["id"])
             self._journal(tx, "template", f"Removed template '{name}'")
 
-    def start_campaign(self, template_name: str, customer_ids: Iterable[int]) -> dict:
+    def start_campaign(self, template_name: str, customer_ids: Iterable[int]) -> dict[str, Any]:
         """A named send of one template to these customers, resumable by its id."""
         template = self.template(template_name)
         with self._db.transaction() as tx:
@@ -68,7 +69,7 @@ class Campaigns(Core):
             self._journal(tx, "campaign", f"Started campaign #{campaign_id}: '{template['name']}' to {len(doc['recipients'])} customer(s)")
         return self.campaign(campaign_id)
 
-    def campaign(self, campaign_id: int) -> dict:
+    def campaign(self, campaign_id: int) -> dict[str, Any]:
         doc = self._db.tables[CAMPAIGNS].get(campaign_id)
         if doc is None:
             raise NotFound(f"no campaign #{campaign_id}")
@@ -86,7 +87,7 @@ class Campaigns(Core):
                                       "direction": "out", "subject": subject, "body": body,
                                       "template": campaign["template"], "campaign": campaign_id})
 
-    def finish_campaign(self, campaign_id: int, summary: dict) -> dict:
+    def finish_campaign(self, campaign_id: int, summary: dict[str, Any]) -> dict[str, Any]:
         campaign = self.campaign(campaign_id)
         done = not summary.get("stopped") and not summary.get("failed")
         with self._db.transaction() as tx:

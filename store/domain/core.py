@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import polars as pl
 
 from store.domain import journal
 from store.engine import Document, Engine, Transaction, open_engine
 from store.errors import ConcurrentChange, NotFound
-from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES
+from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord
 from store.rules import settings as settings_rules
 from store.schema import SCHEMA
 
@@ -19,7 +19,25 @@ SETTINGS_ID = 1
 
 
 def public(doc_id: int, doc: Document) -> Document:
+    """A stored document as the verbs hand it out: with its id."""
     return {**doc, "id": doc_id}
+
+
+# The same, typed by what the document is (the store keeps every kind as a JSON object).
+def customer_of(doc_id: int, doc: Document) -> Customer:
+    return cast(Customer, public(doc_id, doc))
+
+
+def prospect_of(doc_id: int, doc: Document) -> Prospect:
+    return cast(Prospect, public(doc_id, doc))
+
+
+def related_of(doc_id: int, doc: Document) -> RelatedRecord:
+    return cast(RelatedRecord, public(doc_id, doc))
+
+
+def entry_of(doc_id: int, doc: Document) -> JournalEntry:
+    return cast(JournalEntry, public(doc_id, doc))
 
 
 def private_fields(data: Mapping[str, Any]) -> Document:
@@ -38,7 +56,7 @@ class Core:
         self.path = Path(path)
         self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout)
         self.user = user or journal.current_user()
-        self._settings_cache: tuple[dict | None, dict] = (None, settings_rules.defaults())
+        self._settings_cache: tuple[Document | None, Document] = (None, settings_rules.defaults())
 
     def close(self) -> None:
         self._db.close()
@@ -73,10 +91,10 @@ class Core:
         self._db.prepare((CUSTOMERS, SOURCES), (CUSTOMERS, SOURCES), CHILD_TABLES)
 
     @property
-    def settings(self) -> dict:
+    def settings(self) -> dict[str, Any]:
         return {**self._settings_now()}
 
-    def _settings_now(self) -> dict:
+    def _settings_now(self) -> dict[str, Any]:
         # Rebuilt only when the settings document changes (it is replaced, never mutated).
         doc = self._db.tables[SETTINGS].get(SETTINGS_ID)
         if self._settings_cache[0] is not doc:
@@ -91,11 +109,11 @@ class Core:
         """The decoded fields of customers, prospects or a related kind (views, indexes)."""
         return self._db.frame(table, ids)
 
-    def customer(self, customer_id: int) -> dict:
+    def customer(self, customer_id: int) -> Customer:
         doc = self._db.tables[CUSTOMERS].get(customer_id)
         if doc is None:
             raise NotFound(f"customer #{customer_id} does not exist (deleted or merged?)")
-        return public(customer_id, doc)
+        return customer_of(customer_id, doc)
 
     def has_customer(self, customer_id: int) -> bool:
         return customer_id in self._db.tables[CUSTOMERS]
@@ -103,27 +121,27 @@ class Core:
     def has_source(self, source_id: int) -> bool:
         return source_id in self._db.tables[SOURCES]
 
-    def source(self, source_id: int) -> dict:
+    def source(self, source_id: int) -> Prospect:
         doc = self._db.tables[SOURCES].get(source_id)
         if doc is None:
             raise NotFound(f"prospect #{source_id} does not exist (activated or discarded?)")
-        return public(source_id, doc)
+        return prospect_of(source_id, doc)
 
-    def child(self, table: str, doc_id: int) -> dict:
+    def child(self, table: str, doc_id: int) -> RelatedRecord:
         doc = self._db.tables[table].get(doc_id)
         if doc is None:
             raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
-        return public(doc_id, doc)
+        return related_of(doc_id, doc)
 
-    def children(self, customer_id: int, table: str) -> list[dict]:
+    def children(self, customer_id: int, table: str) -> list[RelatedRecord]:
         rows = self._db.tables[table]
-        return [public(i, rows[i]) for i in sorted(self._db.indexes.child_ids(customer_id, table))]
+        return [related_of(i, rows[i]) for i in sorted(self._db.indexes.child_ids(customer_id, table))]
 
-    def headquarters(self, customer_id: int) -> dict | None:
+    def headquarters(self, customer_id: int) -> RelatedRecord | None:
         """The customer's headquarters department, if it has one."""
         return next((d for d in self.children(customer_id, DEPARTMENTS) if d.get("headquarters")), None)
 
-    def _current(self, tx: Transaction, customer_id: int, expected_rev: int | None = None) -> dict:
+    def _current(self, tx: Transaction, customer_id: int, expected_rev: int | None = None) -> dict[str, Any]:
         doc = tx.get(CUSTOMERS, customer_id)
         if doc is None:
             raise NotFound(f"customer #{customer_id} does not exist (deleted or merged by someone else?)")
@@ -131,11 +149,11 @@ class Core:
             raise ConcurrentChange(f"customer {doc['number']} was changed by someone else since you opened it; reload and try again")
         return doc
 
-    def _existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict:
+    def _existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict[str, Any]:
         doc = tx.get(table, doc_id)
         if doc is None:
             raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
         return doc
 
-    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> dict:
+    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> JournalEntry:
         return journal.write_entry(tx, action, summary, self.user, extra)

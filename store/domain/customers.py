@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 from store.domain import journal
 from store.domain.core import SETTINGS_ID, list_numbers, private_fields
 from store.domain.records import Records
 from store.errors import RuleViolation
-from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS
+from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
 from store.rules import settings as settings_rules
 
 
 class Customers(Records):
-    def update_settings(self, **changes: object) -> dict:
+    def update_settings(self, **changes: object) -> dict[str, Any]:
         changes = settings_rules.check_settings(changes)
         with self._db.transaction() as tx:
             current = tx.get(SETTINGS, SETTINGS_ID) or {}
@@ -21,13 +21,13 @@ class Customers(Records):
             self._journal(tx, "settings", "Changed settings: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
         return self.settings
 
-    def add_customer(self, kind: str, data: Mapping) -> dict:
+    def add_customer(self, kind: Kind, data: Mapping[str, Any]) -> Customer:
         with self._db.transaction() as tx:
             doc_id, doc = self._new_customer(tx, kind, data)
             self._journal(tx, "add", f"Added {kind} customer {doc['number']}")
         return self.customer(doc_id)
 
-    def edit_customer(self, customer_id: int, changes: Mapping, *, expected_rev: int | None = None) -> dict:
+    def edit_customer(self, customer_id: int, changes: Mapping[str, Any], *, expected_rev: int | None = None) -> Customer:
         """Change fields (and `kind`); `expected_rev` refuses edits of a stale copy."""
         with self._db.transaction() as tx:
             doc = self._current(tx, customer_id, expected_rev)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from store.domain import journal
-from store.domain.core import list_numbers, public
+from store.domain.core import customer_of, entry_of, list_numbers
 from store.domain.records import Records
 from store.engine import Transaction
 from store.errors import ConcurrentChange, NothingToUndo, RuleViolation
@@ -19,6 +20,8 @@ from store.model import (
     DEPARTMENTS,
     JOURNAL,
     PRIVATE,
+    Customer,
+    JournalEntry,
     is_open,
 )
 from store.rules import obfuscation
@@ -40,7 +43,7 @@ class Destructive(Records):
             tx.delete(CUSTOMERS, customer_id)
             self._journal(tx, "delete", f"Deleted customer {doc['number']}")
 
-    def merge_into(self, keep_id: int, other_id: int, choices: Mapping[str, str] | None = None) -> dict:
+    def merge_into(self, keep_id: int, other_id: int, choices: Mapping[str, str] | None = None) -> Customer:
         """Merge customer `other_id` into `keep_id`; `choices` maps a field to "keep" or "other"
         (tags also "both").
 
@@ -67,14 +70,14 @@ class Destructive(Records):
         moved = 0
         for table in CHILD_TABLES:
             for child_id in sorted(self._db.indexes.child_ids(from_id, table)):
-                doc = {**tx.get(table, child_id), "customer_id": to_id}
+                doc = {**tx.table(table)[child_id], "customer_id": to_id}
                 if table == DEPARTMENTS and doc.get("headquarters") and keeps_hq:
                     doc["headquarters"] = False  # one headquarters: the kept customer's
                 tx.put(table, child_id, doc)
                 moved += 1
         return moved
 
-    def obfuscate(self, customer_id: int) -> dict:
+    def obfuscate(self, customer_id: int) -> Customer:
         """Replace personal data with fakes, delete conversations, purge old values.
 
         Irreversible: the journal's undo data holding the customer is dropped and
@@ -89,8 +92,8 @@ class Destructive(Records):
 
     def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
         doc = self._current(tx, customer_id)
-        blocking = [tx.get(kind, i)["number"] for kind in BLOCKS_OBFUSCATION
-                    for i in sorted(self._db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.get(kind, i))]
+        blocking = [str(tx.table(kind)[i]["number"]) for kind in BLOCKS_OBFUSCATION
+                    for i in sorted(self._db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.table(kind)[i])]
         if blocking:
             raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({list_numbers(blocking)}); "
                                 "close them before obfuscating")
@@ -100,7 +103,7 @@ class Destructive(Records):
         tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": stamp, "updated_at": stamp})
         for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
             for child_id in self._db.indexes.child_ids(customer_id, table):
-                tx.put(table, child_id, fake(tx.get(table, child_id), f"{tag}-{child_id}"))
+                tx.put(table, child_id, fake(tx.table(table)[child_id], f"{tag}-{child_id}"))
         for conversation_id in self._db.indexes.child_ids(customer_id, CONVERSATIONS):
             tx.delete(CONVERSATIONS, conversation_id)
         for campaign_id, campaign in list(self._db.tables[CAMPAIGNS].items()):
@@ -108,21 +111,21 @@ class Destructive(Records):
             if scrubbed is not None:
                 tx.put(CAMPAIGNS, campaign_id, scrubbed)
         journal.purge_customer(tx, customer_id)
-        return doc["number"]
+        return str(doc["number"])
 
-    def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[dict]:
+    def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[Customer]:
         """Customers inactive for `days` days or more, not yet obfuscated, whose obfuscation is
         enabled (or, with `opted_out`, those the policy passes over because it is not)."""
         cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-        return [public(i, d) for i, d in sorted(self._db.tables[CUSTOMERS].items())
+        return [customer_of(i, d) for i, d in sorted(self._db.tables[CUSTOMERS].items())
                 if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
                 and (d.get("deactivated_at") or "") <= cutoff]
 
-    def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict:
+    def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict[str, Any]:
         """The policy run: obfuscate every customer due; report who was and who was refused, and why."""
         if days < 0:
             raise RuleViolation("--inactive-days must be 0 or more")
-        report: dict = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
+        report: dict[str, Any] = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
             with self._db.transaction(rewrite=True) as tx:
                 for customer in self.obfuscation_due(days):
@@ -139,7 +142,7 @@ class Destructive(Records):
             return report
         return report
 
-    def undo(self, entry_id: int | None = None) -> dict:
+    def undo(self, entry_id: int | None = None) -> JournalEntry:
         """Undo the latest undoable action, or the given journal entry (revert an import)."""
         with self._db.transaction() as tx:
             entries = self._db.tables[JOURNAL]
@@ -149,9 +152,10 @@ class Destructive(Records):
                     raise NothingToUndo("nothing to undo")
                 entry_id, entry = found
             else:
-                entry = entries.get(entry_id)
-                if entry is None or not entry.get("undoable") or entry.get("changes") is None:
+                asked = entries.get(entry_id)
+                if asked is None or not asked.get("undoable") or asked.get("changes") is None:
                     raise NothingToUndo(f"journal entry #{entry_id} cannot be undone")
+                entry = asked
                 if entry.get("undone"):
                     raise NothingToUndo(f"'{entry['summary']}' was already undone")
             changed = journal.conflicts(tx, entry)
@@ -163,7 +167,7 @@ class Destructive(Records):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
             self._journal(tx, "undo", f"Undid '{entry['summary']}'")
-        return public(entry_id, entry)
+        return entry_of(entry_id, entry)
 
 
 class _DryRun(Exception):

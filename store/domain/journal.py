@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from store.engine import META, Transaction
-from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL
+from store.engine import META, Document, Transaction
+from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
 UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard"})
@@ -25,7 +27,7 @@ def current_user() -> str:
         return "unknown"
 
 
-def _owner_of(table: str, doc_id: int, doc: dict | None) -> int | None:
+def _owner_of(table: str, doc_id: int, doc: dict[str, Any] | None) -> int | None:
     if table == CUSTOMERS:
         return doc_id
     if table in CHILD_TABLES and doc is not None:
@@ -48,10 +50,10 @@ def _listed(ids: set[int]) -> list[int] | None:
     return sorted(ids) if len(ids) <= LIST_CUSTOMERS_UP_TO else None
 
 
-def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = ()) -> dict:
+def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = ()) -> JournalEntry:
     """Record the transaction's changes as one journal entry (call last in a verb)."""
     undoable = action in UNDOABLE
-    entry = {
+    entry: Document = {
         "at": now(),
         "user": user,
         "action": action,
@@ -68,17 +70,17 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         ]
         _drop_old_undo_data(tx)
     doc_id = tx.insert(JOURNAL, entry)
-    return {**entry, "id": doc_id}
+    return cast(JournalEntry, {**entry, "id": doc_id})
 
 
 def _drop_old_undo_data(tx: Transaction) -> None:
     holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes") is not None)
     for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
-        entry = tx.get(JOURNAL, doc_id)
+        entry = tx.table(JOURNAL)[doc_id]
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
 
 
-def latest_undoable(entries: dict[int, dict]) -> tuple[int, dict] | None:
+def latest_undoable(entries: Mapping[int, Document]) -> tuple[int, Document] | None:
     for doc_id in sorted(entries, reverse=True):
         entry = entries[doc_id]
         if entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None:
@@ -86,7 +88,7 @@ def latest_undoable(entries: dict[int, dict]) -> tuple[int, dict] | None:
     return None
 
 
-def conflicts(tx: Transaction, entry: dict) -> list[tuple[str, int]]:
+def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:
     """Documents changed since the entry, which undo would silently overwrite."""
     found = []
     for table, doc_id, _before, after_rev in entry["changes"]:

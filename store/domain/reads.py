@@ -2,27 +2,41 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any, cast
 
 from store.domain import journal
-from store.domain.core import Core, public
+from store.domain.core import Core, customer_of, entry_of, prospect_of, public, related_of
+from store.engine import Document
 from store.errors import RuleViolation
-from store.model import CHILD_TABLES, CORPORATE, CUSTOMERS, DEPARTMENTS, JOURNAL, PRIVATE, SOURCES
+from store.model import (
+    CHILD_TABLES,
+    CORPORATE,
+    CUSTOMERS,
+    DEPARTMENTS,
+    JOURNAL,
+    PRIVATE,
+    SOURCES,
+    Customer,
+    JournalEntry,
+    Prospect,
+    RelatedRecord,
+)
 from store.rules.keys import KEY_FIELDS
 
 
 class Reads(Core):
-    def customers(self) -> Iterator[dict]:
+    def customers(self) -> Iterator[Customer]:
         for doc_id, doc in self._db.tables[CUSTOMERS].items():
-            yield public(doc_id, doc)
+            yield customer_of(doc_id, doc)
 
     def customer_count(self) -> int:
         return len(self._db.tables[CUSTOMERS])
 
-    def sources(self) -> Iterator[dict]:
+    def sources(self) -> Iterator[Prospect]:
         for doc_id, doc in self._db.tables[SOURCES].items():
-            yield public(doc_id, doc)
+            yield prospect_of(doc_id, doc)
 
-    def find(self, table: str, key: str, value: object) -> list[dict]:
+    def find(self, table: str, key: str, value: object) -> list[Document]:
         """Customers or prospects whose identifying field `key` equals `value`."""
         if key not in KEY_FIELDS:
             raise RuleViolation(f"'{key}' is not an identifying field; use one of {', '.join(KEY_FIELDS)}")
@@ -44,21 +58,21 @@ class Reads(Core):
         first = index.first
         return [None if v is None else first(v) for v in values]
 
-    def record(self, table: str, doc_id: int) -> dict:
-        """A customer or prospect by id."""
-        return self.customer(doc_id) if table == CUSTOMERS else self.source(doc_id)
+    def record(self, table: str, doc_id: int) -> Document:
+        """A customer or prospect by id, as a plain document (for code that handles both)."""
+        return cast(Document, self.customer(doc_id) if table == CUSTOMERS else self.source(doc_id))
 
-    def journal(self, limit: int | None = None) -> list[dict]:
+    def journal(self, limit: int | None = None) -> list[JournalEntry]:
         rows = self._db.tables[JOURNAL]
         ids = sorted(rows, reverse=True)[:limit]
-        return [public(i, rows[i]) for i in ids]
+        return [entry_of(i, rows[i]) for i in ids]
 
-    def next_undo(self) -> dict | None:
+    def next_undo(self) -> JournalEntry | None:
         """The entry `undo()` would undo now, or None."""
         found = journal.latest_undoable(self._db.tables[JOURNAL])
-        return public(*found) if found else None
+        return entry_of(*found) if found else None
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         customers = self._db.tables[CUSTOMERS].values()
         counts = {"customers": 0, "active": 0, "inactive": 0, CORPORATE: 0, PRIVATE: 0}
         for doc in customers:
@@ -68,9 +82,9 @@ class Reads(Core):
         counts["sources"] = len(self._db.tables[SOURCES])
         return counts
 
-    def all_headquarters(self) -> list[dict]:
+    def all_headquarters(self) -> list[RelatedRecord]:
         """Every customer's headquarters department."""
-        return [public(i, d) for i, d in self._db.tables[DEPARTMENTS].items() if d.get("headquarters")]
+        return [related_of(i, d) for i, d in self._db.tables[DEPARTMENTS].items() if d.get("headquarters")]
 
     def related_counts(self, customer_id: int) -> dict[str, int]:
         """How many documents of each child kind the customer owns."""

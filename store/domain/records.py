@@ -3,6 +3,7 @@ cleaned, validated, numbered."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from store.domain import journal
 from store.domain.core import Core
@@ -25,12 +26,12 @@ from store.rules.validation import clean_person, clean_text, errors_of, number_e
 
 
 class Records(Core):
-    def check_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+    def check_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         """A customer's cleaned fields and every issue (errors and warnings) saving it would meet;
         phones without a country of their own are read in `country`, else the default country."""
         return self._clean_customer(kind, data, country)
 
-    def _clean_customer(self, kind: str, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+    def _clean_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         if kind not in KINDS:
             raise RuleViolation(f"kind must be corporate or private, not '{kind}'")
         settings = self._settings_now()
@@ -38,7 +39,7 @@ class Records(Core):
         issues += record_issues(cleaned, kind=kind, allow_private=settings["allow_private_customers"])
         return cleaned, issues
 
-    def _validated_customer(self, kind: str, data: Mapping, country: str | None = None) -> dict:
+    def _validated_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
         cleaned, issues = self._clean_customer(kind, data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
@@ -62,11 +63,11 @@ class Records(Core):
             if f"{CUSTOMER_NUMBER_PREFIX}{n:06d}" not in taken:
                 return format_number(CUSTOMER_NUMBER_PREFIX, n)
 
-    def _new_customer(self, tx: Transaction, kind: str, data: Mapping, *, active: bool = True) -> tuple[int, dict]:
+    def _new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
         return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)
 
-    def _insert_customer(self, tx: Transaction, kind: str, cleaned: dict, data: Mapping, *, active: bool,
-                         stamp: str | None = None) -> tuple[int, dict]:
+    def _insert_customer(self, tx: Transaction, kind: str, cleaned: dict[str, Any], data: Mapping[str, Any], *, active: bool,
+                         stamp: str | None = None) -> tuple[int, dict[str, Any]]:
         """Insert a customer whose fields were already cleaned and validated."""
         stamp = stamp or journal.now()
         created = data.get("created_at") or stamp
@@ -88,29 +89,29 @@ class Records(Core):
     def _has_structure(self, customer_id: int) -> bool:
         return bool(self._db.indexes.child_ids(customer_id, DEPARTMENTS) or self._db.indexes.child_ids(customer_id, CONTACTS))
 
-    def check_source(self, data: Mapping, country: str | None = None) -> tuple[dict, list[FieldIssue]]:
+    def check_source(self, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         """A prospect's cleaned fields and every issue saving it would meet."""
         cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country or self._settings_now()["default_country"])
         return cleaned, issues + record_issues(cleaned, kind=None, allow_private=True)
 
-    def _clean_source(self, data: Mapping, country: str | None = None) -> dict:
+    def _clean_source(self, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
         cleaned, issues = self.check_source(data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
 
-    def _source_doc(self, data: Mapping, cleaned: dict | None = None, stamp: str | None = None) -> dict:
+    def _source_doc(self, data: Mapping[str, Any], cleaned: dict[str, Any] | None = None, stamp: str | None = None) -> dict[str, Any]:
         return {**(cleaned if cleaned is not None else self._clean_source(data)),
                 "origin": data.get("origin") or {"file": None}, "raw": data.get("raw"),
                 "imported_at": stamp or journal.now()}
 
-    def _corporate(self, tx: Transaction, customer_id: int, what: str) -> dict:
+    def _corporate(self, tx: Transaction, customer_id: int, what: str) -> dict[str, Any]:
         doc = self._current(tx, customer_id)
         if doc["kind"] != CORPORATE:
             raise RuleViolation(f"customer {doc['number']} is private; only corporate customers have {what}")
         return doc
 
-    def _clean_child(self, customer_id: int, data: Mapping, fields: tuple[str, ...]) -> dict:
+    def _clean_child(self, customer_id: int, data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         # A department's or contact's phones are read in its own country, else its company's.
         owner = self._db.tables[CUSTOMERS].get(customer_id) or {}
         fallback = row_region(owner.get("country"), self._settings_now()["default_country"])
@@ -119,13 +120,13 @@ class Records(Core):
             raise ValidationFailed(issues)
         return cleaned
 
-    def _department_doc(self, customer_id: int, data: Mapping, headquarters: bool) -> dict:
+    def _department_doc(self, customer_id: int, data: Mapping[str, Any], headquarters: bool) -> dict[str, Any]:
         doc = self._clean_child(customer_id, data, DEPARTMENT_FIELDS)
         if not doc["name"]:
             raise ValidationFailed([FieldIssue("name", None, "a department needs a name", "error")])
         return {**doc, "customer_id": customer_id, "headquarters": headquarters}
 
-    def _contact_doc(self, customer_id: int, data: Mapping, department_id: int | None) -> dict:
+    def _contact_doc(self, customer_id: int, data: Mapping[str, Any], department_id: int | None) -> dict[str, Any]:
         doc = self._clean_child(customer_id, data, CONTACT_FIELDS)
         if not (doc["first_name"] or doc["last_name"]):
             raise ValidationFailed([FieldIssue("name", None, "a contact needs a name", "error")])

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from store.domain import journal
 from store.domain.core import private_fields
 from store.domain.records import Records
 from store.errors import RuleViolation
-from store.model import CONTACTS, CONVERSATIONS, DEPARTMENTS, EXPORTS, NEEDS_ACTIVE_CUSTOMER, RELATED_KINDS, format_number
+from store.model import CONTACTS, CONVERSATIONS, DEPARTMENTS, EXPORTS, NEEDS_ACTIVE_CUSTOMER, RELATED_KINDS, RelatedRecord, format_number
 from store.rules.validation import clean_text
 
 
 class Related(Records):
-    def add_department(self, customer_id: int, data: Mapping, *, headquarters: bool = False) -> dict:
+    def add_department(self, customer_id: int, data: Mapping[str, Any], *, headquarters: bool = False) -> RelatedRecord:
         with self._db.transaction() as tx:
             owner = self._corporate(tx, customer_id, "departments")
             doc = self._department_doc(customer_id, data, headquarters)
@@ -22,20 +23,20 @@ class Related(Records):
             self._journal(tx, "add_department", f"Added department '{doc['name']}' to {owner['number']}")
         return self.child(DEPARTMENTS, doc_id)
 
-    def set_headquarters(self, department_id: int) -> dict:
+    def set_headquarters(self, department_id: int) -> RelatedRecord:
         """Make this department its customer's headquarters (the one there was is one no more)."""
         with self._db.transaction() as tx:
             department = self._existing_child(tx, DEPARTMENTS, department_id)
             owner = self._current(tx, department["customer_id"])
             for other_id in self._db.indexes.child_ids(department["customer_id"], DEPARTMENTS) - {department_id}:
-                other = tx.get(DEPARTMENTS, other_id)
+                other = tx.table(DEPARTMENTS)[other_id]
                 if other.get("headquarters"):
                     tx.put(DEPARTMENTS, other_id, {**other, "headquarters": False})
             tx.put(DEPARTMENTS, department_id, {**department, "headquarters": True})
             self._journal(tx, "headquarters", f"'{department['name']}' is now the headquarters of {owner['number']}")
         return self.child(DEPARTMENTS, department_id)
 
-    def edit_department(self, department_id: int, changes: Mapping) -> dict:
+    def edit_department(self, department_id: int, changes: Mapping[str, Any]) -> RelatedRecord:
         with self._db.transaction() as tx:
             current = self._existing_child(tx, DEPARTMENTS, department_id)
             doc = self._department_doc(current["customer_id"], {**current, **private_fields(changes)}, current["headquarters"])
@@ -43,7 +44,7 @@ class Related(Records):
             self._journal(tx, "edit_department", f"Edited department '{doc['name']}'")
         return self.child(DEPARTMENTS, department_id)
 
-    def add_contact(self, customer_id: int, data: Mapping, *, department_id: int | None = None) -> dict:
+    def add_contact(self, customer_id: int, data: Mapping[str, Any], *, department_id: int | None = None) -> RelatedRecord:
         with self._db.transaction() as tx:
             owner = self._corporate(tx, customer_id, "contacts")
             doc = self._contact_doc(customer_id, data, department_id)
@@ -51,7 +52,7 @@ class Related(Records):
             self._journal(tx, "add_contact", f"Added a contact to {owner['number']}")
         return self.child(CONTACTS, doc_id)
 
-    def edit_contact(self, contact_id: int, changes: Mapping) -> dict:
+    def edit_contact(self, contact_id: int, changes: Mapping[str, Any]) -> RelatedRecord:
         with self._db.transaction() as tx:
             current = self._existing_child(tx, CONTACTS, contact_id)
             changes = private_fields(changes)
@@ -61,7 +62,7 @@ class Related(Records):
             self._journal(tx, "edit_contact", f"Edited contact #{contact_id}")
         return self.child(CONTACTS, contact_id)
 
-    def add_related(self, kind: str, customer_id: int, data: Mapping) -> dict:
+    def add_related(self, kind: str, customer_id: int, data: Mapping[str, Any]) -> RelatedRecord:
         """Create an order, invoice, offer, contract, ticket, task or return."""
         if kind not in RELATED_KINDS:
             raise RuleViolation(f"'{kind}' is not a related record kind")
@@ -85,7 +86,7 @@ class Related(Records):
             self._journal(tx, "add_" + kind[:-1], f"Created {kind[:-1]} {doc['number']} for {owner['number']}")
         return self.child(kind, doc_id)
 
-    def set_status(self, kind: str, doc_id: int, status: str) -> dict:
+    def set_status(self, kind: str, doc_id: int, status: str) -> RelatedRecord:
         statuses = RELATED_KINDS[kind][2]
         if status not in statuses:
             raise RuleViolation(f"{kind[:-1]} status must be one of {', '.join(statuses)}, not '{status}'")
@@ -95,10 +96,10 @@ class Related(Records):
             self._journal(tx, "status", f"{doc['number']} is now {status}")
         return self.child(kind, doc_id)
 
-    def complete_task(self, task_id: int) -> dict:
+    def complete_task(self, task_id: int) -> RelatedRecord:
         return self.set_status("tasks", task_id, "done")
 
-    def log_conversation(self, customer_id: int, data: Mapping) -> dict:
+    def log_conversation(self, customer_id: int, data: Mapping[str, Any]) -> RelatedRecord:
         """Record an email, call, chat or SMS with the customer."""
         with self._db.transaction() as tx:
             owner = self._current(tx, customer_id)

@@ -2,24 +2,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from store.domain import journal
 from store.domain.core import private_fields
 from store.domain.records import Records
 from store.errors import NotFound
-from store.model import CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.model import CUSTOMERS, PERSON_FIELDS, SOURCES, Customer, Kind, Prospect
 from store.rules.validation import identity_keys
 
 
 class Sources(Records):
-    def add_source(self, data: Mapping) -> dict:
+    def add_source(self, data: Mapping[str, Any]) -> Prospect:
         """Add one prospect; `data` may carry `origin` (file/sheet/row/profile) and `raw`."""
         with self._db.transaction() as tx:
             doc_id = tx.insert(SOURCES, self._source_doc(data))
             self._journal(tx, "add_source", f"Added prospect #{doc_id}")
         return self.source(doc_id)
 
-    def activate(self, source_id: int, kind: str, edits: Mapping | None = None) -> dict:
+    def activate(self, source_id: int, kind: Kind, edits: Mapping[str, Any] | None = None) -> Customer:
         """Turn a prospect into a customer, with the form's edits applied on the way."""
         with self._db.transaction() as tx:
             source = tx.get(SOURCES, source_id)
@@ -32,16 +33,16 @@ class Sources(Records):
             self._journal(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
         return self.customer(customer_id)
 
-    def customers_like_source(self, source_id: int) -> list[dict]:
+    def customers_like_source(self, source_id: int) -> list[Customer]:
         """Customers that already hold this prospect's email, phone (E.164) or VAT id."""
         source = self.source(source_id)
         found: dict[int, None] = {}
         for field, value in identity_keys(source):
-            for other in self.find(CUSTOMERS, field, value):
-                found.setdefault(other["id"], None)
+            for other in self._db.indexes.find(CUSTOMERS, field, value):
+                found.setdefault(other, None)
         return [self.customer(i) for i in found]
 
-    def merge_source_into(self, source_id: int, customer_id: int) -> dict:
+    def merge_source_into(self, source_id: int, customer_id: int) -> Customer:
         """Instead of activating a prospect that is already a customer: fill the customer's
         empty fields from it, add its notes, and take it off the source list (undoable)."""
         with self._db.transaction() as tx:

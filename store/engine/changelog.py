@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -19,17 +20,18 @@ from store.errors import StoreCorrupt
 from store.files import FILE_MODE, atomic_write_bytes
 
 
-def _encode(record: dict) -> bytes:
+def _encode(record: dict[str, Any]) -> bytes:
     payload = orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
     return b"%d %08x " % (len(payload), zlib.crc32(payload)) + payload + b"\n"
 
 
-def _decode_line(line: bytes) -> dict | None:
+def _decode_line(line: bytes) -> dict[str, Any] | None:
     try:
         length, crc, payload = line.split(b" ", 2)
         if int(length) != len(payload) or int(crc, 16) != zlib.crc32(payload):
             return None
-        return orjson.loads(payload)
+        record: dict[str, Any] = orjson.loads(payload)
+        return record
     except ValueError:
         return None
 
@@ -44,7 +46,7 @@ class ChangeLog:
         except FileNotFoundError:
             return 0
 
-    def read_from(self, offset: int) -> tuple[list[dict], int]:
+    def read_from(self, offset: int) -> tuple[list[dict[str, Any]], int]:
         """The whole records after `offset`, and the offset just past the last one.
 
         Only a last line without its newline is a torn append (a crash before the
@@ -67,7 +69,7 @@ class ChangeLog:
             end += len(line) + 1
         return records, end
 
-    def salvage(self) -> tuple[list[dict], list[tuple[int, int]]]:
+    def salvage(self) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
         """Every intact record, and (offset, length) of every damaged line, for repair."""
         try:
             data = self.path.read_bytes()
@@ -85,7 +87,7 @@ class ChangeLog:
             offset += len(line) + 1
         return records, damaged
 
-    def append(self, record: dict, valid_end: int) -> int:
+    def append(self, record: dict[str, Any], valid_end: int) -> int:
         """Append one record after `valid_end` (cutting any torn tail); returns the new end."""
         data = _encode(record)
         # O_NOFOLLOW: a link planted at the log's path is refused, never written through.

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from filelock import FileLock, Timeout
@@ -36,7 +37,7 @@ COMPACT_MIN_BYTES = 8 * 1024 * 1024
 BULK_CHANGES = 20_000
 
 
-def empty_meta(version: int) -> dict:
+def empty_meta(version: int) -> dict[str, Any]:
     return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": version}
 
 
@@ -45,35 +46,35 @@ class Transaction:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.before: dict[tuple[str, int], dict | None] = {}
-        self._meta: dict | None = None
-        self._savepoints: list[dict[tuple[str, int], dict | None]] = []
+        self.before: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self._meta: dict[str, Any] | None = None
+        self._savepoints: list[dict[tuple[str, int], dict[str, Any] | None]] = []
 
-    def get(self, table: str, doc_id: int) -> dict | None:
+    def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
         return self.db.tables[table].get(doc_id)
 
-    def table(self, name: str) -> Mapping[int, dict]:
+    def table(self, name: str) -> Mapping[int, dict[str, Any]]:
         """The table as this transaction sees it (its own writes included)."""
         return self.db.tables[name]
 
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         if self._meta is None:
             current = self.db.meta
             self._meta = {**current, "next_ids": dict(current["next_ids"]), "counters": dict(current["counters"])}
         return self._meta
 
     def next_id(self, table: str) -> int:
-        doc_id = self.meta["next_ids"].get(table, 1)
+        doc_id: int = self.meta["next_ids"].get(table, 1)
         self.meta["next_ids"][table] = doc_id + 1
         return doc_id
 
     def next_counter(self, name: str) -> int:
-        n = self.meta["counters"].get(name, 0) + 1
+        n: int = self.meta["counters"].get(name, 0) + 1
         self.meta["counters"][name] = n
         return n
 
-    def _remember(self, table: str, doc_id: int) -> dict | None:
+    def _remember(self, table: str, doc_id: int) -> dict[str, Any] | None:
         current = self.db.tables[table].get(doc_id)
         self.before.setdefault((table, doc_id), current)
         for marks in self._savepoints:
@@ -83,7 +84,7 @@ class Transaction:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Part of a transaction that is undone alone if it fails (the rest stays)."""
-        marks: dict[tuple[str, int], dict | None] = {}
+        marks: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._savepoints.append(marks)
         try:
             yield
@@ -94,12 +95,12 @@ class Transaction:
         finally:
             self._savepoints.remove(marks)
 
-    def insert(self, table: str, doc: dict) -> int:
+    def insert(self, table: str, doc: dict[str, Any]) -> int:
         doc_id = self.next_id(table)
         self.put(table, doc_id, doc)
         return doc_id
 
-    def put(self, table: str, doc_id: int, doc: dict) -> dict:
+    def put(self, table: str, doc_id: int, doc: dict[str, Any]) -> dict[str, Any]:
         """Store a new version of a document (never mutate a stored one in place)."""
         current = self._remember(table, doc_id)
         rev = (current or {}).get("rev", 0) + 1
@@ -114,12 +115,12 @@ class Transaction:
         self._remember(table, doc_id)
         self.db._set(table, doc_id, None)
 
-    def restore(self, table: str, doc_id: int, doc: dict | None) -> None:
+    def restore(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
         """Put back a document exactly as it was (undo)."""
         self._remember(table, doc_id)
         self.db._set(table, doc_id, doc)
 
-    def changes(self) -> list[list]:
+    def changes(self) -> list[list[Any]]:
         if self._meta is not None and self._meta != self.db.meta:
             self.put(META, META_ID, self._meta)
         tables = self.db.tables
@@ -147,7 +148,7 @@ class Database:
         self._changes: dict[str, set[int]] | None = None
         self.seq = 0
         self._log_end = 0
-        self._snapshot_sig: tuple | None = None
+        self._snapshot_sig: tuple[Any, ...] | None = None
         with self._locked():
             if self._is_new():
                 self._write_snapshot()
@@ -155,7 +156,7 @@ class Database:
 
     # -- public -----------------------------------------------------------
     @property
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
 
     @contextmanager
@@ -192,7 +193,9 @@ class Database:
         needed). Under the mutex: a thread doing this must not race a commit's writes."""
         with self._mutex:
             for table in tables:
-                self.tables[table].load()
+                rows = self.tables[table]
+                if isinstance(rows, Table):
+                    rows.load()
             self.indexes.build_all(key_tables, child_tables)
 
     def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
@@ -234,7 +237,7 @@ class Database:
         changes, self._changes = self._changes, {}
         return changes
 
-    def _set(self, table: str, doc_id: int, doc: dict | None) -> None:
+    def _set(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
         if self._changes is not None:
             self._changes.setdefault(table, set()).add(doc_id)
         rows = self.tables[table]
@@ -245,7 +248,7 @@ class Database:
         else:
             rows[doc_id] = doc
 
-    def _commit(self, tx: Transaction, changes: list[list], rewrite: bool = False) -> None:
+    def _commit(self, tx: Transaction, changes: list[list[Any]], rewrite: bool = False) -> None:
         seq = self.seq + 1
         # (Counting documents loads every table: only done for large commits.)
         bulk = rewrite or (len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4)
@@ -277,7 +280,7 @@ class Database:
     def _snapshot_size(self) -> int:
         return self._snapshot_sig[2] if self._snapshot_sig else 0
 
-    def _signature(self) -> tuple | None:
+    def _signature(self) -> tuple[Any, ...] | None:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -331,7 +334,7 @@ class Database:
                 self._apply(record)
         self._changes = None  # everything may differ from what a view holds
 
-    def _apply(self, record: dict) -> None:
+    def _apply(self, record: dict[str, Any]) -> None:
         for table, doc_id, doc in record["ops"]:
             self._set(table, int(doc_id), doc)
         self.seq = record["seq"]

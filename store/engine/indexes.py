@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from store.engine.schema import Schema
 from store.engine.table import Table
@@ -17,6 +18,9 @@ def _keys_of(keyed: tuple[tuple[str, str, Callable[[str], str]], ...], doc: Mapp
     get = doc.get
     return [(name, key) for field, name, normalise in keyed
             if (value := get(field)) and (key := normalise(value))]  # type: ignore[arg-type]
+
+
+_Built = TypeVar("_Built")
 
 
 class MultiMap:
@@ -75,13 +79,15 @@ class Indexes:
         self._keys: dict[str, dict[str, MultiMap]] = {}
         self._children: dict[str, MultiMap] = {}
 
-    def _built(self, built: dict, table: str, build: Callable[[Table], object]) -> object:
+    def _built(self, built: dict[str, _Built], table: str, build: Callable[[Table], _Built]) -> _Built:
         found = built.get(table)
         if found is None:
             with self._lock:  # a commit on another thread must not slip in between
                 found = built.get(table)
                 if found is None:
-                    found = built[table] = build(self._tables[table])
+                    rows = self._tables[table]
+                    assert isinstance(rows, Table), f"{table} keeps no decoded fields to index"
+                    found = built[table] = build(rows)
         return found
 
     def key_map(self, table: str, field: str) -> MultiMap:
@@ -95,7 +101,7 @@ class Indexes:
     def child_ids(self, owner_id: int, table: str) -> set[int]:
         return self._built(self._children, table, self._build_children).ids(owner_id)
 
-    def update(self, table: str, doc_id: int, old: dict | None, new: dict | None) -> None:
+    def update(self, table: str, doc_id: int, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
         by_field = self._keys.get(table)
         if by_field is not None:
             if old is not None:
@@ -137,7 +143,7 @@ class Indexes:
         return table in self._keys or table in self._children
 
 
-def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normalise: Callable | None) -> None:
+def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normalise: Callable[..., Any] | None) -> None:
     for doc_id, value in zip(ids, values, strict=True):
         if value:
             key = normalise(value) if normalise else value

@@ -12,6 +12,7 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -23,7 +24,7 @@ from store.errors import StoreCorrupt
 from store.files import FILE_MODE
 
 
-def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict:
+def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:
     """Rebuild the store at `path` from what is intact; returns the report."""
     path = Path(os.path.realpath(path))
     log = ChangeLog(path.with_name(path.name + ".log"))
@@ -31,7 +32,8 @@ def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0
         raise StoreCorrupt(f"{path}: no store here to repair")
     with FileLock(str(path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False):
         tables = read_tables(path, schema) if path.exists() else None  # a damaged store file refuses here
-        report: dict = {"store": str(path), "store_file": "read" if tables is not None else "missing or empty: rebuilt from the log"}
+        found = "read" if tables is not None else "missing or empty: rebuilt from the log"
+        report: dict[str, Any] = {"store": str(path), "store_file": found}
         tables = tables if tables is not None else empty_tables(schema)
         seq = (tables[META].get(META_ID) or {}).get("seq", 0)
         records, damaged = log.salvage()

@@ -26,7 +26,7 @@ import secrets
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -41,7 +41,7 @@ _TOC_START = b'{"_toc":{"1":'
 _TOC_END = b"},\n"
 _WIDTH = 14
 
-Tables = dict[str, Table | dict[int, dict]]
+Tables = dict[str, Table | dict[int, dict[str, Any]]]
 
 
 def empty_tables(schema: Schema) -> Tables:
@@ -54,13 +54,13 @@ def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int, int]]) -> by
     return _TOC_START + f'{{"generation":"{generation}","tables":{{{body}}}}}'.encode() + _TOC_END
 
 
-def _dict_chunks(rows: Mapping[int, dict]) -> list[bytes]:
+def _dict_chunks(rows: Mapping[int, dict[str, Any]]) -> list[bytes]:
     if not rows:
         return [b"{}"]
     return [b"{\n" + b",\n".join(b'"%d":%s' % (doc_id, dumps(rows[doc_id])) for doc_id in sorted(rows)) + b"\n}"]
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict]], schema: Schema) -> None:
+def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[str, Any]]], schema: Schema) -> None:
     """Write every table (folding what was written since the last snapshot) atomically,
     the columns file first: a crash between the two leaves a columns file of another
     generation, which is ignored."""
@@ -181,7 +181,7 @@ def _verify(path: Path, handle: BinaryIO, ranges: Mapping[str, list[int]]) -> No
 _VERIFY_BLOCK = 4 << 20
 
 
-def orjson_load(path: Path, raw: bytes) -> dict:
+def orjson_load(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as err:

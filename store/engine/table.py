@@ -18,12 +18,12 @@ import heapq
 import io
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, cast
 
 import numpy as np
 import orjson
 import polars as pl
 
-_MISSING = object()
 JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 # Rows joined into one string at a time when writing: bounds the memory a fold takes.
 WRITE_CHUNK = 50_000
@@ -53,7 +53,7 @@ def _text_of(table_text: bytes) -> pl.DataFrame:
     return _lines_frame(table_text.strip()[1:-1].strip(b"\n"))
 
 
-class Table(Mapping):
+class Table(Mapping[int, dict[str, Any]]):
     """doc id → document, read from JSON text on demand, written as dicts.
 
     `schema` names the fields kept decoded for `frame()`; `text` reads the
@@ -66,13 +66,13 @@ class Table(Mapping):
         self._schema = dict(schema)
         self._text = text
         self._columns = columns
-        self._written: dict[int, dict | None] = {}
+        self._written: dict[int, dict[str, Any] | None] = {}
         self._lock = threading.RLock()
         if text is None:
             self._set_base(pl.DataFrame(schema=_TEXT_SCHEMA))
 
     @classmethod
-    def from_docs(cls, schema: Mapping[str, pl.DataType], docs: Mapping[int, dict]) -> Table:
+    def from_docs(cls, schema: Mapping[str, pl.DataType], docs: Mapping[int, dict[str, Any]]) -> Table:
         table = cls(schema)
         for doc_id in sorted(docs):
             table[doc_id] = docs[doc_id]
@@ -115,32 +115,35 @@ class Table(Mapping):
         pos = int(np.searchsorted(self._ids, doc_id))
         return pos if pos < len(self._ids) and self._ids[pos] == doc_id else -1
 
-    def get(self, doc_id: int, default: object = None) -> dict | None:
+    def _find(self, doc_id: int) -> dict[str, Any] | None:
         written = self._written
         if doc_id in written:
-            doc = written[doc_id]
-            return default if doc is None else doc
+            return written[doc_id]
         if doc_id > self._max_id:  # a new id (the hot path of an import): no search
-            return default
+            return None
         pos = self._position(doc_id)
-        return default if pos < 0 else orjson.loads(self._docs[pos])
+        return None if pos < 0 else cast(dict[str, Any], orjson.loads(self._docs[pos]))
 
-    def __getitem__(self, doc_id: int) -> dict:
-        doc = self.get(doc_id, _MISSING)
-        if doc is _MISSING:
+    def get(self, doc_id: int, default: None = None) -> dict[str, Any] | None:  # type: ignore[override]
+        return self._find(doc_id)
+
+    def __getitem__(self, doc_id: int) -> dict[str, Any]:
+        doc = self._find(doc_id)
+        if doc is None:
             raise KeyError(doc_id)
         return doc
 
     def __contains__(self, doc_id: object) -> bool:
-        written = self._written.get(doc_id, _MISSING)
-        if written is not _MISSING:
-            return written is not None
-        return isinstance(doc_id, int) and self._position(doc_id) >= 0
+        if not isinstance(doc_id, int):
+            return False
+        if doc_id in self._written:
+            return self._written[doc_id] is not None
+        return self._position(doc_id) >= 0
 
     def __len__(self) -> int:
         return self._count
 
-    def items(self) -> Iterator[tuple[int, dict]]:  # type: ignore[override]
+    def items(self) -> Iterator[tuple[int, dict[str, Any]]]:  # type: ignore[override]
         """Every (id, document) in id order; base documents parsed one by one."""
         written = self._written
         base = ((int(i), orjson.loads(text)) for i, text in zip(self._ids, self._docs, strict=True) if int(i) not in written)
@@ -149,7 +152,7 @@ class Table(Mapping):
         fresh = ((i, d) for i, d in sorted(written.items()) if d is not None)
         return heapq.merge(base, fresh, key=lambda pair: pair[0])
 
-    def values(self) -> Iterator[dict]:  # type: ignore[override]
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
         return (doc for _, doc in self.items())
 
     def __iter__(self) -> Iterator[int]:
@@ -175,10 +178,10 @@ class Table(Mapping):
                                  for i in range(parts)])
         return pl.concat(frames) if parts > 1 else frames[0]
 
-    def _live(self, wanted: set[int] | None = None) -> list[tuple[int, dict]]:
+    def _live(self, wanted: set[int] | None = None) -> list[tuple[int, dict[str, Any]]]:
         return [(i, d) for i, d in sorted(self._written.items()) if d is not None and (wanted is None or i in wanted)]
 
-    def _fresh_text(self, live: list[tuple[int, dict]]) -> pl.DataFrame:
+    def _fresh_text(self, live: list[tuple[int, dict[str, Any]]]) -> pl.DataFrame:
         """(id, JSON text) of documents written since the snapshot."""
         return pl.DataFrame({"id": [i for i, _ in live], "doc": [dumps(d).decode() for _, d in live]},
                             schema=_TEXT_SCHEMA)
@@ -199,17 +202,16 @@ class Table(Mapping):
         return pl.concat([base, fresh]).sort("id") if fresh.height else base
 
     # -- writing -------------------------------------------------------------
-    def __setitem__(self, doc_id: int, doc: dict) -> None:
+    def __setitem__(self, doc_id: int, doc: dict[str, Any]) -> None:
         self._put(doc_id, doc)
 
-    def pop(self, doc_id: int, default: object = None) -> dict | None:
-        old = self.get(doc_id, _MISSING)
-        if old is _MISSING:
-            return default
-        self._put(doc_id, None)
+    def pop(self, doc_id: int, default: None = None) -> dict[str, Any] | None:
+        old = self._find(doc_id)
+        if old is not None:
+            self._put(doc_id, None)
         return old
 
-    def _put(self, doc_id: int, doc: dict | None) -> None:
+    def _put(self, doc_id: int, doc: dict[str, Any] | None) -> None:
         written = self._written
         if self.__dict__.get("_text") is not None:
             written[doc_id] = doc  # counted when the text is read (replaying the log reads none)
@@ -235,8 +237,9 @@ class Table(Mapping):
 
     def chunks(self) -> Iterator[bytes]:
         """The table as the snapshot stores it: `{\\n"<id>":{...},\\n...\\n}` (call fold() first)."""
-        if self.__dict__.get("_text") is not None and not self._written:
-            yield self._text()  # never loaded nor changed: the old snapshot's text as it is
+        text = self.__dict__.get("_text")
+        if text is not None and not self._written:
+            yield text()  # never loaded nor changed: the old snapshot's text as it is
             return
         if self._base.height == 0:
             yield b"{}"

@@ -52,7 +52,7 @@ def _environment(html: bool) -> SandboxedEnvironment:
     return env
 
 
-def _render_part(part: str, source: str, values: dict) -> str:
+def _render_part(part: str, source: str, values: dict[str, Any]) -> str:
     """One part rendered, its output bounded; any failure is a TemplateRefused naming the part."""
     try:
         pieces, size = [], 0
@@ -76,7 +76,7 @@ def _compiled(html: bool, source: str) -> Template:
     return _environment(html).from_string(source)
 
 
-def context(customer: dict) -> dict:
+def context(customer: Mapping[str, Any]) -> dict[str, Any]:
     """What `{{ customer.… }}` can read: every placeholder, empty when unknown."""
     values = {key: customer.get(key) or "" for key in PLACEHOLDERS}
     values["name"] = display_name(customer)
@@ -116,7 +116,7 @@ def _check_part(part: str, source: str) -> None:
     _render_part(part, source, SAMPLE)
 
 
-def check_template(name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict:
+def check_template(name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict[str, Any]:
     """The template document to store, or TemplateRefused naming what is wrong."""
     name = (name or "").strip()
     if not name:
@@ -132,8 +132,9 @@ def check_template(name: str, channel: str, subject: str | None, body: str, html
     doc = {"name": name, "channel": channel, "subject": (subject or "").strip() or None, "body": body,
            "html": html or None}
     for part in PARTS:
-        if doc[part]:
-            _check_part(part, doc[part])
+        source = doc[part]
+        if source:
+            _check_part(part, source)
     return doc
 
 
@@ -144,17 +145,19 @@ class Rendered:
     html: str | None
 
 
-def render(template: dict, customer: dict) -> Rendered:
+def render(template: Mapping[str, Any], customer: Mapping[str, Any]) -> Rendered:
     values = context(customer)
-    parts = {}
-    for part in PARTS:
-        source = template.get(part)
-        parts[part] = _render_part(part, source, values) if source else None
-    if parts["subject"]:
-        parts["subject"] = " ".join(parts["subject"].split())  # a header is one line: a name's line break is a space
-    if template["channel"] == "sms" and len(parts["body"]) > SMS_MAX:
-        raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(parts['body'])} characters (at most {SMS_MAX})")
-    return Rendered(parts["subject"], parts["body"], parts["html"])
+
+    def part(name: str) -> str | None:
+        source = template.get(name)
+        return _render_part(name, source, values) if source else None
+
+    subject, body, html = part("subject"), part("body") or "", part("html")
+    if subject:
+        subject = " ".join(subject.split())  # a header is one line: a name's line break is a space
+    if template["channel"] == "sms" and len(body) > SMS_MAX:
+        raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(body)} characters (at most {SMS_MAX})")
+    return Rendered(subject, body, html)
 
 
 def address_for(customer: Mapping[str, Any], channel: str) -> str | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
+from typing import Any
 
 from faker import Faker
 
@@ -20,7 +21,7 @@ def _fake_phone() -> str:
     return f"+1555010{secrets.randbelow(10)}{secrets.randbelow(10)}{secrets.randbelow(10)}"
 
 
-def fake_person(tag: str) -> dict:
+def fake_person(tag: str) -> dict[str, Any]:
     """Fake name, email and phone; `tag` keeps fake emails unique."""
     fake = _faker()
     first, last = fake.first_name(), fake.last_name()
@@ -32,7 +33,7 @@ def fake_person(tag: str) -> dict:
     }
 
 
-def fake_customer(doc: dict, tag: str) -> dict:
+def fake_customer(doc: dict[str, Any], tag: str) -> dict[str, Any]:
     """The customer's personal fields replaced; kind, number, tags, dates kept."""
     fake = _faker()
     person = fake_person(tag)
@@ -55,7 +56,7 @@ def fake_customer(doc: dict, tag: str) -> dict:
 SCRUBBED = "(removed: the customer was obfuscated)"
 
 
-def scrub_campaign(campaign: dict, number: str) -> dict | None:
+def scrub_campaign(campaign: dict[str, Any], number: str) -> dict[str, Any] | None:
     """The campaign with the reasons given for this customer (a refusing server quotes its
     address) removed; None when it names the customer nowhere."""
     summary = campaign.get("summary") or {}
@@ -66,12 +67,12 @@ def scrub_campaign(campaign: dict, number: str) -> dict | None:
     return {**campaign, "summary": {**summary, **lists}}
 
 
-def fake_department(doc: dict, tag: str) -> dict:
+def fake_department(doc: dict[str, Any], tag: str) -> dict[str, Any]:
     fake = _faker()
     person = fake_person(tag)
     return {**doc, "email": person["email"], "phone": person["phone"],
             "street": fake.street_address(), "postcode": fake.postcode(), "city": fake.city()}
 
 
-def fake_contact(doc: dict, tag: str) -> dict:
+def fake_contact(doc: dict[str, Any], tag: str) -> dict[str, Any]:
     return {**doc, **fake_person(tag)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -23,31 +24,44 @@ _TYPES = ("fixed_line", "mobile", "premium_rate", "toll_free", "shared_cost", "v
           "pager", "uan", "voicemail")
 
 _Desc = tuple[frozenset[int], Callable[[str], object]]
+Raw = tuple[tuple[int, ...], str]  # (possible lengths, national number pattern)
 
 
-def _compiled(raw: tuple[tuple[int, ...], str] | None) -> _Desc | None:
+def _compiled(raw: Raw | None) -> _Desc | None:
     return None if raw is None else (frozenset(raw[0]), re.compile(raw[1]).fullmatch)
 
 
-def _raw(number_desc: object) -> tuple[tuple[int, ...], str] | None:
+def _raw(number_desc: object) -> Raw | None:
     pattern = getattr(number_desc, "national_number_pattern", None)
     return None if pattern is None else (tuple(number_desc.possible_length), pattern)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """A region's numbering rules as text (the column-wise path, `phones_frame`, runs them in polars)."""
+
+    general: Raw | None
+    types: list[Raw]
+    national_prefix: str | None
+    international_prefix: str | None
+    leading: str | None
 
 
 class _Region:
     """What deciding a number of one region needs, compiled once."""
 
     def __init__(self, meta: PhoneMetadata) -> None:
+        assert meta.country_code is not None, "every region phonenumbers knows has a calling code"
         self.code: int = meta.country_code
         prefix = meta.national_prefix_for_parsing or None
         # The rules as text (the column-wise path, `phones_frame`, runs them in polars) …
-        self.patterns = {"general": _raw(meta.general_desc),
-                         "types": [d for d in (_raw(getattr(meta, t, None)) for t in _TYPES) if d is not None],
-                         "national_prefix": prefix, "international_prefix": meta.international_prefix or None,
-                         "leading": meta.leading_digits or None}
+        self.patterns = Patterns(general=_raw(meta.general_desc),
+                                 types=[d for d in (_raw(getattr(meta, t, None)) for t in _TYPES) if d is not None],
+                                 national_prefix=prefix, international_prefix=meta.international_prefix or None,
+                                 leading=meta.leading_digits or None)
         # … and compiled, for one number at a time.
-        self.general = _compiled(self.patterns["general"])
-        self.types = [_compiled(raw) for raw in self.patterns["types"]]
+        self.general = _compiled(self.patterns.general)
+        self.types = [desc for desc in map(_compiled, self.patterns.types) if desc is not None]
         self.leading = re.compile(meta.leading_digits).match if meta.leading_digits else None
         self.national_prefix = re.compile(prefix).match if prefix else None
         # A rule that rewrites what the prefix captured (AR, BR, MX …) is left to phonenumbers.

@@ -68,7 +68,7 @@ def _split(part: pl.DataFrame, numbering: _Region | None) -> pl.DataFrame:
         return pl.concat([abroad, home.select("pos", pl.lit(None, dtype=pl.Int64).alias("code"), "digits")])
     # phonenumbers may read these as international, or find the calling code in them: its own path.
     ambiguous = pl.col("digits").str.starts_with(str(numbering.code))
-    idd = numbering.patterns["international_prefix"]
+    idd = numbering.patterns.international_prefix
     if idd is not None:
         ambiguous = ambiguous | pl.col("digits").str.contains(f"^(?:{idd})")
     home = home.select("pos", pl.when(ambiguous).then(None).otherwise(pl.lit(numbering.code, dtype=pl.Int64)).alias("code"), "digits")
@@ -80,7 +80,7 @@ def _decide_code(part: pl.DataFrame, code: int) -> pl.DataFrame:
     main = _region(phonenumbers.region_code_for_country_code(code))
     if main is None:  # non-geographic codes (800, 882 …): phonenumbers decides those
         return pl.DataFrame(schema=_DECIDED)
-    prefix = main.patterns["national_prefix"]
+    prefix = main.patterns.national_prefix
     if prefix is not None:
         found = pl.col("digits").str.extract(f"^({prefix})", 1).str.len_chars()
         part = part.with_columns(found.alias("found"))
@@ -101,7 +101,7 @@ def _valid_for_code(part: pl.DataFrame, code: int) -> pl.DataFrame:
         numbering = _region(region)
         if numbering is None or part.height == 0:
             break
-        leading = numbering.patterns["leading"]
+        leading = numbering.patterns.leading
         if leading is not None:
             part = part.with_columns(pl.col("digits").str.contains(f"^(?:{leading})").alias("decides"))
             done.append(part.filter(pl.col("decides")).with_columns(_valid(numbering).alias("valid")))
@@ -110,12 +110,12 @@ def _valid_for_code(part: pl.DataFrame, code: int) -> pl.DataFrame:
             done.append(part.filter(pl.col("decides")).with_columns(pl.lit(True).alias("valid")))
         part = part.filter(~pl.col("decides")).drop("decides")
     done.append(part.with_columns(pl.lit(False).alias("valid")))
-    return pl.concat([d.drop("decides", strict=True) for d in done], how="diagonal")
+    return pl.concat([d.drop("decides", strict=False) for d in done], how="diagonal")
 
 
 def _valid(numbering: _Region) -> pl.Expr:
     """`_Region.valid` of the column `digits`."""
-    general = numbering.patterns["general"]
+    general = numbering.patterns.general
     if general is None:
         return pl.lit(False)
     size = pl.col("digits").str.len_chars()
@@ -124,11 +124,11 @@ def _valid(numbering: _Region) -> pl.Expr:
         fit = pl.col("digits").str.contains(f"^(?:{pattern})$")
         return fit & size.is_in(list(sizes)) if sizes else fit
     any_type = pl.lit(False)
-    for sizes, pattern in numbering.patterns["types"]:
+    for sizes, pattern in numbering.patterns.types:
         any_type = any_type | fits(sizes, pattern)
     return fits(*general) & any_type
 
 
 def _viable(numbering: _Region, digits: pl.Expr) -> pl.Expr:
-    general = numbering.patterns["general"]
+    general = numbering.patterns.general
     return pl.lit(False) if general is None else digits.str.contains(f"^(?:{general[1]})$")

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from store.errors import RuleViolation
 from store.model import DEFAULT_SETTINGS
 from store.rules.regions import is_region, locale_region
 
 
-def defaults() -> dict:
+def defaults() -> dict[str, Any]:
     """Settings before anyone saved any: the default country is the locale's (LANG), never a fixed one."""
     return {**DEFAULT_SETTINGS, "default_country": locale_region()}
 
 
-def check_settings(changes: Mapping[str, object]) -> dict:
+def check_settings(changes: Mapping[str, object]) -> dict[str, Any]:
     """The changes as they will be stored, or a refusal naming the first bad one."""
     unknown = set(changes) - set(DEFAULT_SETTINGS)
     if unknown:
@@ -29,10 +30,10 @@ def check_settings(changes: Mapping[str, object]) -> dict:
         raise RuleViolation("allow_private_customers must be true or false")
     if "obfuscation_retention_days" in checked:
         days = checked["obfuscation_retention_days"]
-        if isinstance(days, bool) or (not isinstance(days, int) and not (isinstance(days, str) and days.strip().isdigit())):
+        if isinstance(days, bool) or not isinstance(days, (int, str)) or (isinstance(days, str) and not days.strip().isdigit()):
             raise RuleViolation(f"obfuscation retention days must be a whole number of days, not '{days}'")
-        checked["obfuscation_retention_days"] = int(days)
-        if checked["obfuscation_retention_days"] < 0:
+        checked["obfuscation_retention_days"] = retention = int(days)
+        if retention < 0:
             raise RuleViolation("obfuscation retention days must be 0 or more")
     if "mail_from" in checked:
         sender = str(checked["mail_from"] or "").strip()

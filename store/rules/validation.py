@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from store.errors import FieldIssue
 from store.model import CORPORATE, PHONE_FIELDS
@@ -75,7 +76,7 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_runs(value: str) -> list[re.Match]:
+def _card_runs(value: str) -> list[re.Match[str]]:
     """The Luhn-valid runs of 13-19 digits in the text (any of the separators between digits)."""
     if len(value) < 13:
         return []
@@ -151,7 +152,7 @@ def clean_person(
     *,
     fields: Iterable[str],
     default_country: str | None,
-) -> tuple[dict, list[FieldIssue]]:
+) -> tuple[dict[str, Any], list[FieldIssue]]:
     """Clean the given text fields of a record and list what is wrong with them.
 
     Returns the cleaned values (only `fields`, None for empty) and the issues:
@@ -160,7 +161,7 @@ def clean_person(
     Phones are read in the record's own country, else `default_country`.
     """
     region = row_region(data.get("country"), default_country)
-    cleaned: dict = {}
+    cleaned: dict[str, Any] = {}
     issues: list[FieldIssue] = []
     for field in fields:
         raw = data.get(field)
@@ -195,7 +196,7 @@ def clean_person(
         if field == "email":
             value, error, warning = check_email(value)
             if error or warning:
-                issues.append(FieldIssue(field, value, error or warning, "error" if error else "warning"))
+                issues.append(FieldIssue(field, value, error or warning or "", "error" if error else "warning"))
         cleaned[field] = value
     return cleaned, issues
 

@@ -8,6 +8,7 @@ paths to the same results.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import polars as pl
 
@@ -32,7 +33,7 @@ ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "mess
 _TEXT_SKIP = frozenset({"obfuscate_enabled"})
 
 
-def frame_from_records(records: Iterable[Mapping], fields: tuple[str, ...]) -> pl.DataFrame:
+def frame_from_records(records: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> pl.DataFrame:
     """The records' values of `fields` as text columns (tags joined by commas, flags yes/no)."""
     rows = list(records)
     columns = list(fields)
@@ -76,7 +77,7 @@ def clean_frame(
     regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
     for field in text_fields:
         cards = _card_numbers(frame[field])
-        if field in PHONE_FIELDS:
+        if field in PHONE_FIELDS and regions is not None:
             frame, found = _normalise_phones(frame, field, regions)
             # A valid phone number is a phone number; a card-like run that is not one (kept as typed) is a card number.
             cards = cards & ~frame[field].str.starts_with("+").fill_null(False)
