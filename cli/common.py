@@ -5,6 +5,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -24,10 +25,9 @@ def read_utf8(path: Path) -> str:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         fail(f"{path}: not UTF-8 text (byte {err.start:,}); save it as UTF-8")
-        raise  # _fail exits; this line is never reached
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     say(f"custdesk: {message}", err=True)
     sys.exit(code)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -99,11 +100,11 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
     from outreach.transports import Outbox, smtp_from_spec
 
     store = open_store(ctx)
-    if campaign_id is None and not template_name:
-        fail("say which --template to send (or --resume a campaign)")
     if not dry_run and (smtp is None) == (outbox is None):
         fail("choose one way out: --smtp HOST:PORT or --outbox DIR")
     if campaign_id is None:
+        if not template_name:
+            fail("say which --template to send (or --resume a campaign)")
         ids = store.audience(tag=tag, kind=kind, active_only=active_only)
     else:
         campaign = store.campaign(campaign_id)
@@ -112,7 +113,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
         outgoing, skipped = preview(store, template_name, ids)
         say(json.dumps({"would_send": len(outgoing), "skipped": skipped}))
         return
-    transport = smtp_from_spec(smtp, starttls=starttls, user=user) if smtp is not None else Outbox(outbox)
+    transport = smtp_from_spec(smtp, starttls=starttls, user=user) if smtp is not None else Outbox(cast(Path, outbox))
     if campaign_id is None:
         campaign_id = store.start_campaign(template_name, ids)["id"]
     report = send_campaign(store, campaign_id, transport)

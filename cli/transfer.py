@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from cli.common import fail, open_store, reports_errors, say
+from importers import ImportPlan
+from store.model import JournalEntry
 
 PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 
@@ -71,7 +73,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
         sys.exit(1)
 
 
-def _print_import(plan, counts: dict, *, dry_run: bool, blocked: bool, entry: dict | None) -> None:
+def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, blocked: bool, entry: JournalEntry | None) -> None:
     table = plan.table
     where = table.path.name + (f", sheet '{table.sheet}'" if table.sheet else "")
     say(f"{where}: header on row {table.header_row}; columns:")

@@ -56,8 +56,11 @@ def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[
     return outgoing, skipped
 
 
-def send_campaign(store: Store, campaign_id: int, transport: Transport, progress: Progress | None = None) -> CampaignReport:
-    """Send (or go on sending) a campaign: each customer not reached yet gets one message."""
+def send_campaign(store: Store, campaign_id: int, transport: Transport, progress: Progress | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> CampaignReport:
+    """Send (or go on sending) a campaign: each customer not reached yet gets one message.
+    `cancelled()` is asked before each message: when it says so, the campaign stops there,
+    resumable like one whose server went away."""
     campaign = store.campaign(campaign_id)
     reached = store.delivered(campaign_id)
     report = CampaignReport(campaign_id, already=len(reached))
@@ -66,6 +69,9 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
     reachable, report.skipped = store.recipients(campaign["channel"], pending)
     try:
         for done, customer in enumerate(reachable, 1):
+            if cancelled is not None and cancelled():
+                report.stopped = "cancelled before every message was sent"
+                break
             try:
                 message = message_for(store, template, customer, campaign_id)
             except TemplateRefused as err:

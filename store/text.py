@@ -12,7 +12,7 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def _picture(match: re.Match) -> str:
+def _picture(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code == 0x0A:
         return "⏎"

@@ -38,3 +38,15 @@ def custdesk(*args: object, env: dict | None = None, timeout: float = 300) -> su
     """The `custdesk` command line in a fresh process, as a user runs it."""
     code = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
     return run_python(code, *map(str, args), env=env, timeout=timeout)
+
+
+async def settle(app, pilot) -> None:
+    """Wait until the workers the keys started (store verbs, imports, sends) have finished
+    and their messages are handled."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def notices(app) -> list[str]:
+    """The notifications on screen, as the user reads them."""
+    return [str(toast.render()) for toast in app.screen.query("Toast")]

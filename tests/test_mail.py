@@ -252,3 +252,18 @@ def test_a_template_failing_on_one_customer_skips_that_customer_and_the_campaign
     assert "no element 2" in report.skipped[0]["reason"]
     mails = sorted((tmp_path / "out").glob("*.eml"))
     assert len(mails) == 2 and all(b"\nBcc:" not in m.read_bytes() for m in mails)
+
+
+def test_a_cancelled_send_stops_between_messages_and_resumes_where_it_stopped(store, tmp_path):
+    ids = shop(store, 4)
+    campaign = store.start_campaign("welcome", ids)
+    asked = []
+
+    def cancelled() -> bool:  # the screen closes once two messages are out
+        asked.append(True)
+        return len(asked) > 2
+    report = send_campaign(store, campaign["id"], Outbox(tmp_path), cancelled=cancelled)
+    assert (report.sent, report.stopped) == (2, "cancelled before every message was sent")
+    assert store.campaign(campaign["id"])["status"] == "interrupted"
+    again = send_campaign(store, campaign["id"], Outbox(tmp_path))
+    assert (again.sent, again.already) == (2, 2) and len(list(tmp_path.glob("*.eml"))) == 4

@@ -1,6 +1,6 @@
 """The app driven with the keys a person presses; the store is checked after."""
 import pytest
-from helpers import contents
+from helpers import contents, notices, settle
 
 from store import Store
 from tui.app import CustdeskApp
@@ -36,20 +36,17 @@ def table(app) -> RecordTable:
     return app.screen.query_one(RecordTable)
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def go_to_row(pilot, app, number: str) -> None:
     t = table(app)
-    row = next(r for r in range(t.row_count) if t._frame.row(r, named=True)["number"] == number)
+    row = next(r for r in range(t.row_count) if t.row(r)["number"] == number)
     await pilot.press("g", *["j"] * row)
 
 
 async def test_search_narrows_and_filters(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         assert table(app).row_count == 4
         await pilot.press("slash", *"hopper")
         assert table(app).row_count == 1 and table(app).current_row()["email"] == "grace@example.com"
@@ -60,18 +57,18 @@ async def test_search_narrows_and_filters(shop):
         await pilot.press("f", "F")
         assert table(app).row_count == 3  # private, active
         await pilot.press("f", "s", "s")
-        assert next(table(app)._frame.row(i, named=True)["name"] for i in range(4)) == "Ada Lovelace"
+        assert next(table(app).row(i)["name"] for i in range(4)) == "Ada Lovelace"
 
 
 async def test_activate_a_prospect(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("p")
         assert isinstance(app.screen, SourcesScreen) and table(app).row_count == 1
         await pilot.press("a")
         assert isinstance(app.screen, CustomerForm)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
     linus = shop.find("customers", "email", "linus@example.com")[0]
     assert (linus["kind"], linus["company"], linus["origin"]["file"]) == ("corporate", "Transmeta", "leads.csv")
     assert list(shop.sources()) == []
@@ -80,70 +77,71 @@ async def test_activate_a_prospect(shop):
 async def test_merge_with_a_field_choice_and_undo(shop):
     before = contents(shop)
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000001")
         await pilot.press("m")
         assert isinstance(app.screen, PickCustomer)
         await pilot.press(*"King", "enter", "enter")
         assert isinstance(app.screen, MergeScreen)
         await pilot.press("down", "space", "enter", "y")  # first name: take the other's
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, DetailScreen)
         kept = shop.customer(1)
         assert kept["first_name"] == "Augusta" and kept["company"] == "Analytical Engines"
         assert kept["tags"] == ["engines", "royal"]  # both customers' tags, unless a side is chosen
         assert not shop.has_customer(3)
         await pilot.press("u", "y")
-        await pilot.pause()
+        await settle(app, pilot)
     assert contents(shop) == before
 
 
 async def test_deactivate_then_an_order_is_refused(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000002")
         await pilot.press("d")
+        await settle(app, pilot)
         assert shop.customer(2)["active"] is False
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)
         await pilot.press("plus", *"Chairs", "enter")
-        await pilot.pause()
-        assert any("inactive: it cannot get a new order" in n.message for n in app._notifications)
+        await settle(app, pilot)
+        assert any("inactive: it cannot get a new order" in n for n in notices(app))
     assert shop.children(2, "orders") == []
 
 
 async def test_delete_refused_with_orders_and_allowed_without(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000001")
         await pilot.press("delete", "y")
-        await pilot.pause()
+        await settle(app, pilot)
         assert shop.has_customer(1)
-        assert any("customers linked to orders cannot be deleted" in n.message for n in app._notifications)
+        assert any("customers linked to orders cannot be deleted" in n for n in notices(app))
         await go_to_row(pilot, app, "C-000002")
         await pilot.press("delete", "y")
-        await pilot.pause()
+        await settle(app, pilot)
         assert not shop.has_customer(2) and table(app).row_count == 3
 
 
 async def test_obfuscate_refused_and_allowed(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000001")
         await pilot.press("o", "y")
-        await pilot.pause()
+        await settle(app, pilot)
         assert shop.customer(1)["email"] == "ada@example.com"
-        assert any("open orders, offers or tickets (OF-000001)" in n.message for n in app._notifications)
+        assert any("open orders, offers or tickets (OF-000001)" in n for n in notices(app))
         await go_to_row(pilot, app, "C-000002")
         await pilot.press("o", "y")
-        await pilot.pause()
+        await settle(app, pilot)
     grace = shop.customer(2)
     assert grace["obfuscated_at"] and grace["email"] != "grace@example.com" and grace["first_name"] != "Grace"
 
 
 async def test_imported_text_is_shown_literally(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("slash", *"mallory", "enter")
         line = table(app).render_line(1).text
         assert "[bold red]x[/]" in line and "␛[2JCleared" in line and "\x1b" not in line
@@ -156,7 +154,7 @@ async def test_imported_text_is_shown_literally(shop):
 
 async def test_help_lists_the_screens_keys(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         assert "Merge" in str(app.screen.query_one("Static").render())
@@ -184,7 +182,7 @@ async def test_import_review_happy_path_and_revert(shop, tmp_path):
     path = write_csv(tmp_path / "leads.csv", "Name,E-Mail,Ort\nAlan Turing,alan@example.com,Wilmslow\n"
                                              "Edsger Dijkstra,edsger@example.com,Austin\n")
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_import(app, pilot, path)
         assert screen.plan.counts()["created"] == 2 and screen.step == "review"
         assert table(app).row_count == 2 and table(app).current_row()["status"] == "new"
@@ -200,7 +198,7 @@ async def test_import_review_happy_path_and_revert(shop, tmp_path):
 async def test_import_errors_block_and_a_mapping_change_fixes_them(shop, tmp_path):
     path = write_csv(tmp_path / "people.csv", "Who,Mail\nAlan Turing,alan@example.com\nBroken Row,not-an-email\n")
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_import(app, pilot, path)
         assert screen.plan.blocked and screen.plan.count("error") == 2  # no name column, one bad email
         await pilot.press("s", "s", "s", "s", "s", "s")
@@ -218,8 +216,8 @@ async def test_import_errors_block_and_a_mapping_change_fixes_them(shop, tmp_pat
 
 async def test_the_command_palette_lists_every_action_of_the_screen(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Merge", "Delete", "Obfuscate", "(De)activate", "Import", "Export", "Settings", "Undo"} <= titles
 
@@ -227,7 +225,7 @@ async def test_the_command_palette_lists_every_action_of_the_screen(shop):
 async def test_a_change_made_by_another_process_appears_by_itself(shop, store_path):
     from helpers import run_python
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         assert table(app).row_count == 4
         result = run_python("import sys\nfrom store import Store\nStore(sys.argv[1]).add_customer('private', "
                             "{'first_name': 'Remote', 'email': 'remote@example.com'})", str(store_path))
@@ -235,41 +233,41 @@ async def test_a_change_made_by_another_process_appears_by_itself(shop, store_pa
         assert shop.changed_elsewhere()
         app.poll_store()
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(app, pilot)
         assert table(app).row_count == 5 and not shop.changed_elsewhere()
 
 
 async def test_edit_a_customer_in_the_form(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000002")
         await pilot.press("e")
         form = app.screen
         assert isinstance(form, CustomerForm) and form.query_one("#f-email").value == "grace@example.com"
         form.query_one("#f-city").value = "Arlington"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
         assert table(app).current_row()["city"] == "Arlington"
     assert shop.customer(2)["city"] == "Arlington"
 
 
 async def test_tag_the_selected_customers_and_filter_by_tag(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("g", "space", "space", "t", *"vip, newsletter", "enter")
-        await pilot.pause()
+        await settle(app, pilot)
         assert shop.customer(1)["tags"] == ["engines", "vip", "newsletter"] and shop.customer(2)["tags"] == ["vip", "newsletter"]
         await pilot.press("escape", "T", *"vip", "enter")
         assert table(app).row_count == 2
         await pilot.press("g", "t", *"-vip", "enter")
-        await pilot.pause()
+        await settle(app, pilot)
     assert shop.customer(1)["tags"] == ["engines", "newsletter"]
 
 
 async def test_export_the_shown_customers(shop, tmp_path):
     out = tmp_path / "shown.csv"
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("f")  # corporate only: one customer shown
         await pilot.press("x")
         app.screen.query_one("Input").value = str(out)
@@ -281,23 +279,23 @@ async def test_export_the_shown_customers(shop, tmp_path):
 
 async def test_settings_forbid_private_customers(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("comma")
         app.screen.query_one("#allow_private_customers").value = False
         app.screen.query_one("#default_country").value = "tr"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
     assert shop.settings["allow_private_customers"] is False and shop.settings["default_country"] == "TR"
 
 
 async def test_discard_a_prospect_and_undo(shop):
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("p", "delete", "y")
-        await pilot.pause()
+        await settle(app, pilot)
         assert list(shop.sources()) == [] and table(app).row_count == 0
         await pilot.press("u", "y")
-        await pilot.pause()
+        await settle(app, pilot)
         assert table(app).row_count == 1
     assert [s["email"] for s in shop.sources()] == ["linus@example.com"]
 
@@ -305,20 +303,20 @@ async def test_discard_a_prospect_and_undo(shop):
 async def test_department_added_and_task_done_in_the_detail(shop):
     shop.add_related("tasks", 1, {"title": "Call back"})
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000001")
         await pilot.press("enter")
         tabs = app.screen.query_one("#tabs")
         tabs.active = "tab-departments"
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("plus")
         app.screen.query_one("#f-name").value = "Purchasing"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
         tabs.active = "tab-tasks"
-        await pilot.pause()
+        await settle(app, pilot)
         await pilot.press("D")
-        await pilot.pause()
+        await settle(app, pilot)
     assert [d["name"] for d in shop.children(1, "departments")] == ["Purchasing"]
     assert [t["status"] for t in shop.children(1, "tasks")] == ["done"]
 
@@ -326,7 +324,7 @@ async def test_department_added_and_task_done_in_the_detail(shop):
 async def test_the_import_path_completes_from_the_disk(shop, tmp_path):
     (tmp_path / "leads-2026.csv").write_text("Name,Email\nAda,ada@example.com\n")
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("i")
         field = app.screen.query_one("#path")
         field.value = ""
@@ -341,19 +339,72 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
     bad.write_bytes(b"")
     shop.set_tags([1], add=["[red]vip[/]"])
     app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("T")
         assert "[red]vip[/]" in str(app.screen.query_one("Label").render())
         await pilot.press("escape", "i")
         app.screen.query_one("#path").value = str(bad)
         await pilot.press("enter")
         await settle(app, pilot)
-        shown = next(n for n in app._notifications if "evil.csv" in n.message)
-        assert "[bold]evil.csv: the file is empty" in shown.message and shown.markup is False
+        shown = next(n for n in notices(app) if "evil.csv" in n)
+        assert "[bold]evil.csv: the file is empty" in shown  # shown as typed, not read as markup
         clearing = tmp_path / "\x1b[2Jclear.csv"  # a file name that would clear the screen
         clearing.write_bytes(b"")
         app.screen.query_one("#path").value = str(clearing)
         await pilot.press("ctrl+r")
         await settle(app, pilot)
-        shown = next(n for n in app._notifications if "clear.csv" in n.message)
-        assert "␛[2Jclear.csv: the file is empty" in shown.message and "\x1b" not in shown.message
+        shown = next(n for n in notices(app) if "clear.csv" in n)
+        assert "␛[2Jclear.csv: the file is empty" in shown and "\x1b" not in shown
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (polled; fails after `timeout` seconds)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the app never got there"
+        await pilot.pause(0.02)
+
+
+async def test_a_verb_waits_for_another_writer_without_freezing_the_screen(shop):
+    from store.engine import open_engine
+    from store.schema import SCHEMA
+    other = open_engine(shop.path, SCHEMA)  # another process's hold on the store, in effect
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        with other.reserved():
+            await pilot.press("d")
+            await until(pilot, lambda: any("Waiting for another user's change" in n for n in notices(app)))
+            await pilot.press("j")  # the screen still answers while the verb waits
+            assert table(app).current_row()["number"] == "C-000003"
+            assert shop.customer(2)["active"]  # nothing written while the other writer holds the store
+        await settle(app, pilot)
+        assert not shop.customer(2)["active"]
+        assert any("Deactivated 1 customer(s)" in n for n in notices(app))
+
+
+async def test_closing_the_import_while_it_commits_imports_nothing(shop, tmp_path):
+    from textual.worker import WorkerState
+
+    from store.engine import open_engine
+    from store.schema import SCHEMA
+    rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6000))  # enough for progress reports
+    (tmp_path / "many.csv").write_text("Name,Email\n" + rows)
+    before = contents(shop)
+    other = open_engine(shop.path, SCHEMA)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("i")
+        assert isinstance(app.screen, ImportScreen)
+        app.screen.query_one("#path").value = str(tmp_path / "many.csv")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        with other.reserved():  # the commit waits for another writer …
+            await pilot.press("n")
+            await until(pilot, lambda: any(w.group == "import" and w.state == WorkerState.RUNNING for w in app.workers))
+            await pilot.press("escape")  # … while the user closes the import
+            assert isinstance(app.screen, CustomersScreen)
+        # The cancelled worker is no longer waited for: watch for what it tells the user.
+        await until(pilot, lambda: any("many.csv cancelled: nothing was imported" in n for n in notices(app)))
+    assert contents(shop) == before

@@ -2,7 +2,7 @@
 import email
 from email import policy
 
-from helpers import person
+from helpers import person, settle
 
 from tui.app import CustdeskApp
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
@@ -11,9 +11,6 @@ from tui.screens.modals import ConfirmScreen, PromptScreen
 SIZE = (160, 45)
 
 
-async def settle(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_add_a_template_refused_then_saved_and_previewed(store):
@@ -26,11 +23,12 @@ async def test_add_a_template_refused_then_saved_and_previewed(store):
         assert isinstance(app.screen, TemplateForm)
         await pilot.press(*"welcome", "tab", "tab", *"Hello", "tab")
         await pilot.press(*"Hi {{ customer.shoe_size }}", "ctrl+s")
+        await settle(app, pilot)
         assert isinstance(app.screen, TemplateForm)
         assert "unknown placeholder customer.shoe_size" in str(app.screen.query_one("#problems").render())
         app.screen.query_one("#t-body").text = "Hi {{ customer.first_name }}"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, TemplatesScreen)
         await pilot.press("enter")
         assert "Hi Ada" in str(app.screen.query_one("#template-preview").render())
@@ -72,12 +70,12 @@ async def test_obfuscation_policy_from_the_palette(store):
         await pilot.press("ctrl+p")
         await pilot.press(*"Obfuscation policy")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(app, pilot)
         assert isinstance(app.screen, PromptScreen)
         app.screen.query_one("Input").value = "0"
         await pilot.press("enter")
         assert isinstance(app.screen, ConfirmScreen)
         assert "C-000001" in str(app.screen.query_one("Static").render())
         await pilot.press("y")
-        await pilot.pause()
+        await settle(app, pilot)
     assert store.customer(1)["obfuscated_at"] and store.customer(2)["first_name"] == "Walter"

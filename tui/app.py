@@ -1,23 +1,42 @@
 """The custdesk terminal app: one store, its screens, and the flows they share."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
-from store import Store, StoreError
-from store.model import CUSTOMERS, SOURCES, display_name
+from store import Store, StoreBusy, StoreError
+from store.model import CUSTOMERS, SOURCES, Prospect, display_name
 from store.text import printable
 from store.view import RecordView
 
+from .messages import StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
 from .screens.tables import CustomersScreen, pick_other_customer
 
 POLL_SECONDS = 3.0
+POLL_WAIT_SECONDS = 0.2
+# A verb waiting longer than this for another process's commit says so.
+BUSY_NOTICE_SECONDS = 0.5
+T = TypeVar("T")
+
+
+@dataclass
+class _VerbCall(Generic[T]):
+    verb: Callable[..., T]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    success: str | None
+    then: Callable[[T], object] | None
+    refused: Callable[[StoreError], None] | None
 # Build the indexes this long after start: by then the first screen is painted.
 PREPARE_AFTER_SECONDS = 0.5
 
@@ -59,49 +78,92 @@ class CustdeskApp(App):
                           f"({customers['active'].sum():,} active) · {self.views[SOURCES].frame.height:,} prospects")
 
     def after_change(self) -> None:
-        """The store changed under our hands: rebuild the changed rows and the screen."""
+        """The store changed under our hands: rebuild the changed rows, then tell every screen."""
         changes = self.store.take_changes()
         for table, view in self.views.items():
             view.refresh(None if changes is None else changes.get(table, set()))
         self.update_counts()
-        redraw = getattr(self.screen, "redraw", None)
-        if redraw:
-            redraw()
+        for screen in self.screen_stack:
+            screen.post_message(StoreChanged(changes))
 
     @work(thread=True, exclusive=True, group="poll")
     def poll_store(self) -> None:
-        # Someone else (another user, a cron import) may have committed. The
-        # look is lock-free; catching up changes the tables, so it runs on the
-        # UI thread, which is the only one reading them.
-        if self.store.changed_elsewhere():
-            self.call_from_thread(self.catch_up)
+        # Someone else (another user, a cron import) may have committed. The look
+        # is lock-free; catching up changes the tables, so it runs on the UI
+        # thread (the only one reading them) while this worker holds the lock.
+        if not self.store.changed_elsewhere() or get_current_worker().is_cancelled:
+            return
+        try:
+            with self.store.reserved(wait=POLL_WAIT_SECONDS):
+                self.call_from_thread(self.catch_up)
+        except StoreBusy:
+            pass  # someone's long commit: look again at the next poll
 
     def catch_up(self) -> None:
-        try:
-            changed = self.store.refresh(wait=0.2)
-        except StoreError:
-            return  # busy with someone's long commit: look again at the next poll
-        if changed:
+        if self.store.refresh():
             self.after_change()
 
-    def attempt(self, verb, *args, success: str | None = None, **kwargs):
-        """Run a store verb; show its refusal as a message instead of failing."""
+    def attempt(self, verb: Callable[..., T], *args: Any, success: str | None = None,
+                then: Callable[[T], object] | None = None, refused: Callable[[StoreError], None] | None = None,
+                **kwargs: Any) -> None:
+        """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes to `then`.
+
+        The wait for the store's lock (another process committing) happens on a
+        worker thread; the verb itself then runs on the UI thread, which alone
+        reads the store's tables, without waiting."""
+        self._reserve_then_run(_VerbCall(verb, args, kwargs, success, then, refused))
+
+    @work(thread=True, group="verbs")
+    def _reserve_then_run(self, call: _VerbCall[Any]) -> None:
+        worker = get_current_worker()
+        held = ExitStack()
         try:
-            result = verb(*args, **kwargs)
+            try:
+                held.enter_context(self.store.reserved(wait=BUSY_NOTICE_SECONDS))
+            except StoreBusy:
+                self.post_message(WaitingForStore())
+                held.enter_context(self.store.reserved())
+        except StoreBusy as err:
+            self.post_message(WorkFailed(str(err)))
+            return
+        with held:
+            if not worker.is_cancelled:
+                self.call_from_thread(self._run_verb, call)
+
+    def once_given(self, verb: Callable[..., object], *args: Any, success: str) -> Callable[[Any], None]:
+        """A dialog's callback: `verb(*args, result)` once the dialog returns something."""
+        def run(result: Any) -> None:
+            if result:
+                self.attempt(verb, *args, result, success=success)
+        return run
+
+    def _run_verb(self, call: _VerbCall[Any]) -> None:
+        try:
+            result = call.verb(*call.args, **call.kwargs)
         except StoreError as err:
-            self.notify(str(err), severity="error", timeout=8)
-            return None
+            if call.refused is not None:
+                call.refused(err)
+            else:
+                self.notify(str(err), severity="error", timeout=8)
+            return
         self.after_change()
-        if success:
-            self.notify(success)
-        return result
+        if call.success:
+            self.notify(call.success)
+        if call.then is not None:
+            call.then(result)
+
+    def on_waiting_for_store(self, _message: WaitingForStore) -> None:
+        self.notify("Waiting for another user's change to the store to finish …", timeout=3)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.notify(message.reason, severity="error", timeout=8)
 
     def switch_active(self, customer_ids: list[int]) -> None:
         """`d`: the store decides which way (see `Store.switch_active`); say what it did."""
-        done = self.attempt(self.store.switch_active, customer_ids)
-        if done is not None:
-            verb, count = done
+        def done(result: tuple[str, int]) -> None:
+            verb, count = result
             self.notify(f"{verb.capitalize()}d {count} customer(s); u undoes")
+        self.attempt(self.store.switch_active, customer_ids, then=done)
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = True) -> None:
@@ -126,8 +188,7 @@ class CustdeskApp(App):
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen
-        table = self.screen.query("#table")
-        current = table.first().current_id if table and isinstance(self.screen, CustomersScreen) else None
+        current = self.screen.table.current_id if isinstance(self.screen, CustomersScreen) else None
         self.push_screen(TemplatesScreen(current))
 
     def obfuscation_policy(self) -> None:
@@ -138,9 +199,9 @@ class CustdeskApp(App):
             if not days.strip().isdigit():
                 self.notify("the number of days is a whole number", severity="error")
                 return
-            report = self.attempt(self.store.obfuscate_inactive, int(days), dry_run=True)
-            if report is None:
-                return
+            self.attempt(self.store.obfuscate_inactive, int(days), dry_run=True, then=lambda report: ask(days, report))
+
+        def ask(days: str, report: dict[str, Any]) -> None:
             message = Text(f"Obfuscate {len(report['obfuscated'])} customer(s) inactive for {days}+ days: "
                            f"{', '.join(report['obfuscated'][:10]) or 'none'}. This cannot be undone.", style="bold")
             if report["opted_out"]:
@@ -149,13 +210,14 @@ class CustdeskApp(App):
                 message.append("\nrefused: ")
                 message.append_text(literal(refused["reason"]))
 
-            def confirmed(yes: bool) -> None:
+            def confirmed(yes: bool | None) -> None:
                 if yes:
-                    done = self.attempt(self.store.obfuscate_inactive, int(days))
-                    if done is not None:
-                        self.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}, "
-                                    f"passed over {done['opted_out']} opted out")
+                    self.attempt(self.store.obfuscate_inactive, int(days), then=reported)
             self.push_screen(ConfirmScreen(message), confirmed)
+
+        def reported(done: dict[str, Any]) -> None:
+            self.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}, "
+                        f"passed over {done['opted_out']} opted out")
         self.push_screen(PromptScreen("Obfuscate customers inactive for at least how many days?",
                                       str(self.store.settings["obfuscation_retention_days"])), run)
 
@@ -189,7 +251,7 @@ class CustdeskApp(App):
         message = Text.assemble(f"Delete {customer['number']} ", literal(display_name(customer)),
                                 " and everything it owns? (u undoes it)")
 
-        def confirmed(yes: bool) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
                 self.attempt(self.store.delete, customer_id, success=f"Deleted {customer['number']}; u undoes")
         self.push_screen(ConfirmScreen(message), confirmed)
@@ -202,7 +264,7 @@ class CustdeskApp(App):
                                 ("? Its personal data is replaced by fakes and its conversations deleted. "
                                  "This cannot be undone.", "bold red"))
 
-        def confirmed(yes: bool) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
                 self.attempt(self.store.obfuscate, customer_id, success=f"Obfuscated {customer['number']}")
         self.push_screen(ConfirmScreen(message), confirmed)
@@ -213,7 +275,7 @@ class CustdeskApp(App):
             self.notify("Nothing to undo", severity="warning")
             return
 
-        def confirmed(yes: bool) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
                 self.attempt(self.store.undo, success=f"Undone: {entry['summary']}")
         message = Text.assemble("Undo ", literal(entry["summary"]), f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
@@ -244,7 +306,7 @@ class CustdeskApp(App):
                                     f"{customer['number']} ", literal(display_name(customer)),
                                     ". Merge it into that customer instead? (n activates it as a new customer)")
 
-            def merge(yes: bool) -> None:
+            def merge(yes: bool | None) -> None:
                 if yes:
                     self.attempt(self.store.merge_source_into, source_id, customer["id"],
                                  success=f"Merged into {customer['number']}; u undoes")
@@ -254,14 +316,13 @@ class CustdeskApp(App):
             return
         self._activate_form(source_id, source)
 
-    def _activate_form(self, source_id: int, source: dict) -> None:
+    def _activate_form(self, source_id: int, source: Prospect) -> None:
 
         def save(result: tuple[str, dict] | None) -> None:
             if result:
                 kind, data = result
-                customer = self.attempt(self.store.activate, source_id, kind, data)
-                if customer:
-                    self.notify(f"{display_name(customer)} is customer {customer['number']} now")
+                self.attempt(self.store.activate, source_id, kind, data,
+                             then=lambda customer: self.notify(f"{display_name(customer)} is customer {customer['number']} now"))
         kind = "corporate" if source.get("company") else "private"
         self.push_screen(CustomerForm(self.store, "Activate prospect: check and save", source, kind), save)
 

@@ -3,6 +3,7 @@ the lookups of one record by id."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Self, cast
 
@@ -75,6 +76,11 @@ class Core:
     def refresh(self, wait: float | None = None) -> bool:
         """Catch up with what other processes committed; True when anything changed."""
         return self._db.refresh(wait)
+
+    def reserved(self, wait: float | None = None) -> AbstractContextManager[None]:
+        """Hold the store's lock (waiting up to `wait` seconds for other processes; StoreBusy
+        after that): verbs run meanwhile by any thread of this process do not wait."""
+        return self._db.reserved(wait)
 
     def take_changes(self) -> dict[str, set[int]] | None:
         """Ids of the documents changed since the last call, by table (None: everything)."""

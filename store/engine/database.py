@@ -213,10 +213,27 @@ class Database:
     def close(self) -> None:
         """Nothing to release: every commit is already on disk (kept for `with Store(...)`)."""
 
+    @contextmanager
+    def reserved(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the store's file lock, waiting up to `wait` (None: the lock timeout) for
+        other processes, without touching the tables: the commits of every thread of
+        this process take it at once meanwhile."""
+        try:
+            self._file_lock.acquire(timeout=wait)
+        except Timeout:
+            raise self._busy() from None
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
     # -- internals --------------------------------------------------------
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(f"{self.path}: the store is busy with another change; try again")
+
     @contextmanager
     def _locked(self, wait: float | None = None) -> Iterator[None]:
-        busy = StoreBusy(f"{self.path}: the store is busy with another change; try again")
+        busy = self._busy()
         if not self._mutex.acquire(timeout=-1 if wait is None else wait):
             raise busy  # another thread of this process is committing
         try:

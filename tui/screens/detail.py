@@ -7,12 +7,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
 from store.text import printable
 
+from .base import StoreScreen
 from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
 
 # Tab id → (title, columns shown); departments and contacts only for corporate customers.
@@ -47,15 +47,15 @@ def field_grid(pairs: list[tuple[str, object]]) -> Table:
     grid.add_column()
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
-    cells = []
+    cells: list[str | Text] = []
     for label, value in pairs:
         cells += [label, literal(_shown(value))]
-    for i in range(0, len(cells), 4):
+    for i in range(0, len(cells), 4):  # label, value, label, value
         grid.add_row(*cells[i:i + 4])
     return grid
 
 
-class DetailScreen(Screen):
+class DetailScreen(StoreScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("e", "edit", "Edit", id="edit"),
@@ -76,9 +76,6 @@ class DetailScreen(Screen):
         super().__init__()
         self.customer_id = customer_id
 
-    @property
-    def store(self):
-        return self.app.store
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,7 +83,7 @@ class DetailScreen(Screen):
         with TabbedContent(id="tabs"):
             for key, (title, columns) in TABS.items():
                 with TabPane(title, id=f"tab-{key}"):
-                    table = DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
+                    table: DataTable[object] = DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
                     table.add_columns(*[c.replace("_", " ") for c in columns])
                     yield table
         yield Footer()
@@ -126,7 +123,7 @@ class DetailScreen(Screen):
         table = self.query_one(f"#table-{self.current_tab()}", DataTable)
         if table.row_count == 0:
             return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "add":
@@ -171,14 +168,17 @@ class DetailScreen(Screen):
     def action_add(self) -> None:
         tab = self.current_tab()
         if tab == DEPARTMENTS:
-            self.app.push_screen(department_form(), lambda data: data and self.app.attempt(
-                self.store.add_department, self.customer_id, data, success="Department added"))
+            self.app.push_screen(department_form(), self.app.once_given(
+                self.store.add_department, self.customer_id, success="Department added"))
         elif tab == CONTACTS:
-            self.app.push_screen(contact_form(), lambda data: data and self.app.attempt(
-                self.store.add_contact, self.customer_id, data, success="Contact added"))
+            self.app.push_screen(contact_form(), self.app.once_given(
+                self.store.add_contact, self.customer_id, success="Contact added"))
         elif tab in RELATED_KINDS:
-            self.app.push_screen(PromptScreen(f"Title of the new {tab[:-1]}"), lambda title: title is not None and self.app.attempt(
-                self.store.add_related, tab, self.customer_id, {"title": title}, success=f"New {tab[:-1]} created"))
+            def create(title: str | None) -> None:
+                if title is not None:
+                    self.app.attempt(self.store.add_related, tab, self.customer_id, {"title": title},
+                                     success=f"New {tab[:-1]} created")
+            self.app.push_screen(PromptScreen(f"Title of the new {tab[:-1]}"), create)
 
     def action_edit_row(self) -> None:
         tab, row_id = self.current_tab(), self.current_row_id()
@@ -186,11 +186,11 @@ class DetailScreen(Screen):
             return
         current = self.store.child(tab, row_id)
         if tab == DEPARTMENTS:
-            self.app.push_screen(department_form(current), lambda data: data and self.app.attempt(
-                self.store.edit_department, row_id, data, success="Department saved"))
+            self.app.push_screen(department_form(current), self.app.once_given(
+                self.store.edit_department, row_id, success="Department saved"))
         elif tab == CONTACTS:
-            self.app.push_screen(contact_form(current), lambda data: data and self.app.attempt(
-                self.store.edit_contact, row_id, data, success="Contact saved"))
+            self.app.push_screen(contact_form(current), self.app.once_given(
+                self.store.edit_contact, row_id, success="Contact saved"))
 
     def action_done(self) -> None:
         row_id = self.current_row_id()
@@ -202,9 +202,10 @@ class DetailScreen(Screen):
         if tab not in RELATED_KINDS or row_id is None:
             return
         current = self.store.child(tab, row_id)
-        self.app.push_screen(ChoiceScreen(f"Status of {current['number']}", RELATED_KINDS[tab][2], current.get("status")),
-                             lambda status: status and self.app.attempt(
-                                 self.store.set_status, tab, row_id, status, success=f"{current['number']} is now {status}"))
+        def chosen(status: str | None) -> None:
+            if status:
+                self.app.attempt(self.store.set_status, tab, row_id, status, success=f"{current['number']} is now {status}")
+        self.app.push_screen(ChoiceScreen(f"Status of {current['number']}", RELATED_KINDS[tab][2], current.get("status")), chosen)
 
     def action_headquarters(self) -> None:
         row_id = self.current_row_id()
@@ -233,7 +234,7 @@ def _show(value: object) -> str:
     return "" if value is None else str(value)
 
 
-class SourceDetailScreen(Screen):
+class SourceDetailScreen(StoreScreen[None]):
     """A prospect: its fields, notes, origin and the raw row it was imported from."""
 
     BINDINGS = [Binding("escape", "back", "Back", id="back"), Binding("a", "activate", "Activate", id="activate")]
@@ -252,10 +253,10 @@ class SourceDetailScreen(Screen):
         self.redraw()
 
     def redraw(self) -> None:
-        if not self.app.store.has_source(self.source_id):
+        if not self.store.has_source(self.source_id):
             self.app.pop_screen()
             return
-        source = self.app.store.source(self.source_id)
+        source = self.store.source(self.source_id)
         body = Table.grid(padding=(1, 0))
         title = Text("Prospect  ", style="bold")
         title.append_text(literal(display_name(source)))

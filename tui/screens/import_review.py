@@ -3,6 +3,7 @@ change the mapping, then import as one unit (and revert it as one)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from rich.table import Table
@@ -11,17 +12,24 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from importers import ImportPlan, plan_import, read_table
 from importers.mapping import FIELDS
 from importers.plan import KEYS, MODES, TARGETS
 from store import StoreError
+from store.model import JournalEntry
 
+from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
 from ..widgets.table import Column, RecordTable
+
+if TYPE_CHECKING:
+    from tui.app import CustdeskApp
+
+from .base import AppScreen, StoreModal
 from .modals import ConfirmScreen, PromptScreen, literal
 
 STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped": "dim", "duplicate": "magenta",
@@ -50,7 +58,12 @@ class PathSuggester(Suggester):
         return value + names[0][len(stem):]
 
 
-class FieldPicker(ModalScreen[str | None]):
+
+class ImportCancelled(Exception):
+    """Raised in the commit's progress when the screen closed: the batch rolls back whole."""
+
+
+class FieldPicker(StoreModal[str | None]):
     """Which field a column feeds (or none)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -80,7 +93,7 @@ class FieldPicker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ImportScreen(Screen):
+class ImportScreen(AppScreen[None]):
     BINDINGS = [
         Binding("ctrl+r", "check", "Read and check", id="read-and-check"),
         Binding("c", "change_mapping", "Change mapping", id="change-mapping"),
@@ -99,12 +112,9 @@ class ImportScreen(Screen):
         self.plan: ImportPlan | None = None
         self.overrides: dict[str, str | None] = {}
         self.status_filter = "all"
-        self.entry: dict | None = None
+        self.entry: JournalEntry | None = None
         self.step = "choose"
 
-    @property
-    def store(self):
-        return self.app.store
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -170,23 +180,29 @@ class ImportScreen(Screen):
         bar.update(total=None)
 
     @work(thread=True, exclusive=True, group="import")
-    def _plan(self, path: Path, sheet: str | None, options: dict) -> None:
+    def _plan(self, path: Path, sheet: str | None, options: dict[str, Any]) -> None:
         try:
             table = read_table(path, sheet)
             plan = plan_import(self.store, table, overrides=self.overrides, **options)
         except (StoreError, ValueError, OSError) as err:
-            self.app.call_from_thread(self._failed, str(err))
+            self.post_message(WorkFailed(str(err)))
             return
         except Exception as err:  # a file no rule foresaw must not take the app down
-            self.app.call_from_thread(self._failed, f"{path}: could not be read ({type(err).__name__}: {err})")
+            self.post_message(WorkFailed(f"{path}: could not be read ({type(err).__name__}: {err})"))
             return
-        self.app.call_from_thread(self._show_plan, plan)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ImportPlanned(plan))
 
-    def _failed(self, message: str) -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
+        message.stop()
         self._busy(False)
-        self.notify(message, severity="error", timeout=10)
+        self.notify(message.reason, severity="error", timeout=10)
 
-    def _show_plan(self, plan: ImportPlan) -> None:
+    def on_work_progress(self, message: WorkProgress) -> None:
+        self.query_one("#progress", ProgressBar).update(progress=message.done, total=message.total)
+
+    def on_import_planned(self, message: ImportPlanned) -> None:
+        plan = message.plan
         self._busy(False)
         self.plan = plan
         self._set_step("review")
@@ -200,28 +216,35 @@ class ImportScreen(Screen):
         self._show_rows()
         self.query_one("#rows", RecordTable).focus()
 
+    @property
+    def shown_plan(self) -> ImportPlan:
+        """The plan on screen (the review and done steps always have one)."""
+        assert self.plan is not None, "no plan is shown"
+        return self.plan
+
     def _summary(self) -> Text:
-        counts = self.plan.counts()
-        table = self.plan.table
+        plan = self.shown_plan
+        counts = plan.counts()
+        table = plan.table
         text = Text()
         text.append_text(literal(table.path.name))
         if table.sheet:
             text.append(f" · sheet {table.sheet}")
-        text.append(f" · header row {table.header_row} · {self.plan.target} · {self.plan.mode} by {self.plan.key}")
-        text.append(f" · phones without a country read in {self.plan.country}\n" if self.plan.country else "\n")
+        text.append(f" · header row {table.header_row} · {plan.target} · {plan.mode} by {plan.key}")
+        text.append(f" · phones without a country read in {plan.country}\n" if plan.country else "\n")
         for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
                               ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error")):
             text.append(f"{counts[status]:,} {label}   ", style=STATUS_STYLE[label])
         text.append(f"{counts['warnings']:,} warnings   ", style="yellow")
         text.append(f"showing: {self.status_filter}", style="cyan")
-        if self.plan.blocked:
+        if plan.blocked:
             text.append("\nRows with errors block the import; n offers to import the valid rows only.", style="red")
-        if self.plan.suggestion is not None:
-            text.append(f"\n{self.plan.suggestion.message()}: p reads them as {self.plan.suggestion.region}", style="yellow")
+        if plan.suggestion is not None:
+            text.append(f"\n{plan.suggestion.message()}: p reads them as {plan.suggestion.region}", style="yellow")
         return text
 
     def _display_frame(self) -> pl.DataFrame:
-        plan = self.plan
+        plan = self.shown_plan
         messages: dict[int, str] = {}
         warned: set[int] = set()
         for issue in plan.issues:
@@ -296,10 +319,12 @@ class ImportScreen(Screen):
         if self.plan is None:
             return
 
+        plan = self.plan
+
         def write(path: str | None) -> None:
             if path:
                 try:
-                    count = self.plan.write_error_log(Path(path).expanduser(), self.store.files())
+                    count = plan.write_error_log(Path(path).expanduser(), self.store.files())
                 except (OSError, StoreError) as err:
                     self.notify(str(err), severity="error")
                     return
@@ -324,27 +349,39 @@ class ImportScreen(Screen):
         counts = plan.counts()
         message = Text(f"{counts['errors']:,} row(s) have errors and will be left out. Import the "
                        f"{counts['created']:,} new and {counts['updated']:,} changed row(s) only?")
-        self.app.push_screen(ConfirmScreen(message), lambda yes: yes and self._start_commit(plan))
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._start_commit(plan)
+        self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def _start_commit(self, plan: ImportPlan) -> None:
         self._busy(True)
-        self._commit(plan)
+        self._commit(plan, self.app)
 
     @work(thread=True, exclusive=True, group="import")
-    def _commit(self, plan: ImportPlan) -> None:
+    def _commit(self, plan: ImportPlan, app: CustdeskApp) -> None:
+        # `app` is taken while the screen is shown: a closed screen no longer reaches it.
+        worker = get_current_worker()
+
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self.query_one("#progress", ProgressBar).update, progress=done, total=total)
+            if worker.is_cancelled:  # the screen was closed: the batch rolls back whole
+                raise ImportCancelled()
+            self.post_message(WorkProgress(done, total))
         try:
             entry = self.store.apply_batch(plan.batch(), progress=progress)
+        except ImportCancelled:
+            app.post_message(WorkFailed(f"Import of {plan.table.path.name} cancelled: nothing was imported"))
+            return
         except StoreError as err:
-            self.app.call_from_thread(self._failed, str(err))
+            self.post_message(WorkFailed(str(err)))
             return
         except Exception as err:  # the store rolled back; say so instead of crashing
-            self.app.call_from_thread(self._failed, f"nothing was imported: {type(err).__name__}: {err}")
+            self.post_message(WorkFailed(f"nothing was imported: {type(err).__name__}: {err}"))
             return
-        self.app.call_from_thread(self._imported, entry)
+        self.post_message(Imported(entry))
 
-    def _imported(self, entry: dict) -> None:
+    def on_imported(self, message: Imported) -> None:
+        entry = message.entry
         self._busy(False)
         self.entry = entry
         self._set_step("done")
@@ -357,10 +394,11 @@ class ImportScreen(Screen):
     def action_revert(self) -> None:
         if self.entry is None:
             return
-        if self.app.attempt(self.store.undo, self.entry["id"], success=f"Reverted {self.entry['summary']}"):
+        def reverted(_entry: JournalEntry) -> None:
             self.entry = None
             self._set_step("review")
             self.action_check()
+        self.app.attempt(self.store.undo, self.entry["id"], success=f"Reverted {self.entry['summary']}", then=reverted)
 
     def action_close(self) -> None:
         self.app.pop_screen()

@@ -1,26 +1,31 @@
 """Message templates and bulk sending: pick, page through the messages, send, resume."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
-from outreach.sending import message_for, send_campaign
+from outreach.sending import CampaignReport, message_for, send_campaign
 from outreach.transports import Transport, transport_for
 from store import StoreError
-from store.rules.messages import CHANNELS, PLACEHOLDERS, TemplateRefused, render
+from store.model import Customer
+from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefused, render
 
+from ..messages import CampaignSent, WorkFailed, WorkProgress
+from .base import StoreModal, StoreScreen
 from .modals import ConfirmScreen, PromptScreen, literal
 
 
-class TemplateForm(ModalScreen[bool]):
+class TemplateForm(StoreModal[bool]):
     """Add or edit a template; the store checks every part on save."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -49,21 +54,18 @@ class TemplateForm(ModalScreen[bool]):
             yield Label("ctrl+s  save     escape  cancel", classes="hint")
 
     def action_save(self) -> None:
-        value = lambda selector: self.query_one(selector).value  # noqa: E731
-        try:
-            self.app.store.save_template(value("#t-name"), value("#t-channel"), value("#t-subject"),
-                                         self.query_one("#t-body", TextArea).text,
-                                         self.query_one("#t-html", TextArea).text or None)
-        except StoreError as err:
+        def refused(err: StoreError) -> None:
             self.query_one("#problems", Static).update(Text(f"✗ {err}", style="red"))
-            return
-        self.dismiss(True)
+        self.app.attempt(self.store.save_template, self.query_one("#t-name", Input).value,
+                         self.query_one("#t-channel", Select).value, self.query_one("#t-subject", Input).value,
+                         self.query_one("#t-body", TextArea).text, self.query_one("#t-html", TextArea).text or None,
+                         then=lambda _saved: self.dismiss(True), refused=refused)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
 
-class TemplatesScreen(Screen):
+class TemplatesScreen(StoreScreen[None]):
     """Every template; preview one for the customer the table was on."""
 
     BINDINGS = [
@@ -91,7 +93,7 @@ class TemplatesScreen(Screen):
     def redraw(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        for t in self.app.store.templates():
+        for t in self.store.templates():
             table.add_row(literal(t["name"]), t["channel"], literal(t.get("subject") or ""), key=t["name"])
         table.focus()
 
@@ -99,7 +101,7 @@ class TemplatesScreen(Screen):
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return None
-        return self.app.store.template(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.store.template(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("edit", "remove", "preview") and self.is_mounted and self.query_one(DataTable).row_count == 0:
@@ -107,21 +109,20 @@ class TemplatesScreen(Screen):
         return True
 
     def action_add(self) -> None:
-        self.app.push_screen(TemplateForm(), lambda saved: saved and self.redraw())
+        self.app.push_screen(TemplateForm())
 
     def action_edit(self) -> None:
         template = self.current()
         if template:
-            self.app.push_screen(TemplateForm(template), lambda saved: saved and self.redraw())
+            self.app.push_screen(TemplateForm(template))
 
     def action_remove(self) -> None:
         template = self.current()
         if template:
             message = Text.assemble("Remove template ", literal(template["name"]), "?")
-            def confirmed(yes: bool) -> None:
+            def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.app.attempt(self.app.store.remove_template, template["name"], success="Template removed")
-                    self.redraw()
+                    self.app.attempt(self.store.remove_template, template["name"], success="Template removed")
             self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
@@ -129,7 +130,8 @@ class TemplatesScreen(Screen):
 
     def action_preview(self) -> None:
         template = self.current()
-        store = self.app.store
+        store = self.store
+        customer: Customer | None
         if self.customer_id is not None and store.has_customer(self.customer_id):
             customer = store.customer(self.customer_id)
         else:
@@ -147,7 +149,7 @@ class TemplatesScreen(Screen):
         self.app.pop_screen()
 
 
-def message_text(customer: dict, channel: str, rendered) -> Text:
+def message_text(customer: Mapping[str, Any], channel: str, rendered: Rendered) -> Text:
     text = Text(f"To {customer['number']}: ", style="bold")
     text.append_text(literal(customer.get("email") if channel == "email" else customer.get("mobile") or customer.get("phone")))
     if rendered.subject:
@@ -158,7 +160,7 @@ def message_text(customer: dict, channel: str, rendered) -> Text:
     return text
 
 
-class PickTemplate(ModalScreen[str | None]):
+class PickTemplate(StoreModal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
     def __init__(self, templates: list[dict]) -> None:
@@ -177,7 +179,7 @@ class PickTemplate(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class MailScreen(Screen):
+class MailScreen(StoreScreen[None]):
     """Every rendered message of a campaign, then the send and its summary."""
 
     BINDINGS = [
@@ -191,13 +193,13 @@ class MailScreen(Screen):
     def __init__(self, template_name: str, customer_ids: list[int]) -> None:
         super().__init__()
         self.template_name, self.customer_ids = template_name, customer_ids
-        self.reachable: list[dict] = []
-        self.skipped: list[dict] = []
+        self.reachable: list[Customer] = []
+        self.skipped: list[dict[str, str]] = []
         self.index = 0
         self.campaign_id: int | None = None
         self.transport_spec: str | None = None
         self.sending = False
-        self.report = None
+        self.report: CampaignReport | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,8 +211,8 @@ class MailScreen(Screen):
 
     def on_mount(self) -> None:
         # Who can be reached is cheap; messages are rendered one at a time, as they are looked at.
-        self.template = self.app.store.template(self.template_name)
-        self.reachable, self.skipped = self.app.store.recipients(self.template["channel"], self.customer_ids)
+        self.template = self.store.template(self.template_name)
+        self.reachable, self.skipped = self.store.recipients(self.template["channel"], self.customer_ids)
         self.query_one(ProgressBar).display = False
         self.redraw()
 
@@ -245,7 +247,7 @@ class MailScreen(Screen):
         if self.reachable:
             customer = self.reachable[self.index]
             try:
-                message = message_for(self.app.store, self.template, customer)
+                message = message_for(self.store, self.template, customer)
                 body.append_text(message_text(customer, self.template["channel"], message.rendered))
             except TemplateRefused as err:  # this one is skipped when sending
                 body.append_text(literal(str(err)))
@@ -266,8 +268,10 @@ class MailScreen(Screen):
                 except StoreError as err:
                     self.notify(str(err), severity="error")
                     return
-                self.campaign_id = self.app.store.start_campaign(self.template_name, self.customer_ids)["id"]
-                self._send(transport)
+                def started(campaign: dict[str, Any]) -> None:
+                    self.campaign_id = campaign["id"]
+                    self._send(transport)
+                self.app.attempt(self.store.start_campaign, self.template_name, self.customer_ids, then=started)
         self.app.push_screen(PromptScreen("Send to: an outbox folder, or smtp://HOST:PORT (password from CUSTDESK_SMTP_PASSWORD)",
                                           str(Path.cwd() / "outbox")), chosen)
 
@@ -277,7 +281,7 @@ class MailScreen(Screen):
     def _transport(self) -> Transport:
         return transport_for(self.transport_spec or "")
 
-    def _send(self, transport) -> None:
+    def _send(self, transport: Transport) -> None:
         self.sending = True
         bar = self.query_one(ProgressBar)
         bar.display = True
@@ -286,17 +290,25 @@ class MailScreen(Screen):
         self._deliver(transport)
 
     @work(thread=True, exclusive=True, group="mail")
-    def _deliver(self, transport) -> None:
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self.query_one(ProgressBar).update, progress=done, total=total)
+    def _deliver(self, transport: Transport) -> None:
+        worker = get_current_worker()
+        report = None
         try:
-            report = send_campaign(self.app.store, self.campaign_id, transport, progress)
+            report = send_campaign(self.store, cast(int, self.campaign_id), transport,
+                                   self._progress,
+                                   cancelled=lambda: worker.is_cancelled)
         except Exception as err:  # any failure ends as a message, never a crash
-            self.app.call_from_thread(self.notify, f"sending failed: {err}", severity="error")
-            report = None
-        self.app.call_from_thread(self._sent, report)
+            self.post_message(WorkFailed(f"sending failed: {err}"))
+        self.post_message(CampaignSent(report))
 
-    def _sent(self, report) -> None:
+    def _progress(self, done: int, total: int) -> None:
+        self.post_message(WorkProgress(done, total))
+
+    def on_work_progress(self, message: WorkProgress) -> None:
+        self.query_one(ProgressBar).update(progress=message.done, total=message.total)
+
+    def on_campaign_sent(self, message: CampaignSent) -> None:
+        report = message.report
         self.sending = False
         self.query_one(ProgressBar).display = False
         if report is not None:
@@ -304,7 +316,6 @@ class MailScreen(Screen):
             self.notify(f"Campaign #{self.campaign_id}: {report.sent} sent" + (" — stopped, r resumes" if report.stopped else ""),
                         severity="warning" if report.stopped else "information")
         self.app.after_change()
-        self.redraw()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -6,18 +6,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from store.model import CHILD_TABLES, display_name
 from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices
 
+from .base import StoreScreen
 from .modals import ConfirmScreen, literal
 
 FIELDS = tuple(f for f in MERGE_FIELDS if f != "obfuscate_enabled")
 
 
-class MergeScreen(Screen):
+class MergeScreen(StoreScreen[None]):
     """Keep the left customer; for each field take its value or the right one's."""
 
     BINDINGS = [
@@ -35,9 +35,6 @@ class MergeScreen(Screen):
         self.keep_id, self.other_id = keep_id, other_id
         self.choices: dict[str, Choice] = {}
 
-    @property
-    def store(self):
-        return self.app.store
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,13 +98,12 @@ class MergeScreen(Screen):
                                 literal(display_name(keep)),
                                 f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
 
-        def confirmed(yes: bool) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
-                merged = self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
-                                          success=f"Merged {other['number']} into {keep['number']}; u undoes")
-                if merged:
-                    from .detail import DetailScreen
-                    self.app.switch_screen(DetailScreen(self.keep_id))
+                from .detail import DetailScreen
+                self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
+                                 success=f"Merged {other['number']} into {keep['number']}; u undoes",
+                                 then=lambda _merged: self.app.switch_screen(DetailScreen(self.keep_id)))
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def action_back(self) -> None:

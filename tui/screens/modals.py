@@ -1,7 +1,8 @@
 """Modal screens: confirm, prompts, forms, pickers, settings and help."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -75,7 +76,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, store: Store, title: str, values: dict | None = None, kind: str | None = None) -> None:
+    def __init__(self, store: Store, title: str, values: Mapping[str, Any] | None = None, kind: str | None = None) -> None:
         super().__init__()
         self.store, self.title_text = store, title
         self.values = values or {}
@@ -153,7 +154,7 @@ class InfoScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,enter,i", "close", "Close", id="close")]
 
-    def __init__(self, title: str, fields: list[tuple[str, object]]) -> None:
+    def __init__(self, title: str, fields: Sequence[tuple[str, object]]) -> None:
         super().__init__()
         self.title_text, self.fields = title, fields
 
@@ -176,7 +177,7 @@ class ChildForm(ModalScreen[dict | None]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, title: str, fields: tuple[str, ...], values: dict | None = None) -> None:
+    def __init__(self, title: str, fields: tuple[str, ...], values: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.title_text, self.fields, self.values = title, fields, values or {}
 
@@ -196,11 +197,11 @@ class ChildForm(ModalScreen[dict | None]):
         self.dismiss(None)
 
 
-def department_form(values: dict | None = None) -> ChildForm:
+def department_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Department", DEPARTMENT_FIELDS, values)
 
 
-def contact_form(values: dict | None = None) -> ChildForm:
+def contact_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Contact", CONTACT_FIELDS, values)
 
 
@@ -209,7 +210,7 @@ class PickCustomer(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, search: Callable[[str], list[dict]], title: str, suggestions: Iterable[dict] = (),
+    def __init__(self, search: Callable[[str], Sequence[Mapping[str, Any]]], title: str, suggestions: Iterable[Mapping[str, Any]] = (),
                  exclude: int | None = None) -> None:
         super().__init__()
         self.search, self.title_text, self.exclude = search, title, exclude
@@ -224,7 +225,7 @@ class PickCustomer(ModalScreen[int | None]):
     def on_mount(self) -> None:
         self._fill(self.suggestions)
 
-    def _fill(self, customers: Iterable[dict]) -> None:
+    def _fill(self, customers: Iterable[Mapping[str, Any]]) -> None:
         options = self.query_one("#pick-list", OptionList)
         options.clear_options()
         for c in customers:
@@ -248,7 +249,8 @@ class PickCustomer(ModalScreen[int | None]):
             options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(int(event.option.id))
+        if event.option.id is not None:
+            self.dismiss(int(event.option.id))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

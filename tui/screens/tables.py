@@ -7,23 +7,25 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
 
 from exporters.customers import export_customers
 from store import StoreError
 from store.duplicates import likely_duplicates
-from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, display_name
+from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, Customer, display_name
 from store.view import Query, RecordView
 
+from ..messages import Exported, WorkFailed
 from ..widgets.table import Column, RecordTable
+from .base import StoreScreen
 from .modals import ConfirmScreen, CustomerForm, PickCustomer, PromptScreen, literal
 
 KIND_CYCLE = (None, CORPORATE, PRIVATE)
 ACTIVE_CYCLE = (None, True, False)
 
 
-class TableScreen(Screen):
+class TableScreen(StoreScreen[None]):
     """What both lists share: a search box, a filter bar, the table, selection."""
 
     COLUMNS: list[Column] = []
@@ -45,9 +47,6 @@ class TableScreen(Screen):
         self.selected: set[int] = set()
         self._had_rows = True
 
-    @property
-    def store(self):
-        return self.app.store
 
     @property
     def view(self) -> RecordView:
@@ -238,10 +237,10 @@ class CustomersScreen(TableScreen):
         def save(result: tuple[str, dict] | None) -> None:
             if result:
                 kind, data = result
-                customer = self.app.attempt(self.store.add_customer, kind, data)
-                if customer:
+                def added(customer: Customer) -> None:
                     self.redraw(keep=customer["id"])
                     self.notify(f"Added {customer['number']}")
+                self.app.attempt(self.store.add_customer, kind, data, then=added)
         self.app.push_screen(CustomerForm(self.store, "New customer"), save)
 
     def action_edit(self) -> None:
@@ -255,9 +254,8 @@ class CustomersScreen(TableScreen):
                 return
             add = [t.strip() for t in value.split(",") if t.strip() and not t.strip().startswith("-")]
             remove = [t.strip()[1:].strip() for t in value.split(",") if t.strip().startswith("-")]
-            changed = self.app.attempt(self.store.set_tags, ids, add=add, remove=remove)
-            if changed is not None:
-                self.notify(f"Tags changed on {changed} customer(s)")
+            self.app.attempt(self.store.set_tags, ids, add=add, remove=remove,
+                             then=lambda changed: self.notify(f"Tags changed on {changed} customer(s)"))
         self.app.push_screen(PromptScreen(f"Tags for {len(ids)} customer(s): 'vip, newsletter' adds, '-vip' removes"), apply)
 
     def action_merge(self) -> None:
@@ -295,13 +293,18 @@ class CustomersScreen(TableScreen):
     @work(thread=True, exclusive=True, group="export")
     def _export(self, ids: list[int], path: Path) -> None:
         customers = [self.store.customer(i) for i in ids]
+        if get_current_worker().is_cancelled:
+            return
         try:
             count = export_customers(self.store, path, customers)
         except (StoreError, OSError) as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error", timeout=8)
+            self.post_message(WorkFailed(str(err)))
             return
-        self.app.call_from_thread(self.notify, f"Exported {count:,} customer(s) to {path}")
-        self.app.call_from_thread(self.app.after_change)
+        self.post_message(Exported(count, path))
+
+    def on_exported(self, message: Exported) -> None:
+        self.notify(f"Exported {message.count:,} customer(s) to {message.target}")
+        self.app.after_change()
 
     def action_prospects(self) -> None:
         self.app.push_screen(SourcesScreen())
@@ -347,7 +350,7 @@ class SourcesScreen(TableScreen):
         ids = self.targets()
         names = ", ".join(display_name(self.store.source(i)) for i in ids[:3]) + (" …" if len(ids) > 3 else "")
 
-        def confirmed(yes: bool) -> None:
+        def confirmed(yes: bool | None) -> None:
             if yes:
                 self.app.attempt(self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
         message = Text.assemble(f"Discard {len(ids)} prospect(s): ", literal(names), "?")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -73,10 +74,10 @@ class RecordTable(ScrollView, can_focus=True):
     def show(self, frame: pl.DataFrame, *, keep: int | None = None) -> None:
         """Show these rows; keep the cursor on row id `keep` when it is still there."""
         self._frame = frame
-        self._window: tuple[int, list[dict]] = (0, [])
+        self._window = (0, [])
         self._ids = frame["id"].to_numpy()
         self.virtual_size = Size(self.size.width, len(self._ids) + 1)
-        found = np.flatnonzero(self._ids == keep) if keep is not None else ()
+        found = np.flatnonzero(self._ids == keep) if keep is not None else np.empty(0, dtype=np.int64)
         position = int(found[0]) if len(found) else min(self.cursor, max(0, len(self._ids) - 1))
         self.cursor = position
         self.refresh()
@@ -88,6 +89,10 @@ class RecordTable(ScrollView, can_focus=True):
     @property
     def current_id(self) -> int | None:
         return int(self._ids[self.cursor]) if len(self._ids) else None
+
+    def row(self, index: int) -> dict[str, Any]:
+        """The shown row at `index` (0: the first under the header), as the view gave it."""
+        return self._frame.row(index, named=True)
 
     def current_row(self) -> dict | None:
         return self._frame.row(self.cursor, named=True) if len(self._ids) else None

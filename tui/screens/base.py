@@ -1,0 +1,42 @@
+"""The base of custdesk's screens: the app and its store, typed; the store's changes
+arrive as a `StoreChanged` message, which redraws the screen."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from textual import getters
+from textual.screen import ModalScreen, Screen
+
+from store import Store
+from tui.messages import StoreChanged
+
+if TYPE_CHECKING:
+    from tui.app import CustdeskApp
+
+ResultType = TypeVar("ResultType")
+
+
+class AppScreen(Screen[ResultType]):
+    """A screen of the app, with the app and the store typed."""
+
+    if TYPE_CHECKING:  # Textual's typed `app` getter; at run time the inherited property serves
+        app = getters.app(CustdeskApp)
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+
+class StoreScreen(AppScreen[ResultType]):
+    """A full screen showing store data: redrawn whenever the store changes."""
+
+    def on_store_changed(self, _message: StoreChanged) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Show the store as it is now (each screen says how)."""
+        raise NotImplementedError
+
+
+class StoreModal(AppScreen[ResultType], ModalScreen[ResultType]):
+    """A dialog over a screen; it may read the store, and leaves redrawing to the screen below."""
