@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from store import Store
 from store.engine import open_engine
@@ -50,3 +51,18 @@ async def settle(app, pilot) -> None:
 def notices(app) -> list[str]:
     """The notifications on screen, as the user reads them."""
     return [str(toast.render()) for toast in app.screen.query("Toast")]
+
+
+# The terminal size the app tests run at.
+SIZE = (160, 45)
+
+
+def table(app: Any) -> Any:
+    """The record table of the screen on top (the customers or the source list)."""
+    return app.screen.query_one("RecordTable")
+
+
+async def go_to_row(pilot, app, number: str) -> None:
+    t = table(app)
+    row = next(r for r in range(t.row_count) if t.row(r)["number"] == number)
+    await pilot.press("g", *["j"] * row)

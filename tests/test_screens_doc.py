@@ -5,7 +5,8 @@ from helpers import ROOT
 
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen, SourceDetailScreen
-from tui.screens.import_review import FieldPicker, ImportScreen
+from tui.screens.import_parts import FieldPicker
+from tui.screens.import_review import ImportScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.modals import (

@@ -1,47 +1,12 @@
 """The app driven with the keys a person presses; the store is checked after."""
-import pytest
-from helpers import contents, notices, settle
+from helpers import SIZE, contents, go_to_row, notices, settle, table
 
-from store import Store
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.import_review import ImportScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PickCustomer
 from tui.screens.tables import CustomersScreen, SourcesScreen
-from tui.widgets.table import RecordTable
-
-SIZE = (160, 45)
-
-
-@pytest.fixture
-def shop(store: Store) -> Store:
-    """C-000001 corporate with a completed order and a sent offer; C-000002 private,
-    no business; C-000003 the same email as C-000001; C-000004 a hostile name; one prospect."""
-    ada = store.add_customer("corporate", {"company": "Analytical Engines", "first_name": "Ada", "last_name": "Lovelace",
-                                           "email": "ada@example.com", "city": "London", "tags": "engines"})
-    store.add_related("orders", ada["id"], {"title": "Difference engine", "status": "completed"})
-    store.add_related("offers", ada["id"], {"title": "Analytical engine", "status": "sent"})
-    store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"})
-    store.add_customer("private", {"first_name": "Augusta", "last_name": "King", "email": "ADA@example.com", "city": "Paris",
-                                   "tags": "royal"})
-    store.add_customer("private", {"first_name": "[bold red]x[/]", "last_name": "Mallory", "email": "mal@example.com",
-                                   "city": "\x1b[2JCleared"})
-    store.add_source({"first_name": "Linus", "last_name": "Torvalds", "email": "linus@example.com", "company": "Transmeta",
-                      "origin": {"file": "leads.csv", "row": 2}, "raw": {"Name": "Linus Torvalds"}})
-    return store
-
-
-def table(app) -> RecordTable:
-    return app.screen.query_one(RecordTable)
-
-
-
-
-async def go_to_row(pilot, app, number: str) -> None:
-    t = table(app)
-    row = next(r for r in range(t.row_count) if t.row(r)["number"] == number)
-    await pilot.press("g", *["j"] * row)
 
 
 async def test_search_narrows_and_filters(shop):
@@ -355,56 +320,3 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
         await settle(app, pilot)
         shown = next(n for n in notices(app) if "clear.csv" in n)
         assert "␛[2Jclear.csv: the file is empty" in shown and "\x1b" not in shown
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (polled; fails after `timeout` seconds)."""
-    import time
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the app never got there"
-        await pilot.pause(0.02)
-
-
-async def test_a_verb_waits_for_another_writer_without_freezing_the_screen(shop):
-    from store.engine import open_engine
-    from store.schema import SCHEMA
-    other = open_engine(shop.path, SCHEMA)  # another process's hold on the store, in effect
-    app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await go_to_row(pilot, app, "C-000002")
-        with other.reserved():
-            await pilot.press("d")
-            await until(pilot, lambda: any("Waiting for another user's change" in n for n in notices(app)))
-            await pilot.press("j")  # the screen still answers while the verb waits
-            assert table(app).current_row()["number"] == "C-000003"
-            assert shop.customer(2)["active"]  # nothing written while the other writer holds the store
-        await settle(app, pilot)
-        assert not shop.customer(2)["active"]
-        assert any("Deactivated 1 customer(s)" in n for n in notices(app))
-
-
-async def test_closing_the_import_while_it_commits_imports_nothing(shop, tmp_path):
-    from textual.worker import WorkerState
-
-    from store.engine import open_engine
-    from store.schema import SCHEMA
-    rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6000))  # enough for progress reports
-    (tmp_path / "many.csv").write_text("Name,Email\n" + rows)
-    before = contents(shop)
-    other = open_engine(shop.path, SCHEMA)
-    app = CustdeskApp(shop)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.press("i")
-        assert isinstance(app.screen, ImportScreen)
-        app.screen.query_one("#path").value = str(tmp_path / "many.csv")
-        await pilot.press("enter")
-        await settle(app, pilot)
-        with other.reserved():  # the commit waits for another writer …
-            await pilot.press("n")
-            await until(pilot, lambda: any(w.group == "import" and w.state == WorkerState.RUNNING for w in app.workers))
-            await pilot.press("escape")  # … while the user closes the import
-            assert isinstance(app.screen, CustomersScreen)
-        # The cancelled worker is no longer waited for: watch for what it tells the user.
-        await until(pilot, lambda: any("many.csv cancelled: nothing was imported" in n for n in notices(app)))
-    assert contents(shop) == before

@@ -12,25 +12,22 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.suggester import Suggester
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static
-from textual.widgets.option_list import Option
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from importers import ImportPlan, plan_import, read_table
-from importers.mapping import FIELDS
 from importers.plan import KEYS, MODES, TARGETS
 from store import StoreError
 from store.model import JournalEntry
 
 from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
 from ..widgets.table import Column, RecordTable
+from .base import AppScreen
+from .import_parts import FieldPicker, ImportCancelled, PathSuggester
+from .modals import ConfirmScreen, PromptScreen, literal
 
 if TYPE_CHECKING:
     from tui.app import CustdeskApp
-
-from .base import AppScreen, StoreModal
-from .modals import ConfirmScreen, PromptScreen, literal
 
 STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped": "dim", "duplicate": "magenta",
                 "error": "bold red"}
@@ -38,59 +35,6 @@ STATUS_FILTERS = ("all", "new", "update", "unchanged", "skipped", "duplicate", "
 ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("name", "Name", 3, flex=True),
                Column("company", "Company", 3, flex=True), Column("email", "Email", 4, flex=True),
                Column("message", "Message / change", 6, flex=True)]
-
-
-class PathSuggester(Suggester):
-    """Completes the path being typed from the files on disk."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        path = Path(value).expanduser()
-        folder, stem = (path, "") if value.endswith("/") else (path.parent, path.name)
-        try:
-            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir() if p.name.startswith(stem))
-        except OSError:
-            return None
-        if not names:
-            return None
-        return value + names[0][len(stem):]
-
-
-
-class ImportCancelled(Exception):
-    """Raised in the commit's progress when the screen closed: the batch rolls back whole."""
-
-
-class FieldPicker(StoreModal[str | None]):
-    """Which field a column feeds (or none)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
-
-    def __init__(self, column: str, current: str | None) -> None:
-        super().__init__()
-        self.column, self.current = column, current
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            title = Text("Column ")
-            title.append_text(literal(self.column))
-            title.append(" feeds:")
-            yield Label(title)
-            options = [Option("(do not import)", id="-")] + [Option(f, id=f) for f in FIELDS]
-            yield OptionList(*options, id="fields")
-
-    def on_mount(self) -> None:
-        picker = self.query_one(OptionList)
-        picker.highlighted = (FIELDS.index(self.current) + 1) if self.current in FIELDS else 0
-        picker.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ImportScreen(AppScreen[None]):
