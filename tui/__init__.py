@@ -1,3 +1,3 @@
-"""custdesk's user interfaces: the command line and the terminal app."""
+"""custdesk's terminal app (Textual): screens, widgets and the flows they share."""
 
 import store  # noqa: F401  (first: sets polars' allocator options before polars loads)
