@@ -33,4 +33,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
