@@ -5,12 +5,15 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from store import Store, StoreError
+from store.errors import StoreError
 from store.text import printable
+
+if TYPE_CHECKING:
+    from store import Store
 
 
 def say(text: str, err: bool = False, *, lines: bool = False) -> None:
@@ -46,6 +49,8 @@ def reports_errors(func: Callable) -> Callable:
 
 
 def open_store(ctx: click.Context) -> Store:
+    from store import Store
+
     store = Store(ctx.obj["db"])
     ctx.call_on_close(store.close)
     return store

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import open_app, open_store, reports_errors, say
-from store import Store
+
+if TYPE_CHECKING:
+    from store import Store
 
 
 @click.command()

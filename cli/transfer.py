@@ -4,12 +4,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import fail, open_store, reports_errors, say
-from importers import ImportPlan
-from store.model import JournalEntry
+
+if TYPE_CHECKING:
+    from importers import ImportPlan
+    from store.model import JournalEntry
 
 PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 

@@ -7,3 +7,14 @@ def test_store_does_not_load_textual():
             "assert 'textual' not in sys.modules, 'store imported textual'")
     result = run_python(code)
     assert result.returncode == 0, result.stderr
+
+
+def test_help_loads_no_heavy_library():
+    """`custdesk --help` (and any command's help) answers before polars, faker or Textual load."""
+    code = ("import sys\nfrom cli import main\nsys.argv = ['custdesk', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = {'polars', 'faker', 'phonenumbers', 'textual', 'openpyxl'} & set(sys.modules)\n"
+            "assert not heavy, sorted(heavy)")
+    for args in (["--help"], ["import", "--help"], ["mail", "send", "--help"]):
+        result = run_python(code, *args)
+        assert result.returncode == 0, result.stderr
