@@ -9,7 +9,7 @@ import click
 from cli.common import open_app, open_store, reports_errors, say
 
 if TYPE_CHECKING:
-    from store import Store
+    pass
 
 
 @click.command()
@@ -18,15 +18,16 @@ if TYPE_CHECKING:
 @reports_errors
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Count customers (active, inactive, corporate, private) and prospects."""
-    print_stats(open_store(ctx), as_json)
+    from store.counts import quick_stats
 
-
-def print_stats(store: Store, as_json: bool) -> None:
-    counts = store.stats()
+    # The counts kept in the store's files answer without opening it (no table is read);
+    # a store written before they were kept is opened and counted.
+    path = ctx.obj["db"]
+    counts = quick_stats(path) or open_store(ctx).stats()
     if as_json:
         say(json.dumps(counts))
         return
-    say(f"{store.path}")
+    say(f"{path}")
     for name, value in counts.items():
         say(f"  {name:<10} {value:>9,}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from store.counts import TALLIED
 from store.engine import Schema
 from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, SCHEMA_VERSION, SOURCES
 from store.rules.keys import KEYED
@@ -19,4 +20,4 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
 }
 
 SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
-                owner_field="customer_id", version=SCHEMA_VERSION)
+                owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED)

@@ -2,25 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import cast
 
+from store.counts import stats_from
 from store.domain import journal
 from store.domain.core import Core, customer_of, entry_of, prospect_of, public, related_of
 from store.engine import Document
 from store.errors import RuleViolation
-from store.model import (
-    CHILD_TABLES,
-    CORPORATE,
-    CUSTOMERS,
-    DEPARTMENTS,
-    JOURNAL,
-    PRIVATE,
-    SOURCES,
-    Customer,
-    JournalEntry,
-    Prospect,
-    RelatedRecord,
-)
+from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, JOURNAL, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord
 from store.rules.keys import KEY_FIELDS
 
 
@@ -72,14 +61,11 @@ class Reads(Core):
         found = journal.latest_undoable(self._db.tables[JOURNAL])
         return entry_of(*found) if found else None
 
-    def stats(self) -> dict[str, Any]:
-        customers = self._db.tables[CUSTOMERS].values()
-        counts = {"customers": 0, "active": 0, "inactive": 0, CORPORATE: 0, PRIVATE: 0}
-        for doc in customers:
-            counts["customers"] += 1
-            counts["active" if doc.get("active") else "inactive"] += 1
-            counts[doc["kind"]] += 1
-        counts["sources"] = len(self._db.tables[SOURCES])
+    def stats(self) -> dict[str, int]:
+        """Customers (active, inactive, corporate, private) and prospects, from the counts
+        the engine keeps with every commit."""
+        counts = stats_from(self._db.tallies())
+        assert counts is not None, "the engine counts every tallied table"
         return counts
 
     def all_headquarters(self) -> list[RelatedRecord]:

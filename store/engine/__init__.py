@@ -15,6 +15,8 @@ The contract:
   it was given with the current one) and the schema version.
 - `reserved(wait)` holds the store's lock without writing: an app waits for
   other processes there, on a worker thread, then runs its verbs at once.
+- `peek_meta(path)` reads the committed meta document (with the counts kept
+  per `Schema.tallies`) without the lock and without loading any table.
 - `refresh()` catches up without writing; `take_changes()` tells views which
   documents changed; `changed_on_disk()` is a lock-free look for pollers.
 """
@@ -23,16 +25,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import polars as pl
-
+from store.engine.peek import peek_meta
 from store.engine.schema import META, META_ID, Schema
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Document", "Engine", "KeyIndex", "Lookups", "Schema", "Transaction", "open_engine",
-           "repair"]
+           "peek_meta", "repair"]
 
 
 class KeyIndex(Protocol):
@@ -75,6 +79,7 @@ class Engine(Protocol):
     def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame: ...
     def transaction(self, *, rewrite: bool = False) -> AbstractContextManager[Transaction]: ...
     def refresh(self, wait: float | None = None) -> bool: ...
+    def tallies(self) -> Mapping[str, Any]: ...
     def reserved(self, wait: float | None = None) -> AbstractContextManager[None]: ...
     def take_changes(self) -> dict[str, set[int]] | None: ...
     def changed_on_disk(self) -> bool: ...

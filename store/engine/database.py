@@ -12,6 +12,7 @@ second one always decides on the first one's result.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -23,6 +24,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from store.bulk import paused_gc
+from store.engine import tallies as tally
 from store.engine.changelog import ChangeLog
 from store.engine.indexes import Indexes
 from store.engine.schema import META, META_ID, Schema
@@ -62,7 +64,21 @@ class Transaction:
         if self._meta is None:
             current = self.db.meta
             self._meta = {**current, "next_ids": dict(current["next_ids"]), "counters": dict(current["counters"])}
+            if "tallies" in current:
+                self._meta["tallies"] = copy.deepcopy(current["tallies"])
         return self._meta
+
+    def _count(self, table: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        fields = self.db.schema.tallies.get(table)
+        if fields is None:
+            return
+        tallies = self.meta.setdefault("tallies", {})
+        # A store written before tallies: count every table once, before this change.
+        for missing in self.db.schema.tallies.keys() - tallies.keys():
+            tallies[missing] = self.db.count_table(missing)
+        tallies_of_table: tally.Tally = tallies[table]
+        tally.adjust(tallies_of_table, fields, old, new)
+
 
     def next_id(self, table: str) -> int:
         doc_id: int = self.meta["next_ids"].get(table, 1)
@@ -91,6 +107,9 @@ class Transaction:
         except BaseException:
             for (table, doc_id), doc in reversed(marks.items()):
                 self.db._set(table, doc_id, doc)
+            for table in {t for t, _ in marks} & set(self.db.schema.tallies):
+                if table in self.meta.get("tallies", {}):  # counted again, the documents being back
+                    self.meta["tallies"][table] = self.db.count_table(table)
             raise
         finally:
             self._savepoints.remove(marks)
@@ -108,16 +127,17 @@ class Transaction:
         stored = {k: v for k, v in doc.items() if v is not None}
         stored["rev"] = rev
         stored["schema_version"] = self.db.schema.version
+        self._count(table, current, stored)
         self.db._set(table, doc_id, stored)
         return stored
 
     def delete(self, table: str, doc_id: int) -> None:
-        self._remember(table, doc_id)
+        self._count(table, self._remember(table, doc_id), None)
         self.db._set(table, doc_id, None)
 
     def restore(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
         """Put back a document exactly as it was (undo)."""
-        self._remember(table, doc_id)
+        self._count(table, self._remember(table, doc_id), doc)
         self.db._set(table, doc_id, doc)
 
     def changes(self) -> list[list[Any]]:
@@ -158,6 +178,18 @@ class Database:
     @property
     def meta(self) -> dict[str, Any]:
         return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
+
+    def tallies(self) -> Mapping[str, Any]:
+        """The counts kept with every commit (`Schema.tallies`), by table; a table of a store
+        written before counts were kept is counted now."""
+        found: dict[str, Any] = dict(self.meta.get("tallies") or {})
+        for table in self.schema.tallies.keys() - found.keys():
+            found[table] = self.count_table(table)
+        return found
+
+    def count_table(self, table: str) -> tally.Tally:
+        rows = self.tables[table]
+        return tally.count(rows, rows.frame() if isinstance(rows, Table) else None, self.schema.tallies[table])
 
     @contextmanager
     def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:

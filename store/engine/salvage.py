@@ -16,10 +16,12 @@ from typing import Any
 
 from filelock import FileLock
 
+from store.engine import tallies as tally
 from store.engine.changelog import ChangeLog
 from store.engine.database import empty_meta
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import empty_tables, read_tables, write_snapshot
+from store.engine.table import Table
 from store.errors import StoreCorrupt
 from store.files import FILE_MODE
 
@@ -55,7 +57,10 @@ def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0
         report.update(kept=applied, already_in_store_file=skipped,
                       dropped=[{"byte": offset, "length": length} for offset, length in damaged],
                       missing_commits=gaps, backups=_back_up(path, log.path))
-        tables[META][META_ID] = {**(tables[META].get(META_ID) or empty_meta(schema.version)), "seq": seq}
+        # The kept counts may include a lost commit's documents: counted again from what was kept.
+        counts = {table: tally.count(rows, rows.frame() if isinstance(rows, Table) else None, fields)
+                  for table, fields in schema.tallies.items() for rows in (tables[table],)}
+        tables[META][META_ID] = {**(tables[META].get(META_ID) or empty_meta(schema.version)), "seq": seq, "tallies": counts}
         write_snapshot(path, tables, schema)
         log.reset()
     return report

@@ -9,9 +9,11 @@ equal), and which field ties a document to its owner.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 # The engine's own bookkeeping table (sequence number, next ids, counters) and its one document.
 META = "_meta"
@@ -32,6 +34,8 @@ class Schema:
     owner_field: str
     # Stamped on every document written, so a later layout can tell old ones apart.
     version: int
+    # Per table, the fields whose values are counted with every commit (see `tallies`).
+    tallies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def key_names(self) -> tuple[str, ...]:

@@ -33,25 +33,15 @@ import orjson
 from store.engine.columns import read_columns, write_columns
 from store.engine.schema import META, META_ID, Schema
 from store.engine.table import Table, dumps
+from store.engine.toc import TOC, is_toc, parse_toc, toc_line
 from store.errors import StoreCorrupt
 from store.files import atomic_write, write_all
-
-TOC = "_toc"
-_TOC_START = b'{"_toc":{"1":'
-_TOC_END = b"},\n"
-_WIDTH = 14
 
 Tables = dict[str, Table | dict[int, dict[str, Any]]]
 
 
 def empty_tables(schema: Schema) -> Tables:
     return {name: Table(schema.columns[name]) if name in schema.columns else {} for name in schema.tables}
-
-
-def _toc_line(generation: str, ranges: Mapping[str, tuple[int, int, int]]) -> bytes:
-    # Fixed widths: the placeholder written first has the length of the real line.
-    body = ",".join(f'"{name}":[{start:{_WIDTH}d},{end:{_WIDTH}d},{crc:10d}]' for name, (start, end, crc) in ranges.items())
-    return _TOC_START + f'{{"generation":"{generation}","tables":{{{body}}}}}'.encode() + _TOC_END
 
 
 def _dict_chunks(rows: Mapping[int, dict[str, Any]]) -> list[bytes]:
@@ -71,7 +61,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[st
     for rows in large.values():
         rows.fold()
     write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
-    placeholder = _toc_line(generation, dict.fromkeys(names, (0, 0, 0)))
+    placeholder = toc_line(generation, dict.fromkeys(names, (0, 0, 0)))
 
     def fill(fd: int) -> None:
         write_all(fd, placeholder)
@@ -91,7 +81,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[st
             tail = b"\n}\n" if n == len(names) - 1 else b",\n"
             write_all(fd, tail)
             position += len(tail)
-        os.pwrite(fd, _toc_line(generation, ranges), 0)
+        os.pwrite(fd, toc_line(generation, ranges), 0)
 
     atomic_write(path, fill)
 
@@ -130,14 +120,10 @@ def _read_tables(path: Path, handle: BinaryIO, schema: Schema) -> Tables | None:
     if not first.strip():
         handle.close()
         return None
-    if not (first.startswith(_TOC_START) and first.endswith(_TOC_END)):
+    if not is_toc(first):
         with handle:
             return _as_tables(path, orjson_load(path, first + handle.read()), schema)
-    try:
-        toc = orjson.loads(first[len(_TOC_START):-len(_TOC_END)])
-        generation, ranges = toc["generation"], toc["tables"]
-    except (orjson.JSONDecodeError, KeyError, TypeError) as err:
-        raise StoreCorrupt(f"{path}: not a custdesk store (table of contents: {err})") from None
+    generation, ranges = parse_toc(path, first)
     missing = [name for name in schema.tables if name not in ranges]
     if missing:
         raise StoreCorrupt(f"{path}: the table of contents is damaged (no table '{missing[0]}'); nothing was "

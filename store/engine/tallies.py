@@ -1,0 +1,57 @@
+"""Counts of documents, kept with every commit, so that counting reads no table.
+
+`Schema.tallies` names, per table, the fields whose values are counted. The
+engine keeps `{table: {"*": documents, field: {value: count}}}` in its meta
+document and changes it in the same transaction as the documents: the counts
+are as durable as they are, roll back with them and are undone with them. A
+store written before tallies has none; the first commit that changes a
+tallied table counts it once.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+
+Tally = dict[str, Any]  # {"*": int, field: {value key: int}}
+
+
+def value_key(value: object) -> str:
+    """A field's value as a JSON object key: true/false, the text itself, "" when missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, fields: Iterable[str]) -> Tally:
+    """The tally of a whole table: from its decoded fields when it keeps them, else its documents."""
+    tally: Tally = {"*": len(rows)}
+    for field in fields:
+        if frame is not None and field in frame.columns:
+            values = frame[field].to_list()
+        else:
+            values = [doc.get(field) for doc in rows.values()]
+        counts: dict[str, int] = {}
+        for value in values:
+            key = value_key(value)
+            counts[key] = counts.get(key, 0) + 1
+        tally[field] = counts
+    return tally
+
+
+def adjust(tally: Tally, fields: Iterable[str], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
+    """Count a document's change from `old` to `new` (None: absent)."""
+    tally["*"] += (new is not None) - (old is not None)
+    for field in fields:
+        counts = tally[field]
+        if old is not None:
+            key = value_key(old.get(field))
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+        if new is not None:
+            key = value_key(new.get(field))
+            counts[key] = counts.get(key, 0) + 1

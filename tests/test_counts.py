@@ -1,0 +1,78 @@
+"""The counts the engine keeps with every commit, and `custdesk stats` reading them
+without opening the store."""
+import json
+
+from helpers import company, custdesk, person, run_python
+
+from store import Batch, Store
+from store.counts import quick_stats
+
+
+def scanned(store: Store) -> dict:
+    """The counts as a walk over every customer finds them (the reference)."""
+    customers = list(store.customers())
+    active = sum(1 for c in customers if c.get("active"))
+    return {"customers": len(customers), "active": active, "inactive": len(customers) - active,
+            "corporate": sum(c["kind"] == "corporate" for c in customers),
+            "private": sum(c["kind"] == "private" for c in customers), "sources": sum(1 for _ in store.sources())}
+
+
+def test_counts_follow_every_verb_rollback_and_undo(store, store_path):
+    a = store.add_customer("private", person(1))["id"]
+    b = store.add_customer("corporate", company(2))["id"]
+    c = store.add_customer("private", person(3))["id"]
+    store.apply_batch(Batch("corporate", creates=[company(n) for n in range(10, 15)]))
+    store.add_source(person(20))
+    store.add_source(person(21))
+    store.activate(next(store.sources())["id"], "private")
+    store.discard([next(store.sources())["id"]])
+    store.edit_customer(a, {"kind": "corporate", "company": "Now a company"})
+    store.deactivate([b, c])
+    store.reactivate([c])
+    store.merge_into(b, c)
+    store.undo()  # the merge comes back
+    store.delete(a)
+    try:
+        store.apply_batch(Batch("private", creates=[person(30), person(31, email="broken")]))
+    except Exception:
+        pass  # refused whole: nothing counted
+    store.obfuscate_inactive(0)  # the refused ones roll back inside savepoints
+    assert store.stats() == scanned(store)
+    assert quick_stats(store_path) == scanned(store)
+    with Store(store_path) as again:  # the counts are in the files, not only in memory
+        assert again.stats() == scanned(store)
+
+
+def test_another_process_commit_is_counted_without_opening_the_store(store, store_path):
+    store.add_customer("private", person(1))
+    result = run_python("import sys\nfrom store import Store\nStore(sys.argv[1]).add_customer('corporate', "
+                        "{'company': 'Remote', 'email': 'remote@example.com'})", str(store_path))
+    assert result.returncode == 0, result.stderr
+    assert quick_stats(store_path) == {"customers": 2, "active": 2, "inactive": 0, "corporate": 1, "private": 1,
+                                       "sources": 0}
+
+
+def test_a_store_written_before_counts_is_counted_when_opened_and_keeps_them_from_its_next_write(store_path):
+    from tinydb import TinyDB
+    store_path.parent.mkdir(parents=True)
+    db = TinyDB(store_path)  # a file without counts (and without a table of contents)
+    db.table("customers").insert({"kind": "private", "first_name": "Grace", "email": "g@example.com",
+                                  "number": "C-000001", "active": True})
+    db.close()
+    assert quick_stats(store_path) is None  # not kept there: the command opens the store instead
+    assert json.loads(custdesk("--db", store_path, "stats", "--json").stdout)["customers"] == 1
+    with Store(store_path) as s:
+        s.add_customer("corporate", company(2))
+        s.compact()
+    assert quick_stats(store_path) == {"customers": 2, "active": 2, "inactive": 0, "corporate": 1, "private": 1,
+                                       "sources": 0}
+
+
+def test_stats_reads_no_table_and_loads_no_polars(store, store_path):
+    store.add_customer("private", person(1))
+    code = ("import sys\nfrom cli import main\nsys.argv = ['custdesk', '--db', sys.argv[1], 'stats', '--json']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "assert 'polars' not in sys.modules, 'stats loaded polars'")
+    result = run_python(code, str(store_path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["customers"] == 1
