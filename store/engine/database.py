@@ -35,6 +35,8 @@ from store.files import FILE_MODE, remove_stale_temp_files
 
 # Fold the log into the snapshot once it is this large, or half the snapshot.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
+# Closing a store folds a log larger than this (or a twentieth of the snapshot).
+FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
 # A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
 BULK_CHANGES = 20_000
 
@@ -243,7 +245,17 @@ class Database:
             self._fold()
 
     def close(self) -> None:
-        """Nothing to release: every commit is already on disk (kept for `with Store(...)`)."""
+        """Every commit is already on disk. A change log grown past `FOLD_ON_CLOSE_BYTES` (or a
+        twentieth of the snapshot) is folded now, so the next open replays little however
+        much was written; a store busy with another writer, or a full disk, leaves it for later."""
+        if self.log.size() <= max(FOLD_ON_CLOSE_BYTES, self._snapshot_size() // 20):
+            return
+        try:
+            with self._locked(wait=0):
+                self._catch_up()
+                self._fold()
+        except (StoreError, OSError):
+            pass  # the log stays whole; the next close or a large commit folds it
 
     @contextmanager
     def reserved(self, wait: float | None = None) -> Iterator[None]:
