@@ -15,7 +15,8 @@ from typing import Any
 
 from outreach.transports import Outgoing, RecipientRefused, Transport, TransportDown
 from store import Store
-from store.rules.messages import TemplateRefused, address_for, render, skip_reason
+from store.rules.messages import TemplateRefused, render
+from store.rules.reach import address_for, skip_reason
 
 Progress = Callable[[int, int], None]
 

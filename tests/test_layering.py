@@ -18,3 +18,13 @@ def test_help_loads_no_heavy_library():
     for args in (["--help"], ["import", "--help"], ["mail", "send", "--help"]):
         result = run_python(code, *args)
         assert result.returncode == 0, result.stderr
+
+
+def test_opening_the_app_loads_no_library_only_writes_need():
+    """The first screen waits for neither openpyxl (export), Jinja2 (templates), rapidfuzz
+    (duplicates) nor Faker (obfuscation): they load when first used."""
+    code = ("import sys\nimport tui.app\n"
+            "late = {'openpyxl', 'jinja2', 'rapidfuzz', 'faker'} & set(sys.modules)\n"
+            "assert not late, sorted(late)")
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr

@@ -8,7 +8,7 @@ from store.domain import journal
 from store.domain.core import Core, private_fields, public
 from store.errors import NotFound
 from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, Customer
-from store.rules import messages
+from store.rules.reach import skip_reason
 
 
 class Campaigns(Core):
@@ -25,7 +25,7 @@ class Campaigns(Core):
         skipped: list[dict[str, str]] = []
         for customer_id in customer_ids:
             customer = self.customer(customer_id)
-            reason = messages.skip_reason(customer, channel)
+            reason = skip_reason(customer, channel)
             if reason:
                 skipped.append({"number": customer["number"], "reason": reason})
             else:
@@ -43,7 +43,9 @@ class Campaigns(Core):
 
     def save_template(self, name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict[str, Any]:
         """Add a template, or replace the one of that name; refused if a part does not render."""
-        doc = messages.check_template(name, channel, subject, body, html)
+        from store.rules.messages import check_template  # Jinja2: loaded when a template is first saved
+
+        doc = check_template(name, channel, subject, body, html)
         with self._db.transaction() as tx:
             existing = [i for i, t in self._db.tables[TEMPLATES].items() if t["name"] == doc["name"]]
             if existing:

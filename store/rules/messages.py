@@ -158,21 +158,3 @@ def render(template: Mapping[str, Any], customer: Mapping[str, Any]) -> Rendered
     if template["channel"] == "sms" and len(body) > SMS_MAX:
         raise TemplateRefused(f"the SMS for {customer.get('number')} is {len(body)} characters (at most {SMS_MAX})")
     return Rendered(subject, body, html)
-
-
-def address_for(customer: Mapping[str, Any], channel: str) -> str | None:
-    """Where a message on this channel goes: the email, or the mobile (else the phone) for SMS."""
-    if channel == "sms":
-        return customer.get("mobile") or customer.get("phone")
-    return customer.get("email")
-
-
-def skip_reason(customer: Mapping[str, Any], channel: str) -> str | None:
-    """Why this customer gets no message on this channel, or None."""
-    if customer.get("obfuscated_at"):
-        return "obfuscated"
-    if not customer.get("active"):
-        return "inactive"
-    if not address_for(customer, channel):
-        return "no phone number" if channel == "sms" else "no email address"
-    return None

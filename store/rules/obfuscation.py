@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 
 @lru_cache(maxsize=1)
 def _faker() -> Faker:
+    from faker import Faker  # loaded when first needed: opening a store never is
+
     # Seeded from the OS: fake values must not be predictable from the real ones.
     fake = Faker("en_US")
     fake.seed_instance(secrets.randbits(64))

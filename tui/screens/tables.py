@@ -10,9 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
-from exporters.customers import export_customers
 from store import StoreError
-from store.duplicates import likely_duplicates
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, Customer, display_name
 from store.view import Query, RecordView
 
@@ -292,6 +290,8 @@ class CustomersScreen(TableScreen):
 
     @work(thread=True, exclusive=True, group="export")
     def _export(self, ids: list[int], path: Path) -> None:
+        from exporters.customers import export_customers  # openpyxl: 0.2 s the first screen does not wait for
+
         customers = [self.store.customer(i) for i in ids]
         if get_current_worker().is_cancelled:
             return
@@ -371,6 +371,8 @@ def pick_other_customer(app, customer_id: int, callback) -> None:
     def search(text: str) -> list[dict]:
         ids = view.select(Query(text=text))["id"].head(30).to_list()
         return [app.store.customer(i) for i in ids]
+    from store.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
+
     suggestions = likely_duplicates(app.store, view, customer_id)
     app.push_screen(PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggestions,
                                  exclude=customer_id), callback)
