@@ -88,7 +88,8 @@ class ImportPlan:
         present = [f for f in store_fields(self.target) if f in self.rows.columns]
         numbered = self.rows.with_row_index("_position")
         new = numbered.filter(pl.col("_status") == "new")
-        creates = new.select(present).to_dicts()  # empty fields are left out when stored
+        proof = self.checked.take(new["_position"].to_list()) if self.checked else None
+        creates = self._creates(new, present, proof)
         if self.target == SOURCES:
             self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
         elif self.target == CORPORATE:
@@ -99,8 +100,22 @@ class ImportPlan:
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         return Batch(self.target, creates=creates, updates=updates, country=self.country, unique_key=self.key,
-                     checked=self.checked.take(new["_position"].to_list()) if self.checked else None,
+                     checked=proof,
                      summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
+
+    @staticmethod
+    def _creates(new: pl.DataFrame, present: list[str], proof: Checked | None) -> list[dict[str, Any]]:
+        """The new rows' field values (empty fields are left out when stored). The proof's own
+        rows, copied, when there is one: the store reads the same, so they are built once."""
+        proven = proof.values(present) if proof is not None else None
+        if proof is None or proven is None:
+            return new.select(present).to_dicts()
+        creates = [dict(values) for values in proven]
+        rest = [f for f in present if f not in proof.frame.columns]  # not cleaned by the check (a number)
+        if rest:
+            for record, extra in zip(creates, new.select(rest).iter_rows(named=True), strict=True):
+                record.update(extra)
+        return creates
 
     def _add_origin(self, creates: list[dict[str, Any]], indexes: list[int], file_rows: list[int]) -> None:
         columns = self.table.columns

@@ -52,6 +52,8 @@ class Transaction:
         self.db = db
         self.before: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._meta: dict[str, Any] | None = None
+        self._tallied = db.schema.tallies
+        self._tallies: dict[str, tally.Tally] | None = None  # this transaction's, once touched
         self._savepoints: list[dict[tuple[str, int], dict[str, Any] | None]] = []
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
@@ -71,15 +73,16 @@ class Transaction:
         return self._meta
 
     def _count(self, table: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-        fields = self.db.schema.tallies.get(table)
+        # Runs for every write (100k times in an import): the lookups are kept at hand.
+        fields = self._tallied.get(table)
         if fields is None:
             return
-        tallies = self.meta.setdefault("tallies", {})
-        # A store written before tallies: count every table once, before this change.
-        for missing in self.db.schema.tallies.keys() - tallies.keys():
-            tallies[missing] = self.db.count_table(missing)
-        tallies_of_table: tally.Tally = tallies[table]
-        tally.adjust(tallies_of_table, fields, old, new)
+        if self._tallies is None:
+            self._tallies = self.meta.setdefault("tallies", {})
+            # A store written before tallies: count every table once, before this change.
+            for missing in self._tallied.keys() - self._tallies.keys():
+                self._tallies[missing] = self.db.count_table(missing)
+        tally.adjust(self._tallies[table], fields, old, new)
 
 
     def next_id(self, table: str) -> int:

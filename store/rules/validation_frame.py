@@ -213,13 +213,14 @@ class Checked:
     caller can claim a check its values did not pass. The values themselves are
     taken from here, not from the batch's records, so they cannot drift after it."""
 
-    __slots__ = ("_errors", "frame", "settings")
+    __slots__ = ("_errors", "_values", "frame", "settings")
 
     def __init__(self, frame: pl.DataFrame, settings: tuple[str | None, bool, str | None], errors: frozenset[int],
                  *, seal: object) -> None:
         if seal is not _SEAL:
             raise TypeError("only checked_frame vouches for values")
         self.frame, self.settings, self._errors = frame, settings, errors
+        self._values: dict[tuple[str, ...], list[dict[str, object]]] = {}
 
     def take(self, positions: list[int]) -> Checked:
         """The proof for these rows (in this order) of the frame."""
@@ -228,10 +229,14 @@ class Checked:
                        frozenset(index[e] for e in self._errors if e in index), seal=_SEAL)
 
     def values(self, fields: Iterable[str]) -> list[dict[str, object]] | None:
-        """Every row's cleaned fields, or None when a row failed the check."""
+        """Every row's cleaned fields (those of `fields` it holds), or None when a row failed
+        the check. Built once (a plan and the store both ask): copy before changing one."""
         if self._errors:
             return None
-        return self.frame.select([f for f in fields if f in self.frame.columns]).to_dicts()
+        held = tuple(f for f in fields if f in self.frame.columns)
+        if held not in self._values:
+            self._values[held] = self.frame.select(held).to_dicts()
+        return self._values[held]
 
 
 def checked_frame(frame: pl.DataFrame, *, kind: str | None, allow_private: bool,
