@@ -1,11 +1,14 @@
 """The counts the engine keeps with every commit, and `custdesk stats` reading them
 without opening the store."""
+import contextlib
 import json
 
 import pytest
 from helpers import company, custdesk, person, run_python
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from store import Batch, Store, ValidationFailed
+from store import Batch, Store, StoreError, ValidationFailed
 from store.counts import quick_stats
 
 
@@ -75,3 +78,42 @@ def test_stats_reads_no_table_and_loads_no_polars(store, store_path):
     result = run_python(code, str(store_path))
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["customers"] == 1
+
+
+# Each verb, given the store, a customer, another customer, a prospect (each may be None) and a step number.
+VERBS = {
+    "add_private": lambda s, c, o, p, n: s.add_customer("private", person(n)),
+    "add_corporate": lambda s, c, o, p, n: s.add_customer("corporate", company(n)),
+    "deactivate": lambda s, c, o, p, n: c and s.deactivate([c]),
+    "reactivate": lambda s, c, o, p, n: c and s.reactivate([c]),
+    "delete": lambda s, c, o, p, n: c and s.delete(c),
+    "to_private": lambda s, c, o, p, n: c and s.edit_customer(c, {"kind": "private"}),
+    "to_corporate": lambda s, c, o, p, n: c and s.edit_customer(c, {"kind": "corporate", "company": f"Firm {n}"}),
+    "merge": lambda s, c, o, p, n: c and o and c != o and s.merge_into(c, o),
+    "undo": lambda s, c, o, p, n: s.undo(),
+    "source": lambda s, c, o, p, n: s.add_source(person(100 + n)),
+    "activate": lambda s, c, o, p, n: p and s.activate(p, "private"),
+    "discard": lambda s, c, o, p, n: p and s.discard([p]),
+    "batch": lambda s, c, o, p, n: s.apply_batch(Batch("private", creates=[person(200 + n * 3 + k) for k in range(3)])),
+    "bad_batch": lambda s, c, o, p, n: s.apply_batch(Batch("private", creates=[person(300 + n), person(301 + n, email="x")])),
+    "policy": lambda s, c, o, p, n: s.obfuscate_inactive(0),
+}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(sorted(VERBS)), st.integers(0, 50)), min_size=1, max_size=25))
+def test_counts_equal_a_walk_after_any_sequence_of_verbs(tmp_path, operations):
+    import uuid
+    path = tmp_path / f"{uuid.uuid4().hex}.json"
+    store = Store(path)
+    for step, (verb, pick) in enumerate(operations):
+        customers = [c["id"] for c in store.customers()]
+        prospects = [p["id"] for p in store.sources()]
+        chosen = customers[pick % len(customers)] if customers else None
+        other = customers[(pick + 1) % len(customers)] if customers else None
+        prospect = prospects[pick % len(prospects)] if prospects else None
+        with contextlib.suppress(StoreError):  # a refusal changes nothing; the counts must say so too
+            VERBS[verb](store, chosen, other, prospect, step)
+        assert store.stats() == scanned(store), (step, verb)
+    assert quick_stats(path) == scanned(store)
+    store.close()

@@ -353,7 +353,8 @@ class Database:
 
     def _write_snapshot(self) -> None:
         remove_stale_temp_files(self.path)
-        meta = {**self.meta, "seq": self.seq}
+        # Every snapshot carries complete counts (a new store, a file TinyDB wrote: counted here).
+        meta = {**self.meta, "seq": self.seq, "tallies": dict(self.tallies())}
         self.tables[META][META_ID] = meta
         write_snapshot(self.path, self.tables, self.schema)
         self._snapshot_sig = self._signature()
