@@ -53,6 +53,8 @@ RELATED_KINDS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
 }
 CONVERSATIONS = "conversations"
 EXPORTS = "exports"
+# A child document shared by several customers (an export run) names them all in this field.
+SHARED_OWNERS = "customer_ids"
 # Kinds an inactive customer may not get (seed 004).
 NEEDS_ACTIVE_CUSTOMER = frozenset({"orders", "offers", "contracts", "tickets"})
 # Kinds whose open documents block obfuscation (seed 004).

@@ -6,7 +6,7 @@ import polars as pl
 
 from store.counts import TALLIED
 from store.engine import Schema
-from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, SCHEMA_VERSION, SOURCES
+from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, SCHEMA_VERSION, SHARED_OWNERS, SOURCES
 from store.rules.keys import KEYED
 
 _PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
@@ -17,7 +17,10 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
     SOURCES: {**{f: pl.String() for f in (*_PERSON, "number", "imported_at")},
               "origin": pl.Struct({f: pl.String() for f in ("profile", "file", "sheet", "row")})},
     **{table: {"customer_id": pl.Int64()} for table in CHILD_TABLES},
+    # One export run names every customer it wrote out (older stores: one document per customer).
+    EXPORTS: {"customer_id": pl.Int64(), SHARED_OWNERS: pl.List(pl.Int64())},
 }
 
 SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
-                owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED)
+                owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED,
+                owners_field=SHARED_OWNERS)

@@ -20,6 +20,7 @@ from store.model import (
     DEPARTMENTS,
     JOURNAL,
     PRIVATE,
+    SHARED_OWNERS,
     Customer,
     JournalEntry,
     is_open,
@@ -39,7 +40,7 @@ class Destructive(Records):
                                     "cannot be deleted; deactivate it instead")
             for table in CHILD_TABLES:
                 for child_id in self._db.indexes.child_ids(customer_id, table):
-                    tx.delete(table, child_id)
+                    self._let_go(tx, table, child_id, customer_id, None)
             tx.delete(CUSTOMERS, customer_id)
             self._journal(tx, "delete", f"Deleted customer {doc['number']}")
 
@@ -70,12 +71,31 @@ class Destructive(Records):
         moved = 0
         for table in CHILD_TABLES:
             for child_id in sorted(self._db.indexes.child_ids(from_id, table)):
-                doc = {**tx.table(table)[child_id], "customer_id": to_id}
+                doc = tx.table(table)[child_id]
+                if SHARED_OWNERS in doc:  # shared with other customers (an export): it names the kept one instead
+                    self._let_go(tx, table, child_id, from_id, to_id)
+                    moved += 1
+                    continue
+                doc = {**doc, "customer_id": to_id}
                 if table == DEPARTMENTS and doc.get("headquarters") and keeps_hq:
                     doc["headquarters"] = False  # one headquarters: the kept customer's
                 tx.put(table, child_id, doc)
                 moved += 1
         return moved
+
+    @staticmethod
+    def _let_go(tx: Transaction, table: str, child_id: int, owner: int, heir: int | None) -> None:
+        """A child document no longer belongs to `owner` (deleted, or merged into `heir`):
+        one it owns alone goes (or moves); one shared with other customers drops or swaps its id."""
+        doc = tx.table(table)[child_id]
+        if SHARED_OWNERS not in doc:
+            tx.delete(table, child_id)
+            return
+        owners = {i for i in doc[SHARED_OWNERS] if i != owner} | ({heir} if heir is not None else set())
+        if owners:
+            tx.put(table, child_id, {**doc, SHARED_OWNERS: sorted(owners), "count": len(owners)})
+        else:
+            tx.delete(table, child_id)
 
     def obfuscate(self, customer_id: int) -> Customer:
         """Replace personal data with fakes, delete conversations, purge old values.

@@ -8,7 +8,17 @@ from store.domain import journal
 from store.domain.core import private_fields
 from store.domain.records import Records
 from store.errors import RuleViolation
-from store.model import CONTACTS, CONVERSATIONS, DEPARTMENTS, EXPORTS, NEEDS_ACTIVE_CUSTOMER, RELATED_KINDS, RelatedRecord, format_number
+from store.model import (
+    CONTACTS,
+    CONVERSATIONS,
+    DEPARTMENTS,
+    EXPORTS,
+    NEEDS_ACTIVE_CUSTOMER,
+    RELATED_KINDS,
+    SHARED_OWNERS,
+    RelatedRecord,
+    format_number,
+)
 from store.rules.validation import clean_text
 
 
@@ -110,13 +120,11 @@ class Related(Records):
         return self.child(CONVERSATIONS, doc_id)
 
     def log_export(self, customer_ids: Iterable[int], fmt: str, target: str) -> int:
-        """Note on each exported customer that it went out, where and when."""
-        stamp = journal.now()
-        count = 0
+        """Note that these customers went out, where and when: one record for the whole
+        export (each customer's Export log finds it), not one per customer."""
+        ids = sorted(set(customer_ids))
         with self._db.transaction() as tx:
-            for customer_id in customer_ids:
-                tx.insert(EXPORTS, {"customer_id": customer_id, "at": stamp, "format": fmt,
-                                    "target": target, "user": self.user})
-                count += 1
-            self._journal(tx, "export", f"Exported {count} customer(s) as {fmt} to {target}")
-        return count
+            tx.insert(EXPORTS, {SHARED_OWNERS: ids, "at": journal.now(), "format": fmt, "target": target,
+                                "user": self.user, "count": len(ids)})
+            self._journal(tx, "export", f"Exported {len(ids)} customer(s) as {fmt} to {target}")
+        return len(ids)

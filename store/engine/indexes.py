@@ -113,9 +113,11 @@ class Indexes:
         children = self._children.get(table)
         if children is not None:
             if old is not None:
-                children.discard(old[self._schema.owner_field], doc_id)
+                for owner in self._schema.owners(old):
+                    children.discard(owner, doc_id)
             if new is not None:
-                children.add(new[self._schema.owner_field], doc_id)
+                for owner in self._schema.owners(new):
+                    children.add(owner, doc_id)
 
     def build_all(self, key_tables: Iterable[str], child_tables: Iterable[str]) -> None:
         """Build now what the first lookups would otherwise wait for."""
@@ -136,6 +138,10 @@ class Indexes:
         frame = rows.frame()
         index = MultiMap()
         _fill(index, frame["id"].to_list(), frame[self._schema.owner_field].to_list(), None)
+        shared = self._schema.owners_field
+        if shared is not None and shared in frame.columns:  # documents with several owners, under each
+            each = frame.select("id", shared).explode(shared).drop_nulls()
+            _fill(index, each["id"].to_list(), each[shared].to_list(), None)
         return index
 
     def tracks(self, table: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import polars as pl
@@ -36,6 +36,15 @@ class Schema:
     version: int
     # Per table, the fields whose values are counted with every commit (see `tallies`).
     tallies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The field of a child document shared by several owners: the list of their ids
+    # (indexed like `owner_field`, under each of them).
+    owners_field: str | None = None
+
+    def owners(self, doc: Mapping[str, Any]) -> list[int]:
+        """The ids of the owners a child document belongs to."""
+        one = doc.get(self.owner_field)
+        many: list[int] = (doc.get(self.owners_field) or []) if self.owners_field else []
+        return [one, *many] if one is not None else many
 
     @property
     def key_names(self) -> tuple[str, ...]:
