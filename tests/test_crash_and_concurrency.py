@@ -12,6 +12,7 @@ import pytest
 from helpers import ROOT, person, run_python
 
 from store import Batch, Store
+from store.counts import quick_stats
 from store.engine.columns import columns_path
 from store.view import RecordView
 
@@ -162,6 +163,8 @@ def test_killed_writer_on_a_100k_store_leaves_whole_commits(large_store, store_p
             assert set(sizes.values()) <= {50}, f"a torn batch: {sizes}"
             assert len(sizes) >= committed_before
             committed_before = len(sizes)
+            # The counts were written in the same commits: exact after every kill.
+            assert quick_stats(store_path)["sources"] == sum(1 for _ in s.sources())
             tagged = RecordView(s).frame.filter(pl.col("tags") != "")["id"].to_list()
             # Each round tags customer n, then imports batch n: whole commits, in order.
             assert tagged == list(range(1, len(tagged) + 1)) and len(tagged) in (len(sizes), len(sizes) + 1)
@@ -193,5 +196,8 @@ def test_two_processes_on_a_100k_store_lose_nothing(large_store, store_path):
     with Store(store_path) as s:
         tags = s.customer(1)["tags"]
         assert len(tags) == 600 and len(set(tags)) == 600
-        inactive = RecordView(s).frame.filter(~pl.col("active"))["id"].to_list()
+        frame = RecordView(s).frame
+        inactive = frame.filter(~pl.col("active"))["id"].to_list()
         assert inactive == [*range(1000, 1300), *range(2000, 2300)]
+        # Each process's commits kept the counts of the other's: none lost in between.
+        assert quick_stats(store_path)["inactive"] == frame.filter(~pl.col("active")).height == 600
