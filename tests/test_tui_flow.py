@@ -58,3 +58,16 @@ async def test_closing_the_import_while_it_commits_imports_nothing(shop, tmp_pat
         # The cancelled worker is no longer waited for: watch for what it tells the user.
         await until(pilot, lambda: any("many.csv cancelled: nothing was imported" in n for n in notices(app)))
     assert contents(shop) == before
+
+
+async def test_a_change_made_on_a_detail_shows_in_the_table_when_it_comes_back(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("enter", "d")  # deactivate from the detail; the table is out of view meanwhile
+        await settle(app, pilot)
+        assert not shop.customer(2)["active"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CustomersScreen)
+        assert table(app).current_row()["number"] == "C-000002" and table(app).current_row()["active"] is False

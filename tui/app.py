@@ -86,6 +86,16 @@ class CustdeskApp(App):
         for screen in self.screen_stack:
             screen.post_message(StoreChanged(changes))
 
+    def shows(self, screen: Screen[Any]) -> bool:
+        """Whether `screen` is on view: the top one, and those under dialogs down to the
+        first full screen (the rest redraw when they come back)."""
+        for shown in reversed(self.screen_stack):
+            if shown is screen:
+                return True
+            if not shown.is_modal:
+                return False
+        return False
+
     @work(thread=True, exclusive=True, group="poll")
     def poll_store(self) -> None:
         # Someone else (another user, a cron import) may have committed. The look

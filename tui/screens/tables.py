@@ -67,9 +67,6 @@ class TableScreen(StoreScreen[None]):
         self.app.update_counts()
         self.table.focus()
 
-    def on_screen_resume(self) -> None:
-        self.redraw()
-
     def row_style(self, row: dict) -> str:
         return ""
 
