@@ -93,12 +93,17 @@ def test_a_bounded_wait_gives_up_while_another_thread_commits(store):
     assert store.refresh(wait=0.5) is False
 
 
-def test_closing_folds_a_grown_log_so_the_next_open_replays_little(store_path, monkeypatch):
+def _grown_log(store_path, monkeypatch):
+    """A store with 30 customers whose change log is past the (lowered) fold-on-close size."""
     monkeypatch.setattr(database, "FOLD_ON_CLOSE_BYTES", 2000)
     s = Store(store_path)
     for n in range(30):
         s.add_customer("private", person(n))
-    log = store_path.with_name(store_path.name + ".log")
+    return s, store_path.with_name(store_path.name + ".log")
+
+
+def test_closing_folds_a_grown_log_so_the_next_open_replays_little(store_path, monkeypatch):
+    s, log = _grown_log(store_path, monkeypatch)
     assert log.stat().st_size > 2000  # below the size a commit folds at
     s.close()
     assert log.stat().st_size == 0
@@ -107,11 +112,7 @@ def test_closing_folds_a_grown_log_so_the_next_open_replays_little(store_path, m
 
 
 def test_closing_leaves_the_log_while_another_writer_holds_the_store(store_path, monkeypatch):
-    monkeypatch.setattr(database, "FOLD_ON_CLOSE_BYTES", 2000)
-    s = Store(store_path)
-    for n in range(30):
-        s.add_customer("private", person(n))
-    log = store_path.with_name(store_path.name + ".log")
+    s, log = _grown_log(store_path, monkeypatch)
     grown = log.stat().st_size
     with open_engine(store_path, SCHEMA).reserved():
         s.close()  # does not wait for the other writer, and loses nothing
