@@ -110,7 +110,13 @@ class CustdeskApp(App):
             pass  # someone's long commit: look again at the next poll
 
     def catch_up(self) -> None:
-        if self.store.refresh():
+        # Bounded: the lock is held for us, but the background index build may hold the
+        # store's in-process mutex for seconds at 1M customers; the next poll tries again.
+        try:
+            changed = self.store.refresh(wait=POLL_WAIT_SECONDS)
+        except StoreBusy:
+            return
+        if changed:
             self.after_change()
 
     def attempt(self, verb: Callable[..., T], *args: Any, success: str | None = None,
