@@ -20,6 +20,7 @@ import polars as pl
 from exporters.customers import defuse
 from store import Batch, Store, StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
+from store.json_rows import object_text
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
@@ -89,19 +90,23 @@ class ImportPlan:
         numbered = self.rows.with_row_index("_position")
         new = numbered.filter(pl.col("_status") == "new")
         proof = self.checked.take(new["_position"].to_list()) if self.checked else None
-        creates = self._creates(new, present, proof)
-        if self.target == SOURCES:
-            self._add_origin(creates, new["_index"].to_list(), new["_row"].to_list())
-        elif self.target == CORPORATE:
-            for record, children in zip(creates, self._children(new), strict=True):
-                if children:
-                    record["children"] = children
+        children = self._children(new) if self.target == CORPORATE else []
+        rows, creates = None, []
+        if any(children):
+            creates = self._creates(new, present, proof)
+            for record, owned in zip(creates, children, strict=True):
+                if owned:
+                    record["children"] = owned
+        else:  # handed over as a frame: the store inserts it column-wise
+            rows = new.select(present)
+            if self.target == SOURCES:
+                rows = rows.with_columns(self._origin(new), self._raw(new["_index"]))
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
-        return Batch(self.target, creates=creates, updates=updates, country=self.country, unique_key=self.key,
+        return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
                      checked=proof,
-                     summary=f"Imported {where} into {self.target}: {len(creates)} new, {len(updates)} updated")
+                     summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated")
 
     @staticmethod
     def _creates(new: pl.DataFrame, present: list[str], proof: Checked | None) -> list[dict[str, Any]]:
@@ -117,12 +122,17 @@ class ImportPlan:
                 record.update(extra)
         return creates
 
-    def _add_origin(self, creates: list[dict[str, Any]], indexes: list[int], file_rows: list[int]) -> None:
+    def _origin(self, new: pl.DataFrame) -> pl.Expr:
+        """Where each prospect came from: the file, its sheet, the row."""
+        return pl.struct(pl.lit(self.table.path.name).alias("file"), pl.lit(self.table.sheet, dtype=pl.String).alias("sheet"),
+                         pl.lit(new["_row"]).alias("row")).alias("origin")
+
+    def _raw(self, indexes: pl.Series) -> pl.Series:
+        """The file's row of each prospect as JSON text (its empty cells left out), in `indexes`' order."""
         columns = self.table.columns
-        raw_rows = self.table.frame.filter(pl.col("_index").is_in(indexes)).select(columns).rows()
-        for record, raw, row in zip(creates, raw_rows, file_rows, strict=True):
-            record["origin"] = {"file": self.table.path.name, "sheet": self.table.sheet, "row": row}
-            record["raw"] = {c: v for c, v in zip(columns, raw, strict=True) if v}
+        # Both in the file's order.
+        cells = self.table.frame.filter(pl.col("_index").is_in(indexes.implode())).select(pl.col(columns).replace("", None))
+        return cells.select(object_text(columns).alias("raw")).to_series()
 
     def _children(self, new: pl.DataFrame) -> list[dict[str, Any]]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]

@@ -7,7 +7,7 @@ import polars as pl
 from store.counts import TALLIED
 from store.engine import Schema
 from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, SCHEMA_VERSION, SHARED_OWNERS, SOURCES
-from store.rules.keys import KEYED
+from store.rules.keys import KEYED, key_column
 
 _PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
 # The fields the views show and the indexes read, per large table.
@@ -23,4 +23,4 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
 
 SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
                 owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED,
-                owners_field=SHARED_OWNERS)
+                owners_field=SHARED_OWNERS, key_column=key_column)

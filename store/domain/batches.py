@@ -26,7 +26,8 @@ from store.model import (
     JournalEntry,
     format_number,
 )
-from store.rules.validation_frame import Checked, clean_frame, frame_from_records
+from store.rules.keys import key_column
+from store.rules.validation_frame import Checked, clean_frame, frame_from_records, text_frame
 
 PROGRESS_EVERY = 2000
 BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
@@ -60,6 +61,18 @@ class Batch:
     # Refused unless the store holds no customer and no prospect (demo data never
     # mixes with real records); checked under the lock.
     into_empty_store: bool = False
+    # The creates as one frame instead of `creates` (an import's hand-off: no dict per
+    # record), for records without children: a column per field; customers may carry
+    # `number`, prospects carry `origin` (a struct) and `raw` (the file's row, JSON text).
+    rows: pl.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.rows is not None and self.creates:
+            raise RuleViolation("a batch's creates are records or rows, not both")
+
+    @property
+    def create_count(self) -> int:
+        return self.rows.height if self.rows is not None else len(self.creates)
 
 class Batches(Records):
     def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> JournalEntry:
@@ -78,14 +91,19 @@ class Batches(Records):
             if batch.into_empty_store and (self._db.tables[CUSTOMERS] or self._db.tables[SOURCES]):
                 raise RuleViolation(f"{self.path}: the store already holds data; {batch.action} data goes into a new store (use --db)")
             self._refuse_taken_keys(table, batch)
+            total = batch.create_count + len(batch.updates)
+            if batch.rows is not None:
+                self._insert_rows(tx, batch, cleaned, stamp)
+                if progress:
+                    progress(batch.create_count, total)
             position = 0
             try:
-                total = len(batch.creates) + len(batch.updates)
-                for position, (record, values) in enumerate(zip(batch.creates, cleaned, strict=True), 1):
+                for position, (record, values) in enumerate(zip(batch.creates, cleaned.to_dicts() if batch.creates else [],
+                                                                strict=True), 1):
                     self._batch_create(tx, batch.target, record, values, stamp)
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
-                for position, (doc_id, changes) in enumerate(batch.updates, len(batch.creates) + 1):
+                for position, (doc_id, changes) in enumerate(batch.updates, batch.create_count + 1):
                     self._batch_update(tx, table, doc_id, changes, batch.country)
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
@@ -93,7 +111,7 @@ class Batches(Records):
                 # Name the record, so the user can find it among thousands.
                 err.args = (f"record {position}: {err}",)
                 raise
-            summary = batch.summary or (f"{batch.action.capitalize()}ed {len(batch.creates)} new and {len(batch.updates)} "
+            summary = batch.summary or (f"{batch.action.capitalize()}ed {batch.create_count} new and {len(batch.updates)} "
                                         f"updated record(s) into {batch.target}")
             entry = self._journal(tx, batch.action, summary)
         return entry
@@ -104,12 +122,19 @@ class Batches(Records):
         key = batch.unique_key
         if key is None:
             return
-        taken = sum(1 for record in batch.creates if record.get(key) and self._db.indexes.find(table, key, record[key]))
+        if batch.rows is not None:
+            if key not in batch.rows.columns:
+                return
+            values = batch.rows[key]
+        else:
+            values = pl.Series([None if (v := record.get(key)) is None else str(v) for record in batch.creates], dtype=pl.String)
+        held = self._db.indexes.key_map(table, key)
+        taken = sum(1 for found in key_column(key, values).drop_nulls().to_list() if found in held)
         if taken:
             raise ConcurrentChange(f"{taken:,} of the records to create now exist by {key} (imported meanwhile by "
                                    "someone else?); nothing was imported: check the file again")
 
-    def _clean_batch(self, batch: Batch) -> list[dict[str, Any]]:
+    def _clean_batch(self, batch: Batch) -> pl.DataFrame:
         """Every create's fields cleaned and judged at once (polars); the first error refuses all."""
         sources = batch.target == SOURCES
         fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
@@ -117,19 +142,38 @@ class Batches(Records):
         settings = self._settings_now()
         allow_private, country = settings["allow_private_customers"], batch.country or settings["default_country"]
         checked = batch.checked
-        if checked is not None and checked.settings == (kind, allow_private, country) and checked.frame.height == len(batch.creates):
-            values = checked.values(fields)
+        if checked is not None and checked.settings == (kind, allow_private, country) and checked.frame.height == batch.create_count:
+            values = checked.columns(fields)
             if values is not None:
                 return values
-        frame, issues = clean_frame(frame_from_records(batch.creates, fields), kind=kind,
-                                    allow_private=allow_private, default_country=country)
+        given = text_frame(batch.rows, fields) if batch.rows is not None else frame_from_records(batch.creates, fields)
+        frame, issues = clean_frame(given, kind=kind, allow_private=allow_private, default_country=country)
         errors = issues.filter(pl.col("severity") == "error")
         if errors.height:
             first = errors.row(0, named=True)
             failed = ValidationFailed([FieldIssue(first["field"], first["value"], first["message"], "error")])
             failed.args = (f"record {first['index'] + 1}: {failed}",)
             raise failed
-        return frame.to_dicts()
+        return frame
+
+    def _insert_rows(self, tx: Transaction, batch: Batch, values: pl.DataFrame, stamp: str) -> None:
+        """The batch's `rows` inserted column-wise: the documents `_batch_create` would write, one
+        frame for all (`values`: their cleaned fields)."""
+        rows = batch.rows
+        assert rows is not None
+        origin = [rows["origin"]] if "origin" in rows.columns else []
+        if batch.target == SOURCES:
+            origin = origin or [pl.Series("origin", [{"file": None}] * rows.height)]
+            raw = [rows["raw"]] if "raw" in rows.columns else []
+            tx.insert_rows(SOURCES, values.with_columns(*origin, *raw, pl.lit(stamp).alias("imported_at")), encoded=("raw",))
+            return
+        wanted = rows["number"].to_list() if "number" in rows.columns else [None] * rows.height
+        flag = pl.col("obfuscate_enabled").ne_missing(False) if "obfuscate_enabled" in values.columns else pl.lit(True)
+        docs = values.with_columns(
+            flag.alias("obfuscate_enabled"), pl.lit(batch.target).alias("kind"),
+            pl.Series("number", self._take_numbers(tx, wanted), dtype=pl.String), pl.lit(True).alias("active"),
+            pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at"), *origin)
+        tx.insert_rows(CUSTOMERS, docs)
 
     def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> None:
         if target == SOURCES:

@@ -38,6 +38,11 @@ def _owner_of(table: str, doc_id: int, doc: dict[str, Any] | None) -> int | None
 def touched_customers(tx: Transaction) -> list[int]:
     ids: set[int] = set()
     for (table, doc_id), before in tx.before.items():
+        if table == CUSTOMERS:  # its own owner: no document read (an import touches 100k)
+            ids.add(doc_id)
+            continue
+        if table not in CHILD_TABLES:
+            continue
         for doc in (before, tx.get(table, doc_id)):
             owner = _owner_of(table, doc_id, doc)
             if owner is not None:
@@ -64,7 +69,7 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
     }
     if undoable:
         entry["changes"] = [
-            [table, doc_id, before, (tx.get(table, doc_id) or {}).get("rev")]
+            [table, doc_id, before, tx.rev(table, doc_id)]
             for (table, doc_id), before in tx.before.items()
             if table not in (META, JOURNAL)
         ]

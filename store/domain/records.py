@@ -2,7 +2,7 @@
 cleaned, validated, numbered."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from store.domain import journal
@@ -22,6 +22,7 @@ from store.model import (
     PERSON_FIELDS,
     format_number,
 )
+from store.rules.keys import normalise_key
 from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
 
 
@@ -46,22 +47,55 @@ class Records(Core):
         return cleaned
 
     def _take_number(self, tx: Transaction, wanted: object, customer_id: int | None) -> str:
+        return self._given_number(wanted, customer_id) or self._next_number(tx)
+
+    def _take_numbers(self, tx: Transaction, wanted: Sequence[object]) -> list[str]:
+        """`_take_number` for many new customers at once (a record's position names it in an error)."""
+        given: list[str | None] = []
+        seen: set[str] = set()
+        for position, want in enumerate(wanted, 1):
+            try:
+                number = self._given_number(want, None)
+                key = normalise_key("number", number)
+                if key is not None and key in seen:
+                    raise RuleViolation(f"customer number {number} is already used by another customer")
+            except RuleViolation as err:
+                err.args = (f"record {position}: {err}",)
+                raise
+            if key is not None:
+                seen.add(key)
+            given.append(number)
+        fresh = iter(self._next_numbers(tx, given.count(None), seen))
+        return [number or next(fresh) for number in given]
+
+    def _given_number(self, wanted: object, customer_id: int | None) -> str | None:
+        """The customer number asked for, checked and free (None: none asked for)."""
         number = clean_text(wanted) if wanted is not None else None
-        if number:
-            number = number.upper()
-            refused = number_error(number)
-            if refused:
-                raise RuleViolation(refused)
-            holders = self._db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
-            if holders:
-                raise RuleViolation(f"customer number {number} is already used by another customer")
-            return number
+        if not number:
+            return None
+        number = number.upper()
+        refused = number_error(number)
+        if refused:
+            raise RuleViolation(refused)
+        holders = self._db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
+        if holders:
+            raise RuleViolation(f"customer number {number} is already used by another customer")
+        return number
+
+    def _next_number(self, tx: Transaction) -> str:
+        return self._next_numbers(tx, 1)[0]
+
+    def _next_numbers(self, tx: Transaction, count: int, also_taken: Container[str] = ()) -> list[str]:
+        """The counter's next `count` numbers that no customer holds (nor one of `also_taken`, normalised)."""
         taken = self._db.indexes.key_map(CUSTOMERS, "number")
-        while True:
-            n = tx.next_counter(CUSTOMERS)
-            # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.
-            if f"{CUSTOMER_NUMBER_PREFIX}{n:06d}" not in taken:
-                return format_number(CUSTOMER_NUMBER_PREFIX, n)
+        numbers: list[str] = []
+        while len(numbers) < count:
+            for n in tx.take_counters(CUSTOMERS, count - len(numbers)):
+                # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.
+                key = f"{CUSTOMER_NUMBER_PREFIX}{n:06d}"
+                if key not in taken and key not in also_taken:
+                    numbers.append(format_number(CUSTOMER_NUMBER_PREFIX, n))
+        return numbers
 
     def _new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
         return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)

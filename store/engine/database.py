@@ -94,12 +94,14 @@ class Database:
             tx = Transaction(self)
             try:
                 yield tx
-                changes = tx.changes()
+                tx.seal()
+                # A commit that goes straight into a new snapshot needs no list of its changes.
+                changes = None if self._is_bulk(tx, rewrite) else tx.changes()
             except BaseException:
                 tx.rollback()
                 raise
-            if changes:
-                self._commit(tx, changes, rewrite)
+            if changes is None or changes:
+                self._commit(tx, changes)
 
     def refresh(self, wait: float | None = None) -> bool:
         """Catch up with other processes' commits; True when anything changed.
@@ -203,12 +205,35 @@ class Database:
         else:
             rows[doc_id] = doc
 
-    def _commit(self, tx: Transaction, changes: list[list[Any]], rewrite: bool = False) -> None:
+    def add_rows(self, table: str, ids: list[int], texts: pl.Series) -> None:
+        """Add new documents given as JSON text to a large table and its indexes (`Transaction.insert_rows`)."""
+        rows = self.tables[table]
+        if not isinstance(rows, Table):
+            raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
+        added = rows.extend(ids, texts)
+        if self._changes is not None:
+            self._changes.setdefault(table, set()).update(ids)
+        self.indexes.add_rows(table, added)
+
+    def drop_rows(self, table: str, first: int) -> None:
+        """Undo `add_rows` from id `first` on (a rolled-back transaction)."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table)
+        rows.drop_new(first)
+        self.indexes.forget(table)
+        self._changes = None  # views rebuild everything: rare, and simplest to get right
+
+    def _is_bulk(self, tx: Transaction, rewrite: bool) -> bool:
+        """Whether the commit is written as a new snapshot (see BULK_CHANGES) rather than logged."""
+        size = len(tx.before)  # (counting documents loads every table: only done for large commits)
+        return size > 0 and (rewrite or (size > BULK_CHANGES and size > self._document_count() // 4))
+
+    def _commit(self, tx: Transaction, changes: list[list[Any]] | None) -> None:
+        """Log the changes, or (None) write the tables as a new snapshot."""
         seq = self.seq + 1
-        # (Counting documents loads every table: only done for large commits.)
-        bulk = rewrite or (len(changes) > BULK_CHANGES and len(changes) > self._document_count() // 4)
+        bulk = changes is None
         try:
-            if bulk:
+            if changes is None:
                 # It would be folded at once anyway: write the new snapshot only.
                 self.seq = seq
                 self._fold()

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+import polars as pl
+
 from store.engine.schema import Schema
 from store.engine.table import Table
 
@@ -60,6 +62,22 @@ class MultiMap:
         """The lowest id holding `key`, or None."""
         held = self._map.get(key)
         return min(held) if isinstance(held, set) else held
+
+    def add_all(self, keys: pl.Series, ids: pl.Series) -> None:
+        """Add every (key, id) pair of the two columns whose key is not null."""
+        pairs = pl.DataFrame({"key": keys, "id": ids}).drop_nulls("key")
+        grouped = pairs.group_by("key", maintain_order=True).agg("id")
+        lone = grouped.filter(pl.col("id").list.len() == 1)
+        pairs_alone = zip(lone["key"].to_list(), lone["id"].list.first().to_list(), strict=True)
+        if self._map:
+            for key, doc_id in pairs_alone:
+                self.add(key, doc_id)
+        else:  # a new index: built by dict() at C speed
+            self._map = dict(pairs_alone)
+        shared = grouped.filter(pl.col("id").list.len() > 1)
+        for key, held in zip(shared["key"].to_list(), shared["id"].to_list(), strict=True):
+            for doc_id in held:
+                self.add(key, doc_id)
 
     def __contains__(self, key: object) -> bool:
         return key in self._map
@@ -126,32 +144,42 @@ class Indexes:
         for table in child_tables:
             self._built(self._children, table, self._build_children)
 
+    def add_rows(self, table: str, frame: pl.DataFrame) -> None:
+        """Index new documents given by their decoded fields (`Table.extend`), column-wise."""
+        by_name = self._keys.get(table)
+        if by_name is not None:
+            self._add_keys(by_name, frame)
+        children = self._children.get(table)
+        if children is not None:
+            self._add_children(children, frame)
+
     def _build_keys(self, rows: Table) -> dict[str, MultiMap]:
-        frame = rows.frame()
-        ids = frame["id"].to_list()
         by_name = {name: MultiMap() for name in self._schema.key_names}
-        for field, name, normalise in self._keyed:
-            _fill(by_name[name], ids, frame[field].to_list(), normalise)
+        self._add_keys(by_name, rows.frame())
         return by_name
 
+    def _add_keys(self, by_name: dict[str, MultiMap], frame: pl.DataFrame) -> None:
+        for field, name, _normalise in self._keyed:
+            by_name[name].add_all(self._schema.normalise_column(field, frame[field]), frame["id"])
+
     def _build_children(self, rows: Table) -> MultiMap:
-        frame = rows.frame()
         index = MultiMap()
-        _fill(index, frame["id"].to_list(), frame[self._schema.owner_field].to_list(), None)
+        self._add_children(index, rows.frame())
+        return index
+
+    def _add_children(self, index: MultiMap, frame: pl.DataFrame) -> None:
+        index.add_all(frame[self._schema.owner_field], frame["id"])
         shared = self._schema.owners_field
         if shared is not None and shared in frame.columns:  # documents with several owners, under each
             each = frame.select("id", shared).explode(shared).drop_nulls()
-            _fill(index, each["id"].to_list(), each[shared].to_list(), None)
-        return index
+            index.add_all(each[shared], each["id"])
+
+    def forget(self, table: str) -> None:
+        """Drop the table's indexes (built again when next needed)."""
+        self._keys.pop(table, None)
+        self._children.pop(table, None)
 
     def tracks(self, table: str) -> bool:
         """Whether a write to `table` has an index to update (else the old document is not needed)."""
         return table in self._keys or table in self._children
 
-
-def _fill(index: MultiMap, ids: Iterable[int], values: Iterable[object], normalise: Callable[..., Any] | None) -> None:
-    for doc_id, value in zip(ids, values, strict=True):
-        if value:
-            key = normalise(value) if normalise else value
-            if key:
-                index.add(key, doc_id)

@@ -39,6 +39,9 @@ class Schema:
     # The field of a child document shared by several owners: the list of their ids
     # (indexed like `owner_field`, under each of them).
     owners_field: str | None = None
+    # `normalise` for a whole column of an identifying field (same results, column-wise):
+    # building an index of 1M documents then costs no Python call per value.
+    key_column: Callable[[str, pl.Series], pl.Series] | None = None
 
     def owners(self, doc: Mapping[str, Any]) -> list[int]:
         """The ids of the owners a child document belongs to."""
@@ -56,3 +59,11 @@ class Schema:
             return None
         key = self.keys[field][1](str(value).strip())
         return key or None
+
+    def normalise_column(self, field: str, values: pl.Series) -> pl.Series:
+        """`normalise` of every value of a column (None: null)."""
+        if self.key_column is not None:
+            return self.key_column(field, values)
+        import polars as pl
+
+        return pl.Series(values.name, [self.normalise(field, value) for value in values.to_list()], dtype=pl.String)

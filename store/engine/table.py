@@ -79,8 +79,8 @@ class Table(Mapping[int, dict[str, Any]]):
         table.fold()
         return table
 
-    def _set_base(self, base: pl.DataFrame) -> None:
-        self._base = base.sort("id")
+    def _set_base(self, base: pl.DataFrame, *, ordered: bool = False) -> None:
+        self._base = base if ordered else base.sort("id")
         self._ids = self._base["id"].to_numpy()
         self._docs = self._base["doc"]
         self._count = self._base.height
@@ -222,6 +222,32 @@ class Table(Mapping[int, dict[str, Any]]):
             existed = doc_id <= self._max_id and self._position(doc_id) >= 0
         written[doc_id] = doc
         self._count += (doc is not None) - existed
+
+    def extend(self, ids: list[int], texts: pl.Series) -> pl.DataFrame:
+        """Add new documents, given as JSON text, whose ids come after every one held
+        (an import's, added column-wise: no dict each); returns their decoded fields."""
+        fresh = pl.DataFrame({"id": ids, "doc": texts}, schema=_TEXT_SCHEMA)
+        decoded = self._decode(fresh)
+        with self._lock:
+            if ids and ids[0] <= max(self._max_id, *self._written, -1):
+                raise ValueError(f"document ids from {ids[0]} are not new")
+            columns, count = self._columns, self._count
+            self._set_base(pl.concat([self._base, fresh]), ordered=True)
+            self._count = count + len(ids)
+            if columns is not None:  # else decoded with the rest when first asked for
+                self._columns = pl.concat([columns, decoded])
+        return decoded
+
+    def drop_new(self, first: int) -> None:
+        """Forget every document from id `first` on (the rows of an `extend` rolled back,
+        and anything written after them): ids past the store's next one no longer exist."""
+        with self._lock:
+            columns = self._columns
+            self._set_base(self._base.filter(pl.col("id") < first), ordered=True)
+            if columns is not None:
+                self._columns = columns.filter(pl.col("id") < first)
+            self._written = {i: d for i, d in self._written.items() if i < first}
+            self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
 
     def fold(self) -> None:
         """Turn the documents written since the snapshot into text (before writing one)."""

@@ -34,12 +34,29 @@ def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, fie
             values = frame[field].to_list()
         else:
             values = [doc.get(field) for doc in rows.values()]
-        counts: dict[str, int] = {}
-        for value in values:
-            key = value_key(value)
-            counts[key] = counts.get(key, 0) + 1
-        tally[field] = counts
+        tally[field] = _counted({}, values)
     return tally
+
+
+def add_rows(tally: Tally, fields: Iterable[str], frame: pl.DataFrame) -> None:
+    """Count new documents given as a frame's rows (a field it lacks: absent in each)."""
+    tally["*"] += frame.height
+    for field in fields:
+        counts = tally[field]
+        if field not in frame.columns:
+            counts[""] = counts.get("", 0) + frame.height
+            continue
+        # value_key, column-wise: flags as true/false, missing as "".
+        keys = frame[field].cast(pl.String).fill_null("").value_counts(name="n")
+        for key, n in keys.iter_rows():
+            counts[key] = counts.get(key, 0) + n
+
+
+def _counted(counts: dict[str, int], values: Iterable[object]) -> dict[str, int]:
+    for value in values:
+        key = value_key(value)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def adjust(tally: Tally, fields: Iterable[str], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:

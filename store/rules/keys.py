@@ -3,8 +3,12 @@ when two of them count as the same."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from store.rules.emails import email_key
+
+if TYPE_CHECKING:
+    import polars as pl
 
 KEY_FIELDS = ("email", "number", "external_id", "vat_id", "phone")
 _SEPARATORS = str.maketrans("", "", " \t.-")
@@ -31,3 +35,30 @@ def normalise_key(field: str, value: object) -> str | None:
         return None
     key = KEYED[field][1](str(value).strip())
     return key or None
+
+
+# What str.strip() removes from ASCII text (polars' own whitespace leaves out \x1c-\x1f).
+_ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _ascii_rule(normalise: Callable[[str], str]) -> Callable[[pl.Expr], pl.Expr]:
+    if normalise is email_key:
+        return lambda text: text.str.to_lowercase()
+    if normalise is _code_key:
+        return lambda text: text.str.replace_all(r"[ \t.\-]", "").str.to_uppercase()
+    return lambda text: text
+
+
+def key_column(field: str, values: pl.Series) -> pl.Series:
+    """`normalise_key` of every value (null for None), column-wise for building indexes: ASCII
+    text by polars, any other by `normalise_key` itself, so that the two always agree."""
+    import polars as pl
+
+    text = values.cast(pl.String).rename("v")
+    rule = _ascii_rule(KEYED[field][1])
+    keys = text.to_frame().select(rule(pl.col("v").str.strip_chars(_ASCII_SPACE))).to_series()
+    other = text.str.contains(r"[^\x00-\x7f]").fill_null(False)
+    if other.any():  # (a Python call for these rows only)
+        at = other.arg_true()
+        keys = keys.scatter(at, [normalise_key(field, value) for value in text.gather(at).to_list()])
+    return keys.replace("", None)

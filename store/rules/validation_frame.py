@@ -54,6 +54,23 @@ def frame_from_records(records: Iterable[Mapping[str, Any]], fields: tuple[str, 
     return pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
 
 
+def text_frame(frame: pl.DataFrame, fields: tuple[str, ...]) -> pl.DataFrame:
+    """`frame_from_records` for records given as a frame: its values of `fields` as text
+    columns (lists joined by commas, flags yes/no; a field it lacks: null)."""
+
+    def text(field: str) -> pl.Expr:
+        if field not in frame.columns:
+            return pl.lit(None, dtype=pl.String).alias(field)
+        column, dtype = pl.col(field), frame.schema[field]
+        if isinstance(dtype, pl.List):
+            return column.cast(pl.List(pl.String)).list.join(",").alias(field)
+        if dtype == pl.Boolean:
+            return pl.when(column).then(pl.lit("yes")).when(column.not_()).then(pl.lit("no")).alias(field)
+        return column.cast(pl.String).alias(field)
+
+    return frame.select([text(field) for field in fields])
+
+
 def _issues(mask: pl.Series, frame: pl.DataFrame, field: str, value: pl.Expr, message: pl.Expr, severity: str) -> pl.DataFrame:
     found = frame.with_row_index("index").filter(mask)
     return found.select(
@@ -231,12 +248,19 @@ class Checked:
     def values(self, fields: Iterable[str]) -> list[dict[str, object]] | None:
         """Every row's cleaned fields (those of `fields` it holds), or None when a row failed
         the check. Built once (a plan and the store both ask): copy before changing one."""
+        held = self.columns(fields)
+        if held is None:
+            return None
+        key = tuple(held.columns)
+        if key not in self._values:
+            self._values[key] = held.to_dicts()
+        return self._values[key]
+
+    def columns(self, fields: Iterable[str]) -> pl.DataFrame | None:
+        """The cleaned fields (those of `fields` it holds) as a frame, or None when a row failed the check."""
         if self._errors:
             return None
-        held = tuple(f for f in fields if f in self.frame.columns)
-        if held not in self._values:
-            self._values[held] = self.frame.select(held).to_dicts()
-        return self._values[held]
+        return self.frame.select([f for f in fields if f in self.frame.columns])
 
 
 def checked_frame(frame: pl.DataFrame, *, kind: str | None, allow_private: bool,

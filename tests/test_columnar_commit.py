@@ -1,0 +1,146 @@
+"""An import's commit, column-wise (`Batch.rows` → `Transaction.insert_rows`): it must
+store exactly the documents the record-by-record path stores, and count, index, log,
+roll back and undo them alike."""
+from __future__ import annotations
+
+import orjson
+import polars as pl
+import pytest
+from helpers import contents
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from international import people
+
+from store import Batch, NotFound, RuleViolation, Store
+from store.engine import open_engine
+from store.model import CUSTOMERS, SOURCES
+from store.rules.keys import KEYED, key_column, normalise_key
+from store.schema import SCHEMA
+
+STAMPS = ("created_at", "updated_at", "imported_at")
+HOSTILE_NOTE = 'line "one"\r\nline\ttwo \x1f \\ 😀 [b]bold[/b] \u2028'
+
+
+def _records(count: int) -> list[dict]:
+    """International people as an import hands them over, some with awkward text."""
+    out = []
+    for n, p in enumerate(people(count)):
+        out.append({"first_name": p.first, "last_name": p.last, "email": p.email, "phone": p.phone,
+                    "country": p.country, "company": f"Çiçek & Söhne {n}" if n % 2 else None,
+                    "tags": "messe, vip" if n % 3 == 0 else None, "notes": HOSTILE_NOTE if n % 5 == 0 else None})
+    return out
+
+
+def _with_origin(records: list[dict]) -> list[dict]:
+    return [{**r, "origin": {"file": "leads.csv", "sheet": None, "row": n + 2},
+             "raw": {"Name": r["first_name"], "E-Mail": r["email"], "Notiz \"1\"": r["notes"] or "–"}}
+            for n, r in enumerate(records)]
+
+
+def _as_rows(records: list[dict]) -> pl.DataFrame:
+    fields = [f for f in records[0] if f not in ("origin", "raw")]
+    rows = pl.DataFrame({f: [r[f] for r in records] for f in fields}, schema=dict.fromkeys(fields, pl.String))
+    if "origin" in records[0]:
+        rows = rows.with_columns(pl.Series("origin", [r["origin"] for r in records]),
+                                 pl.Series("raw", [orjson.dumps(r["raw"]).decode() for r in records]))
+    return rows
+
+
+def _unstamped(store: Store) -> dict:
+    return {table: {i: {k: v for k, v in doc.items() if k not in STAMPS} for i, doc in docs.items()}
+            for table, docs in contents(store).items()}
+
+
+@pytest.mark.parametrize("target", ["private", "corporate", "sources"])
+@pytest.mark.parametrize("bulk", [False, True], ids=["logged", "new snapshot"])
+def test_rows_store_exactly_what_records_store(tmp_path, monkeypatch, target, bulk):
+    if bulk:  # a commit this large is written as a new snapshot rather than logged
+        monkeypatch.setattr("store.engine.database.BULK_CHANGES", 10)
+    records = _records(70)
+    if target == SOURCES:
+        records = _with_origin(records)
+    elif target == "corporate":
+        records = [{**r, "company": r["company"] or f"Bäckerei {n} GmbH"} for n, r in enumerate(records)]
+    one, two = Store(tmp_path / "one.json"), Store(tmp_path / "two.json")
+    one.apply_batch(Batch(target, creates=[dict(r) for r in records]))
+    two.apply_batch(Batch(target, rows=_as_rows(records)))
+    assert two.stats() == one.stats()
+    one.close()
+    two.close()
+    stored = _unstamped(two)
+    assert stored == _unstamped(one)
+    table = SOURCES if target == SOURCES else CUSTOMERS
+    assert len(stored[table]) == 70
+    first = next(iter(stored[table].values()))
+    assert first["phone"].startswith("+") and first["rev"] == 1
+    noted = [doc for doc in stored[table].values() if doc.get("notes")]
+    assert noted and all(doc["notes"] == HOSTILE_NOTE.strip() for doc in noted)  # kept as typed, trimmed
+
+
+def test_rows_are_indexed_counted_and_undone(tmp_path):
+    store = Store(tmp_path / "s.json")
+    store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
+    records = _records(30)
+    entry = store.apply_batch(Batch("private", rows=_as_rows(records)))
+    wanted = records[7]["email"].upper() if records[7]["email"].isascii() else records[7]["email"]
+    assert [c["first_name"] for c in store.find(CUSTOMERS, "email", wanted)] == [records[7]["first_name"]]
+    assert store.stats()["customers"] == 31
+    assert [c["number"] for c in store.customers()][-1] == "C-000031"
+    store.undo(entry["id"])
+    assert store.stats()["customers"] == 1
+    assert store.find(CUSTOMERS, "email", wanted) == []
+    store.close()
+    assert [c["first_name"] for c in Store(tmp_path / "s.json").customers()] == ["Ada"]
+
+
+def test_a_failure_after_the_rows_leaves_nothing_behind(tmp_path):
+    store = Store(tmp_path / "s.json")
+    kept = store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
+    before = contents(store)
+    records = _records(20)
+    with pytest.raises(NotFound):  # the update comes after the rows are in
+        store.apply_batch(Batch("private", rows=_as_rows(records), updates=[(999, {"city": "Köln"})]))
+    assert contents(store) == before
+    assert store.stats()["customers"] == 1
+    assert store.find(CUSTOMERS, "email", records[0]["email"]) == []
+    # The same rows go in afterwards, numbered on from where the store stood.
+    store.apply_batch(Batch("private", rows=_as_rows(records)))
+    assert sorted(c["number"] for c in store.customers())[-1] == "C-000021"
+    assert store.record(CUSTOMERS, kept["id"])["rev"] == 1
+
+
+def test_numbers_given_twice_among_the_rows_refuse_the_batch(tmp_path):
+    store = Store(tmp_path / "s.json")
+    rows = _as_rows(_records(3)).with_columns(pl.Series("number", ["K-1", None, "k 1"]))
+    with pytest.raises(RuleViolation, match=r"record 3: customer number K 1 is already used"):
+        store.apply_batch(Batch("private", rows=rows))
+    assert store.stats()["customers"] == 0
+    store.apply_batch(Batch("private", rows=rows.with_columns(pl.Series("number", ["K-1", None, "K-3"]))))
+    assert sorted(c["number"] for c in store.customers()) == ["C-000001", "K-1", "K-3"]
+
+
+def test_a_batch_takes_records_or_rows_not_both(tmp_path):
+    with pytest.raises(RuleViolation, match="records or rows"):
+        Batch("private", creates=[{"first_name": "Ada"}], rows=pl.DataFrame({"first_name": ["Bo"]}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(), st.text(alphabet=" \t\x1c\x1f.-aBcßİı@é0\u00a0")), max_size=12),
+       st.sampled_from(sorted(KEYED)))
+def test_keys_normalised_column_wise_are_the_keys_one_by_one(values, field):
+    assert key_column(field, pl.Series(values, dtype=pl.String)).to_list() == [normalise_key(field, v) for v in values]
+
+
+def test_rows_written_again_or_undone_in_their_transaction_are_logged_as_they_end(tmp_path):
+    engine = open_engine(tmp_path / "e.json", SCHEMA)
+    with engine.transaction() as tx:
+        ids = tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": ["Ada", "Bo"], "email": ["ada@bäcker.de", None]}))
+        tx.put(CUSTOMERS, ids[1], {**(tx.get(CUSTOMERS, ids[1]) or {}), "first_name": "Bea"})
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": ["Cy"]}))
+            raise RuntimeError
+    engine.close()
+    again = open_engine(tmp_path / "e.json", SCHEMA)  # read back from the snapshot and its log
+    assert {i: (d["first_name"], d["rev"]) for i, d in again.tables[CUSTOMERS].items()} == {1: ("Ada", 1), 2: ("Bea", 2)}
+    assert again.indexes.find(CUSTOMERS, "email", " ADA@xn--bcker-gra.de") == {1}
+    assert again.tallies()[CUSTOMERS]["*"] == 2
