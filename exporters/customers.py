@@ -8,9 +8,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from store import Store
 from store.errors import StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
@@ -51,6 +48,10 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
+    # Here, not at the top: an import uses `defuse` and should not wait for openpyxl (0.2 s).
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("customers")
     sheet.append(list(COLUMNS))

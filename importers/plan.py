@@ -19,6 +19,7 @@ import polars as pl
 
 from exporters.customers import defuse
 from store import Batch, Store, StoreError
+from store.bulk import paused_gc
 from store.files import atomic_write_bytes, refuse_overwrite
 from store.json_rows import object_text
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
@@ -196,7 +197,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
     plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked)
-    row_issues = judge_rows(store, plan, found, fields)
+    with paused_gc():  # a verdict per row: 1M objects, no cycles among them
+        row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()
     plan.issues = [RowIssue(file_rows[pos], (by_field.get(i.field) or [i.field])[0], None if i.value is None else str(i.value),
                             i.message, i.severity)

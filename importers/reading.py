@@ -29,9 +29,6 @@ from store import StoreError
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape, check_xlsx
 from .mapping import match_field
 
-# Every reader splits rows at \n: a lone CR (old Mac files, some exports) or a
-# CRLF becomes \n first, so polars and the csv module see the same rows.
-_LINE_END = re.compile(r"\r\n?")
 # Columns the importer adds to a file's own: a header of that name is renamed.
 RESERVED_COLUMNS = frozenset({"_index"})
 # The csv module refuses longer fields; what it refuses is refused, in one line.
@@ -174,7 +171,9 @@ def _read_text(path: Path) -> SheetData:
     if not raw.strip():
         raise UnreadableFile(f"{path}: the file is empty")
     text, encoding = decode(path, raw)
-    text = _LINE_END.sub("\n", text)
+    # Every reader splits rows at \n: a lone CR (old Mac files, some exports) or a
+    # CRLF becomes \n first, so polars and the csv module see the same rows.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     delimiter = "\t" if path.suffix.lower() == ".tsv" else sniff_delimiter(text)
     head = _records(text[:65536], delimiter, HEADER_SEARCH_ROWS)
     check_shape(max((len(r) for r in head), default=0), text.count("\n"))
@@ -214,9 +213,22 @@ def _parse_body(path: Path, body: str, delimiter: str, columns: list[str]) -> pl
 
 
 def _ragged_rows(body: str, delimiter: str, width: int, header_row: int) -> list[RaggedRow]:
+    """The records (after the header) whose number of fields is not the header's."""
+    lines = pl.Series(body.split("\n"), dtype=pl.String)
+    if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
+        return _ragged_records(body, delimiter, width, header_row)  # a quoted field spans lines
+    # One record per line: a line whose delimiters outside quotes do not add up is looked at closer.
+    fields = lines.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
+    suspects = (fields != width).arg_true().to_list()
+    return [found for index in suspects if index
+            for found in _ragged_records(lines[index], delimiter, width, header_row + index - 1, skip_header=False)]
+
+
+def _ragged_records(body: str, delimiter: str, width: int, header_row: int, *, skip_header: bool = True) -> list[RaggedRow]:
     ragged = []
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
-    next(reader, None)
+    if skip_header:
+        next(reader, None)
     for index, record in enumerate(reader):
         if len(record) != width and record and not (len(record) > width and not any(record[width:])):
             ragged.append(RaggedRow(header_row + 1 + index, len(record)))

@@ -33,7 +33,7 @@ def test_a_quoted_line_break_stays_in_its_cell(tmp_path):
 def test_a_cell_over_the_limit_is_refused_in_one_line(tmp_path):
     f = tmp_path / "huge.csv"
     f.write_text("Name,Email\nAda," + "x" * 200_000 + "\n")
-    with pytest.raises(UnreadableFile, match=rf"huge.csv: a cell holds over {MAX_CELL_CHARS:,} characters"):
+    with pytest.raises(UnreadableFile, match=rf"huge.csv: column 'Email' holds a cell over {MAX_CELL_CHARS:,} characters"):
         read_table(f)
 
 
@@ -247,3 +247,19 @@ def test_a_file_the_user_may_not_read_says_so_even_for_root(tmp_path, monkeypatc
     monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: False)
     with pytest.raises(UnreadableFile, match="secret.csv: cannot be read \\(permission denied\\)"):
         read_table(path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet='ab ;"\n', max_size=5), min_size=0, max_size=6), min_size=1, max_size=10),
+       st.booleans())
+def test_ragged_rows_found_line_by_line_are_those_the_csv_module_finds(records, quote_all):
+    import csv
+    import io
+
+    from importers.reading import _ragged_records, _ragged_rows
+
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";", lineterminator="\n",
+               quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerows([["h1", "h2", "h3"], *records])
+    body = buffer.getvalue()
+    assert _ragged_rows(body, ";", 3, 1) == _ragged_records(body, ";", 3, 1)

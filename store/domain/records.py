@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
+import polars as pl
+
 from store.domain import journal
 from store.domain.core import Core
 from store.engine import Transaction
@@ -20,7 +22,7 @@ from store.model import (
     DEPARTMENTS,
     KINDS,
     PERSON_FIELDS,
-    format_number,
+    format_numbers,
 )
 from store.rules.keys import normalise_key
 from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
@@ -51,6 +53,8 @@ class Records(Core):
 
     def _take_numbers(self, tx: Transaction, wanted: Sequence[object]) -> list[str]:
         """`_take_number` for many new customers at once (a record's position names it in an error)."""
+        if all(want is None for want in wanted):
+            return self._next_numbers(tx, len(wanted))
         given: list[str | None] = []
         seen: set[str] = set()
         for position, want in enumerate(wanted, 1):
@@ -90,11 +94,12 @@ class Records(Core):
         taken = self._db.indexes.key_map(CUSTOMERS, "number")
         numbers: list[str] = []
         while len(numbers) < count:
-            for n in tx.take_counters(CUSTOMERS, count - len(numbers)):
-                # normalise_key of "C-000123" is "C000123": built directly, this runs once per new customer.
-                key = f"{CUSTOMER_NUMBER_PREFIX}{n:06d}"
-                if key not in taken and key not in also_taken:
-                    numbers.append(format_number(CUSTOMER_NUMBER_PREFIX, n))
+            formatted = format_numbers(CUSTOMER_NUMBER_PREFIX, tx.take_counters(CUSTOMERS, count - len(numbers)))
+            if len(taken) or also_taken:
+                # normalise_key of "C-000123" is "C000123".
+                formatted = formatted.filter(pl.Series([(key := n.replace("-", "")) not in taken and key not in also_taken
+                                                        for n in formatted.to_list()], dtype=pl.Boolean))
+            numbers += formatted.to_list()
         return numbers
 
     def _new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:

@@ -205,15 +205,21 @@ class Database:
         else:
             rows[doc_id] = doc
 
-    def add_rows(self, table: str, ids: list[int], texts: pl.Series) -> None:
-        """Add new documents given as JSON text to a large table and its indexes (`Transaction.insert_rows`)."""
+    def add_rows(self, table: str, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> None:
+        """Add new documents to a large table and its indexes (`Transaction.insert_rows`)."""
         rows = self.tables[table]
         if not isinstance(rows, Table):
             raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
-        added = rows.extend(ids, texts)
+        added = rows.extend(ids, texts, fields)
         if self._changes is not None:
             self._changes.setdefault(table, set()).update(ids)
-        self.indexes.add_rows(table, added)
+        if len(ids) >= len(rows) - len(ids):
+            # As many new documents as there were: building the indexes again when next
+            # needed costs no more than adding to them now, and nothing may need them
+            # (an import into a new store, from the command line).
+            self.indexes.forget(table)
+        else:
+            self.indexes.add_rows(table, added)
 
     def drop_rows(self, table: str, first: int) -> None:
         """Undo `add_rows` from id `first` on (a rolled-back transaction)."""

@@ -66,18 +66,16 @@ class MultiMap:
     def add_all(self, keys: pl.Series, ids: pl.Series) -> None:
         """Add every (key, id) pair of the two columns whose key is not null."""
         pairs = pl.DataFrame({"key": keys, "id": ids}).drop_nulls("key")
-        grouped = pairs.group_by("key", maintain_order=True).agg("id")
-        lone = grouped.filter(pl.col("id").list.len() == 1)
-        pairs_alone = zip(lone["key"].to_list(), lone["id"].list.first().to_list(), strict=True)
+        repeated = pairs["key"].is_duplicated()
+        lone = pairs.filter(~repeated)
+        pairs_alone = zip(lone["key"].to_list(), lone["id"].to_list(), strict=True)
         if self._map:
             for key, doc_id in pairs_alone:
                 self.add(key, doc_id)
         else:  # a new index: built by dict() at C speed
             self._map = dict(pairs_alone)
-        shared = grouped.filter(pl.col("id").list.len() > 1)
-        for key, held in zip(shared["key"].to_list(), shared["id"].to_list(), strict=True):
-            for doc_id in held:
-                self.add(key, doc_id)
+        for key, doc_id in pairs.filter(repeated).iter_rows():
+            self.add(key, doc_id)
 
     def __contains__(self, key: object) -> bool:
         return key in self._map

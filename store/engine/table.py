@@ -18,11 +18,14 @@ import heapq
 import io
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import orjson
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 # Rows joined into one string at a time when writing: bounds the memory a fold takes.
@@ -47,6 +50,22 @@ def _lines_frame(body: bytes) -> pl.DataFrame:
         pl.col("line").str.slice(1, colon - 2).cast(pl.Int64).alias("id"),
         pl.col("line").str.slice(colon + 1).str.strip_suffix(",").alias("doc"),
     )
+
+
+def _conformed(frame: pl.DataFrame, name: str, dtype: PolarsDataType) -> pl.Expr:
+    """Column `name` of `frame` as `dtype`, the way `str.json_decode` reads it into that type:
+    a missing field is null, and a struct keeps the type's fields, each conformed alike."""
+    if name not in frame.columns:
+        return pl.lit(None, dtype=dtype)
+    return _conform(pl.col(name), frame.schema[name], dtype)
+
+
+def _conform(value: pl.Expr, given: PolarsDataType, dtype: PolarsDataType) -> pl.Expr:
+    if isinstance(dtype, pl.Struct):
+        held = {f.name: f.dtype for f in given.fields} if isinstance(given, pl.Struct) else {}
+        return pl.struct([(_conform(value.struct.field(f.name), held[f.name], f.dtype) if f.name in held
+                           else pl.lit(None, dtype=f.dtype)).alias(f.name) for f in dtype.fields])
+    return value.cast(dtype)
 
 
 def _text_of(table_text: bytes) -> pl.DataFrame:
@@ -223,11 +242,14 @@ class Table(Mapping[int, dict[str, Any]]):
         written[doc_id] = doc
         self._count += (doc is not None) - existed
 
-    def extend(self, ids: list[int], texts: pl.Series) -> pl.DataFrame:
-        """Add new documents, given as JSON text, whose ids come after every one held
-        (an import's, added column-wise: no dict each); returns their decoded fields."""
+    def extend(self, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> pl.DataFrame:
+        """Add new documents whose ids come after every one held (an import's, added
+        column-wise: no dict each), given as JSON text and as the frame of fields it was
+        written from; returns their decoded fields (`frame()`'s columns)."""
         fresh = pl.DataFrame({"id": ids, "doc": texts}, schema=_TEXT_SCHEMA)
-        decoded = self._decode(fresh)
+        # What decoding the text would give, taken from the fields instead (a JSON decode of 1M documents costs 2 s).
+        decoded = fields.select(pl.Series("id", ids, dtype=pl.Int64),
+                                *(_conformed(fields, name, dtype).alias(name) for name, dtype in self._schema.items()))
         with self._lock:
             if ids and ids[0] <= max(self._max_id, *self._written, -1):
                 raise ValueError(f"document ids from {ids[0]} are not new")
@@ -271,8 +293,12 @@ class Table(Mapping[int, dict[str, Any]]):
             yield b"{}"
             return
         yield b"{\n"
-        for start in range(0, self._base.height, WRITE_CHUNK):
-            part = self._base.slice(start, WRITE_CHUNK)
-            text = part.select(pl.format('"{}":{}', "id", "doc").str.join(",\n")).item()
-            yield (b",\n" if start else b"") + text.encode()
-        yield b"\n}"
+        height = self._base.height
+        for start in range(0, height, WRITE_CHUNK):
+            # One `"<id>":{...},` line per document, written by polars straight into bytes.
+            lines = io.BytesIO()
+            self._base.slice(start, WRITE_CHUNK).select(pl.format('"{}":{},', "id", "doc")).write_csv(
+                lines, include_header=False, quote_style="never")
+            chunk = lines.getvalue()
+            yield chunk if start + WRITE_CHUNK < height else chunk[:-2] + b"\n"  # no comma after the last
+        yield b"}"

@@ -122,7 +122,7 @@ class Transaction:
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
         texts = docs.select(object_text(docs.columns, encoded=encoded)).to_series()
-        self.db.add_rows(table, ids, texts)
+        self.db.add_rows(table, ids, texts, docs)
         added = dict.fromkeys((table, doc_id) for doc_id in ids)
         self.before.update(added)
         for marks in self._savepoints:
