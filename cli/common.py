@@ -48,10 +48,11 @@ def reports_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def open_store(ctx: click.Context) -> Store:
+def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
+    """The store of --db; `verify=False` leaves checking its large tables to `Store.verify`."""
     from store import Store
 
-    store = Store(ctx.obj["db"])
+    store = Store(ctx.obj["db"], verify=verify)
     ctx.call_on_close(store.close)
     return store
 
@@ -60,4 +61,7 @@ def open_app(store: Store) -> None:
     """Open the terminal app on the store."""
     from tui.app import CustdeskApp
 
-    CustdeskApp(store).run()
+    app = CustdeskApp(store)
+    app.run()
+    if app.refusal is not None:
+        raise app.refusal  # one line on stderr, exit 2 (`reports_errors`), as at open

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from international import people
 
-from store import Batch, NotFound, RuleViolation, Store
+from store import Batch, NotFound, NothingToUndo, RuleViolation, Store
 from store.engine import open_engine
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import KEYED, key_column, normalise_key
@@ -147,3 +147,24 @@ def test_rows_written_again_or_undone_in_their_transaction_are_logged_as_they_en
     assert {i: (d["first_name"], d["rev"]) for i, d in again.tables[CUSTOMERS].items()} == {1: ("Ada", 1), 2: ("Bea", 2)}
     assert again.indexes.find(CUSTOMERS, "email", " ADA@xn--bcker-gra.de") == {1}
     assert again.tallies()[CUSTOMERS]["*"] == 2
+
+
+def test_an_import_keeps_its_undo_data_as_runs_and_obfuscation_still_purges_it(tmp_path):
+    store = Store(tmp_path / "s.json")
+    store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
+    entry = store.apply_batch(Batch("private", rows=_as_rows(_records(30))))
+    stored = open_engine(store.path, SCHEMA).tables["journal"][entry["id"]]
+    assert stored["changes"] == [["customers", [2, 32], None, 1]]  # not 30 entries
+    store.obfuscate(17)  # one of the imported customers: no undo may bring its data back
+    with pytest.raises(NothingToUndo):
+        store.undo(entry["id"])
+
+
+def test_inserted_runs_leave_out_the_rows_written_again(tmp_path):
+    engine = open_engine(tmp_path / "e.json", SCHEMA)
+    with engine.transaction() as tx:
+        tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": list("abcde")}))
+        tx.put(CUSTOMERS, 3, {"first_name": "C"})
+        assert tx.inserted_runs() == [(CUSTOMERS, 1, 3), (CUSTOMERS, 4, 6)]
+        assert (tx.rev(CUSTOMERS, 2), tx.rev(CUSTOMERS, 3)) == (1, 2)
+    engine.close()

@@ -230,3 +230,36 @@ def test_a_link_planted_at_the_lock_path_is_refused_and_its_target_untouched(tmp
     result = custdesk("--db", str(store_path), "stats")
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert victim.read_text() == "precious"
+
+
+def _damaged_in_customers(store_path) -> None:
+    """A store whose customers table has one flipped byte (its columns file intact)."""
+    with Store(store_path) as s:
+        for i in range(1, 6):
+            s.add_customer("private", person(i))
+        s.compact()
+    data = store_path.read_bytes()
+    store_path.write_bytes(data.replace(b'"Ada3"', b'"Ade3"'))
+
+
+def test_a_store_opened_unverified_refuses_when_checked_or_read(store_path):
+    _damaged_in_customers(store_path)
+    with pytest.raises(StoreCorrupt, match="table 'customers' is damaged"):
+        Store(store_path)  # checked at open, as every command opens it
+    store = Store(store_path, verify=False)  # the app: the first screen from the columns file
+    assert store.stats()["customers"] == 5
+    with pytest.raises(StoreCorrupt, match=r"custdesk.json: table 'customers' is damaged \(its checksum does not match\)"):
+        store.verify()
+    with pytest.raises(StoreCorrupt, match="table 'customers' is damaged"):
+        store.customer(3)  # never the flipped value
+
+
+async def test_the_app_stops_on_a_damaged_store_after_its_first_screen(store_path):
+    from tui.app import CustdeskApp
+
+    _damaged_in_customers(store_path)
+    app = CustdeskApp(Store(store_path, verify=False))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+    assert app.return_code == 2 and isinstance(app.refusal, StoreCorrupt)
+    assert "table 'customers' is damaged" in str(app.refusal)

@@ -56,10 +56,24 @@ class CustdeskApp(App):
         self.store = store
         store.take_changes()  # the views below start from the store as it is now
         self.views = {CUSTOMERS: RecordView(store, CUSTOMERS), SOURCES: RecordView(store, SOURCES)}
+        # Why the app stopped at start: a damaged store (the command line prints it, exit 2).
+        self.refusal: StoreError | None = None
 
     def on_mount(self) -> None:
         self.sub_title = str(self.store.path)
         self.push_screen(CustomersScreen())
+        self.call_after_refresh(self.check_store)
+
+    def check_store(self) -> None:
+        """Check the store's checksums once the first screen is painted (from the columns
+        file, checked on its own), before any key is handled: a damaged store stops the app
+        as it stops every command. ~0.1 s per 100 MB of store."""
+        try:
+            self.store.verify()
+        except StoreError as refused:
+            self.refusal = refused
+            self.exit(return_code=2)
+            return
         self.set_interval(POLL_SECONDS, self.poll_store)
         self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
 

@@ -53,14 +53,20 @@ def list_numbers(numbers: list[str], shown: int = 5) -> str:
 class Core:
     """The state every aggregate shares, and the reads of one record by id."""
 
-    def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0) -> None:
+    def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0, verify: bool = True) -> None:
+        """`verify=False` leaves checking the large tables' checksums to `verify()` (or to
+        their first read): the app shows its first screen from the columns meanwhile."""
         self.path = Path(path)
-        self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout)
+        self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout, verify=verify)
         self.user = user or journal.current_user()
         self._settings_cache: tuple[Document | None, Document] = (None, settings_rules.defaults())
 
     def close(self) -> None:
         self._db.close()
+
+    def verify(self) -> None:
+        """Check the tables not checked yet against their checksums (StoreCorrupt if damaged)."""
+        self._db.verify()
 
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""

@@ -183,7 +183,7 @@ class Destructive(Records):
                 table, doc_id = changed[0]
                 raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
                                        f"e.g. {table[:-1]} #{doc_id}")
-            for table, doc_id, before, _after_rev in reversed(entry["changes"]):
+            for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(entry))):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
             self._journal(tx, "undo", f"Undid '{entry['summary']}'")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -68,14 +68,34 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         "undone": False,
     }
     if undoable:
-        entry["changes"] = [
-            [table, doc_id, before, tx.rev(table, doc_id)]
-            for (table, doc_id), before in tx.before.items()
-            if table not in (META, JOURNAL)
-        ]
+        entry["changes"] = _undo_data(tx)
         _drop_old_undo_data(tx)
     doc_id = tx.insert(JOURNAL, entry)
     return cast(JournalEntry, {**entry, "id": doc_id})
+
+
+def _undo_data(tx: Transaction) -> list[list[Any]]:
+    """[table, id, document before, rev after] of each document changed; the documents an
+    import added column-wise as one [table, [first, stop], None, 1] per run (1M documents:
+    25 MB less to write, and to read at every open)."""
+    runs = [run for run in tx.inserted_runs() if run[0] not in (META, JOURNAL)]
+
+    def in_run(table: str, doc_id: int) -> bool:
+        return any(table == held and first <= doc_id < stop for held, first, stop in runs)
+
+    single = [[table, doc_id, before, tx.rev(table, doc_id)] for (table, doc_id), before in tx.before.items()
+              if table not in (META, JOURNAL) and not (runs and in_run(table, doc_id))]
+    return single + [[table, [first, stop], None, 1] for table, first, stop in runs]
+
+
+def changes_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, int, Document | None, int | None]]:
+    """An entry's undo data one document at a time: (table, id, document before, rev after)."""
+    for table, where, before, after_rev in entry["changes"]:
+        if isinstance(where, list):
+            for doc_id in range(*where):
+                yield table, doc_id, None, after_rev
+        else:
+            yield table, where, before, after_rev
 
 
 def _drop_old_undo_data(tx: Transaction) -> None:
@@ -96,7 +116,7 @@ def latest_undoable(entries: Mapping[int, Document]) -> tuple[int, Document] | N
 def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:
     """Documents changed since the entry, which undo would silently overwrite."""
     found = []
-    for table, doc_id, _before, after_rev in entry["changes"]:
+    for table, doc_id, _before, after_rev in changes_of(entry):
         current = tx.get(table, doc_id)
         if (current or {}).get("rev") != after_rev:
             found.append((table, doc_id))
@@ -110,7 +130,9 @@ def purge_customer(tx: Transaction, customer_id: int) -> int:
         if entry.get("changes") is None:
             continue
         holds = customer_id in (entry.get("customer_ids") or ()) or any(
-            _owner_of(table, cid, before) == customer_id for table, cid, before, _ in entry["changes"]
+            table == CUSTOMERS and where[0] <= customer_id < where[1] if isinstance(where, list)
+            else _owner_of(table, where, before) == customer_id
+            for table, where, before, _ in entry["changes"]
         )
         if holds:
             tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "purged": True})

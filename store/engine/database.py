@@ -46,7 +46,7 @@ def empty_meta(version: int) -> dict[str, Any]:
 
 
 class Database:
-    def __init__(self, path: Path, schema: Schema, *, lock_timeout: float = 15.0) -> None:
+    def __init__(self, path: Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> None:
         # Resolved once: a store reached through a link keeps its log, lock and
         # columns beside the real file, and a write replaces the file, not the link.
         self.path = Path(os.path.realpath(path))
@@ -66,7 +66,7 @@ class Database:
         with self._locked():
             if self._is_new():
                 self._write_snapshot()
-            self._reload()
+            self._reload(verify)
 
     # -- public -----------------------------------------------------------
     @property
@@ -131,6 +131,13 @@ class Database:
         rows = self.tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
         return rows.frame(ids)
+
+    def verify(self) -> None:
+        """Check every table not checked yet against its checksum (a store opened with
+        verify=False); StoreCorrupt names the first damaged one."""
+        for rows in list(self.tables.values()):
+            if isinstance(rows, Table):
+                rows.verify()
 
     def compact(self) -> None:
         """Fold the log into a new snapshot and empty the log."""
@@ -293,9 +300,9 @@ class Database:
             self._apply(record)
         self._log_end = end
 
-    def _reload(self) -> None:
+    def _reload(self, verify: bool = True) -> None:
         with paused_gc():
-            self._load()
+            self._load(verify)
 
     def _is_new(self) -> bool:
         """No store here yet. A missing snapshot beside a change log is a lost one, not a new store."""
@@ -306,9 +313,9 @@ class Database:
                                "changed: restore the file, or run 'custdesk repair' to keep what the log holds")
         return True
 
-    def _load(self) -> None:
+    def _load(self, verify: bool) -> None:
         self._snapshot_sig = self._signature()
-        tables = read_tables(self.path, self.schema)
+        tables = read_tables(self.path, self.schema, verify=verify)
         if tables is None:
             raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
                                "nothing was changed: restore it from a backup, or run 'custdesk repair'")

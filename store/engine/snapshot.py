@@ -13,8 +13,9 @@ It is one JSON object of tables of `"<doc id>": document`, as TinyDB reads
 and writes it; the first line is a TinyDB table too, `_toc`, whose one
 document gives each table's byte range and the CRC-32 of those bytes
 (fixed-width numbers, so it is written last, in place) and the generation
-that tags the columns file. Opening checks every table against its CRC.
-Opening reads the small tables and the table of contents; a large table's
+that tags the columns file. Every table is checked against its CRC before
+anything of it is used: at open, or (an app painting its first screen first)
+when its text is first read or `Table.verify` is called. Opening reads the small tables and the table of contents; a large table's
 text is read when first used, from the same file even if another process
 has replaced it since (the handle stays open). A file without the `_toc`
 line (written by TinyDB itself or by an older custdesk) is read whole.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import os
 import secrets
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -86,36 +87,65 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[st
     atomic_write(path, fill)
 
 
-def _reader(path: Path, handle: BinaryIO, name: str, start: int, end: int) -> Callable[[], bytes]:
-    def read() -> bytes:
-        parts, offset = [], start
-        while offset < end:
-            part = os.pread(handle.fileno(), end - offset, offset)
+class _TableText:
+    """A table's bytes in the snapshot, checked against the CRC-32 written with them
+    the first time they are read, or by `verify` (files written before checksums have none)."""
+
+    def __init__(self, path: Path, handle: BinaryIO, name: str, start: int, end: int, crc: int | None) -> None:
+        self.path, self.name, self._start, self._end, self._crc = path, name, start, end, crc
+        self._handle = handle  # kept open (and alive) while the table may still be read
+        self._fd = handle.fileno()
+
+    def __call__(self) -> bytes:
+        parts, offset = [], self._start
+        while offset < self._end:
+            part = os.pread(self._fd, self._end - offset, offset)
             if not part:
-                raise StoreCorrupt(f"{path}: table '{name}' is cut short")
+                raise StoreCorrupt(f"{self.path}: table '{self.name}' is cut short")
             parts.append(part)
             offset += len(part)
         text = b"".join(parts)
+        self._check(zlib.crc32(text))
         if not (text.startswith(b"{") and text.endswith(b"}")):
-            raise StoreCorrupt(f"{path}: table '{name}' is damaged")
+            raise StoreCorrupt(f"{self.path}: table '{self.name}' is damaged")
         return text
-    return read
+
+    def verify(self) -> None:
+        """Check the bytes without keeping them (streamed: ~0.1 s for 100 MB)."""
+        found, offset = 0, self._start
+        while offset < self._end and self._crc is not None:
+            block = os.pread(self._fd, min(_VERIFY_BLOCK, self._end - offset), offset)
+            if not block:
+                break
+            found = zlib.crc32(block, found)
+            offset += len(block)
+        self._check(found)
+
+    def _check(self, found: int) -> None:
+        if self._crc is None:
+            return
+        if found != self._crc:
+            raise StoreCorrupt(f"{self.path}: table '{self.name}' is damaged (its checksum does not match); nothing was "
+                               "changed: restore the store file from a backup")
+        self._crc = None  # checked once: the bytes never change under an open handle
 
 
-def read_tables(path: Path, schema: Schema) -> Tables | None:
-    """Every table of the snapshot (None when there is no file or it is empty)."""
+def read_tables(path: Path, schema: Schema, *, verify: bool = True) -> Tables | None:
+    """Every table of the snapshot (None when there is no file or it is empty). `verify`:
+    check every table's checksum now; else a large table's when its text is first read
+    or its `Table.verify` is called (the small ones are read, and so checked, now)."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - stays open while any table may still read from it
     except FileNotFoundError:
         return None
     try:
-        return _read_tables(path, handle, schema)
+        return _read_tables(path, handle, schema, verify)
     except BaseException:
         handle.close()
         raise
 
 
-def _read_tables(path: Path, handle: BinaryIO, schema: Schema) -> Tables | None:
+def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> Tables | None:
     first = handle.readline()
     if not first.strip():
         handle.close()
@@ -130,38 +160,22 @@ def _read_tables(path: Path, handle: BinaryIO, schema: Schema) -> Tables | None:
                            "changed: restore the store file from a backup")
     if os.fstat(handle.fileno()).st_size < max((r[1] for r in ranges.values()), default=0):
         raise StoreCorrupt(f"{path}: the store file is cut short (a copy stopped early?)")
-    _verify(path, handle, ranges)
+    texts = {name: _TableText(path, handle, name, start, end, crc[0] if crc else None)
+             for name, (start, end, *crc) in ranges.items()}
+    if verify:
+        for text in texts.values():
+            text.verify()
     columns = read_columns(path, generation, schema.columns)
     tables = empty_tables(schema)
-    for name, (start, end, *_crc) in ranges.items():
-        read = _reader(path, handle, name, start, end)
+    for name, read in texts.items():
         if name in schema.columns:
-            tables[name] = Table(schema.columns[name], text=read, columns=columns.get(name))
+            tables[name] = Table(schema.columns[name], text=read, columns=columns.get(name), check=read.verify)
         else:
             try:
                 tables[name] = {int(k): v for k, v in orjson.loads(read()).items()}
             except (ValueError, AttributeError) as err:
                 raise StoreCorrupt(f"{path}: table '{name}' is damaged ({err})") from None
     return tables
-
-
-def _verify(path: Path, handle: BinaryIO, ranges: Mapping[str, list[int]]) -> None:
-    """Every table's bytes against the checksum written with them (files written before
-    checksums have none): a flipped byte in a document is a refusal at open, never a
-    silently different value. Streams the file: ~0.1 s for 100 MB."""
-    for name, (start, end, *crc) in ranges.items():
-        if not crc:
-            continue
-        found, offset = 0, start
-        while offset < end:
-            block = os.pread(handle.fileno(), min(_VERIFY_BLOCK, end - offset), offset)
-            if not block:
-                break
-            found = zlib.crc32(block, found)
-            offset += len(block)
-        if found != crc[0]:
-            raise StoreCorrupt(f"{path}: table '{name}' is damaged (its checksum does not match); nothing was "
-                               "changed: restore the store file from a backup")
 
 
 _VERIFY_BLOCK = 4 << 20

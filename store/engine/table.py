@@ -81,9 +81,10 @@ class Table(Mapping[int, dict[str, Any]]):
     """
 
     def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes] | None = None,
-                 columns: pl.DataFrame | None = None) -> None:
+                 columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
+        self._check = check
         self._columns = columns
         self._written: dict[int, dict[str, Any] | None] = {}
         self._lock = threading.RLock()
@@ -121,6 +122,11 @@ class Table(Mapping[int, dict[str, Any]]):
             self.load()
             return getattr(self, name)
         raise AttributeError(name)
+
+    def verify(self) -> None:
+        """Check the table's text against its checksum, if not read (and so checked) yet."""
+        if self.__dict__.get("_text") is not None and self._check is not None:
+            self._check()
 
     @property
     def text_read(self) -> bool:

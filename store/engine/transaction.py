@@ -143,6 +143,19 @@ class Transaction:
                 return (table, doc_id) not in self._rewritten
         return False
 
+    def inserted_runs(self) -> list[tuple[str, int, int]]:
+        """(table, first id, stop id) of the documents `insert_rows` added and nothing wrote
+        since, as runs of consecutive ids: each such document has rev 1 and was absent before."""
+        runs = []
+        for table, first, stop, _texts in self._blocks:
+            cuts = sorted(i for t, i in self._rewritten if t == table and first <= i < stop)
+            start = first
+            for cut in [*cuts, stop]:
+                if start < cut:
+                    runs.append((table, start, cut))
+                start = cut + 1
+        return runs
+
     def rev(self, table: str, doc_id: int) -> int | None:
         """The document's rev as this transaction leaves it (None: absent)."""
         if self._blocks and self._as_inserted(table, doc_id):
