@@ -90,7 +90,7 @@ class TableScreen(StoreScreen[None]):
             bar.append(q.text, style="bold")
             bar.append("   ")
         bar.append(f"{shown:,} shown · {len(self.selected):,} selected · {self.view.frame.height:,} total", style="cyan")
-        self.query_one("#filters", Static).update(bar)
+        self.query_one("#filters", Static).update(bar, layout=False)  # one line of fixed height: no relayout
 
     def filter_labels(self) -> list[tuple[str, str]]:
         sort = f"{self.query_state.sort} {'↓' if self.query_state.descending else '↑'}" if self.query_state.sort else "none"
