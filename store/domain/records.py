@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
-import polars as pl
-
 from store.domain import journal
 from store.domain.core import Core
 from store.engine import Transaction
@@ -22,6 +20,7 @@ from store.model import (
     DEPARTMENTS,
     KINDS,
     PERSON_FIELDS,
+    format_number,
     format_numbers,
 )
 from store.rules.keys import normalise_key
@@ -94,12 +93,14 @@ class Records(Core):
         taken = self._db.indexes.key_map(CUSTOMERS, "number")
         numbers: list[str] = []
         while len(numbers) < count:
-            formatted = format_numbers(CUSTOMER_NUMBER_PREFIX, tx.take_counters(CUSTOMERS, count - len(numbers)))
+            counted = tx.take_counters(CUSTOMERS, count - len(numbers))
+            # Column-wise only where it pays (an import's thousands); one number is formatted directly.
+            formatted = (format_numbers(CUSTOMER_NUMBER_PREFIX, counted).to_list() if len(counted) > 100
+                         else [format_number(CUSTOMER_NUMBER_PREFIX, n) for n in counted])
             if len(taken) or also_taken:
                 # normalise_key of "C-000123" is "C000123".
-                formatted = formatted.filter(pl.Series([(key := n.replace("-", "")) not in taken and key not in also_taken
-                                                        for n in formatted.to_list()], dtype=pl.Boolean))
-            numbers += formatted.to_list()
+                formatted = [n for n in formatted if (key := n.replace("-", "")) not in taken and key not in also_taken]
+            numbers += formatted
         return numbers
 
     def _new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
