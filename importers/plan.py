@@ -21,7 +21,7 @@ from exporters.customers import defuse
 from store import Batch, Store, StoreError
 from store.bulk import paused_gc
 from store.files import atomic_write_bytes, refuse_overwrite
-from store.json_rows import object_text
+from store.json_rows import object_texts
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
@@ -133,7 +133,7 @@ class ImportPlan:
         columns = self.table.columns
         # Both in the file's order.
         cells = self.table.frame.filter(pl.col("_index").is_in(indexes.implode())).select(pl.col(columns).replace("", None))
-        return cells.select(object_text(columns).alias("raw")).to_series()
+        return object_texts(cells).alias("raw")
 
     def _children(self, new: pl.DataFrame) -> list[dict[str, Any]]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]

@@ -5,27 +5,28 @@ keeps), where a dict and an `orjson.dumps` per record would cost more than the r
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 
 import orjson
 import polars as pl
 
 
-def object_text(columns: Sequence[str], *, encoded: Collection[str] = ()) -> pl.Expr:
-    """Per row, the JSON object of these columns' non-null values ("{}" when none);
-    the `encoded` columns hold JSON text already, written as the value it encodes."""
-    members = [_member(column, column in encoded) for column in columns]
-    if not members:
-        return pl.lit("{}")
-    return pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=",", ignore_nulls=True), pl.lit("}")])
+def object_texts(frame: pl.DataFrame, *, encoded: Collection[str] = ()) -> pl.Series:
+    """Per row, the JSON object of the frame's non-null values ("{}" when none); the
+    `encoded` columns hold JSON text already, written as the value it encodes."""
+    if not frame.width:
+        return pl.Series([], dtype=pl.String) if not frame.height else pl.Series(["{}"] * frame.height)
+    # Columns by position: a file's header may read as a polars pattern ("*", "^…$").
+    plain = pl.DataFrame([frame.to_series(i).alias(f"c{i}") for i in range(frame.width)])
+    members = [_member(f"c{i}", name, name in encoded) for i, name in enumerate(frame.columns)]
+    return plain.select(pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=",", ignore_nulls=True),
+                                       pl.lit("}")])).to_series()
 
 
-def _member(column: str, encoded: bool) -> pl.Expr:
+def _member(column: str, name: str, encoded: bool) -> pl.Expr:
     """`"name":value` where the column holds a value, else null."""
     value = pl.col(column)
-    if encoded:
-        member = pl.lit(orjson.dumps(column).decode() + ":") + value
-    else:
-        # polars writes the one-field object {"name":value}; its braces come off.
-        member = pl.struct(value).struct.json_encode().str.strip_prefix("{").str.strip_suffix("}")
-    return pl.when(value.is_not_null()).then(member)
+    if not encoded:
+        # polars writes the one-field object {"cN":value}; the value is what is inside.
+        value = pl.struct(value).struct.json_encode().str.strip_prefix(f'{{"{column}":').str.strip_suffix("}")
+    return pl.when(pl.col(column).is_not_null()).then(pl.lit(orjson.dumps(name).decode() + ":") + value)

@@ -13,6 +13,7 @@ from international import people
 
 from store import Batch, NotFound, NothingToUndo, RuleViolation, Store
 from store.engine import open_engine
+from store.json_rows import object_texts
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import KEYED, key_column, normalise_key
 from store.schema import SCHEMA
@@ -168,3 +169,15 @@ def test_inserted_runs_leave_out_the_rows_written_again(tmp_path):
         assert tx.inserted_runs() == [(CUSTOMERS, 1, 3), (CUSTOMERS, 4, 6)]
         assert (tx.rev(CUSTOMERS, 2), tx.rev(CUSTOMERS, 3)) == (1, 2)
     engine.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=5, unique=True).flatmap(
+    lambda names: st.tuples(st.just(names), st.lists(st.lists(st.one_of(st.none(), st.text(max_size=12)),
+                                                              min_size=len(names), max_size=len(names)), max_size=6))))
+def test_json_built_column_wise_reads_back_as_the_row_without_its_nulls(named):
+    names, rows = named
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String), orient="row")
+    texts = object_texts(frame).to_list()
+    assert [orjson.loads(text) for text in texts] == [{n: v for n, v in zip(names, row, strict=True) if v is not None}
+                                                      for row in rows]

@@ -12,7 +12,7 @@ import polars as pl
 
 from store.engine import tallies as tally
 from store.engine.schema import META, META_ID
-from store.json_rows import object_text
+from store.json_rows import object_texts
 
 if TYPE_CHECKING:
     from store.engine.database import Database
@@ -121,7 +121,7 @@ class Transaction:
             return ids
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
-        texts = docs.select(object_text(docs.columns, encoded=encoded)).to_series()
+        texts = object_texts(docs, encoded=encoded)
         self.db.add_rows(table, ids, texts, docs)
         added = dict.fromkeys((table, doc_id) for doc_id in ids)
         self.before.update(added)
