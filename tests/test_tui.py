@@ -1,6 +1,7 @@
 """The app driven with the keys a person presses; the store is checked after."""
 from helpers import SIZE, contents, go_to_row, notices, settle, table
 
+from store import Batch
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.import_review import ImportScreen
@@ -23,6 +24,35 @@ async def test_search_narrows_and_filters(shop):
         assert table(app).row_count == 3  # private, active
         await pilot.press("f", "s", "s")
         assert next(table(app).row(i)["name"] for i in range(4)) == "Ada Lovelace"
+
+
+async def test_a_new_search_or_filter_puts_the_cursor_on_the_first_row_and_enter_opens_it(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000004")
+        await pilot.press("slash", *"ada")  # C-000001 Ada and C-000003 (ADA@example.com)
+        assert table(app).row_count == 2 and table(app).current_row()["number"] == "C-000001"
+        await pilot.press("enter")  # from the search box: the first match, not the row at the old place
+        assert isinstance(app.screen, DetailScreen) and app.screen.customer_id == 1
+        await pilot.press("escape", "escape", "escape")
+        assert table(app).row_count == 4
+        await go_to_row(pilot, app, "C-000004")
+        await pilot.press("F")  # active only: the cursor goes to the first row too
+        assert table(app).current_row()["number"] == "C-000001"
+        await go_to_row(pilot, app, "C-000003")
+        await pilot.press("s")  # a sort keeps the customer under the cursor
+        assert table(app).current_row()["number"] == "C-000003"
+
+
+async def test_G_shows_the_last_row_and_no_column_hides_under_the_scrollbar(store):
+    store.apply_batch(Batch("private", creates=[{"first_name": f"P{i}", "email": f"p{i}@example.de"} for i in range(80)]))
+    for size in ((160, 50), (80, 24)):
+        app = CustdeskApp(store)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("G")
+            assert "C-000080" in app.export_screenshot()
+            header = table(app).render_line(0).text
+            assert header.rstrip().endswith("Active"), (size, header)
 
 
 async def test_activate_a_prospect(shop):
@@ -107,7 +137,7 @@ async def test_obfuscate_refused_and_allowed(shop):
 async def test_imported_text_is_shown_literally(shop):
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.press("slash", *"mallory", "enter")
+        await pilot.press("slash", *"mallory", "escape")  # back to the table, the search kept
         line = table(app).render_line(1).text
         assert "[bold red]x[/]" in line and "␛[2JCleared" in line and "\x1b" not in line
         await pilot.press("delete")
@@ -320,3 +350,18 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
         await settle(app, pilot)
         shown = next(n for n in notices(app) if "clear.csv" in n)
         assert "␛[2Jclear.csv: the file is empty" in shown and "\x1b" not in shown
+
+
+def test_narrow_terminals_drop_columns_by_priority_never_cutting_one_to_a_stub():
+    from tui.screens.import_review import ROW_COLUMNS
+    from tui.widgets.table import FLEX_MIN, layout
+
+    wide = [c.key for c, _ in layout(CustomersScreen.COLUMNS, 198)]
+    assert wide == [c.key for c in CustomersScreen.COLUMNS]
+    narrow = layout(CustomersScreen.COLUMNS, 78)  # 80 columns less the scrollbar
+    assert [c.key for c, _ in narrow] == ["number", "name", "company", "kind", "email", "phone", "active"]
+    for columns in (CustomersScreen.COLUMNS, SourcesScreen.COLUMNS, ROW_COLUMNS):
+        shown = layout(columns, 78)
+        assert 2 + sum(width + 1 for _, width in shown) <= 78
+        assert all(width >= (FLEX_MIN if c.flex else max(c.width, len(c.label))) for c, width in shown)
+    assert {"email", "message"} <= {c.key for c, _ in layout(ROW_COLUMNS, 78)}

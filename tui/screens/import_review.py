@@ -33,7 +33,7 @@ STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped
                 "error": "bold red"}
 STATUS_FILTERS = ("all", "new", "update", "unchanged", "skipped", "duplicate", "error", "warning")
 ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("name", "Name", 3, flex=True),
-               Column("company", "Company", 3, flex=True), Column("email", "Email", 4, flex=True),
+               Column("company", "Company", 3, flex=True, drop=1), Column("email", "Email", 4, flex=True),
                Column("message", "Message / change", 6, flex=True)]
 
 

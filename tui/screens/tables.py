@@ -71,9 +71,11 @@ class TableScreen(StoreScreen[None]):
         return ""
 
     # -- showing --------------------------------------------------------------
-    def redraw(self, keep: int | None = None) -> None:
+    def redraw(self, keep: int | None = None, *, first: bool = False) -> None:
+        """Show the rows the query selects, the cursor on row `keep`, else on the row it
+        was on; `first`: on the first row (a new search or filter)."""
         frame = self.view.select(self.query_state)
-        self.table.show(frame, keep=keep if keep is not None else self.table.current_id)
+        self.table.show(frame, keep=None if first else keep if keep is not None else self.table.current_id)
         if self.selected:  # forget selected customers that were deleted or merged away
             self.selected &= set(self.view.frame["id"].to_list())
         self.update_filters(frame.height)
@@ -103,11 +105,14 @@ class TableScreen(StoreScreen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "search":
             self.query_state.text = event.value
-            self.redraw()
+            self.redraw(first=True)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box opens the first match (the row the cursor is on)."""
         if event.input.id == "search":
             self.table.focus()
+            if self.table.row_count:
+                await self.run_action("open")
 
     def action_back(self) -> None:
         """escape: leave the search box, then clear search and selection."""
@@ -173,8 +178,9 @@ class CustomersScreen(TableScreen):
     """Home: every customer."""
 
     COLUMNS = [Column("number", "Number", 9), Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
-               Column("kind", "Kind", 9), Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15),
-               Column("city", "City", 2, flex=True), Column("tags", "Tags", 2, flex=True), Column("active", "Active", 6)]
+               Column("kind", "Kind", 9, drop=2), Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15, drop=1),
+               Column("city", "City", 2, flex=True, drop=3), Column("tags", "Tags", 2, flex=True, drop=4),
+               Column("active", "Active", 6)]
     SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
     BINDINGS = [
         Binding("enter", "open", "Open", id="open"),
@@ -207,11 +213,11 @@ class CustomersScreen(TableScreen):
 
     def action_kind_filter(self) -> None:
         self.query_state.kind = KIND_CYCLE[(KIND_CYCLE.index(self.query_state.kind) + 1) % 3]
-        self.redraw()
+        self.redraw(first=True)
 
     def action_active_filter(self) -> None:
         self.query_state.active = ACTIVE_CYCLE[(ACTIVE_CYCLE.index(self.query_state.active) + 1) % 3]
-        self.redraw()
+        self.redraw(first=True)
 
     def action_tag_filter(self) -> None:
         tags = self.view.tags()
@@ -219,7 +225,7 @@ class CustomersScreen(TableScreen):
         def chosen(value: str | None) -> None:
             if value is not None:
                 self.query_state.tag = value.strip() or None
-                self.redraw()
+                self.redraw(first=True)
         self.app.push_screen(PromptScreen(f"Show customers tagged (empty: all). Tags: {', '.join(tags[:20]) or 'none yet'}",
                                           self.query_state.tag or ""), chosen)
 
@@ -322,8 +328,9 @@ class SourcesScreen(TableScreen):
 
     TABLE = SOURCES
     COLUMNS = [Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
-               Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15), Column("city", "City", 2, flex=True),
-               Column("origin", "Origin", 4, flex=True), Column("imported", "Imported", 16)]
+               Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15, drop=1),
+               Column("city", "City", 2, flex=True, drop=3), Column("origin", "Origin", 4, flex=True, drop=2),
+               Column("imported", "Imported", 16, drop=4)]
     SORTABLE = ("name", "company", "email", "city", "origin", "imported")
     BINDINGS = [
         Binding("enter", "open", "Detail", id="detail"),

@@ -34,6 +34,27 @@ class Column:
     label: str
     width: int  # fixed width, or the share of the room left when `flex`
     flex: bool = False
+    # Where the terminal is too narrow for every column, the one with the highest
+    # `drop` goes first, and so on (0: always shown).
+    drop: int = 0
+
+
+FLEX_MIN = 8  # a flexible column is never narrower than this
+
+
+def layout(columns: list[Column], width: int) -> list[tuple[Column, int]]:
+    """The columns shown in `width` cells (after the 2-cell selection mark), each with its width."""
+    shown = list(columns)
+    def needed() -> int:
+        return 2 + sum((FLEX_MIN if c.flex else c.width) + 1 for c in shown)
+    for column in sorted((c for c in columns if c.drop), key=lambda c: -c.drop):
+        if needed() <= width:
+            break
+        shown.remove(column)
+    # Each flexible column gets its minimum, then a share of what is left.
+    extra = max(0, width - needed())
+    shares = sum(c.width for c in shown if c.flex) or 1
+    return [(c, c.width if not c.flex else FLEX_MIN + extra * c.width // shares) for c in shown]
 
 
 class RecordTable(ScrollView, can_focus=True):
@@ -48,7 +69,7 @@ class RecordTable(ScrollView, can_focus=True):
         Binding("G,end", "last", "Bottom", show=False, id="bottom"),
     ]
     DEFAULT_CSS = """
-    RecordTable { height: 1fr; }
+    RecordTable { height: 1fr; overflow-x: hidden; }
     """
 
     cursor = reactive(0, always_update=True)
@@ -69,16 +90,21 @@ class RecordTable(ScrollView, can_focus=True):
         self._frame = pl.DataFrame({"id": []}, schema={"id": pl.Int64})
         self._ids = np.empty(0, dtype=np.int64)  # the shown rows' ids, in order (no copy of the frame's)
         self._window: tuple[int, list[dict]] = (0, [])  # (first index, rows) fetched for painting
+        self._laid_out: tuple[int, list[tuple[Column, int]]] = (-1, [])
 
     # -- data -------------------------------------------------------------
     def show(self, frame: pl.DataFrame, *, keep: int | None = None) -> None:
-        """Show these rows; keep the cursor on row id `keep` when it is still there."""
+        """Show these rows; keep the cursor on row id `keep` when it is still there (else
+        on the row now at its place); no `keep`: on the first row."""
         self._frame = frame
         self._window = (0, [])
         self._ids = frame["id"].to_numpy()
-        self.virtual_size = Size(self.size.width, len(self._ids) + 1)
-        found = np.flatnonzero(self._ids == keep) if keep is not None else np.empty(0, dtype=np.int64)
-        position = int(found[0]) if len(found) else min(self.cursor, max(0, len(self._ids) - 1))
+        self.virtual_size = Size(self._view.width, len(self._ids) + 1)
+        if keep is None:
+            position = 0
+        else:
+            found = np.flatnonzero(self._ids == keep)
+            position = int(found[0]) if len(found) else min(self.cursor, max(0, len(self._ids) - 1))
         self.cursor = position
         self.refresh()
 
@@ -100,9 +126,14 @@ class RecordTable(ScrollView, can_focus=True):
     def shown_ids(self) -> list[int]:
         return self._ids.tolist()
 
+    @property
+    def _view(self) -> Size:
+        """The cells rows are drawn in: the widget less its scrollbar."""
+        return self.scrollable_content_region.size
+
     # -- movement -----------------------------------------------------------
     def watch_cursor(self, cursor: int) -> None:
-        body = max(1, self.size.height - 1)
+        body = max(1, self._view.height - 1)
         top = self.scroll_offset.y
         if cursor < top:
             self.scroll_to(y=cursor, animate=False)
@@ -118,7 +149,7 @@ class RecordTable(ScrollView, can_focus=True):
         self._move_to(self.cursor + step)
 
     def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor + direction * max(1, self.size.height - 2))
+        self._move_to(self.cursor + direction * max(1, self._view.height - 2))
 
     def action_first(self) -> None:
         self._move_to(0)
@@ -131,19 +162,20 @@ class RecordTable(ScrollView, can_focus=True):
             self._move_to(self.scroll_offset.y + event.y - 1)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._ids) + 1)
+        self.virtual_size = Size(self._view.width, len(self._ids) + 1)
 
     # -- painting ------------------------------------------------------------
-    def _widths(self) -> list[int]:
-        room = self.size.width - 2 - sum(c.width + 1 for c in self.columns if not c.flex)
-        shares = sum(c.width for c in self.columns if c.flex) or 1
-        return [c.width if not c.flex else max(6, room * c.width // shares - 1) for c in self.columns]
+    def _layout(self) -> list[tuple[Column, int]]:
+        width = self._view.width
+        if self._laid_out[0] != width:  # asked for every line painted: kept per width
+            self._laid_out = (width, layout(self.columns, width))
+        return self._laid_out[1]
 
     def _line(self, cells: list[str], style: Style, mark: str) -> Strip:
         # One segment a line, padded by hand: building a rich Text per line cost
         # ~0.8 ms, most of a keystroke's redraw at 40 visible rows.
         parts = [mark]
-        for cell, width in zip(cells, self._widths(), strict=True):
+        for cell, (_column, width) in zip(cells, self._layout(), strict=True):
             shown = printable(cell)
             length = cell_len(shown)
             if length > width:
@@ -151,29 +183,29 @@ class RecordTable(ScrollView, can_focus=True):
             else:
                 shown += " " * (width - length)
             parts.append(shown + " ")
-        return Strip([Segment("".join(parts), style)]).adjust_cell_length(self.size.width, style)
+        return Strip([Segment("".join(parts), style)]).adjust_cell_length(self._view.width, style)
 
     def _row(self, index: int) -> dict:
         # The visible rows are fetched from the frame together, not one polars call a line.
         start, rows = self._window
         if not start <= index < start + len(rows):
-            start = max(0, index - self.size.height)
-            rows = self._frame.slice(start, 3 * max(1, self.size.height)).rows(named=True)
+            start = max(0, index - self._view.height)
+            rows = self._frame.slice(start, 3 * max(1, self._view.height)).rows(named=True)
             self._window = (start, rows)
         return rows[index - start]
 
     def render_line(self, y: int) -> Strip:
         if y == 0:
-            return self._line([c.label for c in self.columns], Style(bold=True, underline=True), "  ")
+            return self._line([c.label for c, _width in self._layout()], Style(bold=True, underline=True), "  ")
         index = self.scroll_offset.y + y - 1
         if index >= len(self._ids):
-            return Strip.blank(self.size.width)
+            return Strip.blank(self._view.width)
         row = self._row(index)
         base = Style.parse(self.row_style(row)) if self.row_style else Style()
         if index == self.cursor:
             base += Style(reverse=True) if self.has_focus else Style(underline=True)
         mark = "● " if row["id"] in self.marked else "  "
-        return self._line([_cell(row.get(c.key)) for c in self.columns], base, mark)
+        return self._line([_cell(row.get(c.key)) for c, _width in self._layout()], base, mark)
 
 
 def _cell(value: object) -> str:
