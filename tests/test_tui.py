@@ -214,7 +214,7 @@ async def test_the_command_palette_lists_every_action_of_the_screen(shop):
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(app, pilot)
         titles = {command.title for command in app.get_system_commands(app.screen)}
-        assert {"Merge", "Delete", "Obfuscate", "(De)activate", "Import", "Export", "Settings", "Undo"} <= titles
+        assert {"Merge", "Delete", "Obfuscate", "Deactivate", "Import", "Export", "Settings", "Undo"} <= titles
 
 
 async def test_a_change_made_by_another_process_appears_by_itself(shop, store_path):
@@ -365,3 +365,24 @@ def test_narrow_terminals_drop_columns_by_priority_never_cutting_one_to_a_stub()
         assert 2 + sum(width + 1 for _, width in shown) <= 78
         assert all(width >= (FLEX_MIN if c.flex else max(c.width, len(c.label))) for c, width in shown)
     assert {"email", "message"} <= {c.key for c, _ in layout(ROW_COLUMNS, 78)}
+
+
+async def test_d_is_named_after_what_it_will_do_to_the_highlighted_customer(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+
+        def footer_names_d() -> set[str]:
+            return {b.binding.description for b in app.screen.active_bindings.values() if b.binding.key == "d"}
+
+        await go_to_row(pilot, app, "C-000002")
+        assert footer_names_d() == {"Deactivate"}
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert not shop.customer(2)["active"] and footer_names_d() == {"Activate"}
+        await pilot.press("k")  # C-000001, active
+        assert footer_names_d() == {"Deactivate"}
+        await pilot.press("j", "enter")  # the detail of the inactive one
+        assert isinstance(app.screen, DetailScreen) and footer_names_d() == {"Activate"}
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert shop.customer(2)["active"] and footer_names_d() == {"Deactivate"}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from store.domain import journal
 from store.domain.core import SETTINGS_ID, list_numbers, private_fields
@@ -10,6 +10,7 @@ from store.domain.records import Records
 from store.errors import RuleViolation
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
 from store.rules import settings as settings_rules
+from store.rules.activity import Switch, switch_of
 
 
 class Customers(Records):
@@ -58,7 +59,7 @@ class Customers(Records):
                 self._journal(tx, "tag", f"Tagged {changed} customer(s): +{added} -{removed}")
         return changed
 
-    def switch_active(self, customer_ids: Iterable[int]) -> tuple[Literal["deactivate", "reactivate"], int]:
+    def switch_active(self, customer_ids: Iterable[int]) -> tuple[Switch, int]:
         """The one key for both ways: deactivate the active ones among these customers;
         if none is active, reactivate them all. Returns what was done and to how many."""
         return self._set_active(customer_ids, None)
@@ -69,13 +70,13 @@ class Customers(Records):
     def reactivate(self, customer_ids: Iterable[int]) -> int:
         return self._set_active(customer_ids, True)[1]
 
-    def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Literal["deactivate", "reactivate"], int]:
+    def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Switch, int]:
         """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate."""
         numbers = []
         with self._db.transaction() as tx:
             docs = {customer_id: self._current(tx, customer_id) for customer_id in customer_ids}
-            active = not any(d["active"] for d in docs.values()) if wanted is None else wanted
-            verb: Literal["deactivate", "reactivate"] = "reactivate" if active else "deactivate"
+            active = switch_of(d["active"] for d in docs.values()) == "reactivate" if wanted is None else wanted
+            verb: Switch = "reactivate" if active else "deactivate"
             for customer_id, doc in docs.items():
                 if doc["active"] == active:
                     continue

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
+from store.rules.activity import switch_of
 from store.text import printable
 
 from .base import StoreScreen
@@ -65,7 +66,8 @@ class DetailScreen(StoreScreen[None]):
         Binding("s", "set_status", "Set status", id="set-status"),
         Binding("h", "headquarters", "Make headquarters", id="make-headquarters"),
         Binding("i", "row_detail", "Row details", id="row-details"),
-        Binding("d", "deactivate", "(De)activate", id="de-activate"),
+        Binding("d", "deactivate", "Deactivate", id="deactivate"),
+        Binding("d", "reactivate", "Activate", id="activate"),
         Binding("m", "merge", "Merge", id="merge"),
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
@@ -109,6 +111,7 @@ class DetailScreen(StoreScreen[None]):
             if key in (DEPARTMENTS, CONTACTS):
                 (tabs.show_tab if corporate else tabs.hide_tab)(f"tab-{key}")
             self._fill(key, columns)
+        self.refresh_bindings()  # `d` is named after what it will do now
 
     def _fill(self, key: str, columns: tuple[str, ...]) -> None:
         table = self.query_one(f"#table-{key}", DataTable)
@@ -138,6 +141,8 @@ class DetailScreen(StoreScreen[None]):
             return True if self.current_tab() == DEPARTMENTS and self.current_row_id() is not None else None
         if action == "row_detail":
             return True if self.current_row_id() is not None else None
+        if action in ("deactivate", "reactivate") and self.store.has_customer(self.customer_id):
+            return action == switch_of([self.store.customer(self.customer_id)["active"]])
         return True
 
     def on_tabbed_content_tab_activated(self) -> None:
@@ -152,6 +157,8 @@ class DetailScreen(StoreScreen[None]):
 
     def action_deactivate(self) -> None:
         self.app.switch_active([self.customer_id])
+
+    action_reactivate = action_deactivate  # the store decides the way; the two keys only name it
 
     def action_merge(self) -> None:
         self.app.merge(self.customer_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -12,6 +13,7 @@ from textual.worker import get_current_worker
 
 from store import StoreError
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, Customer, display_name
+from store.rules.activity import Switch, switch_of
 from store.view import Query, RecordView
 
 from ..messages import Exported, WorkFailed
@@ -188,7 +190,9 @@ class CustomersScreen(TableScreen):
         Binding("e", "edit", "Edit", id="edit"),
         Binding("t", "tag", "Tag", id="tag"),
         Binding("m", "merge", "Merge", id="merge"),
-        Binding("d", "deactivate", "(De)activate", id="de-activate"),
+        # One key, named after what it will do to the highlighted (or selected) customers.
+        Binding("d", "deactivate", "Deactivate", id="deactivate"),
+        Binding("d", "reactivate", "Activate", id="activate"),
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
         Binding("u", "undo", "Undo", id="undo"),
@@ -201,7 +205,30 @@ class CustomersScreen(TableScreen):
         Binding("T", "tag_filter", "Tag filter", show=False, id="tag-filter"),
         Binding("escape", "back", "Back", show=False, id="back"),
     ]
-    NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "delete", "obfuscate", "export", "mail"})
+    NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "reactivate", "delete", "obfuscate", "export",
+                           "mail"})
+    _shown_switch: Switch | None = None  # the way `d` is named in the footer now
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        allowed = super().check_action(action, parameters)
+        if allowed and action in ("deactivate", "reactivate"):
+            return action == self._switch()  # the other one is hidden
+        return allowed
+
+    def _switch(self) -> Switch:
+        """What `d` will do to the targets (`switch_of`, the store's rule)."""
+        tables = self.query(RecordTable)
+        row = tables.first().current_row() if tables else None
+        if self.selected:
+            return switch_of(self.view.frame.filter(pl.col("id").is_in(list(self.selected)))["active"].to_list())
+        return switch_of([bool(row["active"])] if row is not None else [True])
+
+    def on_record_table_moved(self, event: RecordTable.Moved) -> None:
+        super().on_record_table_moved(event)
+        switch = self._switch()
+        if switch != self._shown_switch:
+            self._shown_switch = switch
+            self.refresh_bindings()
 
     def row_style(self, row: dict) -> str:
         return "" if row["active"] else "dim"
@@ -268,6 +295,8 @@ class CustomersScreen(TableScreen):
 
     def action_deactivate(self) -> None:
         self.app.switch_active(self.targets())
+
+    action_reactivate = action_deactivate  # the store decides the way; the two keys only name it
 
     def action_delete(self) -> None:
         self.app.delete_customer(self.table.current_id)
