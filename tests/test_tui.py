@@ -386,3 +386,21 @@ async def test_d_is_named_after_what_it_will_do_to_the_highlighted_customer(shop
         await pilot.press("d")
         await settle(app, pilot)
         assert shop.customer(2)["active"] and footer_names_d() == {"Deactivate"}
+
+
+async def test_u_on_a_detail_undoes_that_customers_last_action_not_a_later_unrelated_one(shop):
+    shop.deactivate([2])
+    shop.apply_batch(Batch("private", creates=[{"first_name": "Ada", "email": "new@example.com"}]))
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("enter", "u")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Undo Deactivated C-000002" in str(app.screen.query_one("Static").render())
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert shop.customer(2)["active"] and shop.find("customers", "email", "new@example.com")  # the import stays
+        await pilot.press("escape")
+        await go_to_row(pilot, app, "C-000004")
+        await pilot.press("enter", "u")  # nothing was done to this one
+        assert isinstance(app.screen, DetailScreen) and "Nothing to undo for this customer" in notices(app)

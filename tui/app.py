@@ -299,15 +299,17 @@ class CustdeskApp(App):
                 self.attempt(self.store.obfuscate, customer_id, success=f"Obfuscated {customer['number']}")
         self.push_screen(ConfirmScreen(message), confirmed)
 
-    def undo(self) -> None:
-        entry = self.store.next_undo()
+    def undo(self, customer_id: int | None = None) -> None:
+        """`u`: undo the store's last undoable action, or (from a customer's detail) the last
+        one that changed this customer; asks first, naming it, and undoes exactly that one."""
+        entry = self.store.next_undo(customer_id)
         if entry is None:
-            self.notify("Nothing to undo", severity="warning")
+            self.notify("Nothing to undo" + (" for this customer" if customer_id is not None else ""), severity="warning")
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.attempt(self.store.undo, success=f"Undone: {entry['summary']}")
+                self.attempt(self.store.undo, entry["id"], success=f"Undone: {entry['summary']}")
         message = Text.assemble("Undo ", literal(entry["summary"]), f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
         self.push_screen(ConfirmScreen(message), confirmed)
 

@@ -105,12 +105,23 @@ def _drop_old_undo_data(tx: Transaction) -> None:
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
 
 
-def latest_undoable(entries: Mapping[int, Document]) -> tuple[int, Document] | None:
+def latest_undoable(entries: Mapping[int, Document], customer_id: int | None = None) -> tuple[int, Document] | None:
+    """The newest entry undo can still take back (of those that hold `customer_id`'s data, if given)."""
     for doc_id in sorted(entries, reverse=True):
         entry = entries[doc_id]
-        if entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None:
+        if entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None and \
+                (customer_id is None or holds(entry, customer_id)):
             return doc_id, entry
     return None
+
+
+def holds(entry: Mapping[str, Any], customer_id: int) -> bool:
+    """Whether the entry's undo data holds documents of the customer (itself or its related records)."""
+    return customer_id in (entry.get("customer_ids") or ()) or any(
+        table == CUSTOMERS and where[0] <= customer_id < where[1] if isinstance(where, list)
+        else _owner_of(table, where, before) == customer_id
+        for table, where, before, _ in entry["changes"]
+    )
 
 
 def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:
@@ -129,12 +140,7 @@ def purge_customer(tx: Transaction, customer_id: int) -> int:
     for doc_id, entry in list(tx.table(JOURNAL).items()):
         if entry.get("changes") is None:
             continue
-        holds = customer_id in (entry.get("customer_ids") or ()) or any(
-            table == CUSTOMERS and where[0] <= customer_id < where[1] if isinstance(where, list)
-            else _owner_of(table, where, before) == customer_id
-            for table, where, before, _ in entry["changes"]
-        )
-        if holds:
+        if holds(entry, customer_id):
             tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "purged": True})
             purged += 1
     return purged

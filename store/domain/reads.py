@@ -56,9 +56,10 @@ class Reads(Core):
         ids = sorted(rows, reverse=True)[:limit]
         return [entry_of(i, rows[i]) for i in ids]
 
-    def next_undo(self) -> JournalEntry | None:
-        """The entry `undo()` would undo now, or None."""
-        found = journal.latest_undoable(self._db.tables[JOURNAL])
+    def next_undo(self, customer_id: int | None = None) -> JournalEntry | None:
+        """The entry `undo()` would undo now, or None; with `customer_id`, the newest undoable
+        entry that changed that customer or its related records (undo it by its id)."""
+        found = journal.latest_undoable(self._db.tables[JOURNAL], customer_id)
         return entry_of(*found) if found else None
 
     def stats(self) -> dict[str, int]:

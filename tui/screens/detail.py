@@ -170,7 +170,7 @@ class DetailScreen(StoreScreen[None]):
         self.app.obfuscate_customer(self.customer_id)
 
     def action_undo(self) -> None:
-        self.app.undo()
+        self.app.undo(self.customer_id)
 
     def action_add(self) -> None:
         tab = self.current_tab()
