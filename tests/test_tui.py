@@ -404,3 +404,30 @@ async def test_u_on_a_detail_undoes_that_customers_last_action_not_a_later_unrel
         await go_to_row(pilot, app, "C-000004")
         await pilot.press("enter", "u")  # nothing was done to this one
         assert isinstance(app.screen, DetailScreen) and "Nothing to undo for this customer" in notices(app)
+
+
+async def test_the_customer_form_works_at_80x24(store):
+    from textual.widgets import Switch
+
+    app = CustdeskApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, CustomerForm)
+        dialog = screen.query_one(".dialog").region
+        assert dialog.right <= 80 and dialog.bottom <= 24  # the whole dialog, borders included
+        problems, hint = screen.query_one("#problems").region, screen.query_one(".hint").region
+        assert problems.height >= 3 and problems.bottom <= hint.y and hint.bottom <= dialog.bottom
+        assert "a company name" in str(screen.query_one("#problems").render())
+        switch = screen.query_one("#f-obfuscate_enabled", Switch)
+        for _ in range(30):  # down the fields to the last one: each comes into view as it takes focus
+            await pilot.press("tab")
+            if switch.has_focus:
+                break
+        await pilot.pause()
+        assert switch.has_focus and screen.query_one(".fields").region.contains_region(switch.region)
+        await pilot.press("escape")
+        await pilot.press("n")
+        await pilot.press("tab", *"Bäckerei Öz", "tab", "tab", "tab", *"info@bäckerei.de", "ctrl+s")
+        await settle(app, pilot)
+    assert [c["company"] for c in store.customers()] == ["Bäckerei Öz"]

@@ -22,7 +22,7 @@ from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefus
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
 from .base import StoreModal, StoreScreen
-from .modals import ConfirmScreen, PromptScreen, literal
+from .modals import SAVE_KEYS, ConfirmScreen, PromptScreen, form_foot, literal
 
 
 class TemplateForm(StoreModal[bool]):
@@ -50,8 +50,7 @@ class TemplateForm(StoreModal[bool]):
             yield TextArea(t.get("body", ""), id="t-body", classes="template-body")
             yield Label("HTML part (optional, email)", classes="hint")
             yield TextArea(t.get("html") or "", id="t-html", classes="template-html")
-            yield Static("", id="problems")
-            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+            yield form_foot(SAVE_KEYS, problems=True)
 
     def action_save(self) -> None:
         def refused(err: StoreError) -> None:

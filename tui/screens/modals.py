@@ -26,6 +26,21 @@ FORM_FIELDS = (
 )
 
 
+SAVE_KEYS = "ctrl+s  save     escape  cancel"
+FIELDS_MAX = 32  # rows of a form's fields shown at most (the rest scroll)
+
+
+class FormFields(VerticalScroll, can_focus=False):
+    """A form's fields, scrolled to whichever takes focus. Not a focus stop itself:
+    `tab` goes from one field to the next, and what is typed after it lands there."""
+
+
+def form_foot(keys: str, *, problems: bool = False) -> Vertical:
+    """A dialog's keys (and the problems its check found), kept in view at its bottom
+    however tall its fields are (a form in an 80x24 terminal scrolls above them)."""
+    return Vertical(*([Static("", id="problems")] if problems else []), Label(keys, classes="hint"), classes="foot")
+
+
 def literal(value: object) -> Text:
     """Data as text on screen: never markup, never terminal control."""
     return Text(printable("" if value is None else str(value)))
@@ -43,7 +58,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.message)
-            yield Label("y  yes     n  no", classes="hint")
+            yield form_foot("y  yes     n  no")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
@@ -88,7 +103,7 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
             with RadioSet(id="kind"):
                 yield RadioButton("Corporate customer", value=self.kind == CORPORATE, id="kind-corporate")
                 yield RadioButton("Private customer", value=self.kind == PRIVATE, id="kind-private")
-            with VerticalScroll(classes="fields"):
+            with FormFields(classes="fields"):
                 for key, label in FORM_FIELDS:
                     value = self.values.get(key)
                     text = ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value))
@@ -98,11 +113,24 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
                 with Horizontal(classes="field"):
                     yield Label("Obfuscate when inactive", classes="label")
                     yield Switch(self.values.get("obfuscate_enabled", True) is not False, id="f-obfuscate_enabled")
-            yield Static("", id="problems")
-            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+            yield form_foot(SAVE_KEYS, problems=True)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.kind = CORPORATE if event.pressed.id == "kind-corporate" else PRIVATE
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fit_fields)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_fields)
+
+    def _fit_fields(self) -> None:
+        """The fields scroll in what the terminal leaves beside the title, the kinds and the
+        foot: in 80x24 the problems and the keys stay in view under them."""
+        dialog, fields = self.query_one(".dialog"), self.query_one(".fields")
+        around = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w is not fields)
+        room = self.size.height - dialog.styles.gutter.height - around
+        fields.styles.max_height = max(3, min(FIELDS_MAX, room))
 
     def data(self) -> dict:
         values = {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
@@ -112,10 +140,10 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
         data = self.data()
         _cleaned, issues = self.store.check_customer(self.kind, data)
         errors = [i for i in issues if i.severity == "error"]
-        report = Text()
-        for issue in issues:
-            report.append(f"{'✗' if issue.severity == 'error' else '!'} {issue}\n", style="red" if issue.severity == "error" else "yellow")
+        report = Text("\n").join(Text(f"{'✗' if issue.severity == 'error' else '!'} {issue}",
+                                       style="red" if issue.severity == "error" else "yellow") for issue in issues)
         self.query_one("#problems", Static).update(report)
+        self.call_after_refresh(self._fit_fields)
         if not errors:
             self.dismiss((self.kind, data))
 
@@ -188,7 +216,7 @@ class ChildForm(ModalScreen[dict | None]):
                 with Horizontal(classes="field"):
                     yield Label(key.replace("_", " ").capitalize(), classes="label")
                     yield Input("" if self.values.get(key) is None else str(self.values[key]), id=f"f-{key}")
-            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+            yield form_foot(SAVE_KEYS)
 
     def action_save(self) -> None:
         self.dismiss({key: self.query_one(f"#f-{key}", Input).value for key in self.fields})
@@ -277,7 +305,7 @@ class SettingsScreen(ModalScreen[dict | None]):
             with Horizontal(classes="field"):
                 yield Label("Obfuscation retention days", classes="label")
                 yield Input(str(self.settings["obfuscation_retention_days"]), id="obfuscation_retention_days", type="integer")
-            yield Label("ctrl+s  save     escape  cancel", classes="hint")
+            yield form_foot(SAVE_KEYS)
 
     def action_save(self) -> None:
         values = {"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
