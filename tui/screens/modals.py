@@ -335,7 +335,7 @@ class HelpScreen(ModalScreen[None]):
         keys: dict[tuple[str, str], list[str]] = {}  # one line per action, all its keys
         for active in self.target.active_bindings.values():
             binding = active.binding
-            if binding.description:
+            if binding.description and not binding.action.endswith("command_palette"):  # its own line below
                 keys.setdefault((binding.action, binding.description), []).append(self.app.get_key_display(binding))
         for (_action, description), shown in keys.items():
             table.append(f"{' '.join(dict.fromkeys(shown)):>16}  ", style="bold cyan")
