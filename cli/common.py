@@ -57,11 +57,12 @@ def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
     return store
 
 
-def open_app(store: Store) -> None:
-    """Open the terminal app on the store."""
+def open_app(ctx: click.Context, store: Store) -> None:
+    """Open the terminal app on the store, with the user's configuration (`tui/config.py`)."""
     from tui.app import CustdeskApp
+    from tui.config import load_config
 
-    app = CustdeskApp(store)
+    app = CustdeskApp(store, load_config(theme=ctx.obj.get("theme")))
     app.run()
     if app.refusal is not None:
         raise app.refusal  # one line on stderr, exit 2 (`reports_errors`), as at open

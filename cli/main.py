@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from cli.common import open_app, open_store, reports_errors
+from cli.config import config
 from cli.mail import mail
 from cli.records import demo, obfuscate, repair, stats, undo
 from cli.transfer import export, import_, template
@@ -15,17 +16,18 @@ from store.paths import default_store_path
 @click.group(invoke_without_command=True)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CUSTDESK_DB",
               help="Store file (default: CUSTDESK_DB, else the user data folder).")
+@click.option("--theme", metavar="NAME", help="The app's colours: one of Textual's themes (custdesk config show lists them).")
 @click.pass_context
 @reports_errors
-def cli(ctx: click.Context, db: Path | None) -> None:
+def cli(ctx: click.Context, db: Path | None, theme: str | None) -> None:
     """custdesk: keep a company's customer records from the keyboard."""
-    ctx.obj = {"db": db or default_store_path()}
+    ctx.obj = {"db": db or default_store_path(), "theme": theme}
     if ctx.invoked_subcommand is None:
         # The app shows its first screen before checking the store's checksums (`CustdeskApp.check_store`).
-        open_app(open_store(ctx, verify=False))
+        open_app(ctx, open_store(ctx, verify=False))
 
 
-for command in (stats, demo, repair, undo, obfuscate, import_, export, template, mail):
+for command in (stats, demo, repair, undo, obfuscate, import_, export, template, mail, config):
     cli.add_command(command)
 
 

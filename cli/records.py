@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import open_app, open_store, reports_errors, say
-
-if TYPE_CHECKING:
-    pass
 
 
 @click.command()
@@ -47,7 +43,7 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
     counts = build_demo(store, customers=customers, seed=seed)
     say(f"demo store {store.path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     if not no_tui:
-        open_app(store)
+        open_app(ctx, store)
 
 
 @click.command()

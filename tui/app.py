@@ -18,6 +18,7 @@ from store.model import CUSTOMERS, SOURCES, Prospect, display_name
 from store.text import printable
 from store.view import RecordView
 
+from .config import Config
 from .messages import StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
 from .screens.tables import CustomersScreen, pick_other_customer
@@ -51,8 +52,12 @@ class CustdeskApp(App):
         Binding("ctrl+t", "templates", "Templates", show=False, id="templates"),
     ]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, config: Config | None = None) -> None:
         super().__init__()
+        config = config or Config()
+        if config.theme:
+            self.theme = config.theme
+        self.set_keymap(config.keymap)  # the user's keys, by binding id (tui/config.py)
         self.store = store
         store.take_changes()  # the views below start from the store as it is now
         self.views = {CUSTOMERS: RecordView(store, CUSTOMERS), SOURCES: RecordView(store, SOURCES)}

@@ -67,7 +67,7 @@ class DetailScreen(StoreScreen[None]):
         Binding("h", "headquarters", "Make headquarters", id="make-headquarters"),
         Binding("i", "row_detail", "Row details", id="row-details"),
         Binding("d", "deactivate", "Deactivate", id="deactivate"),
-        Binding("d", "reactivate", "Activate", id="activate"),
+        Binding("d", "reactivate", "Activate", id="reactivate"),
         Binding("m", "merge", "Merge", id="merge"),
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),

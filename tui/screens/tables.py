@@ -192,7 +192,7 @@ class CustomersScreen(TableScreen):
         Binding("m", "merge", "Merge", id="merge"),
         # One key, named after what it will do to the highlighted (or selected) customers.
         Binding("d", "deactivate", "Deactivate", id="deactivate"),
-        Binding("d", "reactivate", "Activate", id="activate"),
+        Binding("d", "reactivate", "Activate", id="reactivate"),
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
         Binding("u", "undo", "Undo", id="undo"),

@@ -1,0 +1,29 @@
+"""The user's configuration file: where it is, and what is in force."""
+from __future__ import annotations
+
+import click
+
+from cli.common import reports_errors, say
+
+
+@click.group()
+def config() -> None:
+    """The configuration file: theme and keys (see README, Configuration)."""
+
+
+@config.command("path")
+def path() -> None:
+    """Print where the configuration file is (it may not exist yet)."""
+    from tui.config import config_path
+
+    say(str(config_path()))
+
+
+@config.command("show")
+@click.pass_context
+@reports_errors
+def show(ctx: click.Context) -> None:
+    """Print the configuration in force as TOML, with every binding id and its default key."""
+    from tui.config import describe, load_config
+
+    say(describe(load_config(theme=ctx.obj.get("theme"))), lines=True)
