@@ -432,3 +432,24 @@ async def test_the_customer_form_works_at_80x24(store):
         await pilot.press("tab", *"Bäckerei Öz", "tab", "tab", "tab", *"info@bäckerei.de", "ctrl+s")
         await settle(app, pilot)
     assert [c["company"] for c in store.customers()] == ["Bäckerei Öz"]
+
+
+async def test_settings_at_80x24_show_whole_labels_and_the_switch_in_words(store):
+    from textual.widgets import Label
+
+    from tui.screens.modals import SettingsScreen
+
+    app = CustdeskApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("comma")
+        assert isinstance(app.screen, SettingsScreen)
+        for label in app.screen.query(".label").results(Label):
+            text = str(label.render())
+            assert label.content_region.width >= len(text), text  # never "Default country for"
+        state = app.screen.query_one("#allow_private_customers-state", Label)
+        assert str(state.render()) == "yes"
+        await pilot.press("space")  # the switch has focus first
+        assert str(state.render()) == "no"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    assert store.settings["allow_private_customers"] is False

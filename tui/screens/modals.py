@@ -35,6 +35,25 @@ class FormFields(VerticalScroll, can_focus=False):
     `tab` goes from one field to the next, and what is typed after it lands there."""
 
 
+def flag_field(label: str, value: bool, switch_id: str) -> Horizontal:
+    """A yes/no field: its switch (id `switch_id`) and the word for its state, which a
+    one-line switch shows by colour alone (`on_switch_changed` keeps the word)."""
+    return Horizontal(Label(label, classes="label"), Switch(value, id=switch_id),
+                      Label(_yes_no(value), id=f"{switch_id}-state", classes="state"), classes="field")
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+class FlagWords:
+    """Mixed into a screen holding `flag_field`s: the word beside each switch follows it."""
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        screen = event.switch.screen
+        screen.query_one(f"#{event.switch.id}-state", Label).update(_yes_no(event.value))
+
+
 def form_foot(keys: str, *, problems: bool = False) -> Vertical:
     """A dialog's keys (and the problems its check found), kept in view at its bottom
     however tall its fields are (a form in an 80x24 terminal scrolls above them)."""
@@ -85,7 +104,7 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CustomerForm(ModalScreen[tuple[str, dict] | None]):
+class CustomerForm(FlagWords, ModalScreen[tuple[str, dict] | None]):
     """Add or edit a customer: kind first, then the fields; the store's rules
     are checked on ctrl+s and every problem shown under the form."""
 
@@ -110,9 +129,8 @@ class CustomerForm(ModalScreen[tuple[str, dict] | None]):
                     with Horizontal(classes="field"):
                         yield Label(label, classes="label")
                         yield Input(text, id=f"f-{key}")
-                with Horizontal(classes="field"):
-                    yield Label("Obfuscate when inactive", classes="label")
-                    yield Switch(self.values.get("obfuscate_enabled", True) is not False, id="f-obfuscate_enabled")
+                yield flag_field("Obfuscate when inactive", self.values.get("obfuscate_enabled", True) is not False,
+                                 "f-obfuscate_enabled")
             yield form_foot(SAVE_KEYS, problems=True)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -284,7 +302,7 @@ class PickCustomer(ModalScreen[int | None]):
         self.dismiss(None)
 
 
-class SettingsScreen(ModalScreen[dict | None]):
+class SettingsScreen(FlagWords, ModalScreen[dict | None]):
     """The store's settings: private customers, phone country, retention."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -296,9 +314,7 @@ class SettingsScreen(ModalScreen[dict | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Settings", classes="title")
-            with Horizontal(classes="field"):
-                yield Label("Allow private customers", classes="label")
-                yield Switch(self.settings["allow_private_customers"], id="allow_private_customers")
+            yield flag_field("Allow private customers", self.settings["allow_private_customers"], "allow_private_customers")
             with Horizontal(classes="field"):
                 yield Label("Default country for phones", classes="label")
                 yield Input(self.settings["default_country"] or "", id="default_country", placeholder="none: phones need a +code")
