@@ -453,3 +453,18 @@ async def test_settings_at_80x24_show_whole_labels_and_the_switch_in_words(store
         await pilot.press("ctrl+s")
         await settle(app, pilot)
     assert store.settings["allow_private_customers"] is False
+
+
+async def test_the_header_and_filter_bar_fit_80_columns(shop):
+    from textual.widgets import Static
+
+    app = CustdeskApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.sub_title == "4 customers · 1 prospects"  # the store file is named from 100 columns on
+        bar = str(app.screen.query_one("#filters", Static).render())
+        assert bar.endswith("4 shown · 4 total") and len(bar) <= 78
+        await pilot.press("space")
+        assert "4 shown · 1 selected · 4 total" in str(app.screen.query_one("#filters", Static).render())
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        assert app.sub_title.endswith("4 customers (4 active) · 1 prospects") and shop.path.name in app.sub_title

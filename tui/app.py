@@ -24,6 +24,7 @@ from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScree
 from .screens.tables import CustomersScreen, pick_other_customer
 
 POLL_SECONDS = 3.0
+WIDE_HEADER = 100  # columns from which the header names the store file too
 POLL_WAIT_SECONDS = 0.2
 # A verb waiting longer than this for another process's commit says so.
 BUSY_NOTICE_SECONDS = 0.5
@@ -92,9 +93,12 @@ class CustdeskApp(App):
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:
         # From the views (kept in step with the store): a polars sum, not a walk over 100k documents.
-        customers = self.views[CUSTOMERS].frame
-        self.sub_title = (f"{self.store.path.name} · {customers.height:,} customers "
-                          f"({customers['active'].sum():,} active) · {self.views[SOURCES].frame.height:,} prospects")
+        customers, prospects = self.views[CUSTOMERS].frame.height, self.views[SOURCES].frame.height
+        if self.size.width < WIDE_HEADER:  # what must fit beside the title at 80 columns, even at 1M
+            self.sub_title = f"{customers:,} customers · {prospects:,} prospects"
+            return
+        active = self.views[CUSTOMERS].frame["active"].sum()
+        self.sub_title = f"{self.store.path.name} · {customers:,} customers ({active:,} active) · {prospects:,} prospects"
 
     def after_change(self) -> None:
         """The store changed under our hands: rebuild the changed rows, then tell every screen."""

@@ -72,6 +72,9 @@ class TableScreen(StoreScreen[None]):
     def row_style(self, row: dict) -> str:
         return ""
 
+    def on_resize(self) -> None:
+        self.app.update_counts()  # the header says more in a wider terminal
+
     # -- showing --------------------------------------------------------------
     def redraw(self, keep: int | None = None, *, first: bool = False) -> None:
         """Show the rows the query selects, the cursor on row `keep`, else on the row it
@@ -88,12 +91,13 @@ class TableScreen(StoreScreen[None]):
         for label, value in self.filter_labels():
             bar.append(f"{label}: ", style="dim")
             bar.append(value, style="bold" if value != "all" else "")
-            bar.append("   ")
+            bar.append("  ")
         if q.text:
             bar.append("search: ", style="dim")
             bar.append(q.text, style="bold")
-            bar.append("   ")
-        bar.append(f"{shown:,} shown · {len(self.selected):,} selected · {self.view.frame.height:,} total", style="cyan")
+            bar.append("  ")
+        selected = f" · {len(self.selected):,} selected" if self.selected else ""
+        bar.append(f"{shown:,} shown{selected} · {self.view.frame.height:,} total", style="cyan")
         self.query_one("#filters", Static).update(bar, layout=False)  # one line of fixed height: no relayout
 
     def filter_labels(self) -> list[tuple[str, str]]:
