@@ -214,11 +214,12 @@ def _parse_body(path: Path, body: str, delimiter: str, columns: list[str]) -> pl
 
 def _ragged_rows(body: str, delimiter: str, width: int, header_row: int) -> list[RaggedRow]:
     """The records (after the header) whose number of fields is not the header's."""
+    if '"' in body:  # quoting: only the csv module reads it as the parser does
+        return _ragged_records(body, delimiter, width, header_row)
+    # No quote: one record a line, its fields counted by its delimiters; a line that does
+    # not add up is looked at closer (empty trailing fields are no loss).
     lines = pl.Series(body.split("\n"), dtype=pl.String)
-    if (lines.str.count_matches('"', literal=True) % 2 == 1).any():
-        return _ragged_records(body, delimiter, width, header_row)  # a quoted field spans lines
-    # One record per line: a line whose delimiters outside quotes do not add up is looked at closer.
-    fields = lines.str.replace_all(r'"[^"]*"', "").str.count_matches(delimiter, literal=True) + 1
+    fields = lines.str.count_matches(delimiter, literal=True) + 1
     suspects = (fields != width).arg_true().to_list()
     return [found for index in suspects if index
             for found in _ragged_records(lines[index], delimiter, width, header_row + index - 1, skip_header=False)]

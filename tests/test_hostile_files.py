@@ -6,7 +6,7 @@ import os
 import zipfile
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -262,4 +262,14 @@ def test_ragged_rows_found_line_by_line_are_those_the_csv_module_finds(records, 
     csv.writer(buffer, delimiter=";", lineterminator="\n",
                quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerows([["h1", "h2", "h3"], *records])
     body = buffer.getvalue()
+    assert _ragged_rows(body, ";", 3, 1) == _ragged_records(body, ";", 3, 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet='ab ;"', max_size=8), min_size=1, max_size=10))
+@example(['ab"x;y"cd;e;f'])  # a quote inside an unquoted field is text: 4 fields, not 3
+def test_ragged_rows_of_malformed_lines_are_those_the_csv_module_finds(lines):
+    from importers.reading import _ragged_records, _ragged_rows
+
+    body = "h1;h2;h3\n" + "\n".join(lines)  # quotes in the middle of fields, unclosed, across lines
     assert _ragged_rows(body, ";", 3, 1) == _ragged_records(body, ";", 3, 1)
