@@ -79,12 +79,8 @@ def _undo_data(tx: Transaction) -> list[list[Any]]:
     import added column-wise as one [table, [first, stop], None, 1] per run (1M documents:
     25 MB less to write, and to read at every open)."""
     runs = [run for run in tx.inserted_runs() if run[0] not in (META, JOURNAL)]
-
-    def in_run(table: str, doc_id: int) -> bool:
-        return any(table == held and first <= doc_id < stop for held, first, stop in runs)
-
     single = [[table, doc_id, before, tx.rev(table, doc_id)] for (table, doc_id), before in tx.before.items()
-              if table not in (META, JOURNAL) and not (runs and in_run(table, doc_id))]
+              if table not in (META, JOURNAL) and not (runs and tx.is_inserted(table, doc_id))]
     return single + [[table, [first, stop], None, 1] for table, first, stop in runs]
 
 

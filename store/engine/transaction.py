@@ -136,8 +136,9 @@ class Transaction:
     def _in_block(self, table: str, doc_id: int) -> bool:
         return any(held == table and first <= doc_id < stop for held, first, stop, _texts in self._blocks)
 
-    def _as_inserted(self, table: str, doc_id: int) -> bool:
-        """Whether the document is one `insert_rows` added and nothing wrote since."""
+    def is_inserted(self, table: str, doc_id: int) -> bool:
+        """Whether the document is one `insert_rows` added and nothing wrote since (rev 1,
+        absent before)."""
         for held, first, stop, _texts in self._blocks:  # (runs for every document of a large commit)
             if held == table and first <= doc_id < stop:
                 return (table, doc_id) not in self._rewritten
@@ -158,7 +159,7 @@ class Transaction:
 
     def rev(self, table: str, doc_id: int) -> int | None:
         """The document's rev as this transaction leaves it (None: absent)."""
-        if self._blocks and self._as_inserted(table, doc_id):
+        if self._blocks and self.is_inserted(table, doc_id):
             return 1
         doc = self.get(table, doc_id)
         return None if doc is None else int(doc["rev"])
@@ -193,7 +194,7 @@ class Transaction:
         """[table, id, document (None: deleted)] of every document changed, for the change log."""
         tables, blocks = self.db.tables, bool(self._blocks)
         ops: list[list[Any]] = [[t, i, new] for (t, i), old in self.before.items()
-               if not (blocks and self._as_inserted(t, i)) and (new := tables[t].get(i)) is not old]
+               if not (blocks and self.is_inserted(t, i)) and (new := tables[t].get(i)) is not old]
         for table, first, _stop, texts in self._blocks:
             # Their text goes into the log as it is (a Fragment is written verbatim).
             ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in enumerate(texts.to_list(), first)
