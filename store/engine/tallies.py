@@ -30,11 +30,14 @@ def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, fie
     """The tally of a whole table: from its decoded fields when it keeps them, else its documents."""
     tally: Tally = {"*": len(rows)}
     for field in fields:
+        counts: dict[str, int] = {}
+        tally[field] = counts
         if frame is not None and field in frame.columns:
-            values = frame[field].to_list()
-        else:
-            values = [doc.get(field) for doc in rows.values()]
-        tally[field] = _counted({}, values)
+            _count_column(counts, frame[field])
+            continue
+        for doc in rows.values():
+            key = value_key(doc.get(field))
+            counts[key] = counts.get(key, 0) + 1
     return tally
 
 
@@ -42,21 +45,14 @@ def add_rows(tally: Tally, fields: Iterable[str], frame: pl.DataFrame) -> None:
     """Count new documents given as a frame's rows (a field it lacks: absent in each)."""
     tally["*"] += frame.height
     for field in fields:
-        counts = tally[field]
-        if field not in frame.columns:
-            counts[""] = counts.get("", 0) + frame.height
-            continue
-        # value_key, column-wise: flags as true/false, missing as "".
-        keys = frame[field].cast(pl.String).fill_null("").value_counts(name="n")
-        for key, n in keys.iter_rows():
-            counts[key] = counts.get(key, 0) + n
+        values = frame[field] if field in frame.columns else pl.repeat(None, frame.height, dtype=pl.String, eager=True)
+        _count_column(tally[field], values)
 
 
-def _counted(counts: dict[str, int], values: Iterable[object]) -> dict[str, int]:
-    for value in values:
-        key = value_key(value)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+def _count_column(counts: dict[str, int], values: pl.Series) -> None:
+    """`value_key` of every value, counted column-wise (flags as true/false, missing as "")."""
+    for key, n in values.cast(pl.String).fill_null("").value_counts(name="n").iter_rows():
+        counts[key] = counts.get(key, 0) + n
 
 
 def adjust(tally: Tally, fields: Iterable[str], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
