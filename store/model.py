@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
-
-if TYPE_CHECKING:
-    import polars as pl
+from typing import Any, Final, Literal, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -185,13 +182,6 @@ class JournalEntry(TypedDict, total=False):
 def format_number(prefix: str, n: int) -> str:
     """Human number of the n-th record of a kind, e.g. C-000123."""
     return f"{prefix}-{n:06d}"
-
-
-def format_numbers(prefix: str, counted: range) -> pl.Series:
-    """`format_number` of each n counted, column-wise (an import numbers 1M customers at once)."""
-    import polars as pl
-
-    return prefix + "-" + pl.int_range(counted.start, counted.stop, eager=True).cast(pl.String).str.zfill(6)
 
 
 def display_name(doc: Mapping[str, Any]) -> str:

@@ -21,7 +21,6 @@ from store.model import (
     KINDS,
     PERSON_FIELDS,
     format_number,
-    format_numbers,
 )
 from store.rules.keys import normalise_key
 from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
@@ -93,10 +92,7 @@ class Records(Core):
         taken = self._db.indexes.key_map(CUSTOMERS, "number")
         numbers: list[str] = []
         while len(numbers) < count:
-            counted = tx.take_counters(CUSTOMERS, count - len(numbers))
-            # Column-wise only where it pays (an import's thousands); one number is formatted directly.
-            formatted = (format_numbers(CUSTOMER_NUMBER_PREFIX, counted).to_list() if len(counted) > 100
-                         else [format_number(CUSTOMER_NUMBER_PREFIX, n) for n in counted])
+            formatted = [format_number(CUSTOMER_NUMBER_PREFIX, n) for n in tx.take_counters(CUSTOMERS, count - len(numbers))]
             if len(taken) or also_taken:
                 # normalise_key of "C-000123" is "C000123".
                 formatted = [n for n in formatted if (key := n.replace("-", "")) not in taken and key not in also_taken]
