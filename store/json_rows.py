@@ -14,8 +14,8 @@ import polars as pl
 def object_texts(frame: pl.DataFrame, *, encoded: Collection[str] = ()) -> pl.Series:
     """Per row, the JSON object of the frame's non-null values ("{}" when none); the
     `encoded` columns hold JSON text already, written as the value it encodes."""
-    if not frame.width:
-        return pl.Series([], dtype=pl.String) if not frame.height else pl.Series(["{}"] * frame.height)
+    if not frame.width:  # (a frame of no columns has no rows either)
+        return pl.Series(dtype=pl.String)
     # Columns by position: a file's header may read as a polars pattern ("*", "^…$").
     plain = pl.DataFrame([frame.to_series(i).alias(f"c{i}") for i in range(frame.width)])
     members = [_member(f"c{i}", name, name in encoded) for i, name in enumerate(frame.columns)]
