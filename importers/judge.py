@@ -17,8 +17,7 @@ import polars as pl
 
 from store import FieldIssue, Store
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
-from store.rules.emails import email_key
-from store.rules.keys import normalise_key
+from store.rules.keys import key_column, normalise_key
 from store.rules.validation import number_error
 
 if TYPE_CHECKING:
@@ -44,18 +43,13 @@ def store_fields(target: str) -> tuple[str, ...]:
     return PERSON_FIELDS if target == SOURCES else (*CUSTOMER_FIELDS, "number")
 
 
-def key_expr(key: str) -> pl.Expr:
-    """The key column as the store's indexes normalise it (store.rules.keys.normalise_key)."""
-    column = pl.col(key).str.strip_chars()
-    if key in ("vat_id", "number"):
-        return pl.col(key).str.replace_all(r"[ \t.\-]", "").str.to_uppercase().replace("", None)
-    if key == "email":
-        lower = column.str.to_lowercase()
-        return pl.when(lower.str.contains(r"[^\x00-\x7f]")).then(
-            lower.map_elements(email_key, return_dtype=pl.String, skip_nulls=True)).otherwise(lower).replace("", None)
-    if key in ("phone", "mobile"):  # E.164 only: a number kept as typed names nobody
-        return pl.when(column.str.starts_with("+")).then(column)
-    return column.replace("", None)
+def key_values(frame: pl.DataFrame, key: str) -> pl.Series:
+    """Column `key` of `frame` as the store's indexes normalise it (`key_column`), named "key";
+    a phone only in E.164: a number kept as typed names nobody."""
+    keys = key_column(key, frame[key]).rename("key")
+    if key in ("phone", "mobile"):
+        return keys.to_frame().select(pl.when(pl.col("key").str.starts_with("+")).then(pl.col("key"))).to_series()
+    return keys
 
 
 def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame) -> list[tuple[int, FieldIssue]]:
@@ -69,7 +63,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     # error (no name, no way to reach) may be mended by the stored record it updates.
     cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)}
     has_key = plan.key in rows.columns
-    keys = rows.select(key_expr(plan.key)).to_series().to_list() if has_key else [None] * rows.height
+    keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
     matches = store.lookup(judge.table, plan.key, keys) if has_key else [[] for _ in keys]
     firsts = _first_of_each(rows, keys, cell_errors)
     new = Verdict("new")  # most rows: shared, never changed in place
@@ -171,7 +165,7 @@ class _Judge:
 
     def _numbers(self, candidates: pl.DataFrame) -> dict[int, Verdict]:
         """Customer numbers another customer, or an earlier row, has already."""
-        frame = candidates.select("_pos", "_row", "number", key_expr("number").alias("key")).filter(pl.col("key").is_not_null())
+        frame = candidates.select("_pos", "_row", "number", key_values(candidates, "number")).filter(pl.col("key").is_not_null())
         frame = frame.with_columns(pl.col("_row").min().over("key").alias("first"))
         held = self.store.first_holders(CUSTOMERS, "number", frame["key"].to_list())
         out = {}
@@ -189,7 +183,7 @@ class _Judge:
         present = [f for f in DUPLICATE_FIELDS if f in candidates.columns]
         if not present or candidates.height == 0:
             return {}
-        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(_label(f)).alias("field"), key_expr(f).alias("key"))
+        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(_label(f)).alias("field"), key_values(candidates, f))
                           for f in present]).filter(pl.col("key").is_not_null())
         notes: dict[int, str] = {}
         for field in dict.fromkeys(_label(f) for f in present):
