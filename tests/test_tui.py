@@ -387,6 +387,14 @@ async def test_d_is_named_after_what_it_will_do_to_the_highlighted_customer(shop
         await pilot.press("d")
         await settle(app, pilot)
         assert shop.customer(2)["active"] and footer_names_d() == {"Deactivate"}
+        await pilot.press("escape")
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("space", "space", "d")  # both selected: named for the selection, wherever the cursor is
+        await settle(app, pilot)
+        assert not shop.customer(1)["active"] and not shop.customer(2)["active"]
+        assert footer_names_d() == {"Activate"}
+        await pilot.press("j")
+        assert footer_names_d() == {"Activate"}
 
 
 async def test_u_on_a_detail_undoes_that_customers_last_action_not_a_later_unrelated_one(shop):

@@ -212,6 +212,7 @@ class CustomersScreen(TableScreen):
     NEEDS_ROW = frozenset({"open", "edit", "tag", "merge", "deactivate", "reactivate", "delete", "obfuscate", "export",
                            "mail"})
     _shown_switch: Switch | None = None  # the way `d` is named in the footer now
+    _selection_switch: Switch = "deactivate"  # what `d` does to the selection (see update_filters)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         allowed = super().check_action(action, parameters)
@@ -219,12 +220,20 @@ class CustomersScreen(TableScreen):
             return action == self._switch()  # the other one is hidden
         return allowed
 
+    def update_filters(self, shown: int) -> None:
+        super().update_filters(shown)
+        # Worked out when the selection or the rows change, not at every cursor move
+        # (with 1M customers selected it costs ~0.15 s).
+        if self.selected:
+            chosen = self.view.frame.filter(pl.col("id").is_in(list(self.selected)))
+            self._selection_switch = switch_of(chosen["active"].to_list())
+
     def _switch(self) -> Switch:
         """What `d` will do to the targets (`switch_of`, the store's rule)."""
+        if self.selected:
+            return self._selection_switch
         tables = self.query(RecordTable)
         row = tables.first().current_row() if tables else None
-        if self.selected:
-            return switch_of(self.view.frame.filter(pl.col("id").is_in(list(self.selected)))["active"].to_list())
         return switch_of([bool(row["active"])] if row is not None else [True])
 
     def on_record_table_moved(self, event: RecordTable.Moved) -> None:
