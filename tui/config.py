@@ -103,7 +103,8 @@ def _theme(where: Path, theme: object) -> str | None:
 def _keymap(path: Path, keymap: object) -> dict[str, str]:
     if not isinstance(keymap, dict):
         raise ConfigError(f"{path}: [keymap] must be a table of binding id = \"key\"")
-    known = binding_ids()
+    # (Knowing every id imports every screen: only done for a keymap, not at every start.)
+    known = binding_ids() if keymap else {}
     for binding_id, keys in keymap.items():
         if binding_id not in known:
             raise ConfigError(f"{path}: [keymap] '{binding_id}' is not a binding id (custdesk config show lists them)")
