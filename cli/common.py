@@ -49,10 +49,12 @@ def reports_errors(func: Callable) -> Callable:
 
 
 def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
-    """The store of --db; `verify=False` leaves checking its large tables to `Store.verify`."""
+    """The store of --db, with the user's default country (config.toml); `verify=False`
+    leaves checking its large tables to `Store.verify`."""
     from store import Store
+    from tui.config import load_config
 
-    store = Store(ctx.obj["db"], verify=verify)
+    store = Store(ctx.obj["db"], verify=verify, default_country=load_config(app=False).default_country)
     ctx.call_on_close(store.close)
     return store
 

@@ -8,7 +8,7 @@ from cli.common import reports_errors, say
 
 @click.group()
 def config() -> None:
-    """The configuration file: theme and keys (see README, Configuration)."""
+    """The configuration file: theme, default country, date format, keys (see README)."""
 
 
 @config.command("path")

@@ -53,7 +53,7 @@ _COLUMNS = {
                 _plain("city"), pl.col("tags").list.join(", ").fill_null("").alias("tags"),
                 pl.col("active").fill_null(False).alias("active")],
     SOURCES: [_PERSON, _plain("company"), _plain("email"), _PHONE, _plain("city"), _ORIGIN_TEXT,
-              _plain("imported_at").str.slice(0, 16).str.replace("T", " ", literal=True).alias("imported")],
+              _plain("imported_at").alias("imported")],  # (ISO: sorts as time; the app shows it in the user's format)
 }
 
 

@@ -66,3 +66,10 @@ async def go_to_row(pilot, app, number: str) -> None:
     t = table(app)
     row = next(r for r in range(t.row_count) if t.row(r)["number"] == number)
     await pilot.press("g", *["j"] * row)
+
+
+def rendered(widget: Any) -> str:
+    """What a widget shows on screen, as plain text, line by line."""
+    from textual.geometry import Region
+
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from helpers import SIZE, custdesk
+from helpers import SIZE, custdesk, run_python
 
 from tui.app import CustdeskApp
 from tui.config import Config, ConfigError, binding_ids, describe, load_config
+from tui.dates import Dates
+from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.modals import CustomerForm
 
 
@@ -18,6 +20,48 @@ def test_no_file_is_the_defaults_and_a_file_is_read(tmp_path):
     path.write_text('theme = "nord"\n[keymap]\nnew = "a"\ndeactivate = "ctrl+d"\n', encoding="utf-8")
     assert load_config(path) == Config("nord", {"new": "a", "deactivate": "ctrl+d"})
     assert load_config(path, theme="dracula").theme == "dracula"  # --theme wins
+    path.write_text('theme = "nord"\ndefault_country = "de"\ndate_format = "%d.%m.%Y"\n[keymap]\nnew = "a"\n', encoding="utf-8")
+    assert load_config(path) == Config("nord", {"new": "a"}, "DE", "%d.%m.%Y")
+    assert load_config(path, app=False) == Config(default_country="DE", date_format="%d.%m.%Y")  # a command: no looks
+
+
+def test_a_command_does_not_pay_for_the_apps_looks(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\n[keymap]\nnew = "a"\n', encoding="utf-8")
+    code = (f"import sys; from tui.config import load_config; load_config(__import__('pathlib').Path({str(path)!r}), app=False); "
+            "assert not [m for m in sys.modules if m.startswith('textual')], 'textual imported'")
+    assert run_python(code).returncode == 0
+
+
+def test_dates_read_in_the_users_format_and_other_text_as_it_is(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    __import__("time").tzset()
+    try:
+        dates = Dates("%d.%m.%Y")
+        assert dates.shown("2026-11-24") == "24.11.2026"
+        assert dates.shown("2026-11-24T09:05:00+00:00") == "24.11.2026 10:05"  # local time
+        assert dates.shown("2026-07-01T23:30:00+00:00") == "02.07.2026 01:30"  # summer time, the next day
+        assert dates.shown("soon") == "soon" and dates.shown("2026-13-45") == "2026-13-45" and dates.shown(None) == ""
+        assert Dates().value("created_at", "2026-11-24T09:05:00+00:00") == "2026-11-24 10:05"
+        assert Dates().value("tags", ["vip", "b2b"]) == "vip, b2b" and Dates().value("amount", 1200.5) == "1,200.50"
+    finally:
+        monkeypatch.delenv("TZ")
+        __import__("time").tzset()
+
+
+def test_the_users_default_country_stands_in_while_the_store_has_none(store_path, tmp_path):
+    env = {"CUSTDESK_CONFIG_DIR": str(tmp_path)}
+    (tmp_path / "config.toml").write_text('default_country = "TR"\n', encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("First name,Last name,Phone\nAyşe,Yılmaz,0212 555 12 34\n", encoding="utf-8")
+    added = custdesk("--db", store_path, "import", people, "--into", "private", env=env)
+    assert added.returncode == 0, added.stderr
+    from store import Store
+    with Store(store_path) as store:
+        assert next(store.customers())["phone"] == "+902125551234"
+        store.update_settings(default_country="DE")  # the store's own setting wins once saved
+    with Store(store_path, default_country="TR") as store:
+        assert store.settings["default_country"] == "DE"
 
 
 @pytest.mark.parametrize("text,problem", [
@@ -27,6 +71,9 @@ def test_no_file_is_the_defaults_and_a_file_is_read(tmp_path):
     ('[keymap]\nnope = "a"', "[keymap] 'nope' is not a binding id"),
     ('[keymap]\nnew = 3', "[keymap] new must be a key such as"),
     ('keymap = "n"', "[keymap] must be a table"),
+    ('default_country = "Germany"', "ISO 3166"),
+    ('date_format = "dd.mm.yyyy"', "has no % directive"),
+    ('date_format = 31', "date_format must be text"),
 ])
 def test_a_file_that_cannot_be_followed_is_refused_in_one_line_naming_it(tmp_path, text, problem):
     path = tmp_path / "config.toml"
@@ -38,9 +85,12 @@ def test_a_file_that_cannot_be_followed_is_refused_in_one_line_naming_it(tmp_pat
 
 def test_show_prints_toml_that_reads_back_as_the_configuration(tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTDESK_CONFIG_DIR", str(tmp_path))
-    config = Config("gruvbox", {"new": "a", "search": "ctrl+f"})
+    config = Config("gruvbox", {"new": "a", "search": "ctrl+f"}, "NL", "%d-%m-%Y")
     shown = describe(config)
-    assert tomllib.loads(shown) == {"theme": "gruvbox", "keymap": {"new": "a", "search": "ctrl+f"}}
+    assert tomllib.loads(shown) == {"theme": "gruvbox", "default_country": "NL", "date_format": "%d-%m-%Y",
+                                    "keymap": {"new": "a", "search": "ctrl+f"}}
+    (tmp_path / "config.toml").write_text(shown, encoding="utf-8")
+    assert load_config() == config
     assert all(f"{binding_id} = " in shown for binding_id in binding_ids())  # every id, with its default
 
 
@@ -63,3 +113,22 @@ def test_the_config_command(tmp_path):
     refused = custdesk("--theme", "purple", "config", "show", env=env)
     assert refused.returncode == 2 and refused.stderr.startswith("custdesk: --theme: theme 'purple'")
     assert len(refused.stderr.splitlines()) == 1
+
+
+def shows(app, text: str) -> bool:
+    return text.replace(" ", "&#160;") in app.export_screenshot()
+
+
+async def test_the_app_shows_dates_in_the_users_format(shop):
+    customer = next(shop.customers())
+    app = CustdeskApp(shop, Config(date_format="%d.%m.%Y"))
+    expected = Dates("%d.%m.%Y").shown(customer["created_at"])
+    assert expected[2] == "." and expected[5] == "."
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        assert shows(app, expected) and not shows(app, customer["created_at"][:10])
+        await pilot.press("escape", "p")
+        assert expected in app.screen.query_one("RecordTable").render_line(1).text
+        await pilot.press("enter")
+        assert isinstance(app.screen, SourceDetailScreen) and shows(app, expected)

@@ -5,7 +5,7 @@ import json
 
 import phonenumbers
 import pytest
-from helpers import custdesk
+from helpers import custdesk, rendered
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from international import people, write_csv
@@ -311,7 +311,7 @@ async def test_the_import_review_proposes_a_country_and_p_reads_the_phones_in_it
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.plan.suggestion.region == "DE" and screen.plan.counts()["warnings"] == 5
-        assert "p reads them as DE" in str(screen.query_one("#summary").render())
+        assert "p reads them as DE" in rendered(screen.query_one("#summary"))
         await pilot.press("p")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -153,7 +153,8 @@ async def test_help_lists_the_screens_keys(shop):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         shown = str(app.screen.query_one("Static").render())
-        assert "Merge" in shown and shown.count("palette") == 1
+        assert "Merge" in shown and "Up" in shown and shown.count("palette") == 1
+        assert "Scroll Left" not in shown and "Focus Next" not in shown  # Textual's own keys are not the screen's
         await pilot.press("escape")
         assert isinstance(app.screen, CustomersScreen)
 
@@ -355,12 +356,13 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
 
 def test_narrow_terminals_drop_columns_by_priority_never_cutting_one_to_a_stub():
     from tui.screens.import_review import ROW_COLUMNS
-    from tui.widgets.table import FLEX_MIN, layout
+    from tui.widgets.table import FLEX_COMFORT, FLEX_MIN, layout
 
     wide = [c.key for c, _ in layout(CustomersScreen.COLUMNS, 198)]
     assert wide == [c.key for c in CustomersScreen.COLUMNS]
     narrow = layout(CustomersScreen.COLUMNS, 78)  # 80 columns less the scrollbar
-    assert [c.key for c, _ in narrow] == ["number", "name", "company", "kind", "email", "phone", "active"]
+    assert [c.key for c, _ in narrow] == ["number", "name", "company", "email", "phone", "active"]
+    assert all(width >= FLEX_COMFORT for c, width in narrow if c.flex)  # names readable, not Kind beside 8 cells
     for columns in (CustomersScreen.COLUMNS, SourcesScreen.COLUMNS, ROW_COLUMNS):
         shown = layout(columns, 78)
         assert 2 + sum(width + 1 for _, width in shown) <= 78
@@ -476,3 +478,32 @@ async def test_the_header_and_filter_bar_fit_80_columns(shop):
         await pilot.resize_terminal(160, 45)
         await pilot.pause()
         assert app.sub_title.endswith("4 customers (4 active) · 1 prospects") and shop.path.name in app.sub_title
+
+
+async def test_brackets_walk_the_detail_tabs_at_80_columns_wherever_focus_is(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("enter")
+        screen = app.screen
+        assert screen.current_tab() == "departments"  # a company's structure first
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert screen.current_tab() == "orders" and app.focused is screen.query_one("#table-orders")
+        await pilot.press("D")  # acting keys still belong to the screen: nothing to mark done, nothing breaks
+        for _ in range(8):
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert screen.current_tab() == "exports"
+        tab = screen.query_one("#tabs").query_one("Tabs").query_one("#--content-tab-tab-exports")
+        assert tab.region.x >= 0 and tab.region.right <= 80  # scrolled into view, not cut off
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert screen.current_tab() == "conversations"
+        await pilot.press("escape")
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("enter")
+        assert app.screen.current_tab() == "orders"  # a private customer has no departments or contacts
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.screen.current_tab() == "exports"  # round the end

@@ -71,3 +71,34 @@ async def test_a_change_made_on_a_detail_shows_in_the_table_when_it_comes_back(s
         await settle(app, pilot)
         assert isinstance(app.screen, CustomersScreen)
         assert table(app).current_row()["number"] == "C-000002" and table(app).current_row()["active"] is False
+
+
+async def test_the_import_screen_writes_the_sample_file_of_its_target_and_reads_it(store, tmp_path):
+    from textual.widgets import Select
+
+    from tui.screens.modals import ConfirmScreen, PromptScreen
+
+    app = CustdeskApp(store)
+    out = tmp_path / "firms.xlsx"
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("i")
+        app.screen.query_one("#target", Select).value = "corporate"
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, PromptScreen) and app.screen.query_one("#prompt").value.endswith("custdesk-corporate.xlsx")
+        app.screen.query_one("#prompt").value = str(out)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert out.exists() and app.screen.query_one("#path").value == str(out)
+        assert any("Wrote the corporate sample" in n for n in notices(app))
+        written = out.read_bytes()
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#prompt").value = str(out)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmScreen)  # asks before replacing
+        await pilot.press("n")
+        assert out.read_bytes() == written
+        app.screen.query_one("#path").focus()
+        await pilot.press("enter")  # the sample reads back: one corporate customer, ready to import
+        await until(pilot, lambda: app.screen.plan is not None)
+        counts = app.screen.plan.counts()
+        assert (counts["rows"], counts["created"], counts["errors"]) == (1, 1, 0)

@@ -19,6 +19,7 @@ from store.text import printable
 from store.view import RecordView
 
 from .config import Config
+from .dates import Dates
 from .messages import StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
 from .screens.tables import CustomersScreen, pick_other_customer
@@ -59,6 +60,7 @@ class CustdeskApp(App):
         if config.theme:
             self.theme = config.theme
         self.set_keymap(config.keymap)  # the user's keys, by binding id (tui/config.py)
+        self.dates = Dates(config.date_format)
         self.store = store
         store.take_changes()  # the views below start from the store as it is now
         self.views = {CUSTOMERS: RecordView(store, CUSTOMERS), SOURCES: RecordView(store, SOURCES)}
@@ -319,7 +321,7 @@ class CustdeskApp(App):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.attempt(self.store.undo, entry["id"], success=f"Undone: {entry['summary']}")
-        message = Text.assemble("Undo ", literal(entry["summary"]), f" ({entry['at'][:16].replace('T', ' ')}, {entry['user']})?")
+        message = Text.assemble("Undo ", literal(entry["summary"]), f" ({self.dates.shown(entry['at'])}, {entry['user']})?")
         self.push_screen(ConfirmScreen(message), confirmed)
 
     def merge(self, keep_id: int | None, other_id: int | None = None) -> None:

@@ -1,29 +1,33 @@
 """The user's own keys and looks: `config.toml` in the platform's config folder.
 
     theme = "nord"              # one of Textual's themes (custdesk config show lists them)
+    default_country = "DE"      # phones without a +code are read in it while the store has none saved
+    date_format = "%d.%m.%Y"    # how the app shows dates (strftime); times add HH:MM, local time
     [keymap]                    # binding id = the key(s) that run it, as Textual writes keys
     new = "a"
     de-activate = "ctrl+d,d"
 
 Binding ids are the ones screens.md lists beside each key. A file that cannot be
 followed is refused in one line naming it and what is wrong; the app does not start
-with half a configuration.
+with half a configuration. Commands other than the app read only what they use
+(the default country), so a theme or keymap costs them no start-up time.
 """
 from __future__ import annotations
 
 import json
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.theme import BUILTIN_THEMES
 
-from store.errors import StoreError
+from store.errors import RuleViolation, StoreError
 from store.paths import APP
+from store.rules.settings import check_settings
+from tui.dates import ISO_DATE, check_format
+
+SETTINGS = ("theme", "default_country", "date_format", "keymap")
 
 
 class ConfigError(StoreError):
@@ -34,6 +38,8 @@ class ConfigError(StoreError):
 class Config:
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
+    default_country: str | None = None
+    date_format: str = ISO_DATE
 
 
 def config_path() -> Path:
@@ -42,11 +48,16 @@ def config_path() -> Path:
 
 
 def themes() -> list[str]:
+    from textual.theme import BUILTIN_THEMES  # (0.17 s: not for commands that do not need it)
+
     return sorted(BUILTIN_THEMES)
 
 
 def binding_ids() -> dict[str, str]:
     """Every binding id of the app, its screens and widgets → its default key(s)."""
+    from textual.binding import Binding
+    from textual.screen import Screen
+
     import tui.app
     import tui.screens.detail
     import tui.screens.import_review
@@ -72,9 +83,10 @@ def _subclasses(cls: type) -> list[type]:
     return [sub for child in direct for sub in (child, *_subclasses(child))]
 
 
-def load_config(path: Path | None = None, *, theme: str | None = None) -> Config:
+def load_config(path: Path | None = None, *, theme: str | None = None, app: bool = True) -> Config:
     """The configuration at `path` (default: `config_path()`; none there: the defaults);
-    `theme` (the --theme option) wins over the file's."""
+    `theme` (the --theme option) wins over the file's. `app=False`: the theme and keymap
+    are left unchecked and out (a command that does not open the app)."""
     path = path or config_path()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -84,11 +96,33 @@ def load_config(path: Path | None = None, *, theme: str | None = None) -> Config
         raise ConfigError(f"{path}: cannot be read ({getattr(err, 'strerror', None) or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    unknown = sorted(set(data) - {"theme", "keymap"})
+    unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting '{unknown[0]}' (custdesk knows theme and [keymap])")
+        raise ConfigError(f"{path}: unknown setting '{unknown[0]}' (custdesk knows {', '.join(SETTINGS)})")
+    shared = Config(default_country=_country(path, data.get("default_country")),
+                    date_format=_date_format(path, data.get("date_format", ISO_DATE)))
+    if not app:
+        return shared
     chosen = theme if theme is not None else data.get("theme")
-    return Config(_theme(path if theme is None else Path("--theme"), chosen), _keymap(path, data.get("keymap", {})))
+    return replace(shared, theme=_theme(path if theme is None else Path("--theme"), chosen),
+                   keymap=_keymap(path, data.get("keymap", {})))
+
+
+def _country(path: Path, country: object) -> str | None:
+    if country is None:
+        return None
+    try:  # the store's own rule for its setting of the same name
+        checked: str | None = check_settings({"default_country": str(country)})["default_country"]
+    except RuleViolation as err:
+        raise ConfigError(f"{path}: {err}") from None
+    return checked
+
+
+def _date_format(path: Path, date_format: object) -> str:
+    problem = check_format(date_format) if isinstance(date_format, str) else f"date_format must be text, not {date_format!r}"
+    if problem:
+        raise ConfigError(f"{path}: {problem}")
+    return str(date_format)
 
 
 def _theme(where: Path, theme: object) -> str | None:
@@ -116,7 +150,10 @@ def _keymap(path: Path, keymap: object) -> dict[str, str]:
 def describe(config: Config) -> str:
     """The configuration in force, as TOML, with every binding id and its default key."""
     lines = [f"# {config_path()}", f"theme = {json.dumps(config.theme)}" if config.theme else "# theme = \"textual-dark\"",
-             f"# themes: {', '.join(themes())}", "", "[keymap]"]
+             f"# themes: {', '.join(themes())}",
+             f"default_country = {json.dumps(config.default_country)}" if config.default_country
+             else "# default_country = \"DE\"  # none: the store's setting, else the locale's",
+             f"date_format = {json.dumps(config.date_format)}", "", "[keymap]"]
     for binding_id, default in binding_ids().items():
         if binding_id in config.keymap:
             lines.append(f"{binding_id} = {json.dumps(config.keymap[binding_id])}  # default: {default}")

@@ -53,13 +53,17 @@ def list_numbers(numbers: list[str], shown: int = 5) -> str:
 class Core:
     """The state every aggregate shares, and the reads of one record by id."""
 
-    def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0, verify: bool = True) -> None:
+    def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0, verify: bool = True,
+                 default_country: str | None = None) -> None:
         """`verify=False` leaves checking the large tables' checksums to `verify()` (or to
-        their first read): the app shows its first screen from the columns meanwhile."""
+        their first read): the app shows its first screen from the columns meanwhile.
+        `default_country` (the user's configuration) stands in for the locale's country
+        while the store has none saved."""
         self.path = Path(path)
         self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout, verify=verify)
         self.user = user or journal.current_user()
-        self._settings_cache: tuple[Document | None, Document] = (None, settings_rules.defaults())
+        self._defaults = settings_rules.defaults(default_country)
+        self._settings_cache: tuple[Document | None, Document] = (None, self._defaults)
 
     def close(self) -> None:
         self._db.close()
@@ -110,7 +114,7 @@ class Core:
         # Rebuilt only when the settings document changes (it is replaced, never mutated).
         doc = self._db.tables[SETTINGS].get(SETTINGS_ID)
         if self._settings_cache[0] is not doc:
-            self._settings_cache = (doc, {**settings_rules.defaults(), **(doc or {})})
+            self._settings_cache = (doc, {**self._defaults, **(doc or {})})
         return self._settings_cache[1]
 
     def compact(self) -> None:

@@ -9,9 +9,10 @@ from store.model import DEFAULT_SETTINGS
 from store.rules.regions import is_region, locale_region
 
 
-def defaults() -> dict[str, Any]:
-    """Settings before anyone saved any: the default country is the locale's (LANG), never a fixed one."""
-    return {**DEFAULT_SETTINGS, "default_country": locale_region()}
+def defaults(country: str | None = None) -> dict[str, Any]:
+    """Settings before anyone saved any: the default country is `country` (the user's
+    configuration) or else the locale's (LANG), never a fixed one."""
+    return {**DEFAULT_SETTINGS, "default_country": country or locale_region()}
 
 
 def check_settings(changes: Mapping[str, object]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
 from store.rules.activity import switch_of
@@ -16,8 +16,12 @@ from store.text import printable
 from .base import StoreScreen
 from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
 
-# Tab id → (title, columns shown); departments and contacts only for corporate customers.
+# Tab id → (title, columns shown); departments and contacts only for corporate customers,
+# first (a company's structure), so that at 80 columns the tabs cut off at the right
+# are the least used ones (`]` and the tab bar's scrolling reach them).
 TABS = {
+    DEPARTMENTS: ("Departments", ("name", "headquarters", "email", "phone", "city")),
+    CONTACTS: ("Contacts", ("first_name", "last_name", "role", "email", "phone")),
     "orders": ("Orders", ("number", "date", "status", "title", "amount")),
     "invoices": ("Invoices", ("number", "date", "status", "title", "amount")),
     "offers": ("Offers", ("number", "date", "status", "title", "amount")),
@@ -27,8 +31,6 @@ TABS = {
     "contracts": ("Contracts", ("number", "date", "status", "title")),
     CONVERSATIONS: ("Conversations", ("at", "channel", "direction", "subject")),
     EXPORTS: ("Export log", ("at", "format", "target", "user")),
-    DEPARTMENTS: ("Departments", ("name", "headquarters", "email", "phone", "city")),
-    CONTACTS: ("Contacts", ("first_name", "last_name", "role", "email", "phone")),
 }
 # What `+` creates on each tab.
 CREATES = {"orders", "offers", "tickets", "tasks", "contracts", DEPARTMENTS, CONTACTS}
@@ -41,7 +43,7 @@ MAIN_FIELDS = (("number", "Number"), ("kind", "Kind"), ("active", "Active"), ("c
                ("deactivated_at", "Deactivated"), ("obfuscated_at", "Obfuscated"))
 
 
-def field_grid(pairs: list[tuple[str, object]]) -> Table:
+def field_grid(pairs: list[tuple[str, str]]) -> Table:
     """Label/value pairs in columns; values are data, shown literally."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
@@ -50,7 +52,7 @@ def field_grid(pairs: list[tuple[str, object]]) -> Table:
     grid.add_column()
     cells: list[str | Text] = []
     for label, value in pairs:
-        cells += [label, literal(_shown(value))]
+        cells += [label, literal(value)]
     for i in range(0, len(cells), 4):  # label, value, label, value
         grid.add_row(*cells[i:i + 4])
     return grid
@@ -72,12 +74,13 @@ class DetailScreen(StoreScreen[None]):
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="next-tab"),
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="previous-tab"),
     ]
 
     def __init__(self, customer_id: int) -> None:
         super().__init__()
         self.customer_id = customer_id
-
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,7 +106,8 @@ class DetailScreen(StoreScreen[None]):
         title.append("  inactive" if not customer["active"] else "", style="bold red")
         main = Table.grid()
         main.add_row(title)
-        main.add_row(field_grid([(label, customer.get(key)) for key, label in MAIN_FIELDS if customer.get(key) not in (None, "", [])]))
+        main.add_row(field_grid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
+                                 if customer.get(key) not in (None, "", [])]))
         self.query_one("#main", Static).update(main)
         corporate = customer["kind"] == CORPORATE
         tabs = self.query_one("#tabs", TabbedContent)
@@ -117,7 +121,13 @@ class DetailScreen(StoreScreen[None]):
         table = self.query_one(f"#table-{key}", DataTable)
         table.clear()
         for row in self.store.children(self.customer_id, key):
-            table.add_row(*[literal(_show(row.get(c))) for c in columns], key=str(row["id"]))
+            table.add_row(*[literal(self.app.dates.value(c, row.get(c))) for c in columns], key=str(row["id"]))
+
+    def action_tab(self, step: int) -> None:
+        """The next or previous tab shown, its rows taking the keys (wherever focus was)."""
+        bar = self.query_one("#tabs", TabbedContent).query_one(Tabs)
+        (bar.action_next_tab if step > 0 else bar.action_previous_tab)()
+        self.call_after_refresh(lambda: self.query_one(f"#table-{self.current_tab()}", DataTable).focus())
 
     def current_tab(self) -> str:
         return self.query_one("#tabs", TabbedContent).active.removeprefix("tab-")
@@ -128,18 +138,17 @@ class DetailScreen(StoreScreen[None]):
             return None
         return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
+    # Which tabs each row key belongs to: elsewhere it is left out of the footer (which
+    # has no room to spare at 80 columns); on its tab, greyed while there is no row.
+    ROW_KEYS_TABS = {"done": ("tasks",), "edit_row": (DEPARTMENTS, CONTACTS), "set_status": RELATED_KINDS,
+                     "headquarters": (DEPARTMENTS,), "row_detail": tuple(TABS)}
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "add":
-            return True if self.current_tab() in CREATES else None
-        if action == "done":
-            return True if self.current_tab() == "tasks" and self.current_row_id() is not None else None
-        if action == "edit_row":
-            return True if self.current_tab() in (DEPARTMENTS, CONTACTS) and self.current_row_id() is not None else None
-        if action == "set_status":
-            return True if self.current_tab() in RELATED_KINDS and self.current_row_id() is not None else None
-        if action == "headquarters":
-            return True if self.current_tab() == DEPARTMENTS and self.current_row_id() is not None else None
-        if action == "row_detail":
+            return self.current_tab() in CREATES
+        if action in self.ROW_KEYS_TABS:
+            if self.current_tab() not in self.ROW_KEYS_TABS[action]:
+                return False
             return True if self.current_row_id() is not None else None
         if action in ("deactivate", "reactivate") and self.store.has_customer(self.customer_id):
             return action == switch_of([self.store.customer(self.customer_id)["active"]])
@@ -227,18 +236,10 @@ class DetailScreen(StoreScreen[None]):
         if row_id is None:
             return
         row = self.store.child(tab, row_id)
-        fields = [(k.replace("_", " ").capitalize(), _show(v)) for k, v in row.items()
+        fields = [(k.replace("_", " ").capitalize(), self.app.dates.value(k, v)) for k, v in row.items()
                   if k not in ("id", "rev", "schema_version", "customer_id") and v not in (None, "", [])]
         self.app.push_screen(InfoScreen(f"{TABS[tab][0][:-1] if tab in RELATED_KINDS else TABS[tab][0]} "
                                         f"{row.get('number') or row.get('name') or row_id}", fields))
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return "" if value is None else str(value)
 
 
 class SourceDetailScreen(StoreScreen[None]):
@@ -268,14 +269,14 @@ class SourceDetailScreen(StoreScreen[None]):
         title = Text("Prospect  ", style="bold")
         title.append_text(literal(display_name(source)))
         body.add_row(title)
-        fields = [(k.replace("_", " ").capitalize(), source.get(k)) for k in
+        fields = [(k.replace("_", " ").capitalize(), self.app.dates.value(k, source.get(k))) for k in
                   ("company", "first_name", "last_name", "email", "phone", "mobile", "street", "postcode", "city",
                    "country", "vat_id", "external_id", "notes") if source.get(k)]
         body.add_row(field_grid(fields))
         origin = source.get("origin") or {}
         where = [("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
-                 ("Sync profile", origin.get("profile")), ("Imported", source.get("imported_at"))]
-        body.add_row(field_grid([(label, value) for label, value in where if value not in (None, "")]))
+                 ("Sync profile", origin.get("profile")), ("Imported", self.app.dates.shown(source.get("imported_at")))]
+        body.add_row(field_grid([(label, str(value)) for label, value in where if value not in (None, "")]))
         raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
         raw.add_column("column", style="dim")
         raw.add_column("value")
@@ -289,11 +290,3 @@ class SourceDetailScreen(StoreScreen[None]):
 
     def action_activate(self) -> None:
         self.app.activate_source(self.source_id)
-
-
-def _shown(value: object) -> object:
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value

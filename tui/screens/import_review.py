@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from rich.columns import Columns
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
@@ -40,6 +42,7 @@ ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("n
 class ImportScreen(AppScreen[None]):
     BINDINGS = [
         Binding("ctrl+r", "check", "Read and check", id="read-and-check"),
+        Binding("ctrl+o", "sample", "Sample file", id="sample-file"),
         Binding("c", "change_mapping", "Change mapping", id="change-mapping"),
         Binding("p", "use_country", "Use proposed country", id="use-proposed-country"),
         Binding("s", "status_filter", "Filter by status", id="filter-by-status"),
@@ -59,22 +62,27 @@ class ImportScreen(AppScreen[None]):
         self.entry: JournalEntry | None = None
         self.step = "choose"
 
-
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="choose"):
             yield Label("File (.csv .tsv .xlsx .xls .ods) — → accepts the suggested completion")
             yield Input(self.start_path or str(Path.cwd()) + "/", id="path", suggester=PathSuggester())
-            with Horizontal(classes="options"):
+            with Grid(classes="options"):
+                yield Label("Into")
                 yield Select([(t, t) for t in TARGETS], value="sources", allow_blank=False, id="target")
+                yield Label("Mode")
                 yield Select([(m, m) for m in MODES], value="create", allow_blank=False, id="mode")
+                yield Label("Match by")
                 yield Select([(k, k) for k in KEYS], value="email", allow_blank=False, id="key")
-                yield Input(placeholder="sheet (optional)", id="sheet")
-                yield Input(placeholder="phone country: DE, TR … (default: the store's)", id="country", max_length=2)
-            yield Label("enter or ctrl+r: read the file and check every row; nothing is written yet", classes="hint")
+                yield Label("Sheet")
+                yield Input(placeholder="first with data", id="sheet")
+                yield Label("Phone country")
+                yield Input(placeholder="the store's", id="country", max_length=2)
+            yield Label("enter or ctrl+r: read the file and check every row; nothing is written yet.\n"
+                        "ctrl+o: write a sample file for this target (its columns, one example row).", classes="hint")
         with Vertical(id="review"):
             yield Static(id="summary")
-            with Horizontal():
+            with Horizontal(id="review-body"):
                 yield DataTable(id="mapping", cursor_type="row")
                 yield RecordTable(ROW_COLUMNS, row_style=lambda r: STATUS_STYLE.get(r["status"], ""), id="rows")
             yield Static(id="row-detail")
@@ -88,11 +96,15 @@ class ImportScreen(AppScreen[None]):
         mapping.add_columns("column", "field", "how")
         self.query_one("#path", Input).focus()
 
+    def on_resize(self) -> None:
+        # Under 120 columns the mapping goes above the rows, which keep the full width.
+        self.query_one("#review-body").set_class(self.size.width < 120, "narrow")
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "use_country" and (self.plan is None or self.plan.suggestion is None):
             return False  # shown only when there is a country to propose
         allowed = {
-            "choose": {"check", "close"},
+            "choose": {"check", "close", "sample"},
             "review": {"change_mapping", "status_filter", "write_errors", "back_step", "next_step", "close", "check",
                        "use_country"},
             "done": {"revert", "close", "write_errors"},
@@ -166,26 +178,26 @@ class ImportScreen(AppScreen[None]):
         assert self.plan is not None, "no plan is shown"
         return self.plan
 
-    def _summary(self) -> Text:
+    def _summary(self) -> Group:
         plan = self.shown_plan
         counts = plan.counts()
         table = plan.table
-        text = Text()
-        text.append_text(literal(table.path.name))
+        head = Text()
+        head.append_text(literal(table.path.name))
         if table.sheet:
-            text.append(f" · sheet {table.sheet}")
-        text.append(f" · header row {table.header_row} · {plan.target} · {plan.mode} by {plan.key}")
-        text.append(f" · phones without a country read in {plan.country}\n" if plan.country else "\n")
-        for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
-                              ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error")):
-            text.append(f"{counts[status]:,} {label}   ", style=STATUS_STYLE[label])
-        text.append(f"{counts['warnings']:,} warnings   ", style="yellow")
-        text.append(f"showing: {self.status_filter}", style="cyan")
+            head.append(f" · sheet {table.sheet}")
+        head.append(f" · header row {table.header_row} · {plan.target} · {plan.mode} by {plan.key}")
+        head.append(f" · phones without a country read in {plan.country}" if plan.country else "")
+        figures = [Text(f"{counts[status]:,} {label}", style=STATUS_STYLE[label])
+                   for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
+                                         ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error"))]
+        figures += [Text(f"{counts['warnings']:,} warnings", style="yellow"), Text(f"showing: {self.status_filter}", style="cyan")]
+        lines: list[RenderableType] = [head, Columns(figures, padding=(0, 3))]  # (wraps between figures, not inside one)
         if plan.blocked:
-            text.append("\nRows with errors block the import; n offers to import the valid rows only.", style="red")
+            lines.append(Text("Rows with errors block the import; n offers to import the valid rows only.", style="red"))
         if plan.suggestion is not None:
-            text.append(f"\n{plan.suggestion.message()}: p reads them as {plan.suggestion.region}", style="yellow")
-        return text
+            lines.append(Text(f"{plan.suggestion.message()}: p reads them as {plan.suggestion.region}", style="yellow"))
+        return Group(*lines)
 
     def _display_frame(self) -> pl.DataFrame:
         plan = self.shown_plan
@@ -276,6 +288,34 @@ class ImportScreen(AppScreen[None]):
         default = self.plan.table.path.with_name(self.plan.table.path.stem + "-errors.csv")
         self.app.push_screen(PromptScreen("Save the error log (CSV) to", str(default)), write)
 
+    def action_sample(self) -> None:
+        """Write the sample file of the chosen target where the user says; its path goes
+        into the file field, to read once it is filled in."""
+        target = str(self.query_one("#target", Select).value)
+
+        def write(path: Path) -> None:
+            from importers.templates import write_template
+
+            try:
+                write_template(path, target)
+            except (OSError, StoreError) as err:
+                self.notify(str(err), severity="error")
+                return
+            self.query_one("#path", Input).value = str(path)
+            self.notify(f"Wrote the {target} sample to {path}: fill it in, then enter reads it here")
+
+        def chosen(answer: str | None) -> None:
+            if not answer:
+                return
+            path = Path(answer).expanduser()
+            if path.exists():
+                self.app.push_screen(ConfirmScreen(Text.assemble("Replace ", literal(path), "?")),
+                                     lambda yes: write(path) if yes else None)
+            else:
+                write(path)
+        self.app.push_screen(PromptScreen(f"Write the {target} sample file (.xlsx or .csv) to",
+                                          str(Path.cwd() / f"custdesk-{target}.xlsx")), chosen)
+
     def action_back_step(self) -> None:
         self._set_step("choose")
         self.query_one("#path", Input).focus()
@@ -330,10 +370,8 @@ class ImportScreen(AppScreen[None]):
         self.entry = entry
         self._set_step("done")
         self.app.after_change()
-        summary = Text(f"Done. {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.\n",
-                       style="bold green")
-        summary.append_text(self._summary())
-        self.query_one("#summary", Static).update(summary)
+        done = Text(f"Done. {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.", style="bold green")
+        self.query_one("#summary", Static).update(Group(done, self._summary()))
 
     def action_revert(self) -> None:
         if self.entry is None:

@@ -22,10 +22,10 @@ from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefus
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
 from .base import StoreModal, StoreScreen
-from .modals import SAVE_KEYS, ConfirmScreen, PromptScreen, form_foot, literal
+from .modals import SAVE_KEYS, ConfirmScreen, FitsFields, FormFields, PromptScreen, form_foot, literal
 
 
-class TemplateForm(StoreModal[bool]):
+class TemplateForm(FitsFields, StoreModal[bool]):
     """Add or edit a template; the store checks every part on save."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -38,18 +38,18 @@ class TemplateForm(StoreModal[bool]):
         t = self.template
         with Vertical(classes="dialog wide"):
             yield Label("Template", classes="title")
-            with Horizontal(classes="field"):
-                yield Label("Name", classes="label")
-                yield Input(t.get("name", ""), id="t-name")
-            yield Select([(c, c) for c in CHANNELS], value=t.get("channel", "email"), allow_blank=False, id="t-channel")
-            with Horizontal(classes="field"):
-                yield Label("Subject (email)", classes="label")
-                yield Input(t.get("subject") or "", id="t-subject")
-            yield Label("Body — placeholders: " + ", ".join(f"{{{{ customer.{p} }}}}" for p in PLACEHOLDERS[:6]) + " …",
-                        classes="hint")
-            yield TextArea(t.get("body", ""), id="t-body", classes="template-body")
-            yield Label("HTML part (optional, email)", classes="hint")
-            yield TextArea(t.get("html") or "", id="t-html", classes="template-html")
+            with FormFields(classes="fields"):
+                with Horizontal(classes="field"):
+                    yield Label("Name", classes="label")
+                    yield Input(t.get("name", ""), id="t-name")
+                yield Select([(c, c) for c in CHANNELS], value=t.get("channel", "email"), allow_blank=False, id="t-channel")
+                with Horizontal(classes="field"):
+                    yield Label("Subject (email)", classes="label")
+                    yield Input(t.get("subject") or "", id="t-subject")
+                yield Label("Body — {{ customer.X }} for X in: " + ", ".join(PLACEHOLDERS), classes="hint wraps")
+                yield TextArea(t.get("body", ""), id="t-body", classes="template-body")
+                yield Label("HTML part (optional, email)", classes="hint")
+                yield TextArea(t.get("html") or "", id="t-html", classes="template-html")
             yield form_foot(SAVE_KEYS, problems=True)
 
     def action_save(self) -> None:

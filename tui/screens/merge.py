@@ -62,7 +62,7 @@ class MergeScreen(StoreScreen[None]):
         table.add_column(Text(f"keep {keep['number']}"))
         table.add_column(Text(f"merge in {other['number']} (removed)"))
         for index, name in enumerate(FIELDS):
-            left, right = literal(_show(keep.get(name))), literal(_show(other.get(name)))
+            left, right = (literal(self.app.dates.value(name, side.get(name))) for side in (keep, other))
             for side, cell in (("keep", left), ("other", right)):
                 if self.choices[name] in (side, "both"):
                     cell.stylize("bold green")
@@ -108,9 +108,3 @@ class MergeScreen(StoreScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def _show(value: object) -> str:
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return "" if value is None else str(value)

@@ -46,6 +46,24 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
+class FitsFields:
+    """Mixed into a form whose fields sit in a `FormFields` (class `fields`) between a
+    title and a `form_foot`: the fields scroll in what the terminal leaves beside the
+    rest, so in 80x24 the problems and the keys stay in view under them."""
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fit_fields)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_fields)
+
+    def _fit_fields(self) -> None:
+        dialog, fields = self.query_one(".dialog"), self.query_one(".fields")
+        around = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w is not fields)
+        room = self.size.height - dialog.styles.gutter.height - around
+        fields.styles.max_height = max(3, min(FIELDS_MAX, room))
+
+
 class FlagWords:
     """Mixed into a screen holding `flag_field`s: the word beside each switch follows it."""
 
@@ -94,7 +112,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, markup=False)  # may list tags or paths from imported data
+            yield Label(self.title_text, markup=False, classes="wraps")  # may list tags or paths from imported data
             yield Input(self.value, placeholder=self.placeholder, id="prompt")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -104,7 +122,7 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CustomerForm(FlagWords, ModalScreen[tuple[str, dict] | None]):
+class CustomerForm(FitsFields, FlagWords, ModalScreen[tuple[str, dict] | None]):
     """Add or edit a customer: kind first, then the fields; the store's rules
     are checked on ctrl+s and every problem shown under the form."""
 
@@ -135,20 +153,6 @@ class CustomerForm(FlagWords, ModalScreen[tuple[str, dict] | None]):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.kind = CORPORATE if event.pressed.id == "kind-corporate" else PRIVATE
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._fit_fields)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._fit_fields)
-
-    def _fit_fields(self) -> None:
-        """The fields scroll in what the terminal leaves beside the title, the kinds and the
-        foot: in 80x24 the problems and the keys stay in view under them."""
-        dialog, fields = self.query_one(".dialog"), self.query_one(".fields")
-        around = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w is not fields)
-        room = self.size.height - dialog.styles.gutter.height - around
-        fields.styles.max_height = max(3, min(FIELDS_MAX, room))
 
     def data(self) -> dict:
         values = {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
@@ -351,7 +355,8 @@ class HelpScreen(ModalScreen[None]):
         keys: dict[tuple[str, str], list[str]] = {}  # one line per action, all its keys
         for active in self.target.active_bindings.values():
             binding = active.binding
-            if binding.description and not binding.action.endswith("command_palette"):  # its own line below
+            # custdesk's own keys (each has an id): not Textual's scrolling and focus keys; the palette has its line below
+            if binding.id and binding.description and not binding.action.endswith("command_palette"):
                 keys.setdefault((binding.action, binding.description), []).append(self.app.get_key_display(binding))
         for (_action, description), shown in keys.items():
             table.append(f"{' '.join(dict.fromkeys(shown)):>16}  ", style="bold cyan")

@@ -372,7 +372,7 @@ class SourcesScreen(TableScreen):
     COLUMNS = [Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
                Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15, drop=1),
                Column("city", "City", 2, flex=True, drop=3), Column("origin", "Origin", 4, flex=True, drop=2),
-               Column("imported", "Imported", 16, drop=4)]
+               Column("imported", "Imported", 16, drop=4, dated=True)]
     SORTABLE = ("name", "company", "email", "city", "origin", "imported")
     BINDINGS = [
         Binding("enter", "open", "Detail", id="detail"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -25,6 +25,9 @@ from textual.strip import Strip
 
 from store.text import printable
 
+if TYPE_CHECKING:
+    from tui.app import CustdeskApp
+
 RowStyle = Callable[[dict], str]
 
 
@@ -37,18 +40,22 @@ class Column:
     # Where the terminal is too narrow for every column, the one with the highest
     # `drop` goes first, and so on (0: always shown).
     drop: int = 0
+    dated: bool = False  # ISO dates/times, shown in the user's date format (app.dates)
 
 
 FLEX_MIN = 8  # a flexible column is never narrower than this
+# Columns are dropped until each flexible one (names, emails) can have this much:
+# at 80 columns a name of 12 cells reads better than a Kind column beside 8.
+FLEX_COMFORT = 12
 
 
 def layout(columns: list[Column], width: int) -> list[tuple[Column, int]]:
     """The columns shown in `width` cells (after the 2-cell selection mark), each with its width."""
     shown = list(columns)
-    def needed() -> int:
-        return 2 + sum((FLEX_MIN if c.flex else c.width) + 1 for c in shown)
+    def needed(flex: int = FLEX_MIN) -> int:
+        return 2 + sum((flex if c.flex else c.width) + 1 for c in shown)
     for column in sorted((c for c in columns if c.drop), key=lambda c: -c.drop):
-        if needed() <= width:
+        if needed(FLEX_COMFORT) <= width:
             break
         shown.remove(column)
     # Each flexible column gets its minimum, then a share of what is left.
@@ -205,10 +212,13 @@ class RecordTable(ScrollView, can_focus=True):
         if index == self.cursor:
             base += Style(reverse=True) if self.has_focus else Style(underline=True)
         mark = "● " if row["id"] in self.marked else "  "
-        return self._line([_cell(row.get(c.key)) for c, _width in self._layout()], base, mark)
+        return self._line([self._cell(c, row.get(c.key)) for c, _width in self._layout()], base, mark)
+
+    def _cell(self, column: Column, value: object) -> str:
+        return cast("CustdeskApp", self.app).dates.shown(value) if column.dated else _text(value)
 
 
-def _cell(value: object) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

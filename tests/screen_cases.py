@@ -1,0 +1,110 @@
+"""Every screen and dialog of the app, reached from a fixed small store by the keys a
+user presses: the snapshot tests (test_snapshots.py) and README's screenshots
+(`make screenshots`) are taken from these same cases, so the pictures stay true."""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+from store import Store
+
+FIXED_TIME = "2026-11-01T09:00:00+00:00"
+LEADS = "Name,E-Mail,Ort\nAlan Turing,alan@example.com,Wilmslow\nBroken,not-an-email,Nowhere\nAda Lovelace,ADA@example.com,London\n"
+
+Step = str | Callable[..., Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    steps: tuple[Step, ...]
+    title: str  # what README's picture shows
+
+
+def build_store(path: Path, workdir: Path) -> Store:
+    """Three customers (one corporate with a department, a contact and orders, one
+    inactive, one with markup and control characters in its name), a prospect, a
+    template; every time stamp fixed. `workdir` gets the file the import cases read."""
+    (workdir / "leads.csv").write_text(LEADS, encoding="utf-8")
+    with mock.patch("store.domain.journal.now", lambda: FIXED_TIME):
+        store = Store(path, user="tester")
+        store.update_settings(default_country="DE", mail_from="office@example.com")
+        ada = store.add_customer("corporate", {"company": "Analytical Engines GmbH", "first_name": "Ada", "last_name": "Lovelace",
+                                               "email": "ada@example.com", "phone": "030 1234567", "city": "Berlin",
+                                               "tags": "vip, wholesale", "vat_id": "DE123456789"})
+        store.add_department(ada["id"], {"name": "Headquarters", "city": "Berlin"}, headquarters=True)
+        store.add_contact(ada["id"], {"first_name": "Charles", "last_name": "Babbage", "role": "Engineer",
+                                      "email": "charles@example.com"})
+        store.add_related("orders", ada["id"], {"title": "Difference engine", "status": "completed", "amount": 1200.5})
+        store.add_related("orders", ada["id"], {"title": "Punch cards", "status": "processing", "amount": 80})
+        grace = store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
+                                               "city": "Arlington"})
+        store.deactivate([grace["id"]])
+        store.add_customer("private", {"first_name": "[bold red]x[/]", "last_name": "Mallory", "email": "mal@example.com",
+                                       "city": "\x1b[2JNowhere"})
+        store.add_source({"first_name": "Linus", "last_name": "Torvalds", "email": "linus@example.com", "company": "Transmeta",
+                          "origin": {"file": "leads.csv", "row": 2}, "raw": {"Name": "Linus Torvalds"}})
+        store.save_template("welcome", "email", "Welcome, {{ customer.first_name }}",
+                            "Dear {{ customer.first_name }} {{ customer.last_name }},\n\nwelcome to Engines.\n")
+    return store
+
+
+def _typing(widget_id: str, text: str) -> Callable[..., Awaitable[None]]:
+    async def step(pilot) -> None:
+        pilot.app.screen.query_one(f"#{widget_id}").value = text
+        await pilot.pause()
+    return step
+
+
+async def _read_leads(pilot) -> None:
+    await _typing("path", "leads.csv")(pilot)  # (the cases run in the store's folder)
+    await pilot.press("ctrl+r")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+ORDERS_TAB = ("enter", "right_square_bracket", "right_square_bracket")
+IMPORT_REVIEW = ("i", _read_leads)
+
+CASES = (
+    Case("customers", (), "The customer table (home)"),
+    Case("search", ("slash", "a", "d", "a"), "A search: the cursor on the first match"),
+    Case("sources", ("p",), "The source list: prospects waiting to be activated"),
+    Case("source_detail", ("p", "enter"), "A prospect: where it came from and its raw row"),
+    Case("detail", ("enter",), "A corporate customer: departments first"),
+    Case("detail_orders", ORDERS_TAB, "Its orders (`]` walks the tabs)"),
+    Case("row_details", (*ORDERS_TAB, "i"), "Every field of one order"),
+    Case("set_status", (*ORDERS_TAB, "s"), "An order's status"),
+    Case("department_form", ("enter", "plus"), "A new department"),
+    Case("customer_form", ("n",), "A new customer"),
+    Case("customer_form_errors", ("n", "ctrl+s"), "The store's rules, checked on save"),
+    Case("tag_prompt", ("t",), "Tags for the customer under the cursor"),
+    Case("confirm_delete", ("delete",), "Every destructive action asks first, naming it"),
+    Case("merge_pick", ("m",), "Merge: pick the other customer"),
+    Case("merge", ("m", _typing("pick-query", "grace"), "enter", "enter"), "Merge: field by field"),
+    Case("import", ("i", _typing("path", "leads.csv")), "Import: choose a file"),
+    Case("import_review", IMPORT_REVIEW, "Import: every row checked before anything is written"),
+    Case("field_picker", (*IMPORT_REVIEW, "c"), "Import: the field a column feeds"),
+    Case("templates", ("ctrl+t",), "Message templates"),
+    Case("template_form", ("ctrl+t", "e"), "A template and its placeholders"),
+    Case("pick_template", ("M",), "Mail: which template"),
+    Case("mail", ("M", "enter"), "Mail: every message before it is sent"),
+    Case("mail_send", ("M", "enter", "s", _typing("prompt", "outbox")), "Mail: where the messages go"),
+    Case("tag_filter", ("T",), "Show the customers with a tag"),
+    Case("settings", ("comma",), "Settings"),
+    Case("help", ("question_mark",), "Help: the keys of the screen it was opened on"),
+)
+
+
+async def reach(pilot, case: Case) -> None:
+    """Press the case's keys (and fill its fields) as a user would, then let the screen settle."""
+    await pilot.pause()
+    for step in case.steps:
+        if isinstance(step, str):
+            await pilot.press(step)
+        else:
+            await step(pilot)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
