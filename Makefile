@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ BENCH_SIZES ?= 100000,1000000
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
+
+# README's pictures (docs/screens/*.svg), from the snapshot tests' own screens (tests/screen_cases.py).
+screenshots: $(VENV)/.installed
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -64,3 +64,26 @@ def test_every_binding_has_an_id_and_a_description_for_footer_and_palette():
         assert all(b.description and b.id for b in own_and_inherited(cls)), cls.__name__
         ids = [b.id for b in own_and_inherited(cls)]
         assert len(ids) == len(set(ids)), cls.__name__
+
+
+def test_readme_shows_every_picture_make_screenshots_takes_and_each_is_there():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    from screen_cases import CASES
+    from screenshots import SHOWN
+
+    readme = (ROOT / "README.md").read_text()
+    shown = re.findall(r"\(docs/screens/([a-z_]+)\.svg\)", readme)
+    assert shown == list(SHOWN) and set(SHOWN) <= {c.name for c in CASES}
+    assert all((ROOT / "docs" / "screens" / f"{name}.svg").stat().st_size > 1000 for name in SHOWN)
+
+
+def test_readmes_pictures_are_what_the_app_shows_now(tmp_path):
+    from helpers import run_python
+
+    taken = run_python("import runpy, sys; sys.argv = ['screenshots', '--out', sys.argv[1]]; "
+                       "runpy.run_path('docs/screenshots.py', run_name='__main__')", str(tmp_path))
+    assert taken.returncode == 0, taken.stderr
+    stale = [p.name for p in sorted(tmp_path.glob("*.svg")) if p.read_bytes() != (ROOT / "docs" / "screens" / p.name).read_bytes()]
+    assert not stale, f"README's pictures are out of date ({', '.join(stale)}): run make screenshots"
