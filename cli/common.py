@@ -64,7 +64,12 @@ def open_app(ctx: click.Context, store: Store) -> None:
     from tui.app import CustdeskApp
     from tui.config import load_config
 
-    app = CustdeskApp(store, load_config(theme=ctx.obj.get("theme")))
+    config = load_config(theme=ctx.obj.get("theme"))
+    if store.pictures_dir.is_dir() and any(store.pictures_dir.iterdir()):
+        from tui.widgets.picture import prepare_graphics
+
+        prepare_graphics()  # (asks the terminal: only where there are pictures to show)
+    app = CustdeskApp(store, config)
     app.run()
     if app.refusal is not None:
         raise app.refusal  # one line on stderr, exit 2 (`reports_errors`), as at open

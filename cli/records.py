@@ -1,11 +1,14 @@
-"""Store-wide commands: counts, the demo store, repair, undo, the obfuscation policy."""
+"""Store-wide commands: counts, the demo store, repair, undo, the obfuscation policy;
+a customer's picture."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
-from cli.common import open_app, open_store, reports_errors, say
+from cli.common import fail, open_app, open_store, reports_errors, say
+from store.model import CUSTOMERS
 
 
 @click.command()
@@ -88,3 +91,26 @@ def obfuscate(ctx: click.Context, inactive_days: int, dry_run: bool) -> None:
     """The obfuscation policy run (irreversible unless --dry-run)."""
     report = open_store(ctx).obfuscate_inactive(inactive_days, dry_run=dry_run)
     say(json.dumps({"dry_run": dry_run, **report}))
+
+
+@click.command()
+@click.argument("number")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--remove", is_flag=True, help="Remove the customer's picture.")
+@click.pass_context
+@reports_errors
+def picture(ctx: click.Context, number: str, file: Path | None, remove: bool) -> None:
+    """Set customer NUMBER's profile picture from FILE (PNG, JPEG or WebP), or --remove it."""
+    if (file is None) == (not remove):
+        fail("give a picture FILE or --remove, not both or neither")
+    store = open_store(ctx)
+    found = store.find(CUSTOMERS, "number", number)
+    if not found:
+        fail(f"no customer numbered {number}")
+    customer_id = found[0]["id"]
+    if file is not None:
+        store.set_picture(customer_id, file)
+        say(f"{number}: picture set from {file}")
+    else:
+        store.remove_picture(customer_id)
+        say(f"{number}: picture removed")

@@ -1,6 +1,7 @@
 """Customers out to CSV, XLSX and vCard; every export is logged on the customers."""
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -90,7 +91,8 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def vcard(customer: Mapping[str, Any]) -> str:
+def vcard(customer: Mapping[str, Any], photo: tuple[bytes, str] | None = None) -> str:
+    """One vCard 4.0; `photo` (bytes, media type) goes in PHOTO as a data URI."""
     e = _vcard_escape
     full = " ".join(p for p in (customer.get("first_name"), customer.get("last_name")) if p) or customer.get("company") or ""
     lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{e(full)}",
@@ -109,6 +111,9 @@ def vcard(customer: Mapping[str, Any]) -> str:
         lines.append("CATEGORIES:" + ",".join(_vcard_escape(t) for t in customer["tags"]))
     if customer.get("notes"):
         lines.append(f"NOTE:{e(customer['notes'])}")
+    if photo is not None:
+        data, media_type = photo
+        lines.append(f"PHOTO:data:{media_type};base64,{base64.b64encode(data).decode('ascii')}")
     lines.append("END:VCARD")
     return "".join(_fold(line) + "\r\n" for line in lines)
 
@@ -124,7 +129,8 @@ def export_customers(store: Store, out: Path, customers: list[Customer] | None =
     chosen = list(store.customers()) if customers is None else customers
     chosen.sort(key=lambda c: c["number"])
     if fmt == "vcf":
-        atomic_write_bytes(out, "".join(vcard(c) for c in chosen).encode("utf-8"))
+        atomic_write_bytes(out, "".join(vcard(c, store.picture(c["id"]) if c.get("picture") else None)
+                                        for c in chosen).encode("utf-8"))
     elif fmt == "csv":
         _write_csv(out, _rows(store, chosen))
     else:

@@ -17,5 +17,5 @@ from store.domain.related import Related
 from store.domain.sources import Sources
 
 
-class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Reads):
+class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Reads):  # (Destructive holds Pictures)
     """One store opened for reading and writing (see the module's docstring)."""

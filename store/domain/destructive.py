@@ -7,7 +7,7 @@ from typing import Any
 
 from store.domain import journal
 from store.domain.core import customer_of, entry_of, list_numbers
-from store.domain.records import Records
+from store.domain.pictures import Pictures
 from store.engine import Transaction
 from store.errors import ConcurrentChange, NothingToUndo, RuleViolation
 from store.model import (
@@ -29,7 +29,7 @@ from store.rules import obfuscation
 from store.rules.merging import merged_fields
 
 
-class Destructive(Records):
+class Destructive(Pictures):
     def delete(self, customer_id: int) -> None:
         """Delete a customer and everything it owns; refused while it has orders."""
         with self._db.transaction() as tx:
@@ -60,7 +60,9 @@ class Destructive(Records):
             if merged["kind"] == PRIVATE and (self._has_structure(keep_id) or self._has_structure(other_id)):
                 raise RuleViolation("the merged customer would be private but has departments or contacts; keep the corporate kind")
             cleaned = self._validated_customer(merged["kind"], merged)
-            tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "updated_at": journal.now()})
+            # The kept customer's picture, or else the other's.
+            picture = keep.get("picture") or other.get("picture")
+            tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now()})
             moved = self._move_children(tx, other_id, keep_id)
             tx.delete(CUSTOMERS, other_id)
             self._journal(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")
@@ -105,9 +107,11 @@ class Destructive(Records):
         """
         # Committed as a new store file, not a log line: if that write fails, nothing
         # changed (and no old value was left behind while an error was reported).
-        with self._db.transaction(rewrite=True) as tx:
-            number = self._obfuscate(tx, customer_id)
-            self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
+        with self._db.reserved():
+            with self._db.transaction(rewrite=True) as tx:
+                number = self._obfuscate(tx, customer_id)
+                self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
+            self._sweep_pictures()  # its picture's file, now named by nothing
         return self.customer(customer_id)
 
     def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
@@ -147,7 +151,7 @@ class Destructive(Records):
             raise RuleViolation("--inactive-days must be 0 or more")
         report: dict[str, Any] = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
-            with self._db.transaction(rewrite=True) as tx:
+            with self._db.reserved(), self._db.transaction(rewrite=True) as tx:
                 for customer in self.obfuscation_due(days):
                     try:
                         with tx.savepoint():
@@ -160,6 +164,9 @@ class Destructive(Records):
                     self._journal(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): {len(report['obfuscated'])} customer(s)")
         except _DryRun:
             return report
+        if report["obfuscated"]:
+            with self._db.reserved():
+                self._sweep_pictures()
         return report
 
     def undo(self, entry_id: int | None = None) -> JournalEntry:

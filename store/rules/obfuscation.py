@@ -52,6 +52,7 @@ def fake_customer(doc: dict[str, Any], tag: str) -> dict[str, Any]:
         # The accounting system's id names the real person: an upsert on it would write them back.
         "external_id": None,
         "notes": None,
+        "picture": None,  # (its file is deleted once nothing names it: Pictures._sweep_pictures)
         "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k != "raw"} or None,
     }
 

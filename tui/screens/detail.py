@@ -2,17 +2,20 @@
 and the detail of a prospect with its notes, origin and raw imported row."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
 from store.rules.activity import switch_of
 from store.text import printable
 
+from ..widgets.picture import picture_widget
 from .base import StoreScreen
 from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
 
@@ -74,6 +77,7 @@ class DetailScreen(StoreScreen[None]):
         Binding("delete", "delete", "Delete", id="delete"),
         Binding("o", "obfuscate", "Obfuscate", id="obfuscate"),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("P", "picture", "Picture", id="picture"),
         Binding("right_square_bracket", "tab(1)", "Next tab", show=False, id="next-tab"),
         Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False, id="previous-tab"),
     ]
@@ -81,10 +85,13 @@ class DetailScreen(StoreScreen[None]):
     def __init__(self, customer_id: int) -> None:
         super().__init__()
         self.customer_id = customer_id
+        self.picture_shown: Path | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="main")
+        with Horizontal(id="top"):
+            yield Static(id="main")
+            yield Vertical(id="picture-box")
         with TabbedContent(id="tabs"):
             for key, (title, columns) in TABS.items():
                 with TabPane(title, id=f"tab-{key}"):
@@ -109,6 +116,7 @@ class DetailScreen(StoreScreen[None]):
         main.add_row(field_grid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
                                  if customer.get(key) not in (None, "", [])]))
         self.query_one("#main", Static).update(main)
+        self._show_picture(self.store.picture_path(self.customer_id))
         corporate = customer["kind"] == CORPORATE
         tabs = self.query_one("#tabs", TabbedContent)
         for key, (_title, columns) in TABS.items():
@@ -122,6 +130,34 @@ class DetailScreen(StoreScreen[None]):
         table.clear()
         for row in self.store.children(self.customer_id, key):
             table.add_row(*[literal(self.app.dates.value(c, row.get(c))) for c in columns], key=str(row["id"]))
+
+    def _show_picture(self, path: Path | None) -> None:
+        if path == self.picture_shown:
+            return
+        self.picture_shown = path
+        box = self.query_one("#picture-box")
+        box.remove_children()
+        if path is not None:
+            box.mount(picture_widget(path))
+        box.set_class(path is not None, "has-picture")
+
+    def on_resize(self) -> None:
+        # Under 100 columns the fields need the room more than the picture does.
+        self.set_class(self.size.width < 100, "narrow")
+
+    def action_picture(self) -> None:
+        customer = self.store.customer(self.customer_id)
+
+        def chosen(answer: str | None) -> None:
+            if answer is None:
+                return
+            if answer.strip():
+                self.app.attempt(self.store.set_picture, self.customer_id, Path(answer.strip()).expanduser(), success="Picture set")
+            elif customer.get("picture"):
+                self.app.attempt(self.store.remove_picture, self.customer_id, success="Picture removed")
+        self.app.push_screen(PromptScreen(f"Picture of {customer['number']}: a PNG, JPEG or WebP file"
+                                          + (" (empty: remove it)" if customer.get("picture") else ""),
+                                          str(Path.cwd()) + "/"), chosen)
 
     def action_tab(self, step: int) -> None:
         """The next or previous tab shown, its rows taking the keys (wherever focus was)."""

@@ -46,7 +46,7 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-class FitsFields(Screen[Any]):
+class FitsFields(ModalScreen[Any]):
     """Mixed into a form whose fields sit in a `FormFields` (class `fields`) between a
     title and a `form_foot`: the fields scroll in what the terminal leaves beside the
     rest, so in 80x24 the problems and the keys stay in view under them."""

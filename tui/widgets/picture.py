@@ -1,0 +1,57 @@
+"""A customer's picture on screen: through the terminal's graphics protocol (Sixel,
+Kitty's) where it has one, else as coloured half-block cells, which any terminal
+with colours shows, over SSH too.
+
+Which protocol a terminal speaks is asked of it by textual-image before the app
+starts (`prepare_graphics`): once Textual reads the keyboard the answer would be
+taken for keys. An app started without asking (no store with pictures, tests)
+draws half blocks.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.color import Color
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+from textual.widget import Widget
+from textual.widgets import Static
+
+GRAPHICS = "textual_image.widget"
+
+
+def prepare_graphics() -> None:
+    """Ask the terminal which graphics protocol it speaks (call before the app runs)."""
+    import textual_image.widget  # noqa: F401  (its import asks the terminal)
+
+
+def picture_widget(path: Path) -> Widget:
+    """The picture in `path` at the widget's size, by the best means the terminal has."""
+    if GRAPHICS in sys.modules:
+        from textual_image.widget import Image
+
+        return Image(str(path), classes="picture")
+    return Static(HalfBlocks(path), classes="picture")
+
+
+class HalfBlocks:
+    """A picture as cells of `▀`: the upper pixel is the cell's colour, the lower its background."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from PIL import Image
+
+        width, height = options.max_width, options.height or options.max_width // 2
+        with Image.open(self.path) as image:
+            picture = image.convert("RGB")
+        picture.thumbnail((width, height * 2))  # (keeps its proportions: a cell is twice as tall as wide)
+        rgb, row = picture.tobytes(), 3 * picture.width  # r, g, b a pixel, row by row
+        for top in range(0, picture.height - 1, 2):
+            for x in range(0, row, 3):
+                upper, lower = rgb[top * row + x:top * row + x + 3], rgb[(top + 1) * row + x:(top + 1) * row + x + 3]
+                yield Segment("▀", Style(color=Color.from_rgb(*upper), bgcolor=Color.from_rgb(*lower)))
+            yield Segment.line()
