@@ -15,7 +15,8 @@ from store.domain.destructive import Destructive
 from store.domain.reads import Reads
 from store.domain.related import Related
 from store.domain.sources import Sources
+from store.domain.sync import Sync
 
 
-class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Reads):  # (Destructive holds Pictures)
+class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Sync, Reads):  # (Destructive holds Pictures)
     """One store opened for reading and writing (see the module's docstring)."""

@@ -45,6 +45,13 @@ def test_card_numbers_are_refused(text):
     assert "card number" in issues[0].message
 
 
+def test_another_systems_long_numeric_id_is_an_id_not_a_card_number():
+    # Zoho Books contact ids are 13-19 digits; a tenth of them pass Luhn.
+    cleaned, issues = clean_person({"external_id": "4600000010002", "notes": "4600000010002"}, fields=("external_id", "notes"), default_country=None)
+    assert cleaned["external_id"] == "4600000010002"
+    assert [(i.field, i.severity) for i in issues] == [("notes", "error")]
+
+
 def test_card_like_digits_that_fail_luhn_or_length_pass():
     assert not holds_card_number("4111 1111 1111 1112")  # Luhn fails
     assert not holds_card_number("order 123456789012")  # 12 digits

@@ -171,5 +171,6 @@ class Core:
             raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
         return doc
 
-    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = ()) -> JournalEntry:
-        return journal.write_entry(tx, action, summary, self.user, extra)
+    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = (),
+                 details: Mapping[str, Any] | None = None) -> JournalEntry:
+        return journal.write_entry(tx, action, summary, self.user, extra, details)

@@ -10,7 +10,7 @@ from store.engine import META, Document, Transaction
 from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
-UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture"})
+UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync"})
 # How many undoable entries keep their undo data; older ones keep the summary.
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000
@@ -55,10 +55,13 @@ def _listed(ids: set[int]) -> list[int] | None:
     return sorted(ids) if len(ids) <= LIST_CUSTOMERS_UP_TO else None
 
 
-def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = ()) -> JournalEntry:
-    """Record the transaction's changes as one journal entry (call last in a verb)."""
+def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = (),
+                details: Mapping[str, Any] | None = None) -> JournalEntry:
+    """Record the transaction's changes as one journal entry (call last in a verb);
+    `details` are kept on it (a sync run's counts and conflicts)."""
     undoable = action in UNDOABLE
     entry: Document = {
+        **(details or {}),
         "at": now(),
         "user": user,
         "action": action,

@@ -53,7 +53,8 @@ def fake_customer(doc: dict[str, Any], tag: str) -> dict[str, Any]:
         "external_id": None,
         "notes": None,
         "picture": None,  # (its file is deleted once nothing names it: Pictures._sweep_pictures)
-        "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k != "raw"} or None,
+        # The raw row, and a sync's accounting id and last synced values, are the person's data.
+        "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k not in ("raw", "id", "synced")} or None,
     }
 
 

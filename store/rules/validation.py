@@ -24,6 +24,9 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 CARD_ERROR = "holds what looks like a card number; card numbers are not stored"
+# Another system's identifier (an accounting id: Zoho's are 13-19 digits, a tenth of them
+# Luhn-valid): a long number there is that system's key, not a card number.
+CARD_EXEMPT_FIELDS = frozenset({"external_id"})
 NAME_ERROR = "a name or a company name is required"
 REACH_ERROR = "an email or a phone number is required"
 CORPORATE_COMPANY_ERROR = "a corporate customer needs a company name"
@@ -191,7 +194,7 @@ def clean_person(
                 issues.append(FieldIssue(field, value, phone_warning(value, region), "warning"))
             cleaned[field] = normal or value
             continue
-        if holds_card_number(value):
+        if field not in CARD_EXEMPT_FIELDS and holds_card_number(value):
             issues.append(FieldIssue(field, mask_cards(value), CARD_ERROR, "error"))
         if field == "email":
             value, error, warning = check_email(value)

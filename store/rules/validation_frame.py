@@ -18,6 +18,7 @@ from store.rules.phones_frame import normalise_column
 from store.rules.regions import region_of
 from store.rules.validation import (
     CARD_ERROR,
+    CARD_EXEMPT_FIELDS,
     CARD_RUN_PATTERN,
     FLAG_ERROR,
     NAME_ERROR,
@@ -90,9 +91,10 @@ def clean_frame(
     """
     text_fields = [c for c in frame.columns if c not in _TEXT_SKIP]
     frame = frame.with_columns(pl.col(text_fields).str.strip_chars().replace("", None))
+    carded = [c for c in text_fields if c not in CARD_EXEMPT_FIELDS]
     issues = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
-    for field in text_fields:
+    for field in carded:
         cards = _card_numbers(frame[field])
         if field in PHONE_FIELDS and regions is not None:
             frame, found = _normalise_phones(frame, field, regions)

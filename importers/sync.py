@@ -1,0 +1,207 @@
+"""Accounting exports: recognising them by their headers and reading their records.
+
+A profile is data (`importers/profiles/NAME.toml`, one small file each): the headers
+that recognise the export (`signature`, and for DATEV the first line's `preamble`),
+the column(s) holding the accounting id, what makes a record a company or a person
+(`kind`), what marks it archived, and which column feeds which store field. A field
+is fed by a column, by the first filled of several, or by columns joined
+(`{ join = [...] }`: DATEV's EU-Land + EU-USt-IdNr. make a VAT id).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from store.domain.sync import SyncRecord
+from store.errors import StoreError
+from store.rules.validation import mask_cards
+
+from .reading import SheetData, UnreadableFile, decode, read_table
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+KINDS = ("corporate", "private")
+
+
+class SyncError(StoreError):
+    """An export that cannot be synced (one line: the file and the problem)."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    signature: tuple[str, ...]
+    id_columns: tuple[str, ...]
+    fields: Mapping[str, Any]
+    kind: Any = "corporate"
+    archived: Mapping[str, Any] | None = None
+    preamble: tuple[str, ...] = ()
+    json_records: tuple[str, ...] = ()
+
+
+def _columns_of(spec: Any) -> list[str]:
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, Mapping):
+        return list(spec["join"])
+    return list(spec)
+
+
+@cache
+def profiles() -> dict[str, Profile]:
+    """Every profile, by name."""
+    found = {}
+    for path in sorted(PROFILES_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        found[data["name"]] = Profile(
+            name=data["name"], title=data["title"], signature=tuple(data["signature"]), id_columns=tuple(data["id"]),
+            fields=data["fields"], kind=data.get("kind", "corporate"), archived=data.get("archived"),
+            preamble=tuple(data.get("preamble", ())), json_records=tuple(data.get("json_records", ())))
+    return found
+
+
+@dataclass(frozen=True)
+class Export:
+    """One accounting export read: its profile, its records and its content's hash."""
+
+    path: Path
+    profile: Profile
+    records: list[SyncRecord]
+    digest: str
+
+
+def read_export(path: Path, profile_name: str | None = None) -> Export:
+    """Read `path`, recognise its profile (or use `profile_name`), and map its records."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise SyncError(f"{path}: cannot be read ({err.strerror or err})") from None
+    table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path)
+    profile = _chosen(path, raw, table, profile_name)
+    missing = [c for c in profile.signature if c not in table.columns]
+    if missing:
+        raise SyncError(f"{path}: not a {profile.title} export (no column '{missing[0]}')")
+    return Export(path, profile, _records(path, profile, table), hashlib.sha256(raw).hexdigest())
+
+
+def recognise(path: Path, raw: bytes, columns: list[str]) -> Profile | None:
+    """The profile whose signature the headers (and first line) match best, if any."""
+    first_line = raw[:4096].split(b"\n", 1)[0].decode("latin-1")
+    matching = [p for p in profiles().values()
+                if set(p.signature) <= set(columns) and all(mark in first_line for mark in p.preamble)]
+    return max(matching, key=lambda p: (len(p.signature) + len(p.preamble)), default=None)
+
+
+def _chosen(path: Path, raw: bytes, table: SheetData, profile_name: str | None) -> Profile:
+    if profile_name is not None:
+        if profile_name not in profiles():
+            raise SyncError(f"no sync profile '{profile_name}' (custdesk sync --profiles lists them)")
+        return profiles()[profile_name]
+    profile = recognise(path, raw, table.columns)
+    if profile is None:
+        raise SyncError(f"{path}: not an accounting export custdesk recognises ({', '.join(profiles())}); "
+                        "give --profile NAME, or import it with a mapping (custdesk import)")
+    return profile
+
+
+def _read_json(path: Path, raw: bytes) -> SheetData:
+    """An API response (a list of objects, or one under a known key), flattened:
+    {"BillAddr": {"City": "Leeds"}} becomes the column BillAddr.City."""
+    text, encoding = decode(path, raw)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UnreadableFile(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    items = data
+    for key in (key for profile in profiles().values() for key in profile.json_records):
+        found: Any = data
+        for part in key.split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        if isinstance(found, list):
+            items = found
+            break
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise UnreadableFile(f"{path}: no list of records in this JSON file")
+    rows = [_flatten(item) for item in items]
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    frame = pl.DataFrame({c: [row.get(c, "") for row in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String))
+    frame = frame.with_row_index("_index").with_columns(pl.col("_index").cast(pl.Int64))
+    return SheetData(path, columns, frame, 0, None, encoding)
+
+
+def _flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        else:
+            flat[name] = "" if value is None else str(value)
+    return flat
+
+
+def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]:
+    frame = table.frame
+    present = set(table.columns)
+
+    def cell(row: Mapping[str, Any], column: str) -> str:
+        return str(row.get(column) or "").strip() if column in present else ""
+
+    records = []
+    for row in frame.iter_rows(named=True):
+        line = int(row["_index"]) + table.header_row + 1
+        account_id = next((cell(row, c) for c in profile.id_columns if cell(row, c)), "")
+        if not account_id:
+            raise SyncError(f"{path}: row {line} has no accounting id ({' / '.join(profile.id_columns)})")
+        fields = {name: _field(spec, row, cell) for name, spec in profile.fields.items()}
+        _split_full_name(fields)
+        # (the row as the file has it, but a card number in a cell the profile does not read is masked)
+        raw = {c: cell(row, c) if c in profile.id_columns else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
+        records.append(SyncRecord(id=account_id, kind=_kind(profile, row, cell), fields=fields, row=line,
+                                  archived=_archived(profile, row, cell), raw=raw))
+    return records
+
+
+def _field(spec: Any, row: Mapping[str, Any], cell: Any) -> str | None:
+    if isinstance(spec, Mapping):
+        return "".join(cell(row, c) for c in spec["join"]) or None
+    return next((cell(row, c) for c in _columns_of(spec) if cell(row, c)), None)
+
+
+def _split_full_name(fields: dict[str, str | None]) -> None:
+    """A full name feeds first and last name where the export has no such columns
+    filled and it is not simply the company's name (QuickBooks' DisplayName, Odoo's name)."""
+    full = fields.pop("full_name", None)
+    if not full or fields.get("first_name") or fields.get("last_name") or full == fields.get("company"):
+        return
+    first, _, last = full.rpartition(" ")
+    fields["first_name"], fields["last_name"] = (first, last) if first else (full, None)
+
+
+def _kind(profile: Profile, row: Mapping[str, Any], cell: Any) -> str:
+    rule = profile.kind
+    if isinstance(rule, str):
+        return rule
+    value = cell(row, rule["column"])
+    if "values" in rule and value in rule["values"]:
+        return str(rule["values"][value])
+    if value and "filled" in rule:
+        return str(rule["filled"])
+    return str(rule.get("empty", "corporate"))
+
+
+def _archived(profile: Profile, row: Mapping[str, Any], cell: Any) -> bool:
+    rule = profile.archived
+    return rule is not None and cell(row, rule["column"]) in rule["values"]

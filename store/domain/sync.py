@@ -1,0 +1,204 @@
+"""Accounting sync: an accounting system's customer export kept in step with the store.
+
+Each record is known by (profile, its accounting id). The id is kept as the
+record's `external_id` (what the field means: the accounting system's id) and,
+with the values last synced, in its `origin`, which activation carries over to
+the customer. A run:
+
+- creates a prospect for an id not seen before;
+- updates the prospect, or the customer it became, for the fields the profile
+  maps (the fields the accounting system owns), each only where it was not
+  edited here since the last sync; where it was, and the accounting system
+  changed it too, the field is a conflict: listed, nothing overwritten;
+- flags a record archived in the accounting system, or gone from the file
+  since the last run of that file, as such (never deletes it);
+- is one journaled, undoable transaction, whose entry keeps the run's counts,
+  conflicts, the file's hash (a file synced already is not synced again) and
+  the ids it held (to see next time which are gone).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from store.domain import journal
+from store.domain.records import Records
+from store.engine import Transaction
+from store.errors import FieldIssue, RuleViolation
+from store.model import CUSTOMERS, JOURNAL, SOURCES
+from store.rules.validation import errors_of
+
+SYNC = "sync"
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One record of an accounting export, its fields named as the store names them."""
+
+    id: str
+    kind: str  # corporate / private: what it becomes when activated
+    fields: Mapping[str, str | None]
+    row: int
+    archived: bool = False
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SyncReport:
+    profile: str
+    file: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    skipped: bool = False  # the file's content was synced already
+    entry_id: int | None = None
+
+    def counts(self) -> dict[str, Any]:
+        """What `sync --json` prints."""
+        return {"profile": self.profile, "file": self.file, "rows": self.rows, "created": self.created,
+                "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
+                "conflicts": len(self.conflicts), "errors": len(self.errors), "already_synced": self.skipped}
+
+
+class _DryRun(Exception):
+    """Rolls a dry run back."""
+
+
+class Sync(Records):
+    def sync_runs(self) -> list[dict[str, Any]]:
+        """Every sync run, newest first: its journal entry with counts and conflicts."""
+        return [{**entry, "id": doc_id} for doc_id, entry in sorted(self._db.tables[JOURNAL].items(), reverse=True)
+                if entry.get("action") == SYNC]
+
+    def sync(self, profile: str, file: str, digest: str, records: Sequence[SyncRecord], *, dry_run: bool = False) -> SyncReport:
+        """Apply one export's records (see the module's docstring); `digest` is the file's hash."""
+        report = SyncReport(profile, file, rows=len(records))
+        if len({r.id for r in records}) != len(records):
+            twice = next(r for i, r in enumerate(records) if any(o.id == r.id for o in records[:i]))
+            raise RuleViolation(f"{file}: accounting id '{twice.id}' appears twice (row {twice.row}); the file is not one export")
+        try:
+            with self._db.transaction() as tx:
+                last = self._last_run(profile, file)
+                if last is not None and last.get("digest") == digest:
+                    report.skipped, report.unchanged = True, len(records)
+                    return report
+                stamp = journal.now()
+                for record in records:
+                    self._sync_record(tx, profile, file, record, stamp, report)
+                seen = {r.id for r in records}
+                gone = [i for i in (last or {}).get("ids", []) if i not in seen]
+                for account_id in gone:
+                    report.removed += self._flag(tx, profile, account_id, "removed")
+                if dry_run:
+                    raise _DryRun()
+                if last is not None:  # only the latest run of a file keeps its ids
+                    tx.put(JOURNAL, last["id"], {k: v for k, v in last.items() if k not in ("id", "ids")})
+                entry = self._journal(tx, SYNC, _summary(report), details={
+                    "profile": profile, "file": file, "digest": digest, "ids": sorted(seen),
+                    "counts": {k: v for k, v in report.counts().items() if k not in ("profile", "file", "already_synced")},
+                    "conflicts": report.conflicts, "errors": report.errors[:100]})
+                report.entry_id = entry["id"]
+        except _DryRun:
+            pass
+        return report
+
+    def _last_run(self, profile: str, file: str) -> dict[str, Any] | None:
+        for doc_id, entry in sorted(self._db.tables[JOURNAL].items(), reverse=True):
+            if entry.get("action") == SYNC and entry.get("profile") == profile and entry.get("file") == file \
+                    and not entry.get("undone"):
+                return {**entry, "id": doc_id}
+        return None
+
+    def _synced_doc(self, profile: str, account_id: str) -> tuple[str, int, dict[str, Any]] | None:
+        """The prospect or customer this accounting record became, if any."""
+        for table in (SOURCES, CUSTOMERS):
+            for doc_id in sorted(self._db.indexes.find(table, "external_id", account_id)):
+                doc = self._db.tables[table][doc_id]
+                origin = doc.get("origin") or {}
+                if origin.get("profile") == profile and origin.get("id") == account_id:
+                    return table, doc_id, doc
+        return None
+
+    def _sync_record(self, tx: Transaction, profile: str, file: str, record: SyncRecord, stamp: str, report: SyncReport) -> None:
+        incoming = {**record.fields, "external_id": record.id}
+        owned = tuple(incoming)
+        found = self._synced_doc(profile, record.id)
+        origin = {"profile": profile, "file": file, "row": str(record.row), "id": record.id, "kind": record.kind,
+                  "archived": record.archived}
+        if found is None:
+            cleaned, issues = self.check_source(incoming)
+            if errors_of(issues):
+                report.errors.append(_error(record, issues))
+                return
+            synced = {f: cleaned.get(f) for f in owned}
+            tx.insert(SOURCES, self._source_doc({"origin": {**origin, "synced": synced}, "raw": dict(record.raw)}, cleaned, stamp))
+            report.created += 1
+            return
+        table, doc_id, doc = found
+        checked, issues = self.check_source({**doc, **incoming})
+        if errors_of(issues):
+            report.errors.append(_error(record, issues))
+            return
+        changes, synced, conflicts = three_way(owned, checked, doc)
+        report.conflicts += [{"id": record.id, "number": doc.get("number"), **c} for c in conflicts]
+        new_origin = {**(doc.get("origin") or {}), **origin, "synced": synced, "removed": False}
+        if not changes and new_origin == doc.get("origin"):
+            report.unchanged += 1
+            return
+        if record.archived and not (doc.get("origin") or {}).get("archived"):
+            report.removed += 1
+        updated = {**doc, **changes, "origin": new_origin}
+        if table == CUSTOMERS:
+            cleaned, issues = self._clean_customer(doc["kind"], updated)
+            if errors_of(issues):
+                report.errors.append(_error(record, issues))
+                return
+            updated = {**updated, **cleaned, "updated_at": stamp}
+        tx.put(table, doc_id, updated)
+        if changes:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+    def _flag(self, tx: Transaction, profile: str, account_id: str, flag: str) -> int:
+        found = self._synced_doc(profile, account_id)
+        if found is None or (found[2].get("origin") or {}).get(flag):
+            return 0
+        table, doc_id, doc = found
+        tx.put(table, doc_id, {**doc, "origin": {**doc["origin"], flag: True}})
+        return 1
+
+
+def three_way(owned: tuple[str, ...], incoming: Mapping[str, Any], doc: Mapping[str, Any]) -> tuple[
+        dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """(changes to make, values synced now, conflicts) for the fields the accounting system
+    owns: a field it changed since the last sync takes the new value where it was not
+    edited here since; where it was edited here too, it is a conflict and stays."""
+    last = (doc.get("origin") or {}).get("synced") or {}
+    changes, synced, conflicts = {}, dict(last), []
+    for name in owned:
+        new, before, here = incoming.get(name), last.get(name), doc.get(name)
+        if new == before:
+            continue  # not changed in accounting: what is here stays
+        if here in (before, new):
+            synced[name] = new
+            if here != new:
+                changes[name] = new
+        else:
+            conflicts.append({"field": name, "here": here, "there": new})
+    return changes, synced, conflicts
+
+
+def _error(record: SyncRecord, issues: list[FieldIssue]) -> dict[str, Any]:
+    first = errors_of(issues)[0]
+    return {"id": record.id, "row": record.row, "field": first.field, "message": str(first)}
+
+
+def _summary(report: SyncReport) -> str:
+    return (f"Synced {report.file} ({report.profile}): {report.created} new, {report.updated} updated, "
+            f"{report.removed} removed, {len(report.conflicts)} conflict(s), {len(report.errors)} error(s)")
