@@ -39,7 +39,7 @@ def _plain(name: str) -> pl.Expr:
 _ORIGIN = pl.col("origin").struct
 _ORIGIN_TEXT = (
     pl.when(_ORIGIN.field("profile") != "")
-    .then(pl.format("sync {}", _ORIGIN.field("profile")))
+    .then(pl.format("{}: {}", _ORIGIN.field("profile"), _ORIGIN.field("file")))
     .otherwise(_joined([
         pl.when(_ORIGIN.field(f) != "").then(_ORIGIN.field(f)) for f in ("file", "sheet")
     ] + [pl.when(~_ORIGIN.field("row").is_in(["", "0"])).then(pl.format("row {}", _ORIGIN.field("row")))], " / "))

@@ -65,6 +65,24 @@ async def _read_leads(pilot) -> None:
     await pilot.pause()
 
 
+async def _synced_from_accounting(pilot) -> None:
+    """Two Xero runs, the second meeting a field edited here (a conflict)."""
+    from accounting_files import PEOPLE, xero
+
+    from importers.sync import read_export
+
+    store, path = pilot.app.store, xero(Path("Contacts.csv"), PEOPLE)
+    with mock.patch("store.domain.journal.now", lambda: FIXED_TIME):
+        export = read_export(path)
+        store.sync("xero", path.name, export.digest, export.records)
+        first = next(s for s in store.sources() if s["origin"].get("id") == "10001")
+        store.activate(first["id"], "corporate", {"city": "Spandau"})
+        export = read_export(xero(path, [{**PEOPLE[0], "city": "Potsdam"}, *PEOPLE[1:]]))
+        store.sync("xero", path.name, export.digest, export.records)
+    pilot.app.after_change()
+    await pilot.pause()
+
+
 ORDERS_TAB = ("enter", "right_square_bracket", "right_square_bracket")
 IMPORT_REVIEW = ("i", _read_leads)
 
@@ -93,6 +111,7 @@ CASES = (
     Case("mail", ("M", "enter"), "Mail: every message before it is sent"),
     Case("mail_send", ("M", "enter", "s", _typing("prompt", "outbox")), "Mail: where the messages go"),
     Case("tag_filter", ("T",), "Show the customers with a tag"),
+    Case("sync_runs", (_synced_from_accounting, "p", "y"), "Accounting sync runs and their conflicts"),
     Case("settings", ("comma",), "Settings"),
     Case("help", ("question_mark",), "Help: the keys of the screen it was opened on"),
 )

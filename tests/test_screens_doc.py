@@ -20,11 +20,12 @@ from tui.screens.modals import (
     PromptScreen,
     SettingsScreen,
 )
+from tui.screens.sync import SyncScreen
 from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen, TemplatesScreen, MailScreen)
+            ImportScreen, TemplatesScreen, MailScreen, SyncScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
            TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 

@@ -161,3 +161,48 @@ def test_the_watch_loop_syncs_what_is_dropped_once_and_stops_on_sigterm(store_pa
     assert lines[0].startswith("watching") and lines[-1] == "stopped"
     runs = [json.loads(line) for line in lines[1:-1]]
     assert [(r["file"], r["created"]) for r in runs] == [("Contacts.csv", 3)]
+
+
+async def test_the_sync_screen_lists_runs_with_conflicts_and_undoes_one(store, tmp_path):
+    from helpers import SIZE, rendered, settle
+
+    from tui.app import CustdeskApp
+    from tui.screens.modals import ConfirmScreen
+    from tui.screens.sync import SyncScreen
+
+    path = xero(tmp_path / "Contacts.csv", PEOPLE)
+    sync(store, path)
+    source = next(s for s in store.sources() if s["origin"]["id"] == "10001")
+    customer = store.activate(source["id"], "corporate", {"city": "Spandau"})
+    sync(store, xero(path, [{**PEOPLE[0], "city": "Potsdam", "phone": "030 7654321"}, *PEOPLE[1:]]))
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert "xero: Contacts.csv" in app.screen.query_one("RecordTable").render_line(1).text  # where it came from
+        await pilot.press("y")
+        assert isinstance(app.screen, SyncScreen)
+        runs = app.screen.query_one("#runs")
+        assert runs.row_count == 2
+        shown = rendered(app.screen.query_one("#run-detail"))
+        assert "1 updated" in shown and "Conflict" in shown and "Spandau" in shown and "Potsdam" in shown
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert store.customer(customer["id"])["phone"] == "+49301234567"  # the run's update undone
+        assert "undone" in str(runs.get_row_at(0)[-1])
+
+
+async def test_activating_a_synced_prospect_takes_the_kind_its_export_says(store, tmp_path):
+    from helpers import SIZE
+
+    from tui.app import CustdeskApp
+    from tui.screens.modals import CustomerForm
+
+    write, name = WRITERS["odoo"]
+    sync(store, write(tmp_path / name, [{**PEOPLE[1], "company": "Yılmaz Danışmanlık"}]))  # a person who works for a firm
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p", "a")
+        assert isinstance(app.screen, CustomerForm) and app.screen.kind == "private"  # not corporate for its company
+        assert app.screen.query_one("#f-company").value == "Yılmaz Danışmanlık"

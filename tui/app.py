@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from store import Store, StoreBusy, StoreError
-from store.model import CUSTOMERS, SOURCES, Prospect, display_name
+from store.model import CUSTOMERS, SOURCES, JournalEntry, Prospect, display_name
 from store.text import printable
 from store.view import RecordView
 
@@ -219,6 +219,7 @@ class CustdeskApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Obfuscation policy run", "obfuscate every customer inactive for N days (asks first)",
                             self.obfuscation_policy)
+        yield SystemCommand("Sync runs", "the accounting sync runs, their counts and conflicts", self.action_sync_runs)
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -226,6 +227,11 @@ class CustdeskApp(App):
                 seen.add((binding.action, binding.description))
                 yield SystemCommand(binding.description, f"key {binding.key_display or key}",
                                     lambda node=active.node, action=binding.action: self.run_action(action, node))
+
+    def action_sync_runs(self) -> None:
+        from .screens.sync import SyncScreen
+        if not isinstance(self.screen, SyncScreen):
+            self.push_screen(SyncScreen())
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen
@@ -317,7 +323,10 @@ class CustdeskApp(App):
         if entry is None:
             self.notify("Nothing to undo" + (" for this customer" if customer_id is not None else ""), severity="warning")
             return
+        self.undo_entry(entry)
 
+    def undo_entry(self, entry: JournalEntry) -> None:
+        """Undo this journal entry, once the user said yes to its name."""
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.attempt(self.store.undo, entry["id"], success=f"Undone: {entry['summary']}")
@@ -366,6 +375,8 @@ class CustdeskApp(App):
                 kind, data = result
                 self.attempt(self.store.activate, source_id, kind, data,
                              then=lambda customer: self.notify(f"{display_name(customer)} is customer {customer['number']} now"))
-        kind = "corporate" if source.get("company") else "private"
+        # An accounting export says whether it is a company or a person (DATEV Adressatentyp …).
+        said = (source.get("origin") or {}).get("kind")
+        kind = said if said in ("corporate", "private") else "corporate" if source.get("company") else "private"
         self.push_screen(CustomerForm(self.store, "Activate prospect: check and save", source, kind), save)
 

@@ -311,7 +311,10 @@ class SourceDetailScreen(StoreScreen[None]):
         body.add_row(field_grid(fields))
         origin = source.get("origin") or {}
         where = [("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
-                 ("Sync profile", origin.get("profile")), ("Imported", self.app.dates.shown(source.get("imported_at")))]
+                 ("Sync profile", origin.get("profile")), ("Accounting id", origin.get("id")),
+                 ("In accounting", "archived" if origin.get("archived") else None),
+                 ("Last export", "no longer in it" if origin.get("removed") else None),
+                 ("Imported", self.app.dates.shown(source.get("imported_at")))]
         body.add_row(field_grid([(label, str(value)) for label, value in where if value not in (None, "")]))
         raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
         raw.add_column("column", style="dim")

@@ -379,6 +379,7 @@ class SourcesScreen(TableScreen):
         Binding("a", "activate", "Activate", id="activate"),
         Binding("delete", "discard", "Discard", id="discard"),
         Binding("i", "import", "Import", id="import"),
+        Binding("y", "app.sync_runs", "Sync runs", id="sync-runs"),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("escape", "back", "Back", id="back"),
     ]
