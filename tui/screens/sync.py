@@ -14,7 +14,8 @@ from store.model import JournalEntry
 from .base import StoreScreen
 from .modals import literal
 
-COUNTS = ("rows", "created", "updated", "unchanged", "removed", "conflicts", "errors")
+# (the counts that need a look first, the file last: at 80 columns it is the one cut off)
+COUNTS = ("created", "updated", "removed", "conflicts", "errors", "unchanged")
 
 
 class SyncScreen(StoreScreen[None]):
@@ -29,8 +30,8 @@ class SyncScreen(StoreScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#runs", DataTable).add_columns("when", "profile", "file", "new", "updated", "unchanged", "removed",
-                                                       "conflicts", "errors", "")
+        self.query_one("#runs", DataTable).add_columns("when", "profile", "new", "updated", "removed", "conflicts", "errors",
+                                                       "unchanged", "file", "")
         self.redraw()
 
     def redraw(self) -> None:
@@ -39,8 +40,8 @@ class SyncScreen(StoreScreen[None]):
         self.runs = {str(run["id"]): run for run in self.store.sync_runs()}
         for key, run in self.runs.items():
             counts = run.get("counts") or {}
-            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), literal(run.get("file")),
-                          *[str(counts.get(name, 0)) for name in COUNTS[1:]], "undone" if run.get("undone") else "", key=key)
+            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *[str(counts.get(name, 0)) for name in COUNTS],
+                          literal(run.get("file")), "undone" if run.get("undone") else "", key=key)
         if not self.runs:
             self.query_one("#run-detail", Static).update(
                 Text("No sync runs yet: custdesk sync FILE (or sync --watch DIR) brings accounting exports in (README, Accounting sync)."))
