@@ -9,6 +9,7 @@ from cli.common import open_app, open_store, reports_errors
 from cli.config import config
 from cli.mail import mail
 from cli.records import demo, obfuscate, picture, repair, stats, undo
+from cli.serve import serve
 from cli.sync import sync
 from cli.transfer import export, import_, template
 from store.paths import default_store_path
@@ -28,7 +29,7 @@ def cli(ctx: click.Context, db: Path | None, theme: str | None) -> None:
         open_app(ctx, open_store(ctx, verify=False))
 
 
-for command in (stats, demo, repair, undo, obfuscate, picture, import_, export, template, mail, sync, config):
+for command in (stats, demo, repair, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config):
     cli.add_command(command)
 
 

@@ -71,6 +71,7 @@ DEFAULT_SETTINGS = {
     "default_country": None,  # the region phones without one are read in; settings.defaults() fills it from the locale
     "obfuscation_retention_days": 365,
     "mail_from": "custdesk@localhost",
+    "shop_name": None,  # the sign-up page's heading (None: custdesk)
 }
 
 

@@ -14,9 +14,10 @@ from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.reads import Reads
 from store.domain.related import Related
+from store.domain.signup import SignUps
 from store.domain.sources import Sources
 from store.domain.sync import Sync
 
 
-class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Sync, Reads):  # (Destructive holds Pictures)
+class Store(Customers, Sources, Related, Destructive, Batches, Campaigns, Sync, SignUps, Reads):  # (Destructive holds Pictures)
     """One store opened for reading and writing (see the module's docstring)."""

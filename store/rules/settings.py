@@ -36,6 +36,11 @@ def check_settings(changes: Mapping[str, object]) -> dict[str, Any]:
         checked["obfuscation_retention_days"] = retention = int(days)
         if retention < 0:
             raise RuleViolation("obfuscation retention days must be 0 or more")
+    if "shop_name" in checked:
+        name = " ".join(str(checked["shop_name"] or "").split())
+        if len(name) > 80:
+            raise RuleViolation("the shop name must be 80 characters or fewer")
+        checked["shop_name"] = name or None
     if "mail_from" in checked:
         sender = str(checked["mail_from"] or "").strip()
         if "@" not in sender:

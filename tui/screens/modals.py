@@ -307,7 +307,7 @@ class PickCustomer(ModalScreen[int | None]):
 
 
 class SettingsScreen(FlagWords, ModalScreen[dict | None]):
-    """The store's settings: private customers, phone country, retention."""
+    """The store's settings: private customers, phone country, retention, the shop's name."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
@@ -325,12 +325,16 @@ class SettingsScreen(FlagWords, ModalScreen[dict | None]):
             with Horizontal(classes="field"):
                 yield Label("Obfuscation retention days", classes="label")
                 yield Input(str(self.settings["obfuscation_retention_days"]), id="obfuscation_retention_days", type="integer")
+            with Horizontal(classes="field"):
+                yield Label("Shop name (sign-up page)", classes="label")
+                yield Input(self.settings["shop_name"] or "", id="shop_name", placeholder="custdesk")
             yield form_foot(SAVE_KEYS)
 
     def action_save(self) -> None:
         values = {"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
                   "default_country": self.query_one("#default_country", Input).value,
-                  "obfuscation_retention_days": self.query_one("#obfuscation_retention_days", Input).value}
+                  "obfuscation_retention_days": self.query_one("#obfuscation_retention_days", Input).value,
+                  "shop_name": self.query_one("#shop_name", Input).value}
         try:
             self.dismiss(check_settings(values))
         except RuleViolation as refusal:

@@ -349,6 +349,8 @@ class CustomersScreen(TableScreen):
 
     def on_exported(self, message: Exported) -> None:
         self.notify(f"Exported {message.count:,} customer(s) to {message.target}")
+        if self.app.is_web:  # (custdesk serve: the file goes to the browser as a download too)
+            self.app.deliver_binary(message.target)
         self.app.after_change()
 
     def action_prospects(self) -> None:
