@@ -75,7 +75,7 @@ class SheetData:
 def read_table(path: Path, sheet: str | None = None) -> SheetData:
     """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason."""
     path = Path(path)
-    _check_readable(path)
+    check_readable(path)
     suffix = path.suffix.lower()
     try:
         if suffix in SHEET_SUFFIXES:
@@ -93,7 +93,7 @@ def read_table(path: Path, sheet: str | None = None) -> SheetData:
         raise UnreadableFile(f"{path}: {reason}") from None
 
 
-def _check_readable(path: Path) -> None:
+def check_readable(path: Path) -> None:
     """A regular file we may read, or one line saying what it is instead."""
     try:
         mode = path.stat().st_mode

@@ -24,7 +24,8 @@ from store.domain.sync import SyncRecord
 from store.errors import StoreError
 from store.rules.validation import mask_cards
 
-from .reading import SheetData, UnreadableFile, decode, read_table
+from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
+from .reading import SheetData, UnreadableFile, check_readable, decode, read_table
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 KINDS = ("corporate", "private")
@@ -80,6 +81,7 @@ class Export:
 
 def read_export(path: Path, profile_name: str | None = None) -> Export:
     """Read `path`, recognise its profile (or use `profile_name`), and map its records."""
+    check_readable(path)  # (a pipe or a device would block the read below)
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -120,6 +122,8 @@ def _read_json(path: Path, raw: bytes) -> SheetData:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise UnreadableFile(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    except RecursionError:
+        raise UnreadableFile(f"{path}: JSON nested deeper than any export is") from None
     items = data
     for key in (key for profile in profiles().values() for key in profile.json_records):
         found: Any = data
@@ -130,8 +134,17 @@ def _read_json(path: Path, raw: bytes) -> SheetData:
             break
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise UnreadableFile(f"{path}: no list of records in this JSON file")
-    rows = [_flatten(item) for item in items]
+    try:
+        rows = [_flatten(item) for item in items]
+    except RecursionError:
+        raise UnreadableFile(f"{path}: JSON nested deeper than any export is") from None
     columns = list(dict.fromkeys(c for row in rows for c in row))
+    try:
+        check_shape(len(columns), len(rows))
+    except LimitExceeded as err:
+        raise UnreadableFile(f"{path}: {err}") from None
+    if any(len(value) > MAX_CELL_CHARS for row in rows for value in row.values()):
+        raise UnreadableFile(f"{path}: a value holds over {MAX_CELL_CHARS:,} characters; not a customer export")
     frame = pl.DataFrame({c: [row.get(c, "") for row in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String))
     frame = frame.with_row_index("_index").with_columns(pl.col("_index").cast(pl.Int64))
     return SheetData(path, columns, frame, 0, None, encoding)

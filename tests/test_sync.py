@@ -11,6 +11,8 @@ import time
 import pytest
 from accounting_files import DATEV_PEOPLE, PEOPLE, WRITERS, datev, quickbooks_xlsx, xero
 from helpers import ROOT, contents, custdesk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importers.sync import SyncError, profiles, read_export
 from store import Store
@@ -206,3 +208,40 @@ async def test_activating_a_synced_prospect_takes_the_kind_its_export_says(store
         await pilot.press("p", "a")
         assert isinstance(app.screen, CustomerForm) and app.screen.kind == "private"  # not corporate for its company
         assert app.screen.query_one("#f-company").value == "Yılmaz Danışmanlık"
+
+
+def test_hostile_exports_are_refused_in_one_line(tmp_path):
+    from store.errors import StoreError
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps([{f"c{i}": "x" for i in range(3000)}]))
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({"QueryResponse": {"Customer": [{"Id": "1", "DisplayName": "x" * 40_000}]}}))
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    scalar = tmp_path / "scalar.json"
+    scalar.write_text("42")
+    for path, problem in ((deep, "nested deeper"), (wide, "3,000 columns"), (huge, "over 32,767 characters"),
+                          (fifo, "not a regular file"), (scalar, "no list of records")):
+        with pytest.raises(StoreError) as refused:
+            read_export(path)
+        assert str(refused.value).startswith(f"{path}: ") and problem in str(refused.value), str(refused.value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.lists(st.text(max_size=30), min_size=5, max_size=5), max_size=8))
+def test_any_cells_under_a_known_header_are_records_or_a_refusal(tmp_path, cells):
+    from store.errors import StoreError
+
+    path = tmp_path / "Contacts.csv"
+    header = ["*ContactName", "EmailAddress", "AccountNumber", "POAddressLine1", "TaxNumber"]
+    with path.open("w", encoding="utf-8", newline="") as out:
+        __import__("csv").writer(out).writerows([header, *cells])
+    try:
+        export = read_export(path)
+    except StoreError as err:
+        assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+    else:
+        assert all(record.id and record.kind == "corporate" for record in export.records)

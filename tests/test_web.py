@@ -12,6 +12,8 @@ import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestServer
 from helpers import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from store import Store, StoreError
 from web import signup
@@ -179,3 +181,17 @@ def _until(condition, seconds: float) -> None:
             return
         time.sleep(0.2)
     raise AssertionError("the app did not act on the key in time")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.fixed_dictionaries({name: st.text(max_size=40) for name, *_ in signup.FIELDS}),
+       kind=st.sampled_from(["corporate", "private", "", "admin"]), consent=st.booleans())
+def test_any_form_values_are_a_sign_up_or_field_errors_never_a_crash(store, values, kind, consent):
+    from store.errors import ValidationFailed
+
+    try:
+        outcome, _ = store.sign_up(kind, {**values, "consent": consent})
+    except ValidationFailed as failed:
+        assert failed.issues and all(issue.field for issue in failed.issues)
+    else:
+        assert consent and kind in ("corporate", "private") and outcome in ("new", "prospect-again", "customer-again")
