@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit: anything longer is not a customer field
 MAX_CELLS = 50_000_000  # rows × columns of one sheet's grid (1M rows of 50 columns)
@@ -40,10 +41,10 @@ def check_shape(columns: int, rows: int) -> None:
         raise LimitExceeded(f"{rows:,} rows, more than custdesk imports at once (at most {MAX_ROWS:,}); split the file")
 
 
-def check_xlsx(path: Path) -> None:
-    """Refuse an .xlsx/.xlsm that would make the parser allocate without bound."""
+def check_xlsx(source: Path | BinaryIO) -> None:
+    """Refuse an .xlsx/.xlsm (a path, or its bytes) that would make the parser allocate without bound."""
     try:
-        with zipfile.ZipFile(path) as book:
+        with zipfile.ZipFile(source) as book:
             members = book.infolist()
             unzipped = sum(m.file_size for m in members)
             if unzipped > MAX_UNZIPPED:

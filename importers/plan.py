@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,9 +261,18 @@ def _cols(frame: pl.DataFrame, *names: str) -> list[pl.Expr]:
     return [pl.col(n) for n in names if n in frame.columns]
 
 
+# 'Ada King Lovelace' → ('Ada King', 'Lovelace'): the last word is the last name; one word is a first name.
+FULL_NAME = r"^(.*\S)\s+(\S+)$"
+
+
+def split_full_name(full: str) -> tuple[str, str | None]:
+    """`FULL_NAME` on one name (a sync's record; `_split` is the same over a column)."""
+    parts = re.match(FULL_NAME, full)
+    return (parts.group(1), parts.group(2)) if parts else (full, None)
+
+
 def _split(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """'Ada King Lovelace' → ('Ada King', 'Lovelace'); one word is a first name."""
-    parts = expr.str.extract_groups(r"^(.*\S)\s+(\S+)$")
+    parts = expr.str.extract_groups(FULL_NAME)
     first = pl.when(parts.struct.field("1").is_null()).then(expr).otherwise(parts.struct.field("1"))
     return first, parts.struct.field("2")
 

@@ -72,19 +72,21 @@ class SheetData:
     ragged: list[RaggedRow] = field(default_factory=list[Any])
 
 
-def read_table(path: Path, sheet: str | None = None) -> SheetData:
-    """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason."""
+def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = None) -> SheetData:
+    """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason.
+    `data`: the file's bytes, read already (a sync hashes exactly what it reads)."""
     path = Path(path)
-    check_readable(path)
+    if data is None:
+        check_readable(path)
     suffix = path.suffix.lower()
     try:
         if suffix in SHEET_SUFFIXES:
             if suffix in (".xlsx", ".xlsm"):
-                check_xlsx(path)
-            return _read_workbook(path, sheet)
+                check_xlsx(path if data is None else io.BytesIO(data))
+            return _read_workbook(path, sheet, data)
         if sheet is not None:
             raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
-        return _read_text(path)
+        return _read_text(path, path.read_bytes() if data is None else data)
     except LimitExceeded as err:
         raise UnreadableFile(f"{path}: {err}") from None
     except csv.Error as err:
@@ -166,8 +168,7 @@ def _records(text: str, delimiter: str, limit: int | None = None) -> list[list[s
     return out
 
 
-def _read_text(path: Path) -> SheetData:
-    raw = path.read_bytes()
+def _read_text(path: Path, raw: bytes) -> SheetData:
     if not raw.strip():
         raise UnreadableFile(f"{path}: the file is empty")
     text, encoding = decode(path, raw)
@@ -237,9 +238,10 @@ def _ragged_records(body: str, delimiter: str, width: int, header_row: int, *, s
 
 
 # -- spreadsheets -----------------------------------------------------------------
-def _read_workbook(path: Path, sheet: str | None) -> SheetData:
+def _read_workbook(path: Path, sheet: str | None, data: bytes | None) -> SheetData:
+    source: Path | bytes = path if data is None else data
     try:
-        reader = fastexcel.read_excel(path)
+        reader = fastexcel.read_excel(source)
         names = reader.sheet_names
         hidden = {n for n in names if reader.load_sheet(n, n_rows=1, header_row=None).visible != "visible"}
     except Exception as err:  # fastexcel raises its own types for every kind of broken file
@@ -249,7 +251,7 @@ def _read_workbook(path: Path, sheet: str | None) -> SheetData:
     # A hidden sheet is read only when named: what the person does not see is not imported unasked.
     for name in [sheet] if sheet is not None else [n for n in names if n not in hidden]:
         # Blank rows are kept so that row numbers match what the spreadsheet shows.
-        grid = pl.read_excel(path, sheet_name=name, engine="calamine", has_header=False, infer_schema_length=0,
+        grid = pl.read_excel(source, sheet_name=name, engine="calamine", has_header=False, infer_schema_length=0,
                              raise_if_empty=False, drop_empty_rows=False, drop_empty_cols=False)
         if grid.height and any(grid[c].drop_nulls().len() for c in grid.columns):
             return _table_from_grid(path, name, grid)

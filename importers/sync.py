@@ -25,6 +25,7 @@ from store.errors import StoreError
 from store.rules.validation import mask_cards
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
+from .plan import split_full_name
 from .reading import SheetData, UnreadableFile, check_readable, decode, read_table
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
@@ -86,7 +87,8 @@ def read_export(path: Path, profile_name: str | None = None) -> Export:
         raw = path.read_bytes()
     except OSError as err:
         raise SyncError(f"{path}: cannot be read ({err.strerror or err})") from None
-    table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path)
+    # (read once: the hash names exactly the content synced, even if the file is replaced meanwhile)
+    table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
     profile = _chosen(path, raw, table, profile_name)
     missing = [c for c in profile.signature if c not in table.columns]
     if missing:
@@ -199,8 +201,7 @@ def _split_full_name(fields: dict[str, str | None]) -> None:
     full = fields.pop("full_name", None)
     if not full or fields.get("first_name") or fields.get("last_name") or full == fields.get("company"):
         return
-    first, _, last = full.rpartition(" ")
-    fields["first_name"], fields["last_name"] = (first, last) if first else (full, None)
+    fields["first_name"], fields["last_name"] = split_full_name(full)
 
 
 def _kind(profile: Profile, row: Mapping[str, Any], cell: Any) -> str:

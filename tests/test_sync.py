@@ -245,3 +245,19 @@ def test_any_cells_under_a_known_header_are_records_or_a_refusal(tmp_path, cells
         assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
     else:
         assert all(record.id and record.kind == "corporate" for record in export.records)
+
+
+def test_a_full_name_splits_as_the_import_splits_it(store, tmp_path):
+    import polars as pl
+
+    from importers.plan import _split_names
+
+    names = ["Ada  King\tLovelace", "Ada", "Grace Brewster Hopper"]
+    people = [{**PEOPLE[1], "id": str(i), "company": "", "first": "", "last": "", "email": f"p{i}@example.com"} for i in range(3)]
+    path = tmp_path / "customers.json"
+    data = {"QueryResponse": {"Customer": [{"Id": p["id"], "DisplayName": n, "PrimaryEmailAddr": {"Address": p["email"]}}
+                                           for p, n in zip(people, names, strict=True)]}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    synced = [(r.fields["first_name"], r.fields["last_name"]) for r in read_export(path).records]
+    imported = _split_names(pl.DataFrame({"full_name": names})).select("first_name", "last_name").rows()
+    assert synced == imported

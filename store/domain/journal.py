@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -104,14 +104,19 @@ def _drop_old_undo_data(tx: Transaction) -> None:
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
 
 
-def latest_undoable(entries: Mapping[int, Document], customer_id: int | None = None) -> tuple[int, Document] | None:
-    """The newest entry undo can still take back (of those that hold `customer_id`'s data, if given)."""
+def newest(entries: Mapping[int, Document], where: Callable[[Document], bool]) -> Iterator[tuple[int, Document]]:
+    """The entries `where` accepts, newest first; each is read only when reached."""
     for doc_id in sorted(entries, reverse=True):
         entry = entries[doc_id]
-        if entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None and \
-                (customer_id is None or holds(entry, customer_id)):
-            return doc_id, entry
-    return None
+        if where(entry):
+            yield doc_id, entry
+
+
+def latest_undoable(entries: Mapping[int, Document], customer_id: int | None = None) -> tuple[int, Document] | None:
+    """The newest entry undo can still take back (of those that hold `customer_id`'s data, if given)."""
+    return next(newest(entries, lambda entry: bool(
+        entry.get("undoable") and not entry.get("undone") and entry.get("changes") is not None
+        and (customer_id is None or holds(entry, customer_id)))), None)
 
 
 def holds(entry: Mapping[str, Any], customer_id: int) -> bool:

@@ -72,15 +72,16 @@ class _DryRun(Exception):
 class Sync(Records):
     def sync_runs(self) -> list[dict[str, Any]]:
         """Every sync run, newest first: its journal entry with counts and conflicts."""
-        return [{**entry, "id": doc_id} for doc_id, entry in sorted(self._db.tables[JOURNAL].items(), reverse=True)
-                if entry.get("action") == SYNC]
+        return [{**entry, "id": doc_id} for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_sync)]
 
     def sync(self, profile: str, file: str, digest: str, records: Sequence[SyncRecord], *, dry_run: bool = False) -> SyncReport:
         """Apply one export's records (see the module's docstring); `digest` is the file's hash."""
         report = SyncReport(profile, file, rows=len(records))
-        if len({r.id for r in records}) != len(records):
-            twice = next(r for i, r in enumerate(records) if any(o.id == r.id for o in records[:i]))
-            raise RuleViolation(f"{file}: accounting id '{twice.id}' appears twice (row {twice.row}); the file is not one export")
+        seen: set[str] = set()
+        for record in records:
+            if record.id in seen:
+                raise RuleViolation(f"{file}: accounting id '{record.id}' appears twice (row {record.row}); the file is not one export")
+            seen.add(record.id)
         try:
             with self._db.transaction() as tx:
                 last = self._last_run(profile, file)
@@ -90,7 +91,6 @@ class Sync(Records):
                 stamp = journal.now()
                 for record in records:
                     self._sync_record(tx, profile, file, record, stamp, report)
-                seen = {r.id for r in records}
                 gone = [i for i in (last or {}).get("ids", []) if i not in seen]
                 for account_id in gone:
                     report.removed += self._flag(tx, profile, account_id, "removed")
@@ -108,9 +108,8 @@ class Sync(Records):
         return report
 
     def _last_run(self, profile: str, file: str) -> dict[str, Any] | None:
-        for doc_id, entry in sorted(self._db.tables[JOURNAL].items(), reverse=True):
-            if entry.get("action") == SYNC and entry.get("profile") == profile and entry.get("file") == file \
-                    and not entry.get("undone"):
+        for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_sync):
+            if entry.get("profile") == profile and entry.get("file") == file and not entry.get("undone"):
                 return {**entry, "id": doc_id}
         return None
 
@@ -172,6 +171,10 @@ class Sync(Records):
         table, doc_id, doc = found
         tx.put(table, doc_id, {**doc, "origin": {**doc["origin"], flag: True}})
         return 1
+
+
+def _is_sync(entry: Mapping[str, Any]) -> bool:
+    return entry.get("action") == SYNC
 
 
 def three_way(owned: tuple[str, ...], incoming: Mapping[str, Any], doc: Mapping[str, Any]) -> tuple[
