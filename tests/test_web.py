@@ -195,3 +195,10 @@ def test_any_form_values_are_a_sign_up_or_field_errors_never_a_crash(store, valu
         assert failed.issues and all(issue.field for issue in failed.issues)
     else:
         assert consent and kind in ("corporate", "private") and outcome in ("new", "prospect-again", "customer-again")
+
+
+async def test_a_form_that_is_not_utf8_is_refused_not_garbled(site, store):
+    _server, client = site
+    body = f"csrf={await csrf(client)}&kind=private&first_name=J%FCrgen&email=j%40example.de&consent=yes"  # Latin-1 ü
+    response = await client.post("/signup", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 400 and list(store.sources()) == []

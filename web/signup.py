@@ -71,7 +71,10 @@ class SignUpPage:
         if not self._allowed(self._address(request)):
             return self._message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
                                  status=429)
-        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True).items()}
+        try:  # (strict: a value that is not UTF-8 is refused, never stored with � in it)
+            form = {k: v[0] for k, v in parse_qs(body.decode("ascii"), keep_blank_values=True, errors="strict").items()}
+        except UnicodeDecodeError:
+            return self._message("Unreadable form", "The form did not arrive as UTF-8 text.", status=400, again=True)
         if not self._token_valid(form.get("csrf", "")):
             return self._message("Form expired", "This form could not be checked. Please open the sign-up page again.",
                                  status=403, again=True)

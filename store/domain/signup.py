@@ -35,15 +35,19 @@ class SignUps(Records):
             raise ValidationFailed(errors_of(issues))
         stamp = journal.now()
         with self._db.transaction() as tx:
-            for table in (SOURCES, CUSTOMERS):
-                for field, value in identity_keys(cleaned):
-                    for doc_id in sorted(self._db.indexes.find(table, field, value)):
-                        return self._again(tx, table, doc_id, stamp), doc_id
+            known = self._known(cleaned)
+            if known is not None:
+                return self._again(tx, *known, stamp), known[1]
             origin = {"profile": SIGN_UP, "file": "web form", "kind": kind, "consent_at": stamp}
             prospect = {k: v for k, v in cleaned.items() if k in PERSON_FIELDS}
             doc_id = tx.insert(SOURCES, self._source_doc({"origin": origin}, prospect, stamp))
             self._journal(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form")
         return "new", doc_id
+
+    def _known(self, cleaned: Mapping[str, Any]) -> tuple[str, int] | None:
+        """The prospect, else the customer, holding one of this person's email, phones or VAT id."""
+        return next(((table, doc_id) for table in (SOURCES, CUSTOMERS) for field, value in identity_keys(cleaned)
+                     for doc_id in sorted(self._db.indexes.find(table, field, value))), None)
 
     def _again(self, tx: Any, table: str, doc_id: int, stamp: str) -> Outcome:
         doc = tx.get(table, doc_id)
