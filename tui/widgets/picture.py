@@ -37,21 +37,30 @@ def picture_widget(path: Path) -> Widget:
 
 
 class HalfBlocks:
-    """A picture as cells of `▀`: the upper pixel is the cell's colour, the lower its background."""
+    """A picture as cells of `▀`: the upper pixel is the cell's colour, the lower its background.
+    The file is decoded once a size, not at every repaint of the detail."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._drawn: tuple[tuple[int, int], list[Segment]] | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        size = (options.max_width, options.height or options.max_width // 2)
+        if self._drawn is None or self._drawn[0] != size:
+            self._drawn = (size, self._segments(*size))
+        yield from self._drawn[1]
+
+    def _segments(self, width: int, height: int) -> list[Segment]:
         from PIL import Image
 
-        width, height = options.max_width, options.height or options.max_width // 2
         with Image.open(self.path) as image:
             picture = image.convert("RGB")
         picture.thumbnail((width, height * 2))  # (keeps its proportions: a cell is twice as tall as wide)
         rgb, row = picture.tobytes(), 3 * picture.width  # r, g, b a pixel, row by row
+        segments = []
         for top in range(0, picture.height - 1, 2):
             for x in range(0, row, 3):
                 upper, lower = rgb[top * row + x:top * row + x + 3], rgb[(top + 1) * row + x:(top + 1) * row + x + 3]
-                yield Segment("▀", Style(color=Color.from_rgb(*upper), bgcolor=Color.from_rgb(*lower)))
-            yield Segment.line()
+                segments.append(Segment("▀", Style(color=Color.from_rgb(*upper), bgcolor=Color.from_rgb(*lower))))
+            segments.append(Segment.line())
+        return segments
