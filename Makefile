@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 
-.PHONY: demo test lint bench screenshots browser clean
+.PHONY: demo test lint bench bench-pg screenshots browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint browser
+test: lint browser postgres
 	$(BIN)/python -m pytest -q
 
 # The browser test (tests/test_web.py) drives Debian's Chromium: installed here when
@@ -35,10 +35,24 @@ browser:
 		apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null); \
 	fi
 
+# The store suites run on PostgreSQL too (tests/pg_server.py starts a throwaway server in a
+# temporary folder): Debian's postgresql is installed here when no server binaries are found
+# and make runs as root (CI); elsewhere those runs are skipped, saying why.
+postgres:
+	@if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's postgresql for the store tests on PostgreSQL"; \
+		apt-get install -y -q postgresql >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null); \
+	fi
+
 BENCH_SIZES ?= 100000,1000000
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
+
+# The figures on PostgreSQL beside the store file's (a server started in a temporary folder).
+bench-pg: $(VENV)/.installed postgres
+	$(BIN)/python bench/pg_bench.py --size 100000
 
 # README's pictures (docs/screens/*.svg), from the snapshot tests' own screens (tests/screen_cases.py).
 screenshots: $(VENV)/.installed

@@ -6,6 +6,7 @@ polars read of the same file, in whole processes too.
 """
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def wall(argv: list[str], repeat: int = 3) -> float:
     return median(times)
 
 
-def first_rows_in_a_terminal(store: Path, first_row: str, repeat: int = 3) -> float | None:
+def first_rows_in_a_terminal(store: Path | str, first_row: str, repeat: int = 3) -> float | None:
     """Seconds from exec until `first_row` shows in a real pty (None: no tmux here)."""
     if shutil.which("tmux") is None:
         return None
@@ -37,7 +38,7 @@ def first_rows_in_a_terminal(store: Path, first_row: str, repeat: int = 3) -> fl
         subprocess.run(["tmux", "kill-session", "-t", TMUX_SESSION], capture_output=True, check=False)
         start = time.perf_counter()
         subprocess.run(["tmux", "new-session", "-d", "-s", TMUX_SESSION, "-x", "160", "-y", "50",
-                        f"{CUSTDESK} --db {store}"], check=True)
+                        f"{CUSTDESK} --db {shlex.quote(str(store))}"], check=True)
         while first_row not in subprocess.run(["tmux", "capture-pane", "-p", "-t", TMUX_SESSION], check=False,
                                               capture_output=True, text=True).stdout:
             if time.perf_counter() - start > 120:

@@ -1,35 +1,34 @@
 """`custdesk` on the command line (SPEC §4): the same store verbs as the app."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from cli.common import open_app, open_store, reports_errors
 from cli.config import config
 from cli.mail import mail
-from cli.records import demo, obfuscate, picture, repair, stats, undo
+from cli.records import demo, migrate, obfuscate, picture, repair, stats, undo
 from cli.serve import serve
 from cli.sync import sync
 from cli.transfer import export, import_, template
-from store.paths import default_store_path
+from store.paths import default_store_path, store_location
 
 
 @click.group(invoke_without_command=True)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="CUSTDESK_DB",
-              help="Store file (default: CUSTDESK_DB, else the user data folder).")
+@click.option("--db", metavar="FILE|URL", envvar="CUSTDESK_DB",
+              help="Store file, or a PostgreSQL URL postgresql://user@host:port/database "
+                   "(default: CUSTDESK_DB, else the user data folder's file).")
 @click.option("--theme", metavar="NAME", help="The app's colours: one of Textual's themes (custdesk config show lists them).")
 @click.pass_context
 @reports_errors
-def cli(ctx: click.Context, db: Path | None, theme: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
     """custdesk: keep a company's customer records from the keyboard."""
-    ctx.obj = {"db": db or default_store_path(), "theme": theme}
+    ctx.obj = {"db": store_location(db) if db else default_store_path(), "theme": theme}
     if ctx.invoked_subcommand is None:
         # The app shows its first screen before checking the store's checksums (`CustdeskApp.check_store`).
         open_app(ctx, open_store(ctx, verify=False))
 
 
-for command in (stats, demo, repair, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config):
+for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config):
     cli.add_command(command)
 
 

@@ -9,6 +9,7 @@ import click
 
 from cli.common import fail, open_app, open_store, reports_errors, say
 from store.model import CUSTOMERS
+from store.paths import shown_location
 
 
 @click.command()
@@ -26,7 +27,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         say(json.dumps(counts))
         return
-    say(f"{path}")
+    say(shown_location(path))
     for name, value in counts.items():
         say(f"  {name:<10} {value:>9,}")
 
@@ -44,7 +45,7 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
 
     store = open_store(ctx)
     counts = build_demo(store, customers=customers, seed=seed)
-    say(f"demo store {store.path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    say(f"demo store {store.where}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     if not no_tui:
         open_app(ctx, store)
 
@@ -69,6 +70,31 @@ def repair(ctx: click.Context, as_json: bool) -> None:
         say(f"  commits {first}–{last} were in damaged lines and are lost")
     for copy in report["backups"]:
         say(f"  the damaged file is kept as {copy}")
+
+
+@click.command()
+@click.argument("source", metavar="SRC")
+@click.argument("target", metavar="DST")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@reports_errors
+def migrate(source: str, target: str, as_json: bool) -> None:
+    """Copy the store SRC into the new, empty store DST: a file or a PostgreSQL URL each
+    (postgresql://user@host:port/database). The copy is read back and checked against
+    SRC (documents per table, a checksum over all of them); SRC is left as it was."""
+    from store.migrate import migrate as copy_store
+    from store.paths import store_location
+
+    report = copy_store(store_location(source), store_location(target))
+    if as_json:
+        say(json.dumps(report))
+        return
+    documents = report["documents"]
+    say(f"{report['source']} → {report['target']}: {sum(documents.values()):,} documents, "
+        f"{report['pictures']:,} picture(s); checked: counts and checksum match")
+    for table, count in documents.items():
+        if count:
+            say(f"  {table:<14} {count:>10,}")
+    say(f"  sha256 {report['checksum']}")
 
 
 @click.command()

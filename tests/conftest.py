@@ -1,10 +1,63 @@
 from __future__ import annotations
 
+import itertools
+import os
 from pathlib import Path
 
 import pytest
+from pg_server import LocalServer, missing_reason
 
 from store import Store
+
+# The store's suites: each of their tests that takes `store_path` (or `store`, `shop`)
+# runs once on a store file and once on PostgreSQL (`-k json` / `-k postgresql` picks one).
+BOTH_BACKENDS = {
+    "test_batch", "test_columnar_commit", "test_counts", "test_crash_and_concurrency", "test_customers",
+    "test_destructive", "test_exports", "test_import_files", "test_international", "test_mail", "test_persistence",
+    "test_pictures", "test_related", "test_sources", "test_store_gaps", "test_sync",
+    "test_view",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "file_store: the test is about the store file itself (the embedded backend only)")
+
+
+def pytest_generate_tests(metafunc):
+    if ("backend" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_BACKENDS
+            and metafunc.definition.get_closest_marker("file_store") is None):
+        metafunc.parametrize("backend", ["json", "postgresql"])
+
+
+@pytest.fixture
+def backend() -> str:
+    """The store's backend where a test is not run on both (its name and snapshots stay as they were)."""
+    return "json"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server for the session, in a temporary folder (`tests/pg_server.py`)."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CUSTDESK_TEST_POSTGRESQL") == "required":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = LocalServer()
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_database(pg_server):
+    """The URL of a new, empty database; dropped after the test."""
+    name = f"store{next(_databases)}"
+    url = pg_server.create_database(name)
+    yield url
+    pg_server.drop_database(name)
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +72,10 @@ def isolated_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def store_path(tmp_path) -> Path:
+def store_path(tmp_path, backend, request) -> Path | str:
+    """Where the test's store goes: a file, or (backend "postgresql") a new database's URL."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_database")
     return tmp_path / "store" / "custdesk.json"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from store import Store
-from store.engine import open_engine
+from store.engine import is_database_url, open_engine
 from store.schema import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +26,27 @@ def company(n: int = 1, **extra) -> dict:
 
 def contents(store: Store) -> dict:
     """Everything the store holds but its journal and counters, for exact comparisons."""
-    engine = open_engine(store.path, SCHEMA)  # what was committed, read back from the files
-    return {t: dict(rows) for t, rows in engine.tables.items() if t not in ("journal", "_meta")}
+    engine = open_engine(store.location, SCHEMA)  # what was committed, read back from the files or the server
+    try:
+        return {t: dict(rows) for t, rows in engine.tables.items() if t not in ("journal", "_meta")}
+    finally:
+        engine.close()
+
+
+def stored_bytes(location) -> dict[str, bytes]:
+    """Every byte the store keeps on disk, by file: its files, or (PostgreSQL) the files of
+    its database's tables, indexes and TOAST, after a checkpoint (what is on the disk)."""
+    if not is_database_url(location):
+        return {p.name: p.read_bytes() for p in Path(location).parent.iterdir()}
+    import psycopg
+
+    with psycopg.connect(location, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        data_dir = Path(conn.execute("SHOW data_directory").fetchone()[0])
+        files = conn.execute("SELECT relname, pg_relation_filepath(oid) FROM pg_class WHERE relfilenode <> 0 AND "
+                             "relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)")
+        return {name: b"".join(p.read_bytes() for p in (data_dir / path).parent.glob(Path(path).name + "*"))
+                for name, path in files if path}
 
 
 def run_python(code: str, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -154,7 +154,7 @@ def test_an_import_keeps_its_undo_data_as_runs_and_obfuscation_still_purges_it(t
     store = Store(tmp_path / "s.json")
     store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
     entry = store.apply_batch(Batch("private", rows=_as_rows(_records(30))))
-    stored = open_engine(store.path, SCHEMA).tables["journal"][entry["id"]]
+    stored = open_engine(store.location, SCHEMA).tables["journal"][entry["id"]]
     assert stored["changes"] == [["customers", [2, 32], None, 1]]  # not 30 entries
     store.obfuscate(17)  # one of the imported customers: no undo may bring its data back
     with pytest.raises(NothingToUndo):

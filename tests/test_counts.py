@@ -54,6 +54,7 @@ def test_another_process_commit_is_counted_without_opening_the_store(store, stor
                                        "sources": 0}
 
 
+@pytest.mark.file_store
 def test_a_store_written_before_counts_is_counted_when_opened_and_keeps_them_from_its_next_write(store_path):
     from tinydb import TinyDB
     store_path.parent.mkdir(parents=True)

@@ -1,6 +1,6 @@
 """Delete, merge, obfuscate and undo: the rules and exact restoration."""
 import pytest
-from helpers import company, contents, person
+from helpers import company, contents, person, stored_bytes
 
 from store import ConcurrentChange, NothingToUndo, RuleViolation, ValidationFailed
 
@@ -129,10 +129,9 @@ def test_obfuscate_replaces_personal_data_and_leaves_no_trace(store, store_path)
     assert result["email"] != secret["email"] and result["first_name"] != "Zebulon"
     assert store.children(c["id"], "conversations") == []
     assert len(store.children(c["id"], "orders")) == 1
-    for path in store_path.parent.iterdir():
-        data = path.read_bytes()
+    for name, data in stored_bytes(store_path).items():
         for needle in (b"Zebulon", b"Quartermaine", b"secret-mail", b"+4930999888777", b"Geheimweg"):
-            assert needle not in data, f"{needle!r} survived in {path.name}"
+            assert needle not in data, f"{needle!r} survived in {name}"
     with pytest.raises(RuleViolation, match="already obfuscated"):
         store.obfuscate(c["id"])
 

@@ -17,7 +17,7 @@ def test_one_export_is_one_record_listed_for_each_customer(store):
         (run,) = store.children(customer_id, "exports")
         assert (run["format"], run["target"], run["count"], run["customer_ids"]) == ("csv", "/tmp/out.csv", 3, [a, b, c])
         assert store.related_counts(customer_id)["exports"] == 1
-    assert len(open_engine(store.path, SCHEMA).tables["exports"]) == 1
+    assert len(open_engine(store.location, SCHEMA).tables["exports"]) == 1
 
 
 def test_deleting_a_customer_takes_it_off_the_export_and_undo_puts_it_back(store):

@@ -143,7 +143,7 @@ def test_the_default_country_comes_from_the_locale(store, monkeypatch):
     assert store.settings["default_country"] is None  # conftest: LANG=C.UTF-8
     monkeypatch.setenv("LANG", "nl_NL.UTF-8")
     from store import Store
-    with Store(store.path) as again:
+    with Store(store.location) as again:
         assert again.settings["default_country"] == "NL"
         assert again.add_customer("private", {"first_name": "Anne", "phone": "020 123 4567"})["phone"] == "+31201234567"
 

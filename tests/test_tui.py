@@ -477,7 +477,7 @@ async def test_the_header_and_filter_bar_fit_80_columns(shop):
         assert "4 shown · 1 selected · 4 total" in str(app.screen.query_one("#filters", Static).render())
         await pilot.resize_terminal(160, 45)
         await pilot.pause()
-        assert app.sub_title.endswith("4 customers (4 active) · 1 prospects") and shop.path.name in app.sub_title
+        assert app.sub_title.endswith("4 customers (4 active) · 1 prospects") and shop.title in app.sub_title
 
 
 async def test_brackets_walk_the_detail_tabs_at_80_columns_wherever_focus_is(shop):

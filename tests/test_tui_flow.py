@@ -19,7 +19,7 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
 async def test_a_verb_waits_for_another_writer_without_freezing_the_screen(shop):
     from store.engine import open_engine
     from store.schema import SCHEMA
-    other = open_engine(shop.path, SCHEMA)  # another process's hold on the store, in effect
+    other = open_engine(shop.location, SCHEMA)  # another process's hold on the store, in effect
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await go_to_row(pilot, app, "C-000002")
@@ -42,7 +42,7 @@ async def test_closing_the_import_while_it_commits_imports_nothing(shop, tmp_pat
     rows = "".join(f"P{i},p{i}@example.com\n" for i in range(6000))  # enough for progress reports
     (tmp_path / "many.csv").write_text("Name,Email\n" + rows)
     before = contents(shop)
-    other = open_engine(shop.path, SCHEMA)
+    other = open_engine(shop.location, SCHEMA)
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("i")

@@ -20,7 +20,7 @@ from store.view import RecordView
 
 from .config import Config
 from .dates import Dates
-from .messages import StoreChanged, WaitingForStore, WorkFailed
+from .messages import CommittedElsewhere, StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PromptScreen, SettingsScreen, literal
 from .screens.tables import CustomersScreen, pick_other_customer
 
@@ -68,7 +68,7 @@ class CustdeskApp(App):
         self.refusal: StoreError | None = None
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.store.path)
+        self.sub_title = self.store.where
         self.push_screen(CustomersScreen())
         self.call_after_refresh(self.check_store)
 
@@ -83,6 +83,9 @@ class CustdeskApp(App):
             self.exit(return_code=2)
             return
         self.set_interval(POLL_SECONDS, self.poll_store)
+        # PostgreSQL tells of other sessions' commits at once (NOTIFY); the timer stays as a
+        # net for a store file, or a lost listening connection.
+        self.store.watch(self._heard_a_commit)
         self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
 
     @work(thread=True, group="prepare")
@@ -100,7 +103,7 @@ class CustdeskApp(App):
             self.sub_title = f"{customers:,} customers · {prospects:,} prospects"
             return
         active = self.views[CUSTOMERS].frame["active"].sum()
-        self.sub_title = f"{self.store.path.name} · {customers:,} customers ({active:,} active) · {prospects:,} prospects"
+        self.sub_title = f"{self.store.title} · {customers:,} customers ({active:,} active) · {prospects:,} prospects"
 
     def after_change(self) -> None:
         """The store changed under our hands: rebuild the changed rows, then tell every screen."""
@@ -133,6 +136,12 @@ class CustdeskApp(App):
                 self.call_from_thread(self.catch_up)
         except StoreBusy:
             pass  # someone's long commit: look again at the next poll
+
+    def _heard_a_commit(self) -> None:
+        self.post_message(CommittedElsewhere())  # (from the listening thread: a message is safe there)
+
+    def on_committed_elsewhere(self, _message: CommittedElsewhere) -> None:
+        self.poll_store()
 
     def catch_up(self) -> None:
         # Bounded: the lock is held for us, but the background index build may hold the

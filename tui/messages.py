@@ -24,6 +24,10 @@ class StoreChanged(Message):
         self.changes = changes
 
 
+class CommittedElsewhere(Message):
+    """Another session committed to the store (heard at once where the backend tells: PostgreSQL)."""
+
+
 class WaitingForStore(Message):
     """A verb waits for another process's commit to finish (the user should know why)."""
 

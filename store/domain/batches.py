@@ -89,7 +89,7 @@ class Batches(Records):
         stamp = journal.now()
         with self._db.transaction() as tx:
             if batch.into_empty_store and (self._db.tables[CUSTOMERS] or self._db.tables[SOURCES]):
-                raise RuleViolation(f"{self.path}: the store already holds data; {batch.action} data goes into a new store (use --db)")
+                raise RuleViolation(f"{self.where}: the store already holds data; {batch.action} data goes into a new store (use --db)")
             self._refuse_taken_keys(table, batch)
             total = batch.create_count + len(batch.updates)
             if batch.rows is not None:

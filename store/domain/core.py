@@ -2,7 +2,7 @@
 the lookups of one record by id."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Self, cast
@@ -59,8 +59,10 @@ class Core:
         their first read): the app shows its first screen from the columns meanwhile.
         `default_country` (the user's configuration) stands in for the locale's country
         while the store has none saved."""
-        self.path = Path(path)
-        self._db: Engine = open_engine(self.path, SCHEMA, lock_timeout=lock_timeout, verify=verify)
+        self.location = path  # as given: a file path or a PostgreSQL URL
+        self._db: Engine = open_engine(path, SCHEMA, lock_timeout=lock_timeout, verify=verify)
+        # The store for people: its file, or its database's URL without the password.
+        self.where = self._db.where
         self.user = user or journal.current_user()
         self._defaults = settings_rules.defaults(default_country)
         self._settings_cache: tuple[Document | None, Document] = (None, self._defaults)
@@ -72,10 +74,14 @@ class Core:
         """Check the tables not checked yet against their checksums (StoreCorrupt if damaged)."""
         self._db.verify()
 
+    @property
+    def title(self) -> str:
+        """The store's short name for a title bar: its file's, or its database's."""
+        return self.where.split("?", 1)[0].rsplit("/", 1)[-1]
+
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""
-        main = self._db.path
-        return [main, *(main.with_name(main.name + suffix) for suffix in (".log", ".lock", ".columns"))]
+        return self._db.files()
 
     def __enter__(self) -> Self:
         return self
@@ -95,6 +101,11 @@ class Core:
     def take_changes(self) -> dict[str, set[int]] | None:
         """Ids of the documents changed since the last call, by table (None: everything)."""
         return self._db.take_changes()
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        """Call `changed` (from another thread) as soon as another session commits, where
+        the backend tells (PostgreSQL); a file store is looked at (`changed_elsewhere`)."""
+        self._db.watch(changed)
 
     def changed_elsewhere(self) -> bool:
         """A cheap, lock-free look: did another process commit since we last read?"""

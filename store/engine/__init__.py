@@ -3,7 +3,11 @@ between processes. The domain (`store.domain`) talks to it only through what
 this module names; a second backend (PostgreSQL) implements the same.
 
 The contract:
-- `open_engine(path, schema)` opens (or creates) a store and returns an `Engine`.
+- `open_engine(location, schema)` opens (or creates) a store and returns an `Engine`:
+  the embedded one over a file path, or PostgreSQL's (`postgres`) for a
+  `postgresql://` URL.
+- `where` names the store for people (a URL without its password); `files()`
+  lists the files that hold it (none on a server).
 - Reads are served from memory: `tables[name]` is a read-only mapping
   id → document (a dict; never mutate one: writes replace documents);
   `frame(name, ids)` gives the large tables' decoded fields (`Schema.columns`)
@@ -18,16 +22,19 @@ The contract:
 - `peek_meta(path)` reads the committed meta document (with the counts kept
   per `Schema.tallies`) without the lock and without loading any table.
 - `refresh()` catches up without writing; `take_changes()` tells views which
-  documents changed; `changed_on_disk()` is a lock-free look for pollers.
+  documents changed; `changed_on_disk()` is a lock-free look for pollers;
+  `watch(callback)` is told at once of other sessions' commits where the
+  backend can tell (PostgreSQL's NOTIFY), else never (pollers look).
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from store.engine.peek import peek_meta
+from store.engine import peek
+from store.engine.blobs import Blobs
 from store.engine.schema import META, META_ID, Schema
 
 if TYPE_CHECKING:
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 
 Document = dict[str, Any]
 
-__all__ = ["META", "META_ID", "Document", "Engine", "KeyIndex", "Lookups", "Schema", "Transaction", "open_engine",
+__all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "KeyIndex", "Lookups", "Schema", "Transaction", "open_engine",
            "peek_meta", "repair"]
 
 
@@ -69,13 +76,17 @@ class Transaction(Protocol):
     def put(self, table: str, doc_id: int, doc: Document) -> Document: ...
     def delete(self, table: str, doc_id: int) -> None: ...
     def restore(self, table: str, doc_id: int, doc: Document | None) -> None: ...
+    def adopt_meta(self, meta: Document) -> None: ...
     def next_counter(self, name: str) -> int: ...
     def take_counters(self, name: str, count: int) -> range: ...
     def savepoint(self) -> AbstractContextManager[None]: ...
 
 
 class Engine(Protocol):
-    path: Path
+    where: str
+
+    @property
+    def blobs(self) -> Blobs: ...
 
     @property
     def tables(self) -> Mapping[str, Mapping[int, Document]]: ...
@@ -88,24 +99,52 @@ class Engine(Protocol):
     def reserved(self, wait: float | None = None) -> AbstractContextManager[None]: ...
     def take_changes(self) -> dict[str, set[int]] | None: ...
     def changed_on_disk(self) -> bool: ...
+    def watch(self, changed: Callable[[], None]) -> None: ...
+    def files(self) -> list[Path]: ...
     def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None: ...
     def verify(self) -> None: ...
     def compact(self) -> None: ...
     def close(self) -> None: ...
 
 
-def open_engine(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> Engine:
-    """The embedded engine over the store file at `path` (created when missing). `verify`:
-    check every table's checksum now (StoreCorrupt); else each large table's when first
-    read, or all at `Engine.verify()` (an app paints its first screen first)."""
+def is_database_url(location: str | Path) -> bool:
+    """Whether a store location is a PostgreSQL URL (else a file path)."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> Engine:
+    """The engine of the store at `location` (created when missing): the embedded one over
+    a file, or PostgreSQL's for a `postgresql://` URL. `verify` (a file): check every
+    table's checksum now (StoreCorrupt); else each large table's when first read, or all
+    at `Engine.verify()` (an app paints its first screen first)."""
+    if is_database_url(location):
+        from store.engine.postgres import PgDatabase
+
+        return PgDatabase(str(location), schema, lock_timeout=lock_timeout)
     from store.engine.database import Database
 
-    return Database(Path(path), schema, lock_timeout=lock_timeout, verify=verify)
+    return Database(Path(location), schema, lock_timeout=lock_timeout, verify=verify)
+
+
+def peek_meta(location: str | Path) -> dict[str, Any] | None:
+    """The committed meta document (with its counts) without opening the store: None when
+    there is none, or it must be read whole (a file TinyDB wrote)."""
+    if is_database_url(location):
+        from store.engine import pg_connect
+
+        return pg_connect.peek_meta(str(location))
+    return peek.peek_meta(location)
 
 
 def repair(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:
     """Rebuild a damaged store from what is intact (`custdesk repair`); returns the report."""
     from store.engine.salvage import repair_store
+
+    if is_database_url(path):
+        from store.errors import StoreError
+
+        raise StoreError("a PostgreSQL store has no files to repair: the server keeps its tables whole "
+                         "(restore a damaged database from its backup)")
 
     return repair_store(path, schema, lock_timeout=lock_timeout)
 

@@ -13,21 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 from filelock import FileLock, Timeout
 
 from store.bulk import paused_gc
-from store.engine import tallies as tally
+from store.engine.blobs import FolderBlobs
 from store.engine.changelog import ChangeLog
-from store.engine.indexes import Indexes
+from store.engine.memory import InMemory
 from store.engine.schema import META, META_ID, Schema
-from store.engine.snapshot import Tables, empty_tables, read_tables, write_snapshot
+from store.engine.snapshot import read_tables, write_snapshot
 from store.engine.table import Table
 from store.engine.transaction import Transaction
 from store.errors import StoreBusy, StoreCorrupt, StoreError
@@ -41,25 +39,19 @@ FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
 BULK_CHANGES = 20_000
 
 
-def empty_meta(version: int) -> dict[str, Any]:
-    return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": version}
-
-
-class Database:
+class Database(InMemory):
     def __init__(self, path: Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> None:
         # Resolved once: a store reached through a link keeps its log, lock and
         # columns beside the real file, and a write replaces the file, not the link.
+        super().__init__(schema)
         self.path = Path(os.path.realpath(path))
-        self.schema = schema
+        self.where = str(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.blobs = FolderBlobs(self.path.with_name(f"{self.path.name}.{schema.blobs}"))
         self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
         self._file_lock = FileLock(
             str(self.path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False
         )
-        self._mutex = threading.RLock()
-        self.tables: Tables = empty_tables(schema)
-        self.indexes = Indexes(self.tables, schema, self._mutex)
-        self._changes: dict[str, set[int]] | None = None
         self.seq = 0
         self._log_end = 0
         self._snapshot_sig: tuple[Any, ...] | None = None
@@ -69,22 +61,6 @@ class Database:
             self._reload(verify)
 
     # -- public -----------------------------------------------------------
-    @property
-    def meta(self) -> dict[str, Any]:
-        return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
-
-    def tallies(self) -> Mapping[str, Any]:
-        """The counts kept with every commit (`Schema.tallies`), by table; a table of a store
-        written before counts were kept is counted now."""
-        found: dict[str, Any] = dict(self.meta.get("tallies") or {})
-        for table in self.schema.tallies.keys() - found.keys():
-            found[table] = self.count_table(table)
-        return found
-
-    def count_table(self, table: str) -> tally.Tally:
-        rows = self.tables[table]
-        return tally.count(rows, rows.frame() if isinstance(rows, Table) else None, self.schema.tallies[table])
-
     @contextmanager
     def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
         """One atomic commit. `rewrite`: commit as a new store file with an empty log
@@ -116,21 +92,12 @@ class Database:
         """Whether another process committed since we last looked (no lock, reads nothing)."""
         return self._signature() != self._snapshot_sig or self.log.size() != self._log_end
 
-    def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None:
-        """Read these tables' text and build these indexes now (else done when first
-        needed). Under the mutex: a thread doing this must not race a commit's writes."""
-        with self._mutex:
-            for table in tables:
-                rows = self.tables[table]
-                if isinstance(rows, Table):
-                    rows.load()
-            self.indexes.build_all(key_tables, child_tables)
+    def files(self) -> list[Path]:
+        """The store's own files: no export, error log or outbox may write over them."""
+        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in (".log", ".lock", ".columns"))]
 
-    def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
-        """The decoded fields (`Schema.columns`) of a large table's documents, all or these."""
-        rows = self.tables[table]
-        assert isinstance(rows, Table), f"{table} keeps no decoded fields"
-        return rows.frame(ids)
+    def watch(self, changed: Callable[[], None]) -> None:
+        """A file tells nobody of its changes: readers look (`changed_on_disk`) on a timer."""
 
     def verify(self) -> None:
         """Check every table not checked yet against its checksum (a store opened with
@@ -193,53 +160,10 @@ class Database:
         finally:
             self._mutex.release()
 
-    def take_changes(self) -> dict[str, set[int]] | None:
-        """The documents changed (here or by catch-up) since the last call, by table;
-        None when the whole store was reloaded. For views that rebuild only what changed."""
-        changes, self._changes = self._changes, {}
-        return changes
-
-    def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
-        """Put a document (None: remove it) in the tables and indexes; committing is the
-        transaction's business (`Transaction`), replaying the log's (`_apply`)."""
-        if self._changes is not None:
-            self._changes.setdefault(table, set()).add(doc_id)
-        rows = self.tables[table]
-        if self.indexes.tracks(table):
-            self.indexes.update(table, doc_id, rows.get(doc_id), doc)
-        if doc is None:
-            rows.pop(doc_id, None)
-        else:
-            rows[doc_id] = doc
-
-    def add_rows(self, table: str, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> None:
-        """Add new documents to a large table and its indexes (`Transaction.insert_rows`)."""
-        rows = self.tables[table]
-        if not isinstance(rows, Table):
-            raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
-        added = rows.extend(ids, texts, fields)
-        if self._changes is not None:
-            self._changes.setdefault(table, set()).update(ids)
-        if len(ids) >= len(rows) - len(ids):
-            # As many new documents as there were: building the indexes again when next
-            # needed costs no more than adding to them now, and nothing may need them
-            # (an import into a new store, from the command line).
-            self.indexes.forget(table)
-        else:
-            self.indexes.add_rows(table, added)
-
-    def drop_rows(self, table: str, first: int) -> None:
-        """Undo `add_rows` from id `first` on (a rolled-back transaction)."""
-        rows = self.tables[table]
-        assert isinstance(rows, Table)
-        rows.drop_new(first)
-        self.indexes.forget(table)
-        self._changes = None  # views rebuild everything: rare, and simplest to get right
-
     def _is_bulk(self, tx: Transaction, rewrite: bool) -> bool:
         """Whether the commit is written as a new snapshot (see BULK_CHANGES) rather than logged."""
         size = len(tx.before)  # (counting documents loads every table: only done for large commits)
-        return size > 0 and (rewrite or (size > BULK_CHANGES and size > self._document_count() // 4))
+        return size > 0 and (rewrite or (size > BULK_CHANGES and size > self.document_count() // 4))
 
     def _commit(self, tx: Transaction, changes: list[list[Any]] | None) -> None:
         """Log the changes, or (None) write the tables as a new snapshot."""
@@ -266,9 +190,6 @@ class Database:
         self._write_snapshot()
         self.log.reset()
         self._log_end = 0
-
-    def _document_count(self) -> int:
-        return sum(len(rows) for rows in self.tables.values())
 
     def _snapshot_size(self) -> int:
         return self._snapshot_sig[2] if self._snapshot_sig else 0
@@ -319,14 +240,12 @@ class Database:
         if tables is None:
             raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
                                "nothing was changed: restore it from a backup, or run 'custdesk repair'")
-        self.tables = tables
+        self.replace_tables(tables)
         self.seq = self.meta["seq"]
-        self.indexes = Indexes(self.tables, self.schema, self._mutex)  # built again when first needed
         records, self._log_end = self.log.read_from(0)
         for record in records:
             if record["seq"] == self.seq + 1:
                 self._apply(record)
-        self._changes = None  # everything may differ from what a view holds
 
     def _apply(self, record: dict[str, Any]) -> None:
         for table, doc_id, doc in record["ops"]:

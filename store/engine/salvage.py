@@ -18,7 +18,7 @@ from filelock import FileLock
 
 from store.engine import tallies as tally
 from store.engine.changelog import ChangeLog
-from store.engine.database import empty_meta
+from store.engine.memory import empty_meta
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import empty_tables, read_tables, write_snapshot
 from store.engine.table import Table

@@ -42,6 +42,8 @@ class Schema:
     # `normalise` for a whole column of an identifying field (same results, column-wise):
     # building an index of 1M documents then costs no Python call per value.
     key_column: Callable[[str, pl.Series], pl.Series] | None = None
+    # What the files kept beside the documents are (`blobs`): names their folder or table.
+    blobs: str = "blobs"
 
     def owners(self, doc: Mapping[str, Any]) -> list[int]:
         """The ids of the owners a child document belongs to."""

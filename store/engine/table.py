@@ -99,6 +99,13 @@ class Table(Mapping[int, dict[str, Any]]):
         table.fold()
         return table
 
+    @classmethod
+    def from_texts(cls, schema: Mapping[str, pl.DataType], texts: pl.DataFrame) -> Table:
+        """A table of these (id, doc: JSON text) rows, in id order."""
+        table = cls(schema)
+        table._set_base(texts, ordered=True)
+        return table
+
     def _set_base(self, base: pl.DataFrame, *, ordered: bool = False) -> None:
         self._base = base if ordered else base.sort("id")
         self._ids = self._base["id"].to_numpy()
@@ -276,6 +283,10 @@ class Table(Mapping[int, dict[str, Any]]):
                 self._columns = columns.filter(pl.col("id") < first)
             self._written = {i: d for i, d in self._written.items() if i < first}
             self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
+
+    def written_count(self) -> int:
+        """Documents written since the table was read or last folded."""
+        return len(self._written)
 
     def fold(self) -> None:
         """Turn the documents written since the snapshot into text (before writing one)."""

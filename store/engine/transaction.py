@@ -15,13 +15,13 @@ from store.engine.schema import META, META_ID
 from store.json_rows import object_texts
 
 if TYPE_CHECKING:
-    from store.engine.database import Database
+    from store.engine.memory import InMemory
 
 
 class Transaction:
     """The changes of one verb; applied to memory at once, undone on failure."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: InMemory) -> None:
         self.db = db
         self.before: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._meta: dict[str, Any] | None = None
@@ -185,20 +185,38 @@ class Transaction:
         self._count(table, self._remember(table, doc_id), doc)
         self.db.set_in_memory(table, doc_id, doc)
 
+    def adopt_meta(self, meta: dict[str, Any]) -> None:
+        """Take another store's next ids, counters and counts as this one's (a migration)."""
+        self._meta = {**copy.deepcopy(meta), "seq": self.db.meta.get("seq", 0)}
+        self._tallies = self._meta.get("tallies")
+
     def seal(self) -> None:
         """Write the meta document (ids, counters, tallies) as the transaction left it; call once, last."""
         if self._meta is not None and self._meta != self.db.meta:
             self.put(META, META_ID, self._meta)
 
+    def written(self) -> Iterator[tuple[str, int, dict[str, Any] | None, dict[str, Any] | None]]:
+        """(table, id, before, after; None: absent) of every document changed, but those
+        `insert_rows` added and nothing wrote since (`inserted`)."""
+        tables, blocks = self.db.tables, bool(self._blocks)
+        for (t, i), old in self.before.items():
+            if not (blocks and self.is_inserted(t, i)) and (new := tables[t].get(i)) is not old:
+                yield t, i, old, new
+
+    def inserted(self) -> Iterator[tuple[str, pl.DataFrame]]:
+        """(table, frame of id and doc: the JSON text) of the documents `insert_rows` added
+        and nothing wrote since: each has rev 1 and was absent before."""
+        for table, first, stop, texts in self._blocks:
+            block = pl.DataFrame({"id": range(first, stop), "doc": texts}, schema={"id": pl.Int64, "doc": pl.String})
+            rewritten = [i for t, i in self._rewritten if t == table and first <= i < stop]
+            yield table, block.filter(~pl.col("id").is_in(rewritten)) if rewritten else block
+
     def changes(self) -> list[list[Any]]:
         """[table, id, document (None: deleted)] of every document changed, for the change log."""
-        tables, blocks = self.db.tables, bool(self._blocks)
-        ops: list[list[Any]] = [[t, i, new] for (t, i), old in self.before.items()
-               if not (blocks and self.is_inserted(t, i)) and (new := tables[t].get(i)) is not old]
-        for table, first, _stop, texts in self._blocks:
+        ops: list[list[Any]] = [[t, i, new] for t, i, _old, new in self.written()]
+        for table, block in self.inserted():
             # Their text goes into the log as it is (a Fragment is written verbatim).
-            ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in enumerate(texts.to_list(), first)
-                    if (table, doc_id) not in self._rewritten]
+            ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in block.iter_rows()]
         return ops
 
     def rollback(self) -> None:

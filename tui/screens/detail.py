@@ -85,7 +85,7 @@ class DetailScreen(StoreScreen[None]):
     def __init__(self, customer_id: int) -> None:
         super().__init__()
         self.customer_id = customer_id
-        self.picture_shown: Path | None = None
+        self.picture_shown: str | None = None  # its name: pictures are named by their content
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -116,7 +116,8 @@ class DetailScreen(StoreScreen[None]):
         main.add_row(field_grid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
                                  if customer.get(key) not in (None, "", [])]))
         self.query_one("#main", Static).update(main)
-        self._show_picture(self.store.picture_path(self.customer_id))
+        picture = customer.get("picture")
+        self._show_picture(picture if isinstance(picture, str) else None)
         corporate = customer["kind"] == CORPORATE
         tabs = self.query_one("#tabs", TabbedContent)
         for key, (_title, columns) in TABS.items():
@@ -131,15 +132,16 @@ class DetailScreen(StoreScreen[None]):
         for row in self.store.children(self.customer_id, key):
             table.add_row(*[literal(self.app.dates.value(c, row.get(c))) for c in columns], key=str(row["id"]))
 
-    def _show_picture(self, path: Path | None) -> None:
-        if path == self.picture_shown:
+    def _show_picture(self, name: str | None) -> None:
+        if name == self.picture_shown:
             return
-        self.picture_shown = path
+        self.picture_shown = name
+        found = self.store.picture(self.customer_id) if name else None  # (None: its file is gone)
         box = self.query_one("#picture-box")
         box.remove_children()
-        if path is not None:
-            box.mount(picture_widget(path))
-        box.set_class(path is not None, "has-picture")
+        if found is not None:
+            box.mount(picture_widget(found[0]))
+        box.set_class(found is not None, "has-picture")
 
     def on_resize(self) -> None:
         # Under 100 columns the fields need the room more than the picture does.

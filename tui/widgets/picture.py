@@ -9,8 +9,8 @@ draws half blocks.
 """
 from __future__ import annotations
 
+import io
 import sys
-from pathlib import Path
 
 from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -27,21 +27,22 @@ def prepare_graphics() -> None:
     import textual_image.widget  # noqa: F401  (its import asks the terminal)
 
 
-def picture_widget(path: Path) -> Widget:
-    """The picture in `path` at the widget's size, by the best means the terminal has."""
+def picture_widget(data: bytes) -> Widget:
+    """The picture (a PNG, JPEG or WebP file's bytes) at the widget's size, by the best means
+    the terminal has."""
     if GRAPHICS in sys.modules:
         from textual_image.widget import Image
 
-        return Image(str(path), classes="picture")
-    return Static(HalfBlocks(path), classes="picture")
+        return Image(io.BytesIO(data), classes="picture")
+    return Static(HalfBlocks(data), classes="picture")
 
 
 class HalfBlocks:
     """A picture as cells of `▀`: the upper pixel is the cell's colour, the lower its background.
     The file is decoded once a size, not at every repaint of the detail."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, data: bytes) -> None:
+        self.data = data
         self._drawn: tuple[tuple[int, int], list[Segment]] | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -53,7 +54,7 @@ class HalfBlocks:
     def _segments(self, width: int, height: int) -> list[Segment]:
         from PIL import Image
 
-        with Image.open(self.path) as image:
+        with Image.open(io.BytesIO(self.data)) as image:
             picture = image.convert("RGB")
         picture.thumbnail((width, height * 2))  # (keeps its proportions: a cell is twice as tall as wide)
         rgb, row = picture.tobytes(), 3 * picture.width  # r, g, b a pixel, row by row

@@ -1,0 +1,114 @@
+"""The store's tables as every engine keeps them in memory: read from there, written
+there first by a transaction, and made durable by the engine (a file, a server)."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+
+from store.engine import tallies as tally
+from store.engine.indexes import Indexes
+from store.engine.schema import META, META_ID, Schema
+from store.engine.snapshot import Tables, empty_tables
+from store.engine.table import Table
+
+
+def empty_meta(version: int) -> dict[str, Any]:
+    return {"seq": 0, "next_ids": {}, "counters": {}, "schema_version": version}
+
+
+class InMemory:
+    """Tables, indexes and the record of what changed; what `Transaction` writes to."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._mutex = threading.RLock()
+        self.tables: Tables = empty_tables(schema)
+        self.indexes = Indexes(self.tables, schema, self._mutex)
+        self._changes: dict[str, set[int]] | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
+
+    def tallies(self) -> Mapping[str, Any]:
+        """The counts kept with every commit (`Schema.tallies`), by table; a table of a store
+        written before counts were kept is counted now."""
+        found: dict[str, Any] = dict(self.meta.get("tallies") or {})
+        for table in self.schema.tallies.keys() - found.keys():
+            found[table] = self.count_table(table)
+        return found
+
+    def count_table(self, table: str) -> tally.Tally:
+        rows = self.tables[table]
+        return tally.count(rows, rows.frame() if isinstance(rows, Table) else None, self.schema.tallies[table])
+
+    def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None:
+        """Read these tables' text and build these indexes now (else done when first
+        needed). Under the mutex: a thread doing this must not race a commit's writes."""
+        with self._mutex:
+            for table in tables:
+                rows = self.tables[table]
+                if isinstance(rows, Table):
+                    rows.load()
+            self.indexes.build_all(key_tables, child_tables)
+
+    def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
+        """The decoded fields (`Schema.columns`) of a large table's documents, all or these."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table), f"{table} keeps no decoded fields"
+        return rows.frame(ids)
+
+    def take_changes(self) -> dict[str, set[int]] | None:
+        """The documents changed (here or by catch-up) since the last call, by table;
+        None when the whole store was reloaded. For views that rebuild only what changed."""
+        changes, self._changes = self._changes, {}
+        return changes
+
+    def replace_tables(self, tables: Tables) -> None:
+        """Everything read anew: indexes are built again when first needed, views rebuild."""
+        self.tables = tables
+        self.indexes = Indexes(self.tables, self.schema, self._mutex)
+        self._changes = None
+
+    def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
+        """Put a document (None: remove it) in the tables and indexes; committing is the
+        transaction's business (`Transaction`), catching up the engine's."""
+        if self._changes is not None:
+            self._changes.setdefault(table, set()).add(doc_id)
+        rows = self.tables[table]
+        if self.indexes.tracks(table):
+            self.indexes.update(table, doc_id, rows.get(doc_id), doc)
+        if doc is None:
+            rows.pop(doc_id, None)
+        else:
+            rows[doc_id] = doc
+
+    def add_rows(self, table: str, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> None:
+        """Add new documents to a large table and its indexes (`Transaction.insert_rows`)."""
+        rows = self.tables[table]
+        if not isinstance(rows, Table):
+            raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
+        added = rows.extend(ids, texts, fields)
+        if self._changes is not None:
+            self._changes.setdefault(table, set()).update(ids)
+        if len(ids) >= len(rows) - len(ids):
+            # As many new documents as there were: building the indexes again when next
+            # needed costs no more than adding to them now, and nothing may need them
+            # (an import into a new store, from the command line).
+            self.indexes.forget(table)
+        else:
+            self.indexes.add_rows(table, added)
+
+    def drop_rows(self, table: str, first: int) -> None:
+        """Undo `add_rows` from id `first` on (a rolled-back transaction)."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table)
+        rows.drop_new(first)
+        self.indexes.forget(table)
+        self._changes = None  # views rebuild everything: rare, and simplest to get right
+
+    def document_count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())

@@ -1,0 +1,40 @@
+"""Connecting to a PostgreSQL store, and reading its counts without loading it.
+
+Kept apart from the engine (`postgres`): `custdesk stats` reads the meta document
+through here and imports neither polars nor any table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from store.engine.schema import META, META_ID
+from store.errors import StoreError
+from store.paths import shown_location as shown
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(url, autocommit=True, application_name="custdesk")
+    except psycopg.Error as err:
+        raise StoreError(f"{shown(url)}: cannot connect ({first_line(err)})") from None
+
+
+def first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def peek_meta(url: str) -> dict[str, Any] | None:
+    """The committed meta document (with the counts), or None when the database holds no store."""
+    with connect(url) as conn:
+        try:
+            row = conn.execute(sql.SQL("SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL").format(
+                sql.Identifier(META)), (META_ID,)).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+        except psycopg.Error as err:
+            raise StoreError(f"{shown(url)}: {first_line(err)}") from None
+    return None if row is None else dict(orjson.loads(row[0]))

@@ -1,0 +1,417 @@
+"""The store on a PostgreSQL server: `--db postgresql://user@host:port/database`.
+
+The tables live in memory as with the embedded engine (`memory`); the server,
+not a file, makes them durable and shares them between machines:
+
+- Every store table is a SQL table `(id, rev, seq, updated_at, doc jsonb)` in
+  the connection's schema (one database holds several stores, a schema each:
+  `?options=-csearch_path%3Dshop2`). `doc` NULL marks a deleted document until
+  `compact`: sessions catching up must learn of the deletion.
+- A commit is one SQL transaction under an advisory lock (the embedded file
+  lock's counterpart): catch up, run the verb in memory, COPY its documents
+  into a staging table, then write them set-based. An update or delete
+  matches `id` and the `rev` the verb read, so a row changed behind the lock
+  is refused by the server, never overwritten. The journal's entries are
+  documents of the same commit.
+- `custdesk_state.seq` numbers the commits and every row carries the seq that
+  last wrote it: catching up reads the rows `WHERE seq > last`. Each commit
+  NOTIFYs the seq it wrote, so a listening app catches up at once.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from store.bulk import paused_gc
+from store.engine.blobs import TableBlobs
+from store.engine.memory import InMemory
+from store.engine.pg_connect import connect, first_line
+from store.engine.schema import Schema
+from store.engine.snapshot import Tables, empty_tables
+from store.engine.table import Table, dumps
+from store.engine.transaction import Transaction
+from store.errors import ConcurrentChange, StoreBusy, StoreError
+from store.paths import shown_location as shown
+
+STATE = "custdesk_state"
+STAGING = "custdesk_staging"
+LOCK_CLASS = 0x637364  # the advisory lock's first key ("csd"); the second is the schema's hash
+# A catch-up of more changes than this (and a quarter of the store) reads the whole store instead.
+BULK_CHANGES = 20_000
+# Documents a table keeps as dicts (written since it was read) before they are turned back into text.
+FOLD_WRITTEN = 20_000
+_STAGED = {"tbl": pl.String, "id": pl.Int64, "old_rev": pl.Int64, "rev": pl.Int64, "doc": pl.String}
+_TEXTS = {"id": pl.Int64, "doc": pl.String}
+
+
+class PgDatabase(InMemory):
+    def __init__(self, url: str, schema: Schema, *, lock_timeout: float = 15.0) -> None:
+        super().__init__(schema)
+        self.url, self.where = url, shown(url)
+        self.lock_timeout = lock_timeout
+        self.seq = 0
+        self._heard = 0
+        self._listener: _Listener | None = None
+        self.blobs = TableBlobs(self, f"custdesk_{schema.blobs}")
+        self.conn = connect(url)
+        with self._sql_errors():
+            self._start_session()
+
+    def _start_session(self) -> None:
+        """Know the schema, make the store's tables when missing, read everything."""
+        self.pg_schema = self.conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        if self.pg_schema is None:
+            raise StoreError(f"{self.where}: the search_path names no schema that exists")
+        self.channel = f"custdesk:{self.pg_schema}"[:63]
+        with self.conn.transaction():
+            self._lock(None)
+            self._create()
+            self.blobs.create()
+        self.conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb)"
+                          " ON COMMIT DELETE ROWS")
+        with self._consistent_read():
+            self._load()
+
+    # -- the engine's verbs --------------------------------------------------------
+    @contextmanager
+    def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
+        """One atomic commit, as one SQL transaction. `rewrite`: the tables it changed are
+        rewritten afterwards (VACUUM FULL), so no old version of a row stays in them."""
+        with self._held(None), paused_gc():
+            tx: Transaction | None = None
+            try:
+                with self._sql_errors(), self.conn.transaction():
+                    self._lock(None)
+                    self._catch_up()
+                    tx = Transaction(self)
+                    yield tx
+                    tx.seal()
+                    written = self._write(tx)
+            except BaseException:
+                if tx is not None:
+                    tx.rollback()
+                raise
+            if written:
+                self.seq += 1
+                self._fold_written(written)
+                if rewrite:
+                    self._vacuum(written, full=True)
+
+    def refresh(self, wait: float | None = None) -> bool:
+        """Catch up with other sessions' commits; True when anything changed. Reads one
+        consistent snapshot of the server, without waiting for its writers."""
+        with self._held(wait), paused_gc(), self._sql_errors(), self._consistent_read():
+            return self._catch_up()
+
+    def changed_on_disk(self) -> bool:
+        """Whether another session committed since we last looked: what the listener
+        heard (`watch`), else one small query."""
+        if self._listener is not None and self._listener.is_alive():
+            return self._heard > self.seq
+        with self._held(None), self._sql_errors():
+            return self._state()[0] != self.seq
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        """Call `changed` (from another thread) whenever another session commits."""
+        def heard(seq: int) -> None:
+            self._heard = max(self._heard, seq)
+            if seq > self.seq:
+                changed()
+        if self._listener is None:
+            self._listener = _Listener(self.url, self.channel, heard)
+            self._listener.start()
+            self._listener.ready.wait(5)
+
+    @contextmanager
+    def reserved(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the store's lock (a session advisory lock) without writing: this session's
+        commits, from any thread, take it at once meanwhile."""
+        with self._held(wait), self._sql_errors():
+            self._lock(wait, session=True)
+        try:
+            yield
+        finally:
+            with self._held(None), self._sql_errors():
+                self.conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
+
+    def verify(self) -> None:
+        """Nothing to check here: the server keeps its own pages whole (checksums, WAL)."""
+
+    def compact(self) -> None:
+        """Drop the deleted documents' markers (a session that saw none of them reads the
+        store anew) and let the server reclaim the space."""
+        with self._held(None), self._sql_errors():
+            with self.conn.transaction():
+                self._lock(None)
+                self._catch_up()
+                for table in self.schema.tables:
+                    self.conn.execute(sql.SQL("DELETE FROM {} WHERE doc IS NULL").format(sql.Identifier(table)))
+                self.conn.execute(f"UPDATE {STATE} SET horizon = seq")
+            self._vacuum(set(self.schema.tables), full=False)
+
+    def files(self) -> list[Path]:
+        """None: the store is on the server."""
+        return []
+
+    def close(self) -> None:
+        """Every commit is on the server already."""
+        if self._listener is not None:
+            self._listener.stop()
+        self.conn.close()
+
+    # -- locks and errors ------------------------------------------------------------
+    def _busy(self) -> StoreBusy:
+        return StoreBusy(f"{self.where}: the store is busy with another change; try again")
+
+    @contextmanager
+    def _held(self, wait: float | None) -> Iterator[None]:
+        """This process's threads take turns on the one connection (made again, and the store
+        read anew, when the last statement found it lost: a restarted server)."""
+        if not self._mutex.acquire(timeout=-1 if wait is None else wait):
+            raise self._busy()
+        try:
+            if self.conn.broken:
+                self._reconnect()
+            yield
+        finally:
+            self._mutex.release()
+
+    def _reconnect(self) -> None:
+        self.conn = connect(self.url)
+        with self._sql_errors():
+            self._start_session()
+        if self._listener is not None and not self._listener.is_alive():
+            self._listener = _Listener(self.url, self.channel, self._listener.heard)
+            self._listener.start()
+
+    def _lock(self, wait: float | None, *, session: bool = False) -> None:
+        """Take the store's advisory lock: for the transaction, or (`session`) until unlocked."""
+        wait = self.lock_timeout if wait is None else wait
+        kind = "" if session else "xact_"
+        if wait <= 0:
+            taken = self.conn.execute(f"SELECT pg_try_advisory_{kind}lock(%s, hashtext(current_schema()))",
+                                      (LOCK_CLASS,)).fetchone()
+            if not (taken and taken[0]):
+                raise self._busy()
+            return
+        self.conn.execute("SELECT set_config('lock_timeout', %s, %s)", (f"{max(1, round(wait * 1000))}ms", not session))
+        try:
+            self.conn.execute(f"SELECT pg_advisory_{kind}lock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy() from None
+        finally:
+            if session:
+                self.conn.execute("SELECT set_config('lock_timeout', '0', false)")
+
+    @contextmanager
+    def _sql_errors(self) -> Iterator[None]:
+        """The server's refusals as the store's: one line naming the database."""
+        try:
+            yield
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy() from None
+        except psycopg.errors.UntranslatableCharacter:
+            raise StoreError(f"{self.where}: a value holds the character NUL (\\x00), which PostgreSQL cannot store; "
+                             "nothing was changed") from None
+        except psycopg.OperationalError as err:
+            raise StoreError(f"{self.where}: the database server is unreachable ({first_line(err)}); "
+                             "nothing was changed: try again") from None
+        except psycopg.Error as err:
+            raise StoreError(f"{self.where}: the database refused the change ({first_line(err)}); "
+                             "nothing was changed") from None
+
+    @contextmanager
+    def statement(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection for one statement of this process's (`blobs`): in the commit's SQL
+        transaction when one is open on this thread."""
+        with self._held(None), self._sql_errors():
+            yield self.conn
+
+    @contextmanager
+    def _consistent_read(self) -> Iterator[None]:
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+
+    # -- the tables on the server ----------------------------------------------------
+    def _create(self) -> None:
+        """The store's tables, made when missing, under the lock (two first sessions at once)."""
+        present = {row[0] for row in self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
+        foreign = [t for t in self.schema.tables if t in present]
+        if STATE not in present and foreign:
+            raise StoreError(f"{self.where}: schema '{self.pg_schema}' already has a table '{foreign[0]}' that is not "
+                             "a custdesk store's; choose another database or schema")
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS {STATE} (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+                          "seq bigint NOT NULL, horizon bigint NOT NULL, schema_version integer NOT NULL)")
+        self.conn.execute(f"INSERT INTO {STATE} (seq, horizon, schema_version) VALUES (0, 0, %s) "
+                          "ON CONFLICT DO NOTHING", (self.schema.version,))
+        for table in self.schema.tables:
+            name = sql.Identifier(table)
+            self.conn.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id bigint PRIMARY KEY, rev bigint NOT NULL, seq bigint NOT NULL, "
+                "updated_at timestamptz NOT NULL DEFAULT now(), doc jsonb)").format(name))
+            self.conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (seq)").format(
+                sql.Identifier(f"{table}_seq"), name))
+            for field in self._indexed_fields(table):
+                self.conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ((doc ->> {}))").format(
+                    sql.Identifier(f"{table}_{field}"), name, sql.Literal(field)))
+
+    def _indexed_fields(self, table: str) -> list[str]:
+        """The fields looked up by key (email, phone, number …) and the owner's id."""
+        held = self.schema.columns.get(table, {})
+        keys = [f for f in self.schema.keys if f in held] if table in self.schema.keyed_tables else []
+        return keys + [f for f in (self.schema.owner_field,) if f in held]
+
+    def _state(self) -> tuple[int, int]:
+        row = self.conn.execute(f"SELECT seq, horizon FROM {STATE}").fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def _texts(self, table: str) -> pl.DataFrame:
+        """(id, doc as JSON text) of the table's documents, in id order."""
+        query = sql.SQL("COPY (SELECT id, doc::text FROM {} WHERE doc IS NOT NULL ORDER BY id) "
+                        "TO STDOUT (FORMAT csv)").format(sql.Identifier(table))
+        with self.conn.cursor() as cur, cur.copy(query) as copy:
+            data = b"".join(bytes(block) for block in copy)
+        if not data:
+            return pl.DataFrame(schema=_TEXTS)
+        return pl.read_csv(io.BytesIO(data), has_header=False, schema=_TEXTS)
+
+    def _load(self) -> None:
+        """Read every table (in the caller's consistent snapshot)."""
+        seq, _horizon = self._state()
+        tables: Tables = empty_tables(self.schema)
+        for name in self.schema.tables:
+            texts = self._texts(name)
+            if name in self.schema.columns:
+                tables[name] = Table.from_texts(self.schema.columns[name], texts)
+            else:
+                tables[name] = {doc_id: orjson.loads(text) for doc_id, text in texts.iter_rows()}
+        self.replace_tables(tables)
+        self.seq = seq
+
+    def _catch_up(self) -> bool:
+        seq, horizon = self._state()
+        if seq == self.seq:
+            return False
+        if horizon > self.seq or seq < self.seq:  # deletions we would miss, or another store now
+            self._load()
+            return True
+        rows = self.conn.execute(self._changed_since(), {"seq": self.seq}).fetchall()
+        if len(rows) > BULK_CHANGES and len(rows) > self.document_count() // 4:
+            self._load()
+            return True
+        for table, doc_id, text in rows:
+            self.set_in_memory(table, doc_id, None if text is None else orjson.loads(text))
+        self.seq = seq
+        return True
+
+    def _changed_since(self) -> sql.Composed:
+        return sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {}::text, id, doc::text FROM {} WHERE seq > %(seq)s").format(sql.Literal(t), sql.Identifier(t))
+            for t in self.schema.tables)
+
+    def _write(self, tx: Transaction) -> set[str]:
+        """Write the transaction's documents; returns the tables written (none: nothing changed)."""
+        staged = self._staged(tx)
+        if staged.height == 0:
+            return set()
+        seq = self.seq + 1
+        with self.conn.cursor() as cur:
+            with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(staged.write_csv(include_header=False))
+            for table, statement, expected in self._statements(staged):
+                cur.execute(statement, {"seq": seq, "tbl": table})
+                if cur.rowcount != expected:
+                    raise ConcurrentChange(f"{self.where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
+                                           "changed by someone else meanwhile; nothing was saved: try again")
+            cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
+            cur.execute("SELECT pg_notify(%s, %s)", (self.channel, str(seq)))
+        return set(staged["tbl"].unique())
+
+    def _staged(self, tx: Transaction) -> pl.DataFrame:
+        """(table, id, rev before, rev after, document as JSON) of every document written;
+        absent before: no old rev; deleted: no document."""
+        rows = [(table, doc_id, None if old is None else old.get("rev", 0), None if new is None else new.get("rev", 0),
+                 None if new is None else dumps(new).decode()) for table, doc_id, old, new in tx.written()]
+        frames = [pl.DataFrame(rows, schema=_STAGED, orient="row")]
+        frames += [block.select(pl.lit(table).alias("tbl"), "id", pl.lit(None, pl.Int64).alias("old_rev"),
+                                pl.lit(1, pl.Int64).alias("rev"), "doc") for table, block in tx.inserted()]
+        return pl.concat(frames)
+
+    def _statements(self, staged: pl.DataFrame) -> Iterator[tuple[str, sql.Composed, int]]:
+        """Per table: the inserts, updates and deletes, each one set-based statement, with how
+        many rows each must touch. Updates and deletes match the rev the verb read."""
+        kinds = staged.group_by("tbl").agg(
+            (pl.col("old_rev").is_null() & pl.col("doc").is_not_null()).sum().alias("insert"),
+            (pl.col("old_rev").is_not_null() & pl.col("doc").is_not_null()).sum().alias("update"),
+            pl.col("doc").is_null().sum().alias("delete"))
+        for table, inserts, updates, deletes in kinds.iter_rows():
+            name = sql.Identifier(table)
+            if inserts:
+                # (a document undone back into existence takes the place of its deletion marker)
+                yield table, sql.SQL(
+                    "INSERT INTO {} AS t (id, rev, seq, doc) SELECT id, rev, %(seq)s, doc FROM " + STAGING +
+                    " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) DO UPDATE "
+                    "SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now() "
+                    "WHERE t.doc IS NULL").format(name), inserts
+            if updates:
+                yield table, sql.SQL(
+                    "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now() FROM " + STAGING +
+                    " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL AND t.id = s.id "
+                    "AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
+            if deletes:
+                yield table, sql.SQL(
+                    "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now() FROM " + STAGING +
+                    " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
+                    "AND t.doc IS NOT NULL").format(name), deletes
+
+    def _fold_written(self, tables: set[str]) -> None:
+        # The embedded engine turns written documents back into text when it writes a
+        # snapshot; here nothing does, so a table does it once it holds many.
+        for table in tables:
+            rows = self.tables[table]
+            if isinstance(rows, Table) and rows.written_count() > FOLD_WRITTEN:
+                rows.fold()
+
+    def _vacuum(self, tables: set[str], *, full: bool) -> None:
+        with self._sql_errors():
+            for table in sorted(tables):
+                self.conn.execute(sql.SQL("VACUUM (FULL {}) {}").format(sql.SQL("true" if full else "false"),
+                                                                        sql.Identifier(table)))
+
+
+class _Listener(threading.Thread):
+    """LISTENs on the store's channel on a connection of its own; `heard(seq)` per commit."""
+
+    def __init__(self, url: str, channel: str, heard: Callable[[int], None]) -> None:
+        super().__init__(name="custdesk-listen", daemon=True)
+        self.url, self.channel, self.heard = url, channel, heard
+        self.ready = threading.Event()
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        # A lost connection ends the thread: `changed_on_disk` then asks the server itself.
+        with contextlib.suppress(psycopg.Error, StoreError), connect(self.url) as conn:
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+            self.ready.set()
+            while not self._stopping.is_set():
+                for note in conn.notifies(timeout=0.5):
+                    with contextlib.suppress(ValueError):
+                        self.heard(int(note.payload))
+        self.ready.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=2)

@@ -1,0 +1,213 @@
+"""The PostgreSQL backend's own promises: refusals in SQL, the indexes, NOTIFY, one
+schema a store, migration both ways, and two processes editing and importing at once.
+(Every store suite also runs on it: `BOTH_BACKENDS` in conftest.)"""
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from helpers import ROOT, contents, custdesk, person
+
+from store import Store
+from store.errors import ConcurrentChange, StoreError
+from store.migrate import fingerprint, migrate
+from store.paths import shown_location
+
+pytestmark = pytest.mark.usefixtures("pg_server")
+
+
+def test_a_row_changed_behind_the_lock_is_refused_by_the_server_and_nothing_is_saved(pg_database):
+    with Store(pg_database, user="tester") as store:
+        ada = store.add_customer("private", person(1))
+        with psycopg.connect(pg_database, autocommit=True) as conn:  # a writer that ignores custdesk's lock
+            conn.execute("UPDATE customers SET rev = rev + 1 WHERE id = %s", (ada["id"],))
+        entries = len(store.journal(50))
+        with pytest.raises(ConcurrentChange, match="changed by someone else meanwhile; nothing was saved"):
+            store.edit_customer(ada["id"], {"city": "Paris"})
+        assert store.customer(ada["id"]).get("city") is None and len(store.journal(50)) == entries  # memory too
+        with psycopg.connect(pg_database) as conn:
+            assert conn.execute("SELECT doc->>'city' FROM customers WHERE id = %s", (ada["id"],)).fetchone() == (None,)
+            assert conn.execute("SELECT count(*) FROM journal WHERE doc IS NOT NULL").fetchone() == (entries,)
+
+
+def test_the_keys_the_store_looks_up_have_expression_indexes_the_planner_uses(pg_database):
+    with Store(pg_database) as store:
+        store.add_customer("private", person(1))
+    with psycopg.connect(pg_database) as conn:
+        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+        assert {"customers_email", "customers_phone", "customers_mobile", "customers_number", "customers_vat_id",
+                "customers_external_id", "customers_seq"} <= indexes
+        conn.execute("SET enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN SELECT id FROM customers WHERE doc->>'email' = 'x'"))
+        assert "customers_email" in plan
+
+
+def test_another_sessions_commit_is_heard_at_once(pg_database):
+    heard = []
+    with Store(pg_database) as mine, Store(pg_database) as theirs:
+        mine.watch(lambda: heard.append(time.monotonic()))
+        assert not mine.changed_elsewhere()
+        sent = time.monotonic()
+        theirs.add_customer("private", person(1))
+        deadline = sent + 5
+        while not heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert heard, "no NOTIFY reached the listening session"
+        assert mine.changed_elsewhere() and mine.refresh() is True
+        assert mine.customer(1)["email"] == "ada1@example.com" and not mine.changed_elsewhere()
+
+
+async def test_the_app_shows_another_sessions_customer_without_a_key(pg_database):
+    from helpers import SIZE
+
+    from tui.app import CustdeskApp
+    from tui.config import Config
+
+    with Store(pg_database) as mine, Store(pg_database) as theirs:
+        mine.add_customer("private", person(1))
+        app = CustdeskApp(mine, Config())
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            theirs.add_customer("private", person(2))
+            for _ in range(100):  # NOTIFY, not the 3-second poll: well under a second
+                await pilot.pause(0.02)
+                if app.views["customers"].frame.height == 2:
+                    break
+            assert app.views["customers"].frame.height == 2
+            assert "2 customers" in str(app.sub_title)
+
+
+def test_each_schema_is_a_store_of_its_own_and_another_apps_tables_are_not_taken(pg_database):
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA shop2")
+        conn.execute("CREATE SCHEMA crm")
+        conn.execute("CREATE TABLE crm.customers (id int)")
+    second = pg_database + "&options=-csearch_path%3Dshop2"
+    with Store(pg_database) as first, Store(second) as other:
+        first.add_customer("private", person(1))
+        other.add_customer("private", person(2))
+        other.add_customer("private", person(3))
+        assert first.customer_count() == 1 and other.customer_count() == 2
+    refused = custdesk("--db", pg_database + "&options=-csearch_path%3Dcrm", "stats")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().endswith("already has a table 'customers' that is not a custdesk store's; "
+                                           "choose another database or schema")
+
+
+def test_an_unreachable_server_is_one_line_and_the_password_is_never_shown(tmp_path):
+    url = f"postgresql://clerk:s3cret@/shop?host={tmp_path}&port=5999"
+    result = custdesk("--db", url, "stats")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "cannot connect" in result.stderr and "s3cret" not in result.stderr and "clerk:***@" in result.stderr
+    assert shown_location(url) == f"postgresql://clerk:***@/shop?host={tmp_path}&port=5999"
+
+
+def test_migrate_round_trip_keeps_every_document_rev_counter_and_picture(tmp_path, pg_database):
+    from test_pictures import picture_file
+
+    from importers.demo import build_demo
+
+    source = tmp_path / "a" / "custdesk.json"
+    with Store(source) as store:
+        build_demo(store, customers=300, seed=3)
+        picture_file(tmp_path / "ada.png")
+        store.set_picture(1, tmp_path / "ada.png")
+        store.edit_customer(2, {"city": "İzmir"})  # rev 2 on the way
+        before, books = contents(store), store.stats()
+    done = custdesk("--db", pg_database, "migrate", source, pg_database)  # (--db plays no part)
+    assert done.returncode == 0, done.stderr
+    assert "checked: counts and checksum match" in done.stdout and "1 picture(s)" in done.stdout
+    back = tmp_path / "b" / "custdesk.json"
+    report = migrate(pg_database, back)
+    with Store(pg_database) as on_server, Store(back) as returned:
+        assert contents(on_server) == before == contents(returned)
+        assert on_server.stats() == books == returned.stats()
+        assert on_server.customer(2)["rev"] == 2 and returned.picture(1) == on_server.picture(1) is not None
+        # New records continue the numbering and ids: the counters came along.
+        assert on_server.add_customer("private", person(9))["number"] == returned.add_customer("private", person(9))["number"]
+    assert report["checksum"] == fingerprint_of(source)
+    again = custdesk("migrate", source, pg_database)
+    assert again.returncode == 2 and "already holds data; migrate into a new, empty one" in again.stderr
+
+
+def fingerprint_of(location) -> str:
+    from store.engine import open_engine
+    from store.schema import SCHEMA
+
+    engine = open_engine(location, SCHEMA)
+    try:
+        return fingerprint(engine.tables)[1]
+    finally:
+        engine.close()
+
+
+def test_migrate_refuses_a_store_onto_itself(pg_database):
+    with pytest.raises(StoreError, match="the same store"):
+        migrate(pg_database, pg_database)
+
+
+IMPORTER = """
+import sys
+from cli import main
+sys.argv = ["custdesk", "--db", sys.argv[1], "import", sys.argv[2], "--into", "sources"]
+main()
+"""
+
+EDITOR = """
+import sys
+from store import Store
+s = Store(sys.argv[1], lock_timeout=120)
+for i in range(200):
+    s.set_tags([1], add=[f"{sys.argv[2]}-{i}"])
+"""
+
+
+def test_two_processes_importing_and_two_editing_at_once_lose_nothing(tmp_path, pg_database):
+    with Store(pg_database) as store:
+        store.add_customer("private", person(1))
+    files = []
+    for name in ("p", "q"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("first_name,last_name,email\n" + "".join(
+            f"{name.upper()}{i},Müller,{name}{i}@example.de\n" for i in range(3000)), encoding="utf-8")
+        files.append(path)
+    procs = [subprocess.Popen([sys.executable, "-c", IMPORTER, pg_database, str(f)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for f in files]
+    procs += [subprocess.Popen([sys.executable, "-c", EDITOR, pg_database, name], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True) for name in ("p", "q")]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    with Store(pg_database) as store:
+        tags = store.customer(1)["tags"]
+        assert len(tags) == 400 and len(set(tags)) == 400
+        emails = {p["email"] for p in store.sources()}
+        assert len(emails) == 6000 and store.stats()["sources"] == 6000
+        assert [e["action"] for e in store.journal(1000)].count("import") == 2
+        # Each import is one undoable entry: undoing the last takes exactly its 3,000 away.
+        store.undo()
+        assert store.stats()["sources"] == 3000
+
+
+def test_a_nul_character_is_refused_in_one_line_and_nothing_changes(pg_database):
+    with Store(pg_database) as store:
+        store.add_customer("private", person(1))
+        with pytest.raises(StoreError) as refused:
+            store.add_customer("private", {**person(2), "notes": "before\x00after"})
+        assert "holds the character NUL (\\x00), which PostgreSQL cannot store; nothing was changed" in str(refused.value)
+        assert store.customer_count() == 1 and store.stats()["customers"] == 1
+    with Store(pg_database) as again:
+        assert again.customer_count() == 1
+
+
+def test_a_lost_connection_is_one_refusal_then_the_store_reconnects_and_reads_anew(pg_database):
+    with Store(pg_database) as store, psycopg.connect(pg_database, autocommit=True) as admin:
+        store.add_customer("private", person(1))
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE application_name = 'custdesk' AND pid <> pg_backend_pid()")
+        with pytest.raises(StoreError, match="unreachable .*nothing was changed: try again"):
+            store.add_customer("private", person(2))
+        assert store.customer_count() == 1
+        store.add_customer("private", person(3))
+        assert [c["email"] for c in store.customers()] == ["ada1@example.com", "ada3@example.com"]
