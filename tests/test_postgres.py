@@ -211,3 +211,20 @@ def test_a_lost_connection_is_one_refusal_then_the_store_reconnects_and_reads_an
         assert store.customer_count() == 1
         store.add_customer("private", person(3))
         assert [c["email"] for c in store.customers()] == ["ada1@example.com", "ada3@example.com"]
+
+
+def test_the_fields_the_server_takes_out_are_what_decoding_the_documents_gives(tmp_path, pg_database):
+    from importers.demo import build_demo
+
+    with Store(pg_database) as store:
+        build_demo(store, customers=150, seed=5)
+        store.add_source({"first_name": "Zoë", "email": "zoe@example.nl", "origin": {"file": "leads.xlsx", "sheet": "Blad1",
+                                                                                     "row": 7}})
+        store.set_tags([1, 2], add=["vip", "İstanbul"])
+        store.deactivate([3])
+    copy = tmp_path / "copy.json"
+    migrate(pg_database, copy)
+    with Store(pg_database) as on_server, Store(copy) as in_file:
+        for table in ("customers", "sources"):
+            # The server's columns (read at open) against the file's, decoded from each document's JSON.
+            assert on_server.frame(table).equals(in_file.frame(table)), table

@@ -55,7 +55,7 @@ class TableBlobs:
     def __init__(self, db: PgDatabase, table: str) -> None:
         from psycopg import sql
 
-        self.db, self.table = db, sql.Identifier(table)
+        self.db, self.name, self.table = db, table, sql.Identifier(table)
         self.sql = sql
 
     def create(self) -> None:

@@ -76,11 +76,12 @@ class Table(Mapping[int, dict[str, Any]]):
     """doc id → document, read from JSON text on demand, written as dicts.
 
     `schema` names the fields kept decoded for `frame()`; `text` reads the
-    table's JSON text from the snapshot (called once, when first needed);
-    `columns` is the decoded frame when already known (the columns file).
+    table's JSON text from the snapshot, or its (id, doc) rows from a server
+    (called once, when first needed); `columns` is the decoded frame when
+    already known (the columns file, or read from the server).
     """
 
-    def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes] | None = None,
+    def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes | pl.DataFrame] | None = None,
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
@@ -99,13 +100,6 @@ class Table(Mapping[int, dict[str, Any]]):
         table.fold()
         return table
 
-    @classmethod
-    def from_texts(cls, schema: Mapping[str, pl.DataType], texts: pl.DataFrame) -> Table:
-        """A table of these (id, doc: JSON text) rows, in id order."""
-        table = cls(schema)
-        table._set_base(texts, ordered=True)
-        return table
-
     def _set_base(self, base: pl.DataFrame, *, ordered: bool = False) -> None:
         self._base = base if ordered else base.sort("id")
         self._ids = self._base["id"].to_numpy()
@@ -118,7 +112,8 @@ class Table(Mapping[int, dict[str, Any]]):
         """Read the table's text now (else done the first time anything needs it)."""
         with self._lock:
             if self._text is not None:
-                self._set_base(_text_of(self._text()))
+                text = self._text()
+                self._set_base(text if isinstance(text, pl.DataFrame) else _text_of(text))
                 # Writes made before (the change log replayed at open) were not counted.
                 self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
                 self._text = None
