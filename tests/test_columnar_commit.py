@@ -81,8 +81,8 @@ def test_rows_store_exactly_what_records_store(tmp_path, monkeypatch, target, bu
     assert noted and all(doc["notes"] == HOSTILE_NOTE.strip() for doc in noted)  # kept as typed, trimmed
 
 
-def test_rows_are_indexed_counted_and_undone(tmp_path):
-    store = Store(tmp_path / "s.json")
+def test_rows_are_indexed_counted_and_undone(store_path):
+    store = Store(store_path)
     store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
     records = _records(30)
     entry = store.apply_batch(Batch("private", rows=_as_rows(records)))
@@ -94,11 +94,11 @@ def test_rows_are_indexed_counted_and_undone(tmp_path):
     assert store.stats()["customers"] == 1
     assert store.find(CUSTOMERS, "email", wanted) == []
     store.close()
-    assert [c["first_name"] for c in Store(tmp_path / "s.json").customers()] == ["Ada"]
+    assert [c["first_name"] for c in Store(store_path).customers()] == ["Ada"]
 
 
-def test_a_failure_after_the_rows_leaves_nothing_behind(tmp_path):
-    store = Store(tmp_path / "s.json")
+def test_a_failure_after_the_rows_leaves_nothing_behind(store_path):
+    store = Store(store_path)
     kept = store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
     before = contents(store)
     records = _records(20)
@@ -113,8 +113,8 @@ def test_a_failure_after_the_rows_leaves_nothing_behind(tmp_path):
     assert store.record(CUSTOMERS, kept["id"])["rev"] == 1
 
 
-def test_numbers_given_twice_among_the_rows_refuse_the_batch(tmp_path):
-    store = Store(tmp_path / "s.json")
+def test_numbers_given_twice_among_the_rows_refuse_the_batch(store_path):
+    store = Store(store_path)
     rows = _as_rows(_records(3)).with_columns(pl.Series("number", ["K-1", None, "k 1"]))
     with pytest.raises(RuleViolation, match=r"record 3: customer number K 1 is already used"):
         store.apply_batch(Batch("private", rows=rows))
@@ -135,8 +135,8 @@ def test_keys_normalised_column_wise_are_the_keys_one_by_one(values, field):
     assert key_column(field, pl.Series(values, dtype=pl.String)).to_list() == [normalise_key(field, v) for v in values]
 
 
-def test_rows_written_again_or_undone_in_their_transaction_are_logged_as_they_end(tmp_path):
-    engine = open_engine(tmp_path / "e.json", SCHEMA)
+def test_rows_written_again_or_undone_in_their_transaction_are_logged_as_they_end(store_path):
+    engine = open_engine(store_path, SCHEMA)
     with engine.transaction() as tx:
         ids = tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": ["Ada", "Bo"], "email": ["ada@bäcker.de", None]}))
         tx.put(CUSTOMERS, ids[1], {**(tx.get(CUSTOMERS, ids[1]) or {}), "first_name": "Bea"})
@@ -144,14 +144,14 @@ def test_rows_written_again_or_undone_in_their_transaction_are_logged_as_they_en
             tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": ["Cy"]}))
             raise RuntimeError
     engine.close()
-    again = open_engine(tmp_path / "e.json", SCHEMA)  # read back from the snapshot and its log
+    again = open_engine(store_path, SCHEMA)  # read back from the snapshot and its log
     assert {i: (d["first_name"], d["rev"]) for i, d in again.tables[CUSTOMERS].items()} == {1: ("Ada", 1), 2: ("Bea", 2)}
     assert again.indexes.find(CUSTOMERS, "email", " ADA@xn--bcker-gra.de") == {1}
     assert again.tallies()[CUSTOMERS]["*"] == 2
 
 
-def test_an_import_keeps_its_undo_data_as_runs_and_obfuscation_still_purges_it(tmp_path):
-    store = Store(tmp_path / "s.json")
+def test_an_import_keeps_its_undo_data_as_runs_and_obfuscation_still_purges_it(store_path):
+    store = Store(store_path)
     store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
     entry = store.apply_batch(Batch("private", rows=_as_rows(_records(30))))
     stored = open_engine(store.location, SCHEMA).tables["journal"][entry["id"]]
@@ -161,8 +161,8 @@ def test_an_import_keeps_its_undo_data_as_runs_and_obfuscation_still_purges_it(t
         store.undo(entry["id"])
 
 
-def test_inserted_runs_leave_out_the_rows_written_again(tmp_path):
-    engine = open_engine(tmp_path / "e.json", SCHEMA)
+def test_inserted_runs_leave_out_the_rows_written_again(store_path):
+    engine = open_engine(store_path, SCHEMA)
     with engine.transaction() as tx:
         tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": list("abcde")}))
         tx.put(CUSTOMERS, 3, {"first_name": "C"})
