@@ -65,7 +65,7 @@ def open_app(ctx: click.Context, store: Store) -> None:
     from tui.config import load_config
 
     config = load_config(theme=ctx.obj.get("theme"))
-    if store.picture_names():
+    if store.has_pictures():
         from tui.widgets.picture import prepare_graphics
 
         prepare_graphics()  # (asks the terminal: only where there are pictures to show)

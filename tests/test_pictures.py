@@ -30,8 +30,9 @@ def ada(store):
 
 def test_a_small_picture_is_kept_as_it_is_with_the_store(store, ada, tmp_path):
     data = picture_file(tmp_path / "ada.png")
+    assert not store.has_pictures()
     customer = store.set_picture(ada["id"], tmp_path / "ada.png")
-    assert store.picture_names() == {customer["picture"]}
+    assert store.picture_names() == {customer["picture"]} and store.has_pictures()
     assert store.picture(ada["id"]) == (data, "image/png")
     assert store.journal(1)[0]["summary"] == "Set the picture of customer C-000001"
 

@@ -19,6 +19,10 @@ from store.rules.pictures import mime_type, read_picture
 
 
 class Pictures(Records):
+    def has_pictures(self) -> bool:
+        """Whether the store keeps any picture (cheap: an app asks before it starts)."""
+        return self._db.blobs.any()
+
     def picture_names(self) -> set[str]:
         """The names of the pictures the store keeps (named by customers or by undo data)."""
         return self._db.blobs.names()

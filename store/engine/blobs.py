@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 class Blobs(Protocol):
+    def any(self) -> bool: ...
     def names(self) -> set[str]: ...
     def read(self, name: str) -> bytes | None: ...
     def write(self, name: str, data: bytes) -> None: ...
@@ -29,6 +30,10 @@ class FolderBlobs:
 
     def _file(self, name: str) -> Path:
         return self.folder / Path(name).name  # (a name, never a path out of the folder)
+
+    def any(self) -> bool:
+        """Whether anything is kept (stops at the first file: an app asks this at start)."""
+        return self.folder.is_dir() and any(p.is_file() for p in self.folder.iterdir())
 
     def names(self) -> set[str]:
         return {p.name for p in self.folder.iterdir() if p.is_file()} if self.folder.is_dir() else set()
@@ -65,6 +70,9 @@ class TableBlobs:
         with self.db.statement() as conn:
             cursor = conn.execute(self.sql.SQL(statement).format(self.table), args)
             return cursor.fetchall() if cursor.description else []
+
+    def any(self) -> bool:
+        return bool(self._run("SELECT 1 FROM {} LIMIT 1"))
 
     def names(self) -> set[str]:
         return {str(row[0]) for row in self._run("SELECT name FROM {}")}
