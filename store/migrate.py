@@ -53,27 +53,27 @@ def migrate(source: str | Path, target: str | Path) -> dict[str, Any]:
             _copy(src, dst, shown_location(target))
         finally:
             dst.close()
-        expected = fingerprint(src.tables)
+        expected, books = fingerprint(src.tables), _bookkeeping(src)
         blobs = src.blobs.names()
     finally:
         src.close()
     again = open_engine(target, SCHEMA)  # read back from the target's own storage, not from memory
     try:
-        found, books = fingerprint(again.tables), _bookkeeping(again)
-        kept = again.blobs.names()
+        found, kept_books, kept = fingerprint(again.tables), _bookkeeping(again), again.blobs.names()
     finally:
         again.close()
-    if found != expected or kept != blobs:
-        raise StoreError(f"{shown_location(target)}: the copy does not match the source (counts or checksum differ); "
-                         "do not use it: empty it and migrate again")
+    if (found, kept_books, kept) != (expected, books, blobs):
+        raise StoreError(f"{shown_location(target)}: the copy does not match the source (counts, checksum, counters "
+                         "or pictures differ); do not use it: empty it and migrate again")
     return {"source": shown_location(source), "target": shown_location(target), "documents": expected[0],
             "pictures": len(blobs), "checksum": expected[1], **books}
 
 
 def _copy(src: Engine, dst: Engine, where: str) -> None:
-    if any(len(rows) for table, rows in dst.tables.items() if table != META):
-        raise StoreError(f"{where}: the target store already holds data; migrate into a new, empty one")
     with dst.transaction() as tx:
+        # Looked at under the target's lock: nobody can write into it between the look and the copy.
+        if any(len(tx.table(table)) for table in SCHEMA.tables if table != META):
+            raise StoreError(f"{where}: the target store already holds data; migrate into a new, empty one")
         for table in SCHEMA.tables:
             if table != META:
                 for doc_id, doc in src.tables[table].items():
