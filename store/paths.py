@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -25,6 +25,10 @@ def default_store_path() -> str | Path:
     return store_location(explicit) if explicit else data_dir() / "custdesk.json"
 
 
+_USER_PASSWORD = re.compile(r"^([a-z]+://[^:/@?]*:)[^@/?]*@")
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*")
+
+
 def store_location(text: str | Path) -> str | Path:
     """A store named by the user (--db): a PostgreSQL URL as given, else a file path."""
     return str(text) if is_database_url(text) else Path(text)
@@ -34,8 +38,5 @@ def shown_location(location: str | Path) -> str:
     """A store's location without a password: fit for a title bar, a message or a log."""
     if not is_database_url(location):
         return str(location)
-    parts = urlsplit(str(location))
-    if parts.password is None:
-        return str(location)
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    # postgresql://user:secret@host/db, and libpq's parameter: ?host=…&password=secret
+    return _QUERY_PASSWORD.sub(r"\1***", _USER_PASSWORD.sub(r"\1***@", str(location)))

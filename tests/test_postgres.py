@@ -101,6 +101,10 @@ def test_an_unreachable_server_is_one_line_and_the_password_is_never_shown(tmp_p
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "cannot connect" in result.stderr and "s3cret" not in result.stderr and "clerk:***@" in result.stderr
     assert shown_location(url) == f"postgresql://clerk:***@/shop?host={tmp_path}&port=5999"
+    assert shown_location(f"postgresql:///shop?password=s3cret&host={tmp_path}") == \
+        f"postgresql:///shop?password=***&host={tmp_path}"
+    in_query = custdesk("--db", f"postgresql://clerk@/shop?host={tmp_path}&port=5999&password=s3cret", "stats")
+    assert in_query.returncode == 2 and "s3cret" not in in_query.stderr and "password=***" in in_query.stderr
 
 
 def test_migrate_round_trip_keeps_every_document_rev_counter_and_picture(tmp_path, pg_database):

@@ -8,6 +8,7 @@ SameSite=Strict) that the websocket and downloads then need. `/signup` is public
 from __future__ import annotations
 
 import hmac
+import os
 import secrets
 import shlex
 import sys
@@ -26,9 +27,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class CustdeskServer(Server):
-    def __init__(self, db: Path, store: Store, *, host: str = "127.0.0.1", port: int = 8000, behind_proxy: bool = False,
-                 public_url: str | None = None) -> None:
-        command = f"{shlex.quote(sys.executable)} -m cli --db {shlex.quote(str(db))}"
+    def __init__(self, db: str | Path, store: Store, *, host: str = "127.0.0.1", port: int = 8000,
+                 behind_proxy: bool = False, public_url: str | None = None) -> None:
+        # Each browser's app is a process started by textual-serve, with this one's environment:
+        # the store goes there, not on its command line, where `ps` would show a URL's password.
+        os.environ["CUSTDESK_DB"] = str(db)
+        command = f"{shlex.quote(sys.executable)} -m cli"
         super().__init__(command, host=host, port=port, title="custdesk", public_url=public_url)
         self.token = secrets.token_urlsafe(24)
         self.signup = SignUpPage(store, behind_proxy=behind_proxy)
