@@ -48,15 +48,31 @@ def reports_errors(func: Callable) -> Callable:
     return wrapper
 
 
+# The commands that may make the store they are given, besides the app's first start
+# (`custdesk` alone); any other finds none at a mistyped --db and says so ("no store at
+# PATH", exit 2) rather than making an empty one to work on.
+CREATING_COMMANDS = frozenset({"demo", "import", "sync", "serve"})
+
+
 def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
     """The store of --db, with the user's default country (config.toml); `verify=False`
-    leaves checking its large tables to `Store.verify`."""
+    leaves checking its large tables to `Store.verify`. Created when missing only by the
+    app and the `CREATING_COMMANDS`."""
     from store import Store
     from tui.config import load_config
 
-    store = Store(ctx.obj["db"], verify=verify, default_country=load_config(app=False).default_country)
+    store = Store(ctx.obj["db"], verify=verify, default_country=load_config(app=False).default_country,
+                  create=may_create(ctx))
     ctx.call_on_close(store.close)
     return store
+
+
+def may_create(ctx: click.Context) -> bool:
+    """Whether the command of `ctx` may make a new store: the app (no subcommand), or a
+    top-level command named in `CREATING_COMMANDS`."""
+    if ctx.parent is None:
+        return True
+    return ctx.parent.parent is None and ctx.command.name in CREATING_COMMANDS
 
 
 def open_app(ctx: click.Context, store: Store) -> None:

@@ -15,6 +15,7 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_m
 from store.errors import (
     ConcurrentChange,
     FieldIssue,
+    NoStore,
     NotFound,
     NothingToUndo,
     RuleViolation,
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from store.store import Store
 
 __all__ = [
-    "Batch", "ConcurrentChange", "FieldIssue", "NotFound", "NothingToUndo", "RuleViolation",
+    "Batch", "ConcurrentChange", "FieldIssue", "NoStore", "NotFound", "NothingToUndo", "RuleViolation",
     "Store", "StoreBusy", "StoreCorrupt", "StoreError", "ValidationFailed",
 ]
 

@@ -49,6 +49,10 @@ class StoreBusy(StoreError):
     """Another process holds the store's lock for too long."""
 
 
+class NoStore(StoreError):
+    """No store at the location, and the command may not create one (a mistyped --db)."""
+
+
 class StoreCorrupt(StoreError):
     """The store file cannot be read as a custdesk store."""
 

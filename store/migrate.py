@@ -46,7 +46,7 @@ def migrate(source: str | Path, target: str | Path) -> dict[str, Any]:
     copied and checked. Refused (nothing written) when the target holds data."""
     if str(source) == str(target):
         raise StoreError(f"{shown_location(source)}: the source and the target are the same store")
-    src = open_engine(source, SCHEMA)
+    src = open_engine(source, SCHEMA, create=False)  # a mistyped source is refused, not made empty and copied
     try:
         dst = open_engine(target, SCHEMA)
         try:

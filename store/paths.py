@@ -13,10 +13,9 @@ APP = "custdesk"
 
 
 def data_dir() -> Path:
-    """The user's custdesk data folder (CUSTDESK_DATA_DIR overrides), created 0700."""
-    folder = Path(os.environ.get("CUSTDESK_DATA_DIR") or platformdirs.user_data_dir(APP))
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
+    """The user's custdesk data folder (CUSTDESK_DATA_DIR overrides); made (owner-only) with
+    the first store in it, not before: a command that finds no store there makes nothing."""
+    return Path(os.environ.get("CUSTDESK_DATA_DIR") or platformdirs.user_data_dir(APP))
 
 
 def default_store_path() -> str | Path:

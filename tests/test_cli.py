@@ -9,6 +9,7 @@ from store import Store
 
 
 def test_stats_json_on_an_empty_store(store_path):
+    Store(store_path).close()
     result = custdesk("--db", str(store_path), "stats", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"customers": 0, "active": 0, "inactive": 0,
@@ -66,6 +67,7 @@ def test_export_defuses_formulas_and_logs_on_each_customer(store_path, tmp_path)
 
 
 def test_errors_are_one_line_and_exit_2(store_path, tmp_path):
+    Store(store_path).close()
     bad_format = custdesk("--db", str(store_path), "export", str(tmp_path / "c.pdf"))
     assert bad_format.returncode == 2
     assert bad_format.stderr.strip().splitlines() == [f"custdesk: {tmp_path / 'c.pdf'}: cannot export to '.pdf'; use .csv, .xlsx or .vcf"]

@@ -54,13 +54,14 @@ class Core:
     """The state every aggregate shares, and the reads of one record by id."""
 
     def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0, verify: bool = True,
-                 default_country: str | None = None) -> None:
+                 default_country: str | None = None, create: bool = True) -> None:
         """`verify=False` leaves checking the large tables' checksums to `verify()` (or to
         their first read): the app shows its first screen from the columns meanwhile.
         `default_country` (the user's configuration) stands in for the locale's country
-        while the store has none saved."""
+        while the store has none saved. `create=False`: no store at `path` is a refusal
+        (NoStore), not a new store."""
         self.location = path  # as given: a file path or a PostgreSQL URL
-        self._db: Engine = open_engine(path, SCHEMA, lock_timeout=lock_timeout, verify=verify)
+        self._db: Engine = open_engine(path, SCHEMA, lock_timeout=lock_timeout, verify=verify, create=create)
         # The store for people: its file, or its database's URL without the password.
         self.where = self._db.where
         self.user = user or journal.current_user()

@@ -5,7 +5,8 @@ this module names; a second backend (PostgreSQL) implements the same.
 The contract:
 - `open_engine(location, schema)` opens (or creates) a store and returns an `Engine`:
   the embedded one over a file path, or PostgreSQL's (`postgres`) for a
-  `postgresql://` URL.
+  `postgresql://` URL. With `create=False` a location that holds no store is
+  refused (`NoStore`) before anything is made there.
 - `where` names the store for people (a URL without its password); `files()`
   lists the files that hold it (none on a server).
 - Reads are served from memory: `tables[name]` is a read-only mapping
@@ -28,6 +29,7 @@ The contract:
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -112,11 +114,18 @@ def is_database_url(location: str | Path) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
 
 
-def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> Engine:
-    """The engine of the store at `location` (created when missing): the embedded one over
-    a file, or PostgreSQL's for a `postgresql://` URL. `verify` (a file): check every
-    table's checksum now (StoreCorrupt); else each large table's when first read, or all
-    at `Engine.verify()` (an app paints its first screen first)."""
+def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True,
+                create: bool = True) -> Engine:
+    """The engine of the store at `location`: the embedded one over a file, or PostgreSQL's
+    for a `postgresql://` URL. A missing store is created, or with `create=False` refused
+    (NoStore) with nothing made: no folder, lock, log or table. `verify` (a file): check
+    every table's checksum now (StoreCorrupt); else each large table's when first read, or
+    all at `Engine.verify()` (an app paints its first screen first)."""
+    if not create and not store_exists(location, schema):
+        from store.errors import NoStore
+        from store.paths import shown_location  # (store.paths imports this module)
+
+        raise NoStore(f"no store at {shown_location(location)}")
     if is_database_url(location):
         from store.engine.postgres import PgDatabase
 
@@ -124,6 +133,17 @@ def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 1
     from store.engine.database import Database
 
     return Database(Path(location), schema, lock_timeout=lock_timeout, verify=verify)
+
+
+def store_exists(location: str | Path, schema: Schema) -> bool:
+    """Whether a store is at `location`: a store file (or the change log of one whose file
+    was lost: opening it says so), or a database schema holding any of the store's tables."""
+    if is_database_url(location):
+        from store.engine import pg_connect
+
+        return pg_connect.holds_any_table(str(location), schema.tables)
+    path = Path(os.path.realpath(location))
+    return path.exists() or path.with_name(path.name + ".log").exists()
 
 
 def peek_meta(location: str | Path) -> dict[str, Any] | None:

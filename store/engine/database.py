@@ -46,7 +46,7 @@ class Database(InMemory):
         super().__init__(schema)
         self.path = Path(os.path.realpath(path))
         self.where = str(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # (a new folder holds personal data)
         self.blobs = FolderBlobs(self.path.with_name(f"{self.path.name}.{schema.blobs}"))
         self.log = ChangeLog(self.path.with_name(self.path.name + ".log"))
         self._file_lock = FileLock(

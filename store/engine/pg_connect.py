@@ -5,6 +5,7 @@ through here and imports neither polars nor any table.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -25,6 +26,17 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 def first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def holds_any_table(url: str, names: Iterable[str]) -> bool:
+    """Whether the connection's schema (its search_path) holds a table of one of these names."""
+    with connect(url) as conn:
+        try:
+            row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                               "AND tablename = ANY(%s))", (list(names),)).fetchone()
+        except psycopg.Error as err:
+            raise StoreError(f"{shown(url)}: {first_line(err)}") from None
+    return bool(row and row[0])
 
 
 def peek_meta(url: str) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from store.engine.memory import empty_meta
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import empty_tables, read_tables, write_snapshot
 from store.engine.table import Table
-from store.errors import StoreCorrupt
+from store.errors import NoStore
 from store.files import FILE_MODE
 
 
@@ -31,7 +31,7 @@ def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0
     path = Path(os.path.realpath(path))
     log = ChangeLog(path.with_name(path.name + ".log"))
     if not path.exists() and not log.size():
-        raise StoreCorrupt(f"{path}: no store here to repair")
+        raise NoStore(f"no store at {path}")
     with FileLock(str(path) + ".lock", timeout=lock_timeout, mode=FILE_MODE, thread_local=False):
         tables = read_tables(path, schema) if path.exists() else None  # a damaged store file refuses here
         found = "read" if tables is not None else "missing or empty: rebuilt from the log"
