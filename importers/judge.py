@@ -17,17 +17,17 @@ import polars as pl
 
 from store import FieldIssue, Store
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
-from store.rules.keys import key_column, normalise_key
-from store.rules.validation import number_error
+from store.rules.keys import identity_column, normalise_key
+from store.rules.validation import IDENTITY_FIELDS, number_error
 
 if TYPE_CHECKING:
     from .plan import ImportPlan
 
 # Fields whose value names one person or company (mobile is looked up as a
 # phone): a second record with the same is a duplicate. A phone counts only
-# in E.164 (store.rules.validation.identity_keys): "0", "n/a" and the like, kept as
+# in E.164 (store.rules.keys.identity_column): "0", "n/a" and the like, kept as
 # typed, would make strangers duplicates.
-DUPLICATE_FIELDS = ("email", "phone", "mobile", "vat_id")
+DUPLICATE_FIELDS = tuple(IDENTITY_FIELDS)
 NUMBER_TAKEN = "customer number {} is already used by another customer"
 
 
@@ -44,12 +44,9 @@ def store_fields(target: str) -> tuple[str, ...]:
 
 
 def key_values(frame: pl.DataFrame, key: str) -> pl.Series:
-    """Column `key` of `frame` as the store's indexes normalise it (`key_column`), named "key";
-    a phone only in E.164: a number kept as typed names nobody."""
-    keys = key_column(key, frame[key]).rename("key")
-    if key in ("phone", "mobile"):
-        return keys.to_frame().select(pl.when(pl.col("key").str.starts_with("+")).then(pl.col("key"))).to_series()
-    return keys
+    """Column `key` of `frame` as the store's indexes normalise it, named "key"; a phone only
+    in E.164: a number kept as typed names nobody."""
+    return identity_column(key, frame[key]).rename("key")
 
 
 def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame) -> list[tuple[int, FieldIssue]]:
@@ -183,10 +180,10 @@ class _Judge:
         present = [f for f in DUPLICATE_FIELDS if f in candidates.columns]
         if not present or candidates.height == 0:
             return {}
-        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(_label(f)).alias("field"), key_values(candidates, f))
+        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(IDENTITY_FIELDS[f]).alias("field"), key_values(candidates, f))
                           for f in present]).filter(pl.col("key").is_not_null())
         notes: dict[int, str] = {}
-        for field in dict.fromkeys(_label(f) for f in present):
+        for field in dict.fromkeys(IDENTITY_FIELDS[f] for f in present):
             of_field = keys.filter(pl.col("field") == field)
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
                 holders = self.store.first_holders(table, field, of_field["key"].to_list())
@@ -201,10 +198,6 @@ class _Judge:
 
     def _holder_name(self, table: str, holder: int) -> str:
         return f"customer {self.store.customer(holder)['number']}" if table == CUSTOMERS else f"prospect #{holder}"
-
-
-def _label(field: str) -> str:
-    return "phone" if field == "mobile" else field
 
 
 def _diff(current: dict[str, Any], cleaned: dict[str, Any], cells: dict[str, Any]) -> dict[str, tuple[object, object]]:

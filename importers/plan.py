@@ -107,7 +107,7 @@ class ImportPlan:
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
-                     checked=proof,
+                     new_identities=True, checked=proof,
                      summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated")
 
     @staticmethod

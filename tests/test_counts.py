@@ -3,6 +3,7 @@ without opening the store."""
 import contextlib
 import json
 
+import polars as pl
 import pytest
 from helpers import company, custdesk, person, run_python
 from hypothesis import HealthCheck, given, settings
@@ -43,6 +44,16 @@ def test_counts_follow_every_verb_rollback_and_undo(store, store_path):
     assert quick_stats(store_path) == scanned(store)
     with Store(store_path) as again:  # the counts are in the files, not only in memory
         assert again.stats() == scanned(store)
+
+
+def test_rows_inserted_column_wise_into_a_table_not_counted_yet_are_counted_once(store):
+    """A new store on PostgreSQL keeps no counts until its first write: an import's rows,
+    inserted as one frame, were counted with the table and then added again (40,000 for 20,000)."""
+    rows = pl.DataFrame([person(n) for n in range(5)]).select("first_name", "last_name", "email")
+    store.apply_batch(Batch("sources", rows=rows))
+    store.apply_batch(Batch("private", rows=rows.with_columns(pl.col("email").str.replace("@", "+c@"))))
+    assert store.stats() == scanned(store) == {"customers": 5, "active": 5, "inactive": 0, "corporate": 0, "private": 5,
+                                               "sources": 5}
 
 
 def test_another_process_commit_is_counted_without_opening_the_store(store, store_path):

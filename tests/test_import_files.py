@@ -7,6 +7,8 @@ from openpyxl import Workbook
 
 from importers import PlanError, UnreadableFile, plan_import, read_table
 from importers.mapping import MappingError, parse_overrides
+from store import Store
+from store.errors import ConcurrentChange
 
 
 def write(path, text, encoding="utf-8", newline="\n"):
@@ -225,3 +227,27 @@ def test_xlsx_starting_below_empty_rows_keeps_the_spreadsheets_row_numbers(store
     assert table.header_row == 3
     plan = plan_import(store, table)
     assert [(i.row, i.column) for i in plan.issues] == [(5, "Email")]
+
+
+@pytest.mark.parametrize("target", ["sources", "private"])
+def test_a_duplicate_verdict_is_checked_again_under_the_commits_lock(store, store_path, tmp_path, target):
+    """Two imports planned at once, each against a store that holds neither: the one that
+    commits second would have flagged the other's rows as duplicates, so it imports nothing."""
+    store.update_settings(default_country="DE")
+    other = Store(store_path, user="colleague")  # (another process on the same store)
+    try:
+        first = people(tmp_path / "a.csv", ["Ada,ada@example.com,London,,,,", "Alan,alan@example.com,Leeds,,,030 1234567,"])
+        second = people(tmp_path / "b.csv", ["Ada L,ADA@example.com,Paris,,,,", "Grace,grace@example.com,Arlington,,,+49 30 1234567,",
+                                            "Mary,mary@example.com,Bath,,,,"])
+        planned = plan_import(other, read_table(second), target=target)
+        assert planned.counts()["created"] == 3
+        commit(store, first, target=target)
+        with pytest.raises(ConcurrentChange, match=r"2 of the 3 records to create now match a customer or prospect by email, phone "
+                                                   r"\(added meanwhile by someone else\?\); nothing was imported"):
+            other.apply_batch(planned.batch())
+        store.refresh()
+        assert store.stats()[target if target == "sources" else "customers"] == 2  # nothing of the second file
+        again = plan_import(other, read_table(second), target=target)  # what the two one after the other say
+        assert [r["_status"] for r in again.rows.to_dicts()] == ["skipped", "duplicate", "new"]
+    finally:
+        other.close()

@@ -159,7 +159,7 @@ def test_two_imports_of_one_file_at_once_create_each_record_once(store_path, tmp
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcomes)[0].startswith("200 of the records to create now exist by email")
+    assert sorted(outcomes)[0].startswith("200 of the 200 records to create now match a customer or prospect by email")
     assert outcomes.count("imported") == 1
     with Store(store_path) as s:
         assert len(list(s.sources())) == 200

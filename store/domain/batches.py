@@ -1,7 +1,7 @@
 """Batches: many creates and updates in one commit (imports, the demo)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,8 @@ from store.model import (
     JournalEntry,
     format_number,
 )
-from store.rules.keys import key_column
+from store.rules.keys import identity_column, key_column
+from store.rules.validation import IDENTITY_FIELDS
 from store.rules.validation_frame import Checked, clean_frame, frame_from_records, text_frame
 
 PROGRESS_EVERY = 2000
@@ -54,6 +55,10 @@ class Batch:
     # The field that makes a record the same as a stored one (the import's key):
     # a create whose value is held by the time of the commit refuses the batch.
     unique_key: str | None = None
+    # The creates were judged to name nobody the store holds (an import's plan): one whose
+    # email, phone or VAT id a customer or prospect holds by the time of the commit refuses
+    # the batch, as the same import planned after that holder would have named it a duplicate.
+    new_identities: bool = False
     # The proof (from `validation_frame.checked_frame`) that the creates' fields were
     # cleaned and judged, one row per create: spares a second check when the rules
     # it ran under are still the store's; the fields are then taken from it.
@@ -90,7 +95,7 @@ class Batches(Records):
         with self._db.transaction() as tx:
             if batch.into_empty_store and (self._db.tables[CUSTOMERS] or self._db.tables[SOURCES]):
                 raise RuleViolation(f"{self.where}: the store already holds data; {batch.action} data goes into a new store (use --db)")
-            self._refuse_taken_keys(table, batch)
+            self._refuse_taken_keys(table, batch, cleaned)
             total = batch.create_count + len(batch.updates)
             if batch.rows is not None:
                 self._insert_rows(tx, batch, cleaned, stamp)
@@ -116,23 +121,35 @@ class Batches(Records):
             entry = self._journal(tx, batch.action, summary)
         return entry
 
-    def _refuse_taken_keys(self, table: str, batch: Batch) -> None:
-        """Under the lock: records the plan found new must still be new (two imports of
-        one file at once would otherwise both create every record)."""
+    def _refuse_taken_keys(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> None:
+        """Under the lock: records the plan found new must still be new. Two imports at once
+        would otherwise both create every record, or each create a person the other has."""
+        taken = pl.Series([False] * batch.create_count, dtype=pl.Boolean)
+        found_by: list[str] = []
+        for tables, name, values in self._keys_to_check(table, batch, cleaned):
+            held = [index for t in tables if len(index := self._db.indexes.key_map(t, IDENTITY_FIELDS.get(name, name)))]
+            if not held:
+                continue
+            hits = pl.Series([key is not None and any(key in index for index in held) for key in values.to_list()],
+                             dtype=pl.Boolean)
+            if hits.any():
+                taken |= hits
+                found_by.append(name)
+        if found_by:
+            raise ConcurrentChange(f"{int(taken.sum()):,} of the {batch.create_count:,} records to create now match a customer "
+                                   f"or prospect by {', '.join(dict.fromkeys(found_by))} (added meanwhile by someone else?); "
+                                   "nothing was imported: check the file again")
+
+    def _keys_to_check(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> Iterator[tuple[tuple[str, ...], str, pl.Series]]:
+        """(tables, field, each create's key) that must hold none of the creates."""
         key = batch.unique_key
-        if key is None:
-            return
-        if batch.rows is not None:
-            if key not in batch.rows.columns:
-                return
-            values = batch.rows[key]
-        else:
-            values = pl.Series([None if (v := record.get(key)) is None else str(v) for record in batch.creates], dtype=pl.String)
-        held = self._db.indexes.key_map(table, key)
-        taken = sum(1 for found in key_column(key, values).drop_nulls().to_list() if found in held)
-        if taken:
-            raise ConcurrentChange(f"{taken:,} of the records to create now exist by {key} (imported meanwhile by "
-                                   "someone else?); nothing was imported: check the file again")
+        if key is not None and (batch.rows is None or key in batch.rows.columns):
+            given = batch.rows[key] if batch.rows is not None else pl.Series(
+                [None if (v := record.get(key)) is None else str(v) for record in batch.creates], dtype=pl.String)
+            yield (table,), key, key_column(key, given)
+        if batch.new_identities:
+            for name in (f for f in IDENTITY_FIELDS if f in cleaned.columns):
+                yield (SOURCES, CUSTOMERS), name, identity_column(name, cleaned[name])
 
     def _clean_batch(self, batch: Batch) -> pl.DataFrame:
         """Every create's fields cleaned and judged at once (polars); the first error refuses all."""

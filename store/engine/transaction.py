@@ -122,15 +122,17 @@ class Transaction:
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
         texts = object_texts(docs, encoded=encoded)
+        fields = self._tallied.get(table)
+        # (taken first: a table not counted yet is counted as it was, without these rows)
+        counted = self._tally(table) if fields is not None else None
         self.db.add_rows(table, ids, texts, docs)
         added = dict.fromkeys((table, doc_id) for doc_id in ids)
         self.before.update(added)
         for marks in self._savepoints:
             marks.update(added)
         self._blocks.append((table, first, first + rows.height, texts))
-        fields = self._tallied.get(table)
-        if fields is not None:
-            tally.add_rows(self._tally(table), fields, docs)
+        if counted is not None and fields is not None:
+            tally.add_rows(counted, fields, docs)
         return ids
 
     def _in_block(self, table: str, doc_id: int) -> bool:

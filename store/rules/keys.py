@@ -62,3 +62,13 @@ def key_column(field: str, values: pl.Series) -> pl.Series:
         at = other.arg_true()
         keys = keys.scatter(at, [normalise_key(field, value) for value in text.gather(at).to_list()])
     return keys.replace("", None)
+
+
+def identity_column(field: str, values: pl.Series) -> pl.Series:
+    """`key_column`, but a phone only in E.164: a number kept as typed ("0", "n/a") names nobody."""
+    import polars as pl
+
+    keys = key_column(field, values)
+    if KEYED[field][0] != "phone":
+        return keys
+    return keys.to_frame().select(pl.when(pl.first().str.starts_with("+")).then(pl.first())).to_series()

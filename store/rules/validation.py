@@ -217,11 +217,16 @@ def record_issues(record: Mapping[str, object], *, kind: str | None, allow_priva
     return issues
 
 
+# The fields that name one person or company alone → the index each is found in
+# (a mobile number is found as a phone).
+IDENTITY_FIELDS = {"email": "email", "phone": "phone", "mobile": "phone", "vat_id": "vat_id"}
+
+
 def identity_keys(record: Mapping[str, object]) -> list[tuple[str, str]]:
     """(index field, value) of what names this person or company alone: its email, its
     phones in E.164 and its VAT id. A phone kept as typed ("0", "n/a") names nobody."""
     keys = []
-    for field, index in (("email", "email"), ("phone", "phone"), ("mobile", "phone"), ("vat_id", "vat_id")):
+    for field, index in IDENTITY_FIELDS.items():
         value = record.get(field)
         if isinstance(value, str) and value and (index != "phone" or value.startswith("+")):
             keys.append((index, value))
