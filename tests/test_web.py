@@ -89,15 +89,17 @@ async def test_forged_trapped_flooded_and_oversized_posts_store_nothing(site, st
     assert list(store.sources()) == []
 
 
-async def test_the_app_needs_the_printed_token(site):
+async def test_the_app_needs_the_printed_token_swapped_for_a_cookie_at_once(site):
     server, client = site
     assert (await client.get("/")).status == 403
     assert (await client.get("/?token=wrong")).status == 403
     assert (await client.get("/ws")).status == 403
-    opened = await client.get(f"/?token={server.token}")
+    swapped = await client.get(f"/?token={server.token}", allow_redirects=False)
+    assert swapped.status == 303 and swapped.headers["Location"] == "/"  # the token leaves the address bar at once
+    cookie = swapped.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and not cookie["secure"]  # (http here)
+    opened = await client.get("/")  # the cookie now stands for the token
     assert opened.status == 200 and "textual.js" in await opened.text()
-    assert opened.cookies[COOKIE]["httponly"] and opened.cookies[COOKIE]["samesite"] == "Strict"
-    assert (await client.get("/")).status == 200  # the cookie now stands for the token
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make test installs it as root)")

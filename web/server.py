@@ -3,14 +3,19 @@
 The app (`/`, its websocket and its downloads) is textual-serve running `custdesk`
 on the store for each browser session. Anyone reaching it gets a full session, so
 it needs the random token printed at start: `/?token=…` sets a cookie (HttpOnly,
-SameSite=Strict) that the websocket and downloads then need. `/signup` is public.
+SameSite=Strict, Secure behind an https public URL) and redirects to `/`, so the
+token stays in no address bar, history, log or Referer; the websocket and downloads
+then need the cookie. `/signup` is public. Every answer says `Referrer-Policy:
+no-referrer`, and the app's page loads nothing from elsewhere (its font is served here).
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
 import shlex
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +26,7 @@ from textual_serve.server import Server
 from store import Store
 
 from .signup import SignUpPage
+from .transport import listen, setup_logging
 
 COOKIE = "custdesk_session"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -33,8 +39,10 @@ class CustdeskServer(Server):
         # the store goes there, not on its command line, where `ps` would show a URL's password.
         os.environ["CUSTDESK_DB"] = str(db)
         command = f"{shlex.quote(sys.executable)} -m cli"
-        super().__init__(command, host=host, port=port, title="custdesk", public_url=public_url)
+        super().__init__(command, host=host, port=port, title="custdesk", public_url=public_url,
+                         templates_path=Path(__file__).with_name("templates"))  # (its app page, without remote fonts)
         self.token = secrets.token_urlsafe(24)
+        self.secure = self.public_url.startswith("https://")
         self.signup = SignUpPage(store, behind_proxy=behind_proxy)
 
     @property
@@ -44,7 +52,9 @@ class CustdeskServer(Server):
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(self._guard)
+        app.on_response_prepare.append(_no_referrer)
         app.add_routes(self.signup.routes())
+        app.on_cleanup.append(self.signup.close)
         return app
 
     @web.middleware
@@ -54,14 +64,37 @@ class CustdeskServer(Server):
             return await handler(request)
         given = request.query.get("token")
         if given is not None and hmac.compare_digest(given, self.token):
-            response = await handler(request)
-            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
-            return response
+            swapped = web.HTTPSeeOther("/")
+            swapped.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict", secure=self.secure)
+            raise swapped
         if hmac.compare_digest(request.cookies.get(COOKIE, ""), self.token):
             return await handler(request)
         raise web.HTTPForbidden(text="custdesk: open the address `custdesk serve` printed (with its ?token=…)")
+
+    def initialize_logging(self) -> None:
+        setup_logging()
+
+    def serve(self, debug: bool = False) -> None:
+        """Serve until SIGINT or SIGTERM, with the limits of `web.transport`."""
+        self.debug = debug
+        self.initialize_logging()
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        listening = await listen(await self._make_app(), self.host, self.port)
+        try:
+            await stop.wait()
+        finally:
+            await listening.close()
 
     async def on_startup(self, app: web.Application) -> None:
         self.console.print(f"custdesk: the app at {self.app_url}", highlight=False, soft_wrap=True)
         self.console.print(f"custdesk: the sign-up page at {self.public_url}/signup", highlight=False, soft_wrap=True)
         self.console.print("ctrl+c stops the server", highlight=False)
+
+
+async def _no_referrer(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Referrer-Policy"] = "no-referrer"

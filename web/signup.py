@@ -3,28 +3,43 @@
 Every post must carry the anti-forgery token of a form this server handed out
 (signed, at most `TOKEN_AGE` old); a filled honeypot field is thanked and
 dropped; each address may post `RATE_LIMIT` times in `RATE_WINDOW` seconds; a
-body over `MAX_BODY` bytes is refused unread. Values are data: Jinja2 escapes
+body is read to its end, whatever its transfer encoding, within `BODY_TIMEOUT`
+seconds and up to `MAX_BODY` bytes (413 beyond). Values are data: Jinja2 escapes
 them on the page, and the app shows them through its terminal sanitiser.
+
+The store is never called on the event loop: every call runs on one worker thread
+(the store is not thread-safe), and none waits on another process's lock for long.
+A page shows the settings as they are now, or as last known while another process
+holds the lock; a sign-up waits for the lock at most `STORE_WAIT` seconds and is
+then answered 503 "busy, try again" with its values kept.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import jinja2
 from aiohttp import web
 
 from store import Store
-from store.errors import StoreError, ValidationFailed
+from store.errors import StoreBusy, StoreError, ValidationFailed
 
 MAX_BODY = 16 * 1024
+BODY_TIMEOUT = 10.0
 TOKEN_AGE = 2 * 3600
 RATE_LIMIT, RATE_WINDOW = 5, 600
+MAX_TRACKED = 10_000  # addresses the rate limit remembers (least recently seen forgotten first)
+STORE_WAIT, RETRY_AFTER = 5.0, 30
 # (name, label, input type, autocomplete): what a person gives about themselves
 FIELDS = (("company", "Company", "text", "organization"), ("first_name", "First name", "text", "given-name"),
           ("last_name", "Last name", "text", "family-name"), ("email", "Email", "email", "email"),
@@ -32,6 +47,46 @@ FIELDS = (("company", "Company", "text", "organization"), ("first_name", "First 
           ("postcode", "Postcode", "text", "postal-code"), ("city", "City", "text", "address-level2"),
           ("country", "Country", "text", "country-name"), ("vat_id", "VAT id (companies)", "text", "off"))
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+T = TypeVar("T")
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, however it arrives (in several segments, chunked): TooLarge beyond
+    MAX_BODY, TimeoutError when it has not ended BODY_TIMEOUT seconds after its headers."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise TooLarge
+    body = bytearray()
+    async with asyncio.timeout(BODY_TIMEOUT):
+        while chunk := await request.content.readany():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise TooLarge
+    return bytes(body)
+
+
+class RateLimit:
+    """`RATE_LIMIT` posts per address in `RATE_WINDOW` seconds, over at most `MAX_TRACKED`
+    addresses: the table is kept in order of last sight, and forgets from the front."""
+
+    def __init__(self) -> None:
+        self.posts: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def allow(self, address: str) -> bool:
+        now = time.monotonic()
+        posts = self.posts.pop(address, None) or deque()
+        while posts and now - posts[0] > RATE_WINDOW:
+            posts.popleft()
+        allowed = len(posts) < RATE_LIMIT
+        if allowed:
+            posts.append(now)
+        self.posts[address] = posts
+        while len(self.posts) > MAX_TRACKED or now - next(iter(self.posts.values()))[-1] > RATE_WINDOW:
+            self.posts.popitem(last=False)
+        return allowed
 
 
 def _beside_fields(failed: ValidationFailed) -> dict[str, str]:
@@ -53,22 +108,30 @@ class SignUpPage:
         self.store = store
         self.behind_proxy = behind_proxy
         self.secret = secrets.token_bytes(32)
-        self.posts: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.limit = RateLimit()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custdesk-store")
+        self.settings = store.settings  # as last read by the worker: what every page shows
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/signup", self.show), web.post("/signup", self.submit)]
 
+    async def close(self, _app: web.Application) -> None:
+        self.worker.shutdown(wait=False, cancel_futures=True)
+
     # -- pages -------------------------------------------------------------------
     async def show(self, _request: web.Request) -> web.Response:
+        await self._in_store(self._read_settings)
         return self._form({}, {})
 
     async def submit(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return self._message("Too much data", "The form sent more than a sign-up needs.", status=413)
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            return self._message("Too much data", "The form sent more than a sign-up needs.", status=413)
-        if not self._allowed(self._address(request)):
+        try:
+            body = await read_body(request)
+        except TooLarge:
+            return _closing(self._message("Too much data", "The form sent more than a sign-up needs.", status=413))
+        except TimeoutError:
+            return _closing(self._message("Too slow", "The form took too long to arrive; please send it again.",
+                                          status=408, again=True))
+        if not self.limit.allow(self._address(request)):
             return self._message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
                                  status=429)
         try:  # (strict: a value that is not UTF-8 is refused, never stored with � in it)
@@ -80,17 +143,53 @@ class SignUpPage:
                                  status=403, again=True)
         if form.get("website"):  # the honeypot: a person never sees it, a bot fills it in
             return self._thanks()
-        self.store.refresh()
         values = {name: form.get(name, "").strip() for name, *_ in FIELDS}
         kind = form.get("kind", "corporate")
+        shown = {**values, "kind": kind, "consent": form.get("consent")}
         try:
-            self.store.sign_up(kind, {**values, "consent": form.get("consent") == "yes"})
+            await self._sign_up(kind, {**values, "consent": form.get("consent") == "yes"})
+        except StoreBusy:
+            busy = self._form(shown, {"form": "We are busy with another change just now; please press Sign up again "
+                                              "in a minute."}, status=503)
+            busy.headers["Retry-After"] = str(RETRY_AFTER)
+            return busy
         except ValidationFailed as failed:
-            errors = _beside_fields(failed)
-            return self._form({**values, "kind": kind, "consent": form.get("consent")}, errors, status=422)
+            return self._form(shown, _beside_fields(failed), status=422)
         except StoreError as err:
-            return self._form({**values, "kind": kind}, {"form": str(err)}, status=422)
+            return self._form(shown, {"form": str(err)}, status=422)
         return self._thanks()
+
+    # -- the store, on its worker thread ---------------------------------------------
+    async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, call, *args)
+
+    def _read_settings(self) -> None:
+        """The settings another process may have changed, without waiting for its lock
+        (kept as last known while it holds it)."""
+        if self.store.changed_elsewhere():
+            with contextlib.suppress(StoreBusy):
+                self.store.refresh(wait=0)
+        self.settings = self.store.settings
+
+    def _try_sign_up(self, kind: str, data: Mapping[str, Any]) -> None:
+        try:
+            with self.store.reserved(wait=0):  # (StoreBusy at once: the event loop retries, the worker stays free)
+                self.store.refresh()
+                self.store.sign_up(kind, data)
+        finally:
+            self.settings = self.store.settings
+
+    async def _sign_up(self, kind: str, data: Mapping[str, Any]) -> None:
+        """StoreBusy when another process has held the store's lock for STORE_WAIT seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STORE_WAIT
+        while True:
+            try:
+                return await self._in_store(self._try_sign_up, kind, data)
+            except StoreBusy:
+                if loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(0.1)
 
     # -- safety ------------------------------------------------------------------
     def _token(self) -> str:
@@ -107,26 +206,19 @@ class SignUpPage:
         return 0 <= time.time() - int(issued) <= TOKEN_AGE
 
     def _address(self, request: web.Request) -> str:
+        """Behind a proxy, the address the proxy itself appended to X-Forwarded-For (the
+        last): the entries before it are whatever the client sent."""
         forwarded = request.headers.get("X-Forwarded-For", "") if self.behind_proxy else ""
-        return forwarded.split(",")[0].strip() or request.remote or "?"
-
-    def _allowed(self, address: str) -> bool:
-        now, posts = time.monotonic(), self.posts[address]
-        while posts and now - posts[0] > RATE_WINDOW:
-            posts.popleft()
-        if len(posts) >= RATE_LIMIT:
-            return False
-        posts.append(now)
-        return True
+        return forwarded.split(",")[-1].strip() or request.remote or "?"
 
     # -- rendering ---------------------------------------------------------------
     def _shop(self) -> str:
-        return str(self.store.settings.get("shop_name") or "custdesk")
+        return str(self.settings.get("shop_name") or "custdesk")
 
-    def _form(self, values: dict[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
+    def _form(self, values: Mapping[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
         html = _TEMPLATES.get_template("signup.html").render(
             shop=self._shop(), csrf=self._token(), fields=FIELDS, values=values, errors=errors,
-            allow_private=self.store.settings["allow_private_customers"])
+            allow_private=self.settings["allow_private_customers"])
         return web.Response(text=html, content_type="text/html", status=status)
 
     def _thanks(self) -> web.Response:
@@ -136,3 +228,9 @@ class SignUpPage:
     def _message(self, heading: str, text: str, *, status: int = 200, again: bool = False) -> web.Response:
         html = _TEMPLATES.get_template("message.html").render(shop=self._shop(), heading=heading, text=text, again=again)
         return web.Response(text=html, content_type="text/html", status=status)
+
+
+def _closing(response: web.Response) -> web.Response:
+    """An answer after which the connection closes: what is left of the body is not waited for."""
+    response.force_close()
+    return response

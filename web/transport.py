@@ -1,0 +1,145 @@
+"""What stands between the internet and the handlers of `custdesk serve`.
+
+One anonymous client must not stop the server: a connection gets `HEADER_TIMEOUT`
+seconds to send its headers (aiohttp's keep-alive timer starts when the connection
+is made and drops it if no whole request has arrived by then); the number of open
+connections is capped well below the descriptors the process may hold, and a
+connection over the cap is answered 503 and closed; a failed accept() is logged in
+one line and retried by asyncio, never the end of the process. The logs carry no
+query string (a token in a URL stays out of the journal) and a malformed request
+is one line, never a traceback.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import resource
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import ERROR
+
+from store.text import printable
+
+HEADER_TIMEOUT = 5.0  # also how long an idle keep-alive connection stays open
+LINGER = 2.0  # how long a body nobody read is drained after the answer, before closing
+MAX_CONNECTIONS = 4096
+# Descriptors kept beyond the connections: the store's files, each browser's app process and its pipes.
+SPARE_DESCRIPTORS = 256
+# asyncio accepts up to its backlog of connections before the refused ones are closed: kept
+# well below the spare descriptors, so a flood of connections cannot exhaust them.
+ACCEPT_BATCH = 100
+_TOO_MANY = b"Too many connections; please try again in a few seconds.\n"
+_REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_TOO_MANY), _TOO_MANY))
+log = logging.getLogger("custdesk.serve")
+
+
+def connection_cap() -> int:
+    """Raise the soft limit of open files to the hard one; the connections to allow beside it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # (a limit the system will not raise: the cap follows the soft one)
+    return max(8, min(MAX_CONNECTIONS, (soft - SPARE_DESCRIPTORS) // 2))
+
+
+class _Refused(asyncio.Protocol):
+    """A connection over the cap: told so and closed at once, never read."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(_REFUSED)
+        transport.close()
+
+
+def capped(server: web.Server, cap: int) -> Callable[[], asyncio.BaseProtocol]:
+    """aiohttp's protocol factory, but `_Refused` for connections beyond `cap`."""
+    def protocol() -> asyncio.BaseProtocol:
+        return server() if len(server.connections) < cap else _Refused()
+    return protocol
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line a request: address, method, path without its query, status, size, time.
+    A request aiohttp could not parse is the line saying why (its traceback is dropped)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.message is ERROR:
+            reason = (response.text or "") if isinstance(response, web.Response) else ""
+            self.logger.info("%s bad request (%d): %s", request.remote, response.status, " ".join(reason.split())[:200])
+            return
+        self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, request.method, request.path,
+                         response.status, response.body_length, time)
+
+
+def _not_a_client_fault(record: logging.LogRecord) -> bool:
+    """aiohttp logs a malformed request with its traceback; the access line already says it."""
+    return not (record.exc_info and isinstance(record.exc_info[1], HttpProcessingError))
+
+
+class _Printable(logging.Formatter):
+    """Log text as the command line prints it: control characters from requests made visible."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_lines=True)
+
+
+def setup_logging() -> None:
+    """Plain lines on stderr (a journal under systemd), no tracebacks with local variables."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Printable("%(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+class _LoopErrors:
+    """An accept() that failed (descriptors, memory) is one line, at most one every
+    `QUIET` seconds (asyncio retries it by itself, and logs each try of a burst)."""
+
+    QUIET = 10.0
+
+    def __init__(self) -> None:
+        self.said = -self.QUIET
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not isinstance(context.get("exception"), OSError):
+            loop.default_exception_handler(context)
+        elif loop.time() - self.said >= self.QUIET:
+            self.said = loop.time()
+            log.warning("%s: %s", context["message"], context["exception"])
+
+
+class Listening:
+    """The app served on host:port with the limits above, until `close()`."""
+
+    def __init__(self, runner: web.AppRunner, server: asyncio.Server) -> None:
+        self.runner, self.server = runner, server
+
+    @property
+    def port(self) -> int:
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        self.server.close()
+        await self.runner.cleanup()
+
+
+async def listen(app: web.Application, host: str, port: int) -> Listening:
+    server_log = logging.getLogger("aiohttp.server")
+    if _not_a_client_fault not in server_log.filters:
+        server_log.addFilter(_not_a_client_fault)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_LoopErrors())
+    runner = web.AppRunner(app, access_log_class=AccessLog, keepalive_timeout=HEADER_TIMEOUT, lingering_time=LINGER,
+                           handler_cancellation=True)
+    await runner.setup()
+    assert runner.server is not None
+    server = await loop.create_server(capped(runner.server, connection_cap()), host, port, backlog=ACCEPT_BATCH,
+                                      reuse_address=True)
+    return Listening(runner, server)
