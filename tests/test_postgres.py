@@ -7,7 +7,7 @@ import time
 
 import psycopg
 import pytest
-from helpers import ROOT, contents, custdesk, person
+from helpers import ROOT, contents, custdesk, person, run_python
 
 from store import Store
 from store.errors import ConcurrentChange, StoreError
@@ -232,3 +232,32 @@ def test_the_fields_the_server_takes_out_are_what_decoding_the_documents_gives(t
         for table in ("customers", "sources"):
             # The server's columns (read at open) against the file's, decoded from each document's JSON.
             assert on_server.frame(table).equals(in_file.frame(table)), table
+
+
+DYING_COPY = """
+import sys
+import time
+import psycopg
+from psycopg import Copy
+from cli import main
+
+def dying(self, buffer, *, _write=Copy.write):  # the server goes away in the middle of a COPY
+    with psycopg.connect(sys.argv[2], autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (self.connection.info.backend_pid,))
+    time.sleep(0.2)
+    return _write(self, buffer)
+Copy.write = dying
+sys.argv = ["custdesk", "--db", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_server_dying_in_the_middle_of_a_copy_is_one_line(tmp_path, pg_database):
+    people = tmp_path / "people.csv"
+    people.write_text("Name,Email\n" + "".join(f"P{i},p{i}@example.com\n" for i in range(20_000)))
+    run = run_python(DYING_COPY, pg_database, "import", str(people), "--into", "private")
+    assert run.returncode == 2, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert "the database server is unreachable" in line and "nothing was changed: try again" in line
+    with Store(pg_database) as store:
+        assert store.customer_count() == 0 and store.stats()["customers"] == 0

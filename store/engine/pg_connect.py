@@ -5,6 +5,7 @@ through here and imports neither polars nor any table.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,11 @@ from psycopg import sql
 from store.engine.schema import META, META_ID
 from store.errors import StoreError
 from store.paths import shown_location as shown
+
+# psycopg logs what it could not tidy up after a lost connection ("error ignored terminating
+# <psycopg.Copy …>"); with no handler Python prints that on stderr, a second line beside the
+# refusal that already says the server is unreachable (and text over the app's screen).
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def connect(url: str) -> psycopg.Connection[Any]:
