@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.common import fail, open_store, reports_errors, say
+from store.text import path_text
 
 if TYPE_CHECKING:
     from importers import ImportPlan
@@ -67,7 +68,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
             entry = store.apply_batch(batch)
     counts = plan.counts()
     if plan.suggestion is not None:
-        say(f"{file.name}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
+        say(f"{path_text(file.name)}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
     if as_json:
         say(json.dumps(counts))
     else:
@@ -78,7 +79,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
 
 def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, blocked: bool, entry: JournalEntry | None) -> None:
     table = plan.table
-    where = table.path.name + (f", sheet '{table.sheet}'" if table.sheet else "")
+    where = path_text(table.path.name) + (f", sheet '{table.sheet}'" if table.sheet else "")
     say(f"{where}: header on row {table.header_row}; columns:")
     for m in plan.mappings:
         how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
@@ -109,7 +110,7 @@ def export(ctx: click.Context, out: Path) -> None:
     from exporters.customers import export_customers
 
     count = export_customers(open_store(ctx), out)
-    say(f"exported {count:,} customers to {out}")
+    say(f"exported {count:,} customers to {path_text(out)}")
 
 
 @click.command()
@@ -122,4 +123,4 @@ def template(out: Path, target: str) -> None:
     from importers.templates import write_template
 
     write_template(out, target)
-    say(f"wrote the {target} import template to {out}")
+    say(f"wrote the {target} import template to {path_text(out)}")

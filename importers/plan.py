@@ -26,6 +26,7 @@ from store.json_rows import object_texts
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
+from store.text import path_text
 
 from .country_guess import CountrySuggestion, suggest_country
 from .judge import judge_rows, store_fields
@@ -105,7 +106,7 @@ class ImportPlan:
                 rows = rows.with_columns(self._origin(new), self._raw(new["_index"]))
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
-        where = f"{self.table.path.name}" + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
+        where = path_text(self.table.path.name) + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
                      new_identities=True, checked=proof,
                      summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated")
@@ -126,7 +127,7 @@ class ImportPlan:
 
     def _origin(self, new: pl.DataFrame) -> pl.Expr:
         """Where each prospect came from: the file, its sheet, the row."""
-        return pl.struct(pl.lit(self.table.path.name).alias("file"), pl.lit(self.table.sheet, dtype=pl.String).alias("sheet"),
+        return pl.struct(pl.lit(path_text(self.table.path.name)).alias("file"), pl.lit(self.table.sheet, dtype=pl.String).alias("sheet"),
                          pl.lit(new["_row"]).alias("row")).alias("origin")
 
     def _raw(self, indexes: pl.Series) -> pl.Series:

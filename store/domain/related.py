@@ -20,6 +20,7 @@ from store.model import (
     format_number,
 )
 from store.rules.validation import clean_text
+from store.text import path_text
 
 
 class Related(Records):
@@ -123,6 +124,7 @@ class Related(Records):
         """Note that these customers went out, where and when: one record for the whole
         export (each customer's Export log finds it), not one per customer."""
         ids = sorted(set(customer_ids))
+        target = path_text(target)
         with self._db.transaction() as tx:
             tx.insert(EXPORTS, {SHARED_OWNERS: ids, "at": journal.now(), "format": fmt, "target": target,
                                 "user": self.user, "count": len(ids)})
