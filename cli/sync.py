@@ -1,18 +1,21 @@
 """`custdesk sync`: accounting exports into the source list, by hand or by watching a folder."""
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from stat import S_ISREG
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
 
 from cli.common import fail, open_store, reports_errors, say
-from store.errors import StoreError
+from store.errors import RuleViolation, StoreError
+from store.text import path_text
 
 if TYPE_CHECKING:
     from store import Store
@@ -61,7 +64,8 @@ def sync_file(store: Store, path: Path, profile: str | None, *, dry_run: bool = 
     from importers.sync import read_export
 
     export = read_export(path, profile)
-    return store.sync(export.profile.name, path.name, export.digest, export.records, dry_run=dry_run)
+    return store.sync(export.profile.name, path.name, export.digest, export.records, ids_issued=export.profile.ids_issued,
+                      dry_run=dry_run)
 
 
 def describe(report: SyncReport) -> str:
@@ -78,24 +82,21 @@ def describe(report: SyncReport) -> str:
 
 def watch(store: Store, folder: Path, profile: str | None, interval: float, as_json: bool) -> None:
     """Sync each export in `folder` once its size has stopped changing, and again whenever
-    its content changes; until SIGTERM or ctrl+c, which end the loop between runs."""
+    its content changes; until SIGTERM or ctrl+c, which end the loop between runs. A file
+    that cannot be synced is reported once and left until its content changes; the
+    others go on."""
     if not folder.is_dir():
-        fail(f"{folder}: not a folder")
+        fail(f"{path_text(folder)}: not a folder")
     stopping: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopping.append(signum)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    say(f"watching {folder} for accounting exports (every {interval:g} s; ctrl+c stops)")
+    say(f"watching {path_text(folder)} for accounting exports (every {interval:g} s; ctrl+c stops)")
+    watcher = _Watcher(store, profile, as_json)
     try:
-        seen: dict[Path, tuple[int, int]] = {}
-        done: dict[Path, tuple[int, int]] = {}
         while not stopping:
-            for path, state in _exports(folder):
-                if seen.get(path) == state and done.get(path) != state:  # unchanged since the last look: complete
-                    done[path] = state
-                    _run(store, path, profile, as_json)
-                seen[path] = state
+            watcher.look(folder)
             _sleep(interval, stopping)
     finally:
         for sig, handler in previous.items():
@@ -103,22 +104,113 @@ def watch(store: Store, folder: Path, profile: str | None, interval: float, as_j
     say("stopped")
 
 
+class _Watcher:
+    """What the watch loop remembers between looks: each export's (size, mtime) at the last
+    look and at its last run, the content hash of each file that failed, and the last
+    complaint about the folder or the store (said once, not at every look)."""
+
+    def __init__(self, store: Store, profile: str | None, as_json: bool) -> None:
+        self.store, self.profile, self.as_json = store, profile, as_json
+        self.seen: dict[Path, tuple[int, int]] = {}
+        self.done: dict[Path, tuple[int, int]] = {}
+        self.failed: dict[Path, str | None] = {}
+        self.complaint: str | None = None
+
+    def look(self, folder: Path) -> None:
+        try:
+            exports = dict(_exports(folder))
+        except OSError as err:  # the folder gone or unreadable for now: the next look tries again
+            self._complain(f"{path_text(folder)}: cannot be listed ({err.strerror or err})")
+            return
+        for path, state in exports.items():
+            if self.seen.get(path) == state and self.done.get(path) != state:  # unchanged since the last look: complete
+                self.done[path] = state
+                self._run(path)
+        self.seen = exports
+        for gone in set(self.done) - set(exports):
+            self.done.pop(gone, None)
+            self.failed.pop(gone, None)
+
+    def _run(self, path: Path) -> None:
+        from importers.sync import read_export
+
+        digest = _digest(path)
+        if path in self.failed and self.failed[path] == digest:
+            return  # the same content that failed before: reported already
+        try:
+            export = read_export(path, self.profile)
+        except Exception as err:  # (whatever one file does, the loop goes on: a bug shows as that file's failure)
+            self._failed(path, digest, err)
+            return
+        try:
+            self.store.refresh()
+            report = self.store.sync(export.profile.name, path.name, export.digest, export.records,
+                                     ids_issued=export.profile.ids_issued)
+        except RuleViolation as err:  # the file's records break a rule (an id twice): the file's failure
+            self._failed(path, digest, err)
+            return
+        except (StoreError, OSError) as err:  # the store's trouble, not the file's: tried again at the next look
+            self.done.pop(path, None)
+            self._complain(f"{path_text(path.name)}: not synced now ({_reason(err, path)}); trying again")
+            return
+        except Exception as err:
+            self._failed(path, digest, err)
+            return
+        self.failed.pop(path, None)
+        self.complaint = None
+        if not report.skipped or not self.as_json:
+            say(json.dumps(report.counts(), ensure_ascii=False) if self.as_json else describe(report))
+
+    def _failed(self, path: Path, digest: str | None, err: Exception) -> None:
+        """Report the file's failure once: one line on stderr and a failed run in the store
+        (which a restart finds, so it does not report the same content again)."""
+        self.failed[path] = digest
+        reason = _reason(err, path)
+        try:
+            recorded = self.store.record_failed_sync(path.name, digest, reason)
+        except (StoreError, OSError) as store_err:
+            recorded = True  # not kept in the store: still said here, once
+            say(f"custdesk: the failed run of {path_text(path.name)} is not recorded ({_reason(store_err, path)})", err=True)
+        if recorded:
+            say(f"{path_text(path.name)}: {reason}; not synced until it changes", err=True)
+
+    def _complain(self, line: str) -> None:
+        if line != self.complaint:
+            say(line, err=True)
+        self.complaint = line
+
+
+def _reason(err: Exception, path: Path) -> str:
+    """One line saying what went wrong, without the path the message may start with."""
+    if isinstance(err, StoreError):
+        text = str(err)
+        for prefix in (f"{path_text(path)}: ", f"{path_text(path.name)}: "):
+            text = text.removeprefix(prefix)
+        return text
+    if isinstance(err, OSError):
+        return (err.strerror or str(err)).lower()
+    detail = str(err).splitlines()[0] if str(err).strip() else "no detail"
+    return f"cannot be synced ({type(err).__name__}: {detail})"
+
+
+def _digest(path: Path) -> str | None:
+    """The content's hash, or None if it cannot be read (its failure is then remembered by that)."""
+    try:
+        with path.open("rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
 def _exports(folder: Path) -> Iterator[tuple[Path, tuple[int, int]]]:
     for path in sorted(folder.iterdir()):
-        if path.suffix.lower() in EXPORT_SUFFIXES and not path.name.startswith(".") and path.is_file():
-            stat = path.stat()
-            yield path, (stat.st_size, stat.st_mtime_ns)
-
-
-def _run(store: Store, path: Path, profile: str | None, as_json: bool) -> None:
-    try:
-        store.refresh()
-        report = sync_file(store, path, profile)
-    except (StoreError, OSError) as err:
-        say(f"{path.name}: {err}", err=True)
-        return
-    if not report.skipped or not as_json:
-        say(json.dumps(report.counts(), ensure_ascii=False) if as_json else describe(report))
+        if path.suffix.lower() in EXPORT_SUFFIXES and not path.name.startswith("."):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue  # gone between the listing and the look
+            if S_ISREG(stat.st_mode):
+                yield path, (stat.st_size, stat.st_mtime_ns)
 
 
 def _sleep(seconds: float, stopping: list[int]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,13 +24,16 @@ import polars as pl
 from store.domain.sync import SyncRecord
 from store.errors import StoreError
 from store.rules.validation import mask_cards
+from store.text import path_text, printable
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
 from .plan import split_full_name
-from .reading import SheetData, UnreadableFile, check_readable, decode, read_table
+from .reading import RESERVED_COLUMNS, SheetData, UnreadableFile, check_readable, decode, read_table
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 KINDS = ("corporate", "private")
+# A `\ud800` escape decodes to a lone surrogate: no character, and nothing can encode it later.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class SyncError(StoreError):
@@ -47,6 +51,7 @@ class Profile:
     archived: Mapping[str, Any] | None = None
     preamble: tuple[str, ...] = ()
     json_records: tuple[str, ...] = ()
+    ids_issued: bool = False  # the accounting system issues the ids: never typed, never a card number
 
 
 def _columns_of(spec: Any) -> list[str]:
@@ -66,7 +71,8 @@ def profiles() -> dict[str, Profile]:
         found[data["name"]] = Profile(
             name=data["name"], title=data["title"], signature=tuple(data["signature"]), id_columns=tuple(data["id"]),
             fields=data["fields"], kind=data.get("kind", "corporate"), archived=data.get("archived"),
-            preamble=tuple(data.get("preamble", ())), json_records=tuple(data.get("json_records", ())))
+            preamble=tuple(data.get("preamble", ())), json_records=tuple(data.get("json_records", ())),
+            ids_issued=data.get("ids_issued", False))
     return found
 
 
@@ -86,13 +92,13 @@ def read_export(path: Path, profile_name: str | None = None) -> Export:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise SyncError(f"{path}: cannot be read ({err.strerror or err})") from None
+        raise SyncError(f"{path_text(path)}: cannot be read ({err.strerror or err})") from None
     # (read once: the hash names exactly the content synced, even if the file is replaced meanwhile)
     table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
     profile = _chosen(path, raw, table, profile_name)
     missing = [c for c in profile.signature if c not in table.columns]
     if missing:
-        raise SyncError(f"{path}: not a {profile.title} export (no column '{missing[0]}')")
+        raise SyncError(f"{path_text(path)}: not a {profile.title} export (no column '{missing[0]}')")
     return Export(path, profile, _records(path, profile, table), hashlib.sha256(raw).hexdigest())
 
 
@@ -111,7 +117,7 @@ def _chosen(path: Path, raw: bytes, table: SheetData, profile_name: str | None) 
         return profiles()[profile_name]
     profile = recognise(path, raw, table.columns)
     if profile is None:
-        raise SyncError(f"{path}: not an accounting export custdesk recognises ({', '.join(profiles())}); "
+        raise SyncError(f"{path_text(path)}: not an accounting export custdesk recognises ({', '.join(profiles())}); "
                         "give --profile NAME, or import it with a mapping (custdesk import)")
     return profile
 
@@ -121,11 +127,13 @@ def _read_json(path: Path, raw: bytes) -> SheetData:
     {"BillAddr": {"City": "Leeds"}} becomes the column BillAddr.City."""
     text, encoding = decode(path, raw)
     try:
-        data = json.loads(text)
+        # Numbers (and NaN, Infinity) kept as the file writes them: an id of 4,301 digits
+        # or 1e400 is text like any other, not a number Python refuses or makes `inf`.
+        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as err:
-        raise UnreadableFile(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+        raise UnreadableFile(f"{path_text(path)}: not valid JSON ({err.msg}, line {err.lineno})") from None
     except RecursionError:
-        raise UnreadableFile(f"{path}: JSON nested deeper than any export is") from None
+        raise UnreadableFile(f"{path_text(path)}: JSON nested deeper than any export is") from None
     items = data
     for key in (key for profile in profiles().values() for key in profile.json_records):
         found: Any = data
@@ -135,21 +143,48 @@ def _read_json(path: Path, raw: bytes) -> SheetData:
             items = found
             break
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise UnreadableFile(f"{path}: no list of records in this JSON file")
+        raise UnreadableFile(f"{path_text(path)}: no list of records in this JSON file")
     try:
         rows = [_flatten(item) for item in items]
     except RecursionError:
-        raise UnreadableFile(f"{path}: JSON nested deeper than any export is") from None
+        raise UnreadableFile(f"{path_text(path)}: JSON nested deeper than any export is") from None
     columns = list(dict.fromkeys(c for row in rows for c in row))
     try:
         check_shape(len(columns), len(rows))
     except LimitExceeded as err:
-        raise UnreadableFile(f"{path}: {err}") from None
-    if any(len(value) > MAX_CELL_CHARS for row in rows for value in row.values()):
-        raise UnreadableFile(f"{path}: a value holds over {MAX_CELL_CHARS:,} characters; not a customer export")
+        raise UnreadableFile(f"{path_text(path)}: {err}") from None
+    _check_texts(path, rows)
+    names = _renamed_reserved(columns)
+    rows = [{names[c]: value for c, value in row.items()} for row in rows]
+    columns = list(names.values())
     frame = pl.DataFrame({c: [row.get(c, "") for row in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String))
     frame = frame.with_row_index("_index").with_columns(pl.col("_index").cast(pl.Int64))
     return SheetData(path, columns, frame, 0, None, encoding)
+
+
+def _check_texts(path: Path, rows: list[dict[str, str]]) -> None:
+    """Every key and value a text a customer export could hold, or one line saying which is not."""
+    for number, row in enumerate(rows, start=1):
+        for key, value in row.items():
+            if len(key) > MAX_CELL_CHARS or len(value) > MAX_CELL_CHARS:
+                raise UnreadableFile(f"{path_text(path)}: a key or value holds over {MAX_CELL_CHARS:,} characters; "
+                                     "not a customer export")
+            if _SURROGATE.search(key) or _SURROGATE.search(value):
+                raise UnreadableFile(f"{path_text(path)}: record {number}, '{printable(key)}': a \\u escape that is no "
+                                     "character (a lone surrogate); not a customer export")
+
+
+def _renamed_reserved(columns: list[str]) -> dict[str, str]:
+    """Each key's column name: a key named as a column the reader adds (`_index`) gets a
+    suffix, as a CSV header of that name does, so that the file's own value stays data."""
+    names: dict[str, str] = {}
+    for column in columns:
+        name, n = column, 1
+        while name in RESERVED_COLUMNS or (name != column and name in columns):
+            n += 1
+            name = f"{column} ({n})"
+        names[column] = name
+    return names
 
 
 def _flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -177,13 +212,15 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
     records = []
     for row in frame.iter_rows(named=True):
         line = int(row["_index"]) + table.header_row + 1
-        account_id = next((cell(row, c) for c in profile.id_columns if cell(row, c)), "")
+        id_column = next((c for c in profile.id_columns if cell(row, c)), None)
+        account_id = cell(row, id_column) if id_column else ""
         if not account_id:
-            raise SyncError(f"{path}: row {line} has no accounting id ({' / '.join(profile.id_columns)})")
+            raise SyncError(f"{path_text(path)}: row {line} has no accounting id ({' / '.join(profile.id_columns)})")
         fields = {name: _field(spec, row, cell) for name, spec in profile.fields.items()}
         _split_full_name(fields)
-        # (the row as the file has it, but a card number in a cell the profile does not read is masked)
-        raw = {c: cell(row, c) if c in profile.id_columns else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
+        # (the row as the file has it, but a card number in a cell or a header is masked; the id is
+        # the store's to judge: kept where the system issued it, else a card number is refused)
+        raw = {mask_cards(c): cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
         records.append(SyncRecord(id=account_id, kind=_kind(profile, row, cell), fields=fields, row=line,
                                   archived=_archived(profile, row, cell), raw=raw))
     return records

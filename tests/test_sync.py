@@ -24,7 +24,8 @@ def people_for(profile: str) -> list[dict]:
 
 def sync(store: Store, path, profile=None, **kwargs):
     export = read_export(path, profile)
-    return store.sync(export.profile.name, path.name, export.digest, export.records, **kwargs)
+    return store.sync(export.profile.name, path.name, export.digest, export.records, ids_issued=export.profile.ids_issued,
+                      **kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(WRITERS))

@@ -15,6 +15,11 @@ the customer. A run:
 - is one journaled, undoable transaction, whose entry keeps the run's counts,
   conflicts, the file's hash (a file synced already is not synced again) and
   the ids it held (to see next time which are gone).
+
+A record whose accounting id is a card number typed into an id people type is
+refused like any record the rules refuse, shown masked: the id would otherwise
+be printed, journaled and kept in full. A file that cannot be synced at all is
+a failed run (`record_failed_sync`): listed with the runs, once per content.
 """
 from __future__ import annotations
 
@@ -27,9 +32,11 @@ from store.domain.records import Records
 from store.engine import Transaction
 from store.errors import FieldIssue, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES
-from store.rules.validation import errors_of
+from store.rules.validation import accounting_id_error, errors_of, mask_cards
+from store.text import path_text, printable
 
 SYNC = "sync"
+SYNC_FAILED = "sync_failed"
 
 
 @dataclass(frozen=True)
@@ -71,13 +78,33 @@ class _DryRun(Exception):
 
 class Sync(Records):
     def sync_runs(self) -> list[dict[str, Any]]:
-        """Every sync run, newest first: its journal entry with counts and conflicts."""
-        return [{**entry, "id": doc_id} for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_sync)]
+        """Every sync run, newest first: its journal entry with counts and conflicts, or
+        (`failed`) the file and why it could not be synced."""
+        return [{**entry, "id": doc_id, "failed": entry.get("action") == SYNC_FAILED}
+                for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_run)]
 
-    def sync(self, profile: str, file: str, digest: str, records: Sequence[SyncRecord], *, dry_run: bool = False) -> SyncReport:
-        """Apply one export's records (see the module's docstring); `digest` is the file's hash."""
+    def record_failed_sync(self, file: str, digest: str | None, reason: str) -> bool:
+        """Keep a file that could not be synced as a failed run (its name, the one-line
+        reason, its content's hash), unless the file's latest run is this same failure:
+        an unattended sync reports a bad file once, not at every look or restart.
+        True when recorded."""
+        file, reason = path_text(file), printable(reason)
+        with self._db.transaction() as tx:
+            latest = next(journal.newest(self._db.tables[JOURNAL], lambda e: _is_run(e) and e.get("file") == file), None)
+            if latest is not None and latest[1].get("action") == SYNC_FAILED and latest[1].get("digest") == digest:
+                return False
+            self._journal(tx, SYNC_FAILED, f"Could not sync {file}: {reason}",
+                          details={"file": file, "digest": digest, "reason": reason})
+        return True
+
+    def sync(self, profile: str, file: str, digest: str, records: Sequence[SyncRecord], *, ids_issued: bool = False,
+             dry_run: bool = False) -> SyncReport:
+        """Apply one export's records (see the module's docstring); `digest` is the file's hash;
+        `ids_issued`: the accounting system issues its ids (never typed, so never a card number)."""
+        file = path_text(file)
         report = SyncReport(profile, file, rows=len(records))
         seen: set[str] = set()
+        records, refused = _without_card_ids(records, ids_issued)
         for record in records:
             if record.id in seen:
                 raise RuleViolation(f"{file}: accounting id '{record.id}' appears twice (row {record.row}); the file is not one export")
@@ -86,9 +113,10 @@ class Sync(Records):
             with self._db.transaction() as tx:
                 last = self._last_run(profile, file)
                 if last is not None and last.get("digest") == digest:
-                    report.skipped, report.unchanged = True, len(records)
+                    report.skipped, report.unchanged = True, report.rows
                     return report
                 stamp = journal.now()
+                report.errors += refused
                 for record in records:
                     self._sync_record(tx, profile, file, record, stamp, report)
                 gone = [i for i in (last or {}).get("ids", []) if i not in seen]
@@ -177,6 +205,10 @@ def _is_sync(entry: Mapping[str, Any]) -> bool:
     return entry.get("action") == SYNC
 
 
+def _is_run(entry: Mapping[str, Any]) -> bool:
+    return entry.get("action") in (SYNC, SYNC_FAILED)
+
+
 def three_way(owned: tuple[str, ...], incoming: Mapping[str, Any], doc: Mapping[str, Any]) -> tuple[
         dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """(changes to make, values synced now, conflicts) for the fields the accounting system
@@ -195,6 +227,18 @@ def three_way(owned: tuple[str, ...], incoming: Mapping[str, Any], doc: Mapping[
         else:
             conflicts.append({"field": name, "here": here, "there": new})
     return changes, synced, conflicts
+
+
+def _without_card_ids(records: Sequence[SyncRecord], issued: bool) -> tuple[list[SyncRecord], list[dict[str, Any]]]:
+    """The records to sync, and the refusals of those whose accounting id is a card number (masked)."""
+    kept, refused = [], []
+    for record in records:
+        error = accounting_id_error(record.id, issued=issued)
+        if error is None:
+            kept.append(record)
+        else:
+            refused.append({"id": mask_cards(record.id), "row": record.row, "field": "external_id", "message": error})
+    return kept, refused
 
 
 def _error(record: SyncRecord, issues: list[FieldIssue]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ CARD_ERROR = "holds what looks like a card number; card numbers are not stored"
 # Another system's identifier (an accounting id: Zoho's are 13-19 digits, a tenth of them
 # Luhn-valid): a long number there is that system's key, not a card number.
 CARD_EXEMPT_FIELDS = frozenset({"external_id"})
+ACCOUNTING_CARD_ERROR = "the accounting id looks like a card number; card numbers are not stored"
 NAME_ERROR = "a name or a company name is required"
 REACH_ERROR = "an email or a phone number is required"
 CORPORATE_COMPANY_ERROR = "a corporate customer needs a company name"
@@ -107,6 +108,16 @@ def mask_cards(value: str) -> str:
         out += [value[last:match.start()], "".join("•" if i in hidden else ch for i, ch in enumerate(run))]
         last = match.end()
     return "".join(out) + value[last:]
+
+
+def accounting_id_error(account_id: str, *, issued: bool) -> str | None:
+    """Why a sync may not keep this accounting id, or None. An id the accounting system
+    issues itself (Zoho's 13-19 digits) is its key, never a card number; an id people
+    type (Xero's account number, Sage's reference) that holds one is a card number
+    typed in the wrong box: kept, it would be printed and journaled in full."""
+    if not issued and holds_card_number(account_id):
+        return ACCOUNTING_CARD_ERROR
+    return None
 
 
 # Yes and no as files write them, in the languages of the files we meet.

@@ -19,7 +19,8 @@ COUNTS = ("created", "updated", "removed", "conflicts", "errors", "unchanged")
 
 
 class SyncScreen(StoreScreen[None]):
-    """Every sync run, newest first; under the list, the highlighted run's conflicts and errors."""
+    """Every sync run, newest first, with the files that could not be synced (failed); under
+    the list, the highlighted run's conflicts and errors, or why it failed."""
 
     BINDINGS = [Binding("u", "undo", "Undo run", id="undo-run"), Binding("escape", "back", "Back", id="back")]
 
@@ -40,8 +41,9 @@ class SyncScreen(StoreScreen[None]):
         self.runs = {str(run["id"]): run for run in self.store.sync_runs()}
         for key, run in self.runs.items():
             counts = run.get("counts") or {}
-            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *[str(counts.get(name, 0)) for name in COUNTS],
-                          literal(run.get("file")), "undone" if run.get("undone") else "", key=key)
+            shown = ["" for _ in COUNTS] if run["failed"] else [str(counts.get(name, 0)) for name in COUNTS]
+            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *shown,
+                          literal(run.get("file")), _state(run), key=key)
         if not self.runs:
             self.query_one("#run-detail", Static).update(
                 Text("No sync runs yet: custdesk sync FILE (or sync --watch DIR) brings accounting exports in (README, Accounting sync)."))
@@ -73,11 +75,20 @@ class SyncScreen(StoreScreen[None]):
         self.app.pop_screen()
 
 
+def _state(run: dict) -> Text:
+    if run["failed"]:
+        return Text("failed", style="bold red")
+    return Text("undone" if run.get("undone") else "")
+
+
 def _details(run: dict) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
     grid.add_row("Summary", literal(run.get("summary")))
+    if run["failed"]:
+        grid.add_row("Failed", Text.assemble(literal(run.get("file")), ": ", literal(run.get("reason")),
+                                             ("  (not synced until the file changes)", "dim")))
     for conflict in run.get("conflicts") or []:
         grid.add_row("Conflict", Text.assemble(literal(conflict.get("number") or conflict.get("id")), f" {conflict['field']}: ",
                                                ("here ", "dim"), literal(conflict.get("here")), ("  accounting ", "dim"),
