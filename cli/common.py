@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from store.errors import StoreError
+from store.files import read_regular
 from store.text import printable
 
 if TYPE_CHECKING:
@@ -23,9 +24,16 @@ def say(text: str, err: bool = False, *, lines: bool = False) -> None:
     click.echo(printable(text, keep_lines=lines), err=err)
 
 
+# A text file given on the command line (a template's body or HTML part): a letter, not a book.
+MAX_TEXT_BYTES = 1024 * 1024
+
+
 def read_utf8(path: Path) -> str:
+    """The UTF-8 text of a regular file of at most `MAX_TEXT_BYTES`, or one line and exit 2."""
     try:
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path, MAX_TEXT_BYTES, "a text file").decode("utf-8")
+    except StoreError as err:
+        fail(str(err))
     except UnicodeDecodeError as err:
         fail(f"{path}: not UTF-8 text (byte {err.start:,}); save it as UTF-8")
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 import re
-import stat
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,9 +22,10 @@ from xml.etree import ElementTree
 import fastexcel
 import polars as pl
 
-from store import StoreError
+from store.errors import UnreadableInput
+from store.files import check_regular, read_regular, size_text
 
-from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape, check_xlsx
+from .limits import MAX_CELL_CHARS, MAX_FILE_BYTES, LimitExceeded, check_shape, check_xlsx
 from .mapping import match_field
 
 # Columns the importer adds to a file's own: a header of that name is renamed.
@@ -48,8 +47,11 @@ _MULTIBYTE_RUN = re.compile(rb"[\x80-\xff]{4,}|[\x81-\x9f][\x80-\xfc]")
 _UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
 
 
-class UnreadableFile(StoreError):
-    """The file cannot be read as a customer table; the message names the file."""
+# The file cannot be read as a customer table; the message names the file. (The store's
+# refusal of an unreadable file: a pipe, a device or a file too large is refused alike.)
+UnreadableFile = UnreadableInput
+# What names the files to import or sync in a refusal of their size.
+WHAT = "a file to import"
 
 
 @dataclass
@@ -74,19 +76,23 @@ class SheetData:
 
 def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = None) -> SheetData:
     """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason.
-    `data`: the file's bytes, read already (a sync hashes exactly what it reads)."""
+    `data`: the file's bytes, read already (a sync hashes exactly what it reads). The file
+    is read once, after its size was checked (`MAX_FILE_BYTES`); every parser reads those bytes."""
     path = Path(path)
     if data is None:
-        check_readable(path)
+        data = read_regular(path, MAX_FILE_BYTES, WHAT)
     suffix = path.suffix.lower()
     try:
         if suffix in SHEET_SUFFIXES:
             if suffix in (".xlsx", ".xlsm"):
-                check_xlsx(path if data is None else io.BytesIO(data))
+                check_xlsx(io.BytesIO(data))
             return _read_workbook(path, sheet, data)
         if sheet is not None:
             raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
-        return _read_text(path, path.read_bytes() if data is None else data)
+        return _read_text(path, data)
+    except MemoryError:
+        raise UnreadableFile(f"{path}: {size_text(len(data))} is more than this machine's memory can read "
+                             "at once; split the file") from None
     except LimitExceeded as err:
         raise UnreadableFile(f"{path}: {err}") from None
     except csv.Error as err:
@@ -96,19 +102,9 @@ def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = Non
 
 
 def check_readable(path: Path) -> None:
-    """A regular file we may read, or one line saying what it is instead."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise UnreadableFile(f"{path}: no such file") from None
-    except OSError as err:
-        raise UnreadableFile(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
-    if stat.S_ISDIR(mode):
-        raise UnreadableFile(f"{path}: is a folder, not a file")
-    if not stat.S_ISREG(mode):
-        raise UnreadableFile(f"{path}: is not a regular file (a pipe, a device or a socket)")
-    if not os.access(path, os.R_OK):
-        raise UnreadableFile(f"{path}: cannot be read (permission denied)")
+    """A regular file we may read, of at most `MAX_FILE_BYTES`, or one line saying what it
+    is instead: looked at before a byte of it is read."""
+    check_regular(path, MAX_FILE_BYTES, WHAT)
 
 
 # -- text files -----------------------------------------------------------------
@@ -238,8 +234,7 @@ def _ragged_records(body: str, delimiter: str, width: int, header_row: int, *, s
 
 
 # -- spreadsheets -----------------------------------------------------------------
-def _read_workbook(path: Path, sheet: str | None, data: bytes | None) -> SheetData:
-    source: Path | bytes = path if data is None else data
+def _read_workbook(path: Path, sheet: str | None, source: bytes) -> SheetData:
     try:
         reader = fastexcel.read_excel(source)
         names = reader.sheet_names
@@ -254,7 +249,7 @@ def _read_workbook(path: Path, sheet: str | None, data: bytes | None) -> SheetDa
         grid = pl.read_excel(source, sheet_name=name, engine="calamine", has_header=False, infer_schema_length=0,
                              raise_if_empty=False, drop_empty_rows=False, drop_empty_cols=False)
         if grid.height and any(grid[c].drop_nulls().len() for c in grid.columns):
-            return _table_from_grid(path, name, grid)
+            return _table_from_grid(path, name, grid, source)
     where = f"sheet '{sheet}'" if sheet is not None else "any visible sheet"
     also = f" (hidden sheets: {', '.join(sorted(hidden))}; name one with --sheet)" if sheet is None and hidden else ""
     raise UnreadableFile(f"{path}: {where} holds no data{also}")
@@ -264,7 +259,7 @@ def _first_line(err: Exception) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
 
 
-def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame) -> SheetData:
+def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame, data: bytes) -> SheetData:
     check_shape(grid.width, grid.height)
     grid = grid.with_columns(pl.all().cast(pl.String).fill_null(""))
     head = [list(r) for r in grid.head(HEADER_SEARCH_ROWS).iter_rows()]
@@ -272,14 +267,14 @@ def _table_from_grid(path: Path, sheet: str, grid: pl.DataFrame) -> SheetData:
     columns = unique_names(head[header_index])
     frame = grid.slice(header_index + 1)
     frame.columns = columns
-    return _finish(SheetData(path, columns, frame, first_row(path, sheet) + header_index, sheet=sheet))
+    return _finish(SheetData(path, columns, frame, first_row(path, sheet, data) + header_index, sheet=sheet))
 
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="\$?[A-Z]+\$?(\d+)')
 _RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def first_row(path: Path, sheet: str) -> int:
+def first_row(path: Path, sheet: str, data: bytes) -> int:
     """The spreadsheet row where the sheet's cells start.
 
     calamine leaves out wholly empty leading rows; an .xlsx sheet says where
@@ -289,7 +284,7 @@ def first_row(path: Path, sheet: str) -> int:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return 1
     try:
-        with zipfile.ZipFile(path) as book:
+        with zipfile.ZipFile(io.BytesIO(data)) as book:
             ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
             sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).find("m:sheets", ns)
             rel_id = next(s.get(_RELS) for s in (sheets if sheets is not None else ()) if s.get("name") == sheet)

@@ -49,6 +49,11 @@ class StoreBusy(StoreError):
     """Another process holds the store's lock for too long."""
 
 
+class UnreadableInput(StoreError):
+    """A file the user named cannot be read as one: missing, a folder, a pipe or a device,
+    not readable, or larger than what it may hold (`store.files.read_regular`)."""
+
+
 class NoStore(StoreError):
     """No store at the location, and the command may not create one (a mistyped --db)."""
 

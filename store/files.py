@@ -1,4 +1,10 @@
-"""Durable files: atomic replace, owner-only mode.
+"""Files: the user's read safely, the store's written durably.
+
+A file the user names (an import, an export to sync, a picture, config.toml, a
+template's body) is read through `read_regular`: a FIFO or a device would block
+the read or never end, and a file far larger than what it may hold would fill
+the memory before any check of its content ran, so both are refused in one
+line from the file's metadata before a byte is read.
 
 TinyDB's own JSONStorage rewrites the file in place, so a crash mid-write
 leaves half a file. Here every file is written to a temporary file in the
@@ -9,10 +15,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from store.errors import StoreError
+from store.errors import StoreError, UnreadableInput
 
 FILE_MODE = 0o600
 
@@ -70,3 +77,61 @@ def remove_stale_temp_files(path: Path) -> None:
     """Drop temporary files a crashed writer left; call only under the store lock."""
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)
+
+
+def size_text(size: int) -> str:
+    """A file size for people: 1.5 GiB, 64 KiB, 312 bytes."""
+    for unit, scale in (("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size:,} bytes"
+
+
+def check_regular(path: Path, limit: int | None = None, what: str = "the file") -> os.stat_result:
+    """The metadata of `path` if it is a regular file we may read, of at most `limit` bytes;
+    else UnreadableInput in one line naming it. Nothing is opened (a device's open can act)."""
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableInput(f"{path}: no such file") from None
+    except OSError as err:
+        raise UnreadableInput(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
+    _check_kind(path, found, limit, what)
+    if not os.access(path, os.R_OK):
+        raise UnreadableInput(f"{path}: cannot be read (permission denied)")
+    return found
+
+
+def read_regular(path: Path, limit: int, what: str = "the file") -> bytes:
+    """The bytes of the regular file `path`, of at most `limit` (`what` names it in the
+    refusal: "a picture"); anything else is refused in one line (UnreadableInput)."""
+    check_regular(path, limit, what)
+    try:
+        # O_NONBLOCK: had the path been swapped for a FIFO since the look above, the open
+        # returns at once, and the look at what was opened refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        raise UnreadableInput(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
+    with os.fdopen(fd, "rb") as file:
+        _check_kind(path, os.fstat(fd), limit, what)
+        try:
+            data = file.read(limit + 1)  # (a file that grew since it was looked at is cut at the limit)
+        except OSError as err:
+            raise UnreadableInput(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
+    if len(data) > limit:
+        raise _too_large(path, len(data), limit, what)
+    return data
+
+
+def _check_kind(path: Path, found: os.stat_result, limit: int | None, what: str) -> None:
+    if stat.S_ISDIR(found.st_mode):
+        raise UnreadableInput(f"{path}: is a folder, not a file")
+    if not stat.S_ISREG(found.st_mode):
+        raise UnreadableInput(f"{path}: is not a regular file (a pipe, a device or a socket)")
+    if limit is not None and found.st_size > limit:
+        raise _too_large(path, found.st_size, limit, what)
+
+
+def _too_large(path: Path, size: int, limit: int, what: str) -> UnreadableInput:
+    shown = size_text(size) if size_text(size) != size_text(limit) else f"{size:,} bytes"
+    return UnreadableInput(f"{path}: {shown}, larger than {what} may be (at most {size_text(limit)})")

@@ -9,7 +9,9 @@
 
 Binding ids are the ones screens.md lists beside each key. A file that cannot be
 followed is refused in one line naming it and what is wrong; the app does not start
-with half a configuration. Commands other than the app read only what they use
+with half a configuration. It is read only when it is a regular file of at most
+`MAX_CONFIG_BYTES` (a FIFO would block the start; a few settings never need more),
+and one nested too deeply for the parser is refused like any other. Commands other than the app read only what they use
 (the default country), so a theme or keymap costs them no start-up time.
 """
 from __future__ import annotations
@@ -22,12 +24,14 @@ from pathlib import Path
 
 import platformdirs
 
-from store.errors import RuleViolation, StoreError
+from store.errors import RuleViolation, StoreError, UnreadableInput
+from store.files import read_regular
 from store.paths import APP
 from store.rules.settings import check_settings
 from tui.dates import ISO_DATE, check_format
 
 SETTINGS = ("theme", "default_country", "date_format", "keymap")
+MAX_CONFIG_BYTES = 64 * 1024  # a keymap of every binding takes under 4 KiB
 
 
 class ConfigError(StoreError):
@@ -89,13 +93,27 @@ def load_config(path: Path | None = None, *, theme: str | None = None, app: bool
     are left unchecked and out (a command that does not open the app)."""
     path = path or config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        data = {}
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path}: cannot be read ({getattr(err, 'strerror', None) or err})") from None
+        return _follow(path, _read(path), theme, app)
+    except RecursionError:  # (a value nested thousands deep, however it is looked at)
+        raise ConfigError(f"{path}: nested too deeply for a configuration file") from None
+
+
+def _read(path: Path) -> dict[str, object]:
+    """The settings in the file at `path`; none there: no settings."""
+    if not os.path.exists(path):
+        return {}
+    try:
+        return tomllib.loads(read_regular(path, MAX_CONFIG_BYTES, "a configuration file").decode("utf-8"))
+    except UnreadableInput as err:
+        raise ConfigError(str(err)) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: cannot be read ({err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
+
+
+def _follow(path: Path, data: dict[str, object], theme: str | None, app: bool) -> Config:
+    """The settings checked, as `load_config` says."""
     unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
         raise ConfigError(f"{path}: unknown setting '{unknown[0]}' (custdesk knows {', '.join(SETTINGS)})")

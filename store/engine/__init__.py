@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from store.engine import peek
 from store.engine.blobs import Blobs
 from store.engine.schema import META, META_ID, Schema
+from store.files import check_regular
 
 if TYPE_CHECKING:
     import polars as pl
@@ -132,7 +133,15 @@ def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 1
         return PgDatabase(str(location), schema, lock_timeout=lock_timeout)
     from store.engine.database import Database
 
+    _refuse_odd_file(Path(location))
     return Database(Path(location), schema, lock_timeout=lock_timeout, verify=verify)
+
+
+def _refuse_odd_file(path: Path) -> None:
+    """A store file that is a folder, a FIFO or a device is refused before it is opened
+    (reading a FIFO blocks until someone writes to it)."""
+    if os.path.exists(path):
+        check_regular(path, what="a store file")
 
 
 def store_exists(location: str | Path, schema: Schema) -> bool:
@@ -153,6 +162,7 @@ def peek_meta(location: str | Path) -> dict[str, Any] | None:
         from store.engine import pg_connect
 
         return pg_connect.peek_meta(str(location))
+    _refuse_odd_file(Path(location))
     return peek.peek_meta(location)
 
 

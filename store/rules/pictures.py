@@ -1,25 +1,36 @@
 """A customer's profile picture: what is accepted, and the small file that is kept.
 
 A picture is a PNG, JPEG or WebP file of at most `MAX_FILE_BYTES`; its format is
-read from its content, never from its name. A larger image is scaled down to
-`KEEP_PIXELS` on its longest side and saved again in its own format, so the
-store's folder of pictures stays small; a file too large to open safely (a
-"decompression bomb": a few kilobytes that decode to gigapixels) is refused
-before it is decoded.
+read from its content, never from its name. Every picture is decoded and saved
+again in its own format, upright as its EXIF orientation said, at most
+`KEEP_PIXELS` on its longest side, and with nothing but its pixels: no EXIF (a
+phone's GPS position, the camera's serial number), no text chunks, no colour
+profile, nothing appended after the image, so nothing of the file but the
+picture reaches the store or a vCard export. A file too large to open safely
+(a "decompression bomb": a few kilobytes that decode to gigapixels) is refused
+from its header, before it is decoded.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from store.errors import RuleViolation
+from store.errors import RuleViolation, UnreadableInput
+from store.files import read_regular
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # a phone camera's photo fits; a video renamed .jpg does not
-MAX_PIXELS = 50_000_000  # decoded size refused beyond this (50 megapixels)
+MAX_PIXELS = 50_000_000  # decoded size refused beyond this (50 megapixels), below Pillow's own limit
 KEEP_PIXELS = 512  # longest side of the picture kept
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg"), "WEBP": ("webp", "image/webp")}
+# The modes each format is saved in (anything else is converted first).
+_SAVED_MODES = {"jpg": ("RGB", "L"), "png": ("RGB", "RGBA", "L", "LA"), "webp": ("RGB", "RGBA")}
 
 
 @dataclass(frozen=True)
@@ -42,18 +53,29 @@ def mime_type(name: str) -> str:
 def read_picture(path: Path) -> Picture:
     """The picture to keep from the file at `path`, or a one-line refusal naming it."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        raise RuleViolation(f"{path}: cannot be read ({err.strerror or err})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise RuleViolation(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a profile picture must be smaller")
+        data = read_regular(path, MAX_FILE_BYTES, "a profile picture")
+    except UnreadableInput as err:
+        raise RuleViolation(str(err)) from None
     return prepare_picture(data, str(path))
 
 
 def prepare_picture(data: bytes, where: str) -> Picture:
-    """`data` checked (format, size) and scaled down when larger than it needs to be."""
-    from PIL import Image, UnidentifiedImageError  # (Pillow: loaded only when a picture is set)
+    """`data` checked (format, size) and saved again: upright, at most `KEEP_PIXELS` on a
+    side, with no metadata (see the module's docstring)."""
+    from PIL import Image  # (Pillow: loaded only when a picture is set)
+
+    with warnings.catch_warnings():
+        # Pillow's own bomb check (a warning beyond 89 megapixels, an error beyond 178) is one
+        # more refusal here: never a warning printed above the refusal, never a traceback.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            return _reencoded(data, where)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise RuleViolation(f"{where}: more than {MAX_PIXELS:,} pixels is too large to open safely") from None
+
+
+def _reencoded(data: bytes, where: str) -> Picture:
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         image = Image.open(io.BytesIO(data))  # reads the header only
@@ -66,20 +88,29 @@ def prepare_picture(data: bytes, where: str) -> Picture:
         raise RuleViolation(f"{where}: {width}x{height} pixels is too large to open safely")
     suffix = FORMATS[image.format][0]
     try:
-        image.load()
-    except (OSError, ValueError, Image.DecompressionBombError) as err:
-        raise RuleViolation(f"{where}: the picture is damaged ({err})") from None
-    if max(width, height) <= KEEP_PIXELS:
-        return Picture(data, suffix)
-    image.thumbnail((KEEP_PIXELS, KEEP_PIXELS))
-    small: Image.Image = image
-    if suffix == "jpg" and small.mode != "RGB":  # (a CMYK or greyscale-with-alpha JPEG)
-        small = small.convert("RGB")
-    elif small.mode not in ("RGB", "RGBA", "L", "LA", "P"):  # (16-bit PNG …)
-        small = small.convert("RGBA")
+        image.draft(image.mode, (KEEP_PIXELS, KEEP_PIXELS))  # (a JPEG is decoded at a scale still larger than kept)
+        upright = ImageOps.exif_transpose(image)  # (decodes it; turned as the camera was held)
+        upright.thumbnail((KEEP_PIXELS, KEEP_PIXELS))
+        clean = _pixels_only(upright, suffix)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise
+    except Exception as err:  # Pillow raises many kinds (OSError, SyntaxError, struct.error …) for a damaged file
+        raise RuleViolation(f"{where}: the picture is damaged ({str(err) or type(err).__name__})") from None
     out = io.BytesIO()
-    small.save(out, format=_pil_format(suffix), **({"quality": 85} if suffix in ("jpg", "webp") else {"optimize": True}))
+    clean.save(out, format=_pil_format(suffix), **({"quality": 85} if suffix in ("jpg", "webp") else {"optimize": True}))
     return Picture(out.getvalue(), suffix)
+
+
+def _pixels_only(image: Image.Image, suffix: str) -> Image.Image:
+    """A new image of `image`'s pixels alone, in a mode its format saves: none of the
+    source's info (EXIF, ICC profile, text chunks, comments) comes along to be saved."""
+    from PIL import Image
+
+    modes = _SAVED_MODES[suffix]
+    if image.mode not in modes:  # (CMYK or 16-bit, a palette, greyscale with alpha in a JPEG …)
+        has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha and "RGBA" in modes else "RGB")
+    return Image.frombytes(image.mode, image.size, image.tobytes())
 
 
 def _pil_format(suffix: str) -> str:
