@@ -23,7 +23,7 @@ import polars as pl
 
 from store.domain.sync import SyncRecord
 from store.errors import StoreError
-from store.rules.validation import mask_cards
+from store.rules.validation import mask_cards, masked_names
 from store.text import path_text, printable
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
@@ -209,6 +209,7 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
     def cell(row: Mapping[str, Any], column: str) -> str:
         return str(row.get(column) or "").strip() if column in present else ""
 
+    keys = masked_names(table.columns)
     records = []
     for row in frame.iter_rows(named=True):
         line = int(row["_index"]) + table.header_row + 1
@@ -220,7 +221,7 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
         _split_full_name(fields)
         # (the row as the file has it, but a card number in a cell or a header is masked; the id is
         # the store's to judge: kept where the system issued it, else a card number is refused)
-        raw = {mask_cards(c): cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
+        raw = {keys[c]: cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
         records.append(SyncRecord(id=account_id, kind=_kind(profile, row, cell), fields=fields, row=line,
                                   archived=_archived(profile, row, cell), raw=raw))
     return records

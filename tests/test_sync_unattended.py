@@ -333,3 +333,16 @@ def test_an_issued_id_stays_whole_and_a_card_in_a_header_or_cell_is_masked(store
     assert raw["4111••••••••1111"] == "card as a key" and raw["Card.4111••••••••1111"] == "nested"
     assert raw["Notes"] == "paid 4111••••••••1111"
     assert PAN not in json.dumps(raw)
+
+
+def test_a_card_number_as_an_import_header_is_masked_on_stdout_and_in_the_raw_row(store_path, tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_text(f"Name,Email,{PAN},4111 1111 1111 1111,4111••••••••1111\nAda Lovelace,ada@example.com,x,y,z\n",
+                    encoding="utf-8")
+    done = custdesk("--db", store_path, "import", path)
+    assert done.returncode == 0, done.stderr
+    assert "  4111••••••••1111 → (kept in the raw row only)" in done.stdout and PAN not in done.stdout + done.stderr
+    with Store(store_path) as store:
+        assert next(store.sources())["raw"] == {"Name": "Ada Lovelace", "Email": "ada@example.com", "4111••••••••1111": "x",
+                                                "4111 •••• •••• 1111": "y", "4111••••••••1111 (2)": "z"}
+    assert all(PAN.encode() not in data for data in stored_bytes(store_path).values())
