@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from cli.common import reports_errors, say
+from store.text import path_text
 
 
 @click.group()
@@ -16,7 +17,7 @@ def path() -> None:
     """Print where the configuration file is (it may not exist yet)."""
     from tui.config import config_path
 
-    say(str(config_path()))
+    say(path_text(config_path()))
 
 
 @config.command("show")

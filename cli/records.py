@@ -10,6 +10,7 @@ import click
 from cli.common import fail, open_app, open_store, reports_errors, say
 from store.model import CUSTOMERS
 from store.paths import shown_location
+from store.text import path_text
 
 
 @click.command()
@@ -69,7 +70,7 @@ def repair(ctx: click.Context, as_json: bool) -> None:
     for first, last in report["missing_commits"]:
         say(f"  commits {first}–{last} were in damaged lines and are lost")
     for copy in report["backups"]:
-        say(f"  the damaged file is kept as {copy}")
+        say(f"  the damaged file is kept as {path_text(copy)}")
 
 
 @click.command()
@@ -136,7 +137,7 @@ def picture(ctx: click.Context, number: str, file: Path | None, remove: bool) ->
     customer_id = found[0]["id"]
     if file is not None:
         store.set_picture(customer_id, file)
-        say(f"{number}: picture set from {file}")
+        say(f"{number}: picture set from {path_text(file)}")
     else:
         store.remove_picture(customer_id)
         say(f"{number}: picture removed")

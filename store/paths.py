@@ -8,6 +8,7 @@ from pathlib import Path
 import platformdirs
 
 from store.engine import is_database_url
+from store.text import path_text
 
 APP = "custdesk"
 
@@ -36,6 +37,6 @@ def store_location(text: str | Path) -> str | Path:
 def shown_location(location: str | Path) -> str:
     """A store's location without a password: fit for a title bar, a message or a log."""
     if not is_database_url(location):
-        return str(location)
+        return path_text(location)
     # postgresql://user:secret@host/db, and libpq's parameter: ?host=…&password=secret
     return _QUERY_PASSWORD.sub(r"\1***", _USER_PASSWORD.sub(r"\1***@", str(location)))

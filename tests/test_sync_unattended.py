@@ -346,3 +346,23 @@ def test_a_card_number_as_an_import_header_is_masked_on_stdout_and_in_the_raw_ro
         assert next(store.sources())["raw"] == {"Name": "Ada Lovelace", "Email": "ada@example.com", "4111••••••••1111": "x",
                                                 "4111 •••• •••• 1111": "y", "4111••••••••1111 (2)": "z"}
     assert all(PAN.encode() not in data for data in stored_bytes(store_path).values())
+
+
+def test_every_command_prints_a_store_config_or_picture_path_by_the_one_rule(tmp_path):
+    from PIL import Image
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/l\xe4den")
+    os.mkdir(folder)
+    db = os.path.join(folder, "custdesk.json")
+    with Store(db) as store:
+        number = store.add_customer("corporate", {"company": "Analytical Engines GmbH", "email": "ada@example.com"})["number"]
+    picture = os.path.join(folder, os.fsdecode(b"ada-\xff.png"))
+    Image.new("RGB", (8, 8), "red").save(picture, format="PNG")
+
+    stats = custdesk("--db", db, "stats")
+    assert stats.returncode == 0 and stats.stdout.splitlines()[0] == path_text(db) and "l\\xe4den" in stats.stdout
+    set_picture = custdesk("--db", db, "picture", number, picture)
+    assert set_picture.returncode == 0, set_picture.stderr
+    assert set_picture.stdout == f"{number}: picture set from {path_text(picture)}\n" and "ada-\\xff.png" in set_picture.stdout
+    config = custdesk("config", "path", env={"CUSTDESK_CONFIG_DIR": folder})
+    assert config.returncode == 0 and config.stdout == path_text(os.path.join(folder, "config.toml")) + "\n"
