@@ -13,7 +13,7 @@ from store import Store
 from store.errors import StoreError
 from store.files import atomic_write_bytes, refuse_overwrite
 from store.model import Customer
-from store.text import printable
+from store.text import path_text, printable
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
            "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",
@@ -122,9 +122,9 @@ def export_customers(store: Store, out: Path, customers: list[Customer] | None =
     """Write customers (all, or the given ones) to `out` by its suffix; returns the count."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise StoreError(f"{out}: cannot export to '.{fmt}'; use .csv, .xlsx or .vcf")
+        raise StoreError(f"{path_text(out)}: cannot export to '.{fmt}'; use .csv, .xlsx or .vcf")
     if not out.parent.is_dir():
-        raise StoreError(f"{out}: folder {out.parent} does not exist")
+        raise StoreError(f"{path_text(out)}: folder {path_text(out.parent)} does not exist")
     refuse_overwrite(out, store.files(), "export")
     chosen = list(store.customers()) if customers is None else customers
     chosen.sort(key=lambda c: c["number"])

@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from store.files import atomic_write_bytes
+from store.text import path_text
 
 from .plan import TARGETS, PlanError
 
@@ -60,9 +61,9 @@ def write_template(out: Path, target: str = "sources") -> None:
         raise PlanError(f"--into must be one of {', '.join(TARGETS)}, not '{target}'")
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise PlanError(f"{out}: a template is written as .csv or .xlsx, not '{suffix or 'no suffix'}'")
+        raise PlanError(f"{path_text(out)}: a template is written as .csv or .xlsx, not '{suffix or 'no suffix'}'")
     if not out.parent.is_dir():
-        raise PlanError(f"{out}: folder {out.parent} does not exist")
+        raise PlanError(f"{path_text(out)}: folder {path_text(out.parent)} does not exist")
     headers = header_row(target)
     example = [value for _, value, _ in COLUMNS[target]]
     if suffix == ".csv":

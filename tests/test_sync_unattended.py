@@ -366,3 +366,12 @@ def test_every_command_prints_a_store_config_or_picture_path_by_the_one_rule(tmp
     assert set_picture.stdout == f"{number}: picture set from {path_text(picture)}\n" and "ada-\\xff.png" in set_picture.stdout
     config = custdesk("config", "path", env={"CUSTDESK_CONFIG_DIR": folder})
     assert config.returncode == 0 and config.stdout == path_text(os.path.join(folder, "config.toml")) + "\n"
+
+
+def test_an_export_or_template_refused_names_its_path_by_the_one_rule(store_path, tmp_path):
+    Store(store_path).close()
+    nowhere = os.fsdecode(os.fsencode(tmp_path) + b"/fehlt-\xe9/out.csv")
+    for args in (("--db", store_path, "export", nowhere), ("template", nowhere)):
+        refused = custdesk(*args)
+        assert refused.returncode == 2
+        assert refused.stderr == f"custdesk: {path_text(nowhere)}: folder {path_text(os.path.dirname(nowhere))} does not exist\n"
