@@ -10,11 +10,11 @@ from cli.common import open_store, reports_errors
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (any other opens it to the network).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--public-url", metavar="URL", help="The address browsers use, behind a reverse proxy (https://crm.example.com).")
-@click.option("--behind-proxy", is_flag=True, help="Trust X-Forwarded-For for the sign-up rate limit (only behind a proxy).")
+@click.option("--behind-proxy", is_flag=True, help="Rate-limit sign-ups by the proxy's own X-Forwarded-For entry (only behind a proxy).")
 @click.pass_context
 @reports_errors
 def serve(ctx: click.Context, host: str, port: int, public_url: str | None, behind_proxy: bool) -> None:
-    """Serve the app at /?token=… (printed at start) and the public sign-up page at /signup."""
+    """Serve the app at /?token=… (printed at start; swapped for a cookie) and the public sign-up page at /signup."""
     from web.server import CustdeskServer
 
     server = CustdeskServer(ctx.obj["db"], open_store(ctx), host=host, port=port, behind_proxy=behind_proxy,

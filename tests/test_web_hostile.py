@@ -168,6 +168,10 @@ async def test_the_token_becomes_a_cookie_and_a_redirect_and_is_never_logged(ser
     assert status == 200 and "textual.js" in page
     assert server.token not in caplog.text and "fontsize" not in caplog.text  # no query string in the access log
     assert '"GET /" 303' in caplog.text and '"GET /" 200' in caplog.text
+    caplog.clear()
+    await exchange(port, request("GET", "/signup%0A127.0.0.1%20%22GET%20/forged%22%20200%1b[2J?token=x"))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert "\n" not in line and "\x1b" not in line and "token" not in line  # one line, as sent, no query
 
 
 async def test_an_https_public_url_makes_the_cookie_secure(store, store_path):

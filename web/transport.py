@@ -71,12 +71,14 @@ class AccessLog(AbstractAccessLogger):
     A request aiohttp could not parse is the line saying why (its traceback is dropped)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        if request.message is ERROR:
+        if (request.method, request.version) == (ERROR.method, ERROR.version):  # (what aiohttp answers 400 for)
             reason = (response.text or "") if isinstance(response, web.Response) else ""
-            self.logger.info("%s bad request (%d): %s", request.remote, response.status, " ".join(reason.split())[:200])
+            self.logger.info("%s bad request (%d): %s", request.remote, response.status,
+                             printable(" ".join(reason.split())[:200]))
             return
-        self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, request.method, request.path,
-                         response.status, response.body_length, time)
+        # (the path as the client sent it, encoded: a %0A in it cannot start a line of its own)
+        self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, printable(request.method),
+                         printable(request.raw_path.partition("?")[0]), response.status, response.body_length, time)
 
 
 def _not_a_client_fault(record: logging.LogRecord) -> bool:
