@@ -44,7 +44,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def reports_errors(func: Callable) -> Callable:
-    """Turn a refusal or an unreadable file into one line on stderr and exit 2."""
+    """Turn a refusal, an unreadable file or a file too large for the memory into one line
+    on stderr and exit 2."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
@@ -53,6 +54,8 @@ def reports_errors(func: Callable) -> Callable:
             fail(str(err))
         except OSError as err:
             fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+        except MemoryError:
+            fail("out of memory: the input is more than this machine holds at once; split it")
     return wrapper
 
 

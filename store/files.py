@@ -18,6 +18,7 @@ import secrets
 import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from store.errors import StoreError, UnreadableInput
 
@@ -113,14 +114,29 @@ def read_regular(path: Path, limit: int, what: str = "the file") -> bytes:
     except OSError as err:
         raise UnreadableInput(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
     with os.fdopen(fd, "rb") as file:
-        _check_kind(path, os.fstat(fd), limit, what)
+        found = os.fstat(fd)
+        _check_kind(path, found, limit, what)
         try:
-            data = file.read(limit + 1)  # (a file that grew since it was looked at is cut at the limit)
+            data = _read_up_to(file, found.st_size, limit)
         except OSError as err:
             raise UnreadableInput(f"{path}: cannot be read ({(err.strerror or str(err)).lower()})") from None
+        except MemoryError:
+            raise UnreadableInput(f"{path}: {size_text(found.st_size)} is more than the memory available holds; "
+                                  "split the file") from None
     if len(data) > limit:
         raise _too_large(path, len(data), limit, what)
     return data
+
+
+def _read_up_to(file: BinaryIO, size: int, limit: int) -> bytes:
+    """The file's `size` bytes, or more if it grew meanwhile, but never over `limit` + 1
+    (a read's buffer is allocated whole: asking for `limit` would take it from memory)."""
+    chunks = [file.read(size + 1)]  # (one byte more: has it grown since it was looked at?)
+    total = len(chunks[0])
+    while chunks[-1] and size < total <= limit:
+        chunks.append(file.read(min(1 << 20, limit + 1 - total)))
+        total += len(chunks[-1])
+    return b"".join(chunks)
 
 
 def _check_kind(path: Path, found: os.stat_result, limit: int | None, what: str) -> None:

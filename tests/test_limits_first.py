@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import struct
+import subprocess
+import sys
 import threading
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import custdesk
+from helpers import ROOT, custdesk
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageOps
@@ -69,6 +72,21 @@ def test_import_and_sync_refuse_a_huge_file_in_one_line(tmp_path, command):
     result = custdesk("--db", tmp_path / "s.json", *command, path, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"custdesk: {path}: 3 GiB, larger than a file to import may be (at most 2 GiB)\n"
+
+
+@pytest.mark.parametrize("command,message", [
+    ("import", "{path}: 1.9 GiB is more than the memory available holds; split the file"),
+    ("sync", "out of memory: the input is more than this machine holds at once; split it"),
+])
+def test_under_a_2_gb_memory_cap_a_file_within_the_limit_is_one_line_not_a_memory_error(tmp_path, command, message):
+    path = sparse(tmp_path / "customers.csv", int(1.9 * 1024 ** 3))
+
+    def capped() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))
+    code = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+    result = subprocess.run([sys.executable, "-c", code, "--db", str(tmp_path / "s.json"), command, str(path)],
+                            capture_output=True, text=True, timeout=120, preexec_fn=capped, check=False, cwd=ROOT)
+    assert (result.returncode, result.stderr) == (2, f"custdesk: {message.format(path=path)}\n")
 
 
 # -- no FIFO, device or folder wherever a file is expected -------------------------------
