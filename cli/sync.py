@@ -18,6 +18,7 @@ from store.errors import RuleViolation, StoreError
 from store.text import path_text
 
 if TYPE_CHECKING:
+    from importers.sync import Export
     from store import Store
     from store.domain.sync import SyncReport
 
@@ -51,21 +52,29 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
     if folder is not None:
         watch(store, folder, profile, interval, as_json)
         return
-    refused = False
+    status = 0
     for path in files:
-        report = sync_file(store, path, profile, dry_run=dry_run)
+        try:
+            report = sync_file(store, path, profile, dry_run=dry_run)
+        except StoreError as err:  # one line, and the files after it are synced all the same
+            say(f"custdesk: {err}", err=True)
+            status = 2
+            continue
         say(json.dumps(report.counts(), ensure_ascii=False) if as_json else describe(report))
-        refused |= bool(report.errors)
-    if refused:
-        raise SystemExit(1)
+        status = max(status, 1 if report.errors else 0)
+    if status:
+        raise SystemExit(status)
 
 
 def sync_file(store: Store, path: Path, profile: str | None, *, dry_run: bool = False) -> SyncReport:
     from importers.sync import read_export
 
-    export = read_export(path, profile)
-    return store.sync(export.profile.name, path.name, export.digest, export.records, ids_issued=export.profile.ids_issued,
-                      dry_run=dry_run)
+    return apply_export(store, read_export(path, profile), dry_run=dry_run)
+
+
+def apply_export(store: Store, export: Export, *, dry_run: bool = False) -> SyncReport:
+    return store.sync(export.profile.name, export.path.name, export.digest, export.records,
+                      ids_issued=export.profile.ids_issued, dry_run=dry_run)
 
 
 def describe(report: SyncReport) -> str:
@@ -144,8 +153,7 @@ class _Watcher:
             return
         try:
             self.store.refresh()
-            report = self.store.sync(export.profile.name, path.name, export.digest, export.records,
-                                     ids_issued=export.profile.ids_issued)
+            report = apply_export(self.store, export)
         except RuleViolation as err:  # the file's records break a rule (an id twice): the file's failure
             self._failed(path, digest, err)
             return

@@ -375,3 +375,13 @@ def test_an_export_or_template_refused_names_its_path_by_the_one_rule(store_path
         refused = custdesk(*args)
         assert refused.returncode == 2
         assert refused.stderr == f"custdesk: {path_text(nowhere)}: folder {path_text(os.path.dirname(nowhere))} does not exist\n"
+
+
+def test_sync_of_several_files_refuses_a_bad_one_in_one_line_and_syncs_the_rest(store_path, tmp_path):
+    bad = qbo(tmp_path / "a-bad.json", '[{"Id": "1", "DisplayName": "\\ud800"}]')
+    good = xero(tmp_path / "b-Contacts.csv", PEOPLE)
+    done = custdesk("--db", store_path, "sync", bad, good)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"custdesk: {bad}: record 1, 'DisplayName': a \\u escape that is no character "
+                                        "(a lone surrogate); not a customer export"]
+    assert done.stdout.startswith("b-Contacts.csv (xero): 3 rows, 3 new")
