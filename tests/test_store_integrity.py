@@ -225,9 +225,10 @@ def test_a_link_planted_at_the_lock_path_is_refused_and_its_target_untouched(tmp
     victim = tmp_path / "victim.txt"
     victim.write_text("precious")
     store_path = tmp_path / "s" / "custdesk.json"
-    store_path.parent.mkdir()
+    Store(store_path).close()  # (a store that exists: a missing one is refused before its lock is looked at)
+    (store_path.parent / "custdesk.json.lock").unlink()
     (store_path.parent / "custdesk.json.lock").symlink_to(victim)
-    result = custdesk("--db", str(store_path), "stats")
+    result = custdesk("--db", str(store_path), "undo")  # (opening takes the lock; stats reads without it)
     assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert victim.read_text() == "precious"
 
