@@ -102,7 +102,7 @@ def watch(store: Store, folder: Path, profile: str | None, interval: float, as_j
         stopping.append(signum)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     say(f"watching {path_text(folder)} for accounting exports (every {interval:g} s; ctrl+c stops)")
-    watcher = _Watcher(store, profile, as_json)
+    watcher = _Watcher(store, profile, as_json, stopping)
     try:
         while not stopping:
             watcher.look(folder)
@@ -118,8 +118,8 @@ class _Watcher:
     look and at its last run, the content hash of each file that failed, and the last
     complaint about the folder or the store (said once, not at every look)."""
 
-    def __init__(self, store: Store, profile: str | None, as_json: bool) -> None:
-        self.store, self.profile, self.as_json = store, profile, as_json
+    def __init__(self, store: Store, profile: str | None, as_json: bool, stopping: list[int]) -> None:
+        self.store, self.profile, self.as_json, self.stopping = store, profile, as_json, stopping
         self.seen: dict[Path, tuple[int, int]] = {}
         self.done: dict[Path, tuple[int, int]] = {}
         self.failed: dict[Path, str | None] = {}
@@ -132,6 +132,8 @@ class _Watcher:
             self._complain(f"{path_text(folder)}: cannot be listed ({err.strerror or err})")
             return
         for path, state in exports.items():
+            if self.stopping:  # a signal ends the loop between runs, not after every file of the folder
+                return
             if self.seen.get(path) == state and self.done.get(path) != state:  # unchanged since the last look: complete
                 self.done[path] = state
                 self._run(path)
@@ -176,7 +178,7 @@ class _Watcher:
         reason = _reason(err, path)
         try:
             recorded = self.store.record_failed_sync(path.name, digest, reason)
-        except (StoreError, OSError) as store_err:
+        except Exception as store_err:  # (noting a failure must not end the loop either)
             recorded = True  # not kept in the store: still said here, once
             say(f"custdesk: the failed run of {path_text(path.name)} is not recorded ({_reason(store_err, path)})", err=True)
         if recorded:

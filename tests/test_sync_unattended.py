@@ -208,7 +208,7 @@ def test_no_exception_from_one_file_ends_the_loop_and_a_signal_still_does(store,
             raise trouble[path.name]
         return real(path, profile)
     monkeypatch.setattr(importers.sync, "read_export", read_export)
-    watcher = _Watcher(store, None, False)
+    watcher = _Watcher(store, None, False, [])
     watcher.look(folder)
     watcher.look(folder)  # (a file is synced once its size held still for one look)
     assert [s["origin"]["id"] for s in store.sources()] == ["10002", "10003"]  # the one after it went on
