@@ -163,18 +163,18 @@ _toml_fragments = st.one_of(
     st.binary(max_size=300),
     st.builds(lambda key, depth, bracket: f"{key} = " + bracket[0] * depth + bracket[1] * depth,
               st.sampled_from(SETTINGS), st.integers(0, 3000), st.sampled_from(["[]", "{}"])),
-    st.builds(lambda key, value: f"{key} = {value}", st.sampled_from([*SETTINGS, "keymap.new", "x"]),
+    st.builds(lambda key, value: f"{key} = {value}", st.sampled_from([*SETTINGS, "keymap.new", "keymap.nope", "x"]),
               st.sampled_from(['"nord"', '"DE"', "1e400", "[1, [2]]", '{a = "b"}', '"%d.%m.%Y"', '"\\ud800"', "true"])),
 ).map(lambda value: value if isinstance(value, bytes) else value.encode())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=_toml_fragments)
-def test_config_bytes_are_a_configuration_or_a_config_error_never_anything_else(tmp_path, data):
+@given(data=_toml_fragments, app=st.booleans())
+def test_config_bytes_are_a_configuration_or_a_config_error_never_anything_else(tmp_path, data, app):
     path = tmp_path / "config.toml"
     path.write_bytes(data)
     try:
-        load_config(path, app=False)
+        load_config(path, app=app)
     except ConfigError as err:
         assert str(err).startswith(f"{path}") and "\n" not in str(err)
 
