@@ -48,8 +48,8 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
         overrides = parse_overrides(maps)
     except MappingError as err:
         fail(str(err))
-    store = open_store(ctx)
     table = read_table(file, sheet)
+    store = open_store(ctx)
     try:
         plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country)
     except MappingError as err:

@@ -91,6 +91,12 @@ def test_migrate_into_a_new_target_and_demo_and_import_create_their_store(tmp_pa
     assert (tmp_path / "moved").stat().st_mode & 0o777 == 0o700  # a folder made for a store is the owner's
 
 
+def test_an_import_whose_file_is_refused_makes_no_store(tmp_path):
+    code, _out, err = run("--db", str(tmp_path / "new" / "custdesk.json"), "import", str(tmp_path / "typo.csv"))
+    assert (code, err) == (2, f"custdesk: {tmp_path / 'typo.csv'}: no such file\n")
+    assert everything_under(tmp_path) == set()
+
+
 def test_the_store_api_refuses_a_missing_store_only_when_asked_to(tmp_path):
     with pytest.raises(NoStore, match="no store at"):
         Store(tmp_path / "none" / "custdesk.json", create=False)
