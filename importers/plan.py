@@ -25,7 +25,6 @@ from store.files import atomic_write_bytes, refuse_overwrite
 from store.json_rows import object_texts
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
 from store.rules.regions import is_region
-from store.rules.validation import masked_names
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 from store.text import path_text
 
@@ -136,7 +135,7 @@ class ImportPlan:
         columns = self.table.columns
         # Both in the file's order.
         cells = self.table.frame.filter(pl.col("_index").is_in(indexes.implode())).select(pl.col(columns).replace("", None))
-        return object_texts(cells.rename(masked_names(columns))).alias("raw")  # (a card number as a header: masked)
+        return object_texts(cells).alias("raw")
 
     def _children(self, new: pl.DataFrame) -> list[dict[str, Any]]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]

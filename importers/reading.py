@@ -23,7 +23,8 @@ import fastexcel
 import polars as pl
 
 from store.errors import UnreadableInput
-from store.files import check_regular, read_regular, size_text
+from store.files import read_regular, size_text
+from store.rules.validation import mask_cards
 
 from .limits import MAX_CELL_CHARS, MAX_FILE_BYTES, LimitExceeded, check_shape, check_xlsx
 from .mapping import match_field
@@ -80,7 +81,7 @@ def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = Non
     is read once, after its size was checked (`MAX_FILE_BYTES`); every parser reads those bytes."""
     path = Path(path)
     if data is None:
-        data = read_regular(path, MAX_FILE_BYTES, WHAT)
+        data = read_input(path)
     suffix = path.suffix.lower()
     try:
         if suffix in SHEET_SUFFIXES:
@@ -101,10 +102,10 @@ def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = Non
         raise UnreadableFile(f"{path}: {reason}") from None
 
 
-def check_readable(path: Path) -> None:
-    """A regular file we may read, of at most `MAX_FILE_BYTES`, or one line saying what it
-    is instead: looked at before a byte of it is read."""
-    check_regular(path, MAX_FILE_BYTES, WHAT)
+def read_input(path: Path) -> bytes:
+    """The bytes of a customer file, read once, after what it is and its size were looked at
+    (a regular file of at most `MAX_FILE_BYTES`); else one line saying what it is instead."""
+    return read_regular(path, MAX_FILE_BYTES, WHAT)
 
 
 # -- text files -----------------------------------------------------------------
@@ -321,10 +322,11 @@ def _is_number(text: str) -> bool:
 
 
 def unique_names(header: list[str]) -> list[str]:
-    """Header names made unique and never empty: 'Phone', 'Phone (2)', '(column 7)'."""
+    """Header names made unique and never empty: 'Phone', 'Phone (2)', '(column 7)'; a card
+    number in a header masked, so that no report, error log, screen or raw row shows it."""
     names: list[str] = []
     for index, name in enumerate(header):
-        base = (name or "").strip() or f"(column {index + 1})"
+        base = mask_cards((name or "").strip()) or f"(column {index + 1})"
         candidate, n = base, 1
         # polars reads a column name "*" as every column and one between ^ and $ as a regex:
         # such a header gets a suffix too, so that pl.col(name) means that column alone.

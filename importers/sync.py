@@ -23,12 +23,12 @@ import polars as pl
 
 from store.domain.sync import SyncRecord
 from store.errors import StoreError
-from store.rules.validation import mask_cards, masked_names
+from store.rules.validation import mask_cards
 from store.text import path_text, printable
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
 from .plan import split_full_name
-from .reading import RESERVED_COLUMNS, SheetData, UnreadableFile, check_readable, decode, read_table
+from .reading import SheetData, UnreadableFile, decode, read_input, read_table, unique_names
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 KINDS = ("corporate", "private")
@@ -88,12 +88,8 @@ class Export:
 
 def read_export(path: Path, profile_name: str | None = None) -> Export:
     """Read `path`, recognise its profile (or use `profile_name`), and map its records."""
-    check_readable(path)  # (a pipe or a device would block the read below)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise SyncError(f"{path_text(path)}: cannot be read ({err.strerror or err})") from None
     # (read once: the hash names exactly the content synced, even if the file is replaced meanwhile)
+    raw = read_input(path)
     table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
     profile = _chosen(path, raw, table, profile_name)
     missing = [c for c in profile.signature if c not in table.columns]
@@ -154,7 +150,9 @@ def _read_json(path: Path, raw: bytes) -> SheetData:
     except LimitExceeded as err:
         raise UnreadableFile(f"{path_text(path)}: {err}") from None
     _check_texts(path, rows)
-    names = _renamed_reserved(columns)
+    # (named as a file's header is: a key named as a column the reader adds (`_index`), or
+    # holding a card number, gets a suffix or a mask, and the file's own value stays data)
+    names = dict(zip(columns, unique_names(columns), strict=True))
     rows = [{names[c]: value for c, value in row.items()} for row in rows]
     columns = list(names.values())
     frame = pl.DataFrame({c: [row.get(c, "") for row in rows] for c in columns}, schema=dict.fromkeys(columns, pl.String))
@@ -172,19 +170,6 @@ def _check_texts(path: Path, rows: list[dict[str, str]]) -> None:
             if _SURROGATE.search(key) or _SURROGATE.search(value):
                 raise UnreadableFile(f"{path_text(path)}: record {number}, '{printable(key)}': a \\u escape that is no "
                                      "character (a lone surrogate); not a customer export")
-
-
-def _renamed_reserved(columns: list[str]) -> dict[str, str]:
-    """Each key's column name: a key named as a column the reader adds (`_index`) gets a
-    suffix, as a CSV header of that name does, so that the file's own value stays data."""
-    names: dict[str, str] = {}
-    for column in columns:
-        name, n = column, 1
-        while name in RESERVED_COLUMNS or (name != column and name in columns):
-            n += 1
-            name = f"{column} ({n})"
-        names[column] = name
-    return names
 
 
 def _flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -209,7 +194,6 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
     def cell(row: Mapping[str, Any], column: str) -> str:
         return str(row.get(column) or "").strip() if column in present else ""
 
-    keys = masked_names(table.columns)
     records = []
     for row in frame.iter_rows(named=True):
         line = int(row["_index"]) + table.header_row + 1
@@ -221,7 +205,7 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
         _split_full_name(fields)
         # (the row as the file has it, but a card number in a cell or a header is masked; the id is
         # the store's to judge: kept where the system issued it, else a card number is refused)
-        raw = {keys[c]: cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
+        raw = {c: cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
         records.append(SyncRecord(id=account_id, kind=_kind(profile, row, cell), fields=fields, row=line,
                                   archived=_archived(profile, row, cell), raw=raw))
     return records

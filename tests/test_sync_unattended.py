@@ -47,8 +47,9 @@ def test_an_index_key_a_huge_number_and_nan_are_data(store, tmp_path):
     export = read_export(path)
     assert [r.id for r in export.records] == ["7"]
     raw = export.records[0].raw
-    assert raw["_index (3)"] == "mine" and raw["_index (2)"] == "also mine"  # (the file's own key, renamed as a CSV header is)
-    assert raw["Balance"] == digits and raw["Rate"] == "1e400" and raw["Limit"] == "NaN" and raw[""] == "no name"
+    # (the file's own keys, named as a CSV header of those names is)
+    assert raw["_index (2)"] == "mine" and raw["_index (2) (2)"] == "also mine" and raw["(column 9)"] == "no name"
+    assert raw["Balance"] == digits and raw["Rate"] == "1e400" and raw["Limit"] == "NaN"
     assert export.records[0].row == 1
     assert sync(store, path).created == 1
 

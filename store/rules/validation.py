@@ -120,22 +120,6 @@ def accounting_id_error(account_id: str, *, issued: bool) -> str | None:
     return None
 
 
-def masked_names(names: Iterable[str]) -> dict[str, str]:
-    """Each column name as a raw row keeps it and a report prints it: a card number in a
-    header or a JSON key masked (`mask_cards`), and two that mask alike kept apart (`… (2)`)."""
-    shown: dict[str, str] = {}
-    taken: set[str] = set()
-    for name in names:
-        masked = mask_cards(name)
-        candidate, n = masked, 1
-        while candidate in taken:
-            n += 1
-            candidate = f"{masked} ({n})"
-        taken.add(candidate)
-        shown[name] = candidate
-    return shown
-
-
 # Yes and no as files write them, in the languages of the files we meet.
 _YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "wahr"})
 _NO = frozenset({"no", "n", "false", "0", "off", "nein", "hayir", "hayır", "non", "nee", "falsch", "-"})
