@@ -48,14 +48,19 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
         return
     if (folder is None) == (not files):
         fail("give export FILEs, or --watch DIR")
-    store = open_store(ctx)
     if folder is not None:
-        watch(store, folder, profile, interval, as_json)
+        if not folder.is_dir():  # (before the store is opened: a mistyped folder makes no store)
+            fail(f"{path_text(folder)}: not a folder")
+        watch(open_store(ctx), folder, profile, interval, as_json)
         return
-    status = 0
+    from importers.sync import read_export
+
+    status, store = 0, None
     for path in files:
         try:
-            report = sync_file(store, path, profile, dry_run=dry_run)
+            export = read_export(path, profile)
+            store = store or open_store(ctx)  # (once a file was read: a mistyped one makes no store)
+            report = apply_export(store, export, dry_run=dry_run)
         except StoreError as err:  # one line, and the files after it are synced all the same
             say(f"custdesk: {err}", err=True)
             status = 2
@@ -64,12 +69,6 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
         status = max(status, 1 if report.errors else 0)
     if status:
         raise SystemExit(status)
-
-
-def sync_file(store: Store, path: Path, profile: str | None, *, dry_run: bool = False) -> SyncReport:
-    from importers.sync import read_export
-
-    return apply_export(store, read_export(path, profile), dry_run=dry_run)
 
 
 def apply_export(store: Store, export: Export, *, dry_run: bool = False) -> SyncReport:
@@ -94,8 +93,6 @@ def watch(store: Store, folder: Path, profile: str | None, interval: float, as_j
     its content changes; until SIGTERM or ctrl+c, which end the loop between runs. A file
     that cannot be synced is reported once and left until its content changes; the
     others go on."""
-    if not folder.is_dir():
-        fail(f"{path_text(folder)}: not a folder")
     stopping: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:

@@ -74,11 +74,9 @@ def test_import_and_sync_refuse_a_huge_file_in_one_line(tmp_path, command):
     assert result.stderr == f"custdesk: {path}: 3 GiB, larger than a file to import may be (at most 2 GiB)\n"
 
 
-@pytest.mark.parametrize("command,message", [
-    ("import", "{path}: 1.9 GiB is more than the memory available holds; split the file"),
-    ("sync", "out of memory: the input is more than this machine holds at once; split it"),
-])
-def test_under_a_2_gb_memory_cap_a_file_within_the_limit_is_one_line_not_a_memory_error(tmp_path, command, message):
+@pytest.mark.parametrize("command", ["import", "sync"])
+def test_under_a_2_gb_memory_cap_a_file_within_the_limit_is_one_line_not_a_memory_error(tmp_path, command):
+    message = "{path}: 1.9 GiB is more than the memory available holds; split the file"
     path = sparse(tmp_path / "customers.csv", int(1.9 * 1024 ** 3))
 
     def capped() -> None:
@@ -187,13 +185,11 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
 
 
-@pytest.mark.parametrize("size,message", [
-    ((8000, 7000), "8000x7000 pixels is too large to open safely"),  # over custdesk's limit
-    ((10000, 10000), f"more than {MAX_PIXELS:,} pixels is too large to open safely"),  # Pillow warns
-    ((20000, 10000), f"more than {MAX_PIXELS:,} pixels is too large to open safely"),  # Pillow raises
-    ((65535, 65535), f"more than {MAX_PIXELS:,} pixels is too large to open safely"),
-])
-def test_a_picture_claiming_too_many_pixels_is_one_line_with_no_warning(tmp_path, size, message):
+# Over custdesk's limit; where Pillow would warn (89 megapixels); where it would raise (178); the most a PNG claims.
+@pytest.mark.parametrize("size", [(8000, 7000), (10000, 10000), (20000, 10000), (65535, 65535)])
+def test_a_picture_claiming_too_many_pixels_is_one_line_with_no_warning(tmp_path, size):
+    message = f"{size[0]}x{size[1]} pixels is too large to open safely"
+    assert size[0] * size[1] > MAX_PIXELS
     path = tmp_path / "bomb.png"
     path.write_bytes(png_header(*size))
     with Store(tmp_path / "s.json") as store:

@@ -97,6 +97,15 @@ def test_an_import_whose_file_is_refused_makes_no_store(tmp_path):
     assert everything_under(tmp_path) == set()
 
 
+def test_a_sync_of_a_mistyped_file_or_folder_makes_no_store(tmp_path):
+    db = str(tmp_path / "new" / "custdesk.json")
+    code, _out, err = run("--db", db, "sync", str(tmp_path / "typo.csv"))
+    assert (code, err) == (2, f"custdesk: {tmp_path / 'typo.csv'}: no such file\n")
+    code, _out, err = run("--db", db, "sync", "--watch", str(tmp_path / "exports"))
+    assert (code, err) == (2, f"custdesk: {tmp_path / 'exports'}: not a folder\n")
+    assert everything_under(tmp_path) == set()
+
+
 def test_the_store_api_refuses_a_missing_store_only_when_asked_to(tmp_path):
     with pytest.raises(NoStore, match="no store at"):
         Store(tmp_path / "none" / "custdesk.json", create=False)
