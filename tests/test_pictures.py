@@ -131,6 +131,30 @@ def test_a_picture_name_cannot_reach_outside_its_folder(store_path, ada, tmp_pat
         assert again.picture(ada["id"]) is None
 
 
+def test_a_picture_kept_as_given_by_an_older_custdesk_is_handed_out_as_pixels_only(store_path, ada, tmp_path):
+    from store.engine import open_engine
+    from store.schema import SCHEMA
+
+    image, out = Image.new("RGB", (40, 30), (10, 200, 10)), io.BytesIO()
+    exif = Image.Exif()
+    exif.get_ifd(0x8825)[2] = (52.0, 31.0, 12.0)  # a phone's GPS latitude
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    planted = out.getvalue() + b"APPENDED-SECRET"
+    engine = open_engine(store_path, SCHEMA)
+    with engine.transaction() as tx:  # small pictures were kept byte for byte
+        engine.blobs.write("old.jpg", planted)
+        tx.put("customers", ada["id"], {**tx.get("customers", ada["id"]), "picture": "old.jpg"})
+    engine.close()
+    with Store(store_path) as store:
+        data, media_type = store.picture(ada["id"])
+        assert media_type == "image/jpeg" and b"APPENDED-SECRET" not in data and b"Exif" not in data
+        assert Image.open(io.BytesIO(data)).size == (40, 30)
+    exported = custdesk("--db", store_path, "export", tmp_path / "out.vcf")
+    assert exported.returncode == 0, exported.stderr
+    photo = re.search(r"^PHOTO:data:image/jpeg;base64,(\S+)\r$", (tmp_path / "out.vcf").read_bytes().decode().replace("\r\n ", ""), re.M)
+    assert photo and base64.b64decode(photo.group(1)) == data
+
+
 def test_the_vcard_carries_the_photo_and_the_command_line_sets_it(store_path, tmp_path):
     data = picture_file(tmp_path / "ada.png")
     people = tmp_path / "people.csv"

@@ -15,7 +15,7 @@ from store.domain import journal
 from store.domain.records import Records
 from store.errors import RuleViolation
 from store.model import CUSTOMERS, JOURNAL, Customer
-from store.rules.pictures import mime_type, read_picture
+from store.rules.pictures import mime_type, prepare_picture, read_picture
 
 
 class Pictures(Records):
@@ -51,12 +51,21 @@ class Pictures(Records):
 
     def picture(self, customer_id: int) -> tuple[bytes, str] | None:
         """The customer's picture and its media type (image/png …), or None: it has none, or its
-        file is gone (a store copied without its `.pictures` folder)."""
+        file is gone (a store copied without its `.pictures` folder) or is no picture.
+
+        Handed out as pixels only, saved again as when a picture is set: a picture kept
+        before every picture was (a small one was kept as given, with its EXIF position
+        and anything appended) reaches no vCard or screen with more than its pixels."""
         name = self.customer(customer_id).get("picture")
         if not isinstance(name, str) or not name:
             return None
         data = self._db.blobs.read(name)
-        return None if data is None else (data, mime_type(name))
+        if data is None:
+            return None
+        try:
+            return prepare_picture(data, name).data, mime_type(name)
+        except RuleViolation:  # (a damaged file in the folder: as if gone)
+            return None
 
     def _sweep_pictures(self) -> int:
         """Delete the pictures that no customer and no undo data names any more; returns how
