@@ -184,13 +184,16 @@ async def test_an_https_public_url_makes_the_cookie_secure(store, store_path):
     assert status == 303 and "Secure" in headers["set-cookie"].split("; ")
 
 
-async def test_every_answer_says_no_referrer_and_the_app_page_loads_nothing_from_elsewhere(served):
+async def test_every_answer_says_no_referrer_names_no_software_lists_no_folder_and_loads_nothing_from_elsewhere(served):
     server, port, _csrf = served
     cookie = f"{COOKIE}={server.token}"
     for target, kwargs in [("/signup", {}), ("/", {}), ("/", {"Cookie": cookie}), ("/nowhere", {}),
                            ("/static/js/textual.js", {}), (f"/?token={server.token}", {})]:
         _status, headers, _body = await exchange(port, request("GET", target, **kwargs))
-        assert headers["referrer-policy"] == "no-referrer", target
+        assert headers["referrer-policy"] == "no-referrer" and headers["server"] == "custdesk", target
+    for folder in ("/static/", "/static/js/", "/static/fonts/"):  # no listing of what is served
+        status, _headers, body = await exchange(port, request("GET", folder))
+        assert status == 404 and "textual.js" not in body, folder
     _status, _headers, page = await exchange(port, request("GET", "/", Cookie=cookie))
     fetched = re.findall(r'(?:href|src)="([^"]+)"|url\("?([^")]+)', page)
     assert fetched and all(url.startswith(f"{server.public_url}/static/") for pair in fetched for url in pair if url)

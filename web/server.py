@@ -52,7 +52,7 @@ class CustdeskServer(Server):
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.middlewares.append(self._guard)
-        app.on_response_prepare.append(_no_referrer)
+        app.on_response_prepare.append(_plain_headers)
         app.add_routes(self.signup.routes())
         app.on_cleanup.append(self.signup.close)
         return app
@@ -60,6 +60,8 @@ class CustdeskServer(Server):
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
+        if path.startswith("/static/") and path.endswith("/"):  # (textual-serve lists its folders: nobody needs that)
+            raise web.HTTPNotFound()
         if not (path == "/" or path.startswith(("/ws", "/download/"))):  # (the sign-up page and static files are public)
             return await handler(request)
         given = request.query.get("token")
@@ -96,5 +98,7 @@ class CustdeskServer(Server):
         self.console.print("ctrl+c stops the server", highlight=False)
 
 
-async def _no_referrer(_request: web.Request, response: web.StreamResponse) -> None:
+async def _plain_headers(_request: web.Request, response: web.StreamResponse) -> None:
+    """No answer sends the address it came from on, or names the software and its version."""
     response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Server"] = "custdesk"
