@@ -10,7 +10,8 @@ from store.engine import META, Document, Transaction
 from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
-UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync"})
+UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync",
+                      "distinct"})
 # How many undoable entries keep their undo data; older ones keep the summary.
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000
