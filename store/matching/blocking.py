@@ -1,0 +1,88 @@
+"""Which pairs are worth comparing: records that share a block key.
+
+A sweep compares only records that share an identifying value, a postcode and
+the start of a name, the sound of a surname in one city, a company name …,
+never all n² pairs. A block larger than BLOCK_CAP (a switchboard number, the
+commonest name of a city) says too little to be worth its pairs and is left out.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jellyfish
+import numpy as np
+import polars as pl
+
+from store.matching.compare import Array
+
+BLOCK_CAP = 60
+
+
+def _soundex(names: pl.Expr) -> pl.Expr:
+    return names.map_elements(jellyfish.soundex, return_dtype=pl.String, skip_nulls=True)
+
+
+def _prefix(column: str, size: int) -> pl.Expr:
+    return pl.col(column).str.slice(0, size)
+
+
+def _joined(*parts: pl.Expr) -> pl.Expr:
+    """The parts as one key; null when any is missing."""
+    return pl.concat_str(list(parts), separator="|")
+
+
+# Rule name -> the key expression over a normalised frame (a list: one key per element).
+RULES: dict[str, pl.Expr] = {
+    "email": pl.col("em"),
+    "phone": pl.concat_list(pl.col("p1"), pl.col("p2")),
+    "vat": pl.col("vat"),
+    "postcode+surname": _joined(pl.col("pc"), _prefix("ln", 3)),
+    "postcode+first name": _joined(pl.col("pc"), _prefix("fn", 3)),
+    "surname sound+city": _joined(pl.col("ln_sound"), pl.col("ci")),
+    "name": _joined(pl.min_horizontal("fn", "ln"), pl.max_horizontal("fn", "ln")),
+    "company": pl.col("co"),
+    "email local part": pl.col("eml"),
+    "street+postcode": _joined(pl.col("st"), _prefix("pc", 2)),
+    "street+surname": _joined(pl.col("st"), _prefix("ln", 1)),
+}
+
+
+def with_sounds(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with the sound of each surname (computed once per distinct surname)."""
+    names = frame["ln"].drop_nulls().unique()
+    sounds = dict(zip(names.to_list(), names.to_frame().select(_soundex(pl.col("ln"))).to_series().to_list(),
+                      strict=True))
+    return frame.with_columns(pl.col("ln").replace_strict(sounds, default=None, return_dtype=pl.String)
+                              .alias("ln_sound"))
+
+
+def block_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """(rule, key, row) for every block key of every record (rows: positions in `frame`)."""
+    parts = []
+    for rule, expr in RULES.items():
+        keys = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), expr.alias("key"))
+        if keys.schema["key"] == pl.List(pl.String):
+            keys = keys.explode("key")
+        parts.append(keys.drop_nulls("key").filter(pl.col("key") != "").unique()
+                     .select(pl.lit(rule).alias("rule"), "key", "row"))
+    return pl.concat(parts)
+
+
+def candidate_pairs(keys: pl.DataFrame) -> pl.DataFrame:
+    """(left, right) rows, left < right, of every pair sharing a block of at most BLOCK_CAP records."""
+    small = keys.filter(pl.len().over("rule", "key") <= BLOCK_CAP)
+    joined = small.join(small, on=["rule", "key"], suffix="_other").filter(pl.col("row") < pl.col("row_other"))
+    return joined.select(left="row", right="row_other").unique()
+
+
+def block_index(keys: pl.DataFrame) -> dict[tuple[str, str], Array]:
+    """(rule, key) -> rows of the block, for looking up one record's blocks."""
+    groups = keys.group_by("rule", "key").agg("row").filter(pl.col("row").list.len() <= BLOCK_CAP)
+    return {(rule, key): np.asarray(rows, dtype=np.int64)
+            for rule, key, rows in groups.iter_rows()}
+
+
+def rows_sharing(index: Mapping[tuple[str, str], Array], keys: pl.DataFrame) -> Array:
+    """The rows sharing a block with a record whose (rule, key) rows are `keys`."""
+    found = [index[(rule, key)] for rule, key in keys.select("rule", "key").iter_rows() if (rule, key) in index]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)

@@ -1,0 +1,101 @@
+"""The store's customers and prospects in compared form, with their blocks and weights,
+kept per store until the store changes (so one new record is checked in milliseconds)."""
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from store.matching.blocking import block_index, block_keys, with_sounds
+from store.matching.compare import Array
+from store.matching.normalise import FIELDS, normalised
+from store.matching.pairs import RecordRef
+from store.matching.weights import Weights, estimate, with_counts
+from store.model import CUSTOMERS, SOURCES
+from store.store import Store
+
+
+@dataclass
+class Index:
+    token: tuple[int, ...]
+    refs: list[RecordRef]        # row -> record, in (table, id) order
+    raw: pl.DataFrame            # the records' fields as stored (`FIELDS`)
+    norm: pl.DataFrame           # the same rows, normalised (`normalise.normalised`)
+    weights: Weights
+    keys: pl.DataFrame           # (rule, key, row): the blocks
+    region: str | None           # the store's default country: phones without one are read there
+    _blocks: dict[tuple[str, str], Array] | None = field(default=None, repr=False)
+    _rows: dict[RecordRef, int] | None = field(default=None, repr=False)
+
+    @property
+    def blocks(self) -> dict[tuple[str, str], Array]:
+        if self._blocks is None:
+            self._blocks = block_index(self.keys)
+        return self._blocks
+
+    def row_of(self, ref: RecordRef) -> int | None:
+        if self._rows is None:
+            self._rows = {r: i for i, r in enumerate(self.refs)}
+        return self._rows.get(ref)
+
+
+def _token(store: Store) -> tuple[int, ...]:
+    """What changes whenever a customer or prospect does: every change is journaled
+    (an undo too), so the newest journal entry and the counts tell a changed store."""
+    stats = store.stats()
+    newest = store.journal(limit=1)
+    return stats["customers"], stats["sources"], int(newest[0]["id"]) if newest else 0
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def raw_frame(records: list[Mapping[str, Any]]) -> pl.DataFrame:
+    """The matched fields of records (dicts) as text columns; anything else as missing."""
+    return pl.DataFrame({f: [_text(r.get(f)) for r in records] for f in FIELDS},
+                        schema=dict.fromkeys(FIELDS, pl.String))
+
+
+def _stored(store: Store) -> tuple[list[RecordRef], pl.DataFrame]:
+    refs: list[RecordRef] = []
+    records: list[Mapping[str, Any]] = []
+    for table, found in ((CUSTOMERS, store.customers()), (SOURCES, store.sources())):
+        for record in sorted(found, key=lambda r: int(r["id"])):
+            refs.append(RecordRef(table, int(record["id"])))
+            records.append(record)
+    return refs, raw_frame(records)
+
+
+def build(store: Store) -> Index:
+    refs, raw = _stored(store)
+    region = store.settings.get("default_country")
+    norm = with_counts(prepared(raw, region if isinstance(region, str) else None))
+    return Index(token=_token(store), refs=refs, raw=raw, norm=norm, weights=estimate(norm),
+                 keys=block_keys(norm), region=region if isinstance(region, str) else None)
+
+
+def prepared(raw: pl.DataFrame, region: str | None) -> pl.DataFrame:
+    """Records normalised and ready to block: `normalised` plus the sound of the surname."""
+    return with_sounds(normalised(raw, region))
+
+
+_CACHE: weakref.WeakKeyDictionary[Store, Index] = weakref.WeakKeyDictionary()
+
+
+def index_of(store: Store) -> Index:
+    """The store's index, built again when the store has changed since."""
+    held = _CACHE.get(store)
+    if held is not None and held.token == _token(store):
+        return held
+    fresh = build(store)
+    _CACHE[store] = fresh
+    return fresh
+
+
+def rows(frame: pl.DataFrame, at: Array) -> pl.DataFrame:
+    return frame[np.asarray(at, dtype=np.int64)]

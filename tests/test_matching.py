@@ -1,0 +1,158 @@
+"""The matcher (store.matching): who is who, with the truth known for every pair."""
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from store import Batch
+from store.matching import REVIEW, SURE, RecordRef, blocking, find_pairs, matches_for
+from store.matching.normalise import FIELDS
+from store.model import CUSTOMERS, SOURCES
+
+BERLIN = {"street": "Hauptstraße 5", "postcode": "10115", "city": "Berlin", "country": "DE"}
+
+
+def _add(store, **fields):
+    return store.add_customer("private", fields)["id"]
+
+
+def _pair_of(store, a, b):
+    wanted = {RecordRef(CUSTOMERS, a), RecordRef(CUSTOMERS, b)}
+    return next((p for p in find_pairs(store) if {p.a, p.b} == wanted), None)
+
+
+def test_transliterated_names_are_one_person(store):
+    a = _add(store, first_name="Jürgen", last_name="Müller", email="jm@gmail.com", **BERLIN)
+    b = _add(store, first_name="Juergen", last_name="Mueller", email="juergen.mueller@web.de",
+             street="Hauptstr. 5", postcode="10115", city="Berlin")
+    c = _add(store, first_name="Ayşe", last_name="Şahin", email="ayse.sahin@firma.com.tr", city="İstanbul")
+    d = _add(store, first_name="Ayse", last_name="Sahin", email="a.sahin@gmail.com", city="Istanbul")
+    for one, other in ((a, b), (c, d)):
+        pair = _pair_of(store, one, other)
+        assert pair is not None and pair.score >= REVIEW
+        assert pair.evidence["last_name"] == "exact"
+
+
+def test_legal_forms_are_left_off_company_names(store):
+    a = store.add_customer("corporate", {"company": "Zwiebelhaus GmbH", "email": "info@zwiebelhaus.de",
+                                         "city": "Köln"})["id"]
+    b = store.add_customer("corporate", {"company": "Zwiebelhaus GmbH & Co. KG", "phone": "+49221123456",
+                                         "city": "Koeln"})["id"]
+    c = store.add_customer("corporate", {"company": "Yıldız Gıda A.Ş.", "email": "info@yildiz.com.tr"})["id"]
+    d = store.add_customer("corporate", {"company": "Yildiz Gida Ltd. Şti.", "email": "satis@yildiz.com.tr"})["id"]
+    for one, other in ((a, b), (c, d)):
+        pair = _pair_of(store, one, other)
+        assert pair is not None and pair.evidence["company"] == "exact" and "same company" in pair.reasons
+
+
+def test_swapped_names_match(store):
+    a = _add(store, first_name="Mehmet", last_name="Yilmazer", email="m.yilmazer@gmail.com", city="Ankara")
+    b = _add(store, first_name="Yilmazer", last_name="Mehmet", email="mehmet.y@hotmail.com", city="Ankara")
+    pair = _pair_of(store, a, b)
+    assert pair is not None and pair.score >= REVIEW and "first and last name swapped" in pair.reasons
+
+
+def test_a_phone_national_or_international_is_one_phone(store):
+    store.update_settings(default_country="DE")
+    a = _add(store, first_name="Lena", last_name="Vogt", phone="+49 30 1234567", email="lena@vogt.example.com")
+    pairs = matches_for(store, CUSTOMERS, {"first_name": "Lena", "last_name": "Vogt", "phone": "030 1234567",
+                                           "country": "DE"})
+    assert pairs and pairs[0].a == RecordRef(CUSTOMERS, a)
+    assert pairs[0].evidence["phone"] == "exact" and "same phone" in pairs[0].reasons
+    assert pairs[0].band == "sure"
+
+
+def test_a_household_is_not_a_duplicate(store):
+    home = {**BERLIN, "phone": "+49301234567"}
+    a = _add(store, first_name="Anna", last_name="Schneider", email="anna.schneider@gmail.com", **home)
+    b = _add(store, first_name="Paul", last_name="Schneider", email="paul.s@web.de", **home)
+    c = _add(store, first_name="Anna", last_name="Schneider", email="anna.schneider@gmail.com", mobile="+4915112345678",
+             street="Hauptstr. 5", postcode="10115", city="Berlin")
+    assert _pair_of(store, a, b) is None
+    assert matches_for(store, CUSTOMERS, store.customer(b), exclude=RecordRef(CUSTOMERS, b)) == []
+    same = _pair_of(store, a, c)
+    assert same is not None and same.band == "sure"
+
+
+def test_a_rare_shared_surname_outweighs_a_common_one(store):
+    # Thirty Müllers in Berlin and one Zwiebelhaus: the same first name and city weigh alike.
+    for i in range(30):
+        _add(store, first_name=f"Vorname{i}", last_name="Müller", email=f"m{i}@example.org", city="Berlin")
+    common = [_add(store, first_name="Karl", last_name="Müller", email=f"karl{i}@example.org", city="Berlin")
+              for i in range(2)]
+    rare = [_add(store, first_name="Karl", last_name="Zwiebelhaus", email=f"kz{i}@example.org", city="Berlin")
+            for i in range(2)]
+    common_pair, rare_pair = _pair_of(store, *common), _pair_of(store, *rare)
+    assert rare_pair is not None
+    assert common_pair is None or common_pair.score < rare_pair.score
+
+
+def test_bands_and_min_score(store):
+    a = _add(store, first_name="Sofia", last_name="Ortega", email="sofia.ortega@gmail.com", **BERLIN)
+    b = _add(store, first_name="Sofia", last_name="Ortega", email="sofia.ortega@gmail.com", **BERLIN)
+    c = _add(store, first_name="Sofia", last_name="Ortega", email="s.o@yahoo.es")
+    pairs = find_pairs(store)
+    by_ids = {frozenset((p.a.id, p.b.id)): p for p in pairs}
+    assert by_ids[frozenset((a, b))].band == "sure" and by_ids[frozenset((a, b))].score >= SURE
+    assert all(p.score >= REVIEW for p in pairs)
+    assert [p.score for p in pairs] == sorted((p.score for p in pairs), reverse=True)
+    assert all(p.band == ("sure" if p.score >= SURE else "review") for p in pairs)
+    assert all(p.score >= 0.99 for p in find_pairs(store, min_score=0.99))
+    assert frozenset((a, c)) not in {frozenset((p.a.id, p.b.id)) for p in find_pairs(store, min_score=0.999)} \
+        or by_ids[frozenset((a, c))].score >= 0.999
+
+
+def test_pairs_said_distinct_are_left_out(store):
+    a = _add(store, first_name="Sofia", last_name="Ortega", email="sofia.ortega@gmail.com", **BERLIN)
+    b = _add(store, first_name="Sofía", last_name="Ortega", phone="+49301234567", **BERLIN)
+    assert _pair_of(store, a, b) is not None
+    store.mark_distinct(RecordRef(CUSTOMERS, a), RecordRef(CUSTOMERS, b))
+    assert _pair_of(store, a, b) is None
+    assert matches_for(store, CUSTOMERS, store.customer(b), exclude=RecordRef(CUSTOMERS, b)) == []
+
+
+def test_prospects_are_matched_with_customers(store):
+    a = _add(store, first_name="Jan", last_name="de Vries", email="jan.devries@ziggo.nl", city="Utrecht")
+    s = store.add_source({"first_name": "Jan", "last_name": "De Vries", "email": "JAN.DEVRIES@ziggo.nl"})["id"]
+    pairs = find_pairs(store)
+    assert pairs and (pairs[0].a, pairs[0].b) == (RecordRef(CUSTOMERS, a), RecordRef(SOURCES, s))
+    assert "same email" in pairs[0].reasons
+
+
+def _batch_of_people(count: int) -> Batch:
+    rows = pl.DataFrame({
+        "first_name": [f"Given{i % 997}" for i in range(count)],
+        "last_name": [f"Family{i}" for i in range(count)],
+        "email": [f"person{i}@example.org" for i in range(count)],
+        "postcode": [f"{10000 + i % 5000}" for i in range(count)],
+        "city": [f"Town{i % 300}" for i in range(count)],
+    })
+    return Batch(target="private", rows=rows, summary="people")
+
+
+def test_matches_for_compares_only_its_blocks(store, monkeypatch):
+    store.apply_batch(_batch_of_people(20_000))
+    compared: list[int] = []
+    real = blocking.rows_sharing
+
+    def counted(index, keys):
+        found = real(index, keys)
+        compared.append(found.size)
+        return found
+    monkeypatch.setattr("store.matching.sweep.rows_sharing", counted)
+    pairs = matches_for(store, CUSTOMERS, {"first_name": "Given5", "last_name": "Family5", "email": "person5@example.org"})
+    assert pairs and pairs[0].a.id == next(c["id"] for c in store.find(CUSTOMERS, "email", "person5@example.org"))
+    assert 0 < compared[0] < 200  # of 20,000 records
+
+
+_TEXT = st.one_of(st.none(), st.just(""), st.text(max_size=30), st.sampled_from(["Müller", "+49 30 1234567", "@", "ß", "İ"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(record=st.fixed_dictionaries(dict.fromkeys(FIELDS, _TEXT)))
+def test_any_field_text_is_matched_without_raising(store, record):
+    if store.customer_count() == 0:
+        _add(store, first_name="Ann", last_name="Alpha", email="ann@example.org", **BERLIN)
+    for pair in matches_for(store, SOURCES, record):
+        assert 0.0 <= pair.score <= 1.0 and pair.reasons
