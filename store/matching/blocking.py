@@ -44,6 +44,9 @@ RULES: dict[str, pl.Expr] = {
     "email local part": pl.col("eml"),
     "street+postcode": _joined(pl.col("st"), _prefix("pc", 2)),
     "street+surname": _joined(pl.col("st"), _prefix("ln", 1)),
+    "street start+city": _joined(_prefix("st", 8), pl.col("ci")),
+    "first name+city": _joined(pl.col("fn"), pl.col("ci")),
+    "surname+first initial": _joined(pl.col("ln"), _prefix("fn", 1)),
 }
 
 

@@ -119,7 +119,7 @@ def _address(left: pl.DataFrame, right: pl.DataFrame) -> Array:
     """Street, postcode and city as one comparison (they are not independent evidence):
     exact: the same street in the same postcode or city; close: the street written
     another way there; fuzzy: the same postcode (or city, without postcodes) only."""
-    street = _text(left, right, "st")
+    street = np.maximum(_text(left, right, "st"), _text(left, right, "sf"))
     street[(street >= CLOSE) & _house_numbers_differ(left, right)] = DIFFERENT
     postcode = _equal(left, right, "pc")
     city = _equal(left, right, "ci")

@@ -95,6 +95,7 @@ def normalised(raw: pl.DataFrame, default_region: str | None) -> pl.DataFrame:
         _empty_as_null(fold(pl.col("last_name"))).alias("ln"),
         _empty_as_null(company_name(pl.col("company"))).alias("co"),
         _empty_as_null(street_name(pl.col("street"))).alias("st"),
+        _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
         _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
         _empty_as_null(fold(pl.col("city"))).alias("ci"),
     ).with_columns(pl.Series("em", email), pl.Series("vat", vat), pl.Series("p1", phones[0]),

@@ -26,7 +26,7 @@ def score(weights: Weights, left: pl.DataFrame, right: pl.DataFrame, *, by_pair:
     compared = compare(left, right)
     personal = ~(left["role"].fill_null(False).to_numpy() | right["role"].fill_null(False).to_numpy())
     by_field = field_weights(weights, left, compared.levels, personal, by_pair)
-    return Scored(compared.levels, by_field, compared.swapped, probability(total(weights, by_field)))
+    return Scored(compared.levels, by_field, compared.swapped, probability(total(weights, by_field, compared.levels)))
 
 
 def at(scored: Scored, keep: Array) -> Scored:

@@ -8,10 +8,12 @@ itself from random pairs. An exact name, company or address weighs by how rare
 the value is (term frequency: a shared "Müller" says less than a shared
 "Zwiebelhaus").
 
-Surname, address and a shared phone say "one household": together they count
-for at most HOUSEHOLD_BITS beyond the prior, so it is the first name, the
-personal email, a mobile or a VAT id that decides whether it is one person —
-a household member with a different first name and email is not a duplicate.
+Surname, address and a shared phone say "one household". When the first name
+and a personal email both differ, that household is the likelier story: the
+household evidence then counts for at most HOUSEHOLD_BITS beyond the prior, and
+the differing first name and email decide — a household member is not a
+duplicate. (A different first name alone, with no email to tell, is weighed as
+any other evidence: files mistype and swap first names.)
 """
 from __future__ import annotations
 
@@ -134,12 +136,15 @@ def field_weights(weights: Weights, left: pl.DataFrame, levels: dict[str, Array]
     return out
 
 
-def total(weights: Weights, by_field: dict[str, Array]) -> Array:
-    """The log2 odds of one person: prior plus the evidence, household evidence capped."""
+def total(weights: Weights, by_field: dict[str, Array], levels: dict[str, Array]) -> Array:
+    """The log2 odds of one person: prior plus the evidence, household evidence capped
+    where a different first name and a different personal email say "another member"."""
     household = sum((np.maximum(by_field[name], 0.0) for name in HOUSEHOLD), np.zeros(1))
     against = sum((np.minimum(by_field[name], 0.0) for name in HOUSEHOLD), np.zeros(1))
     others = sum((by_field[name] for name in COMPARED if name not in HOUSEHOLD), np.zeros(1))
-    return weights.prior + np.minimum(household, weights.household_cap) + against + others
+    member = (levels["first_name"] == DIFFERENT) & (by_field["email"] < 0)
+    household = np.where(member, np.minimum(household, weights.household_cap), household)
+    return weights.prior + household + against + others
 
 
 def probability(log2_odds: Array) -> Array:
