@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.common import fail, open_store, reports_errors, say
-from store.rules.validation import mask_cards
 from store.text import path_text
 
 if TYPE_CHECKING:
@@ -84,12 +83,12 @@ def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, bl
     say(f"{where}: header on row {table.header_row}; columns:")
     for m in plan.mappings:
         how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
-        say(f"  {mask_cards(m.column)} → {m.field or '(kept in the raw row only)'}{how}")
+        say(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
     say(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
                f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
                f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
     for issue in plan.issues[:10]:
-        say(f"  row {issue.row}, {mask_cards(issue.column)}: {issue.message}", err=True)
+        say(f"  row {issue.row}, {issue.column}: {issue.message}", err=True)
     if len(plan.issues) > 10:
         say(f"  … and {len(plan.issues) - 10:,} more (write them all with --errors OUT.csv)", err=True)
     if blocked:
