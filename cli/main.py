@@ -5,6 +5,7 @@ import click
 
 from cli.common import open_app, open_store, reports_errors
 from cli.config import config
+from cli.duplicates import duplicates
 from cli.mail import mail
 from cli.records import demo, migrate, obfuscate, picture, repair, stats, undo
 from cli.serve import serve
@@ -28,7 +29,8 @@ def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
         open_app(ctx, open_store(ctx, verify=False))
 
 
-for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config):
+for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config,
+                duplicates):
     cli.add_command(command)
 
 

@@ -83,6 +83,15 @@ async def _synced_from_accounting(pilot) -> None:
     await pilot.pause()
 
 
+async def _ada_again(pilot) -> None:
+    """Ada once more, as a private customer (her email in capitals, her phone abroad): a likely duplicate."""
+    with mock.patch("store.domain.journal.now", lambda: FIXED_TIME):
+        pilot.app.store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ADA@example.com",
+                                                 "phone": "+49 30 1234567", "city": "Berlin"})
+    pilot.app.after_change()
+    await pilot.pause()
+
+
 ORDERS_TAB = ("enter", "right_square_bracket", "right_square_bracket")
 IMPORT_REVIEW = ("i", _read_leads)
 
@@ -112,6 +121,7 @@ CASES = (
     Case("mail_send", ("M", "enter", "s", _typing("prompt", "outbox")), "Mail: where the messages go"),
     Case("tag_filter", ("T",), "Show the customers with a tag"),
     Case("sync_runs", (_synced_from_accounting, "p", "y"), "Accounting sync runs and their conflicts"),
+    Case("duplicates", (_ada_again, "D"), "Duplicates: the pairs by score, the highlighted one side by side"),
     Case("settings", ("comma",), "Settings"),
     Case("help", ("question_mark",), "Help: the keys of the screen it was opened on"),
 )

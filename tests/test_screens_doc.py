@@ -5,6 +5,7 @@ from helpers import ROOT
 
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen, SourceDetailScreen
+from tui.screens.duplicates import DuplicatesScreen
 from tui.screens.import_parts import FieldPicker
 from tui.screens.import_review import ImportScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
@@ -25,7 +26,7 @@ from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen, TemplatesScreen, MailScreen, SyncScreen)
+            ImportScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
            TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 

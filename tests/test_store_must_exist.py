@@ -22,6 +22,7 @@ NEEDS_A_STORE = {
     "obfuscate": ["obfuscate", "--inactive-days", "30"],
     "picture": ["picture", "C-000001", "--remove"],
     "repair": ["repair"],
+    "duplicates": ["duplicates"],
     "mail templates list": ["mail", "templates", "list"],
     "mail templates add": ["mail", "templates", "add", "hello", "--body", "{tmp}/body.txt"],
     "mail templates show": ["mail", "templates", "show", "hello"],

@@ -229,10 +229,14 @@ class CustdeskApp(App):
         yield SystemCommand("Obfuscation policy run", "obfuscate every customer inactive for N days (asks first)",
                             self.obfuscation_policy)
         yield SystemCommand("Sync runs", "the accounting sync runs, their counts and conflicts", self.action_sync_runs)
+        yield SystemCommand("Duplicates", "review likely duplicate customers and prospects, side by side",
+                            self.action_duplicates)
+        own = {"Sync runs", "Duplicates"}  # (a screen's key for one of these is not listed twice)
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if binding.description and (binding.action, binding.description) not in seen and active.enabled:
+            if (binding.description and binding.description not in own and (binding.action, binding.description) not in seen
+                    and active.enabled):
                 seen.add((binding.action, binding.description))
                 yield SystemCommand(binding.description, f"key {binding.key_display or key}",
                                     lambda node=active.node, action=binding.action: self.run_action(action, node))
@@ -241,6 +245,11 @@ class CustdeskApp(App):
         from .screens.sync import SyncScreen
         if not isinstance(self.screen, SyncScreen):
             self.push_screen(SyncScreen())
+
+    def action_duplicates(self) -> None:
+        from .screens.duplicates import DuplicatesScreen
+        if not isinstance(self.screen, DuplicatesScreen):
+            self.push_screen(DuplicatesScreen())
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen

@@ -64,6 +64,7 @@ def binding_ids() -> dict[str, str]:
 
     import tui.app
     import tui.screens.detail
+    import tui.screens.duplicates
     import tui.screens.import_review
     import tui.screens.mail
     import tui.screens.merge

@@ -204,6 +204,7 @@ class CustomersScreen(TableScreen):
         Binding("x", "export", "Export", id="export"),
         Binding("p", "prospects", "Prospects", id="prospects"),
         Binding("M", "mail", "Mail", id="mail"),
+        Binding("D", "app.duplicates", "Duplicates", show=False, id="duplicates"),
         Binding("f", "kind_filter", "Kind filter", show=False, id="kind-filter"),
         Binding("F", "active_filter", "Active filter", show=False, id="active-filter"),
         Binding("T", "tag_filter", "Tag filter", show=False, id="tag-filter"),
