@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from helpers import SIZE, contents, custdesk, notices, rendered, settle, table
@@ -270,3 +271,33 @@ async def test_the_palette_has_Duplicates_once_and_it_opens_the_review_at_80x24(
         assert isinstance(app.screen, DuplicatesScreen) and table(app).row_count >= 4
         assert "likely duplicate pair(s)" in rendered(app.screen.query_one("#sweep"))
         assert "first name" in rendered(app.screen.query_one("#pair"))
+
+
+async def test_the_sweep_runs_behind_a_progress_bar_keys_answer_meanwhile_and_escape_stops_it(people, monkeypatch):
+    import tui.screens.duplicates as review_screen
+
+    release, stopped = threading.Event(), threading.Event()
+
+    def held_sweep(store, **options):
+        """The real sweep, held after its first progress step until the test has looked."""
+        options["progress"](1, 4)
+        release.wait(10)
+        try:
+            return find_pairs(store, **options)
+        except review_screen.SweepStopped:
+            stopped.set()
+            raise
+    monkeypatch.setattr(review_screen, "find_pairs", held_sweep)
+    app = CustdeskApp(people)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("D")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, DuplicatesScreen) and screen.sweeping
+        assert screen.query_one("#sweep-progress").display and "Comparing … 1 of 4" in rendered(screen.query_one("#sweep"))
+        assert screen.check_action("merge", ()) is None and screen.check_action("distinct", ()) is None
+        await pilot.press("escape")  # the app answers while the sweep works
+        assert isinstance(app.screen, CustomersScreen)
+        release.set()
+        await settle(app, pilot)
+    assert stopped.is_set()  # the sweep was told to stop at its next step

@@ -41,8 +41,9 @@ class Distinct(Core):
                                  details={"pair": [[ref.table, ref.id] for ref in (first, second)]})
 
     def distinct_pairs(self) -> set[frozenset[RecordRef]]:
-        """Every pair a person has said is not a duplicate (and has not undone)."""
-        return set(_remembered(self._db.tables[JOURNAL].values()))
+        """Every pair a person has said is not a duplicate (and has not undone). Safe from a
+        worker thread (the app's sweep): the entries are copied at once, before they are read."""
+        return set(_remembered(list(self._db.tables[JOURNAL].values())))
 
     def record_name(self, ref: RecordRef) -> str:
         """How people name a customer (its number) or a prospect ("prospect #ID"), also one gone."""

@@ -194,14 +194,14 @@ class DuplicatesScreen(StoreScreen[None]):
 
     # -- acting -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action in ("merge", "distinct", "undo", "rescan") and self.sweeping:
+            return None  # the sweep reads the store meanwhile, and its list replaces this one
         if action in ("merge", "distinct", "skip"):
             pair = self.current()
             if pair is None:
                 return None
             if action == "merge" and pair.b.table == SOURCES and pair.a.table == SOURCES:
                 return None  # two prospects: no merge of prospects (activate one first)
-        if action == "rescan" and self.sweeping:
-            return None
         return True
 
     def action_merge(self) -> None:
