@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
+import subprocess
+import sys
 import threading
 
 import pytest
-from helpers import SIZE, contents, custdesk, notices, rendered, settle, table
+from helpers import ROOT, SIZE, contents, custdesk, notices, rendered, settle, table
 
 from store import NotFound, RuleViolation, Store
 from store.matching import RecordRef, find_pairs
@@ -123,6 +128,30 @@ def test_the_command_lists_pairs_surest_first_one_line_each_and_as_json(store):
     cut = sorted(pair["score"] for pair in pairs)[len(pairs) // 2]
     sure = json.loads(custdesk("--db", store.location, "duplicates", "--json", "--min-score", cut).stdout)
     assert sure == [pair for pair in pairs if pair["score"] >= cut]
+
+
+def test_a_terminal_sees_the_progress_on_stderr_wiped_once_the_pairs_are_found(store):
+    fill(store)
+    store.close()
+    controller, terminal = pty.openpty()
+    try:
+        code = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+        done = subprocess.run([sys.executable, "-c", code, "--db", str(store.location), "duplicates"], stderr=terminal,
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT, timeout=300, check=False)
+        os.close(terminal)
+        seen = b""
+        while select.select([controller], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # (the terminal's other end is closed: all read)
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(controller)
+    assert done.returncode == 0 and "C-000003       C-000004" in done.stdout
+    assert re.search(rb"\rcomparing \xe2\x80\xa6 \d+ of \d+", seen) and seen.endswith(b"\r\x1b[K")
 
 
 def test_the_command_leaves_out_pairs_said_to_be_two_people_and_refuses_a_score_out_of_range(store):
