@@ -67,6 +67,7 @@ class DuplicatesScreen(StoreScreen[None]):
         super().__init__()
         self.pairs: list[Pair] = []  # the sweep's, in its order; a row's id is its index here
         self.sweeping = False
+        self._mergeable: bool | None = None  # whether the footer offers `m` now
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,7 +133,7 @@ class DuplicatesScreen(StoreScreen[None]):
         self.notify(message.reason, severity="error", timeout=10)
 
     def on_pairs_found(self, message: PairsFound) -> None:
-        self.pairs = sorted(message.pairs, key=lambda pair: -pair.score)
+        self.pairs = message.pairs  # (surest first: find_pairs' order)
         self._swept()
         self.redraw()
 
@@ -181,7 +182,11 @@ class DuplicatesScreen(StoreScreen[None]):
 
     def on_record_table_moved(self, _event: RecordTable.Moved) -> None:
         self._show_pair()
-        self.refresh_bindings()
+        # Re-evaluating the bindings rebuilds the footer: only when `m` comes or goes.
+        mergeable = self.check_action("merge", ())
+        if mergeable != self._mergeable:
+            self._mergeable = mergeable
+            self.refresh_bindings()
 
     def _show_pair(self) -> None:
         pair = self.current()
