@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -75,7 +75,11 @@ def build(store: Store) -> Index:
     refs, raw = _stored(store)
     region = store.settings.get("default_country")
     norm = with_counts(prepared(raw, region if isinstance(region, str) else None))
-    return Index(token=_token(store), refs=refs, raw=raw, norm=norm, weights=estimate(norm),
+    weights = estimate(norm)
+    learned = _LEARNED.get(store)
+    if learned is not None:
+        weights = replace(weights, m=learned.m, share=learned.share)
+    return Index(token=_token(store), refs=refs, raw=raw, norm=norm, weights=weights,
                  keys=block_keys(norm), region=region if isinstance(region, str) else None)
 
 
@@ -85,6 +89,15 @@ def prepared(raw: pl.DataFrame, region: str | None) -> pl.DataFrame:
 
 
 _CACHE: weakref.WeakKeyDictionary[Store, Index] = weakref.WeakKeyDictionary()
+# What the last sweep learned (training.train): kept for the store's later checks, also once
+# its index is built again after a change (a few changed records do not move m).
+_LEARNED: weakref.WeakKeyDictionary[Store, Weights] = weakref.WeakKeyDictionary()
+
+
+def learn(store: Store, index: Index, weights: Weights) -> None:
+    """Weigh with `weights` from now on (learned by a sweep of `index`)."""
+    index.weights = weights
+    _LEARNED[store] = weights
 
 
 def index_of(store: Store) -> Index:

@@ -9,10 +9,11 @@ import polars as pl
 
 from store.matching.blocking import block_keys, candidate_pairs, rows_sharing
 from store.matching.compare import COMPARED
-from store.matching.index import Index, index_of, prepared, raw_frame, rows
+from store.matching.index import Index, index_of, learn, prepared, raw_frame, rows
 from store.matching.pairs import REVIEW, Pair, RecordRef, band_of
 from store.matching.reasons import SHOWN, evidence, reasons
 from store.matching.score import Scored, score
+from store.matching.training import rescored, train
 from store.store import Store
 
 CHUNK = 100_000  # pairs scored at a time (a progress step, and bounded memory)
@@ -54,7 +55,10 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     threshold = REVIEW if min_score is None else min_score
     distinct = store.distinct_pairs()
     found: list[Pair] = []
-    for part, scored in _scored_chunks(index, candidate_pairs(index.keys), progress):
+    parts = _scored_chunks(index, candidate_pairs(index.keys), progress)
+    learn(store, index, train(index.weights, [scored for _, scored in parts]))
+    for part, first in parts:
+        scored = rescored(index.weights, first)
         for i in np.flatnonzero(scored.probability >= threshold - 0.0005):
             left, right = int(part["left"][int(i)]), int(part["right"][int(i)])
             a, b = index.refs[left], index.refs[right]

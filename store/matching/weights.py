@@ -18,7 +18,7 @@ any other evidence: files mistype and swap first names.)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -57,8 +57,8 @@ U_WEIGHT = 1000
 # company names and streets are rarer than first names).
 TYPICAL_RECORDS = 2000
 TYPICAL_SHARE = {"fn": 1 / 300, "ln": 1 / 3000, "co": 1 / 50_000, "st": 1 / 20_000}
-# The share of records that have a duplicate: with the number of records (at least
-# TYPICAL_RECORDS), the prior odds that two records picked at random are one person.
+# Duplicate pairs per record before the store's own pairs tell (`training`): with the number of
+# records (at least TYPICAL_RECORDS), the prior odds that two records picked at random are one person.
 DUPLICATE_SHARE = 0.1
 U_SAMPLE = 20_000
 U_SEED = 25
@@ -68,9 +68,16 @@ U_SEED = 25
 class Weights:
     """What scoring a pair needs, measured on one set of records."""
 
-    prior: float                   # log2 odds that two random records are one person
     u: dict[str, dict[int, float]]  # comparison -> level -> u
     totals: dict[str, int]          # column -> records holding a value in it
+    records: int                    # how many records the weights were measured on
+    m: dict[str, dict[int, float]] = field(default_factory=lambda: {k: dict(v) for k, v in M.items()})
+    share: float = DUPLICATE_SHARE  # duplicate pairs per record
+
+    @property
+    def prior(self) -> float:
+        """log2 odds that two records picked at random are one person."""
+        return math.log2(self.share * 2 / max(self.records - 1, TYPICAL_RECORDS))
 
     @property
     def household_cap(self) -> float:
@@ -98,9 +105,8 @@ def estimate(frame: pl.DataFrame) -> Weights:
         counts = {level: float(np.count_nonzero(levels[name] == level)) if size else 0.0 for level in typical}
         total = sum(counts.values()) + U_WEIGHT
         u[name] = {level: (counts[level] + U_WEIGHT * typical[level]) / total for level in typical}
-    prior = math.log2(DUPLICATE_SHARE * 2 / max(n - 1, TYPICAL_RECORDS))
     totals = {c: n - frame[c].null_count() for c in TERM_FREQUENCY.values()}
-    return Weights(prior=prior, u=u, totals=totals)
+    return Weights(u=u, totals=totals, records=n)
 
 
 def _exact_u(weights: Weights, column: str, held: Array, by_pair: int) -> Array:
@@ -110,25 +116,36 @@ def _exact_u(weights: Weights, column: str, held: Array, by_pair: int) -> Array:
     return (others + TYPICAL_RECORDS * TYPICAL_SHARE[column]) / (weights.totals[column] + TYPICAL_RECORDS)  # type: ignore[no-any-return]
 
 
-def field_weights(weights: Weights, left: pl.DataFrame, levels: dict[str, Array],
-                  personal_emails: Array, by_pair: int) -> dict[str, Array]:
-    """log2(m/u) per pair and comparison; the exact level by how many records hold the value
-    (`left` is a stored row `with_counts`; `by_pair`: how many of the pair are among them)."""
+def log_u(weights: Weights, left: pl.DataFrame, levels: dict[str, Array], by_pair: int) -> dict[str, Array]:
+    """log2 u per pair and comparison (0 where a side is missing); at the exact level by how many
+    records hold the value (`left` is a stored row `with_counts`; `by_pair`: how many of the
+    pair are among them)."""
     out: dict[str, Array] = {}
     for name in COMPARED:
         level = levels[name]
-        w = np.zeros(level.shape, dtype=np.float64)
-        for lv, m in M[name].items():
-            if lv == EXACT and name in TERM_FREQUENCY:
-                continue
-            w[level == lv] = math.log2(m / weights.u[name][lv])
+        lu = np.zeros(level.shape, dtype=np.float64)
+        for lv, u in weights.u[name].items():
+            lu[level == lv] = math.log2(u)
         if name in TERM_FREQUENCY:
             at = np.flatnonzero(level == EXACT)
             if at.size:
                 column = TERM_FREQUENCY[name]
                 held = left[column + "_n"].gather(at).fill_null(1).cast(pl.Int64).to_numpy()
-                w[at] = np.log2(M[name][EXACT] / _exact_u(weights, column, held, by_pair))
-        w[level == MISSING] = 0.0
+                lu[at] = np.log2(_exact_u(weights, column, held, by_pair))
+        out[name] = lu
+    return out
+
+
+def evidence(m: dict[str, dict[int, float]], levels: dict[str, Array], lu: dict[str, Array],
+             personal_emails: Array) -> dict[str, Array]:
+    """log2(m/u) per pair and comparison; nothing where a side is missing."""
+    out: dict[str, Array] = {}
+    for name in COMPARED:
+        level = levels[name]
+        lm = np.zeros(level.shape, dtype=np.float64)
+        for lv, share in m[name].items():
+            lm[level == lv] = math.log2(share)
+        w = np.where(level == MISSING, 0.0, lm - lu[name])
         if name == "email":
             # A role address (info@, office@ …) that differs says nothing about the person.
             w[(level == DIFFERENT) & ~personal_emails] = 0.0
