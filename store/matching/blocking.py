@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from store.matching.compare import Array
+from store.matching.normalise import ONE_BY_ONE
 
 BLOCK_CAP = 60
 
@@ -52,23 +53,25 @@ RULES: dict[str, pl.Expr] = {
 
 def with_sounds(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with the sound of each surname (computed once per distinct surname)."""
+    if frame.height <= ONE_BY_ONE:
+        sounds = [None if name is None else jellyfish.soundex(name) for name in frame["ln"].to_list()]
+        return frame.with_columns(pl.Series("ln_sound", sounds, dtype=pl.String))
     names = frame["ln"].drop_nulls().unique()
-    sounds = dict(zip(names.to_list(), names.to_frame().select(_soundex(pl.col("ln"))).to_series().to_list(),
-                      strict=True))
-    return frame.with_columns(pl.col("ln").replace_strict(sounds, default=None, return_dtype=pl.String)
+    table = dict(zip(names.to_list(), names.to_frame().select(_soundex(pl.col("ln"))).to_series().to_list(),
+                     strict=True))
+    return frame.with_columns(pl.col("ln").replace_strict(table, default=None, return_dtype=pl.String)
                               .alias("ln_sound"))
 
 
 def block_keys(frame: pl.DataFrame) -> pl.DataFrame:
     """(rule, key, row) for every block key of every record (rows: positions in `frame`)."""
-    parts = []
-    for rule, expr in RULES.items():
-        keys = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), expr.alias("key"))
-        if keys.schema["key"] == pl.List(pl.String):
-            keys = keys.explode("key")
-        parts.append(keys.drop_nulls("key").filter(pl.col("key") != "").unique()
-                     .select(pl.lit(rule).alias("rule"), "key", "row"))
-    return pl.concat(parts)
+    keys = frame.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+                        *(expr.alias(rule) for rule, expr in RULES.items()))
+    lists = [rule for rule, dtype in keys.schema.items() if dtype == pl.List(pl.String)]
+    plain = keys.drop(lists).unpivot(index="row", variable_name="rule", value_name="key")
+    listed = [keys.select("row", pl.lit(rule).alias("rule"), pl.col(rule).alias("key")).explode("key") for rule in lists]
+    return (pl.concat([plain, *listed]).filter(pl.col("key").is_not_null() & (pl.col("key") != ""))
+            .unique().select("rule", "key", "row"))
 
 
 def candidate_pairs(keys: pl.DataFrame) -> pl.DataFrame:

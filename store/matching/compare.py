@@ -28,20 +28,42 @@ COMPARED = ("first_name", "last_name", "email", "phone", "vat_id", "company", "a
 Array = np.ndarray[Any, np.dtype[Any]]
 
 
-def _texts(frame: pl.DataFrame, column: str) -> list[str]:
-    return frame[column].fill_null("").to_list()
+# Below this many pairs, rapidfuzz's threads cost more than they save (one record's check).
+THREADED_FROM = 5000
+
+
+class Side:
+    """One side of the pairs, read column by column once (numpy: no polars call per comparison)."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self.size = frame.height
+        self._values: dict[str, Array] = {}
+        self.roles = frame["role"].to_numpy()
+
+    def values(self, column: str) -> Array:
+        """The column as objects, missing as ''."""
+        if column not in self._values:
+            values = self.frame.get_column(column).to_list()
+            self._values[column] = np.array(["" if v is None else v for v in values], dtype=object)
+        return self._values[column]
+
+    def texts(self, column: str) -> list[str]:
+        return self.values(column).tolist()  # type: ignore[no-any-return]
 
 
 def _similar(left: list[str], right: list[str], scorer: Callable[..., float]) -> Array:
-    return process.cpdist(left, right, scorer=scorer, workers=-1, dtype=np.float32)
+    workers = -1 if len(left) >= THREADED_FROM else 1
+    return process.cpdist(left, right, scorer=scorer, workers=workers, dtype=np.float32)
 
 
-def _present(left: pl.DataFrame, right: pl.DataFrame, column: str) -> Array:
-    return (left[column].is_not_null() & right[column].is_not_null()).to_numpy()
+def _present(left: Side, right: Side, column: str) -> Array:
+    return (left.values(column) != "") & (right.values(column) != "")  # type: ignore[no-any-return]
 
 
-def _equal(left: pl.DataFrame, right: pl.DataFrame, column: str) -> Array:
-    return (left[column] == right[column]).fill_null(False).to_numpy()
+def _equal(left: Side, right: Side, column: str, other: str | None = None) -> Array:
+    a, b = left.values(column), right.values(other or column)
+    return (a == b) & (a != "")  # type: ignore[no-any-return]
 
 
 def _graded(present: Array, exact: Array, close: Array, fuzzy: Array | None = None) -> Array:
@@ -62,10 +84,10 @@ class Compared:
     swapped: Array
 
 
-def _names(left: pl.DataFrame, right: pl.DataFrame) -> tuple[Array, Array, Array]:
+def _names(left: Side, right: Side) -> tuple[Array, Array, Array]:
     """Levels of first and last name, taken crosswise where the two are swapped."""
     jw = distance.JaroWinkler.normalized_similarity
-    lf, ll, rf, rl = (_texts(left, "fn"), _texts(left, "ln"), _texts(right, "fn"), _texts(right, "ln"))
+    lf, ll, rf, rl = left.texts("fn"), left.texts("ln"), right.texts("fn"), right.texts("ln")
     first, last = _similar(lf, rf, jw), _similar(ll, rl, jw)
     cross_first, cross_last = _similar(lf, rl, jw), _similar(ll, rf, jw)
     swapped = ((np.minimum(cross_first, cross_last) >= NAME_CLOSE)
@@ -83,39 +105,39 @@ def _names(left: pl.DataFrame, right: pl.DataFrame) -> tuple[Array, Array, Array
     return levels[0], levels[1], swapped
 
 
-def _email(left: pl.DataFrame, right: pl.DataFrame) -> Array:
-    """Exact: one address; close: the same local part at another domain, or a typo."""
-    lev = _similar(_texts(left, "em"), _texts(right, "em"), distance.Levenshtein.normalized_similarity)
-    close = _equal(left, right, "eml") | (lev >= 0.9)
+def _email(left: Side, right: Side) -> Array:
+    """Exact: one address; close: the same personal local part at another domain, or a typo."""
+    lev = _similar(left.texts("em"), right.texts("em"), distance.Levenshtein.normalized_similarity)
+    roles = left.roles | right.roles
+    close = (_equal(left, right, "eml") & ~roles) | (lev >= 0.9)
     return _graded(_present(left, right, "em"), _equal(left, right, "em"), close)
 
 
-def _phone(left: pl.DataFrame, right: pl.DataFrame) -> Array:
+def _phone(left: Side, right: Side) -> Array:
     """Exact: a number in common (phone or mobile, either way round); close: one digit apart."""
-    present = ((left["p1"].is_not_null() | left["p2"].is_not_null())
-               & (right["p1"].is_not_null() | right["p2"].is_not_null())).to_numpy()
-    exact = np.zeros(left.height, dtype=bool)
-    close = np.zeros(left.height, dtype=bool)
+    present = (((left.values("p1") != "") | (left.values("p2") != ""))
+               & ((right.values("p1") != "") | (right.values("p2") != "")))
+    exact = np.zeros(left.size, dtype=bool)
+    close = np.zeros(left.size, dtype=bool)
     for a in ("p1", "p2"):
         for b in ("p1", "p2"):
-            exact |= _equal(left.select(p=a), right.select(p=b), "p")
-            apart = _similar(_texts(left, a), _texts(right, b), distance.Hamming.distance)
-            close |= (apart <= 1) & _present(left.select(p=a), right.select(p=b), "p")
+            exact |= _equal(left, right, a, b)
+            both = (left.values(a) != "") & (right.values(b) != "")
+            if both.any():
+                close |= both & (_similar(left.texts(a), right.texts(b), distance.Hamming.distance) <= 1)
     return _graded(present, exact, close)
 
 
-def _text(left: pl.DataFrame, right: pl.DataFrame, column: str) -> Array:
-    sort = _similar(_texts(left, column), _texts(right, column), fuzz.token_sort_ratio)
+def _text(left: Side, right: Side, column: str) -> Array:
+    sort = _similar(left.texts(column), right.texts(column), fuzz.token_sort_ratio)
     return _graded(_present(left, right, column), _equal(left, right, column), sort >= TEXT_CLOSE)
 
 
-def _house_numbers_differ(left: pl.DataFrame, right: pl.DataFrame) -> Array:
-    number = pl.col("st").str.extract(r"(\d+)")
-    a, b = left.select(number).to_series(), right.select(number).to_series()
-    return (a != b).fill_null(False).to_numpy()
+def _house_numbers_differ(left: Side, right: Side) -> Array:
+    return _present(left, right, "hn") & (left.values("hn") != right.values("hn"))  # type: ignore[no-any-return]
 
 
-def _address(left: pl.DataFrame, right: pl.DataFrame) -> Array:
+def _address(left: Side, right: Side) -> Array:
     """Street, postcode and city as one comparison (they are not independent evidence):
     exact: the same street in the same postcode or city; close: the street written
     another way there; fuzzy: the same postcode (or city, without postcodes) only."""
@@ -123,20 +145,23 @@ def _address(left: pl.DataFrame, right: pl.DataFrame) -> Array:
     street[(street >= CLOSE) & _house_numbers_differ(left, right)] = DIFFERENT
     postcode = _equal(left, right, "pc")
     city = _equal(left, right, "ci")
-    city_jw = _similar(_texts(left, "ci"), _texts(right, "ci"), distance.JaroWinkler.normalized_similarity)
-    city_close = city | (_present(left, right, "ci") & (city_jw >= NAME_CLOSE))
-    postcode_near = postcode | (_present(left, right, "pc") & (
-        _similar(_texts(left, "pc"), _texts(right, "pc"), distance.Levenshtein.distance) <= 1))
-    place = postcode | (~_present(left, right, "pc") & city) | (postcode_near & city_close)
-    present = _present(left, right, "st") | _present(left, right, "pc") | _present(left, right, "ci")
+    has_postcode, has_city = _present(left, right, "pc"), _present(left, right, "ci")
+    city_jw = _similar(left.texts("ci"), right.texts("ci"), distance.JaroWinkler.normalized_similarity)
+    city_close = city | (has_city & (city_jw >= NAME_CLOSE))
+    postcode_near = postcode | (has_postcode & (
+        _similar(left.texts("pc"), right.texts("pc"), distance.Levenshtein.distance) <= 1))
+    place = postcode | (~has_postcode & city) | (postcode_near & city_close)
+    present = _present(left, right, "st") | has_postcode | has_city
     return _graded(present, (street == EXACT) & place, (street >= CLOSE) & (place | postcode_near | city_close),
                    place & (street <= DIFFERENT))
 
 
-def compare(left: pl.DataFrame, right: pl.DataFrame) -> Compared:
+def compare(left_frame: pl.DataFrame, right_frame: pl.DataFrame) -> Compared:
     """The levels of row i of `left` against row i of `right`, for every i (normalised frames)."""
+    left, right = Side(left_frame), Side(right_frame)
     first, last, swapped = _names(left, right)
-    vat = _graded(_present(left, right, "vat"), _equal(left, right, "vat"), _equal(left, right, "vat"))
+    vat = _equal(left, right, "vat")
     levels = {"first_name": first, "last_name": last, "email": _email(left, right), "phone": _phone(left, right),
-              "vat_id": vat, "company": _text(left, right, "co"), "address": _address(left, right)}
+              "vat_id": _graded(_present(left, right, "vat"), vat, vat), "company": _text(left, right, "co"),
+              "address": _address(left, right)}
     return Compared(levels, swapped)

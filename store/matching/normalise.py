@@ -8,12 +8,16 @@ Phones are E.164 across phone and mobile; emails are the store's key.
 """
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
-from store.rules.keys import key_column
+from store.rules.keys import key_column, normalise_key
+from store.rules.phones import normalise_phone
 from store.rules.phones_frame import normalise_column
 from store.rules.validation import row_region
 
+_E164 = re.compile(r"\+[0-9]{6,15}")
 # The raw fields a record is matched on (customers and prospects alike).
 FIELDS = ("first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode", "city",
           "country", "vat_id")
@@ -71,41 +75,67 @@ def _empty_as_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr != "").then(expr)
 
 
-def _phone(column: str, regions: pl.Series, raw: pl.DataFrame) -> pl.Series:
-    """E.164: as stored when valid, else read as typed in the record's region (a new record's
-    phone is as typed; a stored one kept as typed stays unknown)."""
-    values = raw[column].cast(pl.String).str.strip_chars()
-    stored = values.str.starts_with("+").fill_null(False) & values.str.contains(r"^\+[0-9]{6,15}$").fill_null(False)
-    read = normalise_column(values.fill_null(""), regions)
-    return pl.select(pl.when(stored).then(values).otherwise(read)).to_series().rename(column)
+# Up to this many records (one record's check), keys are read one by one by the same rules
+# (phones.normalise_phone and keys.normalise_key, which the column-wise paths are held to),
+# sparing polars' set-up per column.
+ONE_BY_ONE = 16
+
+
+def _phones(raw: pl.DataFrame, regions: list[str | None]) -> list[pl.Series]:
+    """E.164 of phone and mobile: as stored when valid, else read as typed in the record's
+    region (a new record's phone is as typed; a stored one kept as typed stays unknown)."""
+    out = []
+    for column in ("phone", "mobile"):
+        values = raw[column].str.strip_chars()
+        if raw.height <= ONE_BY_ONE:
+            read = [None if v is None else v if _E164.fullmatch(v) else normalise_phone(v, r)
+                    for v, r in zip(values.to_list(), regions, strict=True)]
+            out.append(pl.Series(column, read, dtype=pl.String))
+            continue
+        stored = values.str.contains(r"^\+[0-9]{6,15}$").fill_null(False)
+        read_column = normalise_column(values.fill_null(""), pl.Series(regions, dtype=pl.String))
+        out.append(pl.select(pl.when(stored).then(values).otherwise(read_column)).to_series().rename(column))
+    return out
+
+
+def _key(field: str, values: pl.Series) -> pl.Series:
+    if values.len() <= ONE_BY_ONE:
+        return pl.Series(field, [normalise_key(field, v) for v in values.to_list()], dtype=pl.String)
+    return key_column(field, values)
+
+
+def _regions(countries: list[str | None], default_region: str | None) -> list[str | None]:
+    known = {c: row_region(c, default_region) for c in set(countries)}
+    return [known[c] for c in countries]
+
+
+_LOCAL = pl.col("em").str.split("@").list.first()
+# The compared columns from the raw text and the keys (built once: an expression costs to build).
+_COMPARED_FORM = [
+    _empty_as_null(fold(pl.col("first_name"))).alias("fn"),
+    _empty_as_null(fold(pl.col("last_name"))).alias("ln"),
+    _empty_as_null(company_name(pl.col("company"))).alias("co"),
+    _empty_as_null(street_name(pl.col("street"))).alias("st"),
+    _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
+    pl.col("street").str.extract(r"(\d+)").alias("hn"),
+    _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
+    _empty_as_null(fold(pl.col("city"))).alias("ci"),
+    pl.col("em"), pl.col("vat"), pl.col("p1"),
+    # A phone given twice (as phone and mobile) is one phone.
+    pl.when(pl.col("p2") != pl.col("p1")).then(pl.col("p2")).otherwise(pl.when(pl.col("p1").is_null())
+                                                                           .then(pl.col("p2"))).alias("p2"),
+    _empty_as_null(_LOCAL.str.replace(r"\+.*$", "").str.replace_all(r"[._-]", "")).alias("eml"),
+    pl.col("em").str.split("@").list.last().alias("emd"),
+    _LOCAL.is_in(list(ROLE_LOCALS)).fill_null(False).alias("role"),
+]
 
 
 def normalised(raw: pl.DataFrame, default_region: str | None) -> pl.DataFrame:
     """The compared form of records given as raw text columns (`FIELDS`, any of them null or
     absent), in the same row order."""
-    raw = raw.with_columns(pl.lit(None, pl.String).alias(f) for f in FIELDS if f not in raw.columns)
-    raw = raw.with_columns(pl.col(f).cast(pl.String) for f in FIELDS)
-    regions = pl.Series([row_region(c, default_region) for c in raw["country"].to_list()], dtype=pl.String) \
-        if raw["country"].null_count() < raw.height else pl.Series([default_region] * raw.height, dtype=pl.String)
-    email = key_column("email", raw["email"])
-    vat = key_column("vat_id", raw["vat_id"])
-    phones = [_phone(c, regions, raw) for c in ("phone", "mobile")]
-    frame = raw.select(
-        _empty_as_null(fold(pl.col("first_name"))).alias("fn"),
-        _empty_as_null(fold(pl.col("last_name"))).alias("ln"),
-        _empty_as_null(company_name(pl.col("company"))).alias("co"),
-        _empty_as_null(street_name(pl.col("street"))).alias("st"),
-        _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
-        _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
-        _empty_as_null(fold(pl.col("city"))).alias("ci"),
-    ).with_columns(pl.Series("em", email), pl.Series("vat", vat), pl.Series("p1", phones[0]),
-                   pl.Series("p2", phones[1]))
-    local = pl.col("em").str.split("@").list.first()
-    return frame.with_columns(
-        _empty_as_null(local.str.replace(r"\+.*$", "").str.replace_all(r"[._-]", "")).alias("eml"),
-        pl.col("em").str.split("@").list.last().alias("emd"),
-        local.is_in(list(ROLE_LOCALS)).fill_null(False).alias("role"),
-        # A phone given twice (as phone and mobile) is one phone.
-        pl.when(pl.col("p2") != pl.col("p1")).then(pl.col("p2")).otherwise(pl.when(pl.col("p1").is_null())
-                                                                               .then(pl.col("p2"))).alias("p2"),
-    )
+    raw = raw.select(pl.col(f).cast(pl.String) if f in raw.columns else pl.lit(None, pl.String).alias(f)
+                     for f in FIELDS)
+    phones = _phones(raw, _regions(raw["country"].to_list(), default_region))
+    keys = pl.DataFrame([_key("email", raw["email"]).alias("em"), _key("vat_id", raw["vat_id"]).alias("vat"),
+                         phones[0].alias("p1"), phones[1].alias("p2")])
+    return pl.concat([raw, keys], how="horizontal").select(_COMPARED_FORM)

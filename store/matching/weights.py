@@ -130,7 +130,7 @@ def log_u(weights: Weights, left: pl.DataFrame, levels: dict[str, Array], by_pai
             at = np.flatnonzero(level == EXACT)
             if at.size:
                 column = TERM_FREQUENCY[name]
-                held = left[column + "_n"].gather(at).fill_null(1).cast(pl.Int64).to_numpy()
+                held = left.get_column(column + "_n").to_numpy()[at].astype(np.int64)
                 lu[at] = np.log2(_exact_u(weights, column, held, by_pair))
         out[name] = lu
     return out
