@@ -362,7 +362,7 @@ def speed_rows(size: int) -> Iterator[str]:
         store.close()
         cli = Path(sys.executable).parent / "custdesk"
         start = time.perf_counter()
-        done = subprocess.run([str(cli), "--store", path, "duplicates", "--json"], capture_output=True, text=True,
+        done = subprocess.run([str(cli), "--db", path, "duplicates", "--json"], capture_output=True, text=True,
                               env={**os.environ, "NO_COLOR": "1"}, check=False)
         whole = time.perf_counter() - start
         if done.returncode == 0:
