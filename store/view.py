@@ -29,6 +29,9 @@ def _joined(parts: Sequence[pl.Expr], separator: str) -> pl.Expr:
 
 
 _PERSON = _joined([_text("first_name"), _text("last_name")], " ").alias("name")
+# `model.display_name` over a view's rows: the company, else the person's name, else the email.
+SHOWN_NAME = (pl.when(pl.col("company") != "").then(pl.col("company"))
+              .when(pl.col("name") != "").then(pl.col("name")).otherwise(pl.col("email")))
 _PHONE = pl.coalesce(_text("phone"), _text("mobile")).fill_null("").alias("phone")
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imp
 
 DISTINCT = "distinct"
 COMPARED = (CUSTOMERS, SOURCES)
+PROSPECT_NAME = "prospect #{}"  # how people name a prospect (it has no number): by its id
 
 
 class Distinct(Core):
@@ -74,4 +75,4 @@ def _existing_name(tx: Transaction, ref: RecordRef) -> str:
 def _name(doc: Mapping[str, Any] | None, ref: RecordRef) -> str:
     if ref.table == CUSTOMERS:
         return str(doc["number"]) if doc else f"customer #{ref.id}"
-    return f"prospect #{ref.id}"
+    return PROSPECT_NAME.format(ref.id)

@@ -19,8 +19,10 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from store import StoreError
+from store.domain.distinct import PROSPECT_NAME
 from store.matching import Pair, RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
+from store.view import SHOWN_NAME
 
 from ..messages import WorkFailed, WorkProgress
 from ..widgets.table import Column, RecordTable
@@ -36,11 +38,11 @@ PROGRESS_EVERY_SECONDS = 0.1
 
 
 class PairsFound(Message):
-    """The sweep's pairs (the worker's result)."""
+    """The sweep's pairs (the worker's result), and the same as rows (`pair_rows`)."""
 
-    def __init__(self, pairs: list[Pair]) -> None:
+    def __init__(self, pairs: list[Pair], rows: pl.DataFrame) -> None:
         super().__init__()
-        self.pairs = pairs
+        self.pairs, self.rows = pairs, rows
 
 
 class SweepStopped(Exception):
@@ -66,6 +68,7 @@ class DuplicatesScreen(StoreScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pairs: list[Pair] = []  # the sweep's, in its order; a row's id is its index here
+        self.rows = pair_rows([])
         self.sweeping = False
         self._mergeable: bool | None = None  # whether the footer offers `m` now
 
@@ -120,7 +123,7 @@ class DuplicatesScreen(StoreScreen[None]):
             self.post_message(WorkFailed(f"the duplicate sweep failed ({type(err).__name__}: {err})"))
             return
         if not worker.is_cancelled:
-            self.post_message(PairsFound(pairs))
+            self.post_message(PairsFound(pairs, pair_rows(pairs)))
 
     def on_work_progress(self, message: WorkProgress) -> None:
         self.query_one("#sweep-progress", ProgressBar).update(progress=message.done, total=message.total)
@@ -133,7 +136,7 @@ class DuplicatesScreen(StoreScreen[None]):
         self.notify(message.reason, severity="error", timeout=10)
 
     def on_pairs_found(self, message: PairsFound) -> None:
-        self.pairs = message.pairs  # (surest first: find_pairs' order)
+        self.pairs, self.rows = message.pairs, message.rows  # (surest first: find_pairs' order)
         self._swept()
         self.redraw()
 
@@ -147,34 +150,31 @@ class DuplicatesScreen(StoreScreen[None]):
         """The pairs still open: both records there (not merged, deleted or activated since)
         and not said to be two people; the cursor stays where it was (on the next pair when
         the one under it left)."""
-        distinct = self.store.distinct_pairs()
-        rows = [(index, pair) for index, pair in enumerate(self.pairs)
-                if self._exists(pair.a) and self._exists(pair.b) and frozenset((pair.a, pair.b)) not in distinct]
-        frame = pl.DataFrame({
-            "id": [index for index, _ in rows],
-            "score": [f"{pair.score:.3f}" for _, pair in rows],
-            "band": [pair.band for _, pair in rows],
-            "a": [self._label(pair.a) for _, pair in rows],
-            "b": [self._label(pair.b) for _, pair in rows],
-            "reasons": ["; ".join(pair.reasons) for _, pair in rows],
-        }, schema={"id": pl.Int64, "score": pl.String, "band": pl.String, "a": pl.String, "b": pl.String, "reasons": pl.String})
+        # Column-wise, from the app's views (kept in step with the store): tens of thousands
+        # of pairs are redrawn in milliseconds after each merge or `n`.
+        said = [_key(*sorted(pair)) for pair in self.store.distinct_pairs()]
+        labels = pl.concat([self._labels(CUSTOMERS, pl.col("number")),
+                            self._labels(SOURCES, pl.format(PROSPECT_NAME, pl.col("id")))])
+        frame = (self.rows.filter(~pl.col("key").is_in(said))
+                 .join(labels.rename({"key": "a_key", "label": "a"}), on="a_key")  # (a record gone: its pairs go)
+                 .join(labels.rename({"key": "b_key", "label": "b"}), on="b_key")
+                 .sort("id"))
         self.table.show(frame, keep=self.table.current_id)
         if not self.sweeping:  # (while it sweeps, the line shows how far it is)
-            sure = sum(pair.band == "sure" for _, pair in rows)
+            sure = int((frame["band"] == "sure").sum())
             self.query_one("#sweep", Static).update(Text(
-                f"{len(rows):,} likely duplicate pair(s): {sure:,} sure, {len(rows) - sure:,} to review"
-                if rows else "No likely duplicates: r looks again"))
+                f"{frame.height:,} likely duplicate pair(s): {sure:,} sure, {frame.height - sure:,} to review"
+                if frame.height else "No likely duplicates: r looks again"))
         self._show_pair()
         self.refresh_bindings()
 
-    def _exists(self, ref: RecordRef) -> bool:
-        return self.store.has_customer(ref.id) if ref.table == CUSTOMERS else self.store.has_source(ref.id)
+    def _labels(self, table: str, name: pl.Expr) -> pl.DataFrame:
+        """Each record of the table (as its view has it now): its key and "C-000001 Ada Lovelace"."""
+        return self.app.views[table].frame.select(_key_of(pl.lit(table), pl.col("id")).alias("key"),
+                                                  pl.concat_str([name, SHOWN_NAME], separator=" ").alias("label"))
 
     def _record(self, ref: RecordRef) -> Mapping[str, Any]:
         return self.store.record(ref.table, ref.id)
-
-    def _label(self, ref: RecordRef) -> str:
-        return f"{self.store.record_name(ref)} {display_name(self._record(ref))}"
 
     def current(self) -> Pair | None:
         row_id = self.table.current_id if self.is_mounted else None
@@ -245,6 +245,31 @@ class DuplicatesScreen(StoreScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def pair_rows(pairs: Sequence[Pair]) -> pl.DataFrame:
+    """The pairs as the list shows them (worked out once per sweep, in its worker), with each
+    side's key to find its label and whether it is still there."""
+    return pl.DataFrame({
+        "id": range(len(pairs)),
+        "score": [f"{pair.score:.3f}" for pair in pairs],
+        "band": [pair.band for pair in pairs],
+        "reasons": ["; ".join(pair.reasons) for pair in pairs],
+        "a_key": [_key(pair.a) for pair in pairs],
+        "b_key": [_key(pair.b) for pair in pairs],
+        "key": [_key(pair.a, pair.b) for pair in pairs],
+    }, schema={"id": pl.Int64, "score": pl.String, "band": pl.String, "reasons": pl.String, "a_key": pl.String,
+               "b_key": pl.String, "key": pl.String})
+
+
+def _key(*refs: RecordRef) -> str:
+    """A record ("customers:12"), or a pair of them in order ("customers:12 sources:3")."""
+    return " ".join(f"{ref.table}:{ref.id}" for ref in refs)
+
+
+def _key_of(table: pl.Expr, doc_id: pl.Expr) -> pl.Expr:
+    """`_key` of a record, column-wise."""
+    return pl.concat_str([table, doc_id.cast(pl.String)], separator=":")
 
 
 def _band_style(row: dict) -> str:
