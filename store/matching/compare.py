@@ -90,7 +90,8 @@ def _names(left: Side, right: Side) -> tuple[Array, Array, Array]:
     lf, ll, rf, rl = left.texts("fn"), left.texts("ln"), right.texts("fn"), right.texts("ln")
     first, last = _similar(lf, rf, jw), _similar(ll, rl, jw)
     cross_first, cross_last = _similar(lf, rl, jw), _similar(ll, rf, jw)
-    swapped = ((np.minimum(cross_first, cross_last) >= NAME_CLOSE)
+    # Swapped (also when one of the two was then retyped or replaced: files do both).
+    swapped = ((np.maximum(cross_first, cross_last) >= NAME_CLOSE)
                & (cross_first + cross_last > first + last + 0.1))
     first = np.where(swapped, cross_first, first)
     last = np.where(swapped, cross_last, last)
@@ -140,20 +141,23 @@ def _house_numbers_differ(left: Side, right: Side) -> Array:
 def _address(left: Side, right: Side) -> Array:
     """Street, postcode and city as one comparison (they are not independent evidence):
     exact: the same street in the same postcode or city; close: the street written
-    another way there; fuzzy: the same postcode (or city, without postcodes) only."""
+    another way there; fuzzy: the same postcode or city only (another street, or none)."""
     street = np.maximum(_text(left, right, "st"), _text(left, right, "sf"))
+    # A space typed into or left out of a word ("hadlei gh", "lodersstreet").
+    squeezed = _similar(left.texts("sn"), right.texts("sn"), distance.Levenshtein.normalized_similarity)
+    street[(street < CLOSE) & _present(left, right, "sn") & (squeezed >= 0.85)] = CLOSE
     street[(street >= CLOSE) & _house_numbers_differ(left, right)] = DIFFERENT
     postcode = _equal(left, right, "pc")
     city = _equal(left, right, "ci")
     has_postcode, has_city = _present(left, right, "pc"), _present(left, right, "ci")
     city_jw = _similar(left.texts("ci"), right.texts("ci"), distance.JaroWinkler.normalized_similarity)
     city_close = city | (has_city & (city_jw >= NAME_CLOSE))
-    postcode_near = postcode | (has_postcode & (
-        _similar(left.texts("pc"), right.texts("pc"), distance.Levenshtein.distance) <= 1))
+    # One digit retyped or two swapped.
+    postcode_near = postcode | (has_postcode & (_similar(left.texts("pc"), right.texts("pc"), distance.OSA.distance) <= 1))
     place = postcode | (~has_postcode & city) | (postcode_near & city_close)
     present = _present(left, right, "st") | has_postcode | has_city
     return _graded(present, (street == EXACT) & place, (street >= CLOSE) & (place | postcode_near | city_close),
-                   place & (street <= DIFFERENT))
+                   (place | city_close) & (street <= DIFFERENT))
 
 
 def compare(left_frame: pl.DataFrame, right_frame: pl.DataFrame) -> Compared:

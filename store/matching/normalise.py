@@ -118,6 +118,7 @@ _COMPARED_FORM = [
     _empty_as_null(street_name(pl.col("street"))).alias("st"),
     _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
     pl.col("street").str.extract(r"(\d+)").alias("hn"),
+    _empty_as_null(street_name(pl.col("street")).str.replace_all(" ", "")).alias("sn"),
     _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
     _empty_as_null(fold(pl.col("city"))).alias("ci"),
     pl.col("em"), pl.col("vat"), pl.col("p1"),
