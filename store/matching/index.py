@@ -51,14 +51,9 @@ def _token(store: Store) -> tuple[int, ...]:
     return stats["customers"], stats["sources"], int(newest[0]["id"]) if newest else 0
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def raw_frame(records: list[Mapping[str, Any]]) -> pl.DataFrame:
-    """The matched fields of records (dicts) as text columns; anything else as missing."""
-    return pl.DataFrame({f: [_text(r.get(f)) for r in records] for f in FIELDS},
-                        schema=dict.fromkeys(FIELDS, pl.String))
+    """The matched fields of records (dicts) as text columns (a value of another type as its text)."""
+    return pl.DataFrame([pl.Series(f, [r.get(f) for r in records], dtype=pl.String, strict=False) for f in FIELDS])
 
 
 def _stored(store: Store) -> tuple[list[RecordRef], pl.DataFrame]:

@@ -20,11 +20,15 @@ CHUNK = 100_000  # pairs scored at a time (a progress step, and bounded memory)
 Progress = Callable[[int, int], None]
 
 
-def _side(raw: pl.DataFrame, norm: pl.DataFrame, row: int) -> dict[str, Any]:
-    """One record's fields as stored, and as compared (prefixed '_')."""
-    side = raw.row(row, named=True)
-    side.update({"_" + c: norm[c][row] for c in set(SHOWN.values())})
-    return side
+class _Sides:
+    """Records' fields as stored, and as compared (prefixed '_'), for the pairs' reasons."""
+
+    def __init__(self, raw: pl.DataFrame, norm: pl.DataFrame) -> None:
+        self.columns = {**raw.to_dict(as_series=False),
+                        **{"_" + c: norm.get_column(c).to_list() for c in set(SHOWN.values())}}
+
+    def __getitem__(self, row: int) -> dict[str, Any]:
+        return {name: values[row] for name, values in self.columns.items()}
 
 
 def _pair(a: RecordRef, b: RecordRef, scored: Scored, i: int, left: dict[str, Any], right: dict[str, Any]) -> Pair:
@@ -57,14 +61,16 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     found: list[Pair] = []
     parts = _scored_chunks(index, candidate_pairs(index.keys), progress)
     learn(store, index, train(index.weights, [scored for _, scored in parts]))
+    sides = _Sides(index.raw, index.norm)
     for part, first in parts:
         scored = rescored(index.weights, first)
+        lefts, rights = part["left"].to_numpy(), part["right"].to_numpy()
         for i in np.flatnonzero(scored.probability >= threshold - 0.0005):
-            left, right = int(part["left"][int(i)]), int(part["right"][int(i)])
+            left, right = int(lefts[i]), int(rights[i])
             a, b = index.refs[left], index.refs[right]
             if frozenset((a, b)) in distinct:
                 continue
-            pair = _pair(a, b, scored, int(i), _side(index.raw, index.norm, left), _side(index.raw, index.norm, right))
+            pair = _pair(a, b, scored, int(i), sides[left], sides[right])
             if pair.score >= threshold:
                 found.append(pair)
     found.sort(key=lambda p: (-p.score, p.a, p.b))
@@ -89,14 +95,14 @@ def matches_for(store: Store, table: str, record: Mapping[str, Any], *, exclude:
     distinct = store.distinct_pairs() if exclude is not None else set()
     order = np.argsort(-scored.probability, kind="stable")
     found: list[Pair] = []
-    new_side = _side(raw, norm, 0)
+    new_side = _Sides(raw, norm)[0]
     for i in order:
         if scored.probability[i] < REVIEW - 0.0005 or len(found) >= limit:
             break
         a = index.refs[int(candidates[i])]
         if frozenset((a, b)) in distinct:
             continue
-        pair = _pair(a, b, scored, int(i), _side(index.raw, index.norm, int(candidates[i])), new_side)
+        pair = _pair(a, b, scored, int(i), _Sides(index.raw[int(candidates[i])], index.norm[int(candidates[i])])[0], new_side)
         if pair.score >= REVIEW:
             found.append(pair)
     return found
