@@ -214,6 +214,46 @@ async def test_a_malformed_request_is_one_log_line_never_a_traceback(served, cap
         assert "\n" not in lines[0].getMessage() and lines[0].exc_info is None and "bad request" in lines[0].getMessage()
 
 
+def _one_line_each(caplog) -> list[str]:
+    """The log lines of one request: one, and no traceback."""
+    lines = [r for r in caplog.records if r.name.startswith("aiohttp")]
+    assert len(lines) == 1 and lines[0].exc_info is None and "Traceback" not in caplog.text, caplog.text
+    return [r.getMessage() for r in lines]
+
+
+async def test_a_secret_sent_back_in_any_text_is_refused_never_a_crash(served, caplog):
+    caplog.set_level(logging.INFO)
+    _server, port, _csrf = served
+    for raw, expected in ((request("GET", "/?token=%C3%A9"), 403), (request("GET", "/?token=%ED%A0%80"), 403),
+                          (b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: " + COOKIE.encode()
+                           + b"=\xff\xfe\r\n\r\n", 403),
+                          (request("POST", "/signup", b"csrf=1.%C3%A9"), 403),
+                          (request("POST", "/signup", b"csrf=%C2%B2.%C3%A9"), 403)):
+        caplog.clear()
+        status, _headers, _body = await exchange(port, raw)
+        await asyncio.sleep(0.05)
+        assert status == expected, raw
+        _one_line_each(caplog)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=st.binary(max_size=40), cookie=st.binary(max_size=40), csrf=st.binary(max_size=40))
+async def test_no_token_cookie_or_form_signature_makes_the_server_fail(served, caplog, monkeypatch, token, cookie, csrf):
+    monkeypatch.setattr(signup, "RATE_LIMIT", 10_000)
+    caplog.set_level(logging.INFO)
+    _server, port, _csrf = served
+    quoted = "".join(f"%{byte:02X}" for byte in token)
+    cookie_line = b"Cookie: " + COOKIE.encode() + b"=" + cookie.replace(b"\r", b"").replace(b"\n", b"")
+    for raw in (request("GET", f"/?token={quoted}"),
+                b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + cookie_line + b"\r\n\r\n",
+                request("POST", "/signup", b"csrf=" + "".join(f"%{byte:02X}" for byte in csrf).encode())):
+        caplog.clear()
+        status, _headers, _body = await exchange(port, raw)
+        await asyncio.sleep(0.02)
+        assert status in (400, 403), raw
+        _one_line_each(caplog)
+
+
 # -- the rate limit: the proxy's own hop, a bounded table -----------------------------------------
 async def test_behind_a_proxy_the_limit_counts_the_address_the_proxy_appended(store, store_path, monkeypatch):
     monkeypatch.setattr(signup, "RATE_LIMIT", 2)

@@ -11,7 +11,6 @@ no-referrer`, and the app's page loads nothing from elsewhere (its font is serve
 from __future__ import annotations
 
 import asyncio
-import hmac
 import os
 import secrets
 import shlex
@@ -26,6 +25,7 @@ from textual_serve.server import Server
 from store import Store
 
 from .signup import SignUpPage
+from .tokens import matches
 from .transport import listen, setup_logging
 
 COOKIE = "custdesk_session"
@@ -65,11 +65,11 @@ class CustdeskServer(Server):
         if not (path == "/" or path.startswith(("/ws", "/download/"))):  # (the sign-up page and static files are public)
             return await handler(request)
         given = request.query.get("token")
-        if given is not None and hmac.compare_digest(given, self.token):
+        if given is not None and matches(given, self.token):
             swapped = web.HTTPSeeOther("/")
             swapped.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict", secure=self.secure)
             raise swapped
-        if hmac.compare_digest(request.cookies.get(COOKIE, ""), self.token):
+        if matches(request.cookies.get(COOKIE, ""), self.token):
             return await handler(request)
         raise web.HTTPForbidden(text="custdesk: open the address `custdesk serve` printed (with its ?token=…)")
 

@@ -34,6 +34,8 @@ from aiohttp import web
 from store import Store
 from store.errors import StoreBusy, StoreError, ValidationFailed
 
+from .tokens import matches
+
 MAX_BODY = 16 * 1024
 BODY_TIMEOUT = 10.0
 TOKEN_AGE = 2 * 3600
@@ -201,7 +203,7 @@ class SignUpPage:
 
     def _token_valid(self, token: str) -> bool:
         issued, _, signature = token.partition(".")
-        if not issued.isdigit() or not hmac.compare_digest(signature, self._sign(issued)):
+        if not (issued.isascii() and issued.isdigit()) or not matches(signature, self._sign(issued)):
             return False
         return 0 <= time.time() - int(issued) <= TOKEN_AGE
 
