@@ -155,6 +155,18 @@ async def test_a_body_that_never_ends_is_answered_408_and_the_server_goes_on(ser
     assert (await exchange(port, request("GET", "/signup")))[0] == 200
 
 
+async def test_a_body_its_content_encoding_cannot_decode_is_400_in_one_line_wherever_it_is_sent(served, caplog):
+    caplog.set_level(logging.INFO)
+    _server, port, _csrf = served
+    for encoding, body in (("gzip", b"\x1f\x8b" + b"\x00" * 18), ("deflate", b"hello"), ("gzip", b"not gzip at all")):
+        for target, expected in (("/signup", 400), ("/nowhere", 404), ("/", 403)):  # (the last two never read it)
+            caplog.clear()
+            status, _headers, _page = await exchange(port, request("POST", target, body, Content_Encoding=encoding))
+            await asyncio.sleep(0.1)  # (what was not read is drained after the answer)
+            assert status == expected, (encoding, target)
+            _one_line_each(caplog)
+
+
 # -- secrets out of URLs, logs and Referers ----------------------------------------------------
 async def test_the_token_becomes_a_cookie_and_a_redirect_and_is_never_logged(served, caplog):
     caplog.set_level(logging.INFO)

@@ -56,17 +56,26 @@ class TooLarge(Exception):
     pass
 
 
+class Undecodable(Exception):
+    """A body aiohttp could not take apart: its Content-Encoding (gzip, deflate, br) does
+    not decode it, or its chunks are malformed."""
+
+
 async def read_body(request: web.Request) -> bytes:
     """The whole body, however it arrives (in several segments, chunked): TooLarge beyond
-    MAX_BODY, TimeoutError when it has not ended BODY_TIMEOUT seconds after its headers."""
+    MAX_BODY, TimeoutError when it has not ended BODY_TIMEOUT seconds after its headers,
+    Undecodable when it is not what its headers say."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise TooLarge
     body = bytearray()
-    async with asyncio.timeout(BODY_TIMEOUT):
-        while chunk := await request.content.readany():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise TooLarge
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            while chunk := await request.content.readany():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    raise TooLarge
+    except web.RequestPayloadError as err:
+        raise Undecodable(str(err)) from None
     return bytes(body)
 
 
@@ -133,6 +142,9 @@ class SignUpPage:
         except TimeoutError:
             return _closing(self._message("Too slow", "The form took too long to arrive; please send it again.",
                                           status=408, again=True))
+        except Undecodable:
+            return _closing(self._message("Unreadable form", "The form did not arrive as its headers said.", status=400,
+                                          again=True))
         if not self.limit.allow(self._address(request)):
             return self._message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
                                  status=429)

@@ -82,8 +82,9 @@ class AccessLog(AbstractAccessLogger):
 
 
 def _not_a_client_fault(record: logging.LogRecord) -> bool:
-    """aiohttp logs a malformed request with its traceback; the access line already says it."""
-    return not (record.exc_info and isinstance(record.exc_info[1], HttpProcessingError))
+    """aiohttp logs a malformed request, or a body it cannot decode (drained after the answer
+    when no handler read it), with its traceback; the access line already says it."""
+    return not (record.exc_info and isinstance(record.exc_info[1], (HttpProcessingError, web.RequestPayloadError)))
 
 
 class _Printable(logging.Formatter):
