@@ -7,7 +7,6 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from stat import S_ISREG
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,9 @@ if TYPE_CHECKING:
     from store.domain.sync import SyncReport
 
 EXPORT_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".ods", ".json"}
+# What a look at the folder sees of an export: its mode, size and time, or why it could
+# not be looked at (a link to nothing, a loop of links).
+_State = tuple[int, int, int] | str
 
 
 @click.command()
@@ -117,9 +119,9 @@ class _Watcher:
 
     def __init__(self, store: Store, profile: str | None, as_json: bool, stopping: list[int]) -> None:
         self.store, self.profile, self.as_json, self.stopping = store, profile, as_json, stopping
-        self.seen: dict[Path, tuple[int, int]] = {}
-        self.done: dict[Path, tuple[int, int]] = {}
-        self.failed: dict[Path, str | None] = {}
+        self.seen: dict[Path, _State] = {}
+        self.done: dict[Path, _State] = {}
+        self.failed: dict[Path, str] = {}  # the content (or the look) that failed, not reported again
         self.complaint: str | None = None
 
     def look(self, folder: Path) -> None:
@@ -133,20 +135,28 @@ class _Watcher:
                 return
             if self.seen.get(path) == state and self.done.get(path) != state:  # unchanged since the last look: complete
                 self.done[path] = state
-                self._run(path)
+                self._run(path, state)
         self.seen = exports
         for gone in set(self.done) - set(exports):
             self.done.pop(gone, None)
             self.failed.pop(gone, None)
 
-    def _run(self, path: Path) -> None:
+    def _run(self, path: Path, state: _State) -> None:
+        from importers.reading import read_input
         from importers.sync import read_export
 
-        digest = _digest(path)
-        if path in self.failed and self.failed[path] == digest:
+        try:  # (read once, without blocking and after its size was looked at: a FIFO is refused)
+            raw = read_input(path)
+        except Exception as err:
+            # Remembered by what the folder shows of it: a change there is worth another try.
+            if self.failed.get(path) != (unread := f"unread {state}"):
+                self._failed(path, unread, err)
+            return
+        digest = hashlib.sha256(raw).hexdigest()
+        if self.failed.get(path) == digest:
             return  # the same content that failed before: reported already
         try:
-            export = read_export(path, self.profile)
+            export = read_export(path, self.profile, data=raw)
         except Exception as err:  # (whatever one file does, the loop goes on: a bug shows as that file's failure)
             self._failed(path, digest, err)
             return
@@ -168,7 +178,7 @@ class _Watcher:
         if not report.skipped or not self.as_json:
             say(json.dumps(report.counts(), ensure_ascii=False) if self.as_json else describe(report))
 
-    def _failed(self, path: Path, digest: str | None, err: Exception) -> None:
+    def _failed(self, path: Path, digest: str, err: Exception) -> None:
         """Report the file's failure once: one line on stderr and a failed run in the store
         (which a restart finds, so it does not report the same content again)."""
         self.failed[path] = digest
@@ -200,24 +210,18 @@ def _reason(err: Exception, path: Path) -> str:
     return f"cannot be synced ({type(err).__name__}: {detail})"
 
 
-def _digest(path: Path) -> str | None:
-    """The content's hash, or None if it cannot be read (its failure is then remembered by that)."""
-    try:
-        with path.open("rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError:
-        return None
-
-
-def _exports(folder: Path) -> Iterator[tuple[Path, tuple[int, int]]]:
+def _exports(folder: Path) -> Iterator[tuple[Path, _State]]:
+    """Every entry named as an export: a file, or what stands in its place (a folder, a pipe,
+    a broken link …), whose run then says what it is instead, once."""
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() in EXPORT_SUFFIXES and not path.name.startswith("."):
             try:
                 stat = path.stat()
-            except OSError:
-                continue  # gone between the listing and the look
-            if S_ISREG(stat.st_mode):
-                yield path, (stat.st_size, stat.st_mtime_ns)
+            except OSError as err:
+                if path.is_symlink():
+                    yield path, f"link: {err.strerror or err}"
+                continue  # (gone between the listing and the look)
+            yield path, (stat.st_mode, stat.st_size, stat.st_mtime_ns)
 
 
 def _sleep(seconds: float, stopping: list[int]) -> None:

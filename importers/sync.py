@@ -86,10 +86,11 @@ class Export:
     digest: str
 
 
-def read_export(path: Path, profile_name: str | None = None) -> Export:
-    """Read `path`, recognise its profile (or use `profile_name`), and map its records."""
+def read_export(path: Path, profile_name: str | None = None, *, data: bytes | None = None) -> Export:
+    """Read `path`, recognise its profile (or use `profile_name`), and map its records.
+    `data`: the file's bytes, read already (`read_input`)."""
     # (read once: the hash names exactly the content synced, even if the file is replaced meanwhile)
-    raw = read_input(path)
+    raw = read_input(path) if data is None else data
     table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
     profile = _chosen(path, raw, table, profile_name)
     missing = [c for c in profile.signature if c not in table.columns]

@@ -204,10 +204,10 @@ def test_no_exception_from_one_file_ends_the_loop_and_a_signal_still_does(store,
     real = importers.sync.read_export
     trouble: dict[str, BaseException] = {"a-Contacts.csv": ZeroDivisionError("division by zero")}
 
-    def read_export(path, profile=None):
+    def read_export(path, profile=None, *, data=None):
         if path.name in trouble:
             raise trouble[path.name]
-        return real(path, profile)
+        return real(path, profile, data=data)
     monkeypatch.setattr(importers.sync, "read_export", read_export)
     watcher = _Watcher(store, None, False, [])
     watcher.look(folder)
@@ -238,6 +238,44 @@ def test_no_exception_from_one_file_ends_the_loop_and_a_signal_still_does(store,
     watcher.look(folder)
     with pytest.raises(KeyboardInterrupt):
         watcher.look(folder)
+
+
+def test_what_stands_in_an_exports_place_is_said_once_and_never_blocks_the_loop(store, tmp_path, capsys):
+    from cli.sync import _Watcher
+
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    os.mkfifo(folder / "a-pipe.csv")  # (opened to read, a FIFO blocks until someone writes)
+    (folder / "b-folder.csv").mkdir()
+    (folder / "c-dangling.csv").symlink_to(folder / "gone")
+    (folder / "d-loop.csv").symlink_to(folder / "d-loop.csv")
+    (folder / "e-zero.csv").symlink_to("/dev/zero")
+    xero(folder / "f-Contacts.csv", PEOPLE)
+    watcher = _Watcher(store, None, False, [])
+    looked = threading.Event()
+
+    def looks() -> None:
+        for _ in range(4):
+            watcher.look(folder)
+        looked.set()
+    threading.Thread(target=looks, daemon=True).start()
+    assert looked.wait(60), "a look blocked on what is not a file"
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        "a-pipe.csv: is not a regular file (a pipe, a device or a socket); not synced until it changes",
+        "b-folder.csv: is a folder, not a file; not synced until it changes",
+        "c-dangling.csv: no such file; not synced until it changes",
+        "d-loop.csv: cannot be read (too many levels of symbolic links); not synced until it changes",
+        "e-zero.csv: is not a regular file (a pipe, a device or a socket); not synced until it changes"]
+    assert len(list(store.sources())) == 3  # the export after them synced
+    assert sorted(r["file"] for r in store.sync_runs() if r["failed"]) == \
+        ["a-pipe.csv", "b-folder.csv", "c-dangling.csv", "d-loop.csv", "e-zero.csv"]
+    (folder / "b-folder.csv").rmdir()
+    xero(folder / "b-folder.csv", [{**PEOPLE[0], "city": "Potsdam"}])  # a file in its place now: synced
+    watcher.look(folder)
+    watcher.look(folder)
+    assert capsys.readouterr().err == ""
+    assert [s["city"] for s in store.sources() if s["origin"]["id"] == "10001"] == ["Potsdam"]
 
 
 async def test_the_sync_runs_screen_shows_a_failed_run_with_its_file_and_reason(store, tmp_path):
