@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -69,21 +70,30 @@ def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
     """The store of --db, with the user's default country (config.toml); `verify=False`
     leaves checking its large tables to `Store.verify`. Created when missing only by the
     app and the `CREATING_COMMANDS`."""
-    from store import Store
+    from store import NoStore, Store
     from tui.config import load_config
 
-    store = Store(ctx.obj["db"], verify=verify, default_country=load_config(app=False).default_country,
-                  create=may_create(ctx))
+    country = load_config(app=False).default_country
+    try:
+        store = Store(ctx.obj["db"], verify=verify, default_country=country, create=may_create(ctx))
+    except NoStore:
+        if not ctx.params.get("dry_run"):
+            raise
+        # A dry run into a store not made yet: planned against an empty one, made nowhere
+        # the user will find it (a first import tried out makes no store).
+        scratch = tempfile.TemporaryDirectory(prefix="custdesk-dry-run-")
+        ctx.call_on_close(scratch.cleanup)
+        store = Store(Path(scratch.name) / "custdesk.json", default_country=country)
     ctx.call_on_close(store.close)
     return store
 
 
 def may_create(ctx: click.Context) -> bool:
     """Whether the command of `ctx` may make a new store: the app (no subcommand), or a
-    top-level command named in `CREATING_COMMANDS`."""
+    top-level command named in `CREATING_COMMANDS` unless it is a dry run (which makes nothing)."""
     if ctx.parent is None:
         return True
-    return ctx.parent.parent is None and ctx.command.name in CREATING_COMMANDS
+    return ctx.parent.parent is None and ctx.command.name in CREATING_COMMANDS and not ctx.params.get("dry_run")
 
 
 def open_app(ctx: click.Context, store: Store) -> None:

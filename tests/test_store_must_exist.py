@@ -3,11 +3,13 @@ that holds no store (a mistyped --db, a wrong migrate source, an empty database)
 refuses in one line, exit 2, and leaves nothing behind: no folder, lock, log or table."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 import psycopg
 import pytest
+from accounting_files import PEOPLE, xero
 from click.testing import CliRunner
 
 from cli.common import CREATING_COMMANDS
@@ -105,6 +107,17 @@ def test_a_sync_of_a_mistyped_file_or_folder_makes_no_store(tmp_path):
     code, _out, err = run("--db", db, "sync", "--watch", str(tmp_path / "exports"))
     assert (code, err) == (2, f"custdesk: {tmp_path / 'exports'}: not a folder\n")
     assert everything_under(tmp_path) == set()
+
+
+@pytest.mark.parametrize("command", ["import", "sync"])
+def test_a_dry_run_into_a_store_not_made_yet_plans_against_an_empty_one_and_makes_nothing(tmp_path, command):
+    (tmp_path / "in").mkdir()
+    people = xero(tmp_path / "in" / "Contacts.csv", PEOPLE)
+    db = tmp_path / "new" / "custdesk.json"
+    code, out, err = run("--db", str(db), command, "--dry-run", "--json", str(people))
+    assert code == 0 and "no store" not in err, err
+    assert json.loads(out)["created"] == len(PEOPLE)  # every record new, as into a new store
+    assert everything_under(tmp_path) == {people.parent, people}
 
 
 def test_the_store_api_refuses_a_missing_store_only_when_asked_to(tmp_path):
