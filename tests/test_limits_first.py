@@ -142,6 +142,14 @@ def test_a_fifo_as_config_toml_or_as_the_store_file_is_refused(tmp_path, fifo):
     assert (result.returncode, result.stderr) == (2, f"custdesk: {fifo}: is not a regular file (a pipe, a device or a socket)\n")
 
 
+@pytest.mark.parametrize("target", ["config.toml", "nowhere.toml"])
+def test_a_config_link_in_a_loop_or_to_nothing_is_said_not_taken_for_no_config(tmp_path, target):
+    path = tmp_path / "config.toml"
+    path.symlink_to(tmp_path / target)
+    with pytest.raises(ConfigError, match=r"config.toml: (cannot be read|no such file)"):
+        load_config(path)
+
+
 # -- config.toml: its size and its depth -----------------------------------------------------
 def test_a_deeply_nested_config_is_one_refusal_not_a_recursion_error(tmp_path):
     path = tmp_path / "config.toml"

@@ -100,8 +100,9 @@ def load_config(path: Path | None = None, *, theme: str | None = None, app: bool
 
 
 def _read(path: Path) -> dict[str, object]:
-    """The settings in the file at `path`; none there: no settings."""
-    if not os.path.exists(path):
+    """The settings in the file at `path`; none there: no settings (a link to nothing, or
+    one in a loop, is there: it is a configuration that cannot be read, said so)."""
+    if not os.path.lexists(path):
         return {}
     try:
         return tomllib.loads(read_regular(path, MAX_CONFIG_BYTES, "a configuration file").decode("utf-8"))
