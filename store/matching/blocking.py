@@ -7,7 +7,7 @@ commonest name of a city) says too little to be worth its pairs and is left out.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 
 import jellyfish
 import numpy as np
@@ -81,14 +81,30 @@ def candidate_pairs(keys: pl.DataFrame) -> pl.DataFrame:
     return joined.select(left="row", right="row_other").unique()
 
 
-def block_index(keys: pl.DataFrame) -> dict[tuple[str, str], Array]:
-    """(rule, key) -> rows of the block, for looking up one record's blocks."""
-    groups = keys.group_by("rule", "key").agg("row").filter(pl.col("row").list.len() <= BLOCK_CAP)
-    return {(rule, key): np.asarray(rows, dtype=np.int64)
-            for rule, key, rows in groups.iter_rows()}
+@dataclass
+class BlockIndex:
+    """The rows of every block of at most BLOCK_CAP records, for looking up one record's blocks:
+    (rule, key) -> where its rows lie in one array (one dict entry each, no array per block)."""
+
+    spans: dict[str, tuple[int, int]]
+    rows: Array
+
+    def rows_of(self, rule: str, key: str) -> Array | None:
+        span = self.spans.get(f"{rule}\x00{key}")
+        return None if span is None else self.rows[span[0]:span[1]]
 
 
-def rows_sharing(index: Mapping[tuple[str, str], Array], keys: pl.DataFrame) -> Array:
+def block_index(keys: pl.DataFrame) -> BlockIndex:
+    groups = (keys.group_by(pl.concat_str("rule", pl.lit("\x00"), "key").alias("block")).agg("row")
+              .filter(pl.col("row").list.len() <= BLOCK_CAP))
+    ends = groups["row"].list.len().cast(pl.Int64).cum_sum()
+    starts = ends - groups["row"].list.len().cast(pl.Int64)
+    spans = dict(zip(groups["block"].to_list(), zip(starts.to_list(), ends.to_list(), strict=True), strict=True))
+    return BlockIndex(spans, groups["row"].explode().to_numpy().astype(np.int64))
+
+
+def rows_sharing(index: BlockIndex, keys: pl.DataFrame) -> Array:
     """The rows sharing a block with a record whose (rule, key) rows are `keys`."""
-    found = [index[(rule, key)] for rule, key in keys.select("rule", "key").iter_rows() if (rule, key) in index]
+    found = [rows for rule, key in keys.select("rule", "key").iter_rows()
+             if (rows := index.rows_of(rule, key)) is not None]
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from store.matching.blocking import block_index, block_keys, with_sounds
+from store.matching.blocking import BlockIndex, block_index, block_keys, with_sounds
 from store.matching.compare import Array
 from store.matching.normalise import FIELDS, normalised
 from store.matching.pairs import RecordRef
@@ -28,11 +28,11 @@ class Index:
     weights: Weights
     keys: pl.DataFrame           # (rule, key, row): the blocks
     region: str | None           # the store's default country: phones without one are read there
-    _blocks: dict[tuple[str, str], Array] | None = field(default=None, repr=False)
+    _blocks: BlockIndex | None = field(default=None, repr=False)
     _rows: dict[RecordRef, int] | None = field(default=None, repr=False)
 
     @property
-    def blocks(self) -> dict[tuple[str, str], Array]:
+    def blocks(self) -> BlockIndex:
         if self._blocks is None:
             self._blocks = block_index(self.keys)
         return self._blocks
