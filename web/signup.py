@@ -221,8 +221,9 @@ class SignUpPage:
 
     def _address(self, request: web.Request) -> str:
         """Behind a proxy, the address the proxy itself appended to X-Forwarded-For (the
-        last): the entries before it are whatever the client sent."""
-        forwarded = request.headers.get("X-Forwarded-For", "") if self.behind_proxy else ""
+        last of all its lines: HAProxy adds a line of its own): the entries before it are
+        whatever the client sent."""
+        forwarded = ",".join(request.headers.getall("X-Forwarded-For", [])) if self.behind_proxy else ""
         return forwarded.split(",")[-1].strip() or request.remote or "?"
 
     # -- rendering ---------------------------------------------------------------
