@@ -14,6 +14,12 @@ from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.modals import CustomerForm
 
 
+def test_every_screens_binding_ids_may_be_remapped(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\nundo-run = "ctrl+u"\n', encoding="utf-8")  # the Sync runs screen's
+    assert load_config(path).keymap == {"undo-run": "ctrl+u"}
+
+
 def test_no_file_is_the_defaults_and_a_file_is_read(tmp_path):
     assert load_config(tmp_path / "config.toml") == Config()
     path = tmp_path / "config.toml"

@@ -59,18 +59,18 @@ def themes() -> list[str]:
 
 def binding_ids() -> dict[str, str]:
     """Every binding id of the app, its screens and widgets → its default key(s)."""
+    import importlib
+    import pkgutil
+
     from textual.binding import Binding
     from textual.screen import Screen
 
     import tui.app
-    import tui.screens.detail
-    import tui.screens.duplicates
-    import tui.screens.import_review
-    import tui.screens.mail
-    import tui.screens.merge
-    import tui.screens.modals
-    import tui.screens.tables
-    import tui.widgets.table  # (imported so that every screen class is known below)
+    import tui.screens
+    import tui.widgets.table
+
+    for module in pkgutil.iter_modules(tui.screens.__path__):  # every screen class known below, none forgotten
+        importlib.import_module(f"tui.screens.{module.name}")
 
     found: dict[str, str] = {}
     owners: list[type] = [tui.app.CustdeskApp, *_subclasses(Screen), tui.widgets.table.RecordTable]
