@@ -186,6 +186,24 @@ async def test_the_token_becomes_a_cookie_and_a_redirect_and_is_never_logged(ser
     assert "\n" not in line and "\x1b" not in line and "token" not in line  # one line, as sent, no query
 
 
+async def test_a_malformed_request_carrying_the_token_or_cookie_logs_neither(served, caplog):
+    caplog.set_level(logging.DEBUG)
+    server, port, _csrf = served
+    token = server.token.encode()
+    for raw in (b"GET /?token=" + token + b"&x=\x7f HTTP/1.1\r\nHost: x\r\n\r\n",  # a byte the parser refuses
+                b"GET /?token=" + token + b"&pad=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # too long
+                b"GET /?token=" + token + b" x HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + COOKIE.encode() + b"=" + token + b"\x01\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nCookie: " + COOKIE.encode() + b"=" + token + b"a" * 9000 + b"\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nReferer: http://x/?token=" + token + b"\x7f\r\n\r\n"):
+        caplog.clear()
+        status, _headers, _body = await exchange(port, raw)
+        await asyncio.sleep(0.05)
+        (line,) = _one_line_each(caplog)
+        assert status == 400 and "bad request" in line, raw[:60]
+        assert server.token not in caplog.text and server.token[:8] not in caplog.text, line
+
+
 async def test_an_https_public_url_makes_the_cookie_secure(store, store_path):
     server = CustdeskServer(store_path, store, public_url="https://crm.example.com")
     listening = await listen(await server._make_app(), "127.0.0.1", 0)

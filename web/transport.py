@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import resource
 from collections.abc import Callable
 from typing import Any
@@ -66,15 +67,22 @@ def capped(server: web.Server, cap: int) -> Callable[[], asyncio.BaseProtocol]:
     return protocol
 
 
+# What aiohttp's reason for a 400 quotes of the request, as bytes or text, to its end: the
+# request line or a header line, which may carry the app's token (in a query, a Referer),
+# its cookie, or a proxy's credentials.
+_QUOTED = re.compile(r"""(?:(?<=[\s:(])|^)(?:bytearray\()?b?['"].*""", re.DOTALL)
+
+
 class AccessLog(AbstractAccessLogger):
     """One line a request: address, method, path without its query, status, size, time.
-    A request aiohttp could not parse is the line saying why (its traceback is dropped)."""
+    A request aiohttp could not parse is the line saying why, without what it quotes of
+    the request (its traceback is dropped)."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         if (request.method, request.version) == (ERROR.method, ERROR.version):  # (what aiohttp answers 400 for)
             reason = (response.text or "") if isinstance(response, web.Response) else ""
             self.logger.info("%s bad request (%d): %s", request.remote, response.status,
-                             printable(" ".join(reason.split())[:200]))
+                             printable(" ".join(_QUOTED.sub("", reason).split()).rstrip(" :.")[:200]))
             return
         # (the path as the client sent it, encoded: a %0A in it cannot start a line of its own)
         self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, printable(request.method),
