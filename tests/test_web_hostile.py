@@ -54,10 +54,10 @@ def request(method: str, target: str, body: bytes = b"", **headers: str) -> byte
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def exchange(port: int, *segments: bytes, pause: float = 0.0) -> tuple[int, dict[str, str], str]:
+async def exchange(port: int, *segments: bytes, pause: float = 0.0, source: str = "127.0.0.1") -> tuple[int, dict[str, str], str]:
     """(status, headers, body) of what the server answers to `segments`, each sent as its own
-    TCP segment `pause` seconds after the one before."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    TCP segment `pause` seconds after the one before, from the address `source` (of 127/8)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
     writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         async with asyncio.timeout(30):
@@ -441,5 +441,41 @@ async def test_connections_over_the_cap_are_refused_at_once_and_the_server_goes_
         assert (await exchange(listening.port, request("GET", "/signup")))[0] == 200
     finally:
         for _reader, writer in held:
+            writer.close()
+        await listening.close()
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True])
+async def test_one_address_cannot_hold_every_connection(store, store_path, monkeypatch, behind_proxy):
+    monkeypatch.setattr(transport, "connection_cap", lambda: 8)  # (so 2 from one address)
+    server = CustdeskServer(store_path, store, behind_proxy=behind_proxy)
+    listening = await listen(await server._make_app(), "127.0.0.1", 0, behind_proxy=behind_proxy)
+    port = listening.port
+    held = []
+
+    async def hold(source: str) -> None:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+        writer.write(PARTIAL)
+        held.append(writer)
+
+    try:
+        for _ in range(2):
+            await hold("127.0.0.2")
+        await asyncio.sleep(0.1)
+        status, _headers, body = await exchange(port, request("GET", "/signup"), source="127.0.0.2")
+        if behind_proxy:  # (every connection comes from the proxy: the proxy limits each client)
+            assert status == 200
+        else:
+            assert status == 503 and "Too many connections" in body
+        assert (await exchange(port, request("GET", "/signup"), source="127.0.0.3"))[0] == 200  # everyone else is served
+        for _ in range(4):  # this host's own address (a proxy beside the server): the overall cap only
+            await hold("127.0.0.1")
+        await asyncio.sleep(0.1)
+        assert (await exchange(port, request("GET", "/signup")))[0] == 200
+        held.pop(0).close()
+        await asyncio.sleep(0.1)
+        assert (await exchange(port, request("GET", "/signup"), source="127.0.0.2"))[0] == 200  # its share again
+    finally:
+        for writer in held:
             writer.close()
         await listening.close()

@@ -86,7 +86,7 @@ class CustdeskServer(Server):
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        listening = await listen(await self._make_app(), self.host, self.port)
+        listening = await listen(await self._make_app(), self.host, self.port, behind_proxy=self.signup.behind_proxy)
         try:
             await stop.wait()
         finally:

@@ -3,19 +3,21 @@
 One anonymous client must not stop the server: a connection gets `HEADER_TIMEOUT`
 seconds to send its headers (aiohttp's keep-alive timer starts when the connection
 is made and drops it if no whole request has arrived by then); the number of open
-connections is capped well below the descriptors the process may hold, and a
-connection over the cap is answered 503 and closed; a failed accept() is logged in
-one line and retried by asyncio, never the end of the process. The logs carry no
+connections is capped well below the descriptors the process may hold, and so is
+each client's share of them (`Admission`); a connection over either cap is answered
+503 and closed; a failed accept() is logged in one line and retried by asyncio,
+never the end of the process. The logs carry no
 query string (a token in a URL stays out of the journal) and a malformed request
 is one line, never a traceback.
 """
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import resource
-from collections.abc import Callable
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -33,6 +35,12 @@ SPARE_DESCRIPTORS = 256
 # asyncio accepts up to its backlog of connections before the refused ones are closed: kept
 # well below the spare descriptors, so a flood of connections cannot exhaust them.
 ACCEPT_BATCH = 100
+# The connections one client may hold open: a quarter of the cap, at most this many (a
+# browser opens about six, the app's websocket one more; a shared office address a few browsers).
+PER_ADDRESS = 64
+# Connections from these are this host's own (a reverse proxy beside the server, a local
+# tool) and count against the overall cap only: one address there is everyone behind it.
+THIS_HOST = frozenset({"127.0.0.1", "::1"})
 _TOO_MANY = b"Too many connections; please try again in a few seconds.\n"
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_TOO_MANY), _TOO_MANY))
@@ -51,20 +59,74 @@ def connection_cap() -> int:
     return max(8, min(MAX_CONNECTIONS, (soft - SPARE_DESCRIPTORS) // 2))
 
 
-class _Refused(asyncio.Protocol):
-    """A connection over the cap: told so and closed at once, never read."""
+def client_of(peername: Any) -> str:
+    """The client a connection counts against: its address, an IPv6 one by its /64 (what one
+    host is usually given), an IPv4 one mapped into IPv6 as itself."""
+    try:
+        address = ipaddress.ip_address(peername[0])
+    except (TypeError, IndexError, ValueError):
+        return ""  # (not an IP connection)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        if not address.is_loopback:
+            return str(ipaddress.IPv6Network((address.packed, 64), strict=False))
+    return str(address)
+
+
+class Admission:
+    """The connections open now: at most `cap` in all, and `per_address` from one client
+    (`client_of`), except from `THIS_HOST`, or from anywhere `behind_proxy`: then every
+    connection comes from the proxy, which only knows its clients (and can limit each)."""
+
+    def __init__(self, cap: int, *, behind_proxy: bool = False) -> None:
+        self.cap, self.per_address = cap, max(1, min(PER_ADDRESS, cap // 4))
+        self.behind_proxy = behind_proxy
+        self.open = 0
+        self.by_client: Counter[str] = Counter()
+
+    def _shared(self, client: str) -> bool:
+        return self.behind_proxy or client in THIS_HOST
+
+    def admit(self, client: str) -> bool:
+        if self.open >= self.cap or (not self._shared(client) and self.by_client[client] >= self.per_address):
+            return False
+        self.open += 1
+        if not self._shared(client):
+            self.by_client[client] += 1
+        return True
+
+    def release(self, client: str) -> None:
+        self.open -= 1
+        if not self._shared(client):
+            self.by_client[client] -= 1
+            if not self.by_client[client]:
+                del self.by_client[client]
+
+
+class _Connection(web.RequestHandler):
+    """aiohttp's connection, counted by an `Admission` from when it is made to when it is
+    lost; one the admission refuses is told so and closed at once, never read."""
+
+    def __init__(self, manager: web.Server, admission: Admission, **options: Any) -> None:
+        super().__init__(manager, **options)
+        self.admission, self.client, self.admitted = admission, "", False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
-        transport.write(_REFUSED)
-        transport.close()
+        self.client = client_of(transport.get_extra_info("peername"))
+        if not self.admission.admit(self.client):
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(_REFUSED)
+            transport.close()
+            return
+        self.admitted = True
+        super().connection_made(transport)
 
-
-def capped(server: web.Server, cap: int) -> Callable[[], asyncio.BaseProtocol]:
-    """aiohttp's protocol factory, but `_Refused` for connections beyond `cap`."""
-    def protocol() -> asyncio.BaseProtocol:
-        return server() if len(server.connections) < cap else _Refused()
-    return protocol
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self.admitted:
+            self.admitted = False
+            self.admission.release(self.client)
+            super().connection_lost(exc)
 
 
 # What aiohttp's reason for a 400 quotes of the request, as bytes or text, to its end: the
@@ -141,16 +203,21 @@ class Listening:
         await self.runner.cleanup()
 
 
-async def listen(app: web.Application, host: str, port: int) -> Listening:
+async def listen(app: web.Application, host: str, port: int, *, behind_proxy: bool = False) -> Listening:
+    """`app` served on host:port with the limits above; `behind_proxy`: every connection
+    comes from a reverse proxy (no share for each address, see `Admission`)."""
     server_log = logging.getLogger("aiohttp.server")
     if _not_a_client_fault not in server_log.filters:
         server_log.addFilter(_not_a_client_fault)
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(_LoopErrors())
-    runner = web.AppRunner(app, access_log_class=AccessLog, keepalive_timeout=HEADER_TIMEOUT, lingering_time=LINGER,
-                           handler_cancellation=True)
+    # (given to the runner's server and to each connection made here: they are the same settings)
+    options: dict[str, Any] = {"access_log_class": AccessLog, "keepalive_timeout": HEADER_TIMEOUT, "lingering_time": LINGER}
+    runner = web.AppRunner(app, handler_cancellation=True, **options)
     await runner.setup()
-    assert runner.server is not None
-    server = await loop.create_server(capped(runner.server, connection_cap()), host, port, backlog=ACCEPT_BATCH,
-                                      reuse_address=True)
+    manager = runner.server
+    assert manager is not None
+    admission = Admission(connection_cap(), behind_proxy=behind_proxy)
+    server = await loop.create_server(lambda: _Connection(manager, admission, loop=loop, **options), host, port,
+                                      backlog=ACCEPT_BATCH, reuse_address=True)
     return Listening(runner, server)
