@@ -221,9 +221,13 @@ async def test_every_answer_says_no_referrer_names_no_software_lists_no_folder_a
                            ("/static/js/textual.js", {}), (f"/?token={server.token}", {})]:
         _status, headers, _body = await exchange(port, request("GET", target, **kwargs))
         assert headers["referrer-policy"] == "no-referrer" and headers["server"] == "custdesk", target
-    for folder in ("/static/", "/static/js/", "/static/fonts/"):  # no listing of what is served
+    for folder in ("/static/", "/static/js/", "/static/fonts/", "/static", "/static/.", "/static/js", "/static/fonts",
+                   "/static/%2e", "/static/js/..", "/static/%2e%2e/static"):  # no listing of what is served
         status, _headers, body = await exchange(port, request("GET", folder))
-        assert status == 404 and "textual.js" not in body, folder
+        assert status in (403, 404) and "Index of" not in body and "textual.js" not in body, folder
+    for raw in (b"GARBAGE / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 9000 + b"\r\n\r\n"):
+        status, headers, _body = await exchange(port, raw)  # (answered by aiohttp's parser, before any handler)
+        assert status == 400 and headers["server"] == "custdesk" and headers["referrer-policy"] == "no-referrer"
     _status, _headers, page = await exchange(port, request("GET", "/", Cookie=cookie))
     fetched = re.findall(r'(?:href|src)="([^"]+)"|url\("?([^")]+)', page)
     assert fetched and all(url.startswith(f"{server.public_url}/static/") for pair in fetched for url in pair if url)
@@ -282,6 +286,19 @@ async def test_no_token_cookie_or_form_signature_makes_the_server_fail(served, c
         await asyncio.sleep(0.02)
         assert status in (400, 403), raw
         _one_line_each(caplog)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prefix=st.sampled_from(["/static/", "/static/js/", "/", "/signup/", "/download/"]),
+       name=st.one_of(st.binary(max_size=30), st.builds(lambda n: b"a" * n, st.integers(250, 5000))))
+async def test_no_path_a_client_names_makes_the_server_fail(served, caplog, prefix, name):
+    caplog.set_level(logging.INFO)
+    _server, port, _csrf = served
+    caplog.clear()
+    status, _headers, _body = await exchange(port, request("GET", prefix + "".join(f"%{byte:02X}" for byte in name)))
+    await asyncio.sleep(0.02)
+    assert status in (200, 400, 403, 404), (prefix, name[:40])
+    _one_line_each(caplog)
 
 
 # -- the rate limit: the proxy's own hop, a bounded table -----------------------------------------

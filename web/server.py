@@ -19,6 +19,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
@@ -26,7 +28,7 @@ from store import Store
 
 from .signup import SignUpPage
 from .tokens import matches
-from .transport import listen, setup_logging
+from .transport import PLAIN_HEADERS, listen, setup_logging
 
 COOKIE = "custdesk_session"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,20 +52,31 @@ class CustdeskServer(Server):
         return f"{self.public_url}/?token={self.token}"
 
     async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.middlewares.append(self._guard)
-        app.on_response_prepare.append(_plain_headers)
-        app.add_routes(self.signup.routes())
+        """textual-serve's app with its routes declared here, where all that faces the
+        internet is: its static files without the folder listings it would turn on."""
+        app = web.Application(middlewares=[self._guard])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes([web.get("/", self.handle_index, name="index"),
+                        web.get("/ws", self.handle_websocket, name="websocket"),
+                        web.get("/download/{key}", self.handle_download, name="download"),
+                        web.static("/static", self.statics_path, name="static", show_index=False),
+                        *self.signup.routes()])
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
         app.on_cleanup.append(self.signup.close)
+        app.on_response_prepare.append(_plain_headers)
         return app
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if path.startswith("/static/") and path.endswith("/"):  # (textual-serve lists its folders: nobody needs that)
-            raise web.HTTPNotFound()
         if not (path == "/" or path.startswith(("/ws", "/download/"))):  # (the sign-up page and static files are public)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except OSError:
+                if isinstance(request.match_info.route.resource, web.StaticResource):  # (a name too long, a loop)
+                    raise web.HTTPNotFound() from None
+                raise
         given = request.query.get("token")
         if given is not None and matches(given, self.token):
             swapped = web.HTTPSeeOther("/")
@@ -99,6 +112,4 @@ class CustdeskServer(Server):
 
 
 async def _plain_headers(_request: web.Request, response: web.StreamResponse) -> None:
-    """No answer sends the address it came from on, or names the software and its version."""
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Server"] = "custdesk"
+    response.headers.update(PLAIN_HEADERS)

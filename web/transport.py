@@ -44,6 +44,8 @@ THIS_HOST = frozenset({"127.0.0.1", "::1"})
 _TOO_MANY = b"Too many connections; please try again in a few seconds.\n"
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(_TOO_MANY), _TOO_MANY))
+# On every answer: no address it came from is sent on, no software or version named.
+PLAIN_HEADERS = {"Referrer-Policy": "no-referrer", "Server": "custdesk"}
 log = logging.getLogger("custdesk.serve")
 
 
@@ -121,6 +123,14 @@ class _Connection(web.RequestHandler):
             return
         self.admitted = True
         super().connection_made(transport)
+
+    def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        """aiohttp's answer to a request it could not parse (or a handler's failure): no app's
+        `on_response_prepare` runs for it, so its headers are set here."""
+        response = super().handle_error(request, status, exc, message)
+        response.headers.update(PLAIN_HEADERS)
+        return response
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self.admitted:
