@@ -161,11 +161,11 @@ def _printed_app_url(server: subprocess.Popen) -> str:
     import threading
 
     for line in server.stdout:
-        found = re.search(r"the app at (\S+)", line)
+        found = re.search(r"the address with its token is in (\S+),", line)  # (its output is no terminal)
         if found:
             # (the server goes on logging: read it away, or a full pipe would stop it)
             threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
-            return found.group(1)
+            return Path(found.group(1)).read_text().strip()
     raise AssertionError("custdesk serve printed no address")
 
 

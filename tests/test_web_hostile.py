@@ -6,13 +6,18 @@ In-process tests run the production stack (`web.transport.listen`) on 127.0.0.1;
 the ones about descriptors and slow clients run a real `custdesk serve` process
 (`bench/serve_slow_clients.py` starts it, as the bench does)."""
 import asyncio
+import http.client
 import itertools
 import logging
+import os
+import pty
 import re
+import select
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -26,7 +31,7 @@ from web.server import COOKIE, CustdeskServer
 from web.transport import listen
 
 sys.path.insert(0, str(ROOT / "bench"))
-from serve_slow_clients import PARTIAL, get, serving
+from serve_slow_clients import PARTIAL, free_port, get, serving
 
 FORM = {"kind": "corporate", "company": "Café Ünal Ltd", "first_name": "Zeynep", "last_name": "Ünal",
         "phone": "", "street": "İstiklal Cd. 1", "postcode": "34430", "city": "İstanbul", "country": "TR",
@@ -299,6 +304,45 @@ async def test_no_path_a_client_names_makes_the_server_fail(served, caplog, pref
     await asyncio.sleep(0.02)
     assert status in (200, 400, 403, 404), (prefix, name[:40])
     _one_line_each(caplog)
+
+
+# -- the token at start: on a terminal only --------------------------------------------------------
+def test_as_a_service_the_token_goes_to_a_file_of_the_user_not_to_stdout(tmp_path):
+    with serving(tmp_path / "custdesk.json") as (port, output):  # (its output to a file, as under systemd)
+        printed = output.read_text()
+        found = re.search(r"the app at (http://\S+/) \(the address with its token is in (\S+), readable only by its owner\)",
+                          printed)
+        assert found and "?token=" not in printed, printed
+        kept = Path(found.group(2))
+        assert kept.stat().st_mode & 0o777 == 0o600 and kept.parent == Path(os.environ["CUSTDESK_DATA_DIR"])
+        url = kept.read_text()
+        assert url.startswith(f"{found.group(1)}?token=") and url.endswith("\n")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", url.strip().removeprefix(f"http://127.0.0.1:{port}"))
+        response = connection.getresponse()
+        assert response.status == 303 and COOKIE in response.getheader("Set-Cookie")  # the address works
+        connection.close()
+    assert not kept.exists()  # (its token died with the server)
+
+
+def test_on_a_terminal_the_address_with_its_token_is_printed(tmp_path):
+    controller, terminal = pty.openpty()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(tmp_path / "custdesk.json"), "serve", "--port",
+                               str(port)], cwd=ROOT, stdout=terminal, stderr=subprocess.DEVNULL)
+    seen = b""
+    try:
+        os.close(terminal)
+        end = time.monotonic() + 30
+        while b"sign-up page at" not in seen and time.monotonic() < end:
+            if select.select([controller], [], [], 0.5)[0]:
+                seen += os.read(controller, 4096)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        os.close(controller)
+    assert re.search(rb"the app at http://127\.0\.0\.1:%d/\?token=[\w-]{32}\s" % port, seen), seen
+    assert not list(Path(os.environ["CUSTDESK_DATA_DIR"]).glob("serve-*.url"))  # nothing kept where it was seen
 
 
 # -- the rate limit: the proxy's own hop, a bounded table -----------------------------------------

@@ -2,7 +2,8 @@
 
 The app (`/`, its websocket and its downloads) is textual-serve running `custdesk`
 on the store for each browser session. Anyone reaching it gets a full session, so
-it needs the random token printed at start: `/?token=…` sets a cookie (HttpOnly,
+it needs the random token given at start (printed on a terminal, else kept in a file
+only this user can read): `/?token=…` sets a cookie (HttpOnly,
 SameSite=Strict, Secure behind an https public URL) and redirects to `/`, so the
 token stays in no address bar, history, log or Referer; the websocket and downloads
 then need the cookie. `/signup` is public. Every answer says `Referrer-Policy:
@@ -25,6 +26,9 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from store import Store
+from store.files import atomic_write, write_all
+from store.paths import data_dir
+from store.text import path_text
 
 from .signup import SignUpPage
 from .tokens import matches
@@ -46,6 +50,7 @@ class CustdeskServer(Server):
         self.token = secrets.token_urlsafe(24)
         self.secure = self.public_url.startswith("https://")
         self.signup = SignUpPage(store, behind_proxy=behind_proxy)
+        self.url_kept = False
 
     @property
     def app_url(self) -> str:
@@ -64,6 +69,7 @@ class CustdeskServer(Server):
         app.on_startup.append(self.on_startup)
         app.on_shutdown.append(self.on_shutdown)
         app.on_cleanup.append(self.signup.close)
+        app.on_cleanup.append(self._forget_app_url)
         app.on_response_prepare.append(_plain_headers)
         return app
 
@@ -105,8 +111,30 @@ class CustdeskServer(Server):
         finally:
             await listening.close()
 
+    @property
+    def url_file(self) -> Path:
+        """Where the app's address with its token is kept while this server runs as a service."""
+        return data_dir() / f"serve-{self.port}.url"
+
+    def _keep_app_url(self) -> None:
+        self.url_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(self.url_file, lambda fd: write_all(fd, f"{self.app_url}\n".encode()))  # (owner-only, 0600)
+        self.url_kept = True
+
+    async def _forget_app_url(self, _app: web.Application) -> None:
+        if self.url_kept:  # (its token dies with this server)
+            self.url_file.unlink(missing_ok=True)
+
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"custdesk: the app at {self.app_url}", highlight=False, soft_wrap=True)
+        """The app's address with its token on a terminal. Elsewhere (a service, whose output a
+        journal keeps for anyone allowed to read it) the address alone, and the one with the
+        token in `url_file`, which only this user can read."""
+        if self.console.file.isatty():
+            self.console.print(f"custdesk: the app at {self.app_url}", highlight=False, soft_wrap=True)
+        else:
+            self._keep_app_url()
+            self.console.print(f"custdesk: the app at {self.public_url}/ (the address with its token is in "
+                               f"{path_text(self.url_file)}, readable only by its owner)", highlight=False, soft_wrap=True)
         self.console.print(f"custdesk: the sign-up page at {self.public_url}/signup", highlight=False, soft_wrap=True)
         self.console.print("ctrl+c stops the server", highlight=False)
 
