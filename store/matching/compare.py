@@ -78,10 +78,12 @@ def _graded(present: Array, exact: Array, close: Array, fuzzy: Array | None = No
 
 @dataclass
 class Compared:
-    """Per pair: a level per comparison (`COMPARED`), and whether first and last name were swapped."""
+    """Per pair: a level per comparison (`COMPARED`), whether first and last name were swapped,
+    and whether something only one person has differs (a personal email or a mobile)."""
 
     levels: dict[str, Array]
     swapped: Array
+    personal_differs: Array
 
 
 def _names(left: Side, right: Side) -> tuple[Array, Array, Array]:
@@ -93,8 +95,10 @@ def _names(left: Side, right: Side) -> tuple[Array, Array, Array]:
     # Swapped (also when one of the two was then retyped or replaced: files do both).
     swapped = ((np.maximum(cross_first, cross_last) >= NAME_CLOSE)
                & (cross_first + cross_last > first + last + 0.1))
-    first = np.where(swapped, cross_first, first)
-    last = np.where(swapped, cross_last, last)
+    # Half swapped, the name that crossed over is taken as the surname (what a household shares),
+    # the other as the first name.
+    first = np.where(swapped, np.minimum(cross_first, cross_last), first)
+    last = np.where(swapped, np.maximum(cross_first, cross_last), last)
     present_first = _present(left, right, "fn")
     present_last = _present(left, right, "ln")
     # Swapped, each name was present on both sides exactly when both were.
@@ -168,4 +172,6 @@ def compare(left_frame: pl.DataFrame, right_frame: pl.DataFrame) -> Compared:
     levels = {"first_name": first, "last_name": last, "email": _email(left, right), "phone": _phone(left, right),
               "vat_id": _graded(_present(left, right, "vat"), vat, vat), "company": _text(left, right, "co"),
               "address": _address(left, right)}
-    return Compared(levels, swapped)
+    emails_differ = _present(left, right, "em") & ~_equal(left, right, "em") & ~(left.roles | right.roles)
+    mobiles_differ = _present(left, right, "p2") & ~_equal(left, right, "p2")
+    return Compared(levels, swapped, emails_differ | mobiles_differ)

@@ -19,6 +19,7 @@ class Scored:
     probability: Array
     log_u: dict[str, Array]
     personal_emails: Array
+    personal_differs: Array
 
 
 def score(weights: Weights, left: pl.DataFrame, right: pl.DataFrame, *, by_pair: int = 2) -> Scored:
@@ -28,5 +29,5 @@ def score(weights: Weights, left: pl.DataFrame, right: pl.DataFrame, *, by_pair:
     personal = ~(left["role"].fill_null(False).to_numpy() | right["role"].fill_null(False).to_numpy())
     lu = log_u(weights, left, compared.levels, by_pair)
     by_field = evidence(weights.m, compared.levels, lu, personal)
-    return Scored(compared.levels, by_field, compared.swapped, probability(total(weights, by_field, compared.levels)),
-                  lu, personal)
+    odds = total(weights, by_field, compared.levels, compared.personal_differs)
+    return Scored(compared.levels, by_field, compared.swapped, probability(odds), lu, personal, compared.personal_differs)

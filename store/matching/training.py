@@ -36,9 +36,10 @@ def train(weights: Weights, parts: list[Scored]) -> Weights:
         return weights
     levels, lu = _joined(parts, "levels"), _joined(parts, "log_u")
     personal = np.concatenate([p.personal_emails for p in parts])
+    differs = np.concatenate([p.personal_differs for p in parts])
     learned = weights
     for _ in range(EM_ROUNDS):
-        match = probability(total(learned, evidence(learned.m, levels, lu, personal), levels))
+        match = probability(total(learned, evidence(learned.m, levels, lu, personal), levels, differs))
         share = (float(match.sum()) + SHARE_PSEUDO * DUPLICATE_SHARE) / (weights.records + SHARE_PSEUDO)
         learned = replace(learned, m={name: _m_step(levels[name], match, M[name]) for name in COMPARED}, share=share)
     return learned
@@ -47,4 +48,5 @@ def train(weights: Weights, parts: list[Scored]) -> Weights:
 def rescored(weights: Weights, scored: Scored) -> Scored:
     """The same pairs weighed with other weights (the levels stay)."""
     by_field = evidence(weights.m, scored.levels, scored.log_u, scored.personal_emails)
-    return replace(scored, weights=by_field, probability=probability(total(weights, by_field, scored.levels)))
+    odds = total(weights, by_field, scored.levels, scored.personal_differs)
+    return replace(scored, weights=by_field, probability=probability(odds))

@@ -9,11 +9,12 @@ the value is (term frequency: a shared "Müller" says less than a shared
 "Zwiebelhaus").
 
 Surname, address and a shared phone say "one household". When the first name
-and a personal email both differ, that household is the likelier story: the
-household evidence then counts for at most HOUSEHOLD_BITS beyond the prior, and
-the differing first name and email decide — a household member is not a
-duplicate. (A different first name alone, with no email to tell, is weighed as
-any other evidence: files mistype and swap first names.)
+is not close and a personal email or a mobile differs, another member of that
+household is the likelier story: the household evidence then counts for at
+most HOUSEHOLD_BITS beyond the prior, and the first name and email decide — a
+household member is not a duplicate. (A different first name alone, with no
+email or mobile to tell, is weighed as any other evidence: files mistype and
+replace first names.)
 """
 from __future__ import annotations
 
@@ -153,13 +154,14 @@ def evidence(m: dict[str, dict[int, float]], levels: dict[str, Array], lu: dict[
     return out
 
 
-def total(weights: Weights, by_field: dict[str, Array], levels: dict[str, Array]) -> Array:
+def total(weights: Weights, by_field: dict[str, Array], levels: dict[str, Array], personal_differs: Array) -> Array:
     """The log2 odds of one person: prior plus the evidence, household evidence capped
-    where a different first name and a different personal email say "another member"."""
+    where a first name that is not close and a differing personal email or mobile say
+    "another member"."""
     household = sum((np.maximum(by_field[name], 0.0) for name in HOUSEHOLD), np.zeros(1))
     against = sum((np.minimum(by_field[name], 0.0) for name in HOUSEHOLD), np.zeros(1))
     others = sum((by_field[name] for name in COMPARED if name not in HOUSEHOLD), np.zeros(1))
-    member = (levels["first_name"] == DIFFERENT) & (by_field["email"] < 0)
+    member = (levels["first_name"] < CLOSE) & (levels["first_name"] != MISSING) & personal_differs
     household = np.where(member, np.minimum(household, weights.household_cap), household)
     return weights.prior + household + against + others
 
