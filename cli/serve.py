@@ -14,7 +14,8 @@ from cli.common import open_store, reports_errors
 @click.pass_context
 @reports_errors
 def serve(ctx: click.Context, host: str, port: int, public_url: str | None, behind_proxy: bool) -> None:
-    """Serve the app at /?token=… (printed at start; swapped for a cookie) and the public sign-up page at /signup."""
+    """Serve the app at /?token=… (printed at start on a terminal, else kept in a file only you can read;
+    swapped for a cookie) and the public sign-up page at /signup."""
     from web.server import CustdeskServer
 
     server = CustdeskServer(ctx.obj["db"], open_store(ctx), host=host, port=port, behind_proxy=behind_proxy,
