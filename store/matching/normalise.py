@@ -34,13 +34,13 @@ _LEGAL_FORMS = (
 )
 _TRAILING_LEGAL = r"(?:\s+(?:" + "|".join(_LEGAL_FORMS) + r"))+$"
 # Street words written in full or abbreviated: one spelling each.
-_STREET_WORDS = (
-    (r"(strasse|str)\b", "str "), (r"\bstraat\b", "str"), (r"\bstreet\b", "st"), (r"\broad\b", "rd"),
-    (r"\bavenue\b", "av"), (r"\bave\b", "av"), (r"\bavenida\b", "av"), (r"\bavda\b", "av"), (r"\bcalle\b", "c"),
-    (r"\bcarrer\b", "c"), (r"\bboulevard\b", "bd"), (r"\bblvd\b", "bd"), (r"\bsokagi\b", "sk"), (r"\bsokak\b", "sk"),
-    (r"\bsok\b", "sk"), (r"\bcaddesi\b", "cd"), (r"\bcad\b", "cd"), (r"\bmahallesi\b", "mah"), (r"\bplatz\b", "pl"),
-    (r"\blane\b", "ln"), (r"\bdrive\b", "dr"), (r"\bplace\b", "pl"), (r"\bcrescent\b", "cres"),
-)
+_STREET_SUFFIX = r"(strasse|str)\b"  # Hauptstraße, Hauptstrasse, Hauptstr.
+_STREET_WORDS = {
+    "straat": "str", "street": "st", "road": "rd", "avenue": "av", "ave": "av", "avenida": "av", "avda": "av",
+    "calle": "c", "carrer": "c", "boulevard": "bd", "blvd": "bd", "sokagi": "sk", "sokak": "sk", "sok": "sk",
+    "caddesi": "cd", "cad": "cd", "mahallesi": "mah", "platz": "pl", "lane": "ln", "drive": "dr", "place": "pl",
+    "crescent": "cres",
+}
 # Addresses that are a role, not a person: a different one says nothing about who it is.
 ROLE_LOCALS = frozenset({
     "info", "office", "mail", "contact", "kontakt", "hello", "hallo", "sales", "vertrieb", "service", "support",
@@ -65,10 +65,11 @@ def company_name(text: pl.Expr) -> pl.Expr:
 
 
 def street_name(text: pl.Expr) -> pl.Expr:
-    folded = fold(text)
-    for pattern, spelling in _STREET_WORDS:
-        folded = folded.str.replace_all(pattern, spelling)
-    return folded.str.replace_all(r"\s+", " ").str.strip_chars()
+    """A street with one spelling of each street word (a word at a time, by table: one regex
+    per word would be compiled for every call)."""
+    words = fold(text).str.replace_all(_STREET_SUFFIX, "str ").str.split(" ")
+    spelled = words.list.eval(pl.element().replace(_STREET_WORDS).filter(pl.element() != ""))
+    return spelled.list.join(" ")
 
 
 def _empty_as_null(expr: pl.Expr) -> pl.Expr:
@@ -118,7 +119,6 @@ _COMPARED_FORM = [
     _empty_as_null(street_name(pl.col("street"))).alias("st"),
     _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
     pl.col("street").str.extract(r"(\d+)").alias("hn"),
-    _empty_as_null(street_name(pl.col("street")).str.replace_all(" ", "")).alias("sn"),
     _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
     _empty_as_null(fold(pl.col("city"))).alias("ci"),
     pl.col("em"), pl.col("vat"), pl.col("p1"),
@@ -139,4 +139,6 @@ def normalised(raw: pl.DataFrame, default_region: str | None) -> pl.DataFrame:
     phones = _phones(raw, _regions(raw["country"].to_list(), default_region))
     keys = pl.DataFrame([_key("email", raw["email"]).alias("em"), _key("vat_id", raw["vat_id"]).alias("vat"),
                          phones[0].alias("p1"), phones[1].alias("p2")])
-    return pl.concat([raw, keys], how="horizontal").select(_COMPARED_FORM)
+    compared = pl.concat([raw, keys], how="horizontal").select(_COMPARED_FORM)
+    # The street without spaces, for a space typed into or left out of a word.
+    return compared.with_columns(pl.col("st").str.replace_all(" ", "").alias("sn"))
