@@ -13,6 +13,7 @@ from cli.common import open_store, reports_errors, say
 
 if TYPE_CHECKING:
     from store import Store
+    from store.domain.review_queue import QueuedPair
     from store.matching import Pair
 
 # A terminal's progress line is rewritten at most this often.
@@ -28,7 +29,9 @@ PROGRESS_EVERY_SECONDS = 0.2
 def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> None:
     """List the customers and prospects that are likely the same person or company: pairs
     with their score, band (sure, review) and reasons. Pairs marked "not a duplicate" in
-    the app's review (D) are left out."""
+    the app's review (D) are left out. The pairs an import or sync queued for review come
+    first, marked with where they came from."""
+    from store.domain.review_queue import queued_first
     from store.matching import find_pairs
 
     store = open_store(ctx)
@@ -36,17 +39,19 @@ def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> No
     pairs = find_pairs(store, min_score=min_score, progress=progress)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)  # the progress line goes once the pairs are found
-    rows = [_row(store, pair) for pair in pairs]
+    rows = [_row(store, pair, queued) for pair, queued in queued_first(store.queued_pairs(), pairs)]
     if as_json:
         say(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
-        say(f"{row['score']:.3f}  {row['band']:<6}  {row['a']:<13}  {row['b']:<13}  {'; '.join(row['reasons'])}")
+        queued = f"  [queued: {row['queued']}]" if row["queued"] else ""
+        say(f"{row['score']:.3f}  {row['band']:<6}  {row['a']:<13}  {row['b']:<13}  {'; '.join(row['reasons'])}{queued}")
 
 
-def _row(store: Store, pair: Pair) -> dict[str, Any]:
+def _row(store: Store, pair: Pair, queued: QueuedPair | None) -> dict[str, Any]:
+    """`queued`: where a queued pair came from (its journal entry), or None."""
     return {"a": store.record_name(pair.a), "b": store.record_name(pair.b), "score": pair.score, "band": pair.band,
-            "reasons": list(pair.reasons)}
+            "reasons": list(pair.reasons), "queued": queued.origin if queued else None}
 
 
 def _progress_line() -> Callable[[int, int], None]:

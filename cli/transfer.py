@@ -27,6 +27,10 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @click.option("--key", default="email", show_default=True,
               type=click.Choice(["email", "number", "external_id", "vat_id", "phone"]),
               help="The field that says a row is an existing record.")
+@click.option("--duplicates", "duplicates", default="queue", show_default=True, type=click.Choice(["queue", "skip", "keep"]),
+              help="A likely duplicate (the matcher's, or a shared email/phone/VAT id): queue: import it and queue it "
+                   "for review (custdesk duplicates, D); skip: leave it out; keep: also write key matches as new records "
+                   "and queue them (--mode create).")
 @click.option("--sheet", help="Sheet of a workbook (default: the first that holds data).")
 @click.option("--country", metavar="XX", help="Region (ISO code) of phones whose row has no Country (default: the store's).")
 @click.option("--map", "maps", multiple=True, metavar='"Header=field"', help="Map a column by hand (repeatable; field - skips it).")
@@ -37,8 +41,8 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
 @reports_errors
-def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sheet: str | None, country: str | None,
-            maps: tuple[str, ...], dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
+def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, duplicates: str, sheet: str | None,
+            country: str | None, maps: tuple[str, ...], dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
@@ -50,14 +54,15 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, sh
     table = read_table(file, sheet)
     store = open_store(ctx)
     try:
-        plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country)
+        plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country,
+                           duplicates=duplicates)
     except MappingError as err:
         fail(str(err))
     if errors_out is not None:
         plan.write_error_log(errors_out, store.files())
     blocked = plan.blocked and not skip_invalid
     entry = None
-    if not (dry_run or blocked) and (plan.count("new") or plan.count("update")):
+    if not (dry_run or blocked) and (plan.count("new") or plan.count("update") or plan.queued_count()):
         batch = plan.batch()
         total = len(batch.creates) + len(batch.updates)
         if total > PROGRESS_BAR_ROWS and sys.stderr.isatty() and not as_json:
@@ -85,7 +90,8 @@ def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, bl
         how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
         say(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
     say(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
-               f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate, "
+               f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate "
+               f"({counts['queued']:,} queued for review), "
                f"{counts['errors']:,} with errors, {counts['warnings']:,} warnings")
     for issue in plan.issues[:10]:
         say(f"  row {issue.row}, {issue.column}: {issue.message}", err=True)

@@ -5,8 +5,11 @@ matched record (update, upsert) as the stored record with the row's non-empty
 cells laid over it, through the store's own single-record check — the one the
 commit runs — so a dry run and the real run see the same rows refused. A row
 that would create a record whose email, phone or VAT id already belongs to a
-customer or a prospect, or to an earlier row, is a duplicate and says whose;
-a customer number already taken is an error.
+customer or a prospect, or to an earlier row, or that the matcher (store.matching)
+finds likely the same as a stored record, is a likely duplicate and says whose: it is
+written and queued for review (`duplicates="queue"`), left out ("skip"), and with
+"keep" even a row matching a record on the import's key is written and queued. A
+customer number already taken is an error.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from store import FieldIssue, Store
+from store.domain.batches import ROW
+from store.domain.review_queue import MATCHED_ROWS
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
 from store.rules.keys import identity_column, normalise_key
 from store.rules.validation import IDENTITY_FIELDS, number_error
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
 # typed, would make strangers duplicates.
 DUPLICATE_FIELDS = tuple(IDENTITY_FIELDS)
 NUMBER_TAKEN = "customer number {} is already used by another customer"
+POLICIES = ("queue", "skip", "keep")  # what becomes of a likely duplicate (`import --duplicates`)
+Target = tuple[str, int, "float | None", tuple[str, ...]]  # (table or ROW, id or row position, score, reasons)
 
 
 @dataclass
@@ -37,6 +44,10 @@ class Verdict:
     match: int | None = None
     note: str | None = None
     field: str | None = None  # for an error note: the field it is about (an issue of the row)
+    # A likely duplicate: whom it likely is (a stored record, or ROW and an earlier row's position),
+    # and whether the import's key said so (then written only with --duplicates keep).
+    targets: tuple[Target, ...] = ()
+    by_key: bool = False
 
 
 def store_fields(target: str) -> tuple[str, ...]:
@@ -63,6 +74,10 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
     matches = store.lookup(judge.table, plan.key, keys) if has_key else [[] for _ in keys]
     firsts = _first_of_each(rows, keys, cell_errors)
+    first_at: dict[str, int] = {}
+    for pos, key in enumerate(keys):
+        if key is not None and pos not in cell_errors:
+            first_at.setdefault(key, pos)
     new = Verdict("new")  # most rows: shared, never changed in place
     verdicts = [new] * rows.height
     # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
@@ -73,7 +88,10 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
         if pos in cell_errors:
             verdict = Verdict("error")
         elif not firsts[pos]:
-            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row")
+            key = keys[pos]
+            earlier = first_at.get(key) if key else None
+            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row",
+                              targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:
             is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
             verdict = judge.matched(matches[pos], is_error and not (matches[pos] and plan.mode != "create"))
@@ -81,9 +99,14 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
                 verdict = judge.update(pos, matches[pos][0], cells, issues_at)
         verdicts[pos] = verdict or new
     judge.new_rows(verdicts)
+    judge.matcher(verdicts)
+    queued = [v.status == "duplicate" and bool(v.targets) and (plan.duplicates == "keep" or (plan.duplicates == "queue" and not v.by_key))
+              for v in verdicts]
+    plan.likely = {pos: list(v.targets) for pos, v in enumerate(verdicts) if v.status == "duplicate" and v.targets}
     plan.rows = rows.with_columns(pl.Series("_status", [v.status for v in verdicts], dtype=pl.String),
                                   pl.Series("_match", [v.match for v in verdicts], dtype=pl.Int64),
-                                  pl.Series("_note", [v.note for v in verdicts], dtype=pl.String))
+                                  pl.Series("_note", [v.note for v in verdicts], dtype=pl.String),
+                                  pl.Series("_queued", queued, dtype=pl.Boolean))
     issues = [(pos, i) for pos, here in issues_at.items() for i in here]
     return issues + [(pos, FieldIssue(v.field, None, v.note, "error")) for pos, v in enumerate(verdicts)
                      if v.status == "error" and v.note and v.field]
@@ -113,6 +136,9 @@ class _Judge:
         key, mode = self.plan.key, self.plan.mode
         if len(found) > 1:
             return Verdict("error", None, f"{key} matches {len(found)} existing records; merge them first or choose another key", key)
+        if found and mode == "create" and self.plan.duplicates == "keep":
+            return Verdict("duplicate", found[0], f"{key} belongs to {self._holder_name(self.table, found[0])} (written anyway: keep)",
+                           targets=((self.table, found[0], None, (f"same {key}",)),), by_key=True)
         if found and mode == "create":
             return Verdict("skipped", found[0], f"{key} exists already (mode create)")
         if not found and mode == "update":
@@ -157,8 +183,42 @@ class _Judge:
             for pos, verdict in refused.items():
                 verdicts[pos] = verdict
             candidates = candidates.filter(~pl.col("_pos").is_in(list(refused)))
-        for pos, note in self._duplicates(candidates).items():
-            verdicts[pos] = Verdict("duplicate", None, note)
+        for pos, (note, target) in self._duplicates(candidates).items():
+            verdicts[pos] = Verdict("duplicate", None, note, targets=(target,))
+
+    def matcher(self, verdicts: list[Verdict]) -> None:
+        """The matcher's judgement of the rows it checks (`MATCHED_ROWS`: every new row and every
+        row sharing an identity with a record when they are that few, else the latter when they
+        are, else none: the sweep compares them later): a new row it finds
+        likely the same as a stored record becomes a likely duplicate; a row already one by an
+        identity gets the matcher's score and reasons for that record (its other likely
+        records with them)."""
+        from store.matching import matches_for
+
+        fresh = [p for p, v in enumerate(verdicts) if v.status == "new"]
+        shared = [p for p, v in enumerate(verdicts) if v.status == "duplicate" and any(t[0] != ROW for t in v.targets)]
+        checked = sorted([*shared, *fresh]) if len(shared) + len(fresh) <= MATCHED_ROWS else (
+            shared if len(shared) <= MATCHED_ROWS else [])
+        if not checked:
+            return
+        fields = [c for c in store_fields(self.plan.target) if c in self.plan.rows.columns]
+        records = self.plan.rows.select(fields).with_row_index("_pos").filter(pl.col("_pos").is_in(checked))
+        for record in records.iter_rows(named=True):
+            pos = record.pop("_pos")
+            pairs = matches_for(self.store, self.table, record, limit=3)
+            if not pairs:
+                continue
+            found: list[Target] = [(p.a.table, p.a.id, p.score, p.reasons) for p in pairs]
+            verdict = verdicts[pos]
+            if verdict.status == "new":
+                best = pairs[0]
+                verdicts[pos] = Verdict("duplicate", None, f"likely {self._holder_name(best.a.table, best.a.id)} "
+                                        f"({best.score:.2f}: {'; '.join(best.reasons)})", targets=tuple(found))
+                continue
+            scored = {(t[0], t[1]): t for t in found}
+            targets = [scored.pop((t[0], t[1]), t) for t in verdict.targets]
+            verdicts[pos] = Verdict(verdict.status, verdict.match, verdict.note, verdict.field,
+                                    (*targets, *scored.values()), verdict.by_key)
 
     def _numbers(self, candidates: pl.DataFrame) -> dict[int, Verdict]:
         """Customer numbers another customer, or an earlier row, has already."""
@@ -175,25 +235,26 @@ class _Judge:
                 out[pos] = Verdict("error", None, NUMBER_TAKEN.format(number) + f" (row {first})", "number")
         return out
 
-    def _duplicates(self, candidates: pl.DataFrame) -> dict[int, str]:
-        """Note per row whose email, phone or VAT id a customer, a prospect or an earlier row has."""
+    def _duplicates(self, candidates: pl.DataFrame) -> dict[int, tuple[str, Target]]:
+        """Note and target per row whose email, phone or VAT id a customer, a prospect or an earlier row has."""
         present = [f for f in DUPLICATE_FIELDS if f in candidates.columns]
         if not present or candidates.height == 0:
             return {}
         keys = pl.concat([candidates.select("_pos", "_row", pl.lit(IDENTITY_FIELDS[f]).alias("field"), key_values(candidates, f))
                           for f in present]).filter(pl.col("key").is_not_null())
-        notes: dict[int, str] = {}
+        notes: dict[int, tuple[str, Target]] = {}
         for field in dict.fromkeys(IDENTITY_FIELDS[f] for f in present):
             of_field = keys.filter(pl.col("field") == field)
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
                 holders = self.store.first_holders(table, field, of_field["key"].to_list())
                 for pos, holder in zip(of_field["_pos"].to_list(), holders, strict=True):
                     if holder is not None and (pos not in notes or table == CUSTOMERS):
-                        notes[pos] = f"{field} belongs to {self._holder_name(table, holder)}"
+                        notes[pos] = (f"{field} belongs to {self._holder_name(table, holder)}", (table, holder, None, (f"same {field}",)))
         earlier = keys.filter(~pl.col("_pos").is_in(list(notes))).with_columns(
-            pl.col("_row").min().over("field", "key").alias("first")).filter(pl.col("first") < pl.col("_row"))
-        for pos, field, first in earlier.select("_pos", "field", "first").iter_rows():  # in DUPLICATE_FIELDS order
-            notes.setdefault(pos, f"same {field} as row {first}")
+            pl.col("_row").min().over("field", "key").alias("first"),
+            pl.col("_pos").min().over("field", "key").alias("first_pos")).filter(pl.col("first") < pl.col("_row"))
+        for pos, field, first, first_pos in earlier.select("_pos", "field", "first", "first_pos").iter_rows():  # in DUPLICATE_FIELDS order
+            notes.setdefault(pos, (f"same {field} as row {first}", (ROW, first_pos, None, (f"same {field}",))))
         return notes
 
     def _holder_name(self, table: str, holder: int) -> str:

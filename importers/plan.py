@@ -1,9 +1,11 @@
 """A read file judged against the store, row by row, before anything is written.
 
 Every row gets one status: new, update (with field-level old → new),
-unchanged, skipped (the mode excludes it), duplicate (an earlier row of the
-file has the same key) or error; warnings ride along. The plan commits
-through the store's one batch call: all or nothing, one journal entry.
+unchanged, skipped (the mode excludes it), duplicate (likely someone the store
+or an earlier row holds: importers.judge) or error; warnings ride along. A
+likely duplicate is written and its pairs queued for review unless the import's
+key matched (`duplicates`: "queue", "skip", "keep"). The plan commits through
+the store's one batch call: all or nothing, one journal entry.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import polars as pl
 from exporters.customers import defuse
 from store import Batch, Store, StoreError
 from store.bulk import paused_gc
+from store.domain.batches import ROW, Queued
 from store.files import atomic_write_bytes, refuse_overwrite
 from store.json_rows import object_texts
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
@@ -29,7 +32,7 @@ from store.rules.validation_frame import Checked, card_issues, checked_frame
 from store.text import path_text
 
 from .country_guess import CountrySuggestion, suggest_country
-from .judge import judge_rows, store_fields
+from .judge import POLICIES, Target, judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
 from .reading import SheetData
 
@@ -60,12 +63,14 @@ class ImportPlan:
     target: str
     mode: str
     key: str
-    rows: pl.DataFrame  # cleaned fields + _index, _row, _status, _match, _note
+    rows: pl.DataFrame  # cleaned fields + _index, _row, _status, _match, _note, _queued (a duplicate written and queued)
     issues: list[RowIssue]
     diffs: dict[int, dict[str, tuple[object, object]]] = field(default_factory=dict)
     country: str | None = None  # --country: the region of phones whose row names none
     checked: Checked | None = None  # the proof that `rows` were cleaned under the store's rules
     suggestion: CountrySuggestion | None = None  # a better --country, when the phones say so
+    duplicates: str = "queue"  # what becomes of a likely duplicate (judge.POLICIES)
+    likely: dict[int, list[Target]] = field(default_factory=dict)  # row position -> whom a duplicate likely is
 
     def count(self, status: str) -> int:
         return int((self.rows["_status"] == status).sum())
@@ -74,14 +79,19 @@ class ImportPlan:
         """The figures `import --json` prints."""
         return {
             "rows": self.rows.height,
-            "created": self.count("new"),
+            "created": self.count("new") + self.queued_count(),
             "updated": self.count("update"),
             "unchanged": self.count("unchanged"),
             "skipped": self.count("skipped"),
             "errors": self.count("error"),
             "warnings": sum(1 for i in self.issues if i.severity == "warning"),
             "duplicates": self.count("duplicate"),
+            "queued": self.queued_count(),
         }
+
+    def queued_count(self) -> int:
+        """Likely duplicates written and queued for review."""
+        return int(self.rows["_queued"].sum())
 
     @property
     def blocked(self) -> bool:
@@ -91,7 +101,7 @@ class ImportPlan:
         """Creates and updates of the plan's new and update rows (error rows left out)."""
         present = [f for f in store_fields(self.target) if f in self.rows.columns]
         numbered = self.rows.with_row_index("_position")
-        new = numbered.filter(pl.col("_status") == "new")
+        new = numbered.filter((pl.col("_status") == "new") | pl.col("_queued"))
         proof = self.checked.take(new["_position"].to_list()) if self.checked else None
         children = self._children(new) if self.target == CORPORATE else []
         rows, creates = None, []
@@ -107,9 +117,19 @@ class ImportPlan:
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = path_text(self.table.path.name) + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
+        queued = self._queued(new["_position"].to_list())
         return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
-                     new_identities=True, checked=proof,
-                     summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated")
+                     new_identities=True, checked=proof, queued=queued,
+                     summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated"
+                             + (f", {len({q.position for q in queued})} queued for review" if queued else ""))
+
+    def _queued(self, written: list[int]) -> list[Queued]:
+        """The pairs of the written rows the plan queued, by their positions among the creates (an
+        earlier row that is not written is no one to pair with)."""
+        create_of = {pos: at for at, pos in enumerate(written)}
+        return [Queued(create_of[pos], table, create_of[other] if table == ROW else other, score, reasons)
+                for pos, targets in self.likely.items() if pos in create_of
+                for table, other, score, reasons in targets if table != ROW or other in create_of]
 
     @staticmethod
     def _creates(new: pl.DataFrame, present: list[str], proof: Checked | None) -> list[dict[str, Any]]:
@@ -170,11 +190,17 @@ class ImportPlan:
 
 # -- building a plan -------------------------------------------------------------
 def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: str = "create", key: str = "email",
-                overrides: dict[str, str | None] | None = None, country: str | None = None) -> ImportPlan:
-    """`country`: the region of phones whose row names no country (None: the store's default)."""
-    for name, value, allowed in (("--into", target, TARGETS), ("--mode", mode, MODES), ("--key", key, KEYS)):
+                overrides: dict[str, str | None] | None = None, country: str | None = None,
+                duplicates: str = "queue") -> ImportPlan:
+    """`country`: the region of phones whose row names no country (None: the store's default);
+    `duplicates`: what becomes of a likely duplicate (queue: written and queued for review;
+    skip: left out; keep: even a key match is written as a new record and queued)."""
+    for name, value, allowed in (("--into", target, TARGETS), ("--mode", mode, MODES), ("--key", key, KEYS),
+                                 ("--duplicates", duplicates, POLICIES)):
         if value not in allowed:
             raise PlanError(f"{name} must be one of {', '.join(allowed)}, not '{value}'")
+    if duplicates == "keep" and mode != "create":
+        raise PlanError(f"--duplicates keep writes key matches as new records: only with --mode create, not {mode}")
     country = (country or "").strip().upper() or None
     if country is not None and not is_region(country):
         raise PlanError(f"--country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{country}'")
@@ -198,7 +224,7 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     found = pl.concat([found, raw_cards]).sort("index", maintain_order=True)
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
-    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked)
+    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates)
     with paused_gc():  # a verdict per row: 1M objects, no cycles among them
         row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()

@@ -12,13 +12,14 @@ from store.domain.batches import Batches
 from store.domain.campaigns import Campaigns
 from store.domain.customers import Customers
 from store.domain.destructive import Destructive
-from store.domain.distinct import Distinct
 from store.domain.reads import Reads
 from store.domain.related import Related
+from store.domain.review_queue import ReviewQueue
 from store.domain.signup import SignUps
 from store.domain.sources import Sources
 from store.domain.sync import Sync
 
 
-class Store(Customers, Sources, Related, Destructive, Distinct, Batches, Campaigns, Sync, SignUps, Reads):  # (Destructive holds Pictures)
+# (Destructive holds Pictures; ReviewQueue holds Distinct)
+class Store(Customers, Sources, Related, Destructive, ReviewQueue, Batches, Campaigns, Sync, SignUps, Reads):
     """One store opened for reading and writing (see the module's docstring)."""

@@ -132,7 +132,7 @@ def test_the_command_lists_pairs_surest_first_one_line_each_and_as_json(store):
     as_json = custdesk("--db", store.location, "duplicates", "--json")
     assert as_json.returncode == 0
     pairs = json.loads(as_json.stdout)
-    assert all(set(pair) == {"a", "b", "score", "band", "reasons"} and pair["band"] in ("sure", "review")
+    assert all(set(pair) == {"a", "b", "score", "band", "reasons", "queued"} and pair["queued"] is None and pair["band"] in ("sure", "review")
                and 0 <= pair["score"] <= 1 and pair["reasons"] for pair in pairs)
     assert [pair["score"] for pair in pairs] == sorted((pair["score"] for pair in pairs), reverse=True)
     named = [{pair["a"], pair["b"]} for pair in pairs]

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 
 from store import Store
 
-KEYS = {"rows", "created", "updated", "unchanged", "skipped", "errors", "warnings", "duplicates"}
+KEYS = {"rows", "created", "updated", "unchanged", "skipped", "errors", "warnings", "duplicates", "queued"}
 
 
 
@@ -17,7 +17,7 @@ def test_import_json_and_dry_run(store_path, tmp_path):
     dry = custdesk("--db", store_path, "import", f, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout) == {"rows": 2, "created": 2, "updated": 0, "unchanged": 0, "skipped": 0,
-                                      "errors": 0, "warnings": 0, "duplicates": 0}
+                                      "errors": 0, "warnings": 0, "duplicates": 0, "queued": 0}
     assert Store(store_path).stats()["sources"] == 0
     real = custdesk("--db", store_path, "import", f, "--into", "private")
     assert real.returncode == 0 and "2 new" in real.stdout and "custdesk undo --entry" in real.stdout

@@ -10,6 +10,7 @@ import polars as pl
 from store.domain import journal
 from store.domain.core import private_fields
 from store.domain.records import Records
+from store.domain.review_queue import queued_details
 from store.engine import Transaction
 from store.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
 from store.model import (
@@ -32,6 +33,19 @@ from store.rules.validation_frame import Checked, clean_frame, frame_from_record
 
 PROGRESS_EVERY = 2000
 BATCH_TARGETS = (SOURCES, CORPORATE, PRIVATE)
+ROW = "row"  # a queued create's other record is another create of the same batch
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A create written although it likely is someone else (an import's likely duplicate):
+    the pair is queued for review with the batch's journal entry (store.domain.review_queue)."""
+
+    position: int            # the create's position in the batch (0-based)
+    table: str               # the other record's table, or ROW: another create of this batch
+    other: int               # its id, or (ROW) that create's position
+    score: float | None      # the matcher's, or None when only an identity check named the pair
+    reasons: tuple[str, ...]
 
 
 @dataclass
@@ -70,6 +84,9 @@ class Batch:
     # record), for records without children: a column per field; customers may carry
     # `number`, prospects carry `origin` (a struct) and `raw` (the file's row, JSON text).
     rows: pl.DataFrame | None = None
+    # Creates written on purpose although they share an identity or the key with a record
+    # (queued for review): the commit's check of taken keys and identities leaves them be.
+    queued: list[Queued] = field(default_factory=list[Queued])
 
     def __post_init__(self) -> None:
         if self.rows is not None and self.creates:
@@ -97,15 +114,16 @@ class Batches(Records):
                 raise RuleViolation(f"{self.where}: the store already holds data; {batch.action} data goes into a new store (use --db)")
             self._refuse_taken_keys(table, batch, cleaned)
             total = batch.create_count + len(batch.updates)
+            ids: list[int] = []
             if batch.rows is not None:
-                self._insert_rows(tx, batch, cleaned, stamp)
+                ids = self._insert_rows(tx, batch, cleaned, stamp)
                 if progress:
                     progress(batch.create_count, total)
             position = 0
             try:
                 for position, (record, values) in enumerate(zip(batch.creates, cleaned.to_dicts() if batch.creates else [],
                                                                 strict=True), 1):
-                    self._batch_create(tx, batch.target, record, values, stamp)
+                    ids.append(self._batch_create(tx, batch.target, record, values, stamp))
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
                 for position, (doc_id, changes) in enumerate(batch.updates, batch.create_count + 1):
@@ -118,20 +136,21 @@ class Batches(Records):
                 raise
             summary = batch.summary or (f"{batch.action.capitalize()}ed {batch.create_count} new and {len(batch.updates)} "
                                         f"updated record(s) into {batch.target}")
-            entry = self._journal(tx, batch.action, summary)
+            entry = self._journal(tx, batch.action, summary, details=queued_details(_queued_pairs(table, batch.queued, ids)))
         return entry
 
     def _refuse_taken_keys(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> None:
         """Under the lock: records the plan found new must still be new. Two imports at once
         would otherwise both create every record, or each create a person the other has."""
         taken = pl.Series([False] * batch.create_count, dtype=pl.Boolean)
+        queued = pl.Series([False] * batch.create_count, dtype=pl.Boolean).scatter([q.position for q in batch.queued], True)
         found_by: list[str] = []
         for tables, name, values in self._keys_to_check(table, batch, cleaned):
             held = [index for t in tables if len(index := self._db.indexes.key_map(t, IDENTITY_FIELDS.get(name, name)))]
             if not held:
                 continue
             hits = pl.Series([key is not None and any(key in index for index in held) for key in values.to_list()],
-                             dtype=pl.Boolean)
+                             dtype=pl.Boolean) & ~queued
             if hits.any():
                 taken |= hits
                 found_by.append(name)
@@ -173,35 +192,34 @@ class Batches(Records):
             raise failed
         return frame
 
-    def _insert_rows(self, tx: Transaction, batch: Batch, values: pl.DataFrame, stamp: str) -> None:
+    def _insert_rows(self, tx: Transaction, batch: Batch, values: pl.DataFrame, stamp: str) -> list[int]:
         """The batch's `rows` inserted column-wise: the documents `_batch_create` would write, one
-        frame for all (`values`: their cleaned fields)."""
+        frame for all (`values`: their cleaned fields). Returns their ids."""
         rows = batch.rows
         assert rows is not None
         origin = [rows["origin"]] if "origin" in rows.columns else []
         if batch.target == SOURCES:
             origin = origin or [pl.Series("origin", [{"file": None}] * rows.height)]
             raw = [rows["raw"]] if "raw" in rows.columns else []
-            tx.insert_rows(SOURCES, values.with_columns(*origin, *raw, pl.lit(stamp).alias("imported_at")), encoded=("raw",))
-            return
+            return tx.insert_rows(SOURCES, values.with_columns(*origin, *raw, pl.lit(stamp).alias("imported_at")), encoded=("raw",))
         wanted = rows["number"].to_list() if "number" in rows.columns else [None] * rows.height
         flag = pl.col("obfuscate_enabled").ne_missing(False) if "obfuscate_enabled" in values.columns else pl.lit(True)
         docs = values.with_columns(
             flag.alias("obfuscate_enabled"), pl.lit(batch.target).alias("kind"),
             pl.Series("number", self._take_numbers(tx, wanted), dtype=pl.String), pl.lit(True).alias("active"),
             pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at"), *origin)
-        tx.insert_rows(CUSTOMERS, docs)
+        return tx.insert_rows(CUSTOMERS, docs)
 
-    def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> None:
+    def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> int:
         if target == SOURCES:
-            tx.insert(SOURCES, self._source_doc(record, values, stamp))
-            return
+            return tx.insert(SOURCES, self._source_doc(record, values, stamp))
         customer_id, _doc = self._insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
         for table, docs in (record.get("children") or {}).items():
             if table not in CHILD_TABLES:
                 raise RuleViolation(f"'{table}' is not a kind of related record")
             for doc in docs:
                 tx.insert(table, self._batch_child(tx, table, customer_id, doc))
+        return customer_id
 
     def _batch_child(self, tx: Transaction, table: str, customer_id: int, doc: Mapping[str, Any]) -> dict[str, Any]:
         if table == DEPARTMENTS:
@@ -224,3 +242,10 @@ class Batches(Records):
         cleaned = self._validated_customer(current["kind"], {**current, **changes}, country)
         number = self._take_number(tx, changes.get("number", current["number"]), doc_id)
         tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
+
+
+def _queued_pairs(table: str, queued: list[Queued], ids: list[int]) -> Iterator[tuple[str, int, str, int, float | None, tuple[str, ...]]]:
+    """The batch's queued pairs by the ids its creates got."""
+    for q in queued:
+        other = (table, ids[q.other]) if q.table == ROW else (q.table, q.other)
+        yield table, ids[q.position], *other, q.score, q.reasons

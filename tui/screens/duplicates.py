@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from store import StoreError
 from store.domain.distinct import PROSPECT_NAME
+from store.domain.review_queue import QueuedPair, queued_first
 from store.matching import Pair, RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.view import SHOWN_NAME
@@ -33,16 +34,19 @@ from .modals import ConfirmScreen, literal
 FIELDS = ("first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode", "city", "country", "vat_id")
 # How each level of the matcher's evidence is marked beside a field.
 MARKS = {"exact": ("=", "bold green"), "close": ("≈", "yellow"), "different": ("≠", "bold red"), "missing": ("", "")}
+# A queued pair's reasons start with this and where it was queued ("queued by import #12: same phone").
+QUEUED_MARK = "queued by "
 # The sweep's progress reaches the screen at most this often (a message per comparison block would flood it).
 PROGRESS_EVERY_SECONDS = 0.1
 
 
 class PairsFound(Message):
-    """The sweep's pairs (the worker's result), and the same as rows (`pair_rows`)."""
+    """The sweep's pairs after the queued ones (the worker's result; `queued`: where each queued
+    pair came from, None for the sweep's), and the same as rows (`pair_rows`)."""
 
-    def __init__(self, pairs: list[Pair], rows: pl.DataFrame) -> None:
+    def __init__(self, pairs: list[Pair], queued: list[QueuedPair | None], rows: pl.DataFrame) -> None:
         super().__init__()
-        self.pairs, self.rows = pairs, rows
+        self.pairs, self.queued, self.rows = pairs, queued, rows
 
 
 class SweepStopped(Exception):
@@ -50,8 +54,9 @@ class SweepStopped(Exception):
 
 
 class DuplicatesScreen(StoreScreen[None]):
-    """The pairs `store.matching.find_pairs` finds, by score; under the list the highlighted
-    pair side by side, each field marked by the matcher's evidence, with its reasons."""
+    """The pairs an import or sync queued for review (store.domain.review_queue), then those
+    `store.matching.find_pairs` finds, by score; under the list the highlighted pair side by
+    side, each field marked by the matcher's evidence, with its reasons."""
 
     COLUMNS = [Column("score", "Score", 5), Column("band", "Band", 6, drop=1), Column("a", "Record", 3, flex=True),
                Column("b", "Duplicate?", 3, flex=True), Column("reasons", "Why", 4, flex=True)]
@@ -67,7 +72,8 @@ class DuplicatesScreen(StoreScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.pairs: list[Pair] = []  # the sweep's, in its order; a row's id is its index here
+        self.pairs: list[Pair] = []  # the queued, then the sweep's, in its order; a row's id is its index here
+        self.queued: list[QueuedPair | None] = []  # (per pair) where a queued one came from
         self.rows = pair_rows([])
         self.sweeping = False
         self._mergeable: bool | None = None  # whether the footer offers `m` now
@@ -113,7 +119,7 @@ class DuplicatesScreen(StoreScreen[None]):
                 last = now
                 self.post_message(WorkProgress(done, total))
         try:
-            pairs = find_pairs(self.store, progress=progress)
+            listed = queued_first(self.store.queued_pairs(), find_pairs(self.store, progress=progress))
         except SweepStopped:
             return
         except StoreError as err:
@@ -123,7 +129,8 @@ class DuplicatesScreen(StoreScreen[None]):
             self.post_message(WorkFailed(f"the duplicate sweep failed ({type(err).__name__}: {err})"))
             return
         if not worker.is_cancelled:
-            self.post_message(PairsFound(pairs, pair_rows(pairs)))
+            pairs, queued = [pair for pair, _ in listed], [queued for _, queued in listed]
+            self.post_message(PairsFound(pairs, queued, pair_rows(pairs, queued)))
 
     def on_work_progress(self, message: WorkProgress) -> None:
         self.query_one("#sweep-progress", ProgressBar).update(progress=message.done, total=message.total)
@@ -136,7 +143,7 @@ class DuplicatesScreen(StoreScreen[None]):
         self.notify(message.reason, severity="error", timeout=10)
 
     def on_pairs_found(self, message: PairsFound) -> None:
-        self.pairs, self.rows = message.pairs, message.rows  # (surest first: find_pairs' order)
+        self.pairs, self.queued, self.rows = message.pairs, message.queued, message.rows  # (queued, then surest first)
         self._swept()
         self.redraw()
 
@@ -161,9 +168,10 @@ class DuplicatesScreen(StoreScreen[None]):
                  .sort("id"))
         self.table.show(frame, keep=self.table.current_id)
         if not self.sweeping:  # (while it sweeps, the line shows how far it is)
-            sure = int((frame["band"] == "sure").sum())
+            sure, queued = int((frame["band"] == "sure").sum()), int(frame["reasons"].str.starts_with(QUEUED_MARK).sum())
             self.query_one("#sweep", Static).update(Text(
                 f"{frame.height:,} likely duplicate pair(s): {sure:,} sure, {frame.height - sure:,} to review"
+                + (f", {queued:,} queued first" if queued else "")
                 if frame.height else "No likely duplicates: r looks again"))
         self._show_pair()
         self.refresh_bindings()
@@ -194,8 +202,10 @@ class DuplicatesScreen(StoreScreen[None]):
         if pair is None:
             shown.update("")
             return
+        queued = self.queued[self.table.current_id or 0] if self.queued else None
         shown.update(side_by_side(pair, self._record(pair.a), self._record(pair.b),
-                                  (self.store.record_name(pair.a), self.store.record_name(pair.b))))
+                                  (self.store.record_name(pair.a), self.store.record_name(pair.b)),
+                                  queued.origin if queued else None))
 
     # -- acting -------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -247,14 +257,16 @@ class DuplicatesScreen(StoreScreen[None]):
         self.app.pop_screen()
 
 
-def pair_rows(pairs: Sequence[Pair]) -> pl.DataFrame:
+def pair_rows(pairs: Sequence[Pair], queued: Sequence[QueuedPair | None] = ()) -> pl.DataFrame:
     """The pairs as the list shows them (worked out once per sweep, in its worker), with each
-    side's key to find its label and whether it is still there."""
+    side's key to find its label and whether it is still there; a queued pair's reasons
+    start with where it was queued (`queued`: per pair, or none)."""
+    marks = [f"{QUEUED_MARK}{q.label}: " if q else "" for q in queued] or [""] * len(pairs)
     return pl.DataFrame({
         "id": range(len(pairs)),
         "score": [f"{pair.score:.3f}" for pair in pairs],
         "band": [pair.band for pair in pairs],
-        "reasons": ["; ".join(pair.reasons) for pair in pairs],
+        "reasons": [mark + "; ".join(pair.reasons) for mark, pair in zip(marks, pairs, strict=True)],
         "a_key": [_key(pair.a) for pair in pairs],
         "b_key": [_key(pair.b) for pair in pairs],
         "key": [_key(pair.a, pair.b) for pair in pairs],
@@ -276,10 +288,13 @@ def _band_style(row: dict) -> str:
     return "bold" if row["band"] == "sure" else ""
 
 
-def side_by_side(pair: Pair, a: Mapping[str, Any], b: Mapping[str, Any], names: Sequence[str]) -> Group:
+def side_by_side(pair: Pair, a: Mapping[str, Any], b: Mapping[str, Any], names: Sequence[str], queued: str | None = None) -> Group:
     """The pair's reasons, then each field either record has, the two values side by side and
-    the matcher's verdict on the field between them (= same, ≈ close, ≠ different)."""
+    the matcher's verdict on the field between them (= same, ≈ close, ≠ different);
+    `queued`: where a queued pair came from."""
     reasons = Text(f"{pair.band} · {pair.score:.3f} · ", style="bold")
+    if queued:
+        reasons = Text.assemble((QUEUED_MARK, "bold magenta"), literal(queued), "\n", reasons)
     reasons.append_text(literal("; ".join(pair.reasons)))
     table = Table(expand=True, header_style="bold", box=None, padding=(0, 1))
     table.add_column("field", style="dim", no_wrap=True)

@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from importers import ImportPlan, plan_import, read_table
 from importers.plan import KEYS, MODES, TARGETS
 from store import StoreError
+from store.domain.batches import ROW
 from store.model import JournalEntry
 
 from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
@@ -191,6 +192,8 @@ class ImportScreen(AppScreen[None]):
         figures = [Text(f"{counts[status]:,} {label}", style=STATUS_STYLE[label])
                    for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
                                          ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error"))]
+        if counts["queued"]:  # (written all the same: said beside the duplicates)
+            figures[4].append(f" ({counts['queued']:,} queued for review)")
         figures += [Text(f"{counts['warnings']:,} warnings", style="yellow"), Text(f"showing: {self.status_filter}", style="cyan")]
         lines: list[RenderableType] = [head, Columns(figures, padding=(0, 3))]  # (wraps between figures, not inside one)
         if plan.blocked:
@@ -235,7 +238,7 @@ class ImportScreen(AppScreen[None]):
         if self.plan is None or event.row_id is None:
             self.query_one("#row-detail", Static).update("")
             return
-        row = self.plan.rows.filter(pl.col("_index") == event.row_id).row(0, named=True)
+        row = self.plan.rows.with_row_index("_pos").filter(pl.col("_index") == event.row_id).row(0, named=True)
         detail = Table.grid(padding=(0, 2))
         detail.add_column(style="dim")
         detail.add_column()
@@ -246,7 +249,19 @@ class ImportScreen(AppScreen[None]):
             change.append(" → ")
             change.append_text(literal(new))
             detail.add_row(name, change)
+        for whom, score, reasons in self._likely(row["_pos"]):
+            label = "likely" + (" (queued)" if row["_queued"] else "")
+            detail.add_row(label, literal(f"{whom}{'' if score is None else f' · {score:.3f}'}: {'; '.join(reasons)}"))
         self.query_one("#row-detail", Static).update(detail)
+
+    def _likely(self, pos: int) -> list[tuple[str, float | None, tuple[str, ...]]]:
+        """Whom a likely duplicate row is likely (a stored record or an earlier row), the matcher's
+        score when it scored the pair, and the reasons."""
+        from store.matching import RecordRef
+
+        plan = self.shown_plan
+        return [(f"row {plan.rows['_row'][other]}" if table == ROW else self.store.record_name(RecordRef(table, other)), score, reasons)
+                for table, other, score, reasons in plan.likely.get(pos, [])]
 
     # -- review actions ---------------------------------------------------------------
     def action_change_mapping(self) -> None:
