@@ -87,6 +87,10 @@ def describe(report: SyncReport) -> str:
             f"{len(report.errors)} error(s)")
     for error in report.errors[:5]:
         line += f"; row {error['row']} ({error['id']}): {error['message']}"
+    if report.likely:
+        line += f"; {len(report.likely)} likely duplicate(s) of a customer, queued for review (custdesk duplicates)"
+    for pair in report.likely[:5]:
+        line += f"; row {pair['row']} ({pair['id']}) {pair['prospect']} likely {pair['customer']}: {', '.join(pair['reasons'])}"
     return line
 
 

@@ -173,3 +173,43 @@ async def test_the_review_screen_shows_queued_pairs_first_with_where_they_came_f
             await pilot.press("n")
             await settle(app, pilot)
             assert store.queued_pairs() == []
+
+
+# -- sync ---------------------------------------------------------------------------------------------
+def test_a_sync_reports_and_queues_a_prospect_that_is_likely_a_customer(store, tmp_path):
+    from accounting_files import PEOPLE, xero
+
+    from importers.sync import read_export
+
+    store.update_settings(default_country="DE")
+    muller = store.add_customer("corporate", {"company": "Müller & Söhne", "first_name": "Jürgen", "last_name": "Müller",
+                                              "phone": "+49301234567", "city": "Berlin"})
+    path = xero(tmp_path / "Contacts.csv", PEOPLE)
+    export = read_export(path)
+    report = store.sync(export.profile.name, path.name, export.digest, export.records, ids_issued=export.profile.ids_issued)
+    assert report.counts()["likely_duplicates"] == 1 and report.created == 3
+    (likely,) = report.likely
+    prospect = next(s for s in store.sources() if s["external_id"] == "10001")
+    assert (likely["id"], likely["prospect"], likely["customer"]) == ("10001", f"prospect #{prospect['id']}", muller["number"])
+    assert "same phone" in likely["reasons"]
+    (queued,) = store.queued_pairs()
+    assert (queued.pair.a, queued.pair.b) == (RecordRef(CUSTOMERS, muller["id"]), RecordRef(SOURCES, prospect["id"]))
+    assert queued.label.startswith("sync #") and "1 likely duplicate(s) queued for review" in queued.origin
+    store.undo()
+    assert store.queued_pairs() == []
+
+
+def test_the_sync_command_says_which_prospect_is_likely_which_customer(tmp_path):
+    from accounting_files import PEOPLE, xero
+
+    db = tmp_path / "s" / "custdesk.json"
+    with Store(db) as store:
+        store.update_settings(default_country="DE")
+        store.add_customer("private", {"first_name": "Ayşe", "last_name": "Yılmaz", "email": "AYSE@ornek.com.tr"})
+    path = xero(tmp_path / "Contacts.csv", PEOPLE)
+    done = custdesk("--db", db, "sync", path)
+    assert done.returncode == 0, done.stderr
+    assert "1 likely duplicate(s) of a customer, queued for review (custdesk duplicates)" in done.stdout
+    assert "(10002) prospect #2 likely C-000001: " in done.stdout and "same email" in done.stdout
+    as_json = custdesk("--db", db, "duplicates", "--json")
+    assert json.loads(as_json.stdout)[0]["queued"].startswith("Synced Contacts.csv (xero)")

@@ -128,7 +128,8 @@ def test_the_command_line_prints_the_counts_and_exits_as_import(store_path, tmp_
     done = custdesk("--db", store_path, "sync", path, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"profile": "xero", "file": "Contacts.csv", "rows": 3, "created": 3, "updated": 0,
-                                       "unchanged": 0, "removed": 0, "conflicts": 0, "errors": 0, "already_synced": False}
+                                       "unchanged": 0, "removed": 0, "conflicts": 0, "errors": 0, "likely_duplicates": 0,
+                                       "already_synced": False}
     listed = custdesk("sync", "--profiles")
     assert all(name in listed.stdout for name in profiles())
     other = tmp_path / "leads.csv"

@@ -5,7 +5,9 @@ record's `external_id` (what the field means: the accounting system's id) and,
 with the values last synced, in its `origin`, which activation carries over to
 the customer. A run:
 
-- creates a prospect for an id not seen before;
+- creates a prospect for an id not seen before; one whose email, phone or VAT id
+  a customer holds, or that the duplicate matcher finds likely a customer, is
+  reported (`likely`) and its pairs queued for review (store.domain.review_queue);
 - updates the prospect, or the customer it became, for the fields the profile
   maps (the fields the accounting system owns), each only where it was not
   edited here since the last sync; where it was, and the accounting system
@@ -25,15 +27,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from store.domain import journal
+from store.domain.distinct import PROSPECT_NAME
 from store.domain.records import Records
+from store.domain.review_queue import MATCHED_ROWS, customers_holding, queued_details
 from store.engine import Transaction
 from store.errors import FieldIssue, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES
 from store.rules.validation import accounting_id_error, errors_of, mask_cards
 from store.text import path_text, printable
+
+if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
+    from store.store import Store
 
 SYNC = "sync"
 SYNC_FAILED = "sync_failed"
@@ -62,6 +69,8 @@ class SyncReport:
     removed: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    # A created prospect likely a customer: {"id", "row", "prospect", "customer" (its number), "score", "reasons"}.
+    likely: list[dict[str, Any]] = field(default_factory=list)
     skipped: bool = False  # the file's content was synced already
     entry_id: int | None = None
 
@@ -69,7 +78,8 @@ class SyncReport:
         """What `sync --json` prints."""
         return {"profile": self.profile, "file": self.file, "rows": self.rows, "created": self.created,
                 "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-                "conflicts": len(self.conflicts), "errors": len(self.errors), "already_synced": self.skipped}
+                "conflicts": len(self.conflicts), "errors": len(self.errors), "likely_duplicates": len(self.likely),
+                "already_synced": self.skipped}
 
 
 class _DryRun(Exception):
@@ -109,6 +119,7 @@ class Sync(Records):
             if record.id in seen:
                 raise RuleViolation(f"{file}: accounting id '{record.id}' appears twice (row {record.row}); the file is not one export")
             seen.add(record.id)
+        matched = self._matched(profile, records)
         try:
             with self._db.transaction() as tx:
                 last = self._last_run(profile, file)
@@ -118,7 +129,7 @@ class Sync(Records):
                 stamp = journal.now()
                 report.errors += refused
                 for record in records:
-                    self._sync_record(tx, profile, file, record, stamp, report)
+                    self._sync_record(tx, profile, file, record, stamp, report, matched.get(record.id, {}))
                 gone = [i for i in (last or {}).get("ids", []) if i not in seen]
                 for account_id in gone:
                     report.removed += self._flag(tx, profile, account_id, "removed")
@@ -129,7 +140,9 @@ class Sync(Records):
                 entry = self._journal(tx, SYNC, _summary(report), details={
                     "profile": profile, "file": file, "digest": digest, "ids": sorted(seen),
                     "counts": {k: v for k, v in report.counts().items() if k not in ("profile", "file", "already_synced")},
-                    "conflicts": report.conflicts, "errors": report.errors[:100]})
+                    "conflicts": report.conflicts, "errors": report.errors[:100],
+                    **queued_details((SOURCES, p["prospect_id"], CUSTOMERS, p["customer_id"], p["score"], p["reasons"])
+                                     for p in report.likely)})
                 report.entry_id = entry["id"]
         except _DryRun:
             pass
@@ -151,7 +164,25 @@ class Sync(Records):
                     return table, doc_id, doc
         return None
 
-    def _sync_record(self, tx: Transaction, profile: str, file: str, record: SyncRecord, stamp: str, report: SyncReport) -> None:
+    def _matched(self, profile: str, records: Sequence[SyncRecord]) -> dict[str, dict[int, tuple[float, tuple[str, ...]]]]:
+        """The matcher's customers (score, reasons) for each record a run would create, when
+        they are at most MATCHED_ROWS (else the identity check alone: `customers_holding`).
+        Before the run's lock: the matcher reads the store as committed."""
+        from store.matching import matches_for
+
+        fresh = [r for r in records if self._synced_doc(profile, r.id) is None]
+        if len(fresh) > MATCHED_ROWS:
+            return {}
+        found: dict[str, dict[int, tuple[float, tuple[str, ...]]]] = {}
+        for record in fresh:
+            cleaned, issues = self.check_source({**record.fields, "external_id": record.id})
+            if not errors_of(issues):
+                found[record.id] = {p.a.id: (p.score, p.reasons) for p in matches_for(cast("Store", self), SOURCES, cleaned, limit=3)
+                                    if p.a.table == CUSTOMERS}
+        return found
+
+    def _sync_record(self, tx: Transaction, profile: str, file: str, record: SyncRecord, stamp: str, report: SyncReport,
+                     matched: Mapping[int, tuple[float, tuple[str, ...]]]) -> None:
         incoming = {**record.fields, "external_id": record.id}
         owned = tuple(incoming)
         found = self._synced_doc(profile, record.id)
@@ -163,8 +194,10 @@ class Sync(Records):
                 report.errors.append(_error(record, issues))
                 return
             synced = {f: cleaned.get(f) for f in owned}
-            tx.insert(SOURCES, self._source_doc({"origin": {**origin, "synced": synced}, "raw": dict(record.raw)}, cleaned, stamp))
+            prospect = tx.insert(SOURCES, self._source_doc({"origin": {**origin, "synced": synced}, "raw": dict(record.raw)},
+                                                           cleaned, stamp))
             report.created += 1
+            self._likely(tx, record, prospect, cleaned, matched, report)
             return
         table, doc_id, doc = found
         checked, issues = self.check_source({**doc, **incoming})
@@ -191,6 +224,20 @@ class Sync(Records):
             report.updated += 1
         else:
             report.unchanged += 1
+
+    def _likely(self, tx: Transaction, record: SyncRecord, prospect: int, cleaned: Mapping[str, Any],
+                matched: Mapping[int, tuple[float, tuple[str, ...]]], report: SyncReport) -> None:
+        """Report (and queue) the customers a new prospect likely is: those holding its email,
+        phone or VAT id, and the matcher's."""
+        held = customers_holding(self._db.indexes, cleaned)
+        for customer_id in sorted({*held, *matched}):
+            doc = tx.get(CUSTOMERS, customer_id)
+            if doc is None:
+                continue
+            score, reasons = matched.get(customer_id, (None, tuple(held.get(customer_id, ()))))
+            report.likely.append({"id": record.id, "row": record.row, "prospect": PROSPECT_NAME.format(prospect),
+                                  "customer": doc["number"], "score": score, "reasons": list(reasons),
+                                  "prospect_id": prospect, "customer_id": customer_id})
 
     def _flag(self, tx: Transaction, profile: str, account_id: str, flag: str) -> int:
         found = self._synced_doc(profile, account_id)
@@ -247,5 +294,6 @@ def _error(record: SyncRecord, issues: list[FieldIssue]) -> dict[str, Any]:
 
 
 def _summary(report: SyncReport) -> str:
+    likely = f", {len(report.likely)} likely duplicate(s) queued for review" if report.likely else ""
     return (f"Synced {report.file} ({report.profile}): {report.created} new, {report.updated} updated, "
-            f"{report.removed} removed, {len(report.conflicts)} conflict(s), {len(report.errors)} error(s)")
+            f"{report.removed} removed, {len(report.conflicts)} conflict(s), {len(report.errors)} error(s){likely}")
