@@ -148,6 +148,14 @@ def test_matches_for_compares_only_its_blocks(store, monkeypatch):
     assert 0 < compared[0] < 200  # of 20,000 records
 
 
+def test_an_empty_or_lone_store_has_no_pairs(store):
+    assert find_pairs(store) == [] and matches_for(store, CUSTOMERS, {"first_name": "Ann"}) == []
+    a = _add(store, first_name="Ann", last_name="Alpha", email="ann@example.org")
+    assert find_pairs(store) == []
+    assert matches_for(store, CUSTOMERS, store.customer(a), exclude=RecordRef(CUSTOMERS, a)) == []
+    assert [p.a for p in matches_for(store, SOURCES, {"first_name": "Ann", "email": "ANN@example.org"})] == [RecordRef(CUSTOMERS, a)]
+
+
 def test_find_pairs_reports_progress(store):
     _add(store, first_name="Sofia", last_name="Ortega", email="sofia.ortega@gmail.com", **BERLIN)
     _add(store, first_name="Sofia", last_name="Ortega", phone="+49301234567", **BERLIN)
