@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -162,6 +163,24 @@ def test_find_pairs_reports_progress(store):
     seen: list[tuple[int, int]] = []
     assert find_pairs(store, progress=lambda done, total: seen.append((done, total)))
     assert seen and seen[-1][0] == seen[-1][1] > 0
+
+
+def test_a_sweep_is_stopped_from_its_progress_before_it_compares(store, monkeypatch):
+    """The review screen stops a sweep by raising from the progress callback: the index's
+    build already reports, so nothing is compared after it."""
+    _add(store, first_name="Sofia", last_name="Ortega", email="sofia.ortega@gmail.com", **BERLIN)
+    _add(store, first_name="Sofia", last_name="Ortega", phone="+49301234567", **BERLIN)
+    compared: list[int] = []
+    monkeypatch.setattr("store.matching.sweep.score", lambda *a, **k: compared.append(1))
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stop
+    with pytest.raises(Stop):
+        find_pairs(store, progress=stop)
+    assert compared == []
 
 
 def test_the_merge_picker_suggests_the_matchers_customers(store):

@@ -3,7 +3,7 @@ kept per store until the store changes (so one new record is checked in millisec
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -66,15 +66,22 @@ def _stored(store: Store) -> tuple[list[RecordRef], pl.DataFrame]:
     return refs, raw_frame(records)
 
 
-def build(store: Store) -> Index:
+def build(store: Store, step: Callable[[], None] | None = None) -> Index:
+    """The index of the store as it is now; `step` is called between the stages (a sweep's
+    chance to report progress, or to be stopped)."""
+    token = _token(store)  # (before reading: a change made meanwhile makes the next look build again)
     refs, raw = _stored(store)
     region = store.settings.get("default_country")
+    if step is not None:
+        step()
     norm = with_counts(prepared(raw, region if isinstance(region, str) else None))
+    if step is not None:
+        step()
     weights = estimate(norm)
     learned = _LEARNED.get(store)
     if learned is not None:
         weights = replace(weights, m=learned.m, share=learned.share)
-    return Index(token=_token(store), refs=refs, raw=raw, norm=norm, weights=weights,
+    return Index(token=token, refs=refs, raw=raw, norm=norm, weights=weights,
                  keys=block_keys(norm), region=region if isinstance(region, str) else None)
 
 
@@ -95,12 +102,12 @@ def learn(store: Store, index: Index, weights: Weights) -> None:
     _LEARNED[store] = weights
 
 
-def index_of(store: Store) -> Index:
-    """The store's index, built again when the store has changed since."""
+def index_of(store: Store, step: Callable[[], None] | None = None) -> Index:
+    """The store's index, built again when the store has changed since (`build`)."""
     held = _CACHE.get(store)
     if held is not None and held.token == _token(store):
         return held
-    fresh = build(store)
+    fresh = build(store, step)
     _CACHE[store] = fresh
     return fresh
 

@@ -16,7 +16,7 @@ from store.matching.score import Scored, score
 from store.matching.training import rescored, train
 from store.store import Store
 
-CHUNK = 100_000  # pairs scored at a time (a progress step, and bounded memory)
+CHUNK = 50_000  # pairs scored at a time (a progress step, and bounded memory)
 Progress = Callable[[int, int], None]
 
 
@@ -55,7 +55,8 @@ def _scored_chunks(index: Index, pairs: pl.DataFrame, progress: Progress | None)
 def find_pairs(store: Store, *, min_score: float | None = None, progress: Progress | None = None) -> list[Pair]:
     """Every likely duplicate pair across the store's customers and prospects, surest first;
     pairs a person has said are not duplicates are left out."""
-    index = index_of(store)
+    # While the index is built nothing is compared yet: "0 of 1", a step to report (or be stopped at).
+    index = index_of(store, None if progress is None else lambda: progress(0, 1))
     threshold = REVIEW if min_score is None else min_score
     distinct = store.distinct_pairs()
     found: list[Pair] = []
