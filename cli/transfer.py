@@ -62,7 +62,7 @@ def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, du
         plan.write_error_log(errors_out, store.files())
     blocked = plan.blocked and not skip_invalid
     entry = None
-    if not (dry_run or blocked) and (plan.count("new") or plan.count("update") or plan.queued_count()):
+    if not (dry_run or blocked) and plan.writes():
         batch = plan.batch()
         total = len(batch.creates) + len(batch.updates)
         if total > PROGRESS_BAR_ROWS and sys.stderr.isatty() and not as_json:

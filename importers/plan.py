@@ -93,6 +93,10 @@ class ImportPlan:
         """Likely duplicates written and queued for review."""
         return int(self.rows["_queued"].sum())
 
+    def writes(self) -> bool:
+        """Whether committing writes anything: a new, changed or queued row."""
+        return bool(self.count("new") or self.count("update") or self.queued_count())
+
     @property
     def blocked(self) -> bool:
         return self.count("error") > 0

@@ -4,10 +4,12 @@ for review instead of dropping the row; the queue is kept with the import's jour
 (`custdesk duplicates`, D)."""
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from helpers import SIZE, custdesk, rendered, settle, table
+from rich.console import Console
 
 from importers import plan_import, read_table
 from store import Store
@@ -33,6 +35,13 @@ def household(store: Store) -> None:
 
 def figures(counts: dict[str, int]) -> dict[str, int]:
     return {name: counts[name] for name in ("created", "duplicates", "queued")}
+
+
+def shown_text(renderable) -> str:
+    """A widget's content as text (however few lines the layout gives it now)."""
+    console = Console(width=150, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 def rows_file(tmp_path, *rows: str, name: str = "people.csv"):
@@ -213,3 +222,21 @@ def test_the_sync_command_says_which_prospect_is_likely_which_customer(tmp_path)
     assert "(10002) prospect #2 likely C-000001: " in done.stdout and "same email" in done.stdout
     as_json = custdesk("--db", db, "duplicates", "--json")
     assert json.loads(as_json.stdout)[0]["queued"].startswith("Synced Contacts.csv (xero)")
+
+
+async def test_the_import_screen_shows_whom_a_queued_row_likely_is_and_imports_it(tmp_path):
+    with Store(tmp_path / "t" / "custdesk.json", user="tester") as store:
+        household(store)
+        app = CustdeskApp(store)
+        async with app.run_test(size=(160, 50)) as pilot:  # (the row's detail under the list)
+            await pilot.press("i")
+            app.screen.query_one("#path").value = str(rows_file(tmp_path, GRETA))
+            await pilot.press("ctrl+r")
+            await settle(app, pilot)
+            assert "1 duplicate (1 queued for review)" in rendered(app.screen.query_one("#summary"))
+            await pilot.press("g")
+            detail = shown_text(app.screen.query_one("#row-detail").content)
+            assert "likely (queued)" in detail and "C-000001: same phone" in detail
+            await pilot.press("n")  # a file of one likely duplicate still has a row to write
+            await settle(app, pilot)
+            assert [s["first_name"] for s in store.sources()] == ["Greta"] and len(store.queued_pairs()) == 1

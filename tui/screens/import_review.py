@@ -338,7 +338,7 @@ class ImportScreen(AppScreen[None]):
     def action_next_step(self) -> None:
         if self.plan is None:
             return
-        if not (self.plan.count("new") or self.plan.count("update")):
+        if not self.plan.writes():
             self.notify("Nothing to import: no new or changed rows", severity="warning")
             return
         plan = self.plan
