@@ -20,7 +20,7 @@ import polars as pl
 
 from store import FieldIssue, Store
 from store.domain.batches import ROW
-from store.domain.review_queue import MATCHED_ROWS
+from store.domain.review_queue import MATCHED_ROWS, matcher_checks
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
 from store.rules.keys import identity_column, normalise_key
 from store.rules.validation import IDENTITY_FIELDS, number_error
@@ -187,7 +187,8 @@ class _Judge:
             verdicts[pos] = Verdict("duplicate", None, note, targets=(target,))
 
     def matcher(self, verdicts: list[Verdict]) -> None:
-        """The matcher's judgement of the rows it checks (`MATCHED_ROWS`: every new row and every
+        """The matcher's judgement of the rows it checks (`MATCHED_ROWS`, in a store no larger
+        than `MATCHED_STORE`: every new row and every
         row sharing an identity with a record when they are that few, else the latter when they
         are, else none: the sweep compares them later): a new row it finds
         likely the same as a stored record becomes a likely duplicate; a row already one by an
@@ -199,7 +200,7 @@ class _Judge:
         shared = [p for p, v in enumerate(verdicts) if v.status == "duplicate" and any(t[0] != ROW for t in v.targets)]
         checked = sorted([*shared, *fresh]) if len(shared) + len(fresh) <= MATCHED_ROWS else (
             shared if len(shared) <= MATCHED_ROWS else [])
-        if not checked:
+        if not matcher_checks(self.store.stats(), len(checked)):
             return
         fields = [c for c in store_fields(self.plan.target) if c in self.plan.rows.columns]
         records = self.plan.rows.select(fields).with_row_index("_pos").filter(pl.col("_pos").is_in(checked))

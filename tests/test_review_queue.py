@@ -96,6 +96,18 @@ def test_the_matcher_finds_a_likely_duplicate_no_identity_names(store, tmp_path)
     assert queued.pair.a == C1 and queued.pair.score >= 0.5 and queued.pair.reasons
 
 
+def test_in_a_store_over_the_matchers_size_a_write_is_checked_by_its_identities_alone(store, tmp_path, monkeypatch):
+    """The matcher's index is built in full on first use (seconds at 100k): a large store's
+    small import is not made to wait for it; the sweep compares what identities do not name."""
+    from store.domain import review_queue
+
+    household(store)
+    monkeypatch.setattr(review_queue, "MATCHED_STORE", 0)  # (the store holds one customer)
+    plan = plan_import(store, read_table(rows_file(tmp_path, "Hanns,Zwiebelhaus,h.z@example.org,,Lindenweg 5,10115,Berlin",
+                                                   "Eva,Zwiebelhaus,eva@example.org,+49 30 1234567,Lindenweg 5,10115,Berlin")))
+    assert plan.rows["_status"].to_list() == ["new", "duplicate"]  # the identity check still names the household member
+
+
 def test_rows_of_one_file_sharing_a_phone_are_both_written_and_paired(store, tmp_path):
     store.update_settings(default_country="DE")
     plan = plan_import(store, read_table(rows_file(tmp_path, GRETA, "Hans,Zwiebelhaus,hans@example.com,030 1234567,,,")))

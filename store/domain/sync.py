@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 from store.domain import journal
 from store.domain.distinct import PROSPECT_NAME
 from store.domain.records import Records
-from store.domain.review_queue import MATCHED_ROWS, customers_holding, queued_details
+from store.domain.review_queue import customers_holding, matcher_checks, queued_details
 from store.engine import Transaction
 from store.errors import FieldIssue, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES
@@ -166,12 +166,12 @@ class Sync(Records):
 
     def _matched(self, profile: str, records: Sequence[SyncRecord]) -> dict[str, dict[int, tuple[float, tuple[str, ...]]]]:
         """The matcher's customers (score, reasons) for each record a run would create, when
-        they are at most MATCHED_ROWS (else the identity check alone: `customers_holding`).
+        the matcher checks them (`matcher_checks`; else the identity check alone: `customers_holding`).
         Before the run's lock: the matcher reads the store as committed."""
         from store.matching import matches_for
 
         fresh = [r for r in records if self._synced_doc(profile, r.id) is None]
-        if len(fresh) > MATCHED_ROWS:
+        if not matcher_checks(cast("Store", self).stats(), len(fresh)):
             return {}
         found: dict[str, dict[int, tuple[float, tuple[str, ...]]]] = {}
         for record in fresh:
