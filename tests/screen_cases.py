@@ -54,6 +54,11 @@ def build_store(path: Path, workdir: Path) -> Store:
 def _typing(widget_id: str, text: str) -> Callable[..., Awaitable[None]]:
     async def step(pilot) -> None:
         pilot.app.screen.query_one(f"#{widget_id}").value = text
+        # The input's suggester looks for a completion in a worker it starts on the change, and
+        # posts it when found: settled only once that worker ran and its message was handled.
+        for _ in range(2):
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
     return step
 
