@@ -4,22 +4,35 @@ staff to review and activate, under the same rules as a customer saved by staff.
 A company name is required while the store does not allow private customers (seed
 001: "Allow Personal Account Registration" No). Someone who is already a prospect
 or a customer (same email, phone or VAT id) is not created twice: the prospect is
-marked as signed up again, the customer gets a conversation saying so. What the
-person is told is the same either way, so the page reveals nobody's address.
+marked as signed up again, the customer gets a conversation saying so. Anyone else
+becomes a new prospect; the records the duplicate matcher (store.matching) finds
+likely the same person are queued for review with the sign-up
+(store.domain.review_queue), and so is the holder of a shared key whom the matcher
+tells apart from this person (a household's landline), who is then not "known".
+What the person is told is the same either way, so the page reveals nobody's address.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from store.domain import journal
 from store.domain.records import Records
+from store.domain.review_queue import queued_details
+from store.engine import Transaction
 from store.errors import FieldIssue, ValidationFailed
 from store.model import CONVERSATIONS, CORPORATE, CUSTOMERS, PERSON_FIELDS, PRIVATE, SOURCES
 from store.rules.validation import errors_of, identity_keys
 
+if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
+    from store.matching import Pair
+    from store.store import Store
+
 SIGN_UP = "sign-up"
 Outcome = Literal["new", "prospect-again", "customer-again"]
+QUEUED_PER_SIGN_UP = 3  # the surest of the records a new sign-up likely is, queued for review
+Holders = dict[tuple[str, int], list[str]]  # (table, id) -> why ("same phone")
+Queued = tuple[str, int, str, int, "float | None", tuple[str, ...]]  # what `queued_details` keeps of a pair
 
 
 class SignUps(Records):
@@ -33,21 +46,47 @@ class SignUps(Records):
             issues.append(FieldIssue("consent", None, "please agree to the use of your data to go on", "error"))
         if errors_of(issues):
             raise ValidationFailed(errors_of(issues))
+        prospect = {k: v for k, v in cleaned.items() if k in PERSON_FIELDS}
+        likely = self._likely_same(prospect)  # (before the lock: its first look in a process reads the whole store)
         stamp = journal.now()
         with self._db.transaction() as tx:
-            known = self._known(cleaned)
+            holders = self._holders(cleaned)
+            told_apart = set(holders) - {(p.a.table, p.a.id) for p in likely}
+            known = next((ref for ref in holders if ref not in told_apart), None)
             if known is not None:
                 return self._again(tx, *known, stamp), known[1]
             origin = {"profile": SIGN_UP, "file": "web form", "kind": kind, "consent_at": stamp}
-            prospect = {k: v for k, v in cleaned.items() if k in PERSON_FIELDS}
             doc_id = tx.insert(SOURCES, self._source_doc({"origin": origin}, prospect, stamp))
-            self._journal(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form")
+            queued = _queued(tx, doc_id, likely, holders)
+            also = f", {len(queued)} likely duplicate(s) queued for review" if queued else ""
+            self._journal(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form{also}",
+                          details=queued_details(queued))
         return "new", doc_id
 
-    def _known(self, cleaned: Mapping[str, Any]) -> tuple[str, int] | None:
-        """The prospect, else the customer, holding one of this person's email, phones or VAT id."""
-        return next(((table, doc_id) for table in (SOURCES, CUSTOMERS) for field, value in identity_keys(cleaned)
-                     for doc_id in sorted(self._db.indexes.find(table, field, value))), None)
+    def prepare_sign_ups(self) -> None:
+        """Have the duplicate matcher read the store now (its first look in a process reads the
+        whole store, and catches up with the changes made since at the next): a server calls
+        this at start and before it takes the store's lock for a sign-up."""
+        from store.matching import matches_for
+
+        matches_for(cast("Store", self), SOURCES, {})  # (a record of no fields: compared with nobody)
+
+    def _likely_same(self, prospect: Mapping[str, Any]) -> list[Pair]:
+        """The stored records the matcher finds likely this person, surest first."""
+        from store.matching import matches_for
+
+        return matches_for(cast("Store", self), SOURCES, prospect)
+
+    def _holders(self, cleaned: Mapping[str, Any]) -> Holders:
+        """The prospects, then the customers, holding one of this person's email, phones or VAT id."""
+        held: Holders = {}
+        for table in (SOURCES, CUSTOMERS):
+            for field, value in identity_keys(cleaned):
+                for doc_id in sorted(self._db.indexes.find(table, field, value)):
+                    reasons = held.setdefault((table, doc_id), [])
+                    if f"same {field}" not in reasons:
+                        reasons.append(f"same {field}")
+        return held
 
     def _again(self, tx: Any, table: str, doc_id: int, stamp: str) -> Outcome:
         doc = tx.get(table, doc_id)
@@ -60,3 +99,13 @@ class SignUps(Records):
                                   "subject": "Signed up again through the sign-up page"})
         self._journal(tx, "sign_up", f"Customer {doc['number']} signed up again through the web form")
         return "customer-again"
+
+
+def _queued(tx: Transaction, doc_id: int, likely: Sequence[Pair], holders: Holders) -> list[Queued]:
+    """The new prospect's pairs to review: the matcher's surest, then the holders of a key it
+    shares (whom it told apart: no pair of its names them), of those still in the store (the
+    matcher looked before the lock)."""
+    found: list[Queued] = [(SOURCES, doc_id, p.a.table, p.a.id, p.score, p.reasons) for p in likely]
+    found += [(SOURCES, doc_id, table, other, None, tuple(reasons)) for (table, other), reasons in holders.items()]
+    kept = [pair for pair in found if tx.get(pair[2], pair[3]) is not None]
+    return kept[:QUEUED_PER_SIGN_UP]
