@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 from aiohttp import ClientSession, CookieJar
@@ -137,3 +138,25 @@ async def test_the_sign_up_page_queues_a_likely_duplicate_and_thanks_as_ever(sit
     (queued,) = known.queued_pairs()
     assert (queued.pair.a, queued.pair.b) == (C1, RecordRef(SOURCES, prospect["id"]))
     assert queued.origin.startswith(f"Sign-up of prospect #{prospect['id']} through the web form")
+
+
+async def test_the_matcher_reads_the_store_on_the_worker_before_the_server_listens(known, store_path, monkeypatch):
+    prepare, seen = known.prepare_sign_ups, []
+
+    def first_look():
+        seen.append(threading.current_thread().name)
+        prepare()
+
+    monkeypatch.setattr(known, "prepare_sign_ups", first_look)
+    server = CustdeskServer(store_path, known)
+    test_server = TestServer(await server._make_app(), host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        assert len(seen) == 1 and seen[0].startswith("custdesk-store")  # once, on the store's worker, at start
+        async with ClientSession(str(test_server.make_url(""))) as client:
+            assert (await client.get("/signup")).status == 200 and len(seen) == 1  # a page does not look
+            await client.post("/signup", data={**JUERGEN_AGAIN, "kind": "private", "consent": "yes",
+                                               "csrf": await csrf(client)})
+        assert len(seen) == 2 and len(known.queued_pairs()) == 1  # a sign-up looks again before the lock
+    finally:
+        await test_server.close()

@@ -66,6 +66,7 @@ class CustdeskServer(Server):
                         web.get("/download/{key}", self.handle_download, name="download"),
                         web.static("/static", self.statics_path, name="static", show_index=False),
                         *self.signup.routes()])
+        app.on_startup.append(self.signup.warm)  # (first: the addresses are printed once it can serve them)
         app.on_startup.append(self.on_startup)
         app.on_shutdown.append(self.on_shutdown)
         app.on_cleanup.append(self.signup.close)
