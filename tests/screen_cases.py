@@ -114,7 +114,7 @@ CASES = (
     Case("customer_form_errors", ("n", "ctrl+s"), "The store's rules, checked on save"),
     Case("tag_prompt", ("t",), "Tags for the customer under the cursor"),
     Case("confirm_delete", ("delete",), "Every destructive action asks first, naming it"),
-    Case("merge_pick", ("m",), "Merge: pick the other customer"),
+    Case("merge_pick", (_ada_again, "m"), "Merge: pick the other customer (likely duplicates first, with the reasons)"),
     Case("merge", ("m", _typing("pick-query", "grace"), "enter", "enter"), "Merge: field by field"),
     Case("import", ("i", _typing("path", "leads.csv")), "Import: choose a file"),
     Case("import_review", IMPORT_REVIEW, "Import: every row checked before anything is written"),

@@ -415,14 +415,16 @@ class SourcesScreen(TableScreen):
 
 
 def pick_other_customer(app, customer_id: int, callback) -> None:
-    """The merge partner: likely duplicates first, any customer by search."""
+    """The merge partner: likely duplicates first (looked for in the picker's worker), any
+    customer by search."""
     view = app.views[CUSTOMERS]
 
     def search(text: str) -> list[dict]:
         ids = view.select(Query(text=text))["id"].head(30).to_list()
         return [app.store.customer(i) for i in ids]
-    from store.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
 
-    suggestions = likely_duplicates(app.store, view, customer_id)
-    app.push_screen(PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggestions,
+    def suggest() -> list:
+        from store.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
+        return likely_duplicates(app.store, customer_id)
+    app.push_screen(PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggest,
                                  exclude=customer_id), callback)
