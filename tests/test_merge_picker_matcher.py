@@ -1,5 +1,6 @@
 """One matcher everywhere (issue 25): the merge picker's likely duplicates come with the
-matcher's score and reasons, looked for in a worker."""
+matcher's score and reasons, looked for in a worker; activating a prospect offers the
+customer it likely is, by a shared email, phone or VAT id or by the matcher."""
 import threading
 
 import pytest
@@ -8,8 +9,10 @@ from textual.widgets import OptionList
 
 import store.duplicates
 from store.duplicates import likely_duplicates
+from store.matching import RecordRef
+from store.model import CUSTOMERS, SOURCES
 from tui.app import CustdeskApp
-from tui.screens.modals import PickCustomer
+from tui.screens.modals import ConfirmScreen, CustomerForm, PickCustomer
 
 BERLIN = {"street": "Hauptstraße 5", "postcode": "10115", "city": "Berlin", "country": "DE"}
 
@@ -91,3 +94,77 @@ async def test_a_customer_with_no_likely_duplicate_is_told_so(store):
         assert _listed(app) == ["no likely duplicates: type to search"]
         await pilot.press("enter")  # nothing to pick: the search box keeps the focus
         assert isinstance(app.screen, PickCustomer) and app.screen.focused.id == "pick-query"
+
+
+# -- activation -------------------------------------------------------------------------
+def _anna(store):
+    """Anna Müller, and a prospect Anna Mueller at her address with another phone and no email:
+    no email, phone or VAT id in common, so only the matcher finds her."""
+    store.update_settings(default_country="DE")
+    customer = store.add_customer("private", {"first_name": "Anna", "last_name": "Müller", "email": "anna.mueller@example.com",
+                                              "phone": "+49 30 1234567", **BERLIN})
+    prospect = store.add_source({"first_name": "Anna", "last_name": "Mueller", "phone": "030 1234568",
+                                 "street": "Hauptstr. 5", "postcode": "10115", "city": "Berlin", "notes": "met at the fair"})
+    return customer, prospect
+
+
+def test_the_matcher_finds_the_customer_a_prospect_likely_is(store):
+    customer, prospect = _anna(store)
+    [likely] = store.customers_like_source(prospect["id"])
+    assert likely.customer["id"] == customer["id"] and likely.score is not None and likely.score >= 0.5
+    assert "same street and postcode" in likely.reasons and "phones one digit apart" in likely.reasons
+
+
+def test_holders_of_the_prospects_email_phone_or_vat_id_come_first_with_their_reason(store):
+    customer, _ = _anna(store)
+    holder = store.add_customer("corporate", {"company": "Nordlicht GmbH", "email": "info@nordlicht.example", "vat_id": "DE123456789"})
+    same_phone = store.add_customer("private", {"first_name": "Zoe", "last_name": "Zett", "phone": "+49 30 1234568"})
+    other = store.add_source({"first_name": "Anna", "last_name": "Mueller", "phone": "030 1234568", "vat_id": "DE123456789",
+                              "street": "Hauptstr. 5", "postcode": "10115", "city": "Berlin"})
+    found = store.customers_like_source(other["id"])
+    assert [likely.customer["id"] for likely in found] == [same_phone["id"], holder["id"], customer["id"]]
+    assert found[0].reasons[0] == "same phone" and found[1].reasons[0] == "same VAT id"
+    assert found[2].score is not None and "same street and postcode" in found[2].reasons
+    assert len(set(found[0].reasons)) == len(found[0].reasons)  # a reason the matcher gives too is said once
+
+
+def test_a_customer_said_to_be_someone_else_is_not_offered(store):
+    customer, prospect = _anna(store)
+    holder = store.add_customer("private", {"first_name": "Zoe", "last_name": "Zett", "phone": "+49 30 1234568"})
+    store.mark_distinct(RecordRef(SOURCES, prospect["id"]), RecordRef(CUSTOMERS, customer["id"]))
+    store.mark_distinct(RecordRef(SOURCES, prospect["id"]), RecordRef(CUSTOMERS, holder["id"]))
+    assert store.customers_like_source(prospect["id"]) == []
+    store.undo()
+    assert [likely.customer["id"] for likely in store.customers_like_source(prospect["id"])] == [holder["id"]]
+
+
+def test_a_prospect_like_no_customer_is_like_none(store):
+    _anna(store)
+    stranger = store.add_source({"first_name": "Bert", "last_name": "Brecht", "email": "bb@example.com", "city": "Augsburg"})
+    assert store.customers_like_source(stranger["id"]) == []
+
+
+async def test_activating_offers_the_customer_only_the_matcher_finds_and_y_merges(store):
+    customer, _ = _anna(store)
+    app = CustdeskApp(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p", "a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        message = str(app.screen.message)
+        assert message.startswith(f"This prospect is likely customer {customer['number']} Anna Müller (same name, ")
+        assert "phones one digit apart" in message and message.endswith("(n activates it as a new customer)")
+        await pilot.press("y")
+        await settle(app, pilot)
+    assert list(store.sources()) == [] and store.customer_count() == 1
+    assert store.customer(customer["id"])["notes"] == "met at the fair"
+
+
+async def test_activating_a_prospect_like_no_customer_goes_to_the_form(store):
+    _anna(store)
+    store.add_source({"first_name": "Bert", "last_name": "Brecht", "email": "bb@example.com", "city": "Augsburg"})
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p", "G", "a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CustomerForm) and app.screen.query_one("#f-last_name").value == "Brecht"

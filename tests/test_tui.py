@@ -61,6 +61,7 @@ async def test_activate_a_prospect(shop):
         await pilot.press("p")
         assert isinstance(app.screen, SourcesScreen) and table(app).row_count == 1
         await pilot.press("a")
+        await settle(app, pilot)  # (the customers it likely is are looked for in a worker)
         assert isinstance(app.screen, CustomerForm)
         await pilot.press("ctrl+s")
         await settle(app, pilot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -30,6 +30,9 @@ POLL_WAIT_SECONDS = 0.2
 # A verb waiting longer than this for another process's commit says so.
 BUSY_NOTICE_SECONDS = 0.5
 T = TypeVar("T")
+
+if TYPE_CHECKING:  # (store.duplicates loads the matcher: imported where first needed)
+    from store.duplicates import LikelyCustomer
 
 
 @dataclass
@@ -365,15 +368,29 @@ class CustdeskApp(App):
         pick_other_customer(self, keep_id, picked)
 
     def activate_source(self, source_id: int | None) -> None:
-        """Activate a prospect; one that is already a customer is offered as a merge into it."""
-        if source_id is None:
+        """Activate a prospect; one that likely is a customer already is offered as a merge into it."""
+        if source_id is not None:
+            self._look_before_activating(source_id)
+
+    @work(thread=True, exclusive=True, group="activate")
+    def _look_before_activating(self, source_id: int) -> None:
+        # In a worker: the matcher's first look in a process builds its index (seconds in a big store).
+        try:
+            source, likely = self.store.source(source_id), self.store.customers_like_source(source_id)
+        except StoreError as err:
+            self.post_message(WorkFailed(str(err)))
             return
-        source = self.store.source(source_id)
-        existing = self.store.customers_like_source(source_id)
-        if existing:
-            customer = existing[0]
-            message = Text.assemble("This prospect's email, phone or VAT id belongs to customer ",
-                                    f"{customer['number']} ", literal(display_name(customer)),
+        except Exception as err:  # a record no rule foresaw must not take the app down
+            self.post_message(WorkFailed(f"looking for the customers this prospect likely is failed ({type(err).__name__}: {err})"))
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._offer_merge_or_activate, source_id, source, likely)
+
+    def _offer_merge_or_activate(self, source_id: int, source: Prospect, likely: list[LikelyCustomer]) -> None:
+        if likely:
+            customer, why = likely[0].customer, ", ".join(likely[0].reasons)
+            message = Text.assemble("This prospect is likely customer ", f"{customer['number']} ",
+                                    literal(display_name(customer)), literal(f" ({why})" if why else ""),
                                     ". Merge it into that customer instead? (n activates it as a new customer)")
 
             def merge(yes: bool | None) -> None:

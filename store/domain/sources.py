@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from store.domain import journal
 from store.domain.core import private_fields
@@ -10,6 +10,13 @@ from store.domain.records import Records
 from store.errors import NotFound
 from store.model import CUSTOMERS, PERSON_FIELDS, SOURCES, Customer, Kind, Prospect
 from store.rules.validation import identity_keys
+
+if TYPE_CHECKING:  # (store.duplicates and the matcher read the Store this module is part of: imported where used)
+    from store.duplicates import LikelyCustomer
+    from store.store import Store
+
+# A shared identity key in the matcher's words (store.matching.reasons).
+SAME = {"email": "same email", "phone": "same phone", "vat_id": "same VAT id"}
 
 
 class Sources(Records):
@@ -33,14 +40,36 @@ class Sources(Records):
             self._journal(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
         return self.customer(customer_id)
 
-    def customers_like_source(self, source_id: int) -> list[Customer]:
-        """Customers that already hold this prospect's email, phone (E.164) or VAT id."""
-        source = self.source(source_id)
-        found: dict[int, None] = {}
-        for field, value in identity_keys(source):
-            for other in self._db.indexes.find(CUSTOMERS, field, value):
-                found.setdefault(other, None)
-        return [self.customer(i) for i in found]
+    def customers_like_source(self, source_id: int) -> list[LikelyCustomer]:
+        """The customers this prospect likely is, with the reasons: first those holding its
+        email, phone (E.164) or VAT id, then the matcher's (store.duplicates); none a person
+        said is someone else."""
+        from store.duplicates import LikelyCustomer, likely_customers
+        from store.matching import RecordRef
+
+        store = cast("Store", self)
+        source, me = self.source(source_id), RecordRef(SOURCES, source_id)
+        matched = {likely.customer["id"]: likely for likely in likely_customers(store, me, source)}
+        distinct = store.distinct_pairs()
+        found: list[LikelyCustomer] = []
+        for customer_id, reasons in self._customers_holding(source).items():
+            if frozenset((me, RecordRef(CUSTOMERS, customer_id))) in distinct:
+                continue
+            scored = matched.pop(customer_id, None)
+            if scored is None:
+                found.append(LikelyCustomer(self.customer(customer_id), None, reasons))
+            else:
+                found.append(LikelyCustomer(scored.customer, scored.score, tuple(dict.fromkeys(reasons + scored.reasons))))
+        return found + list(matched.values())
+
+    def _customers_holding(self, record: Mapping[str, Any]) -> dict[int, tuple[str, ...]]:
+        """The customers holding a cleaned record's email, phones (E.164) or VAT id: "same phone"."""
+        held: dict[int, tuple[str, ...]] = {}
+        for field, value in identity_keys(record):
+            for customer_id in sorted(self._db.indexes.find(CUSTOMERS, field, value)):
+                reasons = held.get(customer_id, ())
+                held[customer_id] = reasons if SAME[field] in reasons else (*reasons, SAME[field])
+        return held
 
     def merge_source_into(self, source_id: int, customer_id: int) -> Customer:
         """Instead of activating a prospect that is already a customer: fill the customer's
