@@ -9,8 +9,9 @@ from store.engine import Schema
 from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, SCHEMA_VERSION, SHARED_OWNERS, SOURCES
 from store.rules.keys import KEYED, key_column
 
-_PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "city", "vat_id", "external_id")
-# The fields the views show and the indexes read, per large table.
+_PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode", "city", "country",
+           "vat_id", "external_id")
+# The fields the views show, the indexes read and the matcher compares (store.matching), per large table.
 COLUMNS: dict[str, dict[str, pl.DataType]] = {
     CUSTOMERS: {**{f: pl.String() for f in ("number", "kind", *_PERSON)},
                 "tags": pl.List(pl.String()), "active": pl.Boolean()},

@@ -99,9 +99,10 @@ class Core:
         after that): verbs run meanwhile by any thread of this process do not wait."""
         return self._db.reserved(wait)
 
-    def take_changes(self) -> dict[str, set[int]] | None:
-        """Ids of the documents changed since the last call, by table (None: everything)."""
-        return self._db.take_changes()
+    def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None:
+        """Ids of the documents changed since `reader` last asked, by table (None: everything,
+        also on a reader's first call)."""
+        return self._db.take_changes(reader)
 
     def watch(self, changed: Callable[[], None]) -> None:
         """Call `changed` (from another thread) as soon as another session commits, where

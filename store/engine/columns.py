@@ -52,10 +52,11 @@ def read_columns(snapshot: Path, generation: str | None,
             frames = {}
             for name, schema in layout.items():
                 frame = pl.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
-                # A field the file lacks was added to the layout after it was written, and
-                # so was every document that holds it: none of these does.
-                frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(
-                    pl.col(f).cast(t) if f in frame.columns else pl.lit(None, dtype=t).alias(f) for f, t in schema.items()))
+                if not set(schema) <= set(frame.columns):
+                    # Written by a custdesk that kept fewer fields decoded: the documents hold
+                    # the others, so the file says nothing of them.
+                    return {}
+                frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()))
             return frames
     except (OSError, KeyError, zipfile.BadZipFile, pl.exceptions.PolarsError):
         return {}  # damaged or of another layout: decode from the snapshot instead

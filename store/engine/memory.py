@@ -27,7 +27,9 @@ class InMemory:
         self._mutex = threading.RLock()
         self.tables: Tables = empty_tables(schema)
         self.indexes = Indexes(self.tables, schema, self._mutex)
-        self._changes: dict[str, set[int]] | None = None
+        # Per reader (the app's views, the matcher …): the documents changed since it last took
+        # them, by table; None when everything must be read again.
+        self._changes: dict[str, dict[str, set[int]] | None] = {}
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -61,23 +63,33 @@ class InMemory:
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
         return rows.frame(ids)
 
-    def take_changes(self) -> dict[str, set[int]] | None:
-        """The documents changed (here or by catch-up) since the last call, by table;
-        None when the whole store was reloaded. For views that rebuild only what changed."""
-        changes, self._changes = self._changes, {}
+    def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None:
+        """The documents changed (here or by catch-up) since `reader` last took them, by table;
+        None when the whole store was reloaded, or on a reader's first call. For views and
+        indexes that rebuild only what changed."""
+        with self._mutex:
+            changes = self._changes.get(reader)
+            self._changes[reader] = {}
         return changes
+
+    def _changed(self, table: str, ids: Iterable[int]) -> None:
+        for changes in list(self._changes.values()):  # (a reader may be added meanwhile, by another thread)
+            if changes is not None:
+                changes.setdefault(table, set()).update(ids)
+
+    def _everything_changed(self) -> None:
+        self._changes = dict.fromkeys(self._changes)
 
     def replace_tables(self, tables: Tables) -> None:
         """Everything read anew: indexes are built again when first needed, views rebuild."""
         self.tables = tables
         self.indexes = Indexes(self.tables, self.schema, self._mutex)
-        self._changes = None
+        self._everything_changed()
 
     def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
         """Put a document (None: remove it) in the tables and indexes; committing is the
         transaction's business (`Transaction`), catching up the engine's."""
-        if self._changes is not None:
-            self._changes.setdefault(table, set()).add(doc_id)
+        self._changed(table, (doc_id,))
         rows = self.tables[table]
         if self.indexes.tracks(table):
             self.indexes.update(table, doc_id, rows.get(doc_id), doc)
@@ -92,8 +104,7 @@ class InMemory:
         if not isinstance(rows, Table):
             raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
         added = rows.extend(ids, texts, fields)
-        if self._changes is not None:
-            self._changes.setdefault(table, set()).update(ids)
+        self._changed(table, ids)
         if len(ids) >= len(rows) - len(ids):
             # As many new documents as there were: building the indexes again when next
             # needed costs no more than adding to them now, and nothing may need them
@@ -108,7 +119,7 @@ class InMemory:
         assert isinstance(rows, Table)
         rows.drop_new(first)
         self.indexes.forget(table)
-        self._changes = None  # views rebuild everything: rare, and simplest to get right
+        self._everything_changed()  # readers rebuild everything: rare, and simplest to get right
 
     def document_count(self) -> int:
         return sum(len(rows) for rows in self.tables.values())

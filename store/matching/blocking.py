@@ -7,7 +7,8 @@ commonest name of a city) says too little to be worth its pairs and is left out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import jellyfish
 import numpy as np
@@ -81,30 +82,49 @@ def candidate_pairs(keys: pl.DataFrame) -> pl.DataFrame:
     return joined.select(left="row", right="row_other").unique()
 
 
-@dataclass
+def _hashes(keys: pl.DataFrame) -> Array:
+    """One 64-bit number per (rule, key): what the block index is looked up by (two blocks
+    sharing one would only compare a few more pairs, and the scores decide those)."""
+    return keys.select(pl.concat_str("rule", pl.lit("\x00"), "key").hash(seed=25)).to_series().to_numpy()
+
+
+@dataclass(frozen=True)
 class BlockIndex:
-    """The rows of every block of at most BLOCK_CAP records, for looking up one record's blocks:
-    (rule, key) -> where its rows lie in one array (one dict entry each, no array per block)."""
+    """The rows of every block, for looking up one record's blocks: the blocks' hashes sorted,
+    with the rows beside them (two arrays, searched by bisection: no dict of a million
+    blocks), and the blocks of rows added since in `added` (hash -> rows). Never changed:
+    `with_rows` gives a new one."""
 
-    spans: dict[str, tuple[int, int]]
+    hashes: Array
     rows: Array
+    added: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
-    def rows_of(self, rule: str, key: str) -> Array | None:
-        span = self.spans.get(f"{rule}\x00{key}")
-        return None if span is None else self.rows[span[0]:span[1]]
+    def rows_of(self, block: int) -> Array | None:
+        """The block's rows; None when it holds more than BLOCK_CAP."""
+        at = np.uint64(block)  # (a Python int beside uint64s would be compared as a float)
+        start = int(np.searchsorted(self.hashes, at, side="left"))
+        end = int(np.searchsorted(self.hashes, at, side="right"))
+        found = self.rows[start:end]
+        more = self.added.get(block, ())
+        if found.size + len(more) > BLOCK_CAP:
+            return None
+        return np.concatenate([found, np.asarray(more, dtype=np.int64)]) if more else found
+
+    def with_rows(self, keys: pl.DataFrame) -> BlockIndex:
+        """The index with the blocks of more rows ((rule, key, row) of `block_keys`)."""
+        added = dict(self.added)
+        for block, row in zip(_hashes(keys).tolist(), keys["row"].to_list(), strict=True):
+            added[block] = (*added.get(block, ()), row)
+        return BlockIndex(self.hashes, self.rows, added)
 
 
 def block_index(keys: pl.DataFrame) -> BlockIndex:
-    groups = (keys.group_by(pl.concat_str("rule", pl.lit("\x00"), "key").alias("block")).agg("row")
-              .filter(pl.col("row").list.len() <= BLOCK_CAP))
-    ends = groups["row"].list.len().cast(pl.Int64).cum_sum()
-    starts = ends - groups["row"].list.len().cast(pl.Int64)
-    spans = dict(zip(groups["block"].to_list(), zip(starts.to_list(), ends.to_list(), strict=True), strict=True))
-    return BlockIndex(spans, groups["row"].explode().to_numpy().astype(np.int64))
+    hashes = _hashes(keys)
+    order = np.argsort(hashes, kind="stable")
+    return BlockIndex(hashes[order], keys["row"].to_numpy().astype(np.int64)[order])
 
 
 def rows_sharing(index: BlockIndex, keys: pl.DataFrame) -> Array:
     """The rows sharing a block with a record whose (rule, key) rows are `keys`."""
-    found = [rows for rule, key in keys.select("rule", "key").iter_rows()
-             if (rows := index.rows_of(rule, key)) is not None]
+    found = [rows for block in _hashes(keys).tolist() if (rows := index.rows_of(block)) is not None]
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)

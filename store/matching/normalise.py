@@ -9,6 +9,7 @@ Phones are E.164 across phone and mobile; emails are the store's key.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import polars as pl
 
@@ -64,10 +65,10 @@ def company_name(text: pl.Expr) -> pl.Expr:
     return fold(text).str.replace(_TRAILING_LEGAL, "").str.strip_chars()
 
 
-def street_name(text: pl.Expr) -> pl.Expr:
-    """A street with one spelling of each street word (a word at a time, by table: one regex
-    per word would be compiled for every call)."""
-    words = fold(text).str.replace_all(_STREET_SUFFIX, "str ").str.split(" ")
+def street_name(folded: pl.Expr) -> pl.Expr:
+    """A street (`fold`ed) with one spelling of each street word (a word at a time, by table:
+    one regex per word would be compiled for every call)."""
+    words = folded.str.replace_all(_STREET_SUFFIX, "str ").str.split(" ")
     spelled = words.list.eval(pl.element().replace(_STREET_WORDS).filter(pl.element() != ""))
     return spelled.list.join(" ")
 
@@ -93,9 +94,10 @@ def _phones(raw: pl.DataFrame, regions: list[str | None]) -> list[pl.Series]:
                     for v, r in zip(values.to_list(), regions, strict=True)]
             out.append(pl.Series(column, read, dtype=pl.String))
             continue
-        stored = values.str.contains(r"^\+[0-9]{6,15}$").fill_null(False)
-        read_column = normalise_column(values.fill_null(""), pl.Series(regions, dtype=pl.String))
-        out.append(pl.select(pl.when(stored).then(values).otherwise(read_column)).to_series().rename(column))
+        # Only the numbers not stored in E.164 are read (a store keeps most in E.164).
+        typed = ~values.str.contains(r"^\+[0-9]{6,15}$").fill_null(True)
+        as_read = normalise_column(values.filter(typed), pl.Series(regions, dtype=pl.String).filter(typed))
+        out.append((values.scatter(typed.arg_true(), as_read) if as_read.len() else values).rename(column))
     return out
 
 
@@ -110,17 +112,38 @@ def _regions(countries: list[str | None], default_region: str | None) -> list[st
     return [known[c] for c in countries]
 
 
+class _PerValue:
+    """A column's form computed once per distinct value: names and cities repeat (a file
+    of 100,000 people holds a few thousand first names)."""
+
+    def __init__(self, column: str, form: Callable[[pl.Expr], pl.Expr]) -> None:
+        self.column = column
+        self.expr = form(pl.col(column))  # (built once: an expression costs to build)
+
+    def formed(self, raw: pl.DataFrame) -> pl.Series:
+        values = raw.get_column(self.column)
+        distinct = values.drop_nulls().unique()
+        shaped = distinct.to_frame().select(self.expr).to_series()
+        return values.replace_strict(distinct, shaped, default=None, return_dtype=pl.String)
+
+
+def _folded(text: pl.Expr) -> pl.Expr:
+    return _empty_as_null(fold(text))
+
+
+# Columns formed per distinct value, before the rest (`_COMPARED_FORM`) reads them.
+_BY_VALUE = {"fn": _PerValue("first_name", _folded), "ln": _PerValue("last_name", _folded),
+             "ci": _PerValue("city", _folded), "co": _PerValue("company", lambda c: _empty_as_null(company_name(c))),
+             "sf": _PerValue("street", _folded)}  # (folded whole too: a typo can hide a street word, "lace" for "place")
 _LOCAL = pl.col("em").str.split("@").list.first()
 # The compared columns from the raw text and the keys (built once: an expression costs to build).
 _COMPARED_FORM = [
-    _empty_as_null(fold(pl.col("first_name"))).alias("fn"),
-    _empty_as_null(fold(pl.col("last_name"))).alias("ln"),
-    _empty_as_null(company_name(pl.col("company"))).alias("co"),
-    _empty_as_null(street_name(pl.col("street"))).alias("st"),
-    _empty_as_null(fold(pl.col("street"))).alias("sf"),  # (a typo can hide a street word: "lace" for "place")
+    pl.col("fn"), pl.col("ln"), pl.col("co"),
+    _empty_as_null(street_name(pl.col("sf"))).alias("st"),
+    pl.col("sf"),
     pl.col("street").str.extract(r"(\d+)").alias("hn"),
     _empty_as_null(pl.col("postcode").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")).alias("pc"),
-    _empty_as_null(fold(pl.col("city"))).alias("ci"),
+    pl.col("ci"),
     pl.col("em"), pl.col("vat"), pl.col("p1"),
     # A phone given twice (as phone and mobile) is one phone.
     pl.when(pl.col("p2") != pl.col("p1")).then(pl.col("p2")).otherwise(pl.when(pl.col("p1").is_null())
@@ -139,6 +162,10 @@ def normalised(raw: pl.DataFrame, default_region: str | None) -> pl.DataFrame:
     phones = _phones(raw, _regions(raw["country"].to_list(), default_region))
     keys = pl.DataFrame([_key("email", raw["email"]).alias("em"), _key("vat_id", raw["vat_id"]).alias("vat"),
                          phones[0].alias("p1"), phones[1].alias("p2")])
-    compared = pl.concat([raw, keys], how="horizontal").select(_COMPARED_FORM)
+    if raw.height <= ONE_BY_ONE:
+        formed = raw.select(by.expr.alias(name) for name, by in _BY_VALUE.items())
+    else:
+        formed = pl.DataFrame([by.formed(raw).alias(name) for name, by in _BY_VALUE.items()])
+    compared = pl.concat([raw, keys, formed], how="horizontal").select(_COMPARED_FORM)
     # The street without spaces, for a space typed into or left out of a word.
     return compared.with_columns(pl.col("st").str.replace_all(" ", "").alias("sn"))

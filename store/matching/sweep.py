@@ -56,7 +56,7 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     """Every likely duplicate pair across the store's customers and prospects, surest first;
     pairs a person has said are not duplicates are left out."""
     # While the index is built nothing is compared yet: "0 of 1", a step to report (or be stopped at).
-    index = index_of(store, None if progress is None else lambda: progress(0, 1))
+    index = index_of(store, None if progress is None else lambda: progress(0, 1), compact=True)
     threshold = REVIEW if min_score is None else min_score
     distinct = store.distinct_pairs()
     found: list[Pair] = []
@@ -85,13 +85,14 @@ def matches_for(store: Store, table: str, record: Mapping[str, Any], *, exclude:
     raw = raw_frame([record])
     norm = prepared(raw, index.region)
     candidates = rows_sharing(index.blocks, block_keys(norm))
+    candidates = candidates[index.alive[candidates]]
     own = index.row_of(exclude) if exclude is not None else None
     if own is not None:
         candidates = candidates[candidates != own]
     if candidates.size == 0:
         return []
-    scored = score(index.weights, rows(index.norm, candidates), rows(norm, np.zeros(candidates.size, dtype=np.int64)),
-                   by_pair=1 if own is None else 2)
+    scored = score(index.weights, index.counted(rows(index.norm, candidates)),
+                   rows(norm, np.zeros(candidates.size, dtype=np.int64)), by_pair=1 if own is None else 2)
     b = RecordRef(table, exclude.id if exclude is not None else 0)
     distinct = store.distinct_pairs() if exclude is not None else set()
     order = np.argsort(-scored.probability, kind="stable")
