@@ -187,8 +187,7 @@ class _Judge:
             verdicts[pos] = Verdict("duplicate", None, note, targets=(target,))
 
     def matcher(self, verdicts: list[Verdict]) -> None:
-        """The matcher's judgement of the rows it checks (`MATCHED_ROWS`, in a store no larger
-        than `MATCHED_STORE`: every new row and every
+        """The matcher's judgement of the rows it checks (`MATCHED_ROWS`: every new row and every
         row sharing an identity with a record when they are that few, else the latter when they
         are, else none: the sweep compares them later): a new row it finds
         likely the same as a stored record becomes a likely duplicate; a row already one by an
@@ -200,7 +199,7 @@ class _Judge:
         shared = [p for p, v in enumerate(verdicts) if v.status == "duplicate" and any(t[0] != ROW for t in v.targets)]
         checked = sorted([*shared, *fresh]) if len(shared) + len(fresh) <= MATCHED_ROWS else (
             shared if len(shared) <= MATCHED_ROWS else [])
-        if not matcher_checks(self.store.stats(), len(checked)):
+        if not matcher_checks(len(checked)):
             return
         fields = [c for c in store_fields(self.plan.target) if c in self.plan.rows.columns]
         records = self.plan.rows.select(fields).with_row_index("_pos").filter(pl.col("_pos").is_in(checked))

@@ -96,13 +96,13 @@ def test_the_matcher_finds_a_likely_duplicate_no_identity_names(store, tmp_path)
     assert queued.pair.a == C1 and queued.pair.score >= 0.5 and queued.pair.reasons
 
 
-def test_in_a_store_over_the_matchers_size_a_write_is_checked_by_its_identities_alone(store, tmp_path, monkeypatch):
-    """The matcher's index is built in full on first use (seconds at 100k): a large store's
-    small import is not made to wait for it; the sweep compares what identities do not name."""
+def test_a_write_of_more_rows_than_the_matcher_checks_is_checked_by_its_identities_alone(store, tmp_path, monkeypatch):
+    """Beyond MATCHED_ROWS new rows the matcher is not asked (one record at a time, it would
+    hold a large import up); the sweep compares what identities do not name."""
     from store.domain import review_queue
 
     household(store)
-    monkeypatch.setattr(review_queue, "MATCHED_STORE", 0)  # (the store holds one customer)
+    monkeypatch.setattr(review_queue, "MATCHED_ROWS", 1)
     plan = plan_import(store, read_table(rows_file(tmp_path, "Hanns,Zwiebelhaus,h.z@example.org,,Lindenweg 5,10115,Berlin",
                                                    "Eva,Zwiebelhaus,eva@example.org,+49 30 1234567,Lindenweg 5,10115,Berlin")))
     assert plan.rows["_status"].to_list() == ["new", "duplicate"]  # the identity check still names the household member
@@ -218,6 +218,25 @@ def test_a_sync_reports_and_queues_a_prospect_that_is_likely_a_customer(store, t
     assert queued.label.startswith("sync #") and "1 likely duplicate(s) queued for review" in queued.origin
     store.undo()
     assert store.queued_pairs() == []
+
+
+def test_a_file_synced_already_is_not_matched_again(store, tmp_path, monkeypatch):
+    from accounting_files import PEOPLE, xero
+
+    from importers.sync import read_export
+
+    store.add_customer("private", {"first_name": "Ayşe", "last_name": "Yılmaz", "email": "AYSE@ornek.com.tr"})
+    export = read_export(xero(tmp_path / "Contacts.csv", PEOPLE))
+    checked: list[str] = []
+    real = store.check_source
+    monkeypatch.setattr(store, "check_source", lambda fields: checked.append(fields.get("external_id")) or real(fields))
+    first = store.sync(export.profile.name, "Contacts.csv", export.digest, export.records, ids_issued=True)
+    assert first.created == 3 and first.counts()["likely_duplicates"] == 1
+    store.discard([next(s["id"] for s in store.sources() if s["external_id"] == "10003")])
+    before = len(checked)
+    again = store.sync(export.profile.name, "Contacts.csv", export.digest, export.records, ids_issued=True)
+    # The discarded prospect's record is not checked (nor matched): the run is skipped at once.
+    assert again.skipped and len(checked) == before
 
 
 def test_the_sync_command_says_which_prospect_is_likely_which_customer(tmp_path):

@@ -23,23 +23,15 @@ if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imp
     from store.matching import Pair
 
 QUEUED = "queued"  # the journal entry's key of its queued pairs
-# The matcher (store.matching.matches_for: one record at a time, ~20-40 ms a record at 100k
-# records, after its index is built) checks at most this many new records of one import or
-# sync; beyond, only the records' email, phone and VAT id are looked up (the next sweep
-# compares the rest).
+# The matcher (store.matching.matches_for: one record at a time, ~10-30 ms a record at 100k
+# records) checks at most this many new records of one import or sync; beyond, only the
+# records' email, phone and VAT id are looked up (the next sweep compares the rest).
 MATCHED_ROWS = 200
-# ... and only in a store of at most this many customers and prospects: the matcher's index of
-# a store is built in full on first use in a process (~6 s and ~0.7 GB at 100,000 records,
-# which made a 3-row import take 8 s instead of 1.8 s); in a larger store a write's records
-# are checked by their email, phone and VAT id alone, and the sweep (`custdesk duplicates`,
-# the review screen) compares the rest.
-MATCHED_STORE = 10_000
 
 
-def matcher_checks(stats: Mapping[str, int], count: int) -> bool:
-    """Whether the matcher checks a write's `count` new records, in a store of `stats`
-    (`Store.stats()`): see MATCHED_ROWS and MATCHED_STORE."""
-    return 0 < count <= MATCHED_ROWS and stats["customers"] + stats["sources"] <= MATCHED_STORE
+def matcher_checks(count: int) -> bool:
+    """Whether the matcher checks a write's `count` new records (see MATCHED_ROWS)."""
+    return 0 < count <= MATCHED_ROWS
 
 
 @dataclass(frozen=True)

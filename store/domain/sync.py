@@ -119,13 +119,17 @@ class Sync(Records):
             if record.id in seen:
                 raise RuleViolation(f"{file}: accounting id '{record.id}' appears twice (row {record.row}); the file is not one export")
             seen.add(record.id)
-        matched = self._matched(profile, records)
+        known = self._last_run(profile, file)
+        # A file synced already is not matched: its run is skipped below (under the lock).
+        matched = None if known is not None and known.get("digest") == digest else self._matched(profile, records)
         try:
             with self._db.transaction() as tx:
                 last = self._last_run(profile, file)
                 if last is not None and last.get("digest") == digest:
                     report.skipped, report.unchanged = True, report.rows
                     return report
+                if matched is None:  # (its run was undone meanwhile, by someone else)
+                    matched = self._matched(profile, records)
                 stamp = journal.now()
                 report.errors += refused
                 for record in records:
@@ -171,7 +175,7 @@ class Sync(Records):
         from store.matching import matches_for
 
         fresh = [r for r in records if self._synced_doc(profile, r.id) is None]
-        if not matcher_checks(cast("Store", self).stats(), len(fresh)):
+        if not matcher_checks(len(fresh)):
             return {}
         found: dict[str, dict[int, tuple[float, tuple[str, ...]]]] = {}
         for record in fresh:
