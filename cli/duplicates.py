@@ -29,7 +29,7 @@ PROGRESS_EVERY_SECONDS = 0.2
 def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> None:
     """List the customers and prospects that are likely the same person or company: pairs
     with their score, band (sure, review) and reasons. Pairs marked "not a duplicate" in
-    the app's review (D) are left out. The pairs an import or sync queued for review come
+    the app's review (D) are left out. The pairs an import, sync or sign-up queued for review come
     first, marked with where they came from."""
     from store.domain.review_queue import queued_first
     from store.matching import find_pairs

@@ -53,7 +53,7 @@ def test_someone_likely_known_is_created_and_queued_for_review(known):
     assert (queued.pair.a, queued.pair.b) == (C1, RecordRef(SOURCES, prospect))
     assert queued.pair.score >= REVIEW and "same street and postcode" in queued.pair.reasons
     assert entry["summary"] == f"Sign-up of prospect #{prospect} through the web form, 1 likely duplicate(s) queued for review"
-    assert queued.origin == f"{entry['summary']} (#{entry['id']})" and queued.label == f"sign_up #{entry['id']}"
+    assert queued.origin == f"{entry['summary']} (#{entry['id']})" and queued.label == f"sign-up #{entry['id']}"
     assert entry[review_queue.QUEUED][0][:4] == [SOURCES, prospect, CUSTOMERS, 1]
     assert known.children(1, CONVERSATIONS) == []  # Jürgen himself is told nothing of it
 

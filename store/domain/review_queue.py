@@ -1,5 +1,6 @@
-"""The review queue: pairs an import (or a sync) wrote on purpose although the new record
-likely is someone the store holds, kept for a person to look at (issue 25).
+"""The review queue: pairs an import, a sync or a sign-up wrote on purpose although the new
+record likely is someone the store holds, kept for a person to look at (issue 25); and who
+holds a record's email, phones or VAT id (`holders`), what each of them checks first.
 
 Each queued pair is kept on the journal entry of the write that made it (`queued`: one
 [table, id, other table, other id, score, reasons] per pair), as "not a duplicate" keeps
@@ -43,8 +44,8 @@ class QueuedPair:
 
     @property
     def label(self) -> str:
-        """Short: "import #12"."""
-        return f"{self.action} #{self.entry}"
+        """Short: "import #12", "sign-up #14"."""
+        return f"{self.action.replace('_', '-')} #{self.entry}"
 
 
 def queued_details(pairs: Iterable[tuple[str, int, str, int, float | None, Sequence[str]]]) -> dict[str, Any]:
@@ -97,13 +98,23 @@ def _origin(entry_id: int, entry: Mapping[str, Any]) -> str:
     return f"{entry.get('summary') or entry.get('action')} (#{entry_id})"
 
 
-def customers_holding(indexes: Lookups, record: Mapping[str, Any]) -> dict[int, list[str]]:
-    """The customers that hold one of a cleaned record's email, phones (E.164) or VAT id, each
-    with the reasons ("same phone")."""
-    held: dict[int, list[str]] = {}
-    for field, value in identity_keys(record):
-        for customer_id in sorted(indexes.key_map(CUSTOMERS, field).ids(normalise_key(field, value))):
-            reasons = held.setdefault(customer_id, [])
-            if f"same {field}" not in reasons:
-                reasons.append(f"same {field}")
+# What a shared identity says, in the matcher's words (store.matching.reasons).
+SAME = {"email": "same email", "phone": "same phone", "vat_id": "same VAT id"}
+Holders = dict[tuple[str, int], tuple[str, ...]]  # (table, id) -> why ("same phone")
+
+
+def holders(indexes: Lookups, record: Mapping[str, Any], tables: Sequence[str] = (CUSTOMERS,)) -> Holders:
+    """The records of these tables (in this order) holding one of a cleaned record's email,
+    phones (E.164) or VAT id, each with the reasons ("same phone")."""
+    held: Holders = {}
+    for table in tables:
+        for field, value in identity_keys(record):
+            for doc_id in sorted(indexes.key_map(table, field).ids(normalise_key(field, value))):
+                reasons = held.get((table, doc_id), ())
+                held[(table, doc_id)] = reasons if SAME[field] in reasons else (*reasons, SAME[field])
     return held
+
+
+def customers_holding(indexes: Lookups, record: Mapping[str, Any]) -> dict[int, tuple[str, ...]]:
+    """`holders` among the customers, by customer id."""
+    return {doc_id: reasons for (_table, doc_id), reasons in holders(indexes, record).items()}

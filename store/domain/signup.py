@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from store.domain import journal
 from store.domain.records import Records
-from store.domain.review_queue import queued_details
+from store.domain.review_queue import Holders, holders, queued_details
 from store.engine import Transaction
 from store.errors import FieldIssue, ValidationFailed
 from store.model import CONVERSATIONS, CORPORATE, CUSTOMERS, PERSON_FIELDS, PRIVATE, SOURCES
-from store.rules.validation import errors_of, identity_keys
+from store.rules.validation import errors_of
 
 if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
     from store.matching import Pair
@@ -31,7 +31,6 @@ if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imp
 SIGN_UP = "sign-up"
 Outcome = Literal["new", "prospect-again", "customer-again"]
 QUEUED_PER_SIGN_UP = 3  # the surest of the records a new sign-up likely is, queued for review
-Holders = dict[tuple[str, int], list[str]]  # (table, id) -> why ("same phone")
 Queued = tuple[str, int, str, int, "float | None", tuple[str, ...]]  # what `queued_details` keeps of a pair
 
 
@@ -50,14 +49,14 @@ class SignUps(Records):
         likely = self._likely_same(prospect)  # (before the lock: its first look in a process reads the whole store)
         stamp = journal.now()
         with self._db.transaction() as tx:
-            holders = self._holders(cleaned)
-            told_apart = set(holders) - {(p.a.table, p.a.id) for p in likely}
-            known = next((ref for ref in holders if ref not in told_apart), None)
+            held = holders(self._db.indexes, cleaned, (SOURCES, CUSTOMERS))
+            told_apart = set(held) - {(p.a.table, p.a.id) for p in likely}
+            known = next((ref for ref in held if ref not in told_apart), None)
             if known is not None:
                 return self._again(tx, *known, stamp), known[1]
             origin = {"profile": SIGN_UP, "file": "web form", "kind": kind, "consent_at": stamp}
             doc_id = tx.insert(SOURCES, self._source_doc({"origin": origin}, prospect, stamp))
-            queued = _queued(tx, doc_id, likely, holders)
+            queued = _queued(tx, doc_id, likely, {ref: held[ref] for ref in held if ref in told_apart})
             also = f", {len(queued)} likely duplicate(s) queued for review" if queued else ""
             self._journal(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form{also}",
                           details=queued_details(queued))
@@ -76,17 +75,6 @@ class SignUps(Records):
         from store.matching import matches_for
 
         return matches_for(cast("Store", self), SOURCES, prospect)
-
-    def _holders(self, cleaned: Mapping[str, Any]) -> Holders:
-        """The prospects, then the customers, holding one of this person's email, phones or VAT id."""
-        held: Holders = {}
-        for table in (SOURCES, CUSTOMERS):
-            for field, value in identity_keys(cleaned):
-                for doc_id in sorted(self._db.indexes.find(table, field, value)):
-                    reasons = held.setdefault((table, doc_id), [])
-                    if f"same {field}" not in reasons:
-                        reasons.append(f"same {field}")
-        return held
 
     def _again(self, tx: Any, table: str, doc_id: int, stamp: str) -> Outcome:
         doc = tx.get(table, doc_id)

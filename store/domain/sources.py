@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Any, cast
 from store.domain import journal
 from store.domain.core import private_fields
 from store.domain.records import Records
+from store.domain.review_queue import customers_holding
 from store.errors import NotFound
 from store.model import CUSTOMERS, PERSON_FIELDS, SOURCES, Customer, Kind, Prospect
-from store.rules.validation import identity_keys
 
 if TYPE_CHECKING:  # (store.duplicates and the matcher read the Store this module is part of: imported where used)
     from store.duplicates import LikelyCustomer
     from store.store import Store
-
-# A shared identity key in the matcher's words (store.matching.reasons).
-SAME = {"email": "same email", "phone": "same phone", "vat_id": "same VAT id"}
 
 
 class Sources(Records):
@@ -52,7 +49,7 @@ class Sources(Records):
         matched = {likely.customer["id"]: likely for likely in likely_customers(store, me, source)}
         distinct = store.distinct_pairs()
         found: list[LikelyCustomer] = []
-        for customer_id, reasons in self._customers_holding(source).items():
+        for customer_id, reasons in customers_holding(self._db.indexes, source).items():
             if frozenset((me, RecordRef(CUSTOMERS, customer_id))) in distinct:
                 continue
             scored = matched.pop(customer_id, None)
@@ -61,15 +58,6 @@ class Sources(Records):
             else:
                 found.append(LikelyCustomer(scored.customer, scored.score, tuple(dict.fromkeys(reasons + scored.reasons))))
         return found + list(matched.values())
-
-    def _customers_holding(self, record: Mapping[str, Any]) -> dict[int, tuple[str, ...]]:
-        """The customers holding a cleaned record's email, phones (E.164) or VAT id: "same phone"."""
-        held: dict[int, tuple[str, ...]] = {}
-        for field, value in identity_keys(record):
-            for customer_id in sorted(self._db.indexes.find(CUSTOMERS, field, value)):
-                reasons = held.get(customer_id, ())
-                held[customer_id] = reasons if SAME[field] in reasons else (*reasons, SAME[field])
-        return held
 
     def merge_source_into(self, source_id: int, customer_id: int) -> Customer:
         """Instead of activating a prospect that is already a customer: fill the customer's

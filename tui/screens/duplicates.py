@@ -54,7 +54,7 @@ class SweepStopped(Exception):
 
 
 class DuplicatesScreen(StoreScreen[None]):
-    """The pairs an import or sync queued for review (store.domain.review_queue), then those
+    """The pairs an import, sync or sign-up queued for review (store.domain.review_queue), then those
     `store.matching.find_pairs` finds, by score; under the list the highlighted pair side by
     side, each field marked by the matcher's evidence, with its reasons."""
 
