@@ -193,7 +193,7 @@ class _Judge:
         likely the same as a stored record becomes a likely duplicate; a row already one by an
         identity gets the matcher's score and reasons for that record (its other likely
         records with them)."""
-        from store.matching import matches_for
+        from store.matching import matches_among
 
         fresh = [p for p, v in enumerate(verdicts) if v.status == "new"]
         shared = [p for p, v in enumerate(verdicts) if v.status == "duplicate" and any(t[0] != ROW for t in v.targets)]
@@ -203,9 +203,8 @@ class _Judge:
             return
         fields = [c for c in store_fields(self.plan.target) if c in self.plan.rows.columns]
         records = self.plan.rows.select(fields).with_row_index("_pos").filter(pl.col("_pos").is_in(checked))
-        for record in records.iter_rows(named=True):
-            pos = record.pop("_pos")
-            pairs = matches_for(self.store, self.table, record, limit=3)
+        found_for = matches_among(self.store, self.table, records.drop("_pos").to_dicts(), limit=3)
+        for pos, pairs in zip(records["_pos"].to_list(), found_for, strict=True):
             if not pairs:
                 continue
             found: list[Target] = [(p.a.table, p.a.id, p.score, p.reasons) for p in pairs]

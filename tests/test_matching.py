@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import Batch
-from store.matching import REVIEW, SURE, RecordRef, blocking, find_pairs, matches_for
+from store.matching import REVIEW, SURE, RecordRef, blocking, find_pairs, matches_among, matches_for
 from store.matching.index import raw_frame
 from store.matching.normalise import FIELDS, ONE_BY_ONE, normalised
 from store.model import CUSTOMERS, SOURCES
@@ -137,16 +137,36 @@ def _batch_of_people(count: int) -> Batch:
 def test_matches_for_compares_only_its_blocks(store, monkeypatch):
     store.apply_batch(_batch_of_people(20_000))
     compared: list[int] = []
-    real = blocking.rows_sharing
+    real = blocking.BlockIndex.sharing
 
     def counted(index, keys):
         found = real(index, keys)
-        compared.append(found.size)
+        compared.append(found[0].size)
         return found
-    monkeypatch.setattr("store.matching.sweep.rows_sharing", counted)
+    monkeypatch.setattr(blocking.BlockIndex, "sharing", counted)
     pairs = matches_for(store, CUSTOMERS, {"first_name": "Given5", "last_name": "Family5", "email": "person5@example.org"})
     assert pairs and pairs[0].a.id == next(c["id"] for c in store.find(CUSTOMERS, "email", "person5@example.org"))
     assert 0 < compared[0] < 200  # of 20,000 records
+
+
+def test_records_checked_all_at_once_get_what_each_gets_alone(store):
+    store.update_settings(default_country="DE")
+    _add(store, first_name="Jürgen", last_name="Müller", email="jm@gmail.com", phone="+49301234567", **BERLIN)
+    _add(store, first_name="Anna", last_name="Schneider", email="anna.schneider@gmail.com", **BERLIN)
+    _add(store, first_name="Ayşe", last_name="Şahin", email="ayse.sahin@firma.com.tr", city="İstanbul")
+    store.add_source({"first_name": "Jan", "last_name": "de Vries", "email": "jan.devries@ziggo.nl"})
+    records = [
+        {"first_name": "Juergen", "last_name": "Mueller", "phone": "030 1234567", "country": "DE"},
+        {"first_name": "Paul", "last_name": "Schneider", "email": "paul.s@web.de", **BERLIN},
+        {"first_name": "Ayse", "last_name": "Sahin", "city": "Istanbul"},
+        {"first_name": "Jan", "last_name": "De Vries", "email": "JAN.DEVRIES@ziggo.nl"},
+        {"first_name": "Nobody", "last_name": "Known", "email": "nobody@example.org"},
+        {},
+    ]
+    alone = [matches_for(store, SOURCES, record, limit=3) for record in records]
+    assert matches_among(store, SOURCES, records, limit=3) == alone
+    assert [len(found) > 0 for found in alone] == [True, False, True, True, False, False]  # (Paul: a household member)
+    assert matches_among(store, SOURCES, []) == []
 
 
 def test_an_empty_or_lone_store_has_no_pairs(store):

@@ -172,18 +172,19 @@ class Sync(Records):
         """The matcher's customers (score, reasons) for each record a run would create, when
         the matcher checks them (`matcher_checks`; else the identity check alone: `customers_holding`).
         Before the run's lock: the matcher reads the store as committed."""
-        from store.matching import matches_for
+        from store.matching import matches_among
 
         fresh = [r for r in records if self._synced_doc(profile, r.id) is None]
         if not matcher_checks(len(fresh)):
             return {}
-        found: dict[str, dict[int, tuple[float, tuple[str, ...]]]] = {}
+        checked = []
         for record in fresh:
             cleaned, issues = self.check_source({**record.fields, "external_id": record.id})
             if not errors_of(issues):
-                found[record.id] = {p.a.id: (p.score, p.reasons) for p in matches_for(cast("Store", self), SOURCES, cleaned, limit=3)
-                                    if p.a.table == CUSTOMERS}
-        return found
+                checked.append((record.id, cleaned))
+        found_for = matches_among(cast("Store", self), SOURCES, [cleaned for _, cleaned in checked], limit=3)
+        return {account_id: {p.a.id: (p.score, p.reasons) for p in pairs if p.a.table == CUSTOMERS}
+                for (account_id, _), pairs in zip(checked, found_for, strict=True)}
 
     def _sync_record(self, tx: Transaction, profile: str, file: str, record: SyncRecord, stamp: str, report: SyncReport,
                      matched: Mapping[int, tuple[float, tuple[str, ...]]]) -> None:

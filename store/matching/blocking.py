@@ -99,16 +99,26 @@ class BlockIndex:
     rows: Array
     added: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
-    def rows_of(self, block: int) -> Array | None:
-        """The block's rows; None when it holds more than BLOCK_CAP."""
-        at = np.uint64(block)  # (a Python int beside uint64s would be compared as a float)
-        start = int(np.searchsorted(self.hashes, at, side="left"))
-        end = int(np.searchsorted(self.hashes, at, side="right"))
-        found = self.rows[start:end]
-        more = self.added.get(block, ())
-        if found.size + len(more) > BLOCK_CAP:
-            return None
-        return np.concatenate([found, np.asarray(more, dtype=np.int64)]) if more else found
+    def sharing(self, keys: pl.DataFrame) -> tuple[Array, Array]:
+        """(stored row, row of `keys`) of every pair sharing a block of at most BLOCK_CAP rows,
+        once each: `keys` are the (rule, key, row) of records looked up (`block_keys`)."""
+        hashes, of = _hashes(keys), keys["row"].to_numpy().astype(np.int64)
+        start = np.searchsorted(self.hashes, hashes, side="left")
+        end = np.searchsorted(self.hashes, hashes, side="right")
+        more = [self.added.get(block, ()) for block in hashes.tolist()] if self.added else [()] * len(of)
+        small = (end - start) + np.fromiter(map(len, more), dtype=np.int64, count=len(of)) <= BLOCK_CAP
+        start, end, looked = start[small], end[small], of[small]
+        sizes = end - start
+        # Every span's positions at once: each span's start, repeated, plus its offsets.
+        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        stored = [self.rows[np.repeat(start, sizes) + offsets]]
+        owner = [np.repeat(looked, sizes)]
+        for at in np.flatnonzero(small):
+            if more[at]:
+                stored.append(np.asarray(more[at], dtype=np.int64))
+                owner.append(np.full(len(more[at]), of[at], dtype=np.int64))
+        pairs = np.unique(np.stack([np.concatenate(owner), np.concatenate(stored)]), axis=1)
+        return pairs[1], pairs[0]
 
     def with_rows(self, keys: pl.DataFrame) -> BlockIndex:
         """The index with the blocks of more rows ((rule, key, row) of `block_keys`)."""
@@ -122,9 +132,3 @@ def block_index(keys: pl.DataFrame) -> BlockIndex:
     hashes = _hashes(keys)
     order = np.argsort(hashes, kind="stable")
     return BlockIndex(hashes[order], keys["row"].to_numpy().astype(np.int64)[order])
-
-
-def rows_sharing(index: BlockIndex, keys: pl.DataFrame) -> Array:
-    """The rows sharing a block with a record whose (rule, key) rows are `keys`."""
-    found = [rows for block in _hashes(keys).tolist() if (rows := index.rows_of(block)) is not None]
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)

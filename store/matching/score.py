@@ -22,9 +22,9 @@ class Scored:
     personal_differs: Array
 
 
-def score(weights: Weights, left: pl.DataFrame, right: pl.DataFrame, *, by_pair: int = 2) -> Scored:
+def score(weights: Weights, left: pl.DataFrame, right: pl.DataFrame, *, by_pair: int | Array = 2) -> Scored:
     """Row i of `left` (stored) against row i of `right`; exact values weigh by how many other
-    stored records hold them (`by_pair`: 2 when `right` is stored too, else 1)."""
+    stored records hold them (`by_pair`: 2 when `right` is stored too, else 1; per pair or for all)."""
     compared = compare(left, right)
     personal = ~(left["role"].fill_null(False).to_numpy() | right["role"].fill_null(False).to_numpy())
     lu = log_u(weights, left, compared.levels, by_pair)

@@ -110,17 +110,17 @@ def estimate(frame: pl.DataFrame) -> Weights:
     return Weights(u=u, totals=totals, records=n)
 
 
-def _exact_u(weights: Weights, column: str, held: Array, by_pair: int) -> Array:
+def _exact_u(weights: Weights, column: str, held: Array, by_pair: int | Array) -> Array:
     """How often another record holds the value: those holding it, less the pair itself
     (a name only these two records hold is as rare as a name can be)."""
     others = np.maximum(held - by_pair, 0)
-    return (others + TYPICAL_RECORDS * TYPICAL_SHARE[column]) / (weights.totals[column] + TYPICAL_RECORDS)  # type: ignore[no-any-return]
+    return (others + TYPICAL_RECORDS * TYPICAL_SHARE[column]) / (weights.totals[column] + TYPICAL_RECORDS)
 
 
-def log_u(weights: Weights, left: pl.DataFrame, levels: dict[str, Array], by_pair: int) -> dict[str, Array]:
+def log_u(weights: Weights, left: pl.DataFrame, levels: dict[str, Array], by_pair: int | Array) -> dict[str, Array]:
     """log2 u per pair and comparison (0 where a side is missing); at the exact level by how many
     records hold the value (`left` is a stored row `with_counts`; `by_pair`: how many of the
-    pair are among them)."""
+    pair are among them, per pair or for all)."""
     out: dict[str, Array] = {}
     for name in COMPARED:
         level = levels[name]
@@ -132,7 +132,8 @@ def log_u(weights: Weights, left: pl.DataFrame, levels: dict[str, Array], by_pai
             if at.size:
                 column = TERM_FREQUENCY[name]
                 held = left.get_column(column + "_n").to_numpy()[at].astype(np.int64)
-                lu[at] = np.log2(_exact_u(weights, column, held, by_pair))
+                pair_held = by_pair if isinstance(by_pair, int) else by_pair[at]
+                lu[at] = np.log2(_exact_u(weights, column, held, pair_held))
         out[name] = lu
     return out
 
