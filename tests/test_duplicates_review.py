@@ -69,6 +69,23 @@ def test_not_a_duplicate_is_remembered_journaled_and_undone(store):
     assert len(store.distinct_pairs()) == 2
 
 
+def test_many_words_never_take_a_merges_undo_away(store):
+    """Each word is undoable, but keeps no documents: the undo window (the newest entries
+    that keep documents) is not spent on them."""
+    from store.domain.journal import KEEP_UNDO_DATA
+
+    fill(store)
+    store.merge_into(1, 2)
+    people = [store.add_source({"first_name": f"Given{i}", "last_name": "Family", "email": f"p{i}@example.org"})["id"]
+              for i in range(KEEP_UNDO_DATA + 5)]
+    for prospect in people:
+        store.mark_distinct(RecordRef(SOURCES, prospect), C3)
+    for _ in people:
+        assert store.undo()["action"] == "distinct"
+    assert store.distinct_pairs() == set()
+    assert store.undo()["action"] == "merge" and store.has_customer(2)  # (adding a prospect is not undone)
+
+
 def test_a_merge_or_activation_leaves_the_word_but_it_names_a_record_that_is_gone(store):
     fill(store)
     store.mark_distinct(C1, C3)

@@ -99,7 +99,9 @@ def changes_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, int, Document | 
 
 
 def _drop_old_undo_data(tx: Transaction) -> None:
-    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes") is not None)
+    # Only entries keeping documents count: one that changed none ("not a duplicate") costs
+    # nothing to keep undoable, so a hundred of them never take a merge's undo away.
+    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes"))
     for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
         entry = tx.table(JOURNAL)[doc_id]
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
