@@ -4,7 +4,7 @@ customer it likely is, by a shared email, phone or VAT id or by the matcher."""
 import threading
 
 import pytest
-from helpers import SIZE, go_to_row, settle
+from helpers import SIZE, go_to_row, notices, settle
 from textual.widgets import OptionList
 
 import store.duplicates
@@ -168,3 +168,26 @@ async def test_activating_a_prospect_like_no_customer_goes_to_the_form(store):
         await pilot.press("p", "G", "a")
         await settle(app, pilot)
         assert isinstance(app.screen, CustomerForm) and app.screen.query_one("#f-last_name").value == "Brecht"
+
+
+async def test_a_slow_look_before_activating_says_so_and_a_quick_one_does_not(store, monkeypatch):
+    _anna(store)
+    async with CustdeskApp(store).run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("p", "a")
+        await settle(pilot.app, pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        assert not any("Looking for" in text for text in notices(pilot.app))
+    go = threading.Event()
+    real = type(store).customers_like_source
+
+    def slow(self, source_id):
+        assert go.wait(30)
+        return real(self, source_id)
+    monkeypatch.setattr(type(store), "customers_like_source", slow)
+    async with CustdeskApp(store).run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("p", "a")
+        await pilot.pause(0.8)
+        assert any("Looking for the customers this prospect may already be" in text for text in notices(pilot.app))
+        go.set()
+        await settle(pilot.app, pilot)
+        assert isinstance(pilot.app.screen, ConfirmScreen)

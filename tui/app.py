@@ -11,6 +11,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from store import Store, StoreBusy, StoreError
@@ -370,10 +371,12 @@ class CustdeskApp(App):
     def activate_source(self, source_id: int | None) -> None:
         """Activate a prospect; one that likely is a customer already is offered as a merge into it."""
         if source_id is not None:
-            self._look_before_activating(source_id)
+            # Said only when the look takes a while (the matcher's first in a big store).
+            notice = self.set_timer(0.5, lambda: self.notify("Looking for the customers this prospect may already be …"))
+            self._look_before_activating(source_id, notice)
 
     @work(thread=True, exclusive=True, group="activate")
-    def _look_before_activating(self, source_id: int) -> None:
+    def _look_before_activating(self, source_id: int, notice: Timer) -> None:
         # In a worker: the matcher's first look in a process builds its index (seconds in a big store).
         try:
             source, likely = self.store.source(source_id), self.store.customers_like_source(source_id)
@@ -383,6 +386,8 @@ class CustdeskApp(App):
         except Exception as err:  # a record no rule foresaw must not take the app down
             self.post_message(WorkFailed(f"looking for the customers this prospect likely is failed ({type(err).__name__}: {err})"))
             return
+        finally:
+            self.call_from_thread(notice.stop)
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._offer_merge_or_activate, source_id, source, likely)
 
