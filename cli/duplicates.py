@@ -12,7 +12,6 @@ import click
 from cli.common import open_store, reports_errors, say
 
 if TYPE_CHECKING:
-    from store import Store
     from store.domain.review_queue import QueuedPair
     from store.matching import Pair
 
@@ -39,7 +38,9 @@ def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> No
     pairs = find_pairs(store, min_score=min_score, progress=progress)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)  # the progress line goes once the pairs are found
-    rows = [_row(store, pair, queued) for pair, queued in queued_first(store.queued_pairs(), pairs)]
+    listed = queued_first(store.queued_pairs(), pairs)
+    names = iter(store.record_names([ref for pair, _ in listed for ref in (pair.a, pair.b)]))
+    rows = [_row(pair, next(names), next(names), queued) for pair, queued in listed]
     if as_json:
         say(json.dumps(rows, ensure_ascii=False))
         return
@@ -48,10 +49,10 @@ def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> No
         say(f"{row['score']:.3f}  {row['band']:<6}  {row['a']:<13}  {row['b']:<13}  {'; '.join(row['reasons'])}{queued}")
 
 
-def _row(store: Store, pair: Pair, queued: QueuedPair | None) -> dict[str, Any]:
-    """`queued`: where a queued pair came from (its journal entry), or None."""
-    return {"a": store.record_name(pair.a), "b": store.record_name(pair.b), "score": pair.score, "band": pair.band,
-            "reasons": list(pair.reasons), "queued": queued.origin if queued else None}
+def _row(pair: Pair, a: str, b: str, queued: QueuedPair | None) -> dict[str, Any]:
+    """`a`, `b`: the records' names; `queued`: where a queued pair came from (its journal entry), or None."""
+    return {"a": a, "b": b, "score": pair.score, "band": pair.band, "reasons": list(pair.reasons),
+            "queued": queued.origin if queued else None}
 
 
 def _progress_line() -> Callable[[int, int], None]:

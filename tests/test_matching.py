@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from store import Batch
 from store.matching import REVIEW, SURE, RecordRef, blocking, find_pairs, matches_among, matches_for
+from store.matching import index as matcher_index
 from store.matching.index import raw_frame
 from store.matching.normalise import FIELDS, ONE_BY_ONE, normalised
 from store.model import CUSTOMERS, SOURCES
@@ -167,6 +168,26 @@ def test_records_checked_all_at_once_get_what_each_gets_alone(store):
     assert matches_among(store, SOURCES, records, limit=3) == alone
     assert [len(found) > 0 for found in alone] == [True, False, True, True, False, False]  # (Paul: a household member)
     assert matches_among(store, SOURCES, []) == []
+
+
+def test_em_on_a_sample_of_the_candidate_pairs_learns_what_all_of_them_teach(store, monkeypatch):
+    from store.matching import training
+
+    store.apply_batch(_batch_of_people(3000))
+    for i in range(0, 3000, 10):  # a tenth written again, with a typo in the surname
+        store.add_source({"first_name": f"Given{i % 997}", "last_name": f"Famly{i}", "email": f"person{i}@example.org",
+                          "postcode": f"{10000 + i % 5000}", "city": f"Town{i % 300}"})
+    learned = {}
+    for name, cap in (("all", None), ("sample", 2000)):
+        if cap is not None:
+            monkeypatch.setattr(training, "TRAINED_ON", cap)
+        matcher_index._CACHE.pop(store, None)
+        pairs = find_pairs(store)
+        learned[name] = (matcher_index._CACHE[store].weights, {(p.a, p.b) for p in pairs if p.band == "sure"})
+    (everything, sure), (sampled, sure_sampled) = learned["all"], learned["sample"]
+    assert len(sure) >= 290 and sure == sure_sampled
+    assert sampled.share == pytest.approx(everything.share, rel=0.15)
+    assert sampled.m["last_name"] == pytest.approx(everything.m["last_name"], abs=0.05)
 
 
 def test_an_empty_or_lone_store_has_no_pairs(store):

@@ -69,12 +69,13 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
         for i in np.flatnonzero(scored.probability >= threshold - 0.0005):
             left, right = int(lefts[i]), int(rights[i])
             a, b = index.refs[left], index.refs[right]
-            if frozenset((a, b)) in distinct:
+            if distinct and frozenset((a, b)) in distinct:
                 continue
             pair = _pair(a, b, scored, int(i), sides[left], sides[right])
             if pair.score >= threshold:
                 found.append(pair)
-    found.sort(key=lambda p: (-p.score, p.a, p.b))
+    # (Keys of plain values: comparing the RecordRefs themselves costs a Python call each.)
+    found.sort(key=lambda p: (-p.score, p.a.table, p.a.id, p.b.table, p.b.id))
     return found
 
 

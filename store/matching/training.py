@@ -19,29 +19,47 @@ from store.matching.weights import DUPLICATE_SHARE, M, Weights, evidence, probab
 EM_ROUNDS = 10
 M_PSEUDO = 200
 SHARE_PSEUDO = 500
+# Candidate pairs EM learns from, at most (a random sample of them beyond: at 1M records a
+# sweep scores millions, and m moves no further for more).
+TRAINED_ON = 1_000_000
+SAMPLE_SEED = 25
 
 
-def _joined(parts: list[Scored], pick: str) -> dict[str, Array]:
-    return {name: np.concatenate([getattr(p, pick)[name] for p in parts]) for name in COMPARED}
+def _joined(parts: list[Scored], pick: str, sample: Array | None) -> dict[str, Array]:
+    joined = {name: np.concatenate([getattr(p, pick)[name] for p in parts]) for name in COMPARED}
+    return joined if sample is None else {name: values[sample] for name, values in joined.items()}
 
 
-def _m_step(level: Array, match: Array, start: dict[int, float]) -> dict[int, float]:
-    seen = float(match[level != MISSING].sum()) + M_PSEUDO
-    return {lv: (float(match[level == lv].sum()) + M_PSEUDO * share) / seen for lv, share in start.items()}
+def _sample(parts: list[Scored]) -> Array | None:
+    total = sum(p.probability.size for p in parts)
+    if total <= TRAINED_ON:
+        return None
+    return np.sort(np.random.default_rng(SAMPLE_SEED).choice(total, TRAINED_ON, replace=False))
+
+
+def _m_step(level: Array, match: Array, start: dict[int, float], scale: float) -> dict[int, float]:
+    """`scale`: how many candidate pairs each pair of `match` stands for (a sample's)."""
+    seen = float(match[level != MISSING].sum()) * scale + M_PSEUDO
+    return {lv: (float(match[level == lv].sum()) * scale + M_PSEUDO * share) / seen for lv, share in start.items()}
 
 
 def train(weights: Weights, parts: list[Scored]) -> Weights:
     """The weights with m and the share of duplicates learned from scored candidate pairs."""
     if not parts or weights.records < 2:
         return weights
-    levels, lu = _joined(parts, "levels"), _joined(parts, "log_u")
+    sample = _sample(parts)
+    levels, lu = _joined(parts, "levels", sample), _joined(parts, "log_u", sample)
     personal = np.concatenate([p.personal_emails for p in parts])
     differs = np.concatenate([p.personal_differs for p in parts])
+    if sample is not None:
+        personal, differs = personal[sample], differs[sample]
+    # A sample's pairs stand for all the candidate pairs (against the pseudo-counts too).
+    scale = 1.0 if sample is None else sum(p.probability.size for p in parts) / sample.size
     learned = weights
     for _ in range(EM_ROUNDS):
         match = probability(total(learned, evidence(learned.m, levels, lu, personal), levels, differs))
-        share = (float(match.sum()) + SHARE_PSEUDO * DUPLICATE_SHARE) / (weights.records + SHARE_PSEUDO)
-        learned = replace(learned, m={name: _m_step(levels[name], match, M[name]) for name in COMPARED}, share=share)
+        share = (float(match.sum()) * scale + SHARE_PSEUDO * DUPLICATE_SHARE) / (weights.records + SHARE_PSEUDO)
+        learned = replace(learned, m={name: _m_step(levels[name], match, M[name], scale) for name in COMPARED}, share=share)
     return learned
 
 
