@@ -217,10 +217,13 @@ class Table(Mapping[int, dict[str, Any]]):
         """The documents' decoded fields (absent: null) with `id`, in id order; all or the given ids."""
         wanted = None if ids is None else set(ids)
         base = self.columns()
-        if self._written:
-            base = base.filter(~pl.col("id").is_in(list(self._written)))
+        # The wanted rows first: a few ids (a view's or the matcher's refresh after a write) are
+        # then one pass over the column, not two, and none when all were written since.
         if wanted is not None:
-            base = base.filter(pl.col("id").is_in(list(wanted)))
+            stored = wanted - self._written.keys()
+            base = base.filter(pl.col("id").is_in(list(stored))) if stored else base.clear()
+        elif self._written:
+            base = base.filter(~pl.col("id").is_in(list(self._written)))
         if not self._written:
             return base
         # Decoded from their JSON like the rest: the same types (a list column built
