@@ -14,7 +14,9 @@ from cli.transfer import export, import_, template
 from store.paths import default_store_path, store_location
 
 
-@click.group(invoke_without_command=True)
+# -h beside --help on every command: subcommands inherit the group's context settings.
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="custdesk", prog_name="custdesk", message="%(prog)s %(version)s")
 @click.option("--db", metavar="FILE|URL", envvar="CUSTDESK_DB",
               help="Store file, or a PostgreSQL URL postgresql://user@host:port/database "
                    "(default: CUSTDESK_DB, else the user data folder's file).")

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import CORPUS
 from pg_server import LocalServer, missing_reason
 
 from store import Store
@@ -33,6 +34,14 @@ def pytest_generate_tests(metafunc):
 def backend() -> str:
     """The store's backend where a test is not run on both (its name and snapshots stay as they were)."""
     return "json"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """A missing corpus is said in one line, not only counted among the skips."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if r.nodeid.startswith("tests/test_import_corpus.py::")]
+    if skipped and not CORPUS.is_dir():
+        terminalreporter.write_line(f"{CORPUS} is absent: {len(skipped)} importer tests on real exports were skipped "
+                                    "(tests/test_import_corpus.py)", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")
