@@ -215,3 +215,6 @@ def test_a_columns_file_of_an_older_custdesk_is_read_again(tmp_path):
             new.writestr(name, data)
     with Store(path) as store:
         assert store.frame(CUSTOMERS).select("street", "postcode", "country").row(0) == ("Hauptstraße 5", "10115", "DE")
+    # Decoded once: the file is written again in the new layout, for the next open.
+    with zipfile.ZipFile(columns) as kept:
+        assert pl.read_parquet(io.BytesIO(kept.read("customers.parquet")))["street"].to_list() == ["Hauptstraße 5"]

@@ -23,6 +23,7 @@ line (written by TinyDB itself or by an older custdesk) is read whole.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import zlib
@@ -177,7 +178,20 @@ def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> 
                 tables[name] = {int(k): v for k, v in orjson.loads(read()).items()}
             except (ValueError, AttributeError) as err:
                 raise StoreCorrupt(f"{path}: table '{name}' is damaged ({err})") from None
+    if generation is not None and not columns:
+        _save_columns(path, generation, tables)
     return tables
+
+
+def _save_columns(path: Path, generation: str, tables: Tables) -> None:
+    """Decode the large tables' fields now and keep them beside the snapshot: its columns file
+    was missing, damaged or of an older layout (an older custdesk's), and would otherwise be
+    decoded again at every open until the next snapshot. Best effort: a store read where it
+    cannot be written decodes them again next time (a file of another generation is ignored,
+    so one written meanwhile by another process is never taken for this snapshot's)."""
+    large = {name: rows for name, rows in tables.items() if isinstance(rows, Table)}
+    with contextlib.suppress(OSError):
+        write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
 
 
 _VERIFY_BLOCK = 4 << 20
