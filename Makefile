@@ -3,29 +3,45 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
+CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint bench bench-pg screenshots browser postgres clean
+.PHONY: demo test constraints lint bench bench-pg screenshots browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]'
+# One stamp per set installed: the app alone (demo) or with the test extras (test, lint, ...), both
+# within the versions the suite last passed with. The extras hold the app, so installing them stamps
+# both; either set is installed again when pyproject.toml or the constraints change.
+$(VENV)/.installed-app: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $@
 
-demo: $(VENV)/.installed
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	touch $@ $(VENV)/.installed-app
+
+demo: $(VENV)/.installed-app
 	rm -f $(DEMO_DB) $(DEMO_DB).log $(DEMO_DB).lock
 	$(BIN)/custdesk --db $(DEMO_DB) demo --customers $(DEMO_CUSTOMERS)
 
 # The walls of the architecture (import contracts), the linter and the type checker, then the suite.
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: lint browser postgres
 	$(BIN)/python -m pytest -q
+
+# After the suite passed, pins the versions it passed with (.venv's, custdesk itself left out).
+# The venv then holds exactly them, so its stamps stay good.
+constraints: test
+	{ echo "# The versions the suite last passed with; written by \`make constraints\`."; \
+	  $(BIN)/pip freeze --exclude-editable --exclude custdesk; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	touch -c $(VENV)/.installed-app $(VENV)/.installed-test
 
 # The browser test (tests/test_web.py) drives Debian's Chromium: installed here when
 # missing and make runs as root (CI); elsewhere that one test is skipped, saying why.
@@ -47,15 +63,15 @@ postgres:
 
 BENCH_SIZES ?= 100000,1000000
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 # The figures on PostgreSQL beside the store file's (a server started in a temporary folder).
-bench-pg: $(VENV)/.installed postgres
+bench-pg: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_bench.py --size 100000
 
 # README's pictures (docs/screens/*.svg), from the snapshot tests' own screens (tests/screen_cases.py).
-screenshots: $(VENV)/.installed
+screenshots: $(VENV)/.installed-test
 	$(BIN)/python docs/screenshots.py
 
 clean:
