@@ -1,9 +1,12 @@
 """Builders and probes shared by the tests."""
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +95,31 @@ def rendered(widget: Any) -> str:
     from textual.geometry import Region
 
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)))
+
+
+@contextlib.asynccontextmanager
+async def signup_site(store_path: Path | str, store: Store) -> AsyncIterator[tuple[Any, Any]]:
+    """`custdesk serve`'s server for `store` on 127.0.0.1 (aiohttp's test server) and a client
+    that keeps its cookies, as (server, client)."""
+    from aiohttp import ClientSession, CookieJar
+    from aiohttp.test_utils import TestServer
+
+    from web.server import CustdeskServer
+
+    server = CustdeskServer(store_path, store)
+    test_server = TestServer(await server._make_app(), host="127.0.0.1")
+    await test_server.start_server()
+    try:
+        # (a browser keeps cookies of 127.0.0.1; aiohttp's client only when told to)
+        async with ClientSession(str(test_server.make_url("")), cookie_jar=CookieJar(unsafe=True)) as client:
+            yield server, client
+    finally:
+        await test_server.close()
+
+
+async def csrf(client: Any) -> str:
+    """The sign-up form's token, as a browser reads it from the page."""
+    page = await (await client.get("/signup")).text()
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None, "the sign-up page has no csrf field"
+    return found.group(1)

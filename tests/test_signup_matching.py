@@ -6,19 +6,15 @@ key's holder."""
 from __future__ import annotations
 
 import json
-import re
 import threading
 
 import pytest
-from aiohttp import ClientSession, CookieJar
-from aiohttp.test_utils import TestServer
-from helpers import custdesk
+from helpers import csrf, custdesk, signup_site
 
 from store import Store
 from store.domain import review_queue
 from store.matching import REVIEW, RecordRef
 from store.model import CONVERSATIONS, CUSTOMERS, SOURCES
-from web.server import CustdeskServer
 
 JUERGEN = {"first_name": "Jürgen", "last_name": "Müller", "email": "jm@gmail.com", "phone": "+49 40 7654321",
            "street": "Hauptstraße 5", "postcode": "20095", "city": "Hamburg", "country": "DE"}
@@ -116,17 +112,8 @@ def test_a_record_gone_while_the_matcher_looked_is_not_queued(known, store_path,
 
 @pytest.fixture
 async def site(known, store_path):
-    server = CustdeskServer(store_path, known)
-    test_server = TestServer(await server._make_app(), host="127.0.0.1")
-    await test_server.start_server()
-    async with ClientSession(str(test_server.make_url("")), cookie_jar=CookieJar(unsafe=True)) as client:
-        yield server, client
-    await test_server.close()
-
-
-async def csrf(client) -> str:
-    page = await (await client.get("/signup")).text()
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    async with signup_site(store_path, known) as pair:
+        yield pair
 
 
 async def test_the_sign_up_page_queues_a_likely_duplicate_and_thanks_as_ever(site, known):
@@ -148,15 +135,9 @@ async def test_the_matcher_reads_the_store_on_the_worker_before_the_server_liste
         prepare()
 
     monkeypatch.setattr(known, "prepare_sign_ups", first_look)
-    server = CustdeskServer(store_path, known)
-    test_server = TestServer(await server._make_app(), host="127.0.0.1")
-    await test_server.start_server()
-    try:
+    async with signup_site(store_path, known) as (_server, client):
         assert len(seen) == 1 and seen[0].startswith("custdesk-store")  # once, on the store's worker, at start
-        async with ClientSession(str(test_server.make_url(""))) as client:
-            assert (await client.get("/signup")).status == 200 and len(seen) == 1  # a page does not look
-            await client.post("/signup", data={**JUERGEN_AGAIN, "kind": "private", "consent": "yes",
-                                               "csrf": await csrf(client)})
+        assert (await client.get("/signup")).status == 200 and len(seen) == 1  # a page does not look
+        await client.post("/signup", data={**JUERGEN_AGAIN, "kind": "private", "consent": "yes",
+                                           "csrf": await csrf(client)})
         assert len(seen) == 2 and len(known.queued_pairs()) == 1  # a sign-up looks again before the lock
-    finally:
-        await test_server.close()

@@ -9,15 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, CookieJar
-from aiohttp.test_utils import TestServer
-from helpers import ROOT
+from helpers import ROOT, csrf, signup_site
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import Store, StoreError
 from web import signup
-from web.server import COOKIE, CustdeskServer
+from web.server import COOKIE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 GOOD = {"kind": "corporate", "company": "Café Ünal Ltd", "first_name": "Zeynep", "last_name": "Ünal",
@@ -26,18 +24,8 @@ GOOD = {"kind": "corporate", "company": "Café Ünal Ltd", "first_name": "Zeynep
 
 @pytest.fixture
 async def site(store, store_path):
-    server = CustdeskServer(store_path, store)
-    test_server = TestServer(await server._make_app(), host="127.0.0.1")
-    await test_server.start_server()
-    # (a browser keeps cookies of 127.0.0.1; aiohttp's client only when told to)
-    async with ClientSession(str(test_server.make_url("")), cookie_jar=CookieJar(unsafe=True)) as client:
-        yield server, client
-    await test_server.close()
-
-
-async def csrf(client) -> str:
-    page = await (await client.get("/signup")).text()
-    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    async with signup_site(store_path, store) as pair:
+        yield pair
 
 
 async def test_a_sign_up_lands_in_the_source_list_under_the_stores_rules(site, store):
