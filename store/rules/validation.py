@@ -140,11 +140,17 @@ def parse_flag(value: object) -> bool | None:
     raise ValueError(f"'{value}' {FLAG_ERROR}")
 
 
+# Every character str.strip() removes: the column-wise path strips these too (polars' own
+# whitespace leaves out \x1c-\x1f, so a name of one \x1f would pass there and fail here).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
 def clean_text(value: object) -> str | None:
     """Trimmed text, or None for nothing."""
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value).strip(WHITESPACE)
     return text or None
 
 

@@ -23,6 +23,7 @@ from store.rules.validation import (
     FLAG_ERROR,
     NAME_ERROR,
     REACH_ERROR,
+    WHITESPACE,
     company_error,
     holds_card_number,
     mask_cards,
@@ -90,7 +91,7 @@ def clean_frame(
     present are judged.
     """
     text_fields = [c for c in frame.columns if c not in _TEXT_SKIP]
-    frame = frame.with_columns(pl.col(text_fields).str.strip_chars().replace("", None))
+    frame = frame.with_columns(pl.col(text_fields).str.strip_chars(WHITESPACE).replace("", None))
     carded = [c for c in text_fields if c not in CARD_EXEMPT_FIELDS]
     issues = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
@@ -113,7 +114,7 @@ def clean_frame(
     if "tags" in frame.columns:
         frame = frame.with_columns(
             pl.col("tags").str.replace_all(";", ",").str.split(",")
-            .list.eval(pl.element().str.strip_chars().filter(pl.element() != "")).list.unique(maintain_order=True)
+            .list.eval(pl.element().str.strip_chars(WHITESPACE).filter(pl.element() != "")).list.unique(maintain_order=True)
             .fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return frame, pl.concat(issues).sort("index", maintain_order=True)
 
@@ -143,7 +144,7 @@ def _card_numbers(values: pl.Series) -> pl.Series:
 
 def _parse_flags(frame: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Yes/no text to booleans (empty: yes, the default); anything else an error."""
-    text = frame[field].str.strip_chars()
+    text = frame[field].str.strip_chars(WHITESPACE).replace("", None)  # an empty cell: the default, as one value
     parsed: dict[str, bool | None] = {}
     for value in text.drop_nulls().unique().to_list():
         try:
@@ -160,8 +161,8 @@ def phone_regions(frame: pl.DataFrame, fallback: str | None) -> pl.Series:
     """Per row, the region its phones are read in: its Country cell's, else `fallback`."""
     if "country" not in frame.columns:
         return pl.Series("region", [fallback] * frame.height, dtype=pl.String)
-    countries = frame["country"].str.strip_chars()
-    named = {c: region_of(c) for c in countries.drop_nulls().unique().to_list()}
+    countries = frame["country"].str.strip_chars(WHITESPACE)
+    named = {c: region_of(c) or fallback for c in countries.drop_nulls().unique().to_list()}  # (a cell naming none: the fallback)
     return countries.replace_strict(named, default=fallback, return_dtype=pl.String).alias("region")
 
 
