@@ -111,10 +111,13 @@ def _names(left: Side, right: Side) -> tuple[Array, Array, Array]:
 
 
 def _email(left: Side, right: Side) -> Array:
-    """Exact: one address; close: the same personal local part at another domain, or a typo."""
+    """Exact: one address; close: the same personal local part at another domain, or a typo.
+    Addresses that differ only in their numbers are different (providers number the
+    addresses of people of one name: anna.meier1@, anna.meier7@)."""
     lev = _similar(left.texts("em"), right.texts("em"), distance.Levenshtein.normalized_similarity)
     roles = left.roles | right.roles
-    close = (_equal(left, right, "eml") & ~roles) | (lev >= 0.9)
+    numbered = _equal(left, right, "emx") & ~_equal(left, right, "em")
+    close = ((_equal(left, right, "eml") & ~roles) | (lev >= 0.9)) & ~numbered
     return _graded(_present(left, right, "em"), _equal(left, right, "em"), close)
 
 

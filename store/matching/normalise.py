@@ -150,6 +150,7 @@ _COMPARED_FORM = [
                                                                            .then(pl.col("p2"))).alias("p2"),
     _empty_as_null(_LOCAL.str.replace(r"\+.*$", "").str.replace_all(r"[._-]", "")).alias("eml"),
     pl.col("em").str.split("@").list.last().alias("emd"),
+    pl.col("em").str.replace_all(r"[0-9]+", "").alias("emx"),  # (numbered addresses: anna.meier1@, anna.meier7@)
     _LOCAL.is_in(list(ROLE_LOCALS)).fill_null(False).alias("role"),
 ]
 
