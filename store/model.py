@@ -63,6 +63,14 @@ BLOCKS_OBFUSCATION = ("orders", "offers", "tickets")
 # Every table whose documents carry a `customer_id` and move with a merge.
 CHILD_TABLES = (DEPARTMENTS, CONTACTS, *RELATED_KINDS, CONVERSATIONS, EXPORTS)
 ALL_TABLES = (CUSTOMERS, SOURCES, *CHILD_TABLES, TEMPLATES, CAMPAIGNS, SETTINGS, JOURNAL, META)
+# What one document of each table is called in messages and journal actions: a table's
+# name less its "s" would say "source" for a prospect and "journa" for a journal entry.
+SINGULAR: Mapping[str, str] = {
+    CUSTOMERS: "customer", SOURCES: "prospect", DEPARTMENTS: "department", CONTACTS: "contact",
+    "orders": "order", "invoices": "invoice", "offers": "offer", "contracts": "contract", "tickets": "ticket",
+    "tasks": "task", "returns": "return", CONVERSATIONS: "conversation", EXPORTS: "export",
+    TEMPLATES: "template", CAMPAIGNS: "campaign", SETTINGS: "setting", JOURNAL: "journal entry", META: "store record",
+}
 
 CUSTOMER_NUMBER_PREFIX = "C"
 
@@ -183,6 +191,11 @@ class JournalEntry(TypedDict, total=False):
 def format_number(prefix: str, n: int) -> str:
     """Human number of the n-th record of a kind, e.g. C-000123."""
     return f"{prefix}-{n:06d}"
+
+
+def singular(table: str) -> str:
+    """One document of `table` as messages name it: "orders" → "order", "sources" → "prospect"."""
+    return SINGULAR[table]
 
 
 def display_name(doc: Mapping[str, Any]) -> str:

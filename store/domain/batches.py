@@ -26,6 +26,7 @@ from store.model import (
     SOURCES,
     JournalEntry,
     format_number,
+    singular,
 )
 from store.rules.keys import identity_column, key_column
 from store.rules.validation import IDENTITY_FIELDS
@@ -234,7 +235,7 @@ class Batches(Records):
     def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping[str, Any], country: str | None) -> None:
         current = tx.get(table, doc_id)
         if current is None:
-            raise NotFound(f"{table[:-1]} #{doc_id} was deleted meanwhile")
+            raise NotFound(f"{singular(table)} #{doc_id} was deleted meanwhile")
         changes = private_fields(changes)
         if table == SOURCES:
             tx.put(SOURCES, doc_id, {**current, **self._clean_source({**current, **changes}, country)})

@@ -12,7 +12,7 @@ import polars as pl
 from store.domain import journal
 from store.engine import Document, Engine, Transaction, open_engine
 from store.errors import ConcurrentChange, NotFound
-from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord
+from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord, singular
 from store.rules import settings as settings_rules
 from store.schema import SCHEMA
 
@@ -159,7 +159,7 @@ class Core:
     def child(self, table: str, doc_id: int) -> RelatedRecord:
         doc = self._db.tables[table].get(doc_id)
         if doc is None:
-            raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
+            raise NotFound(f"{singular(table)} #{doc_id} does not exist")
         return related_of(doc_id, doc)
 
     def children(self, customer_id: int, table: str) -> list[RelatedRecord]:
@@ -181,7 +181,7 @@ class Core:
     def _existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict[str, Any]:
         doc = tx.get(table, doc_id)
         if doc is None:
-            raise NotFound(f"{table[:-1]} #{doc_id} does not exist")
+            raise NotFound(f"{singular(table)} #{doc_id} does not exist")
         return doc
 
     def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = (),

@@ -18,6 +18,7 @@ from store.model import (
     SHARED_OWNERS,
     RelatedRecord,
     format_number,
+    singular,
 )
 from store.rules.validation import clean_text
 from store.text import path_text
@@ -81,10 +82,10 @@ class Related(Records):
         with self._db.transaction() as tx:
             owner = self._current(tx, customer_id)
             if kind in NEEDS_ACTIVE_CUSTOMER and not owner["active"]:
-                raise RuleViolation(f"customer {owner['number']} is inactive: it cannot get a new {kind[:-1]}; reactivate it first")
+                raise RuleViolation(f"customer {owner['number']} is inactive: it cannot get a new {singular(kind)}; reactivate it first")
             status = data.get("status") or statuses[0]
             if status not in statuses:
-                raise RuleViolation(f"{kind[:-1]} status must be one of {', '.join(statuses)}, not '{status}'")
+                raise RuleViolation(f"{singular(kind)} status must be one of {', '.join(statuses)}, not '{status}'")
             doc = {
                 "customer_id": customer_id,
                 "number": format_number(prefix, tx.next_counter(kind)),
@@ -94,13 +95,13 @@ class Related(Records):
                 "amount": data.get("amount"),
             }
             doc_id = tx.insert(kind, doc)
-            self._journal(tx, "add_" + kind[:-1], f"Created {kind[:-1]} {doc['number']} for {owner['number']}")
+            self._journal(tx, "add_" + singular(kind), f"Created {singular(kind)} {doc['number']} for {owner['number']}")
         return self.child(kind, doc_id)
 
     def set_status(self, kind: str, doc_id: int, status: str) -> RelatedRecord:
         statuses = RELATED_KINDS[kind][2]
         if status not in statuses:
-            raise RuleViolation(f"{kind[:-1]} status must be one of {', '.join(statuses)}, not '{status}'")
+            raise RuleViolation(f"{singular(kind)} status must be one of {', '.join(statuses)}, not '{status}'")
         with self._db.transaction() as tx:
             doc = self._existing_child(tx, kind, doc_id)
             tx.put(kind, doc_id, {**doc, "status": status})

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
-from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name
+from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name, singular
 from store.rules.activity import switch_of
 from store.text import printable
 
@@ -231,8 +231,8 @@ class DetailScreen(StoreScreen[None]):
             def create(title: str | None) -> None:
                 if title is not None:
                     self.app.attempt(self.store.add_related, tab, self.customer_id, {"title": title},
-                                     success=f"New {tab[:-1]} created")
-            self.app.push_screen(PromptScreen(f"Title of the new {tab[:-1]}"), create)
+                                     success=f"New {singular(tab)} created")
+            self.app.push_screen(PromptScreen(f"Title of the new {singular(tab)}"), create)
 
     def action_edit_row(self) -> None:
         tab, row_id = self.current_tab(), self.current_row_id()
@@ -276,7 +276,7 @@ class DetailScreen(StoreScreen[None]):
         row = self.store.child(tab, row_id)
         fields = [(k.replace("_", " ").capitalize(), self.app.dates.value(k, v)) for k, v in row.items()
                   if k not in ("id", "rev", "schema_version", "customer_id") and v not in (None, "", [])]
-        self.app.push_screen(InfoScreen(f"{TABS[tab][0][:-1] if tab in RELATED_KINDS else TABS[tab][0]} "
+        self.app.push_screen(InfoScreen(f"{singular(tab).capitalize()} "
                                         f"{row.get('number') or row.get('name') or row_id}", fields))
 
 
