@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 
 from cli.common import fail, open_app, open_store, reports_errors, say
+from store.errors import RuleViolation
 from store.model import CUSTOMERS
 from store.paths import shown_location
+from store.rules.settings import inactive_days
 from store.text import path_text
 
 
@@ -109,14 +111,18 @@ def undo(ctx: click.Context, entry: int | None) -> None:
 
 
 @click.command()
-@click.option("--inactive-days", type=click.IntRange(0), required=True,
+@click.option("--inactive-days", "typed", type=int, required=True,
               help="Obfuscate customers inactive for at least this many days (and with obfuscation enabled).")
 @click.option("--dry-run", is_flag=True, help="Report who would be obfuscated and who refused; change nothing.")
 @click.pass_context
 @reports_errors
-def obfuscate(ctx: click.Context, inactive_days: int, dry_run: bool) -> None:
+def obfuscate(ctx: click.Context, typed: int, dry_run: bool) -> None:
     """The obfuscation policy run (irreversible unless --dry-run)."""
-    report = open_store(ctx).obfuscate_inactive(inactive_days, dry_run=dry_run)
+    try:  # the store's rule, told here with the flag that gave the days
+        days = inactive_days(typed)
+    except RuleViolation as err:
+        fail(f"--inactive-days: {err}")
+    report = open_store(ctx).obfuscate_inactive(days, dry_run=dry_run)
     say(json.dumps({"dry_run": dry_run, **report}))
 
 

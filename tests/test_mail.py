@@ -200,8 +200,25 @@ def test_policy_run_obfuscates_exactly_the_customers_due(store, store_path):
 
 
 def test_policy_refuses_negative_days(store):
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolation, match="^the days inactive must be 0 or more$"):
         store.obfuscate_inactive(-1)
+
+
+def test_the_store_judges_the_days_of_the_policy_and_of_the_retention_setting_alike(store):
+    store.apply_batch(Batch("private", creates=[person(1, active=False, deactivated_at="2001-01-01T00:00:00+00:00")]))
+    for typed, refusal in [("soon", "must be a whole number of days, not 'soon'"), ("-3", "must be 0 or more"),
+                           ("²", "must be a whole number of days, not '²'"), (10**9, "must be at most 36,500 (a hundred years)")]:
+        with pytest.raises(RuleViolation, match=f"^the days inactive {re.escape(refusal)}$"):
+            store.obfuscate_inactive(typed, dry_run=True)
+        with pytest.raises(RuleViolation, match=f"^obfuscation retention days {re.escape(refusal)}$"):
+            store.update_settings(obfuscation_retention_days=typed)
+    assert store.customer(1)["first_name"] == "Ada1" and store.settings["obfuscation_retention_days"] == 365
+    assert store.obfuscate_inactive(" 365 ", dry_run=True)["obfuscated"] == ["C-000001"]  # the days as typed
+
+
+def test_the_command_line_names_its_flag_in_the_stores_refusal(store_path):
+    refused = custdesk("--db", store_path, "obfuscate", "--inactive-days", "-1")
+    assert (refused.returncode, refused.stderr) == (2, "custdesk: --inactive-days: the days inactive must be 0 or more\n")
 
 
 # -- command line ---------------------------------------------------------------------------

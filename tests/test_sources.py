@@ -42,3 +42,18 @@ def test_prospect_needs_name_and_reach_and_no_card_numbers(store):
         store.add_source({"email": "x@example.com"})
     with pytest.raises(ValidationFailed, match="card number"):
         store.add_source(person(1, notes="paid with 4111 1111 1111 1111"))
+
+
+@pytest.mark.parametrize("origin,company_name,kind", [
+    ({"profile": "odoo", "kind": "private"}, "Yılmaz Danışmanlık", "private"),  # a person who works for a firm
+    ({"profile": "datev", "kind": "corporate"}, "Müller GmbH", "corporate"),
+    ({"file": "leads.xlsx", "row": 2}, "Engines Ltd", "corporate"),  # no kind said: a company name makes it corporate
+    ({"file": "leads.xlsx", "row": 3}, None, "private"),
+    ({"profile": "sage", "kind": "person"}, None, "private"),  # a kind the store does not know is not taken
+])
+def test_a_prospect_is_activated_as_the_kind_its_export_said_else_as_its_company_name_says(store, origin, company_name, kind):
+    from store.domain.sources import activation_kind
+
+    s = store.add_source({**person(1), "company": company_name, "origin": origin})
+    assert activation_kind(store.source(s["id"])) == kind
+    assert store.activate(s["id"], activation_kind(store.source(s["id"])))["kind"] == kind

@@ -2,7 +2,7 @@
 import email
 from email import policy
 
-from helpers import person, settle
+from helpers import notices, person, settle
 
 from tui.app import CustdeskApp
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
@@ -79,3 +79,19 @@ async def test_obfuscation_policy_from_the_palette(store):
         await pilot.press("y")
         await settle(app, pilot)
     assert store.customer(1)["obfuscated_at"] and store.customer(2)["first_name"] == "Walter"
+
+
+async def test_the_policy_run_refuses_days_the_store_refuses_in_the_stores_words(store):
+    store.add_customer("private", person(1, first_name="Zebulon"))
+    store.deactivate([1])
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+p", *"Obfuscation policy", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptScreen)
+        app.screen.query_one("Input").value = "soon"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("the days inactive must be a whole number of days, not 'soon'" in n for n in notices(app))
+    assert store.customer(1)["first_name"] == "Zebulon"

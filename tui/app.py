@@ -15,6 +15,7 @@ from textual.timer import Timer
 from textual.worker import get_current_worker
 
 from store import Store, StoreBusy, StoreError
+from store.domain.sources import activation_kind
 from store.model import CUSTOMERS, SOURCES, JournalEntry, Prospect, display_name
 from store.text import printable
 from store.view import RecordView
@@ -263,15 +264,11 @@ class CustdeskApp(App):
     def obfuscation_policy(self) -> None:
         """The policy run: who is due, who is refused and why, then (after a yes) do it."""
         def run(days: str | None) -> None:
-            if days is None:
-                return
-            if not days.strip().isdigit():
-                self.notify("the number of days is a whole number", severity="error")
-                return
-            self.attempt(self.store.obfuscate_inactive, int(days), dry_run=True, then=lambda report: ask(days, report))
+            if days is not None:  # (the store judges the days as typed)
+                self.attempt(self.store.obfuscate_inactive, days, dry_run=True, then=lambda report: ask(days, report))
 
         def ask(days: str, report: dict[str, Any]) -> None:
-            message = Text(f"Obfuscate {len(report['obfuscated'])} customer(s) inactive for {days}+ days: "
+            message = Text(f"Obfuscate {len(report['obfuscated'])} customer(s) inactive for {days.strip()}+ days: "
                            f"{', '.join(report['obfuscated'][:10]) or 'none'}. This cannot be undone.", style="bold")
             if report["opted_out"]:
                 message.append(f"\n{report['opted_out']} customer(s) opted out of obfuscation are passed over.")
@@ -281,7 +278,7 @@ class CustdeskApp(App):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.attempt(self.store.obfuscate_inactive, int(days), then=reported)
+                    self.attempt(self.store.obfuscate_inactive, days, then=reported)
             self.push_screen(ConfirmScreen(message), confirmed)
 
         def reported(done: dict[str, Any]) -> None:
@@ -415,8 +412,5 @@ class CustdeskApp(App):
                 kind, data = result
                 self.attempt(self.store.activate, source_id, kind, data,
                              then=lambda customer: self.notify(f"{display_name(customer)} is customer {customer['number']} now"))
-        # An accounting export says whether it is a company or a person (DATEV Adressatentyp …).
-        said = (source.get("origin") or {}).get("kind")
-        kind = said if said in ("corporate", "private") else "corporate" if source.get("company") else "private"
-        self.push_screen(CustomerForm(self.store, "Activate prospect: check and save", source, kind), save)
+        self.push_screen(CustomerForm(self.store, "Activate prospect: check and save", source, activation_kind(source)), save)
 

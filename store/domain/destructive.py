@@ -24,9 +24,11 @@ from store.model import (
     Customer,
     JournalEntry,
     is_open,
+    singular,
 )
 from store.rules import obfuscation
 from store.rules.merging import merged_fields
+from store.rules.settings import inactive_days
 
 
 class Destructive(Pictures):
@@ -145,10 +147,10 @@ class Destructive(Pictures):
                 if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
                 and (d.get("deactivated_at") or "") <= cutoff]
 
-    def obfuscate_inactive(self, days: int, *, dry_run: bool = False) -> dict[str, Any]:
-        """The policy run: obfuscate every customer due; report who was and who was refused, and why."""
-        if days < 0:
-            raise RuleViolation("--inactive-days must be 0 or more")
+    def obfuscate_inactive(self, inactive: int | str, *, dry_run: bool = False) -> dict[str, Any]:
+        """The policy run: obfuscate every customer inactive for `inactive` days (a number, or
+        text as typed) or more; report who was and who was refused, and why."""
+        days = inactive_days(inactive)
         report: dict[str, Any] = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
             with self._db.reserved(), self._db.transaction(rewrite=True) as tx:
@@ -189,7 +191,7 @@ class Destructive(Pictures):
             if changed:
                 table, doc_id = changed[0]
                 raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
-                                       f"e.g. {table[:-1]} #{doc_id}")
+                                       f"e.g. {singular(table)} #{doc_id}")
             for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(entry))):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})

@@ -9,11 +9,21 @@ from store.domain.core import private_fields
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding
 from store.errors import NotFound
-from store.model import CUSTOMERS, PERSON_FIELDS, SOURCES, Customer, Kind, Prospect
+from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SOURCES, Customer, Kind, Prospect
 
 if TYPE_CHECKING:  # (store.duplicates and the matcher read the Store this module is part of: imported where used)
     from store.duplicates import LikelyCustomer
     from store.store import Store
+
+
+def activation_kind(source: Mapping[str, Any]) -> Kind:
+    """The kind a prospect is activated as unless the user says otherwise: what its
+    accounting export said (DATEV's Adressatentyp …), else corporate when it names a
+    company, else private."""
+    said = (source.get("origin") or {}).get("kind")
+    if said in KINDS:
+        return cast(Kind, said)
+    return CORPORATE if source.get("company") else PRIVATE
 
 
 class Sources(Records):

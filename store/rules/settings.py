@@ -1,6 +1,7 @@
 """The store's settings: their defaults and the one check every writer goes through."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,30 @@ def defaults(country: str | None = None) -> dict[str, Any]:
     """Settings before anyone saved any: the default country is `country` (the user's
     configuration) or else the locale's (LANG), never a fixed one."""
     return {**DEFAULT_SETTINGS, "default_country": country or locale_region()}
+
+
+# A hundred years: any more reaches back before the calendar's first day.
+MAX_DAYS = 36_500
+
+
+def whole_days(value: object, what: str) -> int:
+    """`value` (a number, or text as typed) as a count of days from 0 to `MAX_DAYS`, or a
+    refusal that names it as `what`: the obfuscation policy's days inactive, the retention setting."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and re.fullmatch("-?[0-9]+", text):
+        text = int(text)
+    if isinstance(text, bool) or not isinstance(text, int):
+        raise RuleViolation(f"{what} must be a whole number of days, not '{value}'")
+    if text < 0:
+        raise RuleViolation(f"{what} must be 0 or more")
+    if text > MAX_DAYS:
+        raise RuleViolation(f"{what} must be at most {MAX_DAYS:,} (a hundred years)")
+    return text
+
+
+def inactive_days(value: object) -> int:
+    """The obfuscation policy's threshold: customers inactive this many days or more are due."""
+    return whole_days(value, "the days inactive")
 
 
 def check_settings(changes: Mapping[str, object]) -> dict[str, Any]:
@@ -30,12 +55,7 @@ def check_settings(changes: Mapping[str, object]) -> dict[str, Any]:
     if "allow_private_customers" in checked and not isinstance(checked["allow_private_customers"], bool):
         raise RuleViolation("allow_private_customers must be true or false")
     if "obfuscation_retention_days" in checked:
-        days = checked["obfuscation_retention_days"]
-        if isinstance(days, bool) or not isinstance(days, (int, str)) or (isinstance(days, str) and not days.strip().isdigit()):
-            raise RuleViolation(f"obfuscation retention days must be a whole number of days, not '{days}'")
-        checked["obfuscation_retention_days"] = retention = int(days)
-        if retention < 0:
-            raise RuleViolation("obfuscation retention days must be 0 or more")
+        checked["obfuscation_retention_days"] = whole_days(checked["obfuscation_retention_days"], "obfuscation retention days")
     if "shop_name" in checked:
         name = " ".join(str(checked["shop_name"] or "").split())
         if len(name) > 80:
