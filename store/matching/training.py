@@ -3,7 +3,9 @@
 The documented M (weights.M) and DUPLICATE_SHARE are where learning starts and what
 it is pulled towards (M_PSEUDO pairs' and SHARE_PSEUDO records' worth): a small store
 keeps them nearly as they are, a large one speaks for itself — a file where first
-names are often retyped learns that a different first name says less there.
+names are often retyped learns that a different first name says less there — but
+only within M_FACTOR of the documented shares (EM left alone among thousands of
+namesakes learns that duplicates differ in everything but the name).
 u stays as measured on random pairs (weights.estimate).
 """
 from __future__ import annotations
@@ -19,6 +21,8 @@ from store.matching.weights import DUPLICATE_SHARE, M, Weights, evidence, probab
 EM_ROUNDS = 10
 M_PSEUDO = 200
 SHARE_PSEUDO = 500
+# Learned m stays within this factor of the documented share either way (see `_m_step`).
+M_FACTOR = 5.0
 # Candidate pairs EM learns from, at most (a random sample of them beyond: at 1M records a
 # sweep scores millions, and m moves no further for more).
 TRAINED_ON = 1_000_000
@@ -40,7 +44,13 @@ def _sample(parts: list[Scored]) -> Array | None:
 def _m_step(level: Array, match: Array, start: dict[int, float], scale: float) -> dict[int, float]:
     """`scale`: how many candidate pairs each pair of `match` stands for (a sample's)."""
     seen = float(match[level != MISSING].sum()) * scale + M_PSEUDO
-    return {lv: (float(match[level == lv].sum()) * scale + M_PSEUDO * share) / seen for lv, share in start.items()}
+    learned = {lv: (float(match[level == lv].sum()) * scale + M_PSEUDO * share) / seen for lv, share in start.items()}
+    # Within M_FACTOR of the documented share either way: what duplicates look like is known, the
+    # store only tunes it. Unbounded, a store of many namesakes (the demo's 100,000 customers)
+    # taught EM that duplicates differ in everything but the name: 521 "sure" pairs of strangers.
+    bounded = {lv: min(max(m, start[lv] / M_FACTOR), start[lv] * M_FACTOR) for lv, m in learned.items()}
+    total = sum(bounded.values())
+    return {lv: m / total for lv, m in bounded.items()}
 
 
 def train(weights: Weights, parts: list[Scored]) -> Weights:

@@ -32,7 +32,7 @@ M: dict[str, dict[int, float]] = {
     "last_name": {DIFFERENT: 0.02, FUZZY: 0.05, CLOSE: 0.08, EXACT: 0.85},
     "email": {DIFFERENT: 0.30, CLOSE: 0.10, EXACT: 0.60},
     "phone": {DIFFERENT: 0.25, CLOSE: 0.05, EXACT: 0.70},
-    "vat_id": {DIFFERENT: 0.02, EXACT: 0.98},
+    "vat_id": {DIFFERENT: 0.002, EXACT: 0.998},
     "company": {DIFFERENT: 0.05, CLOSE: 0.15, EXACT: 0.80},
     "address": {DIFFERENT: 0.10, FUZZY: 0.10, CLOSE: 0.15, EXACT: 0.65},
 }
