@@ -135,6 +135,25 @@ def test_a_change_made_by_another_process_is_seen(store_path, builds):
         assert len(builds) == 1
 
 
+def test_a_sweep_stopped_while_the_index_is_built_loses_no_change(store):
+    ids = _people(store)
+    assert _answers(store)[0]
+    store.edit_customer(ids["mueller"], {"last_name": "Schmidt"})
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise Stop
+    people = pl.DataFrame({"first_name": [f"New{i}" for i in range(300)], "last_name": ["Person"] * 300,
+                           "email": [f"n{i}@example.org" for i in range(300)]})
+    store.apply_batch(Batch(target="private", rows=people, summary="people"))  # (a bulk change: built afresh)
+    with pytest.raises(Stop):
+        find_pairs(store, progress=stop)
+    store.edit_customer(ids["sahin"], {"last_name": "Yilmaz"})
+    _same(_answers(store), _fresh_answers(store))
+
+
 def test_a_bulk_change_or_another_default_country_builds_again(store, builds):
     _people(store)
     matches_for(store, SOURCES, PROBES[0])

@@ -198,11 +198,17 @@ def index_of(store: Store, step: Callable[[], None] | None = None, *, compact: b
     for; `compact`: with retired rows left out (`compacted`)."""
     with _LOCK:
         held = _CACHE.get(store)
-        changes = store.take_changes(READER) if held is not None else None
-        if held is None or changes is None or held.region != _region(store) or _bulk(held, changes):
-            fresh = _learned(build(store, step), held)
-        else:
-            fresh = updated(held, store, changes) if any(changes.get(t) for t in MATCHED) else held
+        try:
+            changes = store.take_changes(READER) if held is not None else None
+            if held is None or changes is None or held.region != _region(store) or _bulk(held, changes):
+                fresh = _learned(build(store, step), held)
+            else:
+                fresh = updated(held, store, changes) if any(changes.get(t) for t in MATCHED) else held
+        except BaseException:
+            # (A sweep stopped while building, a store that could not be read: the changes taken
+            # are in no index now, so the next look builds afresh.)
+            _CACHE.pop(store, None)
+            raise
         if compact:
             fresh = compacted(fresh)
         _CACHE[store] = fresh
