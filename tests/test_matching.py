@@ -193,7 +193,7 @@ def test_em_on_a_sample_of_the_candidate_pairs_learns_what_all_of_them_teach(sto
         store.add_source({"first_name": f"Given{i % 997}", "last_name": f"Famly{i}", "email": f"person{i}@example.org",
                           "postcode": f"{10000 + i % 5000}", "city": f"Town{i % 300}"})
     learned = {}
-    for name, cap in (("all", None), ("sample", 2000)):
+    for name, cap in (("all", None), ("sample", 5000)):
         if cap is not None:
             monkeypatch.setattr(training, "TRAINED_ON", cap)
         matcher_index._CACHE.pop(store, None)

@@ -88,7 +88,8 @@ def candidate_pairs(keys: pl.DataFrame) -> pl.DataFrame:
     (RULE_CAP, else BLOCK_CAP) records."""
     small = keys.filter(pl.len().over("rule", "key") <= _cap(pl.col("rule")))
     joined = small.join(small, on=["rule", "key"], suffix="_other").filter(pl.col("row") < pl.col("row_other"))
-    return joined.select(left="row", right="row_other").unique()
+    # (Sorted: the pairs in one order whatever the join's threads did, so a sweep learns the same from them.)
+    return joined.select(left="row", right="row_other").unique().sort("left", "right")
 
 
 def _hashes(keys: pl.DataFrame) -> Array:
