@@ -21,7 +21,7 @@ import polars as pl
 from store import FieldIssue, Store
 from store.domain.batches import ROW
 from store.domain.review_queue import MATCHED_ROWS, matcher_checks
-from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES
+from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES, ImportTarget
 from store.rules.keys import identity_column, normalise_key
 from store.rules.validation import IDENTITY_FIELDS, number_error
 
@@ -50,7 +50,7 @@ class Verdict:
     by_key: bool = False
 
 
-def store_fields(target: str) -> tuple[str, ...]:
+def store_fields(target: ImportTarget) -> tuple[str, ...]:
     return PERSON_FIELDS if target == SOURCES else (*CUSTOMER_FIELDS, "number")
 
 

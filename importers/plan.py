@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 
@@ -26,7 +26,7 @@ from store.bulk import paused_gc
 from store.domain.batches import ROW, Queued
 from store.files import atomic_write_bytes, refuse_overwrite
 from store.json_rows import object_texts
-from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, Severity
+from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, ImportTarget, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 from store.text import path_text
@@ -36,7 +36,7 @@ from .judge import POLICIES, Target, judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
 from .reading import SheetData
 
-TARGETS = (SOURCES, "corporate", "private")
+TARGETS: tuple[ImportTarget, ...] = get_args(ImportTarget)
 HQ_ADDRESS = ("street", "postcode", "city", "country")
 MODES = ("create", "update", "upsert")
 KEYS = ("email", "number", "external_id", "vat_id", "phone")
@@ -45,6 +45,14 @@ MULTI_VALUE_FIELDS = ("email", "phone", "mobile")
 
 class PlanError(StoreError):
     """The import cannot be planned as asked (a usage problem, not a row problem)."""
+
+
+def import_target(text: str) -> ImportTarget:
+    """What an import writes into, named as the user typed it (--into)."""
+    for target in TARGETS:
+        if text == target:
+            return target
+    raise PlanError(f"--into must be one of {', '.join(TARGETS)}, not '{text}'")
 
 
 @dataclass
@@ -60,7 +68,7 @@ class RowIssue:
 class ImportPlan:
     table: SheetData
     mappings: list[ColumnMapping]
-    target: str
+    target: ImportTarget
     mode: str
     key: str
     rows: pl.DataFrame  # cleaned fields + _index, _row, _status, _match, _note, _queued (a duplicate written and queued)
@@ -199,8 +207,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     """`country`: the region of phones whose row names no country (None: the store's default);
     `duplicates`: what becomes of a likely duplicate (queue: written and queued for review;
     skip: left out; keep: even a key match is written as a new record and queued)."""
-    for name, value, allowed in (("--into", target, TARGETS), ("--mode", mode, MODES), ("--key", key, KEYS),
-                                 ("--duplicates", duplicates, POLICIES)):
+    into = import_target(target)
+    for name, value, allowed in (("--mode", mode, MODES), ("--key", key, KEYS), ("--duplicates", duplicates, POLICIES)):
         if value not in allowed:
             raise PlanError(f"{name} must be one of {', '.join(allowed)}, not '{value}'")
     if duplicates == "keep" and mode != "create":
@@ -216,9 +224,9 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     if mode != "create" and key not in by_field:
         raise PlanError(f"{table.path}: --key {key}: no column is mapped to {key}; map one with --map \"Header={key}\"")
     settings = store.settings
-    kind = None if target == SOURCES else target
-    fields = _field_frame(table.frame, by_field, target)
-    person = [f for f in (PERSON_FIELDS if target == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
+    kind = None if into == SOURCES else into
+    fields = _field_frame(table.frame, by_field, into)
+    person = [f for f in (PERSON_FIELDS if into == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
     cleaned, found, checked = checked_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
                                             default_country=country or settings["default_country"])
     # A row holding a card number anywhere is refused (a prospect keeps its raw row): the
@@ -228,7 +236,7 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     found = pl.concat([found, raw_cards]).sort("index", maintain_order=True)
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
-    plan = ImportPlan(table, mappings, target, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates)
+    plan = ImportPlan(table, mappings, into, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates)
     with paused_gc():  # a verdict per row: 1M objects, no cycles among them
         row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()
@@ -263,7 +271,7 @@ def _first_value(cell: str | None) -> list[str]:
     return [part.strip() for part in cell.split(":::") if part.strip()]
 
 
-def _field_frame(frame: pl.DataFrame, by_field: dict[str, list[str]], target: str) -> pl.DataFrame:
+def _field_frame(frame: pl.DataFrame, by_field: dict[str, list[str]], target: ImportTarget) -> pl.DataFrame:
     """One text column per mapped field: the first non-empty of its columns."""
     fields = frame.select([pl.coalesce([_clean(c) for c in cols]).alias(f) for f, cols in by_field.items()])
     extra_notes: list[pl.Expr] = []

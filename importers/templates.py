@@ -11,9 +11,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from store.files import atomic_write_bytes
+from store.model import ImportTarget
 from store.text import path_text
 
-from .plan import TARGETS, PlanError
+from .plan import PlanError, import_target
 
 REQUIRED_MARK = " *"
 # What a header says of its column (SPEC §3): required, one of a group of which
@@ -25,7 +26,7 @@ _PERSON = [
     ("Phone", "+44 20 7946 0958", REACH), ("Mobile", "", REACH), ("Street", "12 Analytical Row", OPTIONAL),
     ("Postcode", "NW1 6XE", OPTIONAL), ("City", "London", OPTIONAL), ("Country", "GB", OPTIONAL),
 ]
-COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+COLUMNS: dict[ImportTarget, list[tuple[str, str, str]]] = {
     "sources": [("Company", "Engines Ltd", NAME), *_PERSON, ("VAT id", "", OPTIONAL),
                 ("External id", "CRM-1001", OPTIONAL), ("Notes", "Met at the trade fair", OPTIONAL)],
     "corporate": [("Company", "Engines Ltd", REQUIRED), ("Headquarters", "Engines Ltd London", OPTIONAL),
@@ -40,7 +41,7 @@ COLUMNS: dict[str, list[tuple[str, str, str]]] = {
 REACH_NOTE = "Email, phone or mobile: at least one of them is required."
 
 
-def header_row(target: str) -> list[str]:
+def header_row(target: ImportTarget) -> list[str]:
     groups = {rule: [name for name, _, r in COLUMNS[target] if r == rule] for rule in (NAME, REACH)}
 
     def header(name: str, rule: str) -> str:
@@ -57,15 +58,14 @@ _GROUP_ORDER = ["First name", "Last name", "Company", "Email", "Phone", "Mobile"
 
 def write_template(out: Path, target: str = "sources") -> None:
     """A .csv or .xlsx file with the headers (required ones marked *) and one example row."""
-    if target not in TARGETS:
-        raise PlanError(f"--into must be one of {', '.join(TARGETS)}, not '{target}'")
+    into = import_target(target)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise PlanError(f"{path_text(out)}: a template is written as .csv or .xlsx, not '{suffix or 'no suffix'}'")
     if not out.parent.is_dir():
         raise PlanError(f"{path_text(out)}: folder {path_text(out.parent)} does not exist")
-    headers = header_row(target)
-    example = [value for _, value, _ in COLUMNS[target]]
+    headers = header_row(into)
+    example = [value for _, value, _ in COLUMNS[into]]
     if suffix == ".csv":
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
@@ -74,7 +74,7 @@ def write_template(out: Path, target: str = "sources") -> None:
         return
     book = Workbook()
     sheet = book.worksheets[0]
-    sheet.title = target
+    sheet.title = into
     sheet.append(headers)
     sheet.append(example)
     for column, header in enumerate(headers, 1):
