@@ -132,6 +132,17 @@ def test_key_without_a_column_is_a_usage_error(store, tmp_path):
         plan_import(store, read_table(f), mode="update", key="vat_id")
 
 
+def test_an_unknown_target_is_one_refusal_for_plans_and_sample_files(store, tmp_path):
+    from importers.templates import write_template
+    f = people(tmp_path / "a.csv", ["Ada,ada@example.com,London,,,,"])
+    expected = "--into must be one of sources, corporate, private, not 'Corporate'"
+    with pytest.raises(PlanError, match=expected):
+        plan_import(store, read_table(f), target="Corporate")
+    with pytest.raises(PlanError, match=expected):
+        write_template(tmp_path / "t.csv", "Corporate")
+    assert not (tmp_path / "t.csv").exists() and store.customer_count() == 0
+
+
 def test_duplicates_in_the_file_and_ambiguous_matches(store, tmp_path):
     store.add_customer("private", {"first_name": "A", "email": "dup@example.com"})
     store.add_customer("private", {"first_name": "B", "email": "dup@example.com"})
