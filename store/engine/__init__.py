@@ -5,10 +5,14 @@ this module names; a second backend (PostgreSQL) implements the same.
 The contract:
 - `open_engine(location, schema)` opens (or creates) a store and returns an `Engine`:
   the embedded one over a file path, or PostgreSQL's (`postgres`) for a
-  `postgresql://` URL. With `create=False` a location that holds no store is
+  `postgresql://` URL (`location` tells them apart, and imports nothing of the
+  project). An `Engine` is three protocols in one: `EngineReader` (what the store
+  holds, kept in step), `EngineWriter` (transactions, the lock) and `EngineAdmin`
+  (files, checks, upkeep, close). With `create=False` a location that holds no store is
   refused (`NoStore`) before anything is made there.
-- `where` names the store for people (a URL without its password); `files()`
-  lists the files that hold it (none on a server).
+- `where` names the store for people (a URL without its password, as
+  `shown_location` shows any location); `files()` lists the files that hold
+  it (none on a server).
 - Reads are served from memory: `tables[name]` is a read-only mapping
   id → document (a dict; never mutate one: writes replace documents);
   `frame(name, ids)` gives the large tables' decoded fields (`Schema.columns`)
@@ -37,16 +41,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from store.engine import peek
 from store.engine.blobs import Blobs
+from store.engine.location import is_database_url, without_password
 from store.engine.schema import META, META_ID, Schema
 from store.files import check_regular
+from store.text import path_text
 
 if TYPE_CHECKING:
     import polars as pl
 
 Document = dict[str, Any]
 
-__all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "KeyIndex", "Lookups", "Schema", "Transaction", "open_engine",
-           "peek_meta", "repair"]
+__all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
+           "Lookups", "Schema", "Transaction", "is_database_url", "open_engine", "peek_meta", "repair", "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -85,24 +91,35 @@ class Transaction(Protocol):
     def savepoint(self) -> AbstractContextManager[None]: ...
 
 
-class Engine(Protocol):
-    where: str
+class EngineReader(Protocol):
+    """What the store holds, read from memory and kept in step with other sessions' commits."""
 
-    @property
-    def blobs(self) -> Blobs: ...
+    where: str
 
     @property
     def tables(self) -> Mapping[str, Mapping[int, Document]]: ...
     @property
     def indexes(self) -> Lookups: ...
+    @property
+    def blobs(self) -> Blobs: ...
     def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame: ...
-    def transaction(self, *, rewrite: bool = False) -> AbstractContextManager[Transaction]: ...
-    def refresh(self, wait: float | None = None) -> bool: ...
     def tallies(self) -> Mapping[str, Any]: ...
-    def reserved(self, wait: float | None = None) -> AbstractContextManager[None]: ...
+    def refresh(self, wait: float | None = None) -> bool: ...
     def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None: ...
     def changed_on_disk(self) -> bool: ...
     def watch(self, changed: Callable[[], None]) -> None: ...
+
+
+class EngineWriter(Protocol):
+    """Changes, each committed whole or not at all, under the store's lock."""
+
+    def transaction(self, *, rewrite: bool = False) -> AbstractContextManager[Transaction]: ...
+    def reserved(self, wait: float | None = None) -> AbstractContextManager[None]: ...
+
+
+class EngineAdmin(Protocol):
+    """The store as a whole: its files, its checks, its upkeep, its end."""
+
     def files(self) -> list[Path]: ...
     def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None: ...
     def verify(self) -> None: ...
@@ -110,9 +127,13 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def is_database_url(location: str | Path) -> bool:
-    """Whether a store location is a PostgreSQL URL (else a file path)."""
-    return str(location).startswith(("postgresql://", "postgres://"))
+class Engine(EngineReader, EngineWriter, EngineAdmin, Protocol):
+    """Every backend: a reader, a writer and an admin of one store."""
+
+
+def shown_location(location: str | Path) -> str:
+    """A store's location without a password: fit for a title bar, a message or a log."""
+    return without_password(str(location)) if is_database_url(location) else path_text(location)
 
 
 def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True,
@@ -124,7 +145,6 @@ def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 1
     all at `Engine.verify()` (an app paints its first screen first)."""
     if not create and not store_exists(location, schema):
         from store.errors import NoStore
-        from store.paths import shown_location  # (store.paths imports this module)
 
         raise NoStore(f"no store at {shown_location(location)}")
     if is_database_url(location):

@@ -13,9 +13,9 @@ import orjson
 import psycopg
 from psycopg import sql
 
+from store.engine.location import without_password
 from store.engine.schema import META, META_ID
 from store.errors import StoreError
-from store.paths import shown_location as shown
 
 # psycopg logs what it could not tidy up after a lost connection ("error ignored terminating
 # <psycopg.Copy …>"); with no handler Python prints that on stderr, a second line beside the
@@ -27,7 +27,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, application_name="custdesk")
     except psycopg.Error as err:
-        raise StoreError(f"{shown(url)}: cannot connect ({first_line(err)})") from None
+        raise StoreError(f"{without_password(url)}: cannot connect ({first_line(err)})") from None
 
 
 def first_line(err: BaseException) -> str:
@@ -41,7 +41,7 @@ def holds_any_table(url: str, names: Iterable[str]) -> bool:
             row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
                                "AND tablename = ANY(%s))", (list(names),)).fetchone()
         except psycopg.Error as err:
-            raise StoreError(f"{shown(url)}: {first_line(err)}") from None
+            raise StoreError(f"{without_password(url)}: {first_line(err)}") from None
     return bool(row and row[0])
 
 
@@ -54,5 +54,5 @@ def peek_meta(url: str) -> dict[str, Any] | None:
         except psycopg.errors.UndefinedTable:
             return None
         except psycopg.Error as err:
-            raise StoreError(f"{shown(url)}: {first_line(err)}") from None
+            raise StoreError(f"{without_password(url)}: {first_line(err)}") from None
     return None if row is None else dict(orjson.loads(row[0]))

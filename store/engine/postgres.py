@@ -35,6 +35,7 @@ from psycopg import sql
 
 from store.bulk import paused_gc
 from store.engine.blobs import TableBlobs
+from store.engine.location import without_password
 from store.engine.memory import InMemory
 from store.engine.pg_connect import connect, first_line
 from store.engine.schema import Schema
@@ -42,7 +43,6 @@ from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table, dumps
 from store.engine.transaction import Transaction
 from store.errors import ConcurrentChange, StoreBusy, StoreError
-from store.paths import shown_location as shown
 
 STATE = "custdesk_state"
 STAGING = "custdesk_staging"
@@ -58,7 +58,7 @@ _TEXTS = {"id": pl.Int64(), "doc": pl.String()}
 class PgDatabase(InMemory):
     def __init__(self, url: str, schema: Schema, *, lock_timeout: float = 15.0) -> None:
         super().__init__(schema)
-        self.url, self.where = url, shown(url)
+        self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
         self._heard = 0
