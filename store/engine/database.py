@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,12 @@ from filelock import FileLock, Timeout
 from store.bulk import paused_gc
 from store.engine.blobs import FolderBlobs
 from store.engine.changelog import ChangeLog
-from store.engine.memory import InMemory
+from store.engine.lifecycle import Backend
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import read_tables, write_snapshot
 from store.engine.table import Table
 from store.engine.transaction import Transaction
-from store.errors import StoreBusy, StoreCorrupt, StoreError
+from store.errors import StoreCorrupt, StoreError
 from store.files import FILE_MODE, remove_stale_temp_files
 
 # Fold the log into the snapshot once it is this large, or half the snapshot.
@@ -39,7 +39,7 @@ FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
 BULK_CHANGES = 20_000
 
 
-class Database(InMemory):
+class Database(Backend):
     def __init__(self, path: Path, schema: Schema, *, lock_timeout: float = 15.0, verify: bool = True) -> None:
         # Resolved once: a store reached through a link keeps its log, lock and
         # columns beside the real file, and a write replaces the file, not the link.
@@ -55,39 +55,12 @@ class Database(InMemory):
         self.seq = 0
         self._log_end = 0
         self._snapshot_sig: tuple[Any, ...] | None = None
-        with self._locked():
+        with self._locked(None):
             if self._is_new():
                 self._write_snapshot()
             self._reload(verify)
 
-    # -- public -----------------------------------------------------------
-    @contextmanager
-    def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
-        """One atomic commit. `rewrite`: commit as a new store file with an empty log
-        (nothing of the old state stays in the store's files), or not at all."""
-        with self._locked(), paused_gc():
-            self._catch_up()
-            tx = Transaction(self)
-            try:
-                yield tx
-                tx.seal()
-                # A commit that goes straight into a new snapshot needs no list of its changes.
-                changes = None if self._is_bulk(tx, rewrite) else tx.changes()
-            except BaseException:
-                tx.rollback()
-                raise
-            if changes is None or changes:
-                self._commit(tx, changes)
-
-    def refresh(self, wait: float | None = None) -> bool:
-        """Catch up with other processes' commits; True when anything changed.
-
-        `wait` caps how long to wait for the lock (StoreBusy after that)."""
-        with self._locked(wait):
-            before = (self.seq, self._snapshot_sig)
-            self._catch_up()
-            return before != (self.seq, self._snapshot_sig)
-
+    # -- public (`transaction` and `refresh` are the lifecycle's: `Backend`) --------
     def changed_on_disk(self) -> bool:
         """Whether another process committed since we last looked (no lock, reads nothing)."""
         return self._signature() != self._snapshot_sig or self.log.size() != self._log_end
@@ -108,8 +81,7 @@ class Database(InMemory):
 
     def compact(self) -> None:
         """Fold the log into a new snapshot and empty the log."""
-        with self._locked():
-            self._catch_up()
+        with self._exclusive():
             self._fold()
 
     def close(self) -> None:
@@ -119,8 +91,7 @@ class Database(InMemory):
         if self.log.size() <= max(FOLD_ON_CLOSE_BYTES, self._snapshot_size() // 20):
             return
         try:
-            with self._locked(wait=0):
-                self._catch_up()
+            with self._exclusive(wait=0):
                 self._fold()
         except (StoreError, OSError):
             pass  # the log stays whole; the next close or a large commit folds it
@@ -139,36 +110,32 @@ class Database(InMemory):
         finally:
             self._file_lock.release()
 
-    # -- internals --------------------------------------------------------
-    def _busy(self) -> StoreBusy:
-        return StoreBusy(f"{self.path}: the store is busy with another change; try again")
-
+    # -- the lifecycle's steps ---------------------------------------------
     @contextmanager
-    def _locked(self, wait: float | None = None) -> Iterator[None]:
-        busy = self._busy()
-        if not self._mutex.acquire(timeout=-1 if wait is None else wait):
-            raise busy  # another thread of this process is committing
-        try:
-            try:
-                self._file_lock.acquire(timeout=wait)
-            except Timeout:
-                raise busy from None
-            try:
-                yield
-            finally:
-                self._file_lock.release()
-        finally:
-            self._mutex.release()
+    def _locked(self, wait: float | None) -> Iterator[None]:
+        """This process's turn and the file lock: held through a whole commit."""
+        with self._turn(wait), self.reserved(wait):
+            yield
 
-    def _is_bulk(self, tx: Transaction, rewrite: bool) -> bool:
-        """Whether the commit is written as a new snapshot (see BULK_CHANGES) rather than logged."""
-        size = len(tx.before)  # (counting documents loads every table: only done for large commits)
-        return size > 0 and (rewrite or (size > BULK_CHANGES and size > self.document_count() // 4))
+    def _in_commit(self, wait: float | None) -> AbstractContextManager[None]:
+        return nullcontext()  # (the file lock, taken by `_locked`, is all a commit needs)
 
-    def _commit(self, tx: Transaction, changes: list[list[Any]] | None) -> None:
-        """Log the changes, or (None) write the tables as a new snapshot."""
+    def _reading(self) -> AbstractContextManager[None]:
+        return nullcontext()  # (the file lock keeps writers out while we read)
+
+    def _write(self, tx: Transaction, *, rewrite: bool) -> set[str]:
+        """Log the changes, or write the tables as a new snapshot (`_is_bulk`): a large commit,
+        or `rewrite` (a new store file with an empty log: nothing of the old state stays in
+        the store's files); the tables they touched."""
+        if self._is_bulk(tx, rewrite):
+            # A commit that goes straight into a new snapshot needs no list of its changes.
+            written, changes = {table for table, _doc_id in tx.before}, None
+        else:
+            changes = tx.changes()
+            written = {str(op[0]) for op in changes}
+            if not changes:
+                return set()
         seq = self.seq + 1
-        bulk = changes is None
         try:
             if changes is None:
                 # It would be folded at once anyway: write the new snapshot only.
@@ -179,12 +146,34 @@ class Database(InMemory):
                 self.seq = seq
         except OSError as err:
             self.seq = seq - 1
-            tx.rollback()
             raise StoreError(f"{self.path}: could not save the change ({err.strerror})") from None
-        if not bulk and self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
+        return written
+
+    def _committed(self, written: set[str], *, rewrite: bool) -> None:
+        """Fold a log grown large into a new snapshot (after a snapshot commit it is empty)."""
+        if self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
             # The commit is safe in the log; folding is retried after the next commit.
             with contextlib.suppress(OSError):
                 self._fold()
+
+    def _catch_up(self) -> bool:
+        if self._signature() != self._snapshot_sig or self.log.size() < self._log_end:
+            self._reload()
+            return True
+        records, end = self.log.read_from(self._log_end)
+        for record in records:
+            if record["seq"] != self.seq + 1:
+                self._reload()
+                return True
+            self._apply(record)
+        self._log_end = end
+        return bool(records)
+
+    # -- internals --------------------------------------------------------
+    def _is_bulk(self, tx: Transaction, rewrite: bool) -> bool:
+        """Whether the commit is written as a new snapshot (see BULK_CHANGES) rather than logged."""
+        size = len(tx.before)  # (counting documents loads every table: only done for large commits)
+        return size > 0 and (rewrite or (size > BULK_CHANGES and size > self.document_count() // 4))
 
     def _fold(self) -> None:
         self._write_snapshot()
@@ -208,18 +197,6 @@ class Database(InMemory):
         self.tables[META][META_ID] = meta
         write_snapshot(self.path, self.tables, self.schema)
         self._snapshot_sig = self._signature()
-
-    def _catch_up(self) -> None:
-        if self._signature() != self._snapshot_sig or self.log.size() < self._log_end:
-            self._reload()
-            return
-        records, end = self.log.read_from(self._log_end)
-        for record in records:
-            if record["seq"] != self.seq + 1:
-                self._reload()
-                return
-            self._apply(record)
-        self._log_end = end
 
     def _reload(self, verify: bool = True) -> None:
         with paused_gc():

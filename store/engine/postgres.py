@@ -33,16 +33,15 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from store.bulk import paused_gc
 from store.engine.blobs import TableBlobs
+from store.engine.lifecycle import Backend
 from store.engine.location import without_password
-from store.engine.memory import InMemory
 from store.engine.pg_connect import connect, first_line
 from store.engine.schema import Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table, dumps
 from store.engine.transaction import Transaction
-from store.errors import ConcurrentChange, StoreBusy, StoreError
+from store.errors import ConcurrentChange, StoreError
 
 STATE = "custdesk_state"
 STAGING = "custdesk_staging"
@@ -55,7 +54,7 @@ _STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": p
 _TEXTS = {"id": pl.Int64(), "doc": pl.String()}
 
 
-class PgDatabase(InMemory):
+class PgDatabase(Backend):
     def __init__(self, url: str, schema: Schema, *, lock_timeout: float = 15.0) -> None:
         super().__init__(schema)
         self.url, self.where = url, without_password(url)
@@ -77,8 +76,7 @@ class PgDatabase(InMemory):
             raise StoreError(f"{self.where}: the search_path names no schema that exists")
         self.channel = f"custdesk:{self.pg_schema}"[:63]
         if not self._complete(self._present()):
-            with self.conn.transaction():
-                self._lock(None)
+            with self._in_commit(None):
                 self._create(self._present())
                 self.blobs.create()
         self.conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb)"
@@ -86,43 +84,13 @@ class PgDatabase(InMemory):
         with self._consistent_read():
             self._load()
 
-    # -- the engine's verbs --------------------------------------------------------
-    @contextmanager
-    def transaction(self, *, rewrite: bool = False) -> Iterator[Transaction]:
-        """One atomic commit, as one SQL transaction. `rewrite`: the tables it changed are
-        rewritten afterwards (VACUUM FULL), so no old version of a row stays in them."""
-        with self._held(None), paused_gc():
-            tx: Transaction | None = None
-            try:
-                with self._sql_errors(), self.conn.transaction():
-                    self._lock(None)
-                    self._catch_up()
-                    tx = Transaction(self)
-                    yield tx
-                    tx.seal()
-                    written = self._write(tx)
-            except BaseException:
-                if tx is not None:
-                    tx.rollback()
-                raise
-            if written:
-                self.seq += 1
-                self._fold_written(written)
-                if rewrite:
-                    self._vacuum(written, full=True)
-
-    def refresh(self, wait: float | None = None) -> bool:
-        """Catch up with other sessions' commits; True when anything changed. Reads one
-        consistent snapshot of the server, without waiting for its writers."""
-        with self._held(wait), paused_gc(), self._sql_errors(), self._consistent_read():
-            return self._catch_up()
-
+    # -- the engine's verbs (`transaction` and `refresh` are the lifecycle's: `Backend`) --
     def changed_on_disk(self) -> bool:
         """Whether another session committed since we last looked: what the listener
         heard (`watch`), else one small query."""
         if self._listener is not None and self._listener.is_alive():
             return self._heard > self.seq
-        with self._held(None), self._sql_errors():
+        with self._locked(None), self._sql_errors():
             return self._state()[0] != self.seq
 
     def watch(self, changed: Callable[[], None]) -> None:
@@ -140,12 +108,12 @@ class PgDatabase(InMemory):
     def reserved(self, wait: float | None = None) -> Iterator[None]:
         """Hold the store's lock (a session advisory lock) without writing: this session's
         commits, from any thread, take it at once meanwhile."""
-        with self._held(wait), self._sql_errors():
+        with self._locked(wait), self._sql_errors():
             self._lock(wait, session=True)
         try:
             yield
         finally:
-            with self._held(None), self._sql_errors():
+            with self._locked(None), self._sql_errors():
                 self.conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
 
     def verify(self) -> None:
@@ -154,9 +122,8 @@ class PgDatabase(InMemory):
     def compact(self) -> None:
         """Drop the deleted documents' markers (a session that saw none of them reads the
         store anew) and let the server reclaim the space."""
-        with self._held(None), self._sql_errors():
-            with self.conn.transaction():
-                self._lock(None)
+        with self._locked(None):
+            with self._in_commit(None):
                 self._catch_up()
                 for table in self.schema.tables:
                     self.conn.execute(sql.SQL("DELETE FROM {} WHERE doc IS NULL").format(sql.Identifier(table)))
@@ -175,22 +142,36 @@ class PgDatabase(InMemory):
             self._reader.close()
         self.conn.close()
 
-    # -- locks and errors ------------------------------------------------------------
-    def _busy(self) -> StoreBusy:
-        return StoreBusy(f"{self.where}: the store is busy with another change; try again")
-
+    # -- the lifecycle's steps, locks and errors --------------------------------------
     @contextmanager
-    def _held(self, wait: float | None) -> Iterator[None]:
+    def _locked(self, wait: float | None) -> Iterator[None]:
         """This process's threads take turns on the one connection (made again, and the store
         read anew, when the last statement found it lost: a restarted server)."""
-        if not self._mutex.acquire(timeout=-1 if wait is None else wait):
-            raise self._busy()
-        try:
+        with self._turn(wait):
             if self.conn.broken:
                 self._reconnect()
             yield
-        finally:
-            self._mutex.release()
+
+    @contextmanager
+    def _in_commit(self, wait: float | None) -> Iterator[None]:
+        """One SQL transaction under the store's advisory lock."""
+        with self._sql_errors(), self.conn.transaction():
+            self._lock(wait)
+            yield
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One consistent snapshot of the server, read without waiting for its writers."""
+        with self._sql_errors(), self._consistent_read():
+            yield
+
+    def _committed(self, written: set[str], *, rewrite: bool) -> None:
+        """`rewrite`: the tables the commit changed are rewritten (VACUUM FULL), so no old
+        version of a row stays in them."""
+        self.seq += 1
+        self._fold_written(written)
+        if rewrite:
+            self._vacuum(written, full=True)
 
     def _reconnect(self) -> None:
         self.conn = connect(self.url)
@@ -240,7 +221,7 @@ class PgDatabase(InMemory):
     def statement(self) -> Iterator[psycopg.Connection[Any]]:
         """The connection for one statement of this process's (`blobs`): in the commit's SQL
         transaction when one is open on this thread."""
-        with self._held(None), self._sql_errors():
+        with self._locked(None), self._sql_errors():
             yield self.conn
 
     @contextmanager
@@ -346,7 +327,7 @@ class PgDatabase(InMemory):
             sql.SQL("SELECT {}::text, id, doc::text FROM {} WHERE seq > %(seq)s").format(sql.Literal(t), sql.Identifier(t))
             for t in self.schema.tables)
 
-    def _write(self, tx: Transaction) -> set[str]:
+    def _write(self, tx: Transaction, *, rewrite: bool) -> set[str]:
         """Write the transaction's documents; returns the tables written (none: nothing changed)."""
         staged = self._staged(tx)
         fresh = [(table, block) for table, block in tx.inserted() if block.height]
