@@ -148,7 +148,7 @@ def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 1
 
         raise NoStore(f"no store at {shown_location(location)}")
     if is_database_url(location):
-        from store.engine.postgres import PgDatabase
+        from store.engine.postgres.backend import PgDatabase
 
         return PgDatabase(str(location), schema, lock_timeout=lock_timeout)
     from store.engine.database import Database
@@ -168,9 +168,9 @@ def store_exists(location: str | Path, schema: Schema) -> bool:
     """Whether a store is at `location`: a store file (or the change log of one whose file
     was lost: opening it says so), or a database schema holding any of the store's tables."""
     if is_database_url(location):
-        from store.engine import pg_connect
+        from store.engine.postgres import connect
 
-        return pg_connect.holds_any_table(str(location), schema.tables)
+        return connect.holds_any_table(str(location), schema.tables)
     path = Path(os.path.realpath(location))
     return path.exists() or path.with_name(path.name + ".log").exists()
 
@@ -179,9 +179,9 @@ def peek_meta(location: str | Path) -> dict[str, Any] | None:
     """The committed meta document (with its counts) without opening the store: None when
     there is none, or it must be read whole (a file TinyDB wrote)."""
     if is_database_url(location):
-        from store.engine import pg_connect
+        from store.engine.postgres import connect
 
-        return pg_connect.peek_meta(str(location))
+        return connect.peek_meta(str(location))
     _refuse_odd_file(Path(location))
     return peek.peek_meta(location)
 

@@ -1,7 +1,7 @@
 """Connecting to a PostgreSQL store, and reading its counts without loading it.
 
-Kept apart from the engine (`postgres`): `custdesk stats` reads the meta document
-through here and imports neither polars nor any table.
+Kept apart from the backend (`backend`): `custdesk stats` reads the meta document
+through here and imports neither polars nor any table (the package imports nothing).
 """
 from __future__ import annotations
 

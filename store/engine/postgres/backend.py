@@ -1,0 +1,273 @@
+"""The PostgreSQL backend (see the package): a session on the server, its locks,
+reading the store and catching up; the commit lifecycle is `Backend`'s."""
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from store.engine.lifecycle import Backend
+from store.engine.location import without_password
+from store.engine.postgres import tables as server
+from store.engine.postgres import writes
+from store.engine.postgres.blobs import TableBlobs
+from store.engine.postgres.connect import connect, first_line
+from store.engine.postgres.listen import Listener
+from store.engine.postgres.reads import changed_since, read_columns, read_texts
+from store.engine.schema import Schema
+from store.engine.snapshot import Tables, empty_tables
+from store.engine.table import Table
+from store.engine.transaction import Transaction
+from store.errors import StoreError
+
+LOCK_CLASS = 0x637364  # the advisory lock's first key ("csd"); the second is the schema's hash
+# A catch-up of more changes than this (and a quarter of the store) reads the whole store instead.
+BULK_CHANGES = 20_000
+# Documents a table keeps as dicts (written since it was read) before they are turned back into text.
+FOLD_WRITTEN = 20_000
+
+
+class PgDatabase(Backend):
+    def __init__(self, url: str, schema: Schema, *, lock_timeout: float = 15.0) -> None:
+        super().__init__(schema)
+        self.url, self.where = url, without_password(url)
+        self.lock_timeout = lock_timeout
+        self.seq = 0
+        self._heard = 0
+        self._listener: Listener | None = None
+        self._reader: psycopg.Connection[Any] | None = None
+        self._reader_lock = threading.Lock()
+        self.blobs = TableBlobs(self, f"custdesk_{schema.blobs}")
+        self.conn = connect(url)
+        with self._sql_errors():
+            self._start_session()
+
+    def _start_session(self) -> None:
+        """Know the schema, make the store's tables when missing, read everything."""
+        self.pg_schema = self.conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+        if self.pg_schema is None:
+            raise StoreError(f"{self.where}: the search_path names no schema that exists")
+        self.channel = f"custdesk:{self.pg_schema}"[:63]
+        if not server.complete(server.present(self.conn), self.schema, self.blobs.name):
+            with self._in_commit(None):
+                server.create(self.conn, self.schema, server.present(self.conn), where=self.where, pg_schema=self.pg_schema)
+                self.blobs.create()
+        writes.create_staging(self.conn)
+        with self._consistent_read():
+            self._load()
+
+    # -- the engine's verbs (`transaction` and `refresh` are the lifecycle's: `Backend`) --
+    def changed_on_disk(self) -> bool:
+        """Whether another session committed since we last looked: what the listener
+        heard (`watch`), else one small query."""
+        if self._listener is not None and self._listener.is_alive():
+            return self._heard > self.seq
+        with self._locked(None), self._sql_errors():
+            return server.state(self.conn)[0] != self.seq
+
+    def watch(self, changed: Callable[[], None]) -> None:
+        """Call `changed` (from another thread) whenever another session commits."""
+        def heard(seq: int) -> None:
+            self._heard = max(self._heard, seq)
+            if seq > self.seq:
+                changed()
+        if self._listener is None:
+            self._listener = Listener(self.url, self.channel, heard)
+            self._listener.start()
+            self._listener.ready.wait(5)
+
+    @contextmanager
+    def reserved(self, wait: float | None = None) -> Iterator[None]:
+        """Hold the store's lock (a session advisory lock) without writing: this session's
+        commits, from any thread, take it at once meanwhile."""
+        with self._locked(wait), self._sql_errors():
+            self._lock(wait, session=True)
+        try:
+            yield
+        finally:
+            with self._locked(None), self._sql_errors():
+                self.conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
+
+    def verify(self) -> None:
+        """Nothing to check here: the server keeps its own pages whole (checksums, WAL)."""
+
+    def compact(self) -> None:
+        """Drop the deleted documents' markers (a session that saw none of them reads the
+        store anew) and let the server reclaim the space."""
+        with self._locked(None):
+            with self._in_commit(None):
+                self._catch_up()
+                server.forget_deletions(self.conn, self.schema.tables)
+            self._vacuum(set(self.schema.tables), full=False)
+
+    def files(self) -> list[Path]:
+        """None: the store is on the server."""
+        return []
+
+    def close(self) -> None:
+        """Every commit is on the server already."""
+        if self._listener is not None:
+            self._listener.stop()
+        if self._reader is not None:
+            self._reader.close()
+        self.conn.close()
+
+    # -- the lifecycle's steps, locks and errors --------------------------------------
+    @contextmanager
+    def _locked(self, wait: float | None) -> Iterator[None]:
+        """This process's threads take turns on the one connection (made again, and the store
+        read anew, when the last statement found it lost: a restarted server)."""
+        with self._turn(wait):
+            if self.conn.broken:
+                self._reconnect()
+            yield
+
+    @contextmanager
+    def _in_commit(self, wait: float | None) -> Iterator[None]:
+        """One SQL transaction under the store's advisory lock."""
+        with self._sql_errors(), self.conn.transaction():
+            self._lock(wait)
+            yield
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One consistent snapshot of the server, read without waiting for its writers."""
+        with self._sql_errors(), self._consistent_read():
+            yield
+
+    def _write(self, tx: Transaction, *, rewrite: bool) -> set[str]:
+        """Write the transaction's documents (`writes`); returns the tables written (none:
+        nothing changed). `rewrite` is done once the commit is in (`_committed`)."""
+        return writes.write(self.conn, tx, self.seq + 1, where=self.where, channel=self.channel)
+
+    def _committed(self, written: set[str], *, rewrite: bool) -> None:
+        """`rewrite`: the tables the commit changed are rewritten (VACUUM FULL), so no old
+        version of a row stays in them."""
+        self.seq += 1
+        self._fold_written(written)
+        if rewrite:
+            self._vacuum(written, full=True)
+
+    def _reconnect(self) -> None:
+        self.conn = connect(self.url)
+        with self._sql_errors():
+            self._start_session()
+        if self._listener is not None and not self._listener.is_alive():
+            self._listener = Listener(self.url, self.channel, self._listener.heard)
+            self._listener.start()
+
+    def _lock(self, wait: float | None, *, session: bool = False) -> None:
+        """Take the store's advisory lock: for the transaction, or (`session`) until unlocked."""
+        wait = self.lock_timeout if wait is None else wait
+        kind = "" if session else "xact_"
+        if wait <= 0:
+            taken = self.conn.execute(f"SELECT pg_try_advisory_{kind}lock(%s, hashtext(current_schema()))",
+                                      (LOCK_CLASS,)).fetchone()
+            if not (taken and taken[0]):
+                raise self._busy()
+            return
+        self.conn.execute("SELECT set_config('lock_timeout', %s, %s)", (f"{max(1, round(wait * 1000))}ms", not session))
+        try:
+            self.conn.execute(f"SELECT pg_advisory_{kind}lock(%s, hashtext(current_schema()))", (LOCK_CLASS,))
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy() from None
+        finally:
+            if session:
+                self.conn.execute("SELECT set_config('lock_timeout', '0', false)")
+
+    @contextmanager
+    def _sql_errors(self) -> Iterator[None]:
+        """The server's refusals as the store's: one line naming the database."""
+        try:
+            yield
+        except psycopg.errors.LockNotAvailable:
+            raise self._busy() from None
+        except psycopg.errors.UntranslatableCharacter:
+            raise StoreError(f"{self.where}: a value holds the character NUL (\\x00), which PostgreSQL cannot store; "
+                             "nothing was changed") from None
+        except psycopg.OperationalError as err:
+            raise StoreError(f"{self.where}: the database server is unreachable ({first_line(err)}); "
+                             "nothing was changed: try again") from None
+        except psycopg.Error as err:
+            raise StoreError(f"{self.where}: the database refused the change ({first_line(err)}); "
+                             "nothing was changed") from None
+
+    @contextmanager
+    def statement(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection for one statement of this process's (`blobs`): in the commit's SQL
+        transaction when one is open on this thread."""
+        with self._locked(None), self._sql_errors():
+            yield self.conn
+
+    @contextmanager
+    def _consistent_read(self) -> Iterator[None]:
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+
+    def _load(self) -> None:
+        """Read the store (in the caller's consistent snapshot): the small tables whole; of the
+        customers and prospects, the fields the first screen shows; every large table's
+        documents when first needed, as the embedded store reads them from its file."""
+        seq, _horizon = server.state(self.conn)
+        tables: Tables = empty_tables(self.schema)
+        for name in self.schema.tables:
+            if name in self.schema.columns:
+                fields = self.schema.columns[name]
+                columns = read_columns(self.conn, name, fields) if name in self.schema.keyed_tables else None
+                tables[name] = Table(fields, text=partial(self._later_texts, name), columns=columns)
+            else:
+                tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
+        self.replace_tables(tables)
+        self.seq = seq
+
+    def _later_texts(self, table: str) -> pl.DataFrame:
+        """A large table's documents, read when first needed, on a connection of their own:
+        whichever thread needs them, it waits for no commit (it reads what is committed;
+        documents committed since we caught up are caught up again, the same or newer)."""
+        with self._reader_lock, self._sql_errors():
+            if self._reader is not None:
+                with contextlib.suppress(psycopg.OperationalError):  # (lost since: a read is safe to repeat)
+                    return read_texts(self._reader, table)
+                self._reader.close()
+            self._reader = connect(self.url)
+            return read_texts(self._reader, table)
+
+    def _catch_up(self) -> bool:
+        seq, horizon = server.state(self.conn)
+        if seq == self.seq:
+            return False
+        if horizon > self.seq or seq < self.seq:  # deletions we would miss, or another store now
+            self._load()
+            return True
+        rows = changed_since(self.conn, self.schema.tables, self.seq)
+        if len(rows) > BULK_CHANGES and len(rows) > self.document_count() // 4:
+            self._load()
+            return True
+        for table, doc_id, text in rows:
+            self.set_in_memory(table, doc_id, None if text is None else orjson.loads(text))
+        self.seq = seq
+        return True
+
+    def _fold_written(self, tables: set[str]) -> None:
+        # The embedded engine turns written documents back into text when it writes a
+        # snapshot; here nothing does, so a table does it once it holds many.
+        for table in tables:
+            rows = self.tables[table]
+            if isinstance(rows, Table) and rows.written_count() > FOLD_WRITTEN:
+                rows.fold()
+
+    def _vacuum(self, tables: set[str], *, full: bool) -> None:
+        with self._sql_errors():
+            for table in sorted(tables):
+                self.conn.execute(sql.SQL("VACUUM (FULL {}) {}").format(sql.SQL("true" if full else "false"),
+                                                                        sql.Identifier(table)))

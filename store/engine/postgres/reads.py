@@ -1,0 +1,67 @@
+"""Reading a store's documents off the server: all of a table's as JSON text, the
+decoded fields of a large one (taken out by the server, as `Schema.columns` says),
+and those written since a commit (catching up)."""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+_TEXTS = {"id": pl.Int64(), "doc": pl.String()}
+
+
+def read_texts(conn: psycopg.Connection[Any], table: str) -> pl.DataFrame:
+    """(id, doc as JSON text) of the table's documents, in id order."""
+    query = sql.SQL("COPY (SELECT id, doc::text FROM {} WHERE doc IS NOT NULL ORDER BY id) "
+                    "TO STDOUT (FORMAT csv)").format(sql.Identifier(table))
+    return _copied(conn, query, _TEXTS)
+
+
+def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The decoded fields (`Schema.columns`) of the table's documents, taken out by the server
+    (no document is sent whole): what decoding each document would give."""
+    exprs = [sql.SQL("id"), *(_field_sql(name, dtype) for name, dtype in fields.items())]
+    query = sql.SQL("COPY (SELECT {} FROM {} WHERE doc IS NOT NULL ORDER BY id) TO STDOUT (FORMAT csv)").format(
+        sql.SQL(", ").join(exprs), sql.Identifier(table))
+    raw = _copied(conn, query, {"id": pl.Int64(), **{name: pl.String() for name in fields}})
+    return raw.select("id", *(_typed(pl.col(name), dtype).alias(name) for name, dtype in fields.items()))
+
+
+def _field_sql(name: str, dtype: pl.DataType) -> sql.Composable:
+    field = sql.Literal(name)
+    if dtype == pl.String:
+        return sql.SQL("doc ->> {}").format(field)
+    if dtype in (pl.Boolean, pl.Int64):  # (a value of another JSON type decodes as null)
+        kind = sql.Literal("boolean" if dtype == pl.Boolean else "number")
+        return sql.SQL("CASE jsonb_typeof(doc -> {}) WHEN {} THEN doc ->> {} END").format(field, kind, field)
+    return sql.SQL("(doc -> {})::text").format(field)  # a list or an object: its JSON, decoded here
+
+
+def _typed(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        return text
+    if dtype == pl.Boolean:
+        return text == "true"
+    if dtype == pl.Int64:
+        return text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+    return text.str.json_decode(dtype)
+
+
+def _copied(conn: psycopg.Connection[Any], query: sql.Composed, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        data = b"".join(bytes(block) for block in copy)
+    if not data:
+        return pl.DataFrame(schema=schema)
+    return pl.read_csv(io.BytesIO(data), has_header=False, schema=schema)
+
+
+def changed_since(conn: psycopg.Connection[Any], tables: Iterable[str], seq: int) -> list[tuple[Any, ...]]:
+    """(table, id, document as JSON; None: deleted) of every row written after commit `seq`."""
+    query = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}::text, id, doc::text FROM {} WHERE seq > %(seq)s").format(sql.Literal(t), sql.Identifier(t))
+        for t in tables)
+    return conn.execute(query, {"seq": seq}).fetchall()

@@ -1,0 +1,91 @@
+"""Writing a commit to the server, in its SQL transaction: the documents COPYed into a
+staging table, then written set-based. An update or delete matches `id` and the `rev`
+the verb read, so a row changed behind the lock is refused, never overwritten; the
+rows `insert_rows` numbered go straight into their tables. The state row takes the
+commit's seq, which is NOTIFYed to listening sessions."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from store.engine.postgres.tables import STATE
+from store.engine.table import dumps
+from store.engine.transaction import Transaction
+from store.errors import ConcurrentChange
+
+STAGING = "custdesk_staging"
+_STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": pl.Int64(), "doc": pl.String()}
+
+
+def create_staging(conn: psycopg.Connection[Any]) -> None:
+    """The session's staging table (emptied by each commit)."""
+    conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb)"
+                 " ON COMMIT DELETE ROWS")
+
+
+def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, *, where: str, channel: str) -> set[str]:
+    """Write the transaction's documents as commit `seq`; returns the tables written (none:
+    nothing changed, and nothing is written)."""
+    staged = _staged(tx)
+    fresh = [(table, block) for table, block in tx.inserted() if block.height]
+    if staged.height == 0 and not fresh:
+        return set()
+    with conn.cursor() as cur:
+        for table, block in fresh:
+            # Documents `insert_rows` numbered after every id ever given: nothing to match
+            # them against, so they go straight into their table (an import's 100k rows).
+            rows = block.select("id", pl.lit(1).alias("rev"), pl.lit(seq).alias("seq"), "doc")
+            with cur.copy(sql.SQL("COPY {} (id, rev, seq, doc) FROM STDIN (FORMAT csv)").format(
+                    sql.Identifier(table))) as copy:
+                copy.write(rows.write_csv(include_header=False))
+        if staged.height:
+            with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(staged.write_csv(include_header=False))
+        for table, statement, expected in _statements(staged):
+            cur.execute(statement, {"seq": seq, "tbl": table})
+            if cur.rowcount != expected:
+                raise ConcurrentChange(f"{where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
+                                       "changed by someone else meanwhile; nothing was saved: try again")
+        cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
+        cur.execute("SELECT pg_notify(%s, %s)", (channel, str(seq)))
+    return set(staged["tbl"].unique()) | {table for table, _block in fresh}
+
+
+def _staged(tx: Transaction) -> pl.DataFrame:
+    """(table, id, rev before, rev after, document as JSON) of every document written but
+    those `insert_rows` added; absent before: no old rev; deleted: no document."""
+    rows = [(table, doc_id, None if old is None else old.get("rev", 0), None if new is None else new.get("rev", 0),
+             None if new is None else dumps(new).decode()) for table, doc_id, old, new in tx.written()]
+    return pl.DataFrame(rows, schema=_STAGED, orient="row")
+
+
+def _statements(staged: pl.DataFrame) -> Iterator[tuple[str, sql.Composed, int]]:
+    """Per table: the inserts, updates and deletes, each one set-based statement, with how
+    many rows each must touch. Updates and deletes match the rev the verb read."""
+    kinds = staged.group_by("tbl").agg(
+        (pl.col("old_rev").is_null() & pl.col("doc").is_not_null()).sum().alias("insert"),
+        (pl.col("old_rev").is_not_null() & pl.col("doc").is_not_null()).sum().alias("update"),
+        pl.col("doc").is_null().sum().alias("delete"))
+    for table, inserts, updates, deletes in kinds.iter_rows():
+        name = sql.Identifier(table)
+        if inserts:
+            # (a document undone back into existence takes the place of its deletion marker)
+            yield table, sql.SQL(
+                "INSERT INTO {} AS t (id, rev, seq, doc) SELECT id, rev, %(seq)s, doc FROM " + STAGING +
+                " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) DO UPDATE "
+                "SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now() "
+                "WHERE t.doc IS NULL").format(name), inserts
+        if updates:
+            yield table, sql.SQL(
+                "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now() FROM " + STAGING +
+                " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL AND t.id = s.id "
+                "AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
+        if deletes:
+            yield table, sql.SQL(
+                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now() FROM " + STAGING +
+                " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
+                "AND t.doc IS NOT NULL").format(name), deletes
