@@ -164,9 +164,9 @@ class DemoBuilder:
         return contacts
 
     def _related(self, kind: str, title: str, amount: float | None, settled: bool, days: int) -> dict[str, Any]:
-        _prefix, open_statuses, statuses = RELATED_KINDS[kind]
-        closed = [s for s in statuses if s not in open_statuses]
-        status = self.rng.choice(closed if settled else sorted(open_statuses))
+        related = RELATED_KINDS[kind]
+        closed = [s for s in related.statuses if s not in related.open_statuses]
+        status = self.rng.choice(closed if settled else sorted(related.open_statuses))
         return {"date": self._day(days), "status": status, "title": title, "amount": amount}
 
     def _history(self, active: bool) -> dict[str, list[dict[str, Any]]]:

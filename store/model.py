@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, Literal, TypedDict
+from typing import Any, Final, Literal, NamedTuple, TypedDict
 
 SCHEMA_VERSION = 1
 
@@ -39,17 +39,26 @@ META = "_meta"
 META_ID = 1  # the one document of META
 CAMPAIGNS = "campaigns"
 
+
+
+class RelatedKind(NamedTuple):
+    """A kind of related record: how its documents are numbered and which statuses they take."""
+
+    prefix: str                    # of its numbers: O-000001
+    open_statuses: frozenset[str]  # the statuses that count as open/active
+    statuses: tuple[str, ...]      # every status it takes; a new one's is the first
+
+
 # Related kinds: each document belongs to one customer through `customer_id`.
-# Value: (number prefix, statuses that count as open/active, all statuses).
-RELATED_KINDS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
-    "orders": ("O", frozenset({"new", "processing", "shipped"}),
-               ("new", "processing", "shipped", "completed", "cancelled")),
-    "invoices": ("INV", frozenset({"unpaid"}), ("unpaid", "paid", "void")),
-    "offers": ("OF", frozenset({"draft", "sent"}), ("draft", "sent", "accepted", "declined", "expired")),
-    "contracts": ("CT", frozenset({"active"}), ("active", "ended")),
-    "tickets": ("T", frozenset({"open", "pending"}), ("open", "pending", "resolved", "closed")),
-    "tasks": ("TA", frozenset({"open"}), ("open", "done")),
-    "returns": ("R", frozenset({"requested", "received"}), ("requested", "received", "refunded", "rejected")),
+RELATED_KINDS: dict[str, RelatedKind] = {
+    "orders": RelatedKind("O", frozenset({"new", "processing", "shipped"}),
+                          ("new", "processing", "shipped", "completed", "cancelled")),
+    "invoices": RelatedKind("INV", frozenset({"unpaid"}), ("unpaid", "paid", "void")),
+    "offers": RelatedKind("OF", frozenset({"draft", "sent"}), ("draft", "sent", "accepted", "declined", "expired")),
+    "contracts": RelatedKind("CT", frozenset({"active"}), ("active", "ended")),
+    "tickets": RelatedKind("T", frozenset({"open", "pending"}), ("open", "pending", "resolved", "closed")),
+    "tasks": RelatedKind("TA", frozenset({"open"}), ("open", "done")),
+    "returns": RelatedKind("R", frozenset({"requested", "received"}), ("requested", "received", "refunded", "rejected")),
 }
 CONVERSATIONS = "conversations"
 EXPORTS = "exports"
@@ -206,4 +215,4 @@ def display_name(doc: Mapping[str, Any]) -> str:
 
 def is_open(kind: str, doc: Mapping[str, Any]) -> bool:
     """Whether a related document is still open/active (blocks obfuscation)."""
-    return doc.get("status") in RELATED_KINDS[kind][1]
+    return doc.get("status") in RELATED_KINDS[kind].open_statuses

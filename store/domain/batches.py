@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 
 from store.domain import journal
-from store.domain.core import private_fields
 from store.domain.records import Records
 from store.domain.review_queue import queued_details
+from store.domain.session import Session, private_fields
 from store.engine import Transaction
 from store.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
 from store.model import (
@@ -97,7 +97,12 @@ class Batch:
     def create_count(self) -> int:
         return self.rows.height if self.rows is not None else len(self.creates)
 
-class Batches(Records):
+class Batches:
+    """Batches committed whole: an import's, the demo's."""
+
+    def __init__(self, session: Session, records: Records) -> None:
+        self.session, self.records = session, records
+
     def apply_batch(self, batch: Batch, progress: Callable[[int, int], None] | None = None) -> JournalEntry:
         """Commit many creates and updates in one atomic write and one journal entry.
 
@@ -110,9 +115,10 @@ class Batches(Records):
         table = SOURCES if batch.target == SOURCES else CUSTOMERS
         cleaned = self._clean_batch(batch)
         stamp = journal.now()
-        with self._db.transaction() as tx:
-            if batch.into_empty_store and (self._db.tables[CUSTOMERS] or self._db.tables[SOURCES]):
-                raise RuleViolation(f"{self.where}: the store already holds data; {batch.action} data goes into a new store (use --db)")
+        with self.session.db.transaction() as tx:
+            if batch.into_empty_store and (self.session.db.tables[CUSTOMERS] or self.session.db.tables[SOURCES]):
+                raise RuleViolation(f"{self.session.where}: the store already holds data; "
+                                    f"{batch.action} data goes into a new store (use --db)")
             self._refuse_taken_keys(table, batch, cleaned)
             total = batch.create_count + len(batch.updates)
             ids: list[int] = []
@@ -137,7 +143,7 @@ class Batches(Records):
                 raise
             summary = batch.summary or (f"{batch.action.capitalize()}ed {batch.create_count} new and {len(batch.updates)} "
                                         f"updated record(s) into {batch.target}")
-            entry = self._journal(tx, batch.action, summary, details=queued_details(_queued_pairs(table, batch.queued, ids)))
+            entry = self.session.write_entry(tx, batch.action, summary, details=queued_details(_queued_pairs(table, batch.queued, ids)))
         return entry
 
     def _refuse_taken_keys(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> None:
@@ -147,7 +153,7 @@ class Batches(Records):
         queued = pl.Series([False] * batch.create_count, dtype=pl.Boolean).scatter([q.position for q in batch.queued], True)
         found_by: list[str] = []
         for tables, name, values in self._keys_to_check(table, batch, cleaned):
-            held = [index for t in tables if len(index := self._db.indexes.key_map(t, IDENTITY_FIELDS.get(name, name)))]
+            held = [index for t in tables if len(index := self.session.db.indexes.key_map(t, IDENTITY_FIELDS.get(name, name)))]
             if not held:
                 continue
             hits = pl.Series([key is not None and any(key in index for index in held) for key in values.to_list()],
@@ -176,7 +182,7 @@ class Batches(Records):
         sources = batch.target == SOURCES
         fields = PERSON_FIELDS if sources else CUSTOMER_FIELDS
         kind = None if sources else batch.target
-        settings = self._settings_now()
+        settings = self.session.settings_now()
         allow_private, country = settings["allow_private_customers"], batch.country or settings["default_country"]
         checked = batch.checked
         if checked is not None and checked.settings == (kind, allow_private, country) and checked.frame.height == batch.create_count:
@@ -207,14 +213,14 @@ class Batches(Records):
         flag = pl.col("obfuscate_enabled").ne_missing(False) if "obfuscate_enabled" in values.columns else pl.lit(True)
         docs = values.with_columns(
             flag.alias("obfuscate_enabled"), pl.lit(batch.target).alias("kind"),
-            pl.Series("number", self._take_numbers(tx, wanted), dtype=pl.String), pl.lit(True).alias("active"),
+            pl.Series("number", self.records.take_numbers(tx, wanted), dtype=pl.String), pl.lit(True).alias("active"),
             pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at"), *origin)
         return tx.insert_rows(CUSTOMERS, docs)
 
     def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> int:
         if target == SOURCES:
-            return tx.insert(SOURCES, self._source_doc(record, values, stamp))
-        customer_id, _doc = self._insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
+            return tx.insert(SOURCES, self.records.source_doc(record, values, stamp))
+        customer_id, _doc = self.records.insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
         for table, docs in (record.get("children") or {}).items():
             if table not in CHILD_TABLES:
                 raise RuleViolation(f"'{table}' is not a kind of related record")
@@ -224,12 +230,12 @@ class Batches(Records):
 
     def _batch_child(self, tx: Transaction, table: str, customer_id: int, doc: Mapping[str, Any]) -> dict[str, Any]:
         if table == DEPARTMENTS:
-            return self._department_doc(customer_id, doc, bool(doc.get("headquarters")))
+            return self.records.department_doc(customer_id, doc, bool(doc.get("headquarters")))
         if table == CONTACTS:
-            return self._contact_doc(customer_id, doc, None)
+            return self.records.contact_doc(customer_id, doc, None)
         child = {**doc, "customer_id": customer_id}
         if table in RELATED_KINDS:
-            child["number"] = format_number(RELATED_KINDS[table][0], tx.next_counter(table))
+            child["number"] = format_number(RELATED_KINDS[table].prefix, tx.next_counter(table))
         return child
 
     def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping[str, Any], country: str | None) -> None:
@@ -238,10 +244,10 @@ class Batches(Records):
             raise NotFound(f"{singular(table)} #{doc_id} was deleted meanwhile")
         changes = private_fields(changes)
         if table == SOURCES:
-            tx.put(SOURCES, doc_id, {**current, **self._clean_source({**current, **changes}, country)})
+            tx.put(SOURCES, doc_id, {**current, **self.records.clean_source({**current, **changes}, country)})
             return
-        cleaned = self._validated_customer(current["kind"], {**current, **changes}, country)
-        number = self._take_number(tx, changes.get("number", current["number"]), doc_id)
+        cleaned = self.records.validated_customer(current["kind"], {**current, **changes}, country)
+        number = self.records.take_number(tx, changes.get("number", current["number"]), doc_id)
         tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
 
 

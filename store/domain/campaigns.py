@@ -1,21 +1,32 @@
 """Message templates and campaigns: what was sent to whom."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from store.domain import journal
-from store.domain.core import Core, private_fields, public
+from store.domain.session import Session, private_fields, public
 from store.errors import NotFound
-from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, Customer
+from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Customer
 from store.rules.reach import skip_reason
 
 
-class Campaigns(Core):
+def status_after(summary: Mapping[str, Any]) -> CampaignStatus:
+    """A finished send's status: done, or interrupted (stopped, or some messages failed) and
+    resumable."""
+    return "interrupted" if summary.get("stopped") or summary.get("failed") else "done"
+
+
+class Campaigns:
+    """Message templates and the campaigns that send them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
     def audience(self, *, tag: str | None = None, kind: str | None = None, active_only: bool = False) -> list[int]:
         """The customers a campaign to this tag and kind goes to (inactive ones are left
         out with `active_only`; else they are listed and skipped when sending)."""
-        return [i for i, c in sorted(self._db.tables[CUSTOMERS].items())
+        return [i for i, c in sorted(self.session.db.tables[CUSTOMERS].items())
                 if (not tag or tag in (c.get("tags") or [])) and (not kind or c["kind"] == kind)
                 and (not active_only or c.get("active"))]
 
@@ -24,7 +35,7 @@ class Campaigns(Core):
         reachable: list[Customer] = []
         skipped: list[dict[str, str]] = []
         for customer_id in customer_ids:
-            customer = self.customer(customer_id)
+            customer = self.session.customer(customer_id)
             reason = skip_reason(customer, channel)
             if reason:
                 skipped.append({"number": customer["number"], "reason": reason})
@@ -33,7 +44,7 @@ class Campaigns(Core):
         return reachable, skipped
 
     def templates(self) -> list[dict[str, Any]]:
-        return sorted((public(i, d) for i, d in self._db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
+        return sorted((public(i, d) for i, d in self.session.db.tables[TEMPLATES].items()), key=lambda t: t["name"].lower())
 
     def template(self, name: str) -> dict[str, Any]:
         for template in self.templates():
@@ -46,56 +57,57 @@ class Campaigns(Core):
         from store.rules.messages import check_template  # Jinja2: loaded when a template is first saved
 
         doc = check_template(name, channel, subject, body, html)
-        with self._db.transaction() as tx:
-            existing = [i for i, t in self._db.tables[TEMPLATES].items() if t["name"] == doc["name"]]
+        with self.session.db.transaction() as tx:
+            existing = [i for i, t in self.session.db.tables[TEMPLATES].items() if t["name"] == doc["name"]]
             if existing:
                 tx.put(TEMPLATES, existing[0], doc)
             else:
                 tx.insert(TEMPLATES, doc)
-            self._journal(tx, "template", f"Saved {channel} template '{doc['name']}'")
+            self.session.write_entry(tx, "template", f"Saved {channel} template '{doc['name']}'")
         return self.template(doc["name"])
 
     def remove_template(self, name: str) -> None:
         template = self.template(name)
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             tx.delete(TEMPLATES, template["id"])
-            self._journal(tx, "template", f"Removed template '{name}'")
+            self.session.write_entry(tx, "template", f"Removed template '{name}'")
 
     def start_campaign(self, template_name: str, customer_ids: Iterable[int]) -> dict[str, Any]:
         """A named send of one template to these customers, resumable by its id."""
         template = self.template(template_name)
-        with self._db.transaction() as tx:
+        status: CampaignStatus = "sending"
+        with self.session.db.transaction() as tx:
             doc = {"template": template["name"], "channel": template["channel"], "recipients": list(customer_ids),
-                   "created_at": journal.now(), "user": self.user, "status": "sending"}
+                   "created_at": journal.now(), "user": self.session.user, "status": status}
             campaign_id = tx.insert(CAMPAIGNS, doc)
-            self._journal(tx, "campaign", f"Started campaign #{campaign_id}: '{template['name']}' to {len(doc['recipients'])} customer(s)")
+            self.session.write_entry(tx, "campaign", f"Started campaign #{campaign_id}: '{template['name']}' "
+                                                     f"to {len(doc['recipients'])} customer(s)")
         return self.campaign(campaign_id)
 
     def campaign(self, campaign_id: int) -> dict[str, Any]:
-        doc = self._db.tables[CAMPAIGNS].get(campaign_id)
+        doc = self.session.db.tables[CAMPAIGNS].get(campaign_id)
         if doc is None:
             raise NotFound(f"no campaign #{campaign_id}")
         return public(campaign_id, doc)
 
     def delivered(self, campaign_id: int) -> set[int]:
         """The customers the campaign has reached: those with a conversation from it."""
-        return {c["customer_id"] for c in self._db.tables[CONVERSATIONS].values() if c.get("campaign") == campaign_id}
+        return {c["customer_id"] for c in self.session.db.tables[CONVERSATIONS].values() if c.get("campaign") == campaign_id}
 
     def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:
         """Log one delivered message in the customer's conversations, durably, at once."""
         campaign = self.campaign(campaign_id)
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             tx.insert(CONVERSATIONS, {"customer_id": customer_id, "at": journal.now(), "channel": campaign["channel"],
                                       "direction": "out", "subject": subject, "body": body,
                                       "template": campaign["template"], "campaign": campaign_id})
 
     def finish_campaign(self, campaign_id: int, summary: dict[str, Any]) -> dict[str, Any]:
         campaign = self.campaign(campaign_id)
-        done = not summary.get("stopped") and not summary.get("failed")
-        with self._db.transaction() as tx:
-            tx.put(CAMPAIGNS, campaign_id, {**private_fields(campaign), "status": "done" if done else "interrupted",
+        with self.session.db.transaction() as tx:
+            tx.put(CAMPAIGNS, campaign_id, {**private_fields(campaign), "status": status_after(summary),
                                             "summary": summary, "finished_at": journal.now()})
-            self._journal(tx, "campaign", f"Campaign #{campaign_id}: {summary.get('sent', 0)} sent, "
-                                          f"{len(summary.get('skipped', []))} skipped, {len(summary.get('failed', []))} failed"
-                                          + (f", stopped: {summary['stopped']}" if summary.get("stopped") else ""))
+            self.session.write_entry(tx, "campaign", f"Campaign #{campaign_id}: {summary.get('sent', 0)} sent, "
+                                     f"{len(summary.get('skipped', []))} skipped, {len(summary.get('failed', []))} failed"
+                                     + (f", stopped: {summary['stopped']}" if summary.get("stopped") else ""))
         return self.campaign(campaign_id)

@@ -5,50 +5,55 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from store.domain import journal
-from store.domain.core import SETTINGS_ID, list_numbers, private_fields
 from store.domain.records import Records
+from store.domain.session import SETTINGS_ID, Session, list_numbers, private_fields
 from store.errors import RuleViolation
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
 from store.rules import settings as settings_rules
 from store.rules.activity import Switch, switch_of
 
 
-class Customers(Records):
-    def update_settings(self, **changes: object) -> dict[str, Any]:
+class Customers:
+    """Customers added, edited, tagged, (de)activated; the settings their rules read."""
+
+    def __init__(self, session: Session, records: Records) -> None:
+        self.session, self.records = session, records
+
+    def update_settings(self, /, **changes: object) -> dict[str, Any]:
         changes = settings_rules.check_settings(changes)
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             current = tx.get(SETTINGS, SETTINGS_ID) or {}
             tx.put(SETTINGS, SETTINGS_ID, {**current, **changes})
-            self._journal(tx, "settings", "Changed settings: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
-        return self.settings
+            self.session.write_entry(tx, "settings", "Changed settings: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
+        return self.session.settings
 
     def add_customer(self, kind: Kind, data: Mapping[str, Any]) -> Customer:
-        with self._db.transaction() as tx:
-            doc_id, doc = self._new_customer(tx, kind, data)
-            self._journal(tx, "add", f"Added {kind} customer {doc['number']}")
-        return self.customer(doc_id)
+        with self.session.db.transaction() as tx:
+            doc_id, doc = self.records.new_customer(tx, kind, data)
+            self.session.write_entry(tx, "add", f"Added {kind} customer {doc['number']}")
+        return self.session.customer(doc_id)
 
     def edit_customer(self, customer_id: int, changes: Mapping[str, Any], *, expected_rev: int | None = None) -> Customer:
         """Change fields (and `kind`); `expected_rev` refuses edits of a stale copy."""
-        with self._db.transaction() as tx:
-            doc = self._current(tx, customer_id, expected_rev)
+        with self.session.db.transaction() as tx:
+            doc = self.session.current(tx, customer_id, expected_rev)
             changes = private_fields(changes)
             kind = changes.get("kind", doc["kind"])
-            if kind == PRIVATE and doc["kind"] == CORPORATE and self._has_structure(customer_id):
+            if kind == PRIVATE and doc["kind"] == CORPORATE and self.records.has_structure(customer_id):
                 raise RuleViolation(f"customer {doc['number']} has departments or contacts; a private customer cannot keep them")
-            cleaned = self._validated_customer(kind, {**doc, **changes})
-            number = self._take_number(tx, changes.get("number", doc["number"]), customer_id)
+            cleaned = self.records.validated_customer(kind, {**doc, **changes})
+            number = self.records.take_number(tx, changes.get("number", doc["number"]), customer_id)
             tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "kind": kind, "number": number, "updated_at": journal.now()})
-            self._journal(tx, "edit", f"Edited customer {number}")
-        return self.customer(customer_id)
+            self.session.write_entry(tx, "edit", f"Edited customer {number}")
+        return self.session.customer(customer_id)
 
     def set_tags(self, customer_ids: Iterable[int], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:
         """Add and remove tags on many customers; returns how many changed."""
         add_tags, remove_tags = list(add), set(remove)
         changed = 0
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             for customer_id in customer_ids:
-                doc = self._current(tx, customer_id)
+                doc = self.session.current(tx, customer_id)
                 tags = [t for t in doc.get("tags") or [] if t not in remove_tags]
                 tags += [t for t in add_tags if t not in tags]
                 if tags != (doc.get("tags") or []):
@@ -56,7 +61,7 @@ class Customers(Records):
                     changed += 1
             if changed:
                 added, removed = ",".join(add_tags) or "-", ",".join(sorted(remove_tags)) or "-"
-                self._journal(tx, "tag", f"Tagged {changed} customer(s): +{added} -{removed}")
+                self.session.write_entry(tx, "tag", f"Tagged {changed} customer(s): +{added} -{removed}")
         return changed
 
     def switch_active(self, customer_ids: Iterable[int]) -> tuple[Switch, int]:
@@ -73,8 +78,8 @@ class Customers(Records):
     def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Switch, int]:
         """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate."""
         numbers = []
-        with self._db.transaction() as tx:
-            docs = {customer_id: self._current(tx, customer_id) for customer_id in customer_ids}
+        with self.session.db.transaction() as tx:
+            docs = {customer_id: self.session.current(tx, customer_id) for customer_id in customer_ids}
             active = switch_of(d["active"] for d in docs.values()) == "reactivate" if wanted is None else wanted
             verb: Switch = "reactivate" if active else "deactivate"
             for customer_id, doc in docs.items():
@@ -86,5 +91,5 @@ class Customers(Records):
                 numbers.append(doc["number"])
             if not numbers:
                 raise RuleViolation(f"nothing to {verb}: the customer(s) are already {'active' if active else 'inactive'}")
-            self._journal(tx, verb, f"{verb.capitalize()}d {list_numbers(numbers)}")
+            self.session.write_entry(tx, verb, f"{verb.capitalize()}d {list_numbers(numbers)}")
         return verb, len(numbers)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.domain import journal
-from store.domain.core import customer_of, entry_of, list_numbers
 from store.domain.pictures import Pictures
+from store.domain.records import Records
+from store.domain.session import Session, customer_of, entry_of, list_numbers
 from store.engine import Transaction
 from store.errors import ConcurrentChange, NothingToUndo, RuleViolation
 from store.model import (
@@ -31,20 +32,25 @@ from store.rules.merging import merged_fields
 from store.rules.settings import inactive_days
 
 
-class Destructive(Pictures):
+class Destructive:
+    """Delete, merge, obfuscate and undo."""
+
+    def __init__(self, session: Session, records: Records, pictures: Pictures) -> None:
+        self.session, self.records, self.pictures = session, records, pictures
+
     def delete(self, customer_id: int) -> None:
         """Delete a customer and everything it owns; refused while it has orders."""
-        with self._db.transaction() as tx:
-            doc = self._current(tx, customer_id)
-            orders = self._db.indexes.child_ids(customer_id, "orders")
+        with self.session.db.transaction() as tx:
+            doc = self.session.current(tx, customer_id)
+            orders = self.session.db.indexes.child_ids(customer_id, "orders")
             if orders:
                 raise RuleViolation(f"customer {doc['number']} has {len(orders)} order(s): customers linked to orders "
                                     "cannot be deleted; deactivate it instead")
             for table in CHILD_TABLES:
-                for child_id in self._db.indexes.child_ids(customer_id, table):
+                for child_id in self.session.db.indexes.child_ids(customer_id, table):
                     self._let_go(tx, table, child_id, customer_id, None)
             tx.delete(CUSTOMERS, customer_id)
-            self._journal(tx, "delete", f"Deleted customer {doc['number']}")
+            self.session.write_entry(tx, "delete", f"Deleted customer {doc['number']}")
 
     def merge_into(self, keep_id: int, other_id: int, choices: Mapping[str, str] | None = None) -> Customer:
         """Merge customer `other_id` into `keep_id`; `choices` maps a field to "keep" or "other"
@@ -56,25 +62,25 @@ class Destructive(Pictures):
         if keep_id == other_id:
             raise RuleViolation("a customer cannot be merged with itself")
         choices = dict(choices or {})
-        with self._db.transaction() as tx:
-            keep, other = self._current(tx, keep_id), self._current(tx, other_id)
+        with self.session.db.transaction() as tx:
+            keep, other = self.session.current(tx, keep_id), self.session.current(tx, other_id)
             merged = merged_fields(keep, other, choices)
-            if merged["kind"] == PRIVATE and (self._has_structure(keep_id) or self._has_structure(other_id)):
+            if merged["kind"] == PRIVATE and (self.records.has_structure(keep_id) or self.records.has_structure(other_id)):
                 raise RuleViolation("the merged customer would be private but has departments or contacts; keep the corporate kind")
-            cleaned = self._validated_customer(merged["kind"], merged)
+            cleaned = self.records.validated_customer(merged["kind"], merged)
             # The kept customer's picture, or else the other's.
             picture = keep.get("picture") or other.get("picture")
             tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now()})
             moved = self._move_children(tx, other_id, keep_id)
             tx.delete(CUSTOMERS, other_id)
-            self._journal(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")
-        return self.customer(keep_id)
+            self.session.write_entry(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")
+        return self.session.customer(keep_id)
 
     def _move_children(self, tx: Transaction, from_id: int, to_id: int) -> int:
-        keeps_hq = self.headquarters(to_id) is not None
+        keeps_hq = self.session.headquarters(to_id) is not None
         moved = 0
         for table in CHILD_TABLES:
-            for child_id in sorted(self._db.indexes.child_ids(from_id, table)):
+            for child_id in sorted(self.session.db.indexes.child_ids(from_id, table)):
                 doc = tx.table(table)[child_id]
                 if SHARED_OWNERS in doc:  # shared with other customers (an export): it names the kept one instead
                     self._let_go(tx, table, child_id, from_id, to_id)
@@ -109,17 +115,17 @@ class Destructive(Pictures):
         """
         # Committed as a new store file, not a log line: if that write fails, nothing
         # changed (and no old value was left behind while an error was reported).
-        with self._db.reserved():
-            with self._db.transaction(rewrite=True) as tx:
+        with self.session.db.reserved():
+            with self.session.db.transaction(rewrite=True) as tx:
                 number = self._obfuscate(tx, customer_id)
-                self._journal(tx, "obfuscate", f"Obfuscated customer {number}")
-            self._sweep_pictures()  # its picture's file, now named by nothing
-        return self.customer(customer_id)
+                self.session.write_entry(tx, "obfuscate", f"Obfuscated customer {number}")
+            self.pictures.sweep_pictures()  # its picture's file, now named by nothing
+        return self.session.customer(customer_id)
 
     def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
-        doc = self._current(tx, customer_id)
+        doc = self.session.current(tx, customer_id)
         blocking = [str(tx.table(kind)[i]["number"]) for kind in BLOCKS_OBFUSCATION
-                    for i in sorted(self._db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.table(kind)[i])]
+                    for i in sorted(self.session.db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.table(kind)[i])]
         if blocking:
             raise RuleViolation(f"customer {doc['number']} has open orders, offers or tickets ({list_numbers(blocking)}); "
                                 "close them before obfuscating")
@@ -128,11 +134,11 @@ class Destructive(Pictures):
         tag, stamp = str(customer_id), journal.now()
         tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": stamp, "updated_at": stamp})
         for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
-            for child_id in self._db.indexes.child_ids(customer_id, table):
+            for child_id in self.session.db.indexes.child_ids(customer_id, table):
                 tx.put(table, child_id, fake(tx.table(table)[child_id], f"{tag}-{child_id}"))
-        for conversation_id in self._db.indexes.child_ids(customer_id, CONVERSATIONS):
+        for conversation_id in self.session.db.indexes.child_ids(customer_id, CONVERSATIONS):
             tx.delete(CONVERSATIONS, conversation_id)
-        for campaign_id, campaign in list(self._db.tables[CAMPAIGNS].items()):
+        for campaign_id, campaign in list(self.session.db.tables[CAMPAIGNS].items()):
             scrubbed = obfuscation.scrub_campaign(campaign, doc["number"])
             if scrubbed is not None:
                 tx.put(CAMPAIGNS, campaign_id, scrubbed)
@@ -143,7 +149,7 @@ class Destructive(Pictures):
         """Customers inactive for `days` days or more, not yet obfuscated, whose obfuscation is
         enabled (or, with `opted_out`, those the policy passes over because it is not)."""
         cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-        return [customer_of(i, d) for i, d in sorted(self._db.tables[CUSTOMERS].items())
+        return [customer_of(i, d) for i, d in sorted(self.session.db.tables[CUSTOMERS].items())
                 if not d.get("active") and d.get("obfuscate_enabled", True) is not opted_out and not d.get("obfuscated_at")
                 and (d.get("deactivated_at") or "") <= cutoff]
 
@@ -153,7 +159,7 @@ class Destructive(Pictures):
         days = inactive_days(inactive)
         report: dict[str, Any] = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
-            with self._db.reserved(), self._db.transaction(rewrite=True) as tx:
+            with self.session.db.reserved(), self.session.db.transaction(rewrite=True) as tx:
                 for customer in self.obfuscation_due(days):
                     try:
                         with tx.savepoint():
@@ -163,18 +169,19 @@ class Destructive(Pictures):
                 if dry_run:
                     raise _DryRun()  # the very same checks, then everything rolled back
                 if report["obfuscated"]:
-                    self._journal(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): {len(report['obfuscated'])} customer(s)")
+                    self.session.write_entry(tx, "obfuscate", f"Obfuscation policy ({days} days inactive): "
+                                                              f"{len(report['obfuscated'])} customer(s)")
         except _DryRun:
             return report
         if report["obfuscated"]:
-            with self._db.reserved():
-                self._sweep_pictures()
+            with self.session.db.reserved():
+                self.pictures.sweep_pictures()
         return report
 
     def undo(self, entry_id: int | None = None) -> JournalEntry:
         """Undo the latest undoable action, or the given journal entry (revert an import)."""
-        with self._db.transaction() as tx:
-            entries = self._db.tables[JOURNAL]
+        with self.session.db.transaction() as tx:
+            entries = self.session.db.tables[JOURNAL]
             if entry_id is None:
                 found = journal.latest_undoable(entries)
                 if found is None:
@@ -195,7 +202,7 @@ class Destructive(Pictures):
             for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(entry))):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
-            self._journal(tx, "undo", f"Undid '{entry['summary']}'")
+            self.session.write_entry(tx, "undo", f"Undid '{entry['summary']}'")
         return entry_of(entry_id, entry)
 
 

@@ -6,42 +6,47 @@ from typing import cast
 
 from store.counts import stats_from
 from store.domain import journal
-from store.domain.core import Core, customer_of, entry_of, prospect_of, public, related_of
+from store.domain.session import Session, customer_of, entry_of, prospect_of, public, related_of
 from store.engine import Document
 from store.errors import RuleViolation
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, JOURNAL, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord
 from store.rules.keys import KEY_FIELDS
 
 
-class Reads(Core):
+class Reads:
+    """Lists, counts and lookups of customers, prospects and the journal."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
     def customers(self) -> Iterator[Customer]:
-        for doc_id, doc in self._db.tables[CUSTOMERS].items():
+        for doc_id, doc in self.session.db.tables[CUSTOMERS].items():
             yield customer_of(doc_id, doc)
 
     def customer_count(self) -> int:
-        return len(self._db.tables[CUSTOMERS])
+        return len(self.session.db.tables[CUSTOMERS])
 
     def sources(self) -> Iterator[Prospect]:
-        for doc_id, doc in self._db.tables[SOURCES].items():
+        for doc_id, doc in self.session.db.tables[SOURCES].items():
             yield prospect_of(doc_id, doc)
 
     def find(self, table: str, key: str, value: object) -> list[Document]:
         """Customers or prospects whose identifying field `key` equals `value`."""
         if key not in KEY_FIELDS:
             raise RuleViolation(f"'{key}' is not an identifying field; use one of {', '.join(KEY_FIELDS)}")
-        rows = self._db.tables[table]
-        return [public(i, rows[i]) for i in sorted(self._db.indexes.find(table, key, value))]
+        rows = self.session.db.tables[table]
+        return [public(i, rows[i]) for i in sorted(self.session.db.indexes.find(table, key, value))]
 
     def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
-        index = self._db.indexes.key_map(table, key)
+        index = self.session.db.indexes.key_map(table, key)
         if not len(index):
             return [[] for _ in values]
         return [sorted(index.ids(v)) if v is not None else [] for v in values]
 
     def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""
-        index = self._db.indexes.key_map(table, key)
+        index = self.session.db.indexes.key_map(table, key)
         if not len(index):
             return [None] * len(values)
         first = index.first
@@ -49,30 +54,30 @@ class Reads(Core):
 
     def record(self, table: str, doc_id: int) -> Document:
         """A customer or prospect by id, as a plain document (for code that handles both)."""
-        return cast(Document, self.customer(doc_id) if table == CUSTOMERS else self.source(doc_id))
+        return cast(Document, self.session.customer(doc_id) if table == CUSTOMERS else self.session.source(doc_id))
 
     def journal(self, limit: int | None = None) -> list[JournalEntry]:
-        rows = self._db.tables[JOURNAL]
+        rows = self.session.db.tables[JOURNAL]
         ids = sorted(rows, reverse=True)[:limit]
         return [entry_of(i, rows[i]) for i in ids]
 
     def next_undo(self, customer_id: int | None = None) -> JournalEntry | None:
         """The entry `undo()` would undo now, or None; with `customer_id`, the newest undoable
         entry that changed that customer or its related records (undo it by its id)."""
-        found = journal.latest_undoable(self._db.tables[JOURNAL], customer_id)
+        found = journal.latest_undoable(self.session.db.tables[JOURNAL], customer_id)
         return entry_of(*found) if found else None
 
     def stats(self) -> dict[str, int]:
         """Customers (active, inactive, corporate, private) and prospects, from the counts
         the engine keeps with every commit."""
-        counts = stats_from(self._db.tallies())
+        counts = stats_from(self.session.db.tallies())
         assert counts is not None, "the engine counts every tallied table"
         return counts
 
     def all_headquarters(self) -> list[RelatedRecord]:
         """Every customer's headquarters department."""
-        return [related_of(i, d) for i, d in self._db.tables[DEPARTMENTS].items() if d.get("headquarters")]
+        return [related_of(i, d) for i, d in self.session.db.tables[DEPARTMENTS].items() if d.get("headquarters")]
 
     def related_counts(self, customer_id: int) -> dict[str, int]:
         """How many documents of each child kind the customer owns."""
-        return {t: len(self._db.indexes.child_ids(customer_id, t)) for t in CHILD_TABLES}
+        return {t: len(self.session.db.indexes.child_ids(customer_id, t)) for t in CHILD_TABLES}

@@ -6,7 +6,7 @@ from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
 from store.domain import journal
-from store.domain.core import Core
+from store.domain.session import Session
 from store.engine import Transaction
 from store.errors import FieldIssue, RuleViolation, ValidationFailed
 from store.model import (
@@ -26,31 +26,33 @@ from store.rules.keys import normalise_key
 from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
 
 
-class Records(Core):
+class Records:
+    """The cleaning, validating and numbering every aggregate that writes people goes through."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
     def check_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         """A customer's cleaned fields and every issue (errors and warnings) saving it would meet;
         phones without a country of their own are read in `country`, else the default country."""
-        return self._clean_customer(kind, data, country)
-
-    def _clean_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         if kind not in KINDS:
             raise RuleViolation(f"kind must be corporate or private, not '{kind}'")
-        settings = self._settings_now()
+        settings = self.session.settings_now()
         cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=country or settings["default_country"])
         issues += record_issues(cleaned, kind=kind, allow_private=settings["allow_private_customers"])
         return cleaned, issues
 
-    def _validated_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
-        cleaned, issues = self._clean_customer(kind, data, country)
+    def validated_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
+        cleaned, issues = self.check_customer(kind, data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
 
-    def _take_number(self, tx: Transaction, wanted: object, customer_id: int | None) -> str:
+    def take_number(self, tx: Transaction, wanted: object, customer_id: int | None) -> str:
         return self._given_number(wanted, customer_id) or self._next_number(tx)
 
-    def _take_numbers(self, tx: Transaction, wanted: Sequence[object]) -> list[str]:
-        """`_take_number` for many new customers at once (a record's position names it in an error)."""
+    def take_numbers(self, tx: Transaction, wanted: Sequence[object]) -> list[str]:
+        """`take_number` for many new customers at once (a record's position names it in an error)."""
         if all(want is None for want in wanted):
             return self._next_numbers(tx, len(wanted))
         given: list[str | None] = []
@@ -79,7 +81,7 @@ class Records(Core):
         refused = number_error(number)
         if refused:
             raise RuleViolation(refused)
-        holders = self._db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
+        holders = self.session.db.indexes.find(CUSTOMERS, "number", number) - {customer_id}
         if holders:
             raise RuleViolation(f"customer number {number} is already used by another customer")
         return number
@@ -89,7 +91,7 @@ class Records(Core):
 
     def _next_numbers(self, tx: Transaction, count: int, also_taken: Container[str] = ()) -> list[str]:
         """The counter's next `count` numbers that no customer holds (nor one of `also_taken`, normalised)."""
-        taken = self._db.indexes.key_map(CUSTOMERS, "number")
+        taken = self.session.db.indexes.key_map(CUSTOMERS, "number")
         numbers: list[str] = []
         while len(numbers) < count:
             formatted = [format_number(CUSTOMER_NUMBER_PREFIX, n) for n in tx.take_counters(CUSTOMERS, count - len(numbers))]
@@ -99,10 +101,10 @@ class Records(Core):
             numbers += formatted
         return numbers
 
-    def _new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
-        return self._insert_customer(tx, kind, self._validated_customer(kind, data), data, active=active)
+    def new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
+        return self.insert_customer(tx, kind, self.validated_customer(kind, data), data, active=active)
 
-    def _insert_customer(self, tx: Transaction, kind: str, cleaned: dict[str, Any], data: Mapping[str, Any], *, active: bool,
+    def insert_customer(self, tx: Transaction, kind: str, cleaned: dict[str, Any], data: Mapping[str, Any], *, active: bool,
                          stamp: str | None = None) -> tuple[int, dict[str, Any]]:
         """Insert a customer whose fields were already cleaned and validated."""
         stamp = stamp or journal.now()
@@ -111,7 +113,7 @@ class Records(Core):
             **cleaned,
             "obfuscate_enabled": cleaned.get("obfuscate_enabled") is not False,
             "kind": kind,
-            "number": self._take_number(tx, data.get("number"), None),
+            "number": self.take_number(tx, data.get("number"), None),
             "active": active,
             "created_at": created,
             "updated_at": stamp,
@@ -122,52 +124,54 @@ class Records(Core):
         doc_id = tx.insert(CUSTOMERS, doc)
         return doc_id, doc
 
-    def _has_structure(self, customer_id: int) -> bool:
-        return bool(self._db.indexes.child_ids(customer_id, DEPARTMENTS) or self._db.indexes.child_ids(customer_id, CONTACTS))
+    def has_structure(self, customer_id: int) -> bool:
+        indexes = self.session.db.indexes
+        return bool(indexes.child_ids(customer_id, DEPARTMENTS) or indexes.child_ids(customer_id, CONTACTS))
 
     def check_source(self, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         """A prospect's cleaned fields and every issue saving it would meet."""
-        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country or self._settings_now()["default_country"])
+        country = country or self.session.settings_now()["default_country"]
+        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country)
         return cleaned, issues + record_issues(cleaned, kind=None, allow_private=True)
 
-    def _clean_source(self, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
+    def clean_source(self, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
         cleaned, issues = self.check_source(data, country)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
 
-    def _source_doc(self, data: Mapping[str, Any], cleaned: dict[str, Any] | None = None, stamp: str | None = None) -> dict[str, Any]:
-        return {**(cleaned if cleaned is not None else self._clean_source(data)),
+    def source_doc(self, data: Mapping[str, Any], cleaned: dict[str, Any] | None = None, stamp: str | None = None) -> dict[str, Any]:
+        return {**(cleaned if cleaned is not None else self.clean_source(data)),
                 "origin": data.get("origin") or {"file": None}, "raw": data.get("raw"),
                 "imported_at": stamp or journal.now()}
 
-    def _corporate(self, tx: Transaction, customer_id: int, what: str) -> dict[str, Any]:
-        doc = self._current(tx, customer_id)
+    def corporate(self, tx: Transaction, customer_id: int, what: str) -> dict[str, Any]:
+        doc = self.session.current(tx, customer_id)
         if doc["kind"] != CORPORATE:
             raise RuleViolation(f"customer {doc['number']} is private; only corporate customers have {what}")
         return doc
 
     def _clean_child(self, customer_id: int, data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         # A department's or contact's phones are read in its own country, else its company's.
-        owner = self._db.tables[CUSTOMERS].get(customer_id) or {}
-        fallback = row_region(owner.get("country"), self._settings_now()["default_country"])
+        owner = self.session.db.tables[CUSTOMERS].get(customer_id) or {}
+        fallback = row_region(owner.get("country"), self.session.settings_now()["default_country"])
         cleaned, issues = clean_person(data, fields=fields, default_country=fallback)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
 
-    def _department_doc(self, customer_id: int, data: Mapping[str, Any], headquarters: bool) -> dict[str, Any]:
+    def department_doc(self, customer_id: int, data: Mapping[str, Any], headquarters: bool) -> dict[str, Any]:
         doc = self._clean_child(customer_id, data, DEPARTMENT_FIELDS)
         if not doc["name"]:
             raise ValidationFailed([FieldIssue("name", None, "a department needs a name", "error")])
         return {**doc, "customer_id": customer_id, "headquarters": headquarters}
 
-    def _contact_doc(self, customer_id: int, data: Mapping[str, Any], department_id: int | None) -> dict[str, Any]:
+    def contact_doc(self, customer_id: int, data: Mapping[str, Any], department_id: int | None) -> dict[str, Any]:
         doc = self._clean_child(customer_id, data, CONTACT_FIELDS)
         if not (doc["first_name"] or doc["last_name"]):
             raise ValidationFailed([FieldIssue("name", None, "a contact needs a name", "error")])
         if department_id is not None:
-            department = self._db.tables[DEPARTMENTS].get(department_id)
+            department = self.session.db.tables[DEPARTMENTS].get(department_id)
             if department is None or department["customer_id"] != customer_id:
                 raise RuleViolation(f"department #{department_id} does not belong to this customer")
         return {**doc, "customer_id": customer_id, "department_id": department_id}

@@ -5,8 +5,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from store.domain import journal
-from store.domain.core import private_fields
 from store.domain.records import Records
+from store.domain.session import Session, private_fields
 from store.errors import RuleViolation
 from store.model import (
     CONTACTS,
@@ -24,110 +24,115 @@ from store.rules.validation import clean_text
 from store.text import path_text
 
 
-class Related(Records):
+class Related:
+    """A customer's departments, contacts, related records, conversations and exports."""
+
+    def __init__(self, session: Session, records: Records) -> None:
+        self.session, self.records = session, records
+
     def add_department(self, customer_id: int, data: Mapping[str, Any], *, headquarters: bool = False) -> RelatedRecord:
-        with self._db.transaction() as tx:
-            owner = self._corporate(tx, customer_id, "departments")
-            doc = self._department_doc(customer_id, data, headquarters)
-            if headquarters and self.headquarters(customer_id) is not None:
+        with self.session.db.transaction() as tx:
+            owner = self.records.corporate(tx, customer_id, "departments")
+            doc = self.records.department_doc(customer_id, data, headquarters)
+            if headquarters and self.session.headquarters(customer_id) is not None:
                 raise RuleViolation(f"customer {owner['number']} already has a headquarters")
             doc_id = tx.insert(DEPARTMENTS, doc)
-            self._journal(tx, "add_department", f"Added department '{doc['name']}' to {owner['number']}")
-        return self.child(DEPARTMENTS, doc_id)
+            self.session.write_entry(tx, "add_department", f"Added department '{doc['name']}' to {owner['number']}")
+        return self.session.child(DEPARTMENTS, doc_id)
 
     def set_headquarters(self, department_id: int) -> RelatedRecord:
         """Make this department its customer's headquarters (the one there was is one no more)."""
-        with self._db.transaction() as tx:
-            department = self._existing_child(tx, DEPARTMENTS, department_id)
-            owner = self._current(tx, department["customer_id"])
-            for other_id in self._db.indexes.child_ids(department["customer_id"], DEPARTMENTS) - {department_id}:
+        with self.session.db.transaction() as tx:
+            department = self.session.existing_child(tx, DEPARTMENTS, department_id)
+            owner = self.session.current(tx, department["customer_id"])
+            for other_id in self.session.db.indexes.child_ids(department["customer_id"], DEPARTMENTS) - {department_id}:
                 other = tx.table(DEPARTMENTS)[other_id]
                 if other.get("headquarters"):
                     tx.put(DEPARTMENTS, other_id, {**other, "headquarters": False})
             tx.put(DEPARTMENTS, department_id, {**department, "headquarters": True})
-            self._journal(tx, "headquarters", f"'{department['name']}' is now the headquarters of {owner['number']}")
-        return self.child(DEPARTMENTS, department_id)
+            self.session.write_entry(tx, "headquarters", f"'{department['name']}' is now the headquarters of {owner['number']}")
+        return self.session.child(DEPARTMENTS, department_id)
 
     def edit_department(self, department_id: int, changes: Mapping[str, Any]) -> RelatedRecord:
-        with self._db.transaction() as tx:
-            current = self._existing_child(tx, DEPARTMENTS, department_id)
-            doc = self._department_doc(current["customer_id"], {**current, **private_fields(changes)}, current["headquarters"])
+        with self.session.db.transaction() as tx:
+            current = self.session.existing_child(tx, DEPARTMENTS, department_id)
+            doc = self.records.department_doc(current["customer_id"], {**current, **private_fields(changes)}, current["headquarters"])
             tx.put(DEPARTMENTS, department_id, {**current, **doc})
-            self._journal(tx, "edit_department", f"Edited department '{doc['name']}'")
-        return self.child(DEPARTMENTS, department_id)
+            self.session.write_entry(tx, "edit_department", f"Edited department '{doc['name']}'")
+        return self.session.child(DEPARTMENTS, department_id)
 
     def add_contact(self, customer_id: int, data: Mapping[str, Any], *, department_id: int | None = None) -> RelatedRecord:
-        with self._db.transaction() as tx:
-            owner = self._corporate(tx, customer_id, "contacts")
-            doc = self._contact_doc(customer_id, data, department_id)
+        with self.session.db.transaction() as tx:
+            owner = self.records.corporate(tx, customer_id, "contacts")
+            doc = self.records.contact_doc(customer_id, data, department_id)
             doc_id = tx.insert(CONTACTS, doc)
-            self._journal(tx, "add_contact", f"Added a contact to {owner['number']}")
-        return self.child(CONTACTS, doc_id)
+            self.session.write_entry(tx, "add_contact", f"Added a contact to {owner['number']}")
+        return self.session.child(CONTACTS, doc_id)
 
     def edit_contact(self, contact_id: int, changes: Mapping[str, Any]) -> RelatedRecord:
-        with self._db.transaction() as tx:
-            current = self._existing_child(tx, CONTACTS, contact_id)
+        with self.session.db.transaction() as tx:
+            current = self.session.existing_child(tx, CONTACTS, contact_id)
             changes = private_fields(changes)
             department_id = changes.pop("department_id", current.get("department_id"))
-            doc = self._contact_doc(current["customer_id"], {**current, **changes}, department_id)
+            doc = self.records.contact_doc(current["customer_id"], {**current, **changes}, department_id)
             tx.put(CONTACTS, contact_id, {**current, **doc})
-            self._journal(tx, "edit_contact", f"Edited contact #{contact_id}")
-        return self.child(CONTACTS, contact_id)
+            self.session.write_entry(tx, "edit_contact", f"Edited contact #{contact_id}")
+        return self.session.child(CONTACTS, contact_id)
 
     def add_related(self, kind: str, customer_id: int, data: Mapping[str, Any]) -> RelatedRecord:
         """Create an order, invoice, offer, contract, ticket, task or return."""
         if kind not in RELATED_KINDS:
             raise RuleViolation(f"'{kind}' is not a related record kind")
-        prefix, _open, statuses = RELATED_KINDS[kind]
-        with self._db.transaction() as tx:
-            owner = self._current(tx, customer_id)
+        related = RELATED_KINDS[kind]
+        with self.session.db.transaction() as tx:
+            owner = self.session.current(tx, customer_id)
             if kind in NEEDS_ACTIVE_CUSTOMER and not owner["active"]:
                 raise RuleViolation(f"customer {owner['number']} is inactive: it cannot get a new {singular(kind)}; reactivate it first")
-            status = data.get("status") or statuses[0]
-            if status not in statuses:
-                raise RuleViolation(f"{singular(kind)} status must be one of {', '.join(statuses)}, not '{status}'")
+            status = data.get("status") or related.statuses[0]
+            if status not in related.statuses:
+                raise RuleViolation(f"{singular(kind)} status must be one of {', '.join(related.statuses)}, not '{status}'")
             doc = {
                 "customer_id": customer_id,
-                "number": format_number(prefix, tx.next_counter(kind)),
+                "number": format_number(related.prefix, tx.next_counter(kind)),
                 "date": data.get("date") or journal.now()[:10],
                 "status": status,
                 "title": clean_text(data.get("title")),
                 "amount": data.get("amount"),
             }
             doc_id = tx.insert(kind, doc)
-            self._journal(tx, "add_" + singular(kind), f"Created {singular(kind)} {doc['number']} for {owner['number']}")
-        return self.child(kind, doc_id)
+            self.session.write_entry(tx, "add_" + singular(kind), f"Created {singular(kind)} {doc['number']} for {owner['number']}")
+        return self.session.child(kind, doc_id)
 
     def set_status(self, kind: str, doc_id: int, status: str) -> RelatedRecord:
-        statuses = RELATED_KINDS[kind][2]
+        statuses = RELATED_KINDS[kind].statuses
         if status not in statuses:
             raise RuleViolation(f"{singular(kind)} status must be one of {', '.join(statuses)}, not '{status}'")
-        with self._db.transaction() as tx:
-            doc = self._existing_child(tx, kind, doc_id)
+        with self.session.db.transaction() as tx:
+            doc = self.session.existing_child(tx, kind, doc_id)
             tx.put(kind, doc_id, {**doc, "status": status})
-            self._journal(tx, "status", f"{doc['number']} is now {status}")
-        return self.child(kind, doc_id)
+            self.session.write_entry(tx, "status", f"{doc['number']} is now {status}")
+        return self.session.child(kind, doc_id)
 
     def complete_task(self, task_id: int) -> RelatedRecord:
         return self.set_status("tasks", task_id, "done")
 
     def log_conversation(self, customer_id: int, data: Mapping[str, Any]) -> RelatedRecord:
         """Record an email, call, chat or SMS with the customer."""
-        with self._db.transaction() as tx:
-            owner = self._current(tx, customer_id)
+        with self.session.db.transaction() as tx:
+            owner = self.session.current(tx, customer_id)
             doc = {"customer_id": customer_id, "at": data.get("at") or journal.now(),
                    **{k: data.get(k) for k in ("channel", "direction", "subject", "body", "template", "campaign")}}
             doc_id = tx.insert(CONVERSATIONS, doc)
-            self._journal(tx, "conversation", f"Logged a {doc['channel'] or 'conversation'} with {owner['number']}")
-        return self.child(CONVERSATIONS, doc_id)
+            self.session.write_entry(tx, "conversation", f"Logged a {doc['channel'] or 'conversation'} with {owner['number']}")
+        return self.session.child(CONVERSATIONS, doc_id)
 
     def log_export(self, customer_ids: Iterable[int], fmt: str, target: str) -> int:
         """Note that these customers went out, where and when: one record for the whole
         export (each customer's Export log finds it), not one per customer."""
         ids = sorted(set(customer_ids))
         target = path_text(target)
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             tx.insert(EXPORTS, {SHARED_OWNERS: ids, "at": journal.now(), "format": fmt, "target": target,
-                                "user": self.user, "count": len(ids)})
-            self._journal(tx, "export", f"Exported {len(ids)} customer(s) as {fmt} to {target}")
+                                "user": self.session.user, "count": len(ids)})
+            self.session.write_entry(tx, "export", f"Exported {len(ids)} customer(s) as {fmt} to {target}")
         return len(ids)

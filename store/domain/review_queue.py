@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from store.domain.distinct import Distinct
+from store.domain.session import Session
 from store.engine import Lookups
 from store.model import CUSTOMERS, JOURNAL
 from store.rules.keys import normalise_key
 from store.rules.validation import identity_keys
 
-if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
-    from store.matching import Pair
+if TYPE_CHECKING:
+    from store.matching.pairs import Pair
 
 QUEUED = "queued"  # the journal entry's key of its queued pairs
 # The matcher (store.matching.matches_among: a write's new records all at once, ~0.5 ms a
@@ -56,15 +57,19 @@ def queued_details(pairs: Iterable[tuple[str, int, str, int, float | None, Seque
     return {QUEUED: kept} if kept else {}
 
 
-class ReviewQueue(Distinct):
+class ReviewQueue:
+    """The pairs queued for review (see the module's docstring)."""
+
+    def __init__(self, session: Session, distinct: Distinct) -> None:
+        self.session, self.distinct = session, distinct
+
     def queued_pairs(self) -> list[QueuedPair]:
         """The queue, oldest write first: pairs whose records both still exist and that no one
         has said are not duplicates."""
-        from store.matching import Pair, RecordRef
-        from store.matching.pairs import band_of
+        from store.matching.pairs import Pair, RecordRef, band_of
 
-        distinct = self.distinct_pairs()
-        tables = self._db.tables
+        distinct = self.distinct.distinct_pairs()
+        tables = self.session.db.tables
         entries = list(tables[JOURNAL].items())  # (copied at once: safe from the app's worker)
         found: list[QueuedPair] = []
         seen: set[frozenset[RecordRef]] = set()

@@ -14,19 +14,20 @@ What the person is told is the same either way, so the page reveals nobody's add
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from store.domain import journal
+from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import Holders, holders, queued_details
+from store.domain.session import Session
 from store.engine import Transaction
 from store.errors import FieldIssue, ValidationFailed
 from store.model import CONVERSATIONS, CORPORATE, CUSTOMERS, PERSON_FIELDS, PRIVATE, SOURCES
 from store.rules.validation import errors_of
 
-if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
-    from store.matching import Pair
-    from store.store import Store
+if TYPE_CHECKING:
+    from store.matching.pairs import Pair
 
 SIGN_UP = "sign-up"
 Outcome = Literal["new", "prospect-again", "customer-again"]
@@ -34,13 +35,18 @@ QUEUED_PER_SIGN_UP = 3  # the surest of the records a new sign-up likely is, que
 Queued = tuple[str, int, str, int, "float | None", tuple[str, ...]]  # what `queued_details` keeps of a pair
 
 
-class SignUps(Records):
+class SignUps:
+    """Sign-ups through the web form (see the module's docstring)."""
+
+    def __init__(self, session: Session, records: Records, matcher: Matcher) -> None:
+        self.session, self.records, self.matcher = session, records, matcher
+
     def sign_up(self, kind: str, data: Mapping[str, Any]) -> tuple[Outcome, int]:
         """A person's own registration: (what it became, the prospect's or customer's id);
         ValidationFailed names each field the store's rules refuse."""
         if kind not in (CORPORATE, PRIVATE):
             raise ValidationFailed([FieldIssue("kind", kind, "choose a company or a private account", "error")])
-        cleaned, issues = self._clean_customer(kind, data)
+        cleaned, issues = self.records.check_customer(kind, data)
         if not data.get("consent"):
             issues.append(FieldIssue("consent", None, "please agree to the use of your data to go on", "error"))
         if errors_of(issues):
@@ -48,17 +54,17 @@ class SignUps(Records):
         prospect = {k: v for k, v in cleaned.items() if k in PERSON_FIELDS}
         likely = self._likely_same(prospect)  # (before the lock: its first look in a process reads the whole store)
         stamp = journal.now()
-        with self._db.transaction() as tx:
-            held = holders(self._db.indexes, cleaned, (SOURCES, CUSTOMERS))
+        with self.session.db.transaction() as tx:
+            held = holders(self.session.db.indexes, cleaned, (SOURCES, CUSTOMERS))
             told_apart = set(held) - {(p.a.table, p.a.id) for p in likely}
             known = next((ref for ref in held if ref not in told_apart), None)
             if known is not None:
                 return self._again(tx, *known, stamp), known[1]
             origin = {"profile": SIGN_UP, "file": "web form", "kind": kind, "consent_at": stamp}
-            doc_id = tx.insert(SOURCES, self._source_doc({"origin": origin}, prospect, stamp))
+            doc_id = tx.insert(SOURCES, self.records.source_doc({"origin": origin}, prospect, stamp))
             queued = _queued(tx, doc_id, likely, {ref: held[ref] for ref in held if ref in told_apart})
             also = f", {len(queued)} likely duplicate(s) queued for review" if queued else ""
-            self._journal(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form{also}",
+            self.session.write_entry(tx, "sign_up", f"Sign-up of prospect #{doc_id} through the web form{also}",
                           details=queued_details(queued))
         return "new", doc_id
 
@@ -66,26 +72,22 @@ class SignUps(Records):
         """Have the duplicate matcher read the store now (its first look in a process reads the
         whole store, and catches up with the changes made since at the next): a server calls
         this at start and before it takes the store's lock for a sign-up."""
-        from store.matching import matches_for
-
-        matches_for(cast("Store", self), SOURCES, {})  # (a record of no fields: compared with nobody)
+        self.matcher.matches_for(SOURCES, {})  # (a record of no fields: compared with nobody)
 
     def _likely_same(self, prospect: Mapping[str, Any]) -> list[Pair]:
         """The stored records the matcher finds likely this person, surest first."""
-        from store.matching import matches_for
-
-        return matches_for(cast("Store", self), SOURCES, prospect)
+        return self.matcher.matches_for(SOURCES, prospect)
 
     def _again(self, tx: Any, table: str, doc_id: int, stamp: str) -> Outcome:
         doc = tx.get(table, doc_id)
         if table == SOURCES:
             origin = {**(doc.get("origin") or {}), "signed_up_again": stamp}
             tx.put(SOURCES, doc_id, {**doc, "origin": origin})
-            self._journal(tx, "sign_up", f"Prospect #{doc_id} signed up again through the web form")
+            self.session.write_entry(tx, "sign_up", f"Prospect #{doc_id} signed up again through the web form")
             return "prospect-again"
         tx.insert(CONVERSATIONS, {"customer_id": doc_id, "at": stamp, "channel": "web", "direction": "in",
                                   "subject": "Signed up again through the sign-up page"})
-        self._journal(tx, "sign_up", f"Customer {doc['number']} signed up again through the web form")
+        self.session.write_entry(tx, "sign_up", f"Customer {doc['number']} signed up again through the web form")
         return "customer-again"
 
 

@@ -5,15 +5,16 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from store.domain import journal
-from store.domain.core import private_fields
+from store.domain.distinct import Distinct
+from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding
+from store.domain.session import Session, private_fields
 from store.errors import NotFound
 from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SOURCES, Customer, Kind, Prospect
 
-if TYPE_CHECKING:  # (store.duplicates and the matcher read the Store this module is part of: imported where used)
+if TYPE_CHECKING:  # (store.duplicates reads the Store this module is part of: imported where used)
     from store.duplicates import LikelyCustomer
-    from store.store import Store
 
 
 def activation_kind(source: Mapping[str, Any]) -> Kind:
@@ -26,45 +27,49 @@ def activation_kind(source: Mapping[str, Any]) -> Kind:
     return CORPORATE if source.get("company") else PRIVATE
 
 
-class Sources(Records):
+class Sources:
+    """The source list: prospects added, activated, merged into a customer, discarded."""
+
+    def __init__(self, session: Session, records: Records, distinct: Distinct, matcher: Matcher) -> None:
+        self.session, self.records, self.distinct, self.matcher = session, records, distinct, matcher
+
     def add_source(self, data: Mapping[str, Any]) -> Prospect:
         """Add one prospect; `data` may carry `origin` (file/sheet/row/profile) and `raw`."""
-        with self._db.transaction() as tx:
-            doc_id = tx.insert(SOURCES, self._source_doc(data))
-            self._journal(tx, "add_source", f"Added prospect #{doc_id}")
-        return self.source(doc_id)
+        with self.session.db.transaction() as tx:
+            doc_id = tx.insert(SOURCES, self.records.source_doc(data))
+            self.session.write_entry(tx, "add_source", f"Added prospect #{doc_id}")
+        return self.session.source(doc_id)
 
     def activate(self, source_id: int, kind: Kind, edits: Mapping[str, Any] | None = None) -> Customer:
         """Turn a prospect into a customer, with the form's edits applied on the way."""
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             source = tx.get(SOURCES, source_id)
             if source is None:
                 raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
             origin = dict((source.get("origin") or {}).items())
             data = {**source, **private_fields(edits or {}), "origin": origin}
-            customer_id, doc = self._new_customer(tx, kind, data)
+            customer_id, doc = self.records.new_customer(tx, kind, data)
             tx.delete(SOURCES, source_id)
-            self._journal(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
-        return self.customer(customer_id)
+            self.session.write_entry(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
+        return self.session.customer(customer_id)
 
     def customers_like_source(self, source_id: int) -> list[LikelyCustomer]:
         """The customers this prospect likely is, with the reasons: first those holding its
         email, phone (E.164) or VAT id, then the matcher's (store.duplicates); none a person
         said is someone else."""
-        from store.duplicates import LikelyCustomer, likely_customers
-        from store.matching import RecordRef
+        from store.duplicates import LikelyCustomer
+        from store.matching.pairs import RecordRef
 
-        store = cast("Store", self)
-        source, me = self.source(source_id), RecordRef(SOURCES, source_id)
-        matched = {likely.customer["id"]: likely for likely in likely_customers(store, me, source)}
-        distinct = store.distinct_pairs()
+        source, me = self.session.source(source_id), RecordRef(SOURCES, source_id)
+        matched = {likely.customer["id"]: likely for likely in self.matcher.likely_customers(me, source)}
+        distinct = self.distinct.distinct_pairs()
         found: list[LikelyCustomer] = []
-        for customer_id, reasons in customers_holding(self._db.indexes, source).items():
+        for customer_id, reasons in customers_holding(self.session.db.indexes, source).items():
             if frozenset((me, RecordRef(CUSTOMERS, customer_id))) in distinct:
                 continue
             scored = matched.pop(customer_id, None)
             if scored is None:
-                found.append(LikelyCustomer(self.customer(customer_id), None, reasons))
+                found.append(LikelyCustomer(self.session.customer(customer_id), None, reasons))
             else:
                 found.append(LikelyCustomer(scored.customer, scored.score, tuple(dict.fromkeys(reasons + scored.reasons))))
         return found + list(matched.values())
@@ -72,25 +77,25 @@ class Sources(Records):
     def merge_source_into(self, source_id: int, customer_id: int) -> Customer:
         """Instead of activating a prospect that is already a customer: fill the customer's
         empty fields from it, add its notes, and take it off the source list (undoable)."""
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             source = tx.get(SOURCES, source_id)
             if source is None:
                 raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
-            doc = self._current(tx, customer_id)
+            doc = self.session.current(tx, customer_id)
             filled = {f: source[f] for f in PERSON_FIELDS if f != "notes" and source.get(f) and not doc.get(f)}
             notes = "\n".join(n for n in dict.fromkeys([doc.get("notes"), source.get("notes")]) if n) or None
-            cleaned = self._validated_customer(doc["kind"], {**doc, **filled, "notes": notes})
+            cleaned = self.records.validated_customer(doc["kind"], {**doc, **filled, "notes": notes})
             tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "updated_at": journal.now()})
             tx.delete(SOURCES, source_id)
-            self._journal(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")
-        return self.customer(customer_id)
+            self.session.write_entry(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")
+        return self.session.customer(customer_id)
 
     def discard(self, source_ids: Iterable[int]) -> int:
         ids = list(source_ids)
-        with self._db.transaction() as tx:
+        with self.session.db.transaction() as tx:
             for source_id in ids:
                 if tx.get(SOURCES, source_id) is None:
                     raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
                 tx.delete(SOURCES, source_id)
-            self._journal(tx, "discard", f"Discarded {len(ids)} prospect(s)")
+            self.session.write_entry(tx, "discard", f"Discarded {len(ids)} prospect(s)")
         return len(ids)

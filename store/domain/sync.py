@@ -27,20 +27,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from store.domain import journal
 from store.domain.distinct import PROSPECT_NAME
+from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding, matcher_checks, queued_details
+from store.domain.session import Session
 from store.engine import Transaction
 from store.errors import FieldIssue, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES
 from store.rules.validation import accounting_id_error, errors_of, mask_cards
 from store.text import path_text, printable
-
-if TYPE_CHECKING:  # (store.matching reads the Store this module is part of: imported where used)
-    from store.store import Store
 
 SYNC = "sync"
 SYNC_FAILED = "sync_failed"
@@ -86,12 +85,17 @@ class _DryRun(Exception):
     """Rolls a dry run back."""
 
 
-class Sync(Records):
+class Sync:
+    """Accounting sync runs (see the module's docstring)."""
+
+    def __init__(self, session: Session, records: Records, matcher: Matcher) -> None:
+        self.session, self.records, self.matcher = session, records, matcher
+
     def sync_runs(self) -> list[dict[str, Any]]:
         """Every sync run, newest first: its journal entry with counts and conflicts, or
         (`failed`) the file and why it could not be synced."""
         return [{**entry, "id": doc_id, "failed": entry.get("action") == SYNC_FAILED}
-                for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_run)]
+                for doc_id, entry in journal.newest(self.session.db.tables[JOURNAL], _is_run)]
 
     def record_failed_sync(self, file: str, digest: str | None, reason: str) -> bool:
         """Keep a file that could not be synced as a failed run (its name, the one-line
@@ -99,11 +103,11 @@ class Sync(Records):
         an unattended sync reports a bad file once, not at every look or restart.
         True when recorded."""
         file, reason = path_text(file), printable(reason)
-        with self._db.transaction() as tx:
-            latest = next(journal.newest(self._db.tables[JOURNAL], lambda e: _is_run(e) and e.get("file") == file), None)
+        with self.session.db.transaction() as tx:
+            latest = next(journal.newest(self.session.db.tables[JOURNAL], lambda e: _is_run(e) and e.get("file") == file), None)
             if latest is not None and latest[1].get("action") == SYNC_FAILED and latest[1].get("digest") == digest:
                 return False
-            self._journal(tx, SYNC_FAILED, f"Could not sync {file}: {reason}",
+            self.session.write_entry(tx, SYNC_FAILED, f"Could not sync {file}: {reason}",
                           details={"file": file, "digest": digest, "reason": reason})
         return True
 
@@ -123,7 +127,7 @@ class Sync(Records):
         # A file synced already is not matched: its run is skipped below (under the lock).
         matched = None if known is not None and known.get("digest") == digest else self._matched(profile, records)
         try:
-            with self._db.transaction() as tx:
+            with self.session.db.transaction() as tx:
                 last = self._last_run(profile, file)
                 if last is not None and last.get("digest") == digest:
                     report.skipped, report.unchanged = True, report.rows
@@ -141,7 +145,7 @@ class Sync(Records):
                     raise _DryRun()
                 if last is not None:  # only the latest run of a file keeps its ids
                     tx.put(JOURNAL, last["id"], {k: v for k, v in last.items() if k not in ("id", "ids")})
-                entry = self._journal(tx, SYNC, _summary(report), details={
+                entry = self.session.write_entry(tx, SYNC, _summary(report), details={
                     "profile": profile, "file": file, "digest": digest, "ids": sorted(seen),
                     "counts": {k: v for k, v in report.counts().items() if k not in ("profile", "file", "already_synced")},
                     "conflicts": report.conflicts, "errors": report.errors[:100],
@@ -153,7 +157,7 @@ class Sync(Records):
         return report
 
     def _last_run(self, profile: str, file: str) -> dict[str, Any] | None:
-        for doc_id, entry in journal.newest(self._db.tables[JOURNAL], _is_sync):
+        for doc_id, entry in journal.newest(self.session.db.tables[JOURNAL], _is_sync):
             if entry.get("profile") == profile and entry.get("file") == file and not entry.get("undone"):
                 return {**entry, "id": doc_id}
         return None
@@ -161,8 +165,8 @@ class Sync(Records):
     def _synced_doc(self, profile: str, account_id: str) -> tuple[str, int, dict[str, Any]] | None:
         """The prospect or customer this accounting record became, if any."""
         for table in (SOURCES, CUSTOMERS):
-            for doc_id in sorted(self._db.indexes.find(table, "external_id", account_id)):
-                doc = self._db.tables[table][doc_id]
+            for doc_id in sorted(self.session.db.indexes.find(table, "external_id", account_id)):
+                doc = self.session.db.tables[table][doc_id]
                 origin = doc.get("origin") or {}
                 if origin.get("profile") == profile and origin.get("id") == account_id:
                     return table, doc_id, doc
@@ -172,17 +176,15 @@ class Sync(Records):
         """The matcher's customers (score, reasons) for each record a run would create, when
         the matcher checks them (`matcher_checks`; else the identity check alone: `customers_holding`).
         Before the run's lock: the matcher reads the store as committed."""
-        from store.matching import matches_among
-
         fresh = [r for r in records if self._synced_doc(profile, r.id) is None]
         if not matcher_checks(len(fresh)):
             return {}
         checked = []
         for record in fresh:
-            cleaned, issues = self.check_source({**record.fields, "external_id": record.id})
+            cleaned, issues = self.records.check_source({**record.fields, "external_id": record.id})
             if not errors_of(issues):
                 checked.append((record.id, cleaned))
-        found_for = matches_among(cast("Store", self), SOURCES, [cleaned for _, cleaned in checked], limit=3)
+        found_for = self.matcher.matches_among(SOURCES, [cleaned for _, cleaned in checked], limit=3)
         return {account_id: {p.a.id: (p.score, p.reasons) for p in pairs if p.a.table == CUSTOMERS}
                 for (account_id, _), pairs in zip(checked, found_for, strict=True)}
 
@@ -194,18 +196,18 @@ class Sync(Records):
         origin = {"profile": profile, "file": file, "row": str(record.row), "id": record.id, "kind": record.kind,
                   "archived": record.archived}
         if found is None:
-            cleaned, issues = self.check_source(incoming)
+            cleaned, issues = self.records.check_source(incoming)
             if errors_of(issues):
                 report.errors.append(_error(record, issues))
                 return
             synced = {f: cleaned.get(f) for f in owned}
-            prospect = tx.insert(SOURCES, self._source_doc({"origin": {**origin, "synced": synced}, "raw": dict(record.raw)},
+            prospect = tx.insert(SOURCES, self.records.source_doc({"origin": {**origin, "synced": synced}, "raw": dict(record.raw)},
                                                            cleaned, stamp))
             report.created += 1
             self._likely(tx, record, prospect, cleaned, matched, report)
             return
         table, doc_id, doc = found
-        checked, issues = self.check_source({**doc, **incoming})
+        checked, issues = self.records.check_source({**doc, **incoming})
         if errors_of(issues):
             report.errors.append(_error(record, issues))
             return
@@ -219,7 +221,7 @@ class Sync(Records):
             report.removed += 1
         updated = {**doc, **changes, "origin": new_origin}
         if table == CUSTOMERS:
-            cleaned, issues = self._clean_customer(doc["kind"], updated)
+            cleaned, issues = self.records.check_customer(doc["kind"], updated)
             if errors_of(issues):
                 report.errors.append(_error(record, issues))
                 return
@@ -234,7 +236,7 @@ class Sync(Records):
                 matched: Mapping[int, tuple[float, tuple[str, ...]]], report: SyncReport) -> None:
         """Report (and queue) the customers a new prospect likely is: those holding its email,
         phone or VAT id, and the matcher's."""
-        held = customers_holding(self._db.indexes, cleaned)
+        held = customers_holding(self.session.db.indexes, cleaned)
         for customer_id in sorted({*held, *matched}):
             doc = tx.get(CUSTOMERS, customer_id)
             if doc is None:

@@ -1,5 +1,5 @@
-"""The base of every aggregate: the engine, the user, the settings, the journal and
-the lookups of one record by id."""
+"""The session every aggregate shares: the one engine, the user, the settings, the
+journal's writing, and the lookups of one record by id."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -50,8 +50,8 @@ def list_numbers(numbers: list[str], shown: int = 5) -> str:
     return head + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
 
 
-class Core:
-    """The state every aggregate shares, and the reads of one record by id."""
+class Session:
+    """One open store: what every aggregate of `store.domain` is given and shares."""
 
     def __init__(self, path: str | Path, *, user: str | None = None, lock_timeout: float = 15.0, verify: bool = True,
                  default_country: str | None = None, create: bool = True) -> None:
@@ -60,20 +60,34 @@ class Core:
         `default_country` (the user's configuration) stands in for the locale's country
         while the store has none saved. `create=False`: no store at `path` is a refusal
         (NoStore), not a new store."""
-        self.location = path  # as given: a file path or a PostgreSQL URL
-        self._db: Engine = open_engine(path, SCHEMA, lock_timeout=lock_timeout, verify=verify, create=create)
-        # The store for people: its file, or its database's URL without the password.
-        self.where = self._db.where
-        self.user = user or journal.current_user()
+        self._location = path
+        # The aggregates read and write through it (store.engine's contract).
+        self.db: Engine = open_engine(path, SCHEMA, lock_timeout=lock_timeout, verify=verify, create=create)
+        self._user = user or journal.current_user()
         self._defaults = settings_rules.defaults(default_country)
         self._settings_cache: tuple[Document | None, Document] = (None, self._defaults)
 
+    @property
+    def location(self) -> str | Path:
+        """The store as given: a file path or a PostgreSQL URL."""
+        return self._location
+
+    @property
+    def where(self) -> str:
+        """The store for people: its file, or its database's URL without the password."""
+        return self.db.where
+
+    @property
+    def user(self) -> str:
+        """Who the journal names for every change made through this session."""
+        return self._user
+
     def close(self) -> None:
-        self._db.close()
+        self.db.close()
 
     def verify(self) -> None:
         """Check the tables not checked yet against their checksums (StoreCorrupt if damaged)."""
-        self._db.verify()
+        self.db.verify()
 
     @property
     def title(self) -> str:
@@ -82,7 +96,7 @@ class Core:
 
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""
-        return self._db.files()
+        return self.db.files()
 
     def __enter__(self) -> Self:
         return self
@@ -92,85 +106,87 @@ class Core:
 
     def refresh(self, wait: float | None = None) -> bool:
         """Catch up with what other processes committed; True when anything changed."""
-        return self._db.refresh(wait)
+        return self.db.refresh(wait)
 
     def reserved(self, wait: float | None = None) -> AbstractContextManager[None]:
         """Hold the store's lock (waiting up to `wait` seconds for other processes; StoreBusy
         after that): verbs run meanwhile by any thread of this process do not wait."""
-        return self._db.reserved(wait)
+        return self.db.reserved(wait)
 
     def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None:
         """Ids of the documents changed since `reader` last asked, by table (None: everything,
         also on a reader's first call)."""
-        return self._db.take_changes(reader)
+        return self.db.take_changes(reader)
 
     def watch(self, changed: Callable[[], None]) -> None:
         """Call `changed` (from another thread) as soon as another session commits, where
         the backend tells (PostgreSQL); a file store is looked at (`changed_elsewhere`)."""
-        self._db.watch(changed)
+        self.db.watch(changed)
 
     def changed_elsewhere(self) -> bool:
         """A cheap, lock-free look: did another process commit since we last read?"""
-        return self._db.changed_on_disk()
+        return self.db.changed_on_disk()
 
     def prepare_lookups(self) -> None:
         """Read the customers' and prospects' documents and build the indexes now
         (else done when first needed): a program that will soon show or change
         customers calls this while the user looks at the screen."""
-        self._db.prepare((CUSTOMERS, SOURCES), (CUSTOMERS, SOURCES), CHILD_TABLES)
+        self.db.prepare((CUSTOMERS, SOURCES), (CUSTOMERS, SOURCES), CHILD_TABLES)
 
     @property
     def settings(self) -> dict[str, Any]:
-        return {**self._settings_now()}
+        return {**self.settings_now()}
 
-    def _settings_now(self) -> dict[str, Any]:
+    def settings_now(self) -> dict[str, Any]:
+        """The settings as they are now, shared (read them, never change them: `settings` is a copy)."""
         # Rebuilt only when the settings document changes (it is replaced, never mutated).
-        doc = self._db.tables[SETTINGS].get(SETTINGS_ID)
+        doc = self.db.tables[SETTINGS].get(SETTINGS_ID)
         if self._settings_cache[0] is not doc:
             self._settings_cache = (doc, {**self._defaults, **(doc or {})})
         return self._settings_cache[1]
 
     def compact(self) -> None:
         """Fold the change log into the store file now (else done once the log is large)."""
-        self._db.compact()
+        self.db.compact()
 
     def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The decoded fields of customers, prospects or a related kind (views, indexes)."""
-        return self._db.frame(table, ids)
+        return self.db.frame(table, ids)
 
     def customer(self, customer_id: int) -> Customer:
-        doc = self._db.tables[CUSTOMERS].get(customer_id)
+        doc = self.db.tables[CUSTOMERS].get(customer_id)
         if doc is None:
             raise NotFound(f"customer #{customer_id} does not exist (deleted or merged?)")
         return customer_of(customer_id, doc)
 
     def has_customer(self, customer_id: int) -> bool:
-        return customer_id in self._db.tables[CUSTOMERS]
+        return customer_id in self.db.tables[CUSTOMERS]
 
     def has_source(self, source_id: int) -> bool:
-        return source_id in self._db.tables[SOURCES]
+        return source_id in self.db.tables[SOURCES]
 
     def source(self, source_id: int) -> Prospect:
-        doc = self._db.tables[SOURCES].get(source_id)
+        doc = self.db.tables[SOURCES].get(source_id)
         if doc is None:
             raise NotFound(f"prospect #{source_id} does not exist (activated or discarded?)")
         return prospect_of(source_id, doc)
 
     def child(self, table: str, doc_id: int) -> RelatedRecord:
-        doc = self._db.tables[table].get(doc_id)
+        doc = self.db.tables[table].get(doc_id)
         if doc is None:
             raise NotFound(f"{singular(table)} #{doc_id} does not exist")
         return related_of(doc_id, doc)
 
     def children(self, customer_id: int, table: str) -> list[RelatedRecord]:
-        rows = self._db.tables[table]
-        return [related_of(i, rows[i]) for i in sorted(self._db.indexes.child_ids(customer_id, table))]
+        rows = self.db.tables[table]
+        return [related_of(i, rows[i]) for i in sorted(self.db.indexes.child_ids(customer_id, table))]
 
     def headquarters(self, customer_id: int) -> RelatedRecord | None:
         """The customer's headquarters department, if it has one."""
         return next((d for d in self.children(customer_id, DEPARTMENTS) if d.get("headquarters")), None)
 
-    def _current(self, tx: Transaction, customer_id: int, expected_rev: int | None = None) -> dict[str, Any]:
+    def current(self, tx: Transaction, customer_id: int, expected_rev: int | None = None) -> dict[str, Any]:
+        """The customer's document in `tx`: NotFound if gone, ConcurrentChange if not at `expected_rev`."""
         doc = tx.get(CUSTOMERS, customer_id)
         if doc is None:
             raise NotFound(f"customer #{customer_id} does not exist (deleted or merged by someone else?)")
@@ -178,12 +194,14 @@ class Core:
             raise ConcurrentChange(f"customer {doc['number']} was changed by someone else since you opened it; reload and try again")
         return doc
 
-    def _existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict[str, Any]:
+    def existing_child(self, tx: Transaction, table: str, doc_id: int) -> dict[str, Any]:
+        """A related record's document in `tx` (NotFound if gone)."""
         doc = tx.get(table, doc_id)
         if doc is None:
             raise NotFound(f"{singular(table)} #{doc_id} does not exist")
         return doc
 
-    def _journal(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = (),
-                 details: Mapping[str, Any] | None = None) -> JournalEntry:
+    def write_entry(self, tx: Transaction, action: str, summary: str, extra: tuple[int, ...] = (),
+                    details: Mapping[str, Any] | None = None) -> JournalEntry:
+        """The transaction's changes as one journal entry in this session's user's name (a verb's last step)."""
         return journal.write_entry(tx, action, summary, self.user, extra, details)
