@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from store.errors import StoreError
 from store.files import atomic_write_bytes
+from store.model import Channel
 from store.rules.messages import Rendered
 
 SUBMISSION_PORT = 587
@@ -60,7 +61,7 @@ class Outgoing:
 
 
 class Transport(Protocol):
-    def deliver(self, outgoing: Outgoing, channel: str) -> None: ...
+    def deliver(self, outgoing: Outgoing, channel: Channel) -> None: ...
     def close(self) -> None: ...
 
 
@@ -77,7 +78,7 @@ class Outbox:
         if not self.folder.is_dir():
             raise StoreError(f"{self.folder}: the outbox folder does not exist")
 
-    def deliver(self, outgoing: Outgoing, channel: str) -> None:
+    def deliver(self, outgoing: Outgoing, channel: Channel) -> None:
         stem = f"campaign-{outgoing.campaign_id}-{outgoing.customer['number']}"
         try:
             if channel == "sms":
@@ -114,7 +115,7 @@ class Smtp:
             self._client = client
         return self._client
 
-    def deliver(self, outgoing: Outgoing, channel: str) -> None:
+    def deliver(self, outgoing: Outgoing, channel: Channel) -> None:
         if channel != "email":
             raise TransportDown("SMS cannot go through SMTP; write them to an outbox folder")
         client = self._connect()

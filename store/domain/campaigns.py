@@ -7,7 +7,7 @@ from typing import Any
 from store.domain import journal
 from store.domain.session import Session, private_fields, public
 from store.errors import NotFound
-from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Customer
+from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Channel, Customer
 from store.rules.reach import skip_reason
 
 
@@ -30,7 +30,7 @@ class Campaigns:
                 if (not tag or tag in (c.get("tags") or [])) and (not kind or c["kind"] == kind)
                 and (not active_only or c.get("active"))]
 
-    def recipients(self, channel: str, customer_ids: Iterable[int]) -> tuple[list[Customer], list[dict[str, str]]]:
+    def recipients(self, channel: Channel, customer_ids: Iterable[int]) -> tuple[list[Customer], list[dict[str, str]]]:
         """The customers who can get a message on this channel, and the skipped ones with the reason."""
         reachable: list[Customer] = []
         skipped: list[dict[str, str]] = []

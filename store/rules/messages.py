@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from store.errors import RuleViolation
-from store.model import display_name
+from store.model import Channel, display_name
 
-CHANNELS = ("email", "sms")
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
 PLACEHOLDERS = ("name", "first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode",
                 "city", "country", "number", "kind", "vat_id", "tags")
 PARTS = ("subject", "body", "html")
@@ -116,13 +116,20 @@ def _check_part(part: str, source: str) -> None:
     _render_part(part, source, SAMPLE)
 
 
-def check_template(name: str, channel: str, subject: str | None, body: str, html: str | None = None) -> dict[str, Any]:
+def message_channel(text: str) -> Channel:
+    """A template's channel, named as the user typed it."""
+    for channel in CHANNELS:
+        if text == channel:
+            return channel
+    raise TemplateRefused(f"channel must be email or sms, not '{text}'")
+
+
+def check_template(name: str, channel_text: str, subject: str | None, body: str, html: str | None = None) -> dict[str, Any]:
     """The template document to store, or TemplateRefused naming what is wrong."""
     name = (name or "").strip()
     if not name:
         raise TemplateRefused("a template needs a name")
-    if channel not in CHANNELS:
-        raise TemplateRefused(f"channel must be email or sms, not '{channel}'")
+    channel = message_channel(channel_text)
     if not (body or "").strip():
         raise TemplateRefused("body: a template needs a body")
     if channel == "email" and not (subject or "").strip():
