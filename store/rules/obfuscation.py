@@ -52,7 +52,7 @@ def fake_customer(doc: dict[str, Any], tag: str) -> dict[str, Any]:
         # The accounting system's id names the real person: an upsert on it would write them back.
         "external_id": None,
         "notes": None,
-        "picture": None,  # (its file is deleted once nothing names it: Pictures._sweep_pictures)
+        "picture": None,  # (its file is deleted once nothing names it: Pictures.sweep_pictures)
         # The raw row, and a sync's accounting id and last synced values, are the person's data.
         "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k not in ("raw", "id", "synced")} or None,
     }
