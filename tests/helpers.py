@@ -65,9 +65,19 @@ def custdesk(*args: object, env: dict | None = None, timeout: float = 300) -> su
 
 async def settle(app, pilot) -> None:
     """Wait until the workers the keys started (store verbs, imports, sends) have finished
-    and their messages are handled."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    and their messages are handled, and each flow (`tui.flows`) has finished or waits for
+    the user: its dialog is up."""
+    from tui.flows import GROUP as FLOWS
+
+    for _ in range(3000):  # 30 s at most
+        busy = [w for w in app.workers if w.group != FLOWS and not w.is_finished]
+        if busy:
+            await app.workers.wait_for_complete(busy)
+        elif app.screen.is_modal or not any(w.group == FLOWS and not w.is_finished for w in app.workers):
+            await pilot.pause()
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the app was still busy after 30 s")
 
 
 def notices(app) -> list[str]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+from helpers import settle
+
 from store import Store
 
 FIXED_TIME = "2026-11-01T09:00:00+00:00"
@@ -58,8 +60,7 @@ def _typing(widget_id: str, text: str) -> Callable[..., Awaitable[None]]:
         # posts it when found: settled only once that worker ran and its message was handled.
         for _ in range(2):
             await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+            await settle(pilot.app, pilot)
     return step
 
 
@@ -140,5 +141,4 @@ async def reach(pilot, case: Case) -> None:
             await pilot.press(step)
         else:
             await step(pilot)
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot.app, pilot)

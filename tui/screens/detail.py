@@ -2,8 +2,6 @@
 and the detail of a prospect with its notes, origin and raw imported row."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,9 +13,15 @@ from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS
 from store.rules.activity import switch_of
 from store.text import printable
 
+from ..flows.activate import activate_source
+from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
+from ..flows.merge import merge
+from ..flows.related import add_row, edit_row, set_picture, set_status
+from ..flows.undo import undo
+from ..verbs import attempt
 from ..widgets.picture import picture_widget
 from .base import StoreScreen
-from .modals import ChoiceScreen, InfoScreen, PromptScreen, contact_form, department_form, literal
+from .modals import InfoScreen, literal
 
 # Tab id → (title, columns shown); departments and contacts only for corporate customers,
 # first (a company's structure), so that at 80 columns the tabs cut off at the right
@@ -148,18 +152,7 @@ class DetailScreen(StoreScreen[None]):
         self.set_class(self.size.width < 100, "narrow")
 
     def action_picture(self) -> None:
-        customer = self.store.customer(self.customer_id)
-
-        def chosen(answer: str | None) -> None:
-            if answer is None:
-                return
-            if answer.strip():
-                self.app.attempt(self.store.set_picture, self.customer_id, Path(answer.strip()).expanduser(), success="Picture set")
-            elif customer.get("picture"):
-                self.app.attempt(self.store.remove_picture, self.customer_id, success="Picture removed")
-        self.app.push_screen(PromptScreen(f"Picture of {customer['number']}: a PNG, JPEG or WebP file"
-                                          + (" (empty: remove it)" if customer.get("picture") else ""),
-                                          str(Path.cwd()) + "/"), chosen)
+        set_picture(self.app, self.customer_id)
 
     def action_tab(self, step: int) -> None:
         """The next or previous tab shown, its rows taking the keys (wherever focus was)."""
@@ -200,71 +193,47 @@ class DetailScreen(StoreScreen[None]):
         self.app.pop_screen()
 
     def action_edit(self) -> None:
-        self.app.edit_customer(self.customer_id)
+        edit_customer(self.app, self.customer_id)
 
     def action_deactivate(self) -> None:
-        self.app.switch_active([self.customer_id])
+        switch_active(self.app, [self.customer_id])
 
     action_reactivate = action_deactivate  # the store decides the way; the two keys only name it
 
     def action_merge(self) -> None:
-        self.app.merge(self.customer_id)
+        merge(self.app, self.customer_id)
 
     def action_delete(self) -> None:
-        self.app.delete_customer(self.customer_id)  # the screen closes itself once the customer is gone
+        delete_customer(self.app, self.customer_id)  # the screen closes itself once the customer is gone
 
     def action_obfuscate(self) -> None:
-        self.app.obfuscate_customer(self.customer_id)
+        obfuscate_customer(self.app, self.customer_id)
 
     def action_undo(self) -> None:
-        self.app.undo(self.customer_id)
+        undo(self.app, self.customer_id)
 
     def action_add(self) -> None:
-        tab = self.current_tab()
-        if tab == DEPARTMENTS:
-            self.app.push_screen(department_form(), self.app.once_given(
-                self.store.add_department, self.customer_id, success="Department added"))
-        elif tab == CONTACTS:
-            self.app.push_screen(contact_form(), self.app.once_given(
-                self.store.add_contact, self.customer_id, success="Contact added"))
-        elif tab in RELATED_KINDS:
-            def create(title: str | None) -> None:
-                if title is not None:
-                    self.app.attempt(self.store.add_related, tab, self.customer_id, {"title": title},
-                                     success=f"New {singular(tab)} created")
-            self.app.push_screen(PromptScreen(f"Title of the new {singular(tab)}"), create)
+        add_row(self.app, self.customer_id, self.current_tab())
 
     def action_edit_row(self) -> None:
-        tab, row_id = self.current_tab(), self.current_row_id()
-        if row_id is None:
-            return
-        current = self.store.child(tab, row_id)
-        if tab == DEPARTMENTS:
-            self.app.push_screen(department_form(current), self.app.once_given(
-                self.store.edit_department, row_id, success="Department saved"))
-        elif tab == CONTACTS:
-            self.app.push_screen(contact_form(current), self.app.once_given(
-                self.store.edit_contact, row_id, success="Contact saved"))
+        row_id = self.current_row_id()
+        if row_id is not None:
+            edit_row(self.app, self.current_tab(), row_id)
 
     def action_done(self) -> None:
         row_id = self.current_row_id()
         if row_id is not None:
-            self.app.attempt(self.store.complete_task, row_id, success="Task done")
+            attempt(self.app, self.store.complete_task, row_id, success="Task done")
 
     def action_set_status(self) -> None:
         tab, row_id = self.current_tab(), self.current_row_id()
-        if tab not in RELATED_KINDS or row_id is None:
-            return
-        current = self.store.child(tab, row_id)
-        def chosen(status: str | None) -> None:
-            if status:
-                self.app.attempt(self.store.set_status, tab, row_id, status, success=f"{current['number']} is now {status}")
-        self.app.push_screen(ChoiceScreen(f"Status of {current['number']}", RELATED_KINDS[tab][2], current.get("status")), chosen)
+        if tab in RELATED_KINDS and row_id is not None:
+            set_status(self.app, tab, row_id)
 
     def action_headquarters(self) -> None:
         row_id = self.current_row_id()
         if self.current_tab() == DEPARTMENTS and row_id is not None:
-            self.app.attempt(self.store.set_headquarters, row_id, success="Headquarters set")
+            attempt(self.app, self.store.set_headquarters, row_id, success="Headquarters set")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_row_detail()
@@ -330,4 +299,4 @@ class SourceDetailScreen(StoreScreen[None]):
         self.app.pop_screen()
 
     def action_activate(self) -> None:
-        self.app.activate_source(self.source_id)
+        activate_source(self.app, self.source_id)

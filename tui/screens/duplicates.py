@@ -25,7 +25,10 @@ from store.matching import Pair, RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.view import SHOWN_NAME
 
+from ..flows.merge import merge
+from ..flows.undo import undo
 from ..messages import WorkFailed, WorkProgress
+from ..verbs import attempt
 from ..widgets.table import Column, RecordTable
 from .base import StoreScreen
 from .modals import ConfirmScreen, literal
@@ -224,7 +227,7 @@ class DuplicatesScreen(StoreScreen[None]):
         if pair is None:
             return
         if pair.a.table == CUSTOMERS and pair.b.table == CUSTOMERS:
-            self.app.merge(pair.a.id, pair.b.id)
+            merge(self.app, pair.a.id, pair.b.id)
         elif pair.a.table == CUSTOMERS:  # a customer and a prospect: the source list's merge into the customer
             self._merge_prospect(pair.b.id, pair.a.id)
 
@@ -237,21 +240,21 @@ class DuplicatesScreen(StoreScreen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.app.attempt(self.store.merge_source_into, source_id, customer_id,
+                attempt(self.app, self.store.merge_source_into, source_id, customer_id,
                                  success=f"Merged prospect #{source_id} into {number}; u undoes")
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def action_distinct(self) -> None:
         pair = self.current()
         if pair is not None:
-            self.app.attempt(self.store.mark_distinct, pair.a, pair.b,
+            attempt(self.app, self.store.mark_distinct, pair.a, pair.b,
                              then=lambda entry: self.notify(f"{entry['summary']}; u undoes"))
 
     def action_skip(self) -> None:
         self.table.action_cursor(1)
 
     def action_undo(self) -> None:
-        self.app.undo()
+        undo(self.app)
 
     def action_back(self) -> None:
         self.app.pop_screen()

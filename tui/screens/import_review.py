@@ -24,6 +24,7 @@ from store.domain.batches import ROW
 from store.model import JournalEntry
 
 from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
+from ..verbs import attempt
 from ..widgets.table import Column, RecordTable
 from .base import AppScreen
 from .import_parts import FieldPicker, ImportCancelled, PathSuggester
@@ -395,7 +396,7 @@ class ImportScreen(AppScreen[None]):
             self.entry = None
             self._set_step("review")
             self.action_check()
-        self.app.attempt(self.store.undo, self.entry["id"], success=f"Reverted {self.entry['summary']}", then=reverted)
+        attempt(self.app, self.store.undo, self.entry["id"], success=f"Reverted {self.entry['summary']}", then=reverted)
 
     def action_close(self) -> None:
         self.app.pop_screen()

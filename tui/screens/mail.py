@@ -21,6 +21,7 @@ from store.model import Customer
 from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefused, render
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
+from ..verbs import attempt
 from .base import StoreModal, StoreScreen
 from .modals import SAVE_KEYS, ConfirmScreen, FitsFields, FormFields, PromptScreen, form_foot, literal
 
@@ -55,7 +56,7 @@ class TemplateForm(FitsFields, StoreModal[bool]):
     def action_save(self) -> None:
         def refused(err: StoreError) -> None:
             self.query_one("#problems", Static).update(Text(f"✗ {err}", style="red"))
-        self.app.attempt(self.store.save_template, self.query_one("#t-name", Input).value,
+        attempt(self.app, self.store.save_template, self.query_one("#t-name", Input).value,
                          self.query_one("#t-channel", Select).value, self.query_one("#t-subject", Input).value,
                          self.query_one("#t-body", TextArea).text, self.query_one("#t-html", TextArea).text or None,
                          then=lambda _saved: self.dismiss(True), refused=refused)
@@ -121,7 +122,7 @@ class TemplatesScreen(StoreScreen[None]):
             message = Text.assemble("Remove template ", literal(template["name"]), "?")
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.app.attempt(self.store.remove_template, template["name"], success="Template removed")
+                    attempt(self.app, self.store.remove_template, template["name"], success="Template removed")
             self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
@@ -270,7 +271,7 @@ class MailScreen(StoreScreen[None]):
                 def started(campaign: dict[str, Any]) -> None:
                     self.campaign_id = campaign["id"]
                     self._send(transport)
-                self.app.attempt(self.store.start_campaign, self.template_name, self.customer_ids, then=started)
+                attempt(self.app, self.store.start_campaign, self.template_name, self.customer_ids, then=started)
         self.app.push_screen(PromptScreen("Send to: an outbox folder, or smtp://HOST:PORT (password from CUSTDESK_SMTP_PASSWORD)",
                                           str(Path.cwd() / "outbox")), chosen)
 

@@ -8,11 +8,11 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, Header, Static
 
-from store.model import CHILD_TABLES, display_name
 from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices
 
+from ..flows.merge import confirm_merge
 from .base import StoreScreen
-from .modals import ConfirmScreen, literal
+from .modals import literal
 
 FIELDS = tuple(f for f in MERGE_FIELDS if f != "obfuscate_enabled")
 
@@ -92,19 +92,7 @@ class MergeScreen(StoreScreen[None]):
         self.redraw()
 
     def action_merge(self) -> None:
-        keep, other = self.store.customer(self.keep_id), self.store.customer(self.other_id)
-        moving = sum(self.store.related_counts(self.other_id).get(t, 0) for t in CHILD_TABLES)
-        message = Text.assemble(f"Merge {other['number']} ", literal(display_name(other)), f" into {keep['number']} ",
-                                literal(display_name(keep)),
-                                f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                from .detail import DetailScreen
-                self.app.attempt(self.store.merge_into, self.keep_id, self.other_id, self.choices,
-                                 success=f"Merged {other['number']} into {keep['number']}; u undoes",
-                                 then=lambda _merged: self.app.switch_screen(DetailScreen(self.keep_id)))
-        self.app.push_screen(ConfirmScreen(message), confirmed)
+        confirm_merge(self.app, self.keep_id, self.other_id, self.choices)
 
     def action_back(self) -> None:
         self.app.pop_screen()

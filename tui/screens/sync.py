@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from store.model import JournalEntry
 
+from ..flows.undo import undo_entry
 from .base import StoreScreen
 from .modals import literal
 
@@ -69,7 +70,7 @@ class SyncScreen(StoreScreen[None]):
     def action_undo(self) -> None:
         run = self.current()
         if run is not None:
-            self.app.undo_entry(cast(JournalEntry, run))
+            undo_entry(self.app, cast(JournalEntry, run))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,10 +16,15 @@ from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, Customer, displa
 from store.rules.activity import Switch, switch_of
 from store.view import Query, RecordView
 
+from ..flows.activate import activate_source
+from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
+from ..flows.merge import merge
+from ..flows.undo import undo
 from ..messages import Exported, WorkFailed
+from ..verbs import attempt
 from ..widgets.table import Column, RecordTable
 from .base import StoreScreen
-from .modals import ConfirmScreen, CustomerForm, PickCustomer, PromptScreen, literal
+from .modals import ConfirmScreen, CustomerForm, PromptScreen, literal
 
 KIND_CYCLE = (None, CORPORATE, PRIVATE)
 ACTIVE_CYCLE = (None, True, False)
@@ -282,11 +287,11 @@ class CustomersScreen(TableScreen):
                 def added(customer: Customer) -> None:
                     self.redraw(keep=customer["id"])
                     self.notify(f"Added {customer['number']}")
-                self.app.attempt(self.store.add_customer, kind, data, then=added)
+                attempt(self.app, self.store.add_customer, kind, data, then=added)
         self.app.push_screen(CustomerForm(self.store, "New customer"), save)
 
     def action_edit(self) -> None:
-        self.app.edit_customer(self.table.current_id)
+        edit_customer(self.app, self.table.current_id)
 
     def action_tag(self) -> None:
         ids = self.targets()
@@ -296,30 +301,30 @@ class CustomersScreen(TableScreen):
                 return
             add = [t.strip() for t in value.split(",") if t.strip() and not t.strip().startswith("-")]
             remove = [t.strip()[1:].strip() for t in value.split(",") if t.strip().startswith("-")]
-            self.app.attempt(self.store.set_tags, ids, add=add, remove=remove,
+            attempt(self.app, self.store.set_tags, ids, add=add, remove=remove,
                              then=lambda changed: self.notify(f"Tags changed on {changed} customer(s)"))
         self.app.push_screen(PromptScreen(f"Tags for {len(ids)} customer(s): 'vip, newsletter' adds, '-vip' removes"), apply)
 
     def action_merge(self) -> None:
         others = sorted(self.selected - {self.table.current_id})
         if len(others) == 1:
-            self.app.merge(self.table.current_id, others[0])
+            merge(self.app, self.table.current_id, others[0])
         else:
-            self.app.merge(self.table.current_id)
+            merge(self.app, self.table.current_id)
 
     def action_deactivate(self) -> None:
-        self.app.switch_active(self.targets())
+        switch_active(self.app, self.targets())
 
     action_reactivate = action_deactivate  # the store decides the way; the two keys only name it
 
     def action_delete(self) -> None:
-        self.app.delete_customer(self.table.current_id)
+        delete_customer(self.app, self.table.current_id)
 
     def action_obfuscate(self) -> None:
-        self.app.obfuscate_customer(self.table.current_id)
+        obfuscate_customer(self.app, self.table.current_id)
 
     def action_undo(self) -> None:
-        self.app.undo()
+        undo(self.app)
 
     def action_import(self) -> None:
         from .import_review import ImportScreen
@@ -394,7 +399,7 @@ class SourcesScreen(TableScreen):
             self.app.push_screen(SourceDetailScreen(self.table.current_id))
 
     def action_activate(self) -> None:
-        self.app.activate_source(self.table.current_id)
+        activate_source(self.app, self.table.current_id)
 
     def action_discard(self) -> None:
         ids = self.targets()
@@ -402,7 +407,7 @@ class SourcesScreen(TableScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.app.attempt(self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
+                attempt(self.app, self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
         message = Text.assemble(f"Discard {len(ids)} prospect(s): ", literal(names), "?")
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
@@ -411,20 +416,5 @@ class SourcesScreen(TableScreen):
         self.app.push_screen(ImportScreen())
 
     def action_undo(self) -> None:
-        self.app.undo()
+        undo(self.app)
 
-
-def pick_other_customer(app, customer_id: int, callback) -> None:
-    """The merge partner: likely duplicates first (looked for in the picker's worker), any
-    customer by search."""
-    view = app.views[CUSTOMERS]
-
-    def search(text: str) -> list[dict]:
-        ids = view.select(Query(text=text))["id"].head(30).to_list()
-        return [app.store.customer(i) for i in ids]
-
-    def suggest() -> list:
-        from store.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
-        return likely_duplicates(app.store, customer_id)
-    app.push_screen(PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggest,
-                                 exclude=customer_id), callback)
