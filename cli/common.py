@@ -101,12 +101,11 @@ def open_app(ctx: click.Context, store: Store) -> None:
     from tui.app import CustdeskApp
     from tui.config import load_config
 
-    config = load_config(theme=ctx.obj.get("theme"))
+    app = CustdeskApp(store, load_config(theme=ctx.obj.get("theme")))  # (a keymap it cannot follow: refused here)
     if store.has_pictures():
         from tui.widgets.picture import prepare_graphics
 
         prepare_graphics()  # (asks the terminal: only where there are pictures to show)
-    app = CustdeskApp(store, config)
     app.run()
     if app.refusal is not None:
         raise app.refusal  # one line on stderr, exit 2 (`reports_errors`), as at open

@@ -25,6 +25,9 @@ def path() -> None:
 @reports_errors
 def show(ctx: click.Context) -> None:
     """Print the configuration in force as TOML, with every binding id and its default key."""
-    from tui.config import describe, load_config
+    from tui.app import CustdeskApp
+    from tui.config import check_offered, describe, load_config
+    from tui.keymap import offer
 
-    say(describe(load_config(theme=ctx.obj.get("theme"))), lines=True)
+    offered = offer(CustdeskApp)  # (every screen's bindings: the app's own, as it starts with them)
+    say(describe(check_offered(load_config(theme=ctx.obj.get("theme")), offered), offered), lines=True)

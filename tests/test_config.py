@@ -2,14 +2,18 @@
 it cannot be followed, applied by the app, shown by `custdesk config`."""
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
-from helpers import SIZE, custdesk, run_python
+from helpers import ROOT, SIZE, custdesk, run_python, settle
 
 from tui.app import CustdeskApp
-from tui.config import Config, ConfigError, binding_ids, describe, load_config
+from tui.config import Config, ConfigError, describe, load_config
 from tui.dates import Dates
+from tui.keymap import checked, offer
 from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.modals import CustomerForm
 
@@ -17,7 +21,7 @@ from tui.screens.modals import CustomerForm
 def test_every_screens_binding_ids_may_be_remapped(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('[keymap]\nundo-run = "ctrl+u"\n', encoding="utf-8")  # the Sync runs screen's
-    assert load_config(path).keymap == {"undo-run": "ctrl+u"}
+    assert checked(load_config(path), CustdeskApp).keymap == {"undo-run": "ctrl+u"}
 
 
 def test_no_file_is_the_defaults_and_a_file_is_read(tmp_path):
@@ -85,19 +89,19 @@ def test_a_file_that_cannot_be_followed_is_refused_in_one_line_naming_it(tmp_pat
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
-        load_config(path)
+        checked(load_config(path), CustdeskApp)  # (the theme and the binding ids: judged against what the app has)
     assert str(refused.value).startswith(f"{path}: ") and problem in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_show_prints_toml_that_reads_back_as_the_configuration(tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTDESK_CONFIG_DIR", str(tmp_path))
     config = Config("gruvbox", {"new": "a", "search": "ctrl+f"}, "NL", "%d-%m-%Y")
-    shown = describe(config)
+    shown = describe(config, offer(CustdeskApp))
     assert tomllib.loads(shown) == {"theme": "gruvbox", "default_country": "NL", "date_format": "%d-%m-%Y",
                                     "keymap": {"new": "a", "search": "ctrl+f"}}
     (tmp_path / "config.toml").write_text(shown, encoding="utf-8")
     assert load_config() == config
-    assert all(f"{binding_id} = " in shown for binding_id in binding_ids())  # every id, with its default
+    assert all(f"{binding_id} = " in shown for binding_id in offer(CustdeskApp).defaults())  # every id, with its default
 
 
 async def test_the_app_takes_the_users_keys_and_theme(store):
@@ -138,3 +142,62 @@ async def test_the_app_shows_dates_in_the_users_format(shop):
         assert expected in app.screen.query_one("RecordTable").render_line(1).text
         await pilot.press("enter")
         assert isinstance(app.screen, SourceDetailScreen) and shows(app, expected)
+
+
+@pytest.mark.parametrize("keymap,clash", [
+    ('new = "d"', "key 'd' is given to two actions of CustomersScreen: new and deactivate"),
+    ('edit = "delete"', "key 'delete' is given to two actions of CustomersScreen: edit and delete"),
+    ('undo-run = "escape"', "key 'escape' is given to two actions of SyncScreen: undo-run and back"),
+])
+def test_a_keymap_giving_one_key_to_two_actions_of_a_screen_is_refused_in_one_line(tmp_path, keymap, clash):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keymap]\n{keymap}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        checked(load_config(path), CustdeskApp)
+    assert str(refused.value) == f"{path}: [keymap] {clash}"
+
+
+def test_keys_shared_by_design_may_go_on_sharing_one(tmp_path):
+    path = tmp_path / "config.toml"  # `d` names deactivate or activate: one key, whichever applies
+    path.write_text('[keymap]\ndeactivate = "ctrl+d"\nreactivate = "ctrl+d"\nsearch = "ctrl+f,slash"\n', encoding="utf-8")
+    assert checked(load_config(path), CustdeskApp).keymap == {"deactivate": "ctrl+d", "reactivate": "ctrl+d", "search": "ctrl+f,slash"}
+    path.write_text('[keymap]\ndeactivate = "ctrl+d"\n', encoding="utf-8")  # ctrl+d deactivates, d still activates
+    assert checked(load_config(path), CustdeskApp).keymap == {"deactivate": "ctrl+d"}
+
+
+async def test_the_app_refuses_a_clashing_keymap_at_start_and_follows_a_sound_one(shop):
+    with pytest.raises(ConfigError, match=r"^config.toml: \[keymap\] key 'd' is given to two actions of CustomersScreen: new and deactivate$"):
+        CustdeskApp(shop, Config(keymap={"new": "d"}, source="config.toml"))
+    app = CustdeskApp(shop, Config(keymap={"deactivate": "ctrl+d", "reactivate": "ctrl+d"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert shop.customer(1)["active"]  # d no longer deactivates
+        await pilot.press("ctrl+d")
+        await settle(app, pilot)
+        assert not shop.customer(1)["active"]
+
+
+def test_the_command_line_refuses_a_clashing_keymap_in_one_line(store, store_path, tmp_path):
+    env = {"CUSTDESK_CONFIG_DIR": str(tmp_path)}
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\nnew = "d"\n', encoding="utf-8")
+    expected = f"custdesk: {path}: [keymap] key 'd' is given to two actions of CustomersScreen: new and deactivate\n"
+    for args in (("config", "show"), ("--db", store_path)):  # the app itself refuses before it takes the terminal
+        refused = custdesk(*args, env=env, timeout=60)
+        assert refused.returncode == 2 and refused.stderr == expected and refused.stdout == ""
+
+
+def test_the_config_module_is_headless(tmp_path):
+    """The command line reads the whole file (theme and keymap too) without the app: no
+    Textual, no screen; a contract of pyproject.toml holds its imports so."""
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\n[keymap]\nnew = "a"\n', encoding="utf-8")
+    code = (f"import sys; from tui.config import load_config; load_config(__import__('pathlib').Path({str(path)!r})); "
+            "loaded = [m for m in sys.modules if m.startswith(('textual', 'tui.screens', 'tui.app', 'tui.keymap'))]; "
+            "assert not loaded, loaded")
+    ran = run_python(code)
+    assert ran.returncode == 0, ran.stderr
+    contract = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--contract", "headless-config"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert contract.returncode == 0 and "1 kept, 0 broken" in contract.stdout, contract.stdout

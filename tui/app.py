@@ -20,6 +20,7 @@ from store.view import RecordView
 from .config import Config
 from .dates import Dates
 from .flows.settings import edit_settings, obfuscation_policy
+from .keymap import checked
 from .messages import CommittedElsewhere, StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import HelpScreen
 from .screens.tables import CustomersScreen
@@ -43,10 +44,12 @@ class CustdeskApp(App[None]):
 
     def __init__(self, store: Store, config: Config | None = None) -> None:
         super().__init__()
-        config = config or Config()
+        # The user's theme and keys (by binding id), judged against this app's own: a ConfigError
+        # refuses them in one line before anything is shown.
+        config = checked(config or Config(), type(self))
         if config.theme:
             self.theme = config.theme
-        self.set_keymap(config.keymap)  # the user's keys, by binding id (tui/config.py)
+        self.set_keymap(config.keymap)
         self.dates = Dates(config.date_format)
         self.store = store
         store.take_changes()  # the views below start from the store as it is now

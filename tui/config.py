@@ -5,22 +5,33 @@
     date_format = "%d.%m.%Y"    # how the app shows dates (strftime); times add HH:MM, local time
     [keymap]                    # binding id = the key(s) that run it, as Textual writes keys
     new = "a"
-    de-activate = "ctrl+d,d"
+    deactivate = "ctrl+d,d"
 
 Binding ids are the ones screens.md lists beside each key. A file that cannot be
 followed is refused in one line naming it and what is wrong; the app does not start
-with half a configuration. It is read only when it is a regular file of at most
-`MAX_CONFIG_BYTES` (a FIFO would block the start; a few settings never need more),
-and one nested too deeply for the parser is refused like any other. Commands other than the app read only what they use
-(the default country), so a theme or keymap costs them no start-up time.
+with half a configuration. A keymap that gives one key to two actions of one screen is
+refused too (bindings that share a key by design, as `d` names deactivate or activate,
+may go on sharing one). The file is read only when it is a regular file of at most
+`MAX_CONFIG_BYTES` (a FIFO would block the start; a few settings never need more), and
+one nested too deeply for the parser is refused like any other. Commands other than the
+app read only what they use (the default country), so a theme or keymap costs them no
+start-up time.
+
+This module knows no screen and imports no Textual (a contract holds it): the command line
+reads the file through it without loading the app. What the app offers to choose from (its
+themes, every binding by screen) is gathered by the app itself (`tui.keymap`) and judged
+here (`check_offered`).
 """
 from __future__ import annotations
 
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
@@ -38,60 +49,52 @@ class ConfigError(StoreError):
     """The configuration file cannot be followed (one line: the file and the problem)."""
 
 
+def config_path() -> Path:
+    """`config.toml` in the user's config folder (CUSTDESK_CONFIG_DIR overrides)."""
+    return Path(os.environ.get("CUSTDESK_CONFIG_DIR") or platformdirs.user_config_dir(APP)) / "config.toml"
+
+
 @dataclass(frozen=True)
 class Config:
     theme: str | None = None
     keymap: dict[str, str] = field(default_factory=dict)
     default_country: str | None = None
     date_format: str = ISO_DATE
+    # Where the keymap and the theme were read (a refusal names it): not settings themselves.
+    source: str = field(default_factory=lambda: str(config_path()), compare=False)
+    theme_source: str | None = field(default=None, compare=False)  # None: `source`; "--theme": the option
 
 
-def config_path() -> Path:
-    """`config.toml` in the user's config folder (CUSTDESK_CONFIG_DIR overrides)."""
-    return Path(os.environ.get("CUSTDESK_CONFIG_DIR") or platformdirs.user_config_dir(APP)) / "config.toml"
+class BindingSpec(NamedTuple):
+    """One binding of a screen (or of the app, a widget), as the keymap sees it."""
+
+    id: str
+    key: str  # one key or several, comma separated, as Textual writes them
+    action: str
 
 
-def themes() -> list[str]:
-    from textual.theme import BUILTIN_THEMES  # (0.17 s: not for commands that do not need it)
+@dataclass(frozen=True)
+class Offer:
+    """What the app offers a configuration to choose: its themes, and its bindings by the
+    class holding them (the app, a screen, a widget)."""
 
-    return sorted(BUILTIN_THEMES)
+    themes: tuple[str, ...]
+    bindings: Mapping[str, tuple[BindingSpec, ...]]
 
-
-def binding_ids() -> dict[str, str]:
-    """Every binding id of the app, its screens and widgets → its default key(s)."""
-    import importlib
-    import pkgutil
-
-    from textual.binding import Binding
-    from textual.screen import Screen
-
-    import tui.app
-    import tui.screens
-    import tui.widgets.table
-
-    for module in pkgutil.iter_modules(tui.screens.__path__):  # every screen class known below, none forgotten
-        importlib.import_module(f"tui.screens.{module.name}")
-
-    found: dict[str, str] = {}
-    owners: list[type] = [tui.app.CustdeskApp, *_subclasses(Screen), tui.widgets.table.RecordTable]
-    for owner in owners:
-        if not owner.__module__.startswith("tui."):
-            continue
-        for binding in getattr(owner, "BINDINGS", []):
-            if isinstance(binding, Binding) and binding.id:
-                found.setdefault(binding.id, binding.key)
-    return dict(sorted(found.items()))
-
-
-def _subclasses(cls: type) -> list[type]:
-    direct: list[type] = cls.__subclasses__()
-    return [sub for child in direct for sub in (child, *_subclasses(child))]
+    def defaults(self) -> dict[str, str]:
+        """Every binding id → its default key(s)."""
+        found: dict[str, str] = {}
+        for specs in self.bindings.values():
+            for spec in specs:
+                found.setdefault(spec.id, spec.key)
+        return dict(sorted(found.items()))
 
 
 def load_config(path: Path | None = None, *, theme: str | None = None, app: bool = True) -> Config:
     """The configuration at `path` (default: `config_path()`; none there: the defaults);
     `theme` (the --theme option) wins over the file's. `app=False`: the theme and keymap
-    are left unchecked and out (a command that does not open the app)."""
+    are left out (a command that does not open the app). What needs the app's knowledge
+    (which themes and binding ids there are, which keys clash) is `check_offered`'s."""
     path = path or config_path()
     try:
         return _follow(path, _read(path), theme, app)
@@ -120,11 +123,13 @@ def _follow(path: Path, data: dict[str, object], theme: str | None, app: bool) -
     if unknown:
         raise ConfigError(f"{path}: unknown setting '{unknown[0]}' (custdesk knows {', '.join(SETTINGS)})")
     shared = Config(default_country=_country(path, data.get("default_country")),
-                    date_format=_date_format(path, data.get("date_format", ISO_DATE)))
+                    date_format=_date_format(path, data.get("date_format", ISO_DATE)), source=str(path))
     if not app:
         return shared
     chosen = theme if theme is not None else data.get("theme")
-    return replace(shared, theme=_theme(path if theme is None else Path("--theme"), chosen),
+    if chosen is not None and not isinstance(chosen, str):
+        raise ConfigError(f"{path}: theme must be the name of a theme, not {chosen!r}")
+    return replace(shared, theme=chosen, theme_source=None if theme is None else "--theme",
                    keymap=_keymap(path, data.get("keymap", {})))
 
 
@@ -145,36 +150,58 @@ def _date_format(path: Path, date_format: object) -> str:
     return str(date_format)
 
 
-def _theme(where: Path, theme: object) -> str | None:
-    if theme is None:
-        return None
-    known = themes()
-    if theme not in known:
-        raise ConfigError(f"{where}: theme '{theme}' is not one of {', '.join(known)}")
-    return str(theme)
-
-
 def _keymap(path: Path, keymap: object) -> dict[str, str]:
     if not isinstance(keymap, dict):
         raise ConfigError(f"{path}: [keymap] must be a table of binding id = \"key\"")
-    # (Knowing every id imports every screen: only done for a keymap, not at every start.)
-    known = binding_ids() if keymap else {}
     for binding_id, keys in keymap.items():
-        if binding_id not in known:
-            raise ConfigError(f"{path}: [keymap] '{binding_id}' is not a binding id (custdesk config show lists them)")
         if not isinstance(keys, str) or not keys.strip():
             raise ConfigError(f"{path}: [keymap] {binding_id} must be a key such as \"ctrl+d\", not {keys!r}")
     return dict(keymap)
 
 
-def describe(config: Config) -> str:
+def check_offered(config: Config, offer: Offer) -> Config:
+    """`config` as the app can follow it: its theme one the app has, each keymap id one of
+    its bindings', and no screen given one key for two actions; else one line naming the
+    file (or --theme) and what is wrong."""
+    if config.theme is not None and config.theme not in offer.themes:
+        raise ConfigError(f"{config.theme_source or config.source}: theme '{config.theme}' is not one of {', '.join(offer.themes)}")
+    if not config.keymap:
+        return config
+    known = offer.defaults()
+    for binding_id in config.keymap:
+        if binding_id not in known:
+            raise ConfigError(f"{config.source}: [keymap] '{binding_id}' is not a binding id (custdesk config show lists them)")
+    for owner, specs in offer.bindings.items():
+        _no_clash(config, owner, specs)
+    return config
+
+
+def _no_clash(config: Config, owner: str, specs: tuple[BindingSpec, ...]) -> None:
+    """Refuse a key the keymap leaves to two actions of `owner`. Bindings that share a key
+    by default (one shown at a time, as deactivate and activate) may share any."""
+    paired = {frozenset((a.action, b.action)) for a, b in combinations(specs, 2) if _keys(a.key) & _keys(b.key)}
+    holder: dict[str, BindingSpec] = {}
+    for spec in specs:
+        for key in _keys(config.keymap.get(spec.id, spec.key)):
+            other = holder.setdefault(key, spec)
+            if other.action != spec.action and frozenset((other.action, spec.action)) not in paired:
+                first, second = sorted((other, spec), key=lambda s: s.id not in config.keymap)  # the remapped one first
+                raise ConfigError(f"{config.source}: [keymap] key '{key}' is given to two actions of {owner}: "
+                                  f"{first.id} and {second.id}")
+
+
+def _keys(keys: str) -> set[str]:
+    return {key.strip() for key in keys.split(",") if key.strip()}
+
+
+def describe(config: Config, offer: Offer) -> str:
     """The configuration in force, as TOML, with every binding id and its default key."""
     lines = [f"# {config_path()}", f"theme = {json.dumps(config.theme)}" if config.theme else "# theme = \"textual-dark\"",
-             f"# themes: {', '.join(themes())}",
+             f"# themes: {', '.join(offer.themes)}",
              f"default_country = {json.dumps(config.default_country)}" if config.default_country
              else "# default_country = \"DE\"  # none: the store's setting, else the locale's",
              f"date_format = {json.dumps(config.date_format)}", "", "[keymap]"]
-    for binding_id, default in binding_ids().items():
+    for binding_id, default in offer.defaults().items():
         if binding_id in config.keymap:
             lines.append(f"{binding_id} = {json.dumps(config.keymap[binding_id])}  # default: {default}")
         else:
