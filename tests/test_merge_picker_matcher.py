@@ -12,7 +12,8 @@ from store.duplicates import likely_duplicates
 from store.matching import RecordRef
 from store.model import CUSTOMERS, SOURCES
 from tui.app import CustdeskApp
-from tui.screens.modals import ConfirmScreen, CustomerForm, PickCustomer
+from tui.screens.modals import ConfirmScreen, CustomerForm
+from tui.screens.pick_customer import PickCustomer
 
 BERLIN = {"street": "Hauptstraße 5", "postcode": "10115", "city": "Berlin", "country": "DE"}
 

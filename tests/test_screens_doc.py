@@ -10,17 +10,8 @@ from tui.screens.import_parts import FieldPicker
 from tui.screens.import_review import ImportScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import (
-    ChildForm,
-    ChoiceScreen,
-    ConfirmScreen,
-    CustomerForm,
-    HelpScreen,
-    InfoScreen,
-    PickCustomer,
-    PromptScreen,
-    SettingsScreen,
-)
+from tui.screens.modals import ChildForm, ChoiceScreen, ConfirmScreen, CustomerForm, HelpScreen, InfoScreen, PromptScreen, SettingsScreen
+from tui.screens.pick_customer import PickCustomer
 from tui.screens.sync import SyncScreen
 from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable

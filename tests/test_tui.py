@@ -6,7 +6,8 @@ from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.import_review import ImportScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import ConfirmScreen, CustomerForm, HelpScreen, PickCustomer
+from tui.screens.modals import ConfirmScreen, CustomerForm, HelpScreen
+from tui.screens.pick_customer import PickCustomer
 from tui.screens.tables import CustomersScreen, SourcesScreen
 
 

@@ -12,7 +12,8 @@ from store.model import CHILD_TABLES, CUSTOMERS, Customer, display_name
 from store.rules.merging import Choice
 from store.view import Query
 
-from ..screens.modals import ConfirmScreen, PickCustomer, literal
+from ..screens.modals import ConfirmScreen, literal
+from ..screens.pick_customer import PickCustomer
 from ..verbs import attempt
 from . import GROUP
 

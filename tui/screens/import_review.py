@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from rich.columns import Columns
-from rich.console import Group, RenderableType
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -28,13 +27,12 @@ from ..verbs import attempt
 from ..widgets.table import Column, RecordTable
 from .base import AppScreen
 from .import_parts import FieldPicker, ImportCancelled, PathSuggester
+from .import_views import STATUS_STYLE, plan_rows, plan_summary
 from .modals import ConfirmScreen, PromptScreen, literal
 
 if TYPE_CHECKING:
     from tui.app import CustdeskApp
 
-STATUS_STYLE = {"new": "green", "update": "yellow", "unchanged": "dim", "skipped": "dim", "duplicate": "magenta",
-                "error": "bold red"}
 STATUS_FILTERS = ("all", "new", "update", "unchanged", "skipped", "duplicate", "error", "warning")
 ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("name", "Name", 3, flex=True),
                Column("company", "Company", 3, flex=True, drop=1), Column("email", "Email", 4, flex=True),
@@ -180,60 +178,9 @@ class ImportScreen(AppScreen[None]):
         assert self.plan is not None, "no plan is shown"
         return self.plan
 
-    def _summary(self) -> Group:
-        plan = self.shown_plan
-        counts = plan.counts()
-        table = plan.table
-        head = Text()
-        head.append_text(literal(table.path.name))
-        if table.sheet:
-            head.append(f" · sheet {table.sheet}")
-        head.append(f" · header row {table.header_row} · {plan.target} · {plan.mode} by {plan.key}")
-        head.append(f" · phones without a country read in {plan.country}" if plan.country else "")
-        figures = [Text(f"{counts[status]:,} {label}", style=STATUS_STYLE[label])
-                   for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
-                                         ("skipped", "skipped"), ("duplicates", "duplicate"), ("errors", "error"))]
-        if counts["queued"]:  # (written all the same: said beside the duplicates)
-            figures[4].append(f" ({counts['queued']:,} queued for review)")
-        figures += [Text(f"{counts['warnings']:,} warnings", style="yellow"), Text(f"showing: {self.status_filter}", style="cyan")]
-        lines: list[RenderableType] = [head, Columns(figures, padding=(0, 3))]  # (wraps between figures, not inside one)
-        if plan.blocked:
-            lines.append(Text("Rows with errors block the import; n offers to import the valid rows only.", style="red"))
-        if plan.suggestion is not None:
-            lines.append(Text(f"{plan.suggestion.message()}: p reads them as {plan.suggestion.region}", style="yellow"))
-        return Group(*lines)
-
-    def _display_frame(self) -> pl.DataFrame:
-        plan = self.shown_plan
-        messages: dict[int, str] = {}
-        warned: set[int] = set()
-        for issue in plan.issues:
-            messages.setdefault(issue.row, f"{issue.column}: {issue.message}")
-            if issue.severity == "warning":
-                warned.add(issue.row)
-        rows = plan.rows
-        change = {index: "; ".join(f"{f}: {old or '∅'} → {new}" for f, (old, new) in diff.items())
-                  for index, diff in plan.diffs.items()}
-        frame = rows.select(
-            pl.col("_index").alias("id"), pl.col("_status").alias("status"), pl.col("_row").alias("row"),
-            pl.concat_str([pl.col("first_name").fill_null(""), pl.col("last_name").fill_null("")], separator=" ")
-            .str.strip_chars().alias("name"),
-            (pl.col("company") if "company" in rows.columns else pl.lit("")).fill_null("").alias("company"),
-            (pl.col("email") if "email" in rows.columns else pl.lit("")).fill_null("").alias("email"),
-            pl.col("_note").fill_null("").alias("note"))
-        frame = frame.with_columns(
-            pl.Series("message", [change.get(i) or messages.get(r) or n for i, r, n in
-                                  zip(frame["id"].to_list(), frame["row"].to_list(), frame["note"].to_list(), strict=True)]),
-            pl.col("row").is_in(sorted(warned)).alias("warned"))
-        if self.status_filter == "warning":
-            return frame.filter(pl.col("warned"))
-        if self.status_filter != "all":
-            return frame.filter(pl.col("status") == self.status_filter)
-        return frame
-
     def _show_rows(self) -> None:
-        self.query_one("#summary", Static).update(self._summary())
-        self.query_one("#rows", RecordTable).show(self._display_frame())
+        self.query_one("#summary", Static).update(plan_summary(self.shown_plan, self.status_filter))
+        self.query_one("#rows", RecordTable).show(plan_rows(self.shown_plan, self.status_filter))
 
     def on_record_table_moved(self, event: RecordTable.Moved) -> None:
         if self.plan is None or event.row_id is None:
@@ -387,7 +334,7 @@ class ImportScreen(AppScreen[None]):
         self._set_step("done")
         self.app.after_change()
         done = Text(f"Done. {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.", style="bold green")
-        self.query_one("#summary", Static).update(Group(done, self._summary()))
+        self.query_one("#summary", Static).update(Group(done, plan_summary(self.shown_plan, self.status_filter)))
 
     def action_revert(self) -> None:
         if self.entry is None:

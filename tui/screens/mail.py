@@ -23,7 +23,8 @@ from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefus
 from ..messages import CampaignSent, WorkFailed, WorkProgress
 from ..verbs import attempt
 from .base import StoreModal, StoreScreen
-from .modals import SAVE_KEYS, ConfirmScreen, FitsFields, FormFields, PromptScreen, form_foot, literal
+from .form_parts import SAVE_KEYS, FitsFields, FormFields, form_foot
+from .modals import ConfirmScreen, PromptScreen, literal
 
 
 class TemplateForm(FitsFields, StoreModal[bool]):

@@ -1,30 +1,28 @@
-"""Modal screens: confirm, prompts, forms, pickers, settings and help."""
+"""Modal screens: confirm, prompts, choices, record fields, the customer, department,
+contact and settings forms, and help."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
-from store import RuleViolation, Store, StoreError
-from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, display_name
+from store import RuleViolation, Store
+from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE
 from store.rules.settings import check_settings
 from store.text import printable
 
-from ..messages import WorkFailed
+from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, flag_field, form_foot
 
 if TYPE_CHECKING:  # (store.duplicates loads the matcher: imported where a merge first needs it)
-    from store.duplicates import LikelyCustomer
+    pass
 
 FORM_FIELDS = (
     ("company", "Company"), ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"),
@@ -32,58 +30,6 @@ FORM_FIELDS = (
     ("country", "Country"), ("vat_id", "VAT id"), ("external_id", "External id"), ("number", "Customer number"),
     ("tags", "Tags (comma separated)"), ("notes", "Notes"),
 )
-
-
-SAVE_KEYS = "ctrl+s  save     escape  cancel"
-FIELDS_MAX = 32  # rows of a form's fields shown at most (the rest scroll)
-
-
-class FormFields(VerticalScroll, can_focus=False):
-    """A form's fields, scrolled to whichever takes focus. Not a focus stop itself:
-    `tab` goes from one field to the next, and what is typed after it lands there."""
-
-
-def flag_field(label: str, value: bool, switch_id: str) -> Horizontal:
-    """A yes/no field: its switch (id `switch_id`) and the word for its state, which a
-    one-line switch shows by colour alone (`on_switch_changed` keeps the word)."""
-    return Horizontal(Label(label, classes="label"), Switch(value, id=switch_id),
-                      Label(_yes_no(value), id=f"{switch_id}-state", classes="state"), classes="field")
-
-
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
-
-
-class FitsFields(ModalScreen[Any]):
-    """Mixed into a form whose fields sit in a `FormFields` (class `fields`) between a
-    title and a `form_foot`: the fields scroll in what the terminal leaves beside the
-    rest, so in 80x24 the problems and the keys stay in view under them."""
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self._fit_fields)
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._fit_fields)
-
-    def _fit_fields(self) -> None:
-        dialog, fields = self.query_one(".dialog"), self.query_one(".fields")
-        around = sum(w.outer_size.height + w.styles.margin.height for w in dialog.children if w is not fields)
-        room = self.size.height - dialog.styles.gutter.height - around
-        fields.styles.max_height = max(3, min(FIELDS_MAX, room))
-
-
-class FlagWords:
-    """Mixed into a screen holding `flag_field`s: the word beside each switch follows it."""
-
-    def on_switch_changed(self, event: Switch.Changed) -> None:
-        screen = event.switch.screen
-        screen.query_one(f"#{event.switch.id}-state", Label).update(_yes_no(event.value))
-
-
-def form_foot(keys: str, *, problems: bool = False) -> Vertical:
-    """A dialog's keys (and the problems its check found), kept in view at its bottom
-    however tall its fields are (a form in an 80x24 terminal scrolls above them)."""
-    return Vertical(*([Static("", id="problems")] if problems else []), Label(keys, classes="hint"), classes="foot")
 
 
 def literal(value: object) -> Text:
@@ -261,112 +207,6 @@ def department_form(values: Mapping[str, Any] | None = None) -> ChildForm:
 
 def contact_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Contact", CONTACT_FIELDS, values)
-
-
-class Suggested(Message):
-    """A picker's suggestions, as its worker found them."""
-
-    def __init__(self, found: list[LikelyCustomer]) -> None:
-        super().__init__()
-        self.found = found
-
-
-class PickCustomer(ModalScreen[int | None]):
-    """Find a customer by typing; while nothing is typed, the customers `suggest` names (the
-    likely duplicates) are listed, surest first, with the score and the reasons. `suggest`
-    runs in a worker (its first call in a process builds the matcher's index: seconds in a
-    big store): the search works at once, and what was typed is not overwritten."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
-
-    def __init__(self, search: Callable[[str], Sequence[Mapping[str, Any]]], title: str,
-                 suggest: Callable[[], list[LikelyCustomer]], exclude: int | None = None) -> None:
-        super().__init__()
-        self.search, self.title_text, self.suggest, self.exclude = search, title, suggest, exclude
-        self.suggestions: list[LikelyCustomer] | None = None  # None: still looking
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
-            yield Label(self.title_text, classes="title", markup=False)
-            yield Input(placeholder="type a name, number, email or phone", id="pick-query")
-            yield OptionList(id="pick-list")
-
-    def on_mount(self) -> None:
-        self._show_suggestions()
-        self._look_for_suggestions()
-
-    @work(thread=True, exclusive=True, group="suggest")
-    def _look_for_suggestions(self) -> None:
-        try:
-            found = self.suggest()
-        except StoreError as err:
-            self.post_message(WorkFailed(str(err)))
-            return
-        except Exception as err:  # a record no rule foresaw must not take the app down: the search still works
-            self.post_message(WorkFailed(f"looking for likely duplicates failed ({type(err).__name__}: {err})"))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(Suggested(found))
-
-    def on_suggested(self, message: Suggested) -> None:
-        self.suggestions = [s for s in message.found if s.customer["id"] != self.exclude]
-        if not self.query_one("#pick-query", Input).value.strip():
-            self._show_suggestions()
-
-    def on_work_failed(self, message: WorkFailed) -> None:
-        self.suggestions = []  # (the app says why)
-        if not self.query_one("#pick-query", Input).value.strip():
-            self._show_suggestions()
-
-    def _show_suggestions(self) -> None:
-        options = self.query_one("#pick-list", OptionList)
-        options.clear_options()
-        if not self.suggestions:
-            note = "looking for likely duplicates …" if self.suggestions is None else "no likely duplicates: type to search"
-            options.add_option(Option(Text(note, style="dim italic"), disabled=True))
-            return
-        for likely in self.suggestions:
-            label = _customer_line(likely.customer)
-            if likely.score is not None:
-                label.append(f"  {likely.score:.0%}", style="bold")
-            label.append(f"  {printable(', '.join(likely.reasons))}", style="dim")
-            options.add_option(Option(label, id=str(likely.customer["id"])))
-
-    def _show_found(self, customers: Iterable[Mapping[str, Any]]) -> None:
-        options = self.query_one("#pick-list", OptionList)
-        options.clear_options()
-        for c in customers:
-            if c["id"] == self.exclude:
-                continue
-            label = _customer_line(c)
-            label.append(f"  {printable(c.get('email') or '')}  {printable(c.get('phone') or '')}", style="dim")
-            options.add_option(Option(label, id=str(c["id"])))
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.value.strip():
-            self._show_found(self.search(event.value))
-        else:
-            self._show_suggestions()
-
-    def on_input_submitted(self) -> None:
-        options = self.query_one("#pick-list", OptionList)
-        if any(not option.disabled for option in options.options):
-            options.highlighted = options.highlighted or 0
-            options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.dismiss(int(event.option.id))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-def _customer_line(customer: Mapping[str, Any]) -> Text:
-    """A customer's number and name, as a picker lists them (data: never markup)."""
-    label = Text(f"{customer['number']}  ")
-    label.append(printable(display_name(customer)))
-    return label
 
 
 class SettingsScreen(FlagWords, ModalScreen[dict | None]):

@@ -1,4 +1,4 @@
-"""The customer table (home) and the source list: search, filter, sort, select, act."""
+"""The customer table (home) and the source list: what each shows and what its keys do."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,15 +6,12 @@ from pathlib import Path
 import polars as pl
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from store import StoreError
-from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES, Customer, display_name
+from store.model import CORPORATE, PRIVATE, SOURCES, Customer, display_name
 from store.rules.activity import Switch, switch_of
-from store.view import Query, RecordView
 
 from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
@@ -23,166 +20,11 @@ from ..flows.undo import undo
 from ..messages import Exported, WorkFailed
 from ..verbs import attempt
 from ..widgets.table import Column, RecordTable
-from .base import StoreScreen
 from .modals import ConfirmScreen, CustomerForm, PromptScreen, literal
+from .table_screen import TableScreen
 
 KIND_CYCLE = (None, CORPORATE, PRIVATE)
 ACTIVE_CYCLE = (None, True, False)
-
-
-class TableScreen(StoreScreen[None]):
-    """What both lists share: a search box, a filter bar, the table, selection."""
-
-    COLUMNS: list[Column] = []
-    SORTABLE: tuple[str, ...] = ()
-    TABLE = CUSTOMERS
-    NEEDS_ROW: frozenset[str] = frozenset()  # actions greyed out on an empty table
-    # Keys both lists share; Textual adds each subclass's own to these.
-    BINDINGS = [
-        Binding("slash", "search", "Search", id="search"),
-        Binding("space", "toggle_select", "Select", show=False, id="select"),
-        Binding("asterisk", "select_all", "Select all shown", show=False, id="select-all-shown"),
-        Binding("s", "sort", "Sort", show=False, id="sort"),
-        Binding("S", "sort(True)", "Reverse sort", show=False, id="reverse-sort"),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.query_state = Query()
-        self.selected: set[int] = set()
-        self._had_rows = True
-
-
-    @property
-    def view(self) -> RecordView:
-        return self.app.views[self.TABLE]
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Input(placeholder="search: number, name, company, email, phone", id="search")
-        yield Static(id="filters")
-        yield RecordTable(self.COLUMNS, row_style=self.row_style, id="table")
-        yield Footer()
-
-    @property
-    def table(self) -> RecordTable:
-        return self.query_one("#table", RecordTable)
-
-    def on_mount(self) -> None:
-        self.table.marked = self.selected
-        self.redraw()
-        self.app.update_counts()
-        self.table.focus()
-
-    def row_style(self, row: dict) -> str:
-        return ""
-
-    def on_resize(self) -> None:
-        self.app.update_counts()  # the header says more in a wider terminal
-
-    # -- showing --------------------------------------------------------------
-    def redraw(self, keep: int | None = None, *, first: bool = False) -> None:
-        """Show the rows the query selects, the cursor on row `keep`, else on the row it
-        was on; `first`: on the first row (a new search or filter)."""
-        frame = self.view.select(self.query_state)
-        self.table.show(frame, keep=None if first else keep if keep is not None else self.table.current_id)
-        if self.selected:  # forget selected customers that were deleted or merged away
-            self.selected &= set(self.view.frame["id"].to_list())
-        self.update_filters(frame.height)
-
-    def update_filters(self, shown: int) -> None:
-        q = self.query_state
-        bar = Text()
-        for label, value in self.filter_labels():
-            bar.append(f"{label}: ", style="dim")
-            bar.append(value, style="bold" if value != "all" else "")
-            bar.append("  ")
-        if q.text:
-            bar.append("search: ", style="dim")
-            bar.append(q.text, style="bold")
-            bar.append("  ")
-        selected = f" · {len(self.selected):,} selected" if self.selected else ""
-        bar.append(f"{shown:,} shown{selected} · {self.view.frame.height:,} total", style="cyan")
-        self.query_one("#filters", Static).update(bar, layout=False)  # one line of fixed height: no relayout
-
-    def filter_labels(self) -> list[tuple[str, str]]:
-        sort = f"{self.query_state.sort} {'↓' if self.query_state.descending else '↑'}" if self.query_state.sort else "none"
-        return [("sort", sort)]
-
-    # -- search ----------------------------------------------------------------
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self.query_state.text = event.value
-            self.redraw(first=True)
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the search box opens the first match (the row the cursor is on)."""
-        if event.input.id == "search":
-            self.table.focus()
-            if self.table.row_count:
-                await self.run_action("open")
-
-    def action_back(self) -> None:
-        """escape: leave the search box, then clear search and selection."""
-        search = self.query_one("#search", Input)
-        if search.has_focus:
-            self.table.focus()
-        elif self.selected:
-            self.selected.clear()
-            self.redraw()
-        elif search.value:
-            search.value = ""
-        elif len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
-
-    # -- selection and sort --------------------------------------------------------
-    def action_toggle_select(self) -> None:
-        row_id = self.table.current_id
-        if row_id is None:
-            return
-        self.selected.symmetric_difference_update({row_id})
-        self.table.action_cursor(1)
-        self.update_filters(self.table.row_count)
-
-    def action_select_all(self) -> None:
-        shown = set(self.table.shown_ids())
-        if shown <= self.selected:
-            self.selected -= shown
-        else:
-            self.selected |= shown
-        self.redraw()
-
-    def action_sort(self, reverse: bool = False) -> None:
-        q = self.query_state
-        if reverse:
-            q.descending = not q.descending
-        else:
-            order = (None, *self.SORTABLE)
-            q.sort = order[(order.index(q.sort) + 1) % len(order)]
-            q.descending = False
-        self.redraw()
-
-    def targets(self) -> list[int]:
-        """The selected rows, else the row under the cursor."""
-        if self.selected:
-            return sorted(self.selected)
-        return [self.table.current_id] if self.table.current_id is not None else []
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        # Greyed out when there is no row to act on (also asked before the table is mounted).
-        if action in self.NEEDS_ROW and not any(t.row_count for t in self.query(RecordTable)):
-            return None
-        return True
-
-    def on_record_table_moved(self, event: RecordTable.Moved) -> None:
-        # Re-evaluating every binding rebuilds the footer: only when rows appear or vanish.
-        has_rows = event.row_id is not None
-        if has_rows != self._had_rows:
-            self._had_rows = has_rows
-            self.refresh_bindings()
 
 
 class CustomersScreen(TableScreen):
