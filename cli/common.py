@@ -6,7 +6,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -44,11 +44,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
-def reports_errors(func: Callable) -> Callable:
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a refusal, an unreadable file or a file too large for the memory into one line
     on stderr and exit 2."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except StoreError as err:

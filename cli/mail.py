@@ -4,11 +4,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import cast
+from typing import cast, get_args
 
 import click
 
 from cli.common import fail, open_store, read_utf8, reports_errors, say
+from store.model import Channel
 
 
 @click.group()
@@ -32,7 +33,7 @@ def templates_list(ctx: click.Context) -> None:
 
 @mail_templates.command("add")
 @click.argument("name")
-@click.option("--channel", type=click.Choice(["email", "sms"]), default="email", show_default=True)
+@click.option("--channel", type=click.Choice(get_args(Channel)), default="email", show_default=True)
 @click.option("--subject", help="Subject line (email); placeholders allowed.")
 @click.option("--body", "body_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="File with the plain-text body, e.g. 'Dear {{ customer.first_name }}, …'.")
@@ -40,7 +41,7 @@ def templates_list(ctx: click.Context) -> None:
               help="File with an optional HTML part (email).")
 @click.pass_context
 @reports_errors
-def templates_add(ctx: click.Context, name: str, channel: str, subject: str | None, body_file: Path,
+def templates_add(ctx: click.Context, name: str, channel: Channel, subject: str | None, body_file: Path,
                   html_file: Path | None) -> None:
     """Add (or replace) template NAME; refused if a placeholder is unknown."""
     html = read_utf8(html_file) if html_file else None

@@ -4,12 +4,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import click
 
 from cli.common import fail, open_store, reports_errors, say
+from store.model import ImportTarget
 from store.text import path_text
+
+# The Literal's own values (importers.plan has them too, but loads polars: not at every start).
+TARGETS: tuple[ImportTarget, ...] = get_args(ImportTarget)
 
 if TYPE_CHECKING:
     from importers import ImportPlan
@@ -20,8 +24,7 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--into", "target", default="sources", show_default=True,
-              type=click.Choice(["sources", "corporate", "private"]), help="Where the rows go.")
+@click.option("--into", "target", default="sources", show_default=True, type=click.Choice(TARGETS), help="Where the rows go.")
 @click.option("--mode", default="create", show_default=True, type=click.Choice(["create", "update", "upsert"]),
               help="create: skip rows that exist; update: only change existing; upsert: both.")
 @click.option("--key", default="email", show_default=True,
@@ -41,7 +44,7 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.pass_context
 @reports_errors
-def import_(ctx: click.Context, file: Path, target: str, mode: str, key: str, duplicates: str, sheet: str | None,
+def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key: str, duplicates: str, sheet: str | None,
             country: str | None, maps: tuple[str, ...], dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
     from importers import plan_import, read_table
@@ -121,10 +124,10 @@ def export(ctx: click.Context, out: Path) -> None:
 
 @click.command()
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--into", "target", default="sources", show_default=True,
-              type=click.Choice(["sources", "corporate", "private"]), help="The import the sample is for.")
+@click.option("--into", "target", default="sources", show_default=True, type=click.Choice(TARGETS),
+              help="The import the sample is for.")
 @reports_errors
-def template(out: Path, target: str) -> None:
+def template(out: Path, target: ImportTarget) -> None:
     """Write a sample import file OUT (.csv or .xlsx): the headers and one example row."""
     from importers.templates import write_template
 

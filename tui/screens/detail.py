@@ -174,7 +174,7 @@ class DetailScreen(StoreScreen[None]):
     ROW_KEYS_TABS = {"done": ("tasks",), "edit_row": (DEPARTMENTS, CONTACTS), "set_status": RELATED_KINDS,
                      "headquarters": (DEPARTMENTS,), "row_detail": tuple(TABS)}
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "add":
             return self.current_tab() in CREATES
         if action in self.ROW_KEYS_TABS:

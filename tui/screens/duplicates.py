@@ -29,7 +29,7 @@ from ..flows.merge import merge
 from ..flows.undo import undo
 from ..messages import WorkFailed, WorkProgress
 from ..verbs import attempt
-from ..widgets.table import Column, RecordTable
+from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 from .modals import ConfirmScreen, literal
 
@@ -211,7 +211,7 @@ class DuplicatesScreen(StoreScreen[None]):
                                   queued.origin if queued else None))
 
     # -- acting -------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("merge", "distinct", "undo", "rescan") and self.sweeping:
             return None  # the sweep reads the store meanwhile, and its list replaces this one
         if action in ("merge", "distinct", "skip"):
@@ -287,7 +287,7 @@ def _key_of(table: pl.Expr, doc_id: pl.Expr) -> pl.Expr:
     return pl.concat_str([table, doc_id.cast(pl.String)], separator=":")
 
 
-def _band_style(row: dict) -> str:
+def _band_style(row: Row) -> str:
     return "bold" if row["band"] == "sure" else ""
 
 

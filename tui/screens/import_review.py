@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 from textual.worker import get_current_worker
 
 from importers import ImportPlan, plan_import, read_table
-from importers.plan import KEYS, MODES, TARGETS
+from importers.plan import KEYS, MODES, TARGETS, import_target
 from store import StoreError
 from store.domain.batches import ROW
 from store.model import JournalEntry
@@ -100,7 +100,7 @@ class ImportScreen(AppScreen[None]):
         # Under 120 columns the mapping goes above the rows, which keep the full width.
         self.query_one("#review-body").set_class(self.size.width < 120, "narrow")
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_country" and (self.plan is None or self.plan.suggestion is None):
             return False  # shown only when there is a country to propose
         allowed = {
@@ -254,7 +254,7 @@ class ImportScreen(AppScreen[None]):
     def action_sample(self) -> None:
         """Write the sample file of the chosen target where the user says; its path goes
         into the file field, to read once it is filled in."""
-        target = str(self.query_one("#target", Select).value)
+        target = import_target(str(self.query_one("#target", Select).value))
 
         def write(path: Path) -> None:
             from importers.templates import write_template

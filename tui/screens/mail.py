@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from outreach.sending import CampaignReport, message_for, send_campaign
 from outreach.transports import Transport, transport_for
 from store import StoreError
-from store.model import Customer
+from store.model import Channel, Customer
 from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefused, render
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
@@ -32,7 +32,7 @@ class TemplateForm(FitsFields, StoreModal[bool]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, template: dict | None = None) -> None:
+    def __init__(self, template: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.template = template or {}
 
@@ -98,13 +98,13 @@ class TemplatesScreen(StoreScreen[None]):
             table.add_row(literal(t["name"]), t["channel"], literal(t.get("subject") or ""), key=t["name"])
         table.focus()
 
-    def current(self) -> dict | None:
+    def current(self) -> dict[str, Any] | None:
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return None
         return self.store.template(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "remove", "preview") and self.is_mounted and self.query_one(DataTable).row_count == 0:
             return None
         return True
@@ -150,7 +150,7 @@ class TemplatesScreen(StoreScreen[None]):
         self.app.pop_screen()
 
 
-def message_text(customer: Mapping[str, Any], channel: str, rendered: Rendered) -> Text:
+def message_text(customer: Mapping[str, Any], channel: Channel, rendered: Rendered) -> Text:
     text = Text(f"To {customer['number']}: ", style="bold")
     text.append_text(literal(customer.get("email") if channel == "email" else customer.get("mobile") or customer.get("phone")))
     if rendered.subject:
@@ -164,7 +164,7 @@ def message_text(customer: Mapping[str, Any], channel: str, rendered: Rendered) 
 class PickTemplate(StoreModal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, templates: list[dict]) -> None:
+    def __init__(self, templates: list[dict[str, Any]]) -> None:
         super().__init__()
         self.templates = templates
 
@@ -217,7 +217,7 @@ class MailScreen(StoreScreen[None]):
         self.query_one(ProgressBar).display = False
         self.redraw()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "send":
             return True if self.campaign_id is None and self.reachable and not self.sending else None
         if action == "resume":

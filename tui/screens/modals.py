@@ -3,7 +3,7 @@ contact and settings forms, and help."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -15,14 +15,14 @@ from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Sta
 from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
-from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE
+from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, Kind
 from store.rules.settings import check_settings
 from store.text import printable
 
 from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, flag_field, form_foot
 
-if TYPE_CHECKING:  # (store.duplicates loads the matcher: imported where a merge first needs it)
-    pass
+# A customer form's answer: the kind, and the fields as typed (the switch's flag a bool).
+CustomerValues = tuple[Kind, dict[str, str | bool]]
 
 FORM_FIELDS = (
     ("company", "Company"), ("first_name", "First name"), ("last_name", "Last name"), ("email", "Email"),
@@ -76,17 +76,17 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CustomerForm(FitsFields, FlagWords, ModalScreen[tuple[str, dict] | None]):
+class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
     """Add or edit a customer: kind first, then the fields; the store's rules
     are checked on ctrl+s and every problem shown under the form."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, store: Store, title: str, values: Mapping[str, Any] | None = None, kind: str | None = None) -> None:
+    def __init__(self, store: Store, title: str, values: Mapping[str, Any] | None = None, kind: Kind | None = None) -> None:
         super().__init__()
         self.store, self.title_text = store, title
         self.values = values or {}
-        self.kind = kind or self.values.get("kind") or CORPORATE
+        self.kind: Kind = kind or self.values.get("kind") or CORPORATE
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -108,7 +108,7 @@ class CustomerForm(FitsFields, FlagWords, ModalScreen[tuple[str, dict] | None]):
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.kind = CORPORATE if event.pressed.id == "kind-corporate" else PRIVATE
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, str | bool]:
         values = {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
         return {**values, "obfuscate_enabled": self.query_one("#f-obfuscate_enabled", Switch).value}
 
@@ -176,7 +176,7 @@ class InfoScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ChildForm(ModalScreen[dict | None]):
+class ChildForm(ModalScreen[dict[str, str] | None]):
     """A department or a contact of a corporate customer."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
@@ -209,12 +209,12 @@ def contact_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Contact", CONTACT_FIELDS, values)
 
 
-class SettingsScreen(FlagWords, ModalScreen[dict | None]):
+class SettingsScreen(FlagWords, ModalScreen[dict[str, Any] | None]):
     """The store's settings: private customers, phone country, retention, the shop's name."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, settings: dict) -> None:
+    def __init__(self, settings: Mapping[str, Any]) -> None:
         super().__init__()
         self.settings = settings
 
@@ -252,7 +252,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close")]
 
-    def __init__(self, screen: Screen) -> None:
+    def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.target = screen
 

@@ -1,7 +1,7 @@
 """The accounting sync runs: when, which export, what each did, and its conflicts."""
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from rich.table import Table
 from rich.text import Text
@@ -50,7 +50,7 @@ class SyncScreen(StoreScreen[None]):
                 Text("No sync runs yet: custdesk sync FILE (or sync --watch DIR) brings accounting exports in (README, Accounting sync)."))
         table.focus()
 
-    def current(self) -> dict | None:
+    def current(self) -> dict[str, Any] | None:
         table = self.query_one("#runs", DataTable)
         if table.row_count == 0:
             return None
@@ -61,7 +61,7 @@ class SyncScreen(StoreScreen[None]):
         if run is not None:
             self.query_one("#run-detail", Static).update(_details(run))
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo":
             run = self.current() if self.is_mounted else None
             return True if run is not None and run.get("undoable") and not run.get("undone") else None
@@ -76,13 +76,13 @@ class SyncScreen(StoreScreen[None]):
         self.app.pop_screen()
 
 
-def _state(run: dict) -> Text:
+def _state(run: dict[str, Any]) -> Text:
     if run["failed"]:
         return Text("failed", style="bold red")
     return Text("undone" if run.get("undone") else "")
 
 
-def _details(run: dict) -> Table:
+def _details(run: dict[str, Any]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()

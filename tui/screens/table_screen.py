@@ -10,7 +10,7 @@ from textual.widgets import Footer, Header, Input, Static
 from store.model import CUSTOMERS
 from store.view import Query, RecordView
 
-from ..widgets.table import Column, RecordTable
+from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 
 
@@ -58,7 +58,7 @@ class TableScreen(StoreScreen[None]):
         self.app.update_counts()
         self.table.focus()
 
-    def row_style(self, row: dict) -> str:
+    def row_style(self, row: Row) -> str:
         return ""
 
     def on_resize(self) -> None:
@@ -155,7 +155,7 @@ class TableScreen(StoreScreen[None]):
             return sorted(self.selected)
         return [self.table.current_id] if self.table.current_id is not None else []
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Greyed out when there is no row to act on (also asked before the table is mounted).
         if action in self.NEEDS_ROW and not any(t.row_count for t in self.query(RecordTable)):
             return None

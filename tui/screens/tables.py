@@ -19,8 +19,8 @@ from ..flows.merge import merge
 from ..flows.undo import undo
 from ..messages import Exported, WorkFailed
 from ..verbs import attempt
-from ..widgets.table import Column, RecordTable
-from .modals import ConfirmScreen, CustomerForm, PromptScreen, literal
+from ..widgets.table import Column, RecordTable, Row
+from .modals import ConfirmScreen, CustomerForm, CustomerValues, PromptScreen, literal
 from .table_screen import TableScreen
 
 KIND_CYCLE = (None, CORPORATE, PRIVATE)
@@ -62,7 +62,7 @@ class CustomersScreen(TableScreen):
     _shown_switch: Switch | None = None  # the way `d` is named in the footer now
     _selection_switch: Switch = "deactivate"  # what `d` does to the selection (see update_filters)
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         allowed = super().check_action(action, parameters)
         if allowed and action in ("deactivate", "reactivate"):
             return action == self._switch()  # the other one is hidden
@@ -91,7 +91,7 @@ class CustomersScreen(TableScreen):
             self._shown_switch = switch
             self.refresh_bindings()
 
-    def row_style(self, row: dict) -> str:
+    def row_style(self, row: Row) -> str:
         return "" if row["active"] else "dim"
 
     def filter_labels(self) -> list[tuple[str, str]]:
@@ -123,7 +123,7 @@ class CustomersScreen(TableScreen):
             self.app.push_screen(DetailScreen(self.table.current_id))
 
     def action_new(self) -> None:
-        def save(result: tuple[str, dict] | None) -> None:
+        def save(result: CustomerValues | None) -> None:
             if result:
                 kind, data = result
                 def added(customer: Customer) -> None:

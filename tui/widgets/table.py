@@ -16,6 +16,7 @@ import polars as pl
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -28,7 +29,8 @@ from store.text import printable
 if TYPE_CHECKING:
     from tui.app import CustdeskApp
 
-RowStyle = Callable[[dict], str]
+Row = dict[str, Any]  # one shown row, as the view's frame gives it
+RowStyle = Callable[[Row], str]
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class RecordTable(ScrollView, can_focus=True):
         self.marked: set[int] = set()
         self._frame = pl.DataFrame({"id": []}, schema={"id": pl.Int64})
         self._ids = np.empty(0, dtype=np.int64)  # the shown rows' ids, in order (no copy of the frame's)
-        self._window: tuple[int, list[dict]] = (0, [])  # (first index, rows) fetched for painting
+        self._window: tuple[int, list[Row]] = (0, [])  # (first index, rows) fetched for painting
         self._laid_out: tuple[int, list[tuple[Column, int]]] = (-1, [])
 
     # -- data -------------------------------------------------------------
@@ -123,11 +125,11 @@ class RecordTable(ScrollView, can_focus=True):
     def current_id(self) -> int | None:
         return int(self._ids[self.cursor]) if len(self._ids) else None
 
-    def row(self, index: int) -> dict[str, Any]:
+    def row(self, index: int) -> Row:
         """The shown row at `index` (0: the first under the header), as the view gave it."""
         return self._frame.row(index, named=True)
 
-    def current_row(self) -> dict | None:
+    def current_row(self) -> Row | None:
         return self._frame.row(self.cursor, named=True) if len(self._ids) else None
 
     def shown_ids(self) -> list[int]:
@@ -164,7 +166,7 @@ class RecordTable(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._move_to(len(self._ids) - 1)
 
-    def on_click(self, event) -> None:
+    def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self._move_to(self.scroll_offset.y + event.y - 1)
 
@@ -192,7 +194,7 @@ class RecordTable(ScrollView, can_focus=True):
             parts.append(shown + " ")
         return Strip([Segment("".join(parts), style)]).adjust_cell_length(self._view.width, style)
 
-    def _row(self, index: int) -> dict:
+    def _row(self, index: int) -> Row:
         # The visible rows are fetched from the frame together, not one polars call a line.
         start, rows = self._window
         if not start <= index < start + len(rows):
