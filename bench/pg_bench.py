@@ -25,12 +25,12 @@ from process_bench import CUSTDESK, first_rows_in_a_terminal, wall
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import LocalServer
 
-from store.migrate import migrate
+from store.admin.migrate import migrate
 
 
 def edit_and_search(location: str) -> dict[str, float]:
     from store import Store
-    from store.view import Query, RecordView
+    from store.views.records import Query, RecordView
 
     with Store(location) as store:
         view = RecordView(store)

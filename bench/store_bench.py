@@ -18,7 +18,7 @@ from common import best_of, clock, median, rss_mb
 
 from importers.demo import build_demo
 from store import Store
-from store.view import Query, RecordView
+from store.views.records import Query, RecordView
 
 SEARCHED = "mül"  # typed one key at a time: "m", "mü", "mül"
 

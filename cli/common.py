@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
 
-from store.errors import StoreError
-from store.files import read_regular
-from store.text import printable
+from store.base.errors import StoreError
+from store.base.files import read_regular
+from store.base.text import printable
 
 if TYPE_CHECKING:
     from store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from cli.common import reports_errors, say
-from store.text import path_text
+from store.base.text import path_text
 
 
 @click.group()

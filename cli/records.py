@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from cli.common import fail, open_app, open_store, reports_errors, say
-from store.errors import RuleViolation
+from store.base.errors import RuleViolation
+from store.base.text import path_text
 from store.model import CUSTOMERS
 from store.paths import shown_location
 from store.rules.settings import inactive_days
-from store.text import path_text
 
 
 @click.command()
@@ -21,7 +21,7 @@ from store.text import path_text
 @reports_errors
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Count customers (active, inactive, corporate, private) and prospects."""
-    from store.counts import quick_stats
+    from store.views.counts import quick_stats
 
     # The counts kept in the store's files answer without opening it (no table is read);
     # a store written before they were kept is opened and counted.
@@ -59,7 +59,7 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
 @reports_errors
 def repair(ctx: click.Context, as_json: bool) -> None:
     """Keep every intact record of a damaged store (the damaged files are copied aside first)."""
-    from store.maintenance import repair_store
+    from store.admin.repair import repair_store
 
     report = repair_store(ctx.obj["db"])
     if as_json:
@@ -84,7 +84,7 @@ def migrate(source: str, target: str, as_json: bool) -> None:
     """Copy the store SRC into the new, empty store DST: a file or a PostgreSQL URL each
     (postgresql://user@host:port/database). The copy is read back and checked against
     SRC (documents per table, a checksum over all of them); SRC is left as it was."""
-    from store.migrate import migrate as copy_store
+    from store.admin.migrate import migrate as copy_store
     from store.paths import store_location
 
     report = copy_store(store_location(source), store_location(target))

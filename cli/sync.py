@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.common import fail, open_store, reports_errors, say
-from store.errors import RuleViolation, StoreError
-from store.text import path_text
+from store.base.errors import RuleViolation, StoreError
+from store.base.text import path_text
 
 if TYPE_CHECKING:
     from importers.sync import Export

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, get_args
 import click
 
 from cli.common import fail, open_store, reports_errors, say
+from store.base.text import path_text
 from store.model import ImportTarget
-from store.text import path_text
 
 # The Literal's own values (importers.plan has them too, but loads polars: not at every start).
 TARGETS: tuple[ImportTarget, ...] = get_args(ImportTarget)

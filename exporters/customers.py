@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from store import Store
-from store.errors import StoreError
-from store.files import atomic_write_bytes, refuse_overwrite
+from store.base.errors import StoreError
+from store.base.files import atomic_write_bytes, refuse_overwrite
+from store.base.text import path_text, printable
 from store.model import Customer
-from store.text import path_text, printable
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
            "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",

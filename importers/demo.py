@@ -16,7 +16,7 @@ from typing import Any
 from faker import Faker
 
 from store import Batch, Store
-from store.bulk import paused_gc
+from store.base.bulk import paused_gc
 from store.model import RELATED_KINDS
 from store.rules.phones import quick_e164
 

@@ -22,14 +22,14 @@ import polars as pl
 
 from exporters.customers import defuse
 from store import Batch, Store, StoreError
-from store.bulk import paused_gc
+from store.base.bulk import paused_gc
+from store.base.files import atomic_write_bytes, refuse_overwrite
+from store.base.json_rows import object_texts
+from store.base.text import path_text
 from store.domain.batches import ROW, Queued
-from store.files import atomic_write_bytes, refuse_overwrite
-from store.json_rows import object_texts
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, ImportTarget, Severity
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
-from store.text import path_text
 
 from .country_guess import CountrySuggestion, suggest_country
 from .judge import POLICIES, Target, judge_rows, store_fields

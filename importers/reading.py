@@ -22,8 +22,8 @@ from xml.etree import ElementTree
 import fastexcel
 import polars as pl
 
-from store.errors import UnreadableInput
-from store.files import read_regular, size_text
+from store.base.errors import UnreadableInput
+from store.base.files import read_regular, size_text
 from store.rules.validation import mask_cards
 
 from .limits import MAX_CELL_CHARS, MAX_FILE_BYTES, LimitExceeded, check_shape, check_xlsx

@@ -21,10 +21,10 @@ from typing import Any
 
 import polars as pl
 
+from store.base.errors import StoreError
+from store.base.text import path_text, printable
 from store.domain.sync import SyncRecord
-from store.errors import StoreError
 from store.rules.validation import mask_cards
-from store.text import path_text, printable
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
 from .plan import split_full_name

@@ -10,9 +10,9 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from store.files import atomic_write_bytes
+from store.base.files import atomic_write_bytes
+from store.base.text import path_text
 from store.model import ImportTarget
-from store.text import path_text
 
 from .plan import PlanError, import_target
 

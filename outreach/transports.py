@@ -19,8 +19,8 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
-from store.errors import StoreError
-from store.files import atomic_write_bytes
+from store.base.errors import StoreError
+from store.base.files import atomic_write_bytes
 from store.model import Channel
 from store.rules.messages import Rendered
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 # 10 s, so the transient memory of decoding a table would stay in the process's RSS.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0")
 
-from store.errors import (
+from store.base.errors import (
     ConcurrentChange,
     FieldIssue,
     NoStore,

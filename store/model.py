@@ -38,6 +38,8 @@ TEMPLATES = "templates"
 META = "_meta"
 META_ID = 1  # the one document of META
 CAMPAIGNS = "campaigns"
+# What the engine counts with every commit (`Schema.tallies`), read back by store.views.counts.
+TALLIED = {CUSTOMERS: ("active", "kind"), SOURCES: ()}
 
 
 

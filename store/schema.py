@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from store.counts import TALLIED
 from store.engine import Schema
-from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, SCHEMA_VERSION, SHARED_OWNERS, SOURCES
+from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, SCHEMA_VERSION, SHARED_OWNERS, SOURCES, TALLIED
 from store.rules.keys import KEYED, key_column
 
 _PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode", "city", "country",

@@ -33,8 +33,8 @@ from store.domain.sources import Sources
 from store.domain.sync import Sync
 
 if TYPE_CHECKING:
-    from store.duplicates import LikelyCustomer
     from store.matching.pairs import Pair, RecordRef
+    from store.views.duplicates import LikelyCustomer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -172,7 +172,7 @@ class StoreMatcher:
         return matches_among(self.store(), table, records, limit=limit)
 
     def likely_customers(self, ref: RecordRef, record: Mapping[str, Any]) -> list[LikelyCustomer]:
-        from store.duplicates import likely_customers
+        from store.views.duplicates import likely_customers
 
         return likely_customers(self.store(), ref, record)
 

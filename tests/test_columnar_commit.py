@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from international import people
 
 from store import Batch, NotFound, NothingToUndo, RuleViolation, Store
+from store.base.json_rows import object_texts
 from store.engine import open_engine
-from store.json_rows import object_texts
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import KEYED, key_column, normalise_key
 from store.schema import SCHEMA

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import Batch, Store, StoreError, ValidationFailed
-from store.counts import quick_stats
+from store.views.counts import quick_stats
 
 
 def scanned(store: Store) -> dict:

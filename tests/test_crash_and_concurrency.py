@@ -12,11 +12,11 @@ import pytest
 from helpers import ROOT, person, run_python
 
 from store import Batch, Store
-from store.counts import quick_stats
+from store.admin.migrate import migrate
 from store.engine import is_database_url
 from store.engine.columns import columns_path
-from store.migrate import migrate
-from store.view import RecordView
+from store.views.counts import quick_stats
+from store.views.records import RecordView
 
 BATCH = 400
 

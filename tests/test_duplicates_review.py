@@ -17,7 +17,7 @@ from helpers import ROOT, SIZE, contents, custdesk, notices, rendered, settle, t
 from store import NotFound, RuleViolation, Store
 from store.matching import RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
-from store.view import SHOWN_NAME, RecordView
+from store.views.records import SHOWN_NAME, RecordView
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.duplicates import DuplicatesScreen

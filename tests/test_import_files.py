@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from importers import PlanError, UnreadableFile, plan_import, read_table
 from importers.mapping import MappingError, parse_overrides
 from store import Store
-from store.errors import ConcurrentChange
+from store.base.errors import ConcurrentChange
 
 
 def write(path, text, encoding="utf-8", newline="\n"):

@@ -25,8 +25,8 @@ from importers import UnreadableFile, read_table
 from importers.limits import MAX_FILE_BYTES
 from importers.sync import read_export
 from store import Store, StoreError
-from store.errors import RuleViolation
-from store.files import read_regular
+from store.base.errors import RuleViolation
+from store.base.files import read_regular
 from store.rules.pictures import KEEP_PIXELS, MAX_PIXELS, prepare_picture, read_picture
 from tui.config import MAX_CONFIG_BYTES, SETTINGS, ConfigError, load_config
 

@@ -264,7 +264,7 @@ def test_a_sweep_is_stopped_from_its_progress_before_it_compares(store, monkeypa
 
 
 def test_the_merge_picker_suggests_the_matchers_customers(store):
-    from store.duplicates import likely_duplicates
+    from store.views.duplicates import likely_duplicates
     a = _add(store, first_name="Jürgen", last_name="Müller", email="jm@gmail.com", **BERLIN)
     b = _add(store, first_name="Juergen", last_name="Mueller", phone="+49301234567", **BERLIN)
     _add(store, first_name="Anna", last_name="Alpha", email="anna@example.org")

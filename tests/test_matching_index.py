@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import Batch, Store
+from store.base.errors import NothingToUndo
 from store.engine.columns import columns_path
-from store.errors import NothingToUndo
 from store.matching import RecordRef, find_pairs, matches_for
 from store.matching import index as matcher_index
 from store.model import CUSTOMERS, SOURCES

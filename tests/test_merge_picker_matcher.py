@@ -7,10 +7,10 @@ import pytest
 from helpers import SIZE, go_to_row, notices, settle
 from textual.widgets import OptionList
 
-import store.duplicates
-from store.duplicates import likely_duplicates
+import store.views.duplicates
 from store.matching import RecordRef
 from store.model import CUSTOMERS, SOURCES
+from store.views.duplicates import likely_duplicates
 from tui.app import CustdeskApp
 from tui.screens.modals import ConfirmScreen, CustomerForm
 from tui.screens.pick_customer import PickCustomer
@@ -37,12 +37,12 @@ def _listed(app) -> list[str]:
 def held_suggestions(monkeypatch):
     """The picker's matcher held back until the test lets it go (a big store's first look takes seconds)."""
     go = threading.Event()
-    real = store.duplicates.likely_duplicates
+    real = store.views.duplicates.likely_duplicates
 
     def slow(*args, **kwargs):
         assert go.wait(30)
         return real(*args, **kwargs)
-    monkeypatch.setattr(store.duplicates, "likely_duplicates", slow)
+    monkeypatch.setattr(store.views.duplicates, "likely_duplicates", slow)
     yield go
     go.set()
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from store import Store
-from store.errors import RuleViolation
+from store.base.errors import RuleViolation
 from store.rules.pictures import KEEP_PIXELS, MAX_FILE_BYTES, prepare_picture
 
 

@@ -10,8 +10,8 @@ import pytest
 from helpers import ROOT, contents, custdesk, person, run_python
 
 from store import Store
-from store.errors import ConcurrentChange, StoreError
-from store.migrate import fingerprint, migrate
+from store.admin.migrate import fingerprint, migrate
+from store.base.errors import ConcurrentChange, StoreError
 from store.paths import shown_location
 
 pytestmark = pytest.mark.usefixtures("pg_server")

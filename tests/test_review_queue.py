@@ -13,7 +13,7 @@ from rich.console import Console
 
 from importers import plan_import, read_table
 from store import Store
-from store.errors import ConcurrentChange
+from store.base.errors import ConcurrentChange
 from store.matching import RecordRef
 from store.model import CUSTOMERS, SOURCES
 from tui.app import CustdeskApp

@@ -11,7 +11,7 @@ from store.engine import open_engine
 from store.engine.columns import columns_path
 from store.engine.table import Table
 from store.schema import SCHEMA
-from store.view import Query, RecordView
+from store.views.records import Query, RecordView
 
 
 def _filled(store_path, customers=5):

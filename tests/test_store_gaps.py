@@ -180,7 +180,7 @@ def test_a_contacts_phone_is_read_in_its_companys_country(store):
 
 
 def test_phones_kept_as_typed_make_no_likely_duplicates(store):
-    from store.duplicates import likely_duplicates
+    from store.views.duplicates import likely_duplicates
     first = store.add_customer("private", {"first_name": "Ann", "last_name": "Alpha", "phone": "n/a", "email": "a@example.com"})
     store.add_customer("private", {"first_name": "Bob", "last_name": "Beta", "phone": "n/a", "email": "b@example.com"})
     assert likely_duplicates(store, first["id"]) == []

@@ -12,7 +12,7 @@ from helpers import contents, custdesk, person
 from exporters.customers import export_customers
 from importers import plan_import, read_table
 from store import ConcurrentChange, Store, StoreCorrupt, StoreError
-from store.maintenance import repair_store
+from store.admin.repair import repair_store
 
 
 def _store_with_log(store_path, n: int = 5) -> dict:

@@ -213,7 +213,7 @@ async def test_activating_a_synced_prospect_takes_the_kind_its_export_says(store
 
 
 def test_hostile_exports_are_refused_in_one_line(tmp_path):
-    from store.errors import StoreError
+    from store.base.errors import StoreError
 
     deep = tmp_path / "deep.json"
     deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
@@ -235,7 +235,7 @@ def test_hostile_exports_are_refused_in_one_line(tmp_path):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cells=st.lists(st.lists(st.text(max_size=30), min_size=5, max_size=5), max_size=8))
 def test_any_cells_under_a_known_header_are_records_or_a_refusal(tmp_path, cells):
-    from store.errors import StoreError
+    from store.base.errors import StoreError
 
     path = tmp_path / "Contacts.csv"
     header = ["*ContactName", "EmailAddress", "AccountNumber", "POAddressLine1", "TaxNumber"]

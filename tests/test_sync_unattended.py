@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from importers.sync import read_export
 from store import Store
-from store.errors import StoreBusy, StoreError
-from store.text import path_text
+from store.base.errors import StoreBusy, StoreError
+from store.base.text import path_text
 
 QBO_SIGNATURE = {"Id": "1", "DisplayName": "Ada Lovelace", "PrimaryEmailAddr": {"Address": "ada@example.com"}}
 PAN = "4111111111111111"  # Luhn-valid, a test card number

@@ -1,7 +1,7 @@
 """The polars view the app's tables read: search, filters, sort, and rebuilding only what changed."""
 from helpers import company, person
 
-from store.view import Query, RecordView
+from store.views.records import Query, RecordView
 
 
 def filled(store):

@@ -177,7 +177,7 @@ def _until(condition, seconds: float) -> None:
 @given(values=st.fixed_dictionaries({name: st.text(max_size=40) for name, *_ in signup.FIELDS}),
        kind=st.sampled_from(["corporate", "private", "", "admin"]), consent=st.booleans())
 def test_any_form_values_are_a_sign_up_or_field_errors_never_a_crash(store, values, kind, consent):
-    from store.errors import ValidationFailed
+    from store.base.errors import ValidationFailed
 
     try:
         outcome, _ = store.sign_up(kind, {**values, "consent": consent})

@@ -13,9 +13,9 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from store import Store, StoreBusy, StoreError
+from store.base.text import printable
 from store.model import CUSTOMERS, SOURCES
-from store.text import printable
-from store.view import RecordView
+from store.views.records import RecordView
 
 from .config import Config
 from .dates import Dates

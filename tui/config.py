@@ -35,8 +35,8 @@ from typing import NamedTuple
 
 import platformdirs
 
-from store.errors import RuleViolation, StoreError, UnreadableInput
-from store.files import read_regular
+from store.base.errors import RuleViolation, StoreError, UnreadableInput
+from store.base.files import read_regular
 from store.paths import APP
 from store.rules.settings import check_settings
 from tui.dates import ISO_DATE, check_format

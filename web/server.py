@@ -26,9 +26,9 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from store import Store
-from store.files import atomic_write, write_all
+from store.base.files import atomic_write, write_all
+from store.base.text import path_text
 from store.paths import data_dir
-from store.text import path_text
 
 from .signup import SignUpPage
 from .tokens import matches

@@ -35,7 +35,7 @@ import jinja2
 from aiohttp import web
 
 from store import Store
-from store.errors import StoreBusy, StoreError, ValidationFailed
+from store.base.errors import StoreBusy, StoreError, ValidationFailed
 
 from .tokens import matches
 

@@ -25,7 +25,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import ERROR
 
-from store.text import printable
+from store.base.text import printable
 
 HEADER_TIMEOUT = 5.0  # also how long an idle keep-alive connection stays open
 LINGER = 2.0  # how long a body nobody read is drained after the answer, before closing

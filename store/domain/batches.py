@@ -7,12 +7,12 @@ from typing import Any
 
 import polars as pl
 
+from store.base.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
 from store.domain import journal
 from store.domain.records import Records
 from store.domain.review_queue import queued_details
 from store.domain.session import Session, private_fields
 from store.engine import Transaction
-from store.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
 from store.model import (
     CHILD_TABLES,
     CONTACTS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from store.base.errors import NotFound
 from store.domain import journal
 from store.domain.session import Session, private_fields, public
-from store.errors import NotFound
 from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Channel, Customer
 from store.rules.reach import skip_reason
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from store.base.errors import RuleViolation
 from store.domain import journal
 from store.domain.records import Records
 from store.domain.session import SETTINGS_ID, Session, list_numbers, private_fields
-from store.errors import RuleViolation
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
 from store.rules import settings as settings_rules
 from store.rules.activity import Switch, switch_of

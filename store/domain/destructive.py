@@ -5,12 +5,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from store.base.errors import ConcurrentChange, NothingToUndo, RuleViolation
 from store.domain import journal
 from store.domain.pictures import Pictures
 from store.domain.records import Records
 from store.domain.session import Session, customer_of, entry_of, list_numbers
 from store.engine import Transaction
-from store.errors import ConcurrentChange, NothingToUndo, RuleViolation
 from store.model import (
     BLOCKS_OBFUSCATION,
     CAMPAIGNS,

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from store.base.errors import NotFound, RuleViolation
 from store.domain.session import Session
 from store.engine import Transaction
-from store.errors import NotFound, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES, JournalEntry
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from store.duplicates import LikelyCustomer
     from store.matching.pairs import Pair, RecordRef
+    from store.views.duplicates import LikelyCustomer
 
 
 class Matcher(Protocol):
@@ -23,5 +23,5 @@ class Matcher(Protocol):
         ...
 
     def likely_customers(self, ref: RecordRef, record: Mapping[str, Any]) -> list[LikelyCustomer]:
-        """The customers the stored `record` (`ref`) likely is, surest first (store.duplicates)."""
+        """The customers the stored `record` (`ref`) likely is, surest first (store.views.duplicates)."""
         ...

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from store.base.errors import RuleViolation
 from store.domain import journal
 from store.domain.session import Session
-from store.errors import RuleViolation
 from store.model import CUSTOMERS, JOURNAL, Customer
 from store.rules.pictures import mime_type, prepare_picture, read_picture
 

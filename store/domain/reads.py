@@ -4,13 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import cast
 
-from store.counts import stats_from
+from store.base.errors import RuleViolation
 from store.domain import journal
 from store.domain.session import Session, customer_of, entry_of, prospect_of, public, related_of
 from store.engine import Document
-from store.errors import RuleViolation
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, JOURNAL, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord
 from store.rules.keys import KEY_FIELDS
+from store.views.counts import stats_from
 
 
 class Reads:

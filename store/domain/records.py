@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Container, Mapping, Sequence
 from typing import Any
 
+from store.base.errors import FieldIssue, RuleViolation, ValidationFailed
 from store.domain import journal
 from store.domain.session import Session
 from store.engine import Transaction
-from store.errors import FieldIssue, RuleViolation, ValidationFailed
 from store.model import (
     CONTACT_FIELDS,
     CONTACTS,

@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from store.base.errors import RuleViolation
+from store.base.text import path_text
 from store.domain import journal
 from store.domain.records import Records
 from store.domain.session import Session, private_fields
-from store.errors import RuleViolation
 from store.model import (
     CONTACTS,
     CONVERSATIONS,
@@ -21,7 +22,6 @@ from store.model import (
     singular,
 )
 from store.rules.validation import clean_text
-from store.text import path_text
 
 
 class Related:

@@ -9,9 +9,9 @@ from typing import Any, Self, cast
 
 import polars as pl
 
+from store.base.errors import ConcurrentChange, NotFound
 from store.domain import journal
 from store.engine import Document, Engine, Transaction, open_engine
-from store.errors import ConcurrentChange, NotFound
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord, singular
 from store.rules import settings as settings_rules
 from store.schema import SCHEMA

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from store.base.errors import FieldIssue, ValidationFailed
 from store.domain import journal
 from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import Holders, holders, queued_details
 from store.domain.session import Session
 from store.engine import Transaction
-from store.errors import FieldIssue, ValidationFailed
 from store.model import CONVERSATIONS, CORPORATE, CUSTOMERS, PERSON_FIELDS, PRIVATE, SOURCES
 from store.rules.validation import errors_of
 

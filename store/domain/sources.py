@@ -4,17 +4,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
+from store.base.errors import NotFound
 from store.domain import journal
 from store.domain.distinct import Distinct
 from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding
 from store.domain.session import Session, private_fields
-from store.errors import NotFound
 from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SOURCES, Customer, Kind, Prospect
 
-if TYPE_CHECKING:  # (store.duplicates reads the Store this module is part of: imported where used)
-    from store.duplicates import LikelyCustomer
+if TYPE_CHECKING:  # (store.views.duplicates reads the Store this module is part of: imported where used)
+    from store.views.duplicates import LikelyCustomer
 
 
 def activation_kind(source: Mapping[str, Any]) -> Kind:
@@ -55,10 +55,10 @@ class Sources:
 
     def customers_like_source(self, source_id: int) -> list[LikelyCustomer]:
         """The customers this prospect likely is, with the reasons: first those holding its
-        email, phone (E.164) or VAT id, then the matcher's (store.duplicates); none a person
+        email, phone (E.164) or VAT id, then the matcher's (store.views.duplicates); none a person
         said is someone else."""
-        from store.duplicates import LikelyCustomer
         from store.matching.pairs import RecordRef
+        from store.views.duplicates import LikelyCustomer
 
         source, me = self.session.source(source_id), RecordRef(SOURCES, source_id)
         matched = {likely.customer["id"]: likely for likely in self.matcher.likely_customers(me, source)}

@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from store.base.errors import FieldIssue, RuleViolation
+from store.base.text import path_text, printable
 from store.domain import journal
 from store.domain.distinct import PROSPECT_NAME
 from store.domain.matcher import Matcher
@@ -36,10 +38,8 @@ from store.domain.records import Records
 from store.domain.review_queue import customers_holding, matcher_checks, queued_details
 from store.domain.session import Session
 from store.engine import Transaction
-from store.errors import FieldIssue, RuleViolation
 from store.model import CUSTOMERS, JOURNAL, SOURCES
 from store.rules.validation import accounting_id_error, errors_of, mask_cards
-from store.text import path_text, printable
 
 SYNC = "sync"
 SYNC_FAILED = "sync_failed"

@@ -39,12 +39,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from store.base.files import check_regular
+from store.base.text import path_text
 from store.engine import peek
 from store.engine.blobs import Blobs
 from store.engine.location import is_database_url, without_password
 from store.engine.schema import META, META_ID, Schema
-from store.files import check_regular
-from store.text import path_text
 
 if TYPE_CHECKING:
     import polars as pl
@@ -144,7 +144,7 @@ def open_engine(location: str | Path, schema: Schema, *, lock_timeout: float = 1
     every table's checksum now (StoreCorrupt); else each large table's when first read, or
     all at `Engine.verify()` (an app paints its first screen first)."""
     if not create and not store_exists(location, schema):
-        from store.errors import NoStore
+        from store.base.errors import NoStore
 
         raise NoStore(f"no store at {shown_location(location)}")
     if is_database_url(location):
@@ -191,7 +191,7 @@ def repair(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> d
     from store.engine.salvage import repair_store
 
     if is_database_url(path):
-        from store.errors import StoreError
+        from store.base.errors import StoreError
 
         raise StoreError("a PostgreSQL store has no files to repair: the server keeps its tables whole "
                          "(restore a damaged database from its backup)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from store.files import atomic_write_bytes
+from store.base.files import atomic_write_bytes
 
 
 class Blobs(Protocol):

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from store.errors import StoreCorrupt
-from store.files import FILE_MODE, atomic_write_bytes
+from store.base.errors import StoreCorrupt
+from store.base.files import FILE_MODE, atomic_write_bytes
 
 
 def _encode(record: dict[str, Any]) -> bytes:

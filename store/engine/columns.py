@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from store.files import atomic_write
+from store.base.files import atomic_write
 
 _GENERATION = "generation"
 

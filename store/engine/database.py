@@ -20,7 +20,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from store.bulk import paused_gc
+from store.base.bulk import paused_gc
+from store.base.errors import StoreCorrupt, StoreError
+from store.base.files import FILE_MODE, remove_stale_temp_files
 from store.engine.blobs import FolderBlobs
 from store.engine.changelog import ChangeLog
 from store.engine.lifecycle import Backend
@@ -28,8 +30,6 @@ from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import read_tables, write_snapshot
 from store.engine.table import Table
 from store.engine.transaction import Transaction
-from store.errors import StoreCorrupt, StoreError
-from store.files import FILE_MODE, remove_stale_temp_files
 
 # Fold the log into the snapshot once it is this large, or half the snapshot.
 COMPACT_MIN_BYTES = 8 * 1024 * 1024

@@ -14,10 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-from store.bulk import paused_gc
+from store.base.bulk import paused_gc
+from store.base.errors import StoreBusy
 from store.engine.memory import InMemory
 from store.engine.transaction import Transaction
-from store.errors import StoreBusy
 
 
 class Backend(InMemory, ABC):

@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 
+from store.base.errors import StoreCorrupt
 from store.engine.changelog import ChangeLog
 from store.engine.schema import META, META_ID
 from store.engine.toc import is_toc, parse_toc
-from store.errors import StoreCorrupt
 
 
 def peek_meta(path: str | Path) -> dict[str, Any] | None:

@@ -16,14 +16,14 @@ from typing import Any
 
 from filelock import FileLock
 
+from store.base.errors import NoStore
+from store.base.files import FILE_MODE
 from store.engine import tallies as tally
 from store.engine.changelog import ChangeLog
 from store.engine.memory import empty_meta
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import empty_tables, read_tables, write_snapshot
 from store.engine.table import Table
-from store.errors import NoStore
-from store.files import FILE_MODE
 
 
 def repair_store(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:

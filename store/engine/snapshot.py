@@ -33,12 +33,12 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from store.base.errors import StoreCorrupt
+from store.base.files import atomic_write, write_all
 from store.engine.columns import read_columns, write_columns
 from store.engine.schema import META, META_ID, Schema
 from store.engine.table import Table, dumps
 from store.engine.toc import TOC, is_toc, parse_toc, toc_line
-from store.errors import StoreCorrupt
-from store.files import atomic_write, write_all
 
 Tables = dict[str, Table | dict[int, dict[str, Any]]]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from store.errors import StoreCorrupt
+from store.base.errors import StoreCorrupt
 
 TOC = "_toc"
 START = b'{"_toc":{"1":'

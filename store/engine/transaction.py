@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
+from store.base.json_rows import object_texts
 from store.engine import tallies as tally
 from store.engine.schema import META, META_ID
-from store.json_rows import object_texts
 
 if TYPE_CHECKING:
     from store.engine.memory import InMemory

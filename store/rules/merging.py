@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from store.errors import RuleViolation
+from store.base.errors import RuleViolation
 from store.model import CUSTOMER_FIELDS
 
 Choice = Literal["keep", "other", "both"]

@@ -15,7 +15,7 @@ from typing import Any, get_args
 from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from store.errors import RuleViolation
+from store.base.errors import RuleViolation
 from store.model import Channel, display_name
 
 CHANNELS: tuple[Channel, ...] = get_args(Channel)

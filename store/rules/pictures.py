@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from store.errors import RuleViolation, UnreadableInput
-from store.files import read_regular
+from store.base.errors import RuleViolation, UnreadableInput
+from store.base.files import read_regular
 
 if TYPE_CHECKING:
     from PIL import Image

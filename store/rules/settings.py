@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from store.errors import RuleViolation
+from store.base.errors import RuleViolation
 from store.model import DEFAULT_SETTINGS
 from store.rules.regions import is_region, locale_region
 

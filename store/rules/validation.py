@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from store.errors import FieldIssue
+from store.base.errors import FieldIssue
 from store.model import CORPORATE, PHONE_FIELDS
 from store.rules.emails import check_email
 from store.rules.phones import normalise_phone

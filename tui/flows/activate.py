@@ -20,7 +20,7 @@ from . import GROUP
 
 if TYPE_CHECKING:
     from store import Store
-    from store.duplicates import LikelyCustomer
+    from store.views.duplicates import LikelyCustomer
 
     from ..app import CustdeskApp
 

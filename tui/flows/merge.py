@@ -10,7 +10,7 @@ from textual import work
 
 from store.model import CHILD_TABLES, CUSTOMERS, Customer, display_name
 from store.rules.merging import Choice
-from store.view import Query
+from store.views.records import Query
 
 from ..screens.modals import ConfirmScreen, literal
 from ..screens.pick_customer import PickCustomer
@@ -18,7 +18,7 @@ from ..verbs import attempt
 from . import GROUP
 
 if TYPE_CHECKING:
-    from store.duplicates import LikelyCustomer
+    from store.views.duplicates import LikelyCustomer
 
     from ..app import CustdeskApp
 
@@ -46,7 +46,7 @@ def partner_picker(app: CustdeskApp, customer_id: int) -> PickCustomer:
         return [app.store.customer(i) for i in ids]
 
     def suggest() -> list[LikelyCustomer]:
-        from store.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
+        from store.views.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it
         return likely_duplicates(app.store, customer_id)
     return PickCustomer(search, "Merge with which customer? (likely duplicates first)", suggest, exclude=customer_id)
 

@@ -9,9 +9,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
+from store.base.text import printable
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name, singular
 from store.rules.activity import switch_of
-from store.text import printable
 
 from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active

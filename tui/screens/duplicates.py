@@ -23,7 +23,7 @@ from store.domain.distinct import PROSPECT_NAME
 from store.domain.review_queue import QueuedPair, queued_first
 from store.matching import Pair, RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
-from store.view import SHOWN_NAME
+from store.views.records import SHOWN_NAME
 
 from ..flows.merge import merge
 from ..flows.undo import undo

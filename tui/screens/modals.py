@@ -15,9 +15,9 @@ from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Sta
 from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
+from store.base.text import printable
 from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, Kind
 from store.rules.settings import check_settings
-from store.text import printable
 
 from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, flag_field, form_foot
 

@@ -16,13 +16,13 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from store import StoreError
+from store.base.text import printable
 from store.model import display_name
-from store.text import printable
 
 from ..messages import WorkFailed
 
-if TYPE_CHECKING:  # (store.duplicates loads the matcher: imported where a merge first needs it)
-    from store.duplicates import LikelyCustomer
+if TYPE_CHECKING:  # (store.views.duplicates loads the matcher: imported where a merge first needs it)
+    from store.views.duplicates import LikelyCustomer
 
 
 class Suggested(Message):

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, Static
 
 from store.model import CUSTOMERS
-from store.view import Query, RecordView
+from store.views.records import Query, RecordView
 
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen

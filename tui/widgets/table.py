@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from store.text import printable
+from store.base.text import printable
 
 if TYPE_CHECKING:
     from tui.app import CustdeskApp

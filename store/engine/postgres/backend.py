@@ -15,6 +15,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from store.base.errors import StoreError
 from store.engine.lifecycle import Backend
 from store.engine.location import without_password
 from store.engine.postgres import tables as server
@@ -27,7 +28,6 @@ from store.engine.schema import Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
 from store.engine.transaction import Transaction
-from store.errors import StoreError
 
 LOCK_CLASS = 0x637364  # the advisory lock's first key ("csd"); the second is the schema's hash
 # A catch-up of more changes than this (and a quarter of the store) reads the whole store instead.

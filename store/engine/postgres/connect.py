@@ -13,9 +13,9 @@ import orjson
 import psycopg
 from psycopg import sql
 
+from store.base.errors import StoreError
 from store.engine.location import without_password
 from store.engine.schema import META, META_ID
-from store.errors import StoreError
 
 # psycopg logs what it could not tidy up after a lost connection ("error ignored terminating
 # <psycopg.Copy …>"); with no handler Python prints that on stderr, a second line beside the

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
+from store.base.errors import StoreError
 from store.engine.postgres.connect import connect
-from store.errors import StoreError
 
 
 class Listener(threading.Thread):

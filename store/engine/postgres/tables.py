@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from store.base.errors import StoreError
 from store.engine.schema import Schema
-from store.errors import StoreError
 
 STATE = "custdesk_state"
 

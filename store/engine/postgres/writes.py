@@ -12,10 +12,10 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from store.base.errors import ConcurrentChange
 from store.engine.postgres.tables import STATE
 from store.engine.table import dumps
 from store.engine.transaction import Transaction
-from store.errors import ConcurrentChange
 
 STAGING = "custdesk_staging"
 _STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": pl.Int64(), "doc": pl.String()}

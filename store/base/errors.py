@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from store.text import printable
+from store.base.text import printable
 
 
 class StoreError(Exception):
@@ -51,7 +51,7 @@ class StoreBusy(StoreError):
 
 class UnreadableInput(StoreError):
     """A file the user named cannot be read as one: missing, a folder, a pipe or a device,
-    not readable, or larger than what it may hold (`store.files.read_regular`)."""
+    not readable, or larger than what it may hold (`store.base.files.read_regular`)."""
 
 
 class NoStore(StoreError):

@@ -9,9 +9,6 @@ from typing import Any
 from store.engine import peek_meta
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES
 
-# What the engine counts with every commit (`Schema.tallies`).
-TALLIED = {CUSTOMERS: ("active", "kind"), SOURCES: ()}
-
 
 def stats_from(tallies: Mapping[str, Any]) -> dict[str, int] | None:
     """The counts `custdesk stats` prints, or None when the store has not counted yet

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
+from store.base.errors import StoreError
 from store.engine import META, META_ID, Document, Engine, open_engine
-from store.errors import StoreError
 from store.paths import shown_location
 from store.schema import SCHEMA
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from store.errors import StoreError, UnreadableInput
+from store.base.errors import StoreError, UnreadableInput
 
 FILE_MODE = 0o600
 

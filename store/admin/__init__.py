@@ -1,0 +1,1 @@
+"""Store upkeep outside the verbs: repair, and migration between backends."""
