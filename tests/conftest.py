@@ -113,3 +113,10 @@ def shop(store: Store) -> Store:
     return store
 
 
+@pytest.fixture
+async def served(store, store_path):
+    """(server, port, csrf) of the app served in this process as `custdesk serve` serves it (tests/web_client.py)."""
+    from web_client import serve_in_process
+
+    async with serve_in_process(store, store_path) as served:
+        yield served
