@@ -1,0 +1,207 @@
+"""The verbs on customers and prospects driven with the keys a person presses; the store is
+checked after: activate, merge (and undo), deactivate, delete, obfuscate, edit, tag, export,
+discard (and undo), d named after what it will do, u on a detail undoing that customer's last
+action, a change made by another process appearing by itself."""
+from helpers import SIZE, contents, go_to_row, notices, settle, table
+
+from store import Batch
+from tui.app import CustdeskApp
+from tui.screens.detail import DetailScreen
+from tui.screens.merge import MergeScreen
+from tui.screens.modals import ConfirmScreen, CustomerForm
+from tui.screens.pick_customer import PickCustomer
+from tui.screens.tables import SourcesScreen
+
+
+async def test_activate_a_prospect(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("p")
+        assert isinstance(app.screen, SourcesScreen) and table(app).row_count == 1
+        await pilot.press("a")
+        await settle(app, pilot)  # (the customers it likely is are looked for in a worker)
+        assert isinstance(app.screen, CustomerForm)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    linus = shop.find("customers", "email", "linus@example.com")[0]
+    assert (linus["kind"], linus["company"], linus["origin"]["file"]) == ("corporate", "Transmeta", "leads.csv")
+    assert list(shop.sources()) == []
+
+
+async def test_merge_with_a_field_choice_and_undo(shop):
+    before = contents(shop)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("m")
+        assert isinstance(app.screen, PickCustomer)
+        await pilot.press(*"King", "enter", "enter")
+        assert isinstance(app.screen, MergeScreen)
+        await pilot.press("down", "space", "enter", "y")  # first name: take the other's
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen)
+        kept = shop.customer(1)
+        assert kept["first_name"] == "Augusta" and kept["company"] == "Analytical Engines"
+        assert kept["tags"] == ["engines", "royal"]  # both customers' tags, unless a side is chosen
+        assert not shop.has_customer(3)
+        await pilot.press("u", "y")
+        await settle(app, pilot)
+    assert contents(shop) == before
+
+
+async def test_deactivate_then_an_order_is_refused(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert shop.customer(2)["active"] is False
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("plus", *"Chairs", "enter")
+        await settle(app, pilot)
+        assert any("inactive: it cannot get a new order" in n for n in notices(app))
+    assert shop.children(2, "orders") == []
+
+
+async def test_delete_refused_with_orders_and_allowed_without(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("delete", "y")
+        await settle(app, pilot)
+        assert shop.has_customer(1)
+        assert any("customers linked to orders cannot be deleted" in n for n in notices(app))
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("delete", "y")
+        await settle(app, pilot)
+        assert not shop.has_customer(2) and table(app).row_count == 3
+
+
+async def test_obfuscate_refused_and_allowed(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("o", "y")
+        await settle(app, pilot)
+        assert shop.customer(1)["email"] == "ada@example.com"
+        assert any("open orders, offers or tickets (OF-000001)" in n for n in notices(app))
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("o", "y")
+        await settle(app, pilot)
+    grace = shop.customer(2)
+    assert grace["obfuscated_at"] and grace["email"] != "grace@example.com" and grace["first_name"] != "Grace"
+
+
+async def test_a_change_made_by_another_process_appears_by_itself(shop, store_path):
+    from helpers import run_python
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        assert table(app).row_count == 4
+        result = run_python("import sys\nfrom store import Store\nStore(sys.argv[1]).add_customer('private', "
+                            "{'first_name': 'Remote', 'email': 'remote@example.com'})", str(store_path))
+        assert result.returncode == 0, result.stderr
+        assert shop.changed_elsewhere()
+        app.poll_store()
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert table(app).row_count == 5 and not shop.changed_elsewhere()
+
+
+async def test_edit_a_customer_in_the_form(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, CustomerForm) and form.query_one("#f-email").value == "grace@example.com"
+        form.query_one("#f-city").value = "Arlington"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert table(app).current_row()["city"] == "Arlington"
+    assert shop.customer(2)["city"] == "Arlington"
+
+
+async def test_tag_the_selected_customers_and_filter_by_tag(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("g", "space", "space", "t", *"vip, newsletter", "enter")
+        await settle(app, pilot)
+        assert shop.customer(1)["tags"] == ["engines", "vip", "newsletter"] and shop.customer(2)["tags"] == ["vip", "newsletter"]
+        await pilot.press("escape", "T", *"vip", "enter")
+        assert table(app).row_count == 2
+        await pilot.press("g", "t", *"-vip", "enter")
+        await settle(app, pilot)
+    assert shop.customer(1)["tags"] == ["engines", "newsletter"]
+
+
+async def test_export_the_shown_customers(shop, tmp_path):
+    out = tmp_path / "shown.csv"
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("f")  # corporate only: one customer shown
+        await pilot.press("x")
+        app.screen.query_one("Input").value = str(out)
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert out.read_text(encoding="utf-8-sig").count("\n") == 2  # header + one customer
+    assert [e["format"] for e in shop.children(1, "exports")] == ["csv"] and shop.children(2, "exports") == []
+
+
+async def test_discard_a_prospect_and_undo(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("p", "delete", "y")
+        await settle(app, pilot)
+        assert list(shop.sources()) == [] and table(app).row_count == 0
+        await pilot.press("u", "y")
+        await settle(app, pilot)
+        assert table(app).row_count == 1
+    assert [s["email"] for s in shop.sources()] == ["linus@example.com"]
+
+
+async def test_d_is_named_after_what_it_will_do_to_the_highlighted_customer(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+
+        def footer_names_d() -> set[str]:
+            return {b.binding.description for b in app.screen.active_bindings.values() if b.binding.key == "d"}
+
+        await go_to_row(pilot, app, "C-000002")
+        assert footer_names_d() == {"Deactivate"}
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert not shop.customer(2)["active"] and footer_names_d() == {"Activate"}
+        await pilot.press("k")  # C-000001, active
+        assert footer_names_d() == {"Deactivate"}
+        await pilot.press("j", "enter")  # the detail of the inactive one
+        assert isinstance(app.screen, DetailScreen) and footer_names_d() == {"Activate"}
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert shop.customer(2)["active"] and footer_names_d() == {"Deactivate"}
+        await pilot.press("escape")
+        await go_to_row(pilot, app, "C-000001")
+        await pilot.press("space", "space", "d")  # both selected: named for the selection, wherever the cursor is
+        await settle(app, pilot)
+        assert not shop.customer(1)["active"] and not shop.customer(2)["active"]
+        assert footer_names_d() == {"Activate"}
+        await pilot.press("j")
+        assert footer_names_d() == {"Activate"}
+
+
+async def test_u_on_a_detail_undoes_that_customers_last_action_not_a_later_unrelated_one(shop):
+    shop.deactivate([2])
+    shop.apply_batch(Batch("private", creates=[{"first_name": "Ada", "email": "new@example.com"}]))
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        await pilot.press("enter", "u")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Undo Deactivated C-000002" in str(app.screen.query_one("Static").render())
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert shop.customer(2)["active"] and shop.find("customers", "email", "new@example.com")  # the import stays
+        await pilot.press("escape")
+        await go_to_row(pilot, app, "C-000004")
+        await pilot.press("enter", "u")  # nothing was done to this one
+        assert isinstance(app.screen, DetailScreen) and "Nothing to undo for this customer" in notices(app)
