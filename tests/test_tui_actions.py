@@ -93,6 +93,22 @@ async def test_obfuscate_refused_and_allowed(shop):
     assert grace["obfuscated_at"] and grace["email"] != "grace@example.com" and grace["first_name"] != "Grace"
 
 
+async def test_delete_and_obfuscate_ask_first_naming_the_customer_and_no_changes_nothing(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, "C-000002")
+        for key, question in (("delete", "Delete C-000002 Grace Hopper and everything it owns? (u undoes it)"),
+                              ("o", "Obfuscate C-000002 Grace Hopper? Its personal data is replaced by fakes and its "
+                                    "conversations deleted. This cannot be undone.")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmScreen) and app.screen.message.plain == question
+            await pilot.press("n")
+            await settle(app, pilot)
+    grace = shop.customer(2)
+    assert grace["email"] == "grace@example.com" and not grace.get("obfuscated_at")
+
+
 async def test_a_change_made_by_another_process_appears_by_itself(shop, store_path):
     from helpers import run_python
     app = CustdeskApp(shop)

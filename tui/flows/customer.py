@@ -2,6 +2,7 @@
 edit, delete, obfuscate, (de)activate."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -31,25 +32,26 @@ async def edit_customer(app: CustdeskApp, customer_id: int | None) -> None:
 
 @work(group=GROUP)
 async def delete_customer(app: CustdeskApp, customer_id: int | None) -> None:
-    if customer_id is None:
-        return
-    customer = app.store.customer(customer_id)
-    message = Text.assemble(f"Delete {customer['number']} ", literal(display_name(customer)),
-                            " and everything it owns? (u undoes it)")
-    if await app.push_screen_wait(ConfirmScreen(message)):
-        attempt(app, app.store.delete, customer_id, success=f"Deleted {customer['number']}; u undoes")
+    await _confirmed(app, customer_id, "Delete", " and everything it owns? (u undoes it)", app.store.delete,
+                     "Deleted {number}; u undoes")
 
 
 @work(group=GROUP)
 async def obfuscate_customer(app: CustdeskApp, customer_id: int | None) -> None:
+    tail = ("? Its personal data is replaced by fakes and its conversations deleted. This cannot be undone.",
+            "bold red")
+    await _confirmed(app, customer_id, "Obfuscate", tail, app.store.obfuscate, "Obfuscated {number}")
+
+
+async def _confirmed(app: CustdeskApp, customer_id: int | None, doing: str, tail: str | tuple[str, str],
+                     verb: Callable[[int], object], success: str) -> None:
+    """Ask "<doing> <number> <name><tail>", then run `verb` on the customer if the answer is yes."""
     if customer_id is None:
         return
     customer = app.store.customer(customer_id)
-    message = Text.assemble(f"Obfuscate {customer['number']} ", literal(display_name(customer)),
-                            ("? Its personal data is replaced by fakes and its conversations deleted. "
-                             "This cannot be undone.", "bold red"))
+    message = Text.assemble(f"{doing} {customer['number']} ", literal(display_name(customer)), tail)
     if await app.push_screen_wait(ConfirmScreen(message)):
-        attempt(app, app.store.obfuscate, customer_id, success=f"Obfuscated {customer['number']}")
+        attempt(app, verb, customer_id, success=success.format(number=customer["number"]))
 
 
 def switch_active(app: CustdeskApp, customer_ids: list[int]) -> None:
