@@ -11,7 +11,7 @@ from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
 UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync",
-                      "distinct"})
+                      "distinct", "sync_resolve"})
 # How many undoable entries keep their undo data; older ones keep the summary.
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000
