@@ -283,6 +283,9 @@ class Store:
     sync_runs = forward(Sync.sync_runs)
     record_failed_sync = forward(Sync.record_failed_sync)
     sync = forward(Sync.sync)
+    sync_conflicts = forward(Sync.sync_conflicts)
+    resolve_conflict = forward(Sync.resolve_conflict)
+    resolve_run_conflicts = forward(Sync.resolve_run_conflicts)
 
     sign_up = forward(SignUps.sign_up)
     prepare_sign_ups = forward(SignUps.prepare_sign_ups)

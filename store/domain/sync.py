@@ -18,6 +18,10 @@ the customer. A run:
   conflicts, the file's hash (a file synced already is not synced again) and
   the ids it held (to see next time which are gone).
 
+A conflict stays open until it is settled, taking the accounting value or keeping
+ours (store.domain.sync_conflicts); a kept value is not a conflict again until
+accounting changes it again.
+
 A record whose accounting id is a card number typed into an id people type is
 refused like any record the rules refuse, shown masked: the id would otherwise
 be printed, journaled and kept in full. A file that cannot be synced at all is
@@ -37,8 +41,9 @@ from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding, matcher_checks, queued_details
 from store.domain.session import Session
+from store.domain.sync_conflicts import Settling, Side, SyncConflict, marked, with_mark
 from store.engine import Transaction
-from store.model import CUSTOMERS, JOURNAL, SOURCES
+from store.model import CUSTOMERS, JOURNAL, SOURCES, JournalEntry
 from store.rules.validation import accounting_id_error, errors_of, mask_cards
 
 SYNC = "sync"
@@ -90,12 +95,29 @@ class Sync:
 
     def __init__(self, session: Session, records: Records, matcher: Matcher) -> None:
         self.session, self.records, self.matcher = session, records, matcher
+        self.settling = Settling(session, records, self._synced_doc, SYNC)
 
     def sync_runs(self) -> list[dict[str, Any]]:
         """Every sync run, newest first: its journal entry with counts and conflicts, or
         (`failed`) the file and why it could not be synced."""
         return [{**entry, "id": doc_id, "failed": entry.get("action") == SYNC_FAILED}
                 for doc_id, entry in journal.newest(self.session.db.tables[JOURNAL], _is_run)]
+
+    def sync_conflicts(self, run: int | None = None) -> list[SyncConflict]:
+        """Every conflict still open: the latest report of each (customer, field), newest run
+        first; or those sync run `run` (its journal entry) reported that are still open."""
+        return self.settling.open_conflicts(run)
+
+    def resolve_conflict(self, number: str, field: str, side: Side, *, expected_rev: int | None = None) -> JournalEntry:
+        """Settle customer `number`'s open conflict on `field`: take the accounting value
+        (`accounting`, cleaned and judged as an edit) or keep ours (`here`); one undoable
+        entry. `expected_rev`: refused if the customer changed since it was shown."""
+        return self.settling.resolve(number, field, side, expected_rev)
+
+    def resolve_run_conflicts(self, entry_id: int, side: Side, *, expected_revs: Mapping[int, int] | None = None) -> JournalEntry:
+        """Settle every open conflict of sync run `entry_id` the same way, in one undoable entry;
+        `expected_revs` (customer id → revision, as shown) refuses if one changed since."""
+        return self.settling.resolve_run(entry_id, side, expected_revs)
 
     def record_failed_sync(self, file: str, digest: str | None, reason: str) -> bool:
         """Keep a file that could not be synced as a failed run (its name, the one-line
@@ -213,7 +235,7 @@ class Sync:
             return
         changes, synced, conflicts = three_way(owned, checked, doc)
         report.conflicts += [{"id": record.id, "number": doc.get("number"), **c} for c in conflicts]
-        new_origin = {**(doc.get("origin") or {}), **origin, "synced": synced, "removed": False}
+        new_origin = with_mark({**(doc.get("origin") or {}), **origin, "synced": synced, "removed": False}, marked(conflicts))
         if not changes and new_origin == doc.get("origin"):
             report.unchanged += 1
             return
