@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.common import fail, open_store, reports_errors, say
+from cli.sync_conflicts import conflicts, resolve
 from store.base.errors import RuleViolation, StoreError
 from store.base.text import path_text
 
@@ -27,7 +28,31 @@ EXPORT_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xls", ".ods", ".json"}
 _State = tuple[int, int, int] | str
 
 
-@click.command()
+class _RunOrSubcommand(click.Group):
+    """`sync FILE...` runs (the group's own options and files), beside the subcommands
+    `sync conflicts` and `sync resolve`: a first word naming a subcommand runs it (a file
+    of that name is given as ./conflicts), anything else is a run's files and options."""
+
+    # (a run's options may follow its files, as they could before the subcommands came)
+    allow_interspersed_args = True
+    allow_extra_args = False
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            return click.Command.parse_args(self, ctx, args)
+        click.Command.parse_args(self, ctx, [])  # (a run's options at their defaults: the callback sees no run)
+        ctx._protected_args, ctx.args = args[:1], args[1:]
+        return ctx.args
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        if ctx.command is self:
+            return params
+        # (asked for a subcommand's usage line: `custdesk sync resolve …`, not `sync [FILES]... resolve`)
+        return [p for p in params if not isinstance(p, click.Argument)]
+
+
+@click.group(cls=_RunOrSubcommand, invoke_without_command=True, subcommand_metavar="| sync conflicts|resolve ...")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--profile", metavar="NAME", help="The export's profile (default: recognised by its headers).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
@@ -41,7 +66,10 @@ _State = tuple[int, int, int] | str
 def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_run: bool, as_json: bool, folder: Path | None,
          interval: float, list_profiles: bool) -> None:
     """Keep the source list in step with accounting exports (Xero, QuickBooks, DATEV, Sage,
-    Exact, Odoo, Zoho Books, FreshBooks): exit 0 done, 1 some records refused, 2 unreadable."""
+    Exact, Odoo, Zoho Books, FreshBooks): exit 0 done, 1 some records refused, 2 unreadable.
+    `sync conflicts` lists the conflicts still open, `sync resolve` settles them."""
+    if ctx.invoked_subcommand is not None:
+        return
     from importers.sync import profiles
 
     if list_profiles:
@@ -71,6 +99,10 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
         status = max(status, 1 if report.errors else 0)
     if status:
         raise SystemExit(status)
+
+
+sync.add_command(conflicts)
+sync.add_command(resolve)
 
 
 def apply_export(store: Store, export: Export, *, dry_run: bool = False) -> SyncReport:

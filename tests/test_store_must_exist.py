@@ -25,6 +25,8 @@ NEEDS_A_STORE = {
     "picture": ["picture", "C-000001", "--remove"],
     "repair": ["repair"],
     "duplicates": ["duplicates"],
+    "sync conflicts": ["sync", "conflicts"],
+    "sync resolve": ["sync", "resolve", "C-000001", "city", "here"],
     "mail templates list": ["mail", "templates", "list"],
     "mail templates add": ["mail", "templates", "add", "hello", "--body", "{tmp}/body.txt"],
     "mail templates show": ["mail", "templates", "show", "hello"],
@@ -38,10 +40,14 @@ OWN_LOCATIONS = {"migrate"}
 
 
 def leaf_commands(group: click.Group, prefix: str = "") -> set[str]:
+    """Every command that runs: a group that also runs by itself (`sync FILE`) counts as one."""
     found = set()
     for name, command in group.commands.items():
         path = f"{prefix}{name}"
-        found |= leaf_commands(command, path + " ") if isinstance(command, click.Group) else {path}
+        if isinstance(command, click.Group):
+            found |= leaf_commands(command, path + " ") | ({path} if command.invoke_without_command else set())
+        else:
+            found.add(path)
     return found
 
 
