@@ -1,4 +1,5 @@
-"""The accounting sync runs: when, which export, what each did, and its conflicts."""
+"""The accounting sync runs: when, which export, what each did, and its conflicts; those
+still open are settled here, one or a whole run's: the accounting value taken, or ours kept."""
 from __future__ import annotations
 
 from typing import Any, cast
@@ -9,9 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from store.domain.sync_conflicts import SyncConflict, side_of
 from store.model import JournalEntry
 
 from ..flows.undo import undo_entry
+from ..verbs import attempt
 from .base import StoreScreen
 from .modals import literal
 
@@ -21,34 +24,55 @@ COUNTS = ("created", "updated", "removed", "conflicts", "errors", "unchanged")
 
 class SyncScreen(StoreScreen[None]):
     """Every sync run, newest first, with the files that could not be synced (failed); under
-    the list, the highlighted run's conflicts and errors, or why it failed."""
+    the list, the highlighted run's conflicts and errors, or why it failed; then the run's
+    conflicts still open, the highlighted one settled by `a` or `h`, all of them by `A` or `H`."""
 
-    BINDINGS = [Binding("u", "undo", "Undo run", id="undo-run"), Binding("escape", "back", "Back", id="back")]
+    CSS_PATH = "sync.tcss"
+    BINDINGS = [
+        Binding("a", "settle('accounting')", "Take accounting", id="take-accounting"),
+        Binding("h", "settle('here')", "Keep ours", id="keep-ours"),
+        Binding("A", "settle_run('accounting')", "Run: accounting", id="run-take-accounting"),
+        Binding("H", "settle_run('here')", "Run: ours", id="run-keep-ours"),
+        Binding("u", "undo", "Undo run", id="undo-run"),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.conflicts: dict[str, SyncConflict] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield Static(id="run-detail")
+        yield Static(id="conflicts-title")
+        yield DataTable(id="conflicts", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#runs", DataTable).add_columns("when", "profile", "new", "updated", "removed", "conflicts", "errors",
                                                        "unchanged", "file", "")
+        self.query_one("#conflicts", DataTable).add_columns("customer", "name", "field", "here", "accounting")
         self.redraw()
+        self.query_one("#runs", DataTable).focus()
 
     def redraw(self) -> None:
         table = self.query_one("#runs", DataTable)
+        shown = self.current()
         table.clear()
         self.runs = {str(run["id"]): run for run in self.store.sync_runs()}
         for key, run in self.runs.items():
             counts = run.get("counts") or {}
-            shown = ["" for _ in COUNTS] if run["failed"] else [str(counts.get(name, 0)) for name in COUNTS]
-            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *shown,
+            shown_counts = ["" for _ in COUNTS] if run["failed"] else [str(counts.get(name, 0)) for name in COUNTS]
+            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *shown_counts,
                           literal(run.get("file")), _state(run), key=key)
+        if shown is not None and str(shown["id"]) in self.runs:  # (the run looked at stays the one looked at)
+            table.move_cursor(row=table.get_row_index(str(shown["id"])))
         if not self.runs:
             self.query_one("#run-detail", Static).update(
                 Text("No sync runs yet: custdesk sync FILE (or sync --watch DIR) brings accounting exports in (README, Accounting sync)."))
-        table.focus()
+        self.show_run()
 
     def current(self) -> dict[str, Any] | None:
         table = self.query_one("#runs", DataTable)
@@ -56,16 +80,58 @@ class SyncScreen(StoreScreen[None]):
             return None
         return self.runs[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
 
-    def on_data_table_row_highlighted(self) -> None:
+    def current_conflict(self) -> SyncConflict | None:
+        table = self.query_one("#conflicts", DataTable)
+        if table.row_count == 0:
+            return None
+        return self.conflicts[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+
+    def show_run(self) -> None:
+        """The highlighted run's detail, and its conflicts still open."""
         run = self.current()
         if run is not None:
             self.query_one("#run-detail", Static).update(_details(run))
+        table = self.query_one("#conflicts", DataTable)
+        row = table.cursor_row
+        table.clear()
+        found = self.store.sync_conflicts(run["id"]) if run is not None and not run["failed"] else []
+        self.conflicts = {f"{c['customer_id']}:{c['field']}": c for c in found}
+        for key, conflict in self.conflicts.items():
+            table.add_row(literal(conflict["number"]), literal(conflict["name"]), literal(conflict["field"]),
+                          _value(conflict["here"]), _value(conflict["accounting"]), key=key)
+        if found:
+            table.move_cursor(row=min(row, len(found) - 1))
+        table.display = bool(found)
+        self.query_one("#conflicts-title", Static).update(_title(run, len(found)))
+        self.refresh_bindings()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "runs":
+            self.show_run()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "undo":
             run = self.current() if self.is_mounted else None
             return True if run is not None and run.get("undoable") and not run.get("undone") else None
+        if action in ("settle", "settle_run"):
+            return bool(self.conflicts)  # (off the footer while the run has none open)
         return True
+
+    def action_settle(self, side: str) -> None:
+        conflict = self.current_conflict()
+        if conflict is not None:
+            attempt(self.app, self.store.resolve_conflict, conflict["number"], conflict["field"], side_of(side),
+                    expected_rev=conflict["rev"], then=self._settled)
+
+    def action_settle_run(self, side: str) -> None:
+        run = self.current()
+        if run is not None and self.conflicts:
+            shown = {c["customer_id"]: c["rev"] for c in self.conflicts.values()}
+            attempt(self.app, self.store.resolve_run_conflicts, run["id"], side_of(side), expected_revs=shown,
+                    then=self._settled)
+
+    def _settled(self, entry: JournalEntry) -> None:
+        self.app.notify(f"{entry['summary']} (u on the customer list undoes it)")
 
     def action_undo(self) -> None:
         run = self.current()
@@ -80,6 +146,20 @@ def _state(run: dict[str, Any]) -> Text:
     if run["failed"]:
         return Text("failed", style="bold red")
     return Text("undone" if run.get("undone") else "")
+
+
+def _value(value: object) -> Text:
+    """A field's value in the conflicts list: an empty one said so."""
+    return Text("(empty)", style="dim") if value in (None, "") else literal(value)
+
+
+def _title(run: dict[str, Any] | None, open_count: int) -> Text:
+    if run is None or run["failed"] or not run.get("conflicts"):
+        return Text("")
+    if not open_count:
+        return Text("None of this run's conflicts is open any more.", style="dim")
+    return Text.assemble((f"Open conflicts ({open_count})", "bold"),
+                         ("  a: accounting's value, h: ours; A, H: the whole run", "dim"))
 
 
 def _details(run: dict[str, Any]) -> Table:
