@@ -6,6 +6,7 @@ import click
 from cli.common import open_app, open_store, reports_errors
 from cli.config import config
 from cli.duplicates import duplicates
+from cli.history import history, log
 from cli.mail import mail
 from cli.records import demo, migrate, obfuscate, picture, repair, stats, undo
 from cli.serve import serve
@@ -32,7 +33,7 @@ def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
 
 
 for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config,
-                duplicates):
+                duplicates, log, history):
     cli.add_command(command)
 
 

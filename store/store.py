@@ -21,6 +21,7 @@ from store.domain.campaigns import Campaigns
 from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.distinct import Distinct
+from store.domain.history import History
 from store.domain.matcher import Matcher
 from store.domain.pictures import Pictures
 from store.domain.reads import Reads
@@ -59,6 +60,7 @@ class Parts:
     sync: Sync
     sign_ups: SignUps
     reads: Reads
+    history: History
 
 
 def compose(session: Session, matcher: Matcher) -> Parts:
@@ -76,6 +78,7 @@ def compose(session: Session, matcher: Matcher) -> Parts:
         sync=Sync(session, records, matcher),
         sign_ups=SignUps(session, records, matcher),
         reads=Reads(session),
+        history=History(session),
     )
 
 
@@ -304,3 +307,7 @@ class Store:
     stats = forward(Reads.stats)
     all_headquarters = forward(Reads.all_headquarters)
     related_counts = forward(Reads.related_counts)
+
+    log = forward(History.log)
+    history = forward(History.history)
+    customer_id = forward(History.customer_id)

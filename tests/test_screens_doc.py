@@ -4,6 +4,7 @@ import re
 from helpers import ROOT
 
 from tui.app import CustdeskApp
+from tui.screens.activity import ActivityScreen
 from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.duplicates import DuplicatesScreen
 from tui.screens.import_parts import FieldPicker
@@ -17,7 +18,7 @@ from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen)
+            ImportScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen, ActivityScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
            TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 

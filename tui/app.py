@@ -165,7 +165,8 @@ class CustdeskApp(App[None]):
         yield SystemCommand("Sync runs", "the accounting sync runs, their counts and conflicts", self.action_sync_runs)
         yield SystemCommand("Duplicates", "review likely duplicate customers and prospects, side by side",
                             self.action_duplicates)
-        own = {"Sync runs", "Duplicates"}  # (a screen's key for one of these is not listed twice)
+        yield SystemCommand("History", "the journal: who did what, when; undo an entry by its name", self.action_history)
+        own = {"Sync runs", "Duplicates", "History"}  # (a screen's key for one of these is not listed twice)
         seen: set[tuple[str, str]] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -184,6 +185,11 @@ class CustdeskApp(App[None]):
         from .screens.duplicates import DuplicatesScreen
         if not isinstance(self.screen, DuplicatesScreen):
             self.push_screen(DuplicatesScreen())
+
+    def action_history(self) -> None:
+        from .screens.activity import ActivityScreen
+        if not isinstance(self.screen, ActivityScreen):
+            self.push_screen(ActivityScreen())
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen

@@ -56,3 +56,10 @@ class Dates:
         if isinstance(value, float):
             return f"{value:,.2f}"
         return "" if value is None else str(value)
+
+    def change(self, field: str, old: object, new: object, hidden: bool = False) -> str:
+        """A field's change as history shows it: `old → new`, an empty side as (empty);
+        values obfuscation removed are not shown, and it says so."""
+        if hidden:
+            return "(removed by obfuscation)"
+        return f"{self.value(field, old) or '(empty)'} → {self.value(field, new) or '(empty)'}"

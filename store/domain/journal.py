@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from store.domain import edits
 from store.engine import META, Document, Transaction
-from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
+from store.model import CHILD_TABLES, CONTACT_FIELDS, CUSTOMERS, DEPARTMENT_FIELDS, JOURNAL, PERSON_FIELDS, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
 UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync",
@@ -15,6 +17,12 @@ UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactiva
 # How many undoable entries keep their undo data; older ones keep the summary.
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000
+# Whose entry keeps which records changed but no value, old or new (its promise is that
+# the old values survive nowhere, and the new ones are fakes).
+KEEPS_NO_VALUES = frozenset({"obfuscate"})
+# The fields of a customer's records whose text is removed from the journal's summaries
+# and details when it is obfuscated (a country code would match half the words).
+SECRET_FIELDS = frozenset(PERSON_FIELDS + DEPARTMENT_FIELDS + CONTACT_FIELDS) - {"country"}
 
 
 def now() -> str:
@@ -28,14 +36,6 @@ def current_user() -> str:
         return "unknown"
 
 
-def _owner_of(table: str, doc_id: int, doc: dict[str, Any] | None) -> int | None:
-    if table == CUSTOMERS:
-        return doc_id
-    if table in CHILD_TABLES and doc is not None:
-        return doc.get("customer_id")
-    return None
-
-
 def touched_customers(tx: Transaction) -> list[int]:
     ids: set[int] = set()
     for (table, doc_id), before in tx.before.items():
@@ -45,7 +45,7 @@ def touched_customers(tx: Transaction) -> list[int]:
         if table not in CHILD_TABLES:
             continue
         for doc in (before, tx.get(table, doc_id)):
-            owner = _owner_of(table, doc_id, doc)
+            owner = edits.owner_of(table, doc_id, doc)
             if owner is not None:
                 ids.add(owner)
     return sorted(ids)
@@ -54,6 +54,16 @@ def touched_customers(tx: Transaction) -> list[int]:
 def _listed(ids: set[int]) -> list[int] | None:
     # Bulk entries name their customers through their undo data, not a 100k list.
     return sorted(ids) if len(ids) <= LIST_CUSTOMERS_UP_TO else None
+
+
+def _numbers(tx: Transaction, customer_ids: Iterable[int]) -> list[str | None]:
+    """The numbers of the customers the entry names, as they were (a deleted one's too): the
+    activity list reads them without the customers' table."""
+    found = []
+    for customer_id in customer_ids:
+        doc = tx.get(CUSTOMERS, customer_id) or tx.before.get((CUSTOMERS, customer_id)) or {}
+        found.append(doc.get("number"))
+    return found
 
 
 def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_customers: tuple[int, ...] = (),
@@ -67,10 +77,19 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         "user": user,
         "action": action,
         "summary": summary,
-        "customer_ids": _listed(set(touched_customers(tx)) | set(extra_customers)),
+        "customer_ids": (listed := _listed(set(touched_customers(tx)) | set(extra_customers))),
+        "numbers": _numbers(tx, listed or ()),
         "undoable": undoable,
         "undone": False,
     }
+    changed = edits.of_transaction(tx)
+    if changed is not None and action in KEEPS_NO_VALUES:
+        changed = [{**edit, "fields": [[field, None, None] for field, *_ in edit["fields"]]} for edit in changed]
+    entry["edits"] = changed
+    entry["touched"] = dict(Counter(table for table, _ in tx.before if table in edits.TRACED))
+    runs = edits.runs_of(tx)
+    if runs:
+        entry["runs"] = runs
     if undoable:
         entry["changes"] = _undo_data(tx)
         _drop_old_undo_data(tx)
@@ -126,7 +145,7 @@ def holds(entry: Mapping[str, Any], customer_id: int) -> bool:
     """Whether the entry's undo data holds documents of the customer (itself or its related records)."""
     return customer_id in (entry.get("customer_ids") or ()) or any(
         table == CUSTOMERS and where[0] <= customer_id < where[1] if isinstance(where, list)
-        else _owner_of(table, where, before) == customer_id
+        else edits.owner_of(table, where, before) == customer_id
         for table, where, before, _ in entry["changes"]
     )
 
@@ -142,12 +161,36 @@ def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 def purge_customer(tx: Transaction, customer_id: int) -> int:
-    """Drop every undo payload that holds data of the customer; returns how many."""
+    """Drop every undo payload that holds data of the customer, and every old value of its
+    records the history keeps (their text too, where a summary or a sync conflict quotes
+    it); returns how many entries held undo data."""
     purged = 0
-    for doc_id, entry in list(tx.table(JOURNAL).items()):
-        if entry.get("changes") is None:
-            continue
-        if holds(entry, customer_id):
-            tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "purged": True})
+    secrets = _secrets(tx, customer_id)
+    number = str((tx.before.get((CUSTOMERS, customer_id)) or {}).get("number", "")) or None
+    for doc_id, stored in list(tx.table(JOURNAL).items()):
+        entry = stored
+        if entry.get("changes") is not None and holds(entry, customer_id):
+            entry = {**entry, "changes": None, "undoable": False, "purged": True}
             purged += 1
+        elif not (edits.names(entry, customer_id) or (number and _mentions(entry, number))):
+            continue
+        forgotten = edits.forget_values(entry, customer_id, secrets)
+        if forgotten is not None or entry is not stored:
+            tx.put(JOURNAL, doc_id, forgotten if forgotten is not None else entry)
     return purged
+
+
+def _mentions(entry: Mapping[str, Any], number: str) -> bool:
+    """Whether the entry quotes the customer by number without having changed it (a sync
+    run's conflict keeps both values of a field it did not write)."""
+    return number in str(entry.get("summary")) or any(
+        isinstance(c, dict) and c.get("number") == number for c in entry.get("conflicts") or ())
+
+
+def _secrets(tx: Transaction, customer_id: int) -> set[str]:
+    """The customer's personal text as it was before this transaction (its records' too)."""
+    found: set[str] = set()
+    for (table, doc_id), before in tx.before.items():
+        if before is not None and edits.owner_of(table, doc_id, before) == customer_id:
+            found.update(str(before[f]) for f in SECRET_FIELDS & set(before) if before[f] not in (None, ""))
+    return found

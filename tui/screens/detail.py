@@ -19,6 +19,7 @@ from ..flows.merge import merge
 from ..flows.related import add_row, edit_row, set_picture, set_status
 from ..flows.undo import undo
 from ..verbs import attempt
+from ..widgets.history import HistoryTable
 from ..widgets.picture import picture_widget
 from .base import StoreScreen
 from .modals import InfoScreen, literal
@@ -39,6 +40,8 @@ TABS = {
     CONVERSATIONS: ("Conversations", ("at", "channel", "direction", "subject")),
     EXPORTS: ("Export log", ("at", "format", "target", "user")),
 }
+# The last tab: the customer's timeline (store.history), not a related kind.
+HISTORY = "history"
 # What `+` creates on each tab.
 CREATES = {"orders", "offers", "tickets", "tasks", "contracts", DEPARTMENTS, CONTACTS}
 MAIN_FIELDS = (("number", "Number"), ("kind", "Kind"), ("active", "Active"), ("company", "Company"),
@@ -102,6 +105,8 @@ class DetailScreen(StoreScreen[None]):
                     table: DataTable[object] = DataTable(id=f"table-{key}", cursor_type="row", zebra_stripes=True)
                     table.add_columns(*[c.replace("_", " ") for c in columns])
                     yield table
+            with TabPane("History", id=f"tab-{HISTORY}"):
+                yield HistoryTable(id=f"table-{HISTORY}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,6 +133,7 @@ class DetailScreen(StoreScreen[None]):
             if key in (DEPARTMENTS, CONTACTS):
                 (tabs.show_tab if corporate else tabs.hide_tab)(f"tab-{key}")
             self._fill(key, columns)
+        self.query_one(f"#table-{HISTORY}", HistoryTable).show(self.store.history(self.customer_id), self.app.dates)
         self.refresh_bindings()  # `d` is named after what it will do now
 
     def _fill(self, key: str, columns: tuple[str, ...]) -> None:
@@ -165,7 +171,7 @@ class DetailScreen(StoreScreen[None]):
 
     def current_row_id(self) -> int | None:
         table = self.query_one(f"#table-{self.current_tab()}", DataTable)
-        if table.row_count == 0:
+        if table.row_count == 0 or self.current_tab() == HISTORY:
             return None
         return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 

@@ -1,0 +1,119 @@
+"""What a journal entry keeps for history: the field-level changes of the records it
+touched (who changed which field from what to what), and what obfuscation removes of them."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, TypedDict
+
+from store.engine import META, Document, Transaction
+from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, SOURCES
+
+Event = Literal["created", "changed", "deleted"]
+
+# Records a person looks up the history of; settings, templates and campaigns say what
+# changed in their entry's summary.
+TRACED = frozenset({CUSTOMERS, SOURCES, *CHILD_TABLES})
+# Fields that change with every write and say nothing a person did.
+BOOKKEEPING = frozenset({"rev", "updated_at", "created_at", "schema_version"})
+# An entry changing more documents than this (an update import of a whole ledger) keeps
+# its summary and counts only: the old values of 1M rows are not a history anyone reads,
+# and every open of the store would read them.
+EDITS_UP_TO = 10_000
+# Written in place of text that named an obfuscated customer.
+REMOVED = "[removed]"
+
+
+class Edit(TypedDict):
+    """One record's changes in one journal entry."""
+
+    table: str
+    id: int
+    owner: int | None     # the customer it belongs to (itself for a customer)
+    label: str | None     # its number when it had one (a deleted customer is still named)
+    event: Event
+    fields: list[list[Any]]  # [field, old, new]; on creation the values it was given
+
+
+def owner_of(table: str, doc_id: int, doc: Mapping[str, Any] | None) -> int | None:
+    if table == CUSTOMERS:
+        return doc_id
+    if table in CHILD_TABLES and doc is not None:
+        owner = doc.get("customer_id")
+        return owner if isinstance(owner, int) else None
+    return None
+
+
+def _diff(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[list[Any]]:
+    if after is None:  # a deletion keeps no values: what is deleted is gone from history too
+        return []
+    old = before or {}
+    fields = sorted((set(old) | set(after)) - BOOKKEEPING)
+    return [[f, old.get(f), after.get(f)] for f in fields if old.get(f) != after.get(f) and (
+        before is not None or after.get(f) not in (None, "", []))]
+
+
+def _event(before: Document | None, after: Document | None) -> Event:
+    return "created" if before is None else "deleted" if after is None else "changed"
+
+
+def of_transaction(tx: Transaction) -> list[Edit] | None:
+    """The transaction's changes field by field (None: more than `EDITS_UP_TO` documents).
+    Documents an import added column-wise are left out: their entry names them as runs."""
+    column_wise = bool(tx.inserted_runs())
+    changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items()
+               if table in TRACED and not (column_wise and tx.is_inserted(table, doc_id))]
+    if len(changed) > EDITS_UP_TO:
+        return None
+    edits: list[Edit] = []
+    for table, doc_id, before in changed:
+        after = tx.get(table, doc_id)
+        fields = _diff(before, after)
+        if before is not None and after is not None and not fields:
+            continue
+        either = after if after is not None else before
+        label = (either or {}).get("number")
+        edits.append(Edit(table=table, id=doc_id, owner=owner_of(table, doc_id, either),
+                          label=label if isinstance(label, str) else None, event=_event(before, after), fields=fields))
+    return edits
+
+
+def runs_of(tx: Transaction) -> list[list[Any]]:
+    """[table, first id, stop] of the documents an import added column-wise: each
+    customer it created can find it for as long as the journal keeps it."""
+    return [[table, first, stop] for table, first, stop in tx.inserted_runs() if table not in (META, JOURNAL)]
+
+
+def names(entry: Mapping[str, Any], customer_id: int) -> bool:
+    """Whether the entry changed the customer or one of its records, or created it."""
+    if customer_id in (entry.get("customer_ids") or ()):
+        return True
+    if any(edit["owner"] == customer_id for edit in entry.get("edits") or ()):
+        return True
+    return any(table == CUSTOMERS and first <= customer_id < stop for table, first, stop in entry.get("runs") or ())
+
+
+def forget_values(entry: Mapping[str, Any], customer_id: int, secrets: Iterable[str]) -> Document | None:
+    """The entry without the customer's old values (obfuscation's promise: they survive
+    nowhere), or None when it holds none. Its edits of the customer's records keep which
+    fields changed, not what from or to; text naming them (a summary, a sync conflict)
+    has the secrets replaced."""
+    edits = entry.get("edits") or []
+    kept = [edit if edit["owner"] != customer_id else {**edit, "fields": [[f, None, None] for f, *_ in edit["fields"]],
+                                                       "forgotten": True}
+            for edit in edits]
+    scrubbed = _scrub(entry, sorted({s for s in secrets if len(s) > 1}, key=len, reverse=True))
+    if kept == edits and scrubbed == entry:
+        return None
+    return {**scrubbed, "edits": kept} if "edits" in entry else scrubbed
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REMOVED)
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) if k not in ("edits", "changes") else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
