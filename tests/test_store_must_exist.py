@@ -25,6 +25,8 @@ NEEDS_A_STORE = {
     "picture": ["picture", "C-000001", "--remove"],
     "repair": ["repair"],
     "duplicates": ["duplicates"],
+    "log": ["log"],
+    "history": ["history", "C-000001"],
     "sync conflicts": ["sync", "conflicts"],
     "sync resolve": ["sync", "resolve", "C-000001", "city", "here"],
     "mail templates list": ["mail", "templates", "list"],
