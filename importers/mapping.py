@@ -124,7 +124,7 @@ class ColumnMapping:
     column: str
     field: str | None
     confidence: float
-    how: str  # "synonym", "prefix", "fuzzy", "manual", "unmapped"
+    how: str  # "synonym", "prefix", "fuzzy", "manual", "remembered", "unmapped"
 
 
 class MappingError(ValueError):
@@ -145,8 +145,11 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str | None]
     return overrides
 
 
-def map_columns(columns: list[str], overrides: dict[str, str | None] | None = None) -> list[ColumnMapping]:
-    overrides = overrides or {}
+def map_columns(columns: list[str], overrides: dict[str, str | None] | None = None,
+                remembered: dict[str, str | None] | None = None) -> list[ColumnMapping]:
+    """Each column's field: as `overrides` say (the user's, now), else as `remembered` (a
+    mapping confirmed for files of these headers), else found from the header."""
+    overrides, remembered = overrides or {}, remembered or {}
     unknown = [c for c in overrides if c not in columns]
     if unknown:
         raise MappingError(f"--map: the file has no column '{unknown[0]}' (columns: {', '.join(columns)})")
@@ -155,6 +158,9 @@ def map_columns(columns: list[str], overrides: dict[str, str | None] | None = No
         if column in overrides:
             target = overrides[column]
             mappings.append(ColumnMapping(column, target, 1.0, "manual" if target else "unmapped"))
+            continue
+        if column in remembered:
+            mappings.append(ColumnMapping(column, remembered[column], 1.0, "remembered"))
             continue
         match = match_field(column)
         if match is None:

@@ -27,7 +27,9 @@ from store.base.files import atomic_write_bytes, refuse_overwrite
 from store.base.json_rows import object_texts
 from store.base.text import path_text
 from store.domain.batches import ROW, Queued
+from store.domain.import_runs import MAPPING, RUN, RememberedMapping, run_details
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, ImportTarget, Severity
+from store.rules.mappings import columns_for, mapping_record
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 
@@ -79,6 +81,8 @@ class ImportPlan:
     suggestion: CountrySuggestion | None = None  # a better --country, when the phones say so
     duplicates: str = "queue"  # what becomes of a likely duplicate (judge.POLICIES)
     likely: dict[int, list[Target]] = field(default_factory=dict)  # row position -> whom a duplicate likely is
+    overrides: dict[str, str | None] = field(default_factory=dict)  # the columns the user mapped now (review, --map)
+    remembered: RememberedMapping | None = None  # the mapping confirmed for files of these headers, applied
 
     def count(self, status: str) -> int:
         return int((self.rows["_status"] == status).sum())
@@ -131,9 +135,28 @@ class ImportPlan:
         where = path_text(self.table.path.name) + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         queued = self._queued(new["_position"].to_list())
         return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
-                     new_identities=True, checked=proof, queued=queued,
+                     new_identities=True, checked=proof, queued=queued, details=self._run_details(),
                      summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated"
                              + (f", {len({q.position for q in queued})} queued for review" if queued else ""))
+
+    def confirmed_mapping(self) -> dict[str, object] | None:
+        """The mapping committing this plan remembers for files of its headers: one the user
+        confirmed (a column mapped now, or the remembered one taken again); None when every
+        column was mapped automatically."""
+        if not self.overrides and self.remembered is None:
+            return None
+        # Taken again unchanged, it is still the one confirmed with the earlier file.
+        origin = self.remembered.origin() if self.remembered is not None and not self.overrides else None
+        return mapping_record(self.target, [(m.column, m.field) for m in self.mappings], origin)
+
+    def _run_details(self) -> dict[str, Any]:
+        """What the import's journal entry keeps: the run, and the mapping it confirmed."""
+        details: dict[str, Any] = {RUN: run_details(self.table.path.name, self.table.sheet, self.target, self.mode, self.key,
+                                                    self.counts())}
+        mapping = self.confirmed_mapping()
+        if mapping is not None:
+            details[MAPPING] = mapping
+        return details
 
     def _queued(self, written: list[int]) -> list[Queued]:
         """The pairs of the written rows the plan queued, by their positions among the creates (an
@@ -203,10 +226,12 @@ class ImportPlan:
 # -- building a plan -------------------------------------------------------------
 def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: str = "create", key: str = "email",
                 overrides: dict[str, str | None] | None = None, country: str | None = None,
-                duplicates: str = "queue") -> ImportPlan:
+                duplicates: str = "queue", remembered: bool = True) -> ImportPlan:
     """`country`: the region of phones whose row names no country (None: the store's default);
     `duplicates`: what becomes of a likely duplicate (queue: written and queued for review;
-    skip: left out; keep: even a key match is written as a new record and queued)."""
+    skip: left out; keep: even a key match is written as a new record and queued);
+    `overrides`: columns mapped by the user (they win over a remembered mapping, column by
+    column); `remembered`: apply the mapping remembered for files of these headers, if any."""
     into = import_target(target)
     for name, value, allowed in (("--mode", mode, MODES), ("--key", key, KEYS), ("--duplicates", duplicates, POLICIES)):
         if value not in allowed:
@@ -216,7 +241,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     country = (country or "").strip().upper() or None
     if country is not None and not is_region(country):
         raise PlanError(f"--country must be an ISO 3166 code of two letters (DE, TR, FR …), not '{country}'")
-    mappings = map_columns(table.columns, overrides)
+    memory = store.remembered_mapping(into, table.columns) if remembered else None
+    mappings = map_columns(table.columns, overrides, columns_for(memory.columns, table.columns) if memory else None)
     by_field = sources_by_field(mappings)
     if not by_field:
         raise PlanError(f"{table.path}: no column is a customer field ({', '.join(table.columns[:8])}"
@@ -236,7 +262,8 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     found = pl.concat([found, raw_cards]).sort("index", maintain_order=True)
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
-    plan = ImportPlan(table, mappings, into, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates)
+    plan = ImportPlan(table, mappings, into, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates,
+                      overrides=dict(overrides or {}), remembered=memory)
     with paused_gc():  # a verdict per row: 1M objects, no cycles among them
         row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()

@@ -270,6 +270,10 @@ class Store:
     queued_pairs = forward(ReviewQueue.queued_pairs)
 
     apply_batch = forward(Batches.apply_batch)
+    import_runs = forward(Batches.import_runs)
+    remembered_mappings = forward(Batches.remembered_mappings)
+    remembered_mapping = forward(Batches.remembered_mapping)
+    forget_mapping = forward(Batches.forget_mapping)
 
     audience = forward(Campaigns.audience)
     recipients = forward(Campaigns.recipients)

@@ -1,14 +1,17 @@
-"""Batches: many creates and updates in one commit (imports, the demo)."""
+"""Batches: many creates and updates in one commit (imports, the demo); the import runs
+and the mappings they remember (store.domain.import_runs)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
 from store.base.errors import ConcurrentChange, FieldIssue, NotFound, RuleViolation, ValidationFailed
-from store.domain import journal
+from store.base.text import printable
+from store.domain import import_runs, journal
+from store.domain.import_runs import ImportRun, RememberedMapping
 from store.domain.records import Records
 from store.domain.review_queue import queued_details
 from store.domain.session import Session, private_fields
@@ -20,6 +23,7 @@ from store.model import (
     CUSTOMER_FIELDS,
     CUSTOMERS,
     DEPARTMENTS,
+    JOURNAL,
     PERSON_FIELDS,
     PRIVATE,
     RELATED_KINDS,
@@ -29,6 +33,7 @@ from store.model import (
     singular,
 )
 from store.rules.keys import identity_column, key_column
+from store.rules.mappings import header_key, mapping_id
 from store.rules.validation import IDENTITY_FIELDS
 from store.rules.validation_frame import Checked, clean_frame, frame_from_records, text_frame
 
@@ -88,6 +93,8 @@ class Batch:
     # Creates written on purpose although they share an identity or the key with a record
     # (queued for review): the commit's check of taken keys and identities leaves them be.
     queued: list[Queued] = field(default_factory=list[Queued])
+    # Kept on the journal entry (an import's run and the mapping it confirmed: store.domain.import_runs).
+    details: dict[str, Any] = field(default_factory=dict[str, Any])
 
     def __post_init__(self) -> None:
         if self.rows is not None and self.creates:
@@ -98,7 +105,7 @@ class Batch:
         return self.rows.height if self.rows is not None else len(self.creates)
 
 class Batches:
-    """Batches committed whole: an import's, the demo's."""
+    """Batches committed whole (an import's, the demo's); the imports run and the mappings remembered."""
 
     def __init__(self, session: Session, records: Records) -> None:
         self.session, self.records = session, records
@@ -143,8 +150,34 @@ class Batches:
                 raise
             summary = batch.summary or (f"{batch.action.capitalize()}ed {batch.create_count} new and {len(batch.updates)} "
                                         f"updated record(s) into {batch.target}")
-            entry = self.session.write_entry(tx, batch.action, summary, details=queued_details(_queued_pairs(table, batch.queued, ids)))
+            details = {**batch.details, **queued_details(_queued_pairs(table, batch.queued, ids))}
+            entry = self.session.write_entry(tx, batch.action, summary, details=details)
         return entry
+
+    def import_runs(self) -> list[ImportRun]:
+        """Every import, newest first: its file, sheet, target, mode, key, counts, who, when, undo."""
+        return list(import_runs.import_runs(self.session.db.tables[JOURNAL]))
+
+    def remembered_mappings(self) -> list[RememberedMapping]:
+        """The mappings users confirmed, one per shape of file, newest first."""
+        return list(import_runs.remembered(self.session.db.tables[JOURNAL]))
+
+    def remembered_mapping(self, target: str, headers: Iterable[str]) -> RememberedMapping | None:
+        """The mapping remembered for a file of these headers imported into `target`, if any."""
+        key = header_key(target, headers)
+        return next((m for m in import_runs.remembered(self.session.db.tables[JOURNAL]) if m.id == key), None)
+
+    def forget_mapping(self, which: str) -> RememberedMapping:
+        """Forget a remembered mapping (by the id `remembered_mappings` gives); journaled.
+        The next file of its shape is mapped automatically again."""
+        key = mapping_id(which)
+        with self.session.db.transaction() as tx:
+            found = next((m for m in import_runs.remembered(tx.table(JOURNAL)) if m.id == key), None)
+            if found is None:
+                raise NotFound(f"no remembered mapping '{printable(which)}' (custdesk imports mappings lists them)")
+            self.session.write_entry(tx, import_runs.FORGET, f"Forgot the {found.message()}",
+                                     details={import_runs.FORGETS: found.id})
+        return found
 
     def _refuse_taken_keys(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> None:
         """Under the lock: records the plan found new must still be new. Two imports at once
