@@ -7,6 +7,7 @@ from cli.common import open_app, open_store, reports_errors
 from cli.config import config
 from cli.duplicates import duplicates
 from cli.history import history, log
+from cli.imports import imports
 from cli.mail import mail
 from cli.records import demo, migrate, obfuscate, picture, repair, stats, undo
 from cli.serve import serve
@@ -33,7 +34,7 @@ def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
 
 
 for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config,
-                duplicates, log, history):
+                duplicates, imports, log, history):
     cli.add_command(command)
 
 

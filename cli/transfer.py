@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, get_args
 import click
 
 from cli.common import fail, open_store, reports_errors, say
-from store.base.text import path_text
+from store.base.text import path_text, printable
 from store.model import ImportTarget
 
 # The Literal's own values (importers.plan has them too, but loads polars: not at every start).
@@ -37,6 +37,8 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @click.option("--sheet", help="Sheet of a workbook (default: the first that holds data).")
 @click.option("--country", metavar="XX", help="Region (ISO code) of phones whose row has no Country (default: the store's).")
 @click.option("--map", "maps", multiple=True, metavar='"Header=field"', help="Map a column by hand (repeatable; field - skips it).")
+@click.option("--no-remembered-mapping", "forget_mapping", is_flag=True,
+              help="Map the columns afresh: ignore the mapping remembered for files of these headers (custdesk imports mappings).")
 @click.option("--dry-run", is_flag=True, help="Plan and report; write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows; leave the rows with errors out.")
 @click.option("--errors", "errors_out", type=click.Path(dir_okay=False, path_type=Path),
@@ -45,7 +47,8 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @click.pass_context
 @reports_errors
 def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key: str, duplicates: str, sheet: str | None,
-            country: str | None, maps: tuple[str, ...], dry_run: bool, skip_invalid: bool, errors_out: Path | None, as_json: bool) -> None:
+            country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
+            errors_out: Path | None, as_json: bool) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
@@ -58,7 +61,7 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
     store = open_store(ctx)
     try:
         plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country,
-                           duplicates=duplicates)
+                           duplicates=duplicates, remembered=not forget_mapping)
     except MappingError as err:
         fail(str(err))
     if errors_out is not None:
@@ -78,6 +81,8 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
     if plan.suggestion is not None:
         say(f"{path_text(file.name)}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
     if as_json:
+        if plan.remembered is not None:
+            say(f"{path_text(file.name)}: {printable(plan.remembered.message())}", err=True)
         say(json.dumps(counts))
     else:
         _print_import(plan, counts, dry_run=dry_run, blocked=blocked, entry=entry)
@@ -88,10 +93,13 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
 def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, blocked: bool, entry: JournalEntry | None) -> None:
     table = plan.table
     where = path_text(table.path.name) + (f", sheet '{table.sheet}'" if table.sheet else "")
+    if plan.remembered is not None:
+        say(f"{where}: {printable(plan.remembered.message())} (ignore it with --no-remembered-mapping)")
     say(f"{where}: header on row {table.header_row}; columns:")
     for m in plan.mappings:
-        how = "" if m.how in ("synonym", "manual", "unmapped") else f" ({m.how}, {m.confidence:.0%} sure)"
-        say(f"  {m.column} → {m.field or '(kept in the raw row only)'}{how}")
+        how = {"synonym": "", "manual": "", "unmapped": "", "remembered": " (remembered)"}.get(
+            m.how, f" ({m.how}, {m.confidence:.0%} sure)")
+        say(f"  {printable(m.column)} → {m.field or '(kept in the raw row only)'}{how}")
     say(f"{where}: {counts['rows']:,} row{'' if counts['rows'] == 1 else 's'} → {counts['created']:,} new, {counts['updated']:,} updated, "
                f"{counts['unchanged']:,} unchanged, {counts['skipped']:,} skipped, {counts['duplicates']:,} duplicate "
                f"({counts['queued']:,} queued for review), "
@@ -108,6 +116,8 @@ def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, bl
         say("nothing to write")
     else:
         say(f"imported as journal entry #{entry['id']}; revert it with: custdesk undo --entry {entry['id']}")
+        if plan.overrides:
+            say("mapping remembered for the next file with these headers (custdesk imports mappings lists it)")
 
 
 @click.command()

@@ -9,6 +9,7 @@ from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.duplicates import DuplicatesScreen
 from tui.screens.import_parts import FieldPicker
 from tui.screens.import_review import ImportScreen
+from tui.screens.imports import ImportsScreen
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.merge import MergeScreen
 from tui.screens.modals import ChildForm, ChoiceScreen, ConfirmScreen, CustomerForm, HelpScreen, InfoScreen, PromptScreen, SettingsScreen
@@ -18,7 +19,7 @@ from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen, ActivityScreen)
+            ImportScreen, ImportsScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen, ActivityScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
            TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 

@@ -165,8 +165,10 @@ class CustdeskApp(App[None]):
         yield SystemCommand("Sync runs", "the accounting sync runs, their counts and conflicts", self.action_sync_runs)
         yield SystemCommand("Duplicates", "review likely duplicate customers and prospects, side by side",
                             self.action_duplicates)
+        yield SystemCommand("Imports", "every import (file, counts, who, when, undo) and the remembered mappings",
+                            self.action_imports)
         yield SystemCommand("History", "the journal: who did what, when; undo an entry by its name", self.action_history)
-        own = {"Sync runs", "Duplicates", "History"}  # (a screen's key for one of these is not listed twice)
+        own = {"Sync runs", "Duplicates", "Imports", "History"}  # (a screen's key for one of these is not listed twice)
         seen: set[tuple[str, str]] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -180,6 +182,11 @@ class CustdeskApp(App[None]):
         from .screens.sync import SyncScreen
         if not isinstance(self.screen, SyncScreen):
             self.push_screen(SyncScreen())
+
+    def action_imports(self) -> None:
+        from .screens.imports import ImportsScreen
+        if not isinstance(self.screen, ImportsScreen):
+            self.push_screen(ImportsScreen())
 
     def action_duplicates(self) -> None:
         from .screens.duplicates import DuplicatesScreen

@@ -44,6 +44,7 @@ class ImportScreen(AppScreen[None]):
         Binding("ctrl+r", "check", "Read and check", id="read-and-check"),
         Binding("ctrl+o", "sample", "Sample file", id="sample-file"),
         Binding("c", "change_mapping", "Change mapping", id="change-mapping"),
+        Binding("r", "toggle_remembered", "Remembered mapping on/off", id="remembered-mapping"),
         Binding("p", "use_country", "Use proposed country", id="use-proposed-country"),
         Binding("s", "status_filter", "Filter by status", id="filter-by-status"),
         Binding("w", "write_errors", "Save error log", id="save-error-log"),
@@ -58,6 +59,7 @@ class ImportScreen(AppScreen[None]):
         self.start_path = path
         self.plan: ImportPlan | None = None
         self.overrides: dict[str, str | None] = {}
+        self.use_remembered = True  # apply the mapping remembered for files of these headers
         self.status_filter = "all"
         self.entry: JournalEntry | None = None
         self.step = "choose"
@@ -103,10 +105,12 @@ class ImportScreen(AppScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_country" and (self.plan is None or self.plan.suggestion is None):
             return False  # shown only when there is a country to propose
+        if action == "toggle_remembered" and self.use_remembered and (self.plan is None or self.plan.remembered is None):
+            return False  # shown only when a remembered mapping applies, or was set aside
         allowed = {
             "choose": {"check", "close", "sample"},
             "review": {"change_mapping", "status_filter", "write_errors", "back_step", "next_step", "close", "check",
-                       "use_country"},
+                       "use_country", "toggle_remembered"},
             "done": {"revert", "close", "write_errors"},
         }[self.step]
         return True if action in allowed else None
@@ -139,7 +143,7 @@ class ImportScreen(AppScreen[None]):
     def _plan(self, path: Path, sheet: str | None, options: dict[str, Any]) -> None:
         try:
             table = read_table(path, sheet)
-            plan = plan_import(self.store, table, overrides=self.overrides, **options)
+            plan = plan_import(self.store, table, overrides=self.overrides, remembered=self.use_remembered, **options)
         except (StoreError, ValueError, OSError) as err:
             self.post_message(WorkFailed(str(err)))
             return
@@ -223,6 +227,10 @@ class ImportScreen(AppScreen[None]):
                 self.overrides[column.column] = None if field == "-" else field
                 self.action_check()
         self.app.push_screen(FieldPicker(column.column, column.field), chosen)
+
+    def action_toggle_remembered(self) -> None:
+        self.use_remembered = not self.use_remembered
+        self.action_check()
 
     def action_use_country(self) -> None:
         if self.plan is None or self.plan.suggestion is None:
@@ -334,6 +342,8 @@ class ImportScreen(AppScreen[None]):
         self._set_step("done")
         self.app.after_change()
         done = Text(f"Done. {entry['summary']} (journal #{entry['id']}).  u reverts the whole import.", style="bold green")
+        if self.shown_plan.overrides:
+            done.append("\nMapping remembered for the next file with these headers (palette: Imports).", style="cyan")
         self.query_one("#summary", Static).update(Group(done, plan_summary(self.shown_plan, self.status_filter)))
 
     def action_revert(self) -> None:

@@ -31,6 +31,8 @@ def plan_summary(plan: ImportPlan, status_filter: str) -> Group:
         figures[4].append(f" ({counts['queued']:,} queued for review)")
     figures += [Text(f"{counts['warnings']:,} warnings", style="yellow"), Text(f"showing: {status_filter}", style="cyan")]
     lines: list[RenderableType] = [head, Columns(figures, padding=(0, 3))]  # (wraps between figures, not inside one)
+    if plan.remembered is not None:
+        lines.append(Text.assemble(literal(plan.remembered.message()), " · r maps the columns afresh", style="cyan"))
     if plan.blocked:
         lines.append(Text("Rows with errors block the import; n offers to import the valid rows only.", style="red"))
     if plan.suggestion is not None:
