@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importers import plan_import, read_table
-from store import NotFound, Store
+from store import Batch, NotFound, Store
 from store.rules.mappings import KEY_CHARS, columns_for, header_key, shown_headers
 
 MONTHLY = "Kundennr,Vorname,Nachname,Mail,Bemerkung X\n"
@@ -140,3 +140,14 @@ def test_different_header_sets_have_different_keys(a, b):
     def norm(hs):
         return sorted(" ".join(unicodedata.normalize("NFC", h).casefold().split()) for h in hs)
     assert (header_key("private", a) == header_key("private", b)) == (norm(a) == norm(b))
+
+
+def test_an_import_from_before_runs_were_kept_is_listed_by_its_summary(store_path):
+    with Store(store_path) as store:
+        # A batch of an older custdesk's import: its entry names no file, mode or key.
+        entry = store.apply_batch(Batch("sources", creates=[{"first_name": "Ada", "email": "ada@example.org"}]))
+        store.apply_batch(Batch("private", creates=[{"first_name": "Alan", "email": "alan@example.org"}], action="demo"))
+    with Store(store_path) as store:
+        [run] = store.import_runs()  # the demo's batch is no import
+        assert (run.id, run.file, run.mode, run.counts, run.undo, run.mapping) == (entry["id"], None, None, {}, "undoable", None)
+        assert run.summary == entry["summary"] and store.remembered_mappings() == []
