@@ -13,7 +13,7 @@ from cli.main import cli
 from importers.plan import plan_import
 from importers.reading import read_table
 from store import NotFound, RuleViolation, Store
-from store.domain import edits
+from store.domain import edits, journal
 from store.domain.history import parse_since
 from store.matching.pairs import RecordRef
 from store.model import CUSTOMERS
@@ -114,6 +114,7 @@ def test_an_import_names_the_customers_it_created(store, tmp_path):
     entry = store.log()[0]
     assert entry["action"] == "import" and entry["counts"] == {"customer": 3}
     assert all(store.history(c["id"])[0]["entry"] == entry["id"] for c in created)
+    assert {store.history(c["id"])[0]["what"] for c in created} == {"created"}
 
 
 def test_a_bulk_change_over_the_cap_keeps_its_counts_not_its_values(store, monkeypatch):
@@ -123,6 +124,12 @@ def test_a_bulk_change_over_the_cap_keeps_its_counts_not_its_values(store, monke
     assert store.log()[0]["counts"] == {"customer": 3}
     assert store.history(customers[0]["id"])[-1]["action"] == "deactivate"  # named while listed
     assert store.history(customers[0]["id"])[-1]["changes"] == []
+    # too many to list: the entry names them as runs of ids, and each finds it
+    monkeypatch.setattr(journal, "LIST_CUSTOMERS_UP_TO", 2)
+    store.reactivate([c["id"] for c in customers])
+    assert store.log()[0]["customers"] == [] and store.log()[0]["counts"] == {"customer": 3}
+    assert [store.history(c["id"])[-1]["action"] for c in customers] == ["reactivate"] * 3
+    assert store.history(customers[1]["id"])[-1]["what"] == "changed"
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
-from store.engine import META, Document, Transaction
-from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, SOURCES
+from store.engine import Document, Transaction
+from store.model import CHILD_TABLES, CUSTOMERS, SOURCES
 
 Event = Literal["created", "changed", "deleted"]
 
@@ -58,7 +58,8 @@ def _event(before: Document | None, after: Document | None) -> Event:
 
 def of_transaction(tx: Transaction) -> list[Edit] | None:
     """The transaction's changes field by field (None: more than `EDITS_UP_TO` documents).
-    Documents an import added column-wise are left out: their entry names them as runs."""
+    Documents an import added column-wise are left out: their entry names them as runs
+    (`customer_runs`)."""
     column_wise = bool(tx.inserted_runs())
     changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items()
                if table in TRACED and not (column_wise and tx.is_inserted(table, doc_id))]
@@ -77,10 +78,39 @@ def of_transaction(tx: Transaction) -> list[Edit] | None:
     return edits
 
 
-def runs_of(tx: Transaction) -> list[list[Any]]:
-    """[table, first id, stop] of the documents an import added column-wise: each
-    customer it created can find it for as long as the journal keeps it."""
-    return [[table, first, stop] for table, first, stop in tx.inserted_runs() if table not in (META, JOURNAL)]
+def _ranges(ids: Iterable[int]) -> list[list[int]]:
+    """Sorted ids as [first, stop] runs of consecutive ones."""
+    runs: list[list[int]] = []
+    for doc_id in ids:
+        if runs and runs[-1][1] == doc_id:
+            runs[-1][1] += 1
+        else:
+            runs.append([doc_id, doc_id + 1])
+    return runs
+
+
+def customer_runs(tx: Transaction, touched: list[int]) -> dict[str, list[list[int]]]:
+    """The customers a bulk entry created and changed (`touched`, sorted), as runs of ids:
+    an import of 100,000 new customers is one run, and each of them finds its entry.
+    Changes scattered over more than `EDITS_UP_TO` runs are not kept (only counted)."""
+    created = [i for i in touched if (CUSTOMERS, i) in tx.before and tx.before[(CUSTOMERS, i)] is None]
+    changed = sorted(set(touched) - set(created))
+    found = {"created_runs": _ranges(created), "changed_runs": _ranges(changed)}
+    return {name: runs for name, runs in found.items() if runs and len(runs) <= EDITS_UP_TO}
+
+
+def _in_runs(runs: Iterable[list[int]], doc_id: int) -> bool:
+    return any(first <= doc_id < stop for first, stop in runs)
+
+
+def created_in(entry: Mapping[str, Any], customer_id: int) -> bool:
+    """Whether the entry created the customer (in bulk, or column-wise)."""
+    return _in_runs(entry.get("created_runs") or (), customer_id)
+
+
+def changed_in(entry: Mapping[str, Any], customer_id: int) -> bool:
+    """Whether the entry changed the customer's document (told by its runs)."""
+    return _in_runs(entry.get("changed_runs") or (), customer_id)
 
 
 def names(entry: Mapping[str, Any], customer_id: int) -> bool:
@@ -89,7 +119,7 @@ def names(entry: Mapping[str, Any], customer_id: int) -> bool:
         return True
     if any(edit["owner"] == customer_id for edit in entry.get("edits") or ()):
         return True
-    return any(table == CUSTOMERS and first <= customer_id < stop for table, first, stop in entry.get("runs") or ())
+    return created_in(entry, customer_id) or changed_in(entry, customer_id)
 
 
 def forget_values(entry: Mapping[str, Any], customer_id: int, secrets: Iterable[str]) -> Document | None:

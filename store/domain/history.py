@@ -164,9 +164,9 @@ def _what(entry: Mapping[str, Any], own: list[Mapping[str, Any]], customer_id: i
     mine = next((edit for edit in own if edit["table"] == CUSTOMERS and edit["id"] == customer_id), None)
     if mine is not None:
         return str(mine["event"])
-    if any(table == CUSTOMERS and first <= customer_id < stop for table, first, stop in entry.get("runs") or ()):
+    if edits.created_in(entry, customer_id):
         return "created"
-    return "changed" if own else ""
+    return "changed" if own or edits.changed_in(entry, customer_id) else ""
 
 
 def _counts(entry: Mapping[str, Any]) -> dict[str, int]:

@@ -77,7 +77,7 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         "user": user,
         "action": action,
         "summary": summary,
-        "customer_ids": (listed := _listed(set(touched_customers(tx)) | set(extra_customers))),
+        "customer_ids": (listed := _listed(set(touched := touched_customers(tx)) | set(extra_customers))),
         "numbers": _numbers(tx, listed or ()),
         "undoable": undoable,
         "undone": False,
@@ -87,9 +87,7 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         changed = [{**edit, "fields": [[field, None, None] for field, *_ in edit["fields"]]} for edit in changed]
     entry["edits"] = changed
     entry["touched"] = dict(Counter(table for table, _ in tx.before if table in edits.TRACED))
-    runs = edits.runs_of(tx)
-    if runs:
-        entry["runs"] = runs
+    entry.update(edits.customer_runs(tx, touched))  # (a bulk entry's customers, not listed, found by these)
     if undoable:
         entry["changes"] = _undo_data(tx)
         _drop_old_undo_data(tx)
