@@ -18,7 +18,7 @@ BOOKKEEPING = frozenset({"rev", "updated_at", "created_at", "schema_version"})
 # An entry changing more documents than this (an update import of a whole ledger) keeps
 # its summary and counts only: the old values of 1M rows are not a history anyone reads,
 # and every open of the store would read them.
-EDITS_UP_TO = 10_000
+EDITS_UP_TO = 1_000
 # Written in place of text that named an obfuscated customer.
 REMOVED = "[removed]"
 
