@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from helpers import company, person, stored_bytes
+from sync_exports import conflicted
 
 from cli.main import cli
 from importers.plan import plan_import
@@ -163,3 +164,14 @@ def test_the_command_line_refuses_a_wrong_date_or_number_in_one_line(store):
     assert "--since: 'last week' is not a date" in bad_date.output
     unknown = run(store, "history", "C-424242")
     assert unknown.exit_code == 2 and "no customer numbered C-424242" in unknown.output
+
+
+def test_obfuscating_a_customer_with_a_sync_conflict_leaves_neither_value_anywhere(store, tmp_path):
+    (tmp_path / "exports").mkdir()
+    customer, _export = conflicted(store, tmp_path / "exports")
+    store.obfuscate(customer["id"])
+    everything = json.dumps(store.log()) + json.dumps(store.history(customer["id"])) + json.dumps(store.sync_runs())
+    everything += json.dumps(store.customer(customer["id"]), default=str)
+    for secret in ("Radebeul", "Meißen", "Müller & Söhne"):
+        assert secret not in everything, secret
+        assert not any(secret.encode() in data for data in stored_bytes(store.location).values()), secret

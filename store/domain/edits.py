@@ -122,15 +122,30 @@ def names(entry: Mapping[str, Any], customer_id: int) -> bool:
     return created_in(entry, customer_id) or changed_in(entry, customer_id)
 
 
-def forget_values(entry: Mapping[str, Any], customer_id: int, secrets: Iterable[str]) -> Document | None:
+def prospects_of(entries: Iterable[Mapping[str, Any]], customer_id: int) -> set[int]:
+    """The prospects that became the customer: deleted by an entry that created or changed
+    it (an activation, a prospect merged into it)."""
+    found: set[int] = set()
+    for entry in entries:
+        changed = entry.get("edits") or []
+        if any(edit["table"] == CUSTOMERS and edit["id"] == customer_id for edit in changed):
+            found.update(edit["id"] for edit in changed if edit["table"] == SOURCES and edit["event"] == "deleted")
+    return found
+
+
+def belongs(edit: Mapping[str, Any], customer_id: int, prospects: set[int]) -> bool:
+    """Whether the edit is of the customer's records, or of a prospect it was before."""
+    return edit["owner"] == customer_id or (edit["table"] == SOURCES and edit["id"] in prospects)
+
+
+def forget_values(entry: Mapping[str, Any], customer_id: int, prospects: set[int], secrets: Iterable[str]) -> Document | None:
     """The entry without the customer's old values (obfuscation's promise: they survive
-    nowhere), or None when it holds none. Its edits of the customer's records keep which
-    fields changed, not what from or to; text naming them (a summary, a sync conflict)
-    has the secrets replaced."""
+    nowhere), or None when it holds none. Its edits of the customer's records (and of the
+    prospects it was) keep which fields changed, not what from or to; text naming them
+    (a summary, a sync conflict) has the secrets replaced."""
     edits = entry.get("edits") or []
-    kept = [edit if edit["owner"] != customer_id else {**edit, "fields": [[f, None, None] for f, *_ in edit["fields"]],
-                                                       "forgotten": True}
-            for edit in edits]
+    kept = [{**edit, "fields": [[f, None, None] for f, *_ in edit["fields"]], "forgotten": True}
+            if belongs(edit, customer_id, prospects) else edit for edit in edits]
     scrubbed = _scrub(entry, sorted({s for s in secrets if len(s) > 1}, key=len, reverse=True))
     if kept == edits and scrubbed == entry:
         return None

@@ -165,14 +165,17 @@ def purge_customer(tx: Transaction, customer_id: int) -> int:
     purged = 0
     secrets = _secrets(tx, customer_id)
     number = str((tx.before.get((CUSTOMERS, customer_id)) or {}).get("number", "")) or None
-    for doc_id, stored in list(tx.table(JOURNAL).items()):
+    entries = tx.table(JOURNAL)
+    prospects = edits.prospects_of(entries.values(), customer_id)
+    for doc_id, stored in list(entries.items()):
         entry = stored
         if entry.get("changes") is not None and holds(entry, customer_id):
             entry = {**entry, "changes": None, "undoable": False, "purged": True}
             purged += 1
-        elif not (edits.names(entry, customer_id) or (number and _mentions(entry, number))):
+        elif not (edits.names(entry, customer_id) or (number and _mentions(entry, number))
+                  or any(edits.belongs(edit, customer_id, prospects) for edit in entry.get("edits") or ())):
             continue
-        forgotten = edits.forget_values(entry, customer_id, secrets)
+        forgotten = edits.forget_values(entry, customer_id, prospects, secrets)
         if forgotten is not None or entry is not stored:
             tx.put(JOURNAL, doc_id, forgotten if forgotten is not None else entry)
     return purged
@@ -191,4 +194,16 @@ def _secrets(tx: Transaction, customer_id: int) -> set[str]:
     for (table, doc_id), before in tx.before.items():
         if before is not None and edits.owner_of(table, doc_id, before) == customer_id:
             found.update(str(before[f]) for f in SECRET_FIELDS & set(before) if before[f] not in (None, ""))
+            found.update(_texts(before.get("origin")))  # the raw row, accounting's id and values
     return found
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str) and value:
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _texts(inner)

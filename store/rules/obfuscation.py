@@ -53,8 +53,8 @@ def fake_customer(doc: dict[str, Any], tag: str) -> dict[str, Any]:
         "external_id": None,
         "notes": None,
         "picture": None,  # (its file is deleted once nothing names it: Pictures.sweep_pictures)
-        # The raw row, and a sync's accounting id and last synced values, are the person's data.
-        "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k not in ("raw", "id", "synced")} or None,
+        # The raw row, and a sync's accounting id, last synced values and conflicting ones, are the person's data.
+        "origin": {k: v for k, v in (doc.get("origin") or {}).items() if k not in ("raw", "id", "synced", "conflicts")} or None,
     }
 
 

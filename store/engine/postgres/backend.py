@@ -150,12 +150,13 @@ class PgDatabase(Backend):
         return writes.write(self.conn, tx, self.seq + 1, where=self.where, channel=self.channel)
 
     def _committed(self, written: set[str], *, rewrite: bool) -> None:
-        """`rewrite`: the tables the commit changed are rewritten (VACUUM FULL), so no old
-        version of a row stays in them."""
+        """`rewrite`: every table is rewritten (VACUUM FULL), so no old version of a row
+        stays anywhere: not of the rows this commit changed, nor of rows deleted earlier
+        (a prospect activated into the customer now obfuscated), as a store file's rewrite."""
         self.seq += 1
         self._fold_written(written)
         if rewrite:
-            self._vacuum(written, full=True)
+            self._vacuum(set(self.tables), full=True)
 
     def _reconnect(self) -> None:
         self.conn = connect(self.url)
