@@ -77,7 +77,8 @@ def history(ctx: click.Context, number: str, as_json: bool) -> None:
         return
     dates = _dates()
     for event in events:
-        say(f"{dates.shown(event['at'])}  {event['user']}  #{event['entry']} {event['action']}: {event['summary']}"
+        what = f"  ({event['what']})" if event["what"] and not event["changes"] else ""
+        say(f"{dates.shown(event['at'])}  {event['user']}  #{event['entry']} {event['action']}: {event['summary']}{what}"
             + (f"  [{event['state']}]" if event["state"] else ""))
         for change in event["changes"]:
             say("    " + _change_line(change, dates))

@@ -21,7 +21,7 @@ from store.domain.campaigns import Campaigns
 from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.distinct import Distinct
-from store.domain.history import History
+from store.domain.history import History, SessionJournal
 from store.domain.matcher import Matcher
 from store.domain.pictures import Pictures
 from store.domain.reads import Reads
@@ -78,7 +78,7 @@ def compose(session: Session, matcher: Matcher) -> Parts:
         sync=Sync(session, records, matcher),
         sign_ups=SignUps(session, records, matcher),
         reads=Reads(session),
-        history=History(session),
+        history=History(SessionJournal(session)),
     )
 
 

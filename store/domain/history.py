@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 import polars as pl
 
 from store.base.errors import NotFound, RuleViolation
 from store.domain import edits, journal
 from store.domain.session import Session
+from store.engine import Document
 from store.model import CUSTOMERS, JOURNAL, singular
 
 State = Literal["undoable", "undone", "expired", "purged", ""]
@@ -83,22 +84,49 @@ def state_of(entry: Mapping[str, Any]) -> State:
     return "undoable" if entry.get("undoable") and entry.get("changes") is not None else ""
 
 
-class History:
-    """The journal read back: what was done, by whom, when, and to which records."""
+class JournalReader(Protocol):
+    """What history reads: the journal, and the customers by number (an open store's, or
+    the store file's, read without opening it: `store.views.journal`)."""
+
+    def entries(self) -> Mapping[int, Document]: ...
+    def ids_numbered(self, number: str) -> set[int]: ...
+    def number_of(self, customer_id: int) -> str | None: ...
+
+
+class SessionJournal:
+    """The journal and the customers of an open store."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def entries(self) -> Mapping[int, Document]:
+        return self.session.db.tables[JOURNAL]
+
+    def ids_numbered(self, number: str) -> set[int]:
+        # (from the decoded columns: no document is parsed, no index built)
+        return set(self.session.frame(CUSTOMERS).filter(pl.col("number") == number)["id"].to_list())
+
+    def number_of(self, customer_id: int) -> str | None:
+        doc = self.session.db.tables[CUSTOMERS].get(customer_id)
+        return None if doc is None else str(doc["number"])
+
+
+class History:
+    """The journal read back: what was done, by whom, when, and to which records."""
+
+    def __init__(self, reader: JournalReader) -> None:
+        self.reader = reader
 
     def customer_id(self, number: str) -> int:
         """The id of the customer numbered `number`: a current one, or one deleted or merged
         away that the journal still names (its history tells where it went)."""
         wanted = number.strip()
-        found = self.session.frame(CUSTOMERS).filter(pl.col("number") == wanted)["id"]
-        if len(found):
-            return int(found.min())  # type: ignore[arg-type]
-        for _doc_id, entry in journal.newest(self.session.db.tables[JOURNAL], lambda e: wanted in (e.get("numbers") or ())):
+        found = self.reader.ids_numbered(wanted)
+        if found:
+            return min(found)
+        for _doc_id, entry in journal.newest(self.reader.entries(), lambda e: wanted in (e.get("numbers") or ())):
             return int(entry["customer_ids"][entry["numbers"].index(wanted)])
-        raise NotFound(f"no customer numbered {number.strip()}, now or in the journal")
+        raise NotFound(f"no customer numbered {wanted}, now or in the journal")
 
     def log(self, customer_id: int | None = None, since: datetime | None = None,
             limit: int | None = None) -> list[LogEntry]:
@@ -123,7 +151,7 @@ class History:
         def wanted(entry: Mapping[str, Any]) -> bool:
             return customer_id is None or edits.names(entry, customer_id) or (
                 entry.get("changes") is not None and journal.holds(entry, customer_id))
-        rows = self.session.db.tables[JOURNAL]
+        rows = self.reader.entries()
         for doc_id in sorted(rows, reverse=True):
             entry = rows[doc_id]
             if since is not None and datetime.fromisoformat(entry["at"]) < since:
@@ -148,8 +176,7 @@ class History:
     def _value(self, field: str, value: Any) -> Any:
         # A related record's owner by the number people know it by, not an internal id.
         if field == "customer_id" and isinstance(value, int):
-            doc = self.session.db.tables[CUSTOMERS].get(value)
-            return doc["number"] if doc is not None else f"#{value}"
+            return self.reader.number_of(value) or f"#{value}"
         return value
 
     def _numbers(self, entry: Mapping[str, Any]) -> list[str]:
