@@ -21,10 +21,10 @@ from store.domain.campaigns import Campaigns
 from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.distinct import Distinct
-from store.domain.history import History, SessionJournal
+from store.domain.history import History
 from store.domain.matcher import Matcher
 from store.domain.pictures import Pictures
-from store.domain.reads import Reads
+from store.domain.reads import Reads, SessionJournal
 from store.domain.records import Records
 from store.domain.related import Related
 from store.domain.review_queue import ReviewQueue

@@ -6,13 +6,10 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypedDict
 
-import polars as pl
-
 from store.base.errors import NotFound, RuleViolation
 from store.domain import edits, journal
-from store.domain.session import Session
 from store.engine import Document
-from store.model import CUSTOMERS, JOURNAL, singular
+from store.model import CUSTOMERS, singular
 
 State = Literal["undoable", "undone", "expired", "purged", ""]
 
@@ -91,24 +88,6 @@ class JournalReader(Protocol):
     def entries(self) -> Mapping[int, Document]: ...
     def ids_numbered(self, number: str) -> set[int]: ...
     def number_of(self, customer_id: int) -> str | None: ...
-
-
-class SessionJournal:
-    """The journal and the customers of an open store."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def entries(self) -> Mapping[int, Document]:
-        return self.session.db.tables[JOURNAL]
-
-    def ids_numbered(self, number: str) -> set[int]:
-        # (from the decoded columns: no document is parsed, no index built)
-        return set(self.session.frame(CUSTOMERS).filter(pl.col("number") == number)["id"].to_list())
-
-    def number_of(self, customer_id: int) -> str | None:
-        doc = self.session.db.tables[CUSTOMERS].get(customer_id)
-        return None if doc is None else str(doc["number"])
 
 
 class History:

@@ -1,8 +1,10 @@
 """Reads that list, count and look up customers, prospects and the journal."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import cast
+
+import polars as pl
 
 from store.base.errors import RuleViolation
 from store.domain import journal
@@ -81,3 +83,21 @@ class Reads:
     def related_counts(self, customer_id: int) -> dict[str, int]:
         """How many documents of each child kind the customer owns."""
         return {t: len(self.session.db.indexes.child_ids(customer_id, t)) for t in CHILD_TABLES}
+
+
+class SessionJournal:
+    """The journal and the customers of an open store."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def entries(self) -> Mapping[int, Document]:
+        return self.session.db.tables[JOURNAL]
+
+    def ids_numbered(self, number: str) -> set[int]:
+        # (from the decoded columns: no document is parsed, no index built)
+        return set(self.session.frame(CUSTOMERS).filter(pl.col("number") == number)["id"].to_list())
+
+    def number_of(self, customer_id: int) -> str | None:
+        doc = self.session.db.tables[CUSTOMERS].get(customer_id)
+        return None if doc is None else str(doc["number"])
