@@ -143,9 +143,9 @@ class History:
         hidden = entry["action"] in journal.KEEPS_NO_VALUES
         changes = [Change(record=self._record(edit), field=field, old=self._value(field, old), new=self._value(field, new),
                           hidden=hidden or bool(edit.get("forgotten")))
-                   for edit in own for field, old, new in edit["fields"]]
+                   for edit in own for field, old, new in edit["fields"] if field not in edits.BOOKKEEPING]
         return Event(entry=doc_id, at=entry["at"], user=entry["user"], action=entry["action"],
-                     summary=entry["summary"], state=state_of(entry), what=_what(entry, own, customer_id),
+                     summary=entry["summary"], state=state_of(entry), what=_what(entry, own, customer_id, bool(changes)),
                      changes=changes)
 
     def _record(self, edit: Mapping[str, Any]) -> str:
@@ -164,15 +164,17 @@ class History:
         return [number or f"#{customer_id}" for customer_id, number in zip(ids, numbers, strict=False)]
 
 
-def _what(entry: Mapping[str, Any], own: list[Mapping[str, Any]], customer_id: int) -> str:
+def _what(entry: Mapping[str, Any], own: list[Mapping[str, Any]], customer_id: int, shown: bool) -> str:
+    """What the entry did to the customer, in a word ("" where its shown changes say it, or
+    it changed only where the record came from: a sync's conflict noted)."""
     if entry["action"] in journal.KEEPS_NO_VALUES:
         return "obfuscated"
     mine = next((edit for edit in own if edit["table"] == CUSTOMERS and edit["id"] == customer_id), None)
     if mine is not None:
-        return str(mine["event"])
+        return "" if mine["event"] == "changed" and not shown else str(mine["event"])
     if edits.created_in(entry, customer_id):
         return "created"
-    return "changed" if own or edits.changed_in(entry, customer_id) else ""
+    return "changed" if shown or (not own and edits.changed_in(entry, customer_id)) else ""
 
 
 def _counts(entry: Mapping[str, Any]) -> dict[str, int]:

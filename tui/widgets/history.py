@@ -9,7 +9,8 @@ from store.domain.history import Event, field_named
 
 from ..dates import Dates
 
-COLUMNS = ("when", "who", "what", "field", "change")
+# The change before the entry's summary: at 80 columns a long summary is cut, not the change.
+COLUMNS = ("when", "who", "field", "change", "entry")
 
 
 def _cell(value: object) -> Text:
@@ -26,13 +27,14 @@ class HistoryTable(DataTable[Text]):
     def show(self, events: list[Event], dates: Dates) -> None:
         self.clear()
         for event in reversed(events):
-            head = [_cell(dates.shown(event["at"])), _cell(event["user"]), _cell(event["summary"])]
+            head = [_cell(dates.shown(event["at"])), _cell(event["user"])]
+            summary = _cell(f"#{event['entry']} {event['summary']}")
             changes = event["changes"] or [None]
             for n, change in enumerate(changes):
-                cells = head if n == 0 else [Text(""), Text(""), Text("")]
+                cells = head if n == 0 else [Text(""), Text("")]
                 if change is None:
-                    tail = [Text(event["what"], style="dim"), Text("")]
+                    middle = [Text(""), Text(event["what"], style="dim")]
                 else:
-                    tail = [_cell(field_named(change)),
-                            _cell(dates.change(change["field"], change["old"], change["new"], change["hidden"]))]
-                self.add_row(*cells, *tail, key=f"{event['entry']}:{n}")
+                    middle = [_cell(field_named(change)),
+                              _cell(dates.change(change["field"], change["old"], change["new"], change["hidden"]))]
+                self.add_row(*cells, *middle, summary if n == 0 else Text(""), key=f"{event['entry']}:{n}")
