@@ -18,7 +18,8 @@ from .modals import InfoScreen, literal
 
 # The newest entries shown; `custdesk log` lists them all.
 SHOWN = 2000
-COLUMNS = ("#", "when", "who", "action", "summary", "records", "state")
+# The summary last: at 80 columns a long one is cut at the right, not the state.
+COLUMNS = ("#", "when", "who", "action", "state", "records", "summary")
 
 
 def _records(entry: LogEntry) -> str:
@@ -52,7 +53,7 @@ class ActivityScreen(StoreScreen[None]):
         self.entries = {str(entry["id"]): entry for entry in self.store.log(limit=SHOWN)}
         for key, entry in self.entries.items():
             table.add_row(str(entry["id"]), self.app.dates.shown(entry["at"]), literal(entry["user"]), entry["action"],
-                          literal(entry["summary"]), literal(_records(entry)), Text(entry["state"], style="dim"), key=key)
+                          Text(entry["state"], style="dim"), literal(_records(entry)), literal(entry["summary"]), key=key)
         table.move_cursor(row=min(cursor, max(table.row_count - 1, 0)))
         note = ("Nothing done yet: the journal is empty." if not self.entries else
                 f"The newest {SHOWN:,} entries; custdesk log lists every one." if len(self.entries) >= SHOWN else "")
