@@ -175,3 +175,17 @@ def test_obfuscating_a_customer_with_a_sync_conflict_leaves_neither_value_anywhe
     for secret in ("Radebeul", "Meißen", "Müller & Söhne"):
         assert secret not in everything, secret
         assert not any(secret.encode() in data for data in stored_bytes(store.location).values()), secret
+
+
+def test_the_policy_run_forgets_every_customer_it_obfuscates_and_no_other(store):
+    gone = [store.add_customer("private", person(n, city=f"Stadt{n}")) for n in range(3)]
+    kept = store.add_customer("private", person(9, city="Bleibstadt"))
+    for customer in gone:
+        store.edit_customer(customer["id"], {"notes": f"Notiz {customer['number']}"})
+    store.deactivate([c["id"] for c in gone])
+    assert len(store.obfuscate_inactive(0)["obfuscated"]) == 3
+    for customer in gone:
+        assert all(c["hidden"] for e in store.history(customer["id"]) for c in e["changes"])
+    assert "Bleibstadt" in json.dumps(store.history(kept["id"]))
+    stored = b"".join(stored_bytes(store.location).values())
+    assert not any(f"Stadt{n}".encode() in stored or f"Notiz C-00000{n + 1}".encode() in stored for n in range(3))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from store.base.errors import ConcurrentChange, NothingToUndo, RuleViolation
-from store.domain import journal
+from store.domain import forgetting, journal
 from store.domain.pictures import Pictures
 from store.domain.records import Records
 from store.domain.session import Session, customer_of, entry_of, list_numbers
@@ -117,12 +117,12 @@ class Destructive:
         # changed (and no old value was left behind while an error was reported).
         with self.session.db.reserved():
             with self.session.db.transaction(rewrite=True) as tx:
-                number = self._obfuscate(tx, customer_id)
+                number = self._obfuscate(tx, customer_id, forgetting.JournalIndex(tx.table(JOURNAL)))
                 self.session.write_entry(tx, "obfuscate", f"Obfuscated customer {number}")
             self.pictures.sweep_pictures()  # its picture's file, now named by nothing
         return self.session.customer(customer_id)
 
-    def _obfuscate(self, tx: Transaction, customer_id: int) -> str:
+    def _obfuscate(self, tx: Transaction, customer_id: int, index: forgetting.JournalIndex) -> str:
         doc = self.session.current(tx, customer_id)
         blocking = [str(tx.table(kind)[i]["number"]) for kind in BLOCKS_OBFUSCATION
                     for i in sorted(self.session.db.indexes.child_ids(customer_id, kind)) if is_open(kind, tx.table(kind)[i])]
@@ -132,17 +132,20 @@ class Destructive:
         if doc.get("obfuscated_at"):
             raise RuleViolation(f"customer {doc['number']} is already obfuscated")
         tag, stamp = str(customer_id), journal.now()
+        personal = [doc]  # (what it held before: the journal forgets every text of it)
         tx.put(CUSTOMERS, customer_id, {**obfuscation.fake_customer(doc, tag), "obfuscated_at": stamp, "updated_at": stamp})
         for table, fake in ((DEPARTMENTS, obfuscation.fake_department), (CONTACTS, obfuscation.fake_contact)):
             for child_id in self.session.db.indexes.child_ids(customer_id, table):
-                tx.put(table, child_id, fake(tx.table(table)[child_id], f"{tag}-{child_id}"))
+                personal.append(tx.table(table)[child_id])
+                tx.put(table, child_id, fake(personal[-1], f"{tag}-{child_id}"))
         for conversation_id in self.session.db.indexes.child_ids(customer_id, CONVERSATIONS):
+            personal.append(tx.table(CONVERSATIONS)[conversation_id])
             tx.delete(CONVERSATIONS, conversation_id)
         for campaign_id, campaign in list(self.session.db.tables[CAMPAIGNS].items()):
             scrubbed = obfuscation.scrub_campaign(campaign, doc["number"])
             if scrubbed is not None:
                 tx.put(CAMPAIGNS, campaign_id, scrubbed)
-        journal.purge_customer(tx, customer_id)
+        forgetting.purge_customer(tx, customer_id, personal, index)
         return str(doc["number"])
 
     def obfuscation_due(self, days: int, *, opted_out: bool = False) -> list[Customer]:
@@ -160,10 +163,11 @@ class Destructive:
         report: dict[str, Any] = {"obfuscated": [], "refused": [], "opted_out": len(self.obfuscation_due(days, opted_out=True))}
         try:
             with self.session.db.reserved(), self.session.db.transaction(rewrite=True) as tx:
+                index = forgetting.JournalIndex(tx.table(JOURNAL))
                 for customer in self.obfuscation_due(days):
                     try:
                         with tx.savepoint():
-                            report["obfuscated"].append(self._obfuscate(tx, customer["id"]))
+                            report["obfuscated"].append(self._obfuscate(tx, customer["id"], index))
                     except RuleViolation as err:
                         report["refused"].append({"number": customer["number"], "reason": str(err)})
                 if dry_run:

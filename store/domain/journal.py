@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from store.domain import edits
 from store.engine import META, Document, Transaction
-from store.model import CHILD_TABLES, CONTACT_FIELDS, CUSTOMERS, DEPARTMENT_FIELDS, JOURNAL, PERSON_FIELDS, JournalEntry
+from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
 UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactivate", "import", "discard", "picture", "sync",
@@ -20,9 +20,6 @@ LIST_CUSTOMERS_UP_TO = 1000
 # Whose entry keeps which records changed but no value, old or new (its promise is that
 # the old values survive nowhere, and the new ones are fakes).
 KEEPS_NO_VALUES = frozenset({"obfuscate"})
-# The fields of a customer's records whose text is removed from the journal's summaries
-# and details when it is obfuscated (a country code would match half the words).
-SECRET_FIELDS = frozenset(PERSON_FIELDS + DEPARTMENT_FIELDS + CONTACT_FIELDS) - {"country"}
 
 
 def now() -> str:
@@ -156,54 +153,3 @@ def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:
         if (current or {}).get("rev") != after_rev:
             found.append((table, doc_id))
     return found
-
-
-def purge_customer(tx: Transaction, customer_id: int) -> int:
-    """Drop every undo payload that holds data of the customer, and every old value of its
-    records the history keeps (their text too, where a summary or a sync conflict quotes
-    it); returns how many entries held undo data."""
-    purged = 0
-    secrets = _secrets(tx, customer_id)
-    number = str((tx.before.get((CUSTOMERS, customer_id)) or {}).get("number", "")) or None
-    entries = tx.table(JOURNAL)
-    prospects = edits.prospects_of(entries.values(), customer_id)
-    for doc_id, stored in list(entries.items()):
-        entry = stored
-        if entry.get("changes") is not None and holds(entry, customer_id):
-            entry = {**entry, "changes": None, "undoable": False, "purged": True}
-            purged += 1
-        elif not (edits.names(entry, customer_id) or (number and _mentions(entry, number))
-                  or any(edits.belongs(edit, customer_id, prospects) for edit in entry.get("edits") or ())):
-            continue
-        forgotten = edits.forget_values(entry, customer_id, prospects, secrets)
-        if forgotten is not None or entry is not stored:
-            tx.put(JOURNAL, doc_id, forgotten if forgotten is not None else entry)
-    return purged
-
-
-def _mentions(entry: Mapping[str, Any], number: str) -> bool:
-    """Whether the entry quotes the customer by number without having changed it (a sync
-    run's conflict keeps both values of a field it did not write)."""
-    return number in str(entry.get("summary")) or any(
-        isinstance(c, dict) and c.get("number") == number for c in entry.get("conflicts") or ())
-
-
-def _secrets(tx: Transaction, customer_id: int) -> set[str]:
-    """The customer's personal text as it was before this transaction (its records' too)."""
-    found: set[str] = set()
-    for (table, doc_id), before in tx.before.items():
-        if before is not None and edits.owner_of(table, doc_id, before) == customer_id:
-            found.update(str(before[f]) for f in SECRET_FIELDS & set(before) if before[f] not in (None, ""))
-            found.update(_texts(before.get("origin")))  # the raw row, accounting's id and values
-    return found
-
-
-def _texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str) and value:
-        yield value
-    elif isinstance(value, dict):
-        for inner in value.values():
-            yield from _texts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _texts(inner)
