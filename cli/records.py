@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -58,21 +59,47 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
 @click.pass_context
 @reports_errors
 def repair(ctx: click.Context, as_json: bool) -> None:
-    """Keep every intact record of a damaged store (the damaged files are copied aside first)."""
+    """Keep every intact record of a damaged store in a new whole store; the damaged files
+    are moved aside (NAME.damaged-TIME), never deleted. An intact store is left as it is."""
     from store.admin.repair import repair_store
 
     report = repair_store(ctx.obj["db"])
     if as_json:
         say(json.dumps(report))
         return
-    say(f"{report['store']}: store file {report['store_file']}; kept {report['kept']:,} commit(s) from the change log "
-         f"({report['already_in_store_file']:,} already in the store file)")
-    for damage in report["dropped"]:
-        say(f"  dropped a damaged log line at byte {damage['byte']:,} ({damage['length']:,} bytes)")
+    where = path_text(report["store"])
+    if report["intact"]:
+        say(f"{where}: nothing to repair: every table, the change log and the columns file check out; "
+            "nothing was changed")
+        return
+    say(f"{where}: damaged: {', '.join(report['damage'])}; a new store was written from every intact record")
+    for table, found in report["tables"].items():
+        say(f"  {table:<14} {found['kept']:>9,} kept  {_table_loss(found)}")
+    say(f"  change log: {report['kept']:,} commit(s) kept ({report['already_in_store_file']:,} already in the "
+        f"store file), {len(report['dropped']):,} damaged line(s) dropped")
     for first, last in report["missing_commits"]:
         say(f"  commits {first}–{last} were in damaged lines and are lost")
     for copy in report["backups"]:
         say(f"  the damaged file is kept as {path_text(copy)}")
+
+
+def _table_loss(found: dict[str, Any]) -> str:
+    """What a table lost, as `repair` says it: one line per table."""
+    if found["state"] == "intact":
+        return "intact"
+    if found["state"] == "missing":
+        return "lost: the table could not be found (its documents cannot be counted)"
+    # Without a witness the lost are counted as the lines that could not be read (a flipped
+    # newline may split one document in two lines, or join two in one).
+    said = [f"{found['lost']:,} lost" if found["witnessed"] else f"{found['lost']:,} unreadable line(s) dropped"]
+    if found["restored_from_log"]:
+        said.append(f"{found['restored_from_log']:,} restored from the change log")
+    if found["witnessed"]:
+        said.append(f"the kept ones match the columns file ({', '.join(found['witnessed'])}); their other fields "
+                    "are as read")
+    elif found["unwitnessed"]:
+        said.append(f"{found['unwitnessed']:,} kept as read (nothing else holds their values to compare)")
+    return "damaged: " + ", ".join(said)
 
 
 @click.command()

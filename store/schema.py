@@ -23,4 +23,4 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
 
 SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
                 owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED,
-                owners_field=SHARED_OWNERS, key_column=key_column, blobs="pictures")
+                owners_field=SHARED_OWNERS, key_column=key_column, blobs="pictures", numbered="number")

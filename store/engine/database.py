@@ -216,7 +216,7 @@ class Database(Backend):
         tables = read_tables(self.path, self.schema, verify=verify)
         if tables is None:
             raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
-                               "nothing was changed: restore it from a backup, or run 'custdesk repair'")
+                               "nothing was changed: run 'custdesk repair' to keep what its change log holds")
         self.replace_tables(tables)
         self.seq = self.meta["seq"]
         records, self._log_end = self.log.read_from(0)

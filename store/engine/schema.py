@@ -44,6 +44,9 @@ class Schema:
     key_column: Callable[[str, pl.Series], pl.Series] | None = None
     # What the files kept beside the documents are (`blobs`): names their folder or table.
     blobs: str = "blobs"
+    # The field a counter's number is written in, `<prefix>-<n>` (`Transaction.next_counter`
+    # names the counter after the table): a repaired store's counters never fall below it.
+    numbered: str | None = None
 
     def owners(self, doc: Mapping[str, Any]) -> list[int]:
         """The ids of the owners a child document belongs to."""
