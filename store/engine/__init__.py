@@ -34,7 +34,7 @@ The contract:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,6 +44,7 @@ from store.base.text import path_text
 from store.engine import peek
 from store.engine.blobs import Blobs
 from store.engine.location import is_database_url, without_password
+from store.engine.peek import Peeked
 from store.engine.schema import META, META_ID, Schema
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
 Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
-           "Lookups", "Schema", "Transaction", "is_database_url", "open_engine", "peek_meta", "repair", "shown_location"]
+           "Lookups", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
+           "peek_tables", "peek_where", "repair", "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -184,6 +186,27 @@ def peek_meta(location: str | Path) -> dict[str, Any] | None:
         return connect.peek_meta(str(location))
     _refuse_odd_file(Path(location))
     return peek.peek_meta(location)
+
+
+def peek_tables(location: str | Path, names: Sequence[str]) -> Peeked | None:
+    """The small tables `names` as the store file holds them, read without opening it
+    (`peek.peek_tables`): None for a PostgreSQL store (the caller opens it: its server
+    reads one table as fast), a missing store, or a file TinyDB wrote."""
+    if is_database_url(location):
+        return None
+    _refuse_odd_file(Path(location))
+    return peek.peek_tables(location, names)
+
+
+def peek_where(peeked: Peeked, table: str, field: str, value: str) -> set[int]:
+    """Ids of a large table's documents whose `field` is `value`, as the store file peeked
+    holds them (`peek.peek_where`)."""
+    return peek.peek_where(peeked, table, field, value)
+
+
+def peek_document(peeked: Peeked, table: str, doc_id: int) -> dict[str, Any] | None:
+    """One document of a large table as the store file peeked holds it (`peek.peek_document`)."""
+    return peek.peek_document(peeked, table, doc_id)
 
 
 def repair(path: str | Path, schema: Schema, *, lock_timeout: float = 15.0) -> dict[str, Any]:
