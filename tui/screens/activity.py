@@ -13,7 +13,7 @@ from store.domain.history import LogEntry, counted
 from store.model import JournalEntry
 
 from ..flows.undo import undo_entry
-from .base import StoreScreen
+from .base import StoreScreen, cursor_key
 from .modals import InfoScreen, literal
 
 # The newest entries shown; `custdesk log` lists them all.
@@ -61,10 +61,8 @@ class ActivityScreen(StoreScreen[None]):
         table.focus()
 
     def current(self) -> LogEntry | None:
-        table = self.query_one("#entries", DataTable)
-        if table.row_count == 0:
-            return None
-        return self.entries[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        key = cursor_key(self.query_one("#entries", DataTable))
+        return None if key is None else self.entries[key]
 
     def on_data_table_row_highlighted(self) -> None:
         self.refresh_bindings()

@@ -2,10 +2,11 @@
 arrive as a `StoreChanged` message, which redraws the screen."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import getters
 from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable
 
 from store import Store
 from tui.messages import StoreChanged
@@ -52,3 +53,10 @@ class StoreScreen(AppScreen[ResultType]):
 
 class StoreModal(AppScreen[ResultType], ModalScreen[ResultType]):
     """A dialog over a screen; it may read the store, and leaves redrawing to the screen below."""
+
+
+def cursor_key(table: DataTable[Any]) -> str | None:
+    """The key of the row under the table's cursor (None: the table is empty)."""
+    if table.row_count == 0:
+        return None
+    return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)

@@ -21,7 +21,7 @@ from ..flows.undo import undo
 from ..verbs import attempt
 from ..widgets.history import HistoryTable
 from ..widgets.picture import picture_widget
-from .base import StoreScreen
+from .base import StoreScreen, cursor_key
 from .modals import InfoScreen, literal
 
 # Tab id → (title, columns shown); departments and contacts only for corporate customers,
@@ -170,10 +170,10 @@ class DetailScreen(StoreScreen[None]):
         return self.query_one("#tabs", TabbedContent).active.removeprefix("tab-")
 
     def current_row_id(self) -> int | None:
-        table = self.query_one(f"#table-{self.current_tab()}", DataTable)
-        if table.row_count == 0 or self.current_tab() == HISTORY:
+        if self.current_tab() == HISTORY:
             return None
-        return int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        key = cursor_key(self.query_one(f"#table-{self.current_tab()}", DataTable))
+        return None if key is None else int(key)
 
     # Which tabs each row key belongs to: elsewhere it is left out of the footer (which
     # has no room to spare at 80 columns); on its tab, greyed while there is no row.

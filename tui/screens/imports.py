@@ -12,7 +12,7 @@ from store.rules.mappings import shown_headers
 
 from ..flows.mappings import forget_mapping
 from ..flows.undo import undo_entry
-from .base import StoreScreen
+from .base import StoreScreen, cursor_key
 from .modals import literal
 
 COUNTS = ("created", "updated", "skipped", "errors")
@@ -62,16 +62,12 @@ class ImportsScreen(StoreScreen[None]):
         self.refresh_bindings()
 
     def current_run(self) -> ImportRun | None:
-        table = self.query_one("#runs", DataTable)
-        if table.row_count == 0:
-            return None
-        return self.runs[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        key = cursor_key(self.query_one("#runs", DataTable))
+        return None if key is None else self.runs[key]
 
     def current_mapping(self) -> RememberedMapping | None:
-        table = self.query_one("#mappings", DataTable)
-        if table.row_count == 0:
-            return None
-        return self.mappings[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        key = cursor_key(self.query_one("#mappings", DataTable))
+        return None if key is None else self.mappings[key]
 
     def on_data_table_row_highlighted(self) -> None:
         run = self.current_run()

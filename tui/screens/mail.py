@@ -22,7 +22,7 @@ from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefus
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
 from ..verbs import attempt
-from .base import StoreModal, StoreScreen
+from .base import StoreModal, StoreScreen, cursor_key
 from .form_parts import SAVE_KEYS, FitsFields, FormFields, form_foot
 from .modals import ConfirmScreen, PromptScreen, literal
 
@@ -99,10 +99,8 @@ class TemplatesScreen(StoreScreen[None]):
         table.focus()
 
     def current(self) -> dict[str, Any] | None:
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return self.store.template(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+        key = cursor_key(self.query_one(DataTable))
+        return None if key is None else self.store.template(key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "remove", "preview") and self.is_mounted and self.query_one(DataTable).row_count == 0:

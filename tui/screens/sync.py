@@ -15,7 +15,7 @@ from store.model import JournalEntry
 
 from ..flows.undo import undo_entry
 from ..verbs import attempt
-from .base import StoreScreen
+from .base import StoreScreen, cursor_key
 from .modals import literal
 
 # (the counts that need a look first, the file last: at 80 columns it is the one cut off)
@@ -75,16 +75,12 @@ class SyncScreen(StoreScreen[None]):
         self.show_run()
 
     def current(self) -> dict[str, Any] | None:
-        table = self.query_one("#runs", DataTable)
-        if table.row_count == 0:
-            return None
-        return self.runs[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        key = cursor_key(self.query_one("#runs", DataTable))
+        return None if key is None else self.runs[key]
 
     def current_conflict(self) -> SyncConflict | None:
-        table = self.query_one("#conflicts", DataTable)
-        if table.row_count == 0:
-            return None
-        return self.conflicts[str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)]
+        key = cursor_key(self.query_one("#conflicts", DataTable))
+        return None if key is None else self.conflicts[key]
 
     def show_run(self) -> None:
         """The highlighted run's detail, and its conflicts still open."""
