@@ -181,7 +181,9 @@ def _read_text(path: Path, raw: bytes) -> SheetData:
     columns = unique_names(head[header_index])
     frame = _parse_body(path, body, delimiter, columns)
     ragged = _ragged_rows(body, delimiter, len(head[header_index]), header_index + 1)
-    return _finish(SheetData(path, columns, frame, header_index + 1, None, encoding, delimiter, ragged))
+    # The columns polars read the rows into (a header whose quotes the two parsers read
+    # apart, '""\x01",\x01': one column to polars, two to the csv module).
+    return _finish(SheetData(path, frame.columns, frame, header_index + 1, None, encoding, delimiter, ragged))
 
 
 def _offset_of_record(text: str, delimiter: str, index: int) -> int:

@@ -125,6 +125,8 @@ def _read_and_plan(store: Store, path) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=2000))
+@example(b'""\x01",\x01')  # a header the csv module and polars split apart
+@example(b'""\x01",\x01\nAda,ada@example.com\n')
 def test_any_bytes_as_a_csv(store, tmp_path, data):
     path = tmp_path / "any.csv"
     path.write_bytes(data)
