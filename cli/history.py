@@ -9,12 +9,11 @@ import click
 
 from cli.common import open_store, reports_errors, say
 from store.base.errors import RuleViolation
-from tui.config import load_config
-from tui.dates import Dates
 
 if TYPE_CHECKING:  # (loaded by the commands, not by `custdesk --help`: the store loads polars)
     from store import Store
     from store.domain.history import Change, Event, History, LogEntry
+    from tui.dates import Dates
 
     Journal = History | Store
 
@@ -35,6 +34,9 @@ def from_the_files(ctx: click.Context, read: Callable[[Journal], T]) -> T:
 
 def _dates() -> Dates:
     """Times as the app shows them: in the user's date format and the local time zone."""
+    from tui.config import load_config  # (its country names' table: not for every command's start)
+    from tui.dates import Dates
+
     return Dates(load_config(app=False).date_format)
 
 

@@ -13,7 +13,6 @@ from store.base.errors import RuleViolation
 from store.base.text import path_text
 from store.model import CUSTOMERS
 from store.paths import shown_location
-from store.rules.settings import inactive_days
 
 
 @click.command()
@@ -145,6 +144,8 @@ def undo(ctx: click.Context, entry: int | None) -> None:
 @reports_errors
 def obfuscate(ctx: click.Context, typed: int, dry_run: bool) -> None:
     """The obfuscation policy run (irreversible unless --dry-run)."""
+    from store.rules.settings import inactive_days  # (country names: not for every command's start)
+
     try:  # the store's rule, told here with the flag that gave the days
         days = inactive_days(typed)
     except RuleViolation as err:
