@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -50,13 +51,18 @@ R = TypeVar("R")
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn a refusal, an unreadable file or a file too large for the memory into one line
-    on stderr and exit 2."""
+    on stderr and exit 2; a reader that stopped reading (a closed pipe) into a quiet exit."""
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except StoreError as err:
             fail(str(err))
+        except BrokenPipeError:
+            # The reader stopped (`custdesk log | head`): nothing is wrong and nothing more is
+            # said; what is left to print goes nowhere, as the shell's own tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except OSError as err:
             fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
         except MemoryError:

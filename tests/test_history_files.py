@@ -67,3 +67,19 @@ def test_no_store_file_is_no_answer_and_the_command_says_so(tmp_path):
     assert quick_history(tmp_path / "none.json") is None
     out = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.json"), "log"])
     assert out.exit_code == 2 and "no store at" in out.output
+
+
+def test_a_reader_that_stops_reading_is_no_error(tmp_path):
+    """`custdesk log | head -1`: the rest goes nowhere, and nothing is said on stderr."""
+    import subprocess
+    import sys
+
+    with Store(tmp_path / "s.json") as store:
+        for n in range(1000):  # (over 64 KB of lines: more than a pipe holds)
+            store.add_customer("private", person(n))
+    code = "import sys; from cli import main; sys.argv = ['custdesk', *sys.argv[1:]]; main()"
+    run = subprocess.Popen([sys.executable, "-c", code, "--db", str(tmp_path / "s.json"), "log"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert run.stdout.readline().startswith(b"#1000")
+    run.stdout.close()
+    assert run.wait(timeout=60) == 141 and run.stderr.read() == b""
