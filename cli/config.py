@@ -26,8 +26,8 @@ def path() -> None:
 def show(ctx: click.Context) -> None:
     """Print the configuration in force as TOML, with every binding id and its default key."""
     from tui.app import CustdeskApp
-    from tui.config import check_offered, describe, load_config
-    from tui.keymap import offer
+    from tui.config import describe, load_config
+    from tui.keymap import checked, offer
 
     offered = offer(CustdeskApp)  # (every screen's bindings: the app's own, as it starts with them)
-    say(describe(check_offered(load_config(theme=ctx.obj.get("theme")), offered), offered), lines=True)
+    say(describe(checked(load_config(theme=ctx.obj.get("theme")), CustdeskApp, offered), offered), lines=True)

@@ -201,3 +201,24 @@ def test_the_config_module_is_headless(tmp_path):
     contract = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--contract", "headless-config"],
                               cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert contract.returncode == 0 and "1 kept, 0 broken" in contract.stdout, contract.stdout
+
+
+@pytest.mark.parametrize("keys,wrong", [
+    ('"d\\u001b[2J"', "'d\\x1b[2J'"), ('"notakey"', "'notakey'"), ('"ctrl+ctrl+a"', "'ctrl+ctrl+a'"),
+    ('"ctrl+f,x+y"', "'x+y'"), ('"ctrl+"', "'ctrl+'"),
+])
+def test_a_key_the_app_can_never_receive_is_refused_naming_it(tmp_path, keys, wrong):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keymap]\nedit = {keys}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        checked(load_config(path), CustdeskApp)
+    assert str(refused.value).startswith(f"{path}: [keymap] edit: {wrong} is not a key the app can receive")
+    shown = custdesk("config", "show", env={"CUSTDESK_CONFIG_DIR": str(tmp_path)})
+    assert shown.returncode == 2 and "is not a key the app can receive" in shown.stderr and "\x1b" not in shown.stderr
+
+
+@pytest.mark.parametrize("keys", ['"ctrl+e"', '"f2"', '"question_mark"', '"ctrl+shift+left"', '"f3,ctrl+e"', '"ä"'])
+def test_every_key_a_terminal_sends_is_taken(tmp_path, keys):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keymap]\nedit = {keys}\n", encoding="utf-8")
+    assert checked(load_config(path), CustdeskApp).keymap == {"edit": keys.strip('"')}

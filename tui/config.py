@@ -190,8 +190,13 @@ def _no_clash(config: Config, owner: str, specs: tuple[BindingSpec, ...]) -> Non
                                   f"{first.id} and {second.id}")
 
 
+def key_list(keys: str) -> list[str]:
+    """The keys of a binding's key text ("ctrl+f,slash"), in order."""
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
 def _keys(keys: str) -> set[str]:
-    return {key.strip() for key in keys.split(",") if key.strip()}
+    return set(key_list(keys))
 
 
 def describe(config: Config, offer: Offer) -> str:
