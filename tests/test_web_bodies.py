@@ -38,8 +38,11 @@ async def test_a_chunked_body_is_read_whole_and_over_the_limit_refused(served, s
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cuts=st.lists(st.integers(0, 400), max_size=8), encoding=st.sampled_from(["length", "chunked"]), data=st.data())
-async def test_a_sign_up_split_anywhere_arrives_whole(served, store, monkeypatch, cuts, encoding, data):
+# (every cut drawn up front: a strategy sized by the body, whose CSRF token differs from one
+# run to the next, made hypothesis's replay draw differently and call the test flaky)
+@given(cuts=st.lists(st.integers(0, 400), max_size=8), encoding=st.sampled_from(["length", "chunked"]),
+       chunk_cuts=st.lists(st.integers(0, 400), max_size=6))
+async def test_a_sign_up_split_anywhere_arrives_whole(served, store, monkeypatch, cuts, encoding, chunk_cuts):
     monkeypatch.setattr(signup, "RATE_LIMIT", 10_000)
     _server, port, csrf = served
     body, email = form(csrf)
@@ -47,7 +50,7 @@ async def test_a_sign_up_split_anywhere_arrives_whole(served, store, monkeypatch
         segments = split(request("POST", "/signup", body), cuts)
     else:
         segments = [request("POST", "/signup", b"", Transfer_Encoding="chunked"),
-                    *split(b"".join(chunked(body, data.draw(st.lists(st.integers(0, len(body)), max_size=6)))), cuts)]
+                    *split(b"".join(chunked(body, [min(cut, len(body)) for cut in chunk_cuts])), cuts)]
     status, _headers, page = await exchange(port, *segments, pause=0.01)
     assert status == 200, page
     assert_whole(store, email)
