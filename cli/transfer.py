@@ -78,6 +78,10 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
         else:
             entry = store.apply_batch(batch)
     counts = plan.counts()
+    if plan.file_region is not None:
+        other = plan.file_region.default
+        say(f"{path_text(file.name)}: {printable(plan.file_region.message())}"
+            + (f"; --country {other} reads them as {other}" if other else ""), err=True)
     if plan.suggestion is not None:
         say(f"{path_text(file.name)}: {plan.suggestion.message()}: import with --country {plan.suggestion.region}", err=True)
     if as_json:

@@ -154,9 +154,9 @@ class _Judge:
         row_cells = {f: v for f, v in cells.row(pos, named=True).items() if f in wanted and v not in (None, "")}
         merged = {**current, **row_cells}
         if self.table == SOURCES:
-            cleaned, merged_issues = self.store.check_source(merged, self.plan.country)
+            cleaned, merged_issues = self.store.check_source(merged, self.plan.region)
         else:
-            cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.country)
+            cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.region)
         # The row answers for what it writes and for the whole record's rules, not for old warnings.
         issues_at[pos] = [i for i in merged_issues if i.field in row_cells or (i.value is None and i.severity == "error")]
         if any(i.severity == "error" for i in issues_at[pos]):

@@ -34,6 +34,7 @@ from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 
 from .country_guess import CountrySuggestion, suggest_country
+from .file_region import FileRegion, file_region
 from .judge import POLICIES, Target, judge_rows, store_fields
 from .mapping import ColumnMapping, map_columns, sources_by_field
 from .reading import SheetData
@@ -79,10 +80,16 @@ class ImportPlan:
     country: str | None = None  # --country: the region of phones whose row names none
     checked: Checked | None = None  # the proof that `rows` were cleaned under the store's rules
     suggestion: CountrySuggestion | None = None  # a better --country, when the phones say so
+    file_region: FileRegion | None = None  # the file's own country, read in instead of the default
     duplicates: str = "queue"  # what becomes of a likely duplicate (judge.POLICIES)
     likely: dict[int, list[Target]] = field(default_factory=dict)  # row position -> whom a duplicate likely is
     overrides: dict[str, str | None] = field(default_factory=dict)  # the columns the user mapped now (review, --map)
     remembered: RememberedMapping | None = None  # the mapping confirmed for files of these headers, applied
+
+    @property
+    def region(self) -> str | None:
+        """The region phones are read in where a row names none (None: the store's default)."""
+        return self.country or (self.file_region.region if self.file_region else None)
 
     def count(self, status: str) -> int:
         return int((self.rows["_status"] == status).sum())
@@ -134,7 +141,7 @@ class ImportPlan:
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = path_text(self.table.path.name) + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
         queued = self._queued(new["_position"].to_list())
-        return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.country, unique_key=self.key,
+        return Batch(self.target, creates=creates, rows=rows, updates=updates, country=self.region, unique_key=self.key,
                      new_identities=True, checked=proof, queued=queued, details=self._run_details(),
                      summary=f"Imported {where} into {self.target}: {new.height} new, {len(updates)} updated"
                              + (f", {len({q.position for q in queued})} queued for review" if queued else ""))
@@ -253,8 +260,10 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     kind = None if into == SOURCES else into
     fields = _field_frame(table.frame, by_field, into)
     person = [f for f in (PERSON_FIELDS if into == SOURCES else CUSTOMER_FIELDS) if f in fields.columns]
+    own = None if country else file_region(fields, table.columns, settings["default_country"])
+    region = country or (own.region if own else settings["default_country"])
     cleaned, found, checked = checked_frame(fields.select(person), kind=kind, allow_private=settings["allow_private_customers"],
-                                            default_country=country or settings["default_country"])
+                                            default_country=region)
     # A row holding a card number anywhere is refused (a prospect keeps its raw row): the
     # columns not judged as a field above (unmapped, a full name before it is split …) too.
     judged = {column for f in person for column in by_field.get(f, ())}
@@ -263,7 +272,7 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
     rows = pl.concat([table.frame.select("_index"), cleaned, fields.drop(person)], how="horizontal").with_columns(
         (pl.col("_index") + table.header_row + 1).alias("_row"))
     plan = ImportPlan(table, mappings, into, mode, key, rows, [], country=country, checked=checked, duplicates=duplicates,
-                      overrides=dict(overrides or {}), remembered=memory)
+                      overrides=dict(overrides or {}), remembered=memory, file_region=own)
     with paused_gc():  # a verdict per row: 1M objects, no cycles among them
         row_issues = judge_rows(store, plan, found, fields)
     file_rows = plan.rows["_row"].to_list()
@@ -274,7 +283,7 @@ def plan_import(store: Store, table: SheetData, *, target: str = SOURCES, mode: 
                              "check the columns of this row", "warning")
                     for r in table.ragged]
     plan.issues.sort(key=lambda i: i.row)
-    plan.suggestion = suggest_country(plan.rows, fields, country or settings["default_country"])
+    plan.suggestion = suggest_country(plan.rows, fields, region)
     return plan
 
 

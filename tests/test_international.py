@@ -281,7 +281,11 @@ def test_cli_country_option_and_its_proposal(tmp_path):
     db = tmp_path / "s.json"
     result = custdesk("--db", db, "import", f, "--json", "--dry-run", env={"LANG": "en_US.UTF-8"})
     assert result.returncode == 0, result.stderr
-    assert "5 of 5 phones are not valid for US; 100% of them are valid for DE: import with --country DE" in result.stderr
+    assert ("5 phones without +country read as DE, the file's own country (5 of 5 emails with a country domain end .de; "
+            "5 of 5 numbers without +country valid in DE), not as the default US; --country US reads them as US") in result.stderr
+    assert json.loads(result.stdout)["warnings"] == 0
+    result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "us", env={"LANG": "en_US.UTF-8"})
+    assert json.loads(result.stdout)["warnings"] == 5 and "read as" not in result.stderr
     result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "de", env={"LANG": "en_US.UTF-8"})
     assert json.loads(result.stdout)["warnings"] == 0 and "--country" not in result.stderr
     result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "Germany")
@@ -295,7 +299,7 @@ def test_plan_refuses_a_bad_country(store, tmp_path):
         plan_import(store, read_table(f), country="Germany")
 
 
-async def test_the_import_review_proposes_a_country_and_p_reads_the_phones_in_it(store, tmp_path):
+async def test_the_import_review_reads_the_files_own_country_and_p_reads_the_phones_as_the_default(store, tmp_path):
     from tui.app import CustdeskApp
     from tui.screens.import_review import ImportScreen
     store.update_settings(default_country="US")
@@ -310,13 +314,19 @@ async def test_the_import_review_proposes_a_country_and_p_reads_the_phones_in_it
         await pilot.press(*str(path), "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert screen.plan.suggestion.region == "DE" and screen.plan.counts()["warnings"] == 5
-        assert "p reads them as DE" in rendered(screen.query_one("#summary"))
+        assert screen.plan.file_region.region == "DE" and screen.plan.counts()["warnings"] == 0
+        summary = rendered(screen.query_one("#summary"))
+        assert "read as DE, the file's own country" in summary and "p reads them as US" in summary
+        assert screen.plan.rows["phone"].to_list() == [f"+4930123456{i}" for i in range(5)]
         await pilot.press("p")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert screen.plan.country == "DE" and screen.plan.suggestion is None
-        assert screen.plan.rows["phone"].to_list() == [f"+4930123456{i}" for i in range(5)]
+        assert screen.plan.country == "US" and screen.plan.counts()["warnings"] == 5
+        assert screen.plan.suggestion.region == "DE" and "p reads them as DE" in rendered(screen.query_one("#summary"))
+        await pilot.press("p")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.plan.country == "DE" and screen.plan.suggestion is None and screen.plan.counts()["warnings"] == 0
         await pilot.press("n")
         await app.workers.wait_for_complete()
         await pilot.pause()

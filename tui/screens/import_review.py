@@ -103,7 +103,7 @@ class ImportScreen(AppScreen[None]):
         self.query_one("#review-body").set_class(self.size.width < 120, "narrow")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "use_country" and (self.plan is None or self.plan.suggestion is None):
+        if action == "use_country" and self._proposed_country() is None:
             return False  # shown only when there is a country to propose
         if action == "toggle_remembered" and self.use_remembered and (self.plan is None or self.plan.remembered is None):
             return False  # shown only when a remembered mapping applies, or was set aside
@@ -232,10 +232,20 @@ class ImportScreen(AppScreen[None]):
         self.use_remembered = not self.use_remembered
         self.action_check()
 
+    def _proposed_country(self) -> str | None:
+        """The country p reads the phones in: the one they are valid for, or the default
+        where the file's own country was read in instead."""
+        if self.plan is None:
+            return None
+        if self.plan.suggestion is not None:
+            return self.plan.suggestion.region
+        return self.plan.file_region.default if self.plan.file_region else None
+
     def action_use_country(self) -> None:
-        if self.plan is None or self.plan.suggestion is None:
+        country = self._proposed_country()
+        if country is None:
             return
-        self.query_one("#country", Input).value = self.plan.suggestion.region
+        self.query_one("#country", Input).value = country
         self.action_check()
 
     def action_status_filter(self) -> None:

@@ -35,6 +35,10 @@ def plan_summary(plan: ImportPlan, status_filter: str) -> Group:
         lines.append(Text.assemble(literal(plan.remembered.message()), " · r maps the columns afresh", style="cyan"))
     if plan.blocked:
         lines.append(Text("Rows with errors block the import; n offers to import the valid rows only.", style="red"))
+    if plan.file_region is not None:
+        other = plan.file_region.default
+        lines.append(Text.assemble(literal(plan.file_region.message()),
+                                   f"; p reads them as {other}" if other else "", style="yellow"))
     if plan.suggestion is not None:
         lines.append(Text(f"{plan.suggestion.message()}: p reads them as {plan.suggestion.region}", style="yellow"))
     return Group(*lines)
