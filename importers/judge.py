@@ -21,7 +21,7 @@ import polars as pl
 from store import FieldIssue, Store
 from store.domain.batches import ROW
 from store.domain.review_queue import MATCHED_ROWS, matcher_checks
-from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES, ImportTarget
+from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES, ImportTarget, prospect_name
 from store.rules.keys import identity_column, normalise_key
 from store.rules.validation import IDENTITY_FIELDS, number_error
 
@@ -84,7 +84,10 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     special = range(rows.height) if plan.mode == "update" else sorted(
         {*issues_at, *(p for p, first in enumerate(firsts) if not first), *(p for p, m in enumerate(matches) if m)})
     for pos in special:
-        verdict: Verdict | None
+        verdict = judge.skipped(matches[pos])
+        if verdict is not None:  # (a row the mode leaves out is not judged: its cells say nothing)
+            verdicts[pos] = verdict
+            continue
         if pos in cell_errors:
             verdict = Verdict("error")
         elif not firsts[pos]:
@@ -107,7 +110,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
                                   pl.Series("_match", [v.match for v in verdicts], dtype=pl.Int64),
                                   pl.Series("_note", [v.note for v in verdicts], dtype=pl.String),
                                   pl.Series("_queued", queued, dtype=pl.Boolean))
-    issues = [(pos, i) for pos, here in issues_at.items() for i in here]
+    issues = [(pos, i) for pos, here in issues_at.items() if verdicts[pos].status != "skipped" for i in here]
     return issues + [(pos, FieldIssue(v.field, None, v.note, "error")) for pos, v in enumerate(verdicts)
                      if v.status == "error" and v.note and v.field]
 
@@ -139,12 +142,20 @@ class _Judge:
         if found and mode == "create" and self.plan.duplicates == "keep":
             return Verdict("duplicate", found[0], f"{key} belongs to {self._holder_name(self.table, found[0])} (written anyway: keep)",
                            targets=((self.table, found[0], None, (f"same {key}",)),), by_key=True)
-        if found and mode == "create":
+        skipped = self.skipped(found)
+        if skipped is not None:
+            return skipped
+        if is_error:
+            return Verdict("error")
+        return None
+
+    def skipped(self, found: list[int]) -> Verdict | None:
+        """The verdict of a row the mode leaves out: one that exists (create), one that does not (update)."""
+        key, mode = self.plan.key, self.plan.mode
+        if found and len(found) == 1 and mode == "create" and self.plan.duplicates != "keep":
             return Verdict("skipped", found[0], f"{key} exists already (mode create)")
         if not found and mode == "update":
             return Verdict("skipped", None, f"no existing record with this {key} (mode update)")
-        if is_error:
-            return Verdict("error")
         return None
 
     def update(self, pos: int, match: int, cells: pl.DataFrame, issues_at: dict[int, list[FieldIssue]]) -> Verdict:
@@ -257,7 +268,7 @@ class _Judge:
         return notes
 
     def _holder_name(self, table: str, holder: int) -> str:
-        return f"customer {self.store.customer(holder)['number']}" if table == CUSTOMERS else f"prospect #{holder}"
+        return f"customer {self.store.customer(holder)['number']}" if table == CUSTOMERS else prospect_name(self.store.source(holder))
 
 
 def _diff(current: dict[str, Any], cleaned: dict[str, Any], cells: dict[str, Any]) -> dict[str, tuple[object, object]]:

@@ -215,6 +215,17 @@ def display_name(doc: Mapping[str, Any]) -> str:
     return doc.get("company") or person or doc.get("email") or ""
 
 
+def prospect_name(doc: Mapping[str, Any]) -> str:
+    """A prospect as people know it (it has no number): its name and where it came from,
+    "prospect Ada Lovelace (leads.csv, row 12)", "prospect Müller GmbH (sync datev, EXTF_Debitoren.csv, row 4)"."""
+    origin = doc.get("origin") or {}
+    synced = origin.get("profile") and origin.get("file") != "web form"  # (a sign-up's profile is the form)
+    parts = [synced and f"sync {origin['profile']}", origin.get("file"), origin.get("sheet") and f"sheet {origin['sheet']}",
+             origin.get("row") and f"row {origin['row']}"]
+    where = ", ".join(str(part) for part in parts if part) or "added by hand"
+    return f"prospect {display_name(doc) or '(no name)'} ({where})"
+
+
 def is_open(kind: str, doc: Mapping[str, Any]) -> bool:
     """Whether a related document is still open/active (blocks obfuscation)."""
     return doc.get("status") in RELATED_KINDS[kind].open_statuses
