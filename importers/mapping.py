@@ -5,7 +5,10 @@ punctuation) and looked up among synonyms; failing that, a known prefix such
 as "Billing", "Contact:" or "Account:" is dropped and it is looked up again;
 failing that, rapidfuzz finds the nearest synonym, whose similarity is the
 confidence shown in the review. Several columns may feed one field: the first
-non-empty value wins, in order of confidence, then of position.
+non-empty value wins, in order of confidence, then of position. A few name
+headers mean one name or the whole by the columns beside them ("İsim" is the
+first name beside "Soyisim" and the full name alone; "Name" is the surname
+beside "Vorname").
 """
 from __future__ import annotations
 
@@ -76,6 +79,12 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 _PREFIXES = ("billing", "shipping", "contact", "account", "customer", "client", "home", "work", "primary",
              "default", "business", "main", "rechnungs", "liefer")
 _SYNONYM_FIELD = {syn: fld for fld, syns in _SYNONYMS.items() for syn in syns}
+# Headers that mean one name or the whole one by the columns beside them: "İsim", "Ad",
+# "Nombre" are the first name beside a surname column and the full name without one;
+# "Name", "Naam" are the surname beside a first-name column and no surname column
+# ("Vorname;Name", German lists' habit), and the full name otherwise.
+_GIVEN_OR_FULL = frozenset({"isim", "ad", "adi", "nombre"})
+_FAMILY_OR_FULL = frozenset({"name", "naam"})
 _CHOICES = list(_SYNONYM_FIELD)
 FUZZY_THRESHOLD = 90
 
@@ -167,6 +176,18 @@ def map_columns(columns: list[str], overrides: dict[str, str | None] | None = No
             mappings.append(ColumnMapping(column, None, 0.0, "unmapped"))
         else:
             mappings.append(ColumnMapping(column, match.field, match.confidence, match.how))
+    return _names_by_neighbours(mappings)
+
+
+def _names_by_neighbours(mappings: list[ColumnMapping]) -> list[ColumnMapping]:
+    """The ambiguous name headers (`_GIVEN_OR_FULL`, `_FAMILY_OR_FULL`) read by the header row's other columns."""
+    keys = [normalise_header(m.column) if m.how == "synonym" else "" for m in mappings]
+    fields = {m.field for m, key in zip(mappings, keys, strict=True) if key not in _GIVEN_OR_FULL | _FAMILY_OR_FULL}
+    for m, key in zip(mappings, keys, strict=True):
+        if key in _GIVEN_OR_FULL:
+            m.field = "first_name" if "last_name" in fields else "full_name"
+        elif key in _FAMILY_OR_FULL:
+            m.field = "last_name" if "first_name" in fields and "last_name" not in fields else "full_name"
     return mappings
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from store.domain.batches import ROW, Queued
 from store.domain.import_runs import MAPPING, RUN, RememberedMapping, run_details
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, ImportTarget, Severity
 from store.rules.mappings import columns_for, mapping_record
+from store.rules.names import split_full_names
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 
@@ -336,35 +336,27 @@ def _cols(frame: pl.DataFrame, *names: str) -> list[pl.Expr]:
     return [pl.col(n) for n in names if n in frame.columns]
 
 
-# 'Ada King Lovelace' → ('Ada King', 'Lovelace'): the last word is the last name; one word is a first name.
-FULL_NAME = r"^(.*\S)\s+(\S+)$"
-
-
-def split_full_name(full: str) -> tuple[str, str | None]:
-    """`FULL_NAME` on one name (a sync's record; `_split` is the same over a column)."""
-    parts = re.match(FULL_NAME, full)
-    return (parts.group(1), parts.group(2)) if parts else (full, None)
-
-
-def _split(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    parts = expr.str.extract_groups(FULL_NAME)
-    first = pl.when(parts.struct.field("1").is_null()).then(expr).otherwise(parts.struct.field("1"))
-    return first, parts.struct.field("2")
-
-
 def _split_names(fields: pl.DataFrame) -> pl.DataFrame:
+    """First and last name from a full name (and a contact person's name) by the store's
+    rule (store.rules.names), where the row has neither."""
     for name in ("first_name", "last_name"):
         if name not in fields.columns:
             fields = fields.with_columns(pl.lit(None, dtype=pl.String).alias(name))
-    no_name = pl.col("first_name").is_null() & pl.col("last_name").is_null()
     for source in ("full_name", "contact_name"):
         if source in fields.columns:
-            first, last = _split(pl.col(source))
-            fields = fields.with_columns(pl.when(no_name).then(first).otherwise(pl.col("first_name")).alias("first_name"),
-                                         pl.when(no_name).then(last).otherwise(pl.col("last_name")).alias("last_name"))
-    if "contact_name" in fields.columns:
-        first, last = _split(pl.col("contact_name"))
-        fields = fields.with_columns(first.alias("contact_first"), last.alias("contact_last"))
+            parts = split_full_names(fields[source], companies=source == "full_name")
+            fields = _names_from(fields, source, parts)
+            if source == "contact_name":  # a company's contact person, kept as such too
+                fields = fields.with_columns(parts["first_name"].alias("contact_first"), parts["last_name"].alias("contact_last"))
     return fields.drop([c for c in ("full_name", "contact_name") if c in fields.columns])
 
 
+def _names_from(fields: pl.DataFrame, source: str, parts: pl.DataFrame) -> pl.DataFrame:
+    """The rows with neither name take `source`'s `parts`. A full name that is a company's
+    (a legal form: "Müller GmbH") is no person's: it is the company, where the row names none."""
+    empty = fields["first_name"].is_null() & fields["last_name"].is_null()
+    named = fields.with_columns(pl.when(empty).then(parts[n]).otherwise(pl.col(n)).alias(n) for n in ("first_name", "last_name"))
+    company = empty & fields[source].is_not_null() & parts["first_name"].is_null() & parts["last_name"].is_null()
+    if not company.any():
+        return named
+    return named.with_columns(pl.coalesce([*_cols(named, "company"), pl.when(company).then(pl.col(source))]).alias("company"))

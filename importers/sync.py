@@ -24,10 +24,10 @@ import polars as pl
 from store.base.errors import StoreError
 from store.base.text import path_text, printable
 from store.domain.sync import SyncRecord
+from store.rules.names import split_full_name
 from store.rules.validation import mask_cards
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
-from .plan import split_full_name
 from .reading import SheetData, UnreadableFile, decode, read_input, read_table, unique_names
 
 PROFILES_DIR = Path(__file__).with_name("profiles")

@@ -1,0 +1,152 @@
+"""A full name as the first and last name a customer record keeps.
+
+nameparser reads the name, its vocabulary widened with the salutations and
+particles of custdesk's countries; this module only decides what the record
+keeps of its reading (the record has first_name and last_name, no title field):
+
+- first name: the given name and any middle names ("Mehmet Ali Öztürk" →
+  "Mehmet Ali"); a single word is a first name;
+- last name: the family name with its particles ("van der Berg", "de la Cruz",
+  "von und zu Guttenberg", "d'Artagnan") and a generational suffix ("King Jr.",
+  "Smith III"): it tells father and son apart;
+- left out: titles and salutations (Dr., Prof., Herr, Mme, Sra., Bay, Dhr.),
+  credentials (PhD, MBA), a nickname in brackets, a maiden name after "geb."/"née".
+  A name that is nothing else ("Dr."), and text that is no name ("=SUM(A1)",
+  "info@example.com"), is kept whole as the first name rather than lost.
+
+"Müller, Hans" and "MÜLLER, Hans Peter" name the family first (the comma says
+so), as does "DUPONT Jean": a leading word written in capitals before words
+that are not is the family name (the administrative habit of French, Belgian
+and Italian lists). Every part is the input's own text, letters and case as
+written ("McDONALD" stays); only runs of spaces become one.
+
+Spanish and Portuguese double surnames: without a comma the last word is the
+family name ("María José García López" → "María José García", "López"), as
+for "Juan Carlos Pérez", "Mehmet Ali Öztürk" or "Anna Maria Schmidt" in the
+same files; reading two family names would cost all of those their surname.
+Written "García López, María José", hyphenated, or in separate Nombre and
+Apellidos columns, both surnames are the last name.
+
+`split_full_names` is the same rule over a column for bulk imports: a plain
+"First Last" (capitalised Latin words none of which the vocabulary knows) is
+split by a pattern, which is what the parser does with it; every other
+distinct name is parsed once.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import polars as pl
+from nameparser import FAMILY_FIRST, Lexicon, Parser, Policy, Role, Token
+
+# Salutations and academic titles the shipped vocabulary lacks (it has Herr, Frau,
+# Mme, Sr., Sra., Dhr., Mevr., Prof., Dr. …): French M. (Monsieur), Turkish Bay,
+# Bayan, Sayın, Dutch mw./mej., Spanish Doña, and the faculty after a German Dr.
+# written without its period ("Dr med Anna Weber").
+_TITLES = ("m", "bay", "bayan", "sayın", "mw", "mej", "doña", "dña", "frl", "pr",
+           "med", "dent", "rer", "nat", "phil", "jur", "habil")
+# Dutch and German particles the shipped vocabulary lacks ("Jan ten Brink", "Otto zur Linde").
+_PARTICLES = ("ten", "zur", "zum")
+# Turkish honorifics written after the given name ("Ayşe Hanım", "Ahmet Bey").
+_HONORIFICS = ("hanım", "hanim", "bey", "beyefendi")
+_LEXICON = Lexicon.default().add(titles=_TITLES, particles=_PARTICLES, suffix_words=_HONORIFICS)
+_GIVEN_FIRST = Parser(_LEXICON)
+_FAMILY_FIRST = Parser(_LEXICON, Policy(name_order=FAMILY_FIRST))
+
+# Suffixes that are part of who someone is, kept with the last name; any other
+# suffix (PhD, MBA, Esq., Hanım) is a credential or an honorific, left out.
+_GENERATIONAL = frozenset({"jr", "jnr", "junior", "júnior", "sr", "snr", "senior", "sen", "jun"})
+_ROMAN = re.compile(r"[ivx]{1,5}")
+# A vowel, so that initials written in capitals ("JK Rowling") are no family name.
+_VOWELS = frozenset("AEIOUY")
+# What names are written with: letters, their marks, and the punctuation of initials,
+# particles, double names, nicknames and "Last, First". Anything else (digits, @, =,
+# a formula, an emoji) is no name a parser knows: it is kept whole as the first name.
+_NAME_PUNCTUATION = frozenset(".,'’‘`´()\"“”„&-‐–")
+# Legal forms that name no person ("Müller GmbH", "Acme Ltd.", "Doğan Ltd. Şti.").
+_LEGAL_FORMS = frozenset({
+    "gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "gbr", "ug", "e.v", "e.k", "ltd", "limited", "plc", "llc", "llp",
+    "inc", "incorporated", "corp", "corporation", "bv", "b.v", "nv", "n.v", "vof", "sarl", "s.a.r.l", "sas",
+    "s.a", "s.l", "s.p.a", "spa", "srl", "s.r.l", "şti", "sti", "a.ş", "aş", "oy", "oyj", "aps", "s.r.o", "kft",
+})
+
+
+def looks_like_company(text: str) -> bool:
+    """Whether `text` carries a legal form (GmbH, Ltd, B.V., S.A., Şti. …): a company's name, not a person's."""
+    return any(word.strip(".,()&").lower() in _LEGAL_FORMS for word in text.split())
+
+
+def split_full_name(full: str | None, *, companies: bool = False) -> tuple[str | None, str | None]:
+    """(first name, last name) of a full name: a non-blank one has at least one of them.
+    (None, None) for a blank one, and with `companies` for one that `looks_like_company`
+    (the caller keeps it as the company's name)."""
+    text = (full or "").strip()
+    if not text or (companies and looks_like_company(text)):
+        return None, None
+    return _split(text)
+
+
+def _split(text: str) -> tuple[str | None, str | None]:
+    if not all(c.isalpha() or c.isspace() or c in _NAME_PUNCTUATION or unicodedata.category(c).startswith("M")
+               for c in text):
+        return " ".join(text.split()), None
+    tokens = (_FAMILY_FIRST if _family_written_first(text) else _GIVEN_FIRST).parse(text).tokens
+    first = _words(t for t in tokens if t.role in (Role.GIVEN, Role.MIDDLE))
+    last = _words(t for t in tokens if t.role == Role.FAMILY or (t.role == Role.SUFFIX and _generational(t.text)))
+    if first is None and last is None:
+        return " ".join(text.split()), None
+    return first, last
+
+
+def _family_written_first(text: str) -> bool:
+    """"DUPONT Jean", "DE LA CRUZ María José": leading words in capitals (one of three
+    letters or more, with a vowel), then words that are not, and no comma."""
+    words = text.split()
+    caps = next((i for i, word in enumerate(words) if not word.isupper()), len(words))
+    return (0 < caps < len(words) and "," not in text and not any(w.isupper() for w in words[caps:])
+            and any(len(w) >= 3 and _VOWELS & {unicodedata.normalize("NFD", c)[0] for c in w} for w in words[:caps]))
+
+
+def _words(tokens: Iterable[Token]) -> str | None:
+    return " ".join(t.text for t in tokens) or None
+
+
+def _generational(word: str) -> bool:
+    plain = word.strip(".,").lower()
+    return plain in _GENERATIONAL or bool(_ROMAN.fullmatch(plain))
+
+
+# -- a column at a time ------------------------------------------------------------
+_LATIN_UPPER, _LATIN_LOWER = r"[\p{Lu}&&\p{Latin}]", r"[\p{Ll}&&\p{Latin}]"
+_PLAIN_WORD = f"{_LATIN_UPPER}{_LATIN_LOWER}+(?:-{_LATIN_UPPER}{_LATIN_LOWER}+)*"
+_PLAIN_NAME = f"^{_PLAIN_WORD}(?: {_PLAIN_WORD}){{1,3}}$"
+# Every word the parser could read as more than a name (a title, particle, suffix,
+# conjunction, maiden marker …): a name holding one takes the parser's path.
+_VOCABULARY = sorted({word for field in ("titles", "given_name_titles", "suffix_acronyms", "suffix_words",
+                                         "suffix_acronyms_ambiguous", "particles", "conjunctions",
+                                         "bound_given_names", "maiden_markers", "after_given_titles")
+                      for entry in getattr(_LEXICON, field) for word in entry.split()})
+
+
+def split_full_names(names: pl.Series, *, companies: bool = False) -> pl.DataFrame:
+    """`split_full_name` over a column: a frame of `first_name` and `last_name`, row for row
+    (both null for a blank name, and with `companies` for a company's)."""
+    text = names.cast(pl.String).str.strip_chars()
+    words = text.str.replace_all("-", " ", literal=True).str.split(" ")
+    plain = (text.str.contains(_PLAIN_NAME).fill_null(False)
+             & ~words.list.eval(pl.element().str.to_lowercase().is_in(_VOCABULARY)
+                                | pl.element().str.contains(r"^(?i:[ivx]+)$")).list.any().fill_null(False))
+    if companies:
+        plain &= ~words.list.eval(pl.element().str.to_lowercase().is_in(list(_LEGAL_FORMS))).list.any().fill_null(False)
+    parts = text.str.extract_groups(r"^(.*) (\S+)$")
+    fast = pl.DataFrame({"first_name": parts.struct.field("1"), "last_name": parts.struct.field("2")})
+    rest = text.filter(~plain).unique().drop_nulls().to_list()
+    split = {name: split_full_name(name, companies=companies) for name in rest}
+    slow = pl.DataFrame({"first_name": text.replace_strict({n: f for n, (f, _) in split.items()}, default=None,
+                                                           return_dtype=pl.String),
+                         "last_name": text.replace_strict({n: la for n, (_, la) in split.items()}, default=None,
+                                                          return_dtype=pl.String)})
+    return pl.DataFrame({column: pl.select(pl.when(plain).then(fast[column]).otherwise(slow[column])).to_series()
+                         for column in ("first_name", "last_name")})
