@@ -282,7 +282,7 @@ def test_cli_country_option_and_its_proposal(tmp_path):
     result = custdesk("--db", db, "import", f, "--json", "--dry-run", env={"LANG": "en_US.UTF-8"})
     assert result.returncode == 0, result.stderr
     assert ("5 phones without +country read as DE, the file's own country (5 of 5 emails with a country domain end .de; "
-            "5 of 5 numbers without +country valid in DE), not as the default US; --country US reads them as US") in result.stderr
+            "5 of 5 numbers without +country tried valid in DE), not as the default US; --country US reads them as US") in result.stderr
     assert json.loads(result.stdout)["warnings"] == 0
     result = custdesk("--db", db, "import", f, "--json", "--dry-run", "--country", "us", env={"LANG": "en_US.UTF-8"})
     assert json.loads(result.stdout)["warnings"] == 5 and "read as" not in result.stderr
