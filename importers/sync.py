@@ -1,11 +1,19 @@
 """Accounting exports: recognising them by their headers and reading their records.
 
-A profile is data (`importers/profiles/NAME.toml`, one small file each): the headers
-that recognise the export (`signature`, and for DATEV the first line's `preamble`),
-the column(s) holding the accounting id, what makes a record a company or a person
-(`kind`), what marks it archived, and which column feeds which store field. A field
-is fed by a column, by the first filled of several, or by columns joined
-(`{ join = [...] }`: DATEV's EU-Land + EU-USt-IdNr. make a VAT id).
+A profile is data (`importers/profiles/NAME.toml`, one small file each): the columns
+an export must have (`required`, and for DATEV the first line's `preamble`), the
+column(s) holding the accounting id, what makes a record a company or a person
+(`kind`), what marks it archived, and which column feeds which store field. Every
+other column a profile names is optional: an export without it is read all the same.
+
+Headers are matched normalised (`header_key`): case, `*` (Xero's mark of a column its
+import requires), spaces and punctuation aside, so `*ContactName`, `ContactName` and
+`contact name` are one column. Where vendors name one column differently (DATEV's
+format versions, Zoho's customer and contact exports), a list names each variant.
+
+A field is fed by a column, by the first filled of several, or by a prefixed value
+(`{ prefix = ..., value = ... }`: DATEV's EU-Land + EU-UStID make a VAT id; a country
+without a number is no VAT id).
 """
 from __future__ import annotations
 
@@ -34,32 +42,58 @@ PROFILES_DIR = Path(__file__).with_name("profiles")
 KINDS = ("corporate", "private")
 # A `\ud800` escape decodes to a lone surrogate: no character, and nothing can encode it later.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_NOT_A_LETTER = re.compile(r"[\W_]+")
 
 
 class SyncError(StoreError):
     """An export that cannot be synced (one line: the file and the problem)."""
 
 
+def header_key(header: str) -> str:
+    """A header as profiles match it: case, `*`, spaces and punctuation aside."""
+    return _NOT_A_LETTER.sub("", header.casefold())
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
     title: str
-    signature: tuple[str, ...]
+    required: tuple[Any, ...]  # each a column, or a list of one column's names in the vendors' variants
     id_columns: tuple[str, ...]
     fields: Mapping[str, Any]
     kind: Any = "corporate"
     archived: Mapping[str, Any] | None = None
-    preamble: tuple[str, ...] = ()
+    preamble: tuple[Any, ...] = ()  # marks of the first line, each a text or a list of alternatives
     json_records: tuple[str, ...] = ()
     ids_issued: bool = False  # the accounting system issues the ids: never typed, never a card number
 
+    def missing(self, columns: list[str]) -> list[str]:
+        """The required columns `columns` lacks (each by its first name)."""
+        present = {header_key(c) for c in columns}
+        return [_names(need)[0] for need in self.required if not any(header_key(n) in present for n in _names(need))]
 
-def _columns_of(spec: Any) -> list[str]:
+    def share(self, columns: list[str]) -> float:
+        """The share of the columns this profile names that `columns` has."""
+        named = {header_key(n) for n in self.named()}
+        return len(named & {header_key(c) for c in columns}) / len(named)
+
+    def named(self) -> list[str]:
+        """Every column this profile names: required, id, kind, archived and fields."""
+        rules = [rule["column"] for rule in (self.kind, self.archived) if isinstance(rule, Mapping)]
+        return _names([*self.required, *self.id_columns, *rules, *self.fields.values()])
+
+    def marked(self, first_line: str) -> bool:
+        """Whether a file's first line holds every mark of the preamble."""
+        return all(any(mark in first_line for mark in _names(marks)) for marks in self.preamble)
+
+
+def _names(spec: Any) -> list[str]:
+    """The column names (or marks) a spec gives: one, a list, or a prefixed value's parts."""
     if isinstance(spec, str):
         return [spec]
     if isinstance(spec, Mapping):
-        return list(spec["join"])
-    return list(spec)
+        return [*_names(spec["prefix"]), *_names(spec["value"])]
+    return [name for part in spec for name in _names(part)]
 
 
 @cache
@@ -69,7 +103,7 @@ def profiles() -> dict[str, Profile]:
     for path in sorted(PROFILES_DIR.glob("*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         found[data["name"]] = Profile(
-            name=data["name"], title=data["title"], signature=tuple(data["signature"]), id_columns=tuple(data["id"]),
+            name=data["name"], title=data["title"], required=tuple(data["required"]), id_columns=tuple(data["id"]),
             fields=data["fields"], kind=data.get("kind", "corporate"), archived=data.get("archived"),
             preamble=tuple(data.get("preamble", ())), json_records=tuple(data.get("json_records", ())),
             ids_issued=data.get("ids_issued", False))
@@ -93,18 +127,27 @@ def read_export(path: Path, profile_name: str | None = None, *, data: bytes | No
     raw = read_input(path) if data is None else data
     table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
     profile = _chosen(path, raw, table, profile_name)
-    missing = [c for c in profile.signature if c not in table.columns]
+    missing = profile.missing(table.columns)
     if missing:
-        raise SyncError(f"{path_text(path)}: not a {profile.title} export (no column '{missing[0]}')")
+        raise SyncError(f"{path_text(path)}: not a {profile.title} export (profile {profile.name}): "
+                        f"no column '{missing[0]}', which it requires")
     return Export(path, profile, _records(path, profile, table), hashlib.sha256(raw).hexdigest())
 
 
 def recognise(path: Path, raw: bytes, columns: list[str]) -> Profile | None:
-    """The profile whose signature the headers (and first line) match best, if any."""
+    """The profile whose required columns (and first line) the export has, the one requiring
+    most where several do; else the one whose columns it has the most of, if half of them:
+    its refusal then names the column missing."""
     first_line = raw[:4096].split(b"\n", 1)[0].decode("latin-1")
-    matching = [p for p in profiles().values()
-                if set(p.signature) <= set(columns) and all(mark in first_line for mark in p.preamble)]
-    return max(matching, key=lambda p: (len(p.signature) + len(p.preamble)), default=None)
+    marked = [p for p in profiles().values() if p.marked(first_line)]
+    complete = [p for p in marked if not p.missing(columns)]
+    if complete:
+        return max(complete, key=lambda p: (len(p.required) + len(p.preamble)))
+    # (a vendor's file lacking a column it requires is that vendor's, told what is missing, not
+    # "unknown": the profile naming the largest share of its columns, if at least half)
+    share = {p.name: p.share(columns) for p in marked}
+    near = max(marked, key=lambda p: share[p.name], default=None)
+    return near if near is not None and share[near.name] >= 0.5 else None
 
 
 def _chosen(path: Path, raw: bytes, table: SheetData, profile_name: str | None) -> Profile:
@@ -190,10 +233,14 @@ def _flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]:
     frame = table.frame
-    present = set(table.columns)
+    # (a profile's column is the file's first whose header is the same once normalised)
+    by_key: dict[str, str] = {}
+    for column in table.columns:
+        by_key.setdefault(header_key(column), column)
 
     def cell(row: Mapping[str, Any], column: str) -> str:
-        return str(row.get(column) or "").strip() if column in present else ""
+        found = by_key.get(header_key(column))
+        return str(row.get(found) or "").strip() if found is not None else ""
 
     records = []
     for row in frame.iter_rows(named=True):
@@ -206,16 +253,31 @@ def _records(path: Path, profile: Profile, table: SheetData) -> list[SyncRecord]
         _split_full_name(fields)
         # (the row as the file has it, but a card number in a cell or a header is masked; the id is
         # the store's to judge: kept where the system issued it, else a card number is refused)
-        raw = {c: cell(row, c) if c == id_column else mask_cards(cell(row, c)) for c in table.columns if cell(row, c)}
+        id_header = by_key[header_key(id_column)] if id_column else None
+        raw = {c: _text(row.get(c)) if c == id_header else mask_cards(_text(row.get(c))) for c in table.columns if _text(row.get(c))}
         records.append(SyncRecord(id=account_id, kind=_kind(profile, row, cell), fields=fields, row=line,
                                   archived=_archived(profile, row, cell), raw=raw))
     return records
 
 
+def _text(value: Any) -> str:
+    return str(value or "").strip()
+
+
 def _field(spec: Any, row: Mapping[str, Any], cell: Any) -> str | None:
     if isinstance(spec, Mapping):
-        return "".join(cell(row, c) for c in spec["join"]) or None
-    return next((cell(row, c) for c in _columns_of(spec) if cell(row, c)), None)
+        return _prefixed(_field(spec["prefix"], row, cell), _field(spec["value"], row, cell))
+    return next((cell(row, c) for c in _names(spec) if cell(row, c)), None)
+
+
+def _prefixed(prefix: str | None, value: str | None) -> str | None:
+    """A value with its prefix (a country before its VAT number): none without a value, and
+    the prefix once where the value starts with it already. The VAT id is the store's to judge."""
+    if not value:
+        return None
+    if not prefix or value.upper().startswith(prefix.upper()):
+        return value
+    return prefix + value
 
 
 def _split_full_name(fields: dict[str, str | None]) -> None:
@@ -228,17 +290,22 @@ def _split_full_name(fields: dict[str, str | None]) -> None:
 
 
 def _kind(profile: Profile, row: Mapping[str, Any], cell: Any) -> str:
+    """What the record is: its column's value (`values`, matched without case), else whether
+    the column is filled (`filled`), else the first of `by_filled` whose columns hold a name
+    (DATEV's "keine Angabe"), else `empty`."""
     rule = profile.kind
     if isinstance(rule, str):
         return rule
-    value = cell(row, rule["column"])
-    if "values" in rule and value in rule["values"]:
-        return str(rule["values"][value])
+    value = _field(rule["column"], row, cell) or ""
+    values = {k.casefold(): v for k, v in rule.get("values", {}).items()}
+    if value.casefold() in values:
+        return str(values[value.casefold()])
     if value and "filled" in rule:
         return str(rule["filled"])
-    return str(rule.get("empty", "corporate"))
+    decided = next((choice["kind"] for choice in rule.get("by_filled", ()) if _field(choice["columns"], row, cell)), None)
+    return str(decided or rule.get("empty", "corporate"))
 
 
 def _archived(profile: Profile, row: Mapping[str, Any], cell: Any) -> bool:
     rule = profile.archived
-    return rule is not None and cell(row, rule["column"]) in rule["values"]
+    return rule is not None and (_field(rule["column"], row, cell) or "").casefold() in {v.casefold() for v in rule["values"]}

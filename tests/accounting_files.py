@@ -15,7 +15,7 @@ Record = dict
 PEOPLE: list[Record] = [
     {"id": "10001", "company": "Müller & Söhne GmbH", "first": "Jürgen", "last": "Müller", "email": "info@müller-söhne.de",
      "phone": "030 1234567", "street": "Hauptstraße 5", "postcode": "10115", "city": "Berlin", "country": "DE",
-     "vat": ("DE", "123456789"), "person": False, "archived": False},
+     "vat": ("DE", "123456788"), "person": False, "archived": False},
     {"id": "10002", "company": "", "first": "Ayşe", "last": "Yılmaz", "email": "ayse@ornek.com.tr", "phone": "0212 555 12 34",
      "street": "İstiklal Cd. 10", "postcode": "34430", "city": "İstanbul", "country": "TR", "vat": ("", ""),
      "person": True, "archived": False},

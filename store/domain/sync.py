@@ -12,11 +12,13 @@ the customer. A run:
   maps (the fields the accounting system owns), each only where it was not
   edited here since the last sync; where it was, and the accounting system
   changed it too, the field is a conflict: listed, nothing overwritten;
-- flags a record archived in the accounting system, or gone from the file
-  since the last run of that file, as such (never deletes it);
+- flags a record archived in the accounting system, or gone from the export
+  since the profile's last run, as such (never deletes it): an export is the
+  accounting system's whole list, whatever its file is named (Monday's
+  export-2026-12-01.csv, Tuesday's export-2026-12-02.csv);
 - is one journaled, undoable transaction, whose entry keeps the run's counts,
-  conflicts, the file's hash (a file synced already is not synced again) and
-  the ids it held (to see next time which are gone).
+  conflicts, the file's hash (the content the profile's last run synced is not
+  synced again) and the ids it held (to see next time which are gone).
 
 A conflict stays open until it is settled, taking the accounting value or keeping
 ours (store.domain.sync_conflicts); a kept value is not a conflict again until
@@ -145,12 +147,12 @@ class Sync:
             if record.id in seen:
                 raise RuleViolation(f"{file}: accounting id '{record.id}' appears twice (row {record.row}); the file is not one export")
             seen.add(record.id)
-        known = self._last_run(profile, file)
+        known = self._last_run(profile)
         # A file synced already is not matched: its run is skipped below (under the lock).
         matched = None if known is not None and known.get("digest") == digest else self._matched(profile, records)
         try:
             with self.session.db.transaction() as tx:
-                last = self._last_run(profile, file)
+                last = self._last_run(profile)
                 if last is not None and last.get("digest") == digest:
                     report.skipped, report.unchanged = True, report.rows
                     return report
@@ -165,7 +167,7 @@ class Sync:
                     report.removed += self._flag(tx, profile, account_id, "removed")
                 if dry_run:
                     raise _DryRun()
-                if last is not None:  # only the latest run of a file keeps its ids
+                if last is not None:  # only the profile's latest run keeps its ids
                     tx.put(JOURNAL, last["id"], {k: v for k, v in last.items() if k not in ("id", "ids")})
                 entry = self.session.write_entry(tx, SYNC, _summary(report), details={
                     "profile": profile, "file": file, "digest": digest, "ids": sorted(seen),
@@ -178,9 +180,10 @@ class Sync:
             pass
         return report
 
-    def _last_run(self, profile: str, file: str) -> dict[str, Any] | None:
+    def _last_run(self, profile: str) -> dict[str, Any] | None:
+        """The profile's latest sync run not undone, from whichever file."""
         for doc_id, entry in journal.newest(self.session.db.tables[JOURNAL], _is_sync):
-            if entry.get("profile") == profile and entry.get("file") == file and not entry.get("undone"):
+            if entry.get("profile") == profile and not entry.get("undone"):
                 return {**entry, "id": doc_id}
         return None
 
