@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from importers import plan_import, read_table
 from importers.mapping import map_columns
+from store.rules import names as rule
 from store.rules.names import looks_like_company, split_full_name, split_full_names
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -63,6 +64,14 @@ def test_the_column_path_splits_as_the_record_path(companies):
     assert split.rows() == [split_full_name(n, companies=companies) for n in names]
 
 
+def test_names_of_one_shape_split_as_each_name_parsed_alone(monkeypatch):
+    # The rule parses "Qqq Qqq" once for every plain "First Last": it must be what parsing each gives.
+    names = [n for n, _, _ in HARD_NAMES] + faker_names(3000)
+    shaped = [split_full_name(n) for n in names]
+    monkeypatch.setattr(rule, "_by_shape", lambda words: None)
+    assert [split_full_name(n) for n in names] == shaped
+
+
 name_text = st.text(alphabet=st.sampled_from("aAbBeEnNöÖıİşŞ .,'-()&"), max_size=30)
 # Capitalised words, some of them vocabulary: what the column path's pattern takes or must leave to the parser.
 plain_names = st.lists(st.sampled_from(["Jan", "Van", "De", "Ii", "Vi", "Mac", "Gmbh", "Ali", "Öztürk", "Ayşe", "Le", "Bin",
@@ -72,10 +81,13 @@ plain_names = st.lists(st.sampled_from(["Jan", "Van", "De", "Ii", "Vi", "Mac", "
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.text(max_size=40), name_text, plain_names), max_size=6))
-def test_any_text_splits_alike_both_ways_and_nothing_is_invented(texts):
+def test_any_text_splits_alike_every_way_and_nothing_is_invented(texts):
     split = split_full_names(pl.Series(texts, dtype=pl.String)).rows()
-    for text, (first, last) in zip(texts, split, strict=True):
-        assert (first, last) == split_full_name(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rule, "_by_shape", lambda words: None)
+        parsed_alone = [split_full_name(text) for text in texts]
+    for text, (first, last), alone in zip(texts, split, parsed_alone, strict=True):
+        assert (first, last) == split_full_name(text) == alone
         words = [w for part in (first, last) if part for w in part.split()]
         assert all(w in text for w in words)  # each word is the input's own, as written
         assert Counter("".join(words)) <= Counter(text)  # and no letter is used twice

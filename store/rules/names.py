@@ -27,19 +27,23 @@ same files; reading two family names would cost all of those their surname.
 Written "García López, María José", hyphenated, or in separate Nombre and
 Apellidos columns, both surnames are the last name.
 
-`split_full_names` is the same rule over a column for bulk imports: a plain
-"First Last" (capitalised Latin words none of which the vocabulary knows) is
-split by a pattern, which is what the parser does with it; every other
-distinct name is parsed once.
+`split_full_names` is the same rule over a column for bulk imports, each
+distinct name split once. Either way the parser reads each distinct shape once:
+a capitalised Latin word no vocabulary holds stands for any other ("Ayşe
+Yılmaz", "Hans Müller" and "Dr. Anna van Dijk"'s plain words are read alike),
+which is what keeps 100,000 rows to seconds (bench/names_bench.py).
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import polars as pl
-from nameparser import FAMILY_FIRST, Lexicon, Parser, Policy, Role, Token
+from nameparser import FAMILY_FIRST, Lexicon, Parser, Policy, Role
 
 # Salutations and academic titles the shipped vocabulary lacks (it has Herr, Frau,
 # Mme, Sr., Sra., Dhr., Mevr., Prof., Dr. …): French M. (Monsieur), Turkish Bay,
@@ -59,12 +63,24 @@ _FAMILY_FIRST = Parser(_LEXICON, Policy(name_order=FAMILY_FIRST))
 # suffix (PhD, MBA, Esq., Hanım) is a credential or an honorific, left out.
 _GENERATIONAL = frozenset({"jr", "jnr", "junior", "júnior", "sr", "snr", "senior", "sen", "jun"})
 _ROMAN = re.compile(r"[ivx]{1,5}")
+# Words the parser may read as a numeral however they are written ("Vi", "Mix"): never a placeholder.
+_ROMAN_LETTERS = re.compile(r"[ivxlcdm]+")
+# Every word the parser could read as more than a name (a title, particle, suffix,
+# conjunction, maiden marker …): never a placeholder.
+_VOCABULARY = frozenset(word for field in ("titles", "given_name_titles", "suffix_acronyms", "suffix_words",
+                                           "suffix_acronyms_ambiguous", "particles", "particles_ambiguous",
+                                           "conjunctions", "conjunctions_ambiguous", "bound_given_names",
+                                           "maiden_markers", "surnames", "honorific_tails", "after_given_titles")
+                        for entry in getattr(_LEXICON, field) for word in entry.split())
+_PLACEHOLDER = "Qqq"  # a plain word no vocabulary holds, standing for any other
 # A vowel, so that initials written in capitals ("JK Rowling") are no family name.
 _VOWELS = frozenset("AEIOUY")
 # What names are written with: letters, their marks, and the punctuation of initials,
 # particles, double names, nicknames and "Last, First". Anything else (digits, @, =,
 # a formula, an emoji) is no name a parser knows: it is kept whole as the first name.
 _NAME_PUNCTUATION = frozenset(".,'’‘`´()\"“”„&-‐–")
+# The quick look for anything else (a mark or a letter \w does not take is then judged one by one).
+_ODD = re.compile(r"[^\w\s.,'’‘`´()\"“”„&\-‐–]|[\d_]")
 # Legal forms that name no person ("Müller GmbH", "Acme Ltd.", "Doğan Ltd. Şti.").
 _LEGAL_FORMS = frozenset({
     "gmbh", "mbh", "ag", "kg", "kgaa", "ohg", "gbr", "ug", "e.v", "e.k", "ltd", "limited", "plc", "llc", "llp",
@@ -89,15 +105,47 @@ def split_full_name(full: str | None, *, companies: bool = False) -> tuple[str |
 
 
 def _split(text: str) -> tuple[str | None, str | None]:
-    if not all(c.isalpha() or c.isspace() or c in _NAME_PUNCTUATION or unicodedata.category(c).startswith("M")
-               for c in text):
-        return " ".join(text.split()), None
-    tokens = (_FAMILY_FIRST if _family_written_first(text) else _GIVEN_FIRST).parse(text).tokens
-    first = _words(t for t in tokens if t.role in (Role.GIVEN, Role.MIDDLE))
-    last = _words(t for t in tokens if t.role == Role.FAMILY or (t.role == Role.SUFFIX and _generational(t.text)))
+    words = text.split()
+    if _ODD.search(text) and not all(c.isalpha() or c.isspace() or c in _NAME_PUNCTUATION
+                                     or unicodedata.category(c).startswith("M") for c in text):
+        return " ".join(words), None
+    tokens = _by_shape(words) or [(role, text[a:b]) for role, a, b in _parse(text)]
+    first = _joined(w for role, w in tokens if role in (Role.GIVEN, Role.MIDDLE))
+    last = _joined(w for role, w in tokens if role == Role.FAMILY or (role == Role.SUFFIX and _generational(w)))
     if first is None and last is None:
-        return " ".join(text.split()), None
+        return " ".join(words), None
     return first, last
+
+
+def _by_shape(words: list[str]) -> list[tuple[Role, str]] | None:
+    """The parser's tokens (role, text as written) of a name, read off the parse of its
+    shape: each `_plain` word a placeholder. Names of one shape ("Qqq Qqq", "Dr. Qqq van
+    Qqq") are parsed once. None where a token is not a whole placeholder or none of it."""
+    plain = [_plain(w) for w in words]
+    shape = [_PLACEHOLDER if p else w for w, p in zip(words, plain, strict=True)]
+    starts = list(itertools.accumulate((len(w) + 1 for w in shape[:-1]), initial=0))
+    tokens = []
+    for role, start, end in _parse(" ".join(shape)):
+        at = bisect.bisect_right(starts, start) - 1
+        if plain[at] and (start, end) != (starts[at], starts[at] + len(_PLACEHOLDER)):
+            return None
+        tokens.append((role, words[at][start - starts[at]:end - starts[at]] if not plain[at] else words[at]))
+    return tokens
+
+
+def _plain(word: str) -> bool:
+    """A capitalised Latin word no vocabulary holds ("Ayşe", "Müller-Lüdenscheidt"): the
+    parser reads every such word alike."""
+    return (word.istitle() and max(word) < "\u0250" and word.replace("-", "").isalpha()
+            and not any(len(part) < 2 or part in _VOCABULARY or _ROMAN_LETTERS.fullmatch(part)
+                        for part in word.lower().split("-")))
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str) -> tuple[tuple[Role, int, int], ...]:
+    """(role, start, end) of each token nameparser reads in `text`."""
+    parsed = (_FAMILY_FIRST if _family_written_first(text) else _GIVEN_FIRST).parse(text)
+    return tuple((t.role, t.span.start, t.span.end) for t in parsed.tokens if t.span is not None)
 
 
 def _family_written_first(text: str) -> bool:
@@ -109,8 +157,8 @@ def _family_written_first(text: str) -> bool:
             and any(len(w) >= 3 and _VOWELS & {unicodedata.normalize("NFD", c)[0] for c in w} for w in words[:caps]))
 
 
-def _words(tokens: Iterable[Token]) -> str | None:
-    return " ".join(t.text for t in tokens) or None
+def _joined(words: Iterable[str]) -> str | None:
+    return " ".join(words) or None
 
 
 def _generational(word: str) -> bool:
@@ -119,34 +167,12 @@ def _generational(word: str) -> bool:
 
 
 # -- a column at a time ------------------------------------------------------------
-_LATIN_UPPER, _LATIN_LOWER = r"[\p{Lu}&&\p{Latin}]", r"[\p{Ll}&&\p{Latin}]"
-_PLAIN_WORD = f"{_LATIN_UPPER}{_LATIN_LOWER}+(?:-{_LATIN_UPPER}{_LATIN_LOWER}+)*"
-_PLAIN_NAME = f"^{_PLAIN_WORD}(?: {_PLAIN_WORD}){{1,3}}$"
-# Every word the parser could read as more than a name (a title, particle, suffix,
-# conjunction, maiden marker …): a name holding one takes the parser's path.
-_VOCABULARY = sorted({word for field in ("titles", "given_name_titles", "suffix_acronyms", "suffix_words",
-                                         "suffix_acronyms_ambiguous", "particles", "conjunctions",
-                                         "bound_given_names", "maiden_markers", "after_given_titles")
-                      for entry in getattr(_LEXICON, field) for word in entry.split()})
-
-
 def split_full_names(names: pl.Series, *, companies: bool = False) -> pl.DataFrame:
     """`split_full_name` over a column: a frame of `first_name` and `last_name`, row for row
-    (both null for a blank name, and with `companies` for a company's)."""
-    text = names.cast(pl.String).str.strip_chars()
-    words = text.str.replace_all("-", " ", literal=True).str.split(" ")
-    plain = (text.str.contains(_PLAIN_NAME).fill_null(False)
-             & ~words.list.eval(pl.element().str.to_lowercase().is_in(_VOCABULARY)
-                                | pl.element().str.contains(r"^(?i:[ivx]+)$")).list.any().fill_null(False))
-    if companies:
-        plain &= ~words.list.eval(pl.element().str.to_lowercase().is_in(list(_LEGAL_FORMS))).list.any().fill_null(False)
-    parts = text.str.extract_groups(r"^(.*) (\S+)$")
-    fast = pl.DataFrame({"first_name": parts.struct.field("1"), "last_name": parts.struct.field("2")})
-    rest = text.filter(~plain).unique().drop_nulls().to_list()
-    split = {name: split_full_name(name, companies=companies) for name in rest}
-    slow = pl.DataFrame({"first_name": text.replace_strict({n: f for n, (f, _) in split.items()}, default=None,
-                                                           return_dtype=pl.String),
-                         "last_name": text.replace_strict({n: la for n, (_, la) in split.items()}, default=None,
-                                                          return_dtype=pl.String)})
-    return pl.DataFrame({column: pl.select(pl.when(plain).then(fast[column]).otherwise(slow[column])).to_series()
-                         for column in ("first_name", "last_name")})
+    (both null for a blank name, and with `companies` for a company's). Each distinct name is
+    split once."""
+    text = names.cast(pl.String)
+    split = {name: split_full_name(name, companies=companies) for name in text.drop_nulls().unique().to_list()}
+    return pl.DataFrame({column: text.replace_strict({name: parts[i] for name, parts in split.items()}, default=None,
+                                                     return_dtype=pl.String)
+                         for i, column in enumerate(("first_name", "last_name"))})
