@@ -113,7 +113,7 @@ def test_modes_create_update_upsert(store, tmp_path):
 
 @pytest.mark.parametrize("key,first,second", [
     ("number", "Ada,ada@example.com,London,c-77,,,", "Ada,other@example.com,Paris,C-77,,,"),
-    ("vat_id", "Ada,ada@example.com,London,,DE 123.456.789,,", "Ada,other@example.com,Paris,,de123456789,,"),
+    ("vat_id", "Ada,ada@example.com,London,,DE 136.695.976,,", "Ada,other@example.com,Paris,,de136695976,,"),
     ("phone", "Ada,ada@example.com,London,,,+49 30 1234567,", "Ada,other@example.com,Paris,,,030-1234567,"),
     ("external_id", "Ada,ada@example.com,London,,,,X-1", "Ada,other@example.com,Paris,,,,X-1"),
 ])

@@ -244,13 +244,13 @@ def test_a_taken_customer_number_is_an_error_in_the_dry_run_as_in_the_real_one(s
 
 def test_duplicates_across_lists_name_the_record(store, tmp_path):
     customer = store.add_customer("corporate", {"company": "Acme", "email": "info@acme.example", "phone": "+49301234567",
-                                                "vat_id": "DE123456789"})
+                                                "vat_id": "DE136695976"})
     store.add_source({"first_name": "Pat", "email": "pat@example.com", "phone": "+33612344720"})
     f = tmp_path / "d.csv"
     f.write_text("Name,Email,Phone,VAT,Country\n"
                  "A,INFO@acme.example,,,\n"           # the key of a customer: create mode skips it
                  "B,b@example.com,030 1234567,,DE\n"  # phone of a customer
-                 "C,c@example.com,,DE 123 456 789,\n"  # VAT id of a customer
+                 "C,c@example.com,,DE 136 695 976,\n"  # VAT id of a customer
                  "D,d@example.com,06 12 34 47 20,,FR\n"  # phone of a prospect
                  "E,e@example.com,+90 532 123 45 67,,\n"
                  "F,f@example.com,0532 123 45 67,,TR\n"  # the same phone as row 6

@@ -118,9 +118,9 @@ def test_the_matcher_finds_the_customer_a_prospect_likely_is(store):
 
 def test_holders_of_the_prospects_email_phone_or_vat_id_come_first_with_their_reason(store):
     customer, _ = _anna(store)
-    holder = store.add_customer("corporate", {"company": "Nordlicht GmbH", "email": "info@nordlicht.example", "vat_id": "DE123456789"})
+    holder = store.add_customer("corporate", {"company": "Nordlicht GmbH", "email": "info@nordlicht.example", "vat_id": "DE136695976"})
     same_phone = store.add_customer("private", {"first_name": "Zoe", "last_name": "Zett", "phone": "+49 30 1234568"})
-    other = store.add_source({"first_name": "Anna", "last_name": "Mueller", "phone": "030 1234568", "vat_id": "DE123456789",
+    other = store.add_source({"first_name": "Anna", "last_name": "Mueller", "phone": "030 1234568", "vat_id": "DE136695976",
                               "street": "Hauptstr. 5", "postcode": "10115", "city": "Berlin"})
     found = store.customers_like_source(other["id"])
     assert [likely.customer["id"] for likely in found] == [same_phone["id"], holder["id"], customer["id"]]

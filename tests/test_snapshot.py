@@ -108,10 +108,10 @@ def test_a_cut_short_table_is_a_clear_error(store_path):
 
 def test_indexes_built_from_columns_equal_indexes_kept_in_step(store_path):
     with Store(store_path) as s:
-        awkward = [person(1, email="  Mixed.Case@Example.COM "), person(2, vat_id="de 123.456-789", email=None),
+        awkward = [person(1, email="  Mixed.Case@Example.COM "), person(2, vat_id="de 136.695-976", email=None),
                    person(3, mobile="+4915112345678", external_id=" X-1 ")]
         ids = [s.add_customer("private", p)["id"] for p in awkward]
-        probes = [("email", "mixed.case@example.com"), ("vat_id", "DE123456789"), ("phone", "+4915112345678"),
+        probes = [("email", "mixed.case@example.com"), ("vat_id", "DE136695976"), ("phone", "+4915112345678"),
                   ("external_id", "X-1"), ("number", "c-000002")]
         kept_in_step = [s.find("customers", k, v) for k, v in probes]  # indexes built, then updated per write
         s.compact()

@@ -277,9 +277,9 @@ class Batches:
             raise NotFound(f"{singular(table)} #{doc_id} was deleted meanwhile")
         changes = private_fields(changes)
         if table == SOURCES:
-            tx.put(SOURCES, doc_id, {**current, **self.records.clean_source({**current, **changes}, country)})
+            tx.put(SOURCES, doc_id, {**current, **self.records.clean_source({**current, **changes}, country, current)})
             return
-        cleaned = self.records.validated_customer(current["kind"], {**current, **changes}, country)
+        cleaned = self.records.validated_customer(current["kind"], {**current, **changes}, country, current)
         number = self.records.take_number(tx, changes.get("number", current["number"]), doc_id)
         tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
 

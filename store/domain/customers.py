@@ -41,7 +41,7 @@ class Customers:
             kind = changes.get("kind", doc["kind"])
             if kind == PRIVATE and doc["kind"] == CORPORATE and self.records.has_structure(customer_id):
                 raise RuleViolation(f"customer {doc['number']} has departments or contacts; a private customer cannot keep them")
-            cleaned = self.records.validated_customer(kind, {**doc, **changes})
+            cleaned = self.records.validated_customer(kind, {**doc, **changes}, stored=doc)
             number = self.records.take_number(tx, changes.get("number", doc["number"]), customer_id)
             tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "kind": kind, "number": number, "updated_at": journal.now()})
             self.session.write_entry(tx, "edit", f"Edited customer {number}")

@@ -67,7 +67,7 @@ class Destructive:
             merged = merged_fields(keep, other, choices)
             if merged["kind"] == PRIVATE and (self.records.has_structure(keep_id) or self.records.has_structure(other_id)):
                 raise RuleViolation("the merged customer would be private but has departments or contacts; keep the corporate kind")
-            cleaned = self.records.validated_customer(merged["kind"], merged)
+            cleaned = self.records.validated_customer(merged["kind"], merged, stored=keep)
             # The kept customer's picture, or else the other's.
             picture = keep.get("picture") or other.get("picture")
             tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now()})

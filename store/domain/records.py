@@ -32,18 +32,22 @@ class Records:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def check_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
+    def check_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None,
+                       stored: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
         """A customer's cleaned fields and every issue (errors and warnings) saving it would meet;
-        phones without a country of their own are read in `country`, else the default country."""
+        phones without a country of their own are read in `country`, else the default country.
+        `stored`: the customer as stored, when `data` edits it (`validation.clean_person`)."""
         if kind not in KINDS:
             raise RuleViolation(f"kind must be corporate or private, not '{kind}'")
         settings = self.session.settings_now()
-        cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=country or settings["default_country"])
+        cleaned, issues = clean_person(data, fields=CUSTOMER_FIELDS, default_country=country or settings["default_country"],
+                                       stored=stored)
         issues += record_issues(cleaned, kind=kind, allow_private=settings["allow_private_customers"])
         return cleaned, issues
 
-    def validated_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
-        cleaned, issues = self.check_customer(kind, data, country)
+    def validated_customer(self, kind: str, data: Mapping[str, Any], country: str | None = None,
+                           stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        cleaned, issues = self.check_customer(kind, data, country, stored)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned
@@ -128,14 +132,16 @@ class Records:
         indexes = self.session.db.indexes
         return bool(indexes.child_ids(customer_id, DEPARTMENTS) or indexes.child_ids(customer_id, CONTACTS))
 
-    def check_source(self, data: Mapping[str, Any], country: str | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
-        """A prospect's cleaned fields and every issue saving it would meet."""
+    def check_source(self, data: Mapping[str, Any], country: str | None = None,
+                     stored: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[FieldIssue]]:
+        """A prospect's cleaned fields and every issue saving it would meet (`stored`: as `check_customer`)."""
         country = country or self.session.settings_now()["default_country"]
-        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country)
+        cleaned, issues = clean_person(data, fields=PERSON_FIELDS, default_country=country, stored=stored)
         return cleaned, issues + record_issues(cleaned, kind=None, allow_private=True)
 
-    def clean_source(self, data: Mapping[str, Any], country: str | None = None) -> dict[str, Any]:
-        cleaned, issues = self.check_source(data, country)
+    def clean_source(self, data: Mapping[str, Any], country: str | None = None,
+                     stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        cleaned, issues = self.check_source(data, country, stored)
         if errors_of(issues):
             raise ValidationFailed(issues)
         return cleaned

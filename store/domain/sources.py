@@ -84,7 +84,7 @@ class Sources:
             doc = self.session.current(tx, customer_id)
             filled = {f: source[f] for f in PERSON_FIELDS if f != "notes" and source.get(f) and not doc.get(f)}
             notes = "\n".join(n for n in dict.fromkeys([doc.get("notes"), source.get("notes")]) if n) or None
-            cleaned = self.records.validated_customer(doc["kind"], {**doc, **filled, "notes": notes})
+            cleaned = self.records.validated_customer(doc["kind"], {**doc, **filled, "notes": notes}, stored=doc)
             tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "updated_at": journal.now()})
             tx.delete(SOURCES, source_id)
             self.session.write_entry(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")

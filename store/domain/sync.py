@@ -232,7 +232,7 @@ class Sync:
             self._likely(tx, record, prospect, cleaned, matched, report)
             return
         table, doc_id, doc = found
-        checked, issues = self.records.check_source({**doc, **incoming})
+        checked, issues = self.records.check_source({**doc, **incoming}, stored=doc)
         if errors_of(issues):
             report.errors.append(_error(record, issues))
             return
@@ -246,7 +246,7 @@ class Sync:
             report.removed += 1
         updated = {**doc, **changes, "origin": new_origin}
         if table == CUSTOMERS:
-            cleaned, issues = self.records.check_customer(doc["kind"], updated)
+            cleaned, issues = self.records.check_customer(doc["kind"], updated, stored=doc)
             if errors_of(issues):
                 report.errors.append(_error(record, issues))
                 return

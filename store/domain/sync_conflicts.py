@@ -179,7 +179,7 @@ class Settling:
         settled = {**doc, "origin": with_mark({**origin, "synced": {**(origin.get("synced") or {}), field: accounting}}, mark)}
         if side == "accounting":
             try:
-                cleaned = self.records.validated_customer(doc["kind"], {**doc, field: accounting})
+                cleaned = self.records.validated_customer(doc["kind"], {**doc, field: accounting}, stored=doc)
             except ValidationFailed as err:
                 raise RuleViolation(f"customer {doc['number']}: accounting's {field} cannot be taken ({err})") from None
             settled = {**settled, **cleaned, "updated_at": journal.now()}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from store.rules.keys import key_column, normalise_key
+from store.rules.keys import key_column, normalise_key, vat_key_column
 from store.rules.phones import normalise_phone
 from store.rules.phones_frame import normalise_column
 from store.rules.validation import row_region
@@ -160,8 +160,10 @@ def normalised(raw: pl.DataFrame, default_region: str | None) -> pl.DataFrame:
     absent), in the same row order."""
     raw = raw.select(pl.col(f).cast(pl.String) if f in raw.columns else pl.lit(None, pl.String).alias(f)
                      for f in FIELDS)
-    phones = _phones(raw, _regions(raw["country"].to_list(), default_region))
-    keys = pl.DataFrame([_key("email", raw["email"]).alias("em"), _key("vat_id", raw["vat_id"]).alias("vat"),
+    regions = _regions(raw["country"].to_list(), default_region)
+    phones = _phones(raw, regions)
+    vat = vat_key_column(raw["vat_id"], pl.Series(regions, dtype=pl.String))
+    keys = pl.DataFrame([_key("email", raw["email"]).alias("em"), vat.alias("vat"),
                          phones[0].alias("p1"), phones[1].alias("p2")])
     if raw.height <= ONE_BY_ONE:
         formed = raw.select(by.expr.alias(name) for name, by in _BY_VALUE.items())

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from store.rules.emails import email_key
+from store.rules.vat import compact as vat_key
 
 if TYPE_CHECKING:
     import polars as pl
@@ -24,7 +25,7 @@ def _plain_key(text: str) -> str:
 
 # Document field → (key, normaliser); a mobile number is found as a phone.
 KEYED: dict[str, tuple[str, Callable[[str], str]]] = {
-    "email": ("email", email_key), "number": ("number", _code_key), "vat_id": ("vat_id", _code_key),
+    "email": ("email", email_key), "number": ("number", _code_key), "vat_id": ("vat_id", vat_key),
     "external_id": ("external_id", _plain_key), "phone": ("phone", _plain_key), "mobile": ("phone", _plain_key),
 }
 
@@ -46,6 +47,8 @@ def _ascii_rule(normalise: Callable[[str], str]) -> Callable[[pl.Expr], pl.Expr]
         return lambda text: text.str.to_lowercase()
     if normalise is _code_key:
         return lambda text: text.str.replace_all(r"[ \t.\-]", "").str.to_uppercase()
+    if normalise is vat_key:  # (vat.SEPARATORS over ASCII: \s there holds \x1c-\x1f, polars' does not)
+        return lambda text: text.str.replace_all(r"[\s\x1c-\x1f.\-/,:_]", "").str.to_uppercase().str.replace(r"^GR", "EL")
     return lambda text: text
 
 
@@ -62,6 +65,18 @@ def key_column(field: str, values: pl.Series) -> pl.Series:
         at = other.arg_true()
         keys = keys.scatter(at, [normalise_key(field, value) for value in text.gather(at).to_list()])
     return keys.replace("", None)
+
+
+def vat_key_column(values: pl.Series, regions: pl.Series) -> pl.Series:
+    """`key_column` of VAT ids, a number kept without its prefix (stored before VAT ids were
+    cleaned) prefixed by its record's region: `123456789` in DE is `DE123456789`."""
+    import polars as pl
+
+    keys = key_column("vat_id", values).rename("k")
+    prefixes = regions.cast(pl.String).replace("GR", "EL").rename("p")
+    bare = pl.col("k").str.contains("^[0-9]") & pl.col("p").is_not_null()
+    return pl.DataFrame([keys, prefixes]).select(
+        pl.when(bare).then(pl.col("p") + pl.col("k")).otherwise(pl.col("k"))).to_series().rename(values.name)
 
 
 def identity_column(field: str, values: pl.Series) -> pl.Series:

@@ -15,6 +15,8 @@ from store.model import CORPORATE, PHONE_FIELDS
 from store.rules.emails import check_email
 from store.rules.phones import normalise_phone
 from store.rules.regions import region_of
+from store.rules.vat import clean_vat
+from store.rules.vat import compact as vat_compact
 
 # A run of 13-19 digits, one separator (space, dash, dot, underscore, no-break space) allowed between them.
 _CARD_SEPARATORS = " \\-._\u00a0"
@@ -172,13 +174,15 @@ def clean_person(
     *,
     fields: Iterable[str],
     default_country: str | None,
+    stored: Mapping[str, object] | None = None,
 ) -> tuple[dict[str, Any], list[FieldIssue]]:
     """Clean the given text fields of a record and list what is wrong with them.
 
     Returns the cleaned values (only `fields`, None for empty) and the issues:
-    an invalid email or a card number is an error; a phone that is not valid
+    an invalid email, VAT id or a card number is an error; a phone that is not valid
     for the record's region, or an address that needs SMTPUTF8, a warning.
-    Phones are read in the record's own country, else `default_country`.
+    Phones and VAT ids without a prefix are read in the record's own country, else
+    `default_country`. `stored` is the record as it is stored when this is an edit of it.
     """
     region = row_region(data.get("country"), default_country)
     cleaned: dict[str, Any] = {}
@@ -211,14 +215,37 @@ def clean_person(
                 issues.append(FieldIssue(field, value, phone_warning(value, region), "warning"))
             cleaned[field] = normal or value
             continue
-        if field not in CARD_EXEMPT_FIELDS and holds_card_number(value):
-            issues.append(FieldIssue(field, mask_cards(value), CARD_ERROR, "error"))
-        if field == "email":
-            value, error, warning = check_email(value)
-            if error or warning:
-                issues.append(FieldIssue(field, value, error or warning or "", "error" if error else "warning"))
-        cleaned[field] = value
+        cleaned[field] = _text_field(field, value, region, stored, issues)
     return cleaned, issues
+
+
+def _text_field(field: str, value: str, region: str | None, stored: Mapping[str, object] | None,
+                issues: list[FieldIssue]) -> str:
+    """A text field's value to store (`clean_person`), its issues added to `issues`."""
+    if field not in CARD_EXEMPT_FIELDS and holds_card_number(value):
+        issues.append(FieldIssue(field, mask_cards(value), CARD_ERROR, "error"))
+    elif field == "vat_id":
+        value = _vat(value, region, stored, issues)
+    if field == "email":
+        value, error, warning = check_email(value)
+        if error or warning:
+            issues.append(FieldIssue(field, value, error or warning or "", "error" if error else "warning"))
+    return value
+
+
+def _vat(value: str, region: str | None, stored: Mapping[str, object] | None, issues: list[FieldIssue]) -> str:
+    """The VAT id to store. One stored before VAT ids were checked is judged only when it
+    changes: kept unchanged it is left as it was, with a warning, so that it does not
+    stop an edit of the record's other fields."""
+    verdict = clean_vat(value, region)
+    if verdict.problem is None or verdict.severity is None:
+        return verdict.value
+    old = stored.get("vat_id") if stored is not None else None
+    if verdict.severity == "error" and isinstance(old, str) and vat_compact(old) == vat_compact(value):
+        issues.append(FieldIssue("vat_id", old, f"{verdict.problem}; kept as stored until it is changed", "warning"))
+        return old
+    issues.append(FieldIssue("vat_id", verdict.value, verdict.problem, verdict.severity))
+    return verdict.value
 
 
 def record_issues(record: Mapping[str, object], *, kind: str | None, allow_private: bool) -> list[FieldIssue]:

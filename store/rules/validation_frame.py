@@ -30,6 +30,7 @@ from store.rules.validation import (
     parse_flag,
     phone_warning,
 )
+from store.rules.vat import clean_vat
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
 _TEXT_SKIP = frozenset({"obfuscate_enabled"})
@@ -94,7 +95,7 @@ def clean_frame(
     frame = frame.with_columns(pl.col(text_fields).str.strip_chars(WHITESPACE).replace("", None))
     carded = [c for c in text_fields if c not in CARD_EXEMPT_FIELDS]
     issues = [pl.DataFrame(schema=ISSUE_SCHEMA)]
-    regions = phone_regions(frame, default_country) if PHONE_FIELDS & set(frame.columns) else None
+    regions = phone_regions(frame, default_country) if (PHONE_FIELDS | {"vat_id"}) & set(frame.columns) else None
     for field in carded:
         cards = _card_numbers(frame[field])
         if field in PHONE_FIELDS and regions is not None:
@@ -106,6 +107,9 @@ def clean_frame(
             issues.append(_card_issues(cards, frame, field))
     if "email" in frame.columns:
         frame, found = _check_emails(frame)
+        issues.append(found)
+    if "vat_id" in frame.columns and regions is not None:
+        frame, found = _clean_vats(frame, regions)
         issues.append(found)
     issues += _record_issues(frame, kind, allow_private)
     if "obfuscate_enabled" in frame.columns:
@@ -177,6 +181,28 @@ def _normalise_phones(frame: pl.DataFrame, field: str, regions: pl.Series) -> tu
 def _phone_warning_expr(field: str) -> pl.Expr:
     with_region = pl.format(phone_warning("{}", "{}"), pl.col(field), pl.col("region"))
     return pl.when(pl.col("region").is_null()).then(pl.format(phone_warning("{}", None), pl.col(field))).otherwise(with_region)
+
+
+def _clean_vats(frame: pl.DataFrame, regions: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """VAT ids by `vat.clean_vat`, once per distinct (id, region): a file repeats few. One
+    holding a card number is left to the card rule (its message would show the number)."""
+    values = frame["vat_id"]
+    judged = values.is_not_null() & ~_card_numbers(values)
+    if not judged.any():
+        return frame, pl.DataFrame(schema=ISSUE_SCHEMA)
+    pairs = pl.DataFrame({"vat_id": values, "region": regions.fill_null("")})
+    distinct = pairs.filter(judged).unique().rows()
+    verdicts = [clean_vat(vat, region or None) for vat, region in distinct]
+    lookup = pl.DataFrame({"vat_id": [v for v, _ in distinct], "region": [r for _, r in distinct],
+                           "_vat": [v.value for v in verdicts], "message": [v.problem for v in verdicts],
+                           "severity": [v.severity for v in verdicts]},
+                          schema={"vat_id": pl.String, "region": pl.String, "_vat": pl.String, "message": pl.String,
+                                  "severity": pl.String})
+    found = pairs.with_row_index("index").join(lookup, on=["vat_id", "region"], how="left", maintain_order="left")
+    said = found.filter(pl.col("message").is_not_null()).select(
+        pl.col("index").cast(pl.Int64), pl.lit("vat_id").alias("field"), pl.col("_vat").alias("value"),
+        pl.col("message"), pl.col("severity"))
+    return frame.with_columns(found["_vat"].fill_null(values).alias("vat_id")), said
 
 
 def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -23,7 +23,7 @@ async def edit_customer(app: CustdeskApp, customer_id: int | None) -> None:
     if customer_id is None:
         return
     current = app.store.customer(customer_id)
-    result = await app.push_screen_wait(CustomerForm(app.store, f"Edit {current['number']}", current))
+    result = await app.push_screen_wait(CustomerForm(app.store, f"Edit {current['number']}", current, stored=current))
     if result:
         kind, data = result
         attempt(app, app.store.edit_customer, customer_id, {**data, "kind": kind},

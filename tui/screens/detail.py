@@ -282,7 +282,8 @@ class SourceDetailScreen(StoreScreen[None]):
         title = Text("Prospect  ", style="bold")
         title.append_text(literal(display_name(source)))
         body.add_row(title)
-        fields = [(k.replace("_", " ").capitalize(), self.app.dates.value(k, source.get(k))) for k in
+        labels = dict(MAIN_FIELDS)  # (the customer's labels: "VAT id", not "Vat id")
+        fields = [(labels[k], self.app.dates.value(k, source.get(k))) for k in
                   ("company", "first_name", "last_name", "email", "phone", "mobile", "street", "postcode", "city",
                    "country", "vat_id", "external_id", "notes") if source.get(k)]
         body.add_row(field_grid(fields))

@@ -78,14 +78,16 @@ class PromptScreen(ModalScreen[str | None]):
 
 class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
     """Add or edit a customer: kind first, then the fields; the store's rules
-    are checked on ctrl+s and every problem shown under the form."""
+    are checked on ctrl+s and every problem shown under the form; `stored` is the
+    customer edited (an old value it keeps is judged as the store judges an edit)."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
 
-    def __init__(self, store: Store, title: str, values: Mapping[str, Any] | None = None, kind: Kind | None = None) -> None:
+    def __init__(self, store: Store, title: str, values: Mapping[str, Any] | None = None, kind: Kind | None = None,
+                 stored: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.store, self.title_text = store, title
-        self.values = values or {}
+        self.values, self.stored = values or {}, stored
         self.kind: Kind = kind or self.values.get("kind") or CORPORATE
 
     def compose(self) -> ComposeResult:
@@ -114,7 +116,7 @@ class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
 
     def action_save(self) -> None:
         data = self.data()
-        _cleaned, issues = self.store.check_customer(self.kind, data)
+        _cleaned, issues = self.store.check_customer(self.kind, data, stored=self.stored)
         errors = [i for i in issues if i.severity == "error"]
         report = Text("\n").join(Text(f"{'✗' if issue.severity == 'error' else '!'} {issue}",
                                        style="red" if issue.severity == "error" else "yellow") for issue in issues)
