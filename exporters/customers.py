@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from store import Store
 from store.base.errors import StoreError
@@ -15,50 +15,89 @@ from store.base.files import atomic_write_bytes, refuse_overwrite
 from store.base.text import path_text, printable
 from store.model import Customer
 
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
            "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",
            "notes")
 FORMATS = ("csv", "xlsx", "vcf")
+# What a spreadsheet runs when a CSV cell starts with it (OWASP, "CSV Injection"): a formula
+# (= + - @) or, after a leading tab or CR that it skips, whatever follows.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed number or a phone number (+49 30 1234-567, -12.5, +1 (555) 010/99): no letter, no
+# cell reference, no function, nothing to run; a spreadsheet shows it as typed or as its value.
+_NUMBER_LIKE = re.compile(r"[+-][0-9 ./()-]*")
+XLSX_CELL_CHARS = 32_767  # an .xlsx cell holds at most this many characters (Excel's limit)
+# OOXML writes CR (which XML reads as LF) as _x000D_ (ECMA-376 ST_Xstring), and so the "_" of
+# text that looks like such an escape as _x005F_.
+_XLSX_ESCAPED = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}_)")
+# No XML holds the noncharacters U+FFFE and U+FFFF, nor does any reader undo their escape.
+_NONCHARACTERS = re.compile("[\ufffe\uffff]")
 
 
-def defuse(value: object) -> str:
-    """Text a spreadsheet shows as typed: a leading `= + - @` would run as a formula."""
+def cell_text(value: object) -> str:
+    """A field as the text of one exported cell: yes/no, a list comma-separated."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
         value = ", ".join(map(str, value))
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return str(value)
+
+
+def defuse(value: object) -> str:
+    """A field as CSV text a spreadsheet shows as typed: a cell it would run as a formula
+    (`=1+1`, `@SUM(A1)`, `-2+3`, `+A1`) gets a leading apostrophe; a phone number does not."""
+    text = cell_text(value)
+    if text.startswith(_FORMULA_STARTS) and not _NUMBER_LIKE.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _rows(store: Store, customers: Iterable[Mapping[str, Any]]) -> list[list[str]]:
     headquarters = {d["customer_id"]: d["name"] for d in store.all_headquarters()}
-    return [[defuse(headquarters.get(c["id"]) if col == "headquarters" else c.get(col)) for col in COLUMNS]
+    return [[cell_text(headquarters.get(c["id"]) if col == "headquarters" else c.get(col)) for col in COLUMNS]
             for c in customers]
 
 
-def _write_csv(path: Path, rows: list[list[str]]) -> None:
+def write_csv(path: Path, rows: list[list[str]]) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([defuse(cell) for cell in row] for row in rows)
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
 
 
-def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
+def write_xlsx(path: Path, rows: list[list[str]]) -> None:
     # Here, not at the top: an import uses `defuse` and should not wait for openpyxl (0.2 s).
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("customers")
+
+    def text_cell(text: str, column: str, number: str) -> str | Cell:
+        # Characters XML cannot hold at all (openpyxl refuses the controls) are shown as symbols.
+        text = _NONCHARACTERS.sub("\ufffd", ILLEGAL_CHARACTERS_RE.sub(lambda m: printable(m.group()), text))
+        text = _XLSX_ESCAPED.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+        if len(text) > XLSX_CELL_CHARS:  # openpyxl would cut it short without a word
+            raise StoreError(f"{path_text(path)}: customer {printable(number)}'s {column} holds {len(text):,} characters, more than a "
+                             f"workbook cell holds ({XLSX_CELL_CHARS:,}); export to .csv or .vcf")
+        if not text.startswith(("=", "#")):
+            return text
+        # openpyxl reads a str starting with = as a formula and one like #N/A as an error: this is text.
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.data_type = "s"
+        return cell
+
+    # Every cell is judged before the sheet is begun: a refusal leaves no half-written sheet behind.
+    cells = [[text_cell(cell, column, row[0]) for cell, column in zip(row, COLUMNS, strict=True)] for row in rows]
     sheet.append(list(COLUMNS))
-    for row in rows:
-        # XML cannot hold most control characters (openpyxl refuses them): shown as symbols.
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub(lambda m: printable(m.group()), cell) for cell in row])
+    for row_cells in cells:
+        sheet.append(row_cells)
     buffer = io.BytesIO()
     book.save(buffer)
     atomic_write_bytes(path, buffer.getvalue())
@@ -132,8 +171,8 @@ def export_customers(store: Store, out: Path, customers: list[Customer] | None =
         atomic_write_bytes(out, "".join(vcard(c, store.picture(c["id"]) if c.get("picture") else None)
                                         for c in chosen).encode("utf-8"))
     elif fmt == "csv":
-        _write_csv(out, _rows(store, chosen))
+        write_csv(out, _rows(store, chosen))
     else:
-        _write_xlsx(out, _rows(store, chosen))
+        write_xlsx(out, _rows(store, chosen))
     store.log_export([c["id"] for c in chosen], fmt, str(out))
     return len(chosen)

@@ -57,7 +57,7 @@ def test_export_defuses_formulas_and_logs_on_each_customer(store_path, tmp_path)
     assert rows[1]["email"] == "ada2@example.com"
     sheet = load_workbook(out_xlsx).active
     cells = [c.value for c in sheet[2]]
-    assert "'=HYPERLINK(\"http://x\")" in cells and sheet.cell(1, 1).value == "number"
+    assert "=HYPERLINK(\"http://x\")" in cells and sheet.cell(1, 1).value == "number"
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     vcf = out_vcf.read_text()
     assert vcf.count("BEGIN:VCARD") == 2 and "EMAIL:ada2@example.com" in vcf
