@@ -11,14 +11,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import product
 from typing import Any
 
 from faker import Faker
+from stdnum import luhn
 
 from store import Batch, Store
 from store.base.bulk import paused_gc
 from store.model import RELATED_KINDS
 from store.rules.phones import quick_e164
+from store.rules.vat import clean_vat
 
 POOL = 400
 DEPARTMENT_NAMES = ("Sales", "Purchasing", "Accounting", "Logistics", "IT", "Marketing", "Customer Service")
@@ -38,20 +41,19 @@ class Locale:
     country: str
     mail_domains: tuple[str, ...]
     phone_prefixes: tuple[tuple[str, int], ...]  # (prefix, how many digits follow it)
-    vat_prefix: str | None
-    vat_digits: int
+    vat_form: str | None  # a VAT id's shape (`checked_vat`), None: its companies give none
 
 
 LOCALES = (
     Locale("de_DE", "DE", ("web.de", "gmx.de", "t-online.de", "gmail.com"),
-           (("+4930", 8), ("+4989", 8), ("+49151", 8), ("+49176", 8)), "DE", 9),
+           (("+4930", 8), ("+4989", 8), ("+49151", 8), ("+49176", 8)), "DE########?"),
     Locale("tr_TR", "TR", ("gmail.com", "hotmail.com", "yandex.com.tr"),
-           (("+90212", 7), ("+90532", 7), ("+90542", 7), ("+90312", 7)), "", 10),
+           (("+90212", 7), ("+90532", 7), ("+90542", 7), ("+90312", 7)), "TR#########?"),
     Locale("en_US", "US", ("gmail.com", "yahoo.com", "outlook.com"),
-           (("+1212", 7), ("+1415", 7), ("+1312", 7), ("+1617", 7)), None, 0),
-    Locale("en_GB", "GB", ("gmail.com", "btinternet.com", "outlook.com"), (("+44207", 7), ("+447700", 6), ("+44161", 7)), "GB", 9),
-    Locale("fr_FR", "FR", ("orange.fr", "free.fr", "gmail.com"), (("+331", 8), ("+336", 8), ("+337", 8)), "FR", 11),
-    Locale("nl_NL", "NL", ("ziggo.nl", "kpnmail.nl", "gmail.com"), (("+3120", 7), ("+316", 8)), "NL", 9),
+           (("+1212", 7), ("+1415", 7), ("+1312", 7), ("+1617", 7)), None),
+    Locale("en_GB", "GB", ("gmail.com", "btinternet.com", "outlook.com"), (("+44207", 7), ("+447700", 6), ("+44161", 7)), "GB#######??"),
+    Locale("fr_FR", "FR", ("orange.fr", "free.fr", "gmail.com"), (("+331", 8), ("+336", 8), ("+337", 8)), "FR??########*"),
+    Locale("nl_NL", "NL", ("ziggo.nl", "kpnmail.nl", "gmail.com"), (("+3120", 7), ("+316", 8)), "NL########?B01"),
 )
 WEIGHTS = (30, 20, 20, 12, 10, 8)
 
@@ -92,9 +94,10 @@ class DemoBuilder:
                 return number
 
     def _vat(self, loc: Locale) -> str | None:
-        if loc.vat_prefix is None:
+        if loc.vat_form is None:
             return None
-        return loc.vat_prefix + str(self.rng.randrange(10 ** loc.vat_digits)).zfill(loc.vat_digits)
+        # One draw of the builder's random, as many as before, so the rest of a demo store stays as it was.
+        return checked_vat(loc.vat_form, self.rng.randrange(10 ** sum(c in "#?*" for c in loc.vat_form)))
 
     def _day(self, max_days_ago: int) -> str:
         return (self.today - timedelta(days=self.rng.randrange(max_days_ago))).isoformat()
@@ -201,6 +204,28 @@ class DemoBuilder:
                "Phone": record["phone"], "Company": record.get("company") or "", "City": record["city"]}
         record.update({"origin": {"file": "leads-2026-10.xlsx", "sheet": "Leads", "row": row}, "raw": raw})
         return record
+
+
+DRAWS = 50  # (a form no check digit makes valid, e.g. a mistyped one, is said, not looped on)
+
+
+def checked_vat(form: str, seed: int) -> str:
+    """A VAT id of `form` that python-stdnum finds valid: each `#` a digit drawn from `seed`,
+    `*` the Luhn check digit of the digits drawn (France's SIREN), the `?`s the first check
+    digits that make it valid (digits drawn again when none do, a few times); other characters as written."""
+    rng = random.Random(seed)
+    checks = [i for i, c in enumerate(form) if c == "?"]
+    for _ in range(DRAWS):
+        chars = [str(rng.randrange(10)) if c == "#" else c for c in form]
+        drawn = "".join(c for c, shape in zip(chars, form, strict=True) if shape == "#")
+        chars = [luhn.calc_check_digit(drawn) if c == "*" else c for c in chars]
+        for digits in product("0123456789", repeat=len(checks)):
+            for i, digit in zip(checks, digits, strict=True):
+                chars[i] = digit
+            vat = "".join(chars)
+            if clean_vat(vat, None).problem is None:
+                return vat
+    raise ValueError(f"no valid VAT id of the form {form} in {DRAWS} draws")
 
 
 def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict[str, Any]:

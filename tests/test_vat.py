@@ -216,3 +216,20 @@ async def test_a_prospects_detail_labels_the_field_vat_id(store):
         await pilot.pause()
         shown = "\n".join(strip.text for strip in app.screen.query_one("#source").render_lines(app.screen.region))
         assert "VAT id" in shown and VALID in shown and "Vat id" not in shown
+
+
+def test_the_demo_stores_vat_ids_are_all_valid(store):
+    from importers.demo import build_demo
+
+    build_demo(store, customers=400)
+    vat_ids = [c["vat_id"] for c in store.customers() if c.get("vat_id")]
+    assert len(vat_ids) > 50 and {v[:2] for v in vat_ids} == {"DE", "TR", "GB", "FR", "NL"}
+    assert [v for v in vat_ids if clean_vat(v, None) != VatVerdict(v)] == []
+
+
+def test_a_vat_form_no_check_digit_can_make_valid_is_said_not_looped_on():
+    from importers.demo import checked_vat
+
+    assert clean_vat(checked_vat("ATU#######?", 1), None) == VatVerdict(checked_vat("ATU#######?", 1))
+    with pytest.raises(ValueError, match="no valid VAT id of the form DE##"):
+        checked_vat("DE##", 1)
