@@ -35,7 +35,7 @@ def build_store(path: Path, workdir: Path) -> Store:
         store.update_settings(default_country="DE", mail_from="office@example.com")
         ada = store.add_customer("corporate", {"company": "Analytical Engines GmbH", "first_name": "Ada", "last_name": "Lovelace",
                                                "email": "ada@example.com", "phone": "030 1234567", "city": "Berlin",
-                                               "tags": "vip, wholesale", "vat_id": "DE123456789"})
+                                               "tags": "vip, wholesale", "vat_id": "DE136695976"})
         store.add_department(ada["id"], {"name": "Headquarters", "city": "Berlin"}, headquarters=True)
         store.add_contact(ada["id"], {"first_name": "Charles", "last_name": "Babbage", "role": "Engineer",
                                       "email": "charles@example.com"})
