@@ -137,8 +137,8 @@ def _plain(word: str) -> bool:
     """A capitalised Latin word no vocabulary holds ("Ayşe", "Müller-Lüdenscheidt"): the
     parser reads every such word alike."""
     return (word.istitle() and max(word) < "\u0250" and word.replace("-", "").isalpha()
-            and not any(len(part) < 2 or part in _VOCABULARY or _ROMAN_LETTERS.fullmatch(part)
-                        for part in word.lower().split("-")))
+            and not any(len(part) < 2 or part.lower() in _VOCABULARY or _ROMAN_LETTERS.fullmatch(part.lower())
+                        for part in word.split("-")))
 
 
 @lru_cache(maxsize=65536)
