@@ -233,3 +233,18 @@ def test_a_vat_form_no_check_digit_can_make_valid_is_said_not_looped_on():
     assert clean_vat(checked_vat("ATU#######?", 1), None) == VatVerdict(checked_vat("ATU#######?", 1))
     with pytest.raises(ValueError, match="no valid VAT id of the form DE##"):
         checked_vat("DE##", 1)
+
+
+def test_a_datev_sync_stores_the_compact_id_and_reports_a_wrong_one(store, tmp_path):
+    from sync_exports import sync
+    from vendor_samples import DATEV_ROWS, datev_text
+
+    rows = [{**DATEV_ROWS[0], "Konto": "1", "EU-Land": "DE", "EU-UStID": "136 695 976"},
+            {**DATEV_ROWS[0], "Konto": "2", "EU-Land": "DE", "EU-UStID": "136695977"},
+            {**DATEV_ROWS[0], "Konto": "3", "EU-Land": "AT", "EU-UStID": "U13585627"}]
+    path = tmp_path / "EXTF.csv"
+    path.write_bytes(datev_text(rows=rows))
+    report = sync(store, path)
+    assert {s["origin"]["id"]: s["vat_id"] for s in store.sources()} == {"1": VALID, "3": "ATU13585627"}
+    assert [(e["id"], e["message"]) for e in report.errors] == [
+        ("2", "vat_id: VAT id 'DE136695977' is not a valid VAT id of DE: the check digit is wrong")]
