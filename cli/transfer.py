@@ -35,6 +35,7 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
                    "for review (custdesk duplicates, D); skip: leave it out; keep: also write key matches as new records "
                    "and queue them (--mode create).")
 @click.option("--sheet", help="Sheet of a workbook (default: the first that holds data).")
+@click.option("--encoding", metavar="NAME", help="A text file's encoding, e.g. windows-1250 (default: detected, or refused).")
 @click.option("--country", metavar="XX", help="Region (ISO code) of phones whose row has no Country (default: the store's).")
 @click.option("--map", "maps", multiple=True, metavar='"Header=field"', help="Map a column by hand (repeatable; field - skips it).")
 @click.option("--no-remembered-mapping", "forget_mapping", is_flag=True,
@@ -48,7 +49,7 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 @reports_errors
 def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key: str, duplicates: str, sheet: str | None,
             country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
-            errors_out: Path | None, as_json: bool) -> None:
+            errors_out: Path | None, as_json: bool, encoding: str | None) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
@@ -57,7 +58,7 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
         overrides = parse_overrides(maps)
     except MappingError as err:
         fail(str(err))
-    table = read_table(file, sheet)
+    table = read_table(file, sheet, encoding=encoding)
     store = open_store(ctx)
     try:
         plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country,
@@ -95,11 +96,14 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
 
 
 def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, blocked: bool, entry: JournalEntry | None) -> None:
+    from importers.reading import how_read
+
     table = plan.table
     where = path_text(table.path.name) + (f", sheet '{table.sheet}'" if table.sheet else "")
     if plan.remembered is not None:
         say(f"{where}: {printable(plan.remembered.message())} (ignore it with --no-remembered-mapping)")
-    say(f"{where}: header on row {table.header_row}; columns:")
+    read = how_read(table)
+    say(f"{where}: {read + '; ' if read else ''}header on row {table.header_row}; columns:")
     for m in plan.mappings:
         how = {"synonym": "", "manual": "", "unmapped": "", "remembered": " (remembered)"}.get(
             m.how, f" ({m.how}, {m.confidence:.0%} sure)")

@@ -24,8 +24,10 @@ import polars as pl
 
 from store.base.errors import UnreadableInput
 from store.base.files import read_regular, size_text
+from store.base.text import printable
 from store.rules.validation import mask_cards
 
+from . import encodings
 from .limits import MAX_CELL_CHARS, MAX_FILE_BYTES, LimitExceeded, check_shape, check_xlsx
 from .mapping import match_field
 
@@ -37,16 +39,6 @@ csv.field_size_limit(MAX_CELL_CHARS + 1)
 HEADER_SEARCH_ROWS = 20
 SHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 DELIMITERS = (",", ";", "\t", "|")
-# In Windows-1254 these bytes are Ğ İ Ş ğ ı ş; in Windows-1252 rare letters (Ð Ý Þ ð ý þ).
-_TURKISH_BYTES = re.compile(rb"[\xd0\xdd\xde\xf0\xfd\xfe]")
-# Western text has its accented letters one or two at a time; CJK code pages
-# (Shift_JIS, GBK, Big5) write long runs of high bytes, which 1252 would show as junk,
-# and a Shift_JIS character is often a byte of 1252's punctuation block (0x81-0x9F)
-# followed by another high byte, which Western text does not write.
-_MULTIBYTE_RUN = re.compile(rb"[\x80-\xff]{4,}|[\x81-\x9f][\x80-\xfc]")
-# A UTF-8 letter (two bytes) in a file that is not UTF-8 as a whole: encodings mixed.
-_UTF8_PAIR = re.compile(rb"[\xc2-\xdf][\x80-\xbf]")
-
 
 # The file cannot be read as a customer table; the message names the file. (The store's
 # refusal of an unreadable file: a pipe, a device or a file too large is refused alike.)
@@ -75,10 +67,12 @@ class SheetData:
     ragged: list[RaggedRow] = field(default_factory=list[Any])
 
 
-def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = None) -> SheetData:
+def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = None,
+               encoding: str | None = None) -> SheetData:
     """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason.
     `data`: the file's bytes, read already (a sync hashes exactly what it reads). The file
-    is read once, after its size was checked (`MAX_FILE_BYTES`); every parser reads those bytes."""
+    is read once, after its size was checked (`MAX_FILE_BYTES`); every parser reads those bytes.
+    `encoding`: a text file's, when it is known (else it is detected)."""
     path = Path(path)
     if data is None:
         data = read_input(path)
@@ -90,7 +84,7 @@ def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = Non
             return _read_workbook(path, sheet, data)
         if sheet is not None:
             raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
-        return _read_text(path, data)
+        return _read_text(path, data, encoding)
     except MemoryError:
         raise UnreadableFile(f"{path}: {size_text(len(data))} is more than this machine's memory can read "
                              "at once; split the file") from None
@@ -109,32 +103,98 @@ def read_input(path: Path) -> bytes:
 
 
 # -- text files -----------------------------------------------------------------
-def decode(path: Path, raw: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it was written in."""
+def decode(path: Path, raw: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The file's text and the encoding it was written in: `encoding` if given, else UTF-8 or UTF-16 (with a
+    BOM, or UTF-16 without one), else the one European code page that reads it as plausible text
+    (`importers.encodings`); a file no code page reads so, or several do differently, is refused."""
+    if encoding is not None:
+        return _decode_named(path, raw, encoding)
     if raw.startswith(codecs.BOM_UTF8):
         return _decode_as(path, raw[3:], "utf-8"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(path, raw, "utf-16"), "utf-16"
     if b"\x00" in raw[:4096]:
-        raise UnreadableFile(f"{path}: binary data, not a CSV file")
+        return _decode_utf16_without_bom(path, raw)
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as err:
         bad_at = err.start
-    if _MULTIBYTE_RUN.search(raw):
-        raise UnreadableFile(f"{path}: unknown text encoding (not UTF-8, UTF-16, Windows-1252 or Windows-1254); save it as UTF-8")
-    if _UTF8_PAIR.search(raw):
-        row = raw.count(b"\n", 0, bad_at) + 1
-        raise UnreadableFile(f"{path}: mixes UTF-8 with another encoding (row {row} is not UTF-8); save it all as UTF-8")
-    encoding = "cp1254" if _TURKISH_BYTES.search(raw) else "cp1252"
-    return _decode_as(path, raw, encoding), encoding
+    try:
+        found = encodings.choose(raw)
+    except encodings.EncodingUnknown as unknown:
+        if any(_reads_as_utf8(word) for word in encodings.high_words(raw)):
+            raise UnreadableFile(f"{path}: mixes UTF-8 with another encoding (row {_row_at(raw, bad_at)} is not UTF-8); "
+                                 "save it all as UTF-8") from None
+        row = _row_at(raw, raw.find(unknown.word)) if unknown.word else 1
+        raise UnreadableFile(f"{path}: unknown text encoding ({printable(unknown.detail)}, row {row}); save it as UTF-8, "
+                             f"or name its encoding with --encoding {_option_value(unknown.suggestion)}") from None
+    return raw.decode(found), found
+
+
+def _reads_as_utf8(word: bytes) -> bool:
+    """Whether a word of a file that is not UTF-8 is UTF-8 on its own, and plausible so."""
+    try:
+        return encodings.word_flaw(word.decode("utf-8")) is None
+    except UnicodeDecodeError:
+        return False
+
+
+def _decode_named(path: Path, raw: bytes, name: str) -> tuple[str, str]:
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise UnreadableFile(f"{path}: --encoding {printable(name)} names no text encoding "
+                             f"(e.g. {', '.join(_option_value(c) for c in encodings.CODE_PAGES[:4])})") from None
+    named = encodings.title(codec)
+    codec = "utf-8-sig" if codec == "utf-8" else codec  # (a BOM is no part of the first header)
+    try:
+        return raw.decode(codec), codec
+    except UnicodeDecodeError as err:
+        raise UnreadableFile(f"{path}: not {named}: row {_row_at(raw, err.start)} holds byte "
+                             f"0x{raw[err.start]:02X}, which it does not define") from None
+    except LookupError:  # a codec that is no text encoding (base64, rot13 …)
+        raise UnreadableFile(f"{path}: --encoding {printable(name)} is not a text encoding") from None
+
+
+def _decode_utf16_without_bom(path: Path, raw: bytes) -> tuple[str, str]:
+    """UTF-16 without a BOM: ASCII text has every other byte zero (the second in little-endian); else binary."""
+    head = raw[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    codec = "utf-16-le" if odd > len(head) // 4 and not even else "utf-16-be" if even > len(head) // 4 and not odd else None
+    if codec is not None and len(raw) % 2 == 0:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            text = ""
+        if text and not any(c < " " and c not in "\t\r\n" for c in text[:65536]) and \
+                not any(encodings.word_flaw(w) for w in text[:65536].split() if not w.isascii()):
+            return text, codec
+    raise UnreadableFile(f"{path}: binary data, not a CSV file")
+
+
+def _row_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, max(offset, 0)) + 1
+
+
+def _option_value(encoding: str | None) -> str:
+    """How --encoding names a code page ('windows-1250'), or NAME."""
+    return encodings.title(encoding).lower() if encoding else "NAME"
 
 
 def _decode_as(path: Path, raw: bytes, encoding: str) -> str:
     try:
         return raw.decode(encoding)
-    except UnicodeDecodeError:
-        raise UnreadableFile(f"{path}: unknown text encoding (not UTF-8, UTF-16, Windows-1252 or Windows-1254); save it as UTF-8") from None
+    except UnicodeDecodeError as err:
+        raise UnreadableFile(f"{path}: not {encodings.title(encoding)} although it starts with its byte order mark "
+                             f"(row {_row_at(raw, err.start)}); save it as UTF-8") from None
+
+
+def how_read(table: SheetData) -> str | None:
+    """How a text file was read, as the import says it: "read as Windows-1250, ';'-separated"."""
+    if table.encoding is None:
+        return None
+    separated = {None: "", "\t": ", tab-separated"}.get(table.delimiter, f", '{table.delimiter}'-separated")
+    return f"read as {encodings.title(table.encoding)}{separated}"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -165,10 +225,10 @@ def _records(text: str, delimiter: str, limit: int | None = None) -> list[list[s
     return out
 
 
-def _read_text(path: Path, raw: bytes) -> SheetData:
+def _read_text(path: Path, raw: bytes, encoding: str | None = None) -> SheetData:
     if not raw.strip():
         raise UnreadableFile(f"{path}: the file is empty")
-    text, encoding = decode(path, raw)
+    text, encoding = decode(path, raw, encoding)
     # Every reader splits rows at \n: a lone CR (old Mac files, some exports) or a
     # CRLF becomes \n first, so polars and the csv module see the same rows.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
