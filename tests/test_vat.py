@@ -176,6 +176,26 @@ def test_an_old_invalid_vat_id_does_not_stop_an_edit_of_another_field(old_store,
     assert store.customer(customer_id)["city"] == "Dresden"
 
 
+async def test_the_form_saves_an_edit_of_a_customer_with_an_old_invalid_vat_id(old_store):
+    from helpers import SIZE, go_to_row, settle
+
+    from tui.app import CustdeskApp
+    from tui.screens.modals import CustomerForm
+
+    store, customer_id = old_store
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await go_to_row(pilot, app, store.customer(customer_id)["number"])
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, CustomerForm)
+        form.query_one("#f-city").value = "Leipzig"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, CustomerForm)  # saved: the old VAT id only warned
+    assert (store.customer(customer_id)["city"], store.customer(customer_id)["vat_id"]) == ("Leipzig", "DE123456789")
+
+
 def test_an_old_invalid_vat_id_is_judged_once_it_changes(old_store):
     store, customer_id = old_store
     with pytest.raises(ValidationFailed, match="VAT id 'DE123456780' is not a valid VAT id of DE"):
