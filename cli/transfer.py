@@ -50,7 +50,7 @@ PROGRESS_BAR_ROWS = 10_000  # larger imports show a progress bar on a terminal
 def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key: str, duplicates: str, sheet: str | None,
             country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
             errors_out: Path | None, as_json: bool, encoding: str | None) -> None:
-    """Import customers or prospects from a .csv, .tsv, .xlsx, .xls or .ods FILE."""
+    """Import customers or prospects from a .csv, .tsv, .xlsx, .xls, .ods or .vcf FILE."""
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
 
@@ -103,7 +103,7 @@ def _print_import(plan: ImportPlan, counts: dict[str, int], *, dry_run: bool, bl
     if plan.remembered is not None:
         say(f"{where}: {printable(plan.remembered.message())} (ignore it with --no-remembered-mapping)")
     read = how_read(table)
-    say(f"{where}: {read + '; ' if read else ''}header on row {table.header_row}; columns:")
+    say(f"{where}: {read + '; ' if read else ''}" + (f"header on row {table.header_row}; " if table.header_row else "") + "columns:")
     for m in plan.mappings:
         how = {"synonym": "", "manual": "", "unmapped": "", "remembered": " (remembered)"}.get(
             m.how, f" ({m.how}, {m.confidence:.0%} sure)")

@@ -69,7 +69,7 @@ class SheetData:
 
 def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = None,
                encoding: str | None = None) -> SheetData:
-    """Read a .csv/.tsv/.xlsx/.xls/.ods file; raises UnreadableFile with a one-line reason.
+    """Read a .csv/.tsv/.xlsx/.xls/.ods/.vcf file; raises UnreadableFile with a one-line reason.
     `data`: the file's bytes, read already (a sync hashes exactly what it reads). The file
     is read once, after its size was checked (`MAX_FILE_BYTES`); every parser reads those bytes.
     `encoding`: a text file's, when it is known (else it is detected)."""
@@ -84,6 +84,10 @@ def read_table(path: Path, sheet: str | None = None, *, data: bytes | None = Non
             return _read_workbook(path, sheet, data)
         if sheet is not None:
             raise UnreadableFile(f"{path}: --sheet applies to spreadsheets, and this is a {suffix or 'text'} file")
+        if suffix == ".vcf":
+            from .vcard import read_vcards  # (it imports this module)
+
+            return read_vcards(path, data)
         return _read_text(path, data, encoding)
     except MemoryError:
         raise UnreadableFile(f"{path}: {size_text(len(data))} is more than this machine's memory can read "

@@ -67,7 +67,7 @@ class ImportScreen(AppScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="choose"):
-            yield Label("File (.csv .tsv .xlsx .xls .ods) — → accepts the suggested completion")
+            yield Label("File (.csv .tsv .xlsx .xls .ods .vcf) — → accepts the suggested completion")
             yield Input(self.start_path or str(Path.cwd()) + "/", id="path", suggester=PathSuggester())
             with Grid(classes="options"):
                 yield Label("Into")

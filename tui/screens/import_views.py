@@ -22,7 +22,7 @@ def plan_summary(plan: ImportPlan, status_filter: str) -> Group:
     head.append_text(literal(table.path.name))
     if table.sheet:
         head.append(f" · sheet {table.sheet}")
-    head.append(f" · header row {table.header_row} · {plan.target} · {plan.mode} by {plan.key}")
+    head.append((f" · header row {table.header_row}" if table.header_row else "") + f" · {plan.target} · {plan.mode} by {plan.key}")
     head.append(f" · phones without a country read in {plan.country}" if plan.country else "")
     figures = [Text(f"{counts[status]:,} {label}", style=STATUS_STYLE[label])
                for status, label in (("created", "new"), ("updated", "update"), ("unchanged", "unchanged"),
