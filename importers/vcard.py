@@ -106,8 +106,8 @@ def read_vcards(path: Path, raw: bytes) -> SheetData:
             raise _damaged(path, card, err.reason, err.line or card.line) from None
         too_long = next((c for c, v in row.items() if len(v) > MAX_CELL_CHARS), None)
         if too_long is not None:
-            raise UnreadableInput(f"{path}: card {card.number} (line {card.line}): its {too_long} holds over "
-                                  f"{MAX_CELL_CHARS:,} characters; not a customer file")
+            raise UnreadableInput(f"{path}: card {card.number} (line {card.line}): a value over {MAX_CELL_CHARS:,} "
+                                  f"characters ({too_long}); not a customer file")
         if any(v.strip() for v in row.values()):  # a card of nothing custdesk reads (a photo alone) is a blank row
             rows.append(row)
             lines.append(card.line)

@@ -256,6 +256,8 @@ DAMAGED = {
     "base64": ("BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nNOTE;ENCODING=b:not base64!\nEND:VCARD\n",
                "card 1 (line 4) is damaged: NOTE's B data is damaged"),
     "empty": ("\n\n", "the file is empty"),
+    "cell too long": ("BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nEND:VCARD\nBEGIN:VCARD\nVERSION:3.0\nFN:Bob\nNOTE:" + "x" * 32_768 + "\nEND:VCARD\n",
+                      "card 2 (line 5): a value over 32,767 characters (notes); not a customer file"),
     "no card": ("Name,Email\nAda,ada@example.com\n", "line 1 is outside any card and no vCard property"),
     "nothing read": ("BEGIN:VCARD\nVERSION:3.0\nPHOTO;VALUE=uri:http://example.com/a.jpg\nEND:VCARD\n",
                      "its 1 card hold no name, address, email or phone"),
