@@ -32,7 +32,7 @@ COLUMNS: dict[ImportTarget, list[tuple[str, str, str]]] = {
     "corporate": [("Company", "Engines Ltd", REQUIRED), ("Headquarters", "Engines Ltd London", OPTIONAL),
                   ("Department", "Purchasing", OPTIONAL), ("Contact person", "Charles Babbage", OPTIONAL),
                   *[(h, v, OPTIONAL if rule == NAME else rule) for h, v, rule in _PERSON],
-                  ("VAT id", "GB123456789", OPTIONAL), ("Customer number", "", OPTIONAL),
+                  ("VAT id", "GB980780684", OPTIONAL), ("Customer number", "", OPTIONAL),
                   ("External id", "ACC-1001", OPTIONAL), ("Tags", "wholesale, vip", OPTIONAL),
                   ("Obfuscate when inactive", "yes", OPTIONAL), ("Notes", "", OPTIONAL)],
     "private": [("Company", "", NAME), *_PERSON, ("Customer number", "", OPTIONAL), ("External id", "", OPTIONAL),
