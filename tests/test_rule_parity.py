@@ -80,7 +80,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "email": _field(POOLS["email"]), "phone": st.one_of(_field(POOLS["phone"]), card_like),
     "mobile": _field(POOLS["phone"]), "street": _field(POOLS["street"]), "postcode": _field(POOLS["postcode"]),
     "city": _field(POOLS["city"]), "country": _field(POOLS["country"] + [r for r in REGIONS if r]),
-    "vat_id": _field(["DE123456789", "FR40303265045", "NL123456789B01", "ESX1234567L", "GB123456789"]),
+    "vat_id": _field(["DE136695976", "FR40303265045", "NL004495445B01", "ESX1234567L", "GB980780684"]),
     "external_id": _field(["4111111111111111", "K-1001", "0000123"]),
     "notes": st.one_of(_field(POOLS["street"]), card_like.map(lambda c: f"card {c}")),
     "tags": st.one_of(_field(["vip", "vip; newsletter,vip", " a , b ;; a"]),
