@@ -153,6 +153,15 @@ def test_the_same_vat_id_written_three_ways_is_one_key(store, tmp_path):
     assert plan.counts()["updated"] == 1 and customer["email"] == "new@schaefer.example"
 
 
+def test_the_matcher_reads_an_old_bare_number_in_its_records_country(store):
+    with mock.patch.object(validation, "clean_vat", lambda typed, region: VatVerdict(typed)):  # stored before the rule
+        old = store.add_customer("corporate", {"company": "Nordlicht GmbH", "email": "info@nordlicht.example",
+                                               "country": "DE", "vat_id": "136695976"})
+    prospect = store.add_source({"company": "Nordlicht GmbH", "email": "einkauf@nordlicht.example", "vat_id": "de 136 695 976"})
+    (likely,) = store.customers_like_source(prospect["id"])
+    assert likely.customer["id"] == old["id"] and "same VAT id" in likely.reasons
+
+
 @pytest.fixture
 def old_store(store) -> tuple[Store, int]:
     """A customer saved before VAT ids were checked: `DE123456789`, a wrong check digit."""
