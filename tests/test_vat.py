@@ -33,8 +33,10 @@ def test_a_vat_id_is_stored_compact_with_its_prefix(store):
     greek = store.add_customer("corporate", {**BERLIN, "email": "gr@example.com", "country": "GR", "vat_id": "094259216"})
     typed_gr = store.add_customer("corporate", {**BERLIN, "email": "gr2@example.com", "vat_id": "GR 094 259 216"})
     norway = store.add_customer("corporate", {**BERLIN, "email": "no@example.com", "vat_id": "NO 995 525 828"})
-    assert [dutch["vat_id"], greek["vat_id"], typed_gr["vat_id"], norway["vat_id"]] == [
-        "NL004495445B01", "EL094259216", "EL094259216", "NO995525828MVA"]
+    swiss = store.add_customer("corporate", {**BERLIN, "email": "ch@example.com", "vat_id": "CHE-116.281.710"})
+    vaud = store.add_customer("corporate", {**BERLIN, "email": "vd@example.com", "vat_id": "CHE-116.281.710 TVA"})
+    assert [dutch["vat_id"], greek["vat_id"], typed_gr["vat_id"], norway["vat_id"], swiss["vat_id"], vaud["vat_id"]] == [
+        "NL004495445B01", "EL094259216", "EL094259216", "NO995525828MVA", "CHE116281710MWST", "CHE116281710TVA"]
 
 
 @pytest.mark.parametrize("typed,country,message", [

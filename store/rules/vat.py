@@ -6,7 +6,7 @@ the record's country's (its own Country, else the default country, as its phones
 do): `123456789B01` of a Dutch record is `NL123456789B01`. Greece's prefix is `EL`
 (`GR…` is written `EL…`); Northern Ireland's `XI`, and `EU…` (a non-EU company's
 OSS number) is checked as the EU registers it. Norway's number is stored with its
-`MVA` suffix, added when left out.
+`MVA` suffix and a Swiss UID with `MWST` (its TVA/IVA kept as typed), added when left out.
 
 Refused, with one line naming the VAT id: a wrong check digit, a wrong length or
 format, a country code alone (`DE`), a number with no prefix when no country is
@@ -42,7 +42,7 @@ _UNCHECKED = re.compile(r"(?=.*[0-9])[A-Z0-9]{2,18}")
 # Prefixes that are not an ISO country's: Greece's, Northern Ireland's, the EU's OSS scheme.
 _EU_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI", "EU"}
 PREFIXES = ISO_REGIONS | _EU_PREFIXES
-_SUFFIXES = {"NO": "MVA"}  # the part of the id people leave out
+_SUFFIXES = {"NO": "MVA", "CH": "MWST"}  # the part of the id people leave out
 
 
 class VatVerdict(NamedTuple):
