@@ -36,13 +36,13 @@ TITLES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16", "
           "cp1253": "Windows-1253", "cp1254": "Windows-1254", "iso8859-1": "ISO-8859-1", "iso8859-2": "ISO-8859-2",
           "iso8859-5": "ISO-8859-5", "iso8859-15": "ISO-8859-15", "koi8-r": "KOI8-R", "cp866": "CP866"}
 # How much more likely (in nats: e^8, about 3,000 times) the chosen reading must be than any other.
-MARGIN = 4.0
+MARGIN = 8.0
 # ... and by how much for each occurrence of a word the two read differently, on average: a letter read as
 # another that is about as common (Romanian ş as ţ) is no evidence, however often it occurs.
 WORD_MARGIN = 2.5
 # What each language a reading needs costs it (nats): a file is written in few languages, and a misread
 # one needs more (Czech read as Windows-1254 is Czech and Turkish: Malý as Malı).
-LANGUAGE_COST = 6.0
+LANGUAGE_COST = 3.0
 # What a symbol in a word costs a reading (nats): a byte read as a letter where another code page reads a
 # symbol (Arş. or Arº.) is no worse a reading for that.
 SYMBOL_COST = 8.0
@@ -68,7 +68,6 @@ SYMBOL_LETTERS = frozenset("ªºµ")
 
 # Bytes that are not part of a word (ASCII letters and every byte above 0x7F are) become spaces.
 _WORD_BYTES = bytes(b if b >= 0x80 or chr(b).isalpha() else 0x20 for b in range(256))
-_ASCII = bytes(range(128))
 CHUNK_BYTES = 8 << 20  # the file is split into words a chunk at a time: no list of every word of 2 GiB
 
 
@@ -93,7 +92,8 @@ def _cyrillic(drop: str, add: str) -> dict[str, float]:
 LATIN: dict[str, dict[str, float]] = {
     "de": _table("ä .58 ö .44 ü 1.0 ß .31"),
     "fr": _table("é 1.5 è .27 ê .22 à .49 â .05 ç .09 ë .01 î .05 ï .01 ô .02 ù .06 û .06 œ .02 ÿ .001"),
-    "es": _table("á .50 é .43 í .73 ñ .31 ó .83 ú .17 ü .01"),
+    # Spanish, with the Catalan letters of names and places a Spanish file holds (Pallarès, Lleó, Martí)
+    "es": _table("á .50 é .43 í .73 ñ .31 ó .83 ú .17 ü .01 à .05 è .05 ò .03 ï .01 ç .02"),
     "ca": _table("à .8 ç .2 é .6 è .5 í .5 ï .05 ò .4 ó .3 ú .15 ü .05"),
     "pt": _table("á .12 à .07 â .56 ã .73 ç .53 é .34 ê .45 í .13 ó .30 ô .64 õ .04 ú .21 ü .03"),
     "it": _table("à .64 è .26 é .1 ì .03 í .01 ò .1 ó .01 ù .17 ú .01"),
@@ -184,30 +184,43 @@ class Flaw:
 @functools.lru_cache(maxsize=65536)
 def word_flaw(word: str) -> Flaw | None:
     """Why `word` (one token holding a non-ASCII character, as decoded) cannot be real text, if it cannot."""
+    reason = _symbol_flaw(word) or next((r for run in _letter_runs(word) if (r := _letters_flaw(run))), None)
+    return None if reason is None else Flaw(word, reason)
+
+
+def _symbol_flaw(word: str) -> str | None:
     for index, char in enumerate(word):
         if is_letter(char) or char.isascii():
             continue
         if unicodedata.category(char) in ("Cc", "Co", "Cs", "Cn") or \
                 (unicodedata.category(char) == "Cf" and char not in JOINERS):
-            return Flaw(word, "a control character")
+            return "a control character"
         if char not in TEXT_SYMBOLS and char not in JOINERS:
-            return Flaw(word, f"'{char}', which no text holds")
+            return f"'{char}', which no text holds"
         before = index > 0 and is_letter(word[index - 1])
         after = index < len(word) - 1 and is_letter(word[index + 1])
         if _misplaced(char, before, after, word[:index + 2]):
-            return Flaw(word, f"'{char}' " + ("between letters" if before and after else "touching a letter"))
-    for run in _letter_runs(word):
-        scripts = {script(c) for c in run}
-        if len(scripts) > 1 or "other" in scripts:
-            return Flaw(word, "letters of two scripts in one word" if len(scripts) > 1 else "letters of no European script")
-        for first, second in itertools.pairwise(run):
-            if first.islower() and second.isupper() and not second.isascii():
-                return Flaw(word, "a capital letter after a small one")
-        letters = {fold(c) for c in run} - {ASCII_LETTER}
-        if letters and not any(letters <= language.probability.keys() for language in LANGUAGES):
-            return Flaw(word, "letters no one language writes together")
-        if letters and scripts == {"latin"} and not any(_sounded(c) for c in run):
-            return Flaw(word, "no vowel")
+            return f"'{char}' " + ("between letters" if before and after else "touching a letter")
+    symbols = [c for c in word if not c.isascii()]
+    if not _letter_runs(word) and len(symbols) > 1 and not set(symbols) <= AROUND_WORD | JOINERS:
+        return "symbols in a row"
+    return None
+
+
+def _letters_flaw(run: str) -> str | None:
+    scripts = {script(c) for c in run}
+    if len(scripts) > 1 or "other" in scripts:
+        return "letters of two scripts in one word" if len(scripts) > 1 else "letters of no European script"
+    for first, second in itertools.pairwise(run):
+        if first.islower() and second.isupper() and not second.isascii():
+            return "a capital letter after a small one"
+    if len(run) > 2 and run[0].isupper() and run[1].isupper() and run[2].islower() and not run[:2].isascii():
+        return "two capital letters before small ones"
+    letters = {fold(c) for c in run} - {ASCII_LETTER}
+    if letters and not any(letters <= language.probability.keys() for language in LANGUAGES):
+        return "letters no one language writes together"
+    if letters and scripts == {"latin"} and not any(_sounded(c) for c in run):
+        return "no vowel"
     return None
 
 
@@ -331,19 +344,23 @@ def high_words(raw: bytes) -> Counter[bytes]:
     return found
 
 
-def readings(raw: bytes, words: Counter[bytes]) -> list[Reading]:
+def readings(words: Counter[bytes]) -> list[Reading]:
     """The file's words read in every code page that decodes each of its bytes, flaws and scores found."""
-    distinct = bytes(sorted(set(raw.translate(None, _ASCII))))
+    distinct = bytes(sorted({b for b in b"".join(words) if b >= 0x80}))  # (every such byte is in a word)
     out = []
     for encoding in CODE_PAGES:
         try:
             distinct.decode(encoding)
         except UnicodeDecodeError:
             continue  # a byte this code page does not define: it would need a replacement character
-        decoded = {w: w.decode(encoding) for w in words}
-        reading = Reading(encoding, decoded)
-        reading.flaw = next((f for w in words if (f := word_flaw(decoded[w])) is not None), None)
-        if reading.flaw is None:
+        reading = Reading(encoding, {})
+        for word in words:  # (to the first flaw: a misreading's words are not all decoded)
+            reading.words[word] = text = word.decode(encoding)
+            if (flaw := word_flaw(text)) is not None:
+                reading.flaw = flaw
+                break
+        else:
+            decoded = reading.words
             reading.score = log_likelihood(letter_counts(Counter({decoded[w]: n for w, n in words.items()})))
         out.append(reading)
     return out
@@ -357,7 +374,7 @@ def _differing(one: Reading, other: Reading, words: Counter[bytes]) -> int:
 def choose(raw: bytes) -> str:
     """The code page `raw` (not UTF-8) was written in; raises EncodingUnknown saying why it cannot be told."""
     words = high_words(raw)
-    found = readings(raw, words)
+    found = readings(words)
     plausible = [r for r in found if r.flaw is None]
     if not plausible:
         # (what the first code page that defines every byte makes of it: Windows-1252's, as a rule)
