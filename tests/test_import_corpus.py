@@ -91,7 +91,12 @@ def test_kimai_german_headers_multiline_and_same_email(store):
     assert (m["Firma"], m["Abteilung"], m["PLZ"], m["Ort"], m["Straße"], m["Umsatzsteuer-ID"], m["Kundennummer"]) == \
         ("company", "department", "postcode", "city", "street", "vat_id", "number")
     assert rows(p)[0]["street"] == "Acme Street\nDowntown"
-    assert p.counts()["duplicates"] == 1
+    # Its VAT ids fail DE's format (11 digits, 9 the rule): errors naming the column, not stored wrong.
+    assert [(i.row, i.column, i.message) for i in p.issues] == [
+        (2, "Umsatzsteuer-ID", "VAT id 'DE1234567890' is not a valid VAT id of DE: the length is wrong"),
+        (3, "Umsatzsteuer-ID", "VAT id 'DE0987654321' is not a valid VAT id of DE: the format is wrong")]
+    fixed = plan(store, "kimai/grandtotal_de.csv", target="corporate", overrides={"Umsatzsteuer-ID": None})
+    assert fixed.counts()["duplicates"] == 1  # the same email twice
 
 
 def test_krayin_json_array_cells(store):

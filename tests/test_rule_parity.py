@@ -104,6 +104,9 @@ def _row_wise(record: dict[str, Any], kind: str | None, allow_private: bool, cou
 @example([{"first_name": "Ada", "email": "ada@example.com", "obfuscate_enabled": " "}], "private", True, "DE")
 # a Country cell naming no country read the phones in no region, not in the default country.
 @example([{"first_name": "Ada", "country": "Atlantis", "phone": "030 1234567"}], "private", True, "DE")
+# a tag holding a comma was kept one by one and split in bulk (a file's tags are split so).
+@example([{"first_name": None, "tags": [","]}], "private", False, None)
+@example([{"first_name": "Ada", "email": "ada@example.com", "tags": ["a,b", "c; a"]}], "private", True, None)
 @settings(max_examples=120, deadline=None)
 @given(st.lists(records, min_size=1, max_size=4), st.sampled_from(("private", "corporate", None)), st.booleans(),
        st.sampled_from(REGIONS))

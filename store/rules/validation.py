@@ -157,10 +157,13 @@ def clean_text(value: object) -> str | None:
 
 
 def clean_tags(value: object) -> list[str]:
-    """Tags from a list or a comma/semicolon separated string, trimmed, unique, in order."""
+    """Tags from a list or a comma/semicolon separated string, trimmed, unique, in order. A
+    comma or semicolon separates tags inside a list's items too: files write tags so, and
+    a tag holding one would come back from an export and import as two."""
     if value is None:
         return []
-    parts: Iterable[object] = value if isinstance(value, (list, tuple)) else re.split(r"[,;]", str(value))
+    items = value if isinstance(value, (list, tuple)) else [value]
+    parts = [part for item in items for part in re.split(r"[,;]", str(item))]
     seen: dict[str, None] = {}
     for part in parts:
         tag = clean_text(part)
