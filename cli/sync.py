@@ -73,8 +73,10 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
     from importers.sync import profiles
 
     if list_profiles:
-        for found in profiles().values():
-            say(f"{found.name:<12} {found.title}  (id: {' / '.join(found.id_columns)})")
+        known = profiles().values()
+        width = max(len(found.name) for found in known)
+        for found in known:
+            say(f"{found.name:<{width}}  {found.title}  (id: {' / '.join(found.id_columns)})")
         return
     if (folder is None) == (not files):
         fail("give export FILEs, or --watch DIR")

@@ -132,6 +132,7 @@ def test_the_command_line_prints_the_counts_and_exits_as_import(store_path, tmp_
                                        "already_synced": False}
     listed = custdesk("sync", "--profiles")
     assert all(name in listed.stdout for name in profiles())
+    assert len({len(line) - len(line.split(None, 1)[1]) for line in listed.stdout.splitlines()}) == 1  # titles line up
     other = tmp_path / "leads.csv"
     other.write_text("Name\nAda\n", encoding="utf-8")
     refused = custdesk("--db", store_path, "sync", other)
