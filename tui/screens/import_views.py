@@ -7,6 +7,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from importers import ImportPlan
+from importers.reading import how_read
 
 from .modals import literal
 
@@ -22,6 +23,8 @@ def plan_summary(plan: ImportPlan, status_filter: str) -> Group:
     head.append_text(literal(table.path.name))
     if table.sheet:
         head.append(f" · sheet {table.sheet}")
+    read = how_read(table)
+    head.append(f" · {read}" if read else "")
     head.append((f" · header row {table.header_row}" if table.header_row else "") + f" · {plan.target} · {plan.mode} by {plan.key}")
     head.append(f" · phones without a country read in {plan.country}" if plan.country else "")
     figures = [Text(f"{counts[status]:,} {label}", style=STATUS_STYLE[label])
