@@ -1,7 +1,7 @@
 """The import screen driven with the keys a person presses; the store is checked after:
 review and revert, errors that block until a mapping change fixes them, the path completed
 from the disk, file names and data shown literally in notifications and prompts."""
-from helpers import SIZE, notices, settle, table
+from helpers import SIZE, notices, rendered, settle, table
 
 from tui.app import CustdeskApp
 from tui.screens.import_review import ImportScreen
@@ -94,3 +94,18 @@ async def test_notifications_and_prompts_show_data_literally(shop, tmp_path):
         await settle(app, pilot)
         shown = next(n for n in notices(app) if "clear.csv" in n)
         assert "␛[2Jclear.csv: the file is empty" in shown and "\x1b" not in shown
+
+
+async def test_a_file_whose_encoding_cannot_be_told_is_read_once_the_user_names_it(shop, tmp_path):
+    path = tmp_path / "slovenija.csv"
+    path.write_bytes("Name;Email\nMarko Kovačič;marko@example.si\n".encode("cp1250"))
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_import(app, pilot, str(path))
+        assert screen.plan is None and "unknown text encoding" in notices(app)[-1]
+        assert "Windows-1250 'Kovačič' as well as Windows-1252 'Kovaèiè'" in notices(app)[-1]
+        screen.query_one("#encoding").focus()
+        await pilot.press(*"windows-1250", "enter")
+        await settle(app, pilot)
+        assert screen.plan is not None and screen.plan.rows["last_name"].to_list() == ["Kovačič"]
+        assert "read as Windows-1250, ';'-separated" in rendered(screen.query_one("#summary"))

@@ -79,7 +79,9 @@ class ImportScreen(AppScreen[None]):
                 yield Label("Sheet")
                 yield Input(placeholder="first with data", id="sheet")
                 yield Label("Phone country")
-                yield Input(placeholder="the store's", id="country", max_length=2)
+                yield Input(placeholder="file's or store's", id="country", max_length=2)
+                yield Label("Encoding")
+                yield Input(placeholder="detected", id="encoding")
             yield Label("enter or ctrl+r: read the file and check every row; nothing is written yet.\n"
                         "ctrl+o: write a sample file for this target (its columns, one example row).", classes="hint")
         with Vertical(id="review"):
@@ -123,16 +125,17 @@ class ImportScreen(AppScreen[None]):
 
     # -- reading and checking (worker) -----------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id in ("path", "sheet", "country"):
+        if event.input.id in ("path", "sheet", "country", "encoding"):
             self.action_check()
 
     def action_check(self) -> None:
         path = Path(self.query_one("#path", Input).value.strip()).expanduser()
         sheet = self.query_one("#sheet", Input).value.strip() or None
+        encoding = self.query_one("#encoding", Input).value.strip() or None
         options = {name: self.query_one(f"#{name}", Select).value for name in ("target", "mode", "key")}
         options["country"] = self.query_one("#country", Input).value.strip() or None
         self._busy(True)
-        self._plan(path, sheet, options)
+        self._plan(path, sheet, encoding, options)
 
     def _busy(self, busy: bool) -> None:
         bar = self.query_one("#progress", ProgressBar)
@@ -140,9 +143,9 @@ class ImportScreen(AppScreen[None]):
         bar.update(total=None)
 
     @work(thread=True, exclusive=True, group="import")
-    def _plan(self, path: Path, sheet: str | None, options: dict[str, Any]) -> None:
+    def _plan(self, path: Path, sheet: str | None, encoding: str | None, options: dict[str, Any]) -> None:
         try:
-            table = read_table(path, sheet)
+            table = read_table(path, sheet, encoding=encoding)
             plan = plan_import(self.store, table, overrides=self.overrides, remembered=self.use_remembered, **options)
         except (StoreError, ValueError, OSError) as err:
             self.post_message(WorkFailed(str(err)))
