@@ -55,6 +55,7 @@ class _RunOrSubcommand(click.Group):
 @click.group(cls=_RunOrSubcommand, invoke_without_command=True, subcommand_metavar="| sync conflicts|resolve ...")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--profile", metavar="NAME", help="The export's profile (default: recognised by its headers).")
+@click.option("--encoding", metavar="NAME", help="A text export's encoding (default: detected; e.g. windows-1252).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print each run's counts as one JSON object.")
 @click.option("--watch", "folder", type=click.Path(file_okay=False, path_type=Path),
@@ -63,8 +64,8 @@ class _RunOrSubcommand(click.Group):
 @click.option("--profiles", "list_profiles", is_flag=True, help="List the exports custdesk recognises.")
 @click.pass_context
 @reports_errors
-def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_run: bool, as_json: bool, folder: Path | None,
-         interval: float, list_profiles: bool) -> None:
+def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, encoding: str | None, dry_run: bool, as_json: bool,
+         folder: Path | None, interval: float, list_profiles: bool) -> None:
     """Keep the source list in step with accounting exports (Xero, QuickBooks, DATEV, Sage,
     Exact, Odoo, Zoho Books, FreshBooks): exit 0 done, 1 some records refused, 2 unreadable.
     `sync conflicts` lists the conflicts still open, `sync resolve` settles them."""
@@ -83,14 +84,14 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, dry_r
     if folder is not None:
         if not folder.is_dir():  # (before the store is opened: a mistyped folder makes no store)
             fail(f"{path_text(folder)}: not a folder")
-        watch(open_store(ctx), folder, profile, interval, as_json)
+        watch(open_store(ctx), folder, profile, interval, as_json, encoding=encoding)
         return
     from importers.sync import read_export
 
     status, store = 0, None
     for path in files:
         try:
-            export = read_export(path, profile)
+            export = read_export(path, profile, encoding=encoding)
             store = store or open_store(ctx)  # (once a file was read: a mistyped one makes no store)
             report = apply_export(store, export, dry_run=dry_run)
         except StoreError as err:  # one line, and the files after it are synced all the same
@@ -128,7 +129,8 @@ def describe(report: SyncReport) -> str:
     return line
 
 
-def watch(store: Store, folder: Path, profile: str | None, interval: float, as_json: bool) -> None:
+def watch(store: Store, folder: Path, profile: str | None, interval: float, as_json: bool, *,
+          encoding: str | None = None) -> None:
     """Sync each export in `folder` once its size has stopped changing, and again whenever
     its content changes; until SIGTERM or ctrl+c, which end the loop between runs. A file
     that cannot be synced is reported once and left until its content changes; the
@@ -139,7 +141,7 @@ def watch(store: Store, folder: Path, profile: str | None, interval: float, as_j
         stopping.append(signum)
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     say(f"watching {path_text(folder)} for accounting exports (every {interval:g} s; ctrl+c stops)")
-    watcher = _Watcher(store, profile, as_json, stopping)
+    watcher = _Watcher(store, profile, as_json, stopping, encoding=encoding)
     try:
         while not stopping:
             watcher.look(folder)
@@ -155,8 +157,10 @@ class _Watcher:
     look and at its last run, the content hash of each file that failed, and the last
     complaint about the folder or the store (said once, not at every look)."""
 
-    def __init__(self, store: Store, profile: str | None, as_json: bool, stopping: list[int]) -> None:
+    def __init__(self, store: Store, profile: str | None, as_json: bool, stopping: list[int], *,
+                 encoding: str | None = None) -> None:
         self.store, self.profile, self.as_json, self.stopping = store, profile, as_json, stopping
+        self.encoding = encoding
         self.seen: dict[Path, _State] = {}
         self.done: dict[Path, _State] = {}
         self.failed: dict[Path, str] = {}  # the content (or the look) that failed, not reported again
@@ -194,7 +198,7 @@ class _Watcher:
         if self.failed.get(path) == digest:
             return  # the same content that failed before: reported already
         try:
-            export = read_export(path, self.profile, data=raw)
+            export = read_export(path, self.profile, data=raw, encoding=self.encoding)
         except Exception as err:  # (whatever one file does, the loop goes on: a bug shows as that file's failure)
             self._failed(path, digest, err)
             return

@@ -120,12 +120,14 @@ class Export:
     digest: str
 
 
-def read_export(path: Path, profile_name: str | None = None, *, data: bytes | None = None) -> Export:
+def read_export(path: Path, profile_name: str | None = None, *, data: bytes | None = None,
+                encoding: str | None = None) -> Export:
     """Read `path`, recognise its profile (or use `profile_name`), and map its records.
-    `data`: the file's bytes, read already (`read_input`)."""
+    `data`: the file's bytes, read already (`read_input`); `encoding`: a text file's, as the
+    user named it (else detected)."""
     # (read once: the hash names exactly the content synced, even if the file is replaced meanwhile)
     raw = read_input(path) if data is None else data
-    table = _read_json(path, raw) if path.suffix.lower() == ".json" else read_table(path, data=raw)
+    table = _read_json(path, raw, encoding) if path.suffix.lower() == ".json" else read_table(path, data=raw, encoding=encoding)
     profile = _chosen(path, raw, table, profile_name)
     missing = profile.missing(table.columns)
     if missing:
@@ -162,10 +164,10 @@ def _chosen(path: Path, raw: bytes, table: SheetData, profile_name: str | None) 
     return profile
 
 
-def _read_json(path: Path, raw: bytes) -> SheetData:
+def _read_json(path: Path, raw: bytes, encoding: str | None) -> SheetData:
     """An API response (a list of objects, or one under a known key), flattened:
     {"BillAddr": {"City": "Leeds"}} becomes the column BillAddr.City."""
-    text, encoding = decode(path, raw)
+    text, encoding = decode(path, raw, encoding)
     try:
         # Numbers (and NaN, Infinity) kept as the file writes them: an id of 4,301 digits
         # or 1e400 is text like any other, not a number Python refuses or makes `inf`.

@@ -182,3 +182,16 @@ def test_a_valid_header_permuted_recased_and_starred_is_still_its_profile(tmp_pa
     found = recognise(path, path.read_bytes(), header)
     assert found is not None and found.name == name
     assert [r.id for r in read_export(path).records] == list(sample.expected)
+
+
+def test_an_export_whose_encoding_cannot_be_told_syncs_once_it_is_named(tmp_path):
+    from helpers import custdesk
+
+    path = tmp_path / "Contacts.csv"
+    path.write_bytes("*ContactName,AccountNumber,EmailAddress\nMarko Kovačič,C-7,marko@example.si\n".encode("cp1250"))
+    refused = custdesk("--db", tmp_path / "s.json", "sync", path)
+    assert refused.returncode == 2 and "unknown text encoding" in refused.stderr
+    assert "--encoding windows-1250" in refused.stderr and not (tmp_path / "s.json").exists()
+    done = custdesk("--db", tmp_path / "s.json", "sync", path, "--encoding", "windows-1250", "--json")
+    assert done.returncode == 0, done.stderr
+    assert read_export(path, encoding="windows-1250").records[0].fields["company"] == "Marko Kovačič"

@@ -110,10 +110,10 @@ def test_no_exception_from_one_file_ends_the_loop_and_a_signal_still_does(store,
     real = importers.sync.read_export
     trouble: dict[str, BaseException] = {"a-Contacts.csv": ZeroDivisionError("division by zero")}
 
-    def read_export(path, profile=None, *, data=None):
+    def read_export(path, profile=None, *, data=None, encoding=None):
         if path.name in trouble:
             raise trouble[path.name]
-        return real(path, profile, data=data)
+        return real(path, profile, data=data, encoding=encoding)
     monkeypatch.setattr(importers.sync, "read_export", read_export)
     watcher = _Watcher(store, None, False, [])
     watcher.look(folder)
