@@ -24,6 +24,7 @@ from store.domain.review_queue import MATCHED_ROWS, matcher_checks
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES, ImportTarget, prospect_name
 from store.rules.keys import identity_column, normalise_key
 from store.rules.validation import IDENTITY_FIELDS, number_error
+from store.rules.vat import compact as vat_compact
 
 if TYPE_CHECKING:
     from .plan import ImportPlan
@@ -67,12 +68,14 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     issues_at: dict[int, list[FieldIssue]] = {}
     for i in found.iter_rows(named=True):
         issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
-    # A value refused in a cell makes the row an error whatever it matches; a record-level
-    # error (no name, no way to reach) may be mended by the stored record it updates.
-    cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)}
     has_key = plan.key in rows.columns
     keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
     matches = store.lookup(judge.table, plan.key, keys) if has_key else [[] for _ in keys]
+    # A value refused in a cell makes the row an error whatever it matches (but the VAT id
+    # its record holds already: judged against it); a record-level error (no name, no way
+    # to reach) may be mended by the stored record it updates.
+    cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)
+                   and not judge.keeps_stored_vat(here, matches[pos])}
     firsts = _first_of_each(rows, keys, cell_errors)
     first_at: dict[str, int] = {}
     for pos, key in enumerate(keys):
@@ -158,6 +161,16 @@ class _Judge:
             return Verdict("skipped", None, f"no existing record with this {key} (mode update)")
         return None
 
+    def keeps_stored_vat(self, here: list[FieldIssue], found: list[int]) -> bool:
+        """The row's only refused cells are the VAT id its one matching record holds already
+        (stored before VAT ids were checked): `update` judges it as an edit of that record,
+        where an unchanged old id is a warning, so writing a file back is not refused."""
+        refused = [i for i in here if i.severity == "error" and i.value is not None]
+        if self.plan.mode == "create" or len(found) != 1 or any(i.field != "vat_id" for i in refused):
+            return False
+        old = self.store.record(self.table, found[0]).get("vat_id")
+        return isinstance(old, str) and all(vat_compact(str(i.value)) == vat_compact(old) for i in refused)
+
     def update(self, pos: int, match: int, cells: pl.DataFrame, issues_at: dict[int, list[FieldIssue]]) -> Verdict:
         """A matched row judged as the record it will leave: stored values with its cells over them."""
         current = self.store.record(self.table, match)
@@ -165,9 +178,9 @@ class _Judge:
         row_cells = {f: v for f, v in cells.row(pos, named=True).items() if f in wanted and v not in (None, "")}
         merged = {**current, **row_cells}
         if self.table == SOURCES:
-            cleaned, merged_issues = self.store.check_source(merged, self.plan.region)
+            cleaned, merged_issues = self.store.check_source(merged, self.plan.region, stored=current)
         else:
-            cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.region)
+            cleaned, merged_issues = self.store.check_customer(current["kind"], merged, self.plan.region, stored=current)
         # The row answers for what it writes and for the whole record's rules, not for old warnings.
         issues_at[pos] = [i for i in merged_issues if i.field in row_cells or (i.value is None and i.severity == "error")]
         if any(i.severity == "error" for i in issues_at[pos]):

@@ -279,3 +279,19 @@ def test_a_datev_sync_stores_the_compact_id_and_reports_a_wrong_one(store, tmp_p
     assert {s["origin"]["id"]: s["vat_id"] for s in store.sources()} == {"1": VALID, "3": "ATU13585627"}
     assert [(e["id"], e["message"]) for e in report.errors] == [
         ("2", "vat_id: VAT id 'DE136695977' is not a valid VAT id of DE: the check digit is wrong")]
+
+
+def test_a_file_that_writes_back_an_old_invalid_vat_id_updates_the_rest(old_store, tmp_path):
+    store, customer_id = old_store
+    path = tmp_path / "export-edited.csv"  # the customer as exported, its city changed in a spreadsheet
+    path.write_text("Email,City,VAT\ninfo@schaefer.example,Dresden,de 123 456 789\n", encoding="utf-8")
+    plan = plan_import(store, read_table(path), target="corporate", mode="update")
+    assert plan.rows["_status"].to_list() == ["update"] and not plan.blocked
+    assert [(i.column, i.severity) for i in plan.issues] == [("VAT", "warning")]
+    assert "kept as stored until it is changed" in plan.issues[0].message
+    store.apply_batch(plan.batch())
+    assert (store.customer(customer_id)["city"], store.customer(customer_id)["vat_id"]) == ("Dresden", "DE123456789")
+    changed = tmp_path / "changed.csv"  # another invalid id is judged as any new value is
+    changed.write_text("Email,VAT\ninfo@schaefer.example,DE123456780\n", encoding="utf-8")
+    plan = plan_import(store, read_table(changed), target="corporate", mode="update")
+    assert plan.rows["_status"].to_list() == ["error"] and plan.blocked
