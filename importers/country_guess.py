@@ -15,7 +15,7 @@ import polars as pl
 
 from store.model import PHONE_FIELDS
 from store.rules.phones import normalise_phone, quick_e164
-from store.rules.regions import is_region, region_of
+from store.rules.regions import email_region, region_of
 from store.rules.validation_frame import phone_regions
 
 MOST = 0.5  # share of the phones failing that makes us look for a better region
@@ -63,12 +63,8 @@ def _hints(rows: pl.DataFrame) -> Counter[str]:
     if "country" in rows.columns:
         hints.update(r for r in (region_of(c) for c in rows["country"].drop_nulls().to_list()) if r)
     if "email" in rows.columns:
-        domains = rows["email"].drop_nulls().str.extract(r"\.([a-z]{2})$").drop_nulls().to_list()
-        hints.update(r for r in (_TLD_REGION.get(d, d.upper()) for d in domains) if is_region(r))
+        hints.update(r for r in map(email_region, rows["email"].drop_nulls().to_list()) if r)
     return hints
-
-
-_TLD_REGION = {"uk": "GB"}  # the one country-code domain that is not its ISO code
 
 
 def _best_region(sample: list[str], current: str | None, hints: Counter[str]) -> str | None:

@@ -26,7 +26,7 @@ import pycountry
 
 from store.model import PHONE_FIELDS
 from store.rules.phones import quick_e164
-from store.rules.regions import fold, is_region, region_of
+from store.rules.regions import email_region, fold, is_region, region_of
 
 from .mapping import normalise_header
 
@@ -181,7 +181,7 @@ def _votes(fields: pl.DataFrame, headers: list[str]) -> Votes:
     for kind, counts, why in (
         ("countries", _count(_mapped(region_of, column("country"))), _rows_naming),
         ("phone codes", _phone_codes(fields), _numbers_with_code),
-        ("emails", _count(_mapped(_email_region, column("email"))), _emails_ending),
+        ("emails", _count(_mapped(email_region, column("email"))), _emails_ending),
         ("cities", _count(_mapped(_city_region, column("city"))), _cities_in),
         ("postcodes", _postcode_votes(column("postcode")), _postcodes_shaped),
         ("headers", _header_votes(headers), _headers_in),
@@ -247,15 +247,6 @@ def _code_region(number: str) -> str | None:
     region = phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
         parsed.country_code or 0)
     return region if is_region(region) else None
-
-
-_TLD_REGION = {"uk": "GB"}  # the one country-code domain that is not its ISO code
-
-
-def _email_region(email: str) -> str | None:
-    tld = email.rsplit(".", 1)[-1].casefold() if "@" in email else ""
-    region = _TLD_REGION.get(tld, tld.upper())
-    return region if len(tld) == 2 and is_region(region) else None
 
 
 @lru_cache(maxsize=1)

@@ -63,6 +63,16 @@ def is_region(code: object) -> bool:
     return isinstance(code, str) and code in ISO_REGIONS
 
 
+_TLD_REGION = {"uk": "GB"}  # the one country-code domain that is not its ISO code
+
+
+def email_region(email: str) -> str | None:
+    """The region an email address's country-code domain names (`.de`, `.uk`), or None (`.com`)."""
+    tld = email.rsplit(".", 1)[-1].casefold() if "@" in email else ""
+    region = _TLD_REGION.get(tld, tld.upper())
+    return region if len(tld) == 2 and is_region(region) else None
+
+
 @lru_cache(maxsize=4096)
 def region_of(country: str | None) -> str | None:
     """The alpha-2 region a Country cell names, or None when it names none we know."""
