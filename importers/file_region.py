@@ -162,9 +162,9 @@ def _national_phones(fields: pl.DataFrame) -> tuple[int, list[str]]:
     if "country" in fields.columns:
         named = {c: region_of(c) is not None for c in fields["country"].drop_nulls().unique().to_list()}
         unplaced = ~fields["country"].replace_strict(named, default=False, return_dtype=pl.Boolean).fill_null(False)
-    count, numbers = 0, set()
+    count, numbers, rows = 0, set(), fields.filter(unplaced)
     for field in PHONE_FIELDS & set(fields.columns):
-        typed = fields.filter(unplaced)[field].drop_nulls().str.strip_chars()
+        typed = rows[field].drop_nulls().str.strip_chars()
         national = typed.filter((typed != "") & ~typed.str.starts_with("+") & ~typed.str.starts_with("00"))
         count += national.len()
         numbers.update(national.unique(maintain_order=True).head(VALID_SAMPLE).to_list())
