@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from screen_cases import CASES, Case, build_store, reach  # noqa: E402
+from screen_cases import CASES, Case, build_store, reach, steady_cursor  # noqa: E402
 
 from tui.app import CustdeskApp  # noqa: E402
 
@@ -29,9 +29,10 @@ async def shoot(case: Case, workdir: Path, out: Path) -> Path:
     store = build_store(workdir / f"{case.name}.json", workdir)
     try:
         app = CustdeskApp(store)
-        async with app.run_test(size=SIZE) as pilot:
-            await reach(pilot, case)
-            return Path(app.save_screenshot(filename=f"{case.name}.svg", path=str(out)))
+        with steady_cursor():
+            async with app.run_test(size=SIZE) as pilot:
+                await reach(pilot, case)
+                return Path(app.save_screenshot(filename=f"{case.name}.svg", path=str(out)))
     finally:
         store.close()
 

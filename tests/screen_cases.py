@@ -3,12 +3,14 @@ user presses: the snapshot tests (test_snapshots.py) and README's screenshots
 (`make screenshots`) are taken from these same cases, so the pictures stay true."""
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
 from helpers import settle
+from textual.widgets import Input, TextArea
 
 from store import Store
 
@@ -142,3 +144,17 @@ async def reach(pilot, case: Case) -> None:
         else:
             await step(pilot)
         await settle(pilot.app, pilot)
+    # A tab's underline slides for 0.3 s: on a busy machine the picture caught it halfway
+    # (README's orders picture failed in CI so).
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+@contextmanager
+def steady_cursor() -> Iterator[None]:
+    """A focused box's cursor blinks every 0.5 s: on a busy machine the steps take longer
+    than that, and the picture caught the cursor off (the import case failed in CI so).
+    The cursor stays on, as it is after a key."""
+    with mock.patch.object(Input, "_toggle_cursor", lambda self: None), \
+            mock.patch.object(TextArea, "_toggle_cursor_blink_visible", lambda self: None):
+        yield

@@ -8,8 +8,7 @@ look at the new pictures (`make screenshots` writes README's from the same cases
 import time
 
 import pytest
-from screen_cases import CASES, build_store, reach
-from textual.widgets import Input, TextArea
+from screen_cases import CASES, build_store, reach, steady_cursor
 
 from tui.app import CustdeskApp
 
@@ -17,12 +16,9 @@ SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 
 
 @pytest.fixture(autouse=True)
-def steady_cursor(monkeypatch):
-    """A focused box's cursor blinks every 0.5 s: on a busy machine the steps take longer
-    than that, and the picture caught the cursor off (the import case failed in CI so).
-    The cursor stays on, as it is after a key."""
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
-    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+def _steady_cursor():
+    with steady_cursor():
+        yield
 
 
 @pytest.fixture
