@@ -22,6 +22,7 @@ from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.distinct import Distinct
 from store.domain.history import History
+from store.domain.links import Links
 from store.domain.matcher import Matcher
 from store.domain.pictures import Pictures
 from store.domain.reads import Reads, SessionJournal
@@ -59,6 +60,7 @@ class Parts:
     campaigns: Campaigns
     sync: Sync
     sign_ups: SignUps
+    links: Links
     reads: Reads
     history: History
 
@@ -77,6 +79,7 @@ def compose(session: Session, matcher: Matcher) -> Parts:
         campaigns=Campaigns(session),
         sync=Sync(session, records, matcher),
         sign_ups=SignUps(session, records, matcher),
+        links=Links(session),
         reads=Reads(session),
         history=History(SessionJournal(session)),
     )
@@ -298,6 +301,9 @@ class Store:
     prepare_sign_ups = forward(SignUps.prepare_sign_ups)
     # (a test replaces it to delete a record while the matcher looks)
     _likely_same = forward(SignUps._likely_same)
+
+    sign_link = forward(Links.sign_link)
+    check_link = forward(Links.check_link)
 
     customers = forward(Reads.customers)
     customer_count = forward(Reads.customer_count)
