@@ -15,7 +15,7 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
     CUSTOMERS: {**{f: pl.String() for f in ("number", "kind", *_PERSON)},
                 "tags": pl.List(pl.String()), "active": pl.Boolean()},
     SOURCES: {**{f: pl.String() for f in (*_PERSON, "number", "imported_at")},
-              "origin": pl.Struct({f: pl.String() for f in ("profile", "file", "sheet", "row")})},
+              "origin": pl.Struct({f: pl.String() for f in ("profile", "file", "sheet", "row", "confirmed_at")})},
     **{table: {"customer_id": pl.Int64()} for table in CHILD_TABLES},
     # One export run names every customer it wrote out (older stores: one document per customer).
     EXPORTS: {"customer_id": pl.Int64(), SHARED_OWNERS: pl.List(pl.Int64())},

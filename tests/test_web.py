@@ -44,7 +44,7 @@ async def test_a_sign_up_lands_in_the_source_list_under_the_stores_rules(site, s
     async with app.run_test(size=(120, 30)) as pilot:  # what staff see
         await pilot.press("p")
         row = app.screen.query_one("RecordTable").render_line(1).text
-        assert "Café Ünal Ltd" in row and "sign-up: web form" in row
+        assert "Café Ünal Ltd" in row and "unconfirmed sign" in row
 
 
 async def test_errors_show_beside_their_fields_with_the_values_escaped(site, store):

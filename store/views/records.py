@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from store.domain.signup import SIGN_UP
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
 
@@ -41,7 +42,11 @@ def _plain(name: str) -> pl.Expr:
 
 _ORIGIN = pl.col("origin").struct
 _ORIGIN_TEXT = (
-    pl.when(_ORIGIN.field("profile") != "")
+    # (a sign-up not yet confirmed from its mail may be somebody else's address: said in the list)
+    pl.when(_ORIGIN.field("profile") == SIGN_UP)
+    .then(pl.when(_ORIGIN.field("confirmed_at").fill_null("") == "").then(pl.lit("unconfirmed sign-up"))
+          .otherwise(pl.lit("sign-up page")))
+    .when(_ORIGIN.field("profile") != "")
     .then(pl.format("{}: {}", _ORIGIN.field("profile"), _ORIGIN.field("file")))
     .otherwise(_joined([
         pl.when(_ORIGIN.field(f) != "").then(_ORIGIN.field(f)) for f in ("file", "sheet")

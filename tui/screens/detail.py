@@ -2,6 +2,8 @@
 and the detail of a prospect with its notes, origin and raw imported row."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from store.base.text import printable
+from store.domain.signup import SIGN_UP
 from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name, singular
 from store.rules.activity import switch_of
 
@@ -288,19 +291,32 @@ class SourceDetailScreen(StoreScreen[None]):
                    "country", "vat_id", "external_id", "notes") if source.get(k)]
         body.add_row(field_grid(fields))
         origin = source.get("origin") or {}
-        where = [("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
-                 ("Sync profile", origin.get("profile")), ("Accounting id", origin.get("id")),
-                 ("In accounting", "archived" if origin.get("archived") else None),
-                 ("Last export", "no longer in it" if origin.get("removed") else None),
-                 ("Imported", self.app.dates.shown(source.get("imported_at")))]
+        where = self._signed_up(origin) if origin.get("profile") == SIGN_UP else self._imported(origin)
+        where.append(("Imported", self.app.dates.shown(source.get("imported_at"))))
         body.add_row(field_grid([(label, str(value)) for label, value in where if value not in (None, "")]))
-        raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
-        raw.add_column("column", style="dim")
-        raw.add_column("value")
-        for column, value in (source.get("raw") or {}).items():
-            raw.add_row(Text(printable(str(column))), literal(value))
-        body.add_row(raw)
+        if rows := source.get("raw"):  # (a sign-up or a prospect added by hand came from no file's row)
+            raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
+            raw.add_column("column", style="dim")
+            raw.add_column("value")
+            for column, value in rows.items():
+                raw.add_row(Text(printable(str(column))), literal(value))
+            body.add_row(raw)
         self.query_one("#source", Static).update(body)
+
+    @staticmethod
+    def _imported(origin: Mapping[str, object]) -> list[tuple[str, object]]:
+        return [("From file", origin.get("file")), ("Sheet", origin.get("sheet")), ("Row", origin.get("row")),
+                ("Sync profile", origin.get("profile")), ("Accounting id", origin.get("id")),
+                ("In accounting", "archived" if origin.get("archived") else None),
+                ("Last export", "no longer in it" if origin.get("removed") else None)]
+
+    def _signed_up(self, origin: Mapping[str, object]) -> list[tuple[str, object]]:
+        """A sign-up: when the person agreed, and whether they confirmed the address (double opt-in)."""
+        shown = self.app.dates.shown
+        confirmed = (shown(origin["confirmed_at"]) if origin.get("confirmed_at")
+                     else "unconfirmed: the link in the confirmation mail was not followed yet")
+        return [("Came by", "the sign-up page"), ("Consent given", shown(origin.get("consent_at"))),
+                ("Confirmed", confirmed), ("Signed up again", shown(origin.get("signed_up_again")))]
 
     def action_back(self) -> None:
         self.app.pop_screen()
