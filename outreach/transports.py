@@ -62,6 +62,7 @@ class Outgoing:
 
 class Transport(Protocol):
     def deliver(self, outgoing: Outgoing, channel: Channel) -> None: ...
+    def send_email(self, message: EmailMessage, stem: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -80,12 +81,20 @@ class Outbox:
 
     def deliver(self, outgoing: Outgoing, channel: Channel) -> None:
         stem = f"campaign-{outgoing.campaign_id}-{outgoing.customer['number']}"
+        if channel == "sms":
+            self._write(f"{stem}.sms.txt", f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode())
+        else:
+            self._write(f"{stem}.eml", outgoing.email().as_bytes())
+
+    def send_email(self, message: EmailMessage, stem: str) -> None:
+        """One message that is no campaign's, as `<stem>.eml` (a stem names one file, no folder)."""
+        if not stem or Path(stem).name != stem or stem.startswith("."):
+            raise StoreError(f"'{stem}': an outbox file name is one plain name, without folders")
+        self._write(f"{stem}.eml", message.as_bytes())
+
+    def _write(self, name: str, data: bytes) -> None:
         try:
-            if channel == "sms":
-                data = f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode()
-                atomic_write_bytes(self.folder / f"{stem}.sms.txt", data)
-            else:
-                atomic_write_bytes(self.folder / f"{stem}.eml", outgoing.email().as_bytes())
+            atomic_write_bytes(self.folder / name, data)
         except OSError as err:
             raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
 
@@ -118,13 +127,20 @@ class Smtp:
     def deliver(self, outgoing: Outgoing, channel: Channel) -> None:
         if channel != "email":
             raise TransportDown("SMS cannot go through SMTP; write them to an outbox folder")
+        self._send(outgoing.email(), outgoing.address)
+
+    def send_email(self, message: EmailMessage, stem: str) -> None:
+        """One message that is no campaign's, through the same connection (`stem` names only outbox files)."""
+        self._send(message, str(message["To"]))
+
+    def _send(self, message: EmailMessage, address: str) -> None:
         client = self._connect()
         try:
-            client.send_message(outgoing.email())
+            client.send_message(message)
         except smtplib.SMTPRecipientsRefused as err:
-            raise RecipientRefused(f"{outgoing.address}: refused by the server ({_first_reason(err)})") from None
+            raise RecipientRefused(f"{address}: refused by the server ({_first_reason(err)})") from None
         except smtplib.SMTPDataError as err:
-            raise RecipientRefused(f"{outgoing.address}: message refused ({err.smtp_code} {err.smtp_error!r})") from None
+            raise RecipientRefused(f"{address}: message refused ({err.smtp_code} {err.smtp_error!r})") from None
         except (OSError, smtplib.SMTPException) as err:
             self._client = None
             raise TransportDown(f"SMTP {self.host}:{self.port}: {err or type(err).__name__}") from None

@@ -13,6 +13,7 @@ from helpers import custdesk, person, stored_bytes
 from outreach.sending import preview, send_campaign
 from outreach.transports import Outbox, Smtp
 from store import Batch, RuleViolation
+from store.base.errors import StoreError
 from store.rules.messages import TemplateRefused
 
 BODY = "Dear {{ customer.first_name }},\nyour number is {{ customer.number }}.\n"
@@ -284,3 +285,28 @@ def test_a_cancelled_send_stops_between_messages_and_resumes_where_it_stopped(st
     assert store.campaign(campaign["id"])["status"] == "interrupted"
     again = send_campaign(store, campaign["id"], Outbox(tmp_path))
     assert (again.sent, again.already) == (2, 2) and len(list(tmp_path.glob("*.eml"))) == 4
+
+
+# -- one message outside a campaign (sign-up confirmations, self-service links) ----------------
+def test_a_notice_goes_from_the_settings_sender_into_an_outbox_and_through_smtp(store, tmp_path):
+    from outreach.notices import notice
+    store.update_settings(mail_from="Engines GmbH <office@engines.de>")
+    message = notice(store.settings, "ada@example.com", "Confirm your sign-up", "Follow this link: …\n")
+    Outbox(tmp_path).send_email(message, "confirm-P-000001")
+    parsed = email.message_from_bytes((tmp_path / "confirm-P-000001.eml").read_bytes(), policy=policy.default)
+    assert (parsed["From"], parsed["To"], parsed["Subject"]) == ("Engines GmbH <office@engines.de>", "ada@example.com",
+                                                                 "Confirm your sign-up")
+    assert parsed["Message-ID"].endswith("@engines.de>") and parsed["Reply-To"] is None
+    assert parsed.get_content() == "Follow this link: …\n"
+    with pytest.raises(StoreError, match="one plain name"):
+        Outbox(tmp_path).send_email(message, "../escape")
+    inbox, port = Inbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        smtp = Smtp("127.0.0.1", port, timeout=5)
+        smtp.send_email(message, "confirm-P-000001")
+        smtp.close()
+    finally:
+        server.stop()
+    assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
