@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, Ty
 
 from store.domain.batches import Batches
 from store.domain.campaigns import Campaigns
+from store.domain.consent import Consent
 from store.domain.customers import Customers
 from store.domain.destructive import Destructive
 from store.domain.distinct import Distinct
@@ -58,6 +59,7 @@ class Parts:
     review_queue: ReviewQueue
     batches: Batches
     campaigns: Campaigns
+    consent: Consent
     sync: Sync
     sign_ups: SignUps
     links: Links
@@ -77,6 +79,7 @@ def compose(session: Session, matcher: Matcher) -> Parts:
         review_queue=ReviewQueue(session, distinct),
         batches=Batches(session, records),
         campaigns=Campaigns(session),
+        consent=Consent(session),
         sync=Sync(session, records, matcher),
         sign_ups=SignUps(session, records, matcher),
         links=Links(session),
@@ -289,6 +292,8 @@ class Store:
     delivered = forward(Campaigns.delivered)
     record_sent = forward(Campaigns.record_sent)
     finish_campaign = forward(Campaigns.finish_campaign)
+
+    set_marketing = forward(Consent.set_marketing)
 
     sync_runs = forward(Sync.sync_runs)
     record_failed_sync = forward(Sync.record_failed_sync)

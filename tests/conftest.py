@@ -13,7 +13,7 @@ from store import Store
 # The store's suites: each of their tests that takes `store_path` (or `store`, `shop`)
 # runs once on a store file and once on PostgreSQL (`-k json` / `-k postgresql` picks one).
 BOTH_BACKENDS = {
-    "test_batch", "test_columnar_commit", "test_counts", "test_crash_and_concurrency", "test_customers",
+    "test_batch", "test_columnar_commit", "test_consent", "test_counts", "test_crash_and_concurrency", "test_customers",
     "test_destructive", "test_exports", "test_import_files", "test_international", "test_mail", "test_persistence",
     "test_pictures", "test_related", "test_sources", "test_store_gaps", "test_sync",
     "test_view", "test_duplicates_review", "test_review_queue", "test_history",

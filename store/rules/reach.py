@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from store.model import Channel
+from store.rules import consent
 
 
 def address_for(customer: Mapping[str, Any], channel: Channel) -> str | None:
@@ -22,4 +23,9 @@ def skip_reason(customer: Mapping[str, Any], channel: Channel) -> str | None:
         return "inactive"
     if not address_for(customer, channel):
         return "no phone number" if channel == "sms" else "no email address"
+    # Only a no stops the message: customers from before consent was asked (None) keep
+    # getting what they got, as an existing customer relationship allows; each mail
+    # lets them opt out in one click.
+    if customer.get(consent.FIELDS[channel]) is False:
+        return consent.opted_out(channel)
     return None
