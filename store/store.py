@@ -303,6 +303,7 @@ class Store:
     resolve_run_conflicts = forward(Sync.resolve_run_conflicts)
 
     sign_up = forward(SignUps.sign_up)
+    confirm_sign_up = forward(SignUps.confirm_sign_up)
     prepare_sign_ups = forward(SignUps.prepare_sign_ups)
     # (a test replaces it to delete a record while the matcher looks)
     _likely_same = forward(SignUps._likely_same)

@@ -6,7 +6,8 @@ it needs the random token given at start (printed on a terminal, else kept in a 
 only this user can read): `/?token=…` sets a cookie (HttpOnly,
 SameSite=Strict, Secure behind an https public URL) and redirects to `/`, so the
 token stays in no address bar, history, log or Referer; the websocket and downloads
-then need the cookie. `/signup` is public. Every answer says `Referrer-Policy:
+then need the cookie. `/signup` is public, and so are the pages signed links in mail
+open (`/unsubscribe/…`, `/confirm/…`: web.links), which the link itself authorises. Every answer says `Referrer-Policy:
 no-referrer`, and the app's page loads nothing from elsewhere (its font is served here).
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ from store.base.files import atomic_write, write_all
 from store.base.text import path_text
 from store.paths import data_dir
 
+from .links import LinkPages
+from .mailer import Mailer
 from .signup import SignUpPage
 from .tokens import matches
 from .transport import PLAIN_HEADERS, listen, setup_logging
@@ -40,7 +43,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 class CustdeskServer(Server):
     def __init__(self, db: str | Path, store: Store, *, host: str = "127.0.0.1", port: int = 8000,
-                 behind_proxy: bool = False, public_url: str | None = None) -> None:
+                 behind_proxy: bool = False, public_url: str | None = None, mailer: Mailer | None = None) -> None:
         # Each browser's app is a process started by textual-serve, with this one's environment:
         # the store goes there, not on its command line, where `ps` would show a URL's password.
         os.environ["CUSTDESK_DB"] = str(db)
@@ -49,7 +52,9 @@ class CustdeskServer(Server):
                          templates_path=Path(__file__).with_name("templates"))  # (its app page, without remote fonts)
         self.token = secrets.token_urlsafe(24)
         self.secure = self.public_url.startswith("https://")
-        self.signup = SignUpPage(store, behind_proxy=behind_proxy)
+        self.signup = SignUpPage(store, behind_proxy=behind_proxy, mailer=mailer, public_url=public_url,
+                                 own_url=self.public_url)
+        self.links = LinkPages(self.signup)
         self.url_kept = False
 
     @property
@@ -65,7 +70,7 @@ class CustdeskServer(Server):
                         web.get("/ws", self.handle_websocket, name="websocket"),
                         web.get("/download/{key}", self.handle_download, name="download"),
                         web.static("/static", self.statics_path, name="static", show_index=False),
-                        *self.signup.routes()])
+                        *self.signup.routes(), *self.links.routes()])
         app.on_startup.append(self.signup.warm)  # (first: the addresses are printed once it can serve them)
         app.on_startup.append(self.on_startup)
         app.on_shutdown.append(self.on_shutdown)
@@ -77,7 +82,7 @@ class CustdeskServer(Server):
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        if not (path == "/" or path.startswith(("/ws", "/download/"))):  # (the sign-up page and static files are public)
+        if not (path == "/" or path.startswith(("/ws", "/download/"))):  # (the public pages and static files)
             try:
                 return await handler(request)
             except OSError:
@@ -137,6 +142,10 @@ class CustdeskServer(Server):
             self.console.print(f"custdesk: the app at {self.public_url}/ (the address with its token is in "
                                f"{path_text(self.url_file)}, readable only by its owner)", highlight=False, soft_wrap=True)
         self.console.print(f"custdesk: the sign-up page at {self.public_url}/signup", highlight=False, soft_wrap=True)
+        mailer = self.signup.mailer
+        self.console.print(f"custdesk: sign-ups are asked to confirm their address by mail through {mailer.described}"
+                           if mailer else "custdesk: warning: no --outbox or --smtp given, so sign-ups cannot be "
+                           "confirmed by mail and stay unconfirmed", highlight=False, soft_wrap=True)
         self.console.print("ctrl+c stops the server", highlight=False)
 
 

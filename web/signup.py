@@ -15,6 +15,10 @@ then answered 503 "busy, try again" with its values kept. The duplicate matcher 
 checks each sign-up reads the whole store on its first look (~0.7 s at 10,000 records):
 it looks on the worker before the server listens, and again (catching up) before a
 sign-up takes the store's lock, so not while holding it.
+
+With a mail transport (`Mailer`), a new sign-up, or one still unconfirmed signing up again,
+is mailed a signed link to confirm the address (web.links answers it); the page says the
+same to everyone, so it still reveals nobody's address.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -36,7 +41,9 @@ from aiohttp import web
 
 from store import Store
 from store.base.errors import StoreBusy, StoreError, ValidationFailed
+from store.domain.signup import CONFIRM_TTL
 
+from .mailer import Mailer, confirmation
 from .tokens import matches
 
 MAX_BODY = 16 * 1024
@@ -51,6 +58,7 @@ FIELDS = (("company", "Company", "text", "organization"), ("first_name", "First 
           ("phone", "Phone", "tel", "tel"), ("street", "Street", "text", "street-address"),
           ("postcode", "Postcode", "text", "postal-code"), ("city", "City", "text", "address-level2"),
           ("country", "Country", "text", "country-name"), ("vat_id", "VAT id (companies)", "text", "off"))
+CONSENT = "I agree that {shop} keeps these details to serve me as a customer."
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 T = TypeVar("T")
 
@@ -118,9 +126,13 @@ def _beside_fields(failed: ValidationFailed) -> dict[str, str]:
 class SignUpPage:
     """The GET and POST handlers of /signup over one store."""
 
-    def __init__(self, store: Store, *, behind_proxy: bool = False) -> None:
+    def __init__(self, store: Store, *, behind_proxy: bool = False, mailer: Mailer | None = None,
+                 public_url: str | None = None, own_url: str = "") -> None:
+        """`public_url`: where browsers reach this server, as given at start (else the
+        settings' public_url, else `own_url`, the address it listens on)."""
         self.store = store
         self.behind_proxy = behind_proxy
+        self.mailer, self.public_url, self.own_url = mailer, public_url, own_url
         self.secret = secrets.token_bytes(32)
         self.limit = RateLimit()
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custdesk-store")
@@ -132,36 +144,43 @@ class SignUpPage:
     async def warm(self, _app: web.Application) -> None:
         """Have the matcher read the store (on the worker) before the server listens, so the
         first sign-up need not."""
-        await self._in_store(self.store.prepare_sign_ups)
+        await self.in_store(self.store.prepare_sign_ups)
 
     async def close(self, _app: web.Application) -> None:
         self.worker.shutdown(wait=False, cancel_futures=True)
+        if self.mailer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.mailer.close)
+
+    @property
+    def base_url(self) -> str:
+        """Where links in mail point (no trailing /)."""
+        return (self.public_url or str(self.settings.get("public_url") or "") or self.own_url).rstrip("/")
 
     # -- pages -------------------------------------------------------------------
     async def show(self, _request: web.Request) -> web.Response:
-        await self._in_store(self._read_settings)
+        await self.in_store(self.catch_up)
         return self._form({}, {})
 
     async def submit(self, request: web.Request) -> web.Response:
         try:
             body = await read_body(request)
         except TooLarge:
-            return _closing(self._message("Too much data", "The form sent more than a sign-up needs.", status=413))
+            return _closing(self.message("Too much data", "The form sent more than a sign-up needs.", status=413))
         except TimeoutError:
-            return _closing(self._message("Too slow", "The form took too long to arrive; please send it again.",
+            return _closing(self.message("Too slow", "The form took too long to arrive; please send it again.",
                                           status=408, again=True))
         except Undecodable:
-            return _closing(self._message("Unreadable form", "The form did not arrive as its headers said.", status=400,
+            return _closing(self.message("Unreadable form", "The form did not arrive as its headers said.", status=400,
                                           again=True))
         if not self.limit.allow(self._address(request)):
-            return self._message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
+            return self.message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
                                  status=429)
         try:  # (strict: a value that is not UTF-8 is refused, never stored with � in it)
             form = {k: v[0] for k, v in parse_qs(body.decode("ascii"), keep_blank_values=True, errors="strict").items()}
         except UnicodeDecodeError:
-            return self._message("Unreadable form", "The form did not arrive as UTF-8 text.", status=400, again=True)
+            return self.message("Unreadable form", "The form did not arrive as UTF-8 text.", status=400, again=True)
         if not self._token_valid(form.get("csrf", "")):
-            return self._message("Form expired", "This form could not be checked. Please open the sign-up page again.",
+            return self.message("Form expired", "This form could not be checked. Please open the sign-up page again.",
                                  status=403, again=True)
         if form.get("website"):  # the honeypot: a person never sees it, a bot fills it in
             return self._thanks()
@@ -169,7 +188,7 @@ class SignUpPage:
         kind = form.get("kind", "corporate")
         shown = {**values, "kind": kind, "consent": form.get("consent")}
         try:
-            await self._sign_up(kind, {**values, "consent": form.get("consent") == "yes"})
+            mail = await self.write(self._sign_up_now, kind, {**values, "consent": form.get("consent") == "yes"})
         except StoreBusy:
             busy = self._form(shown, {"form": "We are busy with another change just now; please press Sign up again "
                                               "in a minute."}, status=503)
@@ -179,41 +198,58 @@ class SignUpPage:
             return self._form(shown, _beside_fields(failed), status=422)
         except StoreError as err:
             return self._form(shown, {"form": str(err)}, status=422)
+        if mail is not None and self.mailer is not None:
+            await self.mailer.send(*mail)
         return self._thanks()
 
     # -- the store, on its worker thread ---------------------------------------------
-    async def _in_store(self, call: Callable[..., T], *args: Any) -> T:
+    async def in_store(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.worker, call, *args)
 
-    def _read_settings(self) -> None:
-        """The settings another process may have changed, without waiting for its lock
-        (kept as last known while it holds it)."""
+    def catch_up(self) -> None:
+        """The settings and records another process may have changed, without waiting for
+        its lock (kept as last known while it holds it)."""
         if self.store.changed_elsewhere():
             with contextlib.suppress(StoreBusy):
                 self.store.refresh(wait=0)
         self.settings = self.store.settings
 
-    def _try_sign_up(self, kind: str, data: Mapping[str, Any]) -> None:
+    def _try_write(self, call: Callable[..., T], *args: Any) -> T:
         try:
             self.store.refresh(wait=0)  # (StoreBusy at once: the event loop retries, the worker stays free)
             self.store.prepare_sign_ups()  # (the matcher's look at the store as it is now, before its lock)
             with self.store.reserved(wait=0):
                 self.store.refresh()
-                self.store.sign_up(kind, data)
+                return call(*args)
         finally:
             self.settings = self.store.settings
 
-    async def _sign_up(self, kind: str, data: Mapping[str, Any]) -> None:
-        """StoreBusy when another process has held the store's lock for STORE_WAIT seconds."""
+    async def write(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` on the worker holding the store's lock, with the store as it is now;
+        StoreBusy when another process has held the lock for STORE_WAIT seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STORE_WAIT
         while True:
             try:
-                return await self._in_store(self._try_sign_up, kind, data)
+                return await self.in_store(self._try_write, call, *args)
             except StoreBusy:
                 if loop.time() >= deadline:
                     raise
                 await asyncio.sleep(0.1)
+
+    def _sign_up_now(self, kind: str, data: Mapping[str, Any]) -> tuple[EmailMessage, str] | None:
+        """The sign-up, and the confirmation mail (with its file stem) if one is due: a
+        prospect not confirmed yet with an email address, when there is a transport."""
+        outcome, doc_id = self.store.sign_up(kind, data, consent_text=CONSENT.format(shop=self.shop),
+                                             page=f"{self.base_url}/signup")
+        if self.mailer is None or outcome == "customer-again":
+            return None
+        prospect = self.store.source(doc_id)
+        if (prospect.get("origin") or {}).get("confirmed_at") or not prospect.get("email"):
+            return None
+        link = f"{self.base_url}/confirm/{self.store.sign_link('confirm', doc_id, ttl=CONFIRM_TTL)}"
+        days = CONFIRM_TTL // 86400
+        return confirmation(self.settings, str(prospect["email"]), link, days), f"confirm-{doc_id}-{int(time.time())}"
 
     # -- safety ------------------------------------------------------------------
     def _token(self) -> str:
@@ -237,21 +273,27 @@ class SignUpPage:
         return forwarded.split(",")[-1].strip() or request.remote or "?"
 
     # -- rendering ---------------------------------------------------------------
-    def _shop(self) -> str:
+    @property
+    def shop(self) -> str:
         return str(self.settings.get("shop_name") or "custdesk")
 
     def _form(self, values: Mapping[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
         html = _TEMPLATES.get_template("signup.html").render(
-            shop=self._shop(), csrf=self._token(), fields=FIELDS, values=values, errors=errors,
+            shop=self.shop, csrf=self._token(), fields=FIELDS, values=values, errors=errors,
+            consent=CONSENT.format(shop=self.shop),
             allow_private=self.settings["allow_private_customers"])
         return web.Response(text=html, content_type="text/html", status=status)
 
     def _thanks(self) -> web.Response:
         # (the same words whether the person was new, a prospect or a customer already)
-        return self._message("Thank you", "We have your details and will be in touch soon.")
+        if self.mailer is None:
+            return self.message("Thank you", "We have your details and will be in touch soon.")
+        return self.message("Thank you: please confirm your address",
+                            f"If you gave an email address, we have sent a message to it: open its link within "
+                            f"{CONFIRM_TTL // 86400} days and press the button there to confirm your sign-up.")
 
-    def _message(self, heading: str, text: str, *, status: int = 200, again: bool = False) -> web.Response:
-        html = _TEMPLATES.get_template("message.html").render(shop=self._shop(), heading=heading, text=text, again=again)
+    def message(self, heading: str, text: str, *, status: int = 200, again: bool = False) -> web.Response:
+        html = _TEMPLATES.get_template("message.html").render(shop=self.shop, heading=heading, text=text, again=again)
         return web.Response(text=html, content_type="text/html", status=status)
 
 
