@@ -30,6 +30,7 @@ from store.domain.reads import Reads, SessionJournal
 from store.domain.records import Records
 from store.domain.related import Related
 from store.domain.review_queue import ReviewQueue
+from store.domain.self_service import SelfService
 from store.domain.session import Session
 from store.domain.signup import SignUps
 from store.domain.sources import Sources
@@ -63,6 +64,7 @@ class Parts:
     sync: Sync
     sign_ups: SignUps
     links: Links
+    self_service: SelfService
     reads: Reads
     history: History
 
@@ -83,6 +85,7 @@ def compose(session: Session, matcher: Matcher) -> Parts:
         sync=Sync(session, records, matcher),
         sign_ups=SignUps(session, records, matcher),
         links=Links(session),
+        self_service=SelfService(session),
         reads=Reads(session),
         history=History(SessionJournal(session)),
     )
@@ -217,6 +220,7 @@ class Store:
     watch = forward(Session.watch)
     changed_elsewhere = forward(Session.changed_elsewhere)
     prepare_lookups = forward(Session.prepare_lookups)
+    acting_for = forward(Session.acting_for)
     compact = forward(Session.compact)
     frame = forward(Session.frame)
     customer = forward(Session.customer)
@@ -310,6 +314,11 @@ class Store:
 
     sign_link = forward(Links.sign_link)
     check_link = forward(Links.check_link)
+
+    account_holder = forward(SelfService.account_holder)
+    own_data = forward(SelfService.own_data)
+    request_erasure = forward(SelfService.request_erasure)
+    erasure_requests = forward(SelfService.erasure_requests)
 
     customers = forward(Reads.customers)
     customer_count = forward(Reads.customer_count)

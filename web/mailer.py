@@ -1,5 +1,6 @@
-"""The mail `custdesk serve` sends on its own (a sign-up's confirmation link), through the
-transport named at start (`--outbox DIR` or `--smtp HOST:PORT`, as `mail send` takes them).
+"""The mail `custdesk serve` sends on its own (a sign-up's confirmation link, a link to a
+person's own details), through the transport named at start (`--outbox DIR` or
+`--smtp HOST:PORT`, as `mail send` takes them).
 
 A transport blocks (an SMTP server may take seconds), so it runs on a thread of its own,
 never on the event loop nor on the store's worker; a message that cannot go is one log
@@ -49,3 +50,12 @@ def confirmation(settings: Mapping[str, Any], to: str, link: str, days: int) -> 
             f"To confirm it, open this link within {days} days and press the button on its page:\n\n{link}\n\n"
             "If it was not you, ignore this mail: without the confirmation we send you nothing more.\n")
     return notice(settings, to, f"Please confirm your sign-up with {shop}", body)
+
+
+def notice_of_link(settings: Mapping[str, Any], to: str, link: str) -> EmailMessage:
+    """The mail carrying a person's link to their own details (asked for at /account)."""
+    shop = settings.get("shop_name") or "custdesk"
+    body = (f"Hello,\n\nsomeone (we hope you) asked {shop} for a link to the details we hold of this address.\n"
+            f"This link shows them, lets you correct, download or ask us to erase them; it works for one hour:\n\n"
+            f"{link}\n\nIf it was not you, ignore this mail: nobody can use the link without it.\n")
+    return notice(settings, to, f"Your details at {shop}", body)

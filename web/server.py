@@ -7,7 +7,8 @@ only this user can read): `/?token=…` sets a cookie (HttpOnly,
 SameSite=Strict, Secure behind an https public URL) and redirects to `/`, so the
 token stays in no address bar, history, log or Referer; the websocket and downloads
 then need the cookie. `/signup` is public, and so are the pages signed links in mail
-open (`/unsubscribe/…`, `/confirm/…`: web.links), which the link itself authorises. Every answer says `Referrer-Policy:
+open (`/unsubscribe/…`, `/confirm/…`: web.links; `/account/…`: web.account), which the
+link itself authorises. Every answer says `Referrer-Policy:
 no-referrer`, and the app's page loads nothing from elsewhere (its font is served here).
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from store.base.files import atomic_write, write_all
 from store.base.text import path_text
 from store.paths import data_dir
 
+from .account import AccountPages
 from .links import LinkPages
 from .mailer import Mailer
 from .signup import SignUpPage
@@ -55,6 +57,7 @@ class CustdeskServer(Server):
         self.signup = SignUpPage(store, behind_proxy=behind_proxy, mailer=mailer, public_url=public_url,
                                  own_url=self.public_url)
         self.links = LinkPages(self.signup)
+        self.account = AccountPages(self.signup)
         self.url_kept = False
 
     @property
@@ -70,7 +73,8 @@ class CustdeskServer(Server):
                         web.get("/ws", self.handle_websocket, name="websocket"),
                         web.get("/download/{key}", self.handle_download, name="download"),
                         web.static("/static", self.statics_path, name="static", show_index=False),
-                        *self.signup.routes(), *self.links.routes()])
+                        *self.signup.routes(), *self.links.routes(),
+                        *self.account.routes()])
         app.on_startup.append(self.signup.warm)  # (first: the addresses are printed once it can serve them)
         app.on_startup.append(self.on_startup)
         app.on_shutdown.append(self.on_shutdown)

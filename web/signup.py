@@ -58,6 +58,7 @@ FIELDS = (("company", "Company", "text", "organization"), ("first_name", "First 
           ("phone", "Phone", "tel", "tel"), ("street", "Street", "text", "street-address"),
           ("postcode", "Postcode", "text", "postal-code"), ("city", "City", "text", "address-level2"),
           ("country", "Country", "text", "country-name"), ("vat_id", "VAT id (companies)", "text", "off"))
+LABELS = {name: label for name, label, *_ in FIELDS} | {"consent": "Consent"}
 CONSENT = "I agree that {shop} keeps these details to serve me as a customer."
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 T = TypeVar("T")
@@ -111,7 +112,7 @@ class RateLimit:
         return allowed
 
 
-def _beside_fields(failed: ValidationFailed) -> dict[str, str]:
+def beside_fields(failed: ValidationFailed) -> dict[str, str]:
     """Each refusal beside the field it is about ("a name is required" beside the first name);
     one about no field of the page above the button."""
     shown = {name for name, *_ in FIELDS} | {"consent"}
@@ -161,27 +162,36 @@ class SignUpPage:
         await self.in_store(self.catch_up)
         return self._form({}, {})
 
-    async def submit(self, request: web.Request) -> web.Response:
+    async def posted(self, request: web.Request, back: str) -> dict[str, str] | web.Response:
+        """The fields of a form this server handed out, or the page refusing the post: too
+        large, too slow, unreadable, too many from its address, or without a valid token.
+        `back`: the page to open again."""
         try:
             body = await read_body(request)
         except TooLarge:
-            return _closing(self.message("Too much data", "The form sent more than a sign-up needs.", status=413))
+            return _closing(self.message("Too much data", "The form sent more than this page needs.", status=413))
         except TimeoutError:
             return _closing(self.message("Too slow", "The form took too long to arrive; please send it again.",
-                                          status=408, again=True))
+                                         status=408, back=back))
         except Undecodable:
             return _closing(self.message("Unreadable form", "The form did not arrive as its headers said.", status=400,
-                                          again=True))
+                                         back=back))
         if not self.limit.allow(self._address(request)):
-            return self.message("Please wait", "Too many sign-ups from your address; please try again in a few minutes.",
-                                 status=429)
+            return self.message("Please wait", "Too many forms sent from your address; please try again in a few "
+                                "minutes.", status=429)
         try:  # (strict: a value that is not UTF-8 is refused, never stored with � in it)
             form = {k: v[0] for k, v in parse_qs(body.decode("ascii"), keep_blank_values=True, errors="strict").items()}
         except UnicodeDecodeError:
-            return self.message("Unreadable form", "The form did not arrive as UTF-8 text.", status=400, again=True)
+            return self.message("Unreadable form", "The form did not arrive as UTF-8 text.", status=400, back=back)
         if not self._token_valid(form.get("csrf", "")):
-            return self.message("Form expired", "This form could not be checked. Please open the sign-up page again.",
-                                 status=403, again=True)
+            return self.message("Form expired", "This form could not be checked. Please open the page again.",
+                                status=403, back=back)
+        return form
+
+    async def submit(self, request: web.Request) -> web.Response:
+        form = await self.posted(request, "/signup")
+        if isinstance(form, web.Response):
+            return form
         if form.get("website"):  # the honeypot: a person never sees it, a bot fills it in
             return self._thanks()
         values = {name: form.get(name, "").strip() for name, *_ in FIELDS}
@@ -195,7 +205,7 @@ class SignUpPage:
             busy.headers["Retry-After"] = str(RETRY_AFTER)
             return busy
         except ValidationFailed as failed:
-            return self._form(shown, _beside_fields(failed), status=422)
+            return self._form(shown, beside_fields(failed), status=422)
         except StoreError as err:
             return self._form(shown, {"form": str(err)}, status=422)
         if mail is not None and self.mailer is not None:
@@ -252,7 +262,8 @@ class SignUpPage:
         return confirmation(self.settings, str(prospect["email"]), link, days), f"confirm-{doc_id}-{int(time.time())}"
 
     # -- safety ------------------------------------------------------------------
-    def _token(self) -> str:
+    def token(self) -> str:
+        """A fresh anti-forgery token for a form."""
         issued = str(int(time.time()))
         return f"{issued}.{self._sign(issued)}"
 
@@ -279,8 +290,8 @@ class SignUpPage:
 
     def _form(self, values: Mapping[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
         html = _TEMPLATES.get_template("signup.html").render(
-            shop=self.shop, csrf=self._token(), fields=FIELDS, values=values, errors=errors,
-            consent=CONSENT.format(shop=self.shop),
+            shop=self.shop, csrf=self.token(), fields=FIELDS, values=values, errors=errors,
+            consent=CONSENT.format(shop=self.shop), labels=LABELS, required=_required(self.settings["allow_private_customers"]),
             allow_private=self.settings["allow_private_customers"])
         return web.Response(text=html, content_type="text/html", status=status)
 
@@ -292,9 +303,19 @@ class SignUpPage:
                             f"If you gave an email address, we have sent a message to it: open its link within "
                             f"{CONFIRM_TTL // 86400} days and press the button there to confirm your sign-up.")
 
-    def message(self, heading: str, text: str, *, status: int = 200, again: bool = False) -> web.Response:
-        html = _TEMPLATES.get_template("message.html").render(shop=self.shop, heading=heading, text=text, again=again)
+    def message(self, heading: str, text: str, *, status: int = 200, back: str | None = None) -> web.Response:
+        """A page of a heading and a sentence; `back`: the page to open again."""
+        html = _TEMPLATES.get_template("message.html").render(shop=self.shop, heading=heading, text=text, back=back)
         return web.Response(text=html, content_type="text/html", status=status)
+
+
+def _required(allow_private: bool) -> dict[str, str]:
+    """What each field's label says of it being required (in words, not only a colour)."""
+    # (no label names another field's: a label finds its one field, as assistive software reads it)
+    marks = {"email": "required, or a number to call", "phone": "required, or an address to write to"}
+    if allow_private:
+        return marks | {"company": "required for a company", "first_name": "required for yourself, or a surname"}
+    return marks | {"company": "required"}
 
 
 def _closing(response: web.Response) -> web.Response:

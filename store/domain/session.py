@@ -2,8 +2,8 @@
 journal's writing, and the lookups of one record by id."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Self, cast
 
@@ -81,6 +81,16 @@ class Session:
     def user(self) -> str:
         """Who the journal names for every change made through this session."""
         return self._user
+
+    @contextmanager
+    def acting_for(self, user: str) -> Iterator[None]:
+        """Changes made meanwhile are journaled in `user`'s name (a person changing their own
+        data through a signed link, on the server's one store thread)."""
+        kept, self._user = self._user, user
+        try:
+            yield
+        finally:
+            self._user = kept
 
     def close(self) -> None:
         self.db.close()
