@@ -18,6 +18,7 @@ from web import signup
 from web.server import COOKIE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENS = ROOT / "docs" / "screens"  # README's pictures of the sign-up page, written when CUSTDESK_WRITE_SCREENSHOTS=1
 GOOD = {"kind": "corporate", "company": "Café Ünal Ltd", "first_name": "Zeynep", "last_name": "Ünal",
         "email": "zeynep@cafe-unal.com.tr", "phone": "0212 555 12 34", "country": "TR", "consent": "yes"}
 
@@ -94,11 +95,12 @@ async def test_the_app_needs_the_printed_token_swapped_for_a_cookie_at_once(site
 def test_a_browser_signs_up_and_drives_the_app(store_path, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    with Store(store_path) as store:
-        store.add_customer("corporate", {"company": "Analytical Engines", "email": "ada@example.com"})
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(store_path), "serve", "--port", str(port)], cwd=ROOT,
+    ada, unsubscribe, one_click = _customer_with_two_campaigns(store_path)
+    port, outbox = _free_port(), tmp_path / "outbox"
+    server = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(store_path), "serve", "--port", str(port),
+                               "--outbox", str(outbox)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+    site = f"http://127.0.0.1:{port}"
     try:
         app_url = _printed_app_url(server)
         with sync_playwright() as playwright:
@@ -106,19 +108,13 @@ def test_a_browser_signs_up_and_drives_the_app(store_path, tmp_path):
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync"])
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"http://127.0.0.1:{port}/signup")
-            page.get_by_label("myself (private)").check()
-            page.get_by_label("First name").fill("Zeynep")
-            page.get_by_label("Last name").fill("Ünal")
-            page.get_by_label("Email").fill("zeynep@example.com.tr")
-            page.get_by_label("I agree").check()
-            page.screenshot(path=tmp_path / "signup-form.png")
-            page.get_by_role("button", name="Sign up").click()
-            page.get_by_role("heading", name="Thank you").wait_for()
-            signed = tmp_path / "signup-thanks.png"
-            page.screenshot(path=signed)
-            forged = page.request.post(f"http://127.0.0.1:{port}/signup", form={"email": "forged@example.com"})
-            assert forged.status == 403
+            fetched: list[str] = []
+            page.on("request", lambda request: fetched.append(request.url))
+            _errors_take_the_focus(page, site)
+            signed = _signs_up_and_confirms(page, site, outbox, store_path, tmp_path)
+            _unsubscribes(page, site, unsubscribe, one_click, store_path, ada)
+            _corrects_and_asks_to_be_erased(page, site, outbox, store_path, ada)
+            assert all(url.startswith(site) for url in fetched), [u for u in fetched if not u.startswith(site)]
             page.goto(app_url)
             page.wait_for_timeout(5000)  # the app starts in its own process behind the websocket
             page.mouse.click(640, 400)  # the terminal takes the keyboard, as a person's first click gives it
@@ -135,6 +131,112 @@ def test_a_browser_signs_up_and_drives_the_app(store_path, tmp_path):
     with Store(store_path) as store:
         assert [(s["first_name"], s["origin"]["profile"]) for s in store.sources()] == [("Zeynep", "sign-up")]
         assert "forged@example.com" not in str(list(store.sources()))
+
+
+def _customer_with_two_campaigns(store_path) -> tuple[int, str, str]:
+    """A customer, and the unsubscribe links of an email and an SMS campaign sent to them."""
+    with Store(store_path) as store:
+        ada = store.add_customer("corporate", {"company": "Analytical Engines", "email": "ada@example.com",
+                                               "city": "London", "country": "GB"})["id"]
+        links = []
+        for name, channel, subject in (("news", "email", "News"), ("texts", "sms", None)):
+            store.save_template(name, channel, subject, "Hello {{ customer.company }}")
+            links.append(store.sign_link("unsubscribe", ada, store.start_campaign(name, [ada])["id"]))
+    return ada, links[0], links[1]
+
+
+def _signs_up_and_confirms(page, site: str, outbox: Path, store_path, tmp_path) -> Path:
+    """A sign-up, unconfirmed until the mailed link's button is pressed; the thanks page's picture."""
+    page.goto(f"{site}/signup")
+    page.get_by_label("myself (private)").check()
+    page.get_by_label("First name").fill("Zeynep")
+    page.get_by_label("Last name").fill("Ünal")
+    page.get_by_label("Email").fill("zeynep@example.com.tr")
+    page.get_by_label("I agree").check()
+    page.screenshot(path=tmp_path / "signup-form.png")
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    signed = tmp_path / "signup-thanks.png"
+    page.screenshot(path=signed)
+    forged = page.request.post(f"{site}/signup", form={"email": "forged@example.com"})
+    assert forged.status == 403
+    assert not _confirmed(store_path)  # (double opt-in: not until the mailed link is followed)
+    page.goto(site + _mailed_path(outbox, "confirm-*.eml", "/confirm/"))
+    page.get_by_role("button", name="Confirm my address").click()
+    page.get_by_role("heading", name="your address is confirmed").wait_for()
+    assert _confirmed(store_path)
+    return signed
+
+
+def _errors_take_the_focus(page, site: str) -> None:
+    """A refused sign-up: 'Error: ' in the title, the error summary focused with a link to
+    each field, the consent's error beside its checkbox; README's pictures of it when asked."""
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site}/signup")
+    page.get_by_label("Email").fill("zeynep@example")
+    page.get_by_role("button", name="Sign up").click()  # (one post: the sign-ups' rate limit counts them)
+    page.get_by_role("heading", name="problems").wait_for()
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.classList.contains('summary')")
+    assert page.get_by_role("link", name="Email:").get_attribute("href") == "#email"
+    assert page.locator("#consent-error").is_visible()
+    assert page.locator("#consent").get_attribute("aria-describedby") == "consent-error"
+    for width, name in ((1280, "web_signup_desktop.png"), (390, "web_signup_phone.png")):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # one column: nothing wider
+        if os.environ.get("CUSTDESK_WRITE_SCREENSHOTS") == "1":
+            page.screenshot(path=SCREENS / name, full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _unsubscribes(page, site: str, unsubscribe: str, one_click: str, store_path, customer_id: int) -> None:
+    """The campaign's link: its page changes nothing, its button opts out; a mail provider's
+    one-click POST (no cookie, no form token) opts out of the other campaign's channel."""
+    page.goto(f"{site}/unsubscribe/{unsubscribe}")
+    assert _marketing(store_path, customer_id) == (None, None)
+    page.get_by_role("button", name="Unsubscribe").click()
+    page.get_by_role("heading", name="You are unsubscribed").wait_for()
+    assert _marketing(store_path, customer_id) == (False, None)
+    answer = page.request.post(f"{site}/unsubscribe/{one_click}", form={"List-Unsubscribe": "One-Click"})
+    assert answer.status == 200 and _marketing(store_path, customer_id) == (False, False)
+
+
+def _corrects_and_asks_to_be_erased(page, site: str, outbox: Path, store_path, customer_id: int) -> None:
+    page.goto(f"{site}/account")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_role("button", name="Mail me a link").click()
+    page.get_by_role("heading", name="Please check your inbox").wait_for()
+    page.goto(site + _mailed_path(outbox, "account-*.eml", "/account/"))
+    page.get_by_label("City").fill("Cambridge")
+    page.get_by_role("button", name="Save my changes").click()
+    page.get_by_text("Your changes are saved").wait_for()
+    page.get_by_role("button", name="Ask to erase my data").click()
+    page.get_by_role("heading", name="We have your request").wait_for()
+    with Store(store_path) as store:
+        assert store.customer(customer_id)["city"] == "Cambridge"
+        assert [(r["id"], r["done"]) for r in store.erasure_requests()] == [(customer_id, False)]
+
+
+def _mailed_path(outbox: Path, pattern: str, prefix: str) -> str:
+    import email
+    from email import policy
+
+    (sent,) = outbox.glob(pattern)
+    text = email.message_from_bytes(sent.read_bytes(), policy=policy.default).get_content()
+    found = re.search(rf"https?://[^/\s]+({prefix}\S+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def _confirmed(store_path) -> bool:
+    with Store(store_path) as store:
+        return any((s["origin"] or {}).get("confirmed_at") for s in store.sources())
+
+
+def _marketing(store_path, customer_id: int) -> tuple:
+    with Store(store_path) as store:
+        customer = store.customer(customer_id)
+        return customer.get("email_marketing"), customer.get("sms_marketing")
 
 
 def _free_port() -> int:

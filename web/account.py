@@ -5,8 +5,8 @@ store.domain.self_service.SELF_SERVICE), a download of all of it as JSON, and a 
 be erased, queued for staff. No password is kept anywhere.
 
 `/account` says the same whether or not anyone holds the address, so it reveals nobody's.
-Every POST carries the page's anti-forgery token and counts against the sign-up's rate
-limit (web.signup).
+Every POST carries the page's anti-forgery token and is rate-limited as a sign-up is, on
+a count of its own (a person who just signed up may still ask for their link).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from store.model import CUSTOMERS
 from store.rules.links import LinkRefused
 
 from .mailer import notice_of_link
-from .signup import FIELDS, LABELS, SignUpPage, beside_fields
+from .signup import FIELDS, LABELS, RateLimit, SignUpPage, beside_fields
 
 LINK_TTL = 3600  # seconds an account link is valid
 _TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
@@ -38,6 +38,7 @@ class AccountPages:
     def __init__(self, site: SignUpPage) -> None:
         self.site = site
         self.store = site.store
+        self.limit = RateLimit()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/account", self.ask), web.post("/account", self.send_link),
@@ -51,7 +52,7 @@ class AccountPages:
         return self._page("account_ask.html", can_mail=self.site.mailer is not None)
 
     async def send_link(self, request: web.Request) -> web.Response:
-        form = await self.site.posted(request, "/account")
+        form = await self.site.posted(request, "/account", self.limit)
         if isinstance(form, web.Response):
             return form
         if self.site.mailer is None:
@@ -76,7 +77,7 @@ class AccountPages:
         return await self._account(request, {}, {})
 
     async def correct(self, request: web.Request) -> web.Response:
-        form = await self.site.posted(request, request.path)
+        form = await self.site.posted(request, request.path, self.limit)
         if isinstance(form, web.Response):
             return form
         values = {name: form.get(name, "").strip() for name, *_ in FIELDS}
@@ -123,7 +124,7 @@ class AccountPages:
         return self.store.own_data(*self._holder(token))
 
     async def erase(self, request: web.Request) -> web.Response:
-        form = await self.site.posted(request, request.path.removesuffix("/erase"))
+        form = await self.site.posted(request, request.path.removesuffix("/erase"), self.limit)
         if isinstance(form, web.Response):
             return form
         try:

@@ -162,10 +162,10 @@ class SignUpPage:
         await self.in_store(self.catch_up)
         return self._form({}, {})
 
-    async def posted(self, request: web.Request, back: str) -> dict[str, str] | web.Response:
+    async def posted(self, request: web.Request, back: str, limit: RateLimit | None = None) -> dict[str, str] | web.Response:
         """The fields of a form this server handed out, or the page refusing the post: too
-        large, too slow, unreadable, too many from its address, or without a valid token.
-        `back`: the page to open again."""
+        large, too slow, unreadable, too many from its address (by `limit`, else the
+        sign-ups'), or without a valid token. `back`: the page to open again."""
         try:
             body = await read_body(request)
         except TooLarge:
@@ -176,7 +176,7 @@ class SignUpPage:
         except Undecodable:
             return _closing(self.message("Unreadable form", "The form did not arrive as its headers said.", status=400,
                                          back=back))
-        if not self.limit.allow(self._address(request)):
+        if not (limit or self.limit).allow(self._address(request)):
             return self.message("Please wait", "Too many forms sent from your address; please try again in a few "
                                 "minutes.", status=429)
         try:  # (strict: a value that is not UTF-8 is refused, never stored with � in it)
