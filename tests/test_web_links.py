@@ -174,3 +174,28 @@ def test_staff_may_keep_a_phone_the_public_form_refuses(store):
 def test_serve_takes_one_way_out_for_mail(store_path, store, tmp_path):
     result = custdesk("--db", store_path, "serve", "--smtp", "localhost:25", "--outbox", tmp_path / "out")
     assert result.returncode != 0 and "choose one way out" in result.stderr
+
+
+async def test_news_by_email_is_agreed_only_once_the_address_is_confirmed(client, store, tmp_path):
+    page = await (await client.get("/signup")).text()
+    assert 'name="email_marketing"' in page  # (offered: this server can mail the confirmation)
+    await client.post("/signup", data={**GOOD, "email_marketing": "yes", "csrf": await csrf(client)})
+    store.refresh()
+    (prospect,) = store.sources()
+    assert prospect.get("email_marketing") is None and prospect["origin"]["email_marketing_asked"]
+    path, _message = _mailed_link(tmp_path / "outbox")
+    await client.post(path)
+    store.refresh()
+    confirmed = store.source(prospect["id"])
+    assert confirmed["email_marketing"] is True and confirmed["origin"]["email_marketing_at"]
+    entry = next(e for e in store.journal() if e["action"] == "confirm_sign_up")
+    assert entry["summary"].endswith("agreeing to news and offers by email")
+
+
+async def test_without_asking_for_news_a_confirmed_sign_up_has_no_answer(client, store, tmp_path):
+    await client.post("/signup", data={**GOOD, "csrf": await csrf(client)})
+    path, _message = _mailed_link(tmp_path / "outbox")
+    await client.post(path)
+    store.refresh()
+    (prospect,) = store.sources()
+    assert prospect["origin"]["confirmed_at"] and prospect.get("email_marketing") is None

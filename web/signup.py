@@ -196,9 +196,10 @@ class SignUpPage:
             return self._thanks()
         values = {name: form.get(name, "").strip() for name, *_ in FIELDS}
         kind = form.get("kind", "corporate")
-        shown = {**values, "kind": kind, "consent": form.get("consent")}
+        shown = {**values, "kind": kind, "consent": form.get("consent"), "email_marketing": form.get("email_marketing")}
         try:
-            mail = await self.write(self._sign_up_now, kind, {**values, "consent": form.get("consent") == "yes"})
+            mail = await self.write(self._sign_up_now, kind, {**values, "consent": form.get("consent") == "yes"},
+                                    form.get("email_marketing") == "yes")
         except StoreBusy:
             busy = self._form(shown, {"form": "We are busy with another change just now; please press Sign up again "
                                               "in a minute."}, status=503)
@@ -247,11 +248,11 @@ class SignUpPage:
                     raise
                 await asyncio.sleep(0.1)
 
-    def _sign_up_now(self, kind: str, data: Mapping[str, Any]) -> tuple[EmailMessage, str] | None:
+    def _sign_up_now(self, kind: str, data: Mapping[str, Any], wants_news: bool) -> tuple[EmailMessage, str] | None:
         """The sign-up, and the confirmation mail (with its file stem) if one is due: a
         prospect not confirmed yet with an email address, when there is a transport."""
         outcome, doc_id = self.store.sign_up(kind, data, consent_text=CONSENT.format(shop=self.shop),
-                                             page=f"{self.base_url}/signup")
+                                             page=f"{self.base_url}/signup", wants_news=wants_news)
         if self.mailer is None or outcome == "customer-again":
             return None
         prospect = self.store.source(doc_id)
@@ -291,7 +292,8 @@ class SignUpPage:
     def _form(self, values: Mapping[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
         html = _TEMPLATES.get_template("signup.html").render(
             shop=self.shop, csrf=self.token(), fields=FIELDS, values=values, errors=errors,
-            consent=CONSENT.format(shop=self.shop), labels=LABELS, required=_required(self.settings["allow_private_customers"]),
+            consent=CONSENT.format(shop=self.shop), labels=LABELS, offers_news=self.mailer is not None,
+            required=_required(self.settings["allow_private_customers"]),
             allow_private=self.settings["allow_private_customers"])
         return web.Response(text=html, content_type="text/html", status=status)
 

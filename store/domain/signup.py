@@ -15,6 +15,9 @@ The public page asks more than staff's forms do: the person must be reachable, s
 the phone rule cannot read for its country is refused there (staff may keep one as typed).
 A new prospect keeps what they agreed to (the words, the page, the time) and stays
 unconfirmed until they follow the signed link mailed to them (double opt-in, `confirm_sign_up`).
+One who asked for news and offers by email is counted as agreeing only once confirmed: the
+prospect's `email_marketing` is set then, with the time in its origin (which a customer made
+of it keeps).
 """
 from __future__ import annotations
 
@@ -49,10 +52,11 @@ class SignUps:
         self.session, self.records, self.matcher = session, records, matcher
 
     def sign_up(self, kind: str, data: Mapping[str, Any], *, consent_text: str | None = None,
-                page: str | None = None) -> tuple[Outcome, int]:
+                page: str | None = None, wants_news: bool = False) -> tuple[Outcome, int]:
         """A person's own registration: (what it became, the prospect's or customer's id);
         ValidationFailed names each field the store's rules refuse. `consent_text` and `page`:
-        the words the person agreed to and the address of the page that showed them."""
+        the words the person agreed to and the address of the page that showed them;
+        `wants_news`: they asked for news and offers by email (agreed once confirmed)."""
         if kind not in (CORPORATE, PRIVATE):
             raise ValidationFailed([FieldIssue("kind", kind, "choose a company or a private account", "error")])
         cleaned, issues = self.records.check_customer(kind, data)
@@ -70,7 +74,7 @@ class SignUps:
             known = next((ref for ref in held if ref not in told_apart), None)
             if known is not None:
                 return self._again(tx, *known, stamp), known[1]
-            agreed = {"consent_text": consent_text, "consent_page": page}
+            agreed = {"consent_text": consent_text, "consent_page": page, "email_marketing_asked": wants_news}
             origin = {"profile": SIGN_UP, "file": "web form", "kind": kind, "consent_at": stamp,
                       **{k: v for k, v in agreed.items() if v}}
             doc_id = tx.insert(SOURCES, self.records.source_doc({"origin": origin}, prospect, stamp))
@@ -91,9 +95,13 @@ class SignUps:
             origin = doc.get("origin") or {}
             if origin.get("confirmed_at"):
                 return False
-            tx.put(SOURCES, prospect_id, {**doc, "origin": {**origin, "confirmed_at": journal.now()}})
+            stamp = journal.now()
+            news = {"email_marketing": True} if origin.get("email_marketing_asked") else {}
+            confirmed = {"confirmed_at": stamp} | ({"email_marketing_at": stamp} if news else {})
+            tx.put(SOURCES, prospect_id, {**doc, **news, "origin": {**origin, **confirmed}})
+            also = ", agreeing to news and offers by email" if news else ""
             journal.write_entry(tx, "confirm_sign_up", f"Prospect #{prospect_id} confirmed their address "
-                                "through the link mailed to them", CONFIRMER)
+                                f"through the link mailed to them{also}", CONFIRMER)
         return True
 
     def prepare_sign_ups(self) -> None:
