@@ -7,6 +7,7 @@ from tui.app import CustdeskApp
 from tui.screens.activity import ActivityScreen
 from tui.screens.detail import DetailScreen, SourceDetailScreen
 from tui.screens.duplicates import DuplicatesScreen
+from tui.screens.erasure import ErasureRequestsScreen
 from tui.screens.import_parts import FieldPicker
 from tui.screens.import_review import ImportScreen
 from tui.screens.imports import ImportsScreen
@@ -19,7 +20,8 @@ from tui.screens.tables import CustomersScreen, SourcesScreen
 from tui.widgets.table import RecordTable
 
 SECTIONS = (CustdeskApp, RecordTable, CustomersScreen, SourcesScreen, SourceDetailScreen, DetailScreen, MergeScreen,
-            ImportScreen, ImportsScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen, ActivityScreen)
+            ImportScreen, ImportsScreen, TemplatesScreen, MailScreen, SyncScreen, DuplicatesScreen, ActivityScreen,
+            ErasureRequestsScreen)
 DIALOGS = (ConfirmScreen, PromptScreen, CustomerForm, ChildForm, PickCustomer, SettingsScreen, HelpScreen, FieldPicker,
            TemplateForm, PickTemplate, ChoiceScreen, InfoScreen)
 

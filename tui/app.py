@@ -40,6 +40,7 @@ class CustdeskApp(App[None]):
         Binding("question_mark", "help", "Help", id="help"),
         Binding("comma", "settings", "Settings", show=False, id="settings"),
         Binding("ctrl+t", "templates", "Templates", show=False, id="templates"),
+        Binding("E", "erasure_requests", "Erasure requests", show=False, id="erasure-requests"),
     ]
 
     def __init__(self, store: Store, config: Config | None = None) -> None:
@@ -77,6 +78,13 @@ class CustdeskApp(App[None]):
         # net for a store file, or a lost listening connection.
         self.store.watch(self._heard_a_commit)
         self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
+        self.call_after_refresh(self.tell_erasure_requests)
+
+    def tell_erasure_requests(self) -> None:
+        """A person's right to be erased has a deadline: staff hear of waiting requests at start."""
+        waiting = len(self.store.erasure_requests(open_only=True))
+        if waiting:
+            self.notify(f"{waiting} erasure request(s) waiting: E lists them", timeout=8)
 
     @work(thread=True, group="prepare")
     def prepare_lookups(self) -> None:
@@ -168,7 +176,9 @@ class CustdeskApp(App[None]):
         yield SystemCommand("Imports", "every import (file, counts, who, when, undo) and the remembered mappings",
                             self.action_imports)
         yield SystemCommand("History", "the journal: who did what, when; undo an entry by its name", self.action_history)
-        own = {"Sync runs", "Duplicates", "Imports", "History"}  # (a screen's key for one of these is not listed twice)
+        yield SystemCommand("Erasure requests", "what customers asked through their self-service link to have erased",
+                            self.action_erasure_requests)
+        own = {"Sync runs", "Duplicates", "Imports", "History", "Erasure requests"}  # (a screen's key for one of these is not listed twice)
         seen: set[tuple[str, str]] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
@@ -197,6 +207,11 @@ class CustdeskApp(App[None]):
         from .screens.activity import ActivityScreen
         if not isinstance(self.screen, ActivityScreen):
             self.push_screen(ActivityScreen())
+
+    def action_erasure_requests(self) -> None:
+        from .screens.erasure import ErasureRequestsScreen
+        if not isinstance(self.screen, ErasureRequestsScreen):
+            self.push_screen(ErasureRequestsScreen())
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen
