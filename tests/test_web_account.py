@@ -67,12 +67,16 @@ async def test_a_customer_corrects_downloads_and_asks_to_be_erased_through_the_l
     refused = await client.post(path, data={**fields, "email": "ada@", "csrf": csrf})  # the store's rules hold
     text = await refused.text()
     assert refused.status == 422 and 'id="email-error"' in text and "<title>Error: " in text
-    saved = await client.post(path, data={**fields, "city": "Cambridge", "csrf": csrf})
+    saved = await client.post(path, data={**fields, "city": "Cambridge", "email_marketing": "yes", "csrf": csrf})
     assert saved.status == 200 and "Your changes are saved" in await saved.text()
     store.refresh()
-    assert store.customer(ada["id"])["city"] == "Cambridge"
+    customer = store.customer(ada["id"])
+    assert customer["city"] == "Cambridge"
+    assert (customer["email_marketing"], customer.get("sms_marketing")) == (True, None)  # (SMS left unasked)
+    assert customer["marketing_consent"]["email"]["source"] == "the customer's account page"
     entry = next(e for e in reversed(store.journal()) if e["action"] == "edit")
     assert entry["user"] == SELF_SERVICE
+    assert next(e for e in store.journal() if e["action"] == "consent")["user"] == SELF_SERVICE
     download = await client.get(f"{path}/data.json")
     assert download.status == 200 and "attachment" in download.headers["Content-Disposition"]
     data = json.loads(await download.text())

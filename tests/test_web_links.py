@@ -199,3 +199,16 @@ async def test_without_asking_for_news_a_confirmed_sign_up_has_no_answer(client,
     store.refresh()
     (prospect,) = store.sources()
     assert prospect["origin"]["confirmed_at"] and prospect.get("email_marketing") is None
+
+
+HOSTILE = ["x", ".", "a.b", "%00", "%C3%A9.%C3%A9", "A" * 600, "..%2F..%2Fetc", "%E2%80%AE.x", "eyJ9.", ".AAAA"]
+
+
+@pytest.mark.parametrize("token", HOSTILE)
+@pytest.mark.parametrize(("method", "path"), [("GET", "/unsubscribe/{}"), ("POST", "/unsubscribe/{}"),
+                                              ("GET", "/confirm/{}"), ("POST", "/confirm/{}"),
+                                              ("GET", "/account/{}"), ("GET", "/account/{}/data.json")])
+async def test_any_token_is_a_plain_refusal_never_a_crash(client, store, token, method, path):
+    answer = await client.request(method, path.format(token), data=ONE_CLICK if method == "POST" else None)
+    assert answer.status in (400, 404) and "Traceback" not in await answer.text()
+    assert list(store.journal()) == []

@@ -20,7 +20,9 @@ from aiohttp import web
 
 from store.base.errors import NotFound, StoreBusy, StoreError, ValidationFailed
 from store.domain.self_service import SELF_SERVICE
-from store.model import CUSTOMERS
+from store.model import CUSTOMERS, Channel
+from store.rules.consent import CHANNELS
+from store.rules.consent import FIELDS as FIELDS_OF
 from store.rules.links import LinkRefused
 
 from .mailer import notice_of_link
@@ -81,8 +83,9 @@ class AccountPages:
         if isinstance(form, web.Response):
             return form
         values = {name: form.get(name, "").strip() for name, *_ in FIELDS}
+        answers: dict[Channel, bool] = {channel: form.get(f"{channel}_marketing") == "yes" for channel in CHANNELS}
         try:
-            await self.site.write(self._edit, request.match_info["token"], values)
+            await self.site.write(self._edit, request.match_info["token"], values, answers)
         except LinkRefused as err:
             return _refused(self.site, err)
         except NotFound:
@@ -96,15 +99,20 @@ class AccountPages:
             return await self._account(request, values, {"form": str(err)}, status=422)
         return await self._account(request, {}, {}, saved=True)
 
-    def _edit(self, token: str, values: dict[str, str]) -> None:
+    def _edit(self, token: str, values: dict[str, str], answers: dict[Channel, bool]) -> None:
+        """The customer's corrections, then their answers to marketing where they changed
+        (one never asked stays unasked while the box is left empty)."""
         table, doc_id = self._holder(token)
         if table != CUSTOMERS:
             raise StoreError("a sign-up not yet taken on cannot be corrected here; please write to us")
         customer = self.store.customer(doc_id)
         changes = {k: v or None for k, v in values.items() if (customer.get(k) or "") != v}
-        if changes:
-            with self.store.acting_for(SELF_SERVICE):
+        with self.store.acting_for(SELF_SERVICE):
+            if changes:
                 self.store.edit_customer(doc_id, changes)
+            for channel, allowed in answers.items():
+                if bool(customer.get(FIELDS_OF[channel])) != allowed:
+                    self.store.set_marketing(doc_id, channel, allowed, source="the customer's account page")
 
     async def download(self, request: web.Request) -> web.Response:
         try:
