@@ -199,7 +199,7 @@ class SignUpPage:
         shown = {**values, "kind": kind, "consent": form.get("consent"), "email_marketing": form.get("email_marketing")}
         try:
             mail = await self.write(self._sign_up_now, kind, {**values, "consent": form.get("consent") == "yes"},
-                                    form.get("email_marketing") == "yes")
+                                    form.get("email_marketing") == "yes", matcher=True)
         except StoreBusy:
             busy = self._form(shown, {"form": "We are busy with another change just now; please press Sign up again "
                                               "in a minute."}, status=503)
@@ -225,24 +225,26 @@ class SignUpPage:
                 self.store.refresh(wait=0)
         self.settings = self.store.settings
 
-    def _try_write(self, call: Callable[..., T], *args: Any) -> T:
+    def _try_write(self, call: Callable[..., T], matcher: bool, *args: Any) -> T:
         try:
             self.store.refresh(wait=0)  # (StoreBusy at once: the event loop retries, the worker stays free)
-            self.store.prepare_sign_ups()  # (the matcher's look at the store as it is now, before its lock)
+            if matcher:
+                self.store.prepare_sign_ups()  # (the matcher's look at the store as it is now, before its lock)
             with self.store.reserved(wait=0):
                 self.store.refresh()
                 return call(*args)
         finally:
             self.settings = self.store.settings
 
-    async def write(self, call: Callable[..., T], *args: Any) -> T:
+    async def write(self, call: Callable[..., T], *args: Any, matcher: bool = False) -> T:
         """`call(*args)` on the worker holding the store's lock, with the store as it is now;
-        StoreBusy when another process has held the lock for STORE_WAIT seconds."""
+        StoreBusy when another process has held the lock for STORE_WAIT seconds. `matcher`:
+        the duplicate matcher catches up first (a sign-up's call uses it)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STORE_WAIT
         while True:
             try:
-                return await self.in_store(self._try_write, call, *args)
+                return await self.in_store(self._try_write, call, matcher, *args)
             except StoreBusy:
                 if loop.time() >= deadline:
                     raise
