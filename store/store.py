@@ -258,6 +258,7 @@ class Store:
     customers_like_source = forward(Sources.customers_like_source)
     merge_source_into = forward(Sources.merge_source_into)
     discard = forward(Sources.discard)
+    erase_prospect = forward(Sources.erase_prospect)
 
     add_department = forward(Related.add_department)
     set_headquarters = forward(Related.set_headquarters)

@@ -1,8 +1,14 @@
 """Erasure requests in the app: staff hear of them at start, `E` lists them, and `o` answers
 one with the store's own verbs: a customer obfuscated (refused while an order is open), a
-prospect discarded; each then shows as done."""
+prospect erased; each then shows as done."""
+import json
+
+import pytest
 from helpers import SIZE, notices, settle
 
+from store.base.errors import RuleViolation, StoreError
+from store.engine import open_engine
+from store.schema import SCHEMA
 from tui.app import CustdeskApp
 from tui.screens.erasure import ErasureRequestsScreen
 
@@ -41,3 +47,31 @@ async def test_staff_answer_erasure_requests_from_the_app(store):
         assert not store.has_source(prospect["id"])
         assert all("done" in r for r in rows(app)) and "Durand" not in " ".join(rows(app))
         assert store.erasure_requests(open_only=True) == []
+
+
+def journal_text(store) -> str:
+    """The journal as committed, undo data and all, read back from the store's files."""
+    engine = open_engine(store.location, SCHEMA)
+    try:
+        return json.dumps(dict(engine.tables["journal"]), ensure_ascii=False, default=str)
+    finally:
+        engine.close()
+
+
+def test_an_erased_prospect_leaves_nothing_in_the_journal_and_no_undo(store):
+    zoe = store.add_source({"first_name": "Zoé", "last_name": "Durand", "email": "zoe@example.fr", "city": "Lyon"})
+    store.discard([zoe["id"]])
+    store.undo()  # (the discard's undo data holds her as she was: what erasing must purge)
+    assert "zoe@example.fr" in journal_text(store) and store.has_source(zoe["id"])
+    store.request_erasure("sources", zoe["id"])
+    with pytest.raises(RuleViolation, match="asked to be erased"):
+        store.activate(zoe["id"], "private")
+    store.erase_prospect(zoe["id"])
+    assert not store.has_source(zoe["id"])
+    text = journal_text(store)
+    assert "zoe@example.fr" not in text and "Durand" not in text and "Lyon" not in text
+    assert "Erased prospect" in text
+    assert store.erasure_requests(open_only=True) == []
+    with pytest.raises(StoreError):
+        store.undo()  # nothing of hers to bring back
+    assert not store.has_source(zoe["id"])

@@ -99,6 +99,24 @@ def purge_customer(tx: Transaction, customer_id: int, personal: Iterable[Mapping
     return purged
 
 
+def purge_prospect(tx: Transaction, source_id: int, personal: Mapping[str, Any]) -> int:
+    """A prospect erased as they asked: drop every undo payload holding it as it was (a
+    discard, an edit; an import's holds no prospect's values, only which it added) and every
+    old value and text of it the journal keeps. Returns how many entries held undo data."""
+    purged = 0
+    secrets = _secrets([personal])
+    for doc_id, stored in list(tx.table(JOURNAL).items()):
+        entry = stored
+        if entry.get("changes") is not None and any(
+                table == SOURCES and where == source_id and before is not None for table, where, before, _ in entry["changes"]):
+            entry = {**entry, "changes": None, "undoable": False, "purged": True}
+            purged += 1
+        forgotten = edits.forget_values(entry, -1, {source_id}, secrets)  # (-1: no customer's records)
+        if forgotten is not None or entry is not stored:
+            tx.put(JOURNAL, doc_id, forgotten if forgotten is not None else entry)
+    return purged
+
+
 def _mentions(entry: Mapping[str, Any], number: str) -> bool:
     """Whether the entry quotes the customer by number without having changed it (a sync
     run's conflict keeps both values of a field it did not write)."""

@@ -18,8 +18,8 @@ UNDOABLE = frozenset({"merge", "merge_source", "delete", "deactivate", "reactiva
 KEEP_UNDO_DATA = 50
 LIST_CUSTOMERS_UP_TO = 1000
 # Whose entry keeps which records changed but no value, old or new (its promise is that
-# the old values survive nowhere, and the new ones are fakes).
-KEEPS_NO_VALUES = frozenset({"obfuscate"})
+# the old values survive nowhere, and the new ones are fakes or gone).
+KEEPS_NO_VALUES = frozenset({"obfuscate", "erase"})
 
 
 def now() -> str:

@@ -4,14 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from store.base.errors import NotFound
-from store.domain import journal
+from store.base.errors import NotFound, RuleViolation
+from store.domain import forgetting, journal
 from store.domain.distinct import Distinct
 from store.domain.matcher import Matcher
 from store.domain.records import Records
 from store.domain.review_queue import customers_holding
+from store.domain.self_service import QUEUE_ID
 from store.domain.session import Session, private_fields
-from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SOURCES, Customer, Kind, Prospect
+from store.engine import Transaction
+from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SETTINGS, SOURCES, Customer, Kind, Prospect
 
 if TYPE_CHECKING:  # (store.views.duplicates reads the Store this module is part of: imported where used)
     from store.views.duplicates import LikelyCustomer
@@ -46,6 +48,7 @@ class Sources:
             source = tx.get(SOURCES, source_id)
             if source is None:
                 raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
+            _refuse_if_erasure_asked(tx, source_id)
             origin = dict((source.get("origin") or {}).items())
             data = {**source, **private_fields(edits or {}), "origin": origin}
             customer_id, doc = self.records.new_customer(tx, kind, data)
@@ -81,6 +84,7 @@ class Sources:
             source = tx.get(SOURCES, source_id)
             if source is None:
                 raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
+            _refuse_if_erasure_asked(tx, source_id)
             doc = self.session.current(tx, customer_id)
             filled = {f: source[f] for f in PERSON_FIELDS if f != "notes" and source.get(f) and not doc.get(f)}
             notes = "\n".join(n for n in dict.fromkeys([doc.get("notes"), source.get("notes")]) if n) or None
@@ -89,6 +93,18 @@ class Sources:
             tx.delete(SOURCES, source_id)
             self.session.write_entry(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")
         return self.session.customer(customer_id)
+
+    def erase_prospect(self, source_id: int) -> None:
+        """A prospect's own request to be erased, answered: deleted, and what the journal kept
+        of it (undo data, old values, its text in summaries) purged, as obfuscation does for a
+        customer. Not undoable: committed as a new store file, so the old values survive nowhere."""
+        with self.session.db.reserved(), self.session.db.transaction(rewrite=True) as tx:
+            source = tx.get(SOURCES, source_id)
+            if source is None:
+                raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
+            tx.delete(SOURCES, source_id)
+            forgetting.purge_prospect(tx, source_id, source)
+            self.session.write_entry(tx, "erase", f"Erased prospect #{source_id} as they asked")
 
     def discard(self, source_ids: Iterable[int]) -> int:
         ids = list(source_ids)
@@ -99,3 +115,12 @@ class Sources:
                 tx.delete(SOURCES, source_id)
             self.session.write_entry(tx, "discard", f"Discarded {len(ids)} prospect(s)")
         return len(ids)
+
+
+def _refuse_if_erasure_asked(tx: Transaction, source_id: int) -> None:
+    """A prospect who asked to be erased is not made (or merged into) a customer: their data
+    would live on, and the request would read as answered once the prospect is gone."""
+    queue = (tx.get(SETTINGS, QUEUE_ID) or {}).get("erasure_requests", [])
+    if any((request["table"], request["id"]) == (SOURCES, source_id) for request in queue):
+        raise RuleViolation(f"prospect #{source_id} asked to be erased (self-service); answer the request "
+                            "(erasure requests, E) instead")

@@ -1,7 +1,8 @@
 """Erasure requests (`E`, or the palette): what customers and prospects asked through their
 self-service link to have erased, oldest first, and staff's answer to each: a customer is
 obfuscated (refused, saying why, while orders, offers or tickets are open), a prospect
-discarded. A request shows as done once its record is (the store tells it so)."""
+erased (deleted, and purged from the journal). A request shows as done once its record
+is (the store tells it so)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -52,7 +53,7 @@ class ErasureRequestsScreen(StoreScreen[None]):
         waiting = sum(not r["done"] for r in self.requests.values())
         self.query_one("#requests-note", Static).update(
             "Nobody has asked to be erased." if not self.requests else
-            f"{waiting} waiting. o erases the highlighted one: a customer is obfuscated, a prospect discarded.")
+            f"{waiting} waiting. o erases the highlighted one: a customer is obfuscated, a prospect deleted and purged.")
         table.focus()
 
     def _who(self, request: dict[str, Any]) -> str:
@@ -102,8 +103,10 @@ class ErasureRequestsScreen(StoreScreen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                attempt(self.app, self.store.discard, [source_id], success=f"Discarded {request['label']}")
-        message = Text.assemble("Discard ", literal(self._who(request)), " as they asked?")
+                attempt(self.app, self.store.erase_prospect, source_id, success=f"Erased {request['label']}")
+        message = Text.assemble("Erase ", literal(self._who(request)), (
+            " as they asked? The prospect is deleted and what the journal kept of it purged. This cannot be undone.",
+            "bold red"))
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
     def action_back(self) -> None:
