@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", "last_name", "email", "phone",
            "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",
-           "notes")
+           "email_marketing", "sms_marketing", "notes")
 FORMATS = ("csv", "xlsx", "vcf")
 # What a spreadsheet runs when a CSV cell starts with it (OWASP, "CSV Injection"): a formula
 # (= + - @) or, after a leading tab or CR that it skips, whatever follows.

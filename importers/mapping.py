@@ -23,7 +23,8 @@ from rapidfuzz import fuzz, process
 FIELDS = (
     "first_name", "last_name", "full_name", "company", "department", "contact_name",
     "email", "phone", "mobile", "street", "street2", "postcode", "city", "country",
-    "vat_id", "external_id", "number", "tags", "notes", "headquarters", "obfuscate_enabled",
+    "vat_id", "external_id", "number", "tags", "notes", "headquarters", "obfuscate_enabled", "email_marketing",
+    "sms_marketing",
 )
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -33,6 +34,17 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "obfuscate_enabled": ("obfuscatewheninactive", "obfuscateenabled", "obfuscate", "obfuscation", "anonymise",
                           "anonymize", "anonymisieren", "anonymisierung", "anonimlestir", "anonimlestirme",
                           "anonymiser", "anonimizar", "anonimiseren"),
+    # Shopify's "Accepts Email Marketing", "Newsletter", "E-Mail-Werbung", "E-posta izni",
+    # "İzin" (Turkish lists' one consent column, to email), "Nieuwsbrief", "Boletín".
+    "email_marketing": ("emailmarketing", "acceptsemailmarketing", "acceptsmarketing", "emailoptin", "optin",
+                        "marketingemails", "newsletter", "emailconsent", "marketingconsent", "emailwerbung",
+                        "werbungpermail", "werbungperemail", "newsletteranmeldung", "werbeeinwilligung", "einwilligung",
+                        "epostaizni", "izin", "iletiizni", "elektronikileti", "ticarielektronikileti",
+                        "consentementemail", "optinemail", "lettredinformation", "nieuwsbrief", "emailtoestemming",
+                        "boletin", "marketingporcorreo", "consentimientoemail"),
+    "sms_marketing": ("smsmarketing", "acceptssmsmarketing", "smsoptin", "smsconsent", "werbungpersms", "smswerbung",
+                      "smsizni", "consentementsms", "optinsms", "smstoestemming", "marketingporsms",
+                      "consentimientosms"),
     "first_name": ("firstname", "first", "givenname", "forename", "vorname", "prenom", "voornaam", "nombre",
                    "ad", "adi", "isim", "billingfirstname"),
     "last_name": ("lastname", "last", "surname", "familyname", "nachname", "nom", "nomdefamille", "achternaam",

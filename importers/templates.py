@@ -26,6 +26,8 @@ _PERSON = [
     ("Phone", "+44 20 7946 0958", REACH), ("Mobile", "", REACH), ("Street", "12 Analytical Row", OPTIONAL),
     ("Postcode", "NW1 6XE", OPTIONAL), ("City", "London", OPTIONAL), ("Country", "GB", OPTIONAL),
 ]
+# A customer's marketing answers: yes, no, or empty for never asked.
+_CONSENT = [("Email marketing", "yes", OPTIONAL), ("SMS marketing", "", OPTIONAL)]
 COLUMNS: dict[ImportTarget, list[tuple[str, str, str]]] = {
     "sources": [("Company", "Engines Ltd", NAME), *_PERSON, ("VAT id", "", OPTIONAL),
                 ("External id", "CRM-1001", OPTIONAL), ("Notes", "Met at the trade fair", OPTIONAL)],
@@ -34,9 +36,9 @@ COLUMNS: dict[ImportTarget, list[tuple[str, str, str]]] = {
                   *[(h, v, OPTIONAL if rule == NAME else rule) for h, v, rule in _PERSON],
                   ("VAT id", "GB980780684", OPTIONAL), ("Customer number", "", OPTIONAL),
                   ("External id", "ACC-1001", OPTIONAL), ("Tags", "wholesale, vip", OPTIONAL),
-                  ("Obfuscate when inactive", "yes", OPTIONAL), ("Notes", "", OPTIONAL)],
+                  ("Obfuscate when inactive", "yes", OPTIONAL), *_CONSENT, ("Notes", "", OPTIONAL)],
     "private": [("Company", "", NAME), *_PERSON, ("Customer number", "", OPTIONAL), ("External id", "", OPTIONAL),
-                ("Tags", "newsletter", OPTIONAL), ("Obfuscate when inactive", "yes", OPTIONAL), ("Notes", "", OPTIONAL)],
+                ("Tags", "newsletter", OPTIONAL), ("Obfuscate when inactive", "yes", OPTIONAL), *_CONSENT, ("Notes", "", OPTIONAL)],
 }
 REACH_NOTE = "Email, phone or mobile: at least one of them is required."
 

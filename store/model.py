@@ -22,7 +22,7 @@ PERSON_FIELDS = (
     "first_name", "last_name", "company", "email", "phone", "mobile",
     "street", "postcode", "city", "country", "vat_id", "external_id", "notes",
 )
-CUSTOMER_FIELDS = (*PERSON_FIELDS, "tags", "obfuscate_enabled")
+CUSTOMER_FIELDS = (*PERSON_FIELDS, "tags", "obfuscate_enabled", "email_marketing", "sms_marketing")
 PHONE_FIELDS = frozenset({"phone", "mobile"})
 
 DEPARTMENT_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "country")
@@ -121,6 +121,13 @@ class Person(TypedDict, total=False):
     notes: str
 
 
+class ConsentStamp(TypedDict):
+    """When a customer's answer to marketing on one channel was set, and through what."""
+
+    at: str
+    source: str
+
+
 class Customer(Person, total=False):
     id: int
     rev: int
@@ -130,6 +137,11 @@ class Customer(Person, total=False):
     active: bool
     tags: list[str]
     obfuscate_enabled: bool
+    # Marketing by email and by SMS: agreed (True), opted out (False), never asked (None);
+    # when and through what each was last set (store.rules.consent).
+    email_marketing: bool | None
+    sms_marketing: bool | None
+    marketing_consent: dict[str, ConsentStamp] | None
     created_at: str
     updated_at: str
     deactivated_at: str | None

@@ -32,6 +32,7 @@ from store.model import (
     format_number,
     singular,
 )
+from store.rules import consent
 from store.rules.keys import identity_column, key_column
 from store.rules.mappings import header_key, mapping_id
 from store.rules.validation import IDENTITY_FIELDS
@@ -121,7 +122,7 @@ class Batches:
             raise RuleViolation(f"import target must be one of {', '.join(BATCH_TARGETS)}, not '{batch.target}'")
         table = SOURCES if batch.target == SOURCES else CUSTOMERS
         cleaned = self._clean_batch(batch)
-        stamp = journal.now()
+        stamp, source = journal.now(), self._consent_source(batch)
         with self.session.db.transaction() as tx:
             if batch.into_empty_store and (self.session.db.tables[CUSTOMERS] or self.session.db.tables[SOURCES]):
                 raise RuleViolation(f"{self.session.where}: the store already holds data; "
@@ -130,18 +131,18 @@ class Batches:
             total = batch.create_count + len(batch.updates)
             ids: list[int] = []
             if batch.rows is not None:
-                ids = self._insert_rows(tx, batch, cleaned, stamp)
+                ids = self._insert_rows(tx, batch, cleaned, stamp, source)
                 if progress:
                     progress(batch.create_count, total)
             position = 0
             try:
                 for position, (record, values) in enumerate(zip(batch.creates, cleaned.to_dicts() if batch.creates else [],
                                                                 strict=True), 1):
-                    ids.append(self._batch_create(tx, batch.target, record, values, stamp))
+                    ids.append(self._batch_create(tx, batch.target, record, values, stamp, source))
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
                 for position, (doc_id, changes) in enumerate(batch.updates, batch.create_count + 1):
-                    self._batch_update(tx, table, doc_id, changes, batch.country)
+                    self._batch_update(tx, table, doc_id, changes, batch.country, source)
                     if progress and position % PROGRESS_EVERY == 0:
                         progress(position, total)
             except (ValidationFailed, RuleViolation, NotFound) as err:
@@ -232,7 +233,12 @@ class Batches:
             raise failed
         return frame
 
-    def _insert_rows(self, tx: Transaction, batch: Batch, values: pl.DataFrame, stamp: str) -> list[int]:
+    def _consent_source(self, batch: Batch) -> str:
+        """What the batch's marketing answers are stamped as coming from: "import of leads.csv"."""
+        run = batch.details.get(import_runs.RUN)
+        return f"import of {run['file']}" if run else f"{batch.action} by {self.session.user}"
+
+    def _insert_rows(self, tx: Transaction, batch: Batch, values: pl.DataFrame, stamp: str, source: str) -> list[int]:
         """The batch's `rows` inserted column-wise: the documents `_batch_create` would write, one
         frame for all (`values`: their cleaned fields). Returns their ids."""
         rows = batch.rows
@@ -245,15 +251,17 @@ class Batches:
         wanted = rows["number"].to_list() if "number" in rows.columns else [None] * rows.height
         flag = pl.col("obfuscate_enabled").ne_missing(False) if "obfuscate_enabled" in values.columns else pl.lit(True)
         docs = values.with_columns(
-            flag.alias("obfuscate_enabled"), pl.lit(batch.target).alias("kind"),
+            flag.alias("obfuscate_enabled"), _consent_column(values, stamp, source), pl.lit(batch.target).alias("kind"),
             pl.Series("number", self.records.take_numbers(tx, wanted), dtype=pl.String), pl.lit(True).alias("active"),
             pl.lit(stamp).alias("created_at"), pl.lit(stamp).alias("updated_at"), *origin)
         return tx.insert_rows(CUSTOMERS, docs)
 
-    def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str) -> int:
+    def _batch_create(self, tx: Transaction, target: str, record: dict[str, Any], values: dict[str, Any], stamp: str,
+                      source: str) -> int:
         if target == SOURCES:
             return tx.insert(SOURCES, self.records.source_doc(record, values, stamp))
-        customer_id, _doc = self.records.insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp)
+        customer_id, _doc = self.records.insert_customer(tx, target, values, record, active=record.get("active", True), stamp=stamp,
+                                                         source=source)
         for table, docs in (record.get("children") or {}).items():
             if table not in CHILD_TABLES:
                 raise RuleViolation(f"'{table}' is not a kind of related record")
@@ -271,7 +279,8 @@ class Batches:
             child["number"] = format_number(RELATED_KINDS[table].prefix, tx.next_counter(table))
         return child
 
-    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping[str, Any], country: str | None) -> None:
+    def _batch_update(self, tx: Transaction, table: str, doc_id: int, changes: Mapping[str, Any], country: str | None,
+                      source: str) -> None:
         current = tx.get(table, doc_id)
         if current is None:
             raise NotFound(f"{singular(table)} #{doc_id} was deleted meanwhile")
@@ -281,7 +290,20 @@ class Batches:
             return
         cleaned = self.records.validated_customer(current["kind"], {**current, **changes}, country, current)
         number = self.records.take_number(tx, changes.get("number", current["number"]), doc_id)
-        tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": journal.now()})
+        stamp = journal.now()
+        tx.put(CUSTOMERS, doc_id, {**current, **cleaned, "number": number, "updated_at": stamp,
+                                   consent.RECORD: consent.stamped(current, cleaned, at=stamp, source=source)})
+
+
+def _consent_column(values: pl.DataFrame, stamp: str, source: str) -> pl.Expr:
+    """`consent.stamped` of new customers, column-wise: each channel a row answers gets
+    the time and source (a file's cells never set them); no answer at all, None."""
+    given = [(channel, pl.col(field).is_not_null()) for channel, field in consent.FIELDS.items() if field in values.columns]
+    if not given:
+        return pl.lit(None).alias(consent.RECORD)
+    when = pl.struct(at=pl.lit(stamp), source=pl.lit(source))
+    channels = pl.struct(*(pl.when(answered).then(when).alias(channel) for channel, answered in given))
+    return pl.when(pl.any_horizontal(answered for _, answered in given)).then(channels).alias(consent.RECORD)
 
 
 def _queued_pairs(table: str, queued: list[Queued], ids: list[int]) -> Iterator[tuple[str, int, str, int, float | None, tuple[str, ...]]]:

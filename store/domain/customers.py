@@ -9,6 +9,7 @@ from store.domain import journal
 from store.domain.records import Records
 from store.domain.session import SETTINGS_ID, Session, list_numbers, private_fields
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
+from store.rules import consent
 from store.rules import settings as settings_rules
 from store.rules.activity import Switch, switch_of
 
@@ -43,7 +44,10 @@ class Customers:
                 raise RuleViolation(f"customer {doc['number']} has departments or contacts; a private customer cannot keep them")
             cleaned = self.records.validated_customer(kind, {**doc, **changes}, stored=doc)
             number = self.records.take_number(tx, changes.get("number", doc["number"]), customer_id)
-            tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, "kind": kind, "number": number, "updated_at": journal.now()})
+            stamp = journal.now()
+            answers = consent.stamped(doc, cleaned, at=stamp, source=self.records.form_source())
+            tx.put(CUSTOMERS, customer_id, {**doc, **cleaned, consent.RECORD: answers, "kind": kind, "number": number,
+                                            "updated_at": stamp})
             self.session.write_entry(tx, "edit", f"Edited customer {number}")
         return self.session.customer(customer_id)
 

@@ -27,7 +27,7 @@ from store.model import (
     is_open,
     singular,
 )
-from store.rules import obfuscation
+from store.rules import consent, obfuscation
 from store.rules.merging import merged_fields
 from store.rules.settings import inactive_days
 
@@ -70,7 +70,8 @@ class Destructive:
             cleaned = self.records.validated_customer(merged["kind"], merged, stored=keep)
             # The kept customer's picture, or else the other's.
             picture = keep.get("picture") or other.get("picture")
-            tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now()})
+            tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now(),
+                                        consent.RECORD: merged[consent.RECORD]})
             moved = self._move_children(tx, other_id, keep_id)
             tx.delete(CUSTOMERS, other_id)
             self.session.write_entry(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")

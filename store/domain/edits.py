@@ -14,8 +14,10 @@ Event = Literal["created", "changed", "deleted"]
 # changed in their entry's summary.
 TRACED = frozenset({CUSTOMERS, SOURCES, *CHILD_TABLES})
 # Fields that change with every write and say nothing a person did; and where a record came
-# from, which the detail shows (a sync's last synced values and conflicts, the raw row).
-BOOKKEEPING = frozenset({"rev", "updated_at", "created_at", "schema_version", "origin", "raw", "imported_at"})
+# from, which the detail shows (a sync's last synced values and conflicts, the raw row; a
+# marketing answer's time and source, which are its entry's own).
+BOOKKEEPING = frozenset({"rev", "updated_at", "created_at", "schema_version", "origin", "raw", "imported_at",
+                         "marketing_consent"})
 # An entry changing more documents than this (an update import of a whole ledger) keeps
 # its summary and counts only: the old values of 1M rows are not a history anyone reads,
 # and every open of the store would read them.

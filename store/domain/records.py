@@ -22,6 +22,7 @@ from store.model import (
     PERSON_FIELDS,
     format_number,
 )
+from store.rules import consent
 from store.rules.keys import normalise_key
 from store.rules.validation import clean_person, clean_text, errors_of, number_error, record_issues, row_region
 
@@ -105,17 +106,23 @@ class Records:
             numbers += formatted
         return numbers
 
+    def form_source(self) -> str:
+        """Where an answer typed by this session's user came from, as the consent record keeps it."""
+        return f"form by {self.session.user}"
+
     def new_customer(self, tx: Transaction, kind: str, data: Mapping[str, Any], *, active: bool = True) -> tuple[int, dict[str, Any]]:
         return self.insert_customer(tx, kind, self.validated_customer(kind, data), data, active=active)
 
     def insert_customer(self, tx: Transaction, kind: str, cleaned: dict[str, Any], data: Mapping[str, Any], *, active: bool,
-                         stamp: str | None = None) -> tuple[int, dict[str, Any]]:
-        """Insert a customer whose fields were already cleaned and validated."""
+                         stamp: str | None = None, source: str | None = None) -> tuple[int, dict[str, Any]]:
+        """Insert a customer whose fields were already cleaned and validated; a marketing
+        answer it brings is stamped with `source` (None: this user's form)."""
         stamp = stamp or journal.now()
         created = data.get("created_at") or stamp
         doc = {
             **cleaned,
             "obfuscate_enabled": cleaned.get("obfuscate_enabled") is not False,
+            consent.RECORD: consent.stamped({}, cleaned, at=stamp, source=source or self.form_source()),
             "kind": kind,
             "number": self.take_number(tx, data.get("number"), None),
             "active": active,

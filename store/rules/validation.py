@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from store.base.errors import FieldIssue
+from store.base.text import printable
 from store.model import CORPORATE, PHONE_FIELDS
 from store.rules.emails import check_email
 from store.rules.phones import normalise_phone
@@ -122,10 +123,16 @@ def accounting_id_error(account_id: str, *, issued: bool) -> str | None:
     return None
 
 
-# Yes and no as files write them, in the languages of the files we meet.
-_YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "wahr"})
-_NO = frozenset({"no", "n", "false", "0", "off", "nein", "hayir", "hayır", "non", "nee", "falsch", "-"})
+# Yes and no as files write them, in the languages of the files we meet (English, German,
+# Turkish, French, Spanish, Dutch).
+_YES = frozenset({"yes", "y", "true", "1", "x", "on", "ja", "j", "evet", "e", "oui", "si", "sí", "wahr", "vrai",
+                  "verdadero", "waar", "doğru", "dogru"})
+_NO = frozenset({"no", "n", "false", "0", "off", "nein", "hayir", "hayır", "non", "nee", "falsch", "-", "faux", "falso",
+                 "onwaar", "yanlış", "yanlis"})
 FLAG_ERROR = "must be yes or no"
+# The yes/no fields of a customer and what an empty one stores: the obfuscation opt-out
+# defaults to yes; a marketing answer nobody gave stays None ("not asked").
+FLAG_DEFAULTS: dict[str, bool | None] = {"obfuscate_enabled": True, "email_marketing": None, "sms_marketing": None}
 
 
 def parse_flag(value: object) -> bool | None:
@@ -139,7 +146,7 @@ def parse_flag(value: object) -> bool | None:
         return True
     if text in _NO:
         return False
-    raise ValueError(f"'{value}' {FLAG_ERROR}")
+    raise ValueError(f"'{printable(str(value))}' {FLAG_ERROR}")
 
 
 # Every character str.strip() removes: the column-wise path strips these too (polars' own
@@ -198,13 +205,13 @@ def clean_person(
             if holds_card_number(joined):
                 issues.append(FieldIssue(field, mask_cards(joined), CARD_ERROR, "error"))
             continue
-        if field == "obfuscate_enabled":
+        if field in FLAG_DEFAULTS:
             try:
                 flag = parse_flag(raw)
             except ValueError as err:
                 issues.append(FieldIssue(field, raw, str(err), "error"))
                 flag = None
-            cleaned[field] = True if flag is None else flag
+            cleaned[field] = FLAG_DEFAULTS[field] if flag is None else flag
             continue
         value = clean_text(raw)
         if value is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import polars as pl
 
+from store.base.text import printable
 from store.model import PHONE_FIELDS
 from store.rules.emails import ASCII_FAST_PATTERN, LIBRARY_ONLY_PATTERN, MAX_LENGTH, check_email
 from store.rules.phones_frame import normalise_column
@@ -20,6 +21,7 @@ from store.rules.validation import (
     CARD_ERROR,
     CARD_EXEMPT_FIELDS,
     CARD_RUN_PATTERN,
+    FLAG_DEFAULTS,
     FLAG_ERROR,
     NAME_ERROR,
     REACH_ERROR,
@@ -33,7 +35,7 @@ from store.rules.validation import (
 from store.rules.vat import clean_vat
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
-_TEXT_SKIP = frozenset({"obfuscate_enabled"})
+_TEXT_SKIP = frozenset(FLAG_DEFAULTS)
 
 
 def frame_from_records(records: Iterable[Mapping[str, Any]], fields: tuple[str, ...]) -> pl.DataFrame:
@@ -112,8 +114,8 @@ def clean_frame(
         frame, found = _clean_vats(frame, regions)
         issues.append(found)
     issues += _record_issues(frame, kind, allow_private)
-    if "obfuscate_enabled" in frame.columns:
-        frame, found = _parse_flags(frame, "obfuscate_enabled")
+    for flag in _TEXT_SKIP & set(frame.columns):
+        frame, found = _parse_flags(frame, flag)
         issues.append(found)
     if "tags" in frame.columns:
         frame = frame.with_columns(
@@ -147,7 +149,7 @@ def _card_numbers(values: pl.Series) -> pl.Series:
 
 
 def _parse_flags(frame: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Yes/no text to booleans (empty: yes, the default); anything else an error."""
+    """Yes/no text to booleans (empty: the field's default); anything else an error."""
     text = frame[field].str.strip_chars(WHITESPACE).replace("", None)  # an empty cell: the default, as one value
     parsed: dict[str, bool | None] = {}
     for value in text.drop_nulls().unique().to_list():
@@ -157,8 +159,10 @@ def _parse_flags(frame: pl.DataFrame, field: str) -> tuple[pl.DataFrame, pl.Data
             parsed[value] = None
     flags = text.replace_strict(parsed, default=None, return_dtype=pl.Boolean)
     bad = text.is_not_null() & flags.is_null()
-    found = _issues(bad, frame, field, pl.col(field), pl.format("'{}' " + FLAG_ERROR, pl.col(field)), "error")
-    return frame.with_columns(flags.fill_null(True).alias(field)), found
+    shown = pl.col(field).map_elements(printable, return_dtype=pl.String, skip_nulls=True)
+    found = _issues(bad, frame, field, pl.col(field), pl.format("'{}' " + FLAG_ERROR, shown), "error")
+    default = FLAG_DEFAULTS[field]
+    return frame.with_columns((flags if default is None else flags.fill_null(default)).alias(field)), found
 
 
 def phone_regions(frame: pl.DataFrame, fallback: str | None) -> pl.Series:

@@ -24,6 +24,7 @@ from ..flows.undo import undo
 from ..verbs import attempt
 from ..widgets.history import HistoryTable
 from ..widgets.picture import picture_widget
+from .answers import answer_lines
 from .base import StoreScreen, cursor_key
 from .modals import InfoScreen, literal
 
@@ -126,7 +127,8 @@ class DetailScreen(StoreScreen[None]):
         main = Table.grid()
         main.add_row(title)
         main.add_row(field_grid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
-                                 if customer.get(key) not in (None, "", [])]))
+                                 if customer.get(key) not in (None, "", [])]
+                                + answer_lines(customer, self.app.dates)))
         self.query_one("#main", Static).update(main)
         picture = customer.get("picture")
         self._show_picture(picture if isinstance(picture, str) else None)

@@ -11,14 +11,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Static, Switch
+from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Select, Static, Switch
 from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
 from store.base.text import printable
 from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, Kind
+from store.rules import consent
 from store.rules.settings import check_settings
 
+from .answers import answer_fields, select_id, typed_answer
 from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, flag_field, form_foot
 
 # A customer form's answer: the kind, and the fields as typed (the switch's flag a bool).
@@ -105,6 +107,7 @@ class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
                         yield Input(text, id=f"f-{key}")
                 yield flag_field("Obfuscate when inactive", self.values.get("obfuscate_enabled", True) is not False,
                                  "f-obfuscate_enabled")
+                yield from answer_fields(self.values)
             yield form_foot(SAVE_KEYS, problems=True)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -112,7 +115,9 @@ class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
 
     def data(self) -> dict[str, str | bool]:
         values = {key: self.query_one(f"#f-{key}", Input).value for key, _ in FORM_FIELDS}
-        return {**values, "obfuscate_enabled": self.query_one("#f-obfuscate_enabled", Switch).value}
+        answers = {field: typed_answer(self.query_one(f"#{select_id(channel)}", Select).value)
+                   for channel, field in consent.FIELDS.items()}
+        return {**values, "obfuscate_enabled": self.query_one("#f-obfuscate_enabled", Switch).value, **answers}
 
     def action_save(self) -> None:
         data = self.data()
