@@ -27,3 +27,18 @@ async def test_an_unconfirmed_sign_up_says_so_in_the_list_and_its_detail(store):
         assert shows(app, "the sign-up page") and shows(app, app.dates.shown(consent_at))
         assert shows(app, "unconfirmed: the link in the confirmation mail was not followed yet")
         assert not shows(app, "Raw imported row") and not shows(app, "web form")
+
+
+async def test_a_confirmed_sign_up_shows_the_words_agreed_to_the_page_and_when_confirmed(store):
+    _, prospect = store.sign_up("private", {"first_name": "Zoé", "last_name": "Durand", "email": "zoe@example.fr",
+                                            "consent": True},
+                                consent_text="I agree that Engines keeps these details.", page="https://shop.example/signup")
+    store.confirm_sign_up(prospect)
+    confirmed_at = store.source(prospect)["origin"]["confirmed_at"]
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert "sign-up page" in table(app).render_line(1).text and "unconfirmed" not in table(app).render_line(1).text
+        await pilot.press("enter")
+        assert shows(app, "I agree that Engines keeps these details.") and shows(app, "https://shop.example/signup")
+        assert shows(app, app.dates.shown(confirmed_at)) and not shows(app, "unconfirmed")
