@@ -317,8 +317,10 @@ class SourceDetailScreen(StoreScreen[None]):
         shown = self.app.dates.shown
         confirmed = (shown(origin["confirmed_at"]) if origin.get("confirmed_at")
                      else "unconfirmed: the link in the confirmation mail was not followed yet")
-        return [("Came by", "the sign-up page"), ("Consent given", shown(origin.get("consent_at"))),
-                ("Confirmed", confirmed), ("Signed up again", shown(origin.get("signed_up_again")))]
+        return [("Came by", "the sign-up page"), ("Page", origin.get("consent_page")),
+                ("Consent given", shown(origin.get("consent_at"))), ("Consent wording", origin.get("consent_text")),
+                ("Confirmed", confirmed), ("News by email", shown(origin.get("email_marketing_at"))),
+                ("Signed up again", shown(origin.get("signed_up_again")))]
 
     def action_back(self) -> None:
         self.app.pop_screen()
