@@ -12,8 +12,10 @@ from store.domain.records import Records
 from store.domain.review_queue import customers_holding
 from store.domain.self_service import QUEUE_ID
 from store.domain.session import Session, private_fields
+from store.domain.signup import SIGN_UP
 from store.engine import Transaction
 from store.model import CORPORATE, CUSTOMERS, KINDS, PERSON_FIELDS, PRIVATE, SETTINGS, SOURCES, Customer, Kind, Prospect
+from store.rules import consent
 
 if TYPE_CHECKING:  # (store.views.duplicates reads the Store this module is part of: imported where used)
     from store.views.duplicates import LikelyCustomer
@@ -52,6 +54,9 @@ class Sources:
             origin = dict((source.get("origin") or {}).items())
             data = {**source, **private_fields(edits or {}), "origin": origin}
             customer_id, doc = self.records.new_customer(tx, kind, data)
+            carried = _carried_consent(source, doc)
+            if carried:
+                tx.put(CUSTOMERS, customer_id, {**doc, consent.RECORD: {**(doc.get(consent.RECORD) or {}), **carried}})
             tx.delete(SOURCES, source_id)
             self.session.write_entry(tx, "activate", f"Activated prospect #{source_id} as {doc['number']}", (customer_id,))
         return self.session.customer(customer_id)
@@ -115,6 +120,17 @@ class Sources:
                 tx.delete(SOURCES, source_id)
             self.session.write_entry(tx, "discard", f"Discarded {len(ids)} prospect(s)")
         return len(ids)
+
+
+def _carried_consent(source: Mapping[str, Any], customer: Mapping[str, Any]) -> dict[str, Any]:
+    """A confirmed sign-up's "news by email" (the only marketing answer a prospect holds), kept
+    by the customer it becomes, stamped when and through what the person gave it, not as the
+    activating user's own form; an answer changed on the way is that user's."""
+    origin = source.get("origin") or {}
+    asked_at = origin.get("email_marketing_at") if origin.get("profile") == SIGN_UP else None
+    if not asked_at or source.get("email_marketing") is None or customer.get("email_marketing") != source["email_marketing"]:
+        return {}
+    return {"email": {"at": asked_at, "source": "sign-up page (address confirmed)"}}
 
 
 def _refuse_if_erasure_asked(tx: Transaction, source_id: int) -> None:
