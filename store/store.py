@@ -259,6 +259,7 @@ class Store:
     merge_source_into = forward(Sources.merge_source_into)
     discard = forward(Sources.discard)
     erase_prospect = forward(Sources.erase_prospect)
+    edit_source = forward(Sources.edit_source)
 
     add_department = forward(Related.add_department)
     set_headquarters = forward(Related.set_headquarters)

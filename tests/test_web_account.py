@@ -94,17 +94,28 @@ async def test_a_customer_corrects_downloads_and_asks_to_be_erased_through_the_l
     assert gone.status == 404  # the link shows nothing of the erased customer
 
 
-async def test_a_prospect_sees_and_downloads_its_sign_up_and_its_erasure_is_done_by_deleting_it(client, store, tmp_path):
+async def test_a_prospect_corrects_its_sign_up_and_its_erasure_is_done_by_erasing_it(client, store, tmp_path):
     _outcome, prospect_id = store.sign_up("private", {"first_name": "Zeynep", "email": "z@example.com.tr", "consent": True})
     path = await _mailed_account_link(client, tmp_path / "outbox", "z@example.com.tr")
     page = await (await client.get(path)).text()
-    assert "Zeynep" in page and 'name="first_name"' not in page  # shown, not editable until taken on
+    assert 'value="Zeynep"' in page and "News and offers" not in page  # (a prospect holds no marketing answer to change)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    fields = {name: re.search(rf'name="{name}" value="([^"]*)"', page).group(1) for name, *_ in signup.FIELDS}
+    refused = await client.post(path, data={**fields, "email": "", "csrf": csrf})  # the prospect's rules: reachable
+    assert refused.status == 422 and "<title>Error: " in await refused.text()
+    saved = await client.post(path, data={**fields, "last_name": "Yıldız", "city": "İzmir", "csrf": csrf})
+    assert saved.status == 200 and "Your changes are saved" in await saved.text()
+    store.refresh()
+    prospect = store.source(prospect_id)
+    assert (prospect["last_name"], prospect["city"], prospect["email"]) == ("Yıldız", "İzmir", "z@example.com.tr")
+    entry = next(e for e in reversed(store.journal()) if e["action"] == "edit_source")
+    assert (entry["user"], entry["summary"]) == (SELF_SERVICE, f"Edited prospect #{prospect_id}")
     assert (await client.post(f"{path}/erase", data={"csrf": csrf})).status == 200
     store.refresh()
     assert store.erasure_requests(open_only=True)[0]["label"] == f"prospect #{prospect_id}"
-    store.discard([prospect_id])
+    store.erase_prospect(prospect_id)  # staff's answer
     assert store.erasure_requests(open_only=True) == []
+    assert (await client.get(path)).status == 404
 
 
 async def test_a_changed_or_expired_account_link_is_refused(client, store, ada):

@@ -104,7 +104,12 @@ class AccountPages:
         (one never asked stays unasked while the box is left empty)."""
         table, doc_id = self._holder(token)
         if table != CUSTOMERS:
-            raise StoreError("a sign-up not yet taken on cannot be corrected here; please write to us")
+            prospect = self.store.source(doc_id)
+            corrected = {k: v or None for k, v in values.items() if (prospect.get(k) or "") != v}
+            if corrected:
+                with self.store.acting_for(SELF_SERVICE):
+                    self.store.edit_source(doc_id, corrected)
+            return
         customer = self.store.customer(doc_id)
         changes = {k: v or None for k, v in values.items() if (customer.get(k) or "") != v}
         with self.store.acting_for(SELF_SERVICE):

@@ -99,6 +99,18 @@ class Sources:
             self.session.write_entry(tx, "merge_source", f"Merged prospect #{source_id} into {doc['number']}")
         return self.session.customer(customer_id)
 
+    def edit_source(self, source_id: int, changes: Mapping[str, Any]) -> Prospect:
+        """Correct a prospect's fields under the rules a prospect is kept by (the person's own
+        corrections through their self-service link, before staff take them on)."""
+        with self.session.db.transaction() as tx:
+            source = tx.get(SOURCES, source_id)
+            if source is None:
+                raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")
+            cleaned = self.records.clean_source({**source, **private_fields(changes)}, stored=source)
+            tx.put(SOURCES, source_id, {**source, **cleaned})
+            self.session.write_entry(tx, "edit_source", f"Edited prospect #{source_id}")
+        return self.session.source(source_id)
+
     def erase_prospect(self, source_id: int) -> None:
         """A prospect's own request to be erased, answered: deleted, and what the journal kept
         of it (undo data, old values, its text in summaries) purged, as obfuscation does for a
