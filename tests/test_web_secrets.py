@@ -44,6 +44,21 @@ async def test_the_token_becomes_a_cookie_and_a_redirect_and_is_never_logged(ser
     assert "\n" not in line and "\x1b" not in line and "token" not in line  # one line, as sent, no query
 
 
+async def test_a_signed_links_token_is_never_logged_however_it_is_spelled(served, store, caplog):
+    """A self-service link opens a person's data for an hour: the access log names the page, not the token."""
+    caplog.set_level(logging.INFO)
+    server, port, _csrf = served
+    ada = store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"})
+    token = store.sign_link("account", "customers", ada["id"], ttl=3600)
+    for path in (f"/account/{token}", f"/account/{token}/data.json", f"/acc%6Funt/{token}", f"/unsubscribe/{token}",
+                 f"/confirm/{token}"):
+        await exchange(port, request("GET", path))
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(lines) == 5 and not any(token in line or token[:20] in line for line in lines)
+    assert '"GET /account/{token}" 200' in lines[0] and '"GET /account/{token}/data.json" 200' in lines[1]
+    assert '"GET /account/{token}" 200' in lines[2]  # (an encoded path is the same page, logged the same)
+
+
 async def test_a_malformed_request_carrying_the_token_or_cookie_logs_neither(served, caplog):
     caplog.set_level(logging.DEBUG)
     server, port, _csrf = served

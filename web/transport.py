@@ -145,6 +145,17 @@ class _Connection(web.RequestHandler):
 _QUOTED = re.compile(r"""(?:(?<=[\s:(])|^)(?:bytearray\()?b?['"].*""", re.DOTALL)
 
 
+def logged_path(request: web.BaseRequest) -> str:
+    """The path a log line shows: a route with a variable part (a signed link's token, which
+    opens a person's data for an hour; a download's key) as the route's pattern,
+    `/account/{token}/data.json`, so the log says which page was asked for, never the secret
+    (however the client spelled or encoded it); any other path as the client sent it."""
+    info = request.match_info if isinstance(request, web.Request) else None
+    if info is not None and info:
+        return str(info.route.resource.canonical) if info.route.resource is not None else "?"
+    return request.raw_path.partition("?")[0]
+
+
 class AccessLog(AbstractAccessLogger):
     """One line a request: address, method, path without its query, status, size, time.
     A request aiohttp could not parse is the line saying why, without what it quotes of
@@ -158,7 +169,8 @@ class AccessLog(AbstractAccessLogger):
             return
         # (the path as the client sent it, encoded: a %0A in it cannot start a line of its own)
         self.logger.info('%s "%s %s" %d %d %.3fs', request.remote, printable(request.method),
-                         printable(request.raw_path.partition("?")[0]), response.status, response.body_length, time)
+                         printable(logged_path(request)), response.status,
+                         response.body_length, time)
 
 
 def _not_a_client_fault(record: logging.LogRecord) -> bool:
