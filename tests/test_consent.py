@@ -275,3 +275,24 @@ def test_any_cell_is_read_as_an_answer_or_refused_in_one_line_never_guessed(cell
             assert planned.rows["email_marketing"][0] is expected
             if cell in _ANSWERS:
                 assert expected is _ANSWERS[cell]
+
+
+def test_a_corporate_import_with_departments_stamps_its_answers_too(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "firmen.csv"
+    path.write_text("Firma;E-Mail;Abteilung;Newsletter\nEngines GmbH;info@engines.de;Einkauf;nein\n", encoding="utf-8")
+
+    commit(store, path, target="corporate")
+
+    engines = store.find("customers", "email", "info@engines.de")[0]
+    assert [d["name"] for d in store.children(engines["id"], "departments")] == ["Einkauf"]
+    assert engines["email_marketing"] is False
+    assert engines["marketing_consent"]["email"]["source"] == "import of firmen.csv"
+
+
+def test_the_history_names_the_answer_not_its_stamp(store: Store, ada: dict) -> None:
+    store.set_marketing(ada["id"], "email", True, source="sign-up form")
+
+    newest = store.history(ada["id"])[-1]
+
+    assert newest["summary"] == f"Customer {ada['number']} agreed to email marketing (sign-up form)"
+    assert [(c["field"], c["old"], c["new"]) for c in newest["changes"]] == [("email_marketing", None, True)]
