@@ -85,8 +85,9 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "notes": st.one_of(_field(POOLS["street"]), card_like.map(lambda c: f"card {c}")),
     "tags": st.one_of(_field(["vip", "vip; newsletter,vip", " a , b ;; a"]),
                       st.lists(st.one_of(st.text(max_size=8), st.sampled_from(("vip", " b ", "a"))), max_size=4)),
-    "obfuscate_enabled": st.one_of(st.none(), st.booleans(), st.sampled_from(("yes", " Nein ", "evet", "x", "-", "")),
-                                   st.text(max_size=6)),
+    **dict.fromkeys(("obfuscate_enabled", "email_marketing", "sms_marketing"),
+                    st.one_of(st.none(), st.booleans(), st.sampled_from(("yes", " Nein ", "evet", "x", "-", "", "hayır", "nee")),
+                              st.text(max_size=6))),
 }
 records = st.fixed_dictionaries({}, optional=FIELD_VALUES)
 
@@ -102,6 +103,9 @@ def _row_wise(record: dict[str, Any], kind: str | None, allow_private: bool, cou
 @example([{"first_name": "\x1f", "email": "ada@example.com"}], "private", True, None)
 # an empty yes/no cell was refused in bulk, the default (yes) one by one;
 @example([{"first_name": "Ada", "email": "ada@example.com", "obfuscate_enabled": " "}], "private", True, "DE")
+# (a marketing answer left empty stays not asked, and a refused one is shown in one line, both ways)
+@example([{"first_name": "Ada", "email": "ada@example.com", "email_marketing": " ", "sms_marketing": "ja\nno"}], "private",
+         True, None)
 # a Country cell naming no country read the phones in no region, not in the default country.
 @example([{"first_name": "Ada", "country": "Atlantis", "phone": "030 1234567"}], "private", True, "DE")
 # a tag holding a comma was kept one by one and split in bulk (a file's tags are split so).
