@@ -11,6 +11,7 @@ from cli.imports import imports
 from cli.mail import mail
 from cli.records import demo, migrate, obfuscate, picture, repair, stats, undo
 from cli.serve import serve
+from cli.settings import settings
 from cli.sync import sync
 from cli.transfer import export, import_, template
 from store.paths import default_store_path, store_location
@@ -34,7 +35,7 @@ def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
 
 
 for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config,
-                duplicates, imports, log, history):
+                duplicates, imports, log, history, settings):
     cli.add_command(command)
 
 

@@ -7,6 +7,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
+from store.rules.emails import email_key
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -19,18 +21,14 @@ class Sender:
         return cls(settings["mail_from"], settings.get("reply_to") or None, settings.get("public_url") or None)
 
     @property
-    def address(self) -> str:
-        return parseaddr(self.mail_from)[1]
-
-    @property
     def domain(self) -> str:
-        """The sender's own domain: Message-IDs are made on it, as mail providers expect."""
-        return self.address.rpartition("@")[2] or "localhost"
+        """The sender's own domain (IDNA form): Message-IDs are made on it, as mail providers expect."""
+        return email_key(parseaddr(self.mail_from)[1]).rpartition("@")[2] or "localhost"
 
     @property
     def answers_to(self) -> str:
         """Where a reply (and a mailed unsubscribe) goes: Reply-To when set, else From."""
-        return parseaddr(self.reply_to)[1] if self.reply_to else self.address
+        return email_key(parseaddr(self.reply_to or self.mail_from)[1])
 
     def stamp(self, message: EmailMessage, to: str, subject: str, message_id: str) -> None:
         """The headers every message from this sender carries, in the usual order."""

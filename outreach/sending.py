@@ -1,24 +1,37 @@
 """Bulk email and SMS: render, deliver through SMTP or into an outbox, log, resume.
 
-Each delivered message is logged in the customer's conversations in its own
-commit right after the server (or the outbox) took it, so a campaign that
-stops half-way — the SMTP server died, the process was killed — is resumed by
-its id and sends only to the customers not reached yet. A message's
-Message-ID is derived from the campaign and the customer, so a receiving
-system can also recognise a repeat.
+Delivered messages are logged in their customers' conversations a batch at a
+time (`BATCH_MESSAGES`, or what went out in `BATCH_SECONDS`), in one store
+commit, once the transport has taken each of them: an outbox file is written
+and fsynced before `deliver` returns, an SMTP server has answered 250 to its
+DATA. A campaign that stops half-way — the server died, the send was
+cancelled — logs what went out before it stops; one that is killed loses only
+the log of its last batch. Resumed by its id, it sends to the customers not
+logged yet: into an outbox that rewrites the same files under the same names
+(harmless); through SMTP the last batch's customers get their message a
+second time, with the same Message-ID (derived from the campaign and the
+customer), so a receiving system can recognise the repeat. `BATCH_SECONDS`
+bounds those repeats to the messages of one second.
 """
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from outreach.sender import Sender
 from outreach.transports import Outgoing, RecipientRefused, Transport, TransportDown
 from store import Store
+from store.domain.campaigns import Sent
 from store.rules.messages import TemplateRefused, render
 from store.rules.reach import address_for, skip_reason
 
 Progress = Callable[[int, int], None]
+
+BATCH_MESSAGES = 500
+BATCH_SECONDS = 1.0
 
 
 @dataclass
@@ -35,13 +48,20 @@ class CampaignReport:
                 "stopped": self.stopped}
 
 
+def skipped_by_reason(skipped: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """How many customers were skipped for each reason, the most frequent first."""
+    return Counter(s["reason"] for s in skipped).most_common()
+
+
 def message_for(store: Store, template: Mapping[str, Any], customer: Mapping[str, Any], campaign_id: int = 0) -> Outgoing:
     """One customer's message; TemplateRefused when it cannot be rendered (an SMS too long)
-    or has nowhere to go."""
-    address = address_for(customer, template["channel"])
+    or has nowhere to go. A campaign's email carries its signed unsubscribe links."""
+    channel = template["channel"]
+    address = address_for(customer, channel)
     if address is None:
-        raise TemplateRefused(skip_reason(customer, template["channel"]) or "no address")
-    return Outgoing(campaign_id, customer, address, render(template, customer), store.settings["mail_from"])
+        raise TemplateRefused(skip_reason(customer, channel) or "no address")
+    token = store.sign_link("unsubscribe", customer["id"], campaign_id) if campaign_id and channel == "email" else None
+    return Outgoing(campaign_id, customer, address, render(template, customer), Sender.of(store.settings), token)
 
 
 def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict[str, Any]]]:
@@ -57,9 +77,30 @@ def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[
     return outgoing, skipped
 
 
+class _Log:
+    """The delivered messages not logged yet, logged a batch at a time (see the module's docstring)."""
+
+    def __init__(self, store: Store, campaign_id: int) -> None:
+        self.store, self.campaign_id = store, campaign_id
+        self.pending: list[Sent] = []
+        self.since = time.monotonic()
+
+    def add(self, sent: Sent) -> None:
+        self.pending.append(sent)
+        if len(self.pending) >= BATCH_MESSAGES or time.monotonic() - self.since >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.record_sent_many(self.campaign_id, self.pending)
+            self.pending = []
+        self.since = time.monotonic()
+
+
 def send_campaign(store: Store, campaign_id: int, transport: Transport, progress: Progress | None = None,
                   cancelled: Callable[[], bool] | None = None) -> CampaignReport:
-    """Send (or go on sending) a campaign: each customer not reached yet gets one message.
+    """Send (or go on sending) a campaign: each customer not reached yet gets one message,
+    all through one transport (one SMTP connection while the server keeps it).
     `cancelled()` is asked before each message: when it says so, the campaign stops there,
     resumable like one whose server went away."""
     campaign = store.campaign(campaign_id)
@@ -68,6 +109,7 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
     pending = [i for i in campaign["recipients"] if i not in reached and store.has_customer(i)]
     template = store.template(campaign["template"])
     reachable, report.skipped = store.recipients(campaign["channel"], pending)
+    log = _Log(store, campaign_id)
     try:
         for done, customer in enumerate(reachable, 1):
             if cancelled is not None and cancelled():
@@ -83,13 +125,14 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
             except RecipientRefused as err:
                 report.failed.append({"number": customer["number"], "reason": str(err)})
                 continue
-            store.record_sent(campaign_id, customer["id"], message.rendered.subject, message.rendered.body)
+            log.add(Sent(customer["id"], message.rendered.subject, message.rendered.body))
             report.sent += 1
             if progress:
                 progress(done, len(reachable))
     except TransportDown as err:
         report.stopped = str(err)
     finally:
+        log.flush()  # what went out is logged however the loop ended
         transport.close()
     store.finish_campaign(campaign_id, report.summary())
     return report

@@ -15,10 +15,10 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
+from outreach.sender import Sender
 from store.base.errors import StoreError
 from store.base.files import atomic_write_bytes
 from store.model import Channel
@@ -41,20 +41,34 @@ class Outgoing:
     customer: Mapping[str, Any]
     address: str
     rendered: Rendered
-    sender: str
+    sender: Sender
+    unsubscribe: str | None = None  # the signed token of this customer's unsubscribe links (campaign email)
 
     @property
     def message_id(self) -> str:
-        return f"<campaign-{self.campaign_id}.{self.customer['number']}@custdesk>"
+        return f"<campaign-{self.campaign_id}.{self.customer['number']}@{self.sender.domain}>"
+
+    @property
+    def unsubscribe_url(self) -> str | None:
+        """The one-click page (`serve`) of this customer and campaign, when the shop has a public address."""
+        if self.unsubscribe is None or self.sender.public_url is None:
+            return None
+        return f"{self.sender.public_url}/unsubscribe/{self.unsubscribe}"
 
     def email(self) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = self.address
-        message["Subject"] = self.rendered.subject or ""
-        message["Date"] = formatdate(localtime=True)
-        message["Message-ID"] = self.message_id
-        message.set_content(self.rendered.body)
+        self.sender.stamp(message, self.address, self.rendered.subject or "", self.message_id)
+        body, web = self.rendered.body, self.unsubscribe_url
+        if self.unsubscribe is not None:
+            ways = [f"<mailto:{self.sender.answers_to}?subject=unsubscribe%20{self.unsubscribe}>"]
+            if web:
+                ways.append(f"<{web}>")
+            message["List-Unsubscribe"] = ", ".join(ways)
+            if web and web.startswith("https://"):  # RFC 8058: one-click only over HTTPS
+                message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        if web:
+            body = f"{body.rstrip(chr(10))}\n\n-- \nNo more of these emails: {web}\n"
+        message.set_content(body)
         if self.rendered.html:
             message.add_alternative(self.rendered.html, subtype="html")
         return message

@@ -89,8 +89,11 @@ DEFAULT_SETTINGS = {
     "allow_private_customers": True,
     "default_country": None,  # the region phones without one are read in; settings.defaults() fills it from the locale
     "obfuscation_retention_days": 365,
-    "mail_from": "custdesk@localhost",
+    # RFC 2606's example.com passes the sender check: a demo's outbox mail reads like real mail.
+    "mail_from": "custdesk <custdesk@example.com>",
+    "reply_to": None,  # where replies and mailed unsubscribes go (None: mail_from)
     "shop_name": None,  # the sign-up page's heading (None: custdesk)
+    "public_url": None,  # where `serve` is reached from outside: links in mail (None: no web links)
 }
 
 

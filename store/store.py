@@ -297,6 +297,7 @@ class Store:
     campaign = forward(Campaigns.campaign)
     delivered = forward(Campaigns.delivered)
     record_sent = forward(Campaigns.record_sent)
+    record_sent_many = forward(Campaigns.record_sent_many)
     finish_campaign = forward(Campaigns.finish_campaign)
 
     set_marketing = forward(Consent.set_marketing)

@@ -8,7 +8,7 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import custdesk, person, stored_bytes
+from helpers import custdesk, person, run_python, stored_bytes
 
 from outreach.sending import preview, send_campaign
 from outreach.transports import Outbox, Smtp
@@ -89,10 +89,41 @@ def test_outbox_messages_are_rfc5322_and_logged(store, tmp_path):
     parsed = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert parsed["To"] == "ada0@example.com" and parsed["Subject"] == "Hello Ada0 Lovelace"
     assert parsed.get_content() == BODY.replace("{{ customer.first_name }}", "Ada0").replace("{{ customer.number }}", "C-000001")
-    assert parsed["Message-ID"] == f"<campaign-{campaign['id']}.C-000001@custdesk>"
+    assert parsed["From"] == "custdesk <custdesk@example.com>" and parsed["Reply-To"] is None
+    assert parsed["Message-ID"] == f"<campaign-{campaign['id']}.C-000001@example.com>"
+    # Without a public address only the mailed unsubscribe: no one-click, no footer link.
+    (token,) = re.findall(r"^<mailto:custdesk@example\.com\?subject=unsubscribe%20([\w.-]+)>$", parsed["List-Unsubscribe"])
+    assert store.check_link("unsubscribe", token) == (str(ids[0]), str(campaign["id"]))
+    assert parsed["List-Unsubscribe-Post"] is None
     logged = store.children(ids[0], "conversations")
     assert [(c["channel"], c["template"], c["campaign"]) for c in logged] == [("email", "welcome", campaign["id"])]
     assert store.campaign(campaign["id"])["status"] == "done"
+
+
+def test_campaign_mail_carries_the_sender_reply_to_and_one_click_unsubscribe(store, tmp_path):
+    ids = shop(store, 2)
+    store.update_settings(mail_from="Engines GmbH <office@engines.de>", reply_to="Support <help@engines.de>",
+                          public_url="https://crm.engines.de/")
+    campaign = store.start_campaign("welcome", ids)
+    assert send_campaign(store, campaign["id"], Outbox(tmp_path)).sent == 2
+    parsed = email.message_from_bytes((tmp_path / f"campaign-{campaign['id']}-C-000002.eml").read_bytes(),
+                                      policy=policy.default)
+    assert (parsed["From"], parsed["Reply-To"]) == ("Engines GmbH <office@engines.de>", "Support <help@engines.de>")
+    assert parsed["Message-ID"] == f"<campaign-{campaign['id']}.C-000002@engines.de>"
+    (mailto, web), = re.findall(r"^<mailto:help@engines\.de\?subject=unsubscribe%20([\w.-]+)>, "
+                                r"<https://crm\.engines\.de/unsubscribe/([\w.-]+)>$", parsed["List-Unsubscribe"])
+    assert mailto == web and store.check_link("unsubscribe", web) == (str(ids[1]), str(campaign["id"]))
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.get_content().endswith(f"\n\n-- \nNo more of these emails: https://crm.engines.de/unsubscribe/{web}\n")
+    assert store.children(ids[1], "conversations")[0]["body"] == "Dear Ada1,\nyour number is C-000002.\n"
+
+
+def test_one_click_needs_an_https_public_url(store, tmp_path):
+    ids = shop(store, 1)
+    store.update_settings(public_url="http://localhost:8080")
+    send_campaign(store, store.start_campaign("welcome", ids)["id"], Outbox(tmp_path))
+    parsed = email.message_from_bytes(next(tmp_path.glob("*.eml")).read_bytes(), policy=policy.default)
+    assert "<http://localhost:8080/unsubscribe/" in parsed["List-Unsubscribe"] and parsed["List-Unsubscribe-Post"] is None
 
 
 def test_sms_go_to_text_files_with_the_number(store, tmp_path):
@@ -115,6 +146,7 @@ def test_obfuscated_customers_are_skipped(store, tmp_path):
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.connections = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refuse"):
@@ -124,6 +156,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.connections.add(session.peer)  # the client's (address, port): one per connection
         return "250 Message accepted"
 
 
@@ -162,6 +195,20 @@ def test_smtp_delivery_and_resume_after_the_server_died(store):
     delivered = [m["To"] for m in inbox.messages]
     assert sorted(delivered) == sorted(f"ada{i}@example.com" for i in (0, 1, 2, 4, 5))  # each exactly once
     assert inbox.messages[0]["Subject"] == "Hello Ada0 Lovelace" and "Dear Ada0," in inbox.messages[0].get_content()
+
+
+def test_a_whole_campaign_goes_through_one_smtp_connection(store):
+    ids = shop(store, 30)
+    store.edit_customer(ids[5], {"email": "refuse@example.com"})  # a refused recipient keeps the connection
+    inbox, port = Inbox(), free_port()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        report = send_campaign(store, store.start_campaign("welcome", ids)["id"], Smtp("127.0.0.1", port, timeout=5))
+    finally:
+        server.stop()
+    assert (report.sent, len(report.failed), len(inbox.messages)) == (29, 1, 29)
+    assert len(inbox.connections) == 1
 
 
 def test_an_unreachable_server_stops_the_campaign_cleanly(store):
@@ -270,6 +317,36 @@ def test_a_template_failing_on_one_customer_skips_that_customer_and_the_campaign
     assert "no element 2" in report.skipped[0]["reason"]
     mails = sorted((tmp_path / "out").glob("*.eml"))
     assert len(mails) == 2 and all(b"\nBcc:" not in m.read_bytes() for m in mails)
+
+
+KILLED_SEND = """
+import os, signal, sys
+import outreach.sending as sending
+from outreach.transports import Outbox
+from store import Store
+
+sending.BATCH_MESSAGES = 3
+def kill(done, total):
+    if done == 7:
+        os.kill(os.getpid(), signal.SIGKILL)  # no finally, no flush: as a power cut would
+sending.send_campaign(Store(sys.argv[1]), int(sys.argv[2]), Outbox(sys.argv[3]), progress=kill)
+"""
+
+
+def test_a_killed_send_resumes_with_the_customers_it_had_not_logged(store_path, tmp_path):
+    from store import Store
+    with Store(store_path) as s:
+        campaign = s.start_campaign("welcome", shop(s, 10))
+    killed = run_python(KILLED_SEND, str(store_path), str(campaign["id"]), str(tmp_path))
+    assert killed.returncode == -9
+    assert len(list(tmp_path.glob("*.eml"))) == 7
+    with Store(store_path) as s:
+        assert len(s.delivered(campaign["id"])) == 6  # two batches of three logged; the seventh not yet
+        again = send_campaign(s, campaign["id"], Outbox(tmp_path))
+        assert (again.already, again.sent) == (6, 4)  # the seventh is written again, under its own name
+        assert len(s.delivered(campaign["id"])) == 10
+    mails = sorted(tmp_path.glob("*.eml"))
+    assert len(mails) == 10 and len({email.message_from_bytes(m.read_bytes())["Message-ID"] for m in mails}) == 10
 
 
 def test_a_cancelled_send_stops_between_messages_and_resumes_where_it_stopped(store, tmp_path):

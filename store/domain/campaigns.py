@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from store.base.errors import NotFound
 from store.domain import journal
 from store.domain.session import Session, private_fields, public
 from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Channel, Customer
 from store.rules.reach import skip_reason
+
+
+class Sent(NamedTuple):
+    """One message a transport took: whom, and what it said."""
+
+    customer_id: int
+    subject: str | None
+    body: str
 
 
 def status_after(summary: Mapping[str, Any]) -> CampaignStatus:
@@ -96,11 +104,18 @@ class Campaigns:
 
     def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:
         """Log one delivered message in the customer's conversations, durably, at once."""
+        self.record_sent_many(campaign_id, [Sent(customer_id, subject, body)])
+
+    def record_sent_many(self, campaign_id: int, sent: Iterable[Sent]) -> None:
+        """Log delivered messages in their customers' conversations, in one commit: a store
+        commit is what a message cost when each had its own."""
         campaign = self.campaign(campaign_id)
+        at = journal.now()
         with self.session.db.transaction() as tx:
-            tx.insert(CONVERSATIONS, {"customer_id": customer_id, "at": journal.now(), "channel": campaign["channel"],
-                                      "direction": "out", "subject": subject, "body": body,
-                                      "template": campaign["template"], "campaign": campaign_id})
+            for customer_id, subject, body in sent:
+                tx.insert(CONVERSATIONS, {"customer_id": customer_id, "at": at, "channel": campaign["channel"],
+                                          "direction": "out", "subject": subject, "body": body,
+                                          "template": campaign["template"], "campaign": campaign_id})
 
     def finish_campaign(self, campaign_id: int, summary: dict[str, Any]) -> dict[str, Any]:
         campaign = self.campaign(campaign_id)

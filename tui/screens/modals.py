@@ -216,10 +216,18 @@ def contact_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Contact", CONTACT_FIELDS, values)
 
 
-class SettingsScreen(FlagWords, ModalScreen[dict[str, Any] | None]):
-    """The store's settings: private customers, phone country, retention, the shop's name."""
+class SettingsScreen(FitsFields, FlagWords, ModalScreen[dict[str, Any] | None]):
+    """The store's settings: private customers, phone country, retention, the shop's name,
+    the sender of its mail and its public address (`custdesk settings` has the same)."""
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", id="save"), Binding("escape", "cancel", "Cancel", id="cancel")]
+    # The settings typed as text: key, label, placeholder.
+    TYPED = (("default_country", "Default country for phones", "none: phones need a +code"),
+             ("obfuscation_retention_days", "Obfuscation retention days", ""),
+             ("shop_name", "Shop name (sign-up page)", "custdesk"),
+             ("mail_from", "Sender of mail (From)", "Engines GmbH <office@engines.de>"),
+             ("reply_to", "Reply-To (empty: sender)", "support@engines.de"),
+             ("public_url", "Public web address", "https://crm.engines.de (links in mail)"))
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         super().__init__()
@@ -228,23 +236,19 @@ class SettingsScreen(FlagWords, ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Settings", classes="title")
-            yield flag_field("Allow private customers", self.settings["allow_private_customers"], "allow_private_customers")
-            with Horizontal(classes="field"):
-                yield Label("Default country for phones", classes="label")
-                yield Input(self.settings["default_country"] or "", id="default_country", placeholder="none: phones need a +code")
-            with Horizontal(classes="field"):
-                yield Label("Obfuscation retention days", classes="label")
-                yield Input(str(self.settings["obfuscation_retention_days"]), id="obfuscation_retention_days", type="integer")
-            with Horizontal(classes="field"):
-                yield Label("Shop name (sign-up page)", classes="label")
-                yield Input(self.settings["shop_name"] or "", id="shop_name", placeholder="custdesk")
+            with FormFields(classes="fields"):
+                yield flag_field("Allow private customers", self.settings["allow_private_customers"], "allow_private_customers")
+                for key, label, placeholder in self.TYPED:
+                    with Horizontal(classes="field"):
+                        yield Label(label, classes="label")
+                        value = self.settings[key]
+                        yield Input("" if value is None else str(value), id=key, placeholder=placeholder,
+                                    type="integer" if isinstance(value, int) else "text")
             yield form_foot(SAVE_KEYS)
 
     def action_save(self) -> None:
         values = {"allow_private_customers": self.query_one("#allow_private_customers", Switch).value,
-                  "default_country": self.query_one("#default_country", Input).value,
-                  "obfuscation_retention_days": self.query_one("#obfuscation_retention_days", Input).value,
-                  "shop_name": self.query_one("#shop_name", Input).value}
+                  **{key: self.query_one(f"#{key}", Input).value for key, *_ in self.TYPED}}
         try:
             self.dismiss(check_settings(values))
         except RuleViolation as refusal:
