@@ -4,12 +4,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import cast, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 import click
 
 from cli.common import fail, open_store, read_utf8, reports_errors, say
+from cli.summaries import campaign_lines
+from store.base.text import path_text
 from store.model import Channel
+
+if TYPE_CHECKING:
+    from outreach.sending import CampaignReport
 
 
 @click.group()
@@ -91,12 +96,14 @@ def templates_remove(ctx: click.Context, name: str) -> None:
 @click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), help="Write the messages as files here.")
 @click.option("--resume", "campaign_id", type=int, help="Go on with an interrupted campaign: only the customers not reached.")
 @click.option("--dry-run", is_flag=True, help="Render every message and report; send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.pass_context
 @reports_errors
 def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, kind: str | None, active_only: bool,
               smtp: str | None, starttls: bool | None, user: str | None, outbox: Path | None, campaign_id: int | None,
-              dry_run: bool) -> None:
-    """Send a template to the chosen customers (a campaign), or resume one."""
+              dry_run: bool, as_json: bool) -> None:
+    """Send a template to the chosen customers (a campaign), or resume one. A missing --outbox
+    folder is created (a dry run says it would be), as the app's send does."""
     from outreach.sending import preview, send_campaign
     from outreach.transports import Outbox, smtp_from_spec
 
@@ -111,15 +118,40 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
         campaign = store.campaign(campaign_id)
         template_name, ids = campaign["template"], campaign["recipients"]
     if dry_run:
+        outbox_exists = outbox is None or Outbox.check(outbox)
         outgoing, skipped = preview(store, template_name, ids)
-        say(json.dumps({"would_send": len(outgoing), "skipped": skipped}))
+        say_dry_run(template_name, len(outgoing), skipped, None if outbox_exists else outbox, as_json=as_json)
         return
-    transport = smtp_from_spec(smtp, starttls=starttls, user=user) if smtp is not None else Outbox(cast(Path, outbox))
+    transport = (smtp_from_spec(smtp, starttls=starttls, user=user) if smtp is not None
+                 else Outbox(cast(Path, outbox), create=True))
     if campaign_id is None:
         campaign_id = store.start_campaign(template_name, ids)["id"]
     report = send_campaign(store, campaign_id, transport)
-    say(json.dumps({"campaign": campaign_id, **report.summary()}))
+    say_campaign(campaign_id, report, as_json=as_json)
     if report.stopped:
         say(f"custdesk: campaign #{campaign_id} stopped: {report.stopped}; "
                    f"go on with: custdesk mail send --resume {campaign_id} …", err=True)
         sys.exit(1)
+
+
+def say_dry_run(template_name: str, would_send: int, skipped: list[dict[str, Any]], new_outbox: Path | None, *,
+                as_json: bool) -> None:
+    if as_json:
+        say(json.dumps({"would_send": would_send, "skipped": skipped}))
+        return
+    say(f"would send {would_send} message(s) of template '{template_name}', skip {len(skipped)}")
+    for line in campaign_lines(skipped, []):
+        say(line)
+    if new_outbox is not None:
+        say(f"the outbox folder {path_text(new_outbox)} would be created")
+    say("dry run: nothing was sent")
+
+
+def say_campaign(campaign_id: int, report: CampaignReport, *, as_json: bool) -> None:
+    if as_json:
+        say(json.dumps({"campaign": campaign_id, **report.summary()}))
+        return
+    say(f"campaign #{campaign_id}: {report.sent} sent, {len(report.skipped)} skipped, {len(report.failed)} failed"
+        + (f", {report.already} reached by an earlier run" if report.already else ""))
+    for line in campaign_lines(report.skipped, report.failed):
+        say(line)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from cli.common import fail, open_app, open_store, reports_errors, say
+from cli.summaries import numbers_text
 from store.base.errors import RuleViolation
 from store.base.text import path_text
 from store.model import CUSTOMERS
@@ -140,9 +141,10 @@ def undo(ctx: click.Context, entry: int | None) -> None:
 @click.option("--inactive-days", "typed", type=int, required=True,
               help="Obfuscate customers inactive for at least this many days (and with obfuscation enabled).")
 @click.option("--dry-run", is_flag=True, help="Report who would be obfuscated and who refused; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.pass_context
 @reports_errors
-def obfuscate(ctx: click.Context, typed: int, dry_run: bool) -> None:
+def obfuscate(ctx: click.Context, typed: int, dry_run: bool, as_json: bool) -> None:
     """The obfuscation policy run (irreversible unless --dry-run)."""
     from store.rules.settings import inactive_days  # (country names: not for every command's start)
 
@@ -151,7 +153,18 @@ def obfuscate(ctx: click.Context, typed: int, dry_run: bool) -> None:
     except RuleViolation as err:
         fail(f"--inactive-days: {err}")
     report = open_store(ctx).obfuscate_inactive(days, dry_run=dry_run)
-    say(json.dumps({"dry_run": dry_run, **report}))
+    if as_json:
+        say(json.dumps({"dry_run": dry_run, **report}))
+        return
+    done = report["obfuscated"]
+    say(f"{'would obfuscate' if dry_run else 'obfuscated'} {len(done)} customer(s) inactive for {days}+ days"
+        + (f": {numbers_text(done)}" if done else ""))
+    for refused in report["refused"]:
+        say(f"refused {refused['number']}: {refused['reason']}")
+    if report["opted_out"]:
+        say(f"passed over {report['opted_out']} customer(s) opted out of obfuscation")
+    if dry_run:
+        say("dry run: nothing was changed")
 
 
 @click.command()

@@ -3,11 +3,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from functools import cached_property
 from typing import Any
 
 from store.rules.emails import email_key
+
+
+class _Headers(HeaderRegistry):
+    """The stdlib's header registry, its classes made once: it makes a new class for every
+    header it parses, a tenth of a campaign's time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        if key not in self.made:
+            self.made[key] = super().__getitem__(key)
+        return self.made[key]
+
+
+BUILD = policy.default.clone(header_factory=_Headers())
+# Headers fold only past RFC 5322's limit of 998: a List-Unsubscribe's links then stay on
+# one line, where the default's 78 would turn them into encoded words no client reads as links.
+WIRE = BUILD.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -30,11 +54,18 @@ class Sender:
         """Where a reply (and a mailed unsubscribe) goes: Reply-To when set, else From."""
         return email_key(parseaddr(self.reply_to or self.mail_from)[1])
 
+    @cached_property
+    def _parsed(self) -> tuple[Any, Any]:
+        """From and Reply-To parsed once for every message of a campaign."""
+        return (BUILD.header_factory("From", self.mail_from),
+                self.reply_to and BUILD.header_factory("Reply-To", self.reply_to))
+
     def stamp(self, message: EmailMessage, to: str, subject: str, message_id: str) -> None:
         """The headers every message from this sender carries, in the usual order."""
-        message["From"] = self.mail_from
-        if self.reply_to:
-            message["Reply-To"] = self.reply_to
+        sender, reply_to = self._parsed
+        message["From"] = sender
+        if reply_to:
+            message["Reply-To"] = reply_to
         message["To"] = to
         message["Subject"] = subject
         message["Date"] = formatdate(localtime=True)

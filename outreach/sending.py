@@ -2,16 +2,18 @@
 
 Delivered messages are logged in their customers' conversations a batch at a
 time (`BATCH_MESSAGES`, or what went out in `BATCH_SECONDS`), in one store
-commit, once the transport has taken each of them: an outbox file is written
-and fsynced before `deliver` returns, an SMTP server has answered 250 to its
-DATA. A campaign that stops half-way — the server died, the send was
-cancelled — logs what went out before it stops; one that is killed loses only
-the log of its last batch. Resumed by its id, it sends to the customers not
-logged yet: into an outbox that rewrites the same files under the same names
-(harmless); through SMTP the last batch's customers get their message a
-second time, with the same Message-ID (derived from the campaign and the
-customer), so a receiving system can recognise the repeat. `BATCH_SECONDS`
-bounds those repeats to the messages of one second.
+commit, after the transport made the batch durable (`Transport.flush`): an
+outbox writes a batch under temporary names, syncs the file system once and
+only then gives the files their names; an SMTP server has a message once it
+answered 250 to its DATA. A campaign that stops half-way — the server died,
+the send was cancelled — logs what went out before it stops; one that is
+killed loses only the log of its last batch. Resumed by its id, it sends to
+the customers not logged yet: an outbox had not named their files (a file
+written again under the same name would be harmless too); through SMTP the
+last batch's customers get their message a second time, with the same
+Message-ID (derived from the campaign and the customer), so a receiving
+system can recognise the repeat. `BATCH_SECONDS` bounds those repeats to the
+messages of one second.
 """
 from __future__ import annotations
 
@@ -53,15 +55,17 @@ def skipped_by_reason(skipped: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return Counter(s["reason"] for s in skipped).most_common()
 
 
-def message_for(store: Store, template: Mapping[str, Any], customer: Mapping[str, Any], campaign_id: int = 0) -> Outgoing:
+def message_for(store: Store, template: Mapping[str, Any], customer: Mapping[str, Any], campaign_id: int = 0,
+                sender: Sender | None = None) -> Outgoing:
     """One customer's message; TemplateRefused when it cannot be rendered (an SMS too long)
-    or has nowhere to go. A campaign's email carries its signed unsubscribe links."""
+    or has nowhere to go. A campaign's email carries its signed unsubscribe links; its
+    `sender` is the settings' unless given (once for a whole campaign)."""
     channel = template["channel"]
     address = address_for(customer, channel)
     if address is None:
         raise TemplateRefused(skip_reason(customer, channel) or "no address")
     token = store.sign_link("unsubscribe", customer["id"], campaign_id) if campaign_id and channel == "email" else None
-    return Outgoing(campaign_id, customer, address, render(template, customer), Sender.of(store.settings), token)
+    return Outgoing(campaign_id, customer, address, render(template, customer), sender or Sender.of(store.settings), token)
 
 
 def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict[str, Any]]]:
@@ -78,11 +82,13 @@ def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[
 
 
 class _Log:
-    """The delivered messages not logged yet, logged a batch at a time (see the module's docstring)."""
+    """The delivered messages not logged yet, made durable by the transport and then logged,
+    a batch at a time (see the module's docstring)."""
 
-    def __init__(self, store: Store, campaign_id: int) -> None:
-        self.store, self.campaign_id = store, campaign_id
+    def __init__(self, store: Store, campaign_id: int, transport: Transport) -> None:
+        self.store, self.campaign_id, self.transport = store, campaign_id, transport
         self.pending: list[Sent] = []
+        self.logged = 0
         self.since = time.monotonic()
 
     def add(self, sent: Sent) -> None:
@@ -92,7 +98,9 @@ class _Log:
 
     def flush(self) -> None:
         if self.pending:
+            self.transport.flush()
             self.store.record_sent_many(self.campaign_id, self.pending)
+            self.logged += len(self.pending)
             self.pending = []
         self.since = time.monotonic()
 
@@ -109,14 +117,15 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
     pending = [i for i in campaign["recipients"] if i not in reached and store.has_customer(i)]
     template = store.template(campaign["template"])
     reachable, report.skipped = store.recipients(campaign["channel"], pending)
-    log = _Log(store, campaign_id)
+    log = _Log(store, campaign_id, transport)
+    sender = Sender.of(store.settings)
     try:
         for done, customer in enumerate(reachable, 1):
             if cancelled is not None and cancelled():
                 report.stopped = "cancelled before every message was sent"
                 break
             try:
-                message = message_for(store, template, customer, campaign_id)
+                message = message_for(store, template, customer, campaign_id, sender)
             except TemplateRefused as err:
                 report.skipped.append({"number": customer["number"], "reason": str(err)})
                 continue
@@ -126,13 +135,17 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
                 report.failed.append({"number": customer["number"], "reason": str(err)})
                 continue
             log.add(Sent(customer["id"], message.rendered.subject, message.rendered.body))
-            report.sent += 1
             if progress:
                 progress(done, len(reachable))
     except TransportDown as err:
         report.stopped = str(err)
     finally:
-        log.flush()  # what went out is logged however the loop ended
-        transport.close()
+        try:
+            log.flush()  # what went out is logged however the loop ended
+        except TransportDown as err:  # (an outbox's last batch not made durable: not sent)
+            report.stopped = report.stopped or str(err)
+        finally:
+            transport.close()
+    report.sent = log.logged
     store.finish_campaign(campaign_id, report.summary())
     return report

@@ -9,6 +9,7 @@ CUSTDESK_SMTP_PASSWORD, never from a command line others can read.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import smtplib
 import ssl
@@ -18,9 +19,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from outreach.sender import Sender
+from outreach.sender import BUILD, WIRE, Sender
 from store.base.errors import StoreError
-from store.base.files import atomic_write_bytes
+from store.base.files import atomic_write_bytes, fsync_dir, temp_path_for
 from store.model import Channel
 from store.rules.messages import Rendered
 
@@ -56,7 +57,7 @@ class Outgoing:
         return f"{self.sender.public_url}/unsubscribe/{self.unsubscribe}"
 
     def email(self) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=BUILD)
         self.sender.stamp(message, self.address, self.rendered.subject or "", self.message_id)
         body, web = self.rendered.body, self.unsubscribe_url
         if self.unsubscribe is not None:
@@ -71,11 +72,13 @@ class Outgoing:
         message.set_content(body)
         if self.rendered.html:
             message.add_alternative(self.rendered.html, subtype="html")
+        message.policy = WIRE  # (the body is encoded under the default's lines of 76)
         return message
 
 
 class Transport(Protocol):
     def deliver(self, outgoing: Outgoing, channel: Channel) -> None: ...
+    def flush(self) -> None: ...  # every message delivered so far is durably out when it returns
     def send_email(self, message: EmailMessage, stem: str) -> None: ...
     def close(self) -> None: ...
 
@@ -85,35 +88,105 @@ class Outbox:
 
     def __init__(self, folder: Path, *, create: bool = False) -> None:
         self.folder = Path(folder)
-        if create:
+        if create and not self.check(self.folder):
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                self.folder.mkdir(parents=True)
             except OSError as err:
                 raise StoreError(f"{self.folder}: cannot create the outbox folder ({err.strerror})") from None
         if not self.folder.is_dir():
             raise StoreError(f"{self.folder}: the outbox folder does not exist")
+        self.pending: list[tuple[Path, Path]] = []  # (written, its name once flushed)
+        for stale in self.folder.glob(".campaign-*.tmp"):  # a killed send's last batch: never a message
+            if not _running(stale.name.split(".")[-3]):
+                stale.unlink(missing_ok=True)
+
+    @staticmethod
+    def check(folder: Path) -> bool:
+        """Whether the outbox folder exists; if not, whether it could be made, without making it
+        (a dry run refuses what the send would): StoreError when it could not."""
+        if folder.is_dir():
+            return True
+        if folder.exists():
+            raise StoreError(f"{folder}: is a file, not an outbox folder")
+        ancestor = next(p for p in folder.absolute().parents if p.exists())
+        if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+            raise StoreError(f"{folder}: cannot create the outbox folder ({ancestor} is not a folder one may write in)")
+        return False
 
     def deliver(self, outgoing: Outgoing, channel: Channel) -> None:
+        """Write the message under a temporary name; `flush` puts it in place."""
         stem = f"campaign-{outgoing.campaign_id}-{outgoing.customer['number']}"
         if channel == "sms":
-            self._write(f"{stem}.sms.txt", f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode())
+            name, data = f"{stem}.sms.txt", f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode()
         else:
-            self._write(f"{stem}.eml", outgoing.email().as_bytes())
+            name, data = f"{stem}.eml", outgoing.email().as_bytes()
+        tmp = temp_path_for(self.folder / name)
+        try:
+            with open(tmp, "xb") as out:
+                out.write(data)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
+        self.pending.append((tmp, self.folder / name))
+
+    def flush(self) -> None:
+        """Make the messages written since the last flush durable, then give them their names:
+        one sync of the file system for the batch (an fsync per file cost more than the rest of
+        a send), so a reader of the folder and a crash only ever see whole messages."""
+        if not self.pending:
+            return
+        try:
+            sync_file_system(self.folder)
+            for tmp, final in self.pending:
+                os.replace(tmp, final)
+            fsync_dir(self.folder)
+        except OSError as err:
+            raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
+        finally:
+            self.pending = [(tmp, final) for tmp, final in self.pending if tmp.exists()]
 
     def send_email(self, message: EmailMessage, stem: str) -> None:
-        """One message that is no campaign's, as `<stem>.eml` (a stem names one file, no folder)."""
+        """One message that is no campaign's, as `<stem>.eml` (a stem names one file, no folder), at once."""
         if not stem or Path(stem).name != stem or stem.startswith("."):
             raise StoreError(f"'{stem}': an outbox file name is one plain name, without folders")
-        self._write(f"{stem}.eml", message.as_bytes())
-
-    def _write(self, name: str, data: bytes) -> None:
         try:
-            atomic_write_bytes(self.folder / name, data)
+            atomic_write_bytes(self.folder / f"{stem}.eml", message.as_bytes())
         except OSError as err:
             raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
 
     def close(self) -> None:
-        pass
+        """Drop what was written and never flushed (a send that ended by an error): not a message."""
+        for tmp, _ in self.pending:
+            tmp.unlink(missing_ok=True)
+        self.pending = []
+
+
+def _running(pid: str) -> bool:
+    """Whether the process of this id (a temporary file's writer) still runs."""
+    if not pid.isdigit():
+        return True  # not one of ours: left alone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sync_file_system(folder: Path) -> None:
+    """Write everything dirty on the file system of `folder` to the disk (Linux: syncfs, else sync)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if not hasattr(libc, "syncfs"):
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if libc.syncfs(fd) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code))
+    finally:
+        os.close(fd)
 
 
 class Smtp:
@@ -142,6 +215,9 @@ class Smtp:
         if channel != "email":
             raise TransportDown("SMS cannot go through SMTP; write them to an outbox folder")
         self._send(outgoing.email(), outgoing.address)
+
+    def flush(self) -> None:
+        """Nothing to do: a message is the server's once it answered 250 to its DATA."""
 
     def send_email(self, message: EmailMessage, stem: str) -> None:
         """One message that is no campaign's, through the same connection (`stem` names only outbox files)."""

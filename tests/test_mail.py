@@ -106,8 +106,11 @@ def test_campaign_mail_carries_the_sender_reply_to_and_one_click_unsubscribe(sto
                           public_url="https://crm.engines.de/")
     campaign = store.start_campaign("welcome", ids)
     assert send_campaign(store, campaign["id"], Outbox(tmp_path)).sent == 2
-    parsed = email.message_from_bytes((tmp_path / f"campaign-{campaign['id']}-C-000002.eml").read_bytes(),
-                                      policy=policy.default)
+    raw = (tmp_path / f"campaign-{campaign['id']}-C-000002.eml").read_bytes()
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    # The links as a client reads them: on one line, never folded into encoded words.
+    assert re.search(rb"\r?\nList-Unsubscribe: <mailto:help@engines\.de\?subject=unsubscribe%20[\w.-]+>, "
+                     rb"<https://crm\.engines\.de/unsubscribe/[\w.-]+>\r?\n", raw)
     assert (parsed["From"], parsed["Reply-To"]) == ("Engines GmbH <office@engines.de>", "Support <help@engines.de>")
     assert parsed["Message-ID"] == f"<campaign-{campaign['id']}.C-000002@engines.de>"
     (mailto, web), = re.findall(r"^<mailto:help@engines\.de\?subject=unsubscribe%20([\w.-]+)>, "
@@ -292,15 +295,46 @@ def test_mail_cli(store_path, tmp_path):
     latin1.write_bytes("Grüße {{ customer.first_name }}".encode("cp1252"))
     refused = run("mail", "templates", "add", "old", "--subject", "x", "--body", latin1)
     assert refused.returncode == 2 and "latin1.txt: not UTF-8 text" in refused.stderr and "Traceback" not in refused.stderr
-    dry = run("mail", "send", "--template", "promo", "--tag", "vip", "--dry-run")
+    dry = run("mail", "send", "--template", "promo", "--tag", "vip", "--dry-run", "--json")
     assert json.loads(dry.stdout) == {"would_send": 2, "skipped": []}
     outbox = tmp_path / "out"
-    outbox.mkdir()
-    sent = run("mail", "send", "--template", "promo", "--tag", "vip", "--outbox", outbox)
+    sent = run("mail", "send", "--template", "promo", "--tag", "vip", "--outbox", outbox, "--json")
     assert sent.returncode == 0 and json.loads(sent.stdout)["sent"] == 2 and len(list(outbox.glob("*.eml"))) == 2
     assert run("mail", "send", "--template", "promo").returncode == 2  # no way out chosen
-    policy_run = run("obfuscate", "--inactive-days", "30", "--dry-run")
+    policy_run = run("obfuscate", "--inactive-days", "30", "--dry-run", "--json")
     assert json.loads(policy_run.stdout) == {"dry_run": True, "obfuscated": [], "refused": [], "opted_out": 0}
+
+
+def test_mail_send_and_obfuscate_print_for_people_unless_asked_for_json(store_path, tmp_path):
+    from store import Store
+    with Store(store_path) as s:
+        ids = shop(s, 5)
+        s.deactivate(ids[:2])
+        s.edit_customer(ids[2], {"email": None})
+        s.set_marketing(ids[3], "email", False, source="unsubscribe link")
+
+    def run(*a):
+        return custdesk("--db", store_path, *a)
+    skipped = ["  skipped     2  inactive", "  skipped     1  no email address", "  skipped     1  opted out of email marketing"]
+    dry = run("mail", "send", "--template", "welcome", "--dry-run", "--outbox", tmp_path / "new" / "out")
+    assert dry.stdout.splitlines() == ["would send 1 message(s) of template 'welcome', skip 4", *skipped,
+                                       f"the outbox folder {tmp_path / 'new' / 'out'} would be created",
+                                       "dry run: nothing was sent"]
+    assert not (tmp_path / "new").exists()
+    sent = run("mail", "send", "--template", "welcome", "--outbox", tmp_path / "new" / "out")
+    assert sent.stdout.splitlines() == ["campaign #1: 1 sent, 4 skipped, 0 failed", *skipped]
+    assert len(list((tmp_path / "new" / "out").glob("*.eml"))) == 1
+    resumed = run("mail", "send", "--resume", "1", "--outbox", tmp_path / "new" / "out")
+    assert resumed.stdout.splitlines()[0] == "campaign #1: 0 sent, 4 skipped, 0 failed, 1 reached by an earlier run"
+    (tmp_path / "file").write_text("")
+    for dry_run in ([], ["--dry-run"]):  # a folder that cannot be made: refused alike, dry run or not
+        refused = run("mail", "send", "--template", "welcome", "--outbox", tmp_path / "file" / "out", *dry_run)
+        assert (refused.returncode, refused.stdout) == (2, "")
+        assert refused.stderr == (f"custdesk: {tmp_path / 'file' / 'out'}: cannot create the outbox folder "
+                                  f"({tmp_path / 'file'} is not a folder one may write in)\n")
+    policy_run = run("obfuscate", "--inactive-days", "0", "--dry-run")
+    assert policy_run.stdout.splitlines() == ["would obfuscate 2 customer(s) inactive for 0+ days: C-000001, C-000002",
+                                              "dry run: nothing was changed"]
 
 
 def test_a_template_failing_on_one_customer_skips_that_customer_and_the_campaign_goes_on(store, tmp_path):
@@ -339,12 +373,14 @@ def test_a_killed_send_resumes_with_the_customers_it_had_not_logged(store_path, 
         campaign = s.start_campaign("welcome", shop(s, 10))
     killed = run_python(KILLED_SEND, str(store_path), str(campaign["id"]), str(tmp_path))
     assert killed.returncode == -9
-    assert len(list(tmp_path.glob("*.eml"))) == 7
+    assert len(list(tmp_path.glob("*.eml"))) == 6  # the seventh is a temporary file, never a message
+    assert len(list(tmp_path.glob(".campaign-*.tmp"))) == 1
     with Store(store_path) as s:
         assert len(s.delivered(campaign["id"])) == 6  # two batches of three logged; the seventh not yet
         again = send_campaign(s, campaign["id"], Outbox(tmp_path))
-        assert (again.already, again.sent) == (6, 4)  # the seventh is written again, under its own name
+        assert (again.already, again.sent) == (6, 4)
         assert len(s.delivered(campaign["id"])) == 10
+    assert not list(tmp_path.glob(".*.tmp"))  # the dead writer's temporary file is gone
     mails = sorted(tmp_path.glob("*.eml"))
     assert len(mails) == 10 and len({email.message_from_bytes(m.read_bytes())["Message-ID"] for m in mails}) == 10
 

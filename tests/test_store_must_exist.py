@@ -37,6 +37,8 @@ NEEDS_A_STORE = {
     "mail templates show": ["mail", "templates", "show", "hello"],
     "mail templates remove": ["mail", "templates", "remove", "hello"],
     "mail send": ["mail", "send", "--template", "hello", "--outbox", "{tmp}/outbox"],
+    "settings show": ["settings", "show"],
+    "settings set": ["settings", "set", "shop_name", "Kahve Evi"],
 }
 # Commands that open no store at all.
 STORELESS = {"config path", "config show", "template"}
