@@ -47,7 +47,7 @@ async def test_the_token_becomes_a_cookie_and_a_redirect_and_is_never_logged(ser
 async def test_a_signed_links_token_is_never_logged_however_it_is_spelled(served, store, caplog):
     """A self-service link opens a person's data for an hour: the access log names the page, not the token."""
     caplog.set_level(logging.INFO)
-    server, port, _csrf = served
+    _server, port, _csrf = served
     ada = store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"})
     token = store.sign_link("account", "customers", ada["id"], ttl=3600)
     for path in (f"/account/{token}", f"/account/{token}/data.json", f"/acc%6Funt/{token}", f"/unsubscribe/{token}",
