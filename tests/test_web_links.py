@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from helpers import csrf, custdesk
 
 from outreach.transports import Outbox
+from store.domain.self_service import SELF_SERVICE
 from store.domain.signup import CONFIRMER
 from web.mailer import Mailer
 from web.server import CustdeskServer
@@ -66,6 +67,7 @@ async def test_a_one_click_post_opts_the_customer_out_of_the_campaigns_channel(c
     again = await client.post(f"/unsubscribe/{token}", data=ONE_CLICK)  # followed twice: the same answer
     assert again.status == 200
     assert [e["action"] for e in store.journal()].count("consent") == 1
+    assert next(e for e in store.journal() if e["action"] == "consent")["user"] == SELF_SERVICE  # the customer's doing
 
 
 async def test_a_link_not_ours_changed_or_for_something_else_is_a_400_in_plain_words(client, store):

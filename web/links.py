@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from store.base.errors import NotFound, StoreBusy
+from store.domain.self_service import SELF_SERVICE
 from store.model import Channel
 from store.rules.consent import channel_of
 from store.rules.links import LinkRefused
@@ -58,8 +59,9 @@ class LinkPages:
 
     def _opt_out(self, customer_id: str, campaign_id: str) -> str:
         channel = self._channel_of(customer_id, campaign_id)
-        self.store.set_marketing(int(customer_id), channel, False,
-                                 source=f"one-click unsubscribe (campaign #{int(campaign_id)})")
+        with self.store.acting_for(SELF_SERVICE):  # (the customer's own answer, not the server's user's)
+            self.store.set_marketing(int(customer_id), channel, False,
+                                     source=f"one-click unsubscribe (campaign #{int(campaign_id)})")
         return channel
 
     # -- confirm a sign-up ---------------------------------------------------------
