@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from outreach.sender import BUILD, WIRE, Sender
 from store.base.errors import StoreError
-from store.base.files import atomic_write_bytes, fsync_dir, temp_path_for
+from store.base.files import abandoned_temp_files, atomic_write_bytes, fsync_dir, write_temp
 from store.model import Channel
 from store.rules.messages import Rendered
 
@@ -96,9 +96,8 @@ class Outbox:
         if not self.folder.is_dir():
             raise StoreError(f"{self.folder}: the outbox folder does not exist")
         self.pending: list[tuple[Path, Path]] = []  # (written, its name once flushed)
-        for stale in self.folder.glob(".campaign-*.tmp"):  # a killed send's last batch: never a message
-            if not _running(stale.name.split(".")[-3]):
-                stale.unlink(missing_ok=True)
+        for stale in abandoned_temp_files(self.folder, "campaign-*"):  # a killed send's last batch: never a message
+            stale.unlink(missing_ok=True)
 
     @staticmethod
     def check(folder: Path) -> bool:
@@ -120,12 +119,9 @@ class Outbox:
             name, data = f"{stem}.sms.txt", f"To: {outgoing.address}\n\n{outgoing.rendered.body}".encode()
         else:
             name, data = f"{stem}.eml", outgoing.email().as_bytes()
-        tmp = temp_path_for(self.folder / name)
         try:
-            with open(tmp, "xb") as out:
-                out.write(data)
+            tmp = write_temp(self.folder / name, data)
         except OSError as err:
-            tmp.unlink(missing_ok=True)
             raise TransportDown(f"{self.folder}: cannot write ({err.strerror})") from None
         self.pending.append((tmp, self.folder / name))
 
@@ -159,19 +155,6 @@ class Outbox:
         for tmp, _ in self.pending:
             tmp.unlink(missing_ok=True)
         self.pending = []
-
-
-def _running(pid: str) -> bool:
-    """Whether the process of this id (a temporary file's writer) still runs."""
-    if not pid.isdigit():
-        return True  # not one of ours: left alone
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sync_file_system(folder: Path) -> None:

@@ -4,6 +4,7 @@ import email
 import json
 import re
 import socket
+import stat
 from email import policy
 
 import pytest
@@ -383,6 +384,8 @@ def test_a_killed_send_resumes_with_the_customers_it_had_not_logged(store_path, 
     assert not list(tmp_path.glob(".*.tmp"))  # the dead writer's temporary file is gone
     mails = sorted(tmp_path.glob("*.eml"))
     assert len(mails) == 10 and len({email.message_from_bytes(m.read_bytes())["Message-ID"] for m in mails}) == 10
+    # a customer's message is theirs: readable by the sending user only, as every file custdesk writes
+    assert {stat.S_IMODE(m.stat().st_mode) for m in mails} == {0o600}
 
 
 def test_a_cancelled_send_stops_between_messages_and_resumes_where_it_stopped(store, tmp_path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,6 +35,42 @@ def fsync_dir(folder: Path) -> None:
 
 def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def write_temp(path: Path, data: bytes) -> Path:
+    """`data` in a new temporary file beside `path`, owner-only as every file written here,
+    not synced: for a caller that makes a batch durable at once and then puts each in place."""
+    tmp = temp_path_for(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        write_all(fd, data)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return tmp
+
+
+def abandoned_temp_files(folder: Path, pattern: str) -> Iterator[Path]:
+    """The temporary files (`temp_path_for`'s) of names matching `pattern` in `folder` whose
+    writing process has ended: what a killed writer left, never a file another one is writing."""
+    for tmp in folder.glob(f".{pattern}.*.tmp"):
+        if not _running(tmp.name.rsplit(".", 3)[-3]):
+            yield tmp
+
+
+def _running(pid: str) -> bool:
+    """Whether the process of this id (a temporary file's writer) still runs."""
+    if not pid.isdigit():
+        return True  # not one of ours: left alone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_all(fd: int, data: bytes) -> None:
