@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from aiohttp import web
 
 from store.base.errors import NotFound, StoreBusy, StoreError, ValidationFailed
@@ -26,10 +24,9 @@ from store.rules.consent import FIELDS as FIELDS_OF
 from store.rules.links import LinkRefused
 
 from .mailer import notice_of_link
-from .signup import FIELDS, LABELS, RateLimit, SignUpPage, beside_fields
+from .signup import FIELDS, LABELS, PAGES, RateLimit, SignUpPage, beside_fields
 
 LINK_TTL = 3600  # seconds an account link is valid
-_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 _ASKED = ("If we hold this address, we have sent a link to it. Open it within an hour to see, correct, download "
           "or erase your details.")
 
@@ -71,7 +68,7 @@ class AccountPages:
             return None
         table, doc_id = holder
         link = f"{self.site.base_url}/account/{self.store.sign_link('account', table, doc_id, ttl=LINK_TTL)}"
-        address = str((self.store.customer(doc_id) if table == CUSTOMERS else self.store.source(doc_id))["email"])
+        address = str(self.store.record(table, doc_id)["email"])
         return notice_of_link(self.site.settings, address, link), f"account-{table}-{doc_id}-{int(time.time())}"
 
     # -- the account page ----------------------------------------------------------
@@ -86,10 +83,8 @@ class AccountPages:
         answers: dict[Channel, bool] = {channel: form.get(f"{channel}_marketing") == "yes" for channel in CHANNELS}
         try:
             await self.site.write(self._edit, request.match_info["token"], values, answers)
-        except LinkRefused as err:
-            return _refused(self.site, err)
-        except NotFound:
-            return _gone(self.site)
+        except (LinkRefused, NotFound) as err:
+            return _failed(self.site, err)
         except StoreBusy:
             return await self._account(request, values, {"form": "We are busy just now; please save again in a minute."},
                                        status=503)
@@ -100,32 +95,25 @@ class AccountPages:
         return await self._account(request, {}, {}, saved=True)
 
     def _edit(self, token: str, values: dict[str, str], answers: dict[Channel, bool]) -> None:
-        """The customer's corrections, then their answers to marketing where they changed
-        (one never asked stays unasked while the box is left empty)."""
+        """The person's corrections (a customer's or a prospect's), then a customer's answers to
+        marketing where they changed (one never asked stays unasked while the box is left empty)."""
         table, doc_id = self._holder(token)
-        if table != CUSTOMERS:
-            prospect = self.store.source(doc_id)
-            corrected = {k: v or None for k, v in values.items() if (prospect.get(k) or "") != v}
-            if corrected:
-                with self.store.acting_for(SELF_SERVICE):
-                    self.store.edit_source(doc_id, corrected)
-            return
-        customer = self.store.customer(doc_id)
-        changes = {k: v or None for k, v in values.items() if (customer.get(k) or "") != v}
+        record = self.store.record(table, doc_id)
+        changes = {k: v or None for k, v in values.items() if (record.get(k) or "") != v}
         with self.store.acting_for(SELF_SERVICE):
             if changes:
-                self.store.edit_customer(doc_id, changes)
+                (self.store.edit_customer if table == CUSTOMERS else self.store.edit_source)(doc_id, changes)
+            if table != CUSTOMERS:
+                return  # (a prospect holds no marketing answer of its own to change)
             for channel, allowed in answers.items():
-                if bool(customer.get(FIELDS_OF[channel])) != allowed:
+                if bool(record.get(FIELDS_OF[channel])) != allowed:
                     self.store.set_marketing(doc_id, channel, allowed, source="the customer's account page")
 
     async def download(self, request: web.Request) -> web.Response:
         try:
             data = await self.site.in_store(self._data, request.match_info["token"])
-        except LinkRefused as err:
-            return _refused(self.site, err)
-        except NotFound:
-            return _gone(self.site)
+        except (LinkRefused, NotFound) as err:
+            return _failed(self.site, err)
         response = web.Response(text=json.dumps(data, ensure_ascii=False, indent=2, default=str),
                                 content_type="application/json")
         response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
@@ -142,10 +130,8 @@ class AccountPages:
             return form
         try:
             await self.site.write(lambda: self.store.request_erasure(*self._holder(request.match_info["token"])))
-        except LinkRefused as err:
-            return _refused(self.site, err)
-        except NotFound:
-            return _gone(self.site)
+        except (LinkRefused, NotFound) as err:
+            return _failed(self.site, err)
         except StoreBusy:
             return self.site.message("Busy", "We are busy just now; please press the button again in a minute.",
                                      status=503, back=request.path.removesuffix("/erase"))
@@ -158,10 +144,8 @@ class AccountPages:
         token = request.match_info["token"]
         try:
             data = await self.site.in_store(self._data, token)
-        except LinkRefused as err:
-            return _refused(self.site, err)
-        except NotFound:
-            return _gone(self.site)
+        except (LinkRefused, NotFound) as err:
+            return _failed(self.site, err)
         record = data["record"]
         shown = {name: values[name] if name in values else record.get(name) or "" for name, *_ in FIELDS}
         return self._page("account.html", status=status, record=record, values=shown, errors=errors, saved=saved,
@@ -172,17 +156,11 @@ class AccountPages:
         return table, int(doc_id)
 
     def _page(self, name: str, *, status: int = 200, **values: Any) -> web.Response:
-        html = _TEMPLATES.get_template(name).render(shop=self.site.shop, csrf=self.site.token(), **values)
+        html = PAGES.get_template(name).render(shop=self.site.shop, csrf=self.site.token(), **values)
         response = web.Response(text=html, content_type="text/html", status=status)
         response.headers["Cache-Control"] = "no-store"  # (a person's data stays out of shared caches)
         return response
 
 
-def _refused(site: SignUpPage, err: LinkRefused) -> web.Response:
-    said = str(err)
-    return site.message("This link cannot be used", f"{said[:1].upper()}{said[1:]}. Ask for a new one.", status=400,
-                        back="/account")
-
-
-def _gone(site: SignUpPage) -> web.Response:
-    return site.message("Nothing to show", f"{site.shop} no longer holds the details this link was for.", status=404)
+def _failed(site: SignUpPage, err: LinkRefused | NotFound) -> web.Response:
+    return site.link_failed(err, advice="Ask for a new one.", gone="Nothing to show", back="/account")

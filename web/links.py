@@ -11,9 +11,7 @@ A link that is not ours, changed or expired is a 400 page saying so in plain wor
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
-import jinja2
 from aiohttp import web
 
 from store.base.errors import NotFound, StoreBusy
@@ -22,9 +20,8 @@ from store.model import Channel
 from store.rules.consent import channel_of
 from store.rules.links import LinkRefused
 
-from .signup import SignUpPage, TooLarge, Undecodable, read_body
+from .signup import PAGES, SignUpPage, TooLarge, Undecodable, read_body
 
-_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 CHANNEL_WORDS = {"email": "email", "sms": "text messages (SMS)"}
 
 
@@ -82,12 +79,10 @@ class LinkPages:
         token = request.match_info["token"]
         try:
             found = await self.site.in_store(self._looked_up_now, purpose, token, look)
-        except LinkRefused as err:
-            return self._refused(err)
-        except NotFound:
-            return self._gone()
+        except (LinkRefused, NotFound) as err:
+            return self._failed(err)
         heading, text, button = words(found)
-        html = _TEMPLATES.get_template("link.html").render(shop=self.site.shop, heading=heading, text=text,
+        html = PAGES.get_template("link.html").render(shop=self.site.shop, heading=heading, text=text,
                                                           button=button, action=request.path)
         return web.Response(text=html, content_type="text/html")
 
@@ -101,10 +96,8 @@ class LinkPages:
         token = request.match_info["token"]
         try:
             done = await self.site.write(self._looked_up, purpose, token, act)
-        except LinkRefused as err:
-            return self._refused(err)
-        except NotFound:
-            return self._gone()
+        except (LinkRefused, NotFound) as err:
+            return self._failed(err)
         except StoreBusy:
             busy = self.site.message("Busy", "We are busy with another change just now; please try again in a minute.",
                                      status=503)
@@ -121,11 +114,6 @@ class LinkPages:
         self.site.catch_up()
         return self._looked_up(purpose, token, call)
 
-    def _refused(self, err: LinkRefused) -> web.Response:
-        said = str(err)
-        return self.site.message("This link cannot be used", f"{said[:1].upper()}{said[1:]}. Please use the newest "
-                                 "mail we sent you, or write to us.", status=400)
-
-    def _gone(self) -> web.Response:
-        return self.site.message("Nothing to do", f"{self.site.shop} no longer holds the details this link was for.",
-                                 status=404)
+    def _failed(self, err: LinkRefused | NotFound) -> web.Response:
+        return self.site.link_failed(err, advice="Please use the newest mail we sent you, or write to us.",
+                                     gone="Nothing to do")

@@ -40,8 +40,9 @@ import jinja2
 from aiohttp import web
 
 from store import Store
-from store.base.errors import StoreBusy, StoreError, ValidationFailed
+from store.base.errors import NotFound, StoreBusy, StoreError, ValidationFailed
 from store.domain.signup import CONFIRM_TTL
+from store.rules.links import LinkRefused
 
 from .mailer import Mailer, confirmation
 from .tokens import matches
@@ -60,7 +61,7 @@ FIELDS = (("company", "Company", "text", "organization"), ("first_name", "First 
           ("country", "Country", "text", "country-name"), ("vat_id", "VAT id (companies)", "text", "off"))
 LABELS = {name: label for name, label, *_ in FIELDS} | {"consent": "Consent"}
 CONSENT = "I agree that {shop} keeps these details to serve me as a customer."
-_TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+PAGES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
 T = TypeVar("T")
 
 
@@ -292,7 +293,7 @@ class SignUpPage:
         return str(self.settings.get("shop_name") or "custdesk")
 
     def _form(self, values: Mapping[str, object], errors: dict[str, str], status: int = 200) -> web.Response:
-        html = _TEMPLATES.get_template("signup.html").render(
+        html = PAGES.get_template("signup.html").render(
             shop=self.shop, csrf=self.token(), fields=FIELDS, values=values, errors=errors,
             consent=CONSENT.format(shop=self.shop), labels=LABELS, offers_news=self.mailer is not None,
             required=_required(self.settings["allow_private_customers"]),
@@ -309,8 +310,16 @@ class SignUpPage:
 
     def message(self, heading: str, text: str, *, status: int = 200, back: str | None = None) -> web.Response:
         """A page of a heading and a sentence; `back`: the page to open again."""
-        html = _TEMPLATES.get_template("message.html").render(shop=self.shop, heading=heading, text=text, back=back)
+        html = PAGES.get_template("message.html").render(shop=self.shop, heading=heading, text=text, back=back)
         return web.Response(text=html, content_type="text/html", status=status)
+
+    def link_failed(self, err: LinkRefused | NotFound, *, advice: str, gone: str, back: str | None = None) -> web.Response:
+        """The page of a signed link that cannot be used: not ours, changed or expired (400, its
+        reason and `advice`), or what it named is no longer held (404, headed `gone`)."""
+        if isinstance(err, NotFound):
+            return self.message(gone, f"{self.shop} no longer holds the details this link was for.", status=404)
+        said = str(err)
+        return self.message("This link cannot be used", f"{said[:1].upper()}{said[1:]}. {advice}", status=400, back=back)
 
 
 def _required(allow_private: bool) -> dict[str, str]:
