@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
+from store.base.errors import NotFound
 from store.model import CUSTOMERS, display_name
 
 from ..flows.customer import obfuscate_customer
@@ -61,9 +62,10 @@ class ErasureRequestsScreen(StoreScreen[None]):
         return request["label"] if record is None else f"{request['label']}  {display_name(record)}"
 
     def _record(self, request: dict[str, Any]) -> Mapping[str, Any] | None:
-        if request["table"] == CUSTOMERS:
-            return self.store.customer(request["id"]) if self.store.has_customer(request["id"]) else None
-        return self.store.source(request["id"]) if self.store.has_source(request["id"]) else None
+        try:
+            return self.store.record(request["table"], request["id"])
+        except NotFound:
+            return None
 
     def current(self) -> dict[str, Any] | None:
         key = cursor_key(self.query_one("#requests", DataTable))
