@@ -2,15 +2,15 @@
 tab, a department or contact edited, a status set, the picture set or removed."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import work
 
 from store.model import CONTACTS, DEPARTMENTS, RELATED_KINDS, singular
 
-from ..screens.modals import ChoiceScreen, PromptScreen, contact_form, department_form
+from ..screens.contact_form import contact_form
+from ..screens.modals import ChoiceScreen, PromptScreen, department_form
 from ..verbs import attempt
 from . import GROUP
 
@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 async def add_row(app: CustdeskApp, customer_id: int, tab: str) -> None:
     """`+`: a department or contact by its form, any other kind by its title."""
     store = app.store
-    if tab in (DEPARTMENTS, CONTACTS):
-        form, verb, what = ((department_form(), store.add_department, "Department") if tab == DEPARTMENTS
-                            else (contact_form(), store.add_contact, "Contact"))
-        values = await app.push_screen_wait(form)
+    if tab == DEPARTMENTS:
+        values = await app.push_screen_wait(department_form())
         if values:
-            attempt(app, verb, customer_id, values, success=f"{what} added")
+            attempt(app, store.add_department, customer_id, values, success="Department added")
+    elif tab == CONTACTS:
+        form = contact_form(store.children(customer_id, DEPARTMENTS))
+        if values := await app.push_screen_wait(form):
+            attempt(app, store.add_contact, customer_id, values, department_id=form.department_id, success="Contact added")
     elif tab in RELATED_KINDS:
         title = await app.push_screen_wait(PromptScreen(f"Title of the new {singular(tab)}"))
         if title is not None:
@@ -39,16 +41,13 @@ async def edit_row(app: CustdeskApp, tab: str, row_id: int) -> None:
     """`E`: the department or contact under the cursor, by its form."""
     store = app.store
     current = store.child(tab, row_id)
-    verb: Callable[[int, Mapping[str, Any]], object]
     if tab == DEPARTMENTS:
-        form, verb, what = department_form(current), store.edit_department, "Department"
+        if values := await app.push_screen_wait(department_form(current)):
+            attempt(app, store.edit_department, row_id, values, success="Department saved")
     elif tab == CONTACTS:
-        form, verb, what = contact_form(current), store.edit_contact, "Contact"
-    else:
-        return
-    values = await app.push_screen_wait(form)
-    if values:
-        attempt(app, verb, row_id, values, success=f"{what} saved")
+        form = contact_form(store.children(current["customer_id"], DEPARTMENTS), current)
+        if values := await app.push_screen_wait(form):
+            attempt(app, store.edit_contact, row_id, {**values, "department_id": form.department_id}, success="Contact saved")
 
 
 @work(group=GROUP)

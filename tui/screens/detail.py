@@ -2,7 +2,7 @@
 and the detail of a prospect with its notes, origin and raw imported row."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from store.base.text import printable
 from store.domain.signup import SIGN_UP
-from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, display_name, singular
+from store.model import CONTACTS, CONVERSATIONS, CORPORATE, DEPARTMENTS, EXPORTS, RELATED_KINDS, RelatedRecord, display_name, singular
 from store.rules.activity import switch_of
 
 from ..flows.activate import activate_source
@@ -33,7 +33,7 @@ from .modals import InfoScreen, literal
 # are the least used ones (`]` and the tab bar's scrolling reach them).
 TABS = {
     DEPARTMENTS: ("Departments", ("name", "headquarters", "email", "phone", "city")),
-    CONTACTS: ("Contacts", ("first_name", "last_name", "role", "email", "phone")),
+    CONTACTS: ("Contacts", ("first_name", "last_name", "role", "department", "email", "phone")),
     "orders": ("Orders", ("number", "date", "status", "title", "amount")),
     "invoices": ("Invoices", ("number", "date", "status", "title", "amount")),
     "offers": ("Offers", ("number", "date", "status", "title", "amount")),
@@ -144,8 +144,16 @@ class DetailScreen(StoreScreen[None]):
     def _fill(self, key: str, columns: tuple[str, ...]) -> None:
         table = self.query_one(f"#table-{key}", DataTable)
         table.clear()
-        for row in self.store.children(self.customer_id, key):
+        for row in self._named(key, self.store.children(self.customer_id, key)):
             table.add_row(*[literal(self.app.dates.value(c, row.get(c))) for c in columns], key=str(row["id"]))
+
+    def _named(self, key: str, rows: list[RelatedRecord]) -> Sequence[Mapping[str, object]]:
+        """Rows as shown: a contact names its department (it holds the department's id)."""
+        if key != CONTACTS:
+            return rows
+        names = {d["id"]: d["name"] for d in self.store.children(self.customer_id, DEPARTMENTS)}
+        return [{**{k: v for k, v in row.items() if k != "department_id"}, "department": names.get(row.get("department_id") or 0)}
+                for row in rows]
 
     def _show_picture(self, name: str | None) -> None:
         if name == self.picture_shown:
@@ -253,7 +261,7 @@ class DetailScreen(StoreScreen[None]):
         tab, row_id = self.current_tab(), self.current_row_id()
         if row_id is None:
             return
-        row = self.store.child(tab, row_id)
+        row = self._named(tab, [self.store.child(tab, row_id)])[0]
         fields = [(k.replace("_", " ").capitalize(), self.app.dates.value(k, v)) for k, v in row.items()
                   if k not in ("id", "rev", "schema_version", "customer_id") and v not in (None, "", [])]
         self.app.push_screen(InfoScreen(f"{singular(tab).capitalize()} "
