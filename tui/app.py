@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 from store import Store, StoreBusy, StoreError
 from store.base.text import printable
 from store.model import CUSTOMERS, SOURCES
-from store.views.records import RecordView
+from store.views.records import Views
 
 from .config import Config
 from .dates import Dates
@@ -54,7 +54,7 @@ class CustdeskApp(App[None]):
         self.dates = Dates(config.date_format)
         self.store = store
         store.take_changes()  # the views below start from the store as it is now
-        self.views = {CUSTOMERS: RecordView(store, CUSTOMERS), SOURCES: RecordView(store, SOURCES)}
+        self.views = Views(store, (CUSTOMERS, SOURCES))
         # Why the app stopped at start: a damaged store (the command line prints it, exit 2).
         self.refusal: StoreError | None = None
 
@@ -95,18 +95,19 @@ class CustdeskApp(App[None]):
 
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:
-        # From the views (kept in step with the store): a polars sum, not a walk over 100k documents.
-        customers, prospects = self.views[CUSTOMERS].frame.height, self.views[SOURCES].frame.height
+        # The engine's tallies, kept with every commit: no walk over 100k rows, and no view built for them.
+        stats = self.store.stats()
+        customers, prospects = stats["customers"], stats["sources"]
         if self.size.width < WIDE_HEADER:  # what must fit beside the title at 80 columns, even at 1M
             self.sub_title = f"{customers:,} customers · {prospects:,} prospects"
             return
-        active = self.views[CUSTOMERS].frame["active"].sum()
+        active = stats["active"]
         self.sub_title = f"{self.store.title} · {customers:,} customers ({active:,} active) · {prospects:,} prospects"
 
     def after_change(self) -> None:
         """The store changed under our hands: rebuild the changed rows, then tell every screen."""
         changes = self.store.take_changes()
-        for table, view in self.views.items():
+        for table, view in self.views.built().items():
             view.refresh(None if changes is None else changes.get(table, set()))
         self.update_counts()
         for screen in self.screen_stack:

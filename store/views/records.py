@@ -6,7 +6,7 @@ one column; after a change only the touched rows are rebuilt.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -130,3 +130,30 @@ class RecordView:
         if query.sort:
             frame = frame.sort(query.sort, descending=query.descending, nulls_last=True, maintain_order=True)
         return frame
+
+
+class Views(Mapping[str, RecordView]):
+    """The customers' and the source list's views, each built when first asked for: the
+    first screen waits for its own table's rows only (the source list's are ~0.1 s at 100k)."""
+
+    def __init__(self, store: Store, tables: Sequence[str] = (CUSTOMERS, SOURCES)) -> None:
+        self._store = store
+        self._tables = tuple(tables)
+        self._built: dict[str, RecordView] = {}
+
+    def __getitem__(self, table: str) -> RecordView:
+        if table not in self._tables:
+            raise KeyError(table)
+        if table not in self._built:
+            self._built[table] = RecordView(self._store, table)
+        return self._built[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+    def built(self) -> dict[str, RecordView]:
+        """The views built so far (those not built yet will read the store as it is then)."""
+        return dict(self._built)
