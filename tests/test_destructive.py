@@ -54,10 +54,13 @@ def test_merge_with_field_choices_moves_everything(store):
     assert merged["city"] == "Leipzig"  # empty on the kept one: taken from the other
     assert merged["tags"] == ["t1", "t2"]
     counts = store.related_counts(a["id"])
-    assert (counts["departments"], counts["contacts"], counts["tickets"], counts["orders"], counts["conversations"]) == (2, 2, 2, 1, 2)
+    # (two contacts more: the email and the phone not chosen, each its customer's)
+    assert (counts["departments"], counts["contacts"], counts["tickets"], counts["orders"], counts["conversations"]) == (2, 4, 2, 1, 2)
     assert sum(d["headquarters"] for d in store.children(a["id"], "departments")) == 1
     assert store.find("customers", "number", b["number"]) == []
-    assert store.journal(1)[0]["summary"] == "Merged C-000002 into C-000001 (5 related record(s) moved)"
+    assert store.journal(1)[0]["summary"] == ("Merged C-000002 into C-000001 (5 related record(s) moved; "
+                                              "kept: ada1@example.com → contact 'Ada1 Lovelace'; "
+                                              "kept: +493012340002 → contact 'Ada2 Lovelace')")
 
 
 def test_merge_undo_restores_exactly(store):
@@ -66,6 +69,42 @@ def test_merge_undo_restores_exactly(store):
     store.merge_into(a["id"], b["id"], {"first_name": "other"})
     store.undo()
     assert contents(store) == before
+
+
+def test_merge_keeps_the_email_and_phone_not_chosen_as_a_contact_of_a_corporate_customer(store):
+    a = store.add_customer("corporate", company(1))
+    b = store.add_customer("corporate", person(2, company="Engines Berlin", email="anna@x.de"))
+    before = contents(store)
+    merged = store.merge_into(a["id"], b["id"], {"phone": "other"})
+    assert (merged["email"], merged["phone"]) == ("ada1@example.com", "+493012340002")
+    kept = {(c["first_name"], c["last_name"], c.get("email"), c.get("phone"), c["role"])
+            for c in store.children(a["id"], "contacts")}
+    assert kept == {("Ada1", "Lovelace", None, "+493012340001", "from C-000001 (merged)"),
+                    ("Ada2", "Lovelace", "anna@x.de", None, "from C-000002 (merged)")}
+    assert "kept: anna@x.de → contact 'Ada2 Lovelace'" in store.journal(1)[0]["summary"]
+    store.undo()
+    assert contents(store) == before
+
+
+def test_merge_keeps_the_email_and_phone_not_chosen_in_a_private_customers_notes(store):
+    a = store.add_customer("private", person(1, notes="Prefers mail"))
+    b = store.add_customer("private", person(2))
+    before = contents(store)
+    merged = store.merge_into(a["id"], b["id"])
+    assert (merged["email"], merged["phone"]) == ("ada1@example.com", "+493012340001")
+    assert merged["notes"] == "Prefers mail\nFrom C-000002 (Ada2 Lovelace), merged: email ada2@example.com, phone +493012340002"
+    assert store.children(a["id"], "contacts") == []
+    assert "kept: ada2@example.com, +493012340002 → notes" in store.journal(1)[0]["summary"]
+    store.undo()
+    assert contents(store) == before
+
+
+def test_merge_sets_nothing_aside_when_the_values_are_the_same(store):
+    a = store.add_customer("corporate", company(1, email="ada@example.com"))
+    b = store.add_customer("corporate", company(2, email="ADA@Example.com", phone="+49 30 12340001"))
+    store.merge_into(a["id"], b["id"])
+    assert store.children(a["id"], "contacts") == []
+    assert store.journal(1)[0]["summary"] == "Merged C-000002 into C-000001 (0 related record(s) moved)"
 
 
 def test_merge_refusals(store):

@@ -23,6 +23,17 @@ async def choose_department(pilot, app, name: str) -> None:
     await pilot.pause()
 
 
+async def contact_saved(pilot, app, key: str, department: str, *typed: str) -> None:
+    """`key` opens the contact form: the keys `typed`, the department chosen, saved."""
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(app.screen, ContactForm)
+    await pilot.press(*typed)
+    await choose_department(pilot, app, department)
+    await pilot.press("ctrl+s")
+    await settle(app, pilot)
+
+
 async def open_contacts(pilot, app) -> None:
     await go_to_row(pilot, app, "C-000001")
     await pilot.press("enter")
@@ -38,13 +49,7 @@ async def test_a_new_contact_gets_its_department_and_the_detail_names_it(shop):
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_contacts(pilot, app)
-        await pilot.press("plus")
-        await pilot.pause()
-        assert isinstance(app.screen, ContactForm)
-        await pilot.press(*"Grace", "tab", *"Hopper")
-        await choose_department(pilot, app, "Purchasing")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await contact_saved(pilot, app, "plus", "Purchasing", *"Grace", "tab", *"Hopper")
         shown = rendered(app.screen.query_one("#table-contacts"))
     [contact] = shop.children(1, "contacts")
     assert (contact["first_name"], contact["last_name"], contact["department_id"]) == ("Grace", "Hopper", purchasing["id"])
@@ -58,19 +63,10 @@ async def test_an_existing_contacts_department_is_changed_and_cleared(shop):
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await open_contacts(pilot, app)
-        await pilot.press("E")
-        await pilot.pause()
-        assert isinstance(app.screen, ContactForm)
-        await choose_department(pilot, app, "Sales")
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await contact_saved(pilot, app, "E", "Sales")
         assert shop.child("contacts", contact["id"])["department_id"] == sales["id"]
         assert "Sales" in rendered(app.screen.query_one("#table-contacts"))
-        await pilot.press("E")
-        await pilot.pause()
-        await choose_department(pilot, app, "none")  # no department any more
-        await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await contact_saved(pilot, app, "E", "none")  # no department any more
         assert "Sales" not in rendered(app.screen.query_one("#table-contacts"))
     assert shop.child("contacts", contact["id"]).get("department_id") is None
     assert shop.child("contacts", contact["id"])["first_name"] == "Grace"  # the rest as it was

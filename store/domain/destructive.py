@@ -28,7 +28,7 @@ from store.model import (
     singular,
 )
 from store.rules import consent, obfuscation
-from store.rules.merging import merged_fields
+from store.rules.merging import merge_outcome
 from store.rules.settings import inactive_days
 
 
@@ -57,14 +57,15 @@ class Destructive:
         (tags also "both").
 
         Unchosen fields follow `rules.merging.default_choice`: the kept value, or the other's where the
-        kept one is empty; tags are united. Every related record moves over.
+        kept one is empty; tags are united. Every related record moves over. An email or phone not
+        chosen becomes a contact or a line of the notes (`rules.merging.SetAside`).
         """
         if keep_id == other_id:
             raise RuleViolation("a customer cannot be merged with itself")
         choices = dict(choices or {})
         with self.session.db.transaction() as tx:
             keep, other = self.session.current(tx, keep_id), self.session.current(tx, other_id)
-            merged = merged_fields(keep, other, choices)
+            merged, asides = merge_outcome(keep, other, choices)
             if merged["kind"] == PRIVATE and (self.records.has_structure(keep_id) or self.records.has_structure(other_id)):
                 raise RuleViolation("the merged customer would be private but has departments or contacts; keep the corporate kind")
             cleaned = self.records.validated_customer(merged["kind"], merged, stored=keep)
@@ -73,8 +74,12 @@ class Destructive:
             tx.put(CUSTOMERS, keep_id, {**keep, **cleaned, "kind": merged["kind"], "picture": picture, "updated_at": journal.now(),
                                         consent.RECORD: merged[consent.RECORD]})
             moved = self._move_children(tx, other_id, keep_id)
+            for aside in asides:
+                if aside.into == "contact":
+                    tx.insert(CONTACTS, self.records.contact_doc(keep_id, aside.contact(), None))
             tx.delete(CUSTOMERS, other_id)
-            self.session.write_entry(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved)")
+            kept = "".join(f"; {aside.line()}" for aside in asides)
+            self.session.write_entry(tx, "merge", f"Merged {other['number']} into {keep['number']} ({moved} related record(s) moved{kept})")
         return self.session.customer(keep_id)
 
     def _move_children(self, tx: Transaction, from_id: int, to_id: int) -> int:

@@ -5,16 +5,18 @@ result when no choice is given: the kept customer's value, or the other's
 where the kept one is empty; tags united; the obfuscation opt-out never taken
 from the other customer unasked. A marketing answer is no choice: an opt-out in
 either wins over an agreement (never mail someone who said no in one of the two),
-an agreement over no answer, each kept with its own time and source.
+an agreement over no answer, each kept with its own time and source. An email or phone
+not chosen is set aside, not lost (`SetAside`).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from store.base.errors import RuleViolation
-from store.model import CUSTOMER_FIELDS
+from store.model import CORPORATE, CUSTOMER_FIELDS, display_name
 from store.rules import consent
+from store.rules.emails import email_key
 
 Choice = Literal["keep", "other", "both"]
 # The fields a merge decides, in the order the merge screen shows them.
@@ -75,3 +77,68 @@ def merged_consent(keep: Mapping[str, Any], other: Mapping[str, Any]) -> dict[st
         if stamp is not None:
             stamps[channel] = stamp
     return {**merged, consent.RECORD: stamps or None}
+
+
+# A merge chooses one email and one phone; the other customer's, where it differs, is
+# set aside rather than lost: a contact of a corporate survivor (a company's second
+# address is usually a person there), a line of a private survivor's notes.
+SET_ASIDE_FIELDS = ("email", "phone")
+
+
+class SetAside(NamedTuple):
+    """One customer's email and phone that the merged customer does not hold, and where they go."""
+
+    owner: Mapping[str, Any]  # the customer they came from (either side)
+    values: dict[str, str]    # field → value, in SET_ASIDE_FIELDS' order
+    into: Literal["contact", "notes"]
+
+    def contact(self) -> dict[str, str]:
+        """The contact of a corporate survivor: the owner's name (its company's if it has none)."""
+        first, last = self.owner.get("first_name") or "", self.owner.get("last_name") or ""
+        return {"first_name": first, "last_name": last if (first or last) else display_name(self.owner),
+                "role": f"from {self.owner['number']} (merged)", **self.values}
+
+    def note(self) -> str:
+        """The line a private survivor's notes get."""
+        return f"From {self.owner['number']} ({display_name(self.owner)}), merged: " + ", ".join(
+            f"{field} {value}" for field, value in self.values.items())
+
+    def line(self) -> str:
+        """What the merge screen and the CLI say before and after: "kept: a@x.de → contact 'Anna Berger'"."""
+        where = "notes" if self.into == "notes" else f"contact '{contact_name(self.contact())}'"
+        return f"kept: {', '.join(self.values.values())} → {where}"
+
+
+def contact_name(contact: Mapping[str, Any]) -> str:
+    return " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p)
+
+
+def _key(field: str, value: object) -> str:
+    """The form two values of `field` are the same in (ADA@example.com is ada@example.com)."""
+    text = "" if value is None else str(value)
+    return email_key(text) if field == "email" else "".join(c for c in text if c.isdigit() or c == "+")
+
+
+def set_aside(keep: Mapping[str, Any], other: Mapping[str, Any], merged: Mapping[str, Any]) -> list[SetAside]:
+    """Each side's email and phone that the merged customer (`merged_fields`) would lose."""
+    into: Literal["contact", "notes"] = "contact" if merged["kind"] == CORPORATE else "notes"
+    found = []
+    for side in (keep, other):
+        values = {f: str(side[f]) for f in SET_ASIDE_FIELDS
+                  if not _empty(side.get(f)) and _key(f, side[f]) != _key(f, merged.get(f))}
+        if values:
+            found.append(SetAside(side, values, into))
+    return found
+
+
+def merge_outcome(keep: Mapping[str, Any], other: Mapping[str, Any],
+                  choices: Mapping[str, str]) -> tuple[dict[str, Any], list[SetAside]]:
+    """The merged customer's fields (`merged_fields`, a private survivor's notes holding what
+    it sets aside) and what each side sets aside: what the store writes and the merge screen
+    says beforehand."""
+    merged = merged_fields(keep, other, choices)
+    asides = set_aside(keep, other, merged)
+    lines = [aside.note() for aside in asides if aside.into == "notes"]
+    if lines:
+        merged["notes"] = "\n".join([*([merged["notes"]] if merged.get("notes") else []), *lines])
+    return merged, asides

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 
 from store.model import CHILD_TABLES, CUSTOMERS, Customer, display_name
-from store.rules.merging import Choice
+from store.rules.merging import Choice, merge_outcome
 from store.views.records import Query
 
 from ..screens.modals import ConfirmScreen, literal
@@ -62,6 +62,8 @@ async def confirm_merge(app: CustdeskApp, keep_id: int, other_id: int, choices: 
     message = Text.assemble(f"Merge {other['number']} ", literal(display_name(other)), f" into {keep['number']} ",
                             literal(display_name(keep)),
                             f"? {moving} related record(s) move over and {other['number']} is removed. u undoes it.")
+    for aside in merge_outcome(keep, other, choices)[1]:  # what the merge screen said would be kept, and where
+        message.append_text(Text.assemble("\n", literal(aside.line())))
     if await app.push_screen_wait(ConfirmScreen(message)):
         attempt(app, app.store.merge_into, keep_id, other_id, dict(choices),
                 success=f"Merged {other['number']} into {keep['number']}; u undoes",

@@ -8,7 +8,8 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, Header, Static
 
-from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices
+from store.base.text import printable
+from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices, merge_outcome
 
 from ..flows.merge import confirm_merge
 from .base import StoreScreen
@@ -70,10 +71,14 @@ class MergeScreen(StoreScreen[None]):
             table.add_row(Text(name.replace("_", " "), style="reverse" if index == self.row else ""), left, right)
         counts = self.store.related_counts(self.other_id)
         moving = ", ".join(f"{n} {t}" for t, n in counts.items() if n) or "nothing"
-        summary = Text(f"\nMoves to {keep['number']}: {moving}.  ", style="bold")
+        # The email and phone not chosen, and where they go: said in the blank line under the table.
+        asides = merge_outcome(keep, other, self.choices)[1]
+        summary = Text(f"{'' if asides else chr(10)}Moves to {keep['number']}: {moving}.  ", style="bold")
         summary.append("space flips the field under the cursor; w keeps the other customer instead; enter merges.", style="dim")
         body = Table.grid()
         body.add_row(table)
+        for aside in asides:
+            body.add_row(Text(printable(aside.line()), style="bold yellow"))
         body.add_row(summary)
         self.query_one("#merge", Static).update(body)
 
