@@ -51,8 +51,10 @@ class StoreScreen(AppScreen[ResultType]):
         raise NotImplementedError
 
 
-class StoreModal(AppScreen[ResultType], ModalScreen[ResultType]):
-    """A dialog over a screen; it may read the store, and leaves redrawing to the screen below."""
+class StoreModal(ModalScreen[ResultType], AppScreen[ResultType]):
+    """A dialog over a screen; it may read the store, and leaves redrawing to the screen below.
+    ModalScreen first: Textual's CSS follows the first base only, and its modal rules
+    (the screen below dimmed, the dialog centred in app.tcss) are ModalScreen's."""
 
 
 def cursor_key(table: DataTable[Any]) -> str | None:

@@ -1,12 +1,13 @@
 """What the forms are built of: the fields scrolling in what the terminal leaves, yes/no
-switches with their word, and the foot that keeps the problems and keys in view."""
+switches with their word, radio buttons marked by a glyph, and the foot that keeps the
+problems and keys in view."""
 from __future__ import annotations
 
 from typing import Any
 
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static, Switch
+from textual.widgets import Label, RadioButton, Static, Switch
 
 SAVE_KEYS = "ctrl+s  save     escape  cancel"
 FIELDS_MAX = 32  # rows of a form's fields shown at most (the rest scroll)
@@ -26,6 +27,17 @@ def flag_field(label: str, value: bool, switch_id: str) -> Horizontal:
 
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
+
+
+class MarkedRadioButton(RadioButton):
+    """A radio button whose glyph says whether it is the choice: `●` chosen, `○` not.
+    Textual's draws the same `●` for both and tells them apart by colour alone, which a
+    colour-blind user or a monochrome terminal cannot read."""
+
+    # (Textual reads its class constant through the instance: a property serves)
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
+        return "●" if self.value else "○"
 
 
 class FitsFields(ModalScreen[Any]):

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, OptionList, RadioButton, RadioSet, Select, Static, Switch
+from textual.widgets import Input, Label, OptionList, RadioSet, Select, Static, Switch
 from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
@@ -21,7 +21,7 @@ from store.rules import consent
 from store.rules.settings import check_settings
 
 from .answers import answer_fields, select_id, typed_answer
-from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, flag_field, form_foot
+from .form_parts import SAVE_KEYS, FitsFields, FlagWords, FormFields, MarkedRadioButton, flag_field, form_foot
 
 # A customer form's answer: the kind, and the fields as typed (the switch's flag a bool).
 CustomerValues = tuple[Kind, dict[str, str | bool]]
@@ -96,8 +96,8 @@ class CustomerForm(FitsFields, FlagWords, ModalScreen[CustomerValues | None]):
         with Vertical(classes="dialog wide"):
             yield Label(self.title_text, classes="title", markup=False)
             with RadioSet(id="kind"):
-                yield RadioButton("Corporate customer", value=self.kind == CORPORATE, id="kind-corporate")
-                yield RadioButton("Private customer", value=self.kind == PRIVATE, id="kind-private")
+                yield MarkedRadioButton("Corporate customer", value=self.kind == CORPORATE, id="kind-corporate")
+                yield MarkedRadioButton("Private customer", value=self.kind == PRIVATE, id="kind-private")
             with FormFields(classes="fields"):
                 for key, label in FORM_FIELDS:
                     value = self.values.get(key)
