@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -20,6 +20,7 @@ from store.views.records import Views
 from .config import Config
 from .dates import Dates
 from .flows.settings import edit_settings, obfuscation_policy
+from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
 from .messages import CommittedElsewhere, StoreChanged, WaitingForStore, WorkFailed
 from .screens.modals import HelpScreen
@@ -57,6 +58,17 @@ class CustdeskApp(App[None]):
         self.views = Views(store, (CUSTOMERS, SOURCES))
         # Why the app stopped at start: a damaged store (the command line prints it, exit 2).
         self.refusal: StoreError | None = None
+        self.keys = KeyGate(self, super().on_event)
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key from the terminal waits until the one before it has been handled (`tui.key_gate`).
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self.keys.take(event)
+        else:
+            await super().on_event(event)
+
+    def on_key_handled(self, marker: KeyHandled) -> None:
+        self.keys.handled(marker)
 
     def on_mount(self) -> None:
         self.sub_title = self.store.where
