@@ -47,8 +47,11 @@ def demo(ctx: click.Context, customers: int, seed: int, no_tui: bool) -> None:
     """Build a store of realistic demo customers (refused on a store that has data)."""
     from importers.demo import build_demo
 
+    from .progress import terminal_progress
+
     store = open_store(ctx)
-    counts = build_demo(store, customers=customers, seed=seed)
+    with terminal_progress() as progress:
+        counts = build_demo(store, customers=customers, seed=seed, progress=progress)
     say(f"demo store {store.where}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     if not no_tui:
         open_app(ctx, store)

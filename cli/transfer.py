@@ -136,7 +136,10 @@ def export(ctx: click.Context, out: Path) -> None:
     """Write all customers to OUT (.csv, .xlsx or .vcf); logged on each customer."""
     from exporters.customers import export_customers
 
-    count = export_customers(open_store(ctx), out)
+    from .progress import terminal_progress
+
+    with terminal_progress() as progress:
+        count = export_customers(open_store(ctx), out, progress=progress)
     say(f"exported {count:,} customers to {path_text(out)}")
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from store import Store
+from store.base.bulk import Progress, counted
 from store.base.errors import StoreError
 from store.base.files import atomic_write_bytes, refuse_overwrite
 from store.base.text import path_text, printable
@@ -22,6 +23,7 @@ COLUMNS = ("number", "kind", "active", "company", "headquarters", "first_name", 
            "mobile", "street", "postcode", "city", "country", "vat_id", "external_id", "tags", "obfuscate_enabled",
            "email_marketing", "sms_marketing", "notes")
 FORMATS = ("csv", "xlsx", "vcf")
+WRITING = "writing customers"  # what an export's progress says it does
 # What a spreadsheet runs when a CSV cell starts with it (OWASP, "CSV Injection"): a formula
 # (= + - @) or, after a leading tab or CR that it skips, whatever follows.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,15 +64,15 @@ def _rows(store: Store, customers: Iterable[Mapping[str, Any]]) -> list[list[str
             for c in customers]
 
 
-def write_csv(path: Path, rows: list[list[str]]) -> None:
+def write_csv(path: Path, rows: list[list[str]], progress: Progress | None = None) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerows([defuse(cell) for cell in row] for row in rows)
+    writer.writerows([defuse(cell) for cell in row] for row in counted(rows, WRITING, progress))
     atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
 
 
-def write_xlsx(path: Path, rows: list[list[str]]) -> None:
+def write_xlsx(path: Path, rows: list[list[str]], progress: Progress | None = None) -> None:
     # Here, not at the top: an import uses `defuse` and should not wait for openpyxl (0.2 s).
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -96,7 +98,7 @@ def write_xlsx(path: Path, rows: list[list[str]]) -> None:
     # Every cell is judged before the sheet is begun: a refusal leaves no half-written sheet behind.
     cells = [[text_cell(cell, column, row[0]) for cell, column in zip(row, COLUMNS, strict=True)] for row in rows]
     sheet.append(list(COLUMNS))
-    for row_cells in cells:
+    for row_cells in counted(cells, WRITING, progress):
         sheet.append(row_cells)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -157,8 +159,10 @@ def vcard(customer: Mapping[str, Any], photo: tuple[bytes, str] | None = None) -
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def export_customers(store: Store, out: Path, customers: list[Customer] | None = None) -> int:
-    """Write customers (all, or the given ones) to `out` by its suffix; returns the count."""
+def export_customers(store: Store, out: Path, customers: list[Customer] | None = None,
+                     progress: Progress | None = None) -> int:
+    """Write customers (all, or the given ones) to `out` by its suffix; returns the count.
+    `progress` is told how many are written."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise StoreError(f"{path_text(out)}: cannot export to '.{fmt}'; use .csv, .xlsx or .vcf")
@@ -169,10 +173,10 @@ def export_customers(store: Store, out: Path, customers: list[Customer] | None =
     chosen.sort(key=lambda c: c["number"])
     if fmt == "vcf":
         atomic_write_bytes(out, "".join(vcard(c, store.picture(c["id"]) if c.get("picture") else None)
-                                        for c in chosen).encode("utf-8"))
+                                        for c in counted(chosen, WRITING, progress)).encode("utf-8"))
     elif fmt == "csv":
-        write_csv(out, _rows(store, chosen))
+        write_csv(out, _rows(store, chosen), progress)
     else:
-        write_xlsx(out, _rows(store, chosen))
+        write_xlsx(out, _rows(store, chosen), progress)
     store.log_export([c["id"] for c in chosen], fmt, str(out))
     return len(chosen)

@@ -18,7 +18,7 @@ from faker import Faker
 from stdnum import luhn
 
 from store import Batch, Store
-from store.base.bulk import paused_gc
+from store.base.bulk import Progress, counted, paused_gc
 from store.model import RELATED_KINDS
 from store.rules.phones import quick_e164
 from store.rules.vat import clean_vat
@@ -228,21 +228,37 @@ def checked_vat(form: str, seed: int) -> str:
     raise ValueError(f"no valid VAT id of the form {form} in {DRAWS} draws")
 
 
-def build_demo(store: Store, customers: int = 2000, seed: int = 7) -> dict[str, Any]:
+def build_demo(store: Store, customers: int = 2000, seed: int = 7, progress: Progress | None = None) -> dict[str, Any]:
     """Fill a new store with `customers` demo customers and a tenth as many prospects
-    (refused by the store when it holds any customer or prospect)."""
+    (refused by the store when it holds any customer or prospect); `progress` is told
+    how far the building and then each batch's saving is."""
     builder = DemoBuilder(seed)
     corporate: list[dict[str, Any]] = []
     private: list[dict[str, Any]] = []
     with paused_gc():
-        for n in range(1, customers + 1):
+        for n in counted(range(1, customers + 1), "building customers", progress):
             is_corporate = builder.rng.random() < 0.3
             (corporate if is_corporate else private).append(builder.customer(n, is_corporate))
         prospects = [builder.prospect(customers + i, i + 1) for i in range(max(1, customers // 10))]
     first = True
     for target, records in (("corporate", corporate), ("private", private), ("sources", prospects)):
         if records:
-            store.apply_batch(Batch(target, creates=records, action="demo", into_empty_store=first,
-                                    summary=f"Demo data: {len(records)} {target}"))
+            _save(store, Batch(target, creates=records, action="demo", into_empty_store=first,
+                               summary=f"Demo data: {len(records)} {target}"), f"saving {SAVED[target]}", progress)
             first = False
     return store.stats()
+
+
+SAVED = {"corporate": "corporate customers", "private": "private customers", "sources": "prospects"}
+
+
+def _save(store: Store, batch: Batch, what: str, progress: Progress | None) -> None:
+    """One batch saved, `progress` told as `what` from its start (its records checked
+    first, which tells nothing) to its end (the batch tells every 2,000 records)."""
+    if progress is None:
+        store.apply_batch(batch)
+        return
+    total = batch.create_count
+    progress(what, 0, total)
+    store.apply_batch(batch, progress=lambda done, _total: progress(what, done, total))
+    progress(what, total, total)
