@@ -31,7 +31,8 @@ class ContactForm(ChildForm):
         options: list[tuple[RenderableType, int | str]] = [(NO_DEPARTMENT, NO_DEPARTMENT)]
         options += [(literal(d["name"]), d["id"]) for d in self.departments]
         current = next((d["id"] for d in self.departments if d["id"] == self.values.get("department_id")), NO_DEPARTMENT)
-        choice: Select[int | str] = Select(options, value=current, allow_blank=False, id="f-department")
+        choice: Select[int | str] = Select(options, value=current, allow_blank=False, compact=True,
+                                           id="f-department")
         self.query_one(".dialog").mount(Horizontal(Label("Department", classes="label"), choice, classes="field"),
                                         before=self.query_one(".foot"))
 
