@@ -70,3 +70,18 @@ async def test_an_existing_contacts_department_is_changed_and_cleared(shop):
         assert "Sales" not in rendered(app.screen.query_one("#table-contacts"))
     assert shop.child("contacts", contact["id"]).get("department_id") is None
     assert shop.child("contacts", contact["id"])["first_name"] == "Grace"  # the rest as it was
+
+
+async def test_the_contact_form_fits_80x24_with_its_department_above_the_keys(shop):
+    shop.add_department(1, {"name": "Purchasing"})
+    app = CustdeskApp(shop)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_contacts(pilot, app)
+        await pilot.press("plus")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, ContactForm)
+        dialog, choice, hint = (form.query_one(q).region for q in (".dialog", "#f-department", ".hint"))
+        assert dialog.right <= 80 and dialog.bottom <= 24
+        assert choice.height == 1 and choice.bottom <= hint.y  # one line, the keys in view under it
+        assert form.query_one("#f-role").region.bottom <= choice.y
