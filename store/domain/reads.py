@@ -41,18 +41,11 @@ class Reads:
 
     def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
-        index = self.session.db.indexes.key_map(table, key)
-        if not len(index):
-            return [[] for _ in values]
-        return [sorted(index.ids(v)) if v is not None else [] for v in values]
+        return [sorted(ids) for ids in self.session.db.indexes.holders(table, key, values)]
 
     def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""
-        index = self.session.db.indexes.key_map(table, key)
-        if not len(index):
-            return [None] * len(values)
-        first = index.first
-        return [None if v is None else first(v) for v in values]
+        return [min(ids) if ids else None for ids in self.session.db.indexes.holders(table, key, values)]
 
     def record(self, table: str, doc_id: int) -> Document:
         """A customer or prospect by id, as a plain document (for code that handles both)."""

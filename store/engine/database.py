@@ -27,7 +27,7 @@ from store.engine.blobs import FolderBlobs
 from store.engine.changelog import ChangeLog
 from store.engine.lifecycle import Backend
 from store.engine.schema import META, META_ID, Schema
-from store.engine.snapshot import read_tables, write_snapshot
+from store.engine.snapshot import read_snapshot, write_snapshot
 from store.engine.table import Table
 from store.engine.transaction import Transaction
 
@@ -35,6 +35,8 @@ from store.engine.transaction import Transaction
 COMPACT_MIN_BYTES = 8 * 1024 * 1024
 # Closing a store folds a log larger than this (or a twentieth of the snapshot).
 FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
+# The matcher's index of the store (store.matching.saved), kept beside it.
+MATCHING = ".matching"
 # A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
 BULK_CHANGES = 20_000
 
@@ -55,6 +57,11 @@ class Database(Backend):
         self.seq = 0
         self._log_end = 0
         self._snapshot_sig: tuple[Any, ...] | None = None
+        # The snapshot's generation and seq, and the documents each commit since changed
+        # (`changes_since`: how a file kept beside the store catches up with the log).
+        self._generation: str | None = None
+        self._snapshot_seq = 0
+        self._logged: list[tuple[int, tuple[tuple[str, int], ...]]] = []
         with self._locked(None):
             if self._is_new():
                 self._write_snapshot()
@@ -67,7 +74,30 @@ class Database(Backend):
 
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""
-        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in (".log", ".lock", ".columns"))]
+        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in (".log", ".lock", ".columns",
+                                                                                         MATCHING))]
+
+    def state(self) -> tuple[str, int] | None:
+        """(snapshot generation, seq) of what memory holds: the tag of a file kept beside the
+        store that holds what was derived from this state (None: a file without one)."""
+        return None if self._generation is None else (self._generation, self.seq)
+
+    def changes_since(self, state: tuple[str, int]) -> dict[str, set[int]] | None:
+        """The documents changed since `state` (`state()` then), by table; None when it is not
+        one this snapshot and its log lead to (another snapshot, a seq not in its log)."""
+        generation, seq = state
+        if generation != self._generation or not self._snapshot_seq <= seq <= self.seq:
+            return None
+        changed: dict[str, set[int]] = {}
+        for logged_seq, docs in self._logged:
+            if logged_seq > seq:
+                for table, doc_id in docs:
+                    changed.setdefault(table, set()).add(doc_id)
+        return changed
+
+    def side_file(self, suffix: str) -> Path | None:
+        """Where a file derived from the store and tagged with its `state` is kept."""
+        return self.path.with_name(self.path.name + suffix)
 
     def watch(self, changed: Callable[[], None]) -> None:
         """A file tells nobody of its changes: readers look (`changed_on_disk`) on a timer."""
@@ -141,9 +171,12 @@ class Database(Backend):
                 # It would be folded at once anyway: write the new snapshot only.
                 self.seq = seq
                 self._fold()
+                if rewrite:  # (what is derived from the old state goes with it)
+                    self._drop_side_files()
             else:
                 self._log_end = self.log.append({"seq": seq, "ops": changes}, self._log_end)
                 self.seq = seq
+                self._logged.append((seq, tuple((str(op[0]), int(op[1])) for op in changes)))
         except OSError as err:
             self.seq = seq - 1
             raise StoreError(f"{self.path}: could not save the change ({err.strerror})") from None
@@ -180,6 +213,10 @@ class Database(Backend):
         self.log.reset()
         self._log_end = 0
 
+    def _drop_side_files(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path.with_name(self.path.name + MATCHING))
+
     def _snapshot_size(self) -> int:
         return self._snapshot_sig[2] if self._snapshot_sig else 0
 
@@ -195,8 +232,9 @@ class Database(Backend):
         # Every snapshot carries complete counts (a new store, a file TinyDB wrote: counted here).
         meta = {**self.meta, "seq": self.seq, "tallies": dict(self.tallies())}
         self.tables[META][META_ID] = meta
-        write_snapshot(self.path, self.tables, self.schema)
+        self._generation = write_snapshot(self.path, self.tables, self.schema)
         self._snapshot_sig = self._signature()
+        self._snapshot_seq, self._logged = self.seq, []
 
     def _reload(self, verify: bool = True) -> None:
         with paused_gc():
@@ -213,12 +251,13 @@ class Database(Backend):
 
     def _load(self, verify: bool) -> None:
         self._snapshot_sig = self._signature()
-        tables = read_tables(self.path, self.schema, verify=verify)
+        tables, self._generation = read_snapshot(self.path, self.schema, verify=verify)
         if tables is None:
             raise StoreCorrupt(f"{self.path}: the store file is empty (a copy that stopped early, or a full disk?); "
                                "nothing was changed: run 'custdesk repair' to keep what its change log holds")
         self.replace_tables(tables)
-        self.seq = self.meta["seq"]
+        self.seq = self._snapshot_seq = self.meta["seq"]
+        self._logged = []
         records, self._log_end = self.log.read_from(0)
         for record in records:
             if record["seq"] == self.seq + 1:
@@ -228,3 +267,4 @@ class Database(Backend):
         for table, doc_id, doc in record["ops"]:
             self.set_in_memory(table, int(doc_id), doc)
         self.seq = record["seq"]
+        self._logged.append((self.seq, tuple((str(op[0]), int(op[1])) for op in record["ops"])))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -62,6 +63,19 @@ class InMemory:
         rows = self.tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
         return rows.frame(ids)
+
+    def state(self) -> tuple[str, int] | None:
+        """What a file kept beside the store is tagged with (`Database.state`); None here: a
+        backend with no files keeps nothing beside them."""
+        return None
+
+    def changes_since(self, state: tuple[str, int]) -> dict[str, set[int]] | None:
+        """The documents changed since `state`, by table (`Database.changes_since`); None: unknown."""
+        return None
+
+    def side_file(self, suffix: str) -> Path | None:
+        """Where a file derived from the store is kept beside it (`Database.side_file`); None: nowhere."""
+        return None
 
     def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None:
         """The documents changed (here or by catch-up) since `reader` last took them, by table;

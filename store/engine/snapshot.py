@@ -54,10 +54,10 @@ def _dict_chunks(rows: Mapping[int, dict[str, Any]]) -> list[bytes]:
     return [b"{\n" + b",\n".join(b'"%d":%s' % (doc_id, dumps(rows[doc_id])) for doc_id in sorted(rows)) + b"\n}"]
 
 
-def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[str, Any]]], schema: Schema) -> None:
+def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[str, Any]]], schema: Schema) -> str:
     """Write every table (folding what was written since the last snapshot) atomically,
     the columns file first: a crash between the two leaves a columns file of another
-    generation, which is ignored."""
+    generation, which is ignored. Returns the new snapshot's generation."""
     # Every table is written, empty or not, so the file always has the same shape.
     names = [*schema.tables, *(name for name in tables if name not in schema.tables and name != TOC)]
     generation = secrets.token_hex(8)
@@ -88,6 +88,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[st
         os.pwrite(fd, toc_line(generation, ranges), 0)
 
     atomic_write(path, fill)
+    return generation
 
 
 class _TableText:
@@ -131,10 +132,16 @@ def read_tables(path: Path, schema: Schema, *, verify: bool = True) -> Tables | 
     """Every table of the snapshot (None when there is no file or it is empty). `verify`:
     check every table's checksum now; else a large table's when its text is first read
     or its `Table.verify` is called (the small ones are read, and so checked, now)."""
+    return read_snapshot(path, schema, verify=verify)[0]
+
+
+def read_snapshot(path: Path, schema: Schema, *, verify: bool = True) -> tuple[Tables | None, str | None]:
+    """`read_tables`, and the generation of the snapshot they were read from (None: a file
+    without a table of contents): what the files kept beside it are tagged with."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - stays open while any table may still read from it
     except FileNotFoundError:
-        return None
+        return None, None
     try:
         return _read_tables(path, handle, schema, verify)
     except BaseException:
@@ -142,16 +149,16 @@ def read_tables(path: Path, schema: Schema, *, verify: bool = True) -> Tables | 
         raise
 
 
-def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> Tables | None:
+def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> tuple[Tables | None, str | None]:
     first = handle.readline()
     if not first.strip():
         handle.close()
-        return None
+        return None, None
     if not is_toc(first):
         if looks_like_toc(first):
             raise damaged(path, "the table of contents is damaged")
         with handle:
-            return _as_tables(path, orjson_load(path, first + handle.read()), schema)
+            return _as_tables(path, orjson_load(path, first + handle.read()), schema), None
     generation, ranges = parse_toc(path, first)
     missing = [name for name in schema.tables if name not in ranges]
     if missing:
@@ -176,7 +183,7 @@ def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> 
                 raise damaged(path, f"table '{name}' is damaged ({err})") from None
     if generation is not None and not columns:
         _save_columns(path, generation, tables)
-    return tables
+    return tables, generation
 
 
 def _save_columns(path: Path, generation: str, tables: Tables) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from store.matching import saved
 from store.matching.blocking import BlockIndex, block_index, block_keys, with_sounds
 from store.matching.compare import Array
 from store.matching.normalise import FIELDS, normalised
@@ -49,6 +50,16 @@ class Index:
     rows_of: dict[RecordRef, int]  # record -> its live row
     counts: dict[str, Counter[str]] | None = None  # value counts, kept once rows were appended
     learned: Weights | None = field(default=None, repr=False)
+
+    def alive_at(self, at: Array) -> Array:
+        return self.alive[at]
+
+    def ref_at(self, row: int) -> RecordRef:
+        return self.refs[row]
+
+    def stored(self, store: Store, at: Array) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(fields as stored, normalised and counted as they are now) of these rows, in their order."""
+        return rows(self.raw, at), self.counted(rows(self.norm, at))
 
     def row_of(self, ref: RecordRef) -> int | None:
         return self.rows_of.get(ref)
@@ -97,9 +108,10 @@ def _region(store: Store) -> str | None:
 
 
 def build(store: Store, step: Callable[[], None] | None = None) -> Index:
-    """The index of the store as it is now; `step` is called between the stages (a sweep's
-    chance to report progress, or to be stopped)."""
+    """The index of the store as it is now, kept beside it (`saved`); `step` is called
+    between the stages (a sweep's chance to report progress, or to be stopped)."""
     store.take_changes(READER)  # (before reading: a change made meanwhile is taken next time)
+    state = saved.state_of(store)  # (likewise: a change made meanwhile is applied again, no harm)
     refs, raw = _stored(store)
     if step is not None:
         step()
@@ -107,7 +119,22 @@ def build(store: Store, step: Callable[[], None] | None = None) -> Index:
     norm = with_counts(prepared(raw, region))
     if step is not None:
         step()
-    return _indexed(refs, raw, norm, estimate(norm), region)
+    index = _indexed(refs, raw, norm, estimate(norm), region)
+    saved.save(store, index, state)
+    return index
+
+
+def looked_up(store: Store) -> Index | saved.Saved:
+    """What checking a few records against the store reads: the index this process holds,
+    else the one kept beside the store (`saved`: nothing of the whole store is read), else
+    the index built now (and kept)."""
+    with _LOCK:
+        held = _CACHE.get(store)
+    if held is None:
+        found = saved.load(store, _region(store))
+        if found is not None:
+            return found
+    return index_of(store)
 
 
 def _indexed(refs: list[RecordRef], raw: pl.DataFrame, norm: pl.DataFrame, weights: Weights,

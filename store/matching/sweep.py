@@ -9,9 +9,10 @@ import polars as pl
 
 from store.matching.blocking import block_keys, candidate_pairs
 from store.matching.compare import COMPARED, Array
-from store.matching.index import Index, index_of, learn, prepared, raw_frame, rows
+from store.matching.index import Index, index_of, learn, looked_up, prepared, raw_frame, rows
 from store.matching.pairs import REVIEW, Pair, RecordRef, band_of
 from store.matching.reasons import SHOWN, evidence, reasons
+from store.matching.saved import Saved
 from store.matching.score import Scored, score
 from store.matching.training import rescored, train
 from store.store import Store
@@ -93,7 +94,7 @@ def matches_among(store: Store, table: str, records: Sequence[Mapping[str, Any]]
     return _matches(store, table, records, [None] * len(records), limit)
 
 
-def _own_rows(index: Index, excludes: Sequence[RecordRef | None]) -> Array:
+def _own_rows(index: Index | Saved, excludes: Sequence[RecordRef | None]) -> Array:
     """Each looked-up record's own row in the index (-1: not stored)."""
     found = [None if e is None else index.row_of(e) for e in excludes]
     return np.array([-1 if row is None else row for row in found], dtype=np.int64)
@@ -101,17 +102,18 @@ def _own_rows(index: Index, excludes: Sequence[RecordRef | None]) -> Array:
 
 def _matches(store: Store, table: str, records: Sequence[Mapping[str, Any]], excludes: Sequence[RecordRef | None],
              limit: int) -> list[list[Pair]]:
-    index = index_of(store)
+    index = looked_up(store)
     raw = raw_frame(list(records))
     norm = prepared(raw, index.region)
     stored, of = index.blocks.sharing(block_keys(norm))
     own = _own_rows(index, excludes)
-    keep = index.alive[stored] & (stored != own[of])
+    keep = index.alive_at(stored) & (stored != own[of])
     stored, of = stored[keep], of[keep]
+    stored_raw, stored_norm = index.stored(store, stored)
     parts = []  # (scored chunk, its pairs' positions in stored/of)
     for start in range(0, stored.size, CHUNK):
         at = np.arange(start, min(start + CHUNK, stored.size))
-        parts.append((score(index.weights, index.counted(rows(index.norm, stored[at])), rows(norm, of[at]),
+        parts.append((score(index.weights, rows(stored_norm, at), rows(norm, of[at]),
                             by_pair=np.where(own[of[at]] >= 0, 2, 1)), at))
     found: list[list[Pair]] = [[] for _ in records]
     if not parts:
@@ -122,12 +124,12 @@ def _matches(store: Store, table: str, records: Sequence[Mapping[str, Any]], exc
     new_sides = _Sides(raw, norm)
     for _, c, i in sorted(likely, key=lambda x: -x[0]):
         scored, at = parts[c]
-        row, record = int(stored[at[i]]), int(of[at[i]])
+        where, record = int(at[i]), int(of[at[i]])
         exclude = excludes[record]
-        a, b = index.refs[row], RecordRef(table, 0 if exclude is None else exclude.id)
+        a, b = index.ref_at(int(stored[where])), RecordRef(table, 0 if exclude is None else exclude.id)
         if len(found[record]) >= limit or frozenset((a, b)) in distinct:
             continue
-        pair = _pair(a, b, scored, i, _Sides(index.raw[row], index.norm[row])[0], new_sides[record])
+        pair = _pair(a, b, scored, i, _Sides(stored_raw[where], stored_norm[where])[0], new_sides[record])
         if pair.score >= REVIEW:
             found[record].append(pair)
     return found
