@@ -120,19 +120,33 @@ def _split(text: str) -> tuple[str | None, str | None]:
 def _by_shape(words: list[str]) -> list[tuple[Role, str]] | None:
     """The parser's tokens (role, text as written) of a name, read off the parse of its
     shape: each `_plain` word a placeholder. Names of one shape ("Qqq Qqq", "Dr. Qqq van
-    Qqq") are parsed once. None where a token is not a whole placeholder or none of it."""
-    plain = [_plain(w) for w in words]
-    shape = [_PLACEHOLDER if p else w for w, p in zip(words, plain, strict=True)]
-    starts = list(itertools.accumulate((len(w) + 1 for w in shape[:-1]), initial=0))
+    Qqq") are parsed, and their tokens laid out, once. None where a token is not a whole
+    placeholder or none of it."""
+    layout = _layout(tuple(None if _plain(w) else w for w in words))
+    if layout is None:
+        return None
+    return [(role, words[at] if part is None else words[at][part[0]:part[1]]) for role, at, part in layout]
+
+
+@lru_cache(maxsize=65536)
+def _layout(shape: tuple[str | None, ...]) -> tuple[tuple[Role, int, tuple[int, int] | None], ...] | None:
+    """(role, word position, span within the word: None for the whole of a plain word) of each
+    token of a name's shape (None: a plain word)."""
+    words = [_PLACEHOLDER if w is None else w for w in shape]
+    starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
     tokens = []
-    for role, start, end in _parse(" ".join(shape)):
+    for role, start, end in _parse(" ".join(words)):
         at = bisect.bisect_right(starts, start) - 1
-        if plain[at] and (start, end) != (starts[at], starts[at] + len(_PLACEHOLDER)):
-            return None
-        tokens.append((role, words[at][start - starts[at]:end - starts[at]] if not plain[at] else words[at]))
-    return tokens
+        if shape[at] is None:
+            if (start, end) != (starts[at], starts[at] + len(_PLACEHOLDER)):
+                return None
+            tokens.append((role, at, None))
+        else:
+            tokens.append((role, at, (start - starts[at], end - starts[at])))
+    return tuple(tokens)
 
 
+@lru_cache(maxsize=1 << 17)
 def _plain(word: str) -> bool:
     """A capitalised Latin word no vocabulary holds ("Ayşe", "Müller-Lüdenscheidt"): the
     parser reads every such word alike."""
@@ -167,12 +181,44 @@ def _generational(word: str) -> bool:
 
 
 # -- a column at a time ------------------------------------------------------------
+def _split_plain(words: list[str], companies: bool) -> tuple[str | None, str | None] | None:
+    """`split_full_name` of a name of `_plain` words only (most names), read off its shape's
+    tokens without a look at its characters (a plain word holds none a name may not); None
+    for any other name."""
+    if not words or not all(map(_plain_person if companies else _plain, words)):
+        return None
+    roles = _plain_roles(len(words))
+    if roles is None:
+        return None
+    given, family = roles
+    return " ".join([words[at] for at in given]) or None, " ".join([words[at] for at in family]) or None
+
+
+@lru_cache(maxsize=1 << 17)
+def _plain_person(word: str) -> bool:
+    """A `_plain` word that is no legal form (`looks_like_company`)."""
+    return _plain(word) and word.lower() not in _LEGAL_FORMS
+
+
+@lru_cache(maxsize=64)
+def _plain_roles(count: int) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The positions of the first name's and the last name's words in a name of `count` plain
+    words; None where a suffix is read (judged by its text) or nothing is."""
+    layout = _layout((None,) * count)
+    if not layout or any(role == Role.SUFFIX for role, _, _ in layout):
+        return None
+    given = tuple(at for role, at, _ in layout if role in (Role.GIVEN, Role.MIDDLE))
+    family = tuple(at for role, at, _ in layout if role == Role.FAMILY)
+    return (given, family) if given or family else None
+
+
 def split_full_names(names: pl.Series, *, companies: bool = False) -> pl.DataFrame:
     """`split_full_name` over a column: a frame of `first_name` and `last_name`, row for row
     (both null for a blank name, and with `companies` for a company's). Each distinct name is
     split once."""
     text = names.cast(pl.String)
-    split = {name: split_full_name(name, companies=companies) for name in text.drop_nulls().unique().to_list()}
+    split = {name: _split_plain(name.split(), companies) or split_full_name(name, companies=companies)
+             for name in text.drop_nulls().unique().to_list()}
     return pl.DataFrame({column: text.replace_strict({name: parts[i] for name, parts in split.items()}, default=None,
                                                      return_dtype=pl.String)
                          for i, column in enumerate(("first_name", "last_name"))})
