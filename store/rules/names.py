@@ -134,7 +134,7 @@ def _layout(shape: tuple[str | None, ...]) -> tuple[tuple[Role, int, tuple[int, 
     token of a name's shape (None: a plain word)."""
     words = [_PLACEHOLDER if w is None else w for w in shape]
     starts = list(itertools.accumulate((len(w) + 1 for w in words[:-1]), initial=0))
-    tokens = []
+    tokens: list[tuple[Role, int, tuple[int, int] | None]] = []
     for role, start, end in _parse(" ".join(words)):
         at = bisect.bisect_right(starts, start) - 1
         if shape[at] is None:
