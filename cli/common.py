@@ -106,16 +106,35 @@ def may_create(ctx: click.Context) -> bool:
     return ctx.parent.parent is None and ctx.command.name in CREATING_COMMANDS and not ctx.params.get("dry_run")
 
 
-def open_app(ctx: click.Context, store: Store) -> None:
-    """Open the terminal app on the store, with the user's configuration (`tui/config.py`)."""
+def open_app(ctx: click.Context, store: Store | None = None) -> None:
+    """Open the terminal app on the store (`store`, else --db's, opened behind its first page
+    when one is kept for it: `store.views.page`), with the user's configuration (`tui/config.py`)."""
+    from store.views.page import read_page
     from tui.app import CustdeskApp
     from tui.config import load_config
 
-    app = CustdeskApp(store, load_config(theme=ctx.obj.get("theme")))  # (a keymap it cannot follow: refused here)
-    if store.has_pictures():
+    config = load_config(theme=ctx.obj.get("theme"))
+    location = ctx.obj["db"]
+    page = read_page(location) if store is None and isinstance(location, Path) else None
+    opened: list[Store] = []
+
+    def opening() -> Store:
+        opened.append(open_store(ctx, verify=False))
+        return opened[0]
+
+    if page is None:
+        store = store or opening()
+    app = CustdeskApp(store, config, opening=opening, page=page)  # (a keymap it cannot follow: refused here)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # (else Textual spins on a closed input)
+        fail("the app needs a terminal (stdin and stdout); the command line does the rest (custdesk --help)")
+    if page["pictures"] if page else store is not None and store.has_pictures():
         from tui.widgets.picture import prepare_graphics
 
         prepare_graphics()  # (asks the terminal: only where there are pictures to show)
     app.run()
     if app.refusal is not None:
         raise app.refusal  # one line on stderr, exit 2 (`reports_errors`), as at open
+    if opened or store is not None:
+        # The next start paints these rows before it has loaded anything (the store closed
+        # first: closing may fold its change log, which the page's tag must follow).
+        app.keep_first_page(then=(store or opened[0]).close)

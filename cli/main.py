@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import open_app, open_store, reports_errors
+from cli.common import open_app, reports_errors
 from cli.config import config
 from cli.duplicates import duplicates
 from cli.history import history, log
@@ -30,8 +30,9 @@ def cli(ctx: click.Context, db: str | None, theme: str | None) -> None:
     """custdesk: keep a company's customer records from the keyboard."""
     ctx.obj = {"db": store_location(db) if db else default_store_path(), "theme": theme}
     if ctx.invoked_subcommand is None:
-        # The app shows its first screen before checking the store's checksums (`CustdeskApp.check_store`).
-        open_app(ctx, open_store(ctx, verify=False))
+        # The app shows its first screen before opening the store, or before checking its
+        # checksums (`CustdeskApp.check_store`).
+        open_app(ctx)
 
 
 for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_, export, template, mail, sync, serve, config,

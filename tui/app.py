@@ -2,8 +2,8 @@
 screens; what a key starts past a screen of its own is a flow (`tui.flows`)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -12,25 +12,34 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from store import Store, StoreBusy, StoreError
+from store import StoreBusy, StoreError
 from store.base.text import printable
+from store.views.page import Page
 from store.model import CUSTOMERS, SOURCES
-from store.views.records import Views
 
 from .config import Config
 from .dates import Dates
-from .flows.settings import edit_settings, obfuscation_policy
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
-from .messages import CommittedElsewhere, StoreChanged, WaitingForStore, WorkFailed
-from .screens.modals import HelpScreen
-from .screens.tables import CustomersScreen
+from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
+
+if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
+    from store import Store
+    from store.views.records import Views
 
 POLL_SECONDS = 3.0
 WIDE_HEADER = 100  # columns from which the header names the store file too
 POLL_WAIT_SECONDS = 0.2
 # Build the indexes this long after start: by then the first screen is painted.
 PREPARE_AFTER_SECONDS = 0.5
+
+
+def header_line(width: int, title: str, counts: dict[str, int]) -> str:
+    """The header's line beside the app's name: the store and its counts (the engine's tallies)."""
+    customers, prospects = counts.get("customers", 0), counts.get("sources", 0)
+    if width < WIDE_HEADER:  # what must fit beside the title at 80 columns, even at 1M
+        return f"{customers:,} customers · {prospects:,} prospects"
+    return f"{title} · {customers:,} customers ({counts.get('active', 0):,} active) · {prospects:,} prospects"
 
 
 class CustdeskApp(App[None]):
@@ -44,7 +53,10 @@ class CustdeskApp(App[None]):
         Binding("E", "erasure_requests", "Erasure requests", show=False, id="erasure-requests"),
     ]
 
-    def __init__(self, store: Store, config: Config | None = None) -> None:
+    def __init__(self, store: Store | None, config: Config | None = None, *, opening: Callable[[], Store] | None = None,
+                 page: Page | None = None) -> None:
+        """The app on `store`; or, with no store yet, on the store `opening` opens behind the
+        first `page` of its customers (`store.views.page`), shown meanwhile."""
         super().__init__()
         # The user's theme and keys (by binding id), judged against this app's own: a ConfigError
         # refuses them in one line before anything is shown.
@@ -53,16 +65,33 @@ class CustdeskApp(App[None]):
             self.theme = config.theme
         self.set_keymap(config.keymap)
         self.dates = Dates(config.date_format)
+        # Why the app stopped at start: a damaged store (the command line prints it, exit 2).
+        self.refusal: StoreError | OSError | None = None
+        self.page = page
+        self._opening = opening
+        # Keys typed while the store opens behind its first page, for the customer table.
+        self._held: list[events.Key] | None = None
+        self.keys = KeyGate(self, super().on_event)
+        if store is not None:
+            self._take(store)
+        elif opening is None or page is None:
+            raise ValueError("an app with no store needs what opens it and its first page")
+        else:
+            self._held = []
+
+    def _take(self, store: Store) -> None:
+        from store.views.records import Views
+
         self.store = store
         store.take_changes()  # the views below start from the store as it is now
-        self.views = Views(store, (CUSTOMERS, SOURCES))
-        # Why the app stopped at start: a damaged store (the command line prints it, exit 2).
-        self.refusal: StoreError | None = None
-        self.keys = KeyGate(self, super().on_event)
+        self.views: Views = Views(store, (CUSTOMERS, SOURCES))
 
     async def on_event(self, event: events.Event) -> None:
         # A key from the terminal waits until the one before it has been handled (`tui.key_gate`).
         if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held is not None:
+                self._held.append(event)  # (the store is still opening: for the table that then shows)
+                return
             await self.keys.take(event)
         else:
             await super().on_event(event)
@@ -71,9 +100,51 @@ class CustdeskApp(App[None]):
         self.keys.handled(marker)
 
     def on_mount(self) -> None:
-        self.sub_title = self.store.where
+        if self._held is None:
+            self.sub_title = self.store.where
+            self._show_customers()
+            return
+        from .screens.preview import PreviewScreen
+
+        assert self.page is not None
+        self.sub_title = header_line(self.size.width, self.page["title"], self.page["counts"])
+        self.push_screen(PreviewScreen(self.page))
+        self._open_behind_page()
+
+    def _show_customers(self) -> None:
+        from .screens.tables import CustomersScreen
+
         self.push_screen(CustomersScreen())
         self.call_after_refresh(self.check_store)
+
+    @work(thread=True, group="open")
+    def _open_behind_page(self) -> None:
+        # The store, its checksums and the customers' rows, all in a thread while the first
+        # page shows: the UI thread only swaps the table in.
+        assert self._opening is not None
+        try:
+            self._take(self._opening())
+            self.store.verify()
+            self.views[CUSTOMERS].frame  # noqa: B018 - (built here, not on the UI thread)
+        except (StoreError, OSError) as refused:
+            self.call_from_thread(self._refuse, refused)
+            return
+        self.post_message(StoreOpened())
+
+    def _refuse(self, refused: StoreError | OSError) -> None:
+        self.refusal = refused
+        self.exit(return_code=2)
+
+    async def on_store_opened(self, _message: StoreOpened) -> None:
+        """The store is open: the customer table takes the first page's place, and the keys
+        typed meanwhile go to it, in order, as if typed now."""
+        from .screens.tables import CustomersScreen
+
+        await self.switch_screen(CustomersScreen())
+        self._started()
+        held, self._held = self._held or [], None
+        for key in held:
+            await self.on_event(key)
 
     def check_store(self) -> None:
         """Check the store's checksums once the first screen is painted (from the columns
@@ -82,9 +153,14 @@ class CustdeskApp(App[None]):
         try:
             self.store.verify()
         except StoreError as refused:
-            self.refusal = refused
-            self.exit(return_code=2)
+            self._refuse(refused)
             return
+        self._started()
+
+    def _started(self) -> None:
+        """The store is open and checked: keep in step with it, and say what waits."""
+        if self.page is None:
+            self.keep_first_page()  # for the next start's first paint
         self.set_interval(POLL_SECONDS, self.poll_store)
         # PostgreSQL tells of other sessions' commits at once (NOTIFY); the timer stays as a
         # net for a store file, or a lost listening connection.
@@ -108,13 +184,17 @@ class CustdeskApp(App[None]):
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:
         # The engine's tallies, kept with every commit: no walk over 100k rows, and no view built for them.
-        stats = self.store.stats()
-        customers, prospects = stats["customers"], stats["sources"]
-        if self.size.width < WIDE_HEADER:  # what must fit beside the title at 80 columns, even at 1M
-            self.sub_title = f"{customers:,} customers · {prospects:,} prospects"
-            return
-        active = stats["active"]
-        self.sub_title = f"{self.store.title} · {customers:,} customers ({active:,} active) · {prospects:,} prospects"
+        self.sub_title = header_line(self.size.width, self.store.title, self.store.stats())
+
+    def keep_first_page(self, *, then: Callable[[], None] | None = None) -> None:
+        """Keep the customers' first rows beside the store file for the next start
+        (`store.views.page`); `then` (closing the store) runs before they are tagged."""
+        from store.views.records import keep_first_page
+
+        if hasattr(self, "store"):
+            keep_first_page(self.store, self.views[CUSTOMERS], after=then)
+        elif then:
+            then()
 
     def after_change(self) -> None:
         """The store changed under our hands: rebuild the changed rows, then tell every screen."""
@@ -182,7 +262,7 @@ class CustdeskApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Obfuscation policy run", "obfuscate every customer inactive for N days (asks first)",
-                            lambda: obfuscation_policy(self))
+                            self._obfuscation_policy)
         yield SystemCommand("Sync runs", "the accounting sync runs, their counts and conflicts", self.action_sync_runs)
         yield SystemCommand("Duplicates", "review likely duplicate customers and prospects, side by side",
                             self.action_duplicates)
@@ -228,12 +308,19 @@ class CustdeskApp(App[None]):
 
     def action_templates(self) -> None:
         from .screens.mail import TemplatesScreen
+        from .screens.tables import CustomersScreen
         current = self.screen.table.current_id if isinstance(self.screen, CustomersScreen) else None
         self.push_screen(TemplatesScreen(current))
 
     def action_help(self) -> None:
+        from .screens.modals import HelpScreen
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
     def action_settings(self) -> None:
+        from .flows.settings import edit_settings
         edit_settings(self)
+
+    def _obfuscation_policy(self) -> None:
+        from .flows.settings import obfuscation_policy
+        obfuscation_policy(self)

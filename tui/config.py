@@ -38,7 +38,6 @@ import platformdirs
 from store.base.errors import RuleViolation, StoreError, UnreadableInput
 from store.base.files import read_regular
 from store.paths import APP
-from store.rules.settings import check_settings
 from tui.dates import ISO_DATE, check_format
 
 SETTINGS = ("theme", "default_country", "date_format", "keymap")
@@ -136,6 +135,9 @@ def _follow(path: Path, data: dict[str, object], theme: str | None, app: bool) -
 def _country(path: Path, country: object) -> str | None:
     if country is None:
         return None
+    # (the rules' libraries load here, not before the app's first paint)
+    from store.rules.settings import check_settings
+
     try:  # the store's own rule for its setting of the same name
         checked: str | None = check_settings({"default_country": str(country)})["default_country"]
     except RuleViolation as err:

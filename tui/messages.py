@@ -72,3 +72,8 @@ class Exported(Message):
     def __init__(self, count: int, target: Any) -> None:
         super().__init__()
         self.count, self.target = count, target
+
+
+class StoreOpened(Message):
+    """The store the app started without is open, checked and its customer rows built
+    (`CustdeskApp._open_behind_page`, from its thread: a message is safe there)."""

@@ -37,6 +37,8 @@ COMPACT_MIN_BYTES = 8 * 1024 * 1024
 FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
 # The matcher's index of the store (store.matching.saved), kept beside it.
 MATCHING = ".matching"
+# The app's first page of customers (store.views.page), kept beside the store for one state of it.
+PAGE = ".page"
 # A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
 BULK_CHANGES = 20_000
 
@@ -75,7 +77,7 @@ class Database(Backend):
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""
         return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in (".log", ".lock", ".columns",
-                                                                                         MATCHING))]
+                                                                                         MATCHING, PAGE))]
 
     def state(self) -> tuple[str, int] | None:
         """(snapshot generation, seq) of what memory holds: the tag of a file kept beside the
@@ -183,7 +185,11 @@ class Database(Backend):
         return written
 
     def _committed(self, written: set[str], *, rewrite: bool) -> None:
-        """Fold a log grown large into a new snapshot (after a snapshot commit it is empty)."""
+        """Fold a log grown large into a new snapshot (after a snapshot commit it is empty).
+        The app's first page (`store.views.page`) showed the state before: it goes, so that no
+        deleted or obfuscated customer's name stays on disk in it."""
+        with contextlib.suppress(OSError):
+            os.unlink(self.path.with_name(self.path.name + PAGE))
         if self._log_end > max(COMPACT_MIN_BYTES, self._snapshot_size() // 2):
             # The commit is safe in the log; folding is retried after the next commit.
             with contextlib.suppress(OSError):

@@ -6,12 +6,15 @@ one column; after a change only the touched rows are rebuilt.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from store.domain.signup import SIGN_UP
+from store.views.page import PAGE_ROWS, signature, write_page
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
 
@@ -157,3 +160,23 @@ class Views(Mapping[str, RecordView]):
     def built(self) -> dict[str, RecordView]:
         """The views built so far (those not built yet will read the store as it is then)."""
         return dict(self._built)
+
+
+def first_rows(view: RecordView, count: int = PAGE_ROWS) -> list[dict[str, Any]]:
+    """The view's first rows as the table shows them unsorted and unfiltered (id order)."""
+    return view.frame.head(count).drop("_haystack").rows(named=True)
+
+
+def keep_first_page(store: Store, view: RecordView, *, after: Callable[[], None] | None = None) -> None:
+    """Save the customers' first rows beside a store file for the next start's first paint
+    (`store.views.page`), when this process holds the store as it is on disk; `after`
+    (closing the store, which may fold its log) runs between reading the rows and tagging them."""
+    location = store.location
+    if not isinstance(location, Path) or view.table != CUSTOMERS or store.changed_elsewhere():
+        if after:
+            after()
+        return
+    rows, counts, pictures = first_rows(view), store.stats(), store.has_pictures()
+    if after:
+        after()
+    write_page(location, signature(location), store.title, counts, pictures, rows)

@@ -2,7 +2,6 @@
 table, selection and sort."""
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Input, Static
@@ -12,6 +11,7 @@ from store.views.records import Query, RecordView
 
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
+from .customer_rows import SEARCH_PLACEHOLDER, filter_bar
 
 
 class TableScreen(StoreScreen[None]):
@@ -43,7 +43,7 @@ class TableScreen(StoreScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="search: number, name, company, email, phone", id="search")
+        yield Input(placeholder=SEARCH_PLACEHOLDER, id="search")
         yield Static(id="filters")
         yield RecordTable(self.COLUMNS, row_style=self.row_style, id="table")
         yield Footer()
@@ -75,18 +75,7 @@ class TableScreen(StoreScreen[None]):
         self.update_filters(frame.height)
 
     def update_filters(self, shown: int) -> None:
-        q = self.query_state
-        bar = Text()
-        for label, value in self.filter_labels():
-            bar.append(f"{label}: ", style="dim")
-            bar.append(value, style="bold" if value != "all" else "")
-            bar.append("  ")
-        if q.text:
-            bar.append("search: ", style="dim")
-            bar.append(q.text, style="bold")
-            bar.append("  ")
-        selected = f" · {len(self.selected):,} selected" if self.selected else ""
-        bar.append(f"{shown:,} shown{selected} · {self.view.frame.height:,} total", style="cyan")
+        bar = filter_bar(self.filter_labels(), self.query_state.text, shown, len(self.selected), self.view.frame.height)
         self.query_one("#filters", Static).update(bar, layout=False)  # one line of fixed height: no relayout
 
     def filter_labels(self) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from ..flows.undo import undo
 from ..messages import Exported, WorkFailed
 from ..verbs import attempt
 from ..widgets.table import Column, RecordTable, Row
+from .customer_rows import COLUMNS, row_style
 from .modals import ConfirmScreen, CustomerForm, CustomerValues, PromptScreen, literal
 from .table_screen import TableScreen
 
@@ -30,10 +31,7 @@ ACTIVE_CYCLE = (None, True, False)
 class CustomersScreen(TableScreen):
     """Home: every customer."""
 
-    COLUMNS = [Column("number", "Number", 9), Column("name", "Name", 3, flex=True), Column("company", "Company", 3, flex=True),
-               Column("kind", "Kind", 9, drop=2), Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15, drop=1),
-               Column("city", "City", 2, flex=True, drop=3), Column("tags", "Tags", 2, flex=True, drop=4),
-               Column("active", "Active", 6)]
+    COLUMNS = COLUMNS
     SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
     BINDINGS = [
         Binding("enter", "open", "Open", id="open"),
@@ -92,7 +90,7 @@ class CustomersScreen(TableScreen):
             self.refresh_bindings()
 
     def row_style(self, row: Row) -> str:
-        return "" if row["active"] else "dim"
+        return row_style(row)
 
     def filter_labels(self) -> list[tuple[str, str]]:
         q = self.query_state

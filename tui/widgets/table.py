@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-import polars as pl
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -26,6 +25,8 @@ from textual.strip import Strip
 from store.base.text import printable
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from tui.app import CustdeskApp
 
 Row = dict[str, Any]  # one shown row, as the view's frame gives it
@@ -95,10 +96,10 @@ class RecordTable(ScrollView, can_focus=True):
         self.columns = columns
         self.row_style = row_style
         self.marked: set[int] = set()
-        self._frame = pl.DataFrame({"id": []}, schema={"id": pl.Int64})
-        # The shown rows' ids, in order: the frame's own column (no copy; and no numpy, whose
-        # import would delay the first paint by ~0.1 s).
-        self._ids = self._frame["id"]
+        # Nothing of polars or numpy until rows come: the first page (`show_page`) is shown
+        # before they are imported (~0.25 s).
+        self._frame: pl.DataFrame | None = None
+        self._ids: pl.Series | list[int] = []  # the shown rows' ids, in order: the frame's own column (no copy)
         self._window: tuple[int, list[Row]] = (0, [])  # (first index, rows) fetched for painting
         self._laid_out: tuple[int, list[tuple[Column, int]]] = (-1, [])
 
@@ -113,7 +114,7 @@ class RecordTable(ScrollView, can_focus=True):
         if keep is None:
             position = 0
         else:
-            found = (self._ids == keep).arg_true()
+            found = (frame["id"] == keep).arg_true()
             position = found[0] if len(found) else min(self.cursor, max(0, len(self._ids) - 1))
         self.cursor = position
         self.refresh()
@@ -126,15 +127,25 @@ class RecordTable(ScrollView, can_focus=True):
     def current_id(self) -> int | None:
         return cast(int, self._ids[self.cursor]) if len(self._ids) else None
 
+    def show_page(self, rows: list[Row]) -> None:
+        """Show these rows (the store's first page, kept from the last session), the cursor
+        on the first: what the table will show once the store is loaded (`show`)."""
+        self._frame = None
+        self._ids = [row["id"] for row in rows]
+        self._window = (0, rows)
+        self.virtual_size = Size(self._view.width, len(rows) + 1)
+        self.cursor = 0
+        self.refresh()
+
     def row(self, index: int) -> Row:
         """The shown row at `index` (0: the first under the header), as the view gave it."""
-        return self._frame.row(index, named=True)
+        return self._row(index)
 
     def current_row(self) -> Row | None:
-        return self._frame.row(self.cursor, named=True) if len(self._ids) else None
+        return self._row(self.cursor) if len(self._ids) else None
 
     def shown_ids(self) -> list[int]:
-        return self._ids.to_list()
+        return list(self._ids) if self._frame is None else self._frame["id"].to_list()
 
     @property
     def _view(self) -> Size:
@@ -200,6 +211,7 @@ class RecordTable(ScrollView, can_focus=True):
         start, rows = self._window
         if not start <= index < start + len(rows):
             start = max(0, index - self._view.height)
+            assert self._frame is not None, "a page's rows are all in its window"
             rows = self._frame.slice(start, 3 * max(1, self._view.height)).rows(named=True)
             self._window = (start, rows)
         return rows[index - start]
