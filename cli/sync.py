@@ -92,7 +92,8 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, encod
     for path in files:
         try:
             export = read_export(path, profile, encoding=encoding)
-            store = store or open_store(ctx)  # (once a file was read: a mistyped one makes no store)
+            # (once a file was read: a mistyped one makes no store; checked before a write, as an import)
+            store = store or open_store(ctx, verify=False)
             report = apply_export(store, export, dry_run=dry_run)
         except StoreError as err:  # one line, and the files after it are synced all the same
             say(f"custdesk: {err}", err=True)

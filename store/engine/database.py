@@ -159,6 +159,9 @@ class Database(Backend):
         """Log the changes, or write the tables as a new snapshot (`_is_bulk`): a large commit,
         or `rewrite` (a new store file with an empty log: nothing of the old state stays in
         the store's files); the tables they touched."""
+        # A store opened without checking its large tables (`verify=False`: a small command)
+        # is checked before anything is written to it: never a damaged store written to.
+        self.verify()
         if self._is_bulk(tx, rewrite):
             # A commit that goes straight into a new snapshot needs no list of its changes.
             written, changes = {table for table, _doc_id in tx.before}, None

@@ -73,9 +73,11 @@ def value_hashes(values: pl.Series) -> Array:
 def save(store: Store, index: Index, state: tuple[str, int] | None) -> None:
     """Keep a freshly built `index` of the store at `state` beside it (best effort: a store
     read where it cannot be written builds its index again next time)."""
-    path = _engine(store).side_file(SUFFIX)
+    engine = _engine(store)
+    path = engine.side_file(SUFFIX)
     if state is None or path is None or len(index.refs) < SAVED_FROM or not index.compact:
         return
+    engine.verify()  # (StoreCorrupt: nothing is written beside a damaged store, nor derived from one)
     arrays: dict[str, Array] = {
         "hashes": np.ascontiguousarray(index.blocks.hashes, dtype=np.uint64),
         "block_rows": np.ascontiguousarray(index.blocks.rows, dtype=np.int64),
