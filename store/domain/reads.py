@@ -45,7 +45,7 @@ class Reads:
 
     def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""
-        return [min(ids) if ids else None for ids in self.session.db.indexes.holders(table, key, values)]
+        return self.session.db.indexes.first_holders(table, key, values)
 
     def record(self, table: str, doc_id: int) -> Document:
         """A customer or prospect by id, as a plain document (for code that handles both)."""

@@ -114,7 +114,7 @@ def holders(indexes: Lookups, record: Mapping[str, Any], tables: Sequence[str] =
     held: Holders = {}
     for table in tables:
         for field, value in identity_keys(record):
-            for doc_id in sorted(indexes.key_map(table, field).ids(normalise_key(field, value))):
+            for doc_id in sorted(indexes.holders(table, field, [normalise_key(field, value)])[0]):
                 reasons = held.get((table, doc_id), ())
                 held[(table, doc_id)] = reasons if SAME[field] in reasons else (*reasons, SAME[field])
     return held

@@ -124,21 +124,52 @@ class Indexes:
         """For each normalised key of key name `name` (None: none), the ids of `table` holding
         it: from the table's key index, or while it is not built and the keys are few
         (`FEW_KEYS`, `SCANS`), from one column-wise pass over the fields of that key."""
+        scanned = self._scanned(table, name, keys)
+        if scanned is not None:
+            return scanned
+        index = self.key_map(table, name)
+        if not len(index):
+            return [set() for _ in keys]
+        ids = index.ids
+        return [set() if key is None else ids(key) for key in keys]
+
+    def first_holders(self, table: str, name: str, keys: list[str | None]) -> list[int | None]:
+        """`holders`' lowest id of each key (None: none holds it)."""
+        scanned = self._scanned(table, name, keys)
+        if scanned is not None:
+            return [min(ids) if ids else None for ids in scanned]
+        index = self.key_map(table, name)
+        if not len(index):
+            return [None] * len(keys)
+        first = index.first
+        return [None if key is None else first(key) for key in keys]
+
+    def holds(self, table: str, name: str, keys: list[str | None]) -> list[bool]:
+        """Whether any document of `table` holds each key (`holders`, told without the ids)."""
+        scanned = self._scanned(table, name, keys)
+        if scanned is not None:
+            return [bool(ids) for ids in scanned]
+        index = self.key_map(table, name)
+        if not len(index):
+            return [False] * len(keys)
+        return [key is not None and key in index for key in keys]
+
+    def _scanned(self, table: str, name: str, keys: list[str | None]) -> list[set[int]] | None:
+        """The holders read from the columns, when the index is not built and the keys are few; else None."""
         if table not in self._keys and len(keys) <= FEW_KEYS and self._scans.get(table, 0) < SCANS:
             with self._lock:  # (a commit on another thread must not change the columns meanwhile)
                 if table not in self._keys:
                     self._scans[table] = self._scans.get(table, 0) + 1
                     return self._scan(table, name, keys)
-        index = self.key_map(table, name)
-        return [set() if key is None else index.ids(key) for key in keys]
+        return None
 
     def _scan(self, table: str, name: str, keys: list[str | None]) -> list[set[int]]:
         wanted = [key for key in keys if key is not None]
         found: dict[str, set[int]] = {}
         rows = self._tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields to look up"
-        if wanted and len(rows):
-            frame = rows.frame()
+        if wanted:
+            frame = rows.frame()  # (the decoded fields: no document is read)
             for field, key_name, _normalise in self._keyed:
                 if key_name == name:
                     pairs = pl.DataFrame({"key": self._schema.normalise_column(field, frame[field]), "id": frame["id"]})

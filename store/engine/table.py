@@ -90,6 +90,10 @@ class Table(Mapping[int, dict[str, Any]]):
         self._columns = columns
         self._written: dict[int, dict[str, Any] | None] = {}
         self._lock = threading.RLock()
+        # Every document's fields (`frame()`), kept while nothing is written: documents written
+        # since the snapshot (a change log replayed at open) are decoded once, not at each call.
+        self._whole: pl.DataFrame | None = None
+        self._version = 0
         if text is None:
             self._set_base(pl.DataFrame(schema=_TEXT_SCHEMA))
 
@@ -102,6 +106,7 @@ class Table(Mapping[int, dict[str, Any]]):
         return table
 
     def _set_base(self, base: pl.DataFrame, *, ordered: bool = False) -> None:
+        self._changed()
         self._base = base if ordered else base.sort("id")
         # A plain array, not numpy: the app's first paint does not wait for numpy's import (~0.1 s).
         self._ids = array("q", self._base["id"].to_list())
@@ -215,9 +220,22 @@ class Table(Mapping[int, dict[str, Any]]):
         return pl.DataFrame({"id": [i for i, _ in live], "doc": [dumps(d).decode() for _, d in live]},
                             schema=_TEXT_SCHEMA)
 
+    def _changed(self) -> None:
+        self._version += 1
+        self._whole = None
+
     def frame(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The documents' decoded fields (absent: null) with `id`, in id order; all or the given ids."""
-        wanted = None if ids is None else set(ids)
+        if ids is not None:
+            return self._frame(set(ids))
+        whole, version = self._whole, self._version
+        if whole is None:
+            whole = self._frame(None)
+            if version == self._version and self._written:  # (nothing written meanwhile, by another thread)
+                self._whole = whole
+        return whole
+
+    def _frame(self, wanted: set[int] | None) -> pl.DataFrame:
         base = self.columns()
         # The wanted rows first: a few ids (a view's or the matcher's refresh after a write) are
         # then one pass over the column, not two, and none when all were written since.
@@ -244,6 +262,7 @@ class Table(Mapping[int, dict[str, Any]]):
         return old
 
     def _put(self, doc_id: int, doc: dict[str, Any] | None) -> None:
+        self._changed()
         written = self._written
         if self.__dict__.get("_text") is not None:
             written[doc_id] = doc  # counted when the text is read (replaying the log reads none)
@@ -271,6 +290,7 @@ class Table(Mapping[int, dict[str, Any]]):
             self._count = count + len(ids)
             if columns is not None:  # else decoded with the rest when first asked for
                 self._columns = pl.concat([columns, decoded])
+            self._changed()
         return decoded
 
     def drop_new(self, first: int) -> None:
@@ -282,6 +302,7 @@ class Table(Mapping[int, dict[str, Any]]):
             if columns is not None:
                 self._columns = columns.filter(pl.col("id") < first)
             self._written = {i: d for i, d in self._written.items() if i < first}
+            self._changed()
             self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
 
     def written_count(self) -> int:
@@ -299,6 +320,7 @@ class Table(Mapping[int, dict[str, Any]]):
         self._set_base(pl.concat([kept, fresh]))
         self._columns = columns.sort("id")
         self._written = {}
+        self._changed()
 
     def chunks(self) -> Iterator[bytes]:
         """The table as the snapshot stores it: `{\\n"<id>":{...},\\n...\\n}` (call fold() first)."""
