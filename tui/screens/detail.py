@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -57,18 +58,35 @@ MAIN_FIELDS = (("number", "Number"), ("kind", "Kind"), ("active", "Active"), ("c
                ("deactivated_at", "Deactivated"), ("obfuscated_at", "Obfuscated"))
 
 
-def field_grid(pairs: list[tuple[str, str]]) -> Table:
-    """Label/value pairs in columns; values are data, shown literally."""
+# The room the left half of a field grid keeps at least: a label of 10, an email of 22.
+LEFT_MIN = 34
+
+
+class FieldGrid:
+    """Label/value pairs in two halves side by side: the first down the left (number, names,
+    email, phone, street: short labels, long values), the rest down the right (dates,
+    yes/no: long labels, short values); values are data, shown literally. Where the room is
+    short (80 columns) the right keeps its width and the left's values wrap, an email (which
+    has no space) at any character: never cut."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        half = (len(self.pairs) + 1) // 2
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column()
+        grid.add_column(no_wrap=True, max_width=max(options.max_width // 2, options.max_width - 2 - LEFT_MIN))
+        grid.add_row(_pairs(self.pairs[:half]), _pairs(self.pairs[half:]))
+        yield grid
+
+
+def _pairs(pairs: list[tuple[str, str]]) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
-    grid.add_column(style="dim", no_wrap=True)
-    grid.add_column()
-    cells: list[str | Text] = []
+    grid.add_column(overflow="fold")
     for label, value in pairs:
-        cells += [label, literal(value)]
-    for i in range(0, len(cells), 4):  # label, value, label, value
-        grid.add_row(*cells[i:i + 4])
+        grid.add_row(label, literal(value))
     return grid
 
 
@@ -126,9 +144,9 @@ class DetailScreen(StoreScreen[None]):
         title.append("  inactive" if not customer["active"] else "", style="bold red")
         main = Table.grid()
         main.add_row(title)
-        main.add_row(field_grid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
-                                 if customer.get(key) not in (None, "", [])]
-                                + answer_lines(customer, self.app.dates)))
+        main.add_row(FieldGrid([(label, self.app.dates.value(key, customer.get(key))) for key, label in MAIN_FIELDS
+                                if customer.get(key) not in (None, "", [])]
+                               + answer_lines(customer, self.app.dates)))
         self.query_one("#main", Static).update(main)
         picture = customer.get("picture")
         self._show_picture(picture if isinstance(picture, str) else None)
@@ -299,11 +317,11 @@ class SourceDetailScreen(StoreScreen[None]):
         fields = [(labels[k], self.app.dates.value(k, source.get(k))) for k in
                   ("company", "first_name", "last_name", "email", "phone", "mobile", "street", "postcode", "city",
                    "country", "vat_id", "external_id", "notes") if source.get(k)]
-        body.add_row(field_grid(fields))
+        body.add_row(FieldGrid(fields))
         origin = source.get("origin") or {}
         where = self._signed_up(origin) if origin.get("profile") == SIGN_UP else self._imported(origin)
         where.append(("Imported", self.app.dates.shown(source.get("imported_at"))))
-        body.add_row(field_grid([(label, str(value)) for label, value in where if value not in (None, "")]))
+        body.add_row(FieldGrid([(label, str(value)) for label, value in where if value not in (None, "")]))
         if rows := source.get("raw"):  # (a sign-up or a prospect added by hand came from no file's row)
             raw = Table(title="Raw imported row", title_justify="left", show_header=True, header_style="bold")
             raw.add_column("column", style="dim")

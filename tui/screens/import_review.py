@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 STATUS_FILTERS = ("all", "new", "update", "unchanged", "skipped", "duplicate", "error", "warning")
 ROW_COLUMNS = [Column("status", "Status", 9), Column("row", "Row", 6), Column("name", "Name", 3, flex=True),
                Column("company", "Company", 3, flex=True, drop=1), Column("email", "Email", 4, flex=True),
-               Column("message", "Message / change", 6, flex=True)]
+               Column("message", "Message / change", 10, flex=True)]  # (the widest share: it says what is wrong)
 
 
 class ImportScreen(AppScreen[None]):
@@ -101,8 +101,11 @@ class ImportScreen(AppScreen[None]):
         self.query_one("#path", Input).focus()
 
     def on_resize(self) -> None:
-        # Under 120 columns the mapping goes above the rows, which keep the full width.
-        self.query_one("#review-body").set_class(self.size.width < 120, "narrow")
+        # Under 120 columns the mapping goes above the rows, which keep the full width; under
+        # 32 lines it shows three of its rows at a time (it scrolls), leaving the rows room.
+        body = self.query_one("#review-body")
+        body.set_class(self.size.width < 120, "narrow")
+        body.set_class(self.size.height < 32, "short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_country" and self._proposed_country() is None:
@@ -197,7 +200,12 @@ class ImportScreen(AppScreen[None]):
         detail = Table.grid(padding=(0, 2))
         detail.add_column(style="dim")
         detail.add_column()
-        for issue in (i for i in self.plan.issues if i.row == row["_row"]):
+        issues = [i for i in self.plan.issues if i.row == row["_row"]]
+        if row["_note"] and row["_note"] not in {i.message for i in issues}:
+            # The row's message in full (a duplicate's "email belongs to customer …"): the
+            # list's column has room for its start only, at 80 columns for 19 cells.
+            detail.add_row(f"row {row['_row']} {row['_status']}", literal(row["_note"]))
+        for issue in issues:
             detail.add_row(f"row {issue.row} {issue.severity}", literal(f"{issue.column}: {issue.message}"))
         for name, (old, new) in self.plan.diffs.get(event.row_id, {}).items():
             change = literal(old if old is not None else "∅")

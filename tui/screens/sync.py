@@ -18,8 +18,14 @@ from ..verbs import attempt
 from .base import StoreScreen, cursor_key
 from .modals import literal
 
-# (the counts that need a look first, the file last: at 80 columns it is the one cut off)
+# (the counts that need a look first, the file last: the one column whose width varies)
 COUNTS = ("created", "updated", "removed", "conflicts", "errors", "unchanged")
+# The runs' column labels, full and (under WIDE columns) short: at 80 columns the full ones
+# pushed the last counts and the file off the screen. The run's summary under the list
+# spells its counts out. (The state column, "failed" or "undone", before the file.)
+LABELS = (("when", "when"), ("profile", "profile"), ("new", "new"), ("updated", "upd"), ("removed", "rem"),
+          ("conflicts", "conf"), ("errors", "err"), ("unchanged", "same"), ("", ""), ("file", "file"))
+WIDE = 100
 
 
 class SyncScreen(StoreScreen[None]):
@@ -41,6 +47,7 @@ class SyncScreen(StoreScreen[None]):
         super().__init__()
         self.runs: dict[str, dict[str, Any]] = {}
         self.conflicts: dict[str, SyncConflict] = {}
+        self.short_labels: bool | None = None  # (None: the columns are not there yet)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,11 +58,25 @@ class SyncScreen(StoreScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#runs", DataTable).add_columns("when", "profile", "new", "updated", "removed", "conflicts", "errors",
-                                                       "unchanged", "file", "")
+        self._label_runs(self.app.size.width)
         self.query_one("#conflicts", DataTable).add_columns("customer", "name", "field", "here", "accounting")
         self.redraw()
         self.query_one("#runs", DataTable).focus()
+
+    def on_resize(self) -> None:
+        if self._label_runs(self.size.width):
+            self.redraw()
+
+    def _label_runs(self, width: int) -> bool:
+        """The runs' columns labelled for `width` (short under WIDE); whether they changed."""
+        short = width < WIDE
+        if short == self.short_labels:
+            return False
+        self.short_labels = short
+        table = self.query_one("#runs", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(label[short] for label in LABELS))
+        return True
 
     def redraw(self) -> None:
         table = self.query_one("#runs", DataTable)
@@ -65,8 +86,8 @@ class SyncScreen(StoreScreen[None]):
         for key, run in self.runs.items():
             counts = run.get("counts") or {}
             shown_counts = ["" for _ in COUNTS] if run["failed"] else [str(counts.get(name, 0)) for name in COUNTS]
-            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *shown_counts,
-                          literal(run.get("file")), _state(run), key=key)
+            table.add_row(self.app.dates.shown(run["at"]), literal(run.get("profile")), *shown_counts, _state(run),
+                          literal(run.get("file")), key=key)
         if shown is not None and str(shown["id"]) in self.runs:  # (the run looked at stays the one looked at)
             table.move_cursor(row=table.get_row_index(str(shown["id"])))
         if not self.runs:
