@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING, Any
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from store import StoreBusy, StoreError
 from store.base.text import printable
-from store.views.page import Page
 from store.model import CUSTOMERS, SOURCES
+from store.views.page import Page
 
 from .config import Config
 from .dates import Dates
@@ -98,6 +99,14 @@ class CustdeskApp(App[None]):
 
     def on_key_handled(self, marker: KeyHandled) -> None:
         self.keys.handled(marker)
+
+    def get_driver_class(self) -> type[Driver]:
+        # In a Linux or macOS terminal: Textual's driver, a lone escape reported sooner (`tui.terminal`).
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver":
+            from .terminal import PromptEscapeDriver
+            return PromptEscapeDriver
+        return driver
 
     def on_mount(self) -> None:
         if self._held is None:

@@ -1,0 +1,72 @@
+"""A return from a customer's detail to the table is quick: the escape key reaches the app
+from the terminal without Textual's 100–200 ms wait, and the footer is not rebuilt when
+its keys have not changed (it still follows the keys when they do)."""
+import asyncio
+import os
+import threading
+import time
+import tty
+
+from helpers import SIZE
+
+from tui.app import CustdeskApp
+from tui.screens.detail import DetailScreen
+from tui.screens.tables import CustomersScreen
+from tui.terminal import ESCAPE_SECONDS, PromptEscapeDriver
+from tui.widgets.footer import Footer
+
+
+async def until(condition, seconds: float = 5.0) -> float:
+    """Seconds until `condition()` holds (looked at every millisecond)."""
+    start = time.perf_counter()
+    while not condition():
+        assert time.perf_counter() - start < seconds, "never happened"
+        await asyncio.sleep(0.001)
+    return time.perf_counter() - start
+
+
+async def test_escape_typed_in_a_terminal_reaches_the_app_without_textuals_wait(shop, monkeypatch):
+    monkeypatch.delenv("ESCDELAY", raising=False)
+    app = CustdeskApp(shop)
+    assert app.get_driver_class() is PromptEscapeDriver  # (run_test drives the app headless)
+    async with app.run_test(size=SIZE) as pilot:
+        terminal, typed_into = os.openpty()
+        tty.setraw(typed_into)  # (as the app sets its terminal: each key as typed)
+        driver = PromptEscapeDriver(app)
+        driver.fileno = typed_into
+        reading = threading.Thread(target=driver.run_input_thread)
+        reading.start()
+        try:
+            await pilot.press("enter")
+            assert isinstance(app.screen, DetailScreen)
+            os.write(terminal, b"\x1b")  # the escape key alone
+            took = await until(lambda: isinstance(app.screen, CustomersScreen))
+            assert ESCAPE_SECONDS <= took < 0.1  # Textual's own driver: 0.1 s at the least
+            os.write(terminal, b"\x1b[B")  # the down arrow: a sequence starting with ESC is still one key
+            await until(lambda: app.screen.query_one("RecordTable").cursor == 1)
+            assert isinstance(app.screen, CustomersScreen)
+        finally:
+            driver.exit_event.set()
+            reading.join()
+            os.close(terminal)
+            os.close(typed_into)
+
+
+def footer_text(footer: Footer) -> str:
+    return " ".join(str(key.render()) for key in footer.query("FooterKey"))
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(shop):
+    shop.switch_active([2])  # C-000002 inactive: `d` on it is named Activate
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        footer = app.screen.query_one(Footer)
+        keys = list(footer.query("FooterKey"))
+        assert "Deactivate" in footer_text(footer)
+        await pilot.press("enter", "escape")
+        assert isinstance(app.screen, CustomersScreen)
+        assert list(footer.query("FooterKey")) == keys  # the same widgets: nothing rebuilt
+        await pilot.press("j")
+        assert "Activate" in footer_text(footer) and "Deactivate" not in footer_text(footer)
+        assert list(footer.query("FooterKey")) != keys
