@@ -187,11 +187,9 @@ class Batches:
         queued = pl.Series([False] * batch.create_count, dtype=pl.Boolean).scatter([q.position for q in batch.queued], True)
         found_by: list[str] = []
         for tables, name, values in self._keys_to_check(table, batch, cleaned):
-            held = [index for t in tables if len(index := self.session.db.indexes.key_map(t, IDENTITY_FIELDS.get(name, name)))]
-            if not held:
-                continue
-            hits = pl.Series([key is not None and any(key in index for index in held) for key in values.to_list()],
-                             dtype=pl.Boolean) & ~queued
+            keys = values.to_list()
+            held = [self.session.db.indexes.holds(t, IDENTITY_FIELDS.get(name, name), keys) for t in tables]
+            hits = pl.Series([any(found) for found in zip(*held, strict=True)], dtype=pl.Boolean) & ~queued
             if hits.any():
                 taken |= hits
                 found_by.append(name)

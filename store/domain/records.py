@@ -96,14 +96,12 @@ class Records:
 
     def _next_numbers(self, tx: Transaction, count: int, also_taken: Container[str] = ()) -> list[str]:
         """The counter's next `count` numbers that no customer holds (nor one of `also_taken`, normalised)."""
-        taken = self.session.db.indexes.key_map(CUSTOMERS, "number")
         numbers: list[str] = []
         while len(numbers) < count:
             formatted = [format_number(CUSTOMER_NUMBER_PREFIX, n) for n in tx.take_counters(CUSTOMERS, count - len(numbers))]
-            if len(taken) or also_taken:
-                # normalise_key of "C-000123" is "C000123".
-                formatted = [n for n in formatted if (key := n.replace("-", "")) not in taken and key not in also_taken]
-            numbers += formatted
+            keys = [n.replace("-", "") for n in formatted]  # (normalise_key of "C-000123" is "C000123")
+            taken = self.session.db.indexes.holds(CUSTOMERS, "number", list(keys))
+            numbers += [n for n, key, held in zip(formatted, keys, taken, strict=True) if not held and key not in also_taken]
         return numbers
 
     def form_source(self) -> str:
