@@ -3,12 +3,14 @@ user presses: the snapshot tests (test_snapshots.py) and README's screenshots
 (`make screenshots`) are taken from these same cases, so the pictures stay true."""
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+import pytest
 from helpers import settle
 from textual.widgets import Input, TextArea
 
@@ -53,6 +55,20 @@ def build_store(path: Path, workdir: Path) -> Store:
         store.save_template("welcome", "email", "Welcome, {{ customer.first_name }}",
                             "Dear {{ customer.first_name }} {{ customer.last_name }},\n\nwelcome to Engines.\n")
     return store
+
+
+@pytest.fixture(name="fixed_store")
+def fixed_store_fixture(store_path, tmp_path, monkeypatch) -> Iterator[Store]:
+    """The fixed store (build_store) for the tests that reach these cases: in UTC, run in its
+    folder (the import cases read leads.csv from there)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    monkeypatch.chdir(tmp_path)
+    store = build_store(store_path, tmp_path)
+    yield store
+    store.close()
+    monkeypatch.delenv("TZ")
+    time.tzset()
 
 
 def _typing(widget_id: str, text: str) -> Callable[..., Awaitable[None]]:

@@ -4,12 +4,19 @@ below, dimmed; the kind of a new customer told by its glyph, not by colour alone
 import review's message of the row under the cursor and its issues in full; every count
 of the sync runs and their file; a customer's long email. The pictures of the other
 screens are test_snapshots.py's."""
-import time
 from unittest import mock
 
 import pytest
 from helpers import rendered
-from screen_cases import CASES, FIXED_TIME, IMPORT_REVIEW, Case, build_store, reach, steady_cursor
+from screen_cases import (
+    CASES,
+    FIXED_TIME,
+    IMPORT_REVIEW,
+    Case,
+    fixed_store_fixture,  # noqa: F401  (a fixture: fixed_store)
+    reach,
+    steady_cursor,
+)
 
 from tui.app import CustdeskApp
 
@@ -18,18 +25,6 @@ SIZE = (80, 24)
 # the ones that opened at the top-left.
 DIALOGS = ("row_details", "set_status", "confirm_delete", "tag_prompt", "department_form", "customer_form",
            "settings", "help", "pick_template", "field_picker", "tag_filter", "template_form", "mail_send")
-
-
-@pytest.fixture
-def fixed_store(store_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.chdir(tmp_path)  # the import cases read leads.csv from here
-    store = build_store(store_path, tmp_path)
-    yield store
-    store.close()
-    monkeypatch.delenv("TZ")
-    time.tzset()
 
 
 @pytest.mark.parametrize("name", DIALOGS)

@@ -5,10 +5,8 @@ A changed layout fails here with the before/after pictures in the report. Refres
 after an intended change with `pytest tests/test_snapshots.py --snapshot-update`, and
 look at the new pictures (`make screenshots` writes README's from the same cases).
 """
-import time
-
 import pytest
-from screen_cases import CASES, build_store, reach, steady_cursor
+from screen_cases import CASES, fixed_store_fixture, reach, steady_cursor  # noqa: F401  (a fixture: fixed_store)
 
 from tui.app import CustdeskApp
 
@@ -19,18 +17,6 @@ SIZES = {"80x24": (80, 24), "160x50": (160, 50)}
 def _steady_cursor():
     with steady_cursor():
         yield
-
-
-@pytest.fixture
-def fixed_store(store_path, tmp_path, monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    monkeypatch.chdir(tmp_path)  # the import cases read leads.csv from here
-    store = build_store(store_path, tmp_path)
-    yield store
-    store.close()
-    monkeypatch.delenv("TZ")
-    time.tzset()
 
 
 @pytest.mark.parametrize("size", SIZES)
