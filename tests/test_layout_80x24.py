@@ -27,13 +27,16 @@ DIALOGS = ("row_details", "set_status", "confirm_delete", "tag_prompt", "departm
            "settings", "help", "pick_template", "field_picker", "tag_filter", "template_form", "mail_send")
 
 
+def _case(name: str) -> Case:
+    return next(c for c in (*CASES, *LAYOUT_CASES) if c.name == name)
+
+
 @pytest.mark.parametrize("name", DIALOGS)
 async def test_a_dialog_opens_in_the_middle_over_the_screen_below_dimmed(fixed_store, name):
-    case = next(c for c in CASES if c.name == name)
     app = CustdeskApp(fixed_store)
     with steady_cursor():
         async with app.run_test(size=SIZE) as pilot:
-            await reach(pilot, case)
+            await reach(pilot, _case(name))
             screen = app.screen
             assert screen.is_modal, f"{name} ends on {type(screen).__name__}, not a dialog"
             box = screen.query_one(".dialog").region
@@ -78,10 +81,6 @@ LAYOUT_CASES = (
 )
 
 
-def _case(name: str) -> Case:
-    return next(c for c in (*CASES, *LAYOUT_CASES) if c.name == name)
-
-
 @pytest.mark.parametrize("case", LAYOUT_CASES, ids=[c.name for c in LAYOUT_CASES])
 def test_screen_at_80x24(snap_compare, fixed_store, case):
     async def run_before(pilot) -> None:
@@ -95,7 +94,7 @@ def _words(text: str) -> str:
 
 
 def _on_screen(app) -> list[str]:
-    """The lines of the terminal, as the user reads them."""
+    """The lines of the terminal, as the user reads them (what the screen's compositor draws)."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
