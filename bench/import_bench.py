@@ -58,6 +58,31 @@ def write_files(folder: Path, n: int, xlsx: bool) -> tuple[Path, Path | None]:
     return csv_path, xlsx_path
 
 
+FULL_NAME_HEADER = ["Name", "Firma", "E-Mail", "Telefon", "Straße", "PLZ", "Ort", "Land", "USt-IdNr.", "Tags"]
+
+
+def german_vat_id(n: int) -> str:
+    """A valid German VAT id (its check digit by ISO 7064 MOD 11,10), a different one for each n."""
+    body = str(10_000_000 + (n * 7919) % 89_999_999)
+    product = 10
+    for digit in body:
+        total = (int(digit) + product) % 10 or 10
+        product = (2 * total) % 11
+    return f"DE{body}{(11 - product) % 10}"
+
+
+def write_full_name_csv(folder: Path, n: int) -> Path:
+    """The same people as `rows`, their name in one column ("Ayşe Yılmaz": split on import) and
+    a company's VAT id beside its name (checked on import), as an export of a shop system has them."""
+    path = folder / f"customers_full_names_{n}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(FULL_NAME_HEADER)
+        for i, (first, last, company, *rest, tags) in enumerate(rows(n)):
+            writer.writerow([f"{first} {last}", company, *rest, german_vat_id(i) if company else "", tags])
+    return path
+
+
 def measure(path: Path, folder: Path, reference) -> dict[str, tuple[str, str]]:
     """Read, plan and commit `path` into an empty store; each phase with the bare read beside it."""
     bare = best_of(reference)

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_matching_index import BERLIN, _people, builds  # noqa: F401  (builds: a fixture)
 
 from store import Store
 from store.matching import RecordRef, matches_among, saved
@@ -14,7 +15,6 @@ from store.matching import index as matcher_index
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import normalise_key
 
-BERLIN = {"street": "Hauptstraße 5", "postcode": "10115", "city": "Berlin", "country": "DE"}
 PROBES = [
     {"first_name": "Jürgen", "last_name": "Müller", **BERLIN},
     {"first_name": "Ayse", "last_name": "Sahin", "city": "Istanbul", "email": "ayse.sahin@firma.com.tr"},
@@ -28,33 +28,6 @@ PROBES = [
 def small_stores_saved(monkeypatch):
     """Keep the index of the tests' small stores too (else only from SAVED_FROM records)."""
     monkeypatch.setattr(saved, "SAVED_FROM", 1)
-
-
-@pytest.fixture
-def builds(monkeypatch) -> list[int]:
-    counted: list[int] = []
-    real = matcher_index.build
-
-    def build(store, step=None):
-        counted.append(1)
-        return real(store, step)
-    monkeypatch.setattr(matcher_index, "build", build)
-    return counted
-
-
-def _people(store: Store) -> dict[str, int]:
-    ids = {
-        "mueller": store.add_customer("private", {"first_name": "Juergen", "last_name": "Mueller", "email": "jm@gmail.com",
-                                                  **BERLIN})["id"],
-        "sahin": store.add_customer("private", {"first_name": "Ayşe", "last_name": "Şahin", "city": "İstanbul",
-                                                "email": "ayse.sahin@firma.com.tr"})["id"],
-        "zwiebel": store.add_customer("corporate", {"company": "Zwiebelhaus GmbH & Co. KG", "city": "Koeln",
-                                                    "email": "info@zwiebelhaus.de"})["id"],
-    }
-    for i in range(40):
-        store.add_customer("private", {"first_name": f"Given{i}", "last_name": f"Family{i % 7}", "city": "Bonn",
-                                       "email": f"p{i}@example.org"})
-    return ids
 
 
 def _answers(store: Store) -> list[list[tuple[RecordRef, float, tuple[str, ...], tuple[tuple[str, str], ...]]]]:
@@ -71,7 +44,7 @@ def _changes(store: Store, ids: dict[str, int]) -> None:
     store.add_customer("private", {"first_name": "Given3", "last_name": "Family3", "city": "Bonn", "email": "g3@example.net"})
 
 
-def test_a_store_opened_again_answers_from_the_saved_index_as_the_running_one(tmp_path, builds):
+def test_a_store_opened_again_answers_from_the_saved_index_as_the_running_one(tmp_path, builds):  # noqa: F811
     path = tmp_path / "s.json"
     with Store(path) as running:
         ids = _people(running)
@@ -106,7 +79,7 @@ def test_an_import_dry_run_judges_alike_from_the_saved_index(tmp_path):
     assert expected["_status"].to_list() == ["duplicate", "duplicate", "new"]
 
 
-def test_a_saved_index_not_of_this_store_as_it_is_is_never_used(tmp_path, builds):
+def test_a_saved_index_not_of_this_store_as_it_is_is_never_used(tmp_path, builds):  # noqa: F811
     path = tmp_path / "s.json"
     with Store(path) as store:
         _people(store)
