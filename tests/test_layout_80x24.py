@@ -24,7 +24,7 @@ SIZE = (80, 24)
 # The cases of screen_cases.py that end on a dialog: Row details and Set status were
 # the ones that opened at the top-left.
 DIALOGS = ("row_details", "set_status", "confirm_delete", "tag_prompt", "department_form", "customer_form",
-           "settings", "help", "pick_template", "field_picker", "tag_filter", "template_form", "mail_send")
+           "settings", "help", "pick_template", "field_picker", "tag_filter", "template_form", "mail_send", "merge_pick")
 
 
 def _case(name: str) -> Case:
