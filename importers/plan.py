@@ -29,7 +29,6 @@ from store.domain.batches import ROW, Queued
 from store.domain.import_runs import MAPPING, RUN, RememberedMapping, run_details
 from store.model import CORPORATE, CUSTOMER_FIELDS, PERSON_FIELDS, SOURCES, ImportTarget, Severity
 from store.rules.mappings import columns_for, mapping_record
-from store.rules.names import split_full_names
 from store.rules.regions import is_region
 from store.rules.validation_frame import Checked, card_issues, checked_frame
 
@@ -344,6 +343,8 @@ def _split_names(fields: pl.DataFrame) -> pl.DataFrame:
             fields = fields.with_columns(pl.lit(None, dtype=pl.String).alias(name))
     for source in ("full_name", "contact_name"):
         if source in fields.columns:
+            from store.rules.names import split_full_names  # (nameparser: loaded for files with full names only)
+
             parts = split_full_names(fields[source], companies=source == "full_name")
             fields = _names_from(fields, source, parts)
             if source == "contact_name":  # a company's contact person, kept as such too

@@ -6,11 +6,13 @@ Each index is built from the table's columns the first time it is needed
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import polars as pl
 
+from store.engine.keyed import KeyedIds
+from store.engine.owned import OwnedIds
 from store.engine.schema import Schema
 from store.engine.table import Table
 
@@ -30,65 +32,6 @@ FEW_KEYS = 64
 SCANS = 16
 
 
-class MultiMap:
-    """key → ids. A lone id is kept bare: most keys have one holder, and a set
-    per key would cost ~200 bytes each (a third of the store's memory at 100k)."""
-
-    __slots__ = ("_map",)
-
-    def __init__(self) -> None:
-        self._map: dict[object, int | set[int]] = {}
-
-    def add(self, key: object, doc_id: int) -> None:
-        held = self._map.get(key)
-        if held is None:
-            self._map[key] = doc_id
-        elif isinstance(held, set):
-            held.add(doc_id)
-        elif held != doc_id:
-            self._map[key] = {held, doc_id}
-
-    def discard(self, key: object, doc_id: int) -> None:
-        held = self._map.get(key)
-        if isinstance(held, set):
-            held.discard(doc_id)
-            if len(held) == 1:
-                self._map[key] = next(iter(held))
-        elif held == doc_id:
-            del self._map[key]
-
-    def ids(self, key: object) -> set[int]:
-        held = self._map.get(key)
-        if held is None:
-            return set()
-        return set(held) if isinstance(held, set) else {held}
-
-    def first(self, key: object) -> int | None:
-        """The lowest id holding `key`, or None."""
-        held = self._map.get(key)
-        return min(held) if isinstance(held, set) else held
-
-    def add_all(self, keys: pl.Series, ids: pl.Series) -> None:
-        """Add every (key, id) pair of the two columns whose key is not null."""
-        pairs = pl.DataFrame({"key": keys, "id": ids}).drop_nulls("key")
-        repeated = pairs["key"].is_duplicated()
-        lone = pairs.filter(~repeated)
-        pairs_alone = zip(lone["key"].to_list(), lone["id"].to_list(), strict=True)
-        if self._map:
-            for key, doc_id in pairs_alone:
-                self.add(key, doc_id)
-        else:  # a new index: built by dict() at C speed
-            self._map = dict(pairs_alone)
-        for key, doc_id in pairs.filter(repeated).iter_rows():
-            self.add(key, doc_id)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._map
-
-    def __len__(self) -> int:
-        return len(self._map)
-
-
 class Indexes:
     """Key indexes of the keyed tables; the children of each owner, by table."""
 
@@ -97,9 +40,11 @@ class Indexes:
         self._schema = schema
         self._keyed = tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
         self._lock = lock
-        self._keys: dict[str, dict[str, MultiMap]] = {}
-        self._children: dict[str, MultiMap] = {}
+        self._keys: dict[str, dict[str, KeyedIds]] = {}
+        self._children: dict[str, OwnedIds] = {}
         self._scans: dict[str, int] = {}
+        self._normalised: dict[tuple[str, str], tuple[pl.DataFrame, pl.Series]] = {}
+        self._keyed_written: dict[str, tuple[pl.DataFrame, dict[int, tuple[dict[str, Any], list[tuple[str, str]]]]]] = {}
 
     def _built(self, built: dict[str, _Built], table: str, build: Callable[[Table], _Built]) -> _Built:
         found = built.get(table)
@@ -112,7 +57,7 @@ class Indexes:
                     found = built[table] = build(rows)
         return found
 
-    def key_map(self, table: str, field: str) -> MultiMap:
+    def key_map(self, table: str, field: str) -> KeyedIds:
         """The index of keyed `table` on identifying field `field`."""
         return self._built(self._keys, table, self._build_keys)[field]
 
@@ -164,18 +109,47 @@ class Indexes:
         return None
 
     def _scan(self, table: str, name: str, keys: list[str | None]) -> list[set[int]]:
-        wanted = [key for key in keys if key is not None]
+        wanted = {key for key in keys if key is not None}
         found: dict[str, set[int]] = {}
         rows = self._tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields to look up"
         if wanted:
-            frame = rows.frame()  # (the decoded fields: no document is read)
+            # The snapshot's documents by their decoded fields (normalised once per snapshot),
+            # those written since (a change log replayed, this commit's) one by one, as `update` keys them.
+            base, written = rows.columns(), rows.written_docs()
             for field, key_name, _normalise in self._keyed:
                 if key_name == name:
-                    pairs = pl.DataFrame({"key": self._schema.normalise_column(field, frame[field]), "id": frame["id"]})
-                    for key, doc_id in pairs.filter(pl.col("key").is_in(wanted)).iter_rows():
+                    keyed = pl.DataFrame({"key": self._base_keys(table, field, base), "id": base["id"]})
+                    for key, doc_id in keyed.filter(pl.col("key").is_in(list(wanted))).iter_rows():
+                        if doc_id not in written:
+                            found.setdefault(key, set()).add(doc_id)
+            for doc_id, held in self._written_keys(table, base, written):
+                for key_name, key in held:
+                    if key_name == name and key in wanted:
                         found.setdefault(key, set()).add(doc_id)
         return [set() if key is None else found.get(key, set()) for key in keys]
+
+    def _written_keys(self, table: str, base: pl.DataFrame,
+                      written: Mapping[int, dict[str, Any] | None]) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+        """(id, its keys) of each document written since the snapshot, each document keyed once
+        (a document is replaced, never changed, by a write)."""
+        held = self._keyed_written.get(table)
+        if held is None or held[0] is not base:
+            held = self._keyed_written[table] = (base, {})
+        known = held[1]
+        for doc_id, doc in written.items():
+            if doc is not None:
+                found = known.get(doc_id)
+                if found is None or found[0] is not doc:
+                    found = known[doc_id] = (doc, _keys_of(self._keyed, doc))
+                yield doc_id, found[1]
+
+    def _base_keys(self, table: str, field: str, base: pl.DataFrame) -> pl.Series:
+        """`field` of the snapshot's documents normalised, kept while the snapshot's frame is the same."""
+        held = self._normalised.get((table, field))
+        if held is None or held[0] is not base:
+            held = self._normalised[(table, field)] = (base, self._schema.normalise_column(field, base[field]))
+        return held[1]
 
     def child_ids(self, owner_id: int, table: str) -> set[int]:
         return self._built(self._children, table, self._build_children).ids(owner_id)
@@ -214,21 +188,21 @@ class Indexes:
         if children is not None:
             self._add_children(children, frame)
 
-    def _build_keys(self, rows: Table) -> dict[str, MultiMap]:
-        by_name = {name: MultiMap() for name in self._schema.key_names}
+    def _build_keys(self, rows: Table) -> dict[str, KeyedIds]:
+        by_name = {name: KeyedIds() for name in self._schema.key_names}
         self._add_keys(by_name, rows.frame())
         return by_name
 
-    def _add_keys(self, by_name: dict[str, MultiMap], frame: pl.DataFrame) -> None:
+    def _add_keys(self, by_name: dict[str, KeyedIds], frame: pl.DataFrame) -> None:
         for field, name, _normalise in self._keyed:
             by_name[name].add_all(self._schema.normalise_column(field, frame[field]), frame["id"])
 
-    def _build_children(self, rows: Table) -> MultiMap:
-        index = MultiMap()
+    def _build_children(self, rows: Table) -> OwnedIds:
+        index = OwnedIds()
         self._add_children(index, rows.frame())
         return index
 
-    def _add_children(self, index: MultiMap, frame: pl.DataFrame) -> None:
+    def _add_children(self, index: OwnedIds, frame: pl.DataFrame) -> None:
         index.add_all(frame[self._schema.owner_field], frame["id"])
         shared = self._schema.owners_field
         if shared is not None and shared in frame.columns:  # documents with several owners, under each

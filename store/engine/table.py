@@ -305,6 +305,10 @@ class Table(Mapping[int, dict[str, Any]]):
             self._changed()
             self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
 
+    def written_docs(self) -> Mapping[int, dict[str, Any] | None]:
+        """The documents written since the table was read or last folded (None: deleted); read only."""
+        return self._written
+
     def written_count(self) -> int:
         """Documents written since the table was read or last folded."""
         return len(self._written)

@@ -13,8 +13,9 @@ It is tagged with the store's state it was built from (the snapshot's generation
 `state()`) and the polars version (its hashes are polars'). A later state of the same
 snapshot catches up as a running process's index does (`index.updated`): the rows of the
 records changed since are retired, their values uncounted, and the records as they are
-now added. A file of another snapshot or layout, unreadable, or whose records are not the
-store's is not used: the index is built afresh, and saved. Written whole under a
+now added. A file of another snapshot or layout, or unreadable, is not used (the generation
+is a random token of each snapshot: another store's file never has this one's); the index
+is then built afresh, and saved. Written whole under a
 temporary name (owner-only, as every store file); a commit that rewrites the store
 (erasure) removes it with the rest of the old state.
 """
@@ -183,17 +184,6 @@ class Saved:
         self._added_raw, self._added_norm = raw, norm
         self.blocks = self.blocks.with_rows(block_keys(norm).with_columns(pl.col("row") + self.size))
 
-    def same_records(self, store: Store, changes: Mapping[str, set[int]]) -> bool:
-        """Whether the file's rows are the store's records but those changed since (a file
-        copied beside another store is not taken for its index)."""
-        for t, table in enumerate(TABLES):
-            changed = np.fromiter(changes.get(table, ()), dtype=np.int64)
-            ids = self._arrays["row_id"][self._arrays["row_table"] == t]
-            now = store.frame(table)["id"].to_numpy()
-            if not np.array_equal(np.sort(ids[~np.isin(ids, changed)]), np.sort(now[~np.isin(now, changed)])):
-                return False
-        return True
-
     # -- internals ---------------------------------------------------------------
     def _rows_of(self, table: int, ids: Array) -> Array:
         return np.flatnonzero((self._arrays["row_table"] == table) & np.isin(self._arrays["row_id"], ids))
@@ -249,8 +239,6 @@ def load(store: Store, region: str | None) -> Saved | None:
     if changes is None or sum(len(changes.get(t, ())) for t in TABLES) > CATCH_UP:
         return None
     saved = Saved(header, arrays)
-    if not saved.same_records(store, changes):
-        return None
     saved.catch_up(store, changes)
     return saved
 
