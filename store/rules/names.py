@@ -215,10 +215,38 @@ def _plain_roles(count: int) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
 def split_full_names(names: pl.Series, *, companies: bool = False) -> pl.DataFrame:
     """`split_full_name` over a column: a frame of `first_name` and `last_name`, row for row
     (both null for a blank name, and with `companies` for a company's). Each distinct name is
-    split once."""
+    split once; a name of two plain words (most) column-wise, its words judged once each."""
     text = names.cast(pl.String)
+    distinct = text.drop_nulls().unique()
+    two = _two_plain_words(distinct, companies)
+    rest = distinct.filter(~distinct.is_in(two["name"].implode()))
     split = {name: _split_plain(name.split(), companies) or split_full_name(name, companies=companies)
-             for name in text.drop_nulls().unique().to_list()}
-    return pl.DataFrame({column: text.replace_strict({name: parts[i] for name, parts in split.items()}, default=None,
-                                                     return_dtype=pl.String)
-                         for i, column in enumerate(("first_name", "last_name"))})
+             for name in rest.to_list()}
+    found = pl.concat([two, pl.DataFrame({"name": list(split), "first_name": [p[0] for p in split.values()],
+                                          "last_name": [p[1] for p in split.values()]},
+                                         schema={"name": pl.String, "first_name": pl.String, "last_name": pl.String})])
+    return text.rename("name").to_frame().join(found, on="name", how="left", maintain_order="left").drop("name")
+
+
+# Two words of letters (and hyphens) and one space: what `_two_plain_words` looks at (each word
+# is then judged by `_plain` itself).
+_TWO_WORDS = r"^([\p{L}\p{M}-]+) ([\p{L}\p{M}-]+)$"
+
+
+def _two_plain_words(distinct: pl.Series, companies: bool) -> pl.DataFrame:
+    """(name, first_name, last_name) of the names that are two `_plain` words (`_split_plain`'s
+    reading of them: its shape's token positions), column-wise."""
+    roles = _plain_roles(2)
+    empty = pl.DataFrame(schema={"name": pl.String, "first_name": pl.String, "last_name": pl.String})
+    if roles != ((0,), (1,)):
+        return empty
+    words = distinct.rename("name").to_frame().with_columns(
+        pl.col("name").str.extract_groups(_TWO_WORDS).struct.rename_fields(["a", "b"]).alias("w")).unnest("w")
+    words = words.drop_nulls(["a", "b"])
+    if not words.height:
+        return empty
+    each = pl.concat([words["a"], words["b"]]).unique()
+    plain = pl.Series([(_plain_person if companies else _plain)(w) for w in each.to_list()], dtype=pl.Boolean)
+    judged = words.with_columns(pl.col("a").replace_strict(each, plain).alias("pa"),
+                                pl.col("b").replace_strict(each, plain).alias("pb"))
+    return judged.filter(pl.col("pa") & pl.col("pb")).select("name", first_name="a", last_name="b")
