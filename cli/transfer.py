@@ -51,6 +51,7 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
             country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
             errors_out: Path | None, as_json: bool, encoding: str | None) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls, .ods or .vcf FILE."""
+    from cli.checking import check_meanwhile
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
 
@@ -59,14 +60,15 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
     except MappingError as err:
         fail(str(err))
     table = read_table(file, sheet, encoding=encoding)
-    # The large tables' checksums are checked before a write (or the matcher's saved index):
-    # a dry run, or a file that changes nothing, reads no more of a large store than it needs.
+    # The large tables' checksums are summed on a thread while the rows are planned (cli.checking).
     store = open_store(ctx, verify=False)
+    check_meanwhile(store)
     try:
         plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country,
                            duplicates=duplicates, remembered=not forget_mapping)
     except MappingError as err:
         fail(str(err))
+    store.verify()  # (a damaged store is refused before anything is said or written)
     if errors_out is not None:
         plan.write_error_log(errors_out, store.files())
     blocked = plan.blocked and not skip_invalid

@@ -189,6 +189,8 @@ class Batches:
         for tables, name, values in self._keys_to_check(table, batch, cleaned):
             keys = values.to_list()
             held = [self.session.db.indexes.holds(t, IDENTITY_FIELDS.get(name, name), keys) for t in tables]
+            if not any(any(found) for found in held):  # (an import into a new store: nothing to look at twice)
+                continue
             hits = pl.Series([any(found) for found in zip(*held, strict=True)], dtype=pl.Boolean) & ~queued
             if hits.any():
                 taken |= hits

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -99,6 +100,7 @@ class _TableText:
         self.path, self.name, self._start, self._end, self._crc = path, name, start, end, crc
         self._handle = handle  # kept open (and alive) while the table may still be read
         self._fd = handle.fileno()
+        self._verifying = threading.Lock()  # (a check on another thread is waited for, not done twice)
 
     def __call__(self) -> bytes:
         parts, offset = [], self._start
@@ -117,8 +119,9 @@ class _TableText:
 
     def verify(self) -> None:
         """Check the bytes without keeping them (streamed: ~0.1 s for 100 MB)."""
-        if self._crc is not None:
-            self._check(crc_of(self._fd, self._start, self._end))
+        with self._verifying:
+            if self._crc is not None:
+                self._check(crc_of(self._fd, self._start, self._end))
 
     def _check(self, found: int) -> None:
         if self._crc is None:
