@@ -22,6 +22,7 @@ from .config import Config
 from .dates import Dates
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
+from .memory import keep_out_of_collections
 from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
 
 if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
@@ -189,6 +190,7 @@ class CustdeskApp(App[None]):
         # threefold): the first new customer, import or detail view then does not
         # wait for the indexes and documents (~0.6 s at 100k customers, ~7 s at 1M).
         self.store.prepare_lookups()
+        keep_out_of_collections(self)  # (the documents and indexes just read)
 
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:
@@ -252,6 +254,7 @@ class CustdeskApp(App[None]):
             return
         if changed:
             self.after_change()
+            keep_out_of_collections(self)  # (the store may have read its documents afresh)
 
     def on_waiting_for_store(self, _message: WaitingForStore) -> None:
         self.notify("Waiting for another user's change to the store to finish …", timeout=3)

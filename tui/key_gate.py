@@ -74,13 +74,15 @@ class KeyGate:
         if self._in_flight is None or self._in_flight[0] is not marker.key:
             return  # (the marker of a key given up for lost)
         self._in_flight = None
+        if not self._app.screen_stack:
+            return  # the app is closing
         flows = [w for w in self._app.workers if w.group == FLOWS and w not in self._workers and not w.is_finished]
         self._settling = (flows, self._app.screen, monotonic())
         self._app.call_later(self._send_when_settled)
 
     async def _send_when_settled(self) -> None:
         await asyncio.sleep(0)  # (a flow just started takes its first step: most push their dialog in it)
-        if self._settling is None:
+        if self._settling is None or not self._app.screen_stack:
             return
         flows, screen, since = self._settling
         waiting = any(not w.is_finished for w in flows) and self._app.screen is screen
@@ -91,7 +93,7 @@ class KeyGate:
         await self._send()
 
     async def _send(self) -> None:
-        while self._waiting and self._in_flight is None and self._settling is None:
+        while self._waiting and self._in_flight is None and self._settling is None and self._app.screen_stack:
             key = self._waiting.popleft()
             self._workers = set(self._app.workers)
             await self._route(key)

@@ -9,6 +9,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable
 
 from store import Store
+from tui.memory import collect_after_paint
 from tui.messages import StoreChanged
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ class AppScreen(Screen[ResultType]):
     @property
     def store(self) -> Store:
         return self.app.store
+
+    def on_unmount(self) -> None:
+        # Closed: its widgets are garbage in cycles, collected once the screen below is painted.
+        collect_after_paint(self.app)
 
 
 class StoreScreen(AppScreen[ResultType]):
