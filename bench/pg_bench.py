@@ -7,12 +7,19 @@ its durability left on (fsync, synchronous commit), as the store file's commits
 are fsynced. A demo store of SIZE customers is built as a file and migrated
 onto the server (`custdesk migrate`, checked by counts and checksum); then each
 figure is taken on both: opening in a fresh process, the app in a real terminal
-(tmux) until its first rows show, a durable edit, a search keystroke, and a
-whole `custdesk import` of a SIZE-row CSV into an empty store.
+(a 160x50 tmux pane) until its first rows show, with the first page the last
+session kept (`store.views.page`: beside the file, in the user's cache folder for
+a server) and without it (the first start after another session's commit), beside
+a bare Textual app with a DataTable started the same way in the same rounds; a
+durable edit, a search keystroke, and a whole `custdesk import` of a SIZE-row CSV
+into an empty store.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,12 +27,83 @@ from pathlib import Path
 
 from common import ROOT, clock, in_fresh_process, median
 from import_bench import write_files
-from process_bench import CUSTDESK, first_rows_in_a_terminal, wall
+from process_bench import CUSTDESK, wall
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import LocalServer
 
 from store.admin.migrate import migrate
+from store.views.page import page_path
+
+# The terminal: a tmux server of the bench's own (its sessions start in the bench's environment).
+TMUX = ["tmux", "-L", "custdesk-pg-bench", "-f", "/dev/null"]
+BARE_APP = """
+from textual.app import App
+from textual.widgets import DataTable
+class Bare(App):
+    def compose(self):
+        yield DataTable()
+    def on_mount(self):
+        t = self.query_one(DataTable); t.add_columns("Number", "Name")
+        t.add_rows([(f"C-{i:06d}", f"Name {i}") for i in range(100)])
+Bare().run()
+"""
+ROUNDS = 5
+
+
+def shown_after(command: str, text: str = "C-0", timeout: float = 120) -> float:
+    """Seconds from exec of `command` in a new 160x50 pane until `text` is on screen (polled every 20 ms)."""
+    subprocess.run([*TMUX, "kill-session", "-t", "first-rows"], capture_output=True, check=False)
+    start = time.perf_counter()
+    subprocess.run([*TMUX, "new-session", "-d", "-s", "first-rows", "-x", "160", "-y", "50", f"exec {command}"], check=True)
+    try:
+        while text not in subprocess.run([*TMUX, "capture-pane", "-p", "-t", "first-rows"], capture_output=True,
+                                         text=True, check=False).stdout:
+            if time.perf_counter() - start > timeout:
+                raise RuntimeError(f"{command!r} never showed {text!r}")
+            time.sleep(0.02)
+        return time.perf_counter() - start
+    finally:
+        subprocess.run([*TMUX, "kill-session", "-t", "first-rows"], capture_output=True, check=False)
+
+
+def page_kept(location: str | Path) -> Path:
+    """Where the app keeps the store's first page, once a start of the app has kept it."""
+    path = page_path(location)
+    if not path.exists():
+        subprocess.run([*TMUX, "new-session", "-d", "-s", "keep", "-x", "160", "-y", "50", app_command(location)], check=True)
+        waited = time.perf_counter()
+        while not path.exists() and time.perf_counter() - waited < 120:
+            time.sleep(0.1)
+        subprocess.run([*TMUX, "kill-session", "-t", "keep"], capture_output=True, check=False)
+    if not path.exists():
+        raise RuntimeError(f"the app kept no first page of {location}")
+    return path
+
+
+def app_command(location: str | Path) -> str:
+    return f"{shlex.quote(CUSTDESK)} --db {shlex.quote(str(location))}"
+
+
+def first_rows(stores: dict[str, str | Path], folder: Path) -> dict[str, float]:
+    """Median seconds to the first rows on screen of: the bare app, each store's app with its
+    page kept, and without it; the starts interleaved round by round (one machine load for all)."""
+    bare = folder / "bare_app.py"
+    bare.write_text(BARE_APP)
+    times: dict[str, list[float]] = {}
+    # (one server for every start: with no session left a server exits, and a start meanwhile fails)
+    subprocess.run([*TMUX, "start-server", ";", "set-option", "-g", "exit-empty", "off"], check=True)
+    try:
+        for _ in range(ROUNDS):
+            times.setdefault("bare", []).append(shown_after(f"{shlex.quote(sys.executable)} {shlex.quote(str(bare))}"))
+            for name, location in stores.items():
+                page_kept(location)
+                times.setdefault(f"{name} kept", []).append(shown_after(app_command(location)))
+                page_kept(location).unlink()
+                times.setdefault(f"{name} no page", []).append(shown_after(app_command(location)))
+    finally:
+        subprocess.run([*TMUX, "kill-server"], capture_output=True, check=False)
+    return {name: median(found) for name, found in times.items()}
 
 
 def edit_and_search(location: str) -> dict[str, float]:
@@ -43,7 +121,6 @@ def edit_and_search(location: str) -> dict[str, float]:
 def figures(location: str, csv: Path, empty: str) -> dict[str, float]:
     opened = in_fresh_process("store_bench.py", "open", location)
     found = {"open": opened["open"], "rss": opened["rss"]}
-    found["first rows"] = first_rows_in_a_terminal(location, "C-000001") or float("nan")
     found |= edit_and_search(location)
     found["import"] = wall([CUSTDESK, "--db", empty, "import", str(csv), "--into", "private", "--country", "DE",
                             "--json"], repeat=1)
@@ -53,7 +130,8 @@ def figures(location: str, csv: Path, empty: str) -> dict[str, float]:
 ROWS = {
     "open the store (fresh process)": ("open", "s"),
     "RSS with the store open (fresh process)": ("rss", "MB"),
-    "app in a terminal: exec to first rows on screen": ("first rows", "s"),
+    "app in a 160x50 tmux pane: exec to first rows, page kept": ("kept", "s"),
+    "the same, no page (the first start after another session's commit)": ("no page", "s"),
     "one durable edit (deactivate), median of 50": ("edit", "ms"),
     "search keystroke in the store's view, median": ("search", "ms"),
     "custdesk import CSV, whole process, empty store": ("import", "s"),
@@ -72,21 +150,30 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
+            # The server's page goes to the user's cache folder: here, one that goes with the run.
+            os.environ["CUSTDESK_CACHE_DIR"] = str(folder / "cache")
             path = folder / "demo.json"
             in_fresh_process("store_bench.py", "build", str(path), str(size))
             url = server.create_database("demo")
             _, moved = clock(lambda: migrate(path, url))
             csv, _ = write_files(folder, size, xlsx=False)
             started = time.perf_counter()
+            shown_first = first_rows({"file": path, "server": url}, folder)
             file = figures(str(path), csv, str(folder / "imported.json"))
             on_server = figures(url, csv, server.create_database("imported"))
     finally:
         server.stop()
+    for kept in ("kept", "no page"):
+        file[kept], on_server[kept] = shown_first[f"file {kept}"], shown_first[f"server {kept}"]
     print(f"{size:,} customers; migrate file → PostgreSQL {moved:.1f} s; measured in {time.perf_counter() - started:.0f} s\n")
     print("| what | store file | PostgreSQL | PostgreSQL / file |")
     print("|---|---|---|---|")
     for what, (key, unit) in ROWS.items():
         print(f"| {what} | {shown(file[key], unit)} | {shown(on_server[key], unit)} | {on_server[key] / file[key]:.1f}x |")
+    bare = shown_first["bare"]
+    print(f"\nReference, same rounds: a bare Textual app with a DataTable, exec to first rows {bare:.2f} s; "
+          f"the app with its page kept: store file {file['kept'] / bare:.1f}x, PostgreSQL {on_server['kept'] / bare:.1f}x "
+          f"(medians of {ROUNDS} interleaved starts).")
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def open_app(ctx: click.Context, store: Store | None = None) -> None:
 
     config = load_config(theme=ctx.obj.get("theme"))
     location = ctx.obj["db"]
-    page = read_page(location) if store is None and isinstance(location, Path) else None
+    page = read_page(location) if store is None else None  # (a server's: one query, psycopg alone)
     opened: list[Store] = []
 
     def opening() -> Store:

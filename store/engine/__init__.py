@@ -25,7 +25,8 @@ The contract:
 - `reserved(wait)` holds the store's lock without writing: an app waits for
   other processes there, on a worker thread, then runs its verbs at once.
 - `peek_meta(path)` reads the committed meta document (with the counts kept
-  per `Schema.tallies`) without the lock and without loading any table.
+  per `Schema.tallies`) without the lock and without loading any table;
+  `peek_state(url)` a PostgreSQL store's `state()` on its server, in one query.
 - `refresh()` catches up without writing; `take_changes(reader)` tells each reader
   (views, the matcher's index) which documents changed since it last asked;
   `changed_on_disk()` is a lock-free look for pollers; `watch(callback)` is told at once
@@ -33,7 +34,8 @@ The contract:
   never (pollers look).
 - What is derived from the store and kept beside it in a file (`side_file(suffix)`: the
   matcher's index) is tagged with the `state()` it was derived from, and catches up by
-  `changes_since(state)`; a backend without files has neither (None).
+  `changes_since(state)`; a backend without files keeps none (`side_file`: None), and
+  PostgreSQL's `state()` only tags the app's first page, kept in the user's cache folder.
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
            "Lookups", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
-           "peek_tables", "peek_where", "repair", "shown_location"]
+           "peek_state", "peek_tables", "peek_where", "repair", "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -196,6 +198,15 @@ def peek_meta(location: str | Path) -> dict[str, Any] | None:
         return connect.peek_meta(str(location))
     _refuse_odd_file(Path(location))
     return peek.peek_meta(location)
+
+
+def peek_state(url: str) -> tuple[str, int] | None:
+    """The `state()` of the PostgreSQL store at `url` as its server holds it now (the store's
+    identity, its last commit), read in one query without loading it: neither polars nor
+    any table is imported. None when it cannot be read (`connect.peek_state`)."""
+    from store.engine.postgres import connect
+
+    return connect.peek_state(url)
 
 
 def peek_tables(location: str | Path, names: Sequence[str]) -> Peeked | None:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from store.domain.signup import SIGN_UP
-from store.views.page import PAGE_ROWS, signature, write_page
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
+from store.views.page import PAGE_ROWS, on_server, signature, write_page
 
 CUSTOMER_COLUMNS = ("number", "name", "company", "kind", "email", "phone", "city", "tags", "active")
 SOURCE_COLUMNS = ("name", "company", "email", "phone", "city", "origin", "imported")
@@ -168,15 +167,22 @@ def first_rows(view: RecordView, count: int = PAGE_ROWS) -> list[dict[str, Any]]
 
 
 def keep_first_page(store: Store, view: RecordView, *, after: Callable[[], None] | None = None) -> None:
-    """Save the customers' first rows beside a store file for the next start's first paint
-    (`store.views.page`), when this process holds the store as it is on disk; `after`
-    (closing the store, which may fold its log) runs between reading the rows and tagging them."""
+    """Save the customers' first rows for the next start's first paint (`store.views.page`),
+    when this process holds the store as it is on disk or on the server; `after` (closing the
+    store, which may fold its log) runs between reading the rows and tagging them."""
     location = store.location
-    if not isinstance(location, Path) or view.table != CUSTOMERS or store.changed_elsewhere():
+    # A server's store is tagged with what memory holds (read before the rows: a commit
+    # caught up meanwhile makes the tag older than the rows, never newer), which `write_page`
+    # then finds on the server; a store file with its files as closing leaves them.
+    held = store.parts.session.db.state() if on_server(location) else None
+    if view.table != CUSTOMERS or store.changed_elsewhere():
         if after:
             after()
         return
     rows, counts, pictures = first_rows(view), store.stats(), store.has_pictures()
     if after:
         after()
-    write_page(location, signature(location), store.title, counts, pictures, rows)
+    if on_server(location):
+        write_page(location, None if held is None else list(held), store.title, counts, pictures, rows)
+    else:
+        write_page(location, signature(location), store.title, counts, pictures, rows)

@@ -42,6 +42,7 @@ class PgDatabase(Backend):
         self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
+        self.identity = ""  # (`state`: read with the store, `_load`)
         self._heard = 0
         self._listener: Listener | None = None
         self._reader: psycopg.Connection[Any] | None = None
@@ -112,6 +113,13 @@ class PgDatabase(Backend):
     def files(self) -> list[Path]:
         """None: the store is on the server."""
         return []
+
+    def state(self) -> tuple[str, int] | None:
+        """(the store's identity, the last commit's seq) of what memory holds: what a copy of
+        it kept elsewhere is tagged with (the app's first page), as the server's state is read
+        without loading the store (`connect.peek_state`). No file is kept beside a server's
+        store (`side_file`: None)."""
+        return self.identity, self.seq
 
     def close(self) -> None:
         """Every commit is on the server already."""
@@ -219,7 +227,7 @@ class PgDatabase(Backend):
         """Read the store (in the caller's consistent snapshot): the small tables whole; of the
         customers and prospects, the fields the first screen shows; every large table's
         documents when first needed, as the embedded store reads them from its file."""
-        seq, _horizon = server.state(self.conn)
+        self.identity, seq = server.tag(self.conn)
         tables: Tables = empty_tables(self.schema)
         for name in self.schema.tables:
             if name in self.schema.columns:

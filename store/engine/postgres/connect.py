@@ -1,7 +1,8 @@
-"""Connecting to a PostgreSQL store, and reading its counts without loading it.
+"""Connecting to a PostgreSQL store, and reading its counts or its state without loading it.
 
 Kept apart from the backend (`backend`): `custdesk stats` reads the meta document
-through here and imports neither polars nor any table (the package imports nothing).
+through here, and the app its state before painting its first page (`peek_state`);
+neither imports polars nor any table (the package imports nothing).
 """
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from psycopg import sql
 
 from store.base.errors import StoreError
 from store.engine.location import without_password
+from store.engine.postgres.tables import tag
 from store.engine.schema import META, META_ID
+
+# Seconds `peek_state` waits for the server to answer a connection (libpq's least: 1 is taken as 2).
+PEEK_TIMEOUT = 2
 
 # psycopg logs what it could not tidy up after a lost connection ("error ignored terminating
 # <psycopg.Copy …>"); with no handler Python prints that on stderr, a second line beside the
@@ -56,3 +61,15 @@ def peek_meta(url: str) -> dict[str, Any] | None:
         except psycopg.Error as err:
             raise StoreError(f"{without_password(url)}: {first_line(err)}") from None
     return None if row is None else dict(orjson.loads(row[0]))
+
+
+def peek_state(url: str) -> tuple[str, int] | None:
+    """The store's identity and last commit on the server (`tables.tag`, what `PgDatabase.state`
+    says of what memory holds), in one query on a connection that waits `PEEK_TIMEOUT` at
+    most; None when it cannot be read (no server, no store, a refusal): the caller then does
+    without (opening the store says why)."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=PEEK_TIMEOUT, application_name="custdesk") as conn:
+            return tag(conn)
+    except psycopg.Error:
+        return None
