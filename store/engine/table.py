@@ -314,7 +314,8 @@ class Table(Mapping[int, dict[str, Any]]):
         return len(self._written)
 
     def fold(self) -> None:
-        """Turn the documents written since the snapshot into text (before writing one)."""
+        """Turn the documents written since the snapshot into text (before writing one; or, in
+        memory only, once many are held: a document as a Python dict takes ~4 KB, as text ~0.5 KB)."""
         if not self._written:
             return
         written = list(self._written)
