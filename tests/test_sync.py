@@ -195,7 +195,7 @@ async def test_the_sync_screen_lists_runs_with_conflicts_and_undoes_one(store, t
         await pilot.press("y")
         await settle(app, pilot)
         assert store.customer(customer["id"])["phone"] == "+49301234567"  # the run's update undone
-        assert "undone" in str(runs.get_row_at(0)[-1])
+        assert any("undone" in str(cell) for cell in runs.get_row_at(0))  # (its state, beside the file)
 
 
 async def test_activating_a_synced_prospect_takes_the_kind_its_export_says(store, tmp_path):
