@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from store import RuleViolation, Store
 from store.base.text import printable
-from store.model import CONTACT_FIELDS, CORPORATE, DEPARTMENT_FIELDS, PRIVATE, Kind
+from store.model import CORPORATE, DEPARTMENT_FIELDS, PRIVATE, Kind
 from store.rules import consent
 from store.rules.settings import check_settings
 
@@ -210,10 +210,6 @@ class ChildForm(ModalScreen[dict[str, str] | None]):
 
 def department_form(values: Mapping[str, Any] | None = None) -> ChildForm:
     return ChildForm("Department", DEPARTMENT_FIELDS, values)
-
-
-def contact_form(values: Mapping[str, Any] | None = None) -> ChildForm:
-    return ChildForm("Contact", CONTACT_FIELDS, values)
 
 
 class SettingsScreen(FitsFields, FlagWords, ModalScreen[dict[str, Any] | None]):
