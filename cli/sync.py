@@ -86,18 +86,16 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, encod
             fail(f"{path_text(folder)}: not a folder")
         watch(open_store(ctx), folder, profile, interval, as_json, encoding=encoding)
         return
-    from cli.checking import check_meanwhile
+    from cli.checking import open_for_planning
     from importers.sync import read_export
 
     status, store = 0, None
     for path in files:
         try:
             export = read_export(path, profile, encoding=encoding)
-            if store is None:  # (once a file was read: a mistyped one makes no store)
-                store = open_store(ctx, verify=False)
-                check_meanwhile(store)  # (summed while the first file is matched, as an import's)
+            # (once a file was read: a mistyped one makes no store; its checksums summed meanwhile)
+            store = store or open_for_planning(ctx, dry_run=dry_run)
             report = apply_export(store, export, dry_run=dry_run)
-            store.verify()  # (a damaged store is refused before anything is said)
         except StoreError as err:  # one line, and the files after it are synced all the same
             say(f"custdesk: {err}", err=True)
             status = 2

@@ -51,7 +51,7 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
             country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
             errors_out: Path | None, as_json: bool, encoding: str | None) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls, .ods or .vcf FILE."""
-    from cli.checking import check_meanwhile
+    from cli.checking import open_for_planning
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
 
@@ -60,15 +60,12 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
     except MappingError as err:
         fail(str(err))
     table = read_table(file, sheet, encoding=encoding)
-    # The large tables' checksums are summed on a thread while the rows are planned (cli.checking).
-    store = open_store(ctx, verify=False)
-    check_meanwhile(store)
+    store = open_for_planning(ctx, dry_run=dry_run)  # (its checksums summed while the rows are planned)
     try:
         plan = plan_import(store, table, target=target, mode=mode, key=key, overrides=overrides, country=country,
                            duplicates=duplicates, remembered=not forget_mapping)
     except MappingError as err:
         fail(str(err))
-    store.verify()  # (a damaged store is refused before anything is said or written)
     if errors_out is not None:
         plan.write_error_log(errors_out, store.files())
     blocked = plan.blocked and not skip_invalid

@@ -40,7 +40,6 @@ from store.matching.weights import TERM_FREQUENCY, Weights
 from store.model import CUSTOMERS, SOURCES
 
 if TYPE_CHECKING:
-    from store.engine import Engine
     from store.matching.index import Index
     from store.store import Store
 
@@ -56,13 +55,9 @@ _SEED = 25
 _ALIGN = 64
 
 
-def _engine(store: Store) -> Engine:
-    return store.parts.session.db
-
-
 def state_of(store: Store) -> tuple[str, int] | None:
     """The store's state now (None: a store kept nowhere a file could be saved beside)."""
-    return _engine(store).state()
+    return store.parts.session.db.state()
 
 
 def value_hashes(values: pl.Series) -> Array:
@@ -74,7 +69,7 @@ def value_hashes(values: pl.Series) -> Array:
 def save(store: Store, index: Index, state: tuple[str, int] | None) -> None:
     """Keep a freshly built `index` of the store at `state` beside it (best effort: a store
     read where it cannot be written builds its index again next time)."""
-    engine = _engine(store)
+    engine = store.parts.session.db
     path = engine.side_file(SUFFIX)
     if state is None or path is None or len(index.refs) < SAVED_FROM or not index.compact:
         return
@@ -222,7 +217,7 @@ class Saved:
 def load(store: Store, region: str | None) -> Saved | None:
     """The index kept beside the store, caught up with the records changed since; None when
     there is none fit to use (see the module's docstring)."""
-    engine = _engine(store)
+    engine = store.parts.session.db
     path = engine.side_file(SUFFIX)
     if path is None:
         return None
