@@ -136,3 +136,24 @@ async def test_no_page_is_shown_when_the_server_cannot_tell_its_state(shop, stor
     page_path(gone).write_bytes(page_path(store_path).read_bytes())
     assert read_page(gone) is None  # (the app then opens the store, which says why it cannot)
     assert os.path.exists(page_path(gone))  # (not known to be stale: kept for a start that can tell)
+
+
+def test_a_server_that_keeps_its_identity_from_the_user_opens_the_store_and_keeps_no_page(pg_database):
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE ROLE first_page_clerk LOGIN")
+        conn.execute("GRANT ALL ON SCHEMA public TO first_page_clerk")
+        conn.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")
+    clerk = pg_database.replace("postgres@", "first_page_clerk@")
+    try:
+        with Store(clerk, user="tester") as store:
+            store.add_customer("private", {"first_name": "Alan", "last_name": "Turing", "email": "alan@example.org"})
+            assert store.parts.session.db.state() is None
+            keep_first_page(store, RecordView(store))
+        assert not page_path(clerk).exists()
+        with Store(clerk, user="tester") as again:
+            assert again.stats()["customers"] == 1
+    finally:
+        with psycopg.connect(pg_database, autocommit=True) as conn:
+            conn.execute("GRANT EXECUTE ON FUNCTION pg_control_system() TO PUBLIC")
+            conn.execute("DROP OWNED BY first_page_clerk")
+            conn.execute("DROP ROLE first_page_clerk")

@@ -42,7 +42,7 @@ class PgDatabase(Backend):
         self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
-        self.identity = ""  # (`state`: read with the store, `_load`)
+        self.identity: str | None = None  # (`state`: read with the store, `_load`)
         self._heard = 0
         self._listener: Listener | None = None
         self._reader: psycopg.Connection[Any] | None = None
@@ -118,8 +118,8 @@ class PgDatabase(Backend):
         """(the store's identity, the last commit's seq) of what memory holds: what a copy of
         it kept elsewhere is tagged with (the app's first page), as the server's state is read
         without loading the store (`connect.peek_state`). No file is kept beside a server's
-        store (`side_file`: None)."""
-        return self.identity, self.seq
+        store (`side_file`: None). None where the server does not tell its identity."""
+        return None if self.identity is None else (self.identity, self.seq)
 
     def close(self) -> None:
         """Every commit is on the server already."""
@@ -227,7 +227,8 @@ class PgDatabase(Backend):
         """Read the store (in the caller's consistent snapshot): the small tables whole; of the
         customers and prospects, the fields the first screen shows; every large table's
         documents when first needed, as the embedded store reads them from its file."""
-        self.identity, seq = server.tag(self.conn)
+        seq, _horizon = server.state(self.conn)
+        self.identity = self._identity()
         tables: Tables = empty_tables(self.schema)
         for name in self.schema.tables:
             if name in self.schema.columns:
@@ -238,6 +239,16 @@ class PgDatabase(Backend):
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)
         self.seq = seq
+
+    def _identity(self) -> str | None:
+        """The store's identity (`tables.tag`), in the caller's transaction; None where the
+        server keeps its own identity from this user (`pg_control_system()` refused): the
+        store opens all the same, and no first page is kept of it."""
+        try:
+            with self.conn.transaction():  # (a savepoint: a refusal leaves the reading whole)
+                return server.tag(self.conn)[0]
+        except (psycopg.ProgrammingError, psycopg.NotSupportedError):  # (refused; unknown or unsupported here)
+            return None
 
     def _later_texts(self, table: str) -> pl.DataFrame:
         """A large table's documents, read when first needed, on a connection of their own:
