@@ -74,3 +74,15 @@ async def test_keys_typed_as_the_detail_closes_go_to_the_table_it_returns_to(sto
         await settle(app, pilot)
         assert isinstance(app.screen, CustomersScreen) and len(app.screen_stack) == 2
         assert not store.has_customer(3) and all(store.has_customer(n) for n in (1, 2, 4, 5))
+
+
+async def test_details_opened_and_closed_at_full_speed(store):
+    customers(store, 5)
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        burst(app, *["enter", "escape", "j"] * 4, "enter")  # each detail closed before it has finished opening
+        await settle(app, pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.customer_id == 5
+        burst(app, "escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CustomersScreen) and len(app.screen_stack) == 2

@@ -30,6 +30,8 @@ class Footer(TextualFooter):
 
     async def _rebuild_if_changed(self) -> None:
         self._pending = False
+        if not self.is_attached:
+            return  # its screen closed meanwhile
         shown = self._keys_shown()
         if shown != self._shown:
             self._shown = shown
