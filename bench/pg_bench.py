@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,51 +30,23 @@ from process_bench import CUSTDESK, wall
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import LocalServer
+from terminal import BARE_APP, keep_server, shown_after, start, stop_server, tmux
 
 from store.admin.migrate import migrate
 from store.views.page import page_path
 
-# The terminal: a tmux server of the bench's own (its sessions start in the bench's environment).
-TMUX = ["tmux", "-L", "custdesk-pg-bench", "-f", "/dev/null"]
-BARE_APP = """
-from textual.app import App
-from textual.widgets import DataTable
-class Bare(App):
-    def compose(self):
-        yield DataTable()
-    def on_mount(self):
-        t = self.query_one(DataTable); t.add_columns("Number", "Name")
-        t.add_rows([(f"C-{i:06d}", f"Name {i}") for i in range(100)])
-Bare().run()
-"""
 ROUNDS = 7
-
-
-def shown_after(command: str, text: str = "C-0", timeout: float = 120) -> float:
-    """Seconds from exec of `command` in a new 160x50 pane until `text` is on screen (polled every 20 ms)."""
-    subprocess.run([*TMUX, "kill-session", "-t", "first-rows"], capture_output=True, check=False)
-    start = time.perf_counter()
-    subprocess.run([*TMUX, "new-session", "-d", "-s", "first-rows", "-x", "160", "-y", "50", f"exec {command}"], check=True)
-    try:
-        while text not in subprocess.run([*TMUX, "capture-pane", "-p", "-t", "first-rows"], capture_output=True,
-                                         text=True, check=False).stdout:
-            if time.perf_counter() - start > timeout:
-                raise RuntimeError(f"{command!r} never showed {text!r}")
-            time.sleep(0.02)
-        return time.perf_counter() - start
-    finally:
-        subprocess.run([*TMUX, "kill-session", "-t", "first-rows"], capture_output=True, check=False)
 
 
 def page_kept(location: str | Path) -> Path:
     """Where the app keeps the store's first page, once a start of the app has kept it."""
     path = page_path(location)
     if not path.exists():
-        subprocess.run([*TMUX, "new-session", "-d", "-s", "keep", "-x", "160", "-y", "50", app_command(location)], check=True)
+        start(app_command(location), "keep")
         waited = time.perf_counter()
         while not path.exists() and time.perf_counter() - waited < 120:
             time.sleep(0.1)
-        subprocess.run([*TMUX, "kill-session", "-t", "keep"], capture_output=True, check=False)
+        tmux("kill-session", "-t", "keep")
     if not path.exists():
         raise RuntimeError(f"the app kept no first page of {location}")
     return path
@@ -91,8 +62,7 @@ def first_rows(stores: dict[str, str | Path], folder: Path) -> dict[str, float]:
     bare = folder / "bare_app.py"
     bare.write_text(BARE_APP)
     times: dict[str, list[float]] = {}
-    # (one server for every start: with no session left a server exits, and a start meanwhile fails)
-    subprocess.run([*TMUX, "start-server", ";", "set-option", "-g", "exit-empty", "off"], check=True)
+    keep_server()
     try:
         for _ in range(ROUNDS):
             times.setdefault("bare", []).append(shown_after(f"{shlex.quote(sys.executable)} {shlex.quote(str(bare))}"))
@@ -102,7 +72,7 @@ def first_rows(stores: dict[str, str | Path], folder: Path) -> dict[str, float]:
                 page_kept(location).unlink()
                 times.setdefault(f"{name} no page", []).append(shown_after(app_command(location)))
     finally:
-        subprocess.run([*TMUX, "kill-server"], capture_output=True, check=False)
+        stop_server()
     return {name: median(found) for name, found in times.items()}
 
 

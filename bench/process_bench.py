@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from common import Figure, median
+from feel_bench import first_rows
 from import_bench import write_full_name_csv
 
 CUSTDESK = str(Path(sys.executable).with_name("custdesk"))
-TMUX_SESSION = "custdesk-bench"
 
 
 def wall(argv: list[str], repeat: int = 3) -> float:
@@ -38,20 +38,7 @@ def first_rows_in_a_terminal(store: Path | str, first_row: str, repeat: int = 3)
     """Seconds from exec until `first_row` shows in a real pty (None: no tmux here)."""
     if shutil.which("tmux") is None:
         return None
-    times = []
-    for _ in range(repeat):
-        subprocess.run(["tmux", "kill-session", "-t", TMUX_SESSION], capture_output=True, check=False)
-        start = time.perf_counter()
-        subprocess.run(["tmux", "new-session", "-d", "-s", TMUX_SESSION, "-x", "160", "-y", "50",
-                        f"{CUSTDESK} --db {shlex.quote(str(store))}"], check=True)
-        while first_row not in subprocess.run(["tmux", "capture-pane", "-p", "-t", TMUX_SESSION], check=False,
-                                              capture_output=True, text=True).stdout:
-            if time.perf_counter() - start > 120:
-                raise RuntimeError("the app never showed its first row")
-            time.sleep(0.02)
-        times.append(time.perf_counter() - start)
-        subprocess.run(["tmux", "kill-session", "-t", TMUX_SESSION], capture_output=True, check=False)
-    return median(times)
+    return first_rows(f"{CUSTDESK} --db {shlex.quote(str(store))}", first_row, repeat)
 
 
 def process_figures(store: Path, _csv: Path, folder: Path) -> dict[str, Figure]:
@@ -62,9 +49,6 @@ def process_figures(store: Path, _csv: Path, folder: Path) -> dict[str, Figure]:
         "custdesk stats --json, whole process": (f"{wall([CUSTDESK, '--db', str(store), 'stats', '--json']):.2f} s",
                                                 f"python -c pass {bare:.2f} s"),
     }
-    shown = first_rows_in_a_terminal(store, "C-000001")
-    figures["app in a terminal: exec to first rows on screen"] = (
-        (f"{shown:.2f} s", f"python -c pass {bare:.2f} s") if shown is not None else ("–", "no tmux on this machine"))
     return figures | import_figures(folder) | small_command_figures(store, folder)
 
 
