@@ -29,7 +29,7 @@ GOALS = {
     "custdesk import CSV (100,000 rows, full names, VAT ids), whole process, empty store": "≤ 2.5 s",
     "a 3-row import --dry-run, whole process": "≤ 0.5 s",
     "a 3-row import, whole process": "≤ 0.5 s",
-    "a 3-row sync, whole process": "≤ 0.5 s",
+    "a 3-row sync (xero), whole process": "≤ 0.5 s",
     "a sync of a file synced already, whole process": "≤ 0.5 s",
     "escape from a customer's detail to the table, in a terminal": "≤ 0.1 s, every time",
     "app in a terminal: RSS once the indexes are built": "– / ≤ 1.5 GB",
