@@ -61,6 +61,12 @@ class KeyGate:
         self._workers: set[Worker[Any]] = set()  # those running when the key in flight was routed
         # After a key that started a flow: the flows, the screen they started on, since when.
         self._settling: tuple[list[Worker[Any]], Screen[Any], float] | None = None
+        self.routed = 0  # keys routed so far
+
+    @property
+    def idle(self) -> bool:
+        """No key waits, none is in flight and no flow a key started is being waited for."""
+        return not self._waiting and self._in_flight is None and self._settling is None
 
     async def take(self, key: events.Key) -> None:
         """A key from the terminal: routed now if none is in flight, else after those before it."""
@@ -96,6 +102,7 @@ class KeyGate:
         while self._waiting and self._in_flight is None and self._settling is None and self._app.screen_stack:
             key = self._waiting.popleft()
             self._workers = set(self._app.workers)
+            self.routed += 1
             await self._route(key)
             if not key.is_forwarded:
                 continue  # a priority binding of the app took it: nothing is in flight

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
 from store.base.text import printable
 from store.domain.signup import SIGN_UP
@@ -23,7 +23,6 @@ from ..flows.merge import merge
 from ..flows.related import add_row, edit_row, set_picture, set_status
 from ..flows.undo import undo
 from ..verbs import attempt
-from ..widgets.footer import Footer
 from ..widgets.history import HistoryTable
 from ..widgets.picture import picture_widget
 from .answers import answer_lines

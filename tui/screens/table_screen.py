@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 
 from store.model import CUSTOMERS
 from store.views.records import Query, RecordView
 
-from ..widgets.footer import Footer
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 from .customer_rows import SEARCH_PLACEHOLDER, filter_bar
