@@ -48,7 +48,7 @@ async def test_the_first_page_shows_at_once_and_keys_typed_meanwhile_reach_the_t
         shown = table(app)
         assert shown.row_count == 4 and shown.current_row()["number"] == "C-000001"
         assert "4 customers" in app.sub_title
-        await pilot.press("down", "down", "enter")  # typed before the store is open
+        await pilot.press("j", "down", "enter")  # typed before the store is open (j: down, in the table)
         assert isinstance(app.screen, PreviewScreen) and not opened
         go.set()
         await settle(app, pilot)

@@ -119,7 +119,9 @@ class CustdeskApp(App[None]):
         assert self.page is not None
         self.sub_title = header_line(self.size.width, self.page["title"], self.page["counts"])
         self.push_screen(PreviewScreen(self.page))
-        self._open_behind_page()
+        # After the page is painted: the thread's imports and reads hold the GIL in long
+        # stretches, and started at once they held the first paint back (2.2 s at 1M).
+        self.call_after_refresh(self._open_behind_page)
 
     def _show_customers(self) -> None:
         from .screens.tables import CustomersScreen
@@ -152,6 +154,11 @@ class CustdeskApp(App[None]):
 
         await self.switch_screen(CustomersScreen())
         self._started()
+        # The table takes the focus once mounted (a call the screen leaves for later): the
+        # keys follow it, else the first went to the search box it would have at first.
+        self.call_after_refresh(self._hand_over_keys)
+
+    async def _hand_over_keys(self) -> None:
         held, self._held = self._held or [], None
         for key in held:
             await self.on_event(key)
