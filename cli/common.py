@@ -125,7 +125,9 @@ def open_app(ctx: click.Context, store: Store | None = None) -> None:
     if page is None:
         store = store or opening()
     app = CustdeskApp(store, config, opening=opening, page=page)  # (a keymap it cannot follow: refused here)
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # (else Textual spins on a closed input)
+    # (else Textual spins on a closed input; a browser's session, `custdesk serve`, runs the app
+    # on pipes under Textual's web driver, which textual-serve names in TEXTUAL_DRIVER)
+    if not ((sys.stdin.isatty() and sys.stdout.isatty()) or os.environ.get("TEXTUAL_DRIVER")):
         fail("the app needs a terminal (stdin and stdout); the command line does the rest (custdesk --help)")
     if page["pictures"] if page else store is not None and store.has_pictures():
         from tui.widgets.picture import prepare_graphics

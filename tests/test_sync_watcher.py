@@ -200,7 +200,7 @@ async def test_the_sync_runs_screen_shows_a_failed_run_with_its_file_and_reason(
         runs = app.screen.query_one("#runs")
         assert runs.row_count == 2
         row = [str(cell) for cell in runs.get_row_at(0)]
-        assert row[-2:] == ["kunden-\\xe9.json", "failed"] and row[2] == ""  # no counts for a run that did not happen
+        assert row[-2:] == ["failed", "kunden-\\xe9.json"] and row[2] == ""  # no counts for a run that did not happen
         shown = rendered(app.screen.query_one("#run-detail"))
         assert "kunden-\\xe9.json: not valid JSON (Expecting value, line 1)" in shown
         await pilot.press("u")
