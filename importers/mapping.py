@@ -17,8 +17,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz, process
-
 # Import fields: the customer's own, plus a few the importer folds into them.
 FIELDS = (
     "first_name", "last_name", "full_name", "company", "department", "contact_name",
@@ -131,6 +129,8 @@ def match_field(header: str) -> ColumnMatch | None:
             return ColumnMatch(_SYNONYM_FIELD[rest], 0.95, "prefix")
     if len(key) < 5:
         return None
+    from rapidfuzz import fuzz, process  # (only for a header no synonym names)
+
     found = process.extractOne(key, _CHOICES, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD)
     # An id column never feeds a name ("organization_id" is not the organization).
     if found is None or key.endswith("id") != found[0].endswith("id"):

@@ -32,7 +32,6 @@ import polars as pl
 from store.base.errors import StoreError
 from store.base.text import path_text, printable
 from store.domain.sync import SyncRecord
-from store.rules.names import split_full_name
 from store.rules.validation import mask_cards
 
 from .limits import MAX_CELL_CHARS, LimitExceeded, check_shape
@@ -288,6 +287,8 @@ def _split_full_name(fields: dict[str, str | None]) -> None:
     full = fields.pop("full_name", None)
     if not full or fields.get("first_name") or fields.get("last_name") or full == fields.get("company"):
         return
+    from store.rules.names import split_full_name  # (nameparser: only for an export with a name to split)
+
     fields["first_name"], fields["last_name"] = split_full_name(full)
 
 

@@ -28,3 +28,22 @@ def test_opening_the_app_loads_no_library_only_writes_need():
             "assert not late, sorted(late)")
     result = run_python(code)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_file_synced_already_loads_no_rule_library(tmp_path):
+    """A sync that finds its file synced already judges no value: the store opens, and the
+    answer comes, without phonenumbers, email-validator or nameparser (each loads at the
+    first value it judges)."""
+    from helpers import custdesk
+
+    export, store = tmp_path / "Contacts.csv", tmp_path / "custdesk.json"
+    export.write_text("*ContactName,AccountNumber,EmailAddress,PhoneNumber,POCountry\n"
+                      "Konto GmbH,A-1,konto@example.de,030 1234567,DE\nAda Lovelace,A-2,ada@example.com,,GB\n")
+    assert custdesk("--db", store, "sync", export).returncode == 0
+    code = ("import sys\nfrom cli import main\nsys.argv = ['custdesk', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as end:\n    assert not end.code, end.code\n"
+            "loaded = {'phonenumbers', 'email_validator', 'nameparser'} & set(sys.modules)\n"
+            "assert not loaded, sorted(loaded)")
+    result = run_python(code, "--db", str(store), "sync", str(export))
+    assert result.returncode == 0, result.stderr
+    assert "synced already" in result.stdout

@@ -9,10 +9,7 @@ through the library, so it alone decides every address it could refuse.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import email_validator
-import idna
+from functools import cache, lru_cache
 
 # An ASCII address the library accepts: dot-atom local part of at most 64
 # characters, LDH labels, an alphabetic top-level domain. Length of the whole
@@ -24,8 +21,12 @@ ASCII_FAST_PATTERN = (
 MAX_LENGTH = 254
 # What the fast path leaves to the library: special-use domains (`.test`, `.local` …) and
 # a `--` in the domain (`ab--cd` labels are reserved for IDNA unless `xn--`).
-LIBRARY_ONLY_PATTERN = (r"(?:^|[.@])(?:" + "|".join(map(re.escape, email_validator.SPECIAL_USE_DOMAIN_NAMES))
-                        + r")$|@.*--")
+# (the library is imported at the first address that needs it: a store opens without it)
+@cache
+def library_only_pattern() -> str:
+    import email_validator
+
+    return r"(?:^|[.@])(?:" + "|".join(map(re.escape, email_validator.SPECIAL_USE_DOMAIN_NAMES)) + r")$|@.*--"
 
 
 def email_error(value: str, reason: str) -> str:
@@ -37,12 +38,17 @@ def smtputf8_warning(value: str) -> str:
 
 
 _ASCII_FAST = re.compile(ASCII_FAST_PATTERN)
-_LIBRARY_ONLY = re.compile(LIBRARY_ONLY_PATTERN)
+
+
+@cache
+def _library_only() -> re.Pattern[str]:
+    return re.compile(library_only_pattern())
 
 
 def _plainly_valid(lowered: str) -> bool:
     """The fast path of the column check, for one address (no library call)."""
-    return len(lowered) <= MAX_LENGTH and _ASCII_FAST.match(lowered) is not None and _LIBRARY_ONLY.search(lowered) is None
+    return (len(lowered) <= MAX_LENGTH and _ASCII_FAST.match(lowered) is not None
+            and _library_only().search(lowered) is None)
 
 
 @lru_cache(maxsize=65536)
@@ -51,6 +57,8 @@ def check_email(value: str) -> tuple[str, str | None, str | None]:
     lowered = value.lower()
     if _plainly_valid(lowered):
         return lowered, None, None
+    import email_validator
+
     try:
         valid = email_validator.validate_email(lowered, check_deliverability=False)
     except email_validator.EmailNotValidError as err:
@@ -61,6 +69,8 @@ def check_email(value: str) -> tuple[str, str | None, str | None]:
 
 @lru_cache(maxsize=65536)
 def _ascii_domain(domain: str) -> str:
+    import idna
+
     try:
         return idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:

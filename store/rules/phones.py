@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import phonenumbers
-from phonenumbers import PhoneMetadata
+if TYPE_CHECKING:
+    from phonenumbers import PhoneMetadata
 
 _FORMATTING = re.compile(r"[\s.\-/()\u00a0]")
 # Most numbers are fixed lines or mobiles: asked first, a valid number is known sooner.
@@ -97,6 +98,8 @@ class _Region:
 
 @cache
 def _region(region: str) -> _Region | None:
+    from phonenumbers import PhoneMetadata  # (a store opens without the library)
+
     meta = PhoneMetadata.metadata_for_region(region)
     return _Region(meta) if meta is not None else None
 
@@ -104,6 +107,8 @@ def _region(region: str) -> _Region | None:
 def _valid_for_code(code: int, nsn: str) -> bool:
     """phonenumbers' is_valid_number for +code nsn: the region is the first of the
     code's regions whose leading digits match, else the first the number is valid in."""
+    import phonenumbers
+
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ()):
         numbering = _region(region)
         if numbering is None:
@@ -128,6 +133,8 @@ def quick_e164(value: str, region: str | None) -> str | None:
 
 def decide(value: str, region: str | None) -> Decision:
     """Decide a plain-shaped number as phonenumbers would, or leave it undecided."""
+    import phonenumbers
+
     compact = _FORMATTING.sub("", value)
     numbering = _region(region) if region else None
     if compact.startswith("+"):
@@ -163,6 +170,8 @@ def _decide_national(numbering: _Region | None, code: int, digits: str) -> Decis
 
 
 def _library_e164(value: str, region: str | None) -> str | None:
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
