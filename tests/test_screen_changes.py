@@ -11,6 +11,7 @@ import tty
 from helpers import SIZE
 
 from tui.app import CustdeskApp
+from tui.memory import WRITE_SECONDS
 from tui.screens.detail import DetailScreen
 from tui.screens.tables import CustomersScreen
 from tui.terminal import ESCAPE_SECONDS, PromptEscapeDriver
@@ -71,10 +72,39 @@ async def test_a_closed_detail_is_collected_once_the_table_is_painted(shop):
             await pilot.pause()
             gc.collect()  # (what the start and the opening left)
             await pilot.press("escape")
-            await pilot.pause()
+            await pilot.pause(WRITE_SECONDS + 0.2)  # (collected once the frame is on its way)
             assert isinstance(app.screen, CustomersScreen)
             # The detail's widgets and styles (~14,000 objects in cycles here) are gone already;
             # what is left is the repaint's own (~6,000).
             assert gc.collect() < 10_000
     finally:
         gc.enable()
+
+
+async def test_closed_screens_do_not_pile_up(shop):
+    """Textual forgets a widget's watchers only when what they watch changes: the app's title
+    (each screen's Header) and a footer's `compact` (each key a redrawn footer drew) never
+    did, so every detail opened and closed left its header and the footer's old keys alive,
+    each collection walking them all. After six details, what is alive beside the table
+    screen is at most the last detail (a task it started may still hold it for a moment)."""
+    from collections import Counter
+
+    from textual.screen import Screen
+    from textual.widgets import Header
+    from textual.widgets._footer import FooterKey
+
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(6):
+            await pilot.press("enter")
+            assert isinstance(app.screen, DetailScreen)
+            await pilot.pause()
+            detail_keys = len(app.screen.query(FooterKey))
+            await pilot.press("escape")
+            await pilot.pause(WRITE_SECONDS + 0.2)
+            assert isinstance(app.screen, CustomersScreen)
+        gc.collect()
+        shown = set(app.screen.walk_children(with_self=True)) | set(app.screen_stack)
+        alive = Counter(type(o).__name__ for o in gc.get_objects()
+                        if isinstance(o, (Screen, Header, FooterKey)) and o not in shown and type(o) is not Screen)
+        assert alive["DetailScreen"] <= 1 and alive["Header"] <= 1 and alive["FooterKey"] <= detail_keys, alive

@@ -22,7 +22,7 @@ from .config import Config
 from .dates import Dates
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
-from .memory import keep_out_of_collections
+from .memory import keep_forgetting_closed_watchers, keep_out_of_collections
 from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
 
 if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
@@ -179,6 +179,7 @@ class CustdeskApp(App[None]):
         if self.page is None:
             self.keep_first_page()  # for the next start's first paint
         self.set_interval(POLL_SECONDS, self.poll_store)
+        keep_forgetting_closed_watchers(self)
         # PostgreSQL tells of other sessions' commits at once (NOTIFY); the timer stays as a
         # net for a store file, or a lost listening connection.
         self.store.watch(self._heard_a_commit)
