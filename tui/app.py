@@ -22,7 +22,7 @@ from .config import Config
 from .dates import Dates
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
-from .memory import keep_forgetting_closed_watchers, keep_out_of_collections
+from .memory import keep_forgetting_closed_watchers, keep_out_of_collections, return_freed_memory
 from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
 
 if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
@@ -199,6 +199,7 @@ class CustdeskApp(App[None]):
         # wait for the indexes and documents (~0.6 s at 100k customers, ~7 s at 1M).
         self.store.prepare_lookups()
         keep_out_of_collections(self)  # (the documents and indexes just read)
+        return_freed_memory()  # (what building them took and let go)
 
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:

@@ -12,6 +12,7 @@ watchers are forgotten first: Textual kept them, and every closed screen with th
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 from typing import Any
 
@@ -26,6 +27,18 @@ def keep_out_of_collections(app: App[Any]) -> None:
     headless app: tests run many apps in one process, and a frozen object is never freed.)"""
     if not app.is_headless:
         gc.freeze()
+
+
+def return_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system. Building the indexes peaks a gigabyte
+    above what stays (2.4 GB at 1,000,000 customers, 1.6 GB after), and glibc keeps what was
+    freed in its arenas: some 85 MB of the resident set there. (Not glibc: nothing to do.)"""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def collect_after_paint(app: App[Any]) -> None:
