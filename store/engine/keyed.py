@@ -15,6 +15,8 @@ from bisect import bisect_left, bisect_right
 
 import polars as pl
 
+from store.engine.slices import int64_array, int64_series, lists
+
 
 class KeyedIds:
     """normalised key → ids of the documents holding it."""
@@ -75,10 +77,10 @@ class KeyedIds:
             return
         # Python's own hash of each key (what a look-up computes), then the pairs in its order.
         pairs = pairs.unique()  # (a document holding one key in two fields holds it once)
-        hashed = pairs.with_columns(pl.Series("hash", [hash(key) for key in pairs["key"].to_list()], dtype=pl.Int64))
+        hashed = pairs.with_columns(int64_series("hash", ([hash(key) for key in keys] for keys in lists(pairs["key"]))))
         hashed = hashed.sort("hash")
-        self._hashes = array("q", hashed["hash"].to_list())
-        self._ids = array("q", hashed["id"].to_list())
+        self._hashes = int64_array(hashed["hash"])
+        self._ids = int64_array(hashed["id"])
         self._keys = hashed["key"].rechunk()
         self._held = hashed.height
 

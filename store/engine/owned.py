@@ -13,6 +13,8 @@ from bisect import bisect_left, bisect_right
 
 import polars as pl
 
+from store.engine.slices import int64_array
+
 
 class OwnedIds:
     """owner id → ids of the documents it owns."""
@@ -61,5 +63,5 @@ class OwnedIds:
                 self.add(owner, doc_id)
             return
         pairs = pairs.sort("owner", "id")
-        self._owners = array("q", pairs["owner"].to_list())
-        self._ids = array("q", pairs["id"].to_list())
+        self._owners = int64_array(pairs["owner"])
+        self._ids = int64_array(pairs["id"])
