@@ -30,6 +30,6 @@ def int64_series(name: str, parts: Iterable[list[int]]) -> pl.Series:
 def int64_array(series: pl.Series) -> array[int]:
     """An integer column as a plain array of 64-bit values."""
     out = array("q")
-    for start in range(0, series.len(), SLICE):
-        out.extend(series.slice(start, SLICE).to_list())
+    for part in lists(series):
+        out.extend(part)
     return out
