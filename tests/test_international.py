@@ -14,7 +14,7 @@ from importers import PlanError, plan_import, read_table
 from store import RuleViolation
 from store.rules.emails import check_email, email_key
 from store.rules.phones import _library_e164, decide, normalise_phone
-from store.rules.regions import locale_region, region_of
+from store.rules.regions import ISO_REGIONS, _names, fold, locale_region, region_of
 from store.rules.validation import clean_person
 
 
@@ -134,6 +134,13 @@ def test_country_names_and_codes():
     assert [region_of(n) for n in ("Deutschland", "ALMANYA", "türkiye", "TURKIYE", "Pays-Bas", "España", "Espagne",
                                    "Royaume-Uni", "Birleşik Krallık", "DEU", "usa", "Narnia", "", None)] == \
         ["DE", "DE", "TR", "TR", "NL", "ES", "ES", "GB", "GB", "DE", "US", None, None, None]
+
+
+@given(st.sampled_from(sorted(ISO_REGIONS | {"UK", "EL"})), st.sampled_from(["", " ", "\t"]), st.booleans())
+def test_a_code_names_the_region_the_names_give_it(code, space, lower):
+    # (a two-letter code is answered before the names are built: it must be their answer)
+    cell = f"{space}{code.lower() if lower else code}{space}"
+    assert region_of(cell) == _names().get(fold(cell))
 
 
 def test_the_default_country_comes_from_the_locale(store, monkeypatch):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import polars as pl
@@ -28,35 +28,52 @@ def columns_path(snapshot: Path) -> Path:
 
 def write_columns(snapshot: Path, generation: str, frames: Mapping[str, pl.DataFrame]) -> None:
     """Every table's decoded fields in one file (uncompressed: read fast, and holds no hidden old values)."""
+    write_frames(columns_path(snapshot), generation, frames)
+
+
+def read_columns(snapshot: Path, generation: str | None,
+                 layout: Mapping[str, Mapping[str, pl.DataType]]) -> dict[str, pl.DataFrame]:
+    """The decoded fields by table, if the file belongs to this generation of the snapshot."""
+    frames = read_frames(columns_path(snapshot), generation, layout)
+    if frames.keys() != layout.keys():
+        return {}
+    try:
+        for name, schema in layout.items():
+            frame = frames[name]
+            if not set(schema) <= set(frame.columns):
+                # Written by a custdesk that kept fewer fields decoded: the documents hold
+                # the others, so the file says nothing of them.
+                return {}
+            frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()))
+    except pl.exceptions.PolarsError:
+        return {}  # of another layout: decode from the snapshot instead
+    return frames
+
+
+def write_frames(path: Path, generation: str, frames: Mapping[str, pl.DataFrame]) -> None:
+    """Frames by name in one file tagged with the snapshot's generation they were derived from."""
     def fill(fd: int) -> None:
-        # Streamed into the temporary file: at 1M customers the file is ~150 MB.
+        # Streamed into the temporary file: at 1M customers the columns file is ~150 MB.
         with os.fdopen(fd, "wb", closefd=False) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(_GENERATION, generation)
             for name, frame in frames.items():
                 with archive.open(f"{name}.parquet", "w", force_zip64=True) as member:
                     frame.write_parquet(member, compression="uncompressed", statistics=False)
 
-    atomic_write(columns_path(snapshot), fill)
+    atomic_write(path, fill)
 
 
-def read_columns(snapshot: Path, generation: str | None,
-                 layout: Mapping[str, Mapping[str, pl.DataType]]) -> dict[str, pl.DataFrame]:
-    """The decoded fields by table, if the file belongs to this generation of the snapshot."""
-    path = columns_path(snapshot)
+def read_frames(path: Path, generation: str | None, names: Iterable[str]) -> dict[str, pl.DataFrame]:
+    """Those of the named frames the file holds, if it is tagged with this generation ({}:
+    no file, another generation's, or a damaged one)."""
     if generation is None or not path.exists():
         return {}
     try:
         with zipfile.ZipFile(path) as archive:
             if archive.read(_GENERATION).decode() != generation:
                 return {}
-            frames = {}
-            for name, schema in layout.items():
-                frame = pl.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
-                if not set(schema) <= set(frame.columns):
-                    # Written by a custdesk that kept fewer fields decoded: the documents hold
-                    # the others, so the file says nothing of them.
-                    return {}
-                frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()))
-            return frames
+            held = set(archive.namelist())
+            return {name: pl.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
+                    for name in names if f"{name}.parquet" in held}
     except (OSError, KeyError, zipfile.BadZipFile, pl.exceptions.PolarsError):
-        return {}  # damaged or of another layout: decode from the snapshot instead
+        return {}

@@ -26,6 +26,7 @@ from store.base.files import FILE_MODE, remove_stale_temp_files
 from store.engine.blobs import FolderBlobs
 from store.engine.changelog import ChangeLog
 from store.engine.lifecycle import Backend
+from store.engine.saved_keys import SavedKeys
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import read_snapshot, write_snapshot
 from store.engine.table import Table
@@ -37,6 +38,8 @@ COMPACT_MIN_BYTES = 8 * 1024 * 1024
 FOLD_ON_CLOSE_BYTES = 2 * 1024 * 1024
 # The matcher's index of the store (store.matching.saved), kept beside it.
 MATCHING = ".matching"
+# The keys of the snapshot's documents (store.engine.saved_keys), kept beside it.
+KEYS = ".keys"
 # The app's first page of customers (store.views.page), kept beside the store for one state of it.
 PAGE = ".page"
 # A commit of more changes than this (or a quarter of the store) goes straight into a new snapshot.
@@ -76,8 +79,8 @@ class Database(Backend):
 
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""
-        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in (".log", ".lock", ".columns",
-                                                                                         MATCHING, PAGE))]
+        suffixes = (".log", ".lock", ".columns", KEYS, MATCHING, PAGE)
+        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in suffixes)]
 
     def state(self) -> tuple[str, int] | None:
         """(snapshot generation, seq) of what memory holds: the tag of a file kept beside the
@@ -100,6 +103,11 @@ class Database(Backend):
     def side_file(self, suffix: str) -> Path | None:
         """Where a file derived from the store and tagged with its `state` is kept."""
         return self.path.with_name(self.path.name + suffix)
+
+    def saved_keys(self) -> SavedKeys | None:
+        if self._generation is None:
+            return None
+        return SavedKeys(self.path.with_name(self.path.name + KEYS), self._generation, self.schema.keyed_tables, self.verify)
 
     def watch(self, changed: Callable[[], None]) -> None:
         """A file tells nobody of its changes: readers look (`changed_on_disk`) on a timer."""
@@ -223,8 +231,9 @@ class Database(Backend):
         self._log_end = 0
 
     def _drop_side_files(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path.with_name(self.path.name + MATCHING))
+        for suffix in (MATCHING, KEYS):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path.with_name(self.path.name + suffix))
 
     def _snapshot_size(self) -> int:
         return self._snapshot_sig[2] if self._snapshot_sig else 0

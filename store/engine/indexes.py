@@ -13,6 +13,7 @@ import polars as pl
 
 from store.engine.keyed import KeyedIds
 from store.engine.owned import OwnedIds
+from store.engine.saved_keys import SavedKeys
 from store.engine.schema import Schema
 from store.engine.table import Table
 
@@ -35,8 +36,10 @@ SCANS = 16
 class Indexes:
     """Key indexes of the keyed tables; the children of each owner, by table."""
 
-    def __init__(self, tables: Mapping[str, object], schema: Schema, lock: threading.RLock) -> None:
+    def __init__(self, tables: Mapping[str, object], schema: Schema, lock: threading.RLock,
+                 saved: SavedKeys | None = None) -> None:
         self._tables = tables
+        self._saved = saved
         self._schema = schema
         self._keyed = tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
         self._lock = lock
@@ -46,7 +49,7 @@ class Indexes:
         self._normalised: dict[tuple[str, str], tuple[pl.DataFrame, pl.Series]] = {}
         self._keyed_written: dict[str, tuple[pl.DataFrame, dict[int, tuple[dict[str, Any], list[tuple[str, str]]]]]] = {}
 
-    def _built(self, built: dict[str, _Built], table: str, build: Callable[[Table], _Built]) -> _Built:
+    def _built(self, built: dict[str, _Built], table: str, build: Callable[[str, Table], _Built]) -> _Built:
         found = built.get(table)
         if found is None:
             with self._lock:  # a commit on another thread must not slip in between
@@ -54,7 +57,7 @@ class Indexes:
                 if found is None:
                     rows = self._tables[table]
                     assert isinstance(rows, Table), f"{table} keeps no decoded fields to index"
-                    found = built[table] = build(rows)
+                    found = built[table] = build(table, rows)
         return found
 
     def key_map(self, table: str, field: str) -> KeyedIds:
@@ -148,8 +151,18 @@ class Indexes:
         """`field` of the snapshot's documents normalised, kept while the snapshot's frame is the same."""
         held = self._normalised.get((table, field))
         if held is None or held[0] is not base:
-            held = self._normalised[(table, field)] = (base, self._schema.normalise_column(field, base[field]))
+            rows = self._tables[table]
+            if self._saved is not None and isinstance(rows, Table) and base is rows.snapshot_columns():
+                keys = self._saved.keys(table, base, self._normalise_keyed)[field]
+            else:
+                keys = self._schema.normalise_column(field, base[field])
+            held = self._normalised[(table, field)] = (base, keys)
         return held[1]
+
+    def _normalise_keyed(self, _table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """`id` and every keyed field of `frame` normalised (what `SavedKeys` keeps)."""
+        return frame.select("id").with_columns(self._schema.normalise_column(field, frame[field]).alias(field)
+                                               for field, _name, _normalise in self._keyed if field in frame.columns)
 
     def child_ids(self, owner_id: int, table: str) -> set[int]:
         return self._built(self._children, table, self._build_children).ids(owner_id)
@@ -188,16 +201,20 @@ class Indexes:
         if children is not None:
             self._add_children(children, frame)
 
-    def _build_keys(self, rows: Table) -> dict[str, KeyedIds]:
+    def _build_keys(self, table: str, rows: Table) -> dict[str, KeyedIds]:
         by_name = {name: KeyedIds() for name in self._schema.key_names}
-        self._add_keys(by_name, rows.frame())
+        frame = rows.frame()
+        saved = self._saved.read(table, frame) if self._saved is not None and frame is rows.snapshot_columns() else None
+        self._add_keys(by_name, frame, saved)
         return by_name
 
-    def _add_keys(self, by_name: dict[str, KeyedIds], frame: pl.DataFrame) -> None:
+    def _add_keys(self, by_name: dict[str, KeyedIds], frame: pl.DataFrame, saved: pl.DataFrame | None = None) -> None:
+        """Index `frame`'s documents by their keys (`saved`: the keys already normalised, `SavedKeys`)."""
         for field, name, _normalise in self._keyed:
-            by_name[name].add_all(self._schema.normalise_column(field, frame[field]), frame["id"])
+            keys = saved[field] if saved is not None else self._schema.normalise_column(field, frame[field])
+            by_name[name].add_all(keys, frame["id"])
 
-    def _build_children(self, rows: Table) -> OwnedIds:
+    def _build_children(self, _table: str, rows: Table) -> OwnedIds:
         index = OwnedIds()
         self._add_children(index, rows.frame())
         return index

@@ -11,6 +11,7 @@ import polars as pl
 
 from store.engine import tallies as tally
 from store.engine.indexes import Indexes
+from store.engine.saved_keys import SavedKeys
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
@@ -83,6 +84,10 @@ class InMemory:
         """Where a file derived from the store is kept beside it (`Database.side_file`); None: nowhere."""
         return None
 
+    def saved_keys(self) -> SavedKeys | None:
+        """The keys of the snapshot's documents kept beside it (`Database.saved_keys`); None here."""
+        return None
+
     def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None:
         """The documents changed (here or by catch-up) since `reader` last took them, by table;
         None when the whole store was reloaded, or on a reader's first call. For views and
@@ -103,7 +108,7 @@ class InMemory:
     def replace_tables(self, tables: Tables) -> None:
         """Everything read anew: indexes are built again when first needed, views rebuild."""
         self.tables = tables
-        self.indexes = Indexes(self.tables, self.schema, self._mutex)
+        self.indexes = Indexes(self.tables, self.schema, self._mutex, self.saved_keys())
         self._everything_changed()
 
     def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:

@@ -93,6 +93,9 @@ class Table(Mapping[int, dict[str, Any]]):
         # since the snapshot (a change log replayed at open) are decoded once, not at each call.
         self._whole: pl.DataFrame | None = None
         self._version = 0
+        # Whether `columns()` still holds the snapshot's documents only: what the files kept
+        # beside the snapshot were derived from (`snapshot_columns`).
+        self._as_read = True
         if text is None:
             self._set_base(pl.DataFrame(schema=_TEXT_SCHEMA))
 
@@ -201,6 +204,11 @@ class Table(Mapping[int, dict[str, Any]]):
                     self._columns = self._decode(self._base)
         return self._columns
 
+    def snapshot_columns(self) -> pl.DataFrame | None:
+        """`columns()` while it holds the snapshot's documents only, as read; None once
+        documents were added or folded into it."""
+        return self.columns() if self._as_read else None
+
     def _decode(self, text: pl.DataFrame) -> pl.DataFrame:
         """The schema's fields of (id, doc) rows. json_decode runs on one core a
         column, so large frames are decoded in slices side by side."""
@@ -285,6 +293,7 @@ class Table(Mapping[int, dict[str, Any]]):
             if ids and ids[0] <= max(self._max_id, *self._written, -1):
                 raise ValueError(f"document ids from {ids[0]} are not new")
             columns, count = self._columns, self._count
+            self._as_read = False
             self._set_base(pl.concat([self._base, fresh]), ordered=True)
             self._count = count + len(ids)
             if columns is not None:  # else decoded with the rest when first asked for
@@ -298,6 +307,7 @@ class Table(Mapping[int, dict[str, Any]]):
         with self._lock:
             columns = self._columns
             self._set_base(self._base.filter(pl.col("id") < first), ordered=True)
+            self._as_read = False
             if columns is not None:
                 self._columns = columns.filter(pl.col("id") < first)
             self._written = {i: d for i, d in self._written.items() if i < first}
@@ -324,6 +334,7 @@ class Table(Mapping[int, dict[str, Any]]):
         self._set_base(pl.concat([kept, fresh]))
         self._columns = columns.sort("id")
         self._written = {}
+        self._as_read = False
         self._changed()
 
     def chunks(self) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ through the library, so it alone decides every address it could refuse.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 
 # An ASCII address the library accepts: dot-atom local part of at most 64
 # characters, LDH labels, an alphabetic top-level domain. Length of the whole
@@ -20,13 +20,12 @@ ASCII_FAST_PATTERN = (
 )
 MAX_LENGTH = 254
 # What the fast path leaves to the library: special-use domains (`.test`, `.local` …) and
-# a `--` in the domain (`ab--cd` labels are reserved for IDNA unless `xn--`).
-# (the library is imported at the first address that needs it: a store opens without it)
-@cache
-def library_only_pattern() -> str:
-    import email_validator
-
-    return r"(?:^|[.@])(?:" + "|".join(map(re.escape, email_validator.SPECIAL_USE_DOMAIN_NAMES)) + r")$|@.*--"
+# a `--` in the domain (`ab--cd` labels are reserved for IDNA unless `xn--`). The domains are
+# email-validator's SPECIAL_USE_DOMAIN_NAMES, copied so that a store opens and a small import
+# judges its addresses without importing the library (~20 ms); tests/test_emails.py holds the
+# copy to the library's list.
+SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+LIBRARY_ONLY_PATTERN = r"(?:^|[.@])(?:" + "|".join(map(re.escape, SPECIAL_USE_DOMAINS)) + r")$|@.*--"
 
 
 def email_error(value: str, reason: str) -> str:
@@ -40,15 +39,13 @@ def smtputf8_warning(value: str) -> str:
 _ASCII_FAST = re.compile(ASCII_FAST_PATTERN)
 
 
-@cache
-def _library_only() -> re.Pattern[str]:
-    return re.compile(library_only_pattern())
+_LIBRARY_ONLY = re.compile(LIBRARY_ONLY_PATTERN)
 
 
 def _plainly_valid(lowered: str) -> bool:
     """The fast path of the column check, for one address (no library call)."""
     return (len(lowered) <= MAX_LENGTH and _ASCII_FAST.match(lowered) is not None
-            and _library_only().search(lowered) is None)
+            and _LIBRARY_ONLY.search(lowered) is None)
 
 
 @lru_cache(maxsize=65536)

@@ -78,6 +78,9 @@ def region_of(country: str | None) -> str | None:
     """The alpha-2 region a Country cell names, or None when it names none we know."""
     if not country:
         return None
+    code = country.strip().upper()
+    if len(code) == 2 and code in ISO_REGIONS:  # (the codes win over any name: no need to build the names)
+        return code
     return _names().get(fold(country))
 
 

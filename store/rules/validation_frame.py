@@ -14,7 +14,7 @@ import polars as pl
 
 from store.base.text import printable
 from store.model import PHONE_FIELDS
-from store.rules.emails import ASCII_FAST_PATTERN, MAX_LENGTH, check_email, library_only_pattern
+from store.rules.emails import ASCII_FAST_PATTERN, LIBRARY_ONLY_PATTERN, MAX_LENGTH, check_email
 from store.rules.regions import region_of
 from store.rules.validation import (
     CARD_ERROR,
@@ -215,7 +215,7 @@ def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame = frame.with_columns(pl.col("email").str.to_lowercase())
     email = frame["email"]
     fast = (email.str.contains(ASCII_FAST_PATTERN) & (email.str.len_bytes() <= MAX_LENGTH)
-            & ~email.str.contains(library_only_pattern()))
+            & ~email.str.contains(LIBRARY_ONLY_PATTERN))
     slow = email.is_not_null() & ~fast.fill_null(False)
     if not slow.any():
         return frame, pl.DataFrame(schema=ISSUE_SCHEMA)
