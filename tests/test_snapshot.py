@@ -3,6 +3,8 @@ import orjson
 import polars as pl
 import pytest
 from helpers import company, contents, person
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
@@ -53,7 +55,9 @@ def test_opening_reads_no_large_table_until_it_is_used(store_path):
     assert not orders.text_read  # nothing of its text read yet
     assert engine.indexes.child_ids(1, "orders") == {1}  # answered from the columns file
     assert not orders.text_read
-    assert orders[1]["title"] == "order 1"
+    assert orders[1]["title"] == "order 1"  # its line read alone (the columns file knows where it starts)
+    assert not orders.text_read
+    assert [doc["title"] for doc in orders.values()] == [f"order {n}" for n in range(1, 6)]
     assert orders.text_read
 
 
@@ -156,5 +160,42 @@ def test_replaying_the_change_log_at_open_reads_no_table_text(store_path):
     frame = engine.frame("customers")
     assert not customers.text_read
     assert frame.filter(pl.col("id") == 2)["active"].to_list() == [False]
-    assert frame.height == 6 and len(customers) == 6  # counting reads the text, and counts the log's writes
+    assert frame.height == 6 and len(customers) == 6  # the columns file's ids, and the log's writes counted
+    assert customers[2]["active"] is False and customers[1]["company"] == company(1)["company"]
+    assert not customers.text_read  # (each document read from its own line)
+    assert sorted(customers) == [1, 2, 3, 4, 5, 6] and len(list(customers.values())) == 6
     assert customers.text_read
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries({"title": _text, "note": _text, "amount": st.integers(-10**12, 10**12)}),
+                min_size=1, max_size=12), st.data())
+def test_a_document_read_from_its_own_line_is_the_document_written(tmp_path_factory, orders, data):
+    """Any text (multi-byte, escaped, control characters), the last line of a table, a table
+    copied unchanged into the next snapshot and one rewritten: each document read alone is
+    the one written, as reading the whole text gives it."""
+    path = tmp_path_factory.mktemp("lines") / "s.json"
+    engine = open_engine(path, SCHEMA)
+    with engine.transaction() as tx:
+        ids = [tx.insert("orders", {**order, "customer_id": 1}) for order in orders]
+    engine.compact()
+    engine.close()
+    for _ in range(2):
+        engine = open_engine(path, SCHEMA)
+        table = engine.tables["orders"]
+        read = [table[i] for i in ids]
+        assert [{k: doc[k] for k in order} for doc, order in zip(read, orders, strict=True)] == orders
+        assert not table.text_read and len(table) == len(orders)  # each read from its line alone
+        assert read == list(table.values())  # as the whole text, read now, gives them
+        engine.close()
+        engine = open_engine(path, SCHEMA)
+        if data.draw(st.booleans()):  # the next snapshot: rewritten, or copied as it was
+            with engine.transaction() as tx:
+                tx.put("orders", ids[0], {**orders[0], "customer_id": 1})
+        with engine.transaction() as tx:
+            tx.insert("customers", {"kind": "private", "number": "C-000001"})
+        engine.compact()
+        engine.close()

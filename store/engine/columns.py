@@ -5,7 +5,9 @@ the large tables (`Schema.columns`). Decoding them from JSON costs ~0.2 s per 10
 documents, so they are written beside each snapshot as one Parquet file,
 `<store>.json.columns`, tagged with the snapshot's generation: a file whose
 generation differs from the snapshot's (a crash between the two writes, an
-older custdesk) is ignored and the fields are decoded again.
+older custdesk) is ignored and the fields are decoded again. Beside the fields,
+`_at` (`table.LINE_STARTS`) tells where each document's line starts in its
+table's text, so that one document is read without reading the table.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from store.base.files import atomic_write
+from store.engine.table import LINE_STARTS
 
 _GENERATION = "generation"
 
@@ -44,7 +47,9 @@ def read_columns(snapshot: Path, generation: str | None,
                 # Written by a custdesk that kept fewer fields decoded: the documents hold
                 # the others, so the file says nothing of them.
                 return {}
-            frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()))
+            starts = [pl.col(LINE_STARTS).cast(pl.Int64)] if LINE_STARTS in frame.columns else []
+            frames[name] = frame.select(pl.col("id").cast(pl.Int64), *(pl.col(f).cast(t) for f, t in schema.items()),
+                                        *starts)
     except pl.exceptions.PolarsError:
         return {}  # of another layout: decode from the snapshot instead
     return frames

@@ -54,13 +54,14 @@ class InMemory:
         return tally.count(rows, rows.frame() if isinstance(rows, Table) else None, self.schema.tallies[table])
 
     def prepare(self, tables: tuple[str, ...], key_tables: tuple[str, ...], child_tables: tuple[str, ...]) -> None:
-        """Read these tables' text and build these indexes now (else done when first
+        """Read these tables' text (unless their documents are read from the file one by one,
+        `Table.load_unless_located`) and build these indexes now (else done when first
         needed). Under the mutex: a thread doing this must not race a commit's writes."""
         with self._mutex:
             for table in tables:
                 rows = self.tables[table]
                 if isinstance(rows, Table):
-                    rows.load()
+                    rows.load_unless_located()
                     if rows.written_count() >= FOLD_IN_MEMORY:
                         rows.fold()  # (the change log replayed at open: 100k prospects held 400 MB)
             self.indexes.build_all(key_tables, child_tables)

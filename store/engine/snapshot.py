@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+import polars as pl
 
 from store.base.files import atomic_write, write_all
 from store.engine.columns import read_columns, write_columns
@@ -65,7 +66,7 @@ def write_snapshot(path: Path, tables: Mapping[str, Table | Mapping[int, dict[st
     large = {name: rows for name, rows in tables.items() if isinstance(rows, Table)}
     for rows in large.values():
         rows.fold()
-    write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
+    write_columns(path, generation, {name: _columns_to_keep(rows) for name, rows in large.items()})
     placeholder = toc_line(generation, dict.fromkeys(names, (0, 0, 0)))
 
     def fill(fd: int) -> None:
@@ -116,6 +117,16 @@ class _TableText:
         if not (text.startswith(b"{") and text.endswith(b"}")):
             raise damaged(self.path, f"table '{self.name}' is damaged")
         return text
+
+    def read_range(self, start: int, end: int | None) -> bytes:
+        """The bytes [start, end) of the table's text (None: to its end), once the whole table
+        is checked against its checksum."""
+        self.verify()
+        stop = self._end if end is None else self._start + end
+        found = os.pread(self._fd, stop - self._start - start, self._start + start)
+        if len(found) != stop - self._start - start:
+            raise damaged(self.path, f"table '{self.name}' is cut short")
+        return found
 
     def verify(self) -> None:
         """Check the bytes without keeping them (streamed: ~0.1 s for 100 MB)."""
@@ -178,7 +189,8 @@ def _read_tables(path: Path, handle: BinaryIO, schema: Schema, verify: bool) -> 
     tables = empty_tables(schema)
     for name, read in texts.items():
         if name in schema.columns:
-            tables[name] = Table(schema.columns[name], text=read, columns=columns.get(name), check=read.verify)
+            tables[name] = Table(schema.columns[name], text=read, columns=columns.get(name), check=read.verify,
+                                 read_range=read.read_range)
         else:
             try:
                 tables[name] = {int(k): v for k, v in orjson.loads(read()).items()}
@@ -197,7 +209,13 @@ def _save_columns(path: Path, generation: str, tables: Tables) -> None:
     so one written meanwhile by another process is never taken for this snapshot's)."""
     large = {name: rows for name, rows in tables.items() if isinstance(rows, Table)}
     with contextlib.suppress(OSError):
-        write_columns(path, generation, {name: rows.columns() for name, rows in large.items()})
+        write_columns(path, generation, {name: _columns_to_keep(rows) for name, rows in large.items()})
+
+
+def _columns_to_keep(rows: Table) -> pl.DataFrame:
+    """The table's decoded fields, and where each document's line starts when that is known."""
+    columns, starts = rows.columns(), rows.line_starts()
+    return columns if starts is None or len(starts) != columns.height else columns.with_columns(starts)
 
 
 def orjson_load(path: Path, raw: bytes) -> dict[str, Any]:
