@@ -124,3 +124,23 @@ def test_erasing_a_customer_removes_the_saved_keys(tmp_path):
         assert b"info@gerber.de" in keys.read_bytes()
         store.obfuscate(4)
         assert not keys.exists()
+
+
+def test_the_app_s_key_index_keeps_the_keys_for_the_next_start(tmp_path, monkeypatch):
+    path = tmp_path / "s.json"
+    _store(path)
+    keys = path.with_name("s.json.keys")
+    keys.unlink(missing_ok=True)
+    with Store(path) as store:
+        store.edit_customer(2, {"email": "cem.demir@example.org"})  # (a write since the snapshot)
+        expected = _built(store)
+    assert keys.exists()
+    schema = type(_indexes(Store(path))._schema)
+    normalise = schema.normalise_column
+    normalised = []
+    monkeypatch.setattr(schema, "normalise_column",
+                        lambda self, field, values: normalised.append(len(values)) or normalise(self, field, values))
+    with Store(path) as store:
+        assert _built(store) == expected
+    assert set(normalised) == {1}  # the snapshot's keys read; the one document written since keyed alone
+    assert expected["email"][0][1] == []

@@ -199,3 +199,24 @@ def test_a_document_read_from_its_own_line_is_the_document_written(tmp_path_fact
             tx.insert("customers", {"kind": "private", "number": "C-000001"})
         engine.compact()
         engine.close()
+
+
+def test_a_few_documents_added_leave_a_table_read_line_by_line_unread(store_path):
+    _filled(store_path)
+    engine = open_engine(store_path, SCHEMA)
+    orders = engine.tables["orders"]
+    new = pl.DataFrame({"title": ["new a", "new b"], "amount": [7, 8], "customer_id": [1, 1]})
+    with engine.transaction() as tx:
+        ids = tx.insert_rows("orders", new)
+    assert not orders.text_read and len(orders) == 7
+    assert [orders[i]["title"] for i in ids] == ["new a", "new b"]
+    assert engine.frame("orders")["id"].to_list()[-2:] == ids
+    assert engine.indexes.child_ids(1, "orders") == {1, *ids}
+    with pytest.raises(RuntimeError), engine.transaction() as tx:
+        rolled = tx.insert_rows("orders", new)
+        raise RuntimeError("rolled back")
+    assert len(orders) == 7 and not any(i in orders for i in rolled)
+    engine.compact()
+    engine.close()
+    engine = open_engine(store_path, SCHEMA)
+    assert [doc["title"] for doc in engine.tables["orders"].values()][-2:] == ["new a", "new b"]

@@ -46,7 +46,7 @@ class Indexes:
         self._keys: dict[str, dict[str, KeyedIds]] = {}
         self._children: dict[str, OwnedIds] = {}
         self._scans: dict[str, int] = {}
-        self._normalised: dict[tuple[str, str], tuple[pl.DataFrame, pl.Series]] = {}
+        self._normalised: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
         self._keyed_written: dict[str, tuple[pl.DataFrame, dict[int, tuple[dict[str, Any], list[tuple[str, str]]]]]] = {}
 
     def _built(self, built: dict[str, _Built], table: str, build: Callable[[str, Table], _Built]) -> _Built:
@@ -149,15 +149,17 @@ class Indexes:
 
     def _base_keys(self, table: str, field: str, base: pl.DataFrame) -> pl.Series:
         """`field` of the snapshot's documents normalised, kept while the snapshot's frame is the same."""
-        held = self._normalised.get((table, field))
+        held = self._normalised.get(table)
         if held is None or held[0] is not base:
-            rows = self._tables[table]
-            if self._saved is not None and isinstance(rows, Table) and base is rows.snapshot_columns():
-                keys = self._saved.keys(table, base, self._normalise_keyed)[field]
-            else:
-                keys = self._schema.normalise_column(field, base[field])
-            held = self._normalised[(table, field)] = (base, keys)
-        return held[1]
+            held = self._normalised[table] = (base, self._keys_of(table, self._tables[table], base))
+        return held[1][field]
+
+    def _keys_of(self, table: str, rows: object, frame: pl.DataFrame) -> pl.DataFrame:
+        """`id` and every keyed field of the documents of `frame` normalised: read from the keys
+        kept beside the snapshot when `frame` is the snapshot's (`SavedKeys`), else now."""
+        if self._saved is not None and isinstance(rows, Table) and frame is rows.snapshot_columns():
+            return self._saved.keys(table, frame, self._normalise_keyed)
+        return self._normalise_keyed(table, frame)
 
     def _normalise_keyed(self, _table: str, frame: pl.DataFrame) -> pl.DataFrame:
         """`id` and every keyed field of `frame` normalised (what `SavedKeys` keeps)."""
@@ -196,23 +198,30 @@ class Indexes:
         """Index new documents given by their decoded fields (`Table.extend`), column-wise."""
         by_name = self._keys.get(table)
         if by_name is not None:
-            self._add_keys(by_name, frame)
+            self._add_keys(by_name, self._normalise_keyed(table, frame))
         children = self._children.get(table)
         if children is not None:
             self._add_children(children, frame)
 
     def _build_keys(self, table: str, rows: Table) -> dict[str, KeyedIds]:
         by_name = {name: KeyedIds() for name in self._schema.key_names}
-        frame = rows.frame()
-        saved = self._saved.read(table, frame) if self._saved is not None and frame is rows.snapshot_columns() else None
-        self._add_keys(by_name, frame, saved)
+        base, written = rows.snapshot_columns(), rows.written_docs()
+        if base is None or not written:
+            keys = self._keys_of(table, rows, rows.frame())
+        else:  # the snapshot's keys (saved beside it) but for the documents written since, and theirs
+            kept = self._keys_of(table, rows, base).filter(~pl.col("id").is_in(list(written)))
+            live = [doc_id for doc_id, doc in written.items() if doc is not None]
+            keys = pl.concat([kept, self._normalise_keyed(table, rows.frame(live))])
+        self._add_keys(by_name, keys)
         return by_name
 
-    def _add_keys(self, by_name: dict[str, KeyedIds], frame: pl.DataFrame, saved: pl.DataFrame | None = None) -> None:
-        """Index `frame`'s documents by their keys (`saved`: the keys already normalised, `SavedKeys`)."""
-        for field, name, _normalise in self._keyed:
-            keys = saved[field] if saved is not None else self._schema.normalise_column(field, frame[field])
-            by_name[name].add_all(keys, frame["id"])
+    def _add_keys(self, by_name: dict[str, KeyedIds], keys: pl.DataFrame) -> None:
+        """Index documents by their normalised keys (`_normalise_keyed`); the fields of one key
+        name (a phone and a mobile) in one call: an index is built column-wise only once."""
+        for name, index in by_name.items():
+            fields = [field for field, key_name, _normalise in self._keyed if key_name == name and field in keys.columns]
+            if fields:
+                index.add_all(pl.concat([keys[field] for field in fields]), pl.concat([keys["id"]] * len(fields)))
 
     def _build_children(self, _table: str, rows: Table) -> OwnedIds:
         index = OwnedIds()

@@ -31,30 +31,21 @@ class SavedKeys:
         self._generation = generation
         self._tables = tuple(tables)
         self._verify = verify
-        self._held: dict[str, pl.DataFrame] = {}
-
-    def read(self, table: str, base: pl.DataFrame) -> pl.DataFrame | None:
-        """The table's saved keys, if the file holds them for these documents."""
-        found = read_frames(self._path, self._generation, [table]).get(table)
-        return found if found is not None and found["id"].equals(base["id"]) else None
 
     def keys(self, table: str, base: pl.DataFrame, normalise: Normalise) -> pl.DataFrame:
-        """The table's keys: saved, or normalised now and saved for the next run (held for
-        the other fields' look-ups)."""
-        found = self._held.get(table)
-        if found is None:
-            found = self.read(table, base)
-            if found is None:
-                found = self._held[table] = normalise(table, base)
-                self._save()
-            self._held[table] = found
+        """The table's keys: saved, or normalised now and saved for the next run."""
+        found = read_frames(self._path, self._generation, [table]).get(table)
+        if found is not None and found["id"].equals(base["id"]):
+            return found
+        found = normalise(table, base)
+        self._save(table, found)
         return found
 
-    def _save(self) -> None:
+    def _save(self, table: str, keys: pl.DataFrame) -> None:
         """Best effort, beside the other tables' saved keys: a store in a folder that cannot be
         written normalises again next time. Nothing is derived from a damaged store (`verify`
         raises StoreCorrupt first)."""
         self._verify()
-        frames = read_frames(self._path, self._generation, self._tables) | self._held
+        others = read_frames(self._path, self._generation, [name for name in self._tables if name != table])
         with contextlib.suppress(OSError):
-            write_frames(self._path, self._generation, frames)
+            write_frames(self._path, self._generation, others | {table: keys})

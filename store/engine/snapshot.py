@@ -215,7 +215,7 @@ def _save_columns(path: Path, generation: str, tables: Tables) -> None:
 def _columns_to_keep(rows: Table) -> pl.DataFrame:
     """The table's decoded fields, and where each document's line starts when that is known."""
     columns, starts = rows.columns(), rows.line_starts()
-    return columns if starts is None or len(starts) != columns.height else columns.with_columns(starts)
+    return columns.with_columns(starts) if len(starts) == columns.height else columns
 
 
 def orjson_load(path: Path, raw: bytes) -> dict[str, Any]:

@@ -22,7 +22,6 @@ import bisect
 import heapq
 import io
 import threading
-from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -39,6 +38,8 @@ JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 WRITE_CHUNK = 50_000
 _TEXT_SCHEMA = {"id": pl.Int64, "doc": pl.String}
 DECODE_SLICE = 20_000
+# Up to this many new documents are added to a table read line by line as written ones.
+FEW_NEW = 1_000
 # The columns file's column of where each document's line starts in the table's text.
 LINE_STARTS = "_at"  # rows a slice at least: below that, splitting costs more than it saves
 
@@ -97,15 +98,14 @@ class Table(Mapping[int, dict[str, Any]]):
         # Where each document's line starts in the table's text (`LINE_STARTS`, kept in the
         # columns file): with `read_range`, a document is read from the file alone, and the
         # text is never held (430 MB at 1,000,000 customers) unless the whole table is needed.
-        self._at: array[int] | None = None
+        self._at: pl.Series | None = None
         self._read_range = read_range
         if columns is not None and LINE_STARTS in columns.columns:
             at, columns = columns[LINE_STARTS], columns.drop(LINE_STARTS)
             if read_range is not None and text is not None and at.null_count() == 0:
-                self._at = int64_array(at)
-                self._ids = int64_array(columns["id"])
-                self._count = len(self._ids)
-                self._max_id = int(self._ids[-1]) if self._count else -1
+                self._at = at
+                self._count = columns.height
+                self._max_id = int(columns["id"][-1]) if self._count else -1
         self._columns = columns
         self._written: dict[int, dict[str, Any] | None] = {}
         self._lock = threading.RLock()
@@ -155,6 +155,9 @@ class Table(Mapping[int, dict[str, Any]]):
 
     def __getattr__(self, name: str) -> object:
         # Only reached while the base attributes are missing, i.e. the text is not read yet.
+        if name == "_ids" and self.__dict__.get("_at") is not None:  # (made when first looked up: ~0.1 s per 1M)
+            self._ids = int64_array(self.columns()["id"])
+            return self._ids
         if name in ("_base", "_ids", "_docs", "_count", "_max_id") and self.__dict__.get("_text") is not None:
             self.load()
             return getattr(self, name)
@@ -191,7 +194,7 @@ class Table(Mapping[int, dict[str, Any]]):
             return cast(dict[str, Any], orjson.loads(self._read_doc(at, pos)))
         return cast(dict[str, Any], orjson.loads(self._docs[pos]))
 
-    def _read_doc(self, at: array[int], pos: int) -> bytes:
+    def _read_doc(self, at: pl.Series, pos: int) -> bytes:
         """The document at `pos` read from its line in the file, `"<id>":{...},` (the last
         line ends the table: `"<id>":{...}` and a newline, then its closing brace)."""
         last, read = pos + 1 == len(at), self._read_range
@@ -333,6 +336,12 @@ class Table(Mapping[int, dict[str, Any]]):
         with self._lock:
             if ids and ids[0] <= max(self._max_id, *self._written, -1):
                 raise ValueError(f"document ids from {ids[0]} are not new")
+            if self._at is not None and "_base" not in self.__dict__ and len(ids) <= FEW_NEW:
+                # A few documents (a 3-row import) into a table read line by line: kept as written
+                # ones, so that adding them does not read the whole text (430 MB at 1M customers).
+                for doc_id, text in zip(ids, texts.to_list(), strict=True):
+                    self._put(doc_id, orjson.loads(text))
+                return decoded
             columns, count = self._columns, self._count
             self._as_read = False
             self._set_base(pl.concat([self._base, fresh]), ordered=True)
@@ -378,12 +387,13 @@ class Table(Mapping[int, dict[str, Any]]):
         self._as_read = False
         self._changed()
 
-    def line_starts(self) -> pl.Series | None:
+    def line_starts(self) -> pl.Series:
         """Where each document's line starts in the text `chunks` writes, from the table's first
-        byte, in id order (call fold() first); None when not known without reading the text."""
-        if "_base" not in self.__dict__:
-            return None if self._at is None or self._written else pl.Series(LINE_STARTS, self._at, dtype=pl.Int64)
-        # `"<id>":{...},` and a newline each, after the table's opening `{` and newline.
+        byte, in id order (call fold() first)."""
+        if self._at is not None and not self._written and "_base" not in self.__dict__:
+            return self._at
+        # `"<id>":{...},` and a newline each, after the table's opening `{` and newline (the text
+        # of a table kept before line starts were is read here, once).
         lengths = self._base.select(pl.col("doc").str.len_bytes().cast(pl.Int64)
                                     + pl.col("id").cast(pl.String).str.len_bytes().cast(pl.Int64) + 5).to_series()
         return (lengths.cum_sum().shift(1, fill_value=0) + 2).alias(LINE_STARTS)
