@@ -1,4 +1,6 @@
 """The snapshot's layout: tables read alone and on demand, the columns file, lazy indexes."""
+import zipfile
+
 import orjson
 import polars as pl
 import pytest
@@ -10,8 +12,8 @@ from tinydb.storages import JSONStorage
 
 from store import Store, StoreCorrupt
 from store.engine import open_engine
-from store.engine.columns import columns_path
-from store.engine.table import Table
+from store.engine.columns import columns_path, read_frames, write_frames
+from store.engine.table import LINE_STARTS, Table
 from store.schema import SCHEMA
 from store.views.records import Query, RecordView
 
@@ -220,3 +222,19 @@ def test_a_few_documents_added_leave_a_table_read_line_by_line_unread(store_path
     engine.close()
     engine = open_engine(store_path, SCHEMA)
     assert [doc["title"] for doc in engine.tables["orders"].values()][-2:] == ["new a", "new b"]
+
+
+def test_line_starts_that_are_not_the_document_s_read_the_text_instead(store_path):
+    # (a columns file of this generation whose line starts are wrong: never another document)
+    _filled(store_path)
+
+    with zipfile.ZipFile(columns_path(store_path)) as kept:
+        generation = kept.read("generation").decode()
+    frames = read_frames(columns_path(store_path), generation, SCHEMA.columns)
+    shifted = frames["orders"][LINE_STARTS].to_list()
+    frames["orders"] = frames["orders"].with_columns(pl.Series(LINE_STARTS, [shifted[1], shifted[2], *shifted[2:]]))
+    write_frames(columns_path(store_path), generation, frames)
+    engine = open_engine(store_path, SCHEMA)
+    orders = engine.tables["orders"]
+    assert [orders[i]["title"] for i in (1, 2, 3, 4, 5)] == [f"order {n}" for n in range(1, 6)]
+    assert orders.text_read

@@ -19,6 +19,7 @@ columns file written beside the snapshot, so opening decodes no JSON.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import io
 import threading
@@ -191,18 +192,24 @@ class Table(Mapping[int, dict[str, Any]]):
             return None
         at = self._at  # (once: a load on another thread drops it)
         if at is not None and "_docs" not in self.__dict__:
-            return cast(dict[str, Any], orjson.loads(self._read_doc(at, pos)))
+            text = self._read_doc(at, pos, doc_id)
+            with contextlib.suppress(orjson.JSONDecodeError):
+                if text is not None:
+                    return cast(dict[str, Any], orjson.loads(text))
+            self.load()  # (a line that is not the document's, or not whole: never another one, the text instead)
         return cast(dict[str, Any], orjson.loads(self._docs[pos]))
 
-    def _read_doc(self, at: pl.Series, pos: int) -> bytes:
-        """The document at `pos` read from its line in the file, `"<id>":{...},` (the last
-        line ends the table: `"<id>":{...}` and a newline, then its closing brace)."""
+    def _read_doc(self, at: pl.Series, pos: int, doc_id: int) -> bytes | None:
+        """Document `doc_id`, at `pos`, read from its line in the file, `"<id>":{...},` (the
+        last line ends the table: `"<id>":{...}` and a newline, then its closing brace);
+        None when the line there is not that document's."""
         last, read = pos + 1 == len(at), self._read_range
         assert read is not None, "line starts are kept only with a way to read the lines"
         line = read(at[pos], None if last else at[pos + 1])
-        if last:
-            line = line[:-1]
-        return line[line.index(b":") + 1:].rstrip(b",\n")
+        lead = b'"%d":' % doc_id
+        if not line.startswith(lead):
+            return None
+        return line[len(lead):-1 if last else None].rstrip(b",\n")
 
     def get(self, doc_id: int, default: None = None) -> dict[str, Any] | None:  # type: ignore[override]
         return self._find(doc_id)
