@@ -100,14 +100,14 @@ class Database(Backend):
                     changed.setdefault(table, set()).add(doc_id)
         return changed
 
-    def side_file(self, suffix: str) -> Path | None:
+    def side_file(self, suffix: str) -> Path:
         """Where a file derived from the store and tagged with its `state` is kept."""
         return self.path.with_name(self.path.name + suffix)
 
     def saved_keys(self) -> SavedKeys | None:
         if self._generation is None:
             return None
-        return SavedKeys(self.path.with_name(self.path.name + KEYS), self._generation, self.schema.keyed_tables, self.verify)
+        return SavedKeys(self.side_file(KEYS), self._generation, self.schema.keyed_tables, self.verify)
 
     def watch(self, changed: Callable[[], None]) -> None:
         """A file tells nobody of its changes: readers look (`changed_on_disk`) on a timer."""

@@ -151,12 +151,16 @@ class Indexes:
         """`field` of the snapshot's documents normalised, kept while the snapshot's frame is the same."""
         held = self._normalised.get(table)
         if held is None or held[0] is not base:
-            held = self._normalised[table] = (base, self._keys_of(table, self._tables[table], base))
+            held = self._normalised[table] = (base, self._keys_of(table, base))
         return held[1][field]
 
-    def _keys_of(self, table: str, rows: object, frame: pl.DataFrame) -> pl.DataFrame:
-        """`id` and every keyed field of the documents of `frame` normalised: read from the keys
-        kept beside the snapshot when `frame` is the snapshot's (`SavedKeys`), else now."""
+    def _keys_of(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        """`id` and every keyed field of the documents of `frame` normalised: those the look-ups
+        before the index already took, or read from the keys kept beside the snapshot when
+        `frame` is the snapshot's (`SavedKeys`), else now."""
+        held, rows = self._normalised.get(table), self._tables[table]
+        if held is not None and held[0] is frame:
+            return held[1]
         if self._saved is not None and isinstance(rows, Table) and frame is rows.snapshot_columns():
             return self._saved.keys(table, frame, self._normalise_keyed)
         return self._normalise_keyed(table, frame)
@@ -207,12 +211,13 @@ class Indexes:
         by_name = {name: KeyedIds() for name in self._schema.key_names}
         base, written = rows.snapshot_columns(), rows.written_docs()
         if base is None or not written:
-            keys = self._keys_of(table, rows, rows.frame())
+            keys = self._keys_of(table, rows.frame())
         else:  # the snapshot's keys (saved beside it) but for the documents written since, and theirs
-            kept = self._keys_of(table, rows, base).filter(~pl.col("id").is_in(list(written)))
+            kept = self._keys_of(table, base).filter(~pl.col("id").is_in(list(written)))
             live = [doc_id for doc_id, doc in written.items() if doc is not None]
             keys = pl.concat([kept, self._normalise_keyed(table, rows.frame(live))])
         self._add_keys(by_name, keys)
+        self._normalised.pop(table, None)  # (no look-up reads the columns once the index is built)
         return by_name
 
     def _add_keys(self, by_name: dict[str, KeyedIds], keys: pl.DataFrame) -> None:

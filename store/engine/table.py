@@ -38,11 +38,11 @@ JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 # Rows joined into one string at a time when writing: bounds the memory a fold takes.
 WRITE_CHUNK = 50_000
 _TEXT_SCHEMA = {"id": pl.Int64, "doc": pl.String}
-DECODE_SLICE = 20_000
+DECODE_SLICE = 20_000  # rows a slice at least: below that, splitting costs more than it saves
 # Up to this many new documents are added to a table read line by line as written ones.
 FEW_NEW = 1_000
 # The columns file's column of where each document's line starts in the table's text.
-LINE_STARTS = "_at"  # rows a slice at least: below that, splitting costs more than it saves
+LINE_STARTS = "_at"
 
 
 def dumps(doc: object) -> bytes:

@@ -22,8 +22,8 @@ MAX_LENGTH = 254
 # What the fast path leaves to the library: special-use domains (`.test`, `.local` …) and
 # a `--` in the domain (`ab--cd` labels are reserved for IDNA unless `xn--`). The domains are
 # email-validator's SPECIAL_USE_DOMAIN_NAMES, copied so that a store opens and a small import
-# judges its addresses without importing the library (~20 ms); tests/test_emails.py holds the
-# copy to the library's list.
+# judges its addresses without importing the library (~20 ms); tests/test_validation.py holds
+# the copy to the library's list.
 SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 LIBRARY_ONLY_PATTERN = r"(?:^|[.@])(?:" + "|".join(map(re.escape, SPECIAL_USE_DOMAINS)) + r")$|@.*--"
 
