@@ -1,6 +1,8 @@
 """`custdesk` on the command line (SPEC §4): the same store verbs as the app."""
 from __future__ import annotations
 
+import gc
+
 import click
 
 from cli.common import open_app, reports_errors
@@ -41,4 +43,10 @@ for command in (stats, demo, repair, migrate, undo, obfuscate, picture, import_,
 
 
 def main() -> None:
-    cli(prog_name="custdesk")
+    try:
+        cli(prog_name="custdesk")
+    finally:
+        # The process ends here: spare the interpreter's teardown its collections over every
+        # object still held (the store's tables, the modules): ~60 ms of a 3-row import at
+        # 100k customers. Exit handlers run and the streams are flushed as before.
+        gc.freeze()

@@ -18,13 +18,16 @@ from store.rules.phones import _Region, _region, normalise_phone
 _FORMATTING = r"[\s.\-/()\u00a0]"
 _CODES = {size: [str(c) for c in phonenumbers.COUNTRY_CODE_TO_REGION_CODE if len(str(c)) == size] for size in (1, 2, 3)}
 _DECIDED = {"pos": pl.UInt32, "e164": pl.String}
+# Fewer distinct numbers than this are decided one by one: polars' set-up of the
+# patterns (~10 ms) costs more than a few numbers in Python (a 3-row import).
+ONE_BY_ONE_BELOW = 64
 
 
 def normalise_column(values: pl.Series, regions: pl.Series) -> pl.Series:
     """Per row, `phones.normalise_phone(value, region)`."""
     pairs = pl.DataFrame({"value": values, "region": regions}, schema={"value": pl.String, "region": pl.String})
     distinct = pairs.drop_nulls("value").unique().with_row_index("pos")
-    decided = _decide(distinct)
+    decided = _decide(distinct) if distinct.height >= ONE_BY_ONE_BELOW else pl.DataFrame(schema=_DECIDED)
     rest = distinct.join(decided, on="pos", how="anti")
     answers = pl.concat([decided, rest.select("pos", pl.Series(
         "e164", [normalise_phone(v, r) for v, r in rest.select("value", "region").iter_rows()], dtype=pl.String))])
