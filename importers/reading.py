@@ -278,15 +278,51 @@ def _parse_body(path: Path, body: str, delimiter: str, columns: list[str]) -> pl
 
 def _ragged_rows(body: str, delimiter: str, width: int, header_row: int) -> list[RaggedRow]:
     """The records (after the header) whose number of fields is not the header's."""
-    if '"' in body:  # quoting: only the csv module reads it as the parser does
+    lines = body.split("\n")
+    ends_with_newline = lines[-1] == ""
+    if ends_with_newline:
+        lines.pop()  # (the newline ending the last record starts no line)
+    frame = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_columns(
+        pl.col("line").str.count_matches('"', literal=True).alias("quotes"),
+        (pl.col("line").str.count_matches(delimiter, literal=True) + 1).alias("fields"))
+    # A line continues the record before it while the quotes before it are odd in number (a
+    # quoted field holds the line break). The records so read are taken only if the csv
+    # module ends each quoted one where they do (`_quoted_ragged`): a quote inside an
+    # unquoted field is text to it, and such a file is read by it whole instead.
+    inside = (pl.col("quotes").cum_sum() - pl.col("quotes")) % 2 == 1
+    frame = frame.with_columns((~inside).cum_sum().alias("record"), ((pl.col("quotes") > 0) | inside).alias("quoted"))
+    quoted = frame.filter(pl.col("quoted"))
+    last_open = not ends_with_newline and frame["quoted"][-1]  # (no line break to add after the file's last line)
+    ragged = _quoted_ragged(quoted, delimiter, width, header_row, last_open) if quoted.height else []
+    if ragged is None:
         return _ragged_records(body, delimiter, width, header_row)
-    # No quote: one record a line, its fields counted by its delimiters; a line that does
-    # not add up is looked at closer (empty trailing fields are no loss).
-    lines = pl.Series(body.split("\n"), dtype=pl.String)
-    fields = lines.str.count_matches(delimiter, literal=True) + 1
-    suspects = (fields != width).arg_true().to_list()
-    return [found for index in suspects if index
-            for found in _ragged_records(lines[index], delimiter, width, header_row + index - 1, skip_header=False)]
+    # A record without quotes is one line, its fields counted by its delimiters; a line that
+    # does not add up is looked at closer (empty trailing fields are no loss).
+    suspects = frame.filter(~pl.col("quoted") & (pl.col("record") > 1) & (pl.col("fields") != width) & (pl.col("line") != ""))
+    ragged += [found for line, record in suspects.select("line", "record").iter_rows()
+               for found in _ragged_records(line, delimiter, width, header_row + record - 2, skip_header=False)]
+    return sorted(ragged, key=lambda found: found.row)
+
+
+def _quoted_ragged(quoted: pl.DataFrame, delimiter: str, width: int, header_row: int, last_open: bool) -> list[RaggedRow] | None:
+    """The ragged ones of the records holding quotes ((line, record) of their lines, in order),
+    read by the csv module; None if it ends any of them elsewhere than at its last line."""
+    spans = quoted.group_by("record", maintain_order=True).len()
+    lines = [line + "\n" for line in quoted["line"]]
+    if last_open:
+        lines[-1] = lines[-1][:-1]
+    else:  # a line after the last record: read into it, were that record left open
+        lines.append("\n")
+    reader = csv.reader(lines, delimiter=delimiter)
+    ragged, read = [], 0
+    for record, count in spans.iter_rows():
+        fields = next(reader, None)
+        read += count
+        if fields is None or reader.line_num != read:
+            return None
+        if record > 1 and _is_ragged(fields, width):
+            ragged.append(RaggedRow(header_row + record - 1, len(fields)))
+    return ragged if list(reader) == ([] if last_open else [[]]) else None
 
 
 def _ragged_records(body: str, delimiter: str, width: int, header_row: int, *, skip_header: bool = True) -> list[RaggedRow]:
@@ -295,9 +331,14 @@ def _ragged_records(body: str, delimiter: str, width: int, header_row: int, *, s
     if skip_header:
         next(reader, None)
     for index, record in enumerate(reader):
-        if len(record) != width and record and not (len(record) > width and not any(record[width:])):
+        if _is_ragged(record, width):
             ragged.append(RaggedRow(header_row + 1 + index, len(record)))
     return ragged
+
+
+def _is_ragged(fields: list[str], width: int) -> bool:
+    """Whether a record has not the header's fields (a blank line, or empty fields past them, are no loss)."""
+    return len(fields) != width and bool(fields) and not (len(fields) > width and not any(fields[width:]))
 
 
 # -- spreadsheets -----------------------------------------------------------------

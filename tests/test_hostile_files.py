@@ -275,3 +275,13 @@ def test_ragged_rows_of_malformed_lines_are_those_the_csv_module_finds(lines):
 
     body = "h1;h2;h3\n" + "\n".join(lines)  # quotes in the middle of fields, unclosed, across lines
     assert _ragged_rows(body, ";", 3, 1) == _ragged_records(body, ";", 3, 1)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab ;"\n', min_size=1, max_size=80), st.integers(1, 4))
+@example('"h\n1";h2\n"x\ny";"\n"\na"b;c\n"d;e\n', 2)  # records across lines, a quote that is text, then one that opens
+@example('h1;h2\na;"b\nc;d', 2)  # a quote left open to the end of the file
+def test_ragged_rows_of_any_text_are_those_the_csv_module_finds(body, width):
+    from importers.reading import _ragged_records, _ragged_rows
+
+    assert _ragged_rows(body, ";", width, 4) == _ragged_records(body, ";", width, 4)
