@@ -22,7 +22,7 @@ from .config import Config
 from .dates import Dates
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
-from .memory import keep_forgetting_closed_watchers, keep_out_of_collections, return_freed_memory
+from .memory import keep_forgetting_closed_watchers, keep_out_of_collections, mend_background_styles_cache, return_freed_memory
 from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
 
 if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
@@ -42,6 +42,9 @@ def header_line(width: int, title: str, counts: dict[str, int]) -> str:
     if width < WIDE_HEADER:  # what must fit beside the title at 80 columns, even at 1M
         return f"{customers:,} customers · {prospects:,} prospects"
     return f"{title} · {customers:,} customers ({counts.get('active', 0):,} active) · {prospects:,} prospects"
+
+
+mend_background_styles_cache()  # (once: closed widgets were kept alive by Textual's cache)
 
 
 class CustdeskApp(App[None]):

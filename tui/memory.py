@@ -13,6 +13,7 @@ watchers are forgotten first: Textual kept them, and every closed screen with th
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 from typing import Any
 
@@ -51,6 +52,22 @@ def collect_after_paint(app: App[Any]) -> None:
 def _collect(app: App[Any]) -> None:
     forget_closed_watchers(app)
     gc.collect()
+
+
+def mend_background_styles_cache() -> None:
+    """Textual caches two background styles with functools' lru_cache on a method (meant for
+    the class): each entry held the styles cache of the widget that asked, with every line
+    it had rendered. Up to 1,024 closed widgets stayed alive so, some 60 a detail, and each
+    full pass walked them (25 ms, then 110 ms after a dozen details). Cached here by the two
+    colours alone, as the method computes them; left as it is should Textual change it."""
+    from textual._styles_cache import StylesCache
+
+    method = StylesCache.__dict__.get("get_inner_outer")
+    compute = getattr(method, "__wrapped__", None)
+    if compute is None or not hasattr(method, "cache_clear"):
+        return
+    by_colours = functools.lru_cache(1024)(lambda base_background, background: compute(None, base_background, background))
+    setattr(StylesCache, "get_inner_outer", lambda _self, base_background, background: by_colours(base_background, background))  # noqa: B010 - (typed as the cache it replaces)
 
 
 def forget_closed_watchers(app: App[Any]) -> None:

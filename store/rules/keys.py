@@ -60,7 +60,7 @@ def key_column(field: str, values: pl.Series) -> pl.Series:
     text = values.cast(pl.String).rename("v")
     rule = _ascii_rule(KEYED[field][1])
     keys = text.to_frame().select(rule(pl.col("v").str.strip_chars(_ASCII_SPACE))).to_series()
-    other = text.str.contains(r"[^\x00-\x7f]").fill_null(False)
+    other = (text.str.len_bytes() != text.str.len_chars()).fill_null(False)  # (non-ASCII: UTF-8 of more bytes than characters)
     if other.any():  # (a Python call for these rows only)
         at = other.arg_true()
         keys = keys.scatter(at, [normalise_key(field, value) for value in text.gather(at).to_list()])

@@ -7,12 +7,13 @@ from typing import cast
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from store.domain.history import LogEntry, counted
 from store.model import JournalEntry
 
 from ..flows.undo import undo_entry
+from ..widgets.footer import SteadyFooter
 from .base import StoreScreen, cursor_key
 from .modals import InfoScreen, literal
 
@@ -40,7 +41,7 @@ class ActivityScreen(StoreScreen[None]):
         yield Header()
         yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
         yield Static(id="entries-note")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#entries", DataTable).add_columns(*COLUMNS)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane, Tabs
 
 from store.base.text import printable
 from store.domain.signup import SIGN_UP
@@ -23,6 +23,7 @@ from ..flows.merge import merge
 from ..flows.related import add_row, edit_row, set_picture, set_status
 from ..flows.undo import undo
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from ..widgets.history import HistoryTable
 from ..widgets.picture import picture_widget
 from .answers import answer_lines
@@ -129,7 +130,7 @@ class DetailScreen(StoreScreen[None]):
                     yield table
             with TabPane("History", id=f"tab-{HISTORY}"):
                 yield HistoryTable(id=f"table-{HISTORY}")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.redraw()
@@ -299,7 +300,7 @@ class SourceDetailScreen(StoreScreen[None]):
         yield Header()
         with VerticalScroll():
             yield Static(id="source")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.redraw()

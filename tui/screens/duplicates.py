@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.widgets import Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from store import StoreError
@@ -29,6 +29,7 @@ from ..flows.merge import merge
 from ..flows.undo import undo
 from ..messages import WorkFailed, WorkProgress
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 from .modals import ConfirmScreen, literal
@@ -88,7 +89,7 @@ class DuplicatesScreen(StoreScreen[None]):
         yield RecordTable(self.COLUMNS, row_style=_band_style, id="pairs")
         with VerticalScroll(id="pair-scroll"):
             yield Static(id="pair")
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def table(self) -> RecordTable:

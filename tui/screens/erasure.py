@@ -11,13 +11,14 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from store.base.errors import NotFound
 from store.model import CUSTOMERS, display_name
 
 from ..flows.customer import obfuscate_customer
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from .base import StoreScreen, cursor_key
 from .modals import ConfirmScreen, literal
 
@@ -35,7 +36,7 @@ class ErasureRequestsScreen(StoreScreen[None]):
         yield Header()
         yield DataTable(id="requests", cursor_type="row", zebra_stripes=True)
         yield Static(id="requests-note")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#requests", DataTable).add_columns(*COLUMNS)

@@ -13,7 +13,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import get_current_worker
 
 from importers import ImportPlan, plan_import, read_table
@@ -24,6 +24,7 @@ from store.model import JournalEntry
 
 from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from ..widgets.table import Column, RecordTable
 from .base import AppScreen
 from .import_parts import FieldPicker, ImportCancelled, PathSuggester
@@ -91,7 +92,7 @@ class ImportScreen(AppScreen[None]):
                 yield RecordTable(ROW_COLUMNS, row_style=lambda r: STATUS_STYLE.get(r["status"], ""), id="rows")
             yield Static(id="row-detail")
         yield ProgressBar(id="progress", show_eta=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#review").display = False

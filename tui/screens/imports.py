@@ -5,13 +5,14 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from store.domain.import_runs import ImportRun, RememberedMapping
 from store.rules.mappings import shown_headers
 
 from ..flows.mappings import forget_mapping
 from ..flows.undo import undo_entry
+from ..widgets.footer import SteadyFooter
 from .base import StoreScreen, cursor_key
 from .modals import literal
 
@@ -33,7 +34,7 @@ class ImportsScreen(StoreScreen[None]):
         yield Static(id="run-detail")
         yield Label("Remembered mappings (f forgets the highlighted one)", classes="hint")
         yield DataTable(id="mappings", cursor_type="row")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#runs", DataTable).add_columns("when", "who", "into", "mode by", *COUNTS, "undo", "entry", "file")

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
+from textual.widgets import DataTable, Header, Input, Label, OptionList, ProgressBar, Select, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -22,6 +22,7 @@ from store.rules.messages import CHANNELS, PLACEHOLDERS, Rendered, TemplateRefus
 
 from ..messages import CampaignSent, WorkFailed, WorkProgress
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from .base import StoreModal, StoreScreen, cursor_key
 from .form_parts import SAVE_KEYS, FitsFields, FormFields, form_foot
 from .modals import ConfirmScreen, PromptScreen, literal
@@ -85,7 +86,7 @@ class TemplatesScreen(StoreScreen[None]):
         yield Header()
         yield DataTable(id="templates", cursor_type="row")
         yield Static(id="template-preview")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("name", "channel", "subject")
@@ -206,7 +207,7 @@ class MailScreen(StoreScreen[None]):
         with VerticalScroll():
             yield Static(id="mail-message")
         yield ProgressBar(id="mail-progress", show_eta=False)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         # Who can be reached is cheap; messages are rendered one at a time, as they are looked at.

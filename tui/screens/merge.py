@@ -6,12 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from store.base.text import printable
 from store.rules.merging import MERGE_FIELDS, Choice, choices_for, default_choices, merge_outcome
 
 from ..flows.merge import confirm_merge
+from ..widgets.footer import SteadyFooter
 from .base import StoreScreen
 from .modals import literal
 
@@ -40,7 +41,7 @@ class MergeScreen(StoreScreen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="merge")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self._default_choices()

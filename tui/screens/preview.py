@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from store.views.page import Page
 
+from ..widgets.footer import SteadyFooter
 from ..widgets.table import RecordTable
 from .customer_rows import COLUMNS, SEARCH_PLACEHOLDER, UNFILTERED, filter_bar, row_style
 
@@ -28,7 +29,7 @@ class PreviewScreen(Screen[None]):
         total = self.page["counts"].get("customers", len(self.page["rows"]))
         yield Static(filter_bar(UNFILTERED, "", total, 0, total), id="filters")
         yield RecordTable(COLUMNS, row_style=row_style, id="table")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(RecordTable)

@@ -8,13 +8,14 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from store.domain.sync_conflicts import SyncConflict, side_of
 from store.model import JournalEntry
 
 from ..flows.undo import undo_entry
 from ..verbs import attempt
+from ..widgets.footer import SteadyFooter
 from .base import StoreScreen, cursor_key
 from .modals import literal
 
@@ -55,7 +56,7 @@ class SyncScreen(StoreScreen[None]):
         yield Static(id="run-detail")
         yield Static(id="conflicts-title")
         yield DataTable(id="conflicts", cursor_type="row")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self._label_runs(self.app.size.width)

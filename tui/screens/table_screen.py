@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from store.model import CUSTOMERS
 from store.views.records import Query, RecordView
 
+from ..widgets.footer import SteadyFooter
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 from .customer_rows import SEARCH_PLACEHOLDER, filter_bar
@@ -46,7 +47,7 @@ class TableScreen(StoreScreen[None]):
         yield Input(placeholder=SEARCH_PLACEHOLDER, id="search")
         yield Static(id="filters")
         yield RecordTable(self.COLUMNS, row_style=self.row_style, id="table")
-        yield Footer()
+        yield SteadyFooter()
 
     @property
     def table(self) -> RecordTable:
