@@ -159,3 +159,40 @@ async def test_the_tables_footer_keys_are_not_made_again_on_return_but_follow_th
         await pilot.pause(0.2)
         shown = {key.key for key in app.screen.query(FooterKey)}
         assert shown != {key.key for key in keys} and "enter" not in shown, shown
+
+
+def test_full_passes_run_when_the_app_chooses_and_the_keyboard_is_quiet():
+    """Python's own full pass once landed amid the first paint after an escape (39 ms): in
+    the app, full passes run only after a closed screen's paint and, every 30 s, when no
+    key came for 2 s."""
+    from tui.memory import NO_FULL_PASSES, QUIET_SECONDS, full_passes_when_quiet
+
+    class App:  # (a headless app keeps Python's passes: tests run many apps in one process)
+        is_headless = False
+
+        def __init__(self):
+            self.timers = []
+
+        def set_interval(self, seconds, callback, name=None):
+            self.timers.append(callback)
+
+    app, last_key = App(), [time.monotonic()]
+    full_passes: list[int] = []
+
+    def count(phase, info):
+        if phase == "start" and info["generation"] == 2:
+            full_passes.append(1)
+    before = gc.get_threshold()
+    gc.callbacks.append(count)
+    try:
+        full_passes_when_quiet(app, lambda: last_key[0])
+        assert gc.get_threshold() == (before[0], before[1], NO_FULL_PASSES)
+        [when_quiet] = app.timers
+        when_quiet()  # a key just came: no pass
+        assert full_passes == []
+        last_key[0] -= QUIET_SECONDS
+        when_quiet()
+        assert full_passes == [1]
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*before)

@@ -3,6 +3,7 @@ screens; what a key starts past a screen of its own is a flow (`tui.flows`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
@@ -22,7 +23,13 @@ from .config import Config
 from .dates import Dates
 from .key_gate import KeyGate, KeyHandled
 from .keymap import checked
-from .memory import keep_forgetting_closed_watchers, keep_out_of_collections, mend_background_styles_cache, return_freed_memory
+from .memory import (
+    full_passes_when_quiet,
+    keep_forgetting_closed_watchers,
+    keep_out_of_collections,
+    mend_background_styles_cache,
+    return_freed_memory,
+)
 from .messages import CommittedElsewhere, StoreChanged, StoreOpened, WaitingForStore, WorkFailed
 
 if TYPE_CHECKING:  # (the store, its views and the screens bring polars: imported once the first page is painted)
@@ -76,6 +83,7 @@ class CustdeskApp(App[None]):
         self._opening = opening
         # Keys typed while the store opens behind its first page, for the customer table.
         self._held: list[events.Key] | None = None
+        self.last_key_at = monotonic()  # (the last key from the terminal: full passes wait for a quiet moment)
         self.keys = KeyGate(self, super().on_event)
         if store is not None:
             self._take(store)
@@ -94,6 +102,7 @@ class CustdeskApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         # A key from the terminal waits until the one before it has been handled (`tui.key_gate`).
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self.last_key_at = monotonic()
             if self._held is not None:
                 self._held.append(event)  # (the store is still opening: for the table that then shows)
                 return
@@ -183,6 +192,7 @@ class CustdeskApp(App[None]):
             self.keep_first_page()  # for the next start's first paint
         self.set_interval(POLL_SECONDS, self.poll_store)
         keep_forgetting_closed_watchers(self)
+        full_passes_when_quiet(self, lambda: self.last_key_at)
         # PostgreSQL tells of other sessions' commits at once (NOTIFY); the timer stays as a
         # net for a store file, or a lost listening connection.
         self.store.watch(self._heard_a_commit)
