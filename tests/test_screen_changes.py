@@ -163,9 +163,9 @@ async def test_the_tables_footer_keys_are_not_made_again_on_return_but_follow_th
 
 def test_full_passes_run_when_the_app_chooses_and_the_keyboard_is_quiet():
     """Python's own full pass once landed amid the first paint after an escape (39 ms): in
-    the app, full passes run only after a closed screen's paint and, every 30 s, when no
-    key came for 2 s."""
-    from tui.memory import NO_FULL_PASSES, QUIET_SECONDS, full_passes_when_quiet
+    the app, full passes run only after a closed screen's paint and, looked at every second,
+    when objects wait for one and no key came for half a second, or when many wait."""
+    from tui.memory import MOST_PENDING, NO_FULL_PASSES, QUIET_SECONDS, full_passes_when_quiet
 
     class App:  # (a headless app keeps Python's passes: tests run many apps in one process)
         is_headless = False
@@ -187,12 +187,23 @@ def test_full_passes_run_when_the_app_chooses_and_the_keyboard_is_quiet():
     try:
         full_passes_when_quiet(app, lambda: last_key[0])
         assert gc.get_threshold() == (before[0], before[1], NO_FULL_PASSES)
-        [when_quiet] = app.timers
-        when_quiet()  # a key just came: no pass
-        assert full_passes == []
+        [check] = app.timers
+        gc.collect()
         last_key[0] -= QUIET_SECONDS
-        when_quiet()
+        check()  # quiet, but nothing waits for a full pass
+        assert full_passes == [1]  # (the test's own)
+        gc.collect(1)
+        last_key[0] = time.monotonic()
+        check()  # some wait, but a key just came
         assert full_passes == [1]
+        last_key[0] -= QUIET_SECONDS
+        check()
+        assert full_passes == [1, 1]
+        last_key[0] = time.monotonic()
+        for _ in range(MOST_PENDING):
+            gc.collect(1)
+        check()  # keys keep coming, but many wait
+        assert full_passes == [1, 1, 1]
     finally:
         gc.callbacks.remove(count)
         gc.set_threshold(*before)

@@ -23,9 +23,12 @@ from textual.app import App
 
 WRITE_SECONDS = 0.03  # a 160x50 frame reaches the terminal in a few ms
 FORGET_SECONDS = 3.0
-QUIET_SECONDS = 2.0  # no key for this long: a full pass keeps nobody waiting
-QUIET_PASS_SECONDS = 30.0
-NO_FULL_PASSES = 1 << 30  # (young passes before Python's own full pass: never reached)
+QUIET_SECONDS = 0.5  # no key for this long: a full pass is unlikely to keep one waiting
+CHECK_SECONDS = 1.0
+# Middle-generation passes since the last full one past which a full pass runs, quiet or not:
+# ~10 s of typing without a pause (its garbage grew 0.4 MB/s, and a late pass took 165 ms).
+MOST_PENDING = 100
+NO_FULL_PASSES = 1 << 30  # (Python's own threshold for a full pass: never reached)
 
 
 def keep_out_of_collections(app: App[Any]) -> None:
@@ -39,18 +42,19 @@ def full_passes_when_quiet(app: App[Any], last_key: Callable[[], float]) -> None
     """Python starts a full pass by itself once enough objects have outlived its young
     passes; after edits in a detail, one started amid the first paint of the escape to the
     table (39 ms of it). Full passes run only when the app chooses: once a closed screen's
-    successor is painted (`collect_after_paint`), and every 30 s when no key came for 2 s
-    (what a screen left while open). Young passes stay Python's. (Not in a headless app:
-    tests run many apps in one process.)"""
+    successor is painted (`collect_after_paint`), and, looked at every second, when objects
+    wait for one and no key came for half a second, or many wait (typing without a pause).
+    Young passes stay Python's. (Not in a headless app: tests run many apps in one process.)"""
     if app.is_headless:
         return
     young, middle, _full = gc.get_threshold()
     gc.set_threshold(young, middle, NO_FULL_PASSES)
 
     def when_quiet() -> None:
-        if monotonic() - last_key() >= QUIET_SECONDS:
+        pending = gc.get_count()[2]  # (middle-generation passes since the last full one)
+        if pending and (monotonic() - last_key() >= QUIET_SECONDS or pending >= MOST_PENDING):
             gc.collect()
-    app.set_interval(QUIET_PASS_SECONDS, when_quiet, name="quiet-collect")
+    app.set_interval(CHECK_SECONDS, when_quiet, name="quiet-collect")
 
 
 def return_freed_memory() -> None:
