@@ -6,9 +6,10 @@ walking every long-lived object too: 0.1-0.35 s at 100,000 customers, landing on
 key or return to the table happened to start it (the 0.07-1.03 s of an escape). Here a
 screen's garbage is collected as soon as the screen below it is painted, a small pass
 (what lives as long as the app, the store's documents and indexes, is kept out of every
-pass: `gc.freeze`), so none is left to pile up for a pass of Python's own. The pass waits
-for the frame to be written (it stops every thread while it runs), and closed widgets'
-watchers are forgotten first: Textual kept them, and every closed screen with them.
+pass: `gc.freeze`). The pass waits for the frame to be written (it stops every thread
+while it runs), and closed widgets' watchers are forgotten first: Textual kept them, and
+every closed screen with them. Python's own full passes never start: the other full
+passes run at a pause between keys, or once many objects wait (`full_passes_when_quiet`).
 """
 from __future__ import annotations
 
