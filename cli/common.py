@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
@@ -91,6 +90,8 @@ def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
             raise
         # A dry run into a store not made yet: planned against an empty one, made nowhere
         # the user will find it (a first import tried out makes no store).
+        import tempfile
+
         scratch = tempfile.TemporaryDirectory(prefix="custdesk-dry-run-")
         ctx.call_on_close(scratch.cleanup)
         store = Store(Path(scratch.name) / "custdesk.json", default_country=country)

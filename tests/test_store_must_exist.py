@@ -49,7 +49,10 @@ OWN_LOCATIONS = {"migrate"}
 def leaf_commands(group: click.Group, prefix: str = "") -> set[str]:
     """Every command that runs: a group that also runs by itself (`sync FILE`) counts as one."""
     found = set()
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # (the commands a lazy group loads when asked)
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             found |= leaf_commands(command, path + " ") | ({path} if command.invoke_without_command else set())

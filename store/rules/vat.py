@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import NamedTuple
-
-from stdnum import get_cc_module
-from stdnum.eu import oss
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
-from stdnum.util import NumberValidationModule
+from typing import TYPE_CHECKING, NamedTuple
 
 from store.base.text import printable
 from store.model import Severity
 from store.rules.regions import ISO_REGIONS
+
+if TYPE_CHECKING:
+    from stdnum.exceptions import ValidationError
+    from stdnum.util import NumberValidationModule
 
 FIELD = "vat_id"
 # What people write between a VAT id's characters (any whitespace; polars' own class in keys).
@@ -40,11 +38,23 @@ SEPARATORS = r"[\s.\-/,:_]"
 _SEPARATORS_RE = re.compile(SEPARATORS)
 _ID = re.compile(r"[A-Z0-9]+")
 _UNCHECKED = re.compile(r"(?=.*[0-9])[A-Z0-9]{2,18}")
-# Prefixes that are not an ISO country's: Greece's, Northern Ireland's, the EU's OSS scheme.
-_EU_PREFIXES = frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI", "EU"}
-PREFIXES = ISO_REGIONS | _EU_PREFIXES
 _EU_MODULE = {"EL": "gr", "XI": "gb"}  # the prefixes that are not their country's stdnum module
 _SUFFIXES = {"NO": "MVA", "CH": "MWST"}  # the part of the id people leave out
+
+
+@cache
+def _eu_prefixes() -> frozenset[str]:
+    """The EU members' prefixes, and those that are not an ISO country's: Greece's, Northern
+    Ireland's, the EU's OSS scheme. (stdnum is imported when a VAT id is first checked:
+    ~7 ms of every command's start otherwise.)"""
+    from stdnum.eu import vat as eu_vat
+
+    return frozenset(code.upper() for code in eu_vat.MEMBER_STATES) | {"EL", "XI", "EU"}
+
+
+@cache
+def _prefixes() -> frozenset[str]:
+    return ISO_REGIONS | _eu_prefixes()
 
 
 class VatVerdict(NamedTuple):
@@ -77,9 +87,10 @@ def clean_vat(typed: str, region: str | None) -> VatVerdict:
     shown = printable(text or typed)
     if not _ID.fullmatch(text):
         return VatVerdict(shown, f"VAT id '{shown}' is not a VAT id: only letters and digits make one", "error")
-    if text in PREFIXES:
+    prefixes = _prefixes()
+    if text in prefixes:
         return VatVerdict(text, f"VAT id '{text}' is a country code alone: the number after it is missing", "error")
-    prefix = text[:2] if text[:2] in PREFIXES else prefix_of(region)
+    prefix = text[:2] if text[:2] in prefixes else prefix_of(region)
     if prefix is None:
         return VatVerdict(text, f"VAT id '{text}' has no country prefix and no country is known for it "
                                 "(a Country, --country or the default country)", "error")
@@ -103,6 +114,8 @@ def _checked(text: str, prefix: str, module: NumberValidationModule) -> tuple[st
     suffix = _SUFFIXES.get(prefix)
     if suffix and not text.endswith(suffix):
         tries.append(text + suffix)
+    from stdnum.exceptions import ValidationError
+
     failure: ValidationError | None = None
     for attempt in tries:
         try:
@@ -116,10 +129,14 @@ def _checked(text: str, prefix: str, module: NumberValidationModule) -> tuple[st
 
 
 def _rank(err: ValidationError) -> int:
+    from stdnum.exceptions import InvalidChecksum, InvalidLength
+
     return 2 if isinstance(err, InvalidChecksum) else 1 if isinstance(err, InvalidLength) else 0
 
 
 def _reason(err: ValidationError | None) -> str:
+    from stdnum.exceptions import InvalidChecksum, InvalidLength
+
     if isinstance(err, InvalidChecksum):
         return "the check digit is wrong"
     if isinstance(err, InvalidLength):
@@ -131,7 +148,10 @@ def _reason(err: ValidationError | None) -> str:
 def _module(prefix: str) -> NumberValidationModule | None:
     """The stdnum rule for a prefix: the EU's for its members (Greece's `EL`, `XI`, `EU`),
     else the country's own VAT module, if stdnum has one."""
-    if prefix in _EU_PREFIXES:
+    from stdnum import get_cc_module
+    from stdnum.eu import oss
+
+    if prefix in _eu_prefixes():
         # The member state's own rule, as stdnum.eu.vat picks it: its validate cleans the text
         # once more before calling that rule, which doubled the time of a file's VAT ids.
         return oss if prefix == "EU" else get_cc_module(_EU_MODULE.get(prefix, prefix.lower()), "vat")
