@@ -1,7 +1,8 @@
 """Where custdesk keeps its files; every folder overridable by an env var (tests).
 
 A store's location is parsed and shown by the engine (`store.engine.location`,
-`shown_location`); its names are kept here for the command line and the app."""
+`shown_location`); its names are kept here for the command line and the app, with
+`read_ahead` (a store file's fields read on a thread while a command loads its modules)."""
 from __future__ import annotations
 
 import os
@@ -9,10 +10,10 @@ from pathlib import Path
 
 import platformdirs
 
-from store.engine import shown_location
+from store.engine import read_ahead, shown_location
 from store.engine.location import store_location
 
-__all__ = ["APP", "cache_dir", "data_dir", "default_store_path", "shown_location", "store_location"]
+__all__ = ["APP", "cache_dir", "data_dir", "default_store_path", "read_ahead", "shown_location", "store_location"]
 
 APP = "custdesk"
 

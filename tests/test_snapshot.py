@@ -11,8 +11,9 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
 from store import Store, StoreCorrupt
+from store.engine import columns as columns_file
 from store.engine import open_engine
-from store.engine.columns import columns_path, read_frames, write_frames
+from store.engine.columns import columns_path, prefetch_columns, read_frames, write_frames
 from store.engine.table import LINE_STARTS, Table
 from store.schema import SCHEMA
 from store.views.records import Query, RecordView
@@ -85,8 +86,9 @@ def test_a_table_read_from_a_snapshot_another_process_replaced_is_the_old_one(st
     assert [o["title"] for o in reader.children(1, "orders")] == ["order 1", "late"]
 
 
+@pytest.mark.parametrize("ahead", [False, True], ids=["opened", "read ahead"])
 @pytest.mark.parametrize("damage", ["missing", "other generation", "junk"])
-def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path, damage):
+def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path, damage, ahead):
     _filled(store_path)
     with Store(store_path) as s:
         expected = RecordView(s).select(Query(sort="name")).to_dicts()
@@ -99,9 +101,44 @@ def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path
         other = store_path.with_name("other.json")
         _filled(other, customers=2)
         path.write_bytes(columns_path(other).read_bytes())
+    if ahead:
+        prefetch_columns(store_path)
     with Store(store_path) as s:
         assert RecordView(s).select(Query(sort="name")).to_dicts() == expected
         assert s.find("customers", "email", "ada3@example.com")[0]["number"] == "C-000003"
+
+
+def _read_ahead_done(store_path):
+    """Wait for the thread `prefetch_columns` started."""
+    columns_file._READ_AHEAD[columns_path(store_path)].result(timeout=30)
+
+
+def test_fields_read_ahead_are_taken_when_the_store_is_opened(store_path):
+    _filled(store_path)
+    with Store(store_path) as s:
+        expected = RecordView(s).select(Query(sort="name")).to_dicts()
+    prefetch_columns(store_path)
+    _read_ahead_done(store_path)
+    with Store(store_path) as s:
+        assert columns_path(store_path) not in columns_file._READ_AHEAD  # (taken, not read again)
+        assert RecordView(s).select(Query(sort="name")).to_dicts() == expected
+        assert s.find("customers", "email", "ada3@example.com")[0]["number"] == "C-000003"
+
+
+def test_fields_read_ahead_of_a_file_replaced_since_are_not_used(store_path):
+    """Another process writes a new snapshot after the fields were read ahead: the store opens
+    with the new file's fields, never the old ones."""
+    _filled(store_path)
+    with Store(store_path) as other:  # (opened before: it takes nothing read ahead)
+        prefetch_columns(store_path)
+        _read_ahead_done(store_path)
+        added = other.add_customer("corporate", company(6))
+        other.edit_customer(1, {"city": "Zwickau"})
+        other.compact()
+    with Store(store_path) as s:
+        shown = {row["id"]: row for row in RecordView(s).select(Query(sort="name")).to_dicts()}
+        assert added["id"] in shown and shown[1]["city"] == "Zwickau"
+        assert s.find("customers", "email", "ada6@example.com")[0]["id"] == added["id"]
 
 
 def test_a_cut_short_table_is_a_clear_error(store_path):

@@ -60,7 +60,7 @@ Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
            "Lookups", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
-           "peek_state", "peek_tables", "peek_where", "repair", "shown_location"]
+           "peek_state", "peek_tables", "peek_where", "read_ahead", "repair", "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -187,6 +187,17 @@ def store_exists(location: str | Path, schema: Schema) -> bool:
         return connect.holds_any_table(str(location), schema.tables)
     path = Path(os.path.realpath(location))
     return path.exists() or path.with_name(path.name + ".log").exists()
+
+
+def read_ahead(location: str | Path) -> None:
+    """Start reading a store file's decoded fields on a thread, for the store this process
+    opens next (`columns.prefetch_columns`): a command does so before loading its modules.
+    Nothing for a server."""
+    if is_database_url(location):
+        return
+    from store.engine.columns import prefetch_columns
+
+    prefetch_columns(Path(location))
 
 
 def peek_meta(location: str | Path) -> dict[str, Any] | None:
