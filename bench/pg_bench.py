@@ -29,7 +29,7 @@ from import_bench import write_files
 from process_bench import CUSTDESK, wall
 
 sys.path.insert(0, str(ROOT / "tests"))
-from pg_server import LocalServer
+from pg_server import LocalServer, missing_reason
 from terminal import BARE_APP, keep_server, shown_after, start, stop_server, tmux
 
 from store.admin.migrate import migrate
@@ -116,6 +116,29 @@ ROWS = {
     "search keystroke in the store's view, median": ("search", "ms"),
     "custdesk import CSV, whole process, empty store": ("import", "s"),
 }
+
+
+def first_rows_on_a_server(path: Path, folder: Path) -> dict[str, float] | str:
+    """For bench/run.py: the store file `path` migrated onto a server started in `folder`, and
+    its app's first rows (page kept, and none) beside the bare app's, as `first_rows` measures
+    them; or why no server can be started here."""
+    reason = missing_reason()
+    if reason is not None:
+        return reason
+    server = LocalServer(durable=True)
+    cache = os.environ.get("CUSTDESK_CACHE_DIR")
+    os.environ["CUSTDESK_CACHE_DIR"] = str(folder / "cache")  # (the server's page: with the run, not the user's)
+    try:
+        url = server.create_database("demo")
+        migrate(path, url)
+        settled(url)
+        return first_rows({"server": url}, folder)
+    finally:
+        server.stop()
+        if cache is None:
+            os.environ.pop("CUSTDESK_CACHE_DIR")
+        else:
+            os.environ["CUSTDESK_CACHE_DIR"] = cache
 
 
 def shown(value: float, unit: str) -> str:

@@ -8,7 +8,9 @@ store; a demo store of that many customers (fixed seed, ~4.7 documents per
 customer) opened in a fresh process; one durable edit; a search keystroke;
 merge and undo; the app, headless, in a fresh process; and whole processes
 as a user meets them (`process_bench`): the command line from exec to exit,
-the app in a tmux pane until its first rows show, an import of the CSV.
+the app in a tmux pane until its first rows show, an import of the CSV; up to
+100k, the store migrated onto a PostgreSQL server started for the run, and the
+app's first rows there (`pg_bench`; "–" where no server can be started).
 """
 from __future__ import annotations
 
@@ -18,19 +20,25 @@ import time
 from pathlib import Path
 
 from common import Figure, in_fresh_process, print_table
+from pg_bench import first_rows_on_a_server
 from process_bench import process_figures
 from store_bench import bare_orjson_load, edit_figures
 
 XLSX_UP_TO = 100_000  # an XLSX of 1M rows is past what Excel itself opens (1,048,576 rows)
+POSTGRES_UP_TO = 100_000  # (issue 30's goal on PostgreSQL is at 100k; at 1M the migration alone takes minutes)
+ON_POSTGRES = "app in a terminal on PostgreSQL: exec to first rows (first page kept)"
 
 GOALS = {
-    # The rows of issue 30's table (goal at 100k / at 1M).
+    # The rows of issue 30's table (goal at 100k / at 1M): a store of 100,000 customers, and
+    # 1M where it says so; the 3-row import beside its dry run is ours, as is escape at 1M.
+    # (The import row's 1M column is the same 100k file imported again: held to the same goal.)
     "app in a terminal: exec to first rows (first page kept)": "≤ 0.8 s (≤ 2.5x the bare app) / ≤ 1.5 s",
+    ON_POSTGRES: "≤ 1.0 s",
     "custdesk import CSV (100,000 rows, full names, VAT ids), whole process, empty store": "≤ 2.5 s",
-    "a 3-row import --dry-run, whole process": "≤ 0.5 s",
-    "a 3-row import, whole process": "≤ 0.5 s",
-    "a 3-row sync (xero), whole process": "≤ 0.5 s",
-    "a sync of a file synced already, whole process": "≤ 0.5 s",
+    "a 3-row import --dry-run, whole process": "≤ 0.5 s / –",
+    "a 3-row import, whole process": "≤ 0.5 s / –",
+    "a 3-row sync (xero), whole process": "≤ 0.5 s / –",
+    "a sync of a file synced already, whole process": "≤ 0.5 s / –",
     "escape from a customer's detail to the table, in a terminal": "≤ 0.1 s, every time",
     "app in a terminal: RSS once the indexes are built": "– / ≤ 1.5 GB",
     # Earlier rounds' goals, still held.
@@ -69,7 +77,10 @@ def store_figures(size: int, folder: Path, csv: Path) -> dict[str, Figure]:
         "d: deactivate, committed, rows rebuilt, redrawn": (_ms_over_driver(app["d"], driver), ""),
         "app: RSS with the store open (indexes built)": (f"{app['rss']:,.0f} MB", f"peak {app['peak_rss']:,.0f} MB"),
     }
-    return figures | terminal_figures(path) | process_figures(path, csv, folder) | edit_figures(path)
+    figures |= terminal_figures(path)
+    if size <= POSTGRES_UP_TO:
+        figures |= postgres_figures(path, folder)
+    return figures | process_figures(path, csv, folder) | edit_figures(path)
 
 
 def escape_reference(escape: dict) -> str:
@@ -92,6 +103,20 @@ def terminal_figures(path: Path) -> dict[str, Figure]:
             f"{escape['escape_median'] * 1000:.0f} ms (max {escape['escape_max'] * 1000:.0f} ms)",
             escape_reference(escape)),
         "app in a terminal: RSS once the indexes are built": (f"{feel['rss']:,.0f} MB", f"peak {feel['peak_rss']:,.0f} MB"),
+    }
+
+
+def postgres_figures(path: Path, folder: Path) -> dict[str, Figure]:
+    """The demo store migrated onto a PostgreSQL server started for the run (`pg_bench`): the
+    app's first rows, beside the bare app's in the same rounds."""
+    found = first_rows_on_a_server(path, folder)
+    if isinstance(found, str):
+        return {ON_POSTGRES: ("–", f"not measured: {found}")}
+    bare = f"bare Textual app with a DataTable {found['bare']:.2f} s"
+    return {
+        ON_POSTGRES: (f"{found['server kept']:.2f} s", f"{bare} ({found['server kept'] / found['bare']:.1f}x)"),
+        "app in a terminal on PostgreSQL: exec to first rows (no page)": (
+            f"{found['server no page']:.2f} s", f"{bare} ({found['server no page'] / found['bare']:.1f}x)"),
     }
 
 
