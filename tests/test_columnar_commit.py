@@ -171,6 +171,27 @@ def test_inserted_runs_leave_out_the_rows_written_again(store_path):
     engine.close()
 
 
+def test_rows_are_counted_as_runs_not_listed_one_by_one(store_path):
+    """The documents `insert_rows` added are runs (an import's 100k would make every look over a
+    commit's changes walk them); the transaction still counts them, and the journal names them."""
+    engine = open_engine(store_path, SCHEMA)
+    with engine.transaction() as tx:
+        tx.insert_rows(CUSTOMERS, pl.DataFrame({"first_name": list("abcde")}))
+        tx.put(CUSTOMERS, 3, {"first_name": "C"})
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.insert_rows(SOURCES, pl.DataFrame({"first_name": ["f", "g"]}))
+            raise RuntimeError
+        assert tx.before == {(CUSTOMERS, 3): None}  # written again: absent before the transaction
+        assert tx.size() == 5 and tx.tables_changed() == {CUSTOMERS, SOURCES}
+    engine.close()
+    store = Store(store_path)
+    store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com"})
+    entry = store.apply_batch(Batch("private", rows=_as_rows(_records(30))))
+    assert entry["touched"] == {CUSTOMERS: 30} and entry["created_runs"] == [[7, 37]]
+    assert entry["customer_ids"] is None or entry["customer_ids"] == list(range(7, 37))
+    store.close()
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=5, unique=True).flatmap(
     lambda names: st.tuples(st.just(names), st.lists(st.lists(st.one_of(st.none(), st.text(max_size=12)),

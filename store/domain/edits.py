@@ -63,9 +63,7 @@ def of_transaction(tx: Transaction) -> list[Edit] | None:
     """The transaction's changes field by field (None: more than `EDITS_UP_TO` documents).
     Documents an import added column-wise are left out: their entry names them as runs
     (`customer_runs`)."""
-    column_wise = bool(tx.inserted_runs())
-    changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items()
-               if table in TRACED and not (column_wise and tx.is_inserted(table, doc_id))]
+    changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items() if table in TRACED]
     if len(changed) > EDITS_UP_TO:
         return None
     edits: list[Edit] = []
@@ -96,7 +94,8 @@ def customer_runs(tx: Transaction, touched: list[int]) -> dict[str, list[list[in
     """The customers a bulk entry created and changed (`touched`, sorted), as runs of ids:
     an import of 100,000 new customers is one run, and each of them finds its entry.
     Changes scattered over more than `EDITS_UP_TO` runs are not kept (only counted)."""
-    created = [i for i in touched if (CUSTOMERS, i) in tx.before and tx.before[(CUSTOMERS, i)] is None]
+    created = sorted({i for table, first, stop in tx.inserted_runs() if table == CUSTOMERS for i in range(first, stop)}
+                     | {i for (table, i), before in tx.before.items() if table == CUSTOMERS and before is None})
     changed = sorted(set(touched) - set(created))
     found = {"created_runs": _ranges(created), "changed_runs": _ranges(changed)}
     return {name: runs for name, runs in found.items() if runs and len(runs) <= EDITS_UP_TO}

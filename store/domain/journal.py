@@ -36,16 +36,25 @@ def current_user() -> str:
 def touched_customers(tx: Transaction) -> list[int]:
     ids: set[int] = set()
     for (table, doc_id), before in tx.before.items():
-        if table == CUSTOMERS:  # its own owner: no document read (an import touches 100k)
-            ids.add(doc_id)
-            continue
-        if table not in CHILD_TABLES:
-            continue
+        _add_owners(ids, tx, table, doc_id, before)
+    for table, first, stop in tx.inserted_runs():
+        if table == CUSTOMERS:  # its own owner: no document read (an import adds 100k)
+            ids.update(range(first, stop))
+        elif table in CHILD_TABLES:
+            for doc_id in range(first, stop):
+                _add_owners(ids, tx, table, doc_id, None)
+    return sorted(ids)
+
+
+def _add_owners(ids: set[int], tx: Transaction, table: str, doc_id: int, before: Document | None) -> None:
+    """The customers a changed document belongs to, before and after."""
+    if table == CUSTOMERS:  # its own owner: no document read
+        ids.add(doc_id)
+    elif table in CHILD_TABLES:
         for doc in (before, tx.get(table, doc_id)):
             owner = edits.owner_of(table, doc_id, doc)
             if owner is not None:
                 ids.add(owner)
-    return sorted(ids)
 
 
 def _listed(ids: set[int]) -> list[int] | None:
@@ -83,7 +92,11 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
     if changed is not None and action in KEEPS_NO_VALUES:
         changed = [{**edit, "fields": [[field, None, None] for field, *_ in edit["fields"]]} for edit in changed]
     entry["edits"] = changed
-    entry["touched"] = dict(Counter(table for table, _ in tx.before if table in edits.TRACED))
+    touched_tables = Counter(table for table, _ in tx.before if table in edits.TRACED)
+    for table, first, stop in tx.inserted_runs():
+        if table in edits.TRACED:
+            touched_tables[table] += stop - first
+    entry["touched"] = dict(touched_tables)
     entry.update(edits.customer_runs(tx, touched))  # (a bulk entry's customers, not listed, found by these)
     if undoable:
         entry["changes"] = _undo_data(tx)
@@ -98,7 +111,7 @@ def _undo_data(tx: Transaction) -> list[list[Any]]:
     25 MB less to write, and to read at every open)."""
     runs = [run for run in tx.inserted_runs() if run[0] not in (META, JOURNAL)]
     single = [[table, doc_id, before, tx.rev(table, doc_id)] for (table, doc_id), before in tx.before.items()
-              if table not in (META, JOURNAL) and not (runs and tx.is_inserted(table, doc_id))]
+              if table not in (META, JOURNAL)]
     return single + [[table, [first, stop], None, 1] for table, first, stop in runs]
 
 

@@ -172,7 +172,7 @@ class Database(Backend):
         self.verify()
         if self._is_bulk(tx, rewrite):
             # A commit that goes straight into a new snapshot needs no list of its changes.
-            written, changes = {table for table, _doc_id in tx.before}, None
+            written, changes = tx.tables_changed(), None
         else:
             changes = tx.changes()
             written = {str(op[0]) for op in changes}
@@ -222,7 +222,7 @@ class Database(Backend):
     # -- internals --------------------------------------------------------
     def _is_bulk(self, tx: Transaction, rewrite: bool) -> bool:
         """Whether the commit is written as a new snapshot (see BULK_CHANGES) rather than logged."""
-        size = len(tx.before)  # (counting documents loads every table: only done for large commits)
+        size = tx.size()  # (counting documents loads every table: only done for large commits)
         return size > 0 and (rewrite or (size > BULK_CHANGES and size > self.document_count() // 4))
 
     def _fold(self) -> None:

@@ -23,6 +23,9 @@ class Transaction:
 
     def __init__(self, db: InMemory) -> None:
         self.db = db
+        # Each document written one by one, as it was before the transaction (None: absent).
+        # The documents `insert_rows` added are not in it (an import's 100k would make every
+        # look over the changes walk them): they are `inserted_runs`, and `size` counts both.
         self.before: dict[tuple[str, int], dict[str, Any] | None] = {}
         self._meta: dict[str, Any] | None = None
         self._tallied = db.schema.tallies
@@ -79,10 +82,11 @@ class Transaction:
         return range(first, first + count)
 
     def _remember(self, table: str, doc_id: int) -> dict[str, Any] | None:
-        if self._blocks and self._in_block(table, doc_id):
+        inserted = bool(self._blocks) and self._in_block(table, doc_id)
+        if inserted:
             self._rewritten.add((table, doc_id))
         current = self.db.tables[table].get(doc_id)
-        self.before.setdefault((table, doc_id), current)
+        self.before.setdefault((table, doc_id), None if inserted else current)  # (inserted: absent before)
         for marks in self._savepoints:
             marks.setdefault((table, doc_id), current)
         return current
@@ -126,10 +130,8 @@ class Transaction:
         # (taken first: a table not counted yet is counted as it was, without these rows)
         counted = self._tally(table) if fields is not None else None
         self.db.add_rows(table, ids, texts, docs)
-        added = dict.fromkeys((table, doc_id) for doc_id in ids)
-        self.before.update(added)
         for marks in self._savepoints:
-            marks.update(added)
+            marks.update(dict.fromkeys((table, doc_id) for doc_id in ids))
         self._blocks.append((table, first, first + rows.height, texts))
         if counted is not None and fields is not None:
             tally.add_rows(counted, fields, docs)
@@ -145,6 +147,16 @@ class Transaction:
             if held == table and first <= doc_id < stop:
                 return (table, doc_id) not in self._rewritten
         return False
+
+    def size(self) -> int:
+        """How many documents the transaction changed (written one by one, or inserted)."""
+        # (A document inserted and written since is in `before` too; one a savepoint put back is gone.)
+        inserted = sum(stop - first for _table, first, stop, _texts in self._blocks)
+        return len(self.before) + inserted - sum(1 for table, doc_id in self._rewritten if self._in_block(table, doc_id))
+
+    def tables_changed(self) -> set[str]:
+        """The tables of the documents the transaction changed."""
+        return {table for table, _doc_id in self.before} | {table for table, *_ in self._blocks}
 
     def inserted_runs(self) -> list[tuple[str, int, int]]:
         """(table, first id, stop id) of the documents `insert_rows` added and nothing wrote
@@ -200,9 +212,9 @@ class Transaction:
     def written(self) -> Iterator[tuple[str, int, dict[str, Any] | None, dict[str, Any] | None]]:
         """(table, id, before, after; None: absent) of every document changed, but those
         `insert_rows` added and nothing wrote since (`inserted`)."""
-        tables, blocks = self.db.tables, bool(self._blocks)
+        tables = self.db.tables
         for (t, i), old in self.before.items():
-            if not (blocks and self.is_inserted(t, i)) and (new := tables[t].get(i)) is not old:
+            if (new := tables[t].get(i)) is not old:
                 yield t, i, old, new
 
     def inserted(self) -> Iterator[tuple[str, pl.DataFrame]]:
