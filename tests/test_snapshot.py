@@ -86,8 +86,21 @@ def test_a_table_read_from_a_snapshot_another_process_replaced_is_the_old_one(st
     assert [o["title"] for o in reader.children(1, "orders")] == ["order 1", "late"]
 
 
+def _unknown_compression(archive: bytes, member: bytes) -> bytes:
+    """The zip with `member`'s compression method (local and central headers) set to one
+    zipfile does not know."""
+    for header, at in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        start = 0
+        while (start := archive.find(header, start)) >= 0:
+            name_at = start + (30 if header == b"PK\x03\x04" else 46)
+            if archive[name_at:name_at + len(member)] == member:
+                archive = archive[:start + at] + (99).to_bytes(2, "little") + archive[start + at + 2:]
+            start += 4
+    return archive
+
+
 @pytest.mark.parametrize("ahead", [False, True], ids=["opened", "read ahead"])
-@pytest.mark.parametrize("damage", ["missing", "other generation", "junk"])
+@pytest.mark.parametrize("damage", ["missing", "other generation", "junk", "unknown compression"])
 def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path, damage, ahead):
     _filled(store_path)
     with Store(store_path) as s:
@@ -97,12 +110,16 @@ def test_without_a_matching_columns_file_the_fields_are_decoded_again(store_path
         path.unlink()
     elif damage == "junk":
         path.write_bytes(b"PK\x03\x04 not a zip")
+    elif damage == "unknown compression":
+        path.write_bytes(_unknown_compression(path.read_bytes(), b"customers.parquet"))
     else:
         other = store_path.with_name("other.json")
         _filled(other, customers=2)
         path.write_bytes(columns_path(other).read_bytes())
     if ahead:
         prefetch_columns(store_path)
+        if path.exists():
+            _read_ahead_done(store_path)  # (a damaged file ends the read too: the open never waits for ever)
     with Store(store_path) as s:
         assert RecordView(s).select(Query(sort="name")).to_dicts() == expected
         assert s.find("customers", "email", "ada3@example.com")[0]["number"] == "C-000003"

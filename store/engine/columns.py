@@ -17,6 +17,7 @@ files are only ever replaced whole) of the generation asked for.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -98,12 +99,16 @@ def prefetch_columns(snapshot: Path) -> None:
         _READ_AHEAD[path] = read
 
     def run() -> None:
-        try:
-            read.set_result(_read_whole(path))
-        except (OSError, KeyError, UnicodeDecodeError, zipfile.BadZipFile, pl.exceptions.PolarsError):
-            read.set_result(None)  # (read again when asked for, and judged there)
+        found = None
+        with contextlib.suppress(BaseException):  # (read again when asked for, and judged there)
+            found = _read_whole(path)
+        read.set_result(found)  # (whatever happened: the store's open waits for it)
 
-    threading.Thread(target=run, name="custdesk-columns", daemon=True).start()
+    try:
+        threading.Thread(target=run, name="custdesk-columns", daemon=True).start()
+    except BaseException:
+        read.set_result(None)
+        raise
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
@@ -118,11 +123,14 @@ def _read_whole(path: Path) -> _ReadAhead:
         return _ReadAhead(identity, archive.read(_GENERATION).decode(), frames)
 
 
-def _read_ahead(path: Path, generation: str) -> dict[str, pl.DataFrame] | None:
-    """The frames read ahead of `path`, if they are of this generation and the file is the one read."""
+def _read_ahead(path: Path, generation: str | None) -> dict[str, pl.DataFrame] | None:
+    """The frames read ahead of `path` (taken: never held after), if they are of this
+    generation and the file is the one read."""
     with _READ_AHEAD_LOCK:
         read = _READ_AHEAD.pop(path, None)
-    found = None if read is None else read.result()
+    if read is None or generation is None:
+        return None
+    found = read.result()
     try:
         same = found is not None and found.generation == generation and _identity(os.stat(path)) == found.identity
     except OSError:
@@ -133,9 +141,9 @@ def _read_ahead(path: Path, generation: str) -> dict[str, pl.DataFrame] | None:
 def read_frames(path: Path, generation: str | None, names: Iterable[str]) -> dict[str, pl.DataFrame]:
     """Those of the named frames the file holds, if it is tagged with this generation ({}:
     no file, another generation's, or a damaged one)."""
+    ahead = _read_ahead(path, generation)
     if generation is None or not path.exists():
         return {}
-    ahead = _read_ahead(path, generation)
     if ahead is not None:
         return {name: ahead[name] for name in names if name in ahead}
     try:
@@ -145,5 +153,6 @@ def read_frames(path: Path, generation: str | None, names: Iterable[str]) -> dic
             held = set(archive.namelist())
             return {name: pl.read_parquet(io.BytesIO(archive.read(f"{name}.parquet")))
                     for name in names if f"{name}.parquet" in held}
-    except (OSError, KeyError, zipfile.BadZipFile, pl.exceptions.PolarsError):
-        return {}
+    except (OSError, KeyError, UnicodeDecodeError, NotImplementedError, RuntimeError, zipfile.BadZipFile,
+            pl.exceptions.PolarsError):
+        return {}  # (zipfile: NotImplementedError for a compression it does not know, RuntimeError for an encrypted member)
