@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+from collections.abc import Iterator, Mapping, MutableMapping
 
 import click
 
@@ -21,24 +22,39 @@ COMMANDS = {
 }
 
 
-class Commands(click.Group):
-    """The group of `COMMANDS`, each imported when first asked for."""
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands by name (`COMMANDS`), each imported when first looked up: click's
+    help, completion and "Did you mean" read the names alone."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+    def __init__(self, where: Mapping[str, str]) -> None:
+        self._where = dict(where)
+        self._loaded: dict[str, click.Command] = {}
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        where = COMMANDS.get(cmd_name)
-        if where is None:
-            return None
-        module, name = where.split(":")
-        command = getattr(importlib.import_module(module), name)
-        assert isinstance(command, click.Command) and command.name == cmd_name, where
-        return command
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            module, attribute = self._where[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command) and command.name == name, self._where[name]
+            self._loaded[name] = command
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._where.setdefault(name, "")
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._where[name]
+        self._loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
 
 
 # -h beside --help on every command: subcommands inherit the group's context settings.
-@click.group(cls=Commands, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(commands=LazyCommands(COMMANDS), invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="custdesk", prog_name="custdesk", message="%(prog)s %(version)s")
 @click.option("--db", metavar="FILE|URL", envvar="CUSTDESK_DB",
               help="Store file, or a PostgreSQL URL postgresql://user@host:port/database "

@@ -16,6 +16,14 @@ def test_stats_json_on_an_empty_store(store_path):
                                          "corporate": 0, "private": 0, "sources": 0}
 
 
+def test_a_mistyped_command_is_told_the_commands_it_may_mean(tmp_path):
+    """The commands load when they run; their names are known before (help, "Did you mean")."""
+    result = custdesk("--db", tmp_path / "none.json", "imp")
+    assert result.returncode == 2
+    assert "No such command 'imp'. (Did you mean one of: 'import', 'imports'?)" in result.stderr
+    assert "  import      Import customers or prospects" in custdesk("--help").stdout
+
+
 def test_db_from_the_environment(store_path):
     with Store(store_path) as s:
         s.add_customer("private", person(1))
