@@ -63,7 +63,7 @@ postgres:
 
 BENCH_SIZES ?= 100000,1000000
 
-bench: $(VENV)/.installed-test postgres
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 # The figures on PostgreSQL beside the store file's (a server started in a temporary folder).
