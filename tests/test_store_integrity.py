@@ -244,6 +244,20 @@ def _damaged_in_customers(store_path) -> None:
     store_path.write_bytes(data.replace(b'"Ada3"', b'"Ade3"', 1))
 
 
+def test_of_two_damaged_tables_the_first_in_the_file_is_named(store_path):
+    """The tables' checksums are summed side by side; the refusal still names the first
+    damaged table in the file, whichever sum ends first."""
+    _damaged_in_customers(store_path)
+    data = store_path.read_bytes()
+    assert data.index(b'\n"customers":') < data.index(b'\n"journal":')
+    store_path.write_bytes(data.replace(b'"Ada4"', b'"Ade4"'))  # (the customer, and the journal's history of it)
+    for _ in range(5):
+        with pytest.raises(StoreCorrupt, match="table 'customers' is damaged"):
+            Store(store_path)
+    result = custdesk("--db", str(store_path), "stats")
+    assert result.returncode == 2 and "table 'customers' is damaged" in result.stderr
+
+
 def test_a_store_opened_unverified_refuses_when_checked_or_read(store_path):
     _damaged_in_customers(store_path)
     with pytest.raises(StoreCorrupt, match="table 'customers' is damaged"):
