@@ -75,14 +75,6 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
 CREATING_COMMANDS = frozenset({"demo", "import", "sync", "serve"})
 
 
-def read_ahead(ctx: click.Context) -> None:
-    """Have the fields of a store file (--db) read on a thread while the command loads its
-    modules and reads its input; `open_store` takes them (`store.paths.read_ahead`)."""
-    from store.paths import read_ahead as read_store_ahead
-
-    read_store_ahead(ctx.obj["db"])
-
-
 def open_store(ctx: click.Context, *, verify: bool = True) -> Store:
     """The store of --db, with the user's default country (config.toml); `verify=False`
     leaves checking its large tables to `Store.verify`. Created when missing only by the

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.common import fail, open_store, read_ahead, reports_errors, say
+from cli.common import fail, open_store, reports_errors, say
 from cli.sync_conflicts import conflicts, resolve
 from store.base.errors import RuleViolation, StoreError
 from store.base.text import path_text
+from store.paths import read_ahead
 
 if TYPE_CHECKING:
     from importers.sync import Export
@@ -86,7 +87,7 @@ def sync(ctx: click.Context, files: tuple[Path, ...], profile: str | None, encod
             fail(f"{path_text(folder)}: not a folder")
         watch(open_store(ctx), folder, profile, interval, as_json, encoding=encoding)
         return
-    read_ahead(ctx)
+    read_ahead(ctx.obj["db"])  # (the store file's fields decoded on a thread meanwhile)
     from cli.checking import open_for_planning
     from importers.sync import read_export
 

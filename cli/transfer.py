@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, get_args
 
 import click
 
-from cli.common import fail, open_store, read_ahead, reports_errors, say
+from cli.common import fail, open_store, reports_errors, say
 from store.base.text import path_text, printable
 from store.model import ImportTarget
+from store.paths import read_ahead
 
 # The Literal's own values (importers.plan has them too, but loads polars: not at every start).
 TARGETS: tuple[ImportTarget, ...] = get_args(ImportTarget)
@@ -51,7 +52,7 @@ def import_(ctx: click.Context, file: Path, target: ImportTarget, mode: str, key
             country: str | None, maps: tuple[str, ...], forget_mapping: bool, dry_run: bool, skip_invalid: bool,
             errors_out: Path | None, as_json: bool, encoding: str | None) -> None:
     """Import customers or prospects from a .csv, .tsv, .xlsx, .xls, .ods or .vcf FILE."""
-    read_ahead(ctx)
+    read_ahead(ctx.obj["db"])  # (the store file's fields decoded on a thread meanwhile)
     from cli.checking import open_for_planning
     from importers import plan_import, read_table
     from importers.mapping import MappingError, parse_overrides
