@@ -41,25 +41,30 @@ def missing_reason() -> str | None:
 
 
 class LocalServer:
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, folder: Path | None = None, settings: tuple[str, ...] = ()) -> None:
         """`durable`: fsync and synchronous commits, as a production server (the bench);
-        else off (tests: nothing outlives them)."""
+        else off (tests: nothing outlives them). `folder`: the server's, kept when stopped
+        and started again from what it holds (the bench's large databases, built once);
+        else a temporary one. `settings`: more lines of postgresql.conf."""
         bin_dir = binaries()
         assert bin_dir is not None, missing_reason()
         self.bin = bin_dir
         # Not under pytest's tmp folder: as root that is private to root, and the server runs as postgres.
-        self.dir = Path(tempfile.mkdtemp(prefix="custdesk-pg-"))
+        self.kept = folder is not None
+        self.dir = folder if folder is not None else Path(tempfile.mkdtemp(prefix="custdesk-pg-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.data = self.dir / "data"
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._run(self.bin / "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
-        settings = ["listen_addresses=''", f"unix_socket_directories='{self.dir}'", "max_connections=200"]
-        if not durable:
-            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-        with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write("\n".join(settings) + "\n")
+        if not (self.data / "PG_VERSION").exists():
+            self._run(self.bin / "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                      "--locale=C.UTF-8", "--no-sync")
+            lines = ["listen_addresses=''", f"unix_socket_directories='{self.dir}'", "max_connections=200", *settings]
+            if not durable:
+                lines += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+            with open(self.data / "postgresql.conf", "a") as conf:
+                conf.write("\n".join(lines) + "\n")
         self._run(self.bin / "pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w", "start")
 
     def _run(self, *args: object) -> None:
@@ -85,6 +90,10 @@ class LocalServer:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
+        """Stop the server; a temporary one's folder goes with it, a kept one's stays whole."""
+        if self.kept:
+            self._run(self.bin / "pg_ctl", "-D", str(self.data), "-m", "fast", "stop")
+            return
         try:
             self._run(self.bin / "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
         finally:

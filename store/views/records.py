@@ -7,7 +7,6 @@ one column; after a change only the touched rows are rebuilt.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -16,9 +15,9 @@ from store.domain.signup import SIGN_UP
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
 from store.views.page import PAGE_ROWS, on_server, signature, write_page
+from store.views.query import CUSTOMER_COLUMNS, SOURCE_COLUMNS, Query
 
-CUSTOMER_COLUMNS = ("number", "name", "company", "kind", "email", "phone", "city", "tags", "active")
-SOURCE_COLUMNS = ("name", "company", "email", "phone", "city", "origin", "imported")
+Row = dict[str, Any]
 _SEARCHED = ("number", "name", "company", "email", "phone")
 
 
@@ -65,16 +64,6 @@ _COLUMNS = {
     SOURCES: [_PERSON, _plain("company"), _plain("email"), _PHONE, _plain("city"), _ORIGIN_TEXT,
               _plain("imported_at").alias("imported")],  # (ISO: sorts as time; the app shows it in the user's format)
 }
-
-
-@dataclass
-class Query:
-    text: str = ""
-    kind: str | None = None  # corporate / private
-    active: bool | None = None
-    tag: str | None = None
-    sort: str | None = None
-    descending: bool = False
 
 
 class RecordView:
@@ -130,8 +119,26 @@ class RecordView:
         if conditions:
             frame = frame.filter(pl.all_horizontal(conditions))
         if query.sort:
-            frame = frame.sort(query.sort, descending=query.descending, nulls_last=True, maintain_order=True)
+            frame = frame.sort([query.sort, "id"], descending=query.descending, nulls_last=True)
         return frame
+
+    def page(self, query: Query, after: Row | None = None, limit: int = PAGE_ROWS) -> list[Row]:
+        """The first `limit` rows the query selects, after the row `after` (its sort column's
+        value and id), as the server's rows give them (`served.ServerRows.page`)."""
+        frame = self.select(query)
+        if after is not None:
+            later = (pl.col("id") < after["id"]) if query.reversed else (pl.col("id") > after["id"])
+            if query.sort:
+                value = pl.lit(after[query.sort])
+                beyond = (pl.col(query.sort) < value) if query.reversed else (pl.col(query.sort) > value)
+                later = beyond | ((pl.col(query.sort) == value) & later)
+            frame = frame.filter(later)
+        return frame.head(limit).drop("_haystack").rows(named=True)
+
+    def count(self, query: Query, cap: int | None = None) -> int:
+        """How many rows the query selects (up to `cap`, as the server counts)."""
+        found = self.select(query).height
+        return found if cap is None else min(found, cap)
 
 
 class Views(Mapping[str, RecordView]):
@@ -167,22 +174,15 @@ def first_rows(view: RecordView, count: int = PAGE_ROWS) -> list[dict[str, Any]]
 
 
 def keep_first_page(store: Store, view: RecordView, *, after: Callable[[], None] | None = None) -> None:
-    """Save the customers' first rows for the next start's first paint (`store.views.page`),
-    when this process holds the store as it is on disk or on the server; `after` (closing the
-    store, which may fold its log) runs between reading the rows and tagging them."""
-    location = store.location
-    # A server's store is tagged with what memory holds (read before the rows: a commit
-    # caught up meanwhile makes the tag older than the rows, never newer), which `write_page`
-    # then finds on the server; a store file with its files as closing leaves them.
-    held = store.parts.session.db.state() if on_server(location) else None
-    if view.table != CUSTOMERS or store.changed_elsewhere():
+    """Save the customers' first rows beside the store file for the next start's first paint
+    (`store.views.page`), when this process holds the store as it is on disk; `after` (closing
+    the store, which may fold its log) runs between reading the rows and tagging them with
+    the files as closing leaves them. A server's first page is read from the server."""
+    if on_server(store.location) or view.table != CUSTOMERS or store.changed_elsewhere():
         if after:
             after()
         return
     rows, counts, pictures = first_rows(view), store.stats(), store.has_pictures()
     if after:
         after()
-    if on_server(location):
-        write_page(location, None if held is None else list(held), store.title, counts, pictures, rows)
-    else:
-        write_page(location, signature(location), store.title, counts, pictures, rows)
+    write_page(store.location, signature(store.location), store.title, counts, pictures, rows)

@@ -10,7 +10,7 @@ from textual import work
 
 from store.model import CHILD_TABLES, CUSTOMERS, Customer, display_name
 from store.rules.merging import Choice, merge_outcome
-from store.views.records import Query
+from store.views.query import Query
 
 from ..screens.modals import ConfirmScreen, literal
 from ..screens.pick_customer import PickCustomer

@@ -7,7 +7,8 @@ from textual.binding import Binding
 from textual.widgets import Header, Input, Static
 
 from store.model import CUSTOMERS
-from store.views.records import Query, RecordView
+from store.views.query import Query
+from store.views.records import RecordView
 
 from ..widgets.footer import SteadyFooter
 from ..widgets.table import Column, RecordTable, Row

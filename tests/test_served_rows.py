@@ -1,0 +1,221 @@
+"""The customer table's rows paged from a PostgreSQL server (`store.views.served`): for any
+search, filter and sort, walked a page at a time by keyset, the same rows in the same order
+as the polars view over the whole store, and counted alike; read through the indexes made
+for them where they are made (`shown_sql.indexes`), the same rows where they are not."""
+from __future__ import annotations
+
+import random
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from international import people
+
+from store import Store
+from store.views.query import Query
+from store.views.records import RecordView
+from store.views.served import ServerRows, indexes, lower_clause
+from store.views.shown_sql import SORTABLE, haystack, sort_key
+
+TAGS = ("vip", "newsletter", "Ödeme", "b2b")
+# Text that LIKE would read as a pattern, cases that lower-case in more than one way.
+ODD_TEXT = ("%", "_", "\\", "İ", "i̇", "ß", "SS", "Ö", "ı", "  ", "@", "+49", "-0000")
+
+
+@pytest.fixture
+def backend() -> str:
+    return "postgresql"
+
+
+@pytest.fixture(scope="module")
+def filled(pg_server):
+    """A store of 160 customers from seven countries (with the odd ones: no name, only a
+    company, an İ, a percent sign), some inactive, tagged, deleted; the database's URL."""
+    url = pg_server.create_database("served_rows")
+    rnd = random.Random(31)
+    with Store(url, user="tester") as store:
+        for n, who in enumerate(people(150, seed=31)):
+            kind = "corporate" if n % 3 == 0 else "private"
+            data = {"first_name": who.first, "last_name": who.last, "email": who.email_truth,
+                    "country": who.region, "tags": rnd.sample(TAGS, rnd.randint(0, 2))}
+            if who.phone_truth:
+                data["phone" if n % 2 else "mobile"] = who.phone_truth
+            if kind == "corporate":
+                data["company"] = f"{who.last} {rnd.choice(('GmbH', 'A.Ş.', 'SARL', 'B.V.', 'S.L.'))}"
+            store.add_customer(kind, data)
+        for n, data in enumerate(({"company": "100% Bio_Markt"}, {"last_name": "İNCE", "email": "ince@örnek.com.tr"},
+                                  {"first_name": "Straße"}, {"last_name": "Only"}, {"company": "ıIiİ Ltd"},
+                                  {"first_name": "Ana", "last_name": "Back\\Slash"}, {"company": "Zeta"},
+                                  {"company": "zeta"}, {"company": "Zeta"}, {"company": "Ärger"})):
+            data.setdefault("email", f"odd{n}@example.org")
+            store.add_customer("corporate" if "company" in data else "private", data)
+        store.deactivate(list(range(1, 161, 7)))
+        for doomed in (5, 77, 140):
+            store.delete(doomed)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in indexes(conn):
+            conn.execute(statement)
+        conn.execute("ANALYZE customers")
+    yield url
+    pg_server.drop_database("served_rows")
+
+
+@pytest.fixture(scope="module")
+def both(filled):
+    """(the server's rows, the polars view of the same store)."""
+    conn = psycopg.connect(filled, autocommit=True)
+
+    @contextmanager
+    def connection():
+        yield conn
+
+    with Store(filled, user="tester") as store:
+        view = RecordView(store)
+    yield ServerRows(connection), view
+    conn.close()
+
+
+def _walks_out_of_time(rows: ServerRows) -> ServerRows:
+    """`rows` as on a table so large that no walk ends in time: every search of three
+    letters or more is read through the trigram index (the other way, `served`)."""
+    rows._walked = lambda *_args: None  # type: ignore[method-assign]
+    return rows
+
+
+def _walk(rows, query: Query, limit: int) -> list[dict]:
+    """Every row, a page at a time, each page after the last row of the one before."""
+    walked, after = [], None
+    while True:
+        page = rows.page(query, after, limit)
+        walked += page
+        if len(page) < limit:
+            return walked
+        after = page[-1]
+
+
+def _texts(view: RecordView) -> st.SearchStrategy[str]:
+    """Searches people type: parts of what the rows show, in any case, or odd text."""
+    shown = [v for column in ("number", "name", "company", "email", "phone") for v in view.frame[column].to_list() if v]
+
+    @st.composite
+    def part(draw):
+        value = draw(st.sampled_from(shown))
+        start = draw(st.integers(0, len(value) - 1))
+        cut = value[start:start + draw(st.integers(1, 6))]
+        return draw(st.sampled_from((cut, cut.upper(), cut.lower(), f" {cut} ")))
+    return st.one_of(part(), st.sampled_from(ODD_TEXT), st.text(max_size=3), st.just(""))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(both, data, monkeypatch):
+    monkeypatch.setattr("store.views.served.COUNT_SECONDS", 30)  # (a loaded machine never makes a count unknown)
+    served, view = both
+    served = ServerRows(served._connection)
+    if data.draw(st.booleans(), label="no walk ends in time"):
+        served = _walks_out_of_time(served)
+    query = Query(text=data.draw(_texts(view)), kind=data.draw(st.sampled_from((None, "corporate", "private"))),
+                  active=data.draw(st.sampled_from((None, True, False))), tag=data.draw(st.sampled_from((None, *TAGS))),
+                  sort=data.draw(st.sampled_from((None, *SORTABLE))), descending=data.draw(st.booleans()))
+    limit = data.draw(st.sampled_from((1, 7, 50)))
+    expected = view.select(query).drop("_haystack").rows(named=True)
+    if "_walked" in vars(served) and query.text.strip() and len(query.text.strip()) < 3:
+        assert served.count(query) is None  # (a short search is only walked: its count is not known)
+        return
+    assert _walk(served, query, limit) == expected
+    assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
+    assert served.count(query) == view.count(query) == len(expected)
+    assert served.count(query, cap=3) == min(3, len(expected))
+
+
+def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
+    served, view = both
+    for text in ("İnce", "i̇nce", "ince", "INCE", "ıiİ"):
+        assert [r["id"] for r in served.page(Query(text=text))] == [r["id"] for r in view.page(Query(text=text))]
+    assert [r["name"] for r in served.page(Query(text="i̇nce"))] == ["İNCE"]
+    assert [r["company"] for r in served.page(Query(text="100%"))] == ["100% Bio_Markt"]
+    assert served.page(Query(text="0%_b")) == []  # (% and _ are letters here, not patterns)
+
+
+def test_ties_of_a_sort_are_in_id_order_and_reversed_whole(both):
+    served, _view = both
+    ascending = [(r["company"], r["id"]) for r in served.page(Query(text="zeta", sort="company"))]
+    assert ascending == sorted(ascending) and [c for c, _ in ascending] == ["Zeta", "Zeta", "zeta"]
+    descending = [(r["company"], r["id"]) for r in served.page(Query(text="zeta", sort="company", descending=True))]
+    assert descending == ascending[::-1]
+
+
+def _plan(conn, statement: str, *off: str) -> str:
+    """The plan of a statement where the planner may not read the table whole (a table this
+    small is, else), nor use the other ways named."""
+    for way in ("seqscan", *off):
+        conn.execute(f"SET enable_{way} = off")
+    try:
+        return "\n".join(row[0] for row in conn.execute("EXPLAIN " + statement))
+    finally:
+        conn.execute("RESET ALL")
+
+
+@pytest.mark.parametrize("column", SORTABLE)
+def test_a_sorted_page_starts_where_its_index_says(filled, column):
+    after = "true" if column == "active" else "'m'"
+    with psycopg.connect(filled, autocommit=True) as conn:
+        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND ({sort_key(column)}, id) < ({after}, 3) "
+                           f"ORDER BY {sort_key(column)} DESC, id DESC LIMIT 50", "bitmapscan", "sort")
+    assert f"customers_by_{column}" in plan and "Sort" not in plan
+
+
+def test_a_search_reads_the_trigram_index(filled):
+    with psycopg.connect(filled, autocommit=True) as conn, conn.transaction(force_rollback=True):
+        # (in a table this small the planner rather scans another partial index: none is there meanwhile)
+        conn.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
+        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND {haystack(lower_clause(conn))} "
+                           "LIKE '%müller%'")
+    assert "customers_search" in plan
+
+
+def test_indexes_are_made_once(pg_database):
+    Store(pg_database, user="tester").close()
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        made = indexes(conn)
+        for statement in made:
+            conn.execute(statement)
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+        assert len(made) == len(SORTABLE) + 2 and indexes(conn) == []
+    assert {"customers_search", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
+
+
+def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_index(pg_server, pg_database):
+    """A clerk who owns no database and may not install extensions gets every index but the
+    trigram one; a search reads the table instead, and finds the same rows."""
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS clerk")
+        conn.execute("CREATE ROLE clerk LOGIN")
+        conn.execute("CREATE SCHEMA desk AUTHORIZATION clerk")
+        conn.execute("ALTER ROLE clerk SET search_path = desk")
+    clerk = pg_database.replace("postgres@", "clerk@")
+    try:
+        with Store(clerk, user="clerk") as store:
+            store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.org"})
+            store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
+            view = RecordView(store)
+        with psycopg.connect(clerk, autocommit=True) as conn:
+            for statement in indexes(conn):
+                conn.execute(statement)
+            names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'desk'")}
+            extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
+
+            @contextmanager
+            def connection():
+                yield conn
+
+            found = ServerRows(connection).page(Query(text="LOVE"))
+        assert "pg_trgm" not in extensions and "customers_search" not in names and "customers_by_name" in names
+        assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]
+    finally:
+        with psycopg.connect(pg_database, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA desk CASCADE")
+            conn.execute("DROP OWNED BY clerk")
+            conn.execute("DROP ROLE clerk")
