@@ -8,8 +8,8 @@ are fsynced. A demo store of SIZE customers is built as a file and migrated
 onto the server (`custdesk migrate`, checked by counts and checksum); then each
 figure is taken on both: opening in a fresh process, the app in a real terminal
 (a 160x50 tmux pane) until its first rows show, with the first page the last
-session kept (`store.views.page`: beside the file, in the user's cache folder for
-a server) and without it (the first start after another session's commit), beside
+session kept beside the file and without it (the first start after another session's
+commit), and for the server its first page read from the server at every start, beside
 a bare Textual app with a DataTable started the same way in the same rounds; a
 durable edit, a search keystroke, and a whole `custdesk import` of a SIZE-row CSV
 into an empty store.
@@ -17,7 +17,6 @@ into an empty store.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import tempfile
@@ -33,13 +32,13 @@ from pg_server import LocalServer, missing_reason
 from terminal import BARE_APP, keep_server, shown_after, start, stop_server, tmux
 
 from store.admin.migrate import migrate
-from store.views.page import page_path
+from store.views.page import on_server, page_path
 
 ROUNDS = 7
 
 
 def page_kept(location: str | Path) -> Path:
-    """Where the app keeps the store's first page, once a start of the app has kept it."""
+    """Where the app keeps the store file's first page, once a start of the app has kept it."""
     path = page_path(location)
     if not path.exists():
         start(app_command(location), "keep")
@@ -57,8 +56,9 @@ def app_command(location: str | Path) -> str:
 
 
 def first_rows(stores: dict[str, str | Path], folder: Path) -> dict[str, float]:
-    """Median seconds to the first rows on screen of: the bare app, each store's app with its
-    page kept, and without it; the starts interleaved round by round (one machine load for all)."""
+    """Median seconds to the first rows on screen of: the bare app, each store file's app with
+    its page kept and without it, each server's app (its page read from the server at every
+    start); the starts interleaved round by round (one machine load for all)."""
     bare = folder / "bare_app.py"
     bare.write_text(BARE_APP)
     times: dict[str, list[float]] = {}
@@ -67,6 +67,9 @@ def first_rows(stores: dict[str, str | Path], folder: Path) -> dict[str, float]:
         for _ in range(ROUNDS):
             times.setdefault("bare", []).append(shown_after(f"{shlex.quote(sys.executable)} {shlex.quote(str(bare))}"))
             for name, location in stores.items():
+                if on_server(location):
+                    times.setdefault(name, []).append(shown_after(app_command(location)))
+                    continue
                 page_kept(location)
                 times.setdefault(f"{name} kept", []).append(shown_after(app_command(location)))
                 page_kept(location).unlink()
@@ -110,8 +113,8 @@ def figures(location: str, csv: Path, empty: str) -> dict[str, float]:
 ROWS = {
     "open the store (fresh process)": ("open", "s"),
     "RSS with the store open (fresh process)": ("rss", "MB"),
-    "app in a 160x50 tmux pane: exec to first rows, page kept": ("kept", "s"),
-    "the same, no page (the first start after another session's commit)": ("no page", "s"),
+    "app in a 160x50 tmux pane: exec to first rows, page kept (PostgreSQL: read from the server)": ("kept", "s"),
+    "the same, no page (the first start after another session's commit; PostgreSQL: the same)": ("no page", "s"),
     "one durable edit (deactivate), median of 50": ("edit", "ms"),
     "search keystroke in the store's view, median": ("search", "ms"),
     "custdesk import CSV, whole process, empty store": ("import", "s"),
@@ -120,13 +123,11 @@ ROWS = {
 
 def first_rows_on_a_server(path: Path, folder: Path) -> dict[str, float] | str:
     """For bench/run.py: the store file `path` migrated onto a server started in `folder`, and
-    its app's first rows (page kept, and none) beside the bare app's, as `first_rows` measures
-    them; or why no server can be started here."""
+    its app's first rows beside the bare app's, as `first_rows` measures them; or why no
+    server can be started here."""
     reason = missing_reason()
     if reason is not None:
         return reason
-    cache = os.environ.get("CUSTDESK_CACHE_DIR")
-    os.environ["CUSTDESK_CACHE_DIR"] = str(folder / "cache")  # (the server's page: with the run, not the user's)
     server = None
     try:
         server = LocalServer(durable=True)
@@ -137,10 +138,6 @@ def first_rows_on_a_server(path: Path, folder: Path) -> dict[str, float] | str:
     except Exception as err:  # (the rest of make bench's figures still print)
         return f"failed: {type(err).__name__}: {err}"
     finally:
-        if cache is None:
-            os.environ.pop("CUSTDESK_CACHE_DIR")
-        else:
-            os.environ["CUSTDESK_CACHE_DIR"] = cache
         if server is not None:
             server.stop()
 
@@ -157,8 +154,6 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            # The server's page goes to the user's cache folder: here, one that goes with the run.
-            os.environ["CUSTDESK_CACHE_DIR"] = str(folder / "cache")
             path = folder / "demo.json"
             in_fresh_process("store_bench.py", "build", str(path), str(size))
             url = server.create_database("demo")
@@ -172,7 +167,7 @@ def main() -> None:
     finally:
         server.stop()
     for kept in ("kept", "no page"):
-        file[kept], on_server[kept] = shown_first[f"file {kept}"], shown_first[f"server {kept}"]
+        file[kept], on_server[kept] = shown_first[f"file {kept}"], shown_first["server"]
     print(f"{size:,} customers; migrate file → PostgreSQL {moved:.1f} s; measured in {time.perf_counter() - started:.0f} s\n")
     print("| what | store file | PostgreSQL | PostgreSQL / file |")
     print("|---|---|---|---|")
@@ -180,7 +175,7 @@ def main() -> None:
         print(f"| {what} | {shown(file[key], unit)} | {shown(on_server[key], unit)} | {on_server[key] / file[key]:.1f}x |")
     bare = shown_first["bare"]
     print(f"\nReference, same rounds: a bare Textual app with a DataTable, exec to first rows {bare:.2f} s; "
-          f"the app with its page kept: store file {file['kept'] / bare:.1f}x, PostgreSQL {on_server['kept'] / bare:.1f}x "
+          f"the app with its page kept: store file {file['kept'] / bare:.1f}x; PostgreSQL {on_server['kept'] / bare:.1f}x "
           f"(medians of {ROUNDS} interleaved starts).")
 
 

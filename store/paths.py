@@ -13,7 +13,7 @@ import platformdirs
 from store.engine import read_ahead, shown_location
 from store.engine.location import store_location
 
-__all__ = ["APP", "cache_dir", "data_dir", "default_store_path", "read_ahead", "shown_location", "store_location"]
+__all__ = ["APP", "data_dir", "default_store_path", "read_ahead", "shown_location", "store_location"]
 
 APP = "custdesk"
 
@@ -22,12 +22,6 @@ def data_dir() -> Path:
     """The user's custdesk data folder (CUSTDESK_DATA_DIR overrides); made (owner-only) with
     the first store in it, not before: a command that finds no store there makes nothing."""
     return Path(os.environ.get("CUSTDESK_DATA_DIR") or platformdirs.user_data_dir(APP))
-
-
-def cache_dir() -> Path:
-    """The user's custdesk cache folder (CUSTDESK_CACHE_DIR overrides): what is kept of a store
-    on a server for this machine only (the app's first page), made (owner-only) when first written."""
-    return Path(os.environ.get("CUSTDESK_CACHE_DIR") or platformdirs.user_cache_dir(APP))
 
 
 def default_store_path() -> str | Path:

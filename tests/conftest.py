@@ -73,7 +73,6 @@ def pg_database(pg_server):
 def isolated_dirs(tmp_path, monkeypatch):
     """Never touch the user's real store."""
     monkeypatch.setenv("CUSTDESK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CUSTDESK_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("CUSTDESK_DB", raising=False)
     # The default country comes from the locale: no territory here, so no test depends on the machine's.
     monkeypatch.setenv("LANG", "C.UTF-8")

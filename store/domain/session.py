@@ -12,6 +12,7 @@ import polars as pl
 from store.base.errors import ConcurrentChange, NotFound
 from store.domain import journal
 from store.engine import Document, Engine, Transaction, open_engine
+from store.engine.location import short_name
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord, singular
 from store.rules import settings as settings_rules
 from store.schema import SCHEMA
@@ -102,7 +103,7 @@ class Session:
     @property
     def title(self) -> str:
         """The store's short name for a title bar: its file's, or its database's."""
-        return self.where.split("?", 1)[0].rsplit("/", 1)[-1]
+        return short_name(self.where)
 
     def files(self) -> list[Path]:
         """The store's own files: no export, error log or outbox may write over them."""

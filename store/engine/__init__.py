@@ -26,7 +26,7 @@ The contract:
   other processes there, on a worker thread, then runs its verbs at once.
 - `peek_meta(path)` reads the committed meta document (with the counts kept
   per `Schema.tallies`) without the lock and without loading any table;
-  `peek_state(url)` a PostgreSQL store's `state()` on its server, in one query.
+  `peek_server(url, blobs, read)` a PostgreSQL store's counts and what `read` reads, at once.
 - `refresh()` catches up without writing; `take_changes(reader)` tells each reader
   (views, the matcher's index) which documents changed since it last asked;
   `changed_on_disk()` is a lock-free look for pollers; `watch(callback)` is told at once
@@ -34,8 +34,8 @@ The contract:
   never (pollers look).
 - What is derived from the store and kept beside it in a file (`side_file(suffix)`: the
   matcher's index) is tagged with the `state()` it was derived from, and catches up by
-  `changes_since(state)`; a backend without files keeps none (`side_file`: None), and
-  PostgreSQL's `state()` only tags the app's first page, kept in the user's cache folder.
+  `changes_since(state)`; a backend without files keeps none (`side_file`: None, `state()`:
+  None).
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from store.base.files import check_regular
 from store.base.text import path_text
@@ -53,6 +53,8 @@ from store.engine.location import is_database_url, without_password
 from store.engine.peek import Peeked
 from store.engine.schema import META, META_ID, Schema
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -60,7 +62,7 @@ Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
            "Lookups", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
-           "peek_state", "peek_tables", "peek_where", "read_ahead", "repair", "shown_location"]
+           "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -211,13 +213,14 @@ def peek_meta(location: str | Path) -> dict[str, Any] | None:
     return peek.peek_meta(location)
 
 
-def peek_state(url: str) -> tuple[str, int] | None:
-    """The `state()` of the PostgreSQL store at `url` as its server holds it now (the store's
-    identity, its last commit), read in one query without loading it: neither polars nor
-    any table is imported. None when it cannot be read (`connect.peek_state`)."""
+def peek_server(url: str, blobs: str, read: Callable[[Any], T]) -> tuple[dict[str, Any], bool, T] | None:
+    """The PostgreSQL store at `url` as its server holds it now, without loading it: its meta
+    document (the counts), whether it keeps any blob (`Schema.blobs`), and `read(connection)`,
+    in one snapshot; neither polars nor any table is imported. None when they cannot be
+    read (`connect.peek_server`)."""
     from store.engine.postgres import connect
 
-    return connect.peek_state(url)
+    return connect.peek_server(url, blobs, read)
 
 
 def peek_tables(location: str | Path, names: Sequence[str]) -> Peeked | None:

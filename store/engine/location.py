@@ -26,3 +26,8 @@ def without_password(url: str) -> str:
     """A PostgreSQL URL with its password (if any) shown as `***`: fit for a message or a log."""
     # postgresql://user:secret@host/db, and libpq's parameter: ?host=…&password=secret
     return _QUERY_PASSWORD.sub(r"\1***", _USER_PASSWORD.sub(r"\1***@", url))
+
+
+def short_name(where: str | Path) -> str:
+    """A store's short name for a title bar: its file's, or its database's."""
+    return without_password(str(where)).split("?", 1)[0].rsplit("/", 1)[-1]

@@ -1,21 +1,17 @@
-"""The customer table's first rows, kept for the app's first paint.
+"""The customer table's first rows, for the app's first paint.
 
 The app shows rows before it has loaded polars and the store (~0.5 s at 100k customers,
-more at 1M, more again from a server): those of the page written by the last app or demo
-that had the table in hand, when nothing has been written to the store since. It is a
-view, never a source: the store loads behind it and replaces it before any key is handled.
+more at 1M, minutes at 10M on a server). It is a view, never a source: the store loads
+behind it and replaces it before any key is handled.
 
-- A store file's page is `<store>.json.page`, tagged with the snapshot's and the change
-  log's sizes and modification times; every commit removes it (the engine's `_committed`).
-- A PostgreSQL store's is in the user's cache folder (`store.paths.cache_dir`), named by a
-  hash of the URL without its password, tagged with the store's `state()` on the server
-  (its identity and last commit), read in one query before the page is shown
-  (`store.engine.peek_state`); the server does not know of the page, so a page found of
-  another state is deleted then. What remains after a commit elsewhere (a customer
-  deleted or obfuscated by another machine, or by a command here) is the page of a machine
-  where the app is not started again: in its user's cache folder, owner-only.
-
-A page of another state, or of another store, is never shown.
+- A store file's page is the one written by the last app or demo that had the table in
+  hand, when nothing has been written to the store since: `<store>.json.page`, tagged with
+  the snapshot's and the change log's sizes and modification times; every commit removes
+  it (the engine's `_committed`). A page of another state, or of another store, is never
+  shown.
+- A PostgreSQL store's is read from the server at every start (`server_page`): its first
+  rows (`store.views.served`) and its counts, in one snapshot, on one connection. It is
+  the store as it is, whoever committed last, and nothing of it is kept on the machine.
 
 Only the standard library and orjson (and psycopg, for a server): reading it must not
 cost the imports it saves.
@@ -23,7 +19,6 @@ cost the imports it saves.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from pathlib import Path
 from typing import Any, TypedDict
@@ -31,12 +26,13 @@ from typing import Any, TypedDict
 import orjson
 
 from store.base.files import atomic_write_bytes
-from store.engine.location import is_database_url, without_password
+from store.engine.location import is_database_url, short_name
 
 PAGE_ROWS = 120  # more than a tall terminal shows
 _LIMIT = 1 << 20  # a page is ~20 kB: anything larger is not one
+PICTURES = "pictures"  # (the blobs the store keeps: `store.schema`, which imports polars)
 
-# What a page is tagged with: a store file's sizes and times, or a server's (identity, seq).
+# What a store file's page is tagged with: its files' sizes and times.
 State = list[Any]
 
 
@@ -49,30 +45,19 @@ class Page(TypedDict):
 
 
 def on_server(location: Path | str) -> bool:
-    """Whether the store is a PostgreSQL server's (its page is tagged with its `state()`)."""
+    """Whether the store is a PostgreSQL server's (its page is read from there)."""
     return is_database_url(location)
 
 
 def page_path(location: Path | str) -> Path:
-    """Beside a store file; a server's store's in the user's cache folder (one per URL)."""
-    if on_server(location):
-        from store.paths import cache_dir
-
-        named = hashlib.sha256(without_password(str(location)).encode()).hexdigest()[:32]
-        return cache_dir() / f"{named}.page"
+    """Beside the store file."""
     snapshot = Path(location)
     return snapshot.with_name(snapshot.name + ".page")
 
 
 def signature(location: Path | str) -> State | None:
-    """The store's state now: its files on disk (size and modification time of the snapshot
-    and of its change log), or its state on the server; None without a snapshot, or when
-    the server cannot tell."""
-    if on_server(location):
-        from store.engine import peek_state
-
-        found = peek_state(str(location))
-        return None if found is None else list(found)
+    """The store file's state now: size and modification time of the snapshot and of its
+    change log; None without a snapshot."""
     snapshot = Path(location)
     stats: list[int] = []
     for path in (snapshot, snapshot.with_name(snapshot.name + ".log")):
@@ -88,13 +73,16 @@ def signature(location: Path | str) -> State | None:
 
 
 def read_page(location: Path | str) -> Page | None:
-    """The page of the store as it is now, or None (no page, another state's, unreadable,
-    a state that cannot be read). A page of another state, or damaged, is deleted."""
+    """The first page of the store as it is now, or None (none kept, another state's,
+    unreadable; a server that cannot be read). A store file's page of another state, or
+    damaged, is deleted."""
+    if on_server(location):
+        return server_page(str(location))
     try:
         with open(page_path(location), "rb") as file:
             raw = file.read(_LIMIT + 1)
     except OSError:
-        return None  # (none: the server is not asked)
+        return None
     page = _parsed(raw)
     now = signature(location)
     if now is None:
@@ -103,6 +91,27 @@ def read_page(location: Path | str) -> Page | None:
         forget_page(location)
         return None
     return page
+
+
+def server_page(url: str) -> Page | None:
+    """The first rows and the counts of the PostgreSQL store at `url`, read from its server in
+    one snapshot; None when they cannot be read (no server, no store, a refusal: opening the
+    store then says why) or the store has not counted yet (written before counts were kept)."""
+    from contextlib import nullcontext
+
+    from store.engine import peek_server
+    from store.views.counts import stats_from
+    from store.views.query import Query
+    from store.views.served import ServerRows
+
+    found = peek_server(url, PICTURES, lambda conn: ServerRows(lambda: nullcontext(conn)).page(Query(), None, PAGE_ROWS))
+    if found is None:
+        return None
+    meta, pictures, rows = found
+    counts = stats_from(meta.get("tallies") or {})
+    if counts is None:
+        return None
+    return Page(signature=[], title=short_name(url), counts=counts, pictures=pictures, rows=rows)
 
 
 def _parsed(raw: bytes) -> Page | None:
@@ -119,16 +128,13 @@ def _parsed(raw: bytes) -> Page | None:
 
 def write_page(location: Path | str, state: State | None, title: str, counts: dict[str, int], pictures: bool,
                rows: list[dict[str, Any]]) -> None:
-    """Keep `rows` as the first page of the store in `state` (its `signature`, or for a
-    server what memory held, taken before the rows were read). Best effort: a page that
-    cannot be written is only a slower start."""
+    """Keep `rows` as the first page of the store file in `state` (its `signature`). Best
+    effort: a page that cannot be written is only a slower start."""
     if state is None or state != signature(location):
         return  # written meanwhile: these rows may already be old
     page = Page(signature=state, title=title, counts=counts, pictures=pictures, rows=rows)
-    path = page_path(location)
     with contextlib.suppress(OSError, TypeError):
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # (the cache folder: names of people)
-        atomic_write_bytes(path, orjson.dumps(page, default=str))
+        atomic_write_bytes(page_path(location), orjson.dumps(page, default=str))
 
 
 def forget_page(location: Path | str) -> None:

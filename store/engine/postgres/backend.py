@@ -42,12 +42,11 @@ class PgDatabase(Backend):
         self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
-        self.identity: str | None = None  # (`state`: read with the store, `_load`)
         self._heard = 0
         self._listener: Listener | None = None
         self._reader: psycopg.Connection[Any] | None = None
         self._reader_lock = threading.Lock()
-        self.blobs = TableBlobs(self, f"custdesk_{schema.blobs}")
+        self.blobs = TableBlobs(self, server.blobs_table(schema.blobs))
         self.conn = connect(url)
         with self._sql_errors():
             self._start_session()
@@ -113,13 +112,6 @@ class PgDatabase(Backend):
     def files(self) -> list[Path]:
         """None: the store is on the server."""
         return []
-
-    def state(self) -> tuple[str, int] | None:
-        """(the store's identity, the last commit's seq) of what memory holds: what a copy of
-        it kept elsewhere is tagged with (the app's first page), as the server's state is read
-        without loading the store (`connect.peek_state`). No file is kept beside a server's
-        store (`side_file`: None). None where the server does not tell its identity."""
-        return None if self.identity is None else (self.identity, self.seq)
 
     def close(self) -> None:
         """Every commit is on the server already."""
@@ -228,7 +220,6 @@ class PgDatabase(Backend):
         customers and prospects, the fields the first screen shows; every large table's
         documents when first needed, as the embedded store reads them from its file."""
         seq, _horizon = server.state(self.conn)
-        self.identity = self._identity()
         tables: Tables = empty_tables(self.schema)
         for name in self.schema.tables:
             if name in self.schema.columns:
@@ -239,16 +230,6 @@ class PgDatabase(Backend):
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)
         self.seq = seq
-
-    def _identity(self) -> str | None:
-        """The store's identity (`tables.tag`), in the caller's transaction; None where the
-        server keeps its own identity from this user (`pg_control_system()` refused): the
-        store opens all the same, and no first page is kept of it."""
-        try:
-            with self.conn.transaction():  # (a savepoint: a refusal leaves the reading whole)
-                return server.tag(self.conn)[0]
-        except (psycopg.ProgrammingError, psycopg.NotSupportedError):  # (refused; unknown or unsupported here)
-            return None
 
     def _later_texts(self, table: str) -> pl.DataFrame:
         """A large table's documents, read when first needed, on a connection of their own:

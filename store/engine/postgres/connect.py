@@ -1,14 +1,14 @@
 """Connecting to a PostgreSQL store, and reading its counts or its state without loading it.
 
 Kept apart from the backend (`backend`): `custdesk stats` reads the meta document
-through here, and the app its state before painting its first page (`peek_state`);
+through here, and the app its first page before anything else (`peek_server`);
 neither imports polars nor any table (the package imports nothing).
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import orjson
 import psycopg
@@ -16,10 +16,12 @@ from psycopg import sql
 
 from store.base.errors import StoreError
 from store.engine.location import without_password
-from store.engine.postgres.tables import tag
+from store.engine.postgres.tables import blobs_table
 from store.engine.schema import META, META_ID
 
-# Seconds `peek_state` waits for the server to answer a connection (libpq's least: 1 is taken as 2).
+T = TypeVar("T")
+
+# Seconds `peek_server` waits for the server to answer a connection (libpq's least: 1 is taken as 2).
 PEEK_TIMEOUT = 2
 
 # psycopg logs what it could not tidy up after a lost connection ("error ignored terminating
@@ -63,13 +65,21 @@ def peek_meta(url: str) -> dict[str, Any] | None:
     return None if row is None else dict(orjson.loads(row[0]))
 
 
-def peek_state(url: str) -> tuple[str, int] | None:
-    """The store's identity and last commit on the server (`tables.tag`, what `PgDatabase.state`
-    says of what memory holds), in one query on a connection that waits `PEEK_TIMEOUT` at
-    most; None when it cannot be read (no server, no store, a refusal): the caller then does
-    without (opening the store says why)."""
+def peek_server(url: str, blobs: str, read: Callable[[psycopg.Connection[Any]], T]) -> tuple[dict[str, Any], bool, T] | None:
+    """(the committed meta document, whether the store keeps any of its blobs `blobs`, `read` of the
+    connection) in one consistent snapshot, on a connection that waits `PEEK_TIMEOUT` at
+    most to connect; None when they cannot be read (no server, no store, a refusal): the
+    caller then does without (opening the store says why)."""
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=PEEK_TIMEOUT, application_name="custdesk") as conn:
-            return tag(conn)
+        with (psycopg.connect(url, autocommit=True, connect_timeout=PEEK_TIMEOUT, application_name="custdesk") as conn,
+              conn.transaction()):
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            meta = conn.execute(sql.SQL("SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL").format(
+                sql.Identifier(META)), (META_ID,)).fetchone()
+            if meta is None:
+                return None
+            kept = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(
+                sql.Identifier(blobs_table(blobs)))).fetchone()
+            return dict(orjson.loads(meta[0])), bool(kept and kept[0]), read(conn)
     except psycopg.Error:
         return None

@@ -1,7 +1,6 @@
 """The store's tables on the server: each store table a SQL table `(id, rev, seq,
 updated_at, doc jsonb)` in the connection's schema, made when missing, and the state
-row (`custdesk_state`: the last commit's seq, the horizon of forgotten deletions), and
-what a copy of the store kept elsewhere is tagged with (`tag`)."""
+row (`custdesk_state`: the last commit's seq, the horizon of forgotten deletions)."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +12,11 @@ from store.base.errors import StoreError
 from store.engine.schema import Schema
 
 STATE = "custdesk_state"
+
+
+def blobs_table(blobs: str) -> str:
+    """The table of the store's blobs (`Schema.blobs`)."""
+    return f"custdesk_{blobs}"
 
 
 def present(conn: psycopg.Connection[Any]) -> set[str]:
@@ -64,22 +68,6 @@ def state(conn: psycopg.Connection[Any]) -> tuple[int, int]:
     row = conn.execute(f"SELECT seq, horizon FROM {STATE}").fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
-
-
-# The store's identity and its last commit, in one query on the one-row state table: the
-# cluster (its system identifier: another server, a database restored elsewhere) and the
-# state table (its oid: a store dropped and made again is another) beside the seq that
-# every commit bumps in its own transaction (`writes.write`). What the app's first page,
-# kept on this machine (`store.views.page`), is tagged with.
-_TAG = (f"SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || tableoid::bigint::text, seq "
-        f"FROM {STATE}")
-
-
-def tag(conn: psycopg.Connection[Any]) -> tuple[str, int]:
-    """(the store's identity, the last commit's seq)."""
-    row = conn.execute(_TAG).fetchone()
-    assert row is not None
-    return str(row[0]), int(row[1])
 
 
 def forget_deletions(conn: psycopg.Connection[Any], tables: tuple[str, ...]) -> None:
