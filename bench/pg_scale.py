@@ -93,12 +93,12 @@ def build(url: str, customers: int) -> dict[str, float]:
     import psycopg
 
     from store import Store
-    from store.views.served import indexes as view_indexes
+    from store.views.served import prepare
 
     Store(url, user="bench").close()  # (its tables and key indexes, as custdesk makes them)
     spent: dict[str, float] = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        for statement in view_indexes(conn):  # (the pages' own: `store.views.shown_sql`)
+        for statement in prepare(conn):  # (the pages' column and indexes: `store.views.served`)
             conn.execute(statement)
         indexes = [(name, definition) for name, definition in conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers' AND indexname <> 'customers_pkey'")]
@@ -162,10 +162,12 @@ def _wall(command: list[str]) -> float:
 
 def first_page(url: str) -> dict[str, float]:
     """Seconds from exec to the first page in hand: a Python process, and `psql` alone."""
+    from store.views.served import COUNT_CAP
     from store.views.shown_sql import SHOWN
 
     select = (f"SELECT id, {', '.join(f'{sql} AS {name}' for name, sql in SHOWN.items())} FROM customers "
-              "WHERE doc IS NOT NULL ORDER BY id LIMIT 120; SELECT count(*) FROM customers WHERE doc IS NOT NULL")
+              f"WHERE doc IS NOT NULL ORDER BY id LIMIT 120; SELECT count(*) FROM (SELECT 1 FROM customers "
+              f"WHERE doc IS NOT NULL LIMIT {COUNT_CAP}) AS found")
     psql = _psql()
     python, bare = [], []
     for _ in range(ROUNDS):
@@ -184,40 +186,60 @@ def _psql() -> str:
     return str(beside) if beside and beside.exists() else shutil.which("psql") or "psql"
 
 
-def _timed(func) -> float:
-    times = []
+Timing = tuple[float, float | None, int | None]  # (page seconds, count seconds, the count)
+
+
+def _timed(name: str, make, query, after=None) -> Timing:
+    """Medians of ROUNDS: the page (after the row `after`) and the count, each on rows made
+    afresh (what a search remembers is a keystroke's own, as each keystroke is a new text)."""
+    pages, counts, counted = [], [], None
     for _ in range(ROUNDS):
+        rows = make()
         started = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - started)
-    return median(times)
+        rows.page(query, after)
+        pages.append(time.perf_counter() - started)
+        if after is None:
+            started = time.perf_counter()
+            counted = rows.count(query)
+            counts.append(time.perf_counter() - started)
+    found = (median(pages), median(counts) if counts else None, counted)
+    print(f"  {name}: {_shown(found)}", file=sys.stderr, flush=True)
+    return found
 
 
-def queries(rows) -> dict[str, float]:
-    """Seconds each user action's reads take (page and count), on `rows` (either view)."""
+def _shown(found: Timing) -> str:
+    page, count, counted = found
+    if count is None:
+        return f"{page * 1000:.1f} ms"
+    told = "unknown" if counted is None else f"{counted:,}"
+    return f"{page * 1000:.1f} ms + count {count * 1000:.1f} ms ({told})"
+
+
+def queries(make) -> dict[str, Timing]:
+    """What each user action's reads take (its page, and its count), on rows `make` makes."""
     from store.views.query import Query
 
-    found: dict[str, float] = {}
+    found: dict[str, Timing] = {}
     for text in SEARCHES:
         for end in range(1, len(text) + 1):
-            query = Query(text=text[:end])
-            found[f"search '{text[:end]}'"] = _timed(lambda q=query: (rows.page(q), rows.count(q)))
+            found[f"search '{text[:end]}'"] = _timed(f"search '{text[:end]}'", make, Query(text=text[:end]))
     for sort in ("name", "city", "active"):
         for descending in (False, True):
             query = Query(sort=sort, descending=descending)
-            found[f"sort {sort}{' desc' if descending else ''}"] = _timed(lambda q=query: rows.page(q, rows.page(q)[-1]))
+            name = f"sort {sort}{' desc' if descending else ''}: the next page"
+            found[name] = _timed(name, make, query, make().page(query)[-1])
     for name, query in {"corporate, inactive": Query(kind="corporate", active=False), "tag vip": Query(tag="vip"),
                         "tag vip, 'gmail'": Query(tag="vip", text="gmail")}.items():
-        found[f"filter {name}"] = _timed(lambda q=query: (rows.page(q), rows.count(q)))
-    deep = Query(sort="name")
-    after = None
+        found[f"filter {name}"] = _timed(f"filter {name}", make, query)
+    deep, after = Query(sort="name"), None
     for _ in range(50):
-        after = rows.page(deep, after, 120)[-1]
-    found["page 51 by name (keyset)"] = _timed(lambda: rows.page(deep, after))
+        after = make().page(deep, after)[-1]
+    found["page 51 by name (keyset)"] = _timed("page 51", make, deep, after)
     return found
 
 
 def server_rows(url: str):
+    """What makes the server's rows, afresh each time, on one connection."""
     import psycopg
 
     from store.views.served import ServerRows
@@ -227,15 +249,17 @@ def server_rows(url: str):
     @contextmanager
     def connection():
         yield conn
-    return ServerRows(connection)
+    return lambda: ServerRows(connection)
 
 
 def file_rows(location: str):
+    """What gives the polars view of the store file (one: it remembers nothing of a search)."""
     from store import Store
     from store.views.records import RecordView
 
     with Store(location, user="bench") as store:
-        return RecordView(store)
+        view = RecordView(store)
+    return lambda: view
 
 
 def main() -> None:
@@ -276,11 +300,11 @@ def report(args: argparse.Namespace, url: str, spent: dict[str, float], size: st
           f"{started['rss']:.0f} MB); `psql` with the same statement: {started['psql']:.3f} s\n")
     server = queries(server_rows(url))
     local = queries(file_rows(args.file_store)) if args.file_store else {}
-    print(f"| action (page and count) | server, {args.customers:,} | "
+    print(f"| action: its page (+ its count) | server, {args.customers:,} customers | "
           + (f"polars view, {shlex.quote(args.file_store)} |" if local else "|"))
     print("|---|---|" + ("---|" if local else ""))
-    for name, seconds in server.items():
-        print(f"| {name} | {seconds * 1000:.1f} ms |" + (f" {local[name] * 1000:.1f} ms |" if local else ""))
+    for name, found in server.items():
+        print(f"| {name} | {_shown(found)} |" + (f" {_shown(local[name])} |" if local else ""))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The customer table's rows paged from a PostgreSQL server (`store.views.served`): for any
 search, filter and sort, walked a page at a time by keyset, the same rows in the same order
 as the polars view over the whole store, and counted alike; read through the indexes made
-for them where they are made (`shown_sql.indexes`), the same rows where they are not."""
+for them where they are made (`served.prepare`), the same rows where they are not."""
 from __future__ import annotations
 
 import random
@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from international import people
 
 from store import Store
+from store.views import served
 from store.views.query import Query
 from store.views.records import RecordView
-from store.views.served import ServerRows, indexes, lower_clause
-from store.views.shown_sql import SORTABLE, haystack, sort_key
+from store.views.served import ServerRows, prepare, searched_text
+from store.views.shown_sql import SEARCHED, SORTABLE, sort_key
 
 TAGS = ("vip", "newsletter", "Ödeme", "b2b")
 # Text that LIKE would read as a pattern, cases that lower-case in more than one way.
@@ -55,7 +56,7 @@ def filled(pg_server):
         for doomed in (5, 77, 140):
             store.delete(doomed)
     with psycopg.connect(url, autocommit=True) as conn:
-        for statement in indexes(conn):
+        for statement in prepare(conn):
             conn.execute(statement)
         conn.execute("ANALYZE customers")
     yield url
@@ -77,11 +78,11 @@ def both(filled):
     conn.close()
 
 
-def _walks_out_of_time(rows: ServerRows) -> ServerRows:
-    """`rows` as on a table so large that no walk ends in time: every search of three
-    letters or more is read through the trigram index (the other way, `served`)."""
-    rows._walked = lambda *_args: None  # type: ignore[method-assign]
-    return rows
+def _no_walk_ends_in_time(monkeypatch) -> None:
+    """As on a table so large that no walk ends in time: every search of three letters or
+    more is read through the trigram index (the other way, `served`)."""
+    read = served._read
+    monkeypatch.setattr(served, "_read", lambda *args, walk=False, **kwargs: None if walk else read(*args, **kwargs))
 
 
 def _walk(rows, query: Query, limit: int) -> list[dict]:
@@ -111,39 +112,40 @@ def _texts(view: RecordView) -> st.SearchStrategy[str]:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(both, data, monkeypatch):
-    monkeypatch.setattr("store.views.served.COUNT_SECONDS", 30)  # (a loaded machine never makes a count unknown)
-    served, view = both
-    served = ServerRows(served._connection)
-    if data.draw(st.booleans(), label="no walk ends in time"):
-        served = _walks_out_of_time(served)
+    monkeypatch.setattr(served, "COUNT_SECONDS", 30)  # (a loaded machine never makes a count unknown)
+    rows, view = both
+    rows = ServerRows(rows._connection)
+    walks_end = not data.draw(st.booleans(), label="no walk ends in time")
+    if not walks_end:
+        _no_walk_ends_in_time(monkeypatch)
     query = Query(text=data.draw(_texts(view)), kind=data.draw(st.sampled_from((None, "corporate", "private"))),
                   active=data.draw(st.sampled_from((None, True, False))), tag=data.draw(st.sampled_from((None, *TAGS))),
                   sort=data.draw(st.sampled_from((None, *SORTABLE))), descending=data.draw(st.booleans()))
     limit = data.draw(st.sampled_from((1, 7, 50)))
     expected = view.select(query).drop("_haystack").rows(named=True)
-    if "_walked" in vars(served) and query.text.strip() and len(query.text.strip()) < 3:
-        assert served.count(query) is None  # (a short search is only walked: its count is not known)
+    if not walks_end and query.text.strip() and len(query.text.strip()) < 3:
+        assert rows.count(query) is None  # (a short search is only walked: its count is not known)
         return
-    assert _walk(served, query, limit) == expected
+    assert _walk(rows, query, limit) == expected
     assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
-    assert served.count(query) == view.count(query) == len(expected)
-    assert served.count(query, cap=3) == min(3, len(expected))
+    assert rows.count(query) == view.count(query) == len(expected)
+    assert rows.count(query, cap=3) == min(3, len(expected))
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
-    served, view = both
+    rows, view = both
     for text in ("İnce", "i̇nce", "ince", "INCE", "ıiİ"):
-        assert [r["id"] for r in served.page(Query(text=text))] == [r["id"] for r in view.page(Query(text=text))]
-    assert [r["name"] for r in served.page(Query(text="i̇nce"))] == ["İNCE"]
-    assert [r["company"] for r in served.page(Query(text="100%"))] == ["100% Bio_Markt"]
-    assert served.page(Query(text="0%_b")) == []  # (% and _ are letters here, not patterns)
+        assert [r["id"] for r in rows.page(Query(text=text))] == [r["id"] for r in view.page(Query(text=text))]
+    assert [r["name"] for r in rows.page(Query(text="i̇nce"))] == ["İNCE"]
+    assert [r["company"] for r in rows.page(Query(text="100%"))] == ["100% Bio_Markt"]
+    assert rows.page(Query(text="0%_b")) == []  # (% and _ are letters here, not patterns)
 
 
 def test_ties_of_a_sort_are_in_id_order_and_reversed_whole(both):
-    served, _view = both
-    ascending = [(r["company"], r["id"]) for r in served.page(Query(text="zeta", sort="company"))]
+    rows, _view = both
+    ascending = [(r["company"], r["id"]) for r in rows.page(Query(text="zeta", sort="company"))]
     assert ascending == sorted(ascending) and [c for c, _ in ascending] == ["Zeta", "Zeta", "zeta"]
-    descending = [(r["company"], r["id"]) for r in served.page(Query(text="zeta", sort="company", descending=True))]
+    descending = [(r["company"], r["id"]) for r in rows.page(Query(text="zeta", sort="company", descending=True))]
     assert descending == ascending[::-1]
 
 
@@ -171,19 +173,28 @@ def test_a_search_reads_the_trigram_index(filled):
     with psycopg.connect(filled, autocommit=True) as conn, conn.transaction(force_rollback=True):
         # (in a table this small the planner rather scans another partial index: none is there meanwhile)
         conn.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
-        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND {haystack(lower_clause(conn))} "
+        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND {searched_text(conn)} "
                            "LIKE '%müller%'")
     assert "customers_search" in plan
 
 
-def test_indexes_are_made_once(pg_database):
-    Store(pg_database, user="tester").close()
+def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_database):
+    with Store(pg_database, user="tester") as store:
+        store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
+        view = RecordView(store)
     with psycopg.connect(pg_database, autocommit=True) as conn:
-        made = indexes(conn)
+
+        @contextmanager
+        def connection():
+            yield conn
+
+        assert searched_text(conn) != SEARCHED  # (worked out from each document)
+        assert ServerRows(connection).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
+        made = prepare(conn)
         for statement in made:
             conn.execute(statement)
         names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
-        assert len(made) == len(SORTABLE) + 2 and indexes(conn) == []
+        assert len(made) == 1 + len(SORTABLE) + 2 and prepare(conn) == []
     assert {"customers_search", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
 
 
@@ -202,7 +213,7 @@ def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_in
             store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
             view = RecordView(store)
         with psycopg.connect(clerk, autocommit=True) as conn:
-            for statement in indexes(conn):
+            for statement in prepare(conn):
                 conn.execute(statement)
             names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'desk'")}
             extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}

@@ -14,19 +14,20 @@ not know how many rows a `LIKE '%…%'` matches):
   (a name) and the only quick way then: the walk would read the whole table past rows
   that do not match.
 So a search walks for `WALK_SECONDS` at most, and reads through the trigram index when
-the walk has not filled its page by then (and counts that way too, remembering it). Text
+the walk has not filled its page by then (remembering it for the next page). Text
 shorter than a trigram (one or two letters) is only walked: the trigram index cannot
-narrow it, and reading all of it to find that out is the slowest way of all; its count
-is not known (None) when the walk could not count it in `COUNT_SECONDS`.
+narrow it, and reading all of it to find that out is the slowest way of all. A count
+walks, then asks the planner, each for `COUNT_SECONDS`: one that neither ends in time
+is not known (None).
 
-`indexes` are what make this fast at millions of customers: a btree per sortable column
-(a page starts where the index says, whatever the sort), a GIN index over the tags and,
-where pg_trgm can be installed, a trigram index over the searched text. A server without
-them, or without pg_trgm or ICU, answers every query all the same, more slowly. They are
-not made with a store yet: they cost a 100k import on the server 2.5 times its time
-(2.8 → 7.0 s, most of it the trigram index), and the app reads only its first page from
-the server so far (`store.views.page`). The bench (`bench/pg_scale.py`) and the tests
-make them.
+`prepare` makes this fast at millions of customers: the searched text kept as a column
+(walked five times faster than worked out from each document), a trigram index over it,
+a btree per sortable column (a page starts where the index says, whatever the sort), a
+GIN index over the tags. A server without them, or without pg_trgm or ICU, answers every
+query all the same, more slowly. They are not made with a store yet: they cost a 100k
+import on the server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index), and
+the app reads only its first page from the server so far (`store.views.page`). The bench
+(`bench/pg_scale.py`) and the tests make them.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from psycopg import sql
 
 from store.model import CUSTOMERS
 from store.views.query import Query
-from store.views.shown_sql import SHOWN, SORTABLE, UNICODE_LOWER, haystack, sort_key
+from store.views.shown_sql import SEARCHED, SHOWN, SORTABLE, UNICODE_LOWER, haystack, sort_key
 
 Row = dict[str, Any]
 # The connection the rows are read on, for one query at a time.
@@ -48,8 +49,8 @@ Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 COUNT_CAP = 10_000
 # How long a search walks the order's index before it reads through the trigram index.
 WALK_SECONDS = 0.03
-# How long the count of a search the trigram index cannot narrow may walk.
-COUNT_SECONDS = 0.06
+# How long each way of counting a search's rows may take.
+COUNT_SECONDS = 0.05
 TRIGRAM = 3  # letters: shorter text has no trigram to look up
 
 
@@ -58,7 +59,7 @@ class ServerRows:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._lower: str | None = None  # (how the server lower-cases: asked with the first query)
+        self._searched: str | None = None  # (the searched text's SQL here: asked with the first search)
         self._few: set[tuple[Any, ...]] = set()  # (the searches whose walk ran out of time: few match)
 
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
@@ -85,50 +86,33 @@ class ServerRows:
 
             walk = select(sql.Identifier(CUSTOMERS), where + keyset)
             if "needle" not in params:
-                return list(cur.execute(walk, params))
+                return _read(conn, cur, walk, params) or []
             if _searched(query) not in self._few:
-                found = self._walked(conn, cur, walk, params, WALK_SECONDS if _trigrams(query) else None)
+                found = _read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
                 if found is not None:
                     return found
                 self._few.add(_searched(query))
             matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(  # (OFFSET 0: found first)
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where))
-            return list(cur.execute(select(matches, keyset or [sql.SQL("true")]), params))
+            return _read(conn, cur, select(matches, keyset or [sql.SQL("true")]), params) or []
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
-        """How many rows the query selects, counted up to `cap` (then `cap`); None for a
-        search of one or two letters that matches too few rows to count in `COUNT_SECONDS`."""
+        """How many rows the query selects, counted up to `cap` (then `cap`); for a search,
+        None when neither way of reading it counts it in `COUNT_SECONDS` (many rows match a
+        search no index narrows: a long walk, a large bitmap)."""
         with self._connection() as conn, conn.cursor() as cur:
             where, params = self._where(query, conn)
             statement = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), sql.Literal(cap))
-            if "needle" in params and _searched(query) not in self._few:
-                walked = self._walked(conn, cur, statement, params,
-                                      WALK_SECONDS if _trigrams(query) else COUNT_SECONDS)
-                if walked is not None:
-                    return int(walked[0][0])
-                if not _trigrams(query):
-                    return None
-                self._few.add(_searched(query))
-            row = cur.execute(statement, params).fetchone()
-        return int(row[0]) if row else 0
-
-    @staticmethod
-    def _walked(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sql.Composed,
-                params: dict[str, Any], seconds: float | None) -> list[Any] | None:
-        """The statement's rows read by walking an index in order (no bitmap of the trigram
-        index's); None when that took longer than `seconds`."""
-        try:
-            with conn.transaction():
-                cur.execute("SET LOCAL enable_bitmapscan = off")
-                if seconds is not None:
-                    cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
-                        sql.Literal(f"{max(1, round(seconds * 1000))}ms")))
-                return list(cur.execute(statement, params))
-        except psycopg.errors.QueryCanceled:
-            if seconds is None:
-                raise
-            return None
+            if "needle" not in params:
+                counted = _read(conn, cur, statement, params)
+            elif _searched(query) in self._few:
+                counted = _read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+            else:
+                counted = _read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
+                if counted is None and _trigrams(query):
+                    counted = _read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+        return None if counted is None else int(counted[0][0])
 
     def _where(self, query: Query, conn: psycopg.Connection[Any]) -> tuple[list[sql.Composable], dict[str, Any]]:
         """The query's conditions, written as the indexes are (`shown_sql`), and their values."""
@@ -136,9 +120,9 @@ class ServerRows:
         params: dict[str, Any] = {}
         needle = query.text.strip().lower()
         if needle:
-            if self._lower is None:
-                self._lower = lower_clause(conn)
-            where.append(sql.SQL(haystack(self._lower) + " LIKE %(needle)s"))
+            if self._searched is None:
+                self._searched = searched_text(conn)
+            where.append(sql.SQL(self._searched + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
         if query.kind:
             where.append(sql.SQL(SHOWN["kind"] + " = %(kind)s"))
@@ -177,16 +161,52 @@ def trigram_ops(conn: psycopg.Connection[Any]) -> str | None:
     return f"{found[0]}.gin_trgm_ops"
 
 
-def indexes(conn: psycopg.Connection[Any]) -> list[str]:
-    """The statements making the indexes the server reads the customers' pages through, as
-    this server can make them, those it has already left out."""
+def searched_text(conn: psycopg.Connection[Any]) -> str:
+    """The searched text of a row: its column where the server keeps one (`prepare`), else
+    worked out from the document for each row read (five times slower to walk)."""
+    kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+                        "current_schema() AND table_name = %s AND column_name = %s)", (CUSTOMERS, SEARCHED)).fetchone()
+    return SEARCHED if kept and kept[0] else haystack(lower_clause(conn))
+
+
+def prepare(conn: psycopg.Connection[Any]) -> list[str]:
+    """The statements that make what the server reads the customers' pages through, as this
+    server can, leaving out what it has: the searched text kept as a column of its own
+    (computed by the server with each write) and, where pg_trgm can be installed, its
+    trigram index; a btree per sortable column; a GIN index over the tags."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL") for column in SORTABLE]
     made.append((f"{CUSTOMERS}_tags", "USING gin ((doc -> 'tags')) WHERE doc IS NOT NULL"))
     ops = trigram_ops(conn)
     if ops:
-        made.append((f"{CUSTOMERS}_search", f"USING gin (({haystack(lower_clause(conn))}) {ops}) WHERE doc IS NOT NULL"))
+        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED} {ops}) WHERE doc IS NOT NULL"))
     present = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
-    return [f'CREATE INDEX "{name}" ON {CUSTOMERS} {definition}' for name, definition in made if name not in present]
+    column = [] if searched_text(conn) == SEARCHED else [
+        f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED} text GENERATED ALWAYS AS ({haystack(lower_clause(conn))}) STORED"]
+    return column + [f'CREATE INDEX "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
+                     if name not in present]
+
+
+def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sql.Composed, params: dict[str, Any],
+          *, walk: bool = False, seconds: float | None = None) -> list[Any] | None:
+    """The statement's rows, planned for a screen's page: nothing compiled (JIT costs tens of
+    milliseconds, more than the page) and no parallel workers started. `walk`: read by
+    walking an index in order, never through the trigram index nor by reading the table
+    whole to sort it (which the planner, not knowing how many rows match, may think
+    quicker). None when that took longer than `seconds`."""
+    settings = ["jit", "max_parallel_workers_per_gather"] + (["enable_bitmapscan", "enable_seqscan", "enable_sort"]
+                                                              if walk else [])
+    try:
+        with conn.transaction():
+            for setting in settings:
+                cur.execute(sql.SQL("SET LOCAL {} = 0").format(sql.Identifier(setting)))
+            if seconds is not None:
+                cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(f"{max(1, round(seconds * 1000))}ms")))
+            return list(cur.execute(statement, params))
+    except psycopg.errors.QueryCanceled:
+        if seconds is None:
+            raise
+        return None
 
 
 def _searched(query: Query) -> tuple[Any, ...]:

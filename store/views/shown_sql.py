@@ -15,6 +15,8 @@ from store.views.query import CUSTOMER_COLUMNS
 
 # The columns one may sort by (the app's `CustomersScreen.SORTABLE`), each with its index.
 SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
+# The searched text kept as a column of the customers' table, where the server keeps it (`served.prepare`).
+SEARCHED = "searched"
 # Lower-casing by Unicode's rules; a server built without ICU lower-cases by its own locale.
 UNICODE_LOWER = 'COLLATE "und-x-icu"'
 
