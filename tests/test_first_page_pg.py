@@ -83,22 +83,3 @@ def test_a_store_that_has_not_counted_yet_is_opened_rather_than_previewed(shop, 
     with psycopg.connect(store_path, autocommit=True) as conn:
         conn.execute("UPDATE _meta SET doc = doc - 'tallies'")
     assert read_page(store_path) is None
-
-
-def test_the_page_is_read_where_the_user_may_read_the_store_and_nothing_more(pg_database):
-    """A clerk with rights on the store's schema alone (not the server's own catalogue)."""
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("CREATE ROLE first_page_clerk LOGIN")
-        conn.execute("GRANT ALL ON SCHEMA public TO first_page_clerk")
-        conn.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")
-    clerk = pg_database.replace("postgres@", "first_page_clerk@")
-    try:
-        with Store(clerk, user="tester") as store:
-            store.add_customer("private", {"first_name": "Alan", "last_name": "Turing", "email": "alan@example.org"})
-        page = read_page(clerk)
-        assert page is not None and [row["name"] for row in page["rows"]] == ["Alan Turing"]
-    finally:
-        with psycopg.connect(pg_database, autocommit=True) as conn:
-            conn.execute("GRANT EXECUTE ON FUNCTION pg_control_system() TO PUBLIC")
-            conn.execute("DROP OWNED BY first_page_clerk")
-            conn.execute("DROP ROLE first_page_clerk")

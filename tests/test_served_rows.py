@@ -5,7 +5,7 @@ for them where they are made (`served.prepare`), the same rows where they are no
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
+from contextlib import nullcontext
 
 import psycopg
 import pytest
@@ -15,6 +15,7 @@ from international import people
 
 from store import Store
 from store.views import served
+from store.views.page import read_page
 from store.views.query import Query
 from store.views.records import RecordView
 from store.views.served import ServerRows, prepare, searched_text
@@ -63,18 +64,18 @@ def filled(pg_server):
     pg_server.drop_database("served_rows")
 
 
+def _rows(conn: psycopg.Connection) -> ServerRows:
+    """The server's rows read on `conn`."""
+    return ServerRows(lambda: nullcontext(conn))
+
+
 @pytest.fixture(scope="module")
 def both(filled):
     """(the server's rows, the polars view of the same store)."""
     conn = psycopg.connect(filled, autocommit=True)
-
-    @contextmanager
-    def connection():
-        yield conn
-
     with Store(filled, user="tester") as store:
         view = RecordView(store)
-    yield ServerRows(connection), view
+    yield _rows(conn), view
     conn.close()
 
 
@@ -114,7 +115,7 @@ def _texts(view: RecordView) -> st.SearchStrategy[str]:
 def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(both, data, monkeypatch):
     monkeypatch.setattr(served, "COUNT_SECONDS", 30)  # (a loaded machine never makes a count unknown)
     rows, view = both
-    rows = ServerRows(rows._connection)
+    rows = ServerRows(rows._connection)  # (nothing remembered of another example's searches)
     walks_end = not data.draw(st.booleans(), label="no walk ends in time")
     if not walks_end:
         _no_walk_ends_in_time(monkeypatch)
@@ -183,13 +184,8 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
         store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
         view = RecordView(store)
     with psycopg.connect(pg_database, autocommit=True) as conn:
-
-        @contextmanager
-        def connection():
-            yield conn
-
         assert searched_text(conn) != SEARCHED  # (worked out from each document)
-        assert ServerRows(connection).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
+        assert _rows(conn).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
         made = prepare(conn)
         for statement in made:
             conn.execute(statement)
@@ -217,12 +213,9 @@ def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_in
                 conn.execute(statement)
             names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'desk'")}
             extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
-
-            @contextmanager
-            def connection():
-                yield conn
-
-            found = ServerRows(connection).page(Query(text="LOVE"))
+            found = _rows(conn).page(Query(text="LOVE"))
+        page = read_page(clerk)  # (the app's first rows: no more rights needed than the store's)
+        assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
         assert "pg_trgm" not in extensions and "customers_search" not in names and "customers_by_name" in names
         assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]
     finally:
