@@ -134,23 +134,15 @@ def _count(conn, customers: int) -> None:
                  (json.dumps(tally), str(customers), str(customers + 1)))
 
 
-# A fresh process: imports, one connection, the first page and its count (what the app needs to paint).
+# A fresh process: what the app does before it paints (`store.views.page.read_page`: imports,
+# one connection, the counts and the first page in one snapshot), and its peak memory.
 _FIRST_PAGE = """
-import sys, time, json
-from contextlib import contextmanager
-import psycopg
-from store.views.query import Query
-from store.views.served import ServerRows
-conn = psycopg.connect(sys.argv[1], autocommit=True)
-@contextmanager
-def connection():
-    yield conn
-rows = ServerRows(connection)
-page = rows.page(Query())
-shown = rows.count(Query())
+import sys, json
+from store.views.page import read_page
+page = read_page(sys.argv[1])
 status = open("/proc/self/status").read()
 rss = int(next(l for l in status.splitlines() if l.startswith("VmHWM")).split()[1]) / 1024
-print(json.dumps({"rows": len(page), "count": shown, "rss": rss}))
+print(json.dumps({"rows": len(page["rows"]), "customers": page["counts"]["customers"], "rss": rss}))
 """
 
 
@@ -161,13 +153,12 @@ def _wall(command: list[str]) -> float:
 
 
 def first_page(url: str) -> dict[str, float]:
-    """Seconds from exec to the first page in hand: a Python process, and `psql` alone."""
-    from store.views.served import COUNT_CAP
+    """Seconds from exec to the first page in hand: the app's read in a Python process, and
+    `psql` running the same page and counts statements."""
     from store.views.shown_sql import SHOWN
 
     select = (f"SELECT id, {', '.join(f'{sql} AS {name}' for name, sql in SHOWN.items())} FROM customers "
-              f"WHERE doc IS NOT NULL ORDER BY id LIMIT 120; SELECT count(*) FROM (SELECT 1 FROM customers "
-              f"WHERE doc IS NOT NULL LIMIT {COUNT_CAP}) AS found")
+              "WHERE doc IS NOT NULL ORDER BY id LIMIT 120; SELECT doc -> 'tallies' FROM _meta WHERE id = 1")
     psql = _psql()
     python, bare = [], []
     for _ in range(ROUNDS):
@@ -296,8 +287,8 @@ def report(args: argparse.Namespace, url: str, spent: dict[str, float], size: st
           + ", ".join(f"{name.removeprefix('customers_')} {s:.0f} s" for name, s in spent.items()
                       if name.startswith("customers_")) + "\n")
     started = first_page(url)
-    print(f"Fresh process to the first page and its count: {started['python']:.3f} s (peak RSS "
-          f"{started['rss']:.0f} MB); `psql` with the same statement: {started['psql']:.3f} s\n")
+    print(f"A fresh process reading the app's first page and counts (`read_page`): {started['python']:.3f} s "
+          f"(peak RSS {started['rss']:.0f} MB); `psql` running the same statements: {started['psql']:.3f} s\n")
     server = queries(server_rows(url))
     local = queries(file_rows(args.file_store)) if args.file_store else {}
     print(f"| action: its page (+ its count) | server, {args.customers:,} customers | "

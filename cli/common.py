@@ -13,6 +13,7 @@ import click
 from store.base.errors import StoreError
 from store.base.files import read_regular
 from store.base.text import printable
+from store.paths import forget_cached_pages
 
 if TYPE_CHECKING:
     from store import Store
@@ -109,14 +110,17 @@ def may_create(ctx: click.Context) -> bool:
 
 def open_app(ctx: click.Context, store: Store | None = None) -> None:
     """Open the terminal app on the store (`store`, else --db's, opened behind its first page
-    when one is kept for it: `store.views.page`), with the user's configuration (`tui/config.py`)."""
-    from store.views.page import read_page
+    when there is one: kept beside a store file, read from a server: `store.views.page`),
+    with the user's configuration (`tui/config.py`)."""
+    from store.views.page import on_server, read_page
     from tui.app import CustdeskApp
     from tui.config import load_config
 
     config = load_config(theme=ctx.obj.get("theme"))
     location = ctx.obj["db"]
-    page = read_page(location) if store is None else None  # (a server's: one query, psycopg alone)
+    if on_server(location):
+        forget_cached_pages()
+    page = read_page(location) if store is None else None  # (a server's: one snapshot, psycopg alone)
     opened: list[Store] = []
 
     def opening() -> Store:

@@ -29,6 +29,7 @@ DEPARTMENT_FIELDS = ("name", "email", "phone", "street", "postcode", "city", "co
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "role")
 
 CUSTOMERS = "customers"
+PICTURES = "pictures"  # the blobs the store keeps (`Schema.blobs`)
 SOURCES = "sources"
 DEPARTMENTS = "departments"
 CONTACTS = "contacts"

@@ -45,7 +45,8 @@ class LocalServer:
         """`durable`: fsync and synchronous commits, as a production server (the bench);
         else off (tests: nothing outlives them). `folder`: the server's, kept when stopped
         and started again from what it holds (the bench's large databases, built once);
-        else a temporary one. `settings`: more lines of postgresql.conf."""
+        else a temporary one. `settings`: more lines of postgresql.conf, written when the
+        folder's server is made (a kept folder keeps those it was made with)."""
         bin_dir = binaries()
         assert bin_dir is not None, missing_reason()
         self.bin = bin_dir

@@ -8,6 +8,7 @@ from test_first_page import _opened_later
 from test_pictures import picture_file
 
 from store import Store
+from store.paths import forget_cached_pages
 from store.views.page import read_page
 from store.views.records import RecordView, first_rows, keep_first_page
 from tui.app import CustdeskApp
@@ -60,6 +61,17 @@ def test_nothing_of_the_store_is_kept_on_the_machine(shop, store_path, tmp_path)
     keep_first_page(shop, RecordView(shop), after=shop.close)
     assert read_page(store_path) is not None
     assert not [path for path in tmp_path.rglob("*") if path.is_file() and path.suffix == ".page"]
+
+
+def test_the_pages_older_versions_kept_in_the_cache_folder_are_deleted(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUSTDESK_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    old = tmp_path / "cache" / "0123abcd.page"
+    old.write_text('{"rows": [{"name": "Ada Lovelace"}]}')
+    (tmp_path / "cache" / "other.txt").write_text("not ours to delete")
+    forget_cached_pages()
+    assert not old.exists() and (tmp_path / "cache" / "other.txt").exists()
+    forget_cached_pages()  # (none left, or no folder: nothing to do)
 
 
 def test_the_page_shows_whether_the_store_keeps_pictures(shop, store_path, tmp_path):

@@ -36,6 +36,15 @@ def test_filters_and_sort(store):
     assert view.tags() == ["newsletter", "vip"]
 
 
+def test_a_descending_sort_reverses_the_whole_order_ties_too(store):
+    for n in (1, 2, 3):
+        store.add_customer("corporate", {**company(n), "company": "Same GmbH"})
+    view = RecordView(store)
+    assert ids(view.select(Query(sort="company"))) == [1, 2, 3]  # (ties in id order)
+    assert ids(view.select(Query(sort="company", descending=True))) == [3, 2, 1]
+    assert ids(view.select(Query(descending=True))) == [1, 2, 3]  # (no sort: id order, never reversed)
+
+
 def test_rebuilding_the_changed_rows_equals_a_full_rebuild(store):
     view = RecordView(filled(store))
     store.take_changes()

@@ -27,17 +27,17 @@ import orjson
 
 from store.base.files import atomic_write_bytes
 from store.engine.location import is_database_url, short_name
+from store.model import PICTURES
 
 PAGE_ROWS = 120  # more than a tall terminal shows
 _LIMIT = 1 << 20  # a page is ~20 kB: anything larger is not one
-PICTURES = "pictures"  # (the blobs the store keeps: `store.schema`, which imports polars)
 
 # What a store file's page is tagged with: its files' sizes and times.
 State = list[Any]
 
 
 class Page(TypedDict):
-    signature: State
+    signature: State  # (a server's page: none, it is read at every start)
     title: str
     counts: dict[str, int]
     pictures: bool
@@ -97,14 +97,12 @@ def server_page(url: str) -> Page | None:
     """The first rows and the counts of the PostgreSQL store at `url`, read from its server in
     one snapshot; None when they cannot be read (no server, no store, a refusal: opening the
     store then says why) or the store has not counted yet (written before counts were kept)."""
-    from contextlib import nullcontext
-
     from store.engine import peek_server
     from store.views.counts import stats_from
     from store.views.query import Query
     from store.views.served import ServerRows
 
-    found = peek_server(url, PICTURES, lambda conn: ServerRows(lambda: nullcontext(conn)).page(Query(), None, PAGE_ROWS))
+    found = peek_server(url, PICTURES, lambda conn: ServerRows(lambda: contextlib.nullcontext(conn)).page(Query(), None, PAGE_ROWS))
     if found is None:
         return None
     meta, pictures, rows = found

@@ -15,9 +15,8 @@ from store.domain.signup import SIGN_UP
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
 from store.views.page import PAGE_ROWS, on_server, signature, write_page
-from store.views.query import CUSTOMER_COLUMNS, SOURCE_COLUMNS, Query
+from store.views.query import CUSTOMER_COLUMNS, SOURCE_COLUMNS, Query, Row
 
-Row = dict[str, Any]
 _SEARCHED = ("number", "name", "company", "email", "phone")
 
 
@@ -119,7 +118,11 @@ class RecordView:
         if conditions:
             frame = frame.filter(pl.all_horizontal(conditions))
         if query.sort:
-            frame = frame.sort([query.sort, "id"], descending=query.descending, nulls_last=True)
+            # Ties in id order (the frame's); descending reverses the whole order, ties too,
+            # as a server's index on (value, id) is read backwards (`served`).
+            frame = frame.sort(query.sort, nulls_last=True, maintain_order=True)
+            if query.descending:
+                frame = frame.reverse()
         return frame
 
     def page(self, query: Query, after: Row | None = None, limit: int = PAGE_ROWS) -> list[Row]:

@@ -14,17 +14,21 @@ not know how many rows a `LIKE '%…%'` matches):
   (a name) and the only quick way then: the walk would read the whole table past rows
   that do not match.
 So a search walks for `WALK_SECONDS` at most, and reads through the trigram index when
-the walk has not filled its page by then (remembering it for the next page). Text
-shorter than a trigram (one or two letters) is only walked: the trigram index cannot
-narrow it, and reading all of it to find that out is the slowest way of all. A count
-walks, then asks the planner, each for `COUNT_SECONDS`: one that neither ends in time
-is not known (None).
+the walk has not filled its page by then (remembering it for the next page), for
+`INDEX_SECONDS` at most: matches gathered in one stretch of the order (customer numbers
+C-01…, a million of them after a million that do not match) are too many for the index
+and too far for a short walk, and are walked to the end. Text shorter than a trigram
+(one or two letters) is only walked: the trigram index cannot narrow it, and reading
+all of it to find that out is the slowest way of all. A count walks, then asks the
+planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None).
 
 `prepare` makes this fast at millions of customers: the searched text kept as a column
 (walked five times faster than worked out from each document), a trigram index over it,
 a btree per sortable column (a page starts where the index says, whatever the sort), a
-GIN index over the tags. A server without them, or without pg_trgm or ICU, answers every
-query all the same, more slowly. They are not made with a store yet: they cost a 100k
+GIN index over the tags. A server without them, or without pg_trgm, answers every query
+all the same, more slowly. A server without ICU (a build without it) lower-cases by its
+database's locale: with C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and
+a C locale lower-cases ASCII letters only, so a search there may find fewer rows. They are not made with a store yet: they cost a 100k
 import on the server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index), and
 the app reads only its first page from the server so far (`store.views.page`). The bench
 (`bench/pg_scale.py`) and the tests make them.
@@ -39,19 +43,20 @@ import psycopg
 from psycopg import sql
 
 from store.model import CUSTOMERS
-from store.views.query import Query
-from store.views.shown_sql import SEARCHED, SHOWN, SORTABLE, UNICODE_LOWER, haystack, sort_key
+from store.views.query import Query, Row
+from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, SORTABLE, UNICODE_LOWER, haystack, sort_key
 
-Row = dict[str, Any]
 # The connection the rows are read on, for one query at a time.
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 # Counts stop here: counting every match of a one-letter search would read the whole table.
 COUNT_CAP = 10_000
 # How long a search walks the order's index before it reads through the trigram index.
 WALK_SECONDS = 0.03
+# How long a search reads through the trigram index before it walks to the end.
+INDEX_SECONDS = 0.15
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
-TRIGRAM = 3  # letters: shorter text has no trigram to look up
+TRIGRAM_LETTERS = 3  # shorter text has no trigram to look up
 
 
 class ServerRows:
@@ -59,42 +64,32 @@ class ServerRows:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._searched: str | None = None  # (the searched text's SQL here: asked with the first search)
-        self._few: set[tuple[Any, ...]] = set()  # (the searches whose walk ran out of time: few match)
+        self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
+        self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
 
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
         """The first `limit` rows the query selects, in its order, after the row `after`
         (one this gave: its sort column's value and its id), else from the first."""
-        order = [sql.SQL(sort_key(query.sort)), sql.SQL("id")] if query.sort else [sql.SQL("id")]
         with self._connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             where, params = self._where(query, conn)
-            keyset: list[sql.Composable] = []
-            if after is not None:
-                # (a row comparison: the index on (value, id) starts the page where it is)
-                mark = [sql.Placeholder("after_value"), sql.Placeholder("after_id")][-len(order):]
-                keyset.append(sql.SQL("({}) {} ({})").format(sql.SQL(", ").join(order),
-                                                             sql.SQL("<" if query.reversed else ">"),
-                                                             sql.SQL(", ").join(mark)))
-                params.update(after_id=after["id"], after_value=after[query.sort] if query.sort else None)
-            direction = sql.SQL(" DESC" if query.reversed else "")
-
-            def select(rows: sql.Composable, conditions: list[sql.Composable]) -> sql.Composed:
-                return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-                    sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN),
-                    rows, sql.SQL(" AND ").join(conditions),
-                    sql.SQL(", ").join(sql.SQL("{}{}").format(part, direction) for part in order), sql.Literal(limit))
-
-            walk = select(sql.Identifier(CUSTOMERS), where + keyset)
+            keyset = _keyset(query, after, params)
+            walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
                 return _read(conn, cur, walk, params) or []
-            if _searched(query) not in self._few:
+            if _matching(query) not in self._walks_too_long:
                 found = _read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
                 if found is not None:
                     return found
-                self._few.add(_searched(query))
-            matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(  # (OFFSET 0: found first)
+                self._walks_too_long.add(_matching(query))
+            # OFFSET 0 keeps the planner from folding the matches into the ordered walk: every
+            # match is found through the trigram index first, then ordered.
+            matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where))
-            return _read(conn, cur, select(matches, keyset or [sql.SQL("true")]), params) or []
+            found = _read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit), params,
+                          seconds=INDEX_SECONDS)
+            if found is not None:
+                return found
+            return _read(conn, cur, walk, params, walk=True) or []
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
         """How many rows the query selects, counted up to `cap` (then `cap`); for a search,
@@ -106,7 +101,7 @@ class ServerRows:
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), sql.Literal(cap))
             if "needle" not in params:
                 counted = _read(conn, cur, statement, params)
-            elif _searched(query) in self._few:
+            elif _matching(query) in self._walks_too_long:
                 counted = _read(conn, cur, statement, params, seconds=COUNT_SECONDS)
             else:
                 counted = _read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
@@ -120,9 +115,9 @@ class ServerRows:
         params: dict[str, Any] = {}
         needle = query.text.strip().lower()
         if needle:
-            if self._searched is None:
-                self._searched = searched_text(conn)
-            where.append(sql.SQL(self._searched + " LIKE %(needle)s"))
+            if self._haystack is None:
+                self._haystack = searched_text(conn)
+            where.append(sql.SQL(self._haystack + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
         if query.kind:
             where.append(sql.SQL(SHOWN["kind"] + " = %(kind)s"))
@@ -131,8 +126,9 @@ class ServerRows:
             where.append(sql.SQL(SHOWN["active"] + " = %(active)s"))
             params["active"] = query.active
         if query.tag:
-            # (a tag holds no comma, `clean_tags`: the polars view's split of the joined tags finds the same)
-            where.append(sql.SQL("doc -> 'tags' ? %(tag)s"))
+            # (a tag holds no comma, `clean_tags`: the polars view's split of the joined tags finds
+            # the same; a document whose tags are not a list shows none, and matches none)
+            where.append(sql.SQL("jsonb_typeof(doc -> 'tags') = 'array' AND doc -> 'tags' ? %(tag)s"))
             params["tag"] = query.tag
         if any("\x00" in value for value in params.values() if isinstance(value, str)):
             # No stored text holds NUL (the server refuses it), and no statement may carry one.
@@ -140,8 +136,33 @@ class ServerRows:
         return where, params
 
 
-def lower_clause(conn: psycopg.Connection[Any]) -> str:
-    """How this server lower-cases the searched text: by Unicode's rules where it has ICU."""
+def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
+    """The condition of the rows after `after` in the query's order (none: from the first),
+    a row comparison, which the index on (value, id) starts at; its values go in `params`."""
+    if after is None:
+        return []
+    params["after_id"] = after["id"]
+    if query.sort:
+        params["after_value"] = after[query.sort]
+        order, mark = sql.SQL(sort_key(query.sort) + ", id"), sql.SQL("%(after_value)s, %(after_id)s")
+    else:
+        order, mark = sql.SQL("id"), sql.SQL("%(after_id)s")
+    return [sql.SQL("({}) {} ({})").format(order, sql.SQL("<" if query.reversed else ">"), mark)]
+
+
+def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int) -> sql.Composed:
+    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's order."""
+    direction = " DESC" if query.reversed else ""
+    order = ([sort_key(query.sort)] if query.sort else []) + ["id"]
+    return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+        sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN),
+        rows, sql.SQL(" AND ").join(conditions), sql.SQL(", ".join(part + direction for part in order)),
+        sql.Literal(limit))
+
+
+def unicode_collation(conn: psycopg.Connection[Any]) -> str:
+    """The COLLATE clause that lower-cases by Unicode's rules on this server: ICU's root
+    locale where it has ICU, else none (its database's locale)."""
     row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')").fetchone()
     return UNICODE_LOWER if row and row[0] else ""
 
@@ -165,43 +186,54 @@ def searched_text(conn: psycopg.Connection[Any]) -> str:
     """The searched text of a row: its column where the server keeps one (`prepare`), else
     worked out from the document for each row read (five times slower to walk)."""
     kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                        "current_schema() AND table_name = %s AND column_name = %s)", (CUSTOMERS, SEARCHED)).fetchone()
-    return SEARCHED if kept and kept[0] else haystack(lower_clause(conn))
+                        "current_schema() AND table_name = %s AND column_name = %s)",
+                        (CUSTOMERS, SEARCHED_COLUMN)).fetchone()
+    return SEARCHED_COLUMN if kept and kept[0] else haystack(unicode_collation(conn))
 
 
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     """The statements that make what the server reads the customers' pages through, as this
     server can, leaving out what it has: the searched text kept as a column of its own
-    (computed by the server with each write) and, where pg_trgm can be installed, its
-    trigram index; a btree per sortable column; a GIN index over the tags."""
+    (computed by the server with each write; adding it rewrites the table, which no one
+    reads or writes meanwhile: minutes at 10M) and, where pg_trgm is installed, its trigram
+    index; a btree per sortable column; a GIN index over the tags. The indexes are made
+    CONCURRENTLY (commits go on meanwhile): run each on its own, out of any transaction.
+    pg_trgm is installed here, where missing and allowed (`trigram_ops`)."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL") for column in SORTABLE]
     made.append((f"{CUSTOMERS}_tags", "USING gin ((doc -> 'tags')) WHERE doc IS NOT NULL"))
     ops = trigram_ops(conn)
     if ops:
-        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED} {ops}) WHERE doc IS NOT NULL"))
+        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED_COLUMN} {ops}) WHERE doc IS NOT NULL"))
     present = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
-    column = [] if searched_text(conn) == SEARCHED else [
-        f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED} text GENERATED ALWAYS AS ({haystack(lower_clause(conn))}) STORED"]
-    return column + [f'CREATE INDEX "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
+    column = [] if searched_text(conn) == SEARCHED_COLUMN else [
+        f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
+        f"({haystack(unicode_collation(conn))}) STORED"]
+    return column + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
                      if name not in present]
+
+
+# What `_read` sets for a page's statement: nothing compiled (JIT costs tens of milliseconds,
+# more than the page) and no parallel workers started; for a walk, only an ordered index
+# read (the planner, not knowing how many rows match, may think reading the table whole and
+# sorting it, or a bitmap of the trigram index, quicker).
+_FOR_A_PAGE = ("jit", "max_parallel_workers_per_gather")
+_FOR_A_WALK = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
 
 
 def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sql.Composed, params: dict[str, Any],
           *, walk: bool = False, seconds: float | None = None) -> list[Any] | None:
-    """The statement's rows, planned for a screen's page: nothing compiled (JIT costs tens of
-    milliseconds, more than the page) and no parallel workers started. `walk`: read by
-    walking an index in order, never through the trigram index nor by reading the table
-    whole to sort it (which the planner, not knowing how many rows match, may think
-    quicker). None when that took longer than `seconds`."""
-    settings = ["jit", "max_parallel_workers_per_gather"] + (["enable_bitmapscan", "enable_seqscan", "enable_sort"]
-                                                              if walk else [])
+    """The statement's rows, planned for a screen's page (`_FOR_A_PAGE`), by walking an
+    index in order when `walk`; None when that took longer than `seconds`. The settings
+    are undone with the statement's own (sub)transaction, rolled back once its rows are in
+    hand: inside a caller's transaction a released savepoint would keep them."""
+    settings = [*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ())]
+    values = [*("0" for _ in settings), *(() if seconds is None else (f"{max(1, round(seconds * 1000))}ms",))]
+    names = [*settings, *(() if seconds is None else ("statement_timeout",))]
     try:
-        with conn.transaction():
-            for setting in settings:
-                cur.execute(sql.SQL("SET LOCAL {} = 0").format(sql.Identifier(setting)))
-            if seconds is not None:
-                cur.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
-                    sql.Literal(f"{max(1, round(seconds * 1000))}ms")))
+        with conn.transaction(force_rollback=True):
+            cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(
+                sql.SQL("set_config({}, {}, true)").format(sql.Literal(name), sql.Literal(value))
+                for name, value in zip(names, values, strict=True))))
             return list(cur.execute(statement, params))
     except psycopg.errors.QueryCanceled:
         if seconds is None:
@@ -209,14 +241,14 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
         return None
 
 
-def _searched(query: Query) -> tuple[Any, ...]:
-    """What decides how many rows a search matches (not the sort)."""
+def _matching(query: Query) -> tuple[Any, ...]:
+    """What decides which rows a search matches (not their order)."""
     return query.text.strip().lower(), query.kind, query.active, query.tag
 
 
 def _trigrams(query: Query) -> bool:
     """Whether the search is long enough for the trigram index to narrow."""
-    return len(query.text.strip()) >= TRIGRAM
+    return len(query.text.strip()) >= TRIGRAM_LETTERS
 
 
 def like_escaped(text: str) -> str:

@@ -11,12 +11,11 @@ same rows in the same order for the same query:
 """
 from __future__ import annotations
 
-from store.views.query import CUSTOMER_COLUMNS
+from store.views.query import CUSTOMER_COLUMNS, CUSTOMER_SORTABLE
 
-# The columns one may sort by (the app's `CustomersScreen.SORTABLE`), each with its index.
-SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
+SORTABLE = CUSTOMER_SORTABLE
 # The searched text kept as a column of the customers' table, where the server keeps it (`served.prepare`).
-SEARCHED = "searched"
+SEARCHED_COLUMN = "searched"
 # Lower-casing by Unicode's rules; a server built without ICU lower-cases by its own locale.
 UNICODE_LOWER = 'COLLATE "und-x-icu"'
 

@@ -1,9 +1,10 @@
 """The customer table's first page, shown while the store loads behind it.
 
-`store.views.page` keeps the first rows of the table as the last session left them;
-this screen shows them as the customer table will (same columns, styles, search box and
-filter bar) until the app has loaded the store and put the real table in its place. It
-handles no key: the app holds those typed meanwhile for the table (`CustdeskApp.on_event`).
+`store.views.page` gives the first rows of the table (as the last session left them
+beside a store file; read from a server at every start); this screen shows them as the
+customer table will (same columns, styles, search box and filter bar) until the app
+has loaded the store and put the real table in its place. It handles no key: the app
+holds those typed meanwhile for the table (`CustdeskApp.on_event`).
 """
 from __future__ import annotations
 

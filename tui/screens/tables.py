@@ -12,6 +12,7 @@ from textual.worker import get_current_worker
 from store import StoreError
 from store.model import CORPORATE, PRIVATE, SOURCES, Customer, display_name
 from store.rules.activity import Switch, switch_of
+from store.views.query import CUSTOMER_SORTABLE
 
 from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
@@ -32,7 +33,7 @@ class CustomersScreen(TableScreen):
     """Home: every customer."""
 
     COLUMNS = COLUMNS
-    SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
+    SORTABLE = CUSTOMER_SORTABLE
     BINDINGS = [
         Binding("enter", "open", "Open", id="open"),
         Binding("n", "new", "New", id="new"),

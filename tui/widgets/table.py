@@ -128,7 +128,7 @@ class RecordTable(ScrollView, can_focus=True):
         return cast(int, self._ids[self.cursor]) if len(self._ids) else None
 
     def show_page(self, rows: list[Row]) -> None:
-        """Show these rows (the store's first page, kept from the last session), the cursor
+        """Show these rows (the store's first page: `store.views.page`), the cursor
         on the first: what the table will show once the store is loaded (`show`)."""
         self._frame = None
         self._ids = [row["id"] for row in rows]

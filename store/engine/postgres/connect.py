@@ -1,4 +1,4 @@
-"""Connecting to a PostgreSQL store, and reading its counts or its state without loading it.
+"""Connecting to a PostgreSQL store, and reading its counts or its first page without loading it.
 
 Kept apart from the backend (`backend`): `custdesk stats` reads the meta document
 through here, and the app its first page before anything else (`peek_server`);
@@ -68,18 +68,20 @@ def peek_meta(url: str) -> dict[str, Any] | None:
 def peek_server(url: str, blobs: str, read: Callable[[psycopg.Connection[Any]], T]) -> tuple[dict[str, Any], bool, T] | None:
     """(the committed meta document, whether the store keeps any of its blobs `blobs`, `read` of the
     connection) in one consistent snapshot, on a connection that waits `PEEK_TIMEOUT` at
-    most to connect; None when they cannot be read (no server, no store, a refusal): the
-    caller then does without (opening the store says why)."""
+    most to connect and as long for each statement (a table locked by a rewrite, a server
+    that stalls); None when they cannot be read (no server, no store, a refusal, too
+    slow): the caller then does without (opening the store says why)."""
+    waited = f"{PEEK_TIMEOUT * 1000}"
     try:
-        with (psycopg.connect(url, autocommit=True, connect_timeout=PEEK_TIMEOUT, application_name="custdesk") as conn,
-              conn.transaction()):
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            meta = conn.execute(sql.SQL("SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL").format(
-                sql.Identifier(META)), (META_ID,)).fetchone()
-            if meta is None:
-                return None
-            kept = conn.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(
-                sql.Identifier(blobs_table(blobs)))).fetchone()
-            return dict(orjson.loads(meta[0])), bool(kept and kept[0]), read(conn)
+        with psycopg.connect(url, autocommit=True, connect_timeout=PEEK_TIMEOUT, application_name="custdesk",
+                             options=f"-c statement_timeout={waited} -c lock_timeout={waited}") as conn:
+            conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
+            with conn.transaction():  # (one BEGIN, of a snapshot: the counts are the rows')
+                found = conn.execute(sql.SQL("SELECT (SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL), "
+                                             "EXISTS (SELECT 1 FROM {})").format(
+                    sql.Identifier(META), sql.Identifier(blobs_table(blobs))), (META_ID,)).fetchone()
+                if found is None or found[0] is None:
+                    return None
+                return dict(orjson.loads(found[0])), bool(found[1]), read(conn)
     except psycopg.Error:
         return None
