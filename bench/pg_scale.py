@@ -125,13 +125,16 @@ def build(url: str, customers: int) -> dict[str, float]:
 
 
 def _count(conn, customers: int) -> None:
-    """The counts and counters a commit keeps in the meta document, for what was generated."""
+    """The meta document a commit would have written for what was generated: the counts,
+    the customers' counter and next id (the store made for the build committed nothing)."""
     kinds = dict(conn.execute("SELECT doc ->> 'kind', count(*) FROM customers GROUP BY 1").fetchall())
     inactive = conn.execute("SELECT count(*) FROM customers WHERE doc -> 'active' = 'false'").fetchone()[0]
-    tally = {"*": customers, "kind": kinds, "active": {"true": customers - inactive, "false": inactive}}
-    conn.execute("UPDATE _meta SET doc = jsonb_set(jsonb_set(jsonb_set(doc, '{tallies,customers}', %s::jsonb), "
-                 "'{counters,customers}', %s::jsonb), '{next_ids,customers}', %s::jsonb) WHERE id = 1",
-                 (json.dumps(tally), str(customers), str(customers + 1)))
+    meta = {"rev": 1, "seq": 0, "schema_version": 1, "counters": {"customers": customers},
+            "next_ids": {"customers": customers + 1},
+            "tallies": {"sources": {"*": 0}, "customers": {"*": customers, "kind": kinds,
+                                                           "active": {"true": customers - inactive, "false": inactive}}}}
+    conn.execute("INSERT INTO _meta (id, rev, seq, doc) VALUES (1, 1, 0, %s::jsonb) "
+                 "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc", (json.dumps(meta),))
 
 
 # A fresh process: what the app does before it paints (`store.views.page.read_page`: imports,
