@@ -1,0 +1,136 @@
+"""A team on one PostgreSQL store: SESSIONS processes at once, each editing and searching,
+timed per action, and every edit checked afterwards (issue 31's concurrent sessions).
+
+    python bench/pg_sessions.py [--customers 100000] [--sessions 20] [--actions 40]
+
+A server is started in a temporary folder, durable (`tests/pg_server.py`); the demo
+store of CUSTOMERS is built as a file and migrated onto it. Then SESSIONS processes
+each open the store (`Store`, as the app does: every session holds the whole store in
+memory, which is why this runs at 100k and not at 10M yet), wait for one another, and
+take turns of one edit and one search, as fast as they can:
+- an edit: `edit_customer` of one of the session's own customers (a city naming the
+  session and the turn), durable when it returns; refused (another session's commit
+  in between, the store busy) it is tried again, and timed from the first try;
+- a search: the store caught up with the others' commits (`refresh`), then the polars
+  view's rows for three letters of a customer's name (what the app's keystroke does).
+No edit may be lost: after the run each session's customers must hold its last city.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, in_fresh_process
+
+sys.path.insert(0, str(ROOT / "tests"))
+from pg_server import LocalServer, missing_reason
+
+TRIES = 20  # an edit refused this many times in a row counts as lost
+
+
+def session(url: str, number: int, sessions: int, actions: int, folder: Path) -> dict:
+    """One session's run: its timings and the city it last gave each of its customers. It
+    opens the store and builds its lookups (as the app does behind its first paint), says
+    so in `folder`, and starts when every session has (`go` there)."""
+    from store import Store, StoreError
+    from store.views.query import Query
+    from store.views.records import RecordView
+
+    rnd = random.Random(number)
+    with Store(url, user=f"agent{number}") as store:
+        view = RecordView(store)
+        names = [n for n in view.frame["name"].to_list() if len(n) >= 3]
+        own = [i for i in view.frame["id"].to_list() if i % sessions == number]
+        store.prepare_lookups()
+        (folder / f"ready-{number}").touch()
+        while not (folder / "go").exists():
+            time.sleep(0.01)
+        edits, searches, refusals, last = [], [], 0, {}
+        for turn in range(actions):
+            customer, city = rnd.choice(own), f"City {number}-{turn}"
+            started = time.perf_counter()
+            for _ in range(TRIES):
+                try:
+                    store.edit_customer(customer, {"city": city})
+                    last[customer] = city
+                    break
+                except StoreError:
+                    refusals += 1
+            edits.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            if store.refresh():
+                changes = store.take_changes()
+                view.refresh(None if changes is None else changes.get("customers", set()))
+            name = rnd.choice(names)
+            cut = rnd.randrange(len(name) - 2)
+            view.select(Query(text=name[cut:cut + 3]))
+            searches.append(time.perf_counter() - started)
+    with open("/proc/self/status") as status:
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    return {"edits": edits, "searches": searches, "refusals": refusals, "last": last, "rss": rss}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--actions", type=int, default=40)
+    parser.add_argument("--session", nargs=4, help=argparse.SUPPRESS)  # (url, number, sessions, folder): one session
+    args = parser.parse_args()
+    if args.session:
+        url, number, sessions, folder = args.session
+        print(json.dumps(session(url, int(number), int(sessions), args.actions, Path(folder))))
+        return
+    reason = missing_reason()
+    if reason:
+        sys.exit(f"pg_sessions: {reason}")
+    from store import Store
+    from store.admin.migrate import migrate
+
+    server = LocalServer(durable=True)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "demo.json"
+            in_fresh_process("store_bench.py", "build", str(path), str(args.customers))
+            url = server.create_database("team")
+            migrate(path, url)
+            workers = [subprocess.Popen([sys.executable, __file__, "--actions", str(args.actions), "--session", url,
+                                         str(n), str(args.sessions), tmp], stdout=subprocess.PIPE, text=True,
+                                        cwd=ROOT) for n in range(args.sessions)]
+            while len(list(Path(tmp).glob("ready-*"))) < args.sessions and all(w.poll() is None for w in workers):
+                time.sleep(0.05)
+            (Path(tmp) / "go").touch()
+            runs = [json.loads(worker.communicate()[0].strip().splitlines()[-1]) for worker in workers]
+            with Store(url, user="check") as store:
+                lost = [(customer, city) for run in runs for customer, city in run["last"].items()
+                        if store.customer(int(customer)).get("city") != city]
+    finally:
+        server.stop()
+    edits = [s for run in runs for s in run["edits"]]
+    searches = [s for run in runs for s in run["searches"]]
+    kept = sum(len(run["last"]) for run in runs)
+    print(f"{args.sessions} sessions on one PostgreSQL store of {args.customers:,} customers, {os.cpu_count()} cores, "
+          f"{args.actions} turns each (an edit, then a search)\n")
+    print("| action | median | p95 | max |\n|---|---|---|---|")
+    for name, found in (("edit (durable; retried when refused)", edits), ("search (caught up, then the view)", searches)):
+        print(f"| {name} | {percentile(found, 0.5) * 1000:.0f} ms | {percentile(found, 0.95) * 1000:.0f} ms | "
+              f"{max(found) * 1000:.0f} ms |")
+    print(f"\nEdits refused and tried again: {sum(run['refusals'] for run in runs)}; customers edited: {kept}; "
+          f"lost: {len(lost)}{' ' + str(lost[:5]) if lost else ''}; peak RSS per session: "
+          f"{max(run['rss'] for run in runs):,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
