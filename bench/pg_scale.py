@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from common import ROOT, median
@@ -239,11 +238,7 @@ def server_rows(url: str):
     from store.views.served import ServerRows
 
     conn = psycopg.connect(url, autocommit=True)
-
-    @contextmanager
-    def connection():
-        yield conn
-    return lambda: ServerRows(connection)
+    return lambda: ServerRows.on(conn)
 
 
 def file_rows(location: str):

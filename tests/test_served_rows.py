@@ -5,7 +5,6 @@ for them where they are made (`served.prepare`), the same rows where they are no
 from __future__ import annotations
 
 import random
-from contextlib import nullcontext
 
 import psycopg
 import pytest
@@ -16,10 +15,11 @@ from international import people
 from store import Store
 from store.views import served
 from store.views.page import read_page
+from store.views.query import CUSTOMER_SORTABLE as SORTABLE
 from store.views.query import Query
 from store.views.records import RecordView
 from store.views.served import ServerRows, prepare, searched_text
-from store.views.shown_sql import SEARCHED_COLUMN, SORTABLE, sort_key
+from store.views.shown_sql import SEARCHED_COLUMN, sort_key
 
 TAGS = ("vip", "newsletter", "Ödeme", "b2b")
 # Text that LIKE would read as a pattern, cases that lower-case in more than one way.
@@ -64,18 +64,13 @@ def filled(pg_server):
     pg_server.drop_database("served_rows")
 
 
-def _rows(conn: psycopg.Connection) -> ServerRows:
-    """The server's rows read on `conn`."""
-    return ServerRows(lambda: nullcontext(conn))
-
-
 @pytest.fixture(scope="module")
 def both(filled):
     """(the server's rows, the polars view of the same store)."""
     conn = psycopg.connect(filled, autocommit=True)
     with Store(filled, user="tester") as store:
         view = RecordView(store)
-    yield _rows(conn), view
+    yield ServerRows.on(conn), view
     conn.close()
 
 
@@ -170,9 +165,9 @@ def test_matches_too_many_for_the_trigram_index_in_time_are_walked_to_the_end(bo
 def test_a_document_whose_tags_are_not_a_list_matches_no_tag(filled):
     with psycopg.connect(filled, autocommit=True) as conn, conn.transaction(force_rollback=True):
         conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{tags}', '\"vip\"') WHERE id = 2")
-        found = _rows(conn).page(Query(tag="vip"))
+        found = ServerRows.on(conn).page(Query(tag="vip"))
         assert 2 not in [row["id"] for row in found]
-        assert _rows(conn).page(Query(text="C-000002"))[0]["tags"] == ""
+        assert ServerRows.on(conn).page(Query(text="C-000002"))[0]["tags"] == ""
 
 
 def _plan(conn, statement: str, *off: str) -> str:
@@ -210,7 +205,7 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
         view = RecordView(store)
     with psycopg.connect(pg_database, autocommit=True) as conn:
         assert searched_text(conn) != SEARCHED_COLUMN  # (worked out from each document)
-        assert _rows(conn).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
+        assert ServerRows.on(conn).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
         made = prepare(conn)
         for statement in made:
             conn.execute(statement)
@@ -238,7 +233,7 @@ def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_in
                 conn.execute(statement)
             names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'desk'")}
             extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
-            found = _rows(conn).page(Query(text="LOVE"))
+            found = ServerRows.on(conn).page(Query(text="LOVE"))
         page = read_page(clerk)  # (the app's first rows: no more rights needed than the store's)
         assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
         assert "pg_trgm" not in extensions and "customers_search" not in names and "customers_by_name" in names

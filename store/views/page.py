@@ -102,7 +102,7 @@ def server_page(url: str) -> Page | None:
     from store.views.query import Query
     from store.views.served import ServerRows
 
-    found = peek_server(url, PICTURES, lambda conn: ServerRows(lambda: contextlib.nullcontext(conn)).page(Query(), None, PAGE_ROWS))
+    found = peek_server(url, PICTURES, lambda conn: ServerRows.on(conn).page(Query(), None, PAGE_ROWS))
     if found is None:
         return None
     meta, pictures, rows = found

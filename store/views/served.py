@@ -26,15 +26,18 @@ planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (N
 (walked five times faster than worked out from each document), a trigram index over it,
 a btree per sortable column (a page starts where the index says, whatever the sort), a
 GIN index over the tags. A server without them, or without pg_trgm, answers every query
-all the same, more slowly. A server without ICU (a build without it) lower-cases by its
-database's locale: with C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and
-a C locale lower-cases ASCII letters only, so a search there may find fewer rows. They are not made with a store yet: they cost a 100k
+all the same, more slowly. The store does not run `prepare` yet: its indexes cost a 100k
 import on the server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index), and
 the app reads only its first page from the server so far (`store.views.page`). The bench
-(`bench/pg_scale.py`) and the tests make them.
+(`bench/pg_scale.py`) and the tests run it.
+
+A server without ICU (a build without it) lower-cases by its database's locale: with
+C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and a C locale lower-cases
+ASCII letters only, so a search there may find fewer rows.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -43,8 +46,8 @@ import psycopg
 from psycopg import sql
 
 from store.model import CUSTOMERS
-from store.views.query import Query, Row
-from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, SORTABLE, UNICODE_LOWER, haystack, sort_key
+from store.views.query import CUSTOMER_SORTABLE, Query, Row
+from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, haystack, sort_key
 
 # The connection the rows are read on, for one query at a time.
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
@@ -66,6 +69,11 @@ class ServerRows:
         self._connection = connection
         self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
+
+    @classmethod
+    def on(cls, conn: psycopg.Connection[Any]) -> ServerRows:
+        """The rows read on this one connection, which the caller holds and closes."""
+        return cls(lambda: contextlib.nullcontext(conn))
 
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
         """The first `limit` rows the query selects, in its order, after the row `after`
@@ -182,13 +190,18 @@ def trigram_ops(conn: psycopg.Connection[Any]) -> str | None:
     return f"{found[0]}.gin_trgm_ops"
 
 
-def searched_text(conn: psycopg.Connection[Any]) -> str:
-    """The searched text of a row: its column where the server keeps one (`prepare`), else
-    worked out from the document for each row read (five times slower to walk)."""
+def _keeps_searched_column(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server keeps the searched text as a column (`prepare`)."""
     kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
                         "current_schema() AND table_name = %s AND column_name = %s)",
                         (CUSTOMERS, SEARCHED_COLUMN)).fetchone()
-    return SEARCHED_COLUMN if kept and kept[0] else haystack(unicode_collation(conn))
+    return bool(kept and kept[0])
+
+
+def searched_text(conn: psycopg.Connection[Any]) -> str:
+    """The searched text of a row: its column where the server keeps one (`prepare`), else
+    worked out from the document for each row read (five times slower to walk)."""
+    return SEARCHED_COLUMN if _keeps_searched_column(conn) else haystack(unicode_collation(conn))
 
 
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
@@ -199,13 +212,14 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     index; a btree per sortable column; a GIN index over the tags. The indexes are made
     CONCURRENTLY (commits go on meanwhile): run each on its own, out of any transaction.
     pg_trgm is installed here, where missing and allowed (`trigram_ops`)."""
-    made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL") for column in SORTABLE]
+    made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
+            for column in CUSTOMER_SORTABLE]
     made.append((f"{CUSTOMERS}_tags", "USING gin ((doc -> 'tags')) WHERE doc IS NOT NULL"))
     ops = trigram_ops(conn)
     if ops:
         made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED_COLUMN} {ops}) WHERE doc IS NOT NULL"))
     present = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
-    column = [] if searched_text(conn) == SEARCHED_COLUMN else [
+    column = [] if _keeps_searched_column(conn) else [
         f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
         f"({haystack(unicode_collation(conn))}) STORED"]
     return column + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
@@ -226,14 +240,14 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
     index in order when `walk`; None when that took longer than `seconds`. The settings
     are undone with the statement's own (sub)transaction, rolled back once its rows are in
     hand: inside a caller's transaction a released savepoint would keep them."""
-    settings = [*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ())]
-    values = [*("0" for _ in settings), *(() if seconds is None else (f"{max(1, round(seconds * 1000))}ms",))]
-    names = [*settings, *(() if seconds is None else ("statement_timeout",))]
+    settings = dict.fromkeys((*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ())), "0")
+    if seconds is not None:
+        settings["statement_timeout"] = f"{max(1, round(seconds * 1000))}ms"
     try:
         with conn.transaction(force_rollback=True):
             cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(
                 sql.SQL("set_config({}, {}, true)").format(sql.Literal(name), sql.Literal(value))
-                for name, value in zip(names, values, strict=True))))
+                for name, value in settings.items())))
             return list(cur.execute(statement, params))
     except psycopg.errors.QueryCanceled:
         if seconds is None:

@@ -7,13 +7,11 @@ same rows in the same order for the same query:
   lower-cased by Unicode's rules (ICU's root locale, as polars and Python lower-case: the
   Turkish capital İ is i and a combining dot in all three) where the server has ICU;
 - a sort runs over (the column, id), reversed whole when descending.
-
 """
 from __future__ import annotations
 
-from store.views.query import CUSTOMER_COLUMNS, CUSTOMER_SORTABLE
+from store.views.query import CUSTOMER_COLUMNS
 
-SORTABLE = CUSTOMER_SORTABLE
 # The searched text kept as a column of the customers' table, where the server keeps it (`served.prepare`).
 SEARCHED_COLUMN = "searched"
 # Lower-casing by Unicode's rules; a server built without ICU lower-cases by its own locale.
@@ -30,7 +28,7 @@ def _filled(name: str) -> str:
 
 
 _FIRST, _LAST = _filled("first_name"), _filled("last_name")
-# Each shown column as SQL over `doc`; every one immutable, so an index can hold it.
+# Each shown column as SQL over `doc`; all but the tags immutable, so an index can hold them.
 SHOWN: dict[str, str] = {
     "number": _field("number"),
     "name": f"coalesce({_FIRST} || ' ' || {_LAST}, {_FIRST}, {_LAST}, '')",
