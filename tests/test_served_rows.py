@@ -125,8 +125,9 @@ def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(bot
                       descending=data.draw(st.booleans()))
         limit = data.draw(st.sampled_from((1, 7, 50)))
         expected = view.select(query).drop("_haystack").rows(named=True)
-        if not walks_end and query.text.strip() and len(query.text.strip()) < 3:
-            assert rows.count(query) is None  # (a short search is only walked: its count is not known)
+        if not walks_end and query.text.strip() and len(query.text.strip()) < 3 and "\x00" not in query.text:
+            # (a short search is only walked: its count is not known; one holding NUL is never asked)
+            assert rows.count(query) is None
             return
         assert _walk(rows, query, limit) == expected
         assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
