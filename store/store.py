@@ -219,6 +219,7 @@ class Store:
     take_changes = forward(Session.take_changes)
     watch = forward(Session.watch)
     changed_elsewhere = forward(Session.changed_elsewhere)
+    page_reads = forward(Session.page_reads)
     prepare_lookups = forward(Session.prepare_lookups)
     acting_for = forward(Session.acting_for)
     compact = forward(Session.compact)

@@ -149,7 +149,8 @@ class CustdeskApp(App[None]):
         try:
             self._take(self._opening())
             self.store.verify()
-            self.views[CUSTOMERS].frame  # noqa: B018 - (built here, not on the UI thread)
+            if not self.views.rows(CUSTOMERS).remote:
+                self.views[CUSTOMERS].frame  # noqa: B018 - (built here, not on the UI thread)
         except (StoreError, OSError) as refused:
             self.call_from_thread(self._refuse, refused)
             return
@@ -196,7 +197,8 @@ class CustdeskApp(App[None]):
         # PostgreSQL tells of other sessions' commits at once (NOTIFY); the timer stays as a
         # net for a store file, or a lost listening connection.
         self.store.watch(self._heard_a_commit)
-        self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
+        if not self.views.rows(CUSTOMERS).remote:  # (a server's: the few a verb needs, when it needs them)
+            self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
         self.call_after_refresh(self.tell_erasure_requests)
 
     def tell_erasure_requests(self) -> None:
@@ -224,7 +226,7 @@ class CustdeskApp(App[None]):
         (`store.views.page`); `then` (closing the store) runs before they are tagged."""
         from store.views.records import keep_first_page
 
-        if hasattr(self, "store"):
+        if hasattr(self, "store") and not self.views.rows(CUSTOMERS).remote:
             keep_first_page(self.store, self.views[CUSTOMERS], after=then)
         elif then:
             then()

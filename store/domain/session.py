@@ -11,7 +11,7 @@ import polars as pl
 
 from store.base.errors import ConcurrentChange, NotFound
 from store.domain import journal
-from store.engine import Document, Engine, Transaction, open_engine
+from store.engine import Document, Engine, PageReads, Transaction, open_engine
 from store.engine.location import short_name
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, SETTINGS, SOURCES, Customer, JournalEntry, Prospect, RelatedRecord, singular
 from store.rules import settings as settings_rules
@@ -133,6 +133,11 @@ class Session:
         """Call `changed` (from another thread) as soon as another session commits, where
         the backend tells (PostgreSQL); a file store is looked at (`changed_elsewhere`)."""
         self.db.watch(changed)
+
+    def page_reads(self) -> PageReads | None:
+        """Where the customer table is read a page at a time on the server (`store.views.served`);
+        None: the store's tables are read from memory."""
+        return self.db.page_reads()
 
     def changed_elsewhere(self) -> bool:
         """A cheap, lock-free look: did another process commit since we last read?"""

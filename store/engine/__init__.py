@@ -13,7 +13,8 @@ The contract:
 - `where` names the store for people (a URL without its password, as
   `shown_location` shows any location); `files()` lists the files that hold
   it (none on a server).
-- Reads are served from memory: `tables[name]` is a read-only mapping
+- Reads are served from memory (on a server, a large table's documents are read
+  one at a time until something needs the table whole): `tables[name]` is a read-only mapping
   id → document (a dict; never mutate one: writes replace documents);
   `frame(name, ids)` gives the large tables' decoded fields (`Schema.columns`)
   as a polars frame; `indexes` finds ids by key or by owner.
@@ -27,6 +28,8 @@ The contract:
 - `peek_meta(path)` reads the committed meta document (with the counts kept
   per `Schema.tallies`) without the lock and without loading any table;
   `peek_server(url, blobs, read)` a PostgreSQL store's counts and what `read` reads, at once.
+- `page_reads()`: where a server's tables are read a page at a time (`store.views.served`),
+  None for tables read from memory.
 - `refresh()` catches up without writing; `take_changes(reader)` tells each reader
   (views, the matcher's index) which documents changed since it last asked;
   `changed_on_disk()` is a lock-free look for pollers; `watch(callback)` is told at once
@@ -50,6 +53,7 @@ from store.base.text import path_text
 from store.engine import peek
 from store.engine.blobs import Blobs
 from store.engine.location import is_database_url, without_password
+from store.engine.pages import PageReads
 from store.engine.peek import Peeked
 from store.engine.schema import META, META_ID, Schema
 
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
 Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
-           "Lookups", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
+           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
            "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "shown_location"]
 
 
@@ -121,6 +125,7 @@ class EngineReader(Protocol):
     def take_changes(self, reader: str = "views") -> dict[str, set[int]] | None: ...
     def changed_on_disk(self) -> bool: ...
     def watch(self, changed: Callable[[], None]) -> None: ...
+    def page_reads(self) -> PageReads | None: ...
 
 
 class EngineWriter(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -15,6 +15,9 @@ from store.engine.saved_keys import SavedKeys
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
+
+if TYPE_CHECKING:
+    from store.engine.pages import PageReads
 
 
 def empty_meta(version: int) -> dict[str, Any]:
@@ -71,6 +74,11 @@ class InMemory:
         rows = self.tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
         return rows.frame(ids)
+
+    def page_reads(self) -> PageReads | None:
+        """Where the pages of the tables are read on a server (`Engine.page_reads`); None
+        here: the tables are read from memory."""
+        return None
 
     def state(self) -> tuple[str, int] | None:
         """What a file kept beside the store is tagged with (`Database.state`); None here: a

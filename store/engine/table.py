@@ -87,15 +87,23 @@ class Table(Mapping[int, dict[str, Any]]):
     `schema` names the fields kept decoded for `frame()`; `text` reads the
     table's JSON text from the snapshot, or its (id, doc) rows from a server
     (called once, when first needed); `columns` is the decoded frame when
-    already known (the columns file, or read from the server).
+    already known (the columns file), or `read_columns` reads it when first
+    needed (a server takes the fields out itself). `read_one` reads one
+    document's JSON text (None: there is none) from a server: until the table's
+    text is needed whole, a document is read alone, and a session that shows a
+    few customers of millions holds none of the others.
     """
 
     def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes | pl.DataFrame] | None = None,
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None,
-                 read_range: Callable[[int, int | None], bytes] | None = None) -> None:
+                 read_range: Callable[[int, int | None], bytes] | None = None,
+                 read_columns: Callable[[], pl.DataFrame] | None = None,
+                 read_one: Callable[[int], bytes | str | None] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
         self._check = check
+        self._read_columns = read_columns
+        self._read_one = read_one
         # Where each document's line starts in the table's text (`LINE_STARTS`, kept in the
         # columns file): with `read_range`, a document is read from the file alone, and the
         # text is never held (430 MB at 1,000,000 customers) unless the whole table is needed.
@@ -150,8 +158,9 @@ class Table(Mapping[int, dict[str, Any]]):
                 self._at = None
 
     def load_unless_located(self) -> None:
-        """`load`, unless each document can be read from the file alone (its line's start known)."""
-        if self._at is None:
+        """`load`, unless each document can be read alone (its line's start in the file known,
+        or from a server)."""
+        if self._at is None and self._read_one is None:
             self.load()
 
     def __getattr__(self, name: str) -> object:
@@ -185,6 +194,9 @@ class Table(Mapping[int, dict[str, Any]]):
         written = self._written
         if doc_id in written:
             return written[doc_id]
+        if self._read_one is not None and "_docs" not in self.__dict__:
+            text = self._read_one(doc_id)
+            return None if text is None else cast(dict[str, Any], orjson.loads(text))
         if doc_id > self._max_id:  # a new id (the hot path of an import): no search
             return None
         pos = self._position(doc_id)
@@ -225,6 +237,8 @@ class Table(Mapping[int, dict[str, Any]]):
             return False
         if doc_id in self._written:
             return self._written[doc_id] is not None
+        if self._read_one is not None and "_docs" not in self.__dict__:
+            return self._find(doc_id) is not None
         return self._position(doc_id) >= 0
 
     def __len__(self) -> int:
@@ -252,7 +266,7 @@ class Table(Mapping[int, dict[str, Any]]):
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    self._columns = self._decode(self._base)
+                    self._columns = self._read_columns() if self._read_columns else self._decode(self._base)
         return self._columns
 
     def snapshot_columns(self) -> pl.DataFrame | None:
@@ -350,6 +364,8 @@ class Table(Mapping[int, dict[str, Any]]):
                     self._put(doc_id, orjson.loads(text))
                 return decoded
             columns, count = self._columns, self._count
+            if columns is None:
+                self._read_columns = None  # (a server's would lack these rows until they are committed)
             self._as_read = False
             self._set_base(pl.concat([self._base, fresh]), ordered=True)
             self._count = count + len(ids)

@@ -13,6 +13,10 @@ CUSTOMER_SORTABLE = ("number", "name", "company", "kind", "email", "city", "acti
 Row = dict[str, Any]  # one shown row: its id and its columns
 
 
+class Interrupted(Exception):
+    """A read of rows stopped by a newer query, which made it moot (`served.ServerRows.interrupt`)."""
+
+
 @dataclass
 class Query:
     text: str = ""  # found in the number, name, company, email or phone, whatever its case

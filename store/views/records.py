@@ -7,7 +7,7 @@ one column; after a change only the touched rows are rebuilt.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -16,6 +16,9 @@ from store.model import CUSTOMERS, SOURCES
 from store.store import Store
 from store.views.page import PAGE_ROWS, on_server, signature, write_page
 from store.views.query import CUSTOMER_COLUMNS, SOURCE_COLUMNS, Query, Row
+
+if TYPE_CHECKING:
+    from store.views.shown import TableRows
 
 _SEARCHED = ("number", "name", "company", "email", "phone")
 
@@ -152,6 +155,7 @@ class Views(Mapping[str, RecordView]):
         self._store = store
         self._tables = tuple(tables)
         self._built: dict[str, RecordView] = {}
+        self._rows: dict[str, TableRows] = {}
 
     def __getitem__(self, table: str) -> RecordView:
         if table not in self._tables:
@@ -165,6 +169,14 @@ class Views(Mapping[str, RecordView]):
 
     def __len__(self) -> int:
         return len(self._tables)
+
+    def rows(self, table: str) -> TableRows:
+        """How the app reads `table`'s rows (`shown.rows_of`): from memory, or a server's pages."""
+        if table not in self._rows:
+            from store.views.shown import rows_of
+
+            self._rows[table] = rows_of(self._store, table, lambda: self[table])
+        return self._rows[table]
 
     def built(self) -> dict[str, RecordView]:
         """The views built so far (those not built yet will read the store as it is then)."""

@@ -38,7 +38,7 @@ ASCII letters only, so a search there may find fewer rows.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -46,7 +46,7 @@ import psycopg
 from psycopg import sql
 
 from store.model import CUSTOMERS
-from store.views.query import CUSTOMER_SORTABLE, Query, Row
+from store.views.query import CUSTOMER_SORTABLE, Interrupted, Query, Row
 from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, haystack, sort_key
 
 # The connection the rows are read on, for one query at a time.
@@ -59,16 +59,59 @@ WALK_SECONDS = 0.03
 INDEX_SECONDS = 0.15
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
+# How long listing the tags (for the tag filter's prompt) may take.
+TAGS_SECONDS = 0.3
 TRIGRAM_LETTERS = 3  # shorter text has no trigram to look up
 
 
 class ServerRows:
     """The customer table's rows on a server: pages by keyset, counts up to `COUNT_CAP`."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, interrupt: Callable[[], None] | None = None) -> None:
         self._connection = connection
+        self._interrupt = interrupt
+        self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
+        self._running: int | None = None  # (the generation of the read on the connection now)
         self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
+
+    def interrupt(self) -> None:
+        """Make the reads under way moot (cheap: call it where the newer query is asked for):
+        each stops at its next statement (Interrupted), and `stop_older` cancels the one
+        running now. Reads started after go on."""
+        self._generation += 1
+
+    def stop_older(self) -> None:
+        """Cancel on the server the statement a read made moot by `interrupt` runs now: call it
+        from the thread about to read (the cancel waits on the server)."""
+        running = self._running
+        if self._interrupt is not None and running is not None and running < self._generation:
+            self._interrupt()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[tuple[psycopg.Connection[Any], Callable[..., list[Any] | None]]]:
+        """The connection, and `_read` stopped by an `interrupt` from now on."""
+        generation = self._generation
+
+        def read(*args: Any, **kwargs: Any) -> list[Any] | None:
+            if generation != self._generation:
+                raise Interrupted
+            try:
+                found = _read(*args, **kwargs)
+            except psycopg.errors.QueryCanceled:
+                if generation != self._generation:
+                    raise Interrupted from None
+                raise
+            if found is None and generation != self._generation:
+                raise Interrupted  # (cancelled, not out of time)
+            return found
+
+        with self._connection() as conn:
+            self._running = generation
+            try:
+                yield conn, read
+            finally:
+                self._running = None
 
     @classmethod
     def on(cls, conn: psycopg.Connection[Any]) -> ServerRows:
@@ -78,14 +121,14 @@ class ServerRows:
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
         """The first `limit` rows the query selects, in its order, after the row `after`
         (one this gave: its sort column's value and its id), else from the first."""
-        with self._connection() as conn, conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        with self._reading() as (conn, read), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             where, params = self._where(query, conn)
             keyset = _keyset(query, after, params)
             walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
-                return _read(conn, cur, walk, params) or []
+                return read(conn, cur, walk, params) or []
             if _matching(query) not in self._walks_too_long:
-                found = _read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
+                found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
                 if found is not None:
                     return found
                 self._walks_too_long.add(_matching(query))
@@ -93,29 +136,55 @@ class ServerRows:
             # match is found through the trigram index first, then ordered.
             matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where))
-            found = _read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit), params,
+            found = read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit), params,
                           seconds=INDEX_SECONDS)
             if found is not None:
                 return found
-            return _read(conn, cur, walk, params, walk=True) or []
+            return read(conn, cur, walk, params, walk=True) or []
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
         """How many rows the query selects, counted up to `cap` (then `cap`); for a search,
         None when neither way of reading it counts it in `COUNT_SECONDS` (many rows match a
         search no index narrows: a long walk, a large bitmap)."""
-        with self._connection() as conn, conn.cursor() as cur:
+        with self._reading() as (conn, read), conn.cursor() as cur:
             where, params = self._where(query, conn)
             statement = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), sql.Literal(cap))
             if "needle" not in params:
-                counted = _read(conn, cur, statement, params)
+                counted = read(conn, cur, statement, params)
             elif _matching(query) in self._walks_too_long:
-                counted = _read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+                counted = read(conn, cur, statement, params, seconds=COUNT_SECONDS)
             else:
-                counted = _read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
+                counted = read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
                 if counted is None and _trigrams(query):
-                    counted = _read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+                    counted = read(conn, cur, statement, params, seconds=COUNT_SECONDS)
         return None if counted is None else int(counted[0][0])
+
+    def ids(self, query: Query, cap: int) -> list[int] | None:
+        """The ids of every row the query selects, in its order; None when more than `cap` do."""
+        with self._connection() as conn:
+            where, params = self._where(query, conn)
+            rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), _order(query),
+                sql.Literal(cap + 1)), params).fetchall()
+        return None if len(rows) > cap else [int(row[0]) for row in rows]
+
+    def held(self, ids: Collection[int]) -> dict[int, bool]:
+        """Of these customers, those that still exist, each with whether it is active."""
+        with self._connection() as conn:
+            rows = conn.execute(sql.SQL("SELECT id, {} FROM {} WHERE id = ANY(%s) AND doc IS NOT NULL").format(
+                sql.SQL(SHOWN["active"]), sql.Identifier(CUSTOMERS)), (list(ids),)).fetchall()
+        return {int(row[0]): bool(row[1]) for row in rows}
+
+    def tags(self, seconds: float = TAGS_SECONDS) -> list[str] | None:
+        """The tags customers carry; None when the server cannot list them in `seconds` (the
+        GIN index over the tags cannot list them: every document is read)."""
+        with self._reading() as (conn, read), conn.cursor() as cur:
+            found = read(conn, cur, sql.SQL(
+                "SELECT DISTINCT tag FROM {}, jsonb_array_elements_text(doc -> 'tags') AS tag "
+                "WHERE doc IS NOT NULL AND jsonb_typeof(doc -> 'tags') = 'array' ORDER BY tag").format(
+                sql.Identifier(CUSTOMERS)), {}, seconds=seconds)
+        return None if found is None else [str(row[0]) for row in found]
 
     def _where(self, query: Query, conn: psycopg.Connection[Any]) -> tuple[list[sql.Composable], dict[str, Any]]:
         """The query's conditions, written as the indexes are (`shown_sql`), and their values."""
@@ -160,12 +229,16 @@ def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql
 
 def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int) -> sql.Composed:
     """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's order."""
-    direction = " DESC" if query.reversed else ""
-    order = ([sort_key(query.sort)] if query.sort else []) + ["id"]
     return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
         sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN),
-        rows, sql.SQL(" AND ").join(conditions), sql.SQL(", ".join(part + direction for part in order)),
-        sql.Literal(limit))
+        rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
+
+
+def _order(query: Query) -> sql.Composable:
+    """The query's order: its sort column's then the id, reversed whole when descending."""
+    direction = " DESC" if query.reversed else ""
+    order = ([sort_key(query.sort)] if query.sort else []) + ["id"]
+    return sql.SQL(", ".join(part + direction for part in order))
 
 
 def unicode_collation(conn: psycopg.Connection[Any]) -> str:

@@ -39,11 +39,10 @@ async def merge(app: CustdeskApp, keep_id: int | None, other_id: int | None = No
 def partner_picker(app: CustdeskApp, customer_id: int) -> PickCustomer:
     """The merge partner: likely duplicates first (looked for in the picker's worker), any
     customer by search."""
-    view = app.views[CUSTOMERS]
+    rows = app.views.rows(CUSTOMERS)
 
     def search(text: str) -> list[Customer]:
-        ids = view.select(Query(text=text))["id"].head(30).to_list()
-        return [app.store.customer(i) for i in ids]
+        return [app.store.customer(row["id"]) for row in rows.shown(Query(text=text)).rows(0, 30)]
 
     def suggest() -> list[LikelyCustomer]:
         from store.views.duplicates import likely_duplicates  # rapidfuzz: loaded when a merge first needs it

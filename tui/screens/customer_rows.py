@@ -20,8 +20,10 @@ def row_style(row: Row) -> str:
     return "" if row["active"] else "dim"
 
 
-def filter_bar(labels: list[tuple[str, str]], search: str, shown: int, selected: int, total: int) -> Text:
-    """The line over a table: its filters, the search, and how many rows are shown of how many."""
+def filter_bar(labels: list[tuple[str, str]], search: str, shown: int, selected: int, total: int, *,
+               at_least: bool = False) -> Text:
+    """The line over a table: its filters, the search, and how many rows are shown of how
+    many (`at_least`: more than `shown`, not counted)."""
     bar = Text()
     for label, value in labels:
         bar.append(f"{label}: ", style="dim")
@@ -32,5 +34,5 @@ def filter_bar(labels: list[tuple[str, str]], search: str, shown: int, selected:
         bar.append(search, style="bold")
         bar.append("  ")
     chosen = f" · {selected:,} selected" if selected else ""
-    bar.append(f"{shown:,} shown{chosen} · {total:,} total", style="cyan")
+    bar.append(f"{shown:,}{'+' if at_least else ''} shown{chosen} · {total:,} total", style="cyan")
     return bar

@@ -24,6 +24,7 @@ from store.domain.review_queue import QueuedPair, queued_first
 from store.matching import Pair, RecordRef, find_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.views.records import SHOWN_NAME
+from store.views.shown import FrameShown
 
 from ..flows.merge import merge
 from ..flows.undo import undo
@@ -170,7 +171,7 @@ class DuplicatesScreen(StoreScreen[None]):
                  .join(labels.rename({"key": "a_key", "label": "a"}), on="a_key")  # (a record gone: its pairs go)
                  .join(labels.rename({"key": "b_key", "label": "b"}), on="b_key")
                  .sort("id"))
-        self.table.show(frame, keep=self.table.current_id)
+        self.table.show(FrameShown(frame), keep=self.table.current_id)
         if not self.sweeping:  # (while it sweeps, the line shows how far it is)
             sure, queued = int((frame["band"] == "sure").sum()), int(frame["reasons"].str.starts_with(QUEUED_MARK).sum())
             self.query_one("#sweep", Static).update(Text(

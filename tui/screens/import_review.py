@@ -21,6 +21,7 @@ from importers.plan import KEYS, MODES, TARGETS, import_target
 from store import StoreError
 from store.domain.batches import ROW
 from store.model import JournalEntry
+from store.views.shown import FrameShown
 
 from ..messages import Imported, ImportPlanned, WorkFailed, WorkProgress
 from ..verbs import attempt
@@ -191,7 +192,7 @@ class ImportScreen(AppScreen[None]):
 
     def _show_rows(self) -> None:
         self.query_one("#summary", Static).update(plan_summary(self.shown_plan, self.status_filter))
-        self.query_one("#rows", RecordTable).show(plan_rows(self.shown_plan, self.status_filter))
+        self.query_one("#rows", RecordTable).show(FrameShown(plan_rows(self.shown_plan, self.status_filter)))
 
     def on_record_table_moved(self, event: RecordTable.Moved) -> None:
         if self.plan is None or event.row_id is None:

@@ -2,18 +2,29 @@
 table, selection and sort."""
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Input, Static
+from textual.worker import get_current_worker
 
+from store import StoreError
 from store.model import CUSTOMERS
-from store.views.query import Query
-from store.views.records import RecordView
+from store.views.query import Interrupted, Query
 
 from ..widgets.footer import SteadyFooter
 from ..widgets.table import Column, RecordTable, Row
 from .base import StoreScreen
 from .customer_rows import SEARCH_PLACEHOLDER, filter_bar
+
+if TYPE_CHECKING:
+    from store.views.shown import Shown, TableRows
+
+# Rows one selection ("select all shown", an export or a mailing of all shown) holds at most.
+SELECT_MOST = 100_000
 
 
 class TableScreen(StoreScreen[None]):
@@ -36,12 +47,15 @@ class TableScreen(StoreScreen[None]):
         super().__init__()
         self.query_state = Query()
         self.selected: set[int] = set()
+        # The selected rows still there, each with whether it is active (read with the rows).
+        self.held: dict[int, bool] = {}
         self._had_rows = True
-
+        self._open_when_read = False  # (Enter in the search box while its rows were read)
 
     @property
-    def view(self) -> RecordView:
-        return self.app.views[self.TABLE]
+    def rows(self) -> TableRows:
+        """The table's rows: from memory, or a server's pages (`store.views.shown`)."""
+        return self.app.views.rows(self.TABLE)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,15 +83,53 @@ class TableScreen(StoreScreen[None]):
     # -- showing --------------------------------------------------------------
     def redraw(self, keep: int | None = None, *, first: bool = False) -> None:
         """Show the rows the query selects, the cursor on row `keep`, else on the row it
-        was on; `first`: on the first row (a new search or filter)."""
-        frame = self.view.select(self.query_state)
-        self.table.show(frame, keep=None if first else keep if keep is not None else self.table.current_id)
-        if self.selected:  # forget selected customers that were deleted or merged away
-            self.selected &= set(self.view.frame["id"].to_list())
-        self.update_filters(frame.height)
+        was on; `first`: on the first row (a new search or filter). A server's rows are read
+        off the UI thread, the newest query's only (an older read still under way stops)."""
+        keep = None if first else keep if keep is not None else self.table.current_id
+        query, selected = replace(self.query_state), set(self.selected)
+        if not self.rows.remote:
+            self._show(*self._read(query, selected), keep)
+            return
+        self.rows.interrupt()
+        self._read_remote(query, selected, keep)
 
-    def update_filters(self, shown: int) -> None:
-        bar = filter_bar(self.filter_labels(), self.query_state.text, shown, len(self.selected), self.view.frame.height)
+    def _read(self, query: Query, selected: set[int]) -> tuple[Shown, set[int], dict[int, bool]]:
+        return self.rows.shown(query), selected, self.rows.held(selected) if selected else {}
+
+    @work(thread=True, exclusive=True, group="rows")
+    def _read_remote(self, query: Query, selected: set[int], keep: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            found = self._read(query, selected)
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self._show, *found, keep)
+            found[0].count_rows()  # (once its rows are on screen: the keystroke waits for no count)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self.update_filters)
+        except Interrupted:
+            return
+        except StoreError as err:
+            self.app.call_from_thread(self.notify, str(err), severity="error", markup=False)
+
+    def _show(self, shown: Shown, asked: set[int], held: dict[int, bool], keep: int | None) -> None:
+        """Show the rows read; of the selection as it was (`asked`), forget the rows deleted
+        or merged away (those selected since stay)."""
+        self.table.show(shown, keep=keep)
+        self.selected -= asked - held.keys()
+        self.held = {i: held.get(i, self.held.get(i, True)) for i in self.selected}
+        self.update_filters()
+        if self._open_when_read and not any(w.group == "rows" and not w.is_finished for w in self.workers):
+            self._open_when_read = False
+            if self.table.row_count:
+                self.run_worker(self.run_action("open"))
+
+    def update_filters(self) -> None:
+        shown = self.table.shown
+        # A server's count stops at 10,000, or is not known in time: at least the rows read, then.
+        count, at_least = (shown.count, shown.capped) if shown.count is not None else (len(shown), True)
+        bar = filter_bar(self.filter_labels(), self.query_state.text, count, len(self.selected),
+                         self.rows.total(), at_least=at_least)
         self.query_one("#filters", Static).update(bar, layout=False)  # one line of fixed height: no relayout
 
     def filter_labels(self) -> list[tuple[str, str]]:
@@ -97,7 +149,9 @@ class TableScreen(StoreScreen[None]):
         """Enter in the search box opens the first match (the row the cursor is on)."""
         if event.input.id == "search":
             self.table.focus()
-            if self.table.row_count:
+            if any(w.group == "rows" and not w.is_finished for w in self.workers):
+                self._open_when_read = True  # (the search's rows are on their way: its first match, not the last one's)
+            elif self.table.row_count:
                 await self.run_action("open")
 
     def action_back(self) -> None:
@@ -115,19 +169,27 @@ class TableScreen(StoreScreen[None]):
 
     # -- selection and sort --------------------------------------------------------
     def action_toggle_select(self) -> None:
-        row_id = self.table.current_id
-        if row_id is None:
+        row = self.table.current_row()
+        if row is None:
             return
-        self.selected.symmetric_difference_update({row_id})
+        if row["id"] in self.selected:
+            self.selected.discard(row["id"])
+            self.held.pop(row["id"], None)
+        else:
+            self.selected.add(row["id"])
+            self.held[row["id"]] = bool(row.get("active", True))
         self.table.action_cursor(1)
-        self.update_filters(self.table.row_count)
+        self.update_filters()
 
     def action_select_all(self) -> None:
-        shown = set(self.table.shown_ids())
-        if shown <= self.selected:
-            self.selected -= shown
+        """Select every row shown (again: unselect them); of a server's rows, up to `SELECT_MOST`."""
+        ids = self.shown_ids()
+        if ids is None:
+            return
+        if set(ids) <= self.selected:
+            self.selected -= set(ids)
         else:
-            self.selected |= shown
+            self.selected |= set(ids)
         self.redraw()
 
     def action_sort(self, reverse: bool = False) -> None:
@@ -139,6 +201,18 @@ class TableScreen(StoreScreen[None]):
             q.sort = order[(order.index(q.sort) + 1) % len(order)]
             q.descending = False
         self.redraw()
+
+    def shown_ids(self) -> list[int] | None:
+        """Every row shown, in its order; None (and why, said) when more than `SELECT_MOST` are."""
+        ids = self.table.shown.ids(SELECT_MOST)
+        if ids is None:
+            self.notify(f"More than {SELECT_MOST:,} rows are shown: search or filter to act on fewer",
+                        severity="warning")
+        return ids
+
+    def all_targets(self) -> list[int] | None:
+        """The selected rows, else every row shown (`shown_ids`)."""
+        return sorted(self.selected) if self.selected else self.shown_ids()
 
     def targets(self) -> list[int]:
         """The selected rows, else the row under the cursor."""

@@ -1,7 +1,8 @@
-"""A table that renders only its visible rows, read from a polars frame.
+"""A table that renders only its visible rows, read from what the view shows
+(`store.views.shown`: a polars frame, or a server's pages read as it scrolls).
 
 Textual's DataTable builds every row up front (seconds at 100k); this one
-asks the frame for the few rows on screen at each paint. Cell text is data,
+asks the rows for the few on screen at each paint. Cell text is data,
 never markup: it goes into a plain `Segment` with control characters made
 visible, so an imported name cannot style the screen or move the cursor.
 """
@@ -22,11 +23,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from store.base.errors import StoreError
 from store.base.text import printable
+from store.views.listed import Listed
+from store.views.query import Interrupted
 
 if TYPE_CHECKING:
-    import polars as pl
-
+    from store.views.shown import Shown
     from tui.app import CustdeskApp
 
 Row = dict[str, Any]  # one shown row, as the view's frame gives it
@@ -45,6 +48,8 @@ class Column:
     dated: bool = False  # ISO dates/times, shown in the user's date format (app.dates)
 
 
+# A server's rows are read ahead to here at most by End (the count stops at 10,000 too).
+READ_AHEAD_MOST = 10_000
 FLEX_MIN = 8  # a flexible column is never narrower than this
 # Columns are dropped until each flexible one (names, emails) can have this much:
 # at 80 columns a name of 12 cells reads better than a Kind column beside 8.
@@ -98,54 +103,67 @@ class RecordTable(ScrollView, can_focus=True):
         self.marked: set[int] = set()
         # Nothing of polars or numpy until rows come: the first page (`show_page`) is shown
         # before they are imported (~0.25 s).
-        self._frame: pl.DataFrame | None = None
-        self._ids: pl.Series | list[int] = []  # the shown rows' ids, in order: the frame's own column (no copy)
+        self._shown: Shown = Listed([])
         self._window: tuple[int, list[Row]] = (0, [])  # (first index, rows) fetched for painting
         self._laid_out: tuple[int, list[tuple[Column, int]]] = (-1, [])
 
     # -- data -------------------------------------------------------------
-    def show(self, frame: pl.DataFrame, *, keep: int | None = None) -> None:
+    def show(self, shown: Shown, *, keep: int | None = None) -> None:
         """Show these rows; keep the cursor on row id `keep` when it is still there (else
         on the row now at its place); no `keep`: on the first row."""
-        self._frame = frame
+        position = 0
+        if keep is not None:
+            found = shown.index_of(keep)
+            position = found if found is not None else min(self.cursor, max(0, len(shown) - 1))
+        self._shown = shown
         self._window = (0, [])
-        self._ids = frame["id"]
-        self.virtual_size = Size(self._view.width, len(self._ids) + 1)
-        if keep is None:
-            position = 0
-        else:
-            found = (frame["id"] == keep).arg_true()
-            position = found[0] if len(found) else min(self.cursor, max(0, len(self._ids) - 1))
+        self._sized()
         self.cursor = position
         self.refresh()
 
     @property
+    def shown(self) -> Shown:
+        """The rows shown: all of them, or those read so far of a server's (`Shown.read_more`)."""
+        return self._shown
+
+    @property
     def row_count(self) -> int:
-        return len(self._ids)
+        return len(self._shown)
 
     @property
     def current_id(self) -> int | None:
-        return cast(int, self._ids[self.cursor]) if len(self._ids) else None
+        return self._shown.id_at(self.cursor) if len(self._shown) else None
 
     def show_page(self, rows: list[Row]) -> None:
         """Show these rows (the store's first page: `store.views.page`), the cursor
         on the first: what the table will show once the store is loaded (`show`)."""
-        self._frame = None
-        self._ids = [row["id"] for row in rows]
-        self._window = (0, rows)
-        self.virtual_size = Size(self._view.width, len(rows) + 1)
-        self.cursor = 0
-        self.refresh()
+        self.show(Listed(rows))
 
     def row(self, index: int) -> Row:
         """The shown row at `index` (0: the first under the header), as the view gave it."""
         return self._row(index)
 
     def current_row(self) -> Row | None:
-        return self._row(self.cursor) if len(self._ids) else None
+        return self._row(self.cursor) if len(self._shown) else None
 
-    def shown_ids(self) -> list[int]:
-        return list(self._ids) if self._frame is None else self._frame["id"].to_list()
+    def _sized(self) -> None:
+        self.virtual_size = Size(self._view.width, len(self._shown) + 1)
+
+    def _read_up_to(self, index: int, most: int = READ_AHEAD_MOST) -> None:
+        """Read the next pages of a server's rows until row `index` and a screen beyond it
+        are read, or `most` rows, or all of them."""
+        shown, wanted = self._shown, min(index + self._view.height, most)
+        if shown.complete or len(shown) > wanted:
+            return
+        try:
+            while len(shown) <= wanted and shown.read_more():
+                pass
+        except Interrupted:
+            return  # (a newer query's rows are on their way)
+        except StoreError as err:
+            self.notify(str(err), severity="error", markup=False)
+        self._window = (0, [])
+        self._sized()
 
     @property
     def _view(self) -> Size:
@@ -154,6 +172,7 @@ class RecordTable(ScrollView, can_focus=True):
 
     # -- movement -----------------------------------------------------------
     def watch_cursor(self, cursor: int) -> None:
+        self._read_up_to(cursor)
         body = max(1, self._view.height - 1)
         top = self.scroll_offset.y
         if cursor < top:
@@ -164,7 +183,8 @@ class RecordTable(ScrollView, can_focus=True):
         self.post_message(self.Moved(self, self.current_id))
 
     def _move_to(self, row: int) -> None:
-        self.cursor = max(0, min(row, len(self._ids) - 1))
+        self._read_up_to(row)
+        self.cursor = max(0, min(row, len(self._shown) - 1))
 
     def action_cursor(self, step: int) -> None:
         self._move_to(self.cursor + step)
@@ -176,14 +196,21 @@ class RecordTable(ScrollView, can_focus=True):
         self._move_to(0)
 
     def action_last(self) -> None:
-        self._move_to(len(self._ids) - 1)
+        """The last row; of a server's rows, the last of the first `READ_AHEAD_MOST` (S reverses
+        the order to see the others' end)."""
+        self._read_up_to(READ_AHEAD_MOST, READ_AHEAD_MOST)
+        self._move_to(len(self._shown) - 1)
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self._move_to(self.scroll_offset.y + event.y - 1)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self._view.width, len(self._ids) + 1)
+        self._sized()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._read_up_to(int(new) + self._view.height)  # (scrolled by the mouse past the rows read)
 
     # -- painting ------------------------------------------------------------
     def _layout(self) -> list[tuple[Column, int]]:
@@ -211,8 +238,7 @@ class RecordTable(ScrollView, can_focus=True):
         start, rows = self._window
         if not start <= index < start + len(rows):
             start = max(0, index - self._view.height)
-            assert self._frame is not None, "a page's rows are all in its window"
-            rows = self._frame.slice(start, 3 * max(1, self._view.height)).rows(named=True)
+            rows = self._shown.rows(start, 3 * max(1, self._view.height))
             self._window = (start, rows)
         return rows[index - start]
 
@@ -220,7 +246,7 @@ class RecordTable(ScrollView, can_focus=True):
         if y == 0:
             return self._line([c.label for c, _width in self._layout()], Style(bold=True, underline=True), "  ")
         index = self.scroll_offset.y + y - 1
-        if index >= len(self._ids):
+        if index >= len(self._shown):
             return Strip.blank(self._view.width)
         row = self._row(index)
         base = Style.parse(self.row_style(row)) if self.row_style else Style()

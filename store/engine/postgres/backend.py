@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-import polars as pl
 import psycopg
 from psycopg import sql
 
@@ -23,11 +22,14 @@ from store.engine.postgres import writes
 from store.engine.postgres.blobs import TableBlobs
 from store.engine.postgres.connect import connect, first_line
 from store.engine.postgres.listen import Listener
-from store.engine.postgres.reads import changed_since, read_columns, read_texts
+from store.engine.postgres.pages import PageReads
+from store.engine.postgres.reads import changed_since, read_columns, read_text, read_texts
 from store.engine.schema import Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
 from store.engine.transaction import Transaction
+
+T = TypeVar("T")
 
 LOCK_CLASS = 0x637364  # the advisory lock's first key ("csd"); the second is the schema's hash
 # A catch-up of more changes than this (and a quarter of the store) reads the whole store instead.
@@ -47,6 +49,7 @@ class PgDatabase(Backend):
         self._reader: psycopg.Connection[Any] | None = None
         self._reader_lock = threading.Lock()
         self.blobs = TableBlobs(self, server.blobs_table(schema.blobs))
+        self.pages = PageReads(url)
         self.conn = connect(url)
         with self._sql_errors():
             self._start_session()
@@ -113,12 +116,17 @@ class PgDatabase(Backend):
         """None: the store is on the server."""
         return []
 
+    def page_reads(self) -> PageReads:
+        """The session's connection for the pages of its tables, read on the server."""
+        return self.pages
+
     def close(self) -> None:
         """Every commit is on the server already."""
         if self._listener is not None:
             self._listener.stop()
         if self._reader is not None:
             self._reader.close()
+        self.pages.close()
         self.conn.close()
 
     # -- the lifecycle's steps, locks and errors --------------------------------------
@@ -216,32 +224,34 @@ class PgDatabase(Backend):
             yield
 
     def _load(self) -> None:
-        """Read the store (in the caller's consistent snapshot): the small tables whole; of the
-        customers and prospects, the fields the first screen shows; every large table's
-        documents when first needed, as the embedded store reads them from its file."""
+        """Read the store (in the caller's consistent snapshot): the small tables whole; of
+        each large table nothing yet. Its decoded fields and its documents are read when
+        first needed, and until its documents are needed whole, each is read alone: a
+        session on ten million customers holds only what it shows and changes."""
         seq, _horizon = server.state(self.conn)
         tables: Tables = empty_tables(self.schema)
         for name in self.schema.tables:
             if name in self.schema.columns:
                 fields = self.schema.columns[name]
-                columns = read_columns(self.conn, name, fields) if name in self.schema.keyed_tables else None
-                tables[name] = Table(fields, text=partial(self._later_texts, name), columns=columns)
+                tables[name] = Table(fields, text=partial(self._later, read_texts, name),
+                                     read_columns=partial(self._later, read_columns, name, fields),
+                                     read_one=partial(self._later, read_text, name))
             else:
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)
         self.seq = seq
 
-    def _later_texts(self, table: str) -> pl.DataFrame:
-        """A large table's documents, read when first needed, on a connection of their own:
-        whichever thread needs them, it waits for no commit (it reads what is committed;
-        documents committed since we caught up are caught up again, the same or newer)."""
+    def _later(self, read: Callable[..., T], *args: Any) -> T:
+        """What `read` reads of a large table when first needed, on a connection of its own:
+        whichever thread needs it, it waits for no commit (it reads what is committed; documents
+        committed since we caught up are caught up again, the same or newer)."""
         with self._reader_lock, self._sql_errors():
             if self._reader is not None:
                 with contextlib.suppress(psycopg.OperationalError):  # (lost since: a read is safe to repeat)
-                    return read_texts(self._reader, table)
+                    return read(self._reader, *args)
                 self._reader.close()
             self._reader = connect(self.url)
-            return read_texts(self._reader, table)
+            return read(self._reader, *args)
 
     def _catch_up(self) -> bool:
         seq, horizon = server.state(self.conn)

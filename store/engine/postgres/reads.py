@@ -21,6 +21,13 @@ def read_texts(conn: psycopg.Connection[Any], table: str) -> pl.DataFrame:
     return _copied(conn, query, _TEXTS)
 
 
+def read_text(conn: psycopg.Connection[Any], table: str, doc_id: int) -> str | None:
+    """One document as JSON text (None: there is none)."""
+    row = conn.execute(sql.SQL("SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL").format(
+        sql.Identifier(table)), (doc_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """The decoded fields (`Schema.columns`) of the table's documents, taken out by the server
     (no document is sent whole): what decoding each document would give."""

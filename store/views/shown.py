@@ -1,0 +1,198 @@
+"""What a table shows, one read interface over two ways of reading it: the polars view of
+the tables in memory (`records`), or the server's pages (`served`) where the customers
+stay on a PostgreSQL server. The app asks `Views.rows(table)` and never which one runs.
+
+`shown(query)` gives the rows a query selects as `Shown`: all of them at once from
+memory; from a server, its first page, and each next one as the table scrolls to it
+(`read_more`), with a count that stops at `served.COUNT_CAP` or is not known in time.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Protocol
+
+import polars as pl
+
+from store.model import CUSTOMERS
+from store.views.listed import Listed
+from store.views.page import PAGE_ROWS
+from store.views.query import Query, Row
+
+if TYPE_CHECKING:
+    from store.store import Store
+    from store.views.records import RecordView
+    from store.views.served import ServerRows
+
+
+class Shown(Protocol):
+    """The rows one query selects, in its order, read as far as the table needs them."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row is read."""
+    @property
+    def count(self) -> int | None:
+        """How many rows the query selects (at least this many when `capped`); None: unknown."""
+    @property
+    def capped(self) -> bool: ...
+    def __len__(self) -> int:
+        """The rows read so far."""
+    def rows(self, start: int, count: int) -> list[Row]: ...
+    def id_at(self, index: int) -> int: ...
+    def index_of(self, row_id: int) -> int | None: ...
+    def read_more(self) -> bool:
+        """Read the next page; False when there is none (every row is read)."""
+    def count_rows(self) -> None:
+        """Count the rows now, where they were not counted with the first page (a server's:
+        counted once that page is shown, so that a keystroke's rows wait for no count)."""
+    def ids(self, cap: int) -> list[int] | None:
+        """The ids of every row the query selects; None when more than `cap` do."""
+
+
+class TableRows(Protocol):
+    """A table's rows as the app reads them: by query, and what its filters and selections ask."""
+
+    remote: bool  # reads wait on a server: the app reads off its UI thread
+
+    def shown(self, query: Query) -> Shown: ...
+    def interrupt(self) -> None:
+        """Make the reads under way moot (cheap: where the newer query is asked for)."""
+    def total(self) -> int:
+        """How many rows the table holds."""
+    def tags(self) -> list[str] | None:
+        """The tags its rows carry (None: too many rows to list them in time)."""
+    def held(self, ids: Collection[int]) -> dict[int, bool]:
+        """Of these rows, those that still exist, each with whether it is active."""
+
+
+class FrameShown:
+    """Every row at once, from the polars view."""
+
+    complete, capped = True, False
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+        self.count = frame.height
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def rows(self, start: int, count: int) -> list[Row]:
+        return self.frame.slice(start, count).rows(named=True)
+
+    def id_at(self, index: int) -> int:
+        return int(self.frame["id"][index])
+
+    def index_of(self, row_id: int) -> int | None:
+        found = (self.frame["id"] == row_id).arg_true()
+        return int(found[0]) if len(found) else None
+
+    def read_more(self) -> bool:
+        return False
+
+    def count_rows(self) -> None:
+        """Nothing: every row is here, counted."""
+
+    def ids(self, cap: int) -> list[int] | None:
+        return None if self.frame.height > cap else self.frame["id"].to_list()
+
+
+class MemoryRows:
+    """A table's rows from the polars view of the tables in memory."""
+
+    remote = False
+
+    def __init__(self, view: RecordView) -> None:
+        self.view = view
+
+    def shown(self, query: Query) -> FrameShown:
+        return FrameShown(self.view.select(query))
+
+    def interrupt(self) -> None:
+        """Nothing: a read from memory is over before the next query is asked for."""
+
+    def total(self) -> int:
+        return self.view.frame.height
+
+    def tags(self) -> list[str]:
+        return self.view.tags()
+
+    def held(self, ids: Collection[int]) -> dict[int, bool]:
+        frame = self.view.frame.filter(pl.col("id").is_in(list(ids)))
+        actives = frame["active"] if "active" in frame.columns else pl.repeat(True, frame.height, eager=True)
+        return dict(zip(frame["id"].to_list(), actives.to_list(), strict=True))
+
+
+class PagedShown(Listed):
+    """The rows read a page at a time from the server, by keyset (`ServerRows.page`), and
+    counted up to `served.COUNT_CAP` (`count_rows`)."""
+
+    def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS) -> None:
+        super().__init__(first)
+        self._server, self._query, self._page_rows = server, query, page_rows
+        self.complete = len(first) < page_rows
+        self.count = len(first) if self.complete else None
+
+    def read_more(self) -> bool:
+        if self.complete:
+            return False
+        page = self._server.page(self._query, self._rows[-1] if self._rows else None, self._page_rows)
+        self._rows.extend(page)
+        if len(page) < self._page_rows:
+            self.complete = True
+            self.count, self.capped = len(self._rows), False
+        elif self.count is not None and len(self._rows) > self.count:
+            self.count = len(self._rows)  # (rows committed since it was counted)
+        return bool(page)
+
+    def count_rows(self) -> None:
+        from store.views.served import COUNT_CAP
+
+        if self.complete:
+            return
+        count = self._server.count(self._query, COUNT_CAP)
+        if not self.complete:
+            self.count = count if count is None else max(count, len(self._rows))
+            self.capped = count is not None and count >= COUNT_CAP
+
+    def ids(self, cap: int) -> list[int] | None:
+        return super().ids(cap) if self.complete else self._server.ids(self._query, cap)
+
+
+class ServedRows:
+    """The customers' rows read from the server a page at a time: the session holds only
+    the pages it showed (`PagedShown`)."""
+
+    remote = True
+
+    def __init__(self, store: Store, server: ServerRows) -> None:
+        self.store, self.server = store, server
+
+    def shown(self, query: Query) -> PagedShown:
+        """The query's first page, read on the server (from a worker thread: an older query's
+        statement is cancelled first; `interrupt` stops this one: Interrupted); not counted yet."""
+        self.server.stop_older()
+        return PagedShown(self.server, query, self.server.page(query, None, PAGE_ROWS))
+
+    def interrupt(self) -> None:
+        self.server.interrupt()
+
+    def total(self) -> int:
+        return self.store.stats()["customers"]
+
+    def tags(self) -> list[str] | None:
+        return self.server.tags()
+
+    def held(self, ids: Collection[int]) -> dict[int, bool]:
+        return self.server.held(ids)
+
+
+def rows_of(store: Store, table: str, view: Callable[[], RecordView]) -> TableRows:
+    """How the app reads `table`: from the server a page at a time where the store is on
+    one (the customers), else from the polars view in memory (`view()`)."""
+    reads = store.page_reads() if table == CUSTOMERS else None
+    if reads is None:
+        return MemoryRows(view())
+    from store.views.served import ServerRows
+
+    return ServedRows(store, ServerRows(reads, reads.interrupt))

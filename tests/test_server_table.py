@@ -1,0 +1,132 @@
+"""The customer table of an app on a PostgreSQL store, read from the server a page at a time
+(`store.views.shown`): a search, a sort, a filter, scrolling past the first page and End, the
+detail, a selection and a verb on it, another session's commit, as a user meets them with
+the keys; and the session holds none of the customers' documents or fields meanwhile."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from helpers import SIZE, settle, table
+
+from store import Store
+from store.model import CUSTOMERS
+from store.views import served
+from store.views.query import Interrupted, Query
+from store.views.records import RecordView
+from tui.app import CustdeskApp
+from tui.config import Config
+from tui.screens.detail import DetailScreen
+
+CITIES = ("İzmir", "Köln", "Lyon", "Utrecht", "Sevilla")
+
+
+@pytest.fixture(scope="module")
+def url(pg_server):
+    """A store of 300 customers (more than two pages), every seventh inactive."""
+    url = pg_server.create_database("server_table")
+    with Store(url, user="tester") as store:
+        for n in range(1, 301):
+            store.add_customer("private", {"first_name": f"Person{n:03d}", "last_name": "Müller" if n % 10 == 0 else "Smith",
+                                           "email": f"p{n}@example.org", "city": CITIES[n % 5]})
+        store.deactivate(list(range(7, 301, 7)))
+    return url
+
+
+def _held_nothing(store: Store) -> bool:
+    """Whether the session read none of the customers' documents or fields whole."""
+    customers = store.parts.session.db.tables[CUSTOMERS]
+    return not customers.text_read and customers.__dict__["_columns"] is None
+
+
+def _ids(app, screen=None) -> list[int]:
+    shown = (screen or app.screen).query_one("RecordTable").shown
+    return [shown.id_at(i) for i in range(len(shown))]
+
+
+async def _shows(app, pilot, ids: list[int]) -> None:
+    for _ in range(200):
+        await settle(app, pilot)
+        if _ids(app)[:len(ids)] == ids:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"the table shows {_ids(app)[:5]}…, not {ids[:5]}…")
+
+
+async def test_the_table_pages_searches_and_sorts_on_the_server_and_holds_no_customer(url):
+    store = Store(url, user="clerk")
+    expected = RecordView(Store(url, user="reader"))
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, list(range(1, 121)))
+        assert table(app).row_count == 120 and table(app).shown.count == 300
+        assert "300 shown · 300 total" in str(app.screen.query_one("#filters").render())
+        await pilot.press("G")  # End: the next pages are read, the cursor on the last row
+        assert table(app).row_count == 300 and table(app).current_id == 300
+        await pilot.press("g", "s")  # sorted by number, then by name, descending
+        await pilot.press("s", "S")
+        query = Query(sort="name", descending=True)
+        await _shows(app, pilot, expected.select(query)["id"].head(120).to_list())
+        customers = app.screen
+        await pilot.press("slash", *"müller", "enter")  # Enter opens the first match, read from the server
+        await settle(app, pilot)
+        matching = expected.select(Query(text="müller", sort="name", descending=True))["id"].to_list()
+        assert _ids(app, customers) == matching and len(matching) == 30
+        assert isinstance(app.screen, DetailScreen) and app.screen.customer_id == matching[0]
+        assert _held_nothing(store)  # (the detail read its one customer)
+    store.close()
+
+
+async def test_a_selection_acts_on_the_servers_rows_and_another_sessions_commit_shows(url):
+    store = Store(url, user="clerk")
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, list(range(1, 121)))
+        await pilot.press("slash", *"MÜLLER", "escape")  # (found whatever its case)
+        await _shows(app, pilot, list(range(10, 301, 10)))
+        await pilot.press("asterisk", "d")  # every Müller selected, and deactivated
+        await settle(app, pilot)
+        with Store(url, user="other") as other:
+            assert all(not other.customer(i)["active"] for i in range(10, 301, 10))
+            other.reactivate([10])
+        for _ in range(200):  # told by the server (NOTIFY): the row shows it
+            await pilot.pause(0.02)
+            if table(app).row(0)["active"]:
+                break
+        assert table(app).row(0)["id"] == 10 and table(app).row(0)["active"] is True
+        assert _held_nothing(store)
+    with Store(url, user="other") as other:
+        other.reactivate([i for i in range(10, 301, 10) if i % 7])
+    store.close()
+
+
+def test_a_newer_query_stops_the_older_ones_statement_on_the_server(url, monkeypatch):
+    store = Store(url, user="clerk")
+    reads = store.page_reads()
+    assert reads is not None
+    rows = served.ServerRows(reads, reads.interrupt)
+    slow = served._select
+
+    def sleeping(query, source, conditions, limit):
+        statement = slow(query, source, conditions, limit)
+        return statement if query.text != "zz" else served.sql.SQL("SELECT * FROM pg_sleep(5), ({}) AS page").format(
+            statement)
+    monkeypatch.setattr(served, "_select", sleeping)
+    outcome: list[object] = []
+
+    def older() -> None:
+        try:
+            outcome.append(rows.page(Query(text="zz")))
+        except Interrupted as stopped:
+            outcome.append(stopped)
+    thread = threading.Thread(target=older)
+    started = time.monotonic()
+    thread.start()
+    time.sleep(0.3)
+    rows.interrupt()  # a newer keystroke …
+    rows.stop_older()  # … whose read cancels the older statement, then reads its own
+    assert rows.page(Query(text="smith"))[0]["id"] == 1
+    thread.join(5)
+    assert isinstance(outcome[0], Interrupted) and time.monotonic() - started < 3
+    store.close()
