@@ -70,7 +70,9 @@ class TableScreen(StoreScreen[None]):
 
     def on_mount(self) -> None:
         self.table.marked = self.selected
-        self.redraw()
+        # The first rows read at once, a server's too (its first page takes milliseconds): the
+        # keys typed as the screen opens find them.
+        self.redraw(wait=True)
         self.app.update_counts()
         self.table.focus()
 
@@ -81,14 +83,20 @@ class TableScreen(StoreScreen[None]):
         self.app.update_counts()  # the header says more in a wider terminal
 
     # -- showing --------------------------------------------------------------
-    def redraw(self, keep: int | None = None, *, first: bool = False) -> None:
+    def redraw(self, keep: int | None = None, *, first: bool = False, wait: bool = False) -> None:
         """Show the rows the query selects, the cursor on row `keep`, else on the row it
         was on; `first`: on the first row (a new search or filter). A server's rows are read
-        off the UI thread, the newest query's only (an older read still under way stops)."""
+        off the UI thread (unless `wait`), the newest query's only (an older read still under
+        way stops)."""
         keep = None if first else keep if keep is not None else self.table.current_id
         query, selected = replace(self.query_state), set(self.selected)
-        if not self.rows.remote:
-            self._show(*self._read(query, selected), keep)
+        if not self.rows.remote or wait:
+            try:
+                found = self._read(query, selected)
+                found[0].count_rows()
+                self._show(*found, keep)
+            except StoreError as err:
+                self.notify(str(err), severity="error", markup=False)
             return
         self.rows.interrupt()
         self._read_remote(query, selected, keep)
