@@ -2,17 +2,20 @@
 timed per action, and every edit checked afterwards (issue 31's concurrent sessions).
 
     python bench/pg_sessions.py [--customers 100000] [--sessions 20] [--actions 40]
+    python bench/pg_sessions.py --url URL [--sessions 20]   # a store already on a server
 
 A server is started in a temporary folder, durable (`tests/pg_server.py`); the demo
-store of CUSTOMERS is built as a file and migrated onto it. Then SESSIONS processes
-each open the store (`Store`, as the app does: every session holds the whole store in
-memory, which is why this runs at 100k and not at 10M yet), wait for one another, and
-take turns of one edit and one search, as fast as they can:
+store of CUSTOMERS is built as a file and migrated onto it (or, with --url, the store
+there is used: `make bench-scale` leaves one of 10,000,000 customers). Then SESSIONS
+processes each open the store as the app does (the customers stay on the server: the
+table reads its pages there, a verb reads the documents it touches, a lookup by key asks
+the server), wait for one another, and take turns of one edit and one search, as fast as
+they can:
 - an edit: `edit_customer` of one of the session's own customers (a city naming the
   session and the turn), durable when it returns; refused (another session's commit
   in between, the store busy) it is tried again, and timed from the first try;
-- a search: the store caught up with the others' commits (`refresh`), then the polars
-  view's rows for three letters of a customer's name (what the app's keystroke does).
+- a search: the store caught up with the others' commits (`refresh`), then the table's
+  first page and count for three letters of a customer's name (what a keystroke reads).
 No edit may be lost: after the run each session's customers must hold its last city.
 """
 from __future__ import annotations
@@ -33,22 +36,27 @@ sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import LocalServer, missing_reason
 
 TRIES = 20  # an edit refused this many times in a row counts as lost
+OWN_FROM = 2_000  # the sessions edit the first customers (each its own share of them)
 
 
 def session(url: str, number: int, sessions: int, actions: int, folder: Path) -> dict:
     """One session's run: its timings and the city it last gave each of its customers. It
-    opens the store and builds its lookups (as the app does behind its first paint), says
-    so in `folder`, and starts when every session has (`go` there)."""
+    opens the store, reads its customers' first pages (its own customers and the names it
+    will search for), says so in `folder`, and starts when every session has (`go` there)."""
     from store import Store, StoreError
+    from store.model import CUSTOMERS
     from store.views.query import Query
-    from store.views.records import RecordView
+    from store.views.records import Views
 
     rnd = random.Random(number)
     with Store(url, user=f"agent{number}") as store:
-        view = RecordView(store)
-        names = [n for n in view.frame["name"].to_list() if len(n) >= 3]
-        own = [i for i in view.frame["id"].to_list() if i % sessions == number]
-        store.prepare_lookups()
+        rows = Views(store, (CUSTOMERS,)).rows(CUSTOMERS)
+        shown = rows.shown(Query())
+        while len(shown) < OWN_FROM and shown.read_more():
+            pass
+        first = shown.rows(0, OWN_FROM)
+        names = [row["name"] for row in first if len(row["name"]) >= 3]
+        own = [row["id"] for row in first if row["id"] % sessions == number]
         (folder / f"ready-{number}").touch()
         while not (folder / "go").exists():
             time.sleep(0.01)
@@ -65,12 +73,10 @@ def session(url: str, number: int, sessions: int, actions: int, folder: Path) ->
                     refusals += 1
             edits.append(time.perf_counter() - started)
             started = time.perf_counter()
-            if store.refresh():
-                changes = store.take_changes()
-                view.refresh(None if changes is None else changes.get("customers", set()))
+            store.refresh()
             name = rnd.choice(names)
             cut = rnd.randrange(len(name) - 2)
-            view.select(Query(text=name[cut:cut + 3]))
+            rows.shown(Query(text=name[cut:cut + 3])).count_rows()
             searches.append(time.perf_counter() - started)
     with open("/proc/self/status") as status:
         rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
@@ -87,6 +93,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--actions", type=int, default=40)
+    parser.add_argument("--url", help="a store already on a server (else the demo store, built and migrated)")
     parser.add_argument("--session", nargs=4, help=argparse.SUPPRESS)  # (url, number, sessions, folder): one session
     args = parser.parse_args()
     if args.session:
@@ -99,13 +106,16 @@ def main() -> None:
     from store import Store
     from store.admin.migrate import migrate
 
-    server = LocalServer(durable=True)
+    server = None if args.url else LocalServer(durable=True)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "demo.json"
-            in_fresh_process("store_bench.py", "build", str(path), str(args.customers))
-            url = server.create_database("team")
-            migrate(path, url)
+            if server is None:
+                url = args.url
+            else:
+                path = Path(tmp) / "demo.json"
+                in_fresh_process("store_bench.py", "build", str(path), str(args.customers))
+                url = server.create_database("team")
+                migrate(path, url)
             workers = [subprocess.Popen([sys.executable, __file__, "--actions", str(args.actions), "--session", url,
                                          str(n), str(args.sessions), tmp], stdout=subprocess.PIPE, text=True,
                                         cwd=ROOT) for n in range(args.sessions)]
@@ -116,15 +126,17 @@ def main() -> None:
             with Store(url, user="check") as store:
                 lost = [(customer, city) for run in runs for customer, city in run["last"].items()
                         if store.customer(int(customer)).get("city") != city]
+                customers = store.stats()["customers"]
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
     edits = [s for run in runs for s in run["edits"]]
     searches = [s for run in runs for s in run["searches"]]
     kept = sum(len(run["last"]) for run in runs)
-    print(f"{args.sessions} sessions on one PostgreSQL store of {args.customers:,} customers, {os.cpu_count()} cores, "
+    print(f"{args.sessions} sessions on one PostgreSQL store of {customers:,} customers, {os.cpu_count()} cores, "
           f"{args.actions} turns each (an edit, then a search)\n")
     print("| action | median | p95 | max |\n|---|---|---|---|")
-    for name, found in (("edit (durable; retried when refused)", edits), ("search (caught up, then the view)", searches)):
+    for name, found in (("edit (durable; retried when refused)", edits), ("search (caught up, then a page and its count)", searches)):
         print(f"| {name} | {percentile(found, 0.5) * 1000:.0f} ms | {percentile(found, 0.95) * 1000:.0f} ms | "
               f"{max(found) * 1000:.0f} ms |")
     print(f"\nEdits refused and tried again: {sum(run['refusals'] for run in runs)}; customers edited: {kept}; "

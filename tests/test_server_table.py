@@ -130,3 +130,76 @@ def test_a_newer_query_stops_the_older_ones_statement_on_the_server(url, monkeyp
     thread.join(5)
     assert isinstance(outcome[0], Interrupted) and time.monotonic() - started < 3
     store.close()
+
+
+def _key_lookups(store: Store) -> list:
+    return [[c["id"] for c in store.find(CUSTOMERS, "email", email)] for email in
+            ("P10@EXAMPLE.ORG", " p11@example.org", "nobody@example.org")] + [
+        [c["id"] for c in store.find(CUSTOMERS, "number", "c 000012")], store.lookup(CUSTOMERS, "phone", ["+4930 1"])]
+
+
+def test_keys_are_looked_up_on_the_server_and_match_the_index_in_memory(url, tmp_path):
+    """A lookup by key asks the server (`postgres.keys`): the same holders as the index built
+    in memory, this session's unsaved and caught-up writes included; no customer is read whole."""
+    from store.admin.migrate import migrate
+
+    with Store(url, user="clerk") as store:
+        served = _key_lookups(store)
+        assert served[:4] == [[10], [11], [], [12]] and _held_nothing(store)
+        with Store(url, user="other") as other:  # another session's change, caught up with
+            other.edit_customer(11, {"email": "moved@example.org"})
+        store.refresh()
+        assert [c["id"] for c in store.find(CUSTOMERS, "email", "p11@example.org")] == []
+        assert [c["id"] for c in store.find(CUSTOMERS, "email", "MOVED@example.org")] == [11]
+        with pytest.raises(Exception, match="already"):  # (the rule that refuses a number held twice)
+            store.edit_customer(13, {"number": "C-000012"})
+        assert _held_nothing(store)
+        store.edit_customer(11, {"email": "p11@example.org"})
+        order = store.add_related("orders", 10, {"title": "Engine"})
+        assert [o["id"] for o in store.children(10, "orders")] == [order["id"]]  # (written here)
+    with Store(url, user="fresh") as fresh:  # a customer's documents asked of the server
+        assert [o["id"] for o in fresh.children(10, "orders")] == [order["id"]] and fresh.children(11, "orders") == []
+        orders = fresh.parts.session.db.tables["orders"]
+        assert not orders.text_read and orders.__dict__["_columns"] is None
+    copy = tmp_path / "copy.json"
+    migrate(url, copy)
+    with Store(copy, user="reader") as in_memory:
+        assert _key_lookups(in_memory) == served
+
+
+def test_a_store_made_before_the_keys_were_kept_has_them_filled_in_at_its_first_open(pg_server):
+    url = pg_server.create_database("keys_filled")
+    with Store(url, user="tester") as store:
+        for n in range(1, 6):
+            store.add_customer("private", {"first_name": f"P{n}", "email": f"P{n}@Example.ORG", "phone": "+49 30 1234567"})
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE customers DROP COLUMN keys")
+    with Store(url, user="tester") as store:
+        assert [c["id"] for c in store.find(CUSTOMERS, "email", "p3@example.org")] == [3]
+        assert store.lookup(CUSTOMERS, "phone", ["+49301234567"]) == [[1, 2, 3, 4, 5]]
+        assert _held_nothing(store)
+
+
+def test_an_imports_rows_are_found_by_their_keys_in_the_next_session(pg_server):
+    """Rows an import commits column-wise (`insert_rows`) take their keys along, worked out
+    column-wise: every international email, number and phone is found as the index in memory finds it."""
+    from test_columnar_commit import _as_rows, _records
+
+    from store import Batch
+
+    url = pg_server.create_database("keys_imported")
+    records = _records(60)
+    with Store(url, user="tester") as store:
+        store.apply_batch(Batch("private", rows=_as_rows(records)))
+    with Store(url, user="fresh") as fresh:
+        found = {record["email"]: [c["id"] for c in fresh.find(CUSTOMERS, "email", record["email"].upper())]
+                 for record in records if record.get("email")}
+        numbers = fresh.lookup(CUSTOMERS, "number", ["C000007", "C000060", "C000061"])
+        assert _held_nothing(fresh)
+    with Store(url, user="memory") as memory:
+        memory.prepare_lookups()  # (the index built in memory: what the server must agree with)
+        assert found == {email: [c["id"] for c in memory.find(CUSTOMERS, "email", email.upper())] for email in found}
+        assert numbers == memory.lookup(CUSTOMERS, "number", ["C000007", "C000060", "C000061"]) == [[7], [60], []]
+    assert all(found.values())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -31,15 +31,32 @@ _Built = TypeVar("_Built")
 # import, a sync of a few records) builds none (~0.3 s at 100,000 documents).
 FEW_KEYS = 64
 SCANS = 16
+# Up to this many keys a look-up asks the server that keeps them (one indexed query).
+SERVER_KEYS = 10_000
+
+
+class ServerLookups(Protocol):
+    """What a server that keeps the documents answers (`postgres.keys`)."""
+
+    def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
+        """(id, its "name:key" entries) of each stored document holding any of `wanted`."""
+        ...
+
+    def children(self, table: str, owner_id: int) -> list[int]:
+        """The ids of the stored documents of `table` that `owner_id` owns."""
+        ...
 
 
 class Indexes:
     """Key indexes of the keyed tables; the children of each owner, by table."""
 
     def __init__(self, tables: Mapping[str, object], schema: Schema, lock: threading.RLock,
-                 saved: SavedKeys | None = None) -> None:
+                 saved: SavedKeys | None = None, server: ServerLookups | None = None) -> None:
         self._tables = tables
         self._saved = saved
+        # Where a server keeps each document's keys (`postgres.keys`): a table whose documents
+        # are read one at a time is looked up there, and no index of it is built.
+        self._server = server
         self._schema = schema
         self._keyed = tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
         self._lock = lock
@@ -47,7 +64,7 @@ class Indexes:
         self._children: dict[str, OwnedIds] = {}
         self._scans: dict[str, int] = {}
         self._normalised: dict[str, tuple[pl.DataFrame, pl.DataFrame]] = {}
-        self._keyed_written: dict[str, tuple[pl.DataFrame, dict[int, tuple[dict[str, Any], list[tuple[str, str]]]]]] = {}
+        self._keyed_written: dict[str, tuple[object, dict[int, tuple[dict[str, Any], list[tuple[str, str]]]]]] = {}
 
     def _built(self, built: dict[str, _Built], table: str, build: Callable[[str, Table], _Built]) -> _Built:
         found = built.get(table)
@@ -103,7 +120,13 @@ class Indexes:
         return [key is not None and key in index for key in keys]
 
     def _scanned(self, table: str, name: str, keys: list[str | None]) -> list[set[int]] | None:
-        """The holders read from the columns, when the index is not built and the keys are few; else None."""
+        """The holders asked of the server where it keeps the keys of a table read one document
+        at a time (up to `SERVER_KEYS` keys); else read from the columns, when the index is not
+        built and the keys are few; else None."""
+        rows = self._tables[table]
+        if (self._server is not None and table not in self._keys and isinstance(rows, Table) and rows.reads_alone
+                and len(keys) <= SERVER_KEYS):
+            return self._ask_server(self._server, table, rows, name, keys)
         if table not in self._keys and len(keys) <= FEW_KEYS and self._scans.get(table, 0) < SCANS:
             with self._lock:  # (a commit on another thread must not change the columns meanwhile)
                 if table not in self._keys:
@@ -132,10 +155,30 @@ class Indexes:
                         found.setdefault(key, set()).add(doc_id)
         return [set() if key is None else found.get(key, set()) for key in keys]
 
-    def _written_keys(self, table: str, base: pl.DataFrame,
+    def _ask_server(self, server: ServerLookups, table: str, rows: Table, name: str,
+                    keys: list[str | None]) -> list[set[int]]:
+        """`_scan`, the stored documents asked of the server by their kept keys, those written
+        here since (this commit's, those caught up with) by their own."""
+        wanted = {f"{name}:{key}": key for key in keys if key is not None}
+        found: dict[str, set[int]] = {}
+        if wanted:
+            written = rows.written_docs()
+            for doc_id, held in server.holders(table, sorted(wanted)):
+                if doc_id not in written:
+                    for entry in held:
+                        if entry in wanted:
+                            found.setdefault(wanted[entry], set()).add(doc_id)
+            for doc_id, pairs in self._written_keys(table, rows, written):
+                for key_name, key in pairs:
+                    if key_name == name and key in wanted.values():
+                        found.setdefault(key, set()).add(doc_id)
+        return [set() if key is None else found.get(key, set()) for key in keys]
+
+    def _written_keys(self, table: str, base: object,
                       written: Mapping[int, dict[str, Any] | None]) -> Iterator[tuple[int, list[tuple[str, str]]]]:
-        """(id, its keys) of each document written since the snapshot, each document keyed once
-        (a document is replaced, never changed, by a write)."""
+        """(id, its keys) of each document written since `base` (the snapshot's frame, or the
+        table read one document at a time) was read, each document keyed once (a document is
+        replaced, never changed, by a write)."""
         held = self._keyed_written.get(table)
         if held is None or held[0] is not base:
             held = self._keyed_written[table] = (base, {})
@@ -171,6 +214,12 @@ class Indexes:
                                                for field, _name, _normalise in self._keyed if field in frame.columns)
 
     def child_ids(self, owner_id: int, table: str) -> set[int]:
+        rows = self._tables[table]
+        if self._server is not None and table not in self._children and isinstance(rows, Table) and rows.reads_alone:
+            # Asked of the server; the documents written here since, by their own owners.
+            written = rows.written_docs()
+            found = {i for i in self._server.children(table, owner_id) if i not in written}
+            return found | {i for i, doc in written.items() if doc is not None and owner_id in self._schema.owners(doc)}
         return self._built(self._children, table, self._build_children).ids(owner_id)
 
     def update(self, table: str, doc_id: int, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from store.engine import tallies as tally
-from store.engine.indexes import Indexes
+from store.engine.indexes import Indexes, ServerLookups
 from store.engine.saved_keys import SavedKeys
 from store.engine.schema import META, META_ID, Schema
 from store.engine.snapshot import Tables, empty_tables
@@ -75,6 +75,10 @@ class InMemory:
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
         return rows.frame(ids)
 
+    def server_lookups(self) -> ServerLookups | None:
+        """Where the documents' keys are looked up on a server (`Indexes`); None: in memory."""
+        return None
+
     def page_reads(self) -> PageReads | None:
         """Where the pages of the tables are read on a server (`Engine.page_reads`); None
         here: the tables are read from memory."""
@@ -117,7 +121,7 @@ class InMemory:
     def replace_tables(self, tables: Tables) -> None:
         """Everything read anew: indexes are built again when first needed, views rebuild."""
         self.tables = tables
-        self.indexes = Indexes(self.tables, self.schema, self._mutex, self.saved_keys())
+        self.indexes = Indexes(self.tables, self.schema, self._mutex, self.saved_keys(), self.server_lookups())
         self._everything_changed()
 
     def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:

@@ -179,6 +179,11 @@ class Table(Mapping[int, dict[str, Any]]):
             self._check()
 
     @property
+    def reads_alone(self) -> bool:
+        """Whether each document is read alone from a server (the table's text is not held)."""
+        return self._read_one is not None and "_docs" not in self.__dict__
+
+    @property
     def text_read(self) -> bool:
         """Whether the table's text was read from the snapshot (it is read when first needed)."""
         return "_base" in self.__dict__
@@ -194,7 +199,8 @@ class Table(Mapping[int, dict[str, Any]]):
         written = self._written
         if doc_id in written:
             return written[doc_id]
-        if self._read_one is not None and "_docs" not in self.__dict__:
+        if self.reads_alone:
+            assert self._read_one is not None
             text = self._read_one(doc_id)
             return None if text is None else cast(dict[str, Any], orjson.loads(text))
         if doc_id > self._max_id:  # a new id (the hot path of an import): no search
@@ -237,7 +243,7 @@ class Table(Mapping[int, dict[str, Any]]):
             return False
         if doc_id in self._written:
             return self._written[doc_id] is not None
-        if self._read_one is not None and "_docs" not in self.__dict__:
+        if self.reads_alone:
             return self._find(doc_id) is not None
         return self._position(doc_id) >= 0
 

@@ -15,10 +15,11 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import StoreError
+from store.engine.indexes import ServerLookups
 from store.engine.lifecycle import Backend
 from store.engine.location import without_password
+from store.engine.postgres import keys, writes
 from store.engine.postgres import tables as server
-from store.engine.postgres import writes
 from store.engine.postgres.blobs import TableBlobs
 from store.engine.postgres.connect import connect, first_line
 from store.engine.postgres.listen import Listener
@@ -64,6 +65,11 @@ class PgDatabase(Backend):
             with self._in_commit(None):
                 server.create(self.conn, self.schema, server.present(self.conn), where=self.where, pg_schema=self.pg_schema)
                 self.blobs.create()
+        missing = [table for table in self.schema.keyed_tables if not keys.has_column(self.conn, table)]
+        if missing:  # (a store made before the keys were kept: filled in once, under the lock)
+            with self._in_commit(None):
+                for table in missing:
+                    keys.add_column(self.conn, self.schema, table)
         writes.create_staging(self.conn)
         with self._consistent_read():
             self._load()
@@ -116,6 +122,11 @@ class PgDatabase(Backend):
         """None: the store is on the server."""
         return []
 
+    def server_lookups(self) -> ServerLookups:
+        """Lookups asked of the server (`keys`), on the reading connection: under the store's
+        lock it holds the state this session caught up with."""
+        return _Lookups(self)
+
     def page_reads(self) -> PageReads:
         """The session's connection for the pages of its tables, read on the server."""
         return self.pages
@@ -155,7 +166,7 @@ class PgDatabase(Backend):
     def _write(self, tx: Transaction, *, rewrite: bool) -> set[str]:
         """Write the transaction's documents (`writes`); returns the tables written (none:
         nothing changed). `rewrite` is done once the commit is in (`_committed`)."""
-        return writes.write(self.conn, tx, self.seq + 1, where=self.where, channel=self.channel)
+        return writes.write(self.conn, tx, self.seq + 1, self.schema, where=self.where, channel=self.channel)
 
     def _committed(self, written: set[str], *, rewrite: bool) -> None:
         """`rewrite`: every table is rewritten (VACUUM FULL), so no old version of a row
@@ -282,3 +293,16 @@ class PgDatabase(Backend):
             for table in sorted(tables):
                 self.conn.execute(sql.SQL("VACUUM (FULL {}) {}").format(sql.SQL("true" if full else "false"),
                                                                         sql.Identifier(table)))
+
+
+class _Lookups:
+    """`ServerLookups` of one session (`PgDatabase.server_lookups`)."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
+        return self.db._later(keys.holders, table, wanted)
+
+    def children(self, table: str, owner_id: int) -> list[int]:
+        return self.db._later(keys.children, self.db.schema, table, owner_id)

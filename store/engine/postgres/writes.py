@@ -13,24 +13,28 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import ConcurrentChange
+from store.engine.postgres.keys import KEYS, doc_keys, keyed_fields, keys_of_texts
 from store.engine.postgres.tables import STATE
+from store.engine.schema import Schema
 from store.engine.table import dumps
 from store.engine.transaction import Transaction
 
 STAGING = "custdesk_staging"
-_STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": pl.Int64(), "doc": pl.String()}
+_STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": pl.Int64(), "doc": pl.String(),
+           "keys": pl.String()}
 
 
 def create_staging(conn: psycopg.Connection[Any]) -> None:
     """The session's staging table (emptied by each commit)."""
-    conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb)"
-                 " ON COMMIT DELETE ROWS")
+    conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb, "
+                 "keys jsonb) ON COMMIT DELETE ROWS")
 
 
-def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, *, where: str, channel: str) -> set[str]:
-    """Write the transaction's documents as commit `seq`; returns the tables written (none:
-    nothing changed, and nothing is written)."""
-    staged = _staged(tx)
+def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Schema, *, where: str,
+          channel: str) -> set[str]:
+    """Write the transaction's documents as commit `seq`, a keyed table's with their keys
+    (`keys`); returns the tables written (none: nothing changed, and nothing is written)."""
+    staged = _staged(tx, schema)
     fresh = [(table, block) for table, block in tx.inserted() if block.height]
     if staged.height == 0 and not fresh:
         return set()
@@ -39,13 +43,16 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, *, where: st
             # Documents `insert_rows` numbered after every id ever given: nothing to match
             # them against, so they go straight into their table (an import's 100k rows).
             rows = block.select("id", pl.lit(1).alias("rev"), pl.lit(seq).alias("seq"), "doc")
-            with cur.copy(sql.SQL("COPY {} (id, rev, seq, doc) FROM STDIN (FORMAT csv)").format(
-                    sql.Identifier(table))) as copy:
+            columns = "id, rev, seq, doc"
+            if table in schema.keyed_tables:
+                rows, columns = rows.with_columns(keys_of_texts(schema, block["doc"])), columns + ", " + KEYS
+            with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                    sql.Identifier(table), sql.SQL(columns))) as copy:
                 copy.write(rows.write_csv(include_header=False))
         if staged.height:
-            with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc) FROM STDIN (FORMAT csv)") as copy:
+            with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc, keys) FROM STDIN (FORMAT csv)") as copy:
                 copy.write(staged.write_csv(include_header=False))
-        for table, statement, expected in _statements(staged):
+        for table, statement, expected in _statements(staged, schema.keyed_tables):
             cur.execute(statement, {"seq": seq, "tbl": table})
             if cur.rowcount != expected:
                 raise ConcurrentChange(f"{where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
@@ -55,15 +62,18 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, *, where: st
     return set(staged["tbl"].unique()) | {table for table, _block in fresh}
 
 
-def _staged(tx: Transaction) -> pl.DataFrame:
-    """(table, id, rev before, rev after, document as JSON) of every document written but
-    those `insert_rows` added; absent before: no old rev; deleted: no document."""
+def _staged(tx: Transaction, schema: Schema) -> pl.DataFrame:
+    """(table, id, rev before, rev after, document as JSON, its keys) of every document written
+    but those `insert_rows` added; absent before: no old rev; deleted: no document."""
+    keyed, keyed_tables = keyed_fields(schema), set(schema.keyed_tables)
     rows = [(table, doc_id, None if old is None else old.get("rev", 0), None if new is None else new.get("rev", 0),
-             None if new is None else dumps(new).decode()) for table, doc_id, old, new in tx.written()]
+             None if new is None else dumps(new).decode(),
+             None if new is None or table not in keyed_tables else doc_keys(keyed, new))
+            for table, doc_id, old, new in tx.written()]
     return pl.DataFrame(rows, schema=_STAGED, orient="row")
 
 
-def _statements(staged: pl.DataFrame) -> Iterator[tuple[str, sql.Composed, int]]:
+def _statements(staged: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[tuple[str, sql.Composed, int]]:
     """Per table: the inserts, updates and deletes, each one set-based statement, with how
     many rows each must touch. Updates and deletes match the rev the verb read."""
     kinds = staged.group_by("tbl").agg(
@@ -72,20 +82,25 @@ def _statements(staged: pl.DataFrame) -> Iterator[tuple[str, sql.Composed, int]]
         pl.col("doc").is_null().sum().alias("delete"))
     for table, inserts, updates, deletes in kinds.iter_rows():
         name = sql.Identifier(table)
+        # A keyed table's rows take their keys along; a deleted one keeps none.
+        keys = ", keys = {}.keys" if table in keyed_tables else ""
         if inserts:
             # (a document undone back into existence takes the place of its deletion marker)
             yield table, sql.SQL(
-                "INSERT INTO {} AS t (id, rev, seq, doc) SELECT id, rev, %(seq)s, doc FROM " + STAGING +
+                "INSERT INTO {} AS t (id, rev, seq, doc" + (", keys" if keys else "") + ") SELECT id, rev, %(seq)s, doc"
+                + (", keys" if keys else "") + " FROM " + STAGING +
                 " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) DO UPDATE "
-                "SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now() "
-                "WHERE t.doc IS NULL").format(name), inserts
+                "SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now()"
+                + keys.format("excluded") + " WHERE t.doc IS NULL").format(name), inserts
         if updates:
             yield table, sql.SQL(
-                "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now() FROM " + STAGING +
+                "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now()" + keys.format("s")
+                + " FROM " + STAGING +
                 " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL AND t.id = s.id "
                 "AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
         if deletes:
             yield table, sql.SQL(
-                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now() FROM " + STAGING +
+                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keys else "")
+                + " FROM " + STAGING +
                 " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
                 "AND t.doc IS NOT NULL").format(name), deletes
