@@ -10,7 +10,7 @@ there is used: `make bench-scale` leaves one of 10,000,000 customers). Then SESS
 processes each open the store as the app does (the customers stay on the server: the
 table reads its pages there, a verb reads the documents it touches, a lookup by key asks
 the server), wait for one another, and take turns of one edit and one search, as fast as
-they can:
+they can (or, with --pause, as people do: a pause before each action):
 - an edit: `edit_customer` of one of the session's own customers (a city naming the
   session and the turn), durable when it returns; refused (another session's commit
   in between, the store busy) it is tried again, and timed from the first try;
@@ -39,7 +39,7 @@ TRIES = 20  # an edit refused this many times in a row counts as lost
 OWN_FROM = 2_000  # the sessions edit the first customers (each its own share of them)
 
 
-def session(url: str, number: int, sessions: int, actions: int, folder: Path) -> dict:
+def session(url: str, number: int, sessions: int, actions: int, folder: Path, pause: float) -> dict:
     """One session's run: its timings and the city it last gave each of its customers. It
     opens the store, reads its customers' first pages (its own customers and the names it
     will search for), says so in `folder`, and starts when every session has (`go` there)."""
@@ -62,6 +62,7 @@ def session(url: str, number: int, sessions: int, actions: int, folder: Path) ->
             time.sleep(0.01)
         edits, searches, refusals, last = [], [], 0, {}
         for turn in range(actions):
+            time.sleep(pause * rnd.uniform(0.5, 1.5))  # (a person reads the screen between two actions)
             customer, city = rnd.choice(own), f"City {number}-{turn}"
             started = time.perf_counter()
             for _ in range(TRIES):
@@ -93,18 +94,21 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--actions", type=int, default=40)
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds a session waits before each action, on average (0: none, as fast as it can)")
     parser.add_argument("--url", help="a store already on a server (else the demo store, built and migrated)")
     parser.add_argument("--session", nargs=4, help=argparse.SUPPRESS)  # (url, number, sessions, folder): one session
     args = parser.parse_args()
     if args.session:
         url, number, sessions, folder = args.session
-        print(json.dumps(session(url, int(number), int(sessions), args.actions, Path(folder))))
+        print(json.dumps(session(url, int(number), int(sessions), args.actions, Path(folder), args.pause)))
         return
     reason = missing_reason()
     if reason:
         sys.exit(f"pg_sessions: {reason}")
     from store import Store
     from store.admin.migrate import migrate
+    from store.views.served import prepare_server
 
     server = None if args.url else LocalServer(durable=True)
     try:
@@ -116,7 +120,9 @@ def main() -> None:
                 in_fresh_process("store_bench.py", "build", str(path), str(args.customers))
                 url = server.create_database("team")
                 migrate(path, url)
-            workers = [subprocess.Popen([sys.executable, __file__, "--actions", str(args.actions), "--session", url,
+            prepare_server(url)  # (what the app makes on a server where missing: the search column and indexes)
+            workers = [subprocess.Popen([sys.executable, __file__, "--actions", str(args.actions),
+                                         "--pause", str(args.pause), "--session", url,
                                          str(n), str(args.sessions), tmp], stdout=subprocess.PIPE, text=True,
                                         cwd=ROOT) for n in range(args.sessions)]
             while len(list(Path(tmp).glob("ready-*"))) < args.sessions and all(w.poll() is None for w in workers):
@@ -134,7 +140,8 @@ def main() -> None:
     searches = [s for run in runs for s in run["searches"]]
     kept = sum(len(run["last"]) for run in runs)
     print(f"{args.sessions} sessions on one PostgreSQL store of {customers:,} customers, {os.cpu_count()} cores, "
-          f"{args.actions} turns each (an edit, then a search)\n")
+          f"{args.actions} turns each (an edit, then a search), "
+          f"{f'{args.pause:g} s apart on average' if args.pause else 'as fast as each can'}\n")
     print("| action | median | p95 | max |\n|---|---|---|---|")
     for name, found in (("edit (durable; retried when refused)", edits), ("search (caught up, then a page and its count)", searches)):
         print(f"| {name} | {percentile(found, 0.5) * 1000:.0f} ms | {percentile(found, 0.95) * 1000:.0f} ms | "

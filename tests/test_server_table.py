@@ -203,3 +203,23 @@ def test_an_imports_rows_are_found_by_their_keys_in_the_next_session(pg_server):
         assert found == {email: [c["id"] for c in memory.find(CUSTOMERS, "email", email.upper())] for email in found}
         assert numbers == memory.lookup(CUSTOMERS, "number", ["C000007", "C000060", "C000061"]) == [[7], [60], []]
     assert all(found.values())
+
+
+async def test_the_app_makes_the_servers_search_column_and_indexes_where_missing(pg_server):
+    import psycopg
+
+    url = pg_server.create_database("prepared_by_app")
+    with Store(url, user="tester") as store:
+        store.add_customer("private", {"first_name": "İnce", "last_name": "Müller", "email": "ince@example.org"})
+    app = CustdeskApp(Store(url, user="clerk"), Config())
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.02)
+            if any("search indexes are made" in str(toast.render()) for toast in app.screen.query("Toast")):
+                break
+        with psycopg.connect(url) as conn:
+            assert served._keeps_searched_column(conn) and served.prepare(conn) == []  # (nothing left to make)
+        await pilot.press("slash", *"i̇nce")  # (İ lower-cased as Unicode says, from the column now)
+        await settle(app, pilot)
+        assert _ids(app) == [1]
+    app.store.close()

@@ -199,6 +199,8 @@ class CustdeskApp(App[None]):
         self.store.watch(self._heard_a_commit)
         if not self.views.rows(CUSTOMERS).remote:  # (a server's: the few a verb needs, when it needs them)
             self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_lookups)
+        else:  # (the server's column and indexes the table is read through, where missing)
+            self.set_timer(PREPARE_AFTER_SECONDS, self.prepare_server)
         self.call_after_refresh(self.tell_erasure_requests)
 
     def tell_erasure_requests(self) -> None:
@@ -215,6 +217,17 @@ class CustdeskApp(App[None]):
         self.store.prepare_lookups()
         keep_out_of_collections(self)  # (the documents and indexes just read)
         return_freed_memory()  # (what building them took and let go)
+
+    @work(thread=True, group="prepare")
+    def prepare_server(self) -> None:
+        try:
+            made = self.views.rows(CUSTOMERS).prepare()
+        except StoreError as err:  # (a clerk without the rights: the table is read all the same, slower)
+            self.call_from_thread(self.notify, f"The server's search indexes could not be made: {err}",
+                                  severity="warning", markup=False)
+            return
+        if made:
+            self.call_from_thread(self.notify, "The server's search indexes are made: searching is fast from now on")
 
     # -- shared state -------------------------------------------------------------
     def update_counts(self) -> None:

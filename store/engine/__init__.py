@@ -65,8 +65,9 @@ if TYPE_CHECKING:
 Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
-           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document", "peek_meta",
-           "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "shown_location"]
+           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document",
+           "peek_meta", "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "server_session",
+           "shown_location"]
 
 
 class KeyIndex(Protocol):
@@ -205,6 +206,14 @@ def read_ahead(location: str | Path) -> None:
     from store.engine.columns import prefetch_columns
 
     prefetch_columns(Path(location))
+
+
+def server_session(url: str) -> AbstractContextManager[Any]:
+    """A connection of its own to the PostgreSQL store at `url` (autocommit), closed after:
+    for upkeep that must not hold up the session's own (`store.views.served.prepare_server`)."""
+    from store.engine.postgres import connect
+
+    return connect.connect(url)
 
 
 def peek_meta(location: str | Path) -> dict[str, Any] | None:

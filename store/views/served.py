@@ -22,14 +22,13 @@ and too far for a short walk, and are walked to the end. Text shorter than a tri
 all of it to find that out is the slowest way of all. A count walks, then asks the
 planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None).
 
-`prepare` makes this fast at millions of customers: the searched text kept as a column
-(walked five times faster than worked out from each document), a trigram index over it,
+`prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
+customers: the searched text kept as a column (walked five times faster than worked out
+from each document), a trigram index over it,
 a btree per sortable column (a page starts where the index says, whatever the sort), a
 GIN index over the tags. A server without them, or without pg_trgm, answers every query
-all the same, more slowly. The store does not run `prepare` yet: its indexes cost a 100k
-import on the server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index), and
-the app reads only its first page from the server so far (`store.views.page`). The bench
-(`bench/pg_scale.py`) and the tests run it.
+all the same, more slowly. Its indexes cost a 100k import on the server 2.5 times its
+time (2.8 → 7.0 s, most of it the trigram index): a price the table's reads are worth.
 
 A server without ICU (a build without it) lower-cases by its database's locale: with
 C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and a C locale lower-cases
@@ -45,6 +44,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from store.base.errors import StoreError
+from store.engine import server_session, shown_location
 from store.model import CUSTOMERS
 from store.views.query import CUSTOMER_SORTABLE, Interrupted, Query, Row
 from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, haystack, sort_key
@@ -74,6 +75,10 @@ class ServerRows:
         self._running: int | None = None  # (the generation of the read on the connection now)
         self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
+
+    def forget_searched(self) -> None:
+        """Ask again how the searched text is read (`prepare` may have made its column since)."""
+        self._haystack = None
 
     def interrupt(self) -> None:
         """Make the reads under way moot (cheap: call it where the newer query is asked for):
@@ -297,6 +302,23 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
         f"({haystack(unicode_collation(conn))}) STORED"]
     return column + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
                      if name not in present]
+
+
+def prepare_server(url: str) -> int:
+    """Make on the server at `url` what the pages are read through, where it is missing
+    (`prepare`), on a connection of its own: the app on a server does it after its first
+    screen (the first time: the searched column rewrites the customers' table, seconds at
+    100,000 customers, minutes at millions; the indexes are made while the others work on).
+    How many statements ran; StoreError when the server refuses (a clerk without the rights:
+    the pages are read all the same, more slowly)."""
+    with server_session(url) as conn:
+        try:
+            statements = prepare(conn)
+            for statement in statements:
+                conn.execute(statement)
+        except psycopg.Error as err:
+            raise StoreError(f"{shown_location(url)}: {str(err).strip().splitlines()[0]}") from None
+    return len(statements)
 
 
 # What `_read` sets for a page's statement: nothing compiled (JIT costs tens of milliseconds,

@@ -63,6 +63,9 @@ class TableRows(Protocol):
         """The tags its rows carry (None: too many rows to list them in time)."""
     def held(self, ids: Collection[int]) -> dict[int, bool]:
         """Of these rows, those that still exist, each with whether it is active."""
+    def prepare(self) -> int:
+        """Make what the rows are read through where it is missing (a server's column and
+        indexes: `served.prepare_server`; slow the first time); how many things were made."""
 
 
 class FrameShown:
@@ -110,6 +113,10 @@ class MemoryRows:
 
     def interrupt(self) -> None:
         """Nothing: a read from memory is over before the next query is asked for."""
+
+    def prepare(self) -> int:
+        """Nothing: the polars view needs no index."""
+        return 0
 
     def total(self) -> int:
         return self.view.frame.height
@@ -176,6 +183,13 @@ class ServedRows:
 
     def interrupt(self) -> None:
         self.server.interrupt()
+
+    def prepare(self) -> int:
+        from store.views.served import prepare_server
+
+        made = prepare_server(str(self.store.location))
+        self.server.forget_searched()
+        return made
 
     def total(self) -> int:
         return self.store.stats()["customers"]
