@@ -17,8 +17,16 @@ from store.engine.saved_keys import SavedKeys
 from store.engine.schema import Schema
 from store.engine.table import Table
 
+# (field, key name, normaliser) of each identifying field (`Schema.keys`).
+Keyed = tuple[tuple[str, str, Callable[[str], str]], ...]
 
-def _keys_of(keyed: tuple[tuple[str, str, Callable[[str], str]], ...], doc: Mapping[str, object]) -> list[tuple[str, str]]:
+
+def keyed_fields(schema: Schema) -> Keyed:
+    return tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
+
+
+def keys_of(keyed: Keyed, doc: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(key name, key) of each identifying field the document holds, as the index keys it."""
     # Runs for every write of a keyed document (100k times in an import).
     get = doc.get
     return [(name, key) for field, name, normalise in keyed
@@ -58,7 +66,7 @@ class Indexes:
         # are read one at a time is looked up there, and no index of it is built.
         self._server = server
         self._schema = schema
-        self._keyed = tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
+        self._keyed = keyed_fields(schema)
         self._lock = lock
         self._keys: dict[str, dict[str, KeyedIds]] = {}
         self._children: dict[str, OwnedIds] = {}
@@ -160,6 +168,7 @@ class Indexes:
         """`_scan`, the stored documents asked of the server by their kept keys, those written
         here since (this commit's, those caught up with) by their own."""
         wanted = {f"{name}:{key}": key for key in keys if key is not None}
+        keys_wanted = set(wanted.values())
         found: dict[str, set[int]] = {}
         if wanted:
             written = rows.written_docs()
@@ -170,7 +179,7 @@ class Indexes:
                             found.setdefault(wanted[entry], set()).add(doc_id)
             for doc_id, pairs in self._written_keys(table, rows, written):
                 for key_name, key in pairs:
-                    if key_name == name and key in wanted.values():
+                    if key_name == name and key in keys_wanted:
                         found.setdefault(key, set()).add(doc_id)
         return [set() if key is None else found.get(key, set()) for key in keys]
 
@@ -187,7 +196,7 @@ class Indexes:
             if doc is not None:
                 found = known.get(doc_id)
                 if found is None or found[0] is not doc:
-                    found = known[doc_id] = (doc, _keys_of(self._keyed, doc))
+                    found = known[doc_id] = (doc, keys_of(self._keyed, doc))
                 yield doc_id, found[1]
 
     def _base_keys(self, table: str, field: str, base: pl.DataFrame) -> pl.Series:
@@ -226,10 +235,10 @@ class Indexes:
         by_field = self._keys.get(table)
         if by_field is not None:
             if old is not None:
-                for field, key in _keys_of(self._keyed, old):
+                for field, key in keys_of(self._keyed, old):
                     by_field[field].discard(key, doc_id)
             if new is not None:
-                for field, key in _keys_of(self._keyed, new):
+                for field, key in keys_of(self._keyed, new):
                     by_field[field].add(key, doc_id)
         children = self._children.get(table)
         if children is not None:

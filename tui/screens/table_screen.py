@@ -127,10 +127,14 @@ class TableScreen(StoreScreen[None]):
         self.selected -= asked - held.keys()
         self.held = {i: held.get(i, self.held.get(i, True)) for i in self.selected}
         self.update_filters()
-        if self._open_when_read and not any(w.group == "rows" and not w.is_finished for w in self.workers):
+        if self._open_when_read and not self._reading_rows():
             self._open_when_read = False
             if self.table.row_count:
                 self.run_worker(self.run_action("open"))
+
+    def _reading_rows(self) -> bool:
+        """Whether a server's rows for a newer query are still being read (`_read_remote`)."""
+        return any(w.group == "rows" and not w.is_finished for w in self.workers)
 
     def update_filters(self) -> None:
         shown = self.table.shown
@@ -157,7 +161,7 @@ class TableScreen(StoreScreen[None]):
         """Enter in the search box opens the first match (the row the cursor is on)."""
         if event.input.id == "search":
             self.table.focus()
-            if any(w.group == "rows" and not w.is_finished for w in self.workers):
+            if self._reading_rows():
                 self._open_when_read = True  # (the search's rows are on their way: its first match, not the last one's)
             elif self.table.row_count:
                 await self.run_action("open")

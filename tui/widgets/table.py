@@ -172,7 +172,6 @@ class RecordTable(ScrollView, can_focus=True):
 
     # -- movement -----------------------------------------------------------
     def watch_cursor(self, cursor: int) -> None:
-        self._read_up_to(cursor)
         body = max(1, self._view.height - 1)
         top = self.scroll_offset.y
         if cursor < top:

@@ -65,7 +65,7 @@ class PgDatabase(Backend):
             with self._in_commit(None):
                 server.create(self.conn, self.schema, server.present(self.conn), where=self.where, pg_schema=self.pg_schema)
                 self.blobs.create()
-        missing = [table for table in self.schema.keyed_tables if not keys.has_column(self.conn, table)]
+        missing = keys.lacking_column(self.conn, self.schema.keyed_tables)
         if missing:  # (a store made before the keys were kept: filled in once, under the lock)
             with self._in_commit(None):
                 for table in missing:

@@ -11,7 +11,7 @@ through the index on their owner's field."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -19,24 +19,16 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from store.engine.indexes import Keyed, keys_of
 from store.engine.schema import Schema
 
 KEYS = "keys"
 FILL_ROWS = 200_000  # documents filled in per statement (a store made before the column)
 
-Keyed = tuple[tuple[str, str, Callable[[str], str]], ...]
-
-
-def keyed_fields(schema: Schema) -> Keyed:
-    """(field, key name, normaliser) of each identifying field."""
-    return tuple((field, name, normalise) for field, (name, normalise) in schema.keys.items())
-
-
 def doc_keys(keyed: Keyed, doc: Mapping[str, Any]) -> str:
-    """The document's keys as the column keeps them (JSON text), as the session's index keys it."""
-    get = doc.get
-    return orjson.dumps([f"{name}:{key}" for field, name, normalise in keyed
-                         if (value := get(field)) and (key := normalise(value))]).decode()
+    """The document's keys as the column keeps them (JSON text): those the session's index
+    would hold (`indexes.keys_of`)."""
+    return orjson.dumps([f"{name}:{key}" for name, key in keys_of(keyed, doc)]).decode()
 
 
 def frame_keys(schema: Schema, fields: pl.DataFrame) -> pl.Series:
@@ -59,10 +51,12 @@ def keys_of_texts(schema: Schema, texts: pl.Series) -> pl.Series:
     return frame_keys(schema, decoded)
 
 
-def has_column(conn: psycopg.Connection[Any], table: str) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                       "current_schema() AND table_name = %s AND column_name = %s)", (table, KEYS)).fetchone()
-    return bool(row and row[0])
+def lacking_column(conn: psycopg.Connection[Any], tables: Iterable[str]) -> list[str]:
+    """Those of `tables` that have no keys column yet (one query, at every open)."""
+    have = {str(row[0]) for row in conn.execute(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND column_name = %s", (KEYS,))}
+    return [table for table in tables if table not in have]
 
 
 def add_column(conn: psycopg.Connection[Any], schema: Schema, table: str) -> None:

@@ -13,7 +13,8 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import ConcurrentChange
-from store.engine.postgres.keys import KEYS, doc_keys, keyed_fields, keys_of_texts
+from store.engine.indexes import keyed_fields
+from store.engine.postgres.keys import KEYS, doc_keys, keys_of_texts
 from store.engine.postgres.tables import STATE
 from store.engine.schema import Schema
 from store.engine.table import dumps
@@ -83,24 +84,27 @@ def _statements(staged: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator
     for table, inserts, updates, deletes in kinds.iter_rows():
         name = sql.Identifier(table)
         # A keyed table's rows take their keys along; a deleted one keeps none.
-        keys = ", keys = {}.keys" if table in keyed_tables else ""
+        keyed = table in keyed_tables
+        columns = ", keys" if keyed else ""
         if inserts:
             # (a document undone back into existence takes the place of its deletion marker)
             yield table, sql.SQL(
-                "INSERT INTO {} AS t (id, rev, seq, doc" + (", keys" if keys else "") + ") SELECT id, rev, %(seq)s, doc"
-                + (", keys" if keys else "") + " FROM " + STAGING +
-                " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) DO UPDATE "
-                "SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now()"
-                + keys.format("excluded") + " WHERE t.doc IS NULL").format(name), inserts
+                "INSERT INTO {} AS t (id, rev, seq, doc" + columns + ") SELECT id, rev, %(seq)s, doc" + columns +
+                " FROM " + STAGING + " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) "
+                "DO UPDATE SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now()" +
+                _keys_from("excluded", keyed) + " WHERE t.doc IS NULL").format(name), inserts
         if updates:
             yield table, sql.SQL(
-                "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now()" + keys.format("s")
-                + " FROM " + STAGING +
-                " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL AND t.id = s.id "
-                "AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
+                "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now()" + _keys_from("s", keyed) +
+                " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL "
+                "AND t.id = s.id AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
         if deletes:
             yield table, sql.SQL(
-                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keys else "")
-                + " FROM " + STAGING +
-                " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
+                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keyed else "") +
+                " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
                 "AND t.doc IS NOT NULL").format(name), deletes
+
+
+def _keys_from(source: str, keyed: bool) -> str:
+    """The SET clause that takes a keyed table's keys from `source` (none for another table)."""
+    return f", keys = {source}.keys" if keyed else ""
