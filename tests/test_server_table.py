@@ -223,3 +223,13 @@ async def test_the_app_makes_the_servers_search_column_and_indexes_where_missing
         await settle(app, pilot)
         assert _ids(app) == [1]
     app.store.close()
+
+
+def test_a_refusal_on_a_connection_of_its_own_is_one_line_naming_the_database(url):
+    from store import StoreError
+    from store.engine import server_session
+
+    with pytest.raises(StoreError) as refused, server_session(url) as conn:
+        conn.execute("SELECT * FROM no_such_table")
+    assert str(refused.value).startswith(url.split("?")[0]) and "no_such_table" in str(refused.value)
+    assert "\n" not in str(refused.value)

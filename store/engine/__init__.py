@@ -209,11 +209,12 @@ def read_ahead(location: str | Path) -> None:
 
 
 def server_session(url: str) -> AbstractContextManager[Any]:
-    """A connection of its own to the PostgreSQL store at `url` (autocommit), closed after:
-    for upkeep that must not hold up the session's own (`store.views.served.prepare_server`)."""
+    """A connection of its own to the PostgreSQL store at `url` (autocommit), closed after, its
+    errors StoreError in one line: for upkeep that must not hold up the session's own
+    (`store.views.served.prepare_server`)."""
     from store.engine.postgres import connect
 
-    return connect.connect(url)
+    return connect.session(url)
 
 
 def peek_meta(location: str | Path) -> dict[str, Any] | None:

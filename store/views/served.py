@@ -44,8 +44,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from store.base.errors import StoreError
-from store.engine import server_session, shown_location
+from store.engine import server_session
 from store.model import CUSTOMERS
 from store.views.query import CUSTOMER_SORTABLE, Interrupted, Query, Row
 from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, haystack, sort_key
@@ -312,12 +311,9 @@ def prepare_server(url: str) -> int:
     How many statements ran; StoreError when the server refuses (a clerk without the rights:
     the pages are read all the same, more slowly)."""
     with server_session(url) as conn:
-        try:
-            statements = prepare(conn)
-            for statement in statements:
-                conn.execute(statement)
-        except psycopg.Error as err:
-            raise StoreError(f"{shown_location(url)}: {str(err).strip().splitlines()[0]}") from None
+        statements = prepare(conn)
+        for statement in statements:
+            conn.execute(statement)
     return len(statements)
 
 

@@ -7,7 +7,8 @@ neither imports polars nor any table (the package imports nothing).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
@@ -39,6 +40,24 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 def first_line(err: BaseException) -> str:
     return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+@contextmanager
+def refused(url: str) -> Iterator[None]:
+    """The server's errors as the store's: one line naming the database (its URL without the password)."""
+    try:
+        yield
+    except psycopg.OperationalError as err:
+        raise StoreError(f"{without_password(url)}: the database server is unreachable ({first_line(err)})") from None
+    except psycopg.Error as err:
+        raise StoreError(f"{without_password(url)}: {first_line(err)}") from None
+
+
+@contextmanager
+def session(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of its own (autocommit), closed after; its errors as the store's (`refused`)."""
+    with refused(url), connect(url) as conn:
+        yield conn
 
 
 def holds_any_table(url: str, names: Iterable[str]) -> bool:

@@ -10,9 +10,7 @@ from typing import Any
 
 import psycopg
 
-from store.base.errors import StoreError
-from store.engine.location import without_password
-from store.engine.postgres.connect import connect, first_line
+from store.engine.postgres.connect import connect, refused
 
 
 class PageReads:
@@ -27,16 +25,10 @@ class PageReads:
 
     @contextmanager
     def __call__(self) -> Iterator[psycopg.Connection[Any]]:
-        with self._lock:
-            try:
-                if self._conn is None or self._conn.broken:
-                    self._conn = connect(self.url)
-                yield self._conn
-            except psycopg.OperationalError as err:
-                raise StoreError(f"{without_password(self.url)}: the database server is unreachable "
-                                 f"({first_line(err)})") from None
-            except psycopg.Error as err:
-                raise StoreError(f"{without_password(self.url)}: {first_line(err)}") from None
+        with self._lock, refused(self.url):
+            if self._conn is None or self._conn.broken:
+                self._conn = connect(self.url)
+            yield self._conn
 
     def interrupt(self) -> None:
         conn = self._conn
