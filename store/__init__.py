@@ -22,6 +22,7 @@ from store.base.errors import (
     StoreBusy,
     StoreCorrupt,
     StoreError,
+    TooManyToMatch,
     ValidationFailed,
 )
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Batch", "ConcurrentChange", "FieldIssue", "NoStore", "NotFound", "NothingToUndo", "RuleViolation",
-    "Store", "StoreBusy", "StoreCorrupt", "StoreError", "ValidationFailed",
+    "Store", "StoreBusy", "StoreCorrupt", "StoreError", "TooManyToMatch", "ValidationFailed",
 ]
 
 

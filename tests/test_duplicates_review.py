@@ -252,6 +252,23 @@ async def test_D_lists_the_pairs_by_score_with_the_highlighted_one_side_by_side(
         assert isinstance(app.screen, CustomersScreen)
 
 
+async def test_D_on_a_store_beyond_the_matcher_says_why_in_one_line_and_lists_nothing(people, monkeypatch):
+    from store.matching import index as matching_index
+
+    monkeypatch.setattr(matching_index, "MATCHED_STORE", 3)  # (the store of `fill`: "millions" for the matcher)
+    app = CustdeskApp(people)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await review(app, pilot)
+        for _ in range(100):
+            if not app.screen.sweeping:
+                break
+            await pilot.pause(0.02)
+        told = [n for n in notices(app) if "more than the duplicate matcher compares in one process (3)" in n]
+        assert len(told) == 1 and "\n" not in told[0] and app.screen.pairs == []
+        await pilot.press("escape")
+        assert isinstance(app.screen, CustomersScreen)
+
+
 async def test_n_says_two_people_the_pair_leaves_the_list_and_u_brings_it_back(people):
     app = CustdeskApp(people)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -233,3 +233,21 @@ def test_a_refusal_on_a_connection_of_its_own_is_one_line_naming_the_database(ur
         conn.execute("SELECT * FROM no_such_table")
     assert str(refused.value).startswith(url.split("?")[0]) and "no_such_table" in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_the_servers_search_indexes_take_new_entries_at_once(url):
+    """GIN queues new entries by default, and every search then reads the queue: `prepare`
+    makes its indexes without one, and turns it off (emptying it) on those made before."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in served.prepare(conn):
+            conn.execute(statement)
+        conn.execute("ALTER INDEX customers_search SET (fastupdate = on)")
+        assert any("customers_search" in s and "fastupdate = off" in s for s in served.prepare(conn))
+    assert served.prepare_server(url) == 2  # (the index's queue turned off, and emptied)
+    with psycopg.connect(url) as conn:
+        options = dict(conn.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN "
+                                    "('customers_search', 'customers_tags')").fetchall())
+        assert options == {"customers_search": ["fastupdate=off"], "customers_tags": ["fastupdate=off"]}
+        assert served.prepare(conn) == []

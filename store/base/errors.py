@@ -64,3 +64,8 @@ class StoreCorrupt(StoreError):
 
 class NothingToUndo(StoreError):
     pass
+
+
+class TooManyToMatch(StoreError):
+    """More customers and prospects than the duplicate matcher compares in one process
+    (`store.matching.index.MATCHED_STORE`): its index of them would not fit in memory."""

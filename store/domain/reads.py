@@ -41,7 +41,7 @@ class Reads:
 
     def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
-        return [sorted(ids) for ids in self.session.db.indexes.holders(table, key, values)]
+        return [sorted(ids) if ids else [] for ids in self.session.db.indexes.holders(table, key, values)]
 
     def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""

@@ -39,8 +39,8 @@ _Built = TypeVar("_Built")
 # import, a sync of a few records) builds none (~0.3 s at 100,000 documents).
 FEW_KEYS = 64
 SCANS = 16
-# Up to this many keys a look-up asks the server that keeps them (one indexed query).
-SERVER_KEYS = 10_000
+# Keys a look-up asks the server that keeps them in one query (an import's million in several).
+SERVER_KEYS = 50_000
 
 
 class ServerLookups(Protocol):
@@ -99,7 +99,7 @@ class Indexes:
         (`FEW_KEYS`, `SCANS`), from one column-wise pass over the fields of that key."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
-            return scanned
+            return [set() if key is None else scanned.get(key, set()) for key in keys]
         index = self.key_map(table, name)
         if not len(index):
             return [set() for _ in keys]
@@ -110,7 +110,7 @@ class Indexes:
         """`holders`' lowest id of each key (None: none holds it)."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
-            return [min(ids) if ids else None for ids in scanned]
+            return [None if key is None or key not in scanned else min(scanned[key]) for key in keys]
         index = self.key_map(table, name)
         if not len(index):
             return [None] * len(keys)
@@ -121,19 +121,19 @@ class Indexes:
         """Whether any document of `table` holds each key (`holders`, told without the ids)."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
-            return [bool(ids) for ids in scanned]
+            return [key is not None and key in scanned for key in keys]
         index = self.key_map(table, name)
         if not len(index):
             return [False] * len(keys)
         return [key is not None and key in index for key in keys]
 
-    def _scanned(self, table: str, name: str, keys: list[str | None]) -> list[set[int]] | None:
-        """The holders asked of the server where it keeps the keys of a table read one document
-        at a time (up to `SERVER_KEYS` keys); else read from the columns, when the index is not
-        built and the keys are few; else None."""
+    def _scanned(self, table: str, name: str, keys: list[str | None]) -> dict[str, set[int]] | None:
+        """The holders of each key held (a key held by none is absent): asked of the server
+        where it keeps the keys of a table read one document at a time (however many: an
+        index of ten million customers built here would hold GBs); else read from the
+        columns, when the index is not built and the keys are few; else None."""
         rows = self._tables[table]
-        if (self._server is not None and table not in self._keys and isinstance(rows, Table) and rows.reads_alone
-                and len(keys) <= SERVER_KEYS):
+        if self._server is not None and table not in self._keys and isinstance(rows, Table) and rows.reads_alone:
             return self._ask_server(self._server, table, rows, name, keys)
         if table not in self._keys and len(keys) <= FEW_KEYS and self._scans.get(table, 0) < SCANS:
             with self._lock:  # (a commit on another thread must not change the columns meanwhile)
@@ -142,7 +142,7 @@ class Indexes:
                     return self._scan(table, name, keys)
         return None
 
-    def _scan(self, table: str, name: str, keys: list[str | None]) -> list[set[int]]:
+    def _scan(self, table: str, name: str, keys: list[str | None]) -> dict[str, set[int]]:
         wanted = {key for key in keys if key is not None}
         found: dict[str, set[int]] = {}
         rows = self._tables[table]
@@ -161,27 +161,32 @@ class Indexes:
                 for key_name, key in held:
                     if key_name == name and key in wanted:
                         found.setdefault(key, set()).add(doc_id)
-        return [set() if key is None else found.get(key, set()) for key in keys]
+        return found
 
     def _ask_server(self, server: ServerLookups, table: str, rows: Table, name: str,
-                    keys: list[str | None]) -> list[set[int]]:
+                    keys: list[str | None]) -> dict[str, set[int]]:
         """`_scan`, the stored documents asked of the server by their kept keys, those written
-        here since (this commit's, those caught up with) by their own."""
-        wanted = {f"{name}:{key}": key for key in keys if key is not None}
-        keys_wanted = set(wanted.values())
+        here since (this commit's, those caught up with) by their own. The keys are asked
+        in order (neighbours in the server's index), column-wise: an import's million."""
+        prefix = f"{name}:"
+        asked = (prefix + pl.Series(keys, dtype=pl.String).drop_nulls().unique().sort()).to_list()
         found: dict[str, set[int]] = {}
-        if wanted:
-            written = rows.written_docs()
-            for doc_id, held in server.holders(table, sorted(wanted)):
+        written = rows.written_docs()
+        for start in range(0, len(asked), SERVER_KEYS):
+            chunk = asked[start:start + SERVER_KEYS]
+            entries = set(chunk)
+            for doc_id, held in server.holders(table, chunk):
                 if doc_id not in written:
                     for entry in held:
-                        if entry in wanted:
-                            found.setdefault(wanted[entry], set()).add(doc_id)
+                        if entry in entries:
+                            found.setdefault(entry[len(prefix):], set()).add(doc_id)
+        if asked and written:
+            wanted = {entry[len(prefix):] for entry in asked}
             for doc_id, pairs in self._written_keys(table, rows, written):
                 for key_name, key in pairs:
-                    if key_name == name and key in keys_wanted:
+                    if key_name == name and key in wanted:
                         found.setdefault(key, set()).add(doc_id)
-        return [set() if key is None else found.get(key, set()) for key in keys]
+        return found
 
     def _written_keys(self, table: str, base: object,
                       written: Mapping[int, dict[str, Any] | None]) -> Iterator[tuple[int, list[tuple[str, str]]]]:

@@ -143,6 +143,8 @@ class InMemory:
             raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
         added = rows.extend(ids, texts, fields)
         self._changed(table, ids)
+        if not self.indexes.tracks(table):
+            return  # (no index of it is built: nothing to add to, nor any table to count)
         if len(ids) >= len(rows) - len(ids):
             # As many new documents as there were: building the indexes again when next
             # needed costs no more than adding to them now, and nothing may need them

@@ -117,6 +117,10 @@ class Table(Mapping[int, dict[str, Any]]):
                 self._max_id = int(columns["id"][-1]) if self._count else -1
         self._columns = columns
         self._written: dict[int, dict[str, Any] | None] = {}
+        # Documents added column-wise (`extend`) to a table read one document at a time, as
+        # (id, doc) text, until their commit puts them on the server (`settle`): an import of
+        # a million rows into ten million customers reads none of the others.
+        self._unsettled: pl.DataFrame | None = None
         self._lock = threading.RLock()
         # Every document's fields (`frame()`), kept while nothing is written: documents written
         # since the snapshot (a change log replayed at open) are decoded once, not at each call.
@@ -151,7 +155,11 @@ class Table(Mapping[int, dict[str, Any]]):
         with self._lock:
             if self._text is not None:
                 text = self._text()
-                self._set_base(text if isinstance(text, pl.DataFrame) else _text_of(text))
+                base = text if isinstance(text, pl.DataFrame) else _text_of(text)
+                unsettled, self._unsettled = self._unsettled, None
+                if unsettled is not None:  # (the server's text lacks them until their commit: then it has them)
+                    base = pl.concat([base.filter(~pl.col("id").is_in(unsettled["id"].implode())), unsettled])
+                self._set_base(base)
                 # Writes made before (the change log replayed at open) were not counted.
                 self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
                 self._text = None
@@ -201,6 +209,10 @@ class Table(Mapping[int, dict[str, Any]]):
             return written[doc_id]
         if self.reads_alone:
             assert self._read_one is not None
+            unsettled = self._unsettled
+            if unsettled is not None and doc_id >= unsettled["id"][0]:
+                found = unsettled.filter(pl.col("id") == doc_id)["doc"]
+                return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
             text = self._read_one(doc_id)
             return None if text is None else cast(dict[str, Any], orjson.loads(text))
         if doc_id > self._max_id:  # a new id (the hot path of an import): no search
@@ -361,6 +373,9 @@ class Table(Mapping[int, dict[str, Any]]):
         decoded = fields.select(pl.Series("id", ids, dtype=pl.Int64),
                                 *(_conformed(fields, name, dtype).alias(name) for name, dtype in self._schema.items()))
         with self._lock:
+            if self.reads_alone:
+                self._add_unsettled(fresh, decoded)
+                return decoded
             if ids and ids[0] <= max(self._max_id, *self._written, -1):
                 raise ValueError(f"document ids from {ids[0]} are not new")
             if self._at is not None and "_base" not in self.__dict__ and len(ids) <= FEW_NEW:
@@ -380,10 +395,32 @@ class Table(Mapping[int, dict[str, Any]]):
             self._changed()
         return decoded
 
+    def _add_unsettled(self, fresh: pl.DataFrame, decoded: pl.DataFrame) -> None:
+        """`extend` of a table read one document at a time: the new documents held as text
+        until `settle`, the others left on the server."""
+        unsettled = self._unsettled
+        newest = max((-1, *self._written, *(() if unsettled is None else (int(unsettled["id"][-1]),))))
+        if fresh.height and int(fresh["id"][0]) <= newest:
+            raise ValueError(f"document ids from {fresh['id'][0]} are not new")
+        self._unsettled = fresh if unsettled is None else pl.concat([unsettled, fresh])
+        if self._columns is not None:
+            self._columns = pl.concat([self._columns, decoded])
+            self._as_read = False
+        self._changed()
+
+    def settle(self) -> None:
+        """The documents `extend` added are committed: a table read one document at a time
+        reads them from the server from now on, and holds them no longer."""
+        with self._lock:
+            self._unsettled = None
+
     def drop_new(self, first: int) -> None:
         """Forget every document from id `first` on (the rows of an `extend` rolled back,
         and anything written after them): ids past the store's next one no longer exist."""
         with self._lock:
+            if self.reads_alone:
+                self._drop_unsettled(first)
+                return
             columns = self._columns
             self._set_base(self._base.filter(pl.col("id") < first), ordered=True)
             self._as_read = False
@@ -392,6 +429,17 @@ class Table(Mapping[int, dict[str, Any]]):
             self._written = {i: d for i, d in self._written.items() if i < first}
             self._changed()
             self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
+
+    def _drop_unsettled(self, first: int) -> None:
+        """`drop_new` of a table read one document at a time (none of its documents is held)."""
+        unsettled = self._unsettled
+        if unsettled is not None:
+            kept = unsettled.filter(pl.col("id") < first)
+            self._unsettled = kept if kept.height else None
+        self._written = {i: d for i, d in self._written.items() if i < first}
+        if self._columns is not None:
+            self._columns = self._columns.filter(pl.col("id") < first)
+        self._changed()
 
     def written_docs(self) -> Mapping[int, dict[str, Any] | None]:
         """The documents written since the table was read or last folded (None: deleted); read only."""

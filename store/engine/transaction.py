@@ -31,9 +31,10 @@ class Transaction:
         self._tallied = db.schema.tallies
         self._tallies: dict[str, tally.Tally] | None = None  # this transaction's, once touched
         self._savepoints: list[dict[tuple[str, int], dict[str, Any] | None]] = []
-        # Documents inserted column-wise (`insert_rows`): (table, first id, their JSON text);
-        # those written again afterwards are told by `_rewritten`.
-        self._blocks: list[tuple[str, int, int, pl.Series]] = []
+        # Documents inserted column-wise (`insert_rows`): (table, first id, stop id, their JSON
+        # text, the frame of fields it was written from); those written again afterwards are
+        # told by `_rewritten`.
+        self._blocks: list[tuple[str, int, int, pl.Series, pl.DataFrame]] = []
         self._rewritten: set[tuple[str, int]] = set()
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
@@ -132,18 +133,18 @@ class Transaction:
         self.db.add_rows(table, ids, texts, docs)
         for marks in self._savepoints:
             marks.update(dict.fromkeys((table, doc_id) for doc_id in ids))
-        self._blocks.append((table, first, first + rows.height, texts))
+        self._blocks.append((table, first, first + rows.height, texts, docs))
         if counted is not None and fields is not None:
             tally.add_rows(counted, fields, docs)
         return ids
 
     def _in_block(self, table: str, doc_id: int) -> bool:
-        return any(held == table and first <= doc_id < stop for held, first, stop, _texts in self._blocks)
+        return any(held == table and first <= doc_id < stop for held, first, stop, *_ in self._blocks)
 
     def is_inserted(self, table: str, doc_id: int) -> bool:
         """Whether the document is one `insert_rows` added and nothing wrote since (rev 1,
         absent before)."""
-        for held, first, stop, _texts in self._blocks:  # (runs for every document of a large commit)
+        for held, first, stop, *_ in self._blocks:  # (runs for every document of a large commit)
             if held == table and first <= doc_id < stop:
                 return (table, doc_id) not in self._rewritten
         return False
@@ -151,7 +152,7 @@ class Transaction:
     def size(self) -> int:
         """How many documents the transaction changed (written one by one, or inserted)."""
         # (A document inserted and written since is in `before` too; one a savepoint put back is gone.)
-        inserted = sum(stop - first for _table, first, stop, _texts in self._blocks)
+        inserted = sum(stop - first for _table, first, stop, *_ in self._blocks)
         return len(self.before) + inserted - sum(1 for table, doc_id in self._rewritten if self._in_block(table, doc_id))
 
     def tables_changed(self) -> set[str]:
@@ -162,7 +163,7 @@ class Transaction:
         """(table, first id, stop id) of the documents `insert_rows` added and nothing wrote
         since, as runs of consecutive ids: each such document has rev 1 and was absent before."""
         runs = []
-        for table, first, stop, _texts in self._blocks:
+        for table, first, stop, *_ in self._blocks:
             cuts = sorted(i for t, i in self._rewritten if t == table and first <= i < stop)
             start = first
             for cut in [*cuts, stop]:
@@ -217,24 +218,26 @@ class Transaction:
             if (new := tables[t].get(i)) is not old:
                 yield t, i, old, new
 
-    def inserted(self) -> Iterator[tuple[str, pl.DataFrame]]:
-        """(table, frame of id and doc: the JSON text) of the documents `insert_rows` added
-        and nothing wrote since: each has rev 1 and was absent before."""
-        for table, first, stop, texts in self._blocks:
+    def inserted(self) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+        """(table, frame of id and doc: the JSON text, the frame of fields each was written
+        from, row for row) of the documents `insert_rows` added and nothing wrote since: each
+        has rev 1 and was absent before."""
+        for table, first, stop, texts, docs in self._blocks:
             block = pl.DataFrame({"id": range(first, stop), "doc": texts}, schema={"id": pl.Int64, "doc": pl.String})
             rewritten = [i for t, i in self._rewritten if t == table and first <= i < stop]
-            yield table, block.filter(~pl.col("id").is_in(rewritten)) if rewritten else block
+            kept = ~block["id"].is_in(rewritten) if rewritten else None
+            yield (table, block, docs) if kept is None else (table, block.filter(kept), docs.filter(kept))
 
     def changes(self) -> list[list[Any]]:
         """[table, id, document (None: deleted)] of every document changed, for the change log."""
         ops: list[list[Any]] = [[t, i, new] for t, i, _old, new in self.written()]
-        for table, block in self.inserted():
+        for table, block, _fields in self.inserted():
             # Their text goes into the log as it is (a Fragment is written verbatim).
             ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in block.iter_rows()]
         return ops
 
     def rollback(self) -> None:
-        for table, first, _stop, _texts in reversed(self._blocks):
+        for table, first, _stop, *_ in reversed(self._blocks):
             self.db.drop_rows(table, first)
         for (table, doc_id), doc in reversed(self.before.items()):
             if not (self._blocks and self._in_block(table, doc_id)):

@@ -281,6 +281,9 @@ def searched_text(conn: psycopg.Connection[Any]) -> str:
     return SEARCHED_COLUMN if _keeps_searched_column(conn) else haystack(unicode_collation(conn))
 
 
+_AT_ONCE = "WITH (fastupdate = off)"
+
+
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     """The statements that make what the server reads the customers' pages through, as this
     server can, leaving out what it has: the searched text kept as a column of its own
@@ -288,19 +291,27 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     reads or writes meanwhile: minutes at 10M) and, where pg_trgm is installed, its trigram
     index; a btree per sortable column; a GIN index over the tags. The indexes are made
     CONCURRENTLY (commits go on meanwhile): run each on its own, out of any transaction.
-    pg_trgm is installed here, where missing and allowed (`trigram_ops`)."""
+    pg_trgm is installed here, where missing and allowed (`trigram_ops`). The GIN indexes
+    take each new entry at once (`fastupdate = off`, also set on those made before): by
+    default they queue them, every search reads the whole queue, and the commit that
+    overflows it (4 MB) empties it under the store's lock."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in CUSTOMER_SORTABLE]
-    made.append((f"{CUSTOMERS}_tags", "USING gin ((doc -> 'tags')) WHERE doc IS NOT NULL"))
+    made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
     ops = trigram_ops(conn)
     if ops:
-        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED_COLUMN} {ops}) WHERE doc IS NOT NULL"))
-    present = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")}
+        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED_COLUMN} {ops}) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    present = dict(conn.execute("SELECT c.relname, coalesce(c.reloptions, '{}') @> array['fastupdate=off'] "
+                                "FROM pg_class c WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace"
+                                ).fetchall())
     column = [] if _keeps_searched_column(conn) else [
         f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
         f"({haystack(unicode_collation(conn))}) STORED"]
-    return column + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}' for name, definition in made
-                     if name not in present]
+    queueing = [statement for name, definition in made if _AT_ONCE in definition and present.get(name) is False
+                for statement in (f'ALTER INDEX "{name}" SET (fastupdate = off)',
+                                  f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
+    return column + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
+                                for name, definition in made if name not in present]
 
 
 def prepare_server(url: str) -> int:

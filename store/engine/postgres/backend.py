@@ -65,11 +65,11 @@ class PgDatabase(Backend):
             with self._in_commit(None):
                 server.create(self.conn, self.schema, server.present(self.conn), where=self.where, pg_schema=self.pg_schema)
                 self.blobs.create()
-        missing = keys.lacking_column(self.conn, self.schema.keyed_tables)
-        if missing:  # (a store made before the keys were kept: filled in once, under the lock)
+        missing = keys.lacking(self.conn, self.schema.keyed_tables)
+        if missing:  # (a store made before the keys were kept as now: done once, under the lock)
             with self._in_commit(None):
                 for table in missing:
-                    keys.add_column(self.conn, self.schema, table)
+                    keys.keep(self.conn, self.schema, table)
         writes.create_staging(self.conn)
         with self._consistent_read():
             self._load()
@@ -173,6 +173,9 @@ class PgDatabase(Backend):
         stays anywhere: not of the rows this commit changed, nor of rows deleted earlier
         (a prospect activated into the customer now obfuscated), as a store file's rewrite."""
         self.seq += 1
+        for table in written:  # (an import's rows, held until now: the server has them)
+            if isinstance(rows := self.tables[table], Table):
+                rows.settle()
         self._fold_written(written)
         if rewrite:
             self._vacuum(set(self.tables), full=True)
@@ -271,8 +274,10 @@ class PgDatabase(Backend):
         if horizon > self.seq or seq < self.seq:  # deletions we would miss, or another store now
             self._load()
             return True
-        rows = changed_since(self.conn, self.schema.tables, self.seq)
-        if len(rows) > BULK_CHANGES and len(rows) > self.document_count() // 4:
+        rows = changed_since(self.conn, self.schema.tables, self.seq, BULK_CHANGES + 1)
+        if len(rows) > BULK_CHANGES:
+            # Another session's import: reading the store again costs less than catching up
+            # (the large tables are read when first needed, as at open).
             self._load()
             return True
         for table, doc_id, text in rows:

@@ -66,9 +66,10 @@ def _copied(conn: psycopg.Connection[Any], query: sql.Composed, schema: Mapping[
     return pl.read_csv(io.BytesIO(data), has_header=False, schema=schema)
 
 
-def changed_since(conn: psycopg.Connection[Any], tables: Iterable[str], seq: int) -> list[tuple[Any, ...]]:
-    """(table, id, document as JSON; None: deleted) of every row written after commit `seq`."""
+def changed_since(conn: psycopg.Connection[Any], tables: Iterable[str], seq: int, most: int) -> list[tuple[Any, ...]]:
+    """(table, id, document as JSON; None: deleted) of the rows written after commit `seq`,
+    at most `most` of them (more: the caller reads the store again instead)."""
     query = sql.SQL(" UNION ALL ").join(
         sql.SQL("SELECT {}::text, id, doc::text FROM {} WHERE seq > %(seq)s").format(sql.Literal(t), sql.Identifier(t))
         for t in tables)
-    return conn.execute(query, {"seq": seq}).fetchall()
+    return conn.execute(query + sql.SQL(" LIMIT %(most)s"), {"seq": seq, "most": most}).fetchall()

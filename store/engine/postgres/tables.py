@@ -45,22 +45,14 @@ def create(conn: psycopg.Connection[Any], schema: Schema, found: set[str], *, wh
             "CREATE TABLE IF NOT EXISTS {} (id bigint PRIMARY KEY, rev bigint NOT NULL, seq bigint NOT NULL, "
             "updated_at timestamptz NOT NULL DEFAULT now(), doc jsonb)").format(name))
         conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (seq)").format(sql.Identifier(f"{table}_seq"), name))
-        for field in indexed_fields(schema, table):
-            # Hash: keys are looked up by equality, and a hash insert compares no text under the
-            # database's collation (btrees on the keys took a third of a 100k import's commit;
-            # hash ones two thirds of that). Partial: a document
-            # without the field costs nothing (most have no VAT id or mobile); `doc ->> 'email' = …`
-            # implies the condition, so lookups use it.
+        if schema.owner_field in schema.columns.get(table, {}):
+            # Hash: owners are looked up by equality (`keys.children`), and a hash insert compares
+            # no text under the database's collation. Partial: a document without an owner costs
+            # nothing; `doc ->> 'customer_id' = …` implies the condition, so lookups use it.
             conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING hash ((doc ->> {})) "
                                  "WHERE (doc ->> {}) IS NOT NULL").format(
-                sql.Identifier(f"{table}_{field}"), name, sql.Literal(field), sql.Literal(field)))
-
-
-def indexed_fields(schema: Schema, table: str) -> list[str]:
-    """The fields looked up by key (email, phone, number …) and the owner's id."""
-    held = schema.columns.get(table, {})
-    keys = [f for f in schema.keys if f in held] if table in schema.keyed_tables else []
-    return keys + [f for f in (schema.owner_field,) if f in held]
+                sql.Identifier(f"{table}_{schema.owner_field}"), name, sql.Literal(schema.owner_field),
+                sql.Literal(schema.owner_field)))
 
 
 def state(conn: psycopg.Connection[Any]) -> tuple[int, int]:

@@ -1,0 +1,133 @@
+"""An import into a PostgreSQL store, as at millions of customers: the file's keys looked up on
+the server however many they are, the rows sent in by COPY, and no session reading the
+customers or prospects whole (their text, or their decoded fields) on the way: neither the
+importing one, nor another catching up with it. A store too large for the duplicate matcher
+judges an import's rows by email, phone and VAT id alone, and its sweep says why it does not run."""
+from __future__ import annotations
+
+import csv
+
+import psycopg
+import pytest
+from international import people
+
+from store import Store, StoreError, TooManyToMatch
+from store.engine.postgres import backend
+from store.matching import find_pairs
+from store.matching import index as matching_index
+from store.model import CUSTOMERS, SOURCES
+
+HEADER = ["Vorname", "Nachname", "E-Mail", "Telefon", "Ort", "Land"]
+
+
+@pytest.fixture
+def url(pg_database):
+    """A store of 120 international customers."""
+    with Store(pg_database, user="tester") as store:
+        for p in people(120, seed=31):
+            store.add_customer("private", {"first_name": p.first, "last_name": p.last, "email": p.email,
+                                           "phone": p.phone, "country": p.country})
+    return pg_database
+
+
+def _held_nothing(store: Store) -> bool:
+    """Whether the session read none of the customers' nor prospects' documents or fields whole."""
+    tables = store.parts.session.db.tables
+    return all(not tables[t].text_read and tables[t].__dict__["_columns"] is None for t in (CUSTOMERS, SOURCES))
+
+
+def _file(tmp_path, stored: list, fresh: list):
+    """A file of `fresh` people, then three rows naming stored customers by email (upper case)
+    and phone, and a row repeating the first one's email."""
+    path = tmp_path / "messe.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle, delimiter=";")
+        out.writerow(HEADER)
+        out.writerows([p.first, p.last, p.email, p.phone, "Köln", p.country] for p in fresh)
+        out.writerow(["Again", "Known", stored[3]["email"].upper(), "", "", ""])
+        out.writerow(["Same", "Phone", "", stored[4]["phone"], "", ""])
+        out.writerow(["Also", "Known", f" {stored[5]['email']}", "", "", ""])
+        out.writerow(["Twice", "Over", fresh[0].email, "", "", ""])
+    return path
+
+
+def test_an_import_is_judged_and_written_on_the_server_reading_no_customer_whole(url, tmp_path, monkeypatch):
+    from importers import plan_import, read_table
+
+    monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)  # (120 customers: "too many" to build the matcher's index)
+    with Store(url, user="reader") as reader:
+        stored = [reader.customer(i) for i in range(1, 121)]
+    fresh = people(400, seed=77)
+    with Store(url, user="clerk") as store:
+        plan = plan_import(store, read_table(_file(tmp_path, stored, fresh)), target="sources")
+        assert _held_nothing(store)
+        notes = plan.rows.filter(plan.rows["_status"] == "duplicate")["_note"].to_list()
+        assert sorted(notes) == sorted([f"email belongs to customer {stored[3]['number']}",
+                                        f"phone belongs to customer {stored[4]['number']}",
+                                        f"email belongs to customer {stored[5]['number']}", "same email as an earlier row"])
+        entry = store.apply_batch(plan.batch())
+        assert _held_nothing(store) and store.stats()["sources"] == 403  # (the repeated email left out; the 3 written and queued)
+        assert store.parts.session.db.tables[SOURCES]._unsettled is None  # (committed: read from the server now)
+        assert entry["action"] == "import" and plan.queued_count() == 3 and len(store.queued_pairs()) == 3
+    with Store(url, user="next") as after:  # the prospects found by their keys, in a session of its own
+        found = [[r["id"] for r in after.find(SOURCES, "email", p.email.upper())] for p in fresh[:50]]
+        assert all(len(ids) == 1 for ids in found) and _held_nothing(after)
+        assert after.source(found[1][0])["last_name"] == fresh[1].last
+
+
+def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url):
+    import polars as pl
+
+    with Store(url, user="clerk") as store:
+        db = store.parts.session.db
+        with pytest.raises(RuntimeError), db.transaction() as tx:
+            ids = tx.insert_rows(SOURCES, pl.DataFrame({"first_name": ["Ada", "Ömer"], "email": ["ada@example.org", "o@örnek.tr"]}))
+            assert db.tables[SOURCES].get(ids[1])["first_name"] == "Ömer"  # (held until the commit)
+            raise RuntimeError("the import stopped")
+        sources = db.tables[SOURCES]
+        assert sources._unsettled is None and sources.get(ids[0]) is None
+        assert store.lookup(SOURCES, "email", ["ada@example.org"]) == [[]] and _held_nothing(store)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
+
+
+def test_another_session_catches_up_with_a_large_import_without_reading_it(url, monkeypatch):
+    import polars as pl
+
+    from store import Batch
+
+    monkeypatch.setattr(backend, "BULK_CHANGES", 50)
+    with Store(url, user="watcher") as watcher, Store(url, user="clerk") as clerk:
+        assert watcher.customer(7)["id"] == 7
+        before = watcher.parts.session.db.tables[SOURCES]
+        rows = pl.DataFrame({"first_name": [f"P{n}" for n in range(200)], "email": [f"p{n}@beispiel.de" for n in range(200)]})
+        clerk.apply_batch(Batch(SOURCES, rows=rows))
+        assert watcher.refresh()
+        assert watcher.parts.session.db.tables[SOURCES] is not before  # (read again, not caught up row by row)
+        assert [r["id"] for r in watcher.find(SOURCES, "email", "P199@Beispiel.de")] == [200]
+        assert watcher.stats()["sources"] == 200 and _held_nothing(watcher)
+
+
+def test_the_keys_index_takes_new_entries_at_once_and_the_old_key_indexes_go(url):
+    """A store whose keys index queues its entries (GIN's default), with an index of a key
+    field made by an older version: at the next open the queue is flushed and turned off,
+    and the unused index dropped."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER INDEX customers_keys SET (fastupdate = on)")
+        conn.execute("CREATE INDEX customers_email ON customers USING hash ((doc ->> 'email'))")
+    with Store(url, user="clerk") as store:
+        assert [c["id"] for c in store.find(CUSTOMERS, "email", store.customer(9)["email"].upper())] == [9]
+    with psycopg.connect(url) as conn:
+        options = conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0]
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+    assert options == ["fastupdate=off"] and "customers_email" not in names and "customers_keys" in names
+
+
+def test_a_store_beyond_the_matcher_refuses_its_sweep_in_one_line(url, monkeypatch):
+    monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)
+    with Store(url, user="clerk") as store:
+        with pytest.raises(TooManyToMatch) as refused:
+            find_pairs(store)
+        message = str(refused.value)
+        assert isinstance(refused.value, StoreError) and "\n" not in message
+        assert "120 customers and prospects" in message and "100" in message and _held_nothing(store)
