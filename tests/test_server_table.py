@@ -251,3 +251,30 @@ def test_the_servers_search_indexes_take_new_entries_at_once(url):
                                     "('customers_search', 'customers_tags')").fetchall())
         assert options == {"customers_search": ["fastupdate=off"], "customers_tags": ["fastupdate=off"]}
         assert served.prepare(conn) == []
+
+
+def test_a_search_read_through_the_trigram_index_is_counted_by_its_page(url, monkeypatch):
+    """The trigram index finds every match before the page orders them: their number comes
+    with the page, exact past the count's cap, and no count of its own is asked; a search
+    whose walk would not count in time is counted the other way only."""
+    from store.views.records import Views
+
+    with Store(url, user="clerk") as store:
+        rows = Views(store, (CUSTOMERS,)).rows(CUSTOMERS)
+        server = rows.server
+        smith = Query(text="Smith")
+        server._walks_too_long.add(served._matching(smith))  # (as when the walk ran out of time)
+        monkeypatch.setattr(server, "count", lambda *_a, **_k: pytest.fail("counted again"))
+        shown = rows.shown(smith)
+        shown.count_rows()
+        expected = RecordView(Store(url, user="reader")).select(smith)
+        assert shown.count == 270 == expected.height and not shown.capped and len(shown) == 120
+        assert [shown.id_at(i) for i in range(120)] == expected["id"].to_list()[:120]
+        monkeypatch.undo()
+        walks = []
+        reading = served._read
+        monkeypatch.setattr(served, "_read", lambda *a, **k: walks.append(k.get("walk", False)) or reading(*a, **k))
+        paced = Query(text="Person")
+        server._walk_pace[served._matching(paced)] = 1.0  # (a second a match: 10,000 would take hours)
+        assert server.count(paced) == 300 and walks == [False]
+        assert _held_nothing(store)

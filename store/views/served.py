@@ -20,7 +20,10 @@ C-01…, a million of them after a million that do not match) are too many for t
 and too far for a short walk, and are walked to the end. Text shorter than a trigram
 (one or two letters) is only walked: the trigram index cannot narrow it, and reading
 all of it to find that out is the slowest way of all. A count walks, then asks the
-planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None).
+planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None). A
+search read through the trigram index is counted by its page (every match was found
+before the page was ordered), and one whose walk was too slow to count in time (told by
+the pace of its page's walk) is asked of the planner alone.
 
 `prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
 customers: the searched text kept as a column (walked five times faster than worked out
@@ -37,6 +40,7 @@ ASCII letters only, so a search there may find fewer rows.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -74,6 +78,9 @@ class ServerRows:
         self._running: int | None = None  # (the generation of the read on the connection now)
         self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
+        # Seconds a search's walk took per matching row, when it filled a page: a count that
+        # walking would not finish in time is not tried that way (100 ms of the server's for nothing).
+        self._walk_pace: dict[tuple[Any, ...], float] = {}
 
     def forget_searched(self) -> None:
         """Ask again how the searched text is read (`prepare` may have made its column since)."""
@@ -125,26 +132,35 @@ class ServerRows:
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
         """The first `limit` rows the query selects, in its order, after the row `after`
         (one this gave: its sort column's value and its id), else from the first."""
+        return self.counted_page(query, after, limit)[0]
+
+    def counted_page(self, query: Query, after: Row | None = None, limit: int = 120) -> tuple[list[Row], int | None]:
+        """`page`, and how many rows (after `after`) the query selects when reading the page
+        told it: a search read through the trigram index finds every match before ordering
+        them, so their number comes free (a count of its own would read them all again)."""
         with self._reading() as (conn, read), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             where, params = self._where(query, conn)
             keyset = _keyset(query, after, params)
             walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
-                return read(conn, cur, walk, params) or []
+                return read(conn, cur, walk, params) or [], None
             if _matching(query) not in self._walks_too_long:
+                started = time.perf_counter()
                 found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
                 if found is not None:
-                    return found
+                    if len(found) == limit:
+                        self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
+                    return found, None
                 self._walks_too_long.add(_matching(query))
             # OFFSET 0 keeps the planner from folding the matches into the ordered walk: every
             # match is found through the trigram index first, then ordered.
             matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where))
-            found = read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit), params,
-                          seconds=INDEX_SECONDS)
+            found = read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit, counted=True), params,
+                         seconds=INDEX_SECONDS)
             if found is not None:
-                return found
-            return read(conn, cur, walk, params, walk=True) or []
+                return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
+            return read(conn, cur, walk, params, walk=True) or [], None
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
         """How many rows the query selects, counted up to `cap` (then `cap`); for a search,
@@ -156,7 +172,8 @@ class ServerRows:
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), sql.Literal(cap))
             if "needle" not in params:
                 counted = read(conn, cur, statement, params)
-            elif _matching(query) in self._walks_too_long:
+            elif _matching(query) in self._walks_too_long or (
+                    _trigrams(query) and self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
                 counted = read(conn, cur, statement, params, seconds=COUNT_SECONDS)
             else:
                 counted = read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
@@ -231,11 +248,22 @@ def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql
     return [sql.SQL("({}) {} ({})").format(order, sql.SQL("<" if query.reversed else ">"), mark)]
 
 
-def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int) -> sql.Composed:
-    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's order."""
+def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int, *,
+            counted: bool = False) -> sql.Composed:
+    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's
+    order; `counted`: each with how many rows meet them (`_MATCHES`, before the limit)."""
+    columns = [sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN]
+    if counted:
+        columns.append(sql.SQL("count(*) OVER () AS {}").format(sql.Identifier(_MATCHES)))
     return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-        sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN),
-        rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
+        sql.SQL(", ").join(columns), rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
+
+
+_MATCHES = "_matches"
+
+
+def _without_count(row: Row) -> Row:
+    return {name: value for name, value in row.items() if name != _MATCHES}
 
 
 def _order(query: Query) -> sql.Composable:

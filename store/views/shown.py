@@ -134,11 +134,14 @@ class PagedShown(Listed):
     """The rows read a page at a time from the server, by keyset (`ServerRows.page`), and
     counted up to `served.COUNT_CAP` (`count_rows`)."""
 
-    def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS) -> None:
+    def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS,
+                 matches: int | None = None) -> None:
+        """`matches`: how many rows the query selects, when reading the first page told it."""
         super().__init__(first)
         self._server, self._query, self._page_rows = server, query, page_rows
         self.complete = len(first) < page_rows
-        self.count = len(first) if self.complete else None
+        self.count = len(first) if self.complete else matches
+        self._counted = matches is not None
 
     def read_more(self) -> bool:
         if self.complete:
@@ -155,7 +158,7 @@ class PagedShown(Listed):
     def count_rows(self) -> None:
         from store.views.served import COUNT_CAP
 
-        if self.complete:
+        if self.complete or self._counted:
             return
         count = self._server.count(self._query, COUNT_CAP)
         if not self.complete:
@@ -179,7 +182,8 @@ class ServedRows:
         """The query's first page, read on the server (from a worker thread: an older query's
         statement is cancelled first; `interrupt` stops this one: Interrupted); not counted yet."""
         self.server.stop_older()
-        return PagedShown(self.server, query, self.server.page(query, None, PAGE_ROWS))
+        first, matches = self.server.counted_page(query, None, PAGE_ROWS)
+        return PagedShown(self.server, query, first, matches=matches)
 
     def interrupt(self) -> None:
         self.server.interrupt()
