@@ -330,6 +330,7 @@ class Store:
     find = forward(Reads.find)
     lookup = forward(Reads.lookup)
     first_holders = forward(Reads.first_holders)
+    shared_keys = forward(Reads.shared_keys)
     record = forward(Reads.record)
     journal = forward(Reads.journal)
     next_undo = forward(Reads.next_undo)

@@ -252,7 +252,8 @@ async def test_D_lists_the_pairs_by_score_with_the_highlighted_one_side_by_side(
         assert isinstance(app.screen, CustomersScreen)
 
 
-async def test_D_on_a_store_beyond_the_matcher_says_why_in_one_line_and_lists_nothing(people, monkeypatch):
+async def test_D_on_a_store_beyond_the_matcher_says_why_in_one_line_and_lists_shared_identities(people, monkeypatch):
+    from store.matching import identity_pairs
     from store.matching import index as matching_index
 
     monkeypatch.setattr(matching_index, "MATCHED_STORE", 3)  # (the store of `fill`: "millions" for the matcher)
@@ -263,8 +264,11 @@ async def test_D_on_a_store_beyond_the_matcher_says_why_in_one_line_and_lists_no
             if not app.screen.sweeping:
                 break
             await pilot.pause(0.02)
+        await settle(app, pilot)
         told = [n for n in notices(app) if "more than the duplicate matcher compares in one process (3)" in n]
-        assert len(told) == 1 and "\n" not in told[0] and app.screen.pairs == []
+        assert len(told) == 1 and "\n" not in told[0] and "listed: the pairs sharing an email, phone or VAT id" in told[0]
+        expected = [{p.a, p.b} for p in identity_pairs(people)]
+        assert shown(app) == expected and expected and all(p.reasons[0].startswith("same ") for p in app.screen.pairs)
         await pilot.press("escape")
         assert isinstance(app.screen, CustomersScreen)
 

@@ -6,6 +6,7 @@ judges an import's rows by email, phone and VAT id alone, and its sweep says why
 from __future__ import annotations
 
 import csv
+import json
 
 import psycopg
 import pytest
@@ -13,9 +14,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from international import people
 
-from store import Store, StoreError, TooManyToMatch
+from store import Store, TooManyToMatch
 from store.engine.postgres import backend
-from store.matching import find_pairs
+from store.matching import RecordRef, find_pairs, identity_pairs
 from store.matching import index as matching_index
 from store.model import CUSTOMERS, SOURCES
 
@@ -125,14 +126,60 @@ def test_the_keys_index_takes_new_entries_at_once_and_the_old_key_indexes_go(url
     assert options == ["fastupdate=off"] and "customers_email" not in names and "customers_keys" in names
 
 
-def test_a_store_beyond_the_matcher_refuses_its_sweep_in_one_line(url, monkeypatch):
+def _shared_identities(location) -> Store:
+    """The 120 customers of `url` (copied to `location` unless it is the server's), with a
+    customer sharing customer 3's phone (typed nationally) and having it as mobile too, a
+    prospect sharing customer 4's email (upper case), and one sharing customer 5's email,
+    said to be someone else."""
+    store = Store(location, user="clerk")
+    third, fourth, fifth = store.customer(3), store.customer(4), store.customer(5)
+    store.add_customer("private", {"first_name": "Twin", "last_name": "Phone", "phone": third["phone"],
+                                   "mobile": third["phone"], "country": third.get("country")})
+    store.add_source({"first_name": "Same", "last_name": "Mail", "email": fourth["email"].upper()})
+    other = store.add_source({"first_name": "Other", "last_name": "Person", "email": fifth["email"]})
+    store.mark_distinct(RecordRef(CUSTOMERS, 5), RecordRef(SOURCES, other["id"]))
+    return store
+
+
+@pytest.mark.parametrize("backend", ["server", "file"])
+def test_a_store_beyond_the_matcher_is_swept_for_shared_identities_instead(url, tmp_path, monkeypatch, backend):
+    """Beyond `MATCHED_STORE` the matcher's sweep is refused in one line, and what is listed
+    instead are the records sharing an email, phone or VAT id: grouped by the server where
+    it keeps the keys (no customer read whole), else from the fields in memory; alike."""
+    from store.admin.migrate import migrate
+
+    location = url
+    if backend == "file":
+        location = tmp_path / "copy.json"
+        migrate(url, location)
     monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)
-    with Store(url, user="clerk") as store:
+    with _shared_identities(location) as store:
         with pytest.raises(TooManyToMatch) as refused:
             find_pairs(store)
-        message = str(refused.value)
-        assert isinstance(refused.value, StoreError) and "\n" not in message
-        assert "120 customers and prospects" in message and "100" in message and _held_nothing(store)
+        assert "\n" not in str(refused.value) and "123 customers and prospects" in str(refused.value)
+        pairs = identity_pairs(store)
+        assert [(p.a, p.b, p.reasons, p.score) for p in pairs] == [
+            (RecordRef(CUSTOMERS, 3), RecordRef(CUSTOMERS, 121), ("same phone",), 0.0),
+            (RecordRef(CUSTOMERS, 4), RecordRef(SOURCES, 1), ("same email",), 0.0)]
+        assert store.record_names([ref for p in pairs for ref in (p.a, p.b)]) == [
+            "C-000003", "C-000121", "C-000004", "prospect #1"]
+        if backend == "server":
+            assert _held_nothing(store)
+
+
+def test_the_duplicates_command_on_a_store_beyond_the_matcher_lists_shared_identities(url, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    _shared_identities(url).close()
+    monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)
+    done = CliRunner().invoke(cli, ["--db", url, "duplicates", "--json"])
+    assert done.exit_code == 0, done.output
+    assert [(p["a"].split()[0], p["reasons"]) for p in json.loads(done.stdout)] == [
+        ("C-000003", ["same phone"]), ("C-000004", ["same email"])]
+    told = done.stderr.strip().splitlines()
+    assert len(told) == 1 and "more than the duplicate matcher compares" in told[0] and "sharing an email" in told[0]
 
 
 HOSTILE_IDS = ['quote"d', "back\\slash", "ÖZ-İ/ß", "emoji😀", "tab\tinside", "[bold]x[/bold]", "'; DROP TABLE x; --",

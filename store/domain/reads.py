@@ -1,7 +1,7 @@
 """Reads that list, count and look up customers, prospects and the journal."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import cast
 
 import polars as pl
@@ -42,6 +42,11 @@ class Reads:
     def lookup(self, table: str, key: str, values: list[str | None]) -> list[list[int]]:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
         return [sorted(ids) if ids else [] for ids in self.session.db.indexes.holders(table, key, values)]
+
+    def shared_keys(self, tables: Sequence[str], names: Sequence[str], most: int) -> list[tuple[str, str, list[tuple[str, int]]]]:
+        """(key name, key, its holders as (table, id)) of each key of `names` (email, phone …)
+        that two to `most` records of `tables` hold."""
+        return self.session.db.indexes.shared(list(tables), list(names), most)
 
     def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""

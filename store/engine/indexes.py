@@ -54,6 +54,10 @@ class ServerLookups(Protocol):
         """The ids of the stored documents of `table` that `owner_id` owns."""
         ...
 
+    def shared(self, tables: list[str], names: list[str], most: int) -> list[tuple[str, list[tuple[str, int]]]]:
+        """Each "name:key" of `names` held by two to `most` stored documents of `tables`, with them."""
+        ...
+
 
 class Indexes:
     """Key indexes of the keyed tables; the children of each owner, by table."""
@@ -226,6 +230,28 @@ class Indexes:
         """`id` and every keyed field of `frame` normalised (what `SavedKeys` keeps)."""
         return frame.select("id").with_columns(self._schema.normalise_column(field, frame[field]).alias(field)
                                                for field, _name, _normalise in self._keyed if field in frame.columns)
+
+    def shared(self, tables: list[str], names: list[str], most: int) -> list[tuple[str, str, list[tuple[str, int]]]]:
+        """(key name, key, its holders as (table, id)) of each key of `names` that two to
+        `most` documents of `tables` hold: asked of the server where it keeps the keys of
+        tables read one document at a time, else grouped here from their decoded fields."""
+        rows = [self._tables[table] for table in tables]
+        if self._server is not None and all(isinstance(r, Table) and r.reads_alone for r in rows):
+            return [(entry.partition(":")[0], entry.partition(":")[2], holders)
+                    for entry, holders in self._server.shared(tables, names, most)]
+        held = []
+        for table, frame in zip(tables, rows, strict=True):
+            assert isinstance(frame, Table), f"{table} keeps no decoded fields to group"
+            keyed = self._normalise_keyed(table, frame.frame())
+            for field, name, _normalise in self._keyed:
+                if name in names and field in keyed.columns:
+                    held.append(keyed.select(pl.lit(name).alias("name"), pl.col(field).alias("key"),
+                                             pl.lit(table).alias("table"), "id").drop_nulls("key"))
+        if not held:
+            return []
+        groups = (pl.concat(held).unique().group_by("name", "key").agg("table", "id")
+                  .filter(pl.col("id").list.len().is_between(2, most)).sort("name", "key"))
+        return [(name, key, sorted(zip(tables_, ids, strict=True))) for name, key, tables_, ids in groups.iter_rows()]
 
     def child_ids(self, owner_id: int, table: str) -> set[int]:
         rows = self._tables[table]

@@ -97,7 +97,7 @@ class Table(Mapping[int, dict[str, Any]]):
     def __init__(self, schema: Mapping[str, pl.DataType], text: Callable[[], bytes | pl.DataFrame] | None = None,
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None,
                  read_range: Callable[[int, int | None], bytes] | None = None,
-                 read_columns: Callable[[], pl.DataFrame] | None = None,
+                 read_columns: Callable[..., pl.DataFrame] | None = None,
                  read_one: Callable[[int], bytes | str | None] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
@@ -302,6 +302,23 @@ class Table(Mapping[int, dict[str, Any]]):
                                  for i in range(parts)])
         return pl.concat(frames) if parts > 1 else frames[0]
 
+    def _frame_of_some(self, wanted: set[int]) -> pl.DataFrame:
+        """`frame(ids)` of a table read one document at a time whose fields are not held: the
+        stored documents' taken out by the server (a sweep at millions names its pairs' customers
+        without their ten million), those written or added here since, decoded."""
+        assert self._read_columns is not None
+        stored = sorted(wanted - self._written.keys())
+        parts = [self._read_columns(stored)] if stored else []
+        unsettled = self._unsettled
+        if unsettled is not None:
+            parts.append(self._decode(unsettled.filter(pl.col("id").is_in(stored))))
+        live = self._live(wanted)
+        if live:
+            parts.append(self._decode(self._fresh_text(live)))
+        if not parts:
+            return self._decode(pl.DataFrame(schema=_TEXT_SCHEMA))
+        return pl.concat(parts, how="vertical_relaxed").sort("id")
+
     def _live(self, wanted: set[int] | None = None) -> list[tuple[int, dict[str, Any]]]:
         return [(i, d) for i, d in sorted(self._written.items()) if d is not None and (wanted is None or i in wanted)]
 
@@ -326,6 +343,8 @@ class Table(Mapping[int, dict[str, Any]]):
         return whole
 
     def _frame(self, wanted: set[int] | None) -> pl.DataFrame:
+        if wanted is not None and self._columns is None and self.reads_alone and self._read_columns is not None:
+            return self._frame_of_some(wanted)
         base = self.columns()
         # The wanted rows first: a few ids (a view's or the matcher's refresh after a write) are
         # then one pass over the column, not two, and none when all were written since.

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import combinations
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from store.matching.blocking import block_keys, candidate_pairs
+from store.matching.blocking import BLOCK_CAP, block_keys, candidate_pairs
 from store.matching.compare import COMPARED, Array
-from store.matching.index import Index, index_of, learn, looked_up, prepared, raw_frame, rows
+from store.matching.index import MATCHED, Index, index_of, learn, looked_up, prepared, raw_frame, rows
 from store.matching.pairs import REVIEW, Pair, RecordRef, band_of
 from store.matching.reasons import SHOWN, evidence, reasons
 from store.matching.saved import Saved
 from store.matching.score import Scored, score
 from store.matching.training import rescored, train
+from store.rules.validation import IDENTITY_FIELDS
 from store.store import Store
 
 CHUNK = 50_000  # pairs scored at a time (a progress step, and bounded memory)
+IDENTITY_NAMES = tuple(dict.fromkeys(IDENTITY_FIELDS.values()))  # (email, phone, vat_id: a mobile is found as a phone)
 Progress = Callable[[int, int], None]
 
 
@@ -78,6 +81,25 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     # (Keys of plain values: comparing the RecordRefs themselves costs a Python call each.)
     found.sort(key=lambda p: (-p.score, p.a.table, p.a.id, p.b.table, p.b.id))
     return found
+
+
+def identity_pairs(store: Store) -> list[Pair]:
+    """The customers and prospects that share an email, phone or VAT id (a value held by at
+    most `BLOCK_CAP`: a switchboard number says little), but those a person said are two:
+    what a store too large for the matcher (TooManyToMatch) is swept for instead, grouped
+    where the data is (a server groups its own). Not scored (0.0): the reasons say what
+    they share; the most shared first."""
+    distinct = store.distinct_pairs()
+    shared: dict[tuple[RecordRef, RecordRef], list[str]] = {}
+    for name, _key, holders in store.shared_keys(MATCHED, IDENTITY_NAMES, BLOCK_CAP):
+        for a, b in combinations(sorted(RecordRef(table, doc_id) for table, doc_id in holders), 2):
+            if frozenset((a, b)) not in distinct:
+                said = shared.setdefault((a, b), [])
+                if f"same {name}" not in said:
+                    said.append(f"same {name}")
+    pairs = [Pair(a, b, 0.0, band_of(0.0), tuple(said), {}) for (a, b), said in shared.items()]
+    pairs.sort(key=lambda p: (-len(p.reasons), p.a.table, p.a.id, p.b.table, p.b.id))
+    return pairs
 
 
 def matches_for(store: Store, table: str, record: Mapping[str, Any], *, exclude: RecordRef | None = None,

@@ -68,6 +68,14 @@ _COLUMNS = {
 }
 
 
+def shown_rows(store: Store, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
+    """The rows of `table` (customers or sources) as the app shows them, of the given
+    documents (all when None), decoded in polars."""
+    frame = store.frame(table, ids).select("id", *_COLUMNS[table])
+    searched = [c for c in _SEARCHED if c in frame.columns]
+    return frame.with_columns(pl.concat_str(searched, separator=" ").str.to_lowercase().alias("_haystack"))
+
+
 class RecordView:
     """The rows of one table (customers or sources) as the app shows them."""
 
@@ -82,10 +90,7 @@ class RecordView:
 
     def _build(self, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The shown rows of the given documents (all when None), decoded in polars."""
-        fields = self.store.frame(self.table, ids)
-        frame = fields.select("id", *_COLUMNS[self.table])
-        searched = [c for c in _SEARCHED if c in frame.columns]
-        return frame.with_columns(pl.concat_str(searched, separator=" ").str.to_lowercase().alias("_haystack"))
+        return shown_rows(self.store, self.table, ids)
 
     def refresh(self, ids: Iterable[int] | None = None) -> None:
         """Rebuild the given rows (all when None) from the store."""

@@ -3,7 +3,7 @@ records side by side; merge them, say they are two people, or skip."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -18,12 +18,12 @@ from textual.message import Message
 from textual.widgets import Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from store import StoreError
+from store import StoreError, TooManyToMatch
 from store.domain.distinct import PROSPECT_NAME
 from store.domain.review_queue import QueuedPair, queued_first
-from store.matching import Pair, RecordRef, find_pairs
+from store.matching import Pair, RecordRef, find_pairs, identity_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
-from store.views.records import SHOWN_NAME
+from store.views.records import SHOWN_NAME, shown_rows
 from store.views.shown import FrameShown
 
 from ..flows.merge import merge
@@ -124,7 +124,7 @@ class DuplicatesScreen(StoreScreen[None]):
                 last = now
                 self.post_message(WorkProgress(done, total))
         try:
-            listed = queued_first(self.store.queued_pairs(), find_pairs(self.store, progress=progress))
+            listed = queued_first(self.store.queued_pairs(), self._swept_pairs(progress))
         except SweepStopped:
             return
         except StoreError as err:
@@ -136,6 +136,16 @@ class DuplicatesScreen(StoreScreen[None]):
         if not worker.is_cancelled:
             pairs, queued = [pair for pair, _ in listed], [queued for _, queued in listed]
             self.post_message(PairsFound(pairs, queued, pair_rows(pairs, queued)))
+
+    def _swept_pairs(self, progress: Callable[[int, int], None]) -> list[Pair]:
+        """The matcher's pairs; in a store too large for it, those sharing an email, phone or
+        VAT id (grouped where the data is), saying so."""
+        try:
+            return find_pairs(self.store, progress=progress)
+        except TooManyToMatch as err:
+            self.app.call_from_thread(self.notify, f"{err}; listed: the pairs sharing an email, phone or VAT id",
+                                      markup=False, timeout=10)
+            return identity_pairs(self.store)
 
     def on_work_progress(self, message: WorkProgress) -> None:
         self.query_one("#sweep-progress", ProgressBar).update(progress=message.done, total=message.total)
@@ -162,8 +172,8 @@ class DuplicatesScreen(StoreScreen[None]):
         """The pairs still open: both records there (not merged, deleted or activated since)
         and not said to be two people; the cursor stays where it was (on the next pair when
         the one under it left)."""
-        # Column-wise, from the app's views (kept in step with the store): tens of thousands
-        # of pairs are redrawn in milliseconds after each merge or `n`.
+        # Column-wise, the pairs' records alone read from the store as it is now (on a server of
+        # millions, not the whole table): tens of thousands of pairs redrawn after each merge or `n`.
         said = [_key(*sorted(pair)) for pair in self.store.distinct_pairs()]
         labels = pl.concat([self._labels(CUSTOMERS, pl.col("number")),
                             self._labels(SOURCES, pl.format(PROSPECT_NAME, pl.col("id")))])
@@ -182,9 +192,10 @@ class DuplicatesScreen(StoreScreen[None]):
         self.refresh_bindings()
 
     def _labels(self, table: str, name: pl.Expr) -> pl.DataFrame:
-        """Each record of the table (as its view has it now): its key and "C-000001 Ada Lovelace"."""
-        return self.app.views[table].frame.select(_key_of(pl.lit(table), pl.col("id")).alias("key"),
-                                                  pl.concat_str([name, SHOWN_NAME], separator=" ").alias("label"))
+        """Each record of the table in a pair, as it is now: its key and "C-000001 Ada Lovelace"."""
+        ids = {ref.id for pair in self.pairs for ref in (pair.a, pair.b) if ref.table == table}
+        return shown_rows(self.store, table, ids).select(_key_of(pl.lit(table), pl.col("id")).alias("key"),
+                                                         pl.concat_str([name, SHOWN_NAME], separator=" ").alias("label"))
 
     def _record(self, ref: RecordRef) -> Mapping[str, Any]:
         return self.store.record(ref.table, ref.id)

@@ -21,7 +21,7 @@ from store.engine.location import without_password
 from store.engine.postgres import keys, writes
 from store.engine.postgres import tables as server
 from store.engine.postgres.blobs import TableBlobs
-from store.engine.postgres.connect import connect, first_line
+from store.engine.postgres.connect import connect, first_line, session
 from store.engine.postgres.listen import Listener
 from store.engine.postgres.pages import PageReads
 from store.engine.postgres.reads import changed_since, read_columns, read_text, read_texts
@@ -311,3 +311,7 @@ class _Lookups:
 
     def children(self, table: str, owner_id: int) -> list[int]:
         return self.db._later(keys.children, self.db.schema, table, owner_id)
+
+    def shared(self, tables: list[str], names: list[str], most: int) -> list[tuple[str, list[tuple[str, int]]]]:
+        with session(self.db.url) as conn:  # (a connection of its own: half a minute at millions)
+            return keys.shared(conn, tables, names, most)

@@ -4,7 +4,7 @@ and those written since a commit (catching up)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import polars as pl
@@ -28,12 +28,14 @@ def read_text(conn: psycopg.Connection[Any], table: str, doc_id: int) -> str | N
     return None if row is None else str(row[0])
 
 
-def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str, pl.DataType]) -> pl.DataFrame:
-    """The decoded fields (`Schema.columns`) of the table's documents, taken out by the server
-    (no document is sent whole): what decoding each document would give."""
+def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str, pl.DataType],
+                 ids: Collection[int] | None = None) -> pl.DataFrame:
+    """The decoded fields (`Schema.columns`) of the table's documents (all, or those of `ids`),
+    taken out by the server (no document is sent whole): what decoding each would give."""
     exprs = [sql.SQL("id"), *(_field_sql(name, dtype) for name, dtype in fields.items())]
-    query = sql.SQL("COPY (SELECT {} FROM {} WHERE doc IS NOT NULL ORDER BY id) TO STDOUT (FORMAT csv)").format(
-        sql.SQL(", ").join(exprs), sql.Identifier(table))
+    some = sql.SQL("") if ids is None else sql.SQL(" AND id = ANY({})").format(sql.Literal(list(ids)))
+    query = sql.SQL("COPY (SELECT {} FROM {} WHERE doc IS NOT NULL{} ORDER BY id) TO STDOUT (FORMAT csv)").format(
+        sql.SQL(", ").join(exprs), sql.Identifier(table), some)
     raw = _copied(conn, query, {"id": pl.Int64(), **{name: pl.String() for name in fields}})
     return raw.select("id", *(_typed(pl.col(name), dtype).alias(name) for name, dtype in fields.items()))
 
