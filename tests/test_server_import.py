@@ -215,3 +215,22 @@ def test_keys_of_any_text_are_found_on_the_server_in_chunks_as_in_memory(url, mo
         memory.prepare_lookups()
         assert served == memory.lookup(CUSTOMERS, "external_id", [None if i is None else i.strip() for i in asked])
     assert all(len(found) == 1 for found in served[:len(ids)]) and served[-2:] == [[], []]
+
+
+def test_a_lookup_of_more_keys_than_a_table_holds_builds_its_index_once_instead(url, monkeypatch):
+    """Probing the server key by key costs more than building a small table's index: a look-up
+    of more keys than one statement asks, of a table that holds fewer documents (by its count),
+    builds the table's index here, once; a large table is still asked of the server."""
+    from store.engine import indexes
+    from store.rules.keys import normalise_key
+
+    monkeypatch.setattr(indexes, "SERVER_KEYS", 10)
+    with Store(url, user="clerk") as store:
+        store.add_source({"first_name": "Ada", "email": "ada@example.org"})
+        asked = [f"p{n}@example.org" for n in range(50)] + ["ada@example.org"]
+        assert store.lookup(SOURCES, "email", asked)[-1] == [1]
+        tables = store.parts.session.db.tables
+        assert tables[SOURCES].__dict__["_columns"] is not None  # (1 prospect, 51 keys: its index built)
+        emails = [store.customer(i)["email"] for i in range(1, 61)]
+        assert [len(ids) for ids in store.lookup(CUSTOMERS, "email", [normalise_key("email", e) for e in emails])] == [1] * 60
+        assert not tables[CUSTOMERS].text_read and tables[CUSTOMERS].__dict__["_columns"] is None  # (120: asked)

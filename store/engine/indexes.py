@@ -63,9 +63,13 @@ class Indexes:
     """Key indexes of the keyed tables; the children of each owner, by table."""
 
     def __init__(self, tables: Mapping[str, object], schema: Schema, lock: threading.RLock,
-                 saved: SavedKeys | None = None, server: ServerLookups | None = None) -> None:
+                 saved: SavedKeys | None = None, server: ServerLookups | None = None,
+                 counted: Callable[[str], int | None] | None = None) -> None:
         self._tables = tables
         self._saved = saved
+        # How many documents a table holds, when the store keeps count (`tallies`): a look-up
+        # of more keys than that builds the table's index (once) instead of asking the server.
+        self._counted = counted
         # Where a server keeps each document's keys (`postgres.keys`): a table whose documents
         # are read one at a time is looked up there, and no index of it is built.
         self._server = server
@@ -137,7 +141,8 @@ class Indexes:
         index of ten million customers built here would hold GBs); else read from the
         columns, when the index is not built and the keys are few; else None."""
         rows = self._tables[table]
-        if self._server is not None and table not in self._keys and isinstance(rows, Table) and rows.reads_alone:
+        if (self._server is not None and table not in self._keys and isinstance(rows, Table) and rows.reads_alone
+                and not self._holds_fewer(table, len(keys))):
             return self._ask_server(self._server, table, rows, name, keys)
         if table not in self._keys and len(keys) <= FEW_KEYS and self._scans.get(table, 0) < SCANS:
             with self._lock:  # (a commit on another thread must not change the columns meanwhile)
@@ -145,6 +150,14 @@ class Indexes:
                     self._scans[table] = self._scans.get(table, 0) + 1
                     return self._scan(table, name, keys)
         return None
+
+    def _holds_fewer(self, table: str, keys: int) -> bool:
+        """Whether a look-up of more keys than one statement asks holds more keys than the
+        table documents: its index, built here once, then costs less than a probe of the
+        server's per key of this look-up and the next (an import of 100,000 rows into a new
+        store: 2.4 s of probes)."""
+        held = None if self._counted is None else self._counted(table)
+        return held is not None and keys > SERVER_KEYS and held < keys
 
     def _scan(self, table: str, name: str, keys: list[str | None]) -> dict[str, set[int]]:
         wanted = {key for key in keys if key is not None}

@@ -35,7 +35,7 @@ class InMemory:
         self.schema = schema
         self._mutex = threading.RLock()
         self.tables: Tables = empty_tables(schema)
-        self.indexes = Indexes(self.tables, schema, self._mutex)
+        self.indexes = Indexes(self.tables, schema, self._mutex, counted=self._counted)
         # Per reader (the app's views, the matcher …): the documents changed since it last took
         # them, by table; None when everything must be read again.
         self._changes: dict[str, dict[str, set[int]] | None] = {}
@@ -43,6 +43,15 @@ class InMemory:
     @property
     def meta(self) -> dict[str, Any]:
         return self.tables[META].get(META_ID) or empty_meta(self.schema.version)
+
+    def _counted(self, table: str) -> int | None:
+        """How many documents the table holds as of the last commit, when the store counts it
+        (a store never committed to holds none)."""
+        meta = self.tables[META].get(META_ID)
+        if meta is None:
+            return 0
+        held = (meta.get("tallies") or {}).get(table)
+        return held.get("*") if isinstance(held, dict) else None
 
     def tallies(self) -> Mapping[str, Any]:
         """The counts kept with every commit (`Schema.tallies`), by table; a table of a store
@@ -121,7 +130,8 @@ class InMemory:
     def replace_tables(self, tables: Tables) -> None:
         """Everything read anew: indexes are built again when first needed, views rebuild."""
         self.tables = tables
-        self.indexes = Indexes(self.tables, self.schema, self._mutex, self.saved_keys(), self.server_lookups())
+        self.indexes = Indexes(self.tables, self.schema, self._mutex, self.saved_keys(), self.server_lookups(),
+                               self._counted)
         self._everything_changed()
 
     def set_in_memory(self, table: str, doc_id: int, doc: dict[str, Any] | None) -> None:
@@ -145,10 +155,11 @@ class InMemory:
         self._changed(table, ids)
         if not self.indexes.tracks(table):
             return  # (no index of it is built: nothing to add to, nor any table to count)
-        if len(ids) >= len(rows) - len(ids):
-            # As many new documents as there were: building the indexes again when next
-            # needed costs no more than adding to them now, and nothing may need them
-            # (an import into a new store, from the command line).
+        if rows.reads_alone or len(ids) >= len(rows) - len(ids):
+            # As many new documents as there were (or a table of a server, whose index was
+            # built here while it was small): building the indexes again when next needed
+            # costs no more than adding to them now, and nothing may need them (an import
+            # into a new store, from the command line).
             self.indexes.forget(table)
         else:
             self.indexes.add_rows(table, added)
