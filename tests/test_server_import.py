@@ -234,3 +234,29 @@ def test_a_lookup_of_more_keys_than_a_table_holds_builds_its_index_once_instead(
         emails = [store.customer(i)["email"] for i in range(1, 61)]
         assert [len(ids) for ids in store.lookup(CUSTOMERS, "email", [normalise_key("email", e) for e in emails])] == [1] * 60
         assert not tables[CUSTOMERS].text_read and tables[CUSTOMERS].__dict__["_columns"] is None  # (120: asked)
+
+
+def test_a_role_that_does_not_own_the_tables_opens_a_store_whose_index_it_may_not_tune(url):
+    """Only the tables' owner may change their indexes: a clerk's role opens the store all the
+    same, looks up and writes; the index stays as it was until the owner opens the store."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER INDEX customers_keys SET (fastupdate = on)")
+        conn.execute("DROP ROLE IF EXISTS custdesk_clerk")
+        conn.execute("CREATE ROLE custdesk_clerk LOGIN")
+        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO custdesk_clerk")
+    clerk = url.replace("postgres@", "custdesk_clerk@")
+    with Store(clerk, user="clerk") as store:
+        email = store.customer(9)["email"]
+        assert [c["id"] for c in store.find(CUSTOMERS, "email", email.upper())] == [9]
+        store.edit_customer(9, {"city": "Köln"})
+    with psycopg.connect(url) as conn:
+        options = conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0]
+        assert options == ["fastupdate=on"]
+    with Store(url, user="owner") as store:
+        assert store.customer(9)["city"] == "Köln"
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0] == [
+            "fastupdate=off"]
+        conn.execute("REASSIGN OWNED BY custdesk_clerk TO postgres")
+        conn.execute("DROP OWNED BY custdesk_clerk")
+        conn.execute("DROP ROLE custdesk_clerk")

@@ -65,11 +65,14 @@ class PgDatabase(Backend):
             with self._in_commit(None):
                 server.create(self.conn, self.schema, server.present(self.conn), where=self.where, pg_schema=self.pg_schema)
                 self.blobs.create()
-        missing = keys.lacking(self.conn, self.schema.keyed_tables)
-        if missing:  # (a store made before the keys were kept as now: done once, under the lock)
+        kept = keys.kept(self.conn, self.schema.keyed_tables)
+        missing = [table for table, (column, _at_once) in kept.items() if not column]
+        if missing:  # (a store made before the keys were kept: filled in once, under the lock)
             with self._in_commit(None):
                 for table in missing:
-                    keys.keep(self.conn, self.schema, table)
+                    keys.add_column(self.conn, self.schema, table)
+        for table in (table for table, (column, at_once) in kept.items() if column and not at_once):
+            keys.tune(self.conn, self.schema, table)
         writes.create_staging(self.conn)
         with self._consistent_read():
             self._load()

@@ -44,32 +44,43 @@ def frame_keys(schema: Schema, fields: pl.DataFrame) -> pl.Series:
     return encoded.to_series()
 
 
-def lacking(conn: psycopg.Connection[Any], tables: Iterable[str]) -> list[str]:
-    """Those of `tables` whose keys are not kept as `keep` keeps them: no column yet (a store
-    made before), or an index that queues its new entries (one query, at every open)."""
-    wanted = list(tables)
-    kept = {str(row[0]) for row in conn.execute(
-        "SELECT t.relname FROM pg_class t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = %s "
-        "AND NOT a.attisdropped JOIN pg_class i ON i.relname = t.relname || '_' || %s AND i.relnamespace = t.relnamespace "
-        "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s) "
-        "AND i.reloptions @> array['fastupdate=off']", (KEYS, KEYS, wanted))}
-    return [table for table in wanted if table not in kept]
+def kept(conn: psycopg.Connection[Any], tables: Iterable[str]) -> dict[str, tuple[bool, bool]]:
+    """Per table of `tables`: (whether it has the keys column, whether its index takes new
+    entries at once: `tune`); one query, at every open."""
+    found = {str(row[0]): (bool(row[1]), bool(row[2])) for row in conn.execute(
+        "SELECT t.relname, a.attname IS NOT NULL, coalesce(i.reloptions @> array['fastupdate=off'], false) "
+        "FROM pg_class t LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attname = %s AND NOT a.attisdropped "
+        "LEFT JOIN pg_class i ON i.relname = t.relname || '_' || %s AND i.relnamespace = t.relnamespace "
+        "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s)", (KEYS, KEYS, list(tables)))}
+    return {table: found.get(table, (False, False)) for table in tables}
 
 
-def keep(conn: psycopg.Connection[Any], schema: Schema, table: str) -> None:
-    """The column, filled in (`fill`), and its index (in the caller's transaction, under the
-    store's lock: minutes at 10,000,000 documents, once). The index takes each new entry
-    at once: by default GIN queues them (up to 4 MB) and every lookup reads the whole queue,
-    which after an import made a probe 0.8 ms instead of 1.4 µs."""
-    name, index = sql.Identifier(table), sql.Identifier(f"{table}_{KEYS}")
+def add_column(conn: psycopg.Connection[Any], schema: Schema, table: str) -> None:
+    """The column, filled in (`fill`), then its index (in the caller's transaction, under the
+    store's lock: minutes at 10,000,000 documents, once)."""
+    name = sql.Identifier(table)
     conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} jsonb").format(name, sql.Identifier(KEYS)))
     fill(conn, schema, table)
     conn.execute(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ({}) WITH (fastupdate = off) "
-                         "WHERE doc IS NOT NULL").format(index, name, sql.Identifier(KEYS)))
-    conn.execute(sql.SQL("ALTER INDEX {} SET (fastupdate = off)").format(index))
-    conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (f"{table}_{KEYS}",))
-    for field in schema.keys:  # (each key field's own index, made before the keys were kept: read by none)
-        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{table}_{field}")))
+                         "WHERE doc IS NOT NULL").format(sql.Identifier(f"{table}_{KEYS}"), name, sql.Identifier(KEYS)))
+
+
+def tune(conn: psycopg.Connection[Any], schema: Schema, table: str) -> bool:
+    """Have the keys index of a store made before take each new entry at once (by default
+    GIN queues them, up to 4 MB, and every lookup reads the whole queue: after an import a
+    probe took 0.8 ms instead of 1.4 µs), its queue emptied; and drop each key field's own
+    index, made before the keys were kept and read by none. Only the tables' owner may: for
+    another role nothing changes (lookups work, more slowly after imports); False then."""
+    index = f"{table}_{KEYS}"
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("ALTER INDEX {} SET (fastupdate = off)").format(sql.Identifier(index)))
+            conn.execute("SELECT gin_clean_pending_list(%s::regclass)", (index,))
+            for field in schema.keys:
+                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{table}_{field}")))
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
 
 
 def fill(conn: psycopg.Connection[Any], schema: Schema, table: str) -> int:
