@@ -86,6 +86,9 @@ def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url
         with pytest.raises(RuntimeError), db.transaction() as tx:
             ids = tx.insert_rows(SOURCES, pl.DataFrame({"first_name": ["Ada", "Ömer"], "email": ["ada@example.org", "o@örnek.tr"]}))
             assert db.tables[SOURCES].get(ids[1])["first_name"] == "Ömer"  # (held until the commit)
+            # (looked up within the transaction: found, though the server has them only once committed)
+            assert [[r["id"] for r in store.find(SOURCES, "email", e)] for e in ("ADA@example.org", "o@ÖRNEK.tr")] == [
+                [ids[0]], [ids[1]]]
             raise RuntimeError("the import stopped")
         sources = db.tables[SOURCES]
         assert sources._unsettled is None and sources.get(ids[0]) is None

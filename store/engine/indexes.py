@@ -197,13 +197,24 @@ class Indexes:
                     for entry in held:
                         if entry in entries:
                             found.setdefault(entry[len(prefix):], set()).add(doc_id)
-        if asked and written:
+        fresh = rows.unsettled_fields()
+        if asked and (written or fresh is not None):
             wanted = {entry[len(prefix):] for entry in asked}
             for doc_id, pairs in self._written_keys(table, rows, written):
                 for key_name, key in pairs:
                     if key_name == name and key in wanted:
                         found.setdefault(key, set()).add(doc_id)
+            if fresh is not None:  # (this transaction's import, not on the server before its commit)
+                self._add_unsettled_holders(found, table, fresh.filter(~pl.col("id").is_in(list(written))), name, wanted)
         return found
+
+    def _add_unsettled_holders(self, found: dict[str, set[int]], table: str, fresh: pl.DataFrame, name: str,
+                               wanted: set[str]) -> None:
+        keyed = self._normalise_keyed(table, fresh)
+        for field, key_name, _normalise in self._keyed:
+            if key_name == name and field in keyed.columns:
+                for key, doc_id in keyed.select(field, "id").filter(pl.col(field).is_in(list(wanted))).iter_rows():
+                    found.setdefault(key, set()).add(doc_id)
 
     def _written_keys(self, table: str, base: object,
                       written: Mapping[int, dict[str, Any] | None]) -> Iterator[tuple[int, list[tuple[str, str]]]]:

@@ -121,6 +121,7 @@ class Table(Mapping[int, dict[str, Any]]):
         # (id, doc) text, until their commit puts them on the server (`settle`): an import of
         # a million rows into ten million customers reads none of the others.
         self._unsettled: pl.DataFrame | None = None
+        self._unsettled_fields: pl.DataFrame | None = None  # (their decoded fields, row for row)
         self._lock = threading.RLock()
         # Every document's fields (`frame()`), kept while nothing is written: documents written
         # since the snapshot (a change log replayed at open) are decoded once, not at each call.
@@ -156,7 +157,7 @@ class Table(Mapping[int, dict[str, Any]]):
             if self._text is not None:
                 text = self._text()
                 base = text if isinstance(text, pl.DataFrame) else _text_of(text)
-                unsettled, self._unsettled = self._unsettled, None
+                unsettled, self._unsettled, self._unsettled_fields = self._unsettled, None, None
                 if unsettled is not None:  # (the server's text lacks them until their commit: then it has them)
                     base = pl.concat([base.filter(~pl.col("id").is_in(unsettled["id"].implode())), unsettled])
                 self._set_base(base)
@@ -309,9 +310,9 @@ class Table(Mapping[int, dict[str, Any]]):
         assert self._read_columns is not None
         stored = sorted(wanted - self._written.keys())
         parts = [self._read_columns(stored)] if stored else []
-        unsettled = self._unsettled
+        unsettled = self._unsettled_fields
         if unsettled is not None:
-            parts.append(self._decode(unsettled.filter(pl.col("id").is_in(stored))))
+            parts.append(unsettled.filter(pl.col("id").is_in(stored)))
         live = self._live(wanted)
         if live:
             parts.append(self._decode(self._fresh_text(live)))
@@ -422,6 +423,8 @@ class Table(Mapping[int, dict[str, Any]]):
         if fresh.height and int(fresh["id"][0]) <= newest:
             raise ValueError(f"document ids from {fresh['id'][0]} are not new")
         self._unsettled = fresh if unsettled is None else pl.concat([unsettled, fresh])
+        fields = self._unsettled_fields
+        self._unsettled_fields = decoded if fields is None else pl.concat([fields, decoded])
         if self._columns is not None:
             self._columns = pl.concat([self._columns, decoded])
             self._as_read = False
@@ -431,7 +434,12 @@ class Table(Mapping[int, dict[str, Any]]):
         """The documents `extend` added are committed: a table read one document at a time
         reads them from the server from now on, and holds them no longer."""
         with self._lock:
-            self._unsettled = None
+            self._unsettled = self._unsettled_fields = None
+
+    def unsettled_fields(self) -> pl.DataFrame | None:
+        """The decoded fields (id and `frame()`'s columns) of the documents `extend` added to a
+        table read one document at a time, until their commit (`settle`); None: there are none."""
+        return self._unsettled_fields
 
     def drop_new(self, first: int) -> None:
         """Forget every document from id `first` on (the rows of an `extend` rolled back,
@@ -451,10 +459,11 @@ class Table(Mapping[int, dict[str, Any]]):
 
     def _drop_unsettled(self, first: int) -> None:
         """`drop_new` of a table read one document at a time (none of its documents is held)."""
-        unsettled = self._unsettled
-        if unsettled is not None:
+        unsettled, fields = self._unsettled, self._unsettled_fields
+        if unsettled is not None and fields is not None:
             kept = unsettled.filter(pl.col("id") < first)
             self._unsettled = kept if kept.height else None
+            self._unsettled_fields = fields.filter(pl.col("id") < first) if kept.height else None
         self._written = {i: d for i, d in self._written.items() if i < first}
         if self._columns is not None:
             self._columns = self._columns.filter(pl.col("id") < first)
