@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.common import open_store, reports_errors, say
-from store import TooManyToMatch
 
 if TYPE_CHECKING:
     from store.domain.review_queue import QueuedPair
@@ -32,15 +31,13 @@ def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> No
     the app's review (D) are left out. The pairs an import, sync or sign-up queued for review come
     first, marked with where they came from."""
     from store.domain.review_queue import queued_first
-    from store.matching import find_pairs, identity_pairs
+    from store.matching import sweep
 
     store = open_store(ctx)
     progress = _progress_line() if sys.stderr.isatty() else None
-    try:
-        pairs = find_pairs(store, min_score=min_score, progress=progress)
-    except TooManyToMatch as err:
-        say(f"{err}; listed: the pairs sharing an email, phone or VAT id", err=True)
-        pairs = [pair for pair in identity_pairs(store) if min_score is None or pair.score >= min_score]
+    pairs, instead = sweep(store, min_score=min_score, progress=progress)
+    if instead is not None:
+        say(instead, err=True)
     if progress is not None:
         click.echo("\r\x1b[K", nl=False, err=True)  # the progress line goes once the pairs are found
     listed = queued_first(store.queued_pairs(), pairs)

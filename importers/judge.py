@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from store import FieldIssue, Store, TooManyToMatch
+from store import FieldIssue, Store
 from store.domain.batches import ROW
 from store.domain.review_queue import MATCHED_ROWS, matcher_checks
 from store.model import CUSTOMER_FIELDS, CUSTOMERS, PERSON_FIELDS, SOURCES, ImportTarget, prospect_name
@@ -227,10 +227,7 @@ class _Judge:
             return
         fields = [c for c in store_fields(self.plan.target) if c in self.plan.rows.columns]
         records = self.plan.rows.select(fields).with_row_index("_pos").filter(pl.col("_pos").is_in(checked))
-        try:
-            found_for = matches_among(self.store, self.table, records.drop("_pos").to_dicts(), limit=3)
-        except TooManyToMatch:
-            return  # (a store of millions: its rows are judged by email, phone and VAT id alone)
+        found_for = matches_among(self.store, self.table, records.drop("_pos").to_dicts(), limit=3)
         for pos, pairs in zip(records["_pos"].to_list(), found_for, strict=True):
             if not pairs:
                 continue

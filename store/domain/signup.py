@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from store.base.errors import FieldIssue, NotFound, TooManyToMatch, ValidationFailed
+from store.base.errors import FieldIssue, NotFound, ValidationFailed
 from store.domain import journal
 from store.domain.matcher import Matcher
 from store.domain.records import Records
@@ -111,12 +111,8 @@ class SignUps:
         self._likely_same({})  # (a record of no fields: compared with nobody)
 
     def _likely_same(self, prospect: Mapping[str, Any]) -> list[Pair]:
-        """The stored records the matcher finds likely this person, surest first; none in a
-        store of millions (`TooManyToMatch`: the sign-up is then checked by identity alone)."""
-        try:
-            return self.matcher.matches_for(SOURCES, prospect)
-        except TooManyToMatch:
-            return []
+        """The stored records the matcher finds likely this person, surest first."""
+        return self.matcher.matches_for(SOURCES, prospect)
 
     def _again(self, tx: Any, table: str, doc_id: int, stamp: str) -> Outcome:
         doc = tx.get(table, doc_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from store.base.errors import NotFound, RuleViolation, TooManyToMatch
+from store.base.errors import NotFound, RuleViolation
 from store.domain import forgetting, journal
 from store.domain.distinct import Distinct
 from store.domain.matcher import Matcher
@@ -63,16 +63,13 @@ class Sources:
 
     def customers_like_source(self, source_id: int) -> list[LikelyCustomer]:
         """The customers this prospect likely is, with the reasons: first those holding its
-        email, phone (E.164) or VAT id, then the matcher's (store.views.duplicates; none in a store
-        of millions: `TooManyToMatch`); none a person said is someone else."""
+        email, phone (E.164) or VAT id, then the matcher's (store.views.duplicates); none a person
+        said is someone else."""
         from store.matching.pairs import RecordRef
         from store.views.duplicates import LikelyCustomer
 
         source, me = self.session.source(source_id), RecordRef(SOURCES, source_id)
-        try:
-            matched = {likely.customer["id"]: likely for likely in self.matcher.likely_customers(me, source)}
-        except TooManyToMatch:
-            matched = {}
+        matched = {likely.customer["id"]: likely for likely in self.matcher.likely_customers(me, source)}
         distinct = self.distinct.distinct_pairs()
         found: list[LikelyCustomer] = []
         for customer_id, reasons in customers_holding(self.session.db.indexes, source).items():

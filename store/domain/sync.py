@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from store.base.errors import FieldIssue, RuleViolation, TooManyToMatch
+from store.base.errors import FieldIssue, RuleViolation
 from store.base.text import path_text, printable
 from store.domain import journal
 from store.domain.distinct import PROSPECT_NAME
@@ -209,10 +209,7 @@ class Sync:
             cleaned, issues = self.records.check_source({**record.fields, "external_id": record.id})
             if not errors_of(issues):
                 checked.append((record.id, cleaned))
-        try:
-            found_for = self.matcher.matches_among(SOURCES, [cleaned for _, cleaned in checked], limit=3)
-        except TooManyToMatch:
-            return {}  # (a store of millions: the identity check alone)
+        found_for = self.matcher.matches_among(SOURCES, [cleaned for _, cleaned in checked], limit=3)
         return {account_id: {p.a.id: (p.score, p.reasons) for p in pairs if p.a.table == CUSTOMERS}
                 for (account_id, _), pairs in zip(checked, found_for, strict=True)}
 

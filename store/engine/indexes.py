@@ -168,16 +168,8 @@ class Indexes:
             # The snapshot's documents by their decoded fields (normalised once per snapshot),
             # those written since (a change log replayed, this commit's) one by one, as `update` keys them.
             base, written = rows.columns(), rows.written_docs()
-            for field, key_name, _normalise in self._keyed:
-                if key_name == name:
-                    keyed = pl.DataFrame({"key": self._base_keys(table, field, base), "id": base["id"]})
-                    for key, doc_id in keyed.filter(pl.col("key").is_in(list(wanted))).iter_rows():
-                        if doc_id not in written:
-                            found.setdefault(key, set()).add(doc_id)
-            for doc_id, held in self._written_keys(table, base, written):
-                for key_name, key in held:
-                    if key_name == name and key in wanted:
-                        found.setdefault(key, set()).add(doc_id)
+            self._frame_holders(found, self._base_keyed(table, base), name, wanted, written)
+            self._written_holders(found, table, base, written, name, wanted)
         return found
 
     def _ask_server(self, server: ServerLookups, table: str, rows: Table, name: str,
@@ -200,20 +192,28 @@ class Indexes:
         fresh = rows.unsettled_fields()
         if asked and (written or fresh is not None):
             wanted = {entry[len(prefix):] for entry in asked}
-            for doc_id, pairs in self._written_keys(table, rows, written):
-                for key_name, key in pairs:
-                    if key_name == name and key in wanted:
-                        found.setdefault(key, set()).add(doc_id)
+            self._written_holders(found, table, rows, written, name, wanted)
             if fresh is not None:  # (this transaction's import, not on the server before its commit)
-                self._add_unsettled_holders(found, table, fresh.filter(~pl.col("id").is_in(list(written))), name, wanted)
+                self._frame_holders(found, self._normalise_keyed(table, fresh), name, wanted, written)
         return found
 
-    def _add_unsettled_holders(self, found: dict[str, set[int]], table: str, fresh: pl.DataFrame, name: str,
-                               wanted: set[str]) -> None:
-        keyed = self._normalise_keyed(table, fresh)
+    def _frame_holders(self, found: dict[str, set[int]], keyed: pl.DataFrame, name: str, wanted: set[str],
+                       written: Mapping[int, object]) -> None:
+        """Add to `found` the documents of `keyed` (`id` and the identifying fields normalised)
+        holding a key of name `name` in `wanted`, column-wise; those written since are keyed
+        by `_written_holders` instead."""
         for field, key_name, _normalise in self._keyed:
             if key_name == name and field in keyed.columns:
                 for key, doc_id in keyed.select(field, "id").filter(pl.col(field).is_in(list(wanted))).iter_rows():
+                    if doc_id not in written:
+                        found.setdefault(key, set()).add(doc_id)
+
+    def _written_holders(self, found: dict[str, set[int]], table: str, base: object,
+                         written: Mapping[int, dict[str, Any] | None], name: str, wanted: set[str]) -> None:
+        """Add to `found` the documents written since `base` holding a key of name `name` in `wanted`."""
+        for doc_id, pairs in self._written_keys(table, base, written):
+            for key_name, key in pairs:
+                if key_name == name and key in wanted:
                     found.setdefault(key, set()).add(doc_id)
 
     def _written_keys(self, table: str, base: object,
@@ -232,12 +232,13 @@ class Indexes:
                     found = known[doc_id] = (doc, keys_of(self._keyed, doc))
                 yield doc_id, found[1]
 
-    def _base_keys(self, table: str, field: str, base: pl.DataFrame) -> pl.Series:
-        """`field` of the snapshot's documents normalised, kept while the snapshot's frame is the same."""
+    def _base_keyed(self, table: str, base: pl.DataFrame) -> pl.DataFrame:
+        """`id` and the identifying fields of the snapshot's documents normalised, kept while
+        the snapshot's frame is the same."""
         held = self._normalised.get(table)
         if held is None or held[0] is not base:
             held = self._normalised[table] = (base, self._keys_of(table, base))
-        return held[1][field]
+        return held[1]
 
     def _keys_of(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
         """`id` and every keyed field of the documents of `frame` normalised: those the look-ups

@@ -43,6 +43,8 @@ DECODE_SLICE = 20_000  # rows a slice at least: below that, splitting costs more
 FEW_NEW = 1_000
 # The columns file's column of where each document's line starts in the table's text.
 LINE_STARTS = "_at"
+# The JSON text of a document `extend` added, beside its decoded fields (`Table._unsettled`).
+_UNSETTLED_TEXT = "_text"
 
 
 def dumps(doc: object) -> bytes:
@@ -117,11 +119,11 @@ class Table(Mapping[int, dict[str, Any]]):
                 self._max_id = int(columns["id"][-1]) if self._count else -1
         self._columns = columns
         self._written: dict[int, dict[str, Any] | None] = {}
-        # Documents added column-wise (`extend`) to a table read one document at a time, as
-        # (id, doc) text, until their commit puts them on the server (`settle`): an import of
-        # a million rows into ten million customers reads none of the others.
+        # Documents added column-wise (`extend`) to a table read one document at a time, their
+        # decoded fields and (`_UNSETTLED_TEXT`) JSON text, until their commit puts them on the
+        # server (`settle`): an import of a million rows into ten million customers reads none
+        # of the others.
         self._unsettled: pl.DataFrame | None = None
-        self._unsettled_fields: pl.DataFrame | None = None  # (their decoded fields, row for row)
         self._lock = threading.RLock()
         # Every document's fields (`frame()`), kept while nothing is written: documents written
         # since the snapshot (a change log replayed at open) are decoded once, not at each call.
@@ -157,9 +159,10 @@ class Table(Mapping[int, dict[str, Any]]):
             if self._text is not None:
                 text = self._text()
                 base = text if isinstance(text, pl.DataFrame) else _text_of(text)
-                unsettled, self._unsettled, self._unsettled_fields = self._unsettled, None, None
+                unsettled, self._unsettled = self._unsettled, None
                 if unsettled is not None:  # (the server's text lacks them until their commit: then it has them)
-                    base = pl.concat([base.filter(~pl.col("id").is_in(unsettled["id"].implode())), unsettled])
+                    base = pl.concat([base.filter(~pl.col("id").is_in(unsettled["id"].implode())),
+                                      unsettled.select("id", pl.col(_UNSETTLED_TEXT).alias("doc"))])
                 self._set_base(base)
                 # Writes made before (the change log replayed at open) were not counted.
                 self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
@@ -212,7 +215,7 @@ class Table(Mapping[int, dict[str, Any]]):
             assert self._read_one is not None
             unsettled = self._unsettled
             if unsettled is not None and doc_id >= unsettled["id"][0]:
-                found = unsettled.filter(pl.col("id") == doc_id)["doc"]
+                found = unsettled.filter(pl.col("id") == doc_id)[_UNSETTLED_TEXT]
                 return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
             text = self._read_one(doc_id)
             return None if text is None else cast(dict[str, Any], orjson.loads(text))
@@ -310,7 +313,7 @@ class Table(Mapping[int, dict[str, Any]]):
         assert self._read_columns is not None
         stored = sorted(wanted - self._written.keys())
         parts = [self._read_columns(stored)] if stored else []
-        unsettled = self._unsettled_fields
+        unsettled = self.unsettled_fields()
         if unsettled is not None:
             parts.append(unsettled.filter(pl.col("id").is_in(stored)))
         live = self._live(wanted)
@@ -422,9 +425,8 @@ class Table(Mapping[int, dict[str, Any]]):
         newest = max((-1, *self._written, *(() if unsettled is None else (int(unsettled["id"][-1]),))))
         if fresh.height and int(fresh["id"][0]) <= newest:
             raise ValueError(f"document ids from {fresh['id'][0]} are not new")
-        self._unsettled = fresh if unsettled is None else pl.concat([unsettled, fresh])
-        fields = self._unsettled_fields
-        self._unsettled_fields = decoded if fields is None else pl.concat([fields, decoded])
+        added = decoded.with_columns(fresh["doc"].alias(_UNSETTLED_TEXT))
+        self._unsettled = added if unsettled is None else pl.concat([unsettled, added])
         if self._columns is not None:
             self._columns = pl.concat([self._columns, decoded])
             self._as_read = False
@@ -434,12 +436,13 @@ class Table(Mapping[int, dict[str, Any]]):
         """The documents `extend` added are committed: a table read one document at a time
         reads them from the server from now on, and holds them no longer."""
         with self._lock:
-            self._unsettled = self._unsettled_fields = None
+            self._unsettled = None
 
     def unsettled_fields(self) -> pl.DataFrame | None:
         """The decoded fields (id and `frame()`'s columns) of the documents `extend` added to a
         table read one document at a time, until their commit (`settle`); None: there are none."""
-        return self._unsettled_fields
+        unsettled = self._unsettled
+        return None if unsettled is None else unsettled.drop(_UNSETTLED_TEXT)
 
     def drop_new(self, first: int) -> None:
         """Forget every document from id `first` on (the rows of an `extend` rolled back,
@@ -459,11 +462,10 @@ class Table(Mapping[int, dict[str, Any]]):
 
     def _drop_unsettled(self, first: int) -> None:
         """`drop_new` of a table read one document at a time (none of its documents is held)."""
-        unsettled, fields = self._unsettled, self._unsettled_fields
-        if unsettled is not None and fields is not None:
+        unsettled = self._unsettled
+        if unsettled is not None:
             kept = unsettled.filter(pl.col("id") < first)
             self._unsettled = kept if kept.height else None
-            self._unsettled_fields = fields.filter(pl.col("id") < first) if kept.height else None
         self._written = {i: d for i, d in self._written.items() if i < first}
         if self._columns is not None:
             self._columns = self._columns.filter(pl.col("id") < first)

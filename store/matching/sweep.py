@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from store.base.errors import TooManyToMatch
 from store.matching.blocking import BLOCK_CAP, block_keys, candidate_pairs
 from store.matching.compare import COMPARED, Array
 from store.matching.index import MATCHED, Index, index_of, learn, looked_up, prepared, raw_frame, rows
@@ -83,6 +84,17 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     return found
 
 
+def sweep(store: Store, *, min_score: float | None = None,
+          progress: Progress | None = None) -> tuple[list[Pair], str | None]:
+    """`find_pairs`, or in a store too large for the matcher `identity_pairs` (those scoring
+    `min_score` or more, when given), with why in one line (None: the matcher's pairs)."""
+    try:
+        return find_pairs(store, min_score=min_score, progress=progress), None
+    except TooManyToMatch as err:
+        pairs = [pair for pair in identity_pairs(store) if min_score is None or pair.score >= min_score]
+        return pairs, f"{err}; listed: the pairs sharing an email, phone or VAT id"
+
+
 def identity_pairs(store: Store) -> list[Pair]:
     """The customers and prospects that share an email, phone or VAT id (a value held by at
     most `BLOCK_CAP`: a switchboard number says little), but those a person said are two:
@@ -124,7 +136,12 @@ def _own_rows(index: Index | Saved, excludes: Sequence[RecordRef | None]) -> Arr
 
 def _matches(store: Store, table: str, records: Sequence[Mapping[str, Any]], excludes: Sequence[RecordRef | None],
              limit: int) -> list[list[Pair]]:
-    index = looked_up(store)
+    try:
+        index = looked_up(store)
+    except TooManyToMatch:
+        # A store of millions: none found here. Every write checks the records' email, phone
+        # and VAT id itself (an import, a sync, a sign-up, an activation's suggestions).
+        return [[] for _ in records]
     raw = raw_frame(list(records))
     norm = prepared(raw, index.region)
     stored, of = index.blocks.sharing(block_keys(norm))

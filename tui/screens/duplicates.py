@@ -18,10 +18,10 @@ from textual.message import Message
 from textual.widgets import Header, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from store import StoreError, TooManyToMatch
+from store import StoreError
 from store.domain.distinct import PROSPECT_NAME
 from store.domain.review_queue import QueuedPair, queued_first
-from store.matching import Pair, RecordRef, find_pairs, identity_pairs
+from store.matching import Pair, RecordRef, sweep
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.views.records import SHOWN_NAME, shown_rows
 from store.views.shown import FrameShown
@@ -138,14 +138,11 @@ class DuplicatesScreen(StoreScreen[None]):
             self.post_message(PairsFound(pairs, queued, pair_rows(pairs, queued)))
 
     def _swept_pairs(self, progress: Callable[[int, int], None]) -> list[Pair]:
-        """The matcher's pairs; in a store too large for it, those sharing an email, phone or
-        VAT id (grouped where the data is), saying so."""
-        try:
-            return find_pairs(self.store, progress=progress)
-        except TooManyToMatch as err:
-            self.app.call_from_thread(self.notify, f"{err}; listed: the pairs sharing an email, phone or VAT id",
-                                      markup=False, timeout=10)
-            return identity_pairs(self.store)
+        """The sweep's pairs (`store.matching.sweep`), saying why when they are not the matcher's."""
+        pairs, instead = sweep(self.store, progress=progress)
+        if instead is not None:
+            self.app.call_from_thread(self.notify, instead, markup=False, timeout=10)
+        return pairs
 
     def on_work_progress(self, message: WorkProgress) -> None:
         self.query_one("#sweep-progress", ProgressBar).update(progress=message.done, total=message.total)

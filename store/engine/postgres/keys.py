@@ -4,10 +4,12 @@ query, not an index of every customer built in the session (48 s and 4 GB at 10,
 
 The keys are those the session's own index holds (`Schema.normalise`, the domain's rules:
 an email's IDNA domain, a VAT id's prefix …), worked out by the writer with each write and
-kept as a JSON array of "name:key" strings in the column `keys`, under a GIN index; a
-lookup asks `keys ?| array[...]`. A store made before the column is filled in at its first
-open (`fill`), under the store's lock. The documents a customer owns (`children`) are found
-through the index on their owner's field."""
+kept as a JSON array of "name:key" strings in the column `keys`, under a GIN index that
+takes each new entry at once; a lookup probes the index once per key (`holders`), and the
+keys many documents share are grouped there too (`shared`). A store made before the column
+is filled in at its first open (`add_column`), under the store's lock, and its index tuned
+(`tune`). The documents a customer owns (`children`) are found through the index on their
+owner's field."""
 from __future__ import annotations
 
 import io
@@ -24,6 +26,7 @@ from store.engine.schema import Schema
 
 KEYS = "keys"
 FILL_ROWS = 200_000  # documents filled in per statement (a store made before the column)
+
 
 def doc_keys(keyed: Keyed, doc: Mapping[str, Any]) -> str:
     """The document's keys as the column keeps them (JSON text): those the session's index
@@ -65,12 +68,12 @@ def add_column(conn: psycopg.Connection[Any], schema: Schema, table: str) -> Non
                          "WHERE doc IS NOT NULL").format(sql.Identifier(f"{table}_{KEYS}"), name, sql.Identifier(KEYS)))
 
 
-def tune(conn: psycopg.Connection[Any], schema: Schema, table: str) -> bool:
+def tune(conn: psycopg.Connection[Any], schema: Schema, table: str) -> None:
     """Have the keys index of a store made before take each new entry at once (by default
     GIN queues them, up to 4 MB, and every lookup reads the whole queue: after an import a
     probe took 0.8 ms instead of 1.4 µs), its queue emptied; and drop each key field's own
     index, made before the keys were kept and read by none. Only the tables' owner may: for
-    another role nothing changes (lookups work, more slowly after imports); False then."""
+    another role nothing changes (lookups work, more slowly after imports)."""
     index = f"{table}_{KEYS}"
     try:
         with conn.transaction():
@@ -79,8 +82,7 @@ def tune(conn: psycopg.Connection[Any], schema: Schema, table: str) -> bool:
             for field in schema.keys:
                 conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(f"{table}_{field}")))
     except psycopg.errors.InsufficientPrivilege:
-        return False
-    return True
+        pass
 
 
 def fill(conn: psycopg.Connection[Any], schema: Schema, table: str) -> int:
