@@ -27,7 +27,7 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
 from import_bench import HEADER, rows
-from pg_scale import SETTINGS, _psql
+from pg_scale import SETTINGS, psql_path
 from pg_server import LocalServer, missing_reason
 
 # Runs the command line in this process and prints its peak memory (VmHWM) on the way out.
@@ -68,7 +68,7 @@ def run(*args: str) -> tuple[float, float, str]:
 def bare_copy(url: str, path: Path) -> float:
     """Seconds `psql` takes to COPY the file into a table of text columns (dropped after)."""
     columns = ", ".join(f'"{name}" text' for name in HEADER)
-    psql = _psql()
+    psql = psql_path()
     subprocess.run([psql, url, "-qc", f"CREATE UNLOGGED TABLE bench_copy ({columns})"], check=True, capture_output=True)
     try:
         started = time.perf_counter()

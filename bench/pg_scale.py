@@ -167,7 +167,7 @@ def first_page(url: str) -> dict[str, float]:
 
     select = (f"SELECT id, {', '.join(f'{sql} AS {name}' for name, sql in SHOWN.items())} FROM customers "
               "WHERE doc IS NOT NULL ORDER BY id LIMIT 120; SELECT doc -> 'tallies' FROM _meta WHERE id = 1")
-    psql = _psql()
+    psql = psql_path()
     python, bare = [], []
     for _ in range(ROUNDS):
         python.append(_wall([sys.executable, "-c", _FIRST_PAGE, url]))
@@ -176,7 +176,7 @@ def first_page(url: str) -> dict[str, float]:
     return {"python": median(python), "psql": median(bare), "rss": json.loads(out.stdout)["rss"]}
 
 
-def _psql() -> str:
+def psql_path() -> str:
     """The server's own psql, else the one on PATH."""
     from pg_server import binaries
 
@@ -278,7 +278,7 @@ def main() -> None:
             spent = build(url, args.customers)
             (folder / "built").write_text(json.dumps(spent))
         spent = json.loads((folder / "built").read_text())
-        size = subprocess.run([_psql(), url, "-Atc", "SELECT pg_size_pretty(pg_database_size('customers'))"],
+        size = subprocess.run([psql_path(), url, "-Atc", "SELECT pg_size_pretty(pg_database_size('customers'))"],
                               capture_output=True, text=True, check=True).stdout.strip()
         report(args, url, spent, size)
     finally:

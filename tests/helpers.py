@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +133,23 @@ async def csrf(client: Any) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found is not None, "the sign-up page has no csrf field"
     return found.group(1)
+
+
+@contextlib.contextmanager
+def login_role(url: str, name: str, *made: str) -> Iterator[str]:
+    """A role `name` that logs in to the PostgreSQL database at `url` (made afresh; `made`:
+    statements the superuser runs after, its schema or grants), as its URL; dropped after,
+    with what it owns there."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+        conn.execute(f'CREATE ROLE "{name}" LOGIN')
+        for statement in made:
+            conn.execute(statement)
+    try:
+        yield url.replace("postgres@", f"{name}@")
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{name}"')
+            conn.execute(f'DROP ROLE "{name}"')

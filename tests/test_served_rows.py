@@ -8,6 +8,7 @@ import random
 
 import psycopg
 import pytest
+from helpers import login_role
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from international import people
@@ -218,13 +219,8 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
 def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_index(pg_server, pg_database):
     """A clerk who owns no database and may not install extensions gets every index but the
     trigram one; a search reads the table instead, and finds the same rows."""
-    with psycopg.connect(pg_database, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS clerk")
-        conn.execute("CREATE ROLE clerk LOGIN")
-        conn.execute("CREATE SCHEMA desk AUTHORIZATION clerk")
-        conn.execute("ALTER ROLE clerk SET search_path = desk")
-    clerk = pg_database.replace("postgres@", "clerk@")
-    try:
+    with login_role(pg_database, "clerk", "CREATE SCHEMA desk AUTHORIZATION clerk",
+                    "ALTER ROLE clerk SET search_path = desk") as clerk:
         with Store(clerk, user="clerk") as store:
             store.add_customer("private", {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.org"})
             store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
@@ -239,8 +235,3 @@ def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_in
         assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
         assert "pg_trgm" not in extensions and "customers_search" not in names and "customers_by_name" in names
         assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]
-    finally:
-        with psycopg.connect(pg_database, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA desk CASCADE")
-            conn.execute("DROP OWNED BY clerk")
-            conn.execute("DROP ROLE clerk")

@@ -10,6 +10,7 @@ import json
 
 import psycopg
 import pytest
+from helpers import login_role
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from international import people
@@ -244,22 +245,17 @@ def test_a_role_that_does_not_own_the_tables_opens_a_store_whose_index_it_may_no
     same, looks up and writes; the index stays as it was until the owner opens the store."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER INDEX customers_keys SET (fastupdate = on)")
-        conn.execute("DROP ROLE IF EXISTS custdesk_clerk")
-        conn.execute("CREATE ROLE custdesk_clerk LOGIN")
-        conn.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO custdesk_clerk")
-    clerk = url.replace("postgres@", "custdesk_clerk@")
-    with Store(clerk, user="clerk") as store:
-        email = store.customer(9)["email"]
-        assert [c["id"] for c in store.find(CUSTOMERS, "email", email.upper())] == [9]
-        store.edit_customer(9, {"city": "Köln"})
-    with psycopg.connect(url) as conn:
-        options = conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0]
-        assert options == ["fastupdate=on"]
+    with login_role(url, "custdesk_clerk", "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+                                           "TO custdesk_clerk") as clerk:
+        with Store(clerk, user="clerk") as store:
+            email = store.customer(9)["email"]
+            assert [c["id"] for c in store.find(CUSTOMERS, "email", email.upper())] == [9]
+            store.edit_customer(9, {"city": "Köln"})
+        with psycopg.connect(url) as conn:
+            options = conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0]
+            assert options == ["fastupdate=on"]
     with Store(url, user="owner") as store:
         assert store.customer(9)["city"] == "Köln"
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url) as conn:
         assert conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0] == [
             "fastupdate=off"]
-        conn.execute("REASSIGN OWNED BY custdesk_clerk TO postgres")
-        conn.execute("DROP OWNED BY custdesk_clerk")
-        conn.execute("DROP ROLE custdesk_clerk")
