@@ -31,11 +31,11 @@ def duplicates(ctx: click.Context, as_json: bool, min_score: float | None) -> No
     the app's review (D) are left out. The pairs an import, sync or sign-up queued for review come
     first, marked with where they came from."""
     from store.domain.review_queue import queued_first
-    from store.matching import sweep
+    from store.matching import sweep_pairs
 
     store = open_store(ctx)
     progress = _progress_line() if sys.stderr.isatty() else None
-    pairs, instead = sweep(store, min_score=min_score, progress=progress)
+    pairs, instead = sweep_pairs(store, min_score=min_score, progress=progress)
     if instead is not None:
         say(instead, err=True)
     if progress is not None:

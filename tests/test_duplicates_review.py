@@ -15,7 +15,7 @@ import pytest
 from helpers import ROOT, SIZE, contents, custdesk, notices, rendered, settle, table
 
 from store import NotFound, RuleViolation, Store
-from store.matching import RecordRef, find_pairs, sweep
+from store.matching import RecordRef, find_pairs, sweep_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.views.records import SHOWN_NAME, RecordView
 from tui.app import CustdeskApp
@@ -363,11 +363,11 @@ async def test_the_sweep_runs_behind_a_progress_bar_keys_answer_meanwhile_and_es
         options["progress"](1, 4)
         release.wait(10)
         try:
-            return sweep(store, **options)
+            return sweep_pairs(store, **options)
         except review_screen.SweepStopped:
             stopped.set()
             raise
-    monkeypatch.setattr(review_screen, "sweep", held_sweep)
+    monkeypatch.setattr(review_screen, "sweep_pairs", held_sweep)
     app = CustdeskApp(people)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("D")

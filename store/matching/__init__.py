@@ -7,7 +7,7 @@ Fellegi–Sunter style (`weights`) into a match probability, and put in words
 (`reasons`). Measured against splink in bench/dedupe_bench.py.
 """
 from store.matching.pairs import REVIEW, SURE, Band, Pair, RecordRef
-from store.matching.sweep import find_pairs, identity_pairs, matches_among, matches_for, sweep
+from store.matching.sweep import find_pairs, identity_pairs, matches_among, matches_for, sweep_pairs
 
 __all__ = ["REVIEW", "SURE", "Band", "Pair", "RecordRef", "find_pairs", "identity_pairs", "matches_among", "matches_for",
-           "sweep"]
+           "sweep_pairs"]

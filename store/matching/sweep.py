@@ -84,7 +84,7 @@ def find_pairs(store: Store, *, min_score: float | None = None, progress: Progre
     return found
 
 
-def sweep(store: Store, *, min_score: float | None = None,
+def sweep_pairs(store: Store, *, min_score: float | None = None,
           progress: Progress | None = None) -> tuple[list[Pair], str | None]:
     """`find_pairs`, or in a store too large for the matcher `identity_pairs` (those scoring
     `min_score` or more, when given), with why in one line (None: the matcher's pairs)."""

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from store import StoreError
 from store.domain.distinct import PROSPECT_NAME
 from store.domain.review_queue import QueuedPair, queued_first
-from store.matching import Pair, RecordRef, sweep
+from store.matching import Pair, RecordRef, sweep_pairs
 from store.model import CUSTOMERS, SOURCES, display_name
 from store.views.records import SHOWN_NAME, shown_rows
 from store.views.shown import FrameShown
@@ -138,8 +138,8 @@ class DuplicatesScreen(StoreScreen[None]):
             self.post_message(PairsFound(pairs, queued, pair_rows(pairs, queued)))
 
     def _swept_pairs(self, progress: Callable[[int, int], None]) -> list[Pair]:
-        """The sweep's pairs (`store.matching.sweep`), saying why when they are not the matcher's."""
-        pairs, instead = sweep(self.store, progress=progress)
+        """The sweep's pairs (`store.matching.sweep_pairs`), saying why when they are not the matcher's."""
+        pairs, instead = sweep_pairs(self.store, progress=progress)
         if instead is not None:
             self.app.call_from_thread(self.notify, instead, markup=False, timeout=10)
         return pairs
