@@ -20,7 +20,7 @@ from store.views.query import CUSTOMER_SORTABLE as SORTABLE
 from store.views.query import Query
 from store.views.records import RecordView
 from store.views.served import ServerRows, prepare, searched_text
-from store.views.shown_sql import SEARCHED_COLUMN, sort_key
+from store.views.shown_sql import GRAMS_ASKED, SEARCHED_COLUMN, sort_key
 
 TAGS = ("vip", "newsletter", "Ödeme", "b2b")
 # Text that LIKE would read as a pattern, cases that lower-case in more than one way.
@@ -66,6 +66,13 @@ def filled(pg_server):
 
 
 @pytest.fixture(scope="module")
+def server(filled):
+    """A connection to the filled store's database."""
+    with psycopg.connect(filled, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
 def both(filled):
     """(the server's rows, the polars view of the same store)."""
     conn = psycopg.connect(filled, autocommit=True)
@@ -77,7 +84,7 @@ def both(filled):
 
 def _no_walk_ends_in_time(monkeypatch) -> None:
     """As on a table so large that no bounded walk ends in time: every search of three
-    letters or more is read through the trigram index (the other way, `served`)."""
+    letters or more is read through the grams index (the other way, `served`)."""
     read = served._read
 
     def bounded(*args, walk=False, seconds=None, **kwargs):
@@ -153,7 +160,7 @@ def test_ties_of_a_sort_are_in_id_order_and_reversed_whole(both):
     assert descending == ascending[::-1]
 
 
-def test_matches_too_many_for_the_trigram_index_in_time_are_walked_to_the_end(both, monkeypatch):
+def test_matches_too_many_for_the_grams_index_in_time_are_walked_to_the_end(both, monkeypatch):
     """Customer numbers C-01…: a stretch of the order no short walk reaches, too many for the
     index: after both run out of time, the page is walked to the end, the same rows."""
     rows, view = both
@@ -192,13 +199,32 @@ def test_a_sorted_page_starts_where_its_index_says(filled, column):
     assert f"customers_by_{column}" in plan and "Sort" not in plan
 
 
-def test_a_search_reads_the_trigram_index(filled):
-    with psycopg.connect(filled, autocommit=True) as conn, conn.transaction(force_rollback=True):
+@pytest.mark.parametrize("text", ["a back", "0% bio", "c-00015", "@örnek.com.tr"])
+def test_a_search_is_narrowed_by_the_grams_index_also_across_spaces_and_dashes(both, server, text):
+    """The grams index holds every three characters of the searched text, spaces and dashes
+    too (pg_trgm's trigrams are of each word apart: "a back" or "c-00015" had none that
+    narrow): the rows it gives are those that hold the text, or nearly."""
+    _rows, view = both
+    grams = served.grams(text.lower())
+    candidates = server.execute("SELECT count(*) FROM customers WHERE doc IS NOT NULL AND custdesk_grams(searched) "
+                              "@> %s::text[]", (grams,)).fetchone()[0]
+    holding = view.count(Query(text=text))
+    assert 0 < holding <= candidates <= holding + 2
+    with server.transaction(force_rollback=True):
         # (in a table this small the planner rather scans another partial index: none is there meanwhile)
-        conn.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
-        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND {searched_text(conn)} "
-                           "LIKE '%müller%'")
-    assert "customers_search" in plan
+        server.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
+        plan = _plan(server, "SELECT id FROM customers WHERE doc IS NOT NULL AND custdesk_grams(searched) @> "
+                             f"'{{{','.join(grams)}}}'::text[]")
+    assert "customers_grams" in plan
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40))
+def test_the_servers_grams_are_those_a_search_asks(server, text):
+    """What the index holds of a row's text (the server's function) and what a search of
+    that text asks (Python's) are the same grams, in any script, with combining marks."""
+    held = server.execute("SELECT custdesk_grams(%s)", (text,)).fetchone()[0]
+    assert served.grams(text) == sorted(set(held))[:GRAMS_ASKED]
 
 
 def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_database):
@@ -212,13 +238,33 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
         for statement in made:
             conn.execute(statement)
         names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
-        assert len(made) == 1 + len(SORTABLE) + 2 and prepare(conn) == []
-    assert {"customers_search", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
+        assert len(made) == 2 + len(SORTABLE) + 2 and prepare(conn) == []
+    assert {"customers_grams", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
 
 
-def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_index(pg_server, pg_database):
-    """A clerk who owns no database and may not install extensions gets every index but the
-    trigram one; a search reads the table instead, and finds the same rows."""
+def test_a_store_prepared_by_an_earlier_version_drops_its_trigram_index_once_the_grams_one_is_made(pg_database):
+    with Store(pg_database, user="tester") as store:
+        store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        conn.execute("ALTER TABLE customers ADD COLUMN searched text GENERATED ALWAYS AS "
+                     f"({searched_text(conn)}) STORED")
+        conn.execute("CREATE INDEX customers_search ON customers USING gin (searched gin_trgm_ops) "
+                     "WHERE doc IS NOT NULL")
+        made = prepare(conn)
+        assert made[-1] == 'DROP INDEX CONCURRENTLY "customers_search"'
+        assert made.index('DROP INDEX CONCURRENTLY "customers_search"') > next(
+            n for n, statement in enumerate(made) if '"customers_grams"' in statement)
+        for statement in made:
+            conn.execute(statement)
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+        assert "customers_search" not in names and "customers_grams" in names and prepare(conn) == []
+        assert [r["name"] for r in ServerRows.on(conn).page(Query(text="a lo"))] == ["Ada Lovelace"]
+
+
+def test_a_clerk_who_may_not_install_extensions_gets_every_index(pg_server, pg_database):
+    """A clerk who owns no database and may not install extensions gets every index all the
+    same (the grams index needs none): a search reads through it, and finds the same rows."""
     with login_role(pg_database, "clerk", "CREATE SCHEMA desk AUTHORIZATION clerk",
                     "ALTER ROLE clerk SET search_path = desk") as clerk:
         with Store(clerk, user="clerk") as store:
@@ -233,5 +279,5 @@ def test_where_pg_trgm_may_not_be_installed_the_rows_are_the_same_without_its_in
             found = ServerRows.on(conn).page(Query(text="LOVE"))
         page = read_page(clerk)  # (the app's first rows: no more rights needed than the store's)
         assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
-        assert "pg_trgm" not in extensions and "customers_search" not in names and "customers_by_name" in names
+        assert "pg_trgm" not in extensions and {"customers_grams", "customers_by_name"} <= names
         assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]

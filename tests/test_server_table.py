@@ -243,18 +243,18 @@ def test_the_servers_search_indexes_take_new_entries_at_once(url):
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in served.prepare(conn):
             conn.execute(statement)
-        conn.execute("ALTER INDEX customers_search SET (fastupdate = on)")
-        assert any("customers_search" in s and "fastupdate = off" in s for s in served.prepare(conn))
+        conn.execute("ALTER INDEX customers_grams SET (fastupdate = on)")
+        assert any("customers_grams" in s and "fastupdate = off" in s for s in served.prepare(conn))
     assert served.prepare_server(url) == 2  # (the index's queue turned off, and emptied)
     with psycopg.connect(url) as conn:
         options = dict(conn.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN "
-                                    "('customers_search', 'customers_tags')").fetchall())
-        assert options == {"customers_search": ["fastupdate=off"], "customers_tags": ["fastupdate=off"]}
+                                    "('customers_grams', 'customers_tags')").fetchall())
+        assert options == {"customers_grams": ["fastupdate=off"], "customers_tags": ["fastupdate=off"]}
         assert served.prepare(conn) == []
 
 
-def test_a_search_read_through_the_trigram_index_is_counted_by_its_page(url, monkeypatch):
-    """The trigram index finds every match before the page orders them: their number comes
+def test_a_search_read_through_the_grams_index_is_counted_by_its_page(url, monkeypatch):
+    """The grams index finds every match before the page orders them: their number comes
     with the page, exact past the count's cap, and no count of its own is asked; a search
     whose walk would not count in time is counted the other way only."""
     from store.views.records import Views

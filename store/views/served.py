@@ -10,28 +10,28 @@ A search is read one of two ways, and the planner cannot tell which is quicker (
 not know how many rows a `LIKE '%…%'` matches):
 - walking the order's index and keeping the rows that match, quick when many do (a page
   of "m" is found in the first few hundred rows);
-- finding every match through the trigram index, then ordering them, quick when few do
-  (a name) and the only quick way then: the walk would read the whole table past rows
-  that do not match.
-So a search walks for `WALK_SECONDS` at most, and reads through the trigram index when
+- finding every match through the grams index (every three characters of the searched
+  text, `shown_sql.GRAMS`), then ordering them, quick when few do (a name, "b l") and
+  the only quick way then: the walk would read the whole table past rows that do not match.
+So a search walks for `WALK_SECONDS` at most, and reads through the grams index when
 the walk has not filled its page by then (remembering it for the next page), for
 `INDEX_SECONDS` at most: matches gathered in one stretch of the order (customer numbers
 C-01…, a million of them after a million that do not match) are too many for the index
-and too far for a short walk, and are walked to the end. Text shorter than a trigram
-(one or two letters) is only walked: the trigram index cannot narrow it, and reading
+and too far for a short walk, and are walked to the end. Text shorter than a gram
+(one or two letters) is only walked: the grams index cannot narrow it, and reading
 all of it to find that out is the slowest way of all. A count walks, then asks the
 planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None). A
-search read through the trigram index is counted by its page (every match was found
+search read through the grams index is counted by its page (every match was found
 before the page was ordered), and one whose walk was too slow to count in time (told by
 the pace of its page's walk) is asked of the planner alone.
 
 `prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
 customers: the searched text kept as a column (walked five times faster than worked out
-from each document), a trigram index over it,
-a btree per sortable column (a page starts where the index says, whatever the sort), a
-GIN index over the tags. A server without them, or without pg_trgm, answers every query
-all the same, more slowly. Its indexes cost a 100k import on the server 2.5 times its
-time (2.8 → 7.0 s, most of it the trigram index): a price the table's reads are worth.
+from each document), the grams index over it, a btree per sortable column (a page starts
+where the index says, whatever the sort), a GIN index over the tags. A server without
+them answers every query all the same, more slowly. Its indexes cost a 100k import on the
+server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index of earlier versions):
+a price the table's reads are worth.
 
 A server without ICU (a build without it) lower-cases by its database's locale: with
 C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and a C locale lower-cases
@@ -51,21 +51,20 @@ from psycopg import sql
 from store.engine import server_session
 from store.model import CUSTOMERS
 from store.views.query import CUSTOMER_SORTABLE, Interrupted, Query, Row
-from store.views.shown_sql import SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, haystack, sort_key
+from store.views.shown_sql import GRAM_LETTERS, GRAMS, GRAMS_FUNCTION, SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, grams, haystack, sort_key
 
 # The connection the rows are read on, for one query at a time.
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 # Counts stop here: counting every match of a one-letter search would read the whole table.
 COUNT_CAP = 10_000
-# How long a search walks the order's index before it reads through the trigram index.
+# How long a search walks the order's index before it reads through the grams index.
 WALK_SECONDS = 0.03
-# How long a search reads through the trigram index before it walks to the end.
+# How long a search reads through the grams index before it walks to the end.
 INDEX_SECONDS = 0.15
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
 # How long listing the tags (for the tag filter's prompt) may take.
 TAGS_SECONDS = 0.3
-TRIGRAM_LETTERS = 3  # shorter text has no trigram to look up
 
 
 class ServerRows:
@@ -76,7 +75,9 @@ class ServerRows:
         self._interrupt = interrupt
         self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
         self._running: int | None = None  # (the generation of the read on the connection now)
-        self._haystack: str | None = None  # (the searched text's SQL on this server: asked with the first search)
+        # (the searched text's SQL on this server, and the condition that narrows it through the
+        # grams index where there is one: asked with the first search)
+        self._searched: tuple[str, str | None] | None = None
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
         # Seconds a search's walk took per matching row, when it filled a page: a count that
         # walking would not finish in time is not tried that way (100 ms of the server's for nothing).
@@ -84,7 +85,7 @@ class ServerRows:
 
     def forget_searched(self) -> None:
         """Ask again how the searched text is read (`prepare` may have made its column since)."""
-        self._haystack = None
+        self._searched = None
 
     def interrupt(self) -> None:
         """Make the reads under way moot (cheap: call it where the newer query is asked for):
@@ -136,28 +137,28 @@ class ServerRows:
 
     def counted_page(self, query: Query, after: Row | None = None, limit: int = 120) -> tuple[list[Row], int | None]:
         """`page`, and how many rows (after `after`) the query selects when reading the page
-        told it: a search read through the trigram index finds every match before ordering
+        told it: a search read through the grams index finds every match before ordering
         them, so their number comes free (a count of its own would read them all again)."""
         with self._reading() as (conn, read), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-            where, params = self._where(query, conn)
+            where, narrowed, params = self._where(query, conn)
             keyset = _keyset(query, after, params)
             walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
                 return read(conn, cur, walk, params) or [], None
             if _matching(query) not in self._walks_too_long:
                 started = time.perf_counter()
-                found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _trigrams(query) else None)
+                found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _narrowable(query) else None)
                 if found is not None:
                     if len(found) == limit:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
             # OFFSET 0 keeps the planner from folding the matches into the ordered walk: every
-            # match is found through the trigram index first, then ordered.
+            # match is found through the grams index first, then ordered.
             matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(
-                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where))
+                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where + narrowed))
             found = read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit, counted=True), params,
-                         seconds=INDEX_SECONDS)
+                         seconds=INDEX_SECONDS, narrowed=bool(narrowed))
             if found is not None:
                 return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
             return read(conn, cur, walk, params, walk=True) or [], None
@@ -167,24 +168,31 @@ class ServerRows:
         None when neither way of reading it counts it in `COUNT_SECONDS` (many rows match a
         search no index narrows: a long walk, a large bitmap)."""
         with self._reading() as (conn, read), conn.cursor() as cur:
-            where, params = self._where(query, conn)
-            statement = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
-                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), sql.Literal(cap))
+            where, narrowed, params = self._where(query, conn)
+
+            def counting(conditions: list[sql.Composable]) -> sql.Composed:
+                return sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
+                    sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
+
+            def planned() -> list[Any] | None:
+                return read(conn, cur, counting(where + narrowed), params, seconds=COUNT_SECONDS,
+                            narrowed=bool(narrowed))
+
             if "needle" not in params:
-                counted = read(conn, cur, statement, params)
+                counted = read(conn, cur, counting(where), params)
             elif _matching(query) in self._walks_too_long or (
-                    _trigrams(query) and self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
-                counted = read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+                    _narrowable(query) and self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
+                counted = planned()
             else:
-                counted = read(conn, cur, statement, params, walk=True, seconds=COUNT_SECONDS)
-                if counted is None and _trigrams(query):
-                    counted = read(conn, cur, statement, params, seconds=COUNT_SECONDS)
+                counted = read(conn, cur, counting(where), params, walk=True, seconds=COUNT_SECONDS)
+                if counted is None and _narrowable(query):
+                    counted = planned()
         return None if counted is None else int(counted[0][0])
 
     def ids(self, query: Query, cap: int) -> list[int] | None:
         """The ids of every row the query selects, in its order; None when more than `cap` do."""
         with self._connection() as conn:
-            where, params = self._where(query, conn)
+            where, _narrowed, params = self._where(query, conn)
             rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
                 sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), _order(query),
                 sql.Literal(cap + 1)), params).fetchall()
@@ -207,16 +215,24 @@ class ServerRows:
                 sql.Identifier(CUSTOMERS)), {}, seconds=seconds)
         return None if found is None else [str(row[0]) for row in found]
 
-    def _where(self, query: Query, conn: psycopg.Connection[Any]) -> tuple[list[sql.Composable], dict[str, Any]]:
-        """The query's conditions, written as the indexes are (`shown_sql`), and their values."""
+    def _where(self, query: Query, conn: psycopg.Connection[Any]
+               ) -> tuple[list[sql.Composable], list[sql.Composable], dict[str, Any]]:
+        """The query's conditions, written as the indexes are (`shown_sql`); the condition that
+        narrows its search through the grams index (none: no index, or text too short), which
+        a walk does without (it would work out every walked row's grams); their values."""
         where: list[sql.Composable] = [sql.SQL("doc IS NOT NULL")]
+        narrowed: list[sql.Composable] = []
         params: dict[str, Any] = {}
         needle = query.text.strip().lower()
         if needle:
-            if self._haystack is None:
-                self._haystack = searched_text(conn)
-            where.append(sql.SQL(self._haystack + " LIKE %(needle)s"))
+            if self._searched is None:
+                self._searched = searched_text(conn), _grams_condition(conn)
+            text, by_grams = self._searched
+            where.append(sql.SQL(text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
+            if by_grams and _narrowable(query):
+                narrowed.append(sql.SQL(by_grams))
+                params["grams"] = grams(needle)
         if query.kind:
             where.append(sql.SQL(SHOWN["kind"] + " = %(kind)s"))
             params["kind"] = query.kind
@@ -230,8 +246,8 @@ class ServerRows:
             params["tag"] = query.tag
         if any("\x00" in value for value in params.values() if isinstance(value, str)):
             # No stored text holds NUL (the server refuses it), and no statement may carry one.
-            return [sql.SQL("false")], {}
-        return where, params
+            return [sql.SQL("false")], [], {}
+        return where, narrowed, params
 
 
 def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
@@ -280,21 +296,6 @@ def unicode_collation(conn: psycopg.Connection[Any]) -> str:
     return UNICODE_LOWER if row and row[0] else ""
 
 
-def trigram_ops(conn: psycopg.Connection[Any]) -> str | None:
-    """pg_trgm's operator class for GIN, qualified by the schema it is in, installing it
-    when missing and allowed (a trusted extension: the database's owner may); None when not."""
-    found = conn.execute("SELECT quote_ident(n.nspname) FROM pg_extension e JOIN pg_namespace n "
-                         "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'").fetchone()
-    if found is None:
-        try:
-            with conn.transaction():  # (a savepoint inside the caller's transaction)
-                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        except psycopg.Error:  # (refused: no privilege; not installed on the server)
-            return None
-        return trigram_ops(conn)
-    return f"{found[0]}.gin_trgm_ops"
-
-
 def _keeps_searched_column(conn: psycopg.Connection[Any]) -> bool:
     """Whether the server keeps the searched text as a column (`prepare`)."""
     kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
@@ -309,26 +310,41 @@ def searched_text(conn: psycopg.Connection[Any]) -> str:
     return SEARCHED_COLUMN if _keeps_searched_column(conn) else haystack(unicode_collation(conn))
 
 
+_GRAMS_INDEX = f"{CUSTOMERS}_grams"
+
+
+def _grams_condition(conn: psycopg.Connection[Any]) -> str | None:
+    """The condition a search is narrowed by through the grams index (its grams in
+    `%(grams)s`), where the server has the index (`prepare`)."""
+    held = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = %s AND relkind = 'i' "
+                        "AND relnamespace = current_schema()::regnamespace)", (_GRAMS_INDEX,)).fetchone()
+    return f"{GRAMS}({SEARCHED_COLUMN}) @> %(grams)s::text[]" if held and held[0] else None
+
+
+def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
+    held = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = %s "
+                        "AND pronamespace = current_schema()::regnamespace)", (GRAMS,)).fetchone()
+    return bool(held and held[0])
+
+
 _AT_ONCE = "WITH (fastupdate = off)"
 
 
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
-    """The statements that make what the server reads the customers' pages through, as this
-    server can, leaving out what it has: the searched text kept as a column of its own
-    (computed by the server with each write; adding it rewrites the table, which no one
-    reads or writes meanwhile: minutes at 10M) and, where pg_trgm is installed, its trigram
-    index; a btree per sortable column; a GIN index over the tags. The indexes are made
-    CONCURRENTLY (commits go on meanwhile): run each on its own, out of any transaction.
-    pg_trgm is installed here, where missing and allowed (`trigram_ops`). The GIN indexes
-    take each new entry at once (`fastupdate = off`, also set on those made before): by
-    default they queue them, every search reads the whole queue, and the commit that
-    overflows it (4 MB) empties it under the store's lock."""
+    """The statements that make what the server reads the customers' pages through, leaving
+    out what it has: the searched text kept as a column of its own (computed by the server
+    with each write; adding it rewrites the table, which no one reads or writes meanwhile:
+    minutes at 10M) and an index of its grams (`shown_sql.GRAMS`, with the function that
+    works them out); a btree per sortable column; a GIN index over the tags. The indexes
+    are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
+    transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
+    on those made before): by default they queue them, every search reads the whole queue,
+    and the commit that overflows it (4 MB) empties it under the store's lock. The pg_trgm
+    index earlier versions searched through is dropped once the grams index is there."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in CUSTOMER_SORTABLE]
     made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    ops = trigram_ops(conn)
-    if ops:
-        made.append((f"{CUSTOMERS}_search", f"USING gin ({SEARCHED_COLUMN} {ops}) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    made.append((_GRAMS_INDEX, f"USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
     present = dict(conn.execute("SELECT c.relname, coalesce(c.reloptions, '{}') @> array['fastupdate=off'] "
                                 "FROM pg_class c WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace"
                                 ).fetchall())
@@ -338,8 +354,13 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     queueing = [statement for name, definition in made if _AT_ONCE in definition and present.get(name) is False
                 for statement in (f'ALTER INDEX "{name}" SET (fastupdate = off)',
                                   f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
-    return column + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
-                                for name, definition in made if name not in present]
+    function = [] if _has_grams_function(conn) else [GRAMS_FUNCTION]
+    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in present else []
+    return column + function + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
+                                           for name, definition in made if name not in present] + superseded
+
+
+_TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
 
 
 def prepare_server(url: str) -> int:
@@ -359,18 +380,22 @@ def prepare_server(url: str) -> int:
 # What `_read` sets for a page's statement: nothing compiled (JIT costs tens of milliseconds,
 # more than the page) and no parallel workers started; for a walk, only an ordered index
 # read (the planner, not knowing how many rows match, may think reading the table whole and
-# sorting it, or a bitmap of the trigram index, quicker).
+# sorting it, or a bitmap of the grams index, quicker); for a read narrowed by grams, only
+# a bitmap of the grams index (for text many rows hold it may think reading the table whole,
+# or walking an index, quicker: either works out the grams of every row it reads).
 _FOR_A_PAGE = ("jit", "max_parallel_workers_per_gather")
 _FOR_A_WALK = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
+_BY_GRAMS = ("enable_seqscan", "enable_indexscan")
 
 
 def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sql.Composed, params: dict[str, Any],
-          *, walk: bool = False, seconds: float | None = None) -> list[Any] | None:
+          *, walk: bool = False, narrowed: bool = False, seconds: float | None = None) -> list[Any] | None:
     """The statement's rows, planned for a screen's page (`_FOR_A_PAGE`), by walking an
-    index in order when `walk`; None when that took longer than `seconds`. The settings
+    index in order when `walk`, through a bitmap of the grams index when `narrowed`; None
+    when that took longer than `seconds`. The settings
     are undone with the statement's own (sub)transaction, rolled back once its rows are in
     hand: inside a caller's transaction a released savepoint would keep them."""
-    settings = dict.fromkeys((*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ())), "0")
+    settings = dict.fromkeys((*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ()), *(_BY_GRAMS if narrowed else ())), "0")
     if seconds is not None:
         settings["statement_timeout"] = f"{max(1, round(seconds * 1000))}ms"
     try:
@@ -390,9 +415,9 @@ def _matching(query: Query) -> tuple[Any, ...]:
     return query.text.strip().lower(), query.kind, query.active, query.tag
 
 
-def _trigrams(query: Query) -> bool:
-    """Whether the search is long enough for the trigram index to narrow."""
-    return len(query.text.strip()) >= TRIGRAM_LETTERS
+def _narrowable(query: Query) -> bool:
+    """Whether the search is long enough for the grams index to narrow."""
+    return len(query.text.strip()) >= GRAM_LETTERS  # (lower-cased, text is no shorter)
 
 
 def like_escaped(text: str) -> str:

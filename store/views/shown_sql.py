@@ -46,8 +46,28 @@ _SEARCHED = " || ' ' || ".join(SHOWN[c] for c in ("number", "name", "company", "
 
 
 def haystack(lower: str = UNICODE_LOWER) -> str:
-    """The searched text of a row, lower-cased: what the trigram index holds."""
+    """The searched text of a row, lower-cased."""
     return f"lower(({_SEARCHED}) {lower})"
+
+
+# Every run of `GRAM_LETTERS` characters of a text, as the server works them out to index
+# the searched text (`served.prepare`): a row holds a search's text only if it holds each of
+# the text's grams. Not pg_trgm's trigrams: those are of each word apart, so text across a
+# space or a dash ("b l", "c-01") has none that narrow it. (Names qualified: an index's
+# function must not depend on who calls it, by their search_path.)
+GRAMS = "custdesk_grams"
+GRAM_LETTERS = 3
+GRAMS_FUNCTION = (
+    f"CREATE FUNCTION {GRAMS}(text) RETURNS text[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+    f"SELECT ARRAY(SELECT pg_catalog.substr($1, i, {GRAM_LETTERS}) "
+    f"FROM pg_catalog.generate_series(1, pg_catalog.length($1) - {GRAM_LETTERS - 1}) AS i) $$")
+# A text this long is narrowed by its first grams: a row holding them all is read to be sure.
+GRAMS_ASKED = 32
+
+
+def grams(text: str) -> list[str]:
+    """The grams a row's searched text holds when it holds `text` (`GRAMS_FUNCTION`'s, in Python)."""
+    return sorted({text[i:i + GRAM_LETTERS] for i in range(len(text) - GRAM_LETTERS + 1)})[:GRAMS_ASKED]
 
 
 def sort_key(column: str) -> str:
