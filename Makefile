@@ -5,7 +5,7 @@ DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-sessions screenshots browser postgres clean
+.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-sessions bench-keys screenshots browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ bench-scale: $(VENV)/.installed-test postgres
 # A million rows imported into the 10M database bench-scale builds, as `custdesk import` runs; then put back.
 bench-import: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_import.py --customers $(SCALE)
+
+# Search keystrokes in the app in a real pty, on the 10M database bench-scale builds.
+bench-keys: $(VENV)/.installed-test postgres
+	$(BIN)/python bench/keystrokes.py --customers $(SCALE)
 
 # A team on one PostgreSQL store: 20 sessions editing and searching at once, every edit checked.
 bench-sessions: $(VENV)/.installed-test postgres

@@ -281,3 +281,18 @@ def test_a_clerk_who_may_not_install_extensions_gets_every_index(pg_server, pg_d
         assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
         assert "pg_trgm" not in extensions and {"customers_grams", "customers_by_name"} <= names
         assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]
+
+
+def test_grams_nearly_every_row_holds_are_left_out_of_a_search_that_has_rarer_ones(both, server):
+    """Every customer number here starts "C-000": its grams narrow nothing and are the
+    longest lists the index reads. By the server's statistics they are left out where the
+    text has rarer grams, the rarest kept where it has none; the rows found are the same."""
+    rows, view = both
+    searched = served._Searched.on(server)
+    assert searched.common["c-0"] > 0.9
+    assert {"c-0", "-00", "000", "001"} <= set(searched.common) and "015" not in searched.common
+    assert searched.asked("c-00015") == ["015"] and searched.asked("c-0") == ["c-0"]
+    assert "c-0" not in served.grams("ada") and searched.asked("ada") == served.grams("ada")
+    found = ServerRows(rows._connection)
+    found._walks_too_long.add(served._matching(Query(text="C-00015")))  # (read through the grams index)
+    assert found.page(Query(text="C-00015")) == view.page(Query(text="C-00015")) != []

@@ -43,6 +43,7 @@ import contextlib
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -75,9 +76,7 @@ class ServerRows:
         self._interrupt = interrupt
         self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
         self._running: int | None = None  # (the generation of the read on the connection now)
-        # (the searched text's SQL on this server, and the condition that narrows it through the
-        # grams index where there is one: asked with the first search)
-        self._searched: tuple[str, str | None] | None = None
+        self._searched: _Searched | None = None  # (asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
         # Seconds a search's walk took per matching row, when it filled a page: a count that
         # walking would not finish in time is not tried that way (100 ms of the server's for nothing).
@@ -153,12 +152,8 @@ class ServerRows:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            # OFFSET 0 keeps the planner from folding the matches into the ordered walk: every
-            # match is found through the grams index first, then ordered.
-            matches = sql.SQL("(SELECT * FROM {} WHERE {} OFFSET 0) AS found").format(
-                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where + narrowed))
-            found = read(conn, cur, _select(query, matches, keyset or [sql.SQL("true")], limit, counted=True), params,
-                         seconds=INDEX_SECONDS, narrowed=bool(narrowed))
+            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params,
+                         seconds=INDEX_SECONDS, narrowed=True)
             if found is not None:
                 return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
             return read(conn, cur, walk, params, walk=True) or [], None
@@ -226,13 +221,12 @@ class ServerRows:
         needle = query.text.strip().lower()
         if needle:
             if self._searched is None:
-                self._searched = searched_text(conn), _grams_condition(conn)
-            text, by_grams = self._searched
-            where.append(sql.SQL(text + " LIKE %(needle)s"))
+                self._searched = _Searched.on(conn)
+            where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
-            if by_grams and _narrowable(query):
-                narrowed.append(sql.SQL(by_grams))
-                params["grams"] = grams(needle)
+            if self._searched.by_grams and _narrowable(query):
+                narrowed.append(sql.SQL(self._searched.by_grams))
+                params["grams"] = self._searched.asked(needle)
         if query.kind:
             where.append(sql.SQL(SHOWN["kind"] + " = %(kind)s"))
             params["kind"] = query.kind
@@ -250,6 +244,41 @@ class ServerRows:
         return where, narrowed, params
 
 
+# A gram this share of the rows hold or more is left out of a search's where it has rarer
+# grams: it narrows the matches little, and its long list costs the index read the most
+# ("c-0" of every customer number, at 10M: 27 of the 38 ms of "c-012").
+COMMON_GRAM = 0.2
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """How a server's rows are searched: the searched text's SQL; the condition that narrows
+    it through the grams index, where there is one; the grams many rows hold (`COMMON_GRAM`,
+    by the server's statistics of the index: none where it has none), with their shares."""
+    text: str
+    by_grams: str | None
+    common: dict[str, float]
+
+    @classmethod
+    def on(cls, conn: psycopg.Connection[Any]) -> _Searched:
+        by_grams = _grams_condition(conn)
+        return cls(searched_text(conn), by_grams, _common_grams(conn) if by_grams else {})
+
+    def asked(self, needle: str) -> list[str]:
+        """The grams a search of `needle` is narrowed by: its uncommon ones, else its rarest."""
+        held = grams(needle)
+        return [gram for gram in held if gram not in self.common] or [min(held, key=self.common.__getitem__)]
+
+
+def _common_grams(conn: psycopg.Connection[Any]) -> dict[str, float]:
+    """The grams at least `COMMON_GRAM` of the rows hold, by the statistics ANALYZE kept of
+    the grams index's entries, with the share of the rows that do."""
+    return dict(conn.execute(
+        "SELECT gram, share FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) "
+        "AS elements(gram, share) WHERE schemaname = current_schema() AND tablename = %s AND share >= %s",
+        (_GRAMS_INDEX, COMMON_GRAM)).fetchall())
+
+
 def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
     """The condition of the rows after `after` in the query's order (none: from the first),
     a row comparison, which the index on (value, id) starts at; its values go in `params`."""
@@ -264,18 +293,28 @@ def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql
     return [sql.SQL("({}) {} ({})").format(order, sql.SQL("<" if query.reversed else ">"), mark)]
 
 
-def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int, *,
-            counted: bool = False) -> sql.Composed:
-    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's
-    order; `counted`: each with how many rows meet them (`_MATCHES`, before the limit)."""
-    columns = [sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN]
-    if counted:
-        columns.append(sql.SQL("count(*) OVER () AS {}").format(sql.Identifier(_MATCHES)))
+_SHOWN_COLUMNS = sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN)
+
+
+def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int) -> sql.Composed:
+    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's order."""
     return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-        sql.SQL(", ").join(columns), rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
+        _SHOWN_COLUMNS, rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
 
 
 _MATCHES = "_matches"
+
+
+def _found_page(query: Query, conditions: list[sql.Composable], limit: int) -> sql.Composed:
+    """`_select` of the customers for every row found first (through the grams index: read
+    with `narrowed`), then ordered, each with how many rows meet the conditions (`_MATCHES`,
+    before the limit). Only the matches' ids are carried to the order (100,000 whole rows
+    held for the count spill to disk), the shown columns read for the page's alone."""
+    return sql.SQL("WITH page AS MATERIALIZED (SELECT id, count(*) OVER () AS {matches} FROM {table} WHERE {conditions} "
+                   "ORDER BY {order} LIMIT {limit}) "
+                   "SELECT id, {columns}, {matches} FROM page JOIN {table} USING (id) ORDER BY {order}").format(
+        matches=sql.Identifier(_MATCHES), table=sql.Identifier(CUSTOMERS), conditions=sql.SQL(" AND ").join(conditions),
+        order=_order(query), limit=sql.Literal(limit), columns=_SHOWN_COLUMNS)
 
 
 def _without_count(row: Row) -> Row:
@@ -382,10 +421,12 @@ def prepare_server(url: str) -> int:
 # read (the planner, not knowing how many rows match, may think reading the table whole and
 # sorting it, or a bitmap of the grams index, quicker); for a read narrowed by grams, only
 # a bitmap of the grams index (for text many rows hold it may think reading the table whole,
-# or walking an index, quicker: either works out the grams of every row it reads).
-_FOR_A_PAGE = ("jit", "max_parallel_workers_per_gather")
-_FOR_A_WALK = ("enable_bitmapscan", "enable_seqscan", "enable_sort")
-_BY_GRAMS = ("enable_seqscan", "enable_indexscan")
+# or walking an index, quicker: either works out the grams of every row it reads), held
+# exactly (a bitmap larger than `work_mem` keeps whole pages, and every row of those has its
+# grams worked out again).
+_FOR_A_PAGE = {"jit": "0", "max_parallel_workers_per_gather": "0"}
+_FOR_A_WALK = {"enable_bitmapscan": "0", "enable_seqscan": "0", "enable_sort": "0"}
+_BY_GRAMS = {"enable_seqscan": "0", "enable_indexscan": "0", "work_mem": "64MB"}
 
 
 def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sql.Composed, params: dict[str, Any],
@@ -395,7 +436,7 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
     when that took longer than `seconds`. The settings
     are undone with the statement's own (sub)transaction, rolled back once its rows are in
     hand: inside a caller's transaction a released savepoint would keep them."""
-    settings = dict.fromkeys((*_FOR_A_PAGE, *(_FOR_A_WALK if walk else ()), *(_BY_GRAMS if narrowed else ())), "0")
+    settings = {**_FOR_A_PAGE, **(_FOR_A_WALK if walk else {}), **(_BY_GRAMS if narrowed else {})}
     if seconds is not None:
         settings["statement_timeout"] = f"{max(1, round(seconds * 1000))}ms"
     try:
