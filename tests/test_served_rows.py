@@ -4,6 +4,7 @@ as the polars view over the whole store, and counted alike; read through the ind
 for them where they are made (`served.prepare`), the same rows where they are not."""
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import psycopg
@@ -238,7 +239,7 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
         for statement in made:
             conn.execute(statement)
         names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
-        assert len(made) == 2 + len(SORTABLE) + 2 and prepare(conn) == []
+        assert len(made) == 2 + len(SORTABLE) + 2 + 2 and prepare(conn) == []
     assert {"customers_grams", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
 
 
@@ -289,10 +290,33 @@ def test_grams_nearly_every_row_holds_are_left_out_of_a_search_that_has_rarer_on
     text has rarer grams, the rarest kept where it has none; the rows found are the same."""
     rows, view = both
     searched = served._Searched.on(server)
-    assert searched.common["c-0"] > 0.9
-    assert {"c-0", "-00", "000", "001"} <= set(searched.common) and "015" not in searched.common
+    common = {gram for gram, share in searched.shares.items() if share >= served.COMMON_GRAM}
+    assert searched.shares["c-0"] > 0.9 and {"c-0", "-00", "000", "001"} <= common and "015" not in common
     assert searched.asked("c-00015") == ["015"] and searched.asked("c-0") == ["c-0"]
     assert "c-0" not in served.grams("ada") and searched.asked("ada") == served.grams("ada")
     found = ServerRows(rows._connection)
     found._walks_too_long.add(served._matching(Query(text="C-00015")))  # (read through the grams index)
     assert found.page(Query(text="C-00015")) == view.page(Query(text="C-00015")) != []
+
+
+def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_index_without_a_walk(both, monkeypatch):
+    """By the statistics of the grams index (the share of rows each gram is held by, and the
+    share every gram not listed is rarer than), a name at 10M is held by some 20k rows: read
+    through the index at once, as a walk would find a page of them only after 60k rows."""
+    at_10m = served._Searched("searched", "…", {"lan": 0.036, "ggi": 0.0024, "c-0": 1.0, "-01": 0.1, "012": 0.023},
+                              rarer=0.00035, rows=10_000_000)
+    expected = {text: round(at_10m.expected(text)) for text in ("b l", "ggin", "c-0123", "lan", "c-012", "ggi")}
+    # ("123" and "gin" are not listed: rarer than 0.035 %)
+    assert expected == {"b l": 3500, "ggin": 3500, "c-0123": 3500, "lan": 360_000, "c-012": 230_000, "ggi": 24_000}
+    assert expected["ggi"] > served.FEW_MATCHES
+    assert served._Searched("searched", "…", {}, 0.0, 0.0).expected("b l") is None  # (no statistics: walked first)
+    rows, view = both
+    reads = []
+    reading = served._read
+    monkeypatch.setattr(served, "_read", lambda *a, **k: reads.append(k.get("walk", False)) or reading(*a, **k))
+    found = ServerRows(rows._connection)
+    assert found.counted_page(Query(text="Back\\Sl")) == (view.page(Query(text="Back\\Sl")), 1) and reads == [False]
+    reads.clear()
+    found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if every text were held by millions)
+    found._walks_too_long.add(served._matching(Query(text="Back\\Sl")))
+    assert found.count(Query(text="Back\\Sl")) is None and reads == []  # (the index would not count them in time)

@@ -277,4 +277,8 @@ def test_a_search_read_through_the_grams_index_is_counted_by_its_page(url, monke
         paced = Query(text="Person")
         server._walk_pace[served._matching(paced)] = 1.0  # (a second a match: 10,000 would take hours)
         assert server.count(paced) == 300 and walks == [False]
+        walks.clear()
+        short = Query(text="Pe")  # (two letters: no index narrows them, and this walk would not count in time)
+        server._walk_pace[served._matching(short)] = 1.0
+        assert server.count(short) is None and walks == []
         assert _held_nothing(store)

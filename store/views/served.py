@@ -144,7 +144,7 @@ class ServerRows:
             walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
                 return read(conn, cur, walk, params) or [], None
-            if _matching(query) not in self._walks_too_long:
+            if _matching(query) not in self._walks_too_long and not self._few(query, narrowed):
                 started = time.perf_counter()
                 found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _narrowable(query) else None)
                 if found is not None:
@@ -170,14 +170,16 @@ class ServerRows:
                     sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
 
             def planned() -> list[Any] | None:
+                if (self._expected(query, narrowed) or 0.0) > FEW_MATCHES:
+                    return None  # (not in time: no use asking)
                 return read(conn, cur, counting(where + narrowed), params, seconds=COUNT_SECONDS,
                             narrowed=bool(narrowed))
 
             if "needle" not in params:
                 counted = read(conn, cur, counting(where), params)
-            elif _matching(query) in self._walks_too_long or (
-                    _narrowable(query) and self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
-                counted = planned()
+            elif (_matching(query) in self._walks_too_long
+                  or self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
+                counted = planned() if _narrowable(query) else None  # (no index narrows one or two letters)
             else:
                 counted = read(conn, cur, counting(where), params, walk=True, seconds=COUNT_SECONDS)
                 if counted is None and _narrowable(query):
@@ -209,6 +211,19 @@ class ServerRows:
                 "WHERE doc IS NOT NULL AND jsonb_typeof(doc -> 'tags') = 'array' ORDER BY tag").format(
                 sql.Identifier(CUSTOMERS)), {}, seconds=seconds)
         return None if found is None else [str(row[0]) for row in found]
+
+    def _expected(self, query: Query, narrowed: list[sql.Composable]) -> float | None:
+        """How many rows hold the search's text at most, where it is narrowed by the grams
+        index and the server has statistics of it (`_Searched.expected`); else None. At most
+        `FEW_MATCHES`: a read through the index is quicker than a walk, and its count ends in
+        time; more: the index would count them too slowly."""
+        if not narrowed or self._searched is None:
+            return None
+        return self._searched.expected(query.text.strip().lower())
+
+    def _few(self, query: Query, narrowed: list[sql.Composable]) -> bool:
+        expected = self._expected(query, narrowed)
+        return expected is not None and expected <= FEW_MATCHES
 
     def _where(self, query: Query, conn: psycopg.Connection[Any]
                ) -> tuple[list[sql.Composable], list[sql.Composable], dict[str, Any]]:
@@ -248,35 +263,60 @@ class ServerRows:
 # grams: it narrows the matches little, and its long list costs the index read the most
 # ("c-0" of every customer number, at 10M: 27 of the 38 ms of "c-012").
 COMMON_GRAM = 0.2
+# A search the statistics say at most this many rows hold is read through the grams index
+# at once, not walked first: a walk finds a page of them only after 10M / 20k * 120 = 60k
+# rows (60 ms at 10M), and the index read of 20k is quicker (40 ms, its pages warm).
+FEW_MATCHES = 20_000
+# How many grams ANALYZE keeps the share of (ten times this); the default (100) keeps those
+# over 1.3 % of the rows at 10M, too few to tell a name (0.2 %) from "lan" (3.6 %).
+GRAMS_STATISTICS = 1000
 
 
 @dataclass(frozen=True)
 class _Searched:
     """How a server's rows are searched: the searched text's SQL; the condition that narrows
-    it through the grams index, where there is one; the grams many rows hold (`COMMON_GRAM`,
-    by the server's statistics of the index: none where it has none), with their shares."""
+    it through the grams index, where there is one; by the server's statistics of the index
+    (none where it has none), the grams most often held with the share of the rows that hold
+    each, the share every other gram is rarer than, and how many rows there are."""
     text: str
     by_grams: str | None
-    common: dict[str, float]
+    shares: dict[str, float]
+    rarer: float
+    rows: float
 
     @classmethod
     def on(cls, conn: psycopg.Connection[Any]) -> _Searched:
         by_grams = _grams_condition(conn)
-        return cls(searched_text(conn), by_grams, _common_grams(conn) if by_grams else {})
+        shares, rarer, rows = _gram_shares(conn) if by_grams else ({}, 0.0, 0.0)
+        return cls(searched_text(conn), by_grams, shares, rarer, rows)
 
     def asked(self, needle: str) -> list[str]:
         """The grams a search of `needle` is narrowed by: its uncommon ones, else its rarest."""
         held = grams(needle)
-        return [gram for gram in held if gram not in self.common] or [min(held, key=self.common.__getitem__)]
+        return [gram for gram in held if self.shares.get(gram, 0.0) < COMMON_GRAM] or [
+            min(held, key=self.shares.__getitem__)]
+
+    def expected(self, needle: str) -> float | None:
+        """How many rows hold `needle` at most, by the statistics (as many as hold its rarest
+        gram); None without statistics."""
+        if not self.shares:
+            return None
+        return min(self.shares.get(gram, self.rarer) for gram in grams(needle)) * self.rows
 
 
-def _common_grams(conn: psycopg.Connection[Any]) -> dict[str, float]:
-    """The grams at least `COMMON_GRAM` of the rows hold, by the statistics ANALYZE kept of
-    the grams index's entries, with the share of the rows that do."""
-    return dict(conn.execute(
-        "SELECT gram, share FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) "
-        "AS elements(gram, share) WHERE schemaname = current_schema() AND tablename = %s AND share >= %s",
-        (_GRAMS_INDEX, COMMON_GRAM)).fetchall())
+def _gram_shares(conn: psycopg.Connection[Any]) -> tuple[dict[str, float], float, float]:
+    """The grams ANALYZE found most often in the grams index's entries, each with the share of
+    the rows that hold it; the share any other gram is rarer than (the least of those); the
+    table's rows as the server last counted them. ({}, 0, 0) before any ANALYZE."""
+    found = conn.execute(
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
+        "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass) FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = %s", (CUSTOMERS, _GRAMS_INDEX)).fetchone()
+    if found is None or found[0] is None:
+        return {}, 0.0, 0.0
+    grams_held, shares, rows = found
+    # (most_common_elem_freqs ends with the least and the most share, and the share of rows with no grams)
+    return dict(zip(grams_held, shares, strict=False)), shares[-3], max(0.0, rows)
 
 
 def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
@@ -378,8 +418,10 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
     transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
     on those made before): by default they queue them, every search reads the whole queue,
-    and the commit that overflows it (4 MB) empties it under the store's lock. The pg_trgm
-    index earlier versions searched through is dropped once the grams index is there."""
+    and the commit that overflows it (4 MB) empties it under the store's lock. The grams
+    index's statistics keep `GRAMS_STATISTICS` (the table analyzed once that is set: a search
+    reads them to choose its way). The pg_trgm index earlier versions searched through is
+    dropped once the grams index is there."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in CUSTOMER_SORTABLE]
     made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
@@ -395,8 +437,17 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
                                   f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
     function = [] if _has_grams_function(conn) else [GRAMS_FUNCTION]
     superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in present else []
+    counted = [] if _GRAMS_INDEX in present and _statistics_kept(conn) == GRAMS_STATISTICS else [
+        f'ALTER INDEX "{_GRAMS_INDEX}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}', f"ANALYZE {CUSTOMERS}"]
     return column + function + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
-                                           for name, definition in made if name not in present] + superseded
+                                           for name, definition in made if name not in present] + counted + superseded
+
+
+def _statistics_kept(conn: psycopg.Connection[Any]) -> int:
+    """How many of the grams index's entries ANALYZE keeps statistics of, over ten."""
+    kept = conn.execute("SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = 1",
+                        (_GRAMS_INDEX,)).fetchone()
+    return int(kept[0]) if kept else -1
 
 
 _TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
