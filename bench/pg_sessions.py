@@ -60,7 +60,7 @@ def session(url: str, number: int, sessions: int, actions: int, folder: Path, pa
         (folder / f"ready-{number}").touch()
         while not (folder / "go").exists():
             time.sleep(0.01)
-        edits, searches, refusals, last = [], [], 0, {}
+        edits, searches, searched, refusals, last = [], [], [], 0, {}
         for turn in range(actions):
             time.sleep(pause * rnd.uniform(0.5, 1.5))  # (a person reads the screen between two actions)
             customer, city = rnd.choice(own), f"City {number}-{turn}"
@@ -79,9 +79,10 @@ def session(url: str, number: int, sessions: int, actions: int, folder: Path, pa
             cut = rnd.randrange(len(name) - 2)
             rows.shown(Query(text=name[cut:cut + 3])).count_rows()
             searches.append(time.perf_counter() - started)
+            searched.append(name[cut:cut + 3])
     with open("/proc/self/status") as status:
         rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    return {"edits": edits, "searches": searches, "refusals": refusals, "last": last, "rss": rss}
+    return {"edits": edits, "searches": searches, "searched": searched, "refusals": refusals, "last": last, "rss": rss}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -108,7 +109,7 @@ def main() -> None:
         sys.exit(f"pg_sessions: {reason}")
     from store import Store
     from store.admin.migrate import migrate
-    from store.views.served import prepare_server
+    from store.views.searched import prepare_server
 
     server = None if args.url else LocalServer(durable=True)
     try:
@@ -146,6 +147,9 @@ def main() -> None:
     for name, found in (("edit (durable; retried when refused)", edits), ("search (caught up, then a page and its count)", searches)):
         print(f"| {name} | {percentile(found, 0.5) * 1000:.0f} ms | {percentile(found, 0.95) * 1000:.0f} ms | "
               f"{max(found) * 1000:.0f} ms |")
+    slowest = sorted(((s, text) for run in runs for s, text in zip(run["searches"], run["searched"], strict=True)),
+                     reverse=True)[:max(1, len(searches) // 20)]
+    print("\nThe slowest twentieth of the searches: " + ", ".join(f"{text!r} {s * 1000:.0f} ms" for s, text in slowest))
     print(f"\nEdits refused and tried again: {sum(run['refusals'] for run in runs)}; customers edited: {kept}; "
           f"lost: {len(lost)}{' ' + str(lost[:5]) if lost else ''}; peak RSS per session: "
           f"{max(run['rss'] for run in runs):,.0f} MB")

@@ -1,7 +1,7 @@
 """The customer table's rows paged from a PostgreSQL server (`store.views.served`): for any
 search, filter and sort, walked a page at a time by keyset, the same rows in the same order
 as the polars view over the whole store, and counted alike; read through the indexes made
-for them where they are made (`served.prepare`), the same rows where they are not."""
+for them where they are made (`searched.prepare`), the same rows where they are not."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from international import people
 
 from store import Store
-from store.views import served
+from store.views import searched, served
 from store.views.page import read_page
 from store.views.query import CUSTOMER_SORTABLE as SORTABLE
 from store.views.query import Query
 from store.views.records import RecordView
-from store.views.served import ServerRows, prepare, searched_text
-from store.views.shown_sql import GRAMS_ASKED, SEARCHED_COLUMN, sort_key
+from store.views.searched import prepare, searched_text
+from store.views.served import ServerRows
+from store.views.shown_sql import GRAMS_ASKED, SEARCHED_COLUMN, grams, sort_key
 
 TAGS = ("vip", "newsletter", "Ödeme", "b2b")
 # Text that LIKE would read as a pattern, cases that lower-case in more than one way.
@@ -206,16 +207,16 @@ def test_a_search_is_narrowed_by_the_grams_index_also_across_spaces_and_dashes(b
     too (pg_trgm's trigrams are of each word apart: "a back" or "c-00015" had none that
     narrow): the rows it gives are those that hold the text, or nearly."""
     _rows, view = both
-    grams = served.grams(text.lower())
+    asked = grams(text.lower())
     candidates = server.execute("SELECT count(*) FROM customers WHERE doc IS NOT NULL AND custdesk_grams(searched) "
-                              "@> %s::text[]", (grams,)).fetchone()[0]
+                                "@> %s::text[]", (asked,)).fetchone()[0]
     holding = view.count(Query(text=text))
     assert 0 < holding <= candidates <= holding + 2
     with server.transaction(force_rollback=True):
         # (in a table this small the planner rather scans another partial index: none is there meanwhile)
         server.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
         plan = _plan(server, "SELECT id FROM customers WHERE doc IS NOT NULL AND custdesk_grams(searched) @> "
-                             f"'{{{','.join(grams)}}}'::text[]")
+                             f"'{{{','.join(asked)}}}'::text[]")
     assert "customers_grams" in plan
 
 
@@ -225,7 +226,7 @@ def test_the_servers_grams_are_those_a_search_asks(server, text):
     """What the index holds of a row's text (the server's function) and what a search of
     that text asks (Python's) are the same grams, in any script, with combining marks."""
     held = server.execute("SELECT custdesk_grams(%s)", (text,)).fetchone()[0]
-    assert served.grams(text) == sorted(set(held))[:GRAMS_ASKED]
+    assert grams(text) == sorted(set(held))[:GRAMS_ASKED]
 
 
 def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_database):
@@ -289,11 +290,11 @@ def test_grams_nearly_every_row_holds_are_left_out_of_a_search_that_has_rarer_on
     longest lists the index reads. By the server's statistics they are left out where the
     text has rarer grams, the rarest kept where it has none; the rows found are the same."""
     rows, view = both
-    searched = served._Searched.on(server)
-    common = {gram for gram, share in searched.shares.items() if share >= served.COMMON_GRAM}
-    assert searched.shares["c-0"] > 0.9 and {"c-0", "-00", "000", "001"} <= common and "015" not in common
-    assert searched.asked("c-00015") == ["015"] and searched.asked("c-0") == ["c-0"]
-    assert "c-0" not in served.grams("ada") and searched.asked("ada") == served.grams("ada")
+    held = searched.Searched.on(server)
+    common = {gram for gram, share in held.shares.items() if share >= searched.COMMON_GRAM}
+    assert held.shares["c-0"] > 0.9 and {"c-0", "-00", "000", "001"} <= common and "015" not in common
+    assert held.asked("c-00015") == ["015"] and held.asked("c-0") == ["c-0"]
+    assert "c-0" not in grams("ada") and held.asked("ada") == grams("ada")
     found = ServerRows(rows._connection)
     found._walks_too_long.add(served._matching(Query(text="C-00015")))  # (read through the grams index)
     assert found.page(Query(text="C-00015")) == view.page(Query(text="C-00015")) != []
@@ -303,13 +304,13 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     """By the statistics of the grams index (the share of rows each gram is held by, and the
     share every gram not listed is rarer than), a name at 10M is held by some 20k rows: read
     through the index at once, as a walk would find a page of them only after 60k rows."""
-    at_10m = served._Searched("searched", "…", {"lan": 0.036, "ggi": 0.0024, "c-0": 1.0, "-01": 0.1, "012": 0.023},
+    at_10m = searched.Searched("searched", "…", {"lan": 0.036, "ggi": 0.0024, "c-0": 1.0, "-01": 0.1, "012": 0.023},
                               rarer=0.00035, rows=10_000_000)
     expected = {text: round(at_10m.expected(text)) for text in ("b l", "ggin", "c-0123", "lan", "c-012", "ggi")}
     # ("123" and "gin" are not listed: rarer than 0.035 %)
     assert expected == {"b l": 3500, "ggin": 3500, "c-0123": 3500, "lan": 360_000, "c-012": 230_000, "ggi": 24_000}
-    assert expected["ggi"] > served.FEW_MATCHES
-    assert served._Searched("searched", "…", {}, 0.0, 0.0).expected("b l") is None  # (no statistics: walked first)
+    assert expected["ggi"] > searched.FEW_MATCHES
+    assert searched.Searched("searched", "…", {}, 0.0, 0.0).expected("b l") is None  # (no statistics: walked first)
     rows, view = both
     reads = []
     reading = served._read

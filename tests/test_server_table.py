@@ -12,7 +12,7 @@ from helpers import SIZE, settle, table
 
 from store import Store
 from store.model import CUSTOMERS
-from store.views import served
+from store.views import searched, served
 from store.views.query import Interrupted, Query
 from store.views.records import RecordView
 from tui.app import CustdeskApp
@@ -218,7 +218,7 @@ async def test_the_app_makes_the_servers_search_column_and_indexes_where_missing
             if any("search indexes are made" in str(toast.render()) for toast in app.screen.query("Toast")):
                 break
         with psycopg.connect(url) as conn:
-            assert served._keeps_searched_column(conn) and served.prepare(conn) == []  # (nothing left to make)
+            assert searched._keeps_searched_column(conn) and searched.prepare(conn) == []  # (nothing left to make)
         await pilot.press("slash", *"i̇nce")  # (İ lower-cased as Unicode says, from the column now)
         await settle(app, pilot)
         assert _ids(app) == [1]
@@ -241,16 +241,16 @@ def test_the_servers_search_indexes_take_new_entries_at_once(url):
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        for statement in served.prepare(conn):
+        for statement in searched.prepare(conn):
             conn.execute(statement)
         conn.execute("ALTER INDEX customers_grams SET (fastupdate = on)")
-        assert any("customers_grams" in s and "fastupdate = off" in s for s in served.prepare(conn))
-    assert served.prepare_server(url) == 2  # (the index's queue turned off, and emptied)
+        assert any("customers_grams" in s and "fastupdate = off" in s for s in searched.prepare(conn))
+    assert searched.prepare_server(url) == 2  # (the index's queue turned off, and emptied)
     with psycopg.connect(url) as conn:
         options = dict(conn.execute("SELECT relname, reloptions FROM pg_class WHERE relname IN "
                                     "('customers_grams', 'customers_tags')").fetchall())
         assert options == {"customers_grams": ["fastupdate=off"], "customers_tags": ["fastupdate=off"]}
-        assert served.prepare(conn) == []
+        assert searched.prepare(conn) == []
 
 
 def test_a_search_read_through_the_grams_index_is_counted_by_its_page(url, monkeypatch):

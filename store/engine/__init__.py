@@ -212,7 +212,7 @@ def read_ahead(location: str | Path) -> None:
 def server_session(url: str) -> AbstractContextManager[Any]:
     """A connection of its own to the PostgreSQL store at `url` (autocommit), closed after, its
     errors StoreError in one line: for upkeep that must not hold up the session's own
-    (`store.views.served.prepare_server`)."""
+    (`store.views.searched.prepare_server`)."""
     from store.engine.postgres import connect
 
     return connect.session(url)

@@ -17,25 +17,20 @@ So a search walks for `WALK_SECONDS` at most, and reads through the grams index 
 the walk has not filled its page by then (remembering it for the next page), for
 `INDEX_SECONDS` at most: matches gathered in one stretch of the order (customer numbers
 C-01…, a million of them after a million that do not match) are too many for the index
-and too far for a short walk, and are walked to the end. Text shorter than a gram
-(one or two letters) is only walked: the grams index cannot narrow it, and reading
-all of it to find that out is the slowest way of all. A count walks, then asks the
-planner, each for `COUNT_SECONDS`: one that neither ends in time is not known (None). A
-search read through the grams index is counted by its page (every match was found
-before the page was ordered), and one whose walk was too slow to count in time (told by
-the pace of its page's walk) is asked of the planner alone.
+and too far for a short walk, and are walked to the end. Where the server's statistics of
+the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold its rarest
+gram: ANALYZE keeps the share of the 10,000 most held grams, and every other is rarer than
+the least of those), it is read through the index at once. Grams most rows hold are left
+out of the read where the text has rarer ones (`COMMON_GRAM`). Text shorter than a gram
+(one or two letters) is only walked: the grams index cannot narrow it, and reading all of
+it to find that out is the slowest way of all. A count walks, then asks the planner, each
+for `COUNT_SECONDS`: one that neither ends in time is not known (None); a way that cannot
+end in time is not tried (a walk whose page's pace shows it, an index read of more than
+`FEW_MATCHES`). A search read through the grams index is counted by its page (every
+match was found before the page was ordered).
 
-`prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
-customers: the searched text kept as a column (walked five times faster than worked out
-from each document), the grams index over it, a btree per sortable column (a page starts
-where the index says, whatever the sort), a GIN index over the tags. A server without
-them answers every query all the same, more slowly. Its indexes cost a 100k import on the
-server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index of earlier versions):
-a price the table's reads are worth.
-
-A server without ICU (a build without it) lower-cases by its database's locale: with
-C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and a C locale lower-cases
-ASCII letters only, so a search there may find fewer rows.
+What a search is read by (the searched text, the grams index and its statistics), and
+what the server is given to read it fast (`prepare`), is `store.views.searched`'s.
 """
 from __future__ import annotations
 
@@ -43,16 +38,15 @@ import contextlib
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from store.engine import server_session
 from store.model import CUSTOMERS
-from store.views.query import CUSTOMER_SORTABLE, Interrupted, Query, Row
-from store.views.shown_sql import GRAM_LETTERS, GRAMS, GRAMS_FUNCTION, SEARCHED_COLUMN, SHOWN, UNICODE_LOWER, grams, haystack, sort_key
+from store.views.query import Interrupted, Query, Row
+from store.views.searched import FEW_MATCHES, Searched
+from store.views.shown_sql import GRAM_LETTERS, SHOWN, sort_key
 
 # The connection the rows are read on, for one query at a time.
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
@@ -76,7 +70,7 @@ class ServerRows:
         self._interrupt = interrupt
         self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
         self._running: int | None = None  # (the generation of the read on the connection now)
-        self._searched: _Searched | None = None  # (asked with the first search)
+        self._searched: Searched | None = None  # (asked with the first search)
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
         # Seconds a search's walk took per matching row, when it filled a page: a count that
         # walking would not finish in time is not tried that way (100 ms of the server's for nothing).
@@ -214,7 +208,7 @@ class ServerRows:
 
     def _expected(self, query: Query, narrowed: list[sql.Composable]) -> float | None:
         """How many rows hold the search's text at most, where it is narrowed by the grams
-        index and the server has statistics of it (`_Searched.expected`); else None. At most
+        index and the server has statistics of it (`Searched.expected`); else None. At most
         `FEW_MATCHES`: a read through the index is quicker than a walk, and its count ends in
         time; more: the index would count them too slowly."""
         if not narrowed or self._searched is None:
@@ -236,7 +230,7 @@ class ServerRows:
         needle = query.text.strip().lower()
         if needle:
             if self._searched is None:
-                self._searched = _Searched.on(conn)
+                self._searched = Searched.on(conn)
             where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
             if self._searched.by_grams and _narrowable(query):
@@ -257,66 +251,6 @@ class ServerRows:
             # No stored text holds NUL (the server refuses it), and no statement may carry one.
             return [sql.SQL("false")], [], {}
         return where, narrowed, params
-
-
-# A gram this share of the rows hold or more is left out of a search's where it has rarer
-# grams: it narrows the matches little, and its long list costs the index read the most
-# ("c-0" of every customer number, at 10M: 27 of the 38 ms of "c-012").
-COMMON_GRAM = 0.2
-# A search the statistics say at most this many rows hold is read through the grams index
-# at once, not walked first: a walk finds a page of them only after 10M / 20k * 120 = 60k
-# rows (60 ms at 10M), and the index read of 20k is quicker (40 ms, its pages warm).
-FEW_MATCHES = 20_000
-# How many grams ANALYZE keeps the share of (ten times this); the default (100) keeps those
-# over 1.3 % of the rows at 10M, too few to tell a name (0.2 %) from "lan" (3.6 %).
-GRAMS_STATISTICS = 1000
-
-
-@dataclass(frozen=True)
-class _Searched:
-    """How a server's rows are searched: the searched text's SQL; the condition that narrows
-    it through the grams index, where there is one; by the server's statistics of the index
-    (none where it has none), the grams most often held with the share of the rows that hold
-    each, the share every other gram is rarer than, and how many rows there are."""
-    text: str
-    by_grams: str | None
-    shares: dict[str, float]
-    rarer: float
-    rows: float
-
-    @classmethod
-    def on(cls, conn: psycopg.Connection[Any]) -> _Searched:
-        by_grams = _grams_condition(conn)
-        shares, rarer, rows = _gram_shares(conn) if by_grams else ({}, 0.0, 0.0)
-        return cls(searched_text(conn), by_grams, shares, rarer, rows)
-
-    def asked(self, needle: str) -> list[str]:
-        """The grams a search of `needle` is narrowed by: its uncommon ones, else its rarest."""
-        held = grams(needle)
-        return [gram for gram in held if self.shares.get(gram, 0.0) < COMMON_GRAM] or [
-            min(held, key=self.shares.__getitem__)]
-
-    def expected(self, needle: str) -> float | None:
-        """How many rows hold `needle` at most, by the statistics (as many as hold its rarest
-        gram); None without statistics."""
-        if not self.shares:
-            return None
-        return min(self.shares.get(gram, self.rarer) for gram in grams(needle)) * self.rows
-
-
-def _gram_shares(conn: psycopg.Connection[Any]) -> tuple[dict[str, float], float, float]:
-    """The grams ANALYZE found most often in the grams index's entries, each with the share of
-    the rows that hold it; the share any other gram is rarer than (the least of those); the
-    table's rows as the server last counted them. ({}, 0, 0) before any ANALYZE."""
-    found = conn.execute(
-        "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
-        "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass) FROM pg_stats "
-        "WHERE schemaname = current_schema() AND tablename = %s", (CUSTOMERS, _GRAMS_INDEX)).fetchone()
-    if found is None or found[0] is None:
-        return {}, 0.0, 0.0
-    grams_held, shares, rows = found
-    # (most_common_elem_freqs ends with the least and the most share, and the share of rows with no grams)
-    return dict(zip(grams_held, shares, strict=False)), shares[-3], max(0.0, rows)
 
 
 def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
@@ -366,105 +300,6 @@ def _order(query: Query) -> sql.Composable:
     direction = " DESC" if query.reversed else ""
     order = ([sort_key(query.sort)] if query.sort else []) + ["id"]
     return sql.SQL(", ".join(part + direction for part in order))
-
-
-def unicode_collation(conn: psycopg.Connection[Any]) -> str:
-    """The COLLATE clause that lower-cases by Unicode's rules on this server: ICU's root
-    locale where it has ICU, else none (its database's locale)."""
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')").fetchone()
-    return UNICODE_LOWER if row and row[0] else ""
-
-
-def _keeps_searched_column(conn: psycopg.Connection[Any]) -> bool:
-    """Whether the server keeps the searched text as a column (`prepare`)."""
-    kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-                        "current_schema() AND table_name = %s AND column_name = %s)",
-                        (CUSTOMERS, SEARCHED_COLUMN)).fetchone()
-    return bool(kept and kept[0])
-
-
-def searched_text(conn: psycopg.Connection[Any]) -> str:
-    """The searched text of a row: its column where the server keeps one (`prepare`), else
-    worked out from the document for each row read (five times slower to walk)."""
-    return SEARCHED_COLUMN if _keeps_searched_column(conn) else haystack(unicode_collation(conn))
-
-
-_GRAMS_INDEX = f"{CUSTOMERS}_grams"
-
-
-def _grams_condition(conn: psycopg.Connection[Any]) -> str | None:
-    """The condition a search is narrowed by through the grams index (its grams in
-    `%(grams)s`), where the server has the index (`prepare`)."""
-    held = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = %s AND relkind = 'i' "
-                        "AND relnamespace = current_schema()::regnamespace)", (_GRAMS_INDEX,)).fetchone()
-    return f"{GRAMS}({SEARCHED_COLUMN}) @> %(grams)s::text[]" if held and held[0] else None
-
-
-def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
-    held = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = %s "
-                        "AND pronamespace = current_schema()::regnamespace)", (GRAMS,)).fetchone()
-    return bool(held and held[0])
-
-
-_AT_ONCE = "WITH (fastupdate = off)"
-
-
-def prepare(conn: psycopg.Connection[Any]) -> list[str]:
-    """The statements that make what the server reads the customers' pages through, leaving
-    out what it has: the searched text kept as a column of its own (computed by the server
-    with each write; adding it rewrites the table, which no one reads or writes meanwhile:
-    minutes at 10M) and an index of its grams (`shown_sql.GRAMS`, with the function that
-    works them out); a btree per sortable column; a GIN index over the tags. The indexes
-    are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
-    transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
-    on those made before): by default they queue them, every search reads the whole queue,
-    and the commit that overflows it (4 MB) empties it under the store's lock. The grams
-    index's statistics keep `GRAMS_STATISTICS` (the table analyzed once that is set: a search
-    reads them to choose its way). The pg_trgm index earlier versions searched through is
-    dropped once the grams index is there."""
-    made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
-            for column in CUSTOMER_SORTABLE]
-    made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    made.append((_GRAMS_INDEX, f"USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    present = dict(conn.execute("SELECT c.relname, coalesce(c.reloptions, '{}') @> array['fastupdate=off'] "
-                                "FROM pg_class c WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace"
-                                ).fetchall())
-    column = [] if _keeps_searched_column(conn) else [
-        f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
-        f"({haystack(unicode_collation(conn))}) STORED"]
-    queueing = [statement for name, definition in made if _AT_ONCE in definition and present.get(name) is False
-                for statement in (f'ALTER INDEX "{name}" SET (fastupdate = off)',
-                                  f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
-    function = [] if _has_grams_function(conn) else [GRAMS_FUNCTION]
-    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in present else []
-    counted = [] if _GRAMS_INDEX in present and _statistics_kept(conn) == GRAMS_STATISTICS else [
-        f'ALTER INDEX "{_GRAMS_INDEX}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}', f"ANALYZE {CUSTOMERS}"]
-    return column + function + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
-                                           for name, definition in made if name not in present] + counted + superseded
-
-
-def _statistics_kept(conn: psycopg.Connection[Any]) -> int:
-    """How many of the grams index's entries ANALYZE keeps statistics of, over ten."""
-    kept = conn.execute("SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = 1",
-                        (_GRAMS_INDEX,)).fetchone()
-    return int(kept[0]) if kept else -1
-
-
-_TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
-
-
-def prepare_server(url: str) -> int:
-    """Make on the server at `url` what the pages are read through, where it is missing
-    (`prepare`), on a connection of its own: the app on a server does it after its first
-    screen (the first time: the searched column rewrites the customers' table, seconds at
-    100,000 customers, minutes at millions; the indexes are made while the others work on).
-    How many statements ran; StoreError when the server refuses (a clerk without the rights:
-    the pages are read all the same, more slowly)."""
-    with server_session(url) as conn:
-        statements = prepare(conn)
-        for statement in statements:
-            conn.execute(statement)
-    return len(statements)
 
 
 # What `_read` sets for a page's statement: nothing compiled (JIT costs tens of milliseconds,

@@ -65,7 +65,7 @@ class TableRows(Protocol):
         """Of these rows, those that still exist, each with whether it is active."""
     def prepare(self) -> int:
         """Make what the rows are read through where it is missing (a server's column and
-        indexes: `served.prepare_server`; slow the first time); how many things were made."""
+        indexes: `searched.prepare_server`; slow the first time); how many things were made."""
 
 
 class FrameShown:
@@ -189,7 +189,7 @@ class ServedRows:
         self.server.interrupt()
 
     def prepare(self) -> int:
-        from store.views.served import prepare_server
+        from store.views.searched import prepare_server
 
         made = prepare_server(str(self.store.location))
         self.server.forget_searched()

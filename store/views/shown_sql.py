@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from store.views.query import CUSTOMER_COLUMNS
 
-# The searched text kept as a column of the customers' table, where the server keeps it (`served.prepare`).
+# The searched text kept as a column of the customers' table, where the server keeps it (`searched.prepare`).
 SEARCHED_COLUMN = "searched"
 # Lower-casing by Unicode's rules; a server built without ICU lower-cases by its own locale.
 UNICODE_LOWER = 'COLLATE "und-x-icu"'
@@ -51,7 +51,7 @@ def haystack(lower: str = UNICODE_LOWER) -> str:
 
 
 # Every run of `GRAM_LETTERS` characters of a text, as the server works them out to index
-# the searched text (`served.prepare`): a row holds a search's text only if it holds each of
+# the searched text (`searched.prepare`): a row holds a search's text only if it holds each of
 # the text's grams. Not pg_trgm's trigrams: those are of each word apart, so text across a
 # space or a dash ("b l", "c-01") has none that narrow it. (Names qualified: an index's
 # function must not depend on who calls it, by their search_path.)
