@@ -314,10 +314,21 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     rows, view = both
     reads = []
     reading = served._read
-    monkeypatch.setattr(served, "_read", lambda *a, **k: reads.append(k.get("walk", False)) or reading(*a, **k))
-    found = ServerRows(rows._connection)
-    assert found.counted_page(Query(text="Back\\Sl")) == (view.page(Query(text="Back\\Sl")), 1) and reads == [False]
+    monkeypatch.setattr(served, "_read", lambda *a, **k: reads.append((k.get("walk", False), k.get("seconds"))) or
+                        reading(*a, **k))
+    found, back = ServerRows(rows._connection), Query(text="Back\\Sl")
+    assert found.counted_page(back) == (view.page(back), 1) and reads == [(False, None)]
+    read_whole = found._searched.rows * served.READ_WHOLE / found._searched.expected("back\\sl")
+    for rows_held, seconds in ((read_whole * 0.99, None), (read_whole * 2, served.INDEX_SECONDS)):
+        # (more than FEW_MATCHES: walked first; an index read the statistics say ends is not cut short)
+        found._searched = dataclasses.replace(found._searched, rows=rows_held)
+        reads.clear()
+        assert found.counted_page(back) == (view.page(back), None) and reads == [(True, served.WALK_SECONDS)]
+        found._walks_too_long.add(served._matching(back))
+        reads.clear()
+        assert found.counted_page(back) == (view.page(back), 1) and reads == [(False, seconds)]
+        found._walks_too_long.clear()
     reads.clear()
     found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if every text were held by millions)
-    found._walks_too_long.add(served._matching(Query(text="Back\\Sl")))
-    assert found.count(Query(text="Back\\Sl")) is None and reads == []  # (the index would not count them in time)
+    found._walks_too_long.add(served._matching(back))
+    assert found.count(back) is None and reads == []  # (the index would not count them in time)

@@ -15,7 +15,7 @@ not know how many rows a `LIKE '%…%'` matches):
   the only quick way then: the walk would read the whole table past rows that do not match.
 So a search walks for `WALK_SECONDS` at most, and reads through the grams index when
 the walk has not filled its page by then (remembering it for the next page), for
-`INDEX_SECONDS` at most: matches gathered in one stretch of the order (customer numbers
+`INDEX_SECONDS` at most (`READ_WHOLE`: unless it is known to end): matches gathered in one stretch of the order (customer numbers
 C-01…, a million of them after a million that do not match) are too many for the index
 and too far for a short walk, and are walked to the end. Where the server's statistics of
 the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold its rarest
@@ -54,8 +54,11 @@ Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 COUNT_CAP = 10_000
 # How long a search walks the order's index before it reads through the grams index.
 WALK_SECONDS = 0.03
-# How long a search reads through the grams index before it walks to the end.
+# How long a search reads through the grams index before it walks to the end, unless the
+# statistics say at most `READ_WHOLE` rows hold its text: that read is not cut short (on a
+# busy server it may take longer, and the walk to the end would take longer still).
 INDEX_SECONDS = 0.15
+READ_WHOLE = 100_000
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
 # How long listing the tags (for the tag filter's prompt) may take.
@@ -146,8 +149,9 @@ class ServerRows:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params,
-                         seconds=INDEX_SECONDS, narrowed=True)
+            expected = self._expected(query, narrowed)
+            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params, narrowed=True,
+                         seconds=None if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
             if found is not None:
                 return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
             return read(conn, cur, walk, params, walk=True) or [], None
