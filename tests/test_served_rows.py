@@ -129,6 +129,14 @@ def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(bot
         walks_end = not data.draw(st.booleans(), label="no walk ends in time")
         if not walks_end:
             _no_walk_ends_in_time(patched)
+        scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
+        if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
+            on = searched.Searched.on
+
+            def scaled(cls, conn, on=on, scale=scale):
+                found = on(conn)
+                return dataclasses.replace(found, rows=found.rows * scale)
+            patched.setattr(searched.Searched, "on", classmethod(scaled))
         query = Query(text=data.draw(_texts(view)), kind=data.draw(st.sampled_from((None, "corporate", "private"))),
                       active=data.draw(st.sampled_from((None, True, False))),
                       tag=data.draw(st.sampled_from((None, *TAGS))), sort=data.draw(st.sampled_from((None, *SORTABLE))),
@@ -141,8 +149,11 @@ def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(bot
             return
         assert _walk(rows, query, limit) == expected
         assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
-        assert rows.count(query) == view.count(query) == len(expected)
-        assert rows.count(query, cap=3) == min(3, len(expected))
+        assert view.count(query) == len(expected)
+        # (statistics of a large table may say the index could not count a search in time: not known)
+        unknown = {None} if scale != 1.0 and query.text.strip() else set()
+        assert rows.count(query) in {len(expected), *unknown}
+        assert rows.count(query, cap=3) in {min(3, len(expected)), *unknown}
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
@@ -320,14 +331,18 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     assert found.counted_page(back) == (view.page(back), 1) and reads == [(False, None)]
     read_whole = found._searched.rows * served.READ_WHOLE / found._searched.expected("back\\sl")
     for rows_held, seconds in ((read_whole * 0.99, None), (read_whole * 2, served.INDEX_SECONDS)):
-        # (more than FEW_MATCHES: walked first; an index read the statistics say ends is not cut short)
+        # (more than FEW_MATCHES: walked first, so many rows that a page would be in them, were the
+        # matches spread as the statistics say; no page there: read through the index, which is not
+        # cut short where the statistics say it ends)
         found._searched = dataclasses.replace(found._searched, rows=rows_held)
-        reads.clear()
-        assert found.counted_page(back) == (view.page(back), None) and reads == [(True, served.WALK_SECONDS)]
-        found._walks_too_long.add(served._matching(back))
-        reads.clear()
-        assert found.counted_page(back) == (view.page(back), 1) and reads == [(False, seconds)]
         found._walks_too_long.clear()
+        reads.clear()
+        assert found.counted_page(back) == (view.page(back), 1) and reads == [(True, None), (False, seconds)]
+    numbers = Query(text="C-000")  # (every row holds it: a page is in the first rows walked)
+    found._searched = dataclasses.replace(found._searched, rows=1e6)
+    reads.clear()
+    assert found._rows_to_walk(found._searched.expected("c-000"), 7) < 25
+    assert found.counted_page(numbers, limit=7) == (view.page(numbers, limit=7), None) and reads == [(True, None)]
     reads.clear()
     found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if every text were held by millions)
     found._walks_too_long.add(served._matching(back))

@@ -35,6 +35,7 @@ what the server is given to read it fast (`prepare`), is `store.views.searched`'
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
@@ -52,8 +53,11 @@ from store.views.shown_sql import GRAM_LETTERS, SHOWN, sort_key
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 # Counts stop here: counting every match of a one-letter search would read the whole table.
 COUNT_CAP = 10_000
-# How long a search walks the order's index before it reads through the grams index.
+# How long a search walks the order's index before it reads through the grams index, where
+# the server has no statistics of it; with them, it walks `WALK_SLACK` times the rows that
+# hold a page of its matches on average (`_walk_of`).
 WALK_SECONDS = 0.03
+WALK_SLACK = 3
 # How long a search reads through the grams index before it walks to the end, unless the
 # statistics say at most `READ_WHOLE` rows hold its text: that read is not cut short (on a
 # busy server it may take longer, and the walk to the end would take longer still).
@@ -141,15 +145,21 @@ class ServerRows:
             walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
             if "needle" not in params:
                 return read(conn, cur, walk, params) or [], None
-            if _matching(query) not in self._walks_too_long and not self._few(query, narrowed):
+            expected = self._expected(query, narrowed)
+            if _matching(query) not in self._walks_too_long and (expected is None or expected > FEW_MATCHES):
                 started = time.perf_counter()
-                found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if _narrowable(query) else None)
+                if expected is None:
+                    found = read(conn, cur, walk, params, walk=True,
+                                 seconds=WALK_SECONDS if _narrowable(query) else None)
+                else:  # (not a page in the rows walked: the matches are not where the statistics say)
+                    found = read(conn, cur, _walk_of(query, where, keyset, limit, self._rows_to_walk(expected, limit)),
+                                 params, walk=True)
+                    found = found if found is not None and len(found) == limit else None
                 if found is not None:
                     if len(found) == limit:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            expected = self._expected(query, narrowed)
             found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params, narrowed=True,
                          seconds=None if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
             if found is not None:
@@ -219,9 +229,11 @@ class ServerRows:
             return None
         return self._searched.expected(query.text.strip().lower())
 
-    def _few(self, query: Query, narrowed: list[sql.Composable]) -> bool:
-        expected = self._expected(query, narrowed)
-        return expected is not None and expected <= FEW_MATCHES
+    def _rows_to_walk(self, expected: float, limit: int) -> int:
+        """How many rows a walk reads for a page of `limit` matches of a search `expected` rows
+        hold, spread over the table's (`WALK_SLACK` times those it takes on average)."""
+        assert self._searched is not None
+        return math.ceil(self._searched.rows / max(expected, 1.0) * limit * WALK_SLACK)
 
     def _where(self, query: Query, conn: psycopg.Connection[Any]
                ) -> tuple[list[sql.Composable], list[sql.Composable], dict[str, Any]]:
@@ -281,6 +293,17 @@ def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable]
 
 
 _MATCHES = "_matches"
+
+
+def _walk_of(query: Query, where: list[sql.Composable], keyset: list[sql.Composable], limit: int,
+             rows: int) -> sql.Composed:
+    """`_select` of the first `limit` rows meeting `where` among the first `rows` in the
+    query's order (after the keyset): a walk that stops after as many rows, on a busy server
+    too (one stopped after so many milliseconds stops early there, its reading wasted)."""
+    walked = sql.SQL("(SELECT * FROM {} WHERE {} ORDER BY {} LIMIT {}) AS walked").format(
+        sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join([sql.SQL("doc IS NOT NULL"), *keyset]), _order(query),
+        sql.Literal(rows))
+    return _select(query, walked, where, limit)
 
 
 def _found_page(query: Query, conditions: list[sql.Composable], limit: int) -> sql.Composed:
