@@ -148,7 +148,7 @@ class ServerRows:
             expected = self._expected(query, narrowed)
             if _matching(query) not in self._walks_too_long and (expected is None or expected > FEW_MATCHES):
                 started = time.perf_counter()
-                if expected is None:
+                if expected is None or _filtered(query):  # (the statistics tell where the text is, not the filters')
                     found = read(conn, cur, walk, params, walk=True,
                                  seconds=WALK_SECONDS if _narrowable(query) else None)
                 else:  # (not a page in the rows walked: the matches are not where the statistics say)
@@ -178,13 +178,16 @@ class ServerRows:
                     sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
 
             def planned() -> list[Any] | None:
-                if (self._expected(query, narrowed) or 0.0) > FEW_MATCHES:
+                if (expected or 0.0) > FEW_MATCHES and not _filtered(query):
                     return None  # (not in time: no use asking)
                 return read(conn, cur, counting(where + narrowed), params, seconds=COUNT_SECONDS,
                             narrowed=bool(narrowed))
 
+            expected = self._expected(query, narrowed)
             if "needle" not in params:
                 counted = read(conn, cur, counting(where), params)
+            elif expected is not None and expected <= FEW_MATCHES:
+                counted = planned()
             elif (_matching(query) in self._walks_too_long
                   or self._walk_pace.get(_matching(query), 0.0) * cap > COUNT_SECONDS):
                 counted = planned() if _narrowable(query) else None  # (no index narrows one or two letters)
@@ -367,6 +370,11 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
 def _matching(query: Query) -> tuple[Any, ...]:
     """What decides which rows a search matches (not their order)."""
     return query.text.strip().lower(), query.kind, query.active, query.tag
+
+
+def _filtered(query: Query) -> bool:
+    """Whether the query filters by more than its text."""
+    return bool(query.kind or query.active is not None or query.tag)
 
 
 def _narrowable(query: Query) -> bool:
