@@ -71,7 +71,7 @@ bench-pg: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_bench.py --size 100000
 
 # The customer table's pages read from a server holding millions of customers (issue 31): the
-# database is built once into /var/tmp/custdesk-bench (10M: ~25 min, ~12 GB), then reused.
+# database is built once into /var/tmp/custdesk-bench (10M: ~35 min, ~13 GB), then reused.
 SCALE ?= 10000000
 bench-scale: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_scale.py --customers $(SCALE)
