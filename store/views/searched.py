@@ -74,7 +74,9 @@ class Searched:
 def _gram_shares(conn: psycopg.Connection[Any]) -> tuple[dict[str, float], float, float]:
     """The grams ANALYZE found most often in the grams index's entries, each with the share of
     the rows that hold it; the share any other gram is rarer than (the least of those); the
-    table's rows as the server last counted them. ({}, 0, 0) before any ANALYZE."""
+    table's rows as the server last counted them. ({}, 0, 0) before any ANALYZE, and for a
+    role that may not read the index's statistics (pg_stats shows a role the statistics of
+    what it may read: the index's owner): its searches choose their way by the clock."""
     found = conn.execute(
         "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
         "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass) FROM pg_stats "
@@ -113,9 +115,24 @@ _GRAMS_INDEX = f"{CUSTOMERS}_grams"
 def _grams_condition(conn: psycopg.Connection[Any]) -> str | None:
     """The condition a search is narrowed by through the grams index (its grams in
     `%(grams)s`), where the server has the index (`prepare`)."""
-    held = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = %s AND relkind = 'i' "
-                        "AND relnamespace = current_schema()::regnamespace)", (_GRAMS_INDEX,)).fetchone()
-    return f"{GRAMS}({SEARCHED_COLUMN}) @> %(grams)s::text[]" if held and held[0] else None
+    index = _indexes(conn).get(_GRAMS_INDEX)
+    return f"{GRAMS}({SEARCHED_COLUMN}) @> %(grams)s::text[]" if index is not None and index.valid else None
+
+
+@dataclass(frozen=True)
+class _Index:
+    valid: bool  # (made: an index whose CONCURRENTLY build was cut short is not, and is never read)
+    queueing: bool  # (a GIN index that queues its new entries: fastupdate on)
+    building: bool  # (being made by a session now)
+
+
+def _indexes(conn: psycopg.Connection[Any]) -> dict[str, _Index]:
+    """The indexes in the store's schema, by name."""
+    return {name: _Index(valid, not off, building) for name, valid, off, building in conn.execute(
+        "SELECT c.relname, i.indisvalid, coalesce(c.reloptions, '{}') @> array['fastupdate=off'], "
+        "EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = c.oid) "
+        "FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+        "WHERE c.relnamespace = current_schema()::regnamespace")}
 
 
 def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
@@ -125,6 +142,7 @@ def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
 
 
 _AT_ONCE = "WITH (fastupdate = off)"
+_TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
 
 
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
@@ -139,36 +157,39 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     and the commit that overflows it (4 MB) empties it under the store's lock. The grams
     index's statistics keep `GRAMS_STATISTICS` (the table analyzed once that is set: a search
     reads them to choose its way). The pg_trgm index earlier versions searched through is
-    dropped once the grams index is there."""
+    dropped once the grams index is there. An index left invalid by a build cut short (the
+    app closed meanwhile) is dropped and made again; one another session is making is left
+    to it."""
     made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in CUSTOMER_SORTABLE]
     made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
     made.append((_GRAMS_INDEX, f"USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    present = dict(conn.execute("SELECT c.relname, coalesce(c.reloptions, '{}') @> array['fastupdate=off'] "
-                                "FROM pg_class c WHERE c.relkind = 'i' AND c.relnamespace = current_schema()::regnamespace"
-                                ).fetchall())
+    indexes = _indexes(conn)
+    present = {name: index for name, index in indexes.items() if index.valid or index.building}
+    broken = [f'DROP INDEX CONCURRENTLY "{name}"' for name, _ in made if name in indexes and name not in present]
     column = [] if _keeps_searched_column(conn) else [
         f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
         f"({haystack(unicode_collation(conn))}) STORED"]
-    queueing = [statement for name, definition in made if _AT_ONCE in definition and present.get(name) is False
+    queueing = [statement for name, definition in made if _AT_ONCE in definition and name in present
+                and present[name].queueing and present[name].valid
                 for statement in (f'ALTER INDEX "{name}" SET (fastupdate = off)',
                                   f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
     function = [] if _has_grams_function(conn) else [GRAMS_FUNCTION]
-    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in present else []
+    if _GRAMS_INDEX in present and not present[_GRAMS_INDEX].valid:
+        return column + function + queueing  # (the rest once the session making it is done)
+    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in indexes else []
     counted = [] if _GRAMS_INDEX in present and _statistics_kept(conn) == GRAMS_STATISTICS else [
         f'ALTER INDEX "{_GRAMS_INDEX}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}', f"ANALYZE {CUSTOMERS}"]
-    return column + function + queueing + [f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
-                                           for name, definition in made if name not in present] + counted + superseded
+    return column + function + queueing + broken + [
+        f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
+        for name, definition in made if name not in present] + counted + superseded
 
 
 def _statistics_kept(conn: psycopg.Connection[Any]) -> int:
     """How many of the grams index's entries ANALYZE keeps statistics of, over ten."""
-    kept = conn.execute("SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attnum = 1",
-                        (_GRAMS_INDEX,)).fetchone()
+    kept = conn.execute("SELECT coalesce(attstattarget, -1) FROM pg_attribute "
+                        "WHERE attrelid = %s::regclass AND attnum = 1", (_GRAMS_INDEX,)).fetchone()
     return int(kept[0]) if kept else -1
-
-
-_TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
 
 
 def prepare_server(url: str) -> int:

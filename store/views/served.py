@@ -13,9 +13,12 @@ not know how many rows a `LIKE '%…%'` matches):
 - finding every match through the grams index (every three characters of the searched
   text, `shown_sql.GRAMS`), then ordering them, quick when few do (a name, "b l") and
   the only quick way then: the walk would read the whole table past rows that do not match.
-So a search walks for `WALK_SECONDS` at most, and reads through the grams index when
-the walk has not filled its page by then (remembering it for the next page), for
-`INDEX_SECONDS` at most (`READ_WHOLE`: unless it is known to end): matches gathered in one stretch of the order (customer numbers
+So a search walks for `WALK_SECONDS` at most (where the server has statistics of the
+grams index, and the query no filter, for `WALK_SLACK` times the rows that should hold a
+page of its matches instead: a walk stopped by the clock on a busy server stops early, its
+reading wasted), and reads through the grams index when the walk has not filled its page
+(remembering it for the next page), for `INDEX_SECONDS` at most (`READ_WHOLE_SECONDS`
+where the statistics say it ends, `READ_WHOLE`): matches gathered in one stretch of the order (customer numbers
 C-01…, a million of them after a million that do not match) are too many for the index
 and too far for a short walk, and are walked to the end. Where the server's statistics of
 the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold its rarest
@@ -59,10 +62,14 @@ COUNT_CAP = 10_000
 WALK_SECONDS = 0.03
 WALK_SLACK = 3
 # How long a search reads through the grams index before it walks to the end, unless the
-# statistics say at most `READ_WHOLE` rows hold its text: that read is not cut short (on a
+# statistics say at most `READ_WHOLE` rows hold its text: that read is given longer (on a
 # busy server it may take longer, and the walk to the end would take longer still).
 INDEX_SECONDS = 0.15
 READ_WHOLE = 100_000
+READ_WHOLE_SECONDS = 2.0
+# How long what the server's statistics say of the searched text is kept before it is asked
+# again (the table grows: an import, another session's).
+SEARCHED_SECONDS = 60.0
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
 # How long listing the tags (for the tag filter's prompt) may take.
@@ -77,7 +84,8 @@ class ServerRows:
         self._interrupt = interrupt
         self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
         self._running: int | None = None  # (the generation of the read on the connection now)
-        self._searched: Searched | None = None  # (asked with the first search)
+        self._searched: Searched | None = None  # (asked with the first search, again after SEARCHED_SECONDS)
+        self._searched_at = 0.0
         self._walks_too_long: set[tuple[Any, ...]] = set()  # (searches whose walk ran out of time: read by index)
         # Seconds a search's walk took per matching row, when it filled a page: a count that
         # walking would not finish in time is not tried that way (100 ms of the server's for nothing).
@@ -160,8 +168,8 @@ class ServerRows:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params, narrowed=True,
-                         seconds=None if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
+            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params, narrowed=bool(narrowed),
+                         seconds=READ_WHOLE_SECONDS if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
             if found is not None:
                 return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
             return read(conn, cur, walk, params, walk=True) or [], None
@@ -177,13 +185,14 @@ class ServerRows:
                 return sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
                     sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
 
+            expected = self._expected(query, narrowed)
+
             def planned() -> list[Any] | None:
                 if (expected or 0.0) > FEW_MATCHES and not _filtered(query):
                     return None  # (not in time: no use asking)
                 return read(conn, cur, counting(where + narrowed), params, seconds=COUNT_SECONDS,
                             narrowed=bool(narrowed))
 
-            expected = self._expected(query, narrowed)
             if "needle" not in params:
                 counted = read(conn, cur, counting(where), params)
             elif expected is not None and expected <= FEW_MATCHES:
@@ -248,8 +257,8 @@ class ServerRows:
         params: dict[str, Any] = {}
         needle = query.text.strip().lower()
         if needle:
-            if self._searched is None:
-                self._searched = Searched.on(conn)
+            if self._searched is None or time.monotonic() - self._searched_at > SEARCHED_SECONDS:
+                self._searched, self._searched_at = Searched.on(conn), time.monotonic()
             where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
             if self._searched.by_grams and _narrowable(query):
