@@ -39,7 +39,7 @@ TRIES = 20  # an edit refused this many times in a row counts as lost
 OWN_FROM = 2_000  # the sessions edit the first customers (each its own share of them)
 
 
-def session(url: str, number: int, sessions: int, actions: int, folder: Path, pause: float) -> dict:
+def session(url: str, number: int, sessions: int, actions: int, folder: Path, pause: float, seed: int) -> dict:
     """One session's run: its timings and the city it last gave each of its customers. It
     opens the store, reads its customers' first pages (its own customers and the names it
     will search for), says so in `folder`, and starts when every session has (`go` there)."""
@@ -48,7 +48,7 @@ def session(url: str, number: int, sessions: int, actions: int, folder: Path, pa
     from store.views.query import Query
     from store.views.records import Views
 
-    rnd = random.Random(number)
+    rnd = random.Random(seed * 1_000 + number)  # (another seed, other searches: pages the last run read are warm)
     with Store(url, user=f"agent{number}") as store:
         rows = Views(store, (CUSTOMERS,)).rows(CUSTOMERS)
         shown = rows.shown(Query())
@@ -98,11 +98,12 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=0.0,
                         help="seconds a session waits before each action, on average (0: none, as fast as it can)")
     parser.add_argument("--url", help="a store already on a server (else the demo store, built and migrated)")
+    parser.add_argument("--seed", type=int, default=0, help="which customers are edited and what is searched")
     parser.add_argument("--session", nargs=4, help=argparse.SUPPRESS)  # (url, number, sessions, folder): one session
     args = parser.parse_args()
     if args.session:
         url, number, sessions, folder = args.session
-        print(json.dumps(session(url, int(number), int(sessions), args.actions, Path(folder), args.pause)))
+        print(json.dumps(session(url, int(number), int(sessions), args.actions, Path(folder), args.pause, args.seed)))
         return
     reason = missing_reason()
     if reason:
@@ -123,7 +124,7 @@ def main() -> None:
                 migrate(path, url)
             prepare_server(url)  # (what the app makes on a server where missing: the search column and indexes)
             workers = [subprocess.Popen([sys.executable, __file__, "--actions", str(args.actions),
-                                         "--pause", str(args.pause), "--session", url,
+                                         "--pause", str(args.pause), "--seed", str(args.seed), "--session", url,
                                          str(n), str(args.sessions), tmp], stdout=subprocess.PIPE, text=True,
                                         cwd=ROOT) for n in range(args.sessions)]
             while len(list(Path(tmp).glob("ready-*"))) < args.sessions and all(w.poll() is None for w in workers):
