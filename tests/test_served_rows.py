@@ -376,7 +376,7 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     numbers = Query(text="C-000")  # (every row holds it: a page is in the first rows walked)
     found._searched = dataclasses.replace(found._searched, rows=1e6)
     reads.clear()
-    assert found._rows_to_walk(found._searched.expected("c-000"), 7) < 25
+    assert found._rows_to_walk(found._searched.expected("c-000"), 7) < 25 and found._rows_to_walk(1.0, 7) == served.WALKED_MOST
     assert found.counted_page(numbers, limit=7) == (view.page(numbers, limit=7), None) and reads == [(True, None)]
     reads.clear()
     found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if every text were held by millions)

@@ -58,9 +58,11 @@ Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
 COUNT_CAP = 10_000
 # How long a search walks the order's index before it reads through the grams index, where
 # the server has no statistics of it; with them, it walks `WALK_SLACK` times the rows that
-# hold a page of its matches on average (`_walk_of`).
+# hold a page of its matches on average (`_walk_of`), `WALKED_MOST` at most (its matches may
+# be gathered further along the order: first names sorted by name; then the index reads them).
 WALK_SECONDS = 0.03
 WALK_SLACK = 3
+WALKED_MOST = 50_000
 # How long a search reads through the grams index before it walks to the end, unless the
 # statistics say at most `READ_WHOLE` rows hold its text: that read is given longer (on a
 # busy server it may take longer, and the walk to the end would take longer still).
@@ -243,9 +245,10 @@ class ServerRows:
 
     def _rows_to_walk(self, expected: float, limit: int) -> int:
         """How many rows a walk reads for a page of `limit` matches of a search `expected` rows
-        hold, spread over the table's (`WALK_SLACK` times those it takes on average)."""
+        hold, spread over the table's (`WALK_SLACK` times those it takes on average, at most
+        `WALKED_MOST`)."""
         assert self._searched is not None
-        return math.ceil(self._searched.rows / max(expected, 1.0) * limit * WALK_SLACK)
+        return min(WALKED_MOST, math.ceil(self._searched.rows / max(expected, 1.0) * limit * WALK_SLACK))
 
     def _where(self, query: Query, conn: psycopg.Connection[Any]
                ) -> tuple[list[sql.Composable], list[sql.Composable], dict[str, Any]]:
@@ -298,10 +301,12 @@ def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql
 _SHOWN_COLUMNS = sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN)
 
 
-def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int) -> sql.Composed:
-    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's order."""
+def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int,
+            order: sql.Composable | None = None) -> sql.Composed:
+    """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's
+    order (written as `order`, where given)."""
     return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-        _SHOWN_COLUMNS, rows, sql.SQL(" AND ").join(conditions), _order(query), sql.Literal(limit))
+        _SHOWN_COLUMNS, rows, sql.SQL(" AND ").join(conditions), order or _order(query), sql.Literal(limit))
 
 
 _MATCHES = "_matches"
@@ -311,11 +316,19 @@ def _walk_of(query: Query, where: list[sql.Composable], keyset: list[sql.Composa
              rows: int) -> sql.Composed:
     """`_select` of the first `limit` rows meeting `where` among the first `rows` in the
     query's order (after the keyset): a walk that stops after as many rows, on a busy server
-    too (one stopped after so many milliseconds stops early there, its reading wasted)."""
-    walked = sql.SQL("(SELECT * FROM {} WHERE {} ORDER BY {} LIMIT {}) AS walked").format(
-        sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join([sql.SQL("doc IS NOT NULL"), *keyset]), _order(query),
-        sql.Literal(rows))
-    return _select(query, walked, where, limit)
+    too (one stopped after so many milliseconds stops early there, its reading wasted). The
+    walked rows carry their sort value (`_SORTED`): ordered by it, the page is the first
+    matches as walked, the walk stops at the page's last (ordered by the value worked out
+    again, every walked row would be sorted)."""
+    carried = sql.SQL(", {} AS {}").format(sql.SQL(sort_key(query.sort)), sql.Identifier(_SORTED)) if query.sort \
+        else sql.SQL("")
+    walked = sql.SQL("(SELECT *{} FROM {} WHERE {} ORDER BY {} LIMIT {}) AS walked").format(
+        carried, sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join([sql.SQL("doc IS NOT NULL"), *keyset]),
+        _order(query), sql.Literal(rows))
+    return _select(query, walked, where, limit, _order(query, _SORTED))
+
+
+_SORTED = "_sorted"
 
 
 def _found_page(query: Query, conditions: list[sql.Composable], limit: int) -> sql.Composed:
@@ -334,10 +347,11 @@ def _without_count(row: Row) -> Row:
     return {name: value for name, value in row.items() if name != _MATCHES}
 
 
-def _order(query: Query) -> sql.Composable:
-    """The query's order: its sort column's then the id, reversed whole when descending."""
+def _order(query: Query, sorted_as: str | None = None) -> sql.Composable:
+    """The query's order: its sort column's then the id, reversed whole when descending; the
+    column's value named `sorted_as` where the rows carry it."""
     direction = " DESC" if query.reversed else ""
-    order = ([sort_key(query.sort)] if query.sort else []) + ["id"]
+    order = ([sorted_as or sort_key(query.sort)] if query.sort else []) + ["id"]
     return sql.SQL(", ".join(part + direction for part in order))
 
 
