@@ -392,3 +392,16 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     found = ServerRows(rows._connection)
     reads.clear()
     assert found.count(back) == 1 and reads == [(False, served.COUNT_SECONDS)]  # (few: counted through the index)
+
+
+def test_a_role_that_may_not_read_the_index_statistics_searches_by_the_clock_and_finds_the_same(filled, both):
+    """pg_stats shows a role the statistics of what it may read, and an index's are its
+    owner's: a clerk granted the table has the grams index but no statistics of it, so its
+    searches choose their way by the clock, and find the same rows."""
+    _rows, view = both
+    with login_role(filled, "reader", "GRANT SELECT ON customers TO reader") as reader, \
+            psycopg.connect(reader, autocommit=True) as conn:
+        held = searched.Searched.on(conn)
+        assert held.by_grams is not None and held.shares == {} and held.expected("a back") is None
+        for text in ("a back", "C-00015", "zeta", "İnce"):
+            assert ServerRows.on(conn).page(Query(text=text, sort="name")) == view.page(Query(text=text, sort="name"))
