@@ -170,6 +170,15 @@ def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it
     assert rows.page(Query(text="0%_b")) == []  # (% and _ are letters here, not patterns)
 
 
+def test_text_no_statement_may_carry_matches_no_row_as_in_the_polars_view(both):
+    """NUL, and a lone surrogate (a terminal's undecodable byte), are in no stored text: a
+    search of them finds nothing on both sides, and is not sent (psycopg could not encode it)."""
+    rows, view = both
+    for text in ("\udc80", "ab\udcff", "x\x00y", "Ada\ud800"):
+        assert rows.page(Query(text=text)) == view.page(Query(text=text)) == []
+        assert rows.count(Query(text=text)) == view.count(Query(text=text)) == 0
+
+
 def test_ties_of_a_sort_are_in_id_order_and_reversed_whole(both):
     rows, _view = both
     ascending = [(r["company"], r["id"]) for r in rows.page(Query(text="zeta", sort="company"))]

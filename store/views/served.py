@@ -278,10 +278,20 @@ class ServerRows:
             # the same; a document whose tags are not a list shows none, and matches none)
             where.append(sql.SQL("jsonb_typeof(doc -> 'tags') = 'array' AND doc -> 'tags' ? %(tag)s"))
             params["tag"] = query.tag
-        if any("\x00" in value for value in params.values() if isinstance(value, str)):
-            # No stored text holds NUL (the server refuses it), and no statement may carry one.
+        if not all(_sendable(value) for value in params.values() if isinstance(value, str)):
             return [sql.SQL("false")], [], {}
         return where, narrowed, params
+
+
+def _sendable(text: str) -> bool:
+    """Whether a statement may carry `text`: not with NUL (the server refuses it), nor with a
+    lone surrogate (a terminal's undecodable byte: not UTF-8). No stored text holds either,
+    so a query of one matches no row (as the polars view finds none)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
