@@ -5,7 +5,7 @@ DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-sessions bench-keys screenshots browser postgres clean
+.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-export bench-sessions bench-keys screenshots browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,11 @@ bench-scale: $(VENV)/.installed-test postgres
 # A million rows imported into the 10M database bench-scale builds, as `custdesk import` runs; then put back.
 bench-import: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_import.py --customers $(SCALE)
+
+# Exports from the 10M database bench-scale builds: the whole store by `custdesk export`, and the
+# app's export of 100,000 chosen customers; then put back.
+bench-export: $(VENV)/.installed-test postgres
+	$(BIN)/python bench/pg_export.py --customers $(SCALE)
 
 # Search keystrokes in the app in a real pty, on the 10M database bench-scale builds.
 bench-keys: $(VENV)/.installed-test postgres

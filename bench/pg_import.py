@@ -27,8 +27,8 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
 from import_bench import HEADER, rows
-from pg_scale import SETTINGS, psql_path
-from pg_server import LocalServer, missing_reason
+from pg_scale import SETTINGS, built_folder, psql_path
+from pg_server import LocalServer
 
 # Runs the command line in this process and prints its peak memory (VmHWM) on the way out.
 _MEASURED = """
@@ -115,13 +115,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000_000)
     parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
-    reason = missing_reason()
-    if reason:
-        sys.exit(f"pg_import: {reason}")
-    folder = args.folder or Path(f"/var/tmp/custdesk-bench/pg-{args.customers}")
-    if not (folder / "built").exists():
-        sys.exit(f"pg_import: no database of {args.customers:,} customers in {folder}: build it first "
-                 f"(python bench/pg_scale.py --customers {args.customers})")
+    folder = built_folder("pg_import", args.customers, args.folder)
     path = folder.parent / f"import-{args.rows}.csv"
     write_file(path, args.rows)
     server = LocalServer(durable=True, folder=folder, settings=SETTINGS)

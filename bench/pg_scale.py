@@ -181,6 +181,19 @@ def first_page(url: str) -> dict[str, float]:
     return {"python": median(python), "psql": median(bare), "rss": json.loads(out.stdout)["rss"]}
 
 
+def built_folder(bench: str, customers: int, folder: Path | None) -> Path:
+    """Where this bench's database of `customers` customers is (`folder`, else the default),
+    once a server can run it and the database was built; else exit naming what is missing."""
+    reason = missing_reason()
+    if reason:
+        sys.exit(f"{bench}: {reason}")
+    folder = folder or Path(f"/var/tmp/custdesk-bench/pg-{customers}")
+    if not (folder / "built").exists():
+        sys.exit(f"{bench}: no database of {customers:,} customers in {folder}: build it first "
+                 f"(python bench/pg_scale.py --customers {customers})")
+    return folder
+
+
 def psql_path() -> str:
     """The server's own psql, else the one on PATH."""
     from pg_server import binaries

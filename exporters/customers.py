@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import base64
 import csv
-import io
 import re
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from store import Store
-from store.base.bulk import Progress, counted
+from store.base.bulk import Progress
 from store.base.errors import StoreError
-from store.base.files import atomic_write_bytes, refuse_overwrite
+from store.base.files import atomic_write, refuse_overwrite
 from store.base.text import path_text, printable
 from store.model import Customer
 
@@ -31,6 +33,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # cell reference, no function, nothing to run; a spreadsheet shows it as typed or as its value.
 _NUMBER_LIKE = re.compile(r"[+-][0-9 ./()-]*")
 XLSX_CELL_CHARS = 32_767  # an .xlsx cell holds at most this many characters (Excel's limit)
+XLSX_ROWS = 1_048_576  # and a sheet this many rows
+# Customers read and written at a time: an export holds a chunk, however many it writes.
+CHUNK = 2_000
 # OOXML writes CR (which XML reads as LF) as _x000D_ (ECMA-376 ST_Xstring), and so the "_" of
 # text that looks like such an escape as _x005F_.
 _XLSX_ESCAPED = re.compile(r"\r|_(?=x[0-9A-Fa-f]{4}_)")
@@ -52,27 +57,33 @@ def cell_text(value: object) -> str:
 def defuse(value: object) -> str:
     """A field as CSV text a spreadsheet shows as typed: a cell it would run as a formula
     (`=1+1`, `@SUM(A1)`, `-2+3`, `+A1`) gets a leading apostrophe; a phone number does not."""
-    text = cell_text(value)
+    text = value if isinstance(value, str) else cell_text(value)  # (an export's cells are text already)
     if text.startswith(_FORMULA_STARTS) and not _NUMBER_LIKE.fullmatch(text):
         return "'" + text
     return text
 
 
-def _rows(store: Store, customers: Iterable[Mapping[str, Any]]) -> list[list[str]]:
-    headquarters = {d["customer_id"]: d["name"] for d in store.all_headquarters()}
+def _rows(store: Store, customers: list[Customer]) -> list[list[str]]:
+    headquarters = store.headquarters_of(c["id"] for c in customers)
     return [[cell_text(headquarters.get(c["id"]) if col == "headquarters" else c.get(col)) for col in COLUMNS]
             for c in customers]
 
 
-def write_csv(path: Path, rows: list[list[str]], progress: Progress | None = None) -> None:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
-    writer.writerows([defuse(cell) for cell in row] for row in counted(rows, WRITING, progress))
-    atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
+def write_csv(path: Path, chunks: Iterable[list[list[str]]]) -> None:
+    """The rows, a chunk at a time, as a CSV file in place of `path` once all are written."""
+    def fill(fd: int) -> None:
+        with open(fd, "w", encoding="utf-8-sig", newline="", closefd=False) as out:
+            writer = csv.writer(out)
+            writer.writerow(COLUMNS)
+            for rows in chunks:
+                writer.writerows([defuse(cell) for cell in row] for row in rows)
+
+    atomic_write(path, fill)
 
 
-def write_xlsx(path: Path, rows: list[list[str]], progress: Progress | None = None) -> None:
+def write_xlsx(path: Path, chunks: Iterable[list[list[str]]]) -> None:
+    """The rows, a chunk at a time, as a workbook in place of `path` once all are written
+    (openpyxl's write-only sheet keeps them in a temporary file, not in memory)."""
     # Here, not at the top: an import uses `defuse` and should not wait for openpyxl (0.2 s).
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -95,14 +106,21 @@ def write_xlsx(path: Path, rows: list[list[str]], progress: Progress | None = No
         cell.data_type = "s"
         return cell
 
-    # Every cell is judged before the sheet is begun: a refusal leaves no half-written sheet behind.
-    cells = [[text_cell(cell, column, row[0]) for cell, column in zip(row, COLUMNS, strict=True)] for row in rows]
-    sheet.append(list(COLUMNS))
-    for row_cells in counted(cells, WRITING, progress):
-        sheet.append(row_cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    def fill(fd: int) -> None:  # (a refusal midway leaves no file: the temporary one is dropped)
+        try:
+            sheet.append(list(COLUMNS))
+            for rows in chunks:
+                for row in rows:
+                    sheet.append([text_cell(cell, column, row[0]) for cell, column in zip(row, COLUMNS, strict=True)])
+        except BaseException:
+            # The sheet's rows so far wait in openpyxl's own temporary file: end them and drop it.
+            sheet.close()
+            sheet._writer.cleanup()
+            raise
+        with open(fd, "wb", closefd=False) as out:
+            book.save(out)
+
+    atomic_write(path, fill)
 
 
 def _vcard_escape(value: object) -> str:
@@ -159,24 +177,51 @@ def vcard(customer: Mapping[str, Any], photo: tuple[bytes, str] | None = None) -
     return "".join(_fold(line) + "\r\n" for line in lines)
 
 
-def export_customers(store: Store, out: Path, customers: list[Customer] | None = None,
+def export_customers(store: Store, out: Path, ids: Iterable[int] | None = None,
                      progress: Progress | None = None) -> int:
-    """Write customers (all, or the given ones) to `out` by its suffix; returns the count.
-    `progress` is told how many are written."""
+    """Write customers (all, or those of `ids` that still exist) to `out` by its suffix, by
+    customer number; returns the count. They are read and written `CHUNK` at a time (from a
+    server: ten million of them in the memory of a few thousand), `progress` told after each."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise StoreError(f"{path_text(out)}: cannot export to '.{fmt}'; use .csv, .xlsx or .vcf")
     if not out.parent.is_dir():
         raise StoreError(f"{path_text(out)}: folder {path_text(out.parent)} does not exist")
     refuse_overwrite(out, store.files(), "export")
-    chosen = list(store.customers()) if customers is None else customers
-    chosen.sort(key=lambda c: c["number"])
+    order = store.customer_order(ids)
+    if fmt == "xlsx" and len(order) >= XLSX_ROWS:
+        raise StoreError(f"{path_text(out)}: {len(order):,} customers are more rows than a workbook sheet holds "
+                         f"({XLSX_ROWS - 1:,} and the header); export to .csv or .vcf")
+    written = array("q")
+    chunks = _chunks(store, order, written, progress)
     if fmt == "vcf":
-        atomic_write_bytes(out, "".join(vcard(c, store.picture(c["id"]) if c.get("picture") else None)
-                                        for c in counted(chosen, WRITING, progress)).encode("utf-8"))
+        _write_vcards(store, out, chunks)
     elif fmt == "csv":
-        write_csv(out, _rows(store, chosen), progress)
+        write_csv(out, (_rows(store, customers) for customers in chunks))
     else:
-        write_xlsx(out, _rows(store, chosen), progress)
-    store.log_export([c["id"] for c in chosen], fmt, str(out))
-    return len(chosen)
+        write_xlsx(out, (_rows(store, customers) for customers in chunks))
+    store.log_export(written, fmt, str(out))
+    return len(written)
+
+
+def _chunks(store: Store, order: pl.Series, written: array[int], progress: Progress | None) -> Iterator[list[Customer]]:
+    """The customers of `order` that still exist, `CHUNK` at a time, their ids added to
+    `written`; `progress` told as they begin and after each chunk."""
+    total = len(order)
+    if progress is not None:
+        progress(WRITING, 0, total)
+    for start in range(0, total, CHUNK):
+        customers = store.customers_of(order.slice(start, CHUNK).to_list())
+        yield customers
+        written.extend(c["id"] for c in customers)
+        if progress is not None:
+            progress(WRITING, min(start + CHUNK, total), total)
+
+
+def _write_vcards(store: Store, out: Path, chunks: Iterable[list[Customer]]) -> None:
+    def fill(fd: int) -> None:
+        with open(fd, "w", encoding="utf-8", newline="", closefd=False) as text:
+            for customers in chunks:
+                text.writelines(vcard(c, store.picture(c["id"]) if c.get("picture") else None) for c in customers)
+
+    atomic_write(out, fill)

@@ -335,7 +335,9 @@ class Store:
     journal = forward(Reads.journal)
     next_undo = forward(Reads.next_undo)
     stats = forward(Reads.stats)
-    all_headquarters = forward(Reads.all_headquarters)
+    customer_order = forward(Reads.customer_order)
+    customers_of = forward(Reads.customers_of)
+    headquarters_of = forward(Reads.headquarters_of)
     related_counts = forward(Reads.related_counts)
 
     log = forward(History.log)

@@ -80,8 +80,8 @@ def test_formula_payloads_are_defused_in_csv_and_inert_text_in_xlsx(store, tmp_p
 
 @pytest.mark.parametrize("text", PAYLOADS + ERRORS + PHONES)
 def test_each_payload_is_defused_only_when_a_spreadsheet_would_run_it(tmp_path, text):
-    write_csv(tmp_path / "c.csv", [[text] * len(COLUMNS)])
-    write_xlsx(tmp_path / "c.xlsx", [[text] * len(COLUMNS)])
+    write_csv(tmp_path / "c.csv", [[[text] * len(COLUMNS)]])
+    write_xlsx(tmp_path / "c.xlsx", [[[text] * len(COLUMNS)]])
     (row,) = _csv_cells(tmp_path / "c.csv")
     assert row[0] == ("'" + text if text in PAYLOADS else text)
     (cells,) = _workbook_cells(tmp_path / "c.xlsx")
@@ -90,7 +90,7 @@ def test_each_payload_is_defused_only_when_a_spreadsheet_would_run_it(tmp_path, 
 
 def test_a_cell_longer_than_a_workbook_holds_is_refused_not_cut(tmp_path):
     with pytest.raises(StoreError, match=r"customer K-1's notes holds 32,768 characters, more than a workbook cell holds \(32,767\)"):
-        write_xlsx(tmp_path / "c.xlsx", [["K-1"] + [""] * (len(COLUMNS) - 2) + ["n" * 32_768]])
+        write_xlsx(tmp_path / "c.xlsx", [[["K-1"] + [""] * (len(COLUMNS) - 2) + ["n" * 32_768]]])
     assert not (tmp_path / "c.xlsx").exists()
 
 
@@ -100,7 +100,7 @@ def _row(text: str) -> list[str]:
 
 
 def test_characters_no_xml_holds_reach_a_workbook_as_symbols(tmp_path):
-    write_xlsx(tmp_path / "c.xlsx", [_row("a\x07b\ufffe\uffff")])
+    write_xlsx(tmp_path / "c.xlsx", [[_row("a\x07b\ufffe\uffff")]])
     ((_, (value, kind), *_),) = _workbook_cells(tmp_path / "c.xlsx")
     assert (value, kind) == ("a␇b\ufffd\ufffd", "s")
 
@@ -119,7 +119,7 @@ TEXT = st.text(st.characters(exclude_categories=("Cs",),
 @example(text="#DIV/0!")
 @example(text=" ")
 def test_any_text_reads_back_from_xlsx_identical_and_never_as_a_formula(tmp_path, text):
-    write_xlsx(tmp_path / "p.xlsx", [_row(text)])
+    write_xlsx(tmp_path / "p.xlsx", [[_row(text)]])
     ((number, *cells),) = _workbook_cells(tmp_path / "p.xlsx")
     assert number == ("K-1", "s") and all(t == "s" for v, t in cells if v is not None)
     assert {unescape(v or "") for v, _ in cells} == {text}
@@ -131,5 +131,5 @@ def test_any_text_reads_back_from_xlsx_identical_and_never_as_a_formula(tmp_path
 @given(text=st.one_of(TEXT, st.sampled_from(PAYLOADS + ERRORS + PHONES),
                       st.tuples(st.sampled_from("=+-@\t\r"), TEXT).map("".join)))
 def test_any_text_reads_back_from_csv_identical_or_defused_only_when_it_would_run(tmp_path, text):
-    write_csv(tmp_path / "p.csv", [_row(text)])
+    write_csv(tmp_path / "p.csv", [[_row(text)]])
     assert _csv_cells(tmp_path / "p.csv") == [_row("'" + text if _would_run(text) else text)]

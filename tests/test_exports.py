@@ -1,7 +1,14 @@
 """An export is one record naming every customer it wrote out, found from each of them."""
-from helpers import company, contents, custdesk, person
+import csv
 
-from store import Store
+import pytest
+from helpers import company, contents, custdesk, person
+from openpyxl import load_workbook
+
+import exporters.customers as customers_export
+from exporters.customers import export_customers
+from store import Store, StoreError
+from store.domain import related
 from store.engine import open_engine
 from store.schema import SCHEMA
 
@@ -60,3 +67,108 @@ def test_the_export_command_adds_one_record_however_many_customers(store, store_
     with Store(store_path) as again:
         (run,) = again.children(1, "exports")
         assert run["count"] == 25 and len(open_engine(store_path, SCHEMA).tables["exports"]) == 1
+
+
+def _rows_of(path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_an_export_is_read_and_written_a_chunk_at_a_time_by_number_with_each_headquarters(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(customers_export, "CHUNK", 3)
+    ids = [store.add_customer("corporate", company(n))["id"] for n in range(4)]
+    ids += [store.add_customer("private", person(n))["id"] for n in range(4, 10)]
+    store.add_department(ids[1], {"name": "Zentrale Köln"}, headquarters=True)
+    store.add_department(ids[1], {"name": "Lager"})
+    store.add_department(ids[2], {"name": "Merkez İstanbul"}, headquarters=True)
+    store.edit_customer(ids[0], {"number": "Z-1"})  # last by number, though first by id
+    told: list[tuple[int, int]] = []
+
+    count = export_customers(store, tmp_path / "all.csv", progress=lambda what, done, total: told.append((done, total)))
+
+    rows = _rows_of(tmp_path / "all.csv")
+    assert count == 10 and [r["number"] for r in rows] == sorted(r["number"] for r in rows) and rows[-1]["number"] == "Z-1"
+    assert {r["number"]: r["headquarters"] for r in rows if r["headquarters"]} == {
+        store.customer(ids[1])["number"]: "Zentrale Köln", store.customer(ids[2])["number"]: "Merkez İstanbul"}
+    assert told == [(0, 10), (3, 10), (6, 10), (9, 10), (10, 10)]
+    (run,) = store.children(ids[0], "exports")
+    assert run["count"] == 10 and run["customer_ids"] == sorted(ids)
+
+
+def test_an_export_of_chosen_customers_writes_those_still_there_by_number(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(customers_export, "CHUNK", 2)
+    ids = [store.add_customer("private", person(n))["id"] for n in range(6)]
+    store.delete(ids[3])  # (deleted after it was chosen)
+    chosen = [ids[5], ids[3], ids[0], ids[2]]
+
+    assert export_customers(store, tmp_path / "some.xlsx", chosen) == 3
+
+    sheet = load_workbook(tmp_path / "some.xlsx").active
+    numbers = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert numbers == [store.customer(i)["number"] for i in (ids[0], ids[2], ids[5])]
+    (run,) = store.children(ids[0], "exports")
+    assert run["customer_ids"] == [ids[0], ids[2], ids[5]]
+
+
+def test_more_customers_than_a_sheet_holds_are_refused_before_anything_is_read(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(customers_export, "XLSX_ROWS", 3)
+    for n in range(3):
+        store.add_customer("private", person(n))
+    (folder := tmp_path / "out").mkdir()
+    with pytest.raises(StoreError, match=r"all\.xlsx: 3 customers are more rows than a workbook sheet holds \(2 and the header\); "
+                                         r"export to \.csv or \.vcf"):
+        export_customers(store, folder / "all.xlsx")
+    assert list(folder.iterdir()) == [] and store.children(1, "exports") == []
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "vcf"])
+def test_an_export_stopped_midway_leaves_the_file_there_was_and_no_other(store, tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(customers_export, "CHUNK", 2)
+    for n in range(6):
+        store.add_customer("private", person(n))
+    (folder := tmp_path / "out").mkdir()
+    out = folder / f"out.{suffix}"
+    out.write_bytes(b"the last export")
+
+    def stop(_what: str, done: int, _total: int) -> None:
+        if done == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        export_customers(store, out, progress=stop)
+    assert out.read_bytes() == b"the last export" and list(folder.iterdir()) == [out]
+    assert store.children(1, "exports") == []
+
+
+def test_an_export_from_a_server_reads_no_table_whole(store, store_path, backend, tmp_path):
+    for n in range(5):
+        store.add_customer("private", person(n))
+    store.add_department(store.add_customer("corporate", company(9))["id"], {"name": "HQ"}, headquarters=True)
+    with Store(store_path) as session:  # (another session's: nothing read yet)
+        customers = session.parts.session.db.tables["customers"]
+        assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+
+        assert export_customers(session, tmp_path / "all.csv") == 6
+
+        # (a read of every document would have held them: the store file's text, the server's rows)
+        assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+    assert [r["headquarters"] for r in _rows_of(tmp_path / "all.csv")].count("HQ") == 1
+
+
+def test_an_export_of_many_is_logged_in_parts_and_its_entry_holds_none_of_their_ids(store, monkeypatch):
+    monkeypatch.setattr(related, "EXPORT_PART", 2)
+    ids = [store.add_customer("private", person(n))["id"] for n in range(5)]
+
+    assert store.log_export(ids[::-1], "csv", "/tmp/all.csv") == 5
+
+    parts = [store.children(i, "exports") for i in ids]
+    assert [[run["customer_ids"] for run in runs] for runs in parts] == [[ids[0:2]]] * 2 + [[ids[2:4]]] * 2 + [[ids[4:]]]
+    assert len(open_engine(store.location, SCHEMA).tables["exports"]) == 3
+    (entry,) = [e for e in store.journal() if e["action"] == "export"]
+    assert entry["summary"] == "Exported 5 customer(s) as csv to /tmp/all.csv" and not entry["edits"]
+    store.delete(ids[2])  # (its part alone is rewritten: the others keep their revision)
+    assert [r["customer_ids"] for r in store.children(ids[3], "exports")] == [[ids[3]]]
+    assert [r["rev"] for r in store.children(ids[0], "exports")] == [1]
+    deleted = store.journal()[0]
+    (part,) = [edit for edit in deleted["edits"] if edit["table"] == "exports"]
+    assert [field for field, *_ in part["fields"]] == ["count"]  # (not the customers it names: bookkeeping)

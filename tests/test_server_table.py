@@ -4,11 +4,12 @@ detail, a selection and a verb on it, another session's commit, as a user meets 
 the keys; and the session holds none of the customers' documents or fields meanwhile."""
 from __future__ import annotations
 
+import csv
 import threading
 import time
 
 import pytest
-from helpers import SIZE, settle, table
+from helpers import SIZE, notices, settle, table
 
 from store import Store
 from store.model import CUSTOMERS
@@ -282,3 +283,36 @@ def test_a_search_read_through_the_grams_index_is_counted_by_its_page(url, monke
         server._walk_pace[served._matching(short)] = 1.0
         assert server.count(short) is None and walks == []
         assert _held_nothing(store)
+
+
+async def test_an_export_of_the_shown_rows_reads_them_from_the_server_in_chunks(pg_server, tmp_path, monkeypatch):
+    from exporters import customers as customers_export
+
+    monkeypatch.setattr(customers_export, "CHUNK", 40)
+    url = pg_server.create_database("server_export")
+    with Store(url, user="tester") as store:
+        for n in range(150):
+            store.add_customer("private", {"first_name": f"Ünal{n:03d}", "last_name": "Şahin", "email": f"u{n}@örnek.com.tr",
+                                           "city": CITIES[n % 5]})
+    store = Store(url, user="clerk")
+    out = tmp_path / "shown.csv"
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _shows(app, pilot, list(range(1, 121)))
+        await pilot.press("x")  # every row shown, 150, though the table read 120 of them
+        with Store(url, user="other") as other:
+            other.delete(5)  # (gone before the export reads it)
+        app.screen.query_one("Input").value = str(out)
+        await pilot.press("enter")
+        for _ in range(200):
+            await settle(app, pilot)
+            if any(n.startswith("Exported") for n in notices(app)):
+                break
+            await pilot.pause(0.02)
+        assert f"Exported 149 customer(s) to {out} (1 no longer exist)" in notices(app)
+        assert _held_nothing(store)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 149 and [r["number"] for r in rows] == sorted(r["number"] for r in rows)
+    assert {r["first_name"] for r in rows} == {f"Ünal{n:03d}" for n in range(150)} - {"Ünal004"}
+    store.close()

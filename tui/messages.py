@@ -69,9 +69,10 @@ class CampaignSent(Message):
 
 
 class Exported(Message):
-    def __init__(self, count: int, target: Any) -> None:
+    def __init__(self, count: int, target: Any, gone: int = 0) -> None:
         super().__init__()
         self.count, self.target = count, target
+        self.gone = gone  # chosen, but deleted or merged away before they were read
 
 
 class StoreOpened(Message):

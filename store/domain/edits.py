@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
 from store.engine import Document, Transaction
-from store.model import CHILD_TABLES, CUSTOMERS, SOURCES
+from store.model import CHILD_TABLES, CUSTOMERS, SHARED_OWNERS, SOURCES
 
 Event = Literal["created", "changed", "deleted"]
 
@@ -15,9 +15,11 @@ Event = Literal["created", "changed", "deleted"]
 TRACED = frozenset({CUSTOMERS, SOURCES, *CHILD_TABLES})
 # Fields that change with every write and say nothing a person did; and where a record came
 # from, which the detail shows (a sync's last synced values and conflicts, the raw row; a
-# marketing answer's time and source, which are its entry's own).
+# marketing answer's time and source, which are its entry's own). And the customers a shared
+# record names (an export's): each one's own log says it, and the entry of an export of
+# millions would hold them all, read at every open.
 BOOKKEEPING = frozenset({"rev", "updated_at", "created_at", "schema_version", "origin", "raw", "imported_at",
-                         "marketing_consent"})
+                         "marketing_consent", SHARED_OWNERS})
 # An entry changing more documents than this (an update import of a whole ledger) keeps
 # its summary and counts only: the old values of 1M rows are not a history anyone reads,
 # and every open of the store would read them.

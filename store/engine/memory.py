@@ -80,9 +80,20 @@ class InMemory:
 
     def frame(self, table: str, ids: Iterable[int] | None = None) -> pl.DataFrame:
         """The decoded fields (`Schema.columns`) of a large table's documents, all or these."""
+        return self._large(table).frame(ids)
+
+    def docs(self, table: str, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Of a large table, the documents of these ids that exist, read at once (`Table.docs`)."""
+        return self._large(table).docs(ids)
+
+    def ids_by(self, table: str, field: str) -> pl.Series:
+        """Of a large table, every document's id by a text field's bytes, then id (`Table.ids_by`)."""
+        return self._large(table).ids_by(field)
+
+    def _large(self, table: str) -> Table:
         rows = self.tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"
-        return rows.frame(ids)
+        return rows
 
     def server_lookups(self) -> ServerLookups | None:
         """Where the documents' keys are looked up on a server (`Indexes`); None: in memory."""

@@ -23,7 +23,7 @@ import contextlib
 import heapq
 import io
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -100,12 +100,16 @@ class Table(Mapping[int, dict[str, Any]]):
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None,
                  read_range: Callable[[int, int | None], bytes] | None = None,
                  read_columns: Callable[..., pl.DataFrame] | None = None,
-                 read_one: Callable[[int], bytes | str | None] | None = None) -> None:
+                 read_one: Callable[[int], bytes | str | None] | None = None,
+                 read_some: Callable[[Collection[int]], pl.DataFrame] | None = None,
+                 read_order: Callable[[str], pl.Series] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
         self._check = check
         self._read_columns = read_columns
         self._read_one = read_one
+        self._read_some = read_some
+        self._read_order = read_order
         # Where each document's line starts in the table's text (`LINE_STARTS`, kept in the
         # columns file): with `read_range`, a document is read from the file alone, and the
         # text is never held (430 MB at 1,000,000 customers) unless the whole table is needed.
@@ -247,6 +251,29 @@ class Table(Mapping[int, dict[str, Any]]):
 
     def get(self, doc_id: int, default: None = None) -> dict[str, Any] | None:  # type: ignore[override]
         return self._find(doc_id)
+
+    def docs(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The documents of these ids that exist, by id: from a server in one read (`read_some`:
+        an export's chunk of thousands), not a statement each."""
+        wanted = list(ids)
+        if not self.reads_alone or self._read_some is None:
+            return {i: doc for i in wanted if (doc := self._find(i)) is not None}
+        unsettled = self._unsettled
+        first_added = int(unsettled["id"][0]) if unsettled is not None else None
+        here = {i for i in wanted if i in self._written or (first_added is not None and i >= first_added)}
+        found = {i: doc for i in here if (doc := self._find(i)) is not None}
+        stored = sorted(set(wanted) - here)
+        if stored:
+            found.update((doc_id, orjson.loads(text)) for doc_id, text in self._read_some(stored).iter_rows())
+        return found
+
+    def ids_by(self, field: str) -> pl.Series:
+        """Every document's id, by its `field`'s text (by its bytes: code points; missing as
+        empty), then id. Of a table read one document at a time, sorted on the server
+        (`read_order`), where only what is committed is: ask it outside a transaction."""
+        if self.reads_alone and self._read_order is not None:
+            return self._read_order(field)
+        return self.frame().sort(pl.col(field).fill_null(""), "id")["id"]
 
     def __getitem__(self, doc_id: int) -> dict[str, Any]:
         doc = self._find(doc_id)

@@ -28,6 +28,10 @@ KIND_CYCLE = (None, CORPORATE, PRIVATE)
 ACTIVE_CYCLE = (None, True, False)
 
 
+class ExportCancelled(Exception):
+    """Raised in an export's progress when its worker is cancelled: no file is written."""
+
+
 class CustomersScreen(TableScreen):
     """Home: every customer."""
 
@@ -184,18 +188,24 @@ class CustomersScreen(TableScreen):
     def _export(self, ids: list[int], path: Path) -> None:
         from exporters.customers import export_customers  # openpyxl: 0.2 s the first screen does not wait for
 
-        customers = [self.store.customer(i) for i in ids]
-        if get_current_worker().is_cancelled:
-            return
+        worker = get_current_worker()
+
+        def stop_when_cancelled(_what: str, _done: int, _total: int) -> None:
+            if worker.is_cancelled:  # (the app closing: the file is not put in place)
+                raise ExportCancelled
+
         try:
-            count = export_customers(self.store, path, customers)
+            count = export_customers(self.store, path, ids, stop_when_cancelled)
+        except ExportCancelled:
+            return
         except (StoreError, OSError) as err:
             self.post_message(WorkFailed(str(err)))
             return
-        self.post_message(Exported(count, path))
+        self.post_message(Exported(count, path, len(ids) - count))
 
     def on_exported(self, message: Exported) -> None:
-        self.notify(f"Exported {message.count:,} customer(s) to {message.target}")
+        gone = f" ({message.gone:,} no longer exist)" if message.gone else ""
+        self.notify(f"Exported {message.count:,} customer(s) to {message.target}{gone}")
         if self.app.is_web:  # (custdesk serve: the file goes to the browser as a download too)
             self.app.deliver_binary(message.target)
         self.app.after_change()
