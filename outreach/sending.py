@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from outreach.sender import Sender
 from outreach.transports import Outgoing, RecipientRefused, Transport, TransportDown
 from store import Store
+from store.domain import campaigns
 from store.domain.campaigns import Sent
+from store.model import Channel, Customer
 from store.rules.messages import TemplateRefused, render
 from store.rules.reach import address_for, skip_reason
 
@@ -81,6 +83,21 @@ def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[
     return outgoing, skipped
 
 
+def _reachable(store: Store, channel: Channel, pending: list[int], report: CampaignReport) -> Iterator[tuple[int, Customer]]:
+    """The pending customers who can get a message, each with how many of `pending` are dealt
+    with once it is: read `campaigns.CHUNK` at a time (a campaign to millions holds a chunk),
+    the skipped ones added to the report, those that no longer exist left out."""
+    done = 0
+    for start in range(0, len(pending), campaigns.CHUNK):
+        chunk = pending[start:start + campaigns.CHUNK]
+        reachable, skipped = store.recipients(channel, chunk)
+        report.skipped += skipped
+        done += len(chunk) - len(reachable)
+        for customer in reachable:
+            done += 1
+            yield done, customer
+
+
 class _Log:
     """The delivered messages not logged yet, made durable by the transport and then logged,
     a batch at a time (see the module's docstring)."""
@@ -114,13 +131,12 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
     campaign = store.campaign(campaign_id)
     reached = store.delivered(campaign_id)
     report = CampaignReport(campaign_id, already=len(reached))
-    pending = [i for i in campaign["recipients"] if i not in reached and store.has_customer(i)]
+    pending = [i for i in campaign["recipients"] if i not in reached]
     template = store.template(campaign["template"])
-    reachable, report.skipped = store.recipients(campaign["channel"], pending)
     log = _Log(store, campaign_id, transport)
     sender = Sender.of(store.settings)
     try:
-        for done, customer in enumerate(reachable, 1):
+        for done, customer in _reachable(store, campaign["channel"], pending, report):
             if cancelled is not None and cancelled():
                 report.stopped = "cancelled before every message was sent"
                 break
@@ -136,7 +152,7 @@ def send_campaign(store: Store, campaign_id: int, transport: Transport, progress
                 continue
             log.add(Sent(customer["id"], message.rendered.subject, message.rendered.body))
             if progress:
-                progress(done, len(reachable))
+                progress(done, len(pending))
     except TransportDown as err:
         report.stopped = str(err)
     finally:

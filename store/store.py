@@ -226,6 +226,7 @@ class Store:
     frame = forward(Session.frame)
     customer = forward(Session.customer)
     has_customer = forward(Session.has_customer)
+    customers_of = forward(Session.customers_of)
     source = forward(Session.source)
     has_source = forward(Session.has_source)
     child = forward(Session.child)
@@ -336,7 +337,6 @@ class Store:
     next_undo = forward(Reads.next_undo)
     stats = forward(Reads.stats)
     customer_order = forward(Reads.customer_order)
-    customers_of = forward(Reads.customers_of)
     headquarters_of = forward(Reads.headquarters_of)
     related_counts = forward(Reads.related_counts)
 

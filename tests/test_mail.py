@@ -426,3 +426,37 @@ def test_a_notice_goes_from_the_settings_sender_into_an_outbox_and_through_smtp(
     finally:
         server.stop()
     assert [m["To"] for m in inbox.messages] == ["ada@example.com"]
+
+
+# -- at scale: read a chunk at a time -----------------------------------------------
+def test_a_send_reads_its_customers_a_chunk_at_a_time_and_leaves_out_those_gone(store, store_path, backend, tmp_path,
+                                                                                 monkeypatch):
+    from store import Store
+    from store.domain import campaigns
+
+    monkeypatch.setattr(campaigns, "CHUNK", 2)
+    ids = shop(store, 7)
+    store.edit_customer(ids[1], {"email_marketing": "no"})
+    campaign = store.start_campaign("welcome", ids)
+    store.delete(ids[4])  # (after the campaign was started)
+    told: list[tuple[int, int]] = []
+    with Store(store_path) as session:  # (another session's: nothing read yet)
+        report = send_campaign(session, campaign["id"], Outbox(tmp_path), progress=lambda done, total: told.append((done, total)))
+        conversations = session.parts.session.db.tables["conversations"]
+        assert conversations.text_read == (backend == "json")  # (on a server, who it reached is asked of the server)
+        assert session.delivered(campaign["id"]) == {ids[i] for i in (0, 2, 3, 5, 6)}
+    assert report.sent == 5 and report.skipped == [{"number": "C-000002", "reason": "opted out of email marketing"}]
+    assert told == [(2, 7), (3, 7), (4, 7), (6, 7), (7, 7)]
+    assert len(list(tmp_path.glob("*.eml"))) == 5
+
+
+def test_the_audience_is_selected_as_the_tables_filters_select(store):
+    ids = shop(store, 5)
+    store.add_customer("corporate", person(9, company="Şirket A.Ş.", tags="vip"))
+    store.set_tags([ids[1], ids[3]], ["vip"])
+    store.deactivate([ids[3]])
+    assert store.audience(tag="vip") == [ids[1], ids[3], 6]
+    assert store.audience(tag="vip", active_only=True) == [ids[1], 6]
+    assert store.audience(tag="vip", kind="private") == [ids[1], ids[3]]
+    assert store.audience(kind="corporate") == [6] and store.audience(tag="VIP") == []
+    assert store.audience() == [*ids, 6]

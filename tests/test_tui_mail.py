@@ -48,6 +48,7 @@ async def test_mail_the_selected_customers_into_an_outbox(store, tmp_path):
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, MailScreen)
+        await settle(app, pilot)  # (who it reaches is read off the screen's thread)
         assert len(screen.reachable) == 1 and screen.skipped == [{"number": "C-000002", "reason": "inactive"}]
         assert "Dear Ada0" in str(screen.query_one("#mail-message").render())
         await pilot.press("s")

@@ -40,6 +40,14 @@ class WorkProgress(Message):
         self.done, self.total = done, total
 
 
+class RecipientsRead(Message):
+    """Who a mailing reaches and who it skips, read off the UI thread (`MailScreen`)."""
+
+    def __init__(self, reachable: list[Any], skipped: list[dict[str, str]]) -> None:
+        super().__init__()
+        self.reachable, self.skipped = reachable, skipped
+
+
 class WorkFailed(Message):
     """A worker stopped with a refusal or an error, worded for the user."""
 

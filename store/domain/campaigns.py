@@ -1,14 +1,22 @@
 """Message templates and campaigns: what was sent to whom."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
+
+import polars as pl
 
 from store.base.errors import NotFound
 from store.domain import journal
 from store.domain.session import Session, private_fields, public
 from store.model import CAMPAIGNS, CONVERSATIONS, CUSTOMERS, TEMPLATES, CampaignStatus, Channel, Customer
 from store.rules.reach import skip_reason
+from store.views.query import Query
+
+# Customers read at a time for a send: a campaign holds a chunk of them, however many it reaches.
+CHUNK = 2_000
+# (`ServerRows.ids`' cap when every customer the filters select is wanted)
+EVERY_ROW = 2**62
 
 
 class Sent(NamedTuple):
@@ -32,23 +40,33 @@ class Campaigns:
         self.session = session
 
     def audience(self, *, tag: str | None = None, kind: str | None = None, active_only: bool = False) -> list[int]:
-        """The customers a campaign to this tag and kind goes to (inactive ones are left
-        out with `active_only`; else they are listed and skipped when sending)."""
-        return [i for i, c in sorted(self.session.db.tables[CUSTOMERS].items())
-                if (not tag or tag in (c.get("tags") or [])) and (not kind or c["kind"] == kind)
-                and (not active_only or c.get("active"))]
+        """The customers a campaign to this tag and kind goes to, in id order (inactive ones
+        are left out with `active_only`; else they are listed and skipped when sending): on a
+        server, selected there, as the customer table's filters are."""
+        query = Query(tag=tag or None, kind=kind or None, active=True if active_only else None)
+        reads = self.session.page_reads()
+        if reads is not None:
+            from store.views.served import ServerRows  # (psycopg: only where the store is on a server)
 
-    def recipients(self, channel: Channel, customer_ids: Iterable[int]) -> tuple[list[Customer], list[dict[str, str]]]:
-        """The customers who can get a message on this channel, and the skipped ones with the reason."""
+            return cast(list[int], ServerRows(reads).ids(query, cap=EVERY_ROW))
+        frame = self.session.frame(CUSTOMERS)
+        conditions = [pl.col("tags").list.contains(query.tag)] if query.tag else []
+        conditions += [pl.col("kind") == query.kind] if query.kind else []
+        conditions += [pl.col("active")] if query.active else []
+        return frame.filter(*conditions)["id"].to_list() if conditions else frame["id"].to_list()
+
+    def recipients(self, channel: Channel, customer_ids: Sequence[int]) -> tuple[list[Customer], list[dict[str, str]]]:
+        """The customers who can get a message on this channel, and the skipped ones with the
+        reason; read `CHUNK` at a time, and those that no longer exist left out."""
         reachable: list[Customer] = []
         skipped: list[dict[str, str]] = []
-        for customer_id in customer_ids:
-            customer = self.session.customer(customer_id)
-            reason = skip_reason(customer, channel)
-            if reason:
-                skipped.append({"number": customer["number"], "reason": reason})
-            else:
-                reachable.append(customer)
+        for start in range(0, len(customer_ids), CHUNK):
+            for customer in self.session.customers_of(customer_ids[start:start + CHUNK]):
+                reason = skip_reason(customer, channel)
+                if reason:
+                    skipped.append({"number": customer["number"], "reason": reason})
+                else:
+                    reachable.append(customer)
         return reachable, skipped
 
     def templates(self) -> list[dict[str, Any]]:
@@ -100,7 +118,8 @@ class Campaigns:
 
     def delivered(self, campaign_id: int) -> set[int]:
         """The customers the campaign has reached: those with a conversation from it."""
-        return {c["customer_id"] for c in self.session.db.tables[CONVERSATIONS].values() if c.get("campaign") == campaign_id}
+        conversations = self.session.db.ids_holding(CONVERSATIONS, "campaign", campaign_id)
+        return set(self.session.frame(CONVERSATIONS, conversations)["customer_id"].to_list()) if conversations else set()
 
     def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:
         """Log one delivered message in the customer's conversations, durably, at once."""

@@ -81,11 +81,6 @@ class Reads:
             return self.session.db.ids_by(CUSTOMERS, "number")
         return self.session.frame(CUSTOMERS, ids).sort(pl.col("number").fill_null(""), "id")["id"]
 
-    def customers_of(self, ids: Sequence[int]) -> list[Customer]:
-        """These customers in this order, read at once; those that no longer exist left out."""
-        docs = self.session.db.docs(CUSTOMERS, ids)
-        return [customer_of(i, docs[i]) for i in ids if i in docs]
-
     def headquarters_of(self, customer_ids: Iterable[int]) -> dict[int, str]:
         """The name of each of these customers' headquarters department, where it has one."""
         owned = self.session.frame(DEPARTMENTS).filter(pl.col("customer_id").is_in(list(customer_ids)))["id"]

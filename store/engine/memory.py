@@ -90,6 +90,10 @@ class InMemory:
         """Of a large table, every document's id by a text field's bytes, then id (`Table.ids_by`)."""
         return self._large(table).ids_by(field)
 
+    def ids_holding(self, table: str, field: str, value: object) -> list[int]:
+        """Of a large table, the ids of the documents whose field holds a value (`Table.ids_holding`)."""
+        return self._large(table).ids_holding(field, value)
+
     def _large(self, table: str) -> Table:
         rows = self.tables[table]
         assert isinstance(rows, Table), f"{table} keeps no decoded fields"

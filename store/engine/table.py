@@ -102,7 +102,8 @@ class Table(Mapping[int, dict[str, Any]]):
                  read_columns: Callable[..., pl.DataFrame] | None = None,
                  read_one: Callable[[int], bytes | str | None] | None = None,
                  read_some: Callable[[Collection[int]], pl.DataFrame] | None = None,
-                 read_order: Callable[[str], pl.Series] | None = None) -> None:
+                 read_order: Callable[[str], pl.Series] | None = None,
+                 read_holding: Callable[[str, object], list[int]] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
         self._check = check
@@ -110,6 +111,7 @@ class Table(Mapping[int, dict[str, Any]]):
         self._read_one = read_one
         self._read_some = read_some
         self._read_order = read_order
+        self._read_holding = read_holding
         # Where each document's line starts in the table's text (`LINE_STARTS`, kept in the
         # columns file): with `read_range`, a document is read from the file alone, and the
         # text is never held (430 MB at 1,000,000 customers) unless the whole table is needed.
@@ -266,6 +268,14 @@ class Table(Mapping[int, dict[str, Any]]):
         if stored:
             found.update((doc_id, orjson.loads(text)) for doc_id, text in self._read_some(stored).iter_rows())
         return found
+
+    def ids_holding(self, field: str, value: object) -> list[int]:
+        """The ids of the documents whose `field` holds `value`, in id order: of a table read
+        one document at a time, found by the server (what is committed: ask it outside a
+        transaction), else by reading each document."""
+        if self.reads_alone and self._read_holding is not None:
+            return self._read_holding(field, value)
+        return [doc_id for doc_id, doc in self.items() if doc.get(field) == value]
 
     def ids_by(self, field: str) -> pl.Series:
         """Every document's id, by its `field`'s text (by its bytes: code points; missing as

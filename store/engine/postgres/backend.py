@@ -24,7 +24,7 @@ from store.engine.postgres.blobs import TableBlobs
 from store.engine.postgres.connect import connect, first_line, session
 from store.engine.postgres.listen import Listener
 from store.engine.postgres.pages import PageReads
-from store.engine.postgres.reads import changed_since, read_columns, read_order, read_text, read_texts
+from store.engine.postgres.reads import changed_since, read_columns, read_holding, read_order, read_text, read_texts
 from store.engine.schema import Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
@@ -254,7 +254,8 @@ class PgDatabase(Backend):
                                      read_columns=partial(self._later, read_columns, name, fields),
                                      read_one=partial(self._later, read_text, name),
                                      read_some=partial(self._later, read_texts, name),
-                                     read_order=partial(self._later, read_order, name))
+                                     read_order=partial(self._later, read_order, name),
+                                     read_holding=partial(self._later, read_holding, name))
             else:
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)

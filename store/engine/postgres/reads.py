@@ -7,6 +7,7 @@ import io
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+import orjson
 import polars as pl
 import psycopg
 from psycopg import sql
@@ -35,6 +36,13 @@ def read_text(conn: psycopg.Connection[Any], table: str, doc_id: int) -> str | N
     row = conn.execute(sql.SQL("SELECT doc::text FROM {} WHERE id = %s AND doc IS NOT NULL").format(
         sql.Identifier(table)), (doc_id,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def read_holding(conn: psycopg.Connection[Any], table: str, field: str, value: object) -> list[int]:
+    """The ids of the table's documents whose `field` holds `value` (a JSON scalar), in id order."""
+    rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE doc IS NOT NULL AND doc -> {} = %s::jsonb ORDER BY id").format(
+        sql.Identifier(table), sql.Literal(field)), (orjson.dumps(value).decode(),)).fetchall()
+    return [int(row[0]) for row in rows]
 
 
 def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str, pl.DataType],
