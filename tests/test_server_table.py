@@ -316,3 +316,37 @@ async def test_an_export_of_the_shown_rows_reads_them_from_the_server_in_chunks(
     assert len(rows) == 149 and [r["number"] for r in rows] == sorted(r["number"] for r in rows)
     assert {r["first_name"] for r in rows} == {f"Ünal{n:03d}" for n in range(150)} - {"Ünal004"}
     store.close()
+
+
+async def test_the_tag_prompt_is_up_at_once_and_lists_the_tags_read_off_the_screens_thread(pg_server, monkeypatch):
+    url = pg_server.create_database("server_tags")
+    with Store(url, user="tester") as store:
+        for n in range(6):
+            store.add_customer("private", {"first_name": f"Ayşe{n}", "email": f"a{n}@örnek.com.tr", "tags": "vip" if n % 2 else "bülten"})
+    listed = threading.Event()
+    threads: list[str] = []
+    tags = served.ServerRows.tags
+
+    def slow_tags(self, *args):
+        threads.append(threading.current_thread().name)
+        listed.wait(5)  # (as a server of ten million takes its 0.3 s)
+        return tags(self, *args)
+
+    monkeypatch.setattr(served.ServerRows, "tags", slow_tags)
+    store = Store(url, user="clerk")
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, list(range(1, 7)))
+        await pilot.press("T", "v", "i")  # (typed before the tags are read: into the prompt)
+        label = app.screen.query_one("Label")
+        assert "Tags: reading them …" in str(label.render()) and app.screen.query_one("Input").value == "vi"
+        listed.set()
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if "bülten, vip" in str(label.render()):
+                break
+        assert "Tags: bülten, vip" in str(label.render()) and threads and threads != [threading.main_thread().name]
+        await pilot.press("p", "enter")
+        await _shows(app, pilot, [2, 4, 6])
+        assert len(_ids(app)) == 3
+    store.close()

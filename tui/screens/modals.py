@@ -71,6 +71,11 @@ class PromptScreen(ModalScreen[str | None]):
             yield Label(self.title_text, markup=False, classes="wraps")  # may list tags or paths from imported data
             yield Input(self.value, placeholder=self.placeholder, id="prompt")
 
+    def retitle(self, title: str) -> None:
+        """Say something else above the input (what a worker read meanwhile); not once closed."""
+        if self.is_mounted:
+            self.query_one(Label).update(Text(title))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
 

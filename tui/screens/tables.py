@@ -28,6 +28,14 @@ KIND_CYCLE = (None, CORPORATE, PRIVATE)
 ACTIVE_CYCLE = (None, True, False)
 
 
+def _known(tags: list[str] | None) -> str:
+    return "too many customers to list them" if tags is None else ", ".join(tags[:20]) or "none yet"
+
+
+def _tags_title(known: str) -> str:
+    return f"Show customers tagged (empty: all). Tags: {known}"
+
+
 class ExportCancelled(Exception):
     """Raised in an export's progress when its worker is cancelled: no file is written."""
 
@@ -108,15 +116,27 @@ class CustomersScreen(TableScreen):
         self.redraw(first=True)
 
     def action_tag_filter(self) -> None:
-        tags = self.rows.tags()
-        known = "too many customers to list them" if tags is None else ", ".join(tags[:20]) or "none yet"
+        # A server lists the tags in up to 0.3 s: the prompt is up at once and says them when
+        # read (keys typed meanwhile go into it, not to the table as commands).
+        remote = self.rows.remote
+        prompt = PromptScreen(_tags_title("reading them …" if remote else _known(self.rows.tags())),
+                              self.query_state.tag or "")
 
         def chosen(value: str | None) -> None:
             if value is not None:
                 self.query_state.tag = value.strip() or None
                 self.redraw(first=True)
-        self.app.push_screen(PromptScreen(f"Show customers tagged (empty: all). Tags: {known}",
-                                          self.query_state.tag or ""), chosen)
+        self.app.push_screen(prompt, chosen)
+        if remote:
+            self._list_tags(prompt)
+
+    @work(thread=True, exclusive=True, group="tags")
+    def _list_tags(self, prompt: PromptScreen) -> None:
+        try:
+            known = _known(self.rows.tags())
+        except Exception as err:  # (a server gone: said in the prompt; the filter still works)
+            known = f"not listed ({err})"
+        self.app.call_from_thread(prompt.retitle, _tags_title(known))
 
     def action_open(self) -> None:
         from .detail import DetailScreen
