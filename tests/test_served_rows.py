@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 
 import psycopg
 import pytest
@@ -413,3 +414,76 @@ def test_a_role_that_may_not_read_the_index_statistics_searches_by_the_clock_and
         assert held.by_grams is not None and held.shares == {} and held.expected("a back") is None
         for text in ("a back", "C-00015", "zeta", "İnce"):
             assert ServerRows.on(conn).page(Query(text=text, sort="name")) == view.page(Query(text=text, sort="name"))
+
+
+def _cancelled_once(monkeypatch, target, name: str) -> list[str]:
+    """`target.name` raising QueryCanceled the first time it is called (a cancel reaching the
+    server as it runs), as itself after; the calls made."""
+    real, calls = getattr(target, name), []
+
+    def once(*args, **kwargs):
+        calls.append(name)
+        if len(calls) == 1:
+            raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(target, name, once)
+    return calls
+
+
+@pytest.mark.parametrize("text", ["", "müller", "zz"])
+def test_a_cancel_meant_for_an_older_read_reaching_this_one_reads_it_again(both, monkeypatch, text):
+    """`stop_older` cancels what the connection runs when the request lands: the older read,
+    or, when it ended just then, the newer one's statement. That one is read again, not lost
+    as an error ("the database server is unreachable"), nor taken as out of time."""
+    rows, view = both
+    found = ServerRows(rows._connection)
+    calls = _cancelled_once(monkeypatch, served, "_read")
+    assert found.page(Query(text=text)) == view.page(Query(text=text))
+    assert calls[:2] == ["_read", "_read"]
+
+
+def test_a_cancel_reaching_the_read_of_the_statistics_reads_them_again(both, monkeypatch):
+    rows, view = both
+    found = ServerRows(rows._connection)
+    calls = _cancelled_once(monkeypatch, served.Searched, "on")
+    assert found.page(Query(text="müller")) == view.page(Query(text="müller")) and calls == ["on", "on"]
+
+
+def test_a_read_cancelled_twice_in_its_own_generation_says_so_and_a_moot_one_stops(both, monkeypatch):
+    rows, _view = both
+    found = ServerRows(rows._connection)
+
+    def cancelled(*_args, **_kwargs):
+        raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+    monkeypatch.setattr(served, "_read", cancelled)
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        found.page(Query())
+    generation = found._generation
+
+    def moot(*_args, **_kwargs):
+        found.interrupt()  # (a newer keystroke, while this read ran)
+        raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+    monkeypatch.setattr(served, "_read", moot)
+    with pytest.raises(served.Interrupted):
+        found.page(Query())
+    assert found._generation == generation + 1
+
+
+def test_a_read_out_of_time_is_none_and_one_cancelled_before_its_time_is_not(server):
+    with server.cursor() as cur:
+        assert served._read(server, cur, sql.SQL("SELECT pg_sleep(0.3)"), {}, seconds=0.05) is None
+        cur.execute("SELECT 1")
+    cancel = threading.Timer(0.05, server.cancel_safe)
+    cancel.start()
+    with server.cursor() as cur, pytest.raises(psycopg.errors.QueryCanceled):
+        served._read(server, cur, sql.SQL("SELECT pg_sleep(2)"), {}, seconds=1.5)
+    cancel.join()
+
+
+def test_a_read_the_server_stopped_is_not_said_to_be_an_unreachable_server():
+    from store.base.errors import StoreError
+    from store.engine.postgres.connect import refused
+
+    said = r"^postgresql://clerk:\*\*\*@db/custdesk: the server stopped the read \(canceling statement due to user request\); try again$"
+    with pytest.raises(StoreError, match=said), refused("postgresql://clerk:secret@db/custdesk"):
+        raise psycopg.errors.QueryCanceled("canceling statement due to user request")

@@ -310,6 +310,8 @@ async def test_an_export_of_the_shown_rows_reads_them_from_the_server_in_chunks(
                 break
             await pilot.pause(0.02)
         assert f"Exported 149 customer(s) to {out} (1 no longer exist)" in notices(app)
+        bar = app.screen.query_one("#work-progress")  # (it ran chunk by chunk, and is gone once done)
+        assert (bar.progress, bar.total, bar.display) == (149, 149, False)
         assert _held_nothing(store)
     with open(out, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))

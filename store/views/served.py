@@ -74,8 +74,14 @@ READ_WHOLE_SECONDS = 2.0
 SEARCHED_SECONDS = 60.0
 # How long each way of counting a search's rows may take.
 COUNT_SECONDS = 0.05
+# A read given seconds that ends before this share of them was cancelled, not out of time.
+IN_TIME = 0.8
 # How long listing the tags (for the tag filter's prompt) may take.
 TAGS_SECONDS = 0.3
+
+
+class _StrayCancel(Exception):
+    """A read cancelled by a cancel meant for an older one (`ServerRows._attempt`): read again."""
 
 
 class ServerRows:
@@ -116,17 +122,10 @@ class ServerRows:
         generation = self._generation
 
         def read(*args: Any, **kwargs: Any) -> list[Any] | None:
-            if generation != self._generation:
-                raise Interrupted
             try:
-                found = _read(*args, **kwargs)
-            except psycopg.errors.QueryCanceled:
-                if generation != self._generation:
-                    raise Interrupted from None
-                raise
-            if found is None and generation != self._generation:
-                raise Interrupted  # (cancelled, not out of time)
-            return found
+                return self._attempt(generation, args, kwargs, last=False)
+            except _StrayCancel:
+                return self._attempt(generation, args, kwargs, last=True)
 
         with self._connection() as conn:
             self._running = generation
@@ -134,6 +133,25 @@ class ServerRows:
                 yield conn, read
             finally:
                 self._running = None
+
+    def _attempt(self, generation: int, args: tuple[Any, ...], kwargs: dict[str, Any], *, last: bool) -> list[Any] | None:
+        """`_read(*args, **kwargs)`, stopped by Interrupted once a newer read made it moot. A
+        cancel in its own generation was meant for an older read: the server cancels what the
+        connection runs when the request lands, which may be this statement already (the
+        older one ended just then). It is _StrayCancel unless `last`."""
+        if generation != self._generation:
+            raise Interrupted
+        try:
+            found = _read(*args, **kwargs)
+        except psycopg.errors.QueryCanceled:
+            if generation != self._generation:
+                raise Interrupted from None
+            if last:
+                raise
+            raise _StrayCancel from None
+        if found is None and generation != self._generation:
+            raise Interrupted  # (moot, whatever stopped it)
+        return found
 
     @classmethod
     def on(cls, conn: psycopg.Connection[Any]) -> ServerRows:
@@ -261,7 +279,11 @@ class ServerRows:
         needle = query.text.strip().lower()
         if needle:
             if self._searched is None or time.monotonic() - self._searched_at > SEARCHED_SECONDS:
-                self._searched, self._searched_at = Searched.on(conn), time.monotonic()
+                try:
+                    searched = Searched.on(conn)
+                except psycopg.errors.QueryCanceled:  # (a cancel meant for an older read: `_attempt`)
+                    searched = Searched.on(conn)
+                self._searched, self._searched_at = searched, time.monotonic()
             where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
             if self._searched.by_grams and _narrowable(query):
@@ -382,12 +404,13 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
           *, walk: bool = False, narrowed: bool = False, seconds: float | None = None) -> list[Any] | None:
     """The statement's rows, planned for a screen's page (`_FOR_A_PAGE`), by walking an
     index in order when `walk`, through a bitmap of the grams index when `narrowed`; None
-    when that took longer than `seconds`. The settings
+    when that took longer than `seconds` (QueryCanceled: cancelled before). The settings
     are undone with the statement's own (sub)transaction, rolled back once its rows are in
     hand: inside a caller's transaction a released savepoint would keep them."""
     settings = {**_FOR_A_PAGE, **(_FOR_A_WALK if walk else {}), **(_BY_GRAMS if narrowed else {})}
     if seconds is not None:
         settings["statement_timeout"] = f"{max(1, round(seconds * 1000))}ms"
+    started = time.perf_counter()
     try:
         with conn.transaction(force_rollback=True):
             cur.execute(sql.SQL("SELECT {}").format(sql.SQL(", ").join(
@@ -395,8 +418,8 @@ def _read(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], statement: sq
                 for name, value in settings.items())))
             return list(cur.execute(statement, params))
     except psycopg.errors.QueryCanceled:
-        if seconds is None:
-            raise
+        if seconds is None or time.perf_counter() - started < seconds * IN_TIME:
+            raise  # (cancelled by request, not out of time)
         return None
 
 

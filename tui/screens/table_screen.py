@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Header, Input, Static
+from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from store import StoreError
@@ -62,6 +62,7 @@ class TableScreen(StoreScreen[None]):
         yield Input(placeholder=SEARCH_PLACEHOLDER, id="search")
         yield Static(id="filters")
         yield RecordTable(self.COLUMNS, row_style=self.row_style, id="table")
+        yield ProgressBar(id="work-progress", show_eta=False)  # (shown while a worker writes: an export)
         yield SteadyFooter()
 
     @property

@@ -6,6 +6,7 @@ from pathlib import Path
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
+from textual.widgets import ProgressBar
 from textual.worker import get_current_worker
 
 from store import StoreError
@@ -17,7 +18,7 @@ from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
 from ..flows.merge import merge
 from ..flows.undo import undo
-from ..messages import Exported, WorkFailed
+from ..messages import Exported, WorkFailed, WorkProgress
 from ..verbs import attempt
 from ..widgets.table import Column, RecordTable, Row
 from .customer_rows import COLUMNS, row_style
@@ -210,12 +211,13 @@ class CustomersScreen(TableScreen):
 
         worker = get_current_worker()
 
-        def stop_when_cancelled(_what: str, _done: int, _total: int) -> None:
+        def progress(_what: str, done: int, total: int) -> None:
             if worker.is_cancelled:  # (the app closing: the file is not put in place)
                 raise ExportCancelled
+            self.post_message(WorkProgress(done, total))
 
         try:
-            count = export_customers(self.store, path, ids, stop_when_cancelled)
+            count = export_customers(self.store, path, ids, progress)
         except ExportCancelled:
             return
         except (StoreError, OSError) as err:
@@ -223,7 +225,16 @@ class CustomersScreen(TableScreen):
             return
         self.post_message(Exported(count, path, len(ids) - count))
 
+    def on_work_progress(self, message: WorkProgress) -> None:
+        bar = self.query_one("#work-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=message.total, progress=message.done)
+
+    def on_work_failed(self, _message: WorkFailed) -> None:  # (the app says why)
+        self.query_one("#work-progress", ProgressBar).display = False
+
     def on_exported(self, message: Exported) -> None:
+        self.query_one("#work-progress", ProgressBar).display = False
         gone = f" ({message.gone:,} no longer exist)" if message.gone else ""
         self.notify(f"Exported {message.count:,} customer(s) to {message.target}{gone}")
         if self.app.is_web:  # (custdesk serve: the file goes to the browser as a download too)

@@ -47,6 +47,8 @@ def refused(url: str) -> Iterator[None]:
     """The server's errors as the store's: one line naming the database (its URL without the password)."""
     try:
         yield
+    except psycopg.errors.QueryCanceled as err:  # (an OperationalError, but the server is there)
+        raise StoreError(f"{without_password(url)}: the server stopped the read ({first_line(err)}); try again") from None
     except psycopg.OperationalError as err:
         raise StoreError(f"{without_password(url)}: the database server is unreachable ({first_line(err)})") from None
     except psycopg.Error as err:
