@@ -351,4 +351,9 @@ async def test_the_tag_prompt_is_up_at_once_and_lists_the_tags_read_off_the_scre
         await pilot.press("p", "enter")
         await _shows(app, pilot, [2, 4, 6])
         assert len(_ids(app)) == 3
+        listed.clear()
+        await pilot.press("T", "escape", "T", "enter")  # (closed before the tags are read, twice)
+        listed.set()
+        await settle(app, pilot)
+        assert app.is_running and _ids(app) == [2, 4, 6]
     store.close()

@@ -164,6 +164,32 @@ async def test_export_the_shown_customers(shop, tmp_path):
     assert [e["format"] for e in shop.children(1, "exports")] == ["csv"] and shop.children(2, "exports") == []
 
 
+async def test_a_second_export_started_while_the_first_writes_leaves_both(shop, tmp_path, monkeypatch):
+    import time
+
+    from exporters import customers as customers_export
+
+    chunks = customers_export._chunks
+
+    def slow(*args):
+        for chunk in chunks(*args):
+            time.sleep(0.1)  # (as 100,000 customers from a server take seconds)
+            yield chunk
+    monkeypatch.setattr(customers_export, "CHUNK", 1)
+    monkeypatch.setattr(customers_export, "_chunks", slow)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for name in ("first.csv", "second.csv"):
+            await pilot.press("x")
+            app.screen.query_one("Input").value = str(tmp_path / name)
+            await pilot.press("enter")
+        await settle(app, pilot)
+        assert sorted(n for n in notices(app) if n.startswith("Exported")) == [
+            f"Exported 4 customer(s) to {tmp_path / name}" for name in ("first.csv", "second.csv")]
+    for name in ("first.csv", "second.csv"):
+        assert (tmp_path / name).read_text(encoding="utf-8-sig").count("\n") == 5
+
+
 async def test_discard_a_prospect_and_undo(shop):
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -72,9 +72,10 @@ class PromptScreen(ModalScreen[str | None]):
             yield Input(self.value, placeholder=self.placeholder, id="prompt")
 
     def retitle(self, title: str) -> None:
-        """Say something else above the input (what a worker read meanwhile); not once closed."""
-        if self.is_mounted:
-            self.query_one(Label).update(Text(title))
+        """Say something else above the input (what a worker read meanwhile); nothing once
+        the prompt is closed (its label is gone)."""
+        for label in self.query(Label):
+            label.update(Text(title))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -12,7 +12,7 @@ from textual.worker import get_current_worker
 from store import StoreError
 from store.model import CORPORATE, PRIVATE, SOURCES, Customer, display_name
 from store.rules.activity import Switch, switch_of
-from store.views.query import CUSTOMER_SORTABLE
+from store.views.query import CUSTOMER_SORTABLE, Interrupted
 
 from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
@@ -131,13 +131,17 @@ class CustomersScreen(TableScreen):
         if remote:
             self._list_tags(prompt)
 
-    @work(thread=True, exclusive=True, group="tags")
+    @work(thread=True, group="tags")
     def _list_tags(self, prompt: PromptScreen) -> None:
+        self.app.call_from_thread(prompt.retitle, _tags_title(self._known_tags()))
+
+    def _known_tags(self, tries: int = 2) -> str:
         try:
-            known = _known(self.rows.tags())
-        except Exception as err:  # (a server gone: said in the prompt; the filter still works)
-            known = f"not listed ({err})"
-        self.app.call_from_thread(prompt.retitle, _tags_title(known))
+            return _known(self.rows.tags())
+        except Interrupted:  # (the table read again meanwhile stopped this read)
+            return self._known_tags(tries - 1) if tries > 1 else "not listed (the table was busy); type one"
+        except StoreError as err:  # (a server gone: said in the prompt; the filter still works)
+            return f"not listed ({err})"
 
     def action_open(self) -> None:
         from .detail import DetailScreen
@@ -205,7 +209,7 @@ class CustomersScreen(TableScreen):
         self.app.push_screen(PromptScreen(f"Export {len(ids):,} customer(s) to (.csv, .xlsx or .vcf)",
                                           str(Path.cwd() / "customers.csv")), write)
 
-    @work(thread=True, exclusive=True, group="export")
+    @work(thread=True, group="export")  # (not exclusive: a second export must not stop the first)
     def _export(self, ids: list[int], path: Path) -> None:
         from exporters.customers import export_customers  # openpyxl: 0.2 s the first screen does not wait for
 
