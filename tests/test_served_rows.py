@@ -487,3 +487,15 @@ def test_a_read_the_server_stopped_is_not_said_to_be_an_unreachable_server():
     said = r"^postgresql://clerk:\*\*\*@db/custdesk: the server stopped the read \(canceling statement due to user request\); try again$"
     with pytest.raises(StoreError, match=said), refused("postgresql://clerk:secret@db/custdesk"):
         raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+
+
+def test_a_cancel_reaching_the_statistics_of_a_moot_read_stops_it(both, monkeypatch):
+    rows, _view = both
+    found = ServerRows(rows._connection)
+
+    def on(_conn):
+        found.interrupt()  # (a newer keystroke: this read's cancel lands on its statistics)
+        raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+    monkeypatch.setattr(served.Searched, "on", on)
+    with pytest.raises(served.Interrupted):
+        found.page(Query(text="müller"))

@@ -4,6 +4,7 @@ from email import policy
 
 from helpers import notices, person, settle
 
+from store import StoreError
 from tui.app import CustdeskApp
 from tui.screens.mail import MailScreen, PickTemplate, TemplateForm, TemplatesScreen
 from tui.screens.modals import ConfirmScreen, PromptScreen
@@ -96,3 +97,20 @@ async def test_the_policy_run_refuses_days_the_store_refuses_in_the_stores_words
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("the days inactive must be a whole number of days, not 'soon'" in n for n in notices(app))
     assert store.customer(1)["first_name"] == "Zebulon"
+
+
+async def test_the_mail_screen_says_why_it_could_not_read_whom_it_reaches(store, monkeypatch):
+    store.add_customer("private", person(1, first_name="Ada"))
+    store.save_template("news", "email", "News", "Dear {{ customer.first_name }}")
+
+    def gone(*_args):
+        raise StoreError("postgresql://db/custdesk: the database server is unreachable (connection refused)")
+    monkeypatch.setattr(store, "recipients", gone)
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("M", "enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, MailScreen) and not screen.check_action("send", ())
+        assert "could not read the 1 customer(s): postgresql://db/custdesk: the database server is unreachable" in str(
+            screen.query_one("#mail-summary").render())

@@ -281,8 +281,10 @@ class ServerRows:
             if self._searched is None or time.monotonic() - self._searched_at > SEARCHED_SECONDS:
                 try:
                     searched = Searched.on(conn)
-                except psycopg.errors.QueryCanceled:  # (a cancel meant for an older read: `_attempt`)
-                    searched = Searched.on(conn)
+                except psycopg.errors.QueryCanceled:
+                    if self._running is not None and self._running != self._generation:
+                        raise Interrupted from None  # (this read is moot: the cancel was meant for it)
+                    searched = Searched.on(conn)  # (a cancel meant for an older read: `_attempt`)
                 self._searched, self._searched_at = searched, time.monotonic()
             where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"

@@ -196,6 +196,7 @@ class MailScreen(StoreScreen[None]):
         self.reachable: list[Customer] = []
         self.skipped: list[dict[str, str]] = []
         self.read = False  # (whether `reachable` and `skipped` are read yet)
+        self.unread: str | None = None  # (why they could not be)
         self.index = 0
         self.campaign_id: int | None = None
         self.transport_spec: str | None = None
@@ -223,9 +224,13 @@ class MailScreen(StoreScreen[None]):
         try:
             reachable, skipped = self.store.recipients(self.template["channel"], self.customer_ids)
         except StoreError as err:
+            self.unread = str(err)
             self.post_message(WorkFailed(str(err)))
             return
         self.post_message(RecipientsRead(reachable, skipped))
+
+    def on_work_failed(self, _message: WorkFailed) -> None:  # (the app says why; the summary too)
+        self.redraw()
 
     def on_recipients_read(self, message: RecipientsRead) -> None:
         self.reachable, self.skipped, self.read = message.reachable, message.skipped, True
@@ -240,8 +245,9 @@ class MailScreen(StoreScreen[None]):
 
     def redraw(self) -> None:
         if not self.read:
-            self.query_one("#mail-summary", Static).update(
-                Text(f"Template '{self.template_name}': reading {len(self.customer_ids):,} customer(s) …", style="bold"))
+            doing = (f"could not read the {len(self.customer_ids):,} customer(s): {self.unread}; escape, then try again"
+                     if self.unread else f"reading {len(self.customer_ids):,} customer(s) …")
+            self.query_one("#mail-summary", Static).update(Text(f"Template '{self.template_name}': {doing}", style="bold"))
             self.refresh_bindings()
             return
         summary = Text(f"Template '{self.template_name}': {len(self.reachable)} message(s) to send, "
