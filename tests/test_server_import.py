@@ -259,3 +259,29 @@ def test_a_role_that_does_not_own_the_tables_opens_a_store_whose_index_it_may_no
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_keys'").fetchone()[0] == [
             "fastupdate=off"]
+
+
+def test_a_customers_exports_are_found_through_the_owners_index_the_app_makes_where_missing(url):
+    """A whole store's export is a thousand records of ten thousand customers at 10M: each
+    customer's lookup of its exports reads a GIN index over the records' customers. A new
+    store has it; one made before gets it from the app, CONCURRENTLY (`prepare_server`: at
+    10M its build took a minute, which under the store's lock would have stopped every commit)."""
+    from store.views.searched import prepare_server
+
+    def plan() -> str:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET enable_seqscan = off")  # (a table this small is read whole otherwise)
+            return "\n".join(row[0] for row in conn.execute(
+                "EXPLAIN SELECT id FROM exports WHERE doc IS NOT NULL AND ((doc ->> 'customer_id') = '9' "
+                "OR doc -> 'customer_ids' @> '[9]'::jsonb)"))
+
+    with Store(url, user="tester") as store:
+        store.log_export(range(1, 121), "csv", "/tmp/all.csv")
+    assert "exports_customer_ids" in plan()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP INDEX exports_customer_ids")
+    with Store(url, user="clerk") as store:  # (opening makes nothing: the lookup works, reading every record)
+        assert [(run["count"], run["target"]) for run in store.children(9, "exports")] == [(120, "/tmp/all.csv")]
+    assert "exports_customer_ids" not in plan()
+    prepare_server(url)
+    assert "exports_customer_ids" in plan()

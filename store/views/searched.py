@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 
 from store.engine import server_session
-from store.model import CUSTOMERS
+from store.model import CUSTOMERS, EXPORTS, SHARED_OWNERS
 from store.views.query import CUSTOMER_SORTABLE
 from store.views.shown_sql import GRAMS, GRAMS_FUNCTION, SEARCHED_COLUMN, UNICODE_LOWER, grams, haystack, sort_key
 
@@ -142,6 +142,9 @@ def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
 
 
 _AT_ONCE = "WITH (fastupdate = off)"
+# The customers an export names (`Schema.owners_field`), which each customer's lookup of its
+# exports reads; a new store has it from the start (`store.engine.postgres.tables.owners_index`).
+_OWNERS_INDEX = f"{EXPORTS}_{SHARED_OWNERS}"
 _TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text across a space had no trigram)
 
 
@@ -150,7 +153,8 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     out what it has: the searched text kept as a column of its own (computed by the server
     with each write; adding it rewrites the table, which no one reads or writes meanwhile:
     minutes at 10M) and an index of its grams (`shown_sql.GRAMS`, with the function that
-    works them out); a btree per sortable column; a GIN index over the tags. The indexes
+    works them out); a btree per sortable column; a GIN index over the tags; and one over
+    the customers each export record names (`_OWNERS_INDEX`: a store made before it). The indexes
     are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
     transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
     on those made before): by default they queue them, every search reads the whole queue,
@@ -160,10 +164,11 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     dropped once the grams index is there. An index left invalid by a build cut short (the
     app closed meanwhile) is dropped and made again; one another session is making is left
     to it."""
-    made = [(f"{CUSTOMERS}_by_{column}", f"(({sort_key(column)}), id) WHERE doc IS NOT NULL")
+    made = [(f"{CUSTOMERS}_by_{column}", f"ON {CUSTOMERS} (({sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in CUSTOMER_SORTABLE]
-    made.append((f"{CUSTOMERS}_tags", f"USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    made.append((_GRAMS_INDEX, f"USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    made.append((f"{CUSTOMERS}_tags", f"ON {CUSTOMERS} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    made.append((_GRAMS_INDEX, f"ON {CUSTOMERS} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    made.append((_OWNERS_INDEX, f"ON {EXPORTS} USING gin ((doc -> '{SHARED_OWNERS}') jsonb_path_ops) {_AT_ONCE}"))
     indexes = _indexes(conn)
     present = {name: index for name, index in indexes.items() if index.valid or index.building}
     broken = [f'DROP INDEX CONCURRENTLY "{name}"' for name, _ in made if name in indexes and name not in present]
@@ -181,7 +186,7 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     counted = [] if _GRAMS_INDEX in present and _statistics_kept(conn) == GRAMS_STATISTICS else [
         f'ALTER INDEX "{_GRAMS_INDEX}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}', f"ANALYZE {CUSTOMERS}"]
     return column + function + queueing + broken + [
-        f'CREATE INDEX CONCURRENTLY "{name}" ON {CUSTOMERS} {definition}'
+        f'CREATE INDEX CONCURRENTLY "{name}" {definition}'
         for name, definition in made if name not in present] + counted + superseded
 
 

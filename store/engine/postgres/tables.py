@@ -53,6 +53,24 @@ def create(conn: psycopg.Connection[Any], schema: Schema, found: set[str], *, wh
                                  "WHERE (doc ->> {}) IS NOT NULL").format(
                 sql.Identifier(f"{table}_{schema.owner_field}"), name, sql.Literal(schema.owner_field),
                 sql.Literal(schema.owner_field)))
+    for table in shared_tables(schema):
+        conn.execute(owners_index(schema, table))
+
+
+def shared_tables(schema: Schema) -> list[str]:
+    """The tables whose records name many owners (`Schema.owners_field`: an export's customers)."""
+    return [table for table in schema.tables if schema.owners_field in schema.columns.get(table, {})]
+
+
+def owners_index(schema: Schema, table: str) -> sql.Composed:
+    """The GIN index over a shared record's owners: a customer's lookup of its records
+    (`keys.children`) reads it, not every record (710 ms a lookup without it, at 2,000
+    records of 10,000 customers each: two exports of ten million). A store made before it
+    gets it from the app, CONCURRENTLY (`store.views.searched.prepare`: the same index)."""
+    assert schema.owners_field is not None
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gin ((doc -> {}) jsonb_path_ops) "
+                   "WITH (fastupdate = off)").format(
+        sql.Identifier(f"{table}_{schema.owners_field}"), sql.Identifier(table), sql.Literal(schema.owners_field))
 
 
 def state(conn: psycopg.Connection[Any]) -> tuple[int, int]:
