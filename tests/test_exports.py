@@ -152,6 +152,8 @@ def test_an_export_from_a_server_reads_no_table_whole(store, store_path, backend
 
         # (a read of every document would have held them: the store file's text, the server's rows)
         assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+        departments = session.parts.session.db.tables["departments"]  # (each chunk's looked up on the server)
+        assert (departments.__dict__["_columns"] is None) == (backend == "postgresql")
     assert [r["headquarters"] for r in _rows_of(tmp_path / "all.csv")].count("HQ") == 1
 
 

@@ -118,7 +118,7 @@ class Campaigns:
 
     def delivered(self, campaign_id: int) -> set[int]:
         """The customers the campaign has reached: those with a conversation from it."""
-        conversations = self.session.db.ids_holding(CONVERSATIONS, "campaign", campaign_id)
+        conversations = self.session.db.ids_holding(CONVERSATIONS, "campaign", [campaign_id])
         return set(self.session.frame(CONVERSATIONS, conversations)["customer_id"].to_list()) if conversations else set()
 
     def record_sent(self, campaign_id: int, customer_id: int, subject: str | None, body: str) -> None:

@@ -83,8 +83,7 @@ class Reads:
 
     def headquarters_of(self, customer_ids: Iterable[int]) -> dict[int, str]:
         """The name of each of these customers' headquarters department, where it has one."""
-        owned = self.session.frame(DEPARTMENTS).filter(pl.col("customer_id").is_in(list(customer_ids)))["id"]
-        docs = self.session.db.docs(DEPARTMENTS, owned.to_list())
+        docs = self.session.db.docs(DEPARTMENTS, self.session.db.ids_holding(DEPARTMENTS, "customer_id", list(customer_ids)))
         return {doc["customer_id"]: doc.get("name") or "" for _, doc in sorted(docs.items()) if doc.get("headquarters")}
 
     def related_counts(self, customer_id: int) -> dict[str, int]:

@@ -3,7 +3,7 @@ there first by a transaction, and made durable by the engine (a file, a server).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +90,9 @@ class InMemory:
         """Of a large table, every document's id by a text field's bytes, then id (`Table.ids_by`)."""
         return self._large(table).ids_by(field)
 
-    def ids_holding(self, table: str, field: str, value: object) -> list[int]:
-        """Of a large table, the ids of the documents whose field holds a value (`Table.ids_holding`)."""
-        return self._large(table).ids_holding(field, value)
+    def ids_holding(self, table: str, field: str, values: Collection[int | str]) -> list[int]:
+        """Of a large table, the ids of the documents whose field holds one of these values (`Table.ids_holding`)."""
+        return self._large(table).ids_holding(field, values)
 
     def _large(self, table: str) -> Table:
         rows = self.tables[table]

@@ -103,7 +103,7 @@ class Table(Mapping[int, dict[str, Any]]):
                  read_one: Callable[[int], bytes | str | None] | None = None,
                  read_some: Callable[[Collection[int]], pl.DataFrame] | None = None,
                  read_order: Callable[[str], pl.Series] | None = None,
-                 read_holding: Callable[[str, object], list[int]] | None = None) -> None:
+                 read_holding: Callable[[str, Collection[int | str]], list[int]] | None = None) -> None:
         self._schema = dict(schema)
         self._text = text
         self._check = check
@@ -269,13 +269,16 @@ class Table(Mapping[int, dict[str, Any]]):
             found.update((doc_id, orjson.loads(text)) for doc_id, text in self._read_some(stored).iter_rows())
         return found
 
-    def ids_holding(self, field: str, value: object) -> list[int]:
-        """The ids of the documents whose `field` holds `value`, in id order: of a table read
-        one document at a time, found by the server (what is committed: ask it outside a
-        transaction), else by reading each document."""
+    def ids_holding(self, field: str, values: Collection[int | str]) -> list[int]:
+        """The ids of the documents whose `field` holds one of `values` (of one type), in id
+        order: of a table read one document at a time, found by the server (what is
+        committed: ask it outside a transaction); else from the decoded fields where they
+        hold it, or by reading each document."""
         if self.reads_alone and self._read_holding is not None:
-            return self._read_holding(field, value)
-        return [doc_id for doc_id, doc in self.items() if doc.get(field) == value]
+            return self._read_holding(field, values)
+        if field in self._schema:
+            return self.frame().filter(pl.col(field).is_in(list(values)))["id"].to_list()
+        return [doc_id for doc_id, doc in self.items() if doc.get(field) in values]
 
     def ids_by(self, field: str) -> pl.Series:
         """Every document's id, by its `field`'s text (by its bytes: code points; missing as

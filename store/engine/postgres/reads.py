@@ -7,7 +7,6 @@ import io
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-import orjson
 import polars as pl
 import psycopg
 from psycopg import sql
@@ -38,10 +37,11 @@ def read_text(conn: psycopg.Connection[Any], table: str, doc_id: int) -> str | N
     return None if row is None else str(row[0])
 
 
-def read_holding(conn: psycopg.Connection[Any], table: str, field: str, value: object) -> list[int]:
-    """The ids of the table's documents whose `field` holds `value` (a JSON scalar), in id order."""
-    rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE doc IS NOT NULL AND doc -> {} = %s::jsonb ORDER BY id").format(
-        sql.Identifier(table), sql.Literal(field)), (orjson.dumps(value).decode(),)).fetchall()
+def read_holding(conn: psycopg.Connection[Any], table: str, field: str, values: Collection[int | str]) -> list[int]:
+    """The ids of the table's documents whose `field` holds one of `values`, in id order
+    (compared as `->>` gives them: the index on a related record's owner is of that)."""
+    rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE doc IS NOT NULL AND (doc ->> {}) = ANY(%s) ORDER BY id").format(
+        sql.Identifier(table), sql.Literal(field)), ([str(value) for value in values],)).fetchall()
     return [int(row[0]) for row in rows]
 
 
