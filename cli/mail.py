@@ -104,7 +104,7 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
               dry_run: bool, as_json: bool) -> None:
     """Send a template to the chosen customers (a campaign), or resume one. A missing --outbox
     folder is created (a dry run says it would be), as the app's send does."""
-    from outreach.sending import preview, send_campaign
+    from outreach.sending import CampaignReport, outgoing, send_campaign
     from outreach.transports import Outbox, smtp_from_spec
 
     store = open_store(ctx)
@@ -119,8 +119,9 @@ def mail_send(ctx: click.Context, template_name: str | None, tag: str | None, ki
         template_name, ids = campaign["template"], campaign["recipients"]
     if dry_run:
         outbox_exists = outbox is None or Outbox.check(outbox)
-        outgoing, skipped = preview(store, template_name, ids)
-        say_dry_run(template_name, len(outgoing), skipped, None if outbox_exists else outbox, as_json=as_json)
+        report = CampaignReport(None)
+        would_send = sum(1 for _ in outgoing(store, template_name, ids, report))
+        say_dry_run(template_name, would_send, report.skipped, None if outbox_exists else outbox, as_json=as_json)
         return
     transport = (smtp_from_spec(smtp, starttls=starttls, user=user) if smtp is not None
                  else Outbox(cast(Path, outbox), create=True))

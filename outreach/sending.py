@@ -72,15 +72,19 @@ def message_for(store: Store, template: Mapping[str, Any], customer: Mapping[str
 
 def preview(store: Store, template_name: str, customer_ids: list[int]) -> tuple[list[Outgoing], list[dict[str, Any]]]:
     """Every message as it would go out, and the customers skipped with the reason (a dry run)."""
+    report = CampaignReport(None)
+    return list(outgoing(store, template_name, customer_ids, report)), report.skipped
+
+
+def outgoing(store: Store, template_name: str, customer_ids: list[int], report: CampaignReport) -> Iterator[Outgoing]:
+    """Every message as it would go out, its customers read a chunk at a time (a dry run of a
+    million holds none of them); the customers skipped added to the report with the reason."""
     template = store.template(template_name)
-    reachable, skipped = store.recipients(template["channel"], customer_ids)
-    outgoing = []
-    for customer in reachable:
+    for _done, customer in _reachable(store, template["channel"], customer_ids, report):
         try:
-            outgoing.append(message_for(store, template, customer))
+            yield message_for(store, template, customer)
         except TemplateRefused as err:
-            skipped.append({"number": customer["number"], "reason": str(err)})
-    return outgoing, skipped
+            report.skipped.append({"number": customer["number"], "reason": str(err)})
 
 
 def _reachable(store: Store, channel: Channel, pending: list[int], report: CampaignReport) -> Iterator[tuple[int, Customer]]:

@@ -460,3 +460,18 @@ def test_the_audience_is_selected_as_the_tables_filters_select(store):
     assert store.audience(tag="vip", kind="private") == [ids[1], ids[3]]
     assert store.audience(kind="corporate") == [6] and store.audience(tag="VIP") == []
     assert store.audience() == [*ids, 6]
+
+
+def test_a_dry_run_reads_its_customers_a_chunk_at_a_time_and_counts_every_one(store, monkeypatch):
+    from store.domain import campaigns
+
+    monkeypatch.setattr(campaigns, "CHUNK", 2)
+    ids = shop(store, 5)
+    store.edit_customer(ids[1], {"email_marketing": "no"})
+    store.delete(ids[3])
+    messages, skipped = preview(store, "welcome", ids)
+    assert [m.customer["id"] for m in messages] == [ids[i] for i in (0, 2, 4)]
+    assert skipped == [{"number": "C-000002", "reason": "opted out of email marketing"}]
+    dry = custdesk("--db", store.location, "mail", "send", "--template", "welcome", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout) == {"would_send": 3, "skipped": skipped}
