@@ -357,3 +357,34 @@ async def test_the_tag_prompt_is_up_at_once_and_lists_the_tags_read_off_the_scre
         await settle(app, pilot)
         assert app.is_running and _ids(app) == [2, 4, 6]
     store.close()
+
+
+def test_the_searched_column_waits_for_the_table_a_while_at_a_time_never_stopping_its_readers(pg_server):
+    """The app's first prepare adds the searched column (ALTER TABLE: it waits for every
+    transaction holding the table, and every read waits behind it). A session holding the
+    table in a transaction while it reads a document on another connection would wait on it
+    for good, as it on the session: the change waits half a second at a time, and the
+    reads go on between its tries."""
+    import psycopg
+
+    url = pg_server.create_database("server_prepare")
+    with Store(url, user="tester") as store:
+        for n in range(3):
+            store.add_customer("private", {"first_name": f"Ece{n}", "email": f"e{n}@örnek.com.tr"})
+    holder = psycopg.connect(url)  # (a catch-up's consistent read: the table held in a transaction)
+    holder.execute("SELECT count(*) FROM customers")
+    made: list[int] = []
+    preparing = threading.Thread(target=lambda: made.append(searched.prepare_server(url)))
+    preparing.start()
+    time.sleep(0.2)  # (the change queued behind the holder)
+    with psycopg.connect(url, autocommit=True) as reader:
+        reader.execute("SET statement_timeout = '5s'")  # (waiting for good, the test would too)
+        started = time.perf_counter()
+        assert reader.execute("SELECT doc ->> 'first_name' FROM customers WHERE id = 2").fetchone() == ("Ece1",)
+        waited = time.perf_counter() - started
+    holder.commit()  # (the read done, the session's transaction ends)
+    preparing.join(30)
+    holder.close()
+    assert not preparing.is_alive() and made and made[0] > 0 and waited < 1.5
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT searched FROM customers WHERE id = 2").fetchone()[0].startswith("c-")

@@ -16,6 +16,7 @@ ASCII letters only, so a search there may find fewer rows.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +143,10 @@ def _has_grams_function(conn: psycopg.Connection[Any]) -> bool:
 
 
 _AT_ONCE = "WITH (fastupdate = off)"
+# How long the change of the customers' table (its searched column) waits for the table, and
+# how often it tries (`_when_the_table_is_free`).
+TABLE_LOCK_SECONDS = 0.5
+TABLE_LOCK_TRIES = 20
 # The customers an export names (`Schema.owners_field`), which each customer's lookup of its
 # exports reads; a new store has it from the start (`store.engine.postgres.tables.owners_index`).
 _OWNERS_INDEX = f"{EXPORTS}_{SHARED_OWNERS}"
@@ -207,7 +212,29 @@ def prepare_server(url: str) -> int:
     with server_session(url) as conn:
         statements = prepare(conn)
         for statement in statements:
-            conn.execute(statement)
+            if statement.startswith("ALTER TABLE"):
+                _when_the_table_is_free(conn, statement)
+            else:
+                conn.execute(statement)
     return len(statements)
+
+
+def _when_the_table_is_free(conn: psycopg.Connection[Any], statement: str) -> None:
+    """Run a change of the table (ALTER TABLE: it waits for every transaction that holds the
+    table, and every read waits behind it) only once it gets the table within
+    `TABLE_LOCK_SECONDS`, trying `TABLE_LOCK_TRIES` times. Waiting for good, it could wait on
+    a session holding the table in a transaction while it reads a document on another
+    connection, behind this change: neither would ever go on."""
+    conn.execute(f"SET lock_timeout = '{round(TABLE_LOCK_SECONDS * 1000)}ms'")
+    try:
+        for _ in range(TABLE_LOCK_TRIES - 1):
+            try:
+                conn.execute(statement)
+                return
+            except psycopg.errors.LockNotAvailable:
+                time.sleep(TABLE_LOCK_SECONDS)
+        conn.execute(statement)
+    finally:
+        conn.execute("RESET lock_timeout")
 
 

@@ -49,6 +49,8 @@ def refused(url: str) -> Iterator[None]:
         yield
     except psycopg.errors.QueryCanceled as err:  # (an OperationalError, but the server is there)
         raise StoreError(f"{without_password(url)}: the server stopped the read ({first_line(err)}); try again") from None
+    except psycopg.errors.LockNotAvailable as err:  # (the same)
+        raise StoreError(f"{without_password(url)}: the table is busy ({first_line(err)}); try again") from None
     except psycopg.OperationalError as err:
         raise StoreError(f"{without_password(url)}: the database server is unreachable ({first_line(err)})") from None
     except psycopg.Error as err:
