@@ -18,7 +18,7 @@ def read_texts(conn: psycopg.Connection[Any], table: str, ids: Collection[int] |
     """(id, doc as JSON text) of the table's documents (all, or those of `ids`), in id order."""
     query = sql.SQL("COPY (SELECT id, doc::text FROM {} WHERE doc IS NOT NULL{} ORDER BY id) "
                     "TO STDOUT (FORMAT csv)").format(sql.Identifier(table), _some(ids))
-    return _copied(conn, query, _TEXTS)
+    return _copied(conn, table, query, _TEXTS)
 
 
 def read_order(conn: psycopg.Connection[Any], table: str, field: str) -> pl.Series:
@@ -27,7 +27,7 @@ def read_order(conn: psycopg.Connection[Any], table: str, field: str) -> pl.Seri
     customers' sort index's, `store.views.searched.prepare`, so that it is read in order)."""
     query = sql.SQL("COPY (SELECT id FROM {} WHERE doc IS NOT NULL ORDER BY (coalesce(doc ->> {}, '')) COLLATE \"C\", id) "
                     "TO STDOUT (FORMAT csv)").format(sql.Identifier(table), sql.Literal(field))
-    return _copied(conn, query, {"id": pl.Int64()})["id"]
+    return _copied(conn, table, query, {"id": pl.Int64()})["id"]
 
 
 def read_text(conn: psycopg.Connection[Any], table: str, doc_id: int) -> str | None:
@@ -52,7 +52,7 @@ def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str,
     exprs = [sql.SQL("id"), *(_field_sql(name, dtype) for name, dtype in fields.items())]
     query = sql.SQL("COPY (SELECT {} FROM {} WHERE doc IS NOT NULL{} ORDER BY id) TO STDOUT (FORMAT csv)").format(
         sql.SQL(", ").join(exprs), sql.Identifier(table), _some(ids))
-    raw = _copied(conn, query, {"id": pl.Int64(), **{name: pl.String() for name in fields}})
+    raw = _copied(conn, table, query, {"id": pl.Int64(), **{name: pl.String() for name in fields}})
     return raw.select("id", *(_typed(pl.col(name), dtype).alias(name) for name, dtype in fields.items()))
 
 
@@ -81,7 +81,19 @@ def _typed(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return text.str.json_decode(dtype)
 
 
-def _copied(conn: psycopg.Connection[Any], query: sql.Composed, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def _copied(conn: psycopg.Connection[Any], table: str, query: sql.Composed, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """The rows COPY sends of `query` over `table`. Outside a transaction the table is locked
+    for reading first: COPY takes its snapshot before it waits for the table, and a table
+    rewritten meanwhile (the searched column added, `store.views.searched.prepare`) is empty
+    to a snapshot taken before (an export read a chunk of no customers so)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return _copy(conn, query, schema)
+    with conn.transaction():
+        conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS SHARE MODE").format(sql.Identifier(table)))
+        return _copy(conn, query, schema)
+
+
+def _copy(conn: psycopg.Connection[Any], query: sql.Composed, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     # Written into one buffer as they come: COPY gives a block a row, and ten million of them
     # held as a list to join cost 1.4 GB for 80 MB of ids.
     data = io.BytesIO()
