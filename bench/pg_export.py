@@ -11,7 +11,6 @@ Afterwards the database is put back as it was (the export log's rows and journal
 """
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 from common import ROOT
 from pg_import import put_back, run, saved_state
-from pg_scale import SETTINGS, built_folder, psql_path
+from pg_scale import SETTINGS, built_folder, psql_path, scale_arguments
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_server import LocalServer
@@ -63,10 +62,8 @@ def chosen(url: str, count: int, out: Path) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=10_000_000)
+    parser = scale_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--chosen", type=int, default=100_000)
-    parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     folder = built_folder("pg_export", args.customers, args.folder)
     server = LocalServer(durable=True, folder=folder, settings=SETTINGS)

@@ -14,7 +14,6 @@ server looks up.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -27,7 +26,7 @@ from common import ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
 from import_bench import HEADER, rows
-from pg_scale import SETTINGS, built_folder, psql_path
+from pg_scale import SETTINGS, built_folder, psql_path, scale_arguments
 from pg_server import LocalServer
 
 # Runs the command line in this process and prints its peak memory (VmHWM) on the way out.
@@ -110,10 +109,8 @@ def put_back(url: str, saved: tuple[int, tuple[object, ...]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = scale_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--customers", type=int, default=10_000_000)
-    parser.add_argument("--folder", type=Path)
     args = parser.parse_args()
     folder = built_folder("pg_import", args.customers, args.folder)
     path = folder.parent / f"import-{args.rows}.csv"

@@ -183,6 +183,14 @@ def first_page(url: str) -> dict[str, float]:
     return {"python": median(python), "psql": median(bare), "rss": json.loads(out.stdout)["rss"]}
 
 
+def scale_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of a bench on the database this builds: --customers, --folder."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--customers", type=int, default=10_000_000)
+    parser.add_argument("--folder", type=Path)
+    return parser
+
+
 def built_folder(bench: str, customers: int, folder: Path | None) -> Path:
     """Where this bench's database of `customers` customers is (`folder`, else the default),
     once a server can run it and the database was built; else exit naming what is missing."""
