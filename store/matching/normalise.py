@@ -69,7 +69,7 @@ def street_name(folded: pl.Expr) -> pl.Expr:
     """A street (`fold`ed) with one spelling of each street word (a word at a time, by table:
     one regex per word would be compiled for every call)."""
     words = folded.str.replace_all(_STREET_SUFFIX, "str ").str.split(" ")
-    spelled = words.list.eval(pl.element().replace(_STREET_WORDS).filter(pl.element() != ""))
+    spelled = words.list.eval(pl.element().replace(_STREET_WORDS)).list.filter(pl.element() != "")
     return spelled.list.join(" ")
 
 

@@ -119,7 +119,7 @@ def clean_frame(
     if "tags" in frame.columns:
         frame = frame.with_columns(
             pl.col("tags").str.replace_all(";", ",").str.split(",")
-            .list.eval(pl.element().str.strip_chars(WHITESPACE).filter(pl.element() != "")).list.unique(maintain_order=True)
+            .list.eval(pl.element().str.strip_chars(WHITESPACE)).list.filter(pl.element() != "").list.unique(maintain_order=True)
             .fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return frame, pl.concat(issues).sort("index", maintain_order=True)
 
