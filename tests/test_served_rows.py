@@ -17,14 +17,15 @@ from international import people
 from psycopg import sql
 
 from store import Store
+from store.model import SOURCES
 from store.views import searched, served
 from store.views.page import read_page
 from store.views.query import CUSTOMER_SORTABLE as SORTABLE
-from store.views.query import Query
+from store.views.query import SOURCE_SORTABLE, Query
 from store.views.records import RecordView
 from store.views.searched import prepare, searched_text
 from store.views.served import ServerRows
-from store.views.shown_sql import GRAMS_ASKED, SEARCHED_COLUMN, grams, sort_key
+from store.views.shown_sql import CUSTOMER_ROWS, GRAMS_ASKED, SEARCHED_COLUMN, SOURCE_ROWS, grams
 
 TAGS = ("vip", "newsletter", "Ödeme", "b2b")
 # Text that LIKE would read as a pattern, cases that lower-case in more than one way.
@@ -61,12 +62,38 @@ def filled(pg_server):
         store.deactivate(list(range(1, 161, 7)))
         for doomed in (5, 77, 140):
             store.delete(doomed)
+        for origin in _origins(people(60, seed=32), rnd):
+            who = origin.pop("who")
+            store.add_source({"first_name": who.first, "last_name": who.last, "email": who.email_truth,
+                              "company": f"{who.last} GmbH" if rnd.random() < 0.3 else None,
+                              "phone": who.phone_truth, "country": who.region, "origin": origin})
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in prepare(conn):
             conn.execute(statement)
         conn.execute("ANALYZE customers")
     yield url
     pg_server.drop_database("served_rows")
+
+
+def _origins(people_, rnd: random.Random) -> list[dict]:
+    """Where prospects come from, each way the source list says it: a file's sheet and row
+    (row 0 and a row JSON wrote as 5.0 too), a sync profile's file (or none), the sign-up
+    page confirmed or not, nothing known."""
+    ways = ({"file": "kunden.xlsx", "sheet": "Tabelle1", "row": 7}, {"file": "müşteri.csv", "row": 0},
+            {"file": "a.csv", "row": 5.0}, {"file": "b.csv", "sheet": "", "row": "12"}, {"profile": "datev", "file": "EXTF.csv"},
+            {"profile": "lexware"}, {"profile": "sign-up", "confirmed_at": "2026-11-02T10:00:00Z"}, {"profile": "sign-up"},
+            {"file": None}, {"sheet": "Blad1"})
+    return [{**rnd.choice(ways), "who": who} for who in people_]
+
+
+@pytest.fixture(scope="module")
+def prospects(filled):
+    """(the server's rows of the source list, the polars view of the same store's)."""
+    conn = psycopg.connect(filled, autocommit=True)
+    with Store(filled, user="tester") as store:
+        view = RecordView(store, SOURCES)
+    yield ServerRows.on(conn, SOURCE_ROWS), view
+    conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +136,8 @@ def _walk(rows, query: Query, limit: int) -> list[dict]:
 
 def _texts(view: RecordView) -> st.SearchStrategy[str]:
     """Searches people type: parts of what the rows show, in any case, or odd text."""
-    shown = [v for column in ("number", "name", "company", "email", "phone") for v in view.frame[column].to_list() if v]
+    shown = [v for column in ("number", "name", "company", "email", "phone", "origin") if column in view.frame.columns
+             for v in view.frame[column].to_list() if v]
 
     @st.composite
     def part(draw):
@@ -124,41 +152,57 @@ def _texts(view: RecordView) -> st.SearchStrategy[str]:
 @given(data=st.data())
 def test_any_query_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(both, data, monkeypatch):
     rows, view = both
-    rows = ServerRows(rows._connection)  # (nothing remembered of another example's searches)
     with monkeypatch.context() as patched:  # (undone after each example)
-        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS"):  # (a loaded machine: the way drawn is taken)
-            patched.setattr(served, budget, 30)
-        walks_end = not data.draw(st.booleans(), label="no walk ends in time")
-        if not walks_end:
-            _no_walk_ends_in_time(patched)
-        scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
-        if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
-            on = searched.Searched.on
+        filters = {"kind": data.draw(st.sampled_from((None, "corporate", "private"))),
+                   "active": data.draw(st.sampled_from((None, True, False))), "tag": data.draw(st.sampled_from((None, *TAGS)))}
+        _same_rows_as_the_polars_view(ServerRows(rows._connection), view, data, patched, SORTABLE, filters)
 
-            def scaled(cls, conn, on=on, scale=scale):
-                found = on(conn)
-                return dataclasses.replace(found, rows=found.rows * scale)
-            patched.setattr(searched.Searched, "on", classmethod(scaled))
-        query = Query(text=data.draw(_texts(view)), kind=data.draw(st.sampled_from((None, "corporate", "private"))),
-                      active=data.draw(st.sampled_from((None, True, False))),
-                      tag=data.draw(st.sampled_from((None, *TAGS))), sort=data.draw(st.sampled_from((None, *SORTABLE))),
-                      descending=data.draw(st.booleans()))
-        limit = data.draw(st.sampled_from((1, 7, 50)))
-        expected = view.select(query).drop("_haystack").rows(named=True)
-        if not walks_end and query.text.strip() and len(query.text.strip()) < 3 and "\x00" not in query.text:
-            # (a short search is only walked: its count is not known; one holding NUL is never asked)
-            assert rows.count(query) is None
-            return
-        assert _walk(rows, query, limit) == expected
-        assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
-        assert view.count(query) == len(expected)
-        # (statistics of a large table may say the index could not count a search in time: not known)
-        held = rows._searched
-        many = held is not None and held.by_grams is not None and len(query.text.strip()) >= 3 and not \
-            served._filtered(query) and held.expected(query.text.strip().lower()) > searched.FEW_MATCHES
-        unknown = {None} if many else set()
-        assert rows.count(query) in {len(expected), *unknown}
-        assert rows.count(query, cap=3) in {min(3, len(expected)), *unknown}
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_search_of_the_source_list_gives_the_polars_views_rows_in_its_order_a_page_at_a_time(prospects, data,
+                                                                                                monkeypatch):
+    rows, view = prospects
+    with monkeypatch.context() as patched:
+        _same_rows_as_the_polars_view(ServerRows(rows._connection, table=SOURCE_ROWS), view, data, patched,
+                                      SOURCE_SORTABLE, {})
+
+
+def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patched, sortable, filters) -> None:
+    """The server's rows of a query drawn (text, `filters`, a sort of `sortable`), walked a
+    page at a time, are the polars view's, read whichever way is drawn, and counted alike.
+    (`rows` new: nothing remembered of another example's searches.)"""
+    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS"):  # (a loaded machine: the way drawn is taken)
+        patched.setattr(served, budget, 30)
+    walks_end = not data.draw(st.booleans(), label="no walk ends in time")
+    if not walks_end:
+        _no_walk_ends_in_time(patched)
+    scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
+    if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
+        on = searched.Searched.on
+
+        def scaled(cls, conn, table, on=on, scale=scale):
+            found = on(conn, table)
+            return dataclasses.replace(found, rows=found.rows * scale)
+        patched.setattr(searched.Searched, "on", classmethod(scaled))
+    query = Query(text=data.draw(_texts(view)), **filters, sort=data.draw(st.sampled_from((None, *sortable))),
+                  descending=data.draw(st.booleans()))
+    limit = data.draw(st.sampled_from((1, 7, 50)))
+    expected = view.select(query).drop("_haystack").rows(named=True)
+    if not walks_end and query.text.strip() and len(query.text.strip()) < 3 and "\x00" not in query.text:
+        # (a short search is only walked: its count is not known; one holding NUL is never asked)
+        assert rows.count(query) is None
+        return
+    assert _walk(rows, query, limit) == expected
+    assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
+    assert view.count(query) == len(expected)
+    # (statistics of a large table may say the index could not count a search in time: not known)
+    held = rows._searched
+    many = held is not None and held.by_grams is not None and len(query.text.strip()) >= 3 and not \
+        served._filtered(query) and held.expected(query.text.strip().lower()) > searched.FEW_MATCHES
+    unknown = {None} if many else set()
+    assert rows.count(query) in {len(expected), *unknown}
+    assert rows.count(query, cap=3) in {min(3, len(expected)), *unknown}
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
@@ -231,8 +275,9 @@ def _plan(conn, statement: str, *off: str) -> str:
 def test_a_sorted_page_starts_where_its_index_says(filled, column):
     after = "true" if column == "active" else "'m'"
     with psycopg.connect(filled, autocommit=True) as conn:
-        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND ({sort_key(column)}, id) < ({after}, 3) "
-                           f"ORDER BY {sort_key(column)} DESC, id DESC LIMIT 50", "bitmapscan", "sort")
+        key = CUSTOMER_ROWS.sort_key(column)
+        plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND ({key}, id) < ({after}, 3) "
+                           f"ORDER BY {key} DESC, id DESC LIMIT 50", "bitmapscan", "sort")
     assert f"customers_by_{column}" in plan and "Sort" not in plan
 
 
@@ -268,15 +313,26 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
     with Store(pg_database, user="tester") as store:
         store.add_customer("private", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"})
         view = RecordView(store)
+        source = store.add_source({"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.org",
+                                   "origin": {"file": "a.csv", "row": 2}})
     with psycopg.connect(pg_database, autocommit=True) as conn:
         assert searched_text(conn) != SEARCHED_COLUMN  # (worked out from each document)
         assert ServerRows.on(conn).page(Query(text="LOVE")) == view.page(Query(text="LOVE")) != []
+        assert ServerRows.on(conn, SOURCE_ROWS).page(Query(text="HOPP")) == [
+            {"id": source["id"], "name": "Grace Hopper", "company": "", "email": "grace@example.org", "phone": "", "city": "",
+             "origin": "a.csv / row 2", "imported": source["imported_at"]}]
         made = prepare(conn)
         for statement in made:
             conn.execute(statement)
-        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
-        assert len(made) == 2 + len(SORTABLE) + 2 + 2 and prepare(conn) == []
-    assert {"customers_grams", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE)} <= names
+        names = {row[0] for row in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('customers', 'sources')")}
+        # (per table: its column, its sort indexes, its grams index and their statistics (2); the
+        # grams function; the customers' tags index)
+        assert len(made) == 1 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_SORTABLE) + 1 + 2 + 1 + 1
+        assert prepare(conn) == []
+        assert ServerRows.on(conn, SOURCE_ROWS).page(Query(text="HOPP"))[0]["id"] == source["id"]
+    assert {"customers_grams", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE),
+            "sources_grams", *(f"sources_by_{c}" for c in SOURCE_SORTABLE)} <= names
 
 
 def test_a_store_prepared_by_an_earlier_version_drops_its_trigram_index_once_the_grams_one_is_made(pg_database):
@@ -493,7 +549,7 @@ def test_a_cancel_reaching_the_statistics_of_a_moot_read_stops_it(both, monkeypa
     rows, _view = both
     found = ServerRows(rows._connection)
 
-    def on(_conn):
+    def on(_conn, _table):
         found.interrupt()  # (a newer keystroke: this read's cancel lands on its statistics)
         raise psycopg.errors.QueryCanceled("canceling statement due to user request")
     monkeypatch.setattr(served.Searched, "on", on)

@@ -1,7 +1,8 @@
-"""The customer table of an app on a PostgreSQL store, read from the server a page at a time
-(`store.views.shown`): a search, a sort, a filter, scrolling past the first page and End, the
-detail, a selection and a verb on it, another session's commit, as a user meets them with
-the keys; and the session holds none of the customers' documents or fields meanwhile."""
+"""The customer table and the source list of an app on a PostgreSQL store, read from the
+server a page at a time (`store.views.shown`): a search, a sort, a filter, scrolling past
+the first page and End, the detail, a selection and a verb on it, another session's commit,
+as a user meets them with the keys; and the session holds none of the customers' or
+prospects' documents or fields meanwhile."""
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ import pytest
 from helpers import SIZE, notices, settle, table
 
 from store import Store
-from store.model import CUSTOMERS
+from store.model import CUSTOMERS, SOURCES
 from store.views import searched, served
 from store.views.query import Interrupted, Query
 from store.views.records import RecordView
@@ -36,10 +37,10 @@ def url(pg_server):
     return url
 
 
-def _held_nothing(store: Store) -> bool:
-    """Whether the session read none of the customers' documents or fields whole."""
-    customers = store.parts.session.db.tables[CUSTOMERS]
-    return not customers.text_read and customers.__dict__["_columns"] is None
+def _held_nothing(store: Store, table: str = CUSTOMERS) -> bool:
+    """Whether the session read none of the table's documents or fields whole."""
+    held = store.parts.session.db.tables[table]
+    return not held.text_read and held.__dict__["_columns"] is None
 
 
 def _ids(app, screen=None) -> list[int]:
@@ -110,8 +111,8 @@ def test_a_newer_query_stops_the_older_ones_statement_on_the_server(url, monkeyp
     rows = served.ServerRows(reads, reads.interrupt)
     slow = served._select
 
-    def sleeping(query, source, conditions, limit):
-        statement = slow(query, source, conditions, limit)
+    def sleeping(table, query, source, conditions, limit):
+        statement = slow(table, query, source, conditions, limit)
         return statement if query.text != "zz" else served.sql.SQL("SELECT * FROM pg_sleep(5), ({}) AS page").format(
             statement)
     monkeypatch.setattr(served, "_select", sleeping)
@@ -422,3 +423,51 @@ def test_a_read_queued_behind_the_tables_rewrite_finds_its_rows(pg_server, read)
     reading.join(10)
     holder.close()
     assert found == [[1, 2] if read == "order" else [2, 3]]
+
+
+@pytest.fixture(scope="module")
+def prospects_url(pg_server):
+    """A store of 250 prospects (more than two pages) from three files and the sign-up page."""
+    url = pg_server.create_database("server_sources")
+    origins = ({"file": "kunden.xlsx", "sheet": "Tabelle1"}, {"file": "müşteri.csv"}, {"profile": "sign-up"})
+    with Store(url, user="tester") as store:
+        for n in range(1, 251):
+            store.add_source({"first_name": f"Lead{n:03d}", "last_name": "Öztürk" if n % 25 == 0 else "Jansen",
+                              "email": f"lead{n}@example.org", "city": CITIES[n % 5],
+                              "origin": {**origins[n % 3], "row": n}})
+    return url
+
+
+async def test_the_source_list_pages_searches_and_discards_on_the_server_and_holds_no_prospect(prospects_url):
+    store = Store(prospects_url, user="clerk")
+    expected = RecordView(Store(prospects_url, user="reader"), SOURCES)
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("p")
+        await _shows(app, pilot, list(range(1, 121)))
+        assert table(app).shown.count == 250 and table(app).row(0)["origin"] == "müşteri.csv / row 1"
+        await pilot.press("G")  # End: the next pages are read
+        assert table(app).row_count == 250 and table(app).current_id == 250
+        await pilot.press("g")
+        for _ in range(5):  # sorted by origin, descending
+            await pilot.press("s")
+        await pilot.press("S")
+        await _shows(app, pilot, expected.select(Query(sort="origin", descending=True))["id"].head(120).to_list())
+        assert app.screen.query_state.sort == "origin"
+        await pilot.press("slash", *"ÖZTÜRK", "escape")  # (found whatever its case)
+        matching = expected.select(Query(text="öztürk", sort="origin", descending=True))["id"].to_list()
+        await _shows(app, pilot, matching)
+        assert len(matching) == 10
+        await pilot.press("asterisk", "delete", "y")  # every Öztürk selected, and discarded
+        await settle(app, pilot)
+        with Store(prospects_url, user="other") as other:
+            assert all(other.parts.session.db.tables[SOURCES].get(i) is None for i in matching)
+            added = other.add_source({"first_name": "Ayşe", "last_name": "Öztürk", "email": "ayse@example.com.tr"})
+        for _ in range(200):  # another session's prospect: told by the server (NOTIFY), it shows
+            await pilot.pause(0.02)
+            if _ids(app) == [added["id"]]:
+                break
+        assert _ids(app) == [added["id"]]
+        assert _held_nothing(store, SOURCES) and SOURCES not in app.views.built()
+    store.close()

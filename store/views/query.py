@@ -7,8 +7,9 @@ from typing import Any
 
 CUSTOMER_COLUMNS = ("number", "name", "company", "kind", "email", "phone", "city", "tags", "active")
 SOURCE_COLUMNS = ("name", "company", "email", "phone", "city", "origin", "imported")
-# The customer columns one may sort by (each has its index on a server: `searched.prepare`).
+# The columns of each table one may sort by (each has its index on a server: `searched.prepare`).
 CUSTOMER_SORTABLE = ("number", "name", "company", "kind", "email", "city", "active")
+SOURCE_SORTABLE = ("name", "company", "email", "city", "origin", "imported")
 
 Row = dict[str, Any]  # one shown row: its id and its columns
 

@@ -1,11 +1,12 @@
-"""What a PostgreSQL server's customers are searched by (`served`): the searched text's SQL,
-the grams index and what its statistics tell of a search's text (`Searched`), and what the
-server is given to search them fast.
+"""What a PostgreSQL server's customers and prospects are searched by (`served`): the
+searched text's SQL, the grams index and what its statistics tell of a search's text
+(`Searched`), and what the server is given to search them fast.
 
 `prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
-customers: the searched text kept as a column (walked five times faster than worked out
-from each document), the grams index over it, a btree per sortable column (a page starts
-where the index says, whatever the sort), a GIN index over the tags. A server without
+rows, for each served table (`shown_sql.SERVED`): the searched text kept as a column
+(walked five times faster than worked out from each document), the grams index over it, a
+btree per sortable column (a page starts where the index says, whatever the sort); and a
+GIN index over the customers' tags. A server without
 them answers every query all the same, more slowly. Its indexes cost a 100k import on the
 server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index of earlier versions):
 a price the table's reads are worth.
@@ -24,8 +25,7 @@ import psycopg
 
 from store.engine import server_session
 from store.model import CUSTOMERS, EXPORTS, SHARED_OWNERS
-from store.views.query import CUSTOMER_SORTABLE
-from store.views.shown_sql import GRAMS, GRAMS_FUNCTION, SEARCHED_COLUMN, UNICODE_LOWER, grams, haystack, sort_key
+from store.views.shown_sql import CUSTOMER_ROWS, GRAMS, GRAMS_FUNCTION, SEARCHED_COLUMN, SERVED, UNICODE_LOWER, ServedTable, grams
 
 # A gram this share of the rows hold or more is left out of a search's where it has rarer
 # grams: it narrows the matches little, and its long list costs the index read the most
@@ -53,10 +53,10 @@ class Searched:
     rows: float
 
     @classmethod
-    def on(cls, conn: psycopg.Connection[Any]) -> Searched:
-        by_grams = _grams_condition(conn)
-        shares, rarer, rows = _gram_shares(conn) if by_grams else ({}, 0.0, 0.0)
-        return cls(searched_text(conn), by_grams, shares, rarer, rows)
+    def on(cls, conn: psycopg.Connection[Any], table: ServedTable = CUSTOMER_ROWS) -> Searched:
+        by_grams = _grams_condition(conn, table.name)
+        shares, rarer, rows = _gram_shares(conn, table.name) if by_grams else ({}, 0.0, 0.0)
+        return cls(searched_text(conn, table), by_grams, shares, rarer, rows)
 
     def asked(self, needle: str) -> list[str]:
         """The grams a search of `needle` is narrowed by: its uncommon ones, else its rarest."""
@@ -72,7 +72,7 @@ class Searched:
         return min(self.shares.get(gram, self.rarer) for gram in grams(needle)) * self.rows
 
 
-def _gram_shares(conn: psycopg.Connection[Any]) -> tuple[dict[str, float], float, float]:
+def _gram_shares(conn: psycopg.Connection[Any], table: str) -> tuple[dict[str, float], float, float]:
     """The grams ANALYZE found most often in the grams index's entries, each with the share of
     the rows that hold it; the share any other gram is rarer than (the least of those); the
     table's rows as the server last counted them. ({}, 0, 0) before any ANALYZE, and for a
@@ -81,7 +81,7 @@ def _gram_shares(conn: psycopg.Connection[Any]) -> tuple[dict[str, float], float
     found = conn.execute(
         "SELECT most_common_elems::text::text[], most_common_elem_freqs, "
         "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass) FROM pg_stats "
-        "WHERE schemaname = current_schema() AND tablename = %s", (CUSTOMERS, _GRAMS_INDEX)).fetchone()
+        "WHERE schemaname = current_schema() AND tablename = %s", (table, _grams_index(table))).fetchone()
     if found is None or found[0] is None:
         return {}, 0.0, 0.0
     grams_held, shares, rows = found
@@ -96,27 +96,28 @@ def unicode_collation(conn: psycopg.Connection[Any]) -> str:
     return UNICODE_LOWER if row and row[0] else ""
 
 
-def _keeps_searched_column(conn: psycopg.Connection[Any]) -> bool:
-    """Whether the server keeps the searched text as a column (`prepare`)."""
+def _keeps_searched_column(conn: psycopg.Connection[Any], table: str = CUSTOMERS) -> bool:
+    """Whether the server keeps the table's searched text as a column (`prepare`)."""
     kept = conn.execute("SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
                         "current_schema() AND table_name = %s AND column_name = %s)",
-                        (CUSTOMERS, SEARCHED_COLUMN)).fetchone()
+                        (table, SEARCHED_COLUMN)).fetchone()
     return bool(kept and kept[0])
 
 
-def searched_text(conn: psycopg.Connection[Any]) -> str:
+def searched_text(conn: psycopg.Connection[Any], table: ServedTable = CUSTOMER_ROWS) -> str:
     """The searched text of a row: its column where the server keeps one (`prepare`), else
     worked out from the document for each row read (five times slower to walk)."""
-    return SEARCHED_COLUMN if _keeps_searched_column(conn) else haystack(unicode_collation(conn))
+    return SEARCHED_COLUMN if _keeps_searched_column(conn, table.name) else table.haystack(unicode_collation(conn))
 
 
-_GRAMS_INDEX = f"{CUSTOMERS}_grams"
+def _grams_index(table: str) -> str:
+    return f"{table}_grams"
 
 
-def _grams_condition(conn: psycopg.Connection[Any]) -> str | None:
-    """The condition a search is narrowed by through the grams index (its grams in
+def _grams_condition(conn: psycopg.Connection[Any], table: str) -> str | None:
+    """The condition a search is narrowed by through the table's grams index (its grams in
     `%(grams)s`), where the server has the index (`prepare`)."""
-    index = _indexes(conn).get(_GRAMS_INDEX)
+    index = _indexes(conn).get(_grams_index(table))
     return f"{GRAMS}({SEARCHED_COLUMN}) @> %(grams)s::text[]" if index is not None and index.valid else None
 
 
@@ -154,11 +155,12 @@ _TRIGRAMS_INDEX = f"{CUSTOMERS}_search"  # (pg_trgm's, of each word apart: text 
 
 
 def prepare(conn: psycopg.Connection[Any]) -> list[str]:
-    """The statements that make what the server reads the customers' pages through, leaving
-    out what it has: the searched text kept as a column of its own (computed by the server
-    with each write; adding it rewrites the table, which no one reads or writes meanwhile:
-    minutes at 10M) and an index of its grams (`shown_sql.GRAMS`, with the function that
-    works them out); a btree per sortable column; a GIN index over the tags; and one over
+    """The statements that make what the server reads the pages of each served table
+    (`shown_sql.SERVED`: the customers, the source list) through, leaving out what it has:
+    the searched text kept as a column of its own (computed by the server with each write;
+    adding it rewrites the table, which no one reads or writes meanwhile: minutes at 10M)
+    and an index of its grams (`shown_sql.GRAMS`, with the function that works them out); a
+    btree per sortable column; for the customers, a GIN index over the tags; and one over
     the customers each export record names (`_OWNERS_INDEX`: a store made before it). The indexes
     are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
     transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
@@ -167,38 +169,51 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     index's statistics keep `GRAMS_STATISTICS` (the table analyzed once that is set: a search
     reads them to choose its way). The pg_trgm index earlier versions searched through is
     dropped once the grams index is there. An index left invalid by a build cut short (the
-    app closed meanwhile) is dropped and made again; one another session is making is left
-    to it."""
-    made = [(f"{CUSTOMERS}_by_{column}", f"ON {CUSTOMERS} (({sort_key(column)}), id) WHERE doc IS NOT NULL")
-            for column in CUSTOMER_SORTABLE]
-    made.append((f"{CUSTOMERS}_tags", f"ON {CUSTOMERS} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    made.append((_GRAMS_INDEX, f"ON {CUSTOMERS} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    made.append((_OWNERS_INDEX, f"ON {EXPORTS} USING gin ((doc -> '{SHARED_OWNERS}') jsonb_path_ops) {_AT_ONCE}"))
+    app closed meanwhile) is dropped and made again; a table whose grams index another
+    session is making is left to it."""
+    made: list[tuple[ServedTable | None, str, str]] = [
+        (table, name, definition) for table in SERVED.values() for name, definition in _made(table)]
+    made.append((None, _OWNERS_INDEX, f"ON {EXPORTS} USING gin ((doc -> '{SHARED_OWNERS}') jsonb_path_ops) {_AT_ONCE}"))
     indexes = _indexes(conn)
     present = {name: index for name, index in indexes.items() if index.valid or index.building}
-    broken = [f'DROP INDEX CONCURRENTLY "{name}"' for name, _ in made if name in indexes and name not in present]
-    column = [] if _keeps_searched_column(conn) else [
-        f"ALTER TABLE {CUSTOMERS} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
-        f"({haystack(unicode_collation(conn))}) STORED"]
-    queueing = [statement for name, definition in made if _AT_ONCE in definition and name in present
+    columns = [f"ALTER TABLE {table.name} ADD COLUMN {SEARCHED_COLUMN} text GENERATED ALWAYS AS "
+               f"({table.haystack(unicode_collation(conn))}) STORED"
+               for table in SERVED.values() if not _keeps_searched_column(conn, table.name)]
+    queueing = [statement for _, name, definition in made if _AT_ONCE in definition and name in present
                 and present[name].queueing and present[name].valid
                 for statement in (f'ALTER INDEX "{name}" SET (fastupdate = off)',
                                   f"SELECT gin_clean_pending_list('\"{name}\"'::regclass)")]
     function = [] if _has_grams_function(conn) else [GRAMS_FUNCTION]
-    if _GRAMS_INDEX in present and not present[_GRAMS_INDEX].valid:
-        return column + function + queueing  # (the rest once the session making it is done)
-    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in indexes else []
-    counted = [] if _GRAMS_INDEX in present and _statistics_kept(conn) == GRAMS_STATISTICS else [
-        f'ALTER INDEX "{_GRAMS_INDEX}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}', f"ANALYZE {CUSTOMERS}"]
-    return column + function + queueing + broken + [
+    # (the rest of a table whose grams index another session is making: once it is done)
+    ready = {name for name in SERVED if not (_grams_index(name) in present and not present[_grams_index(name)].valid)}
+    made = [(table, name, definition) for table, name, definition in made if table is None or table.name in ready]
+    broken = [f'DROP INDEX CONCURRENTLY "{name}"' for _, name, _ in made if name in indexes and name not in present]
+    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in indexes and CUSTOMERS in ready \
+        else []
+    counted = [statement for name in SERVED if name in ready
+               and not (_grams_index(name) in present and _statistics_kept(conn, name) == GRAMS_STATISTICS)
+               for statement in (f'ALTER INDEX "{_grams_index(name)}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}',
+                                 f"ANALYZE {name}")]
+    return columns + function + queueing + broken + [
         f'CREATE INDEX CONCURRENTLY "{name}" {definition}'
-        for name, definition in made if name not in present] + counted + superseded
+        for _, name, definition in made if name not in present] + counted + superseded
 
 
-def _statistics_kept(conn: psycopg.Connection[Any]) -> int:
-    """How many of the grams index's entries ANALYZE keeps statistics of, over ten."""
+def _made(table: ServedTable) -> list[tuple[str, str]]:
+    """The indexes a served table's pages are read through: (name, definition)."""
+    name = table.name
+    made = [(f"{name}_by_{column}", f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
+            for column in table.sortable]
+    if "tags" in table.shown:
+        made.append((f"{name}_tags", f"ON {name} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    made.append((_grams_index(name), f"ON {name} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    return made
+
+
+def _statistics_kept(conn: psycopg.Connection[Any], table: str) -> int:
+    """How many of the table's grams index's entries ANALYZE keeps statistics of, over ten."""
     kept = conn.execute("SELECT coalesce(attstattarget, -1) FROM pg_attribute "
-                        "WHERE attrelid = %s::regclass AND attnum = 1", (_GRAMS_INDEX,)).fetchone()
+                        "WHERE attrelid = %s::regclass AND attnum = 1", (_grams_index(table),)).fetchone()
     return int(kept[0]) if kept else -1
 
 

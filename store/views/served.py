@@ -1,7 +1,7 @@
-"""The customer table's rows read from a PostgreSQL server a page at a time: the server
-searches, filters, sorts and counts, and the session holds only the page it shows; the
-same rows in the same order as the polars view's (`store.views.records`) for the same
-query (`shown_sql` says how).
+"""The rows of the customer table or the source list read from a PostgreSQL server a page at
+a time: the server searches, filters, sorts and counts, and the session holds only the page
+it shows; the same rows in the same order as the polars view's (`store.views.records`) for
+the same query (`shown_sql` says how).
 
 The next page starts after the last row's (sort value, id): keyset pagination, which
 reads from the index where the page starts, never the rows before it (OFFSET would).
@@ -47,10 +47,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from store.model import CUSTOMERS
 from store.views.query import Interrupted, Query, Row
 from store.views.searched import FEW_MATCHES, Searched
-from store.views.shown_sql import GRAM_LETTERS, SHOWN, sort_key
+from store.views.shown_sql import CUSTOMER_ROWS, GRAM_LETTERS, ServedTable
 
 # The connection the rows are read on, for one query at a time.
 Connection = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
@@ -85,10 +84,13 @@ class _StrayCancel(Exception):
 
 
 class ServerRows:
-    """The customer table's rows on a server: pages by keyset, counts up to `COUNT_CAP`."""
+    """A served table's rows on a server (the customers', unless told): pages by keyset,
+    counts up to `COUNT_CAP`."""
 
-    def __init__(self, connection: Connection, interrupt: Callable[[], None] | None = None) -> None:
+    def __init__(self, connection: Connection, interrupt: Callable[[], None] | None = None,
+                 table: ServedTable = CUSTOMER_ROWS) -> None:
         self._connection = connection
+        self._table = table
         self._interrupt = interrupt
         self._generation = 0  # (bumped by `interrupt`: a read started before it stops)
         self._running: int | None = None  # (the generation of the read on the connection now)
@@ -154,9 +156,9 @@ class ServerRows:
         return found
 
     @classmethod
-    def on(cls, conn: psycopg.Connection[Any]) -> ServerRows:
+    def on(cls, conn: psycopg.Connection[Any], table: ServedTable = CUSTOMER_ROWS) -> ServerRows:
         """The rows read on this one connection, which the caller holds and closes."""
-        return cls(lambda: contextlib.nullcontext(conn))
+        return cls(lambda: contextlib.nullcontext(conn), table=table)
 
     def page(self, query: Query, after: Row | None = None, limit: int = 120) -> list[Row]:
         """The first `limit` rows the query selects, in its order, after the row `after`
@@ -169,8 +171,9 @@ class ServerRows:
         them, so their number comes free (a count of its own would read them all again)."""
         with self._reading() as (conn, read), conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             where, narrowed, params = self._where(query, conn)
-            keyset = _keyset(query, after, params)
-            walk = _select(query, sql.Identifier(CUSTOMERS), where + keyset, limit)
+            table = self._table
+            keyset = _keyset(table, query, after, params)
+            walk = _select(table, query, sql.Identifier(table.name), where + keyset, limit)
             if "needle" not in params:
                 return read(conn, cur, walk, params) or [], None
             expected = self._expected(query, narrowed)
@@ -180,15 +183,16 @@ class ServerRows:
                     found = read(conn, cur, walk, params, walk=True,
                                  seconds=WALK_SECONDS if _narrowable(query) else None)
                 else:  # (not a page in the rows walked: the matches are not where the statistics say)
-                    found = read(conn, cur, _walk_of(query, where, keyset, limit, self._rows_to_walk(expected, limit)),
-                                 params, walk=True)
+                    found = read(conn, cur, _walk_of(table, query, where, keyset, limit,
+                                                     self._rows_to_walk(expected, limit)), params, walk=True)
                     found = found if found is not None and len(found) == limit else None
                 if found is not None:
                     if len(found) == limit:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            found = read(conn, cur, _found_page(query, where + narrowed + keyset, limit), params, narrowed=bool(narrowed),
+            found = read(conn, cur, _found_page(table, query, where + narrowed + keyset, limit), params,
+                         narrowed=bool(narrowed),
                          seconds=READ_WHOLE_SECONDS if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
             if found is not None:
                 return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
@@ -203,7 +207,7 @@ class ServerRows:
 
             def counting(conditions: list[sql.Composable]) -> sql.Composed:
                 return sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS found").format(
-                    sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
+                    sql.Identifier(self._table.name), sql.SQL(" AND ").join(conditions), sql.Literal(cap))
 
             expected = self._expected(query, narrowed)
 
@@ -231,25 +235,27 @@ class ServerRows:
         with self._connection() as conn:
             where, _narrowed, params = self._where(query, conn)
             rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-                sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join(where), _order(query),
+                sql.Identifier(self._table.name), sql.SQL(" AND ").join(where), _order(self._table, query),
                 sql.Literal(cap + 1)), params).fetchall()
         return None if len(rows) > cap else [int(row[0]) for row in rows]
 
     def held(self, ids: Collection[int]) -> dict[int, bool]:
-        """Of these customers, those that still exist, each with whether it is active."""
+        """Of these rows, those that still exist, each with whether it is active."""
         with self._connection() as conn:
             rows = conn.execute(sql.SQL("SELECT id, {} FROM {} WHERE id = ANY(%s) AND doc IS NOT NULL").format(
-                sql.SQL(SHOWN["active"]), sql.Identifier(CUSTOMERS)), (list(ids),)).fetchall()
+                sql.SQL(self._table.active or "true"), sql.Identifier(self._table.name)), (list(ids),)).fetchall()
         return {int(row[0]): bool(row[1]) for row in rows}
 
     def tags(self, seconds: float = TAGS_SECONDS) -> list[str] | None:
-        """The tags customers carry; None when the server cannot list them in `seconds` (the
-        GIN index over the tags cannot list them: every document is read)."""
+        """The tags the rows carry (a table without tags: none); None when the server cannot
+        list them in `seconds` (the GIN index over the tags cannot list them: every document is read)."""
+        if "tags" not in self._table.shown:
+            return []
         with self._reading() as (conn, read), conn.cursor() as cur:
             found = read(conn, cur, sql.SQL(
                 "SELECT DISTINCT tag FROM {}, jsonb_array_elements_text(doc -> 'tags') AS tag "
                 "WHERE doc IS NOT NULL AND jsonb_typeof(doc -> 'tags') = 'array' ORDER BY tag").format(
-                sql.Identifier(CUSTOMERS)), {}, seconds=seconds)
+                sql.Identifier(self._table.name)), {}, seconds=seconds)
         return None if found is None else [str(row[0]) for row in found]
 
     def _expected(self, query: Query, narrowed: list[sql.Composable]) -> float | None:
@@ -280,24 +286,25 @@ class ServerRows:
         if needle:
             if self._searched is None or time.monotonic() - self._searched_at > SEARCHED_SECONDS:
                 try:
-                    searched = Searched.on(conn)
+                    searched = Searched.on(conn, self._table)
                 except psycopg.errors.QueryCanceled:
                     if self._running is not None and self._running != self._generation:
                         raise Interrupted from None  # (this read is moot: the cancel was meant for it)
-                    searched = Searched.on(conn)  # (a cancel meant for an older read: `_attempt`)
+                    searched = Searched.on(conn, self._table)  # (a cancel meant for an older read: `_attempt`)
                 self._searched, self._searched_at = searched, time.monotonic()
             where.append(sql.SQL(self._searched.text + " LIKE %(needle)s"))
             params["needle"] = f"%{like_escaped(needle)}%"
             if self._searched.by_grams and _narrowable(query):
                 narrowed.append(sql.SQL(self._searched.by_grams))
                 params["grams"] = self._searched.asked(needle)
-        if query.kind:
-            where.append(sql.SQL(SHOWN["kind"] + " = %(kind)s"))
+        # (a filter of a column the table lacks filters nothing, as in the polars view)
+        if query.kind and "kind" in self._table.shown:
+            where.append(sql.SQL(self._table.shown["kind"] + " = %(kind)s"))
             params["kind"] = query.kind
-        if query.active is not None:
-            where.append(sql.SQL(SHOWN["active"] + " = %(active)s"))
+        if query.active is not None and self._table.active:
+            where.append(sql.SQL(self._table.active + " = %(active)s"))
             params["active"] = query.active
-        if query.tag:
+        if query.tag and "tags" in self._table.shown:
             # (a tag holds no comma, `clean_tags`: the polars view's split of the joined tags finds
             # the same; a document whose tags are not a list shows none, and matches none)
             where.append(sql.SQL("jsonb_typeof(doc -> 'tags') = 'array' AND doc -> 'tags' ? %(tag)s"))
@@ -318,7 +325,7 @@ def _sendable(text: str) -> bool:
     return "\x00" not in text
 
 
-def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
+def _keyset(table: ServedTable, query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:
     """The condition of the rows after `after` in the query's order (none: from the first),
     a row comparison, which the index on (value, id) starts at; its values go in `params`."""
     if after is None:
@@ -326,46 +333,43 @@ def _keyset(query: Query, after: Row | None, params: dict[str, Any]) -> list[sql
     params["after_id"] = after["id"]
     if query.sort:
         params["after_value"] = after[query.sort]
-        order, mark = sql.SQL(sort_key(query.sort) + ", id"), sql.SQL("%(after_value)s, %(after_id)s")
+        order, mark = sql.SQL(table.sort_key(query.sort) + ", id"), sql.SQL("%(after_value)s, %(after_id)s")
     else:
         order, mark = sql.SQL("id"), sql.SQL("%(after_id)s")
     return [sql.SQL("({}) {} ({})").format(order, sql.SQL("<" if query.reversed else ">"), mark)]
 
 
-_SHOWN_COLUMNS = sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(SHOWN[c]), sql.Identifier(c)) for c in SHOWN)
-
-
-def _select(query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int,
+def _select(table: ServedTable, query: Query, rows: sql.Composable, conditions: list[sql.Composable], limit: int,
             order: sql.Composable | None = None) -> sql.Composed:
     """The shown columns of the first `limit` of `rows` meeting `conditions`, in the query's
     order (written as `order`, where given)."""
     return sql.SQL("SELECT id, {} FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-        _SHOWN_COLUMNS, rows, sql.SQL(" AND ").join(conditions), order or _order(query), sql.Literal(limit))
+        table.columns, rows, sql.SQL(" AND ").join(conditions), order or _order(table, query), sql.Literal(limit))
 
 
 _MATCHES = "_matches"
 
 
-def _walk_of(query: Query, where: list[sql.Composable], keyset: list[sql.Composable], limit: int,
-             rows: int) -> sql.Composed:
+def _walk_of(table: ServedTable, query: Query, where: list[sql.Composable], keyset: list[sql.Composable],
+             limit: int, rows: int) -> sql.Composed:
     """`_select` of the first `limit` rows meeting `where` among the first `rows` in the
     query's order (after the keyset): a walk that stops after as many rows, on a busy server
     too (one stopped after so many milliseconds stops early there, its reading wasted). The
     walked rows carry their sort value (`_SORTED`): ordered by it, the page is the first
     matches as walked, the walk stops at the page's last (ordered by the value worked out
     again, every walked row would be sorted)."""
-    carried = sql.SQL(", {} AS {}").format(sql.SQL(sort_key(query.sort)), sql.Identifier(_SORTED)) if query.sort \
-        else sql.SQL("")
+    carried = sql.SQL(", {} AS {}").format(sql.SQL(table.sort_key(query.sort)), sql.Identifier(_SORTED)) \
+        if query.sort else sql.SQL("")
     walked = sql.SQL("(SELECT *{} FROM {} WHERE {} ORDER BY {} LIMIT {}) AS walked").format(
-        carried, sql.Identifier(CUSTOMERS), sql.SQL(" AND ").join([sql.SQL("doc IS NOT NULL"), *keyset]),
-        _order(query), sql.Literal(rows))
-    return _select(query, walked, where, limit, _order(query, _SORTED))
+        carried, sql.Identifier(table.name), sql.SQL(" AND ").join([sql.SQL("doc IS NOT NULL"), *keyset]),
+        _order(table, query), sql.Literal(rows))
+    return _select(table, query, walked, where, limit, _order(table, query, _SORTED))
 
 
 _SORTED = "_sorted"
 
 
-def _found_page(query: Query, conditions: list[sql.Composable], limit: int) -> sql.Composed:
+def _found_page(table: ServedTable, query: Query, conditions: list[sql.Composable], limit: int) -> sql.Composed:
     """`_select` of the customers for every row found first (through the grams index: read
     with `narrowed`), then ordered, each with how many rows meet the conditions (`_MATCHES`,
     before the limit). Only the matches' ids are carried to the order (100,000 whole rows
@@ -373,19 +377,19 @@ def _found_page(query: Query, conditions: list[sql.Composable], limit: int) -> s
     return sql.SQL("WITH page AS MATERIALIZED (SELECT id, count(*) OVER () AS {matches} FROM {table} WHERE {conditions} "
                    "ORDER BY {order} LIMIT {limit}) "
                    "SELECT id, {columns}, {matches} FROM page JOIN {table} USING (id) ORDER BY {order}").format(
-        matches=sql.Identifier(_MATCHES), table=sql.Identifier(CUSTOMERS), conditions=sql.SQL(" AND ").join(conditions),
-        order=_order(query), limit=sql.Literal(limit), columns=_SHOWN_COLUMNS)
+        matches=sql.Identifier(_MATCHES), table=sql.Identifier(table.name), conditions=sql.SQL(" AND ").join(conditions),
+        order=_order(table, query), limit=sql.Literal(limit), columns=table.columns)
 
 
 def _without_count(row: Row) -> Row:
     return {name: value for name, value in row.items() if name != _MATCHES}
 
 
-def _order(query: Query, sorted_as: str | None = None) -> sql.Composable:
+def _order(table: ServedTable, query: Query, sorted_as: str | None = None) -> sql.Composable:
     """The query's order: its sort column's then the id, reversed whole when descending; the
     column's value named `sorted_as` where the rows carry it."""
     direction = " DESC" if query.reversed else ""
-    order = ([sorted_as or sort_key(query.sort)] if query.sort else []) + ["id"]
+    order = ([sorted_as or table.sort_key(query.sort)] if query.sort else []) + ["id"]
     return sql.SQL(", ".join(part + direction for part in order))
 
 

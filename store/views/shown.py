@@ -1,6 +1,6 @@
 """What a table shows, one read interface over two ways of reading it: the polars view of
-the tables in memory (`records`), or the server's pages (`served`) where the customers
-stay on a PostgreSQL server. The app asks `Views.rows(table)` and never which one runs.
+the tables in memory (`records`), or the server's pages (`served`) where the customers and
+the source list stay on a PostgreSQL server. The app asks `Views.rows(table)` and never which one runs.
 
 `shown(query)` gives the rows a query selects as `Shown`: all of them at once from
 memory; from a server, its first page, and each next one as the table scrolls to it
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
-from store.model import CUSTOMERS
 from store.views.listed import Listed
 from store.views.page import PAGE_ROWS
 from store.views.query import Query, Row
@@ -170,13 +169,13 @@ class PagedShown(Listed):
 
 
 class ServedRows:
-    """The customers' rows read from the server a page at a time: the session holds only
-    the pages it showed (`PagedShown`)."""
+    """A table's rows (the customers', the source list's) read from the server a page at a
+    time: the session holds only the pages it showed (`PagedShown`)."""
 
     remote = True
 
-    def __init__(self, store: Store, server: ServerRows) -> None:
-        self.store, self.server = store, server
+    def __init__(self, store: Store, server: ServerRows, table: str) -> None:
+        self.store, self.server, self._table = store, server, table
 
     def shown(self, query: Query) -> PagedShown:
         """The query's first page, read on the server (from a worker thread: an older query's
@@ -196,7 +195,7 @@ class ServedRows:
         return made
 
     def total(self) -> int:
-        return self.store.stats()["customers"]
+        return self.store.stats()[self._table]
 
     def tags(self) -> list[str] | None:
         return self.server.tags()
@@ -207,10 +206,11 @@ class ServedRows:
 
 def rows_of(store: Store, table: str, view: Callable[[], RecordView]) -> TableRows:
     """How the app reads `table`: from the server a page at a time where the store is on
-    one (the customers), else from the polars view in memory (`view()`)."""
-    reads = store.page_reads() if table == CUSTOMERS else None
+    one, else from the polars view in memory (`view()`)."""
+    reads = store.page_reads()
     if reads is None:
         return MemoryRows(view())
     from store.views.served import ServerRows
+    from store.views.shown_sql import SERVED
 
-    return ServedRows(store, ServerRows(reads, reads.interrupt))
+    return ServedRows(store, ServerRows(reads, reads.interrupt, SERVED[table]), table)

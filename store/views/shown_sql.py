@@ -1,5 +1,5 @@
-"""The customer table's rows as SQL over the stored document, for a server to search, sort
-and index them (`served`).
+"""The rows of the customer table and of the source list as SQL over the stored document,
+for a server to search, sort and index them (`served`).
 
 What a row shows is the polars view's (`store.views.records`), so that the server gives the
 same rows in the same order for the same query:
@@ -10,9 +10,16 @@ same rows in the same order for the same query:
 """
 from __future__ import annotations
 
-from store.views.query import CUSTOMER_COLUMNS
+from dataclasses import dataclass
+from functools import cached_property
 
-# The searched text kept as a column of the customers' table, where the server keeps it (`searched.prepare`).
+from psycopg import sql
+
+from store.domain.signup import SIGN_UP
+from store.model import CUSTOMERS, SOURCES
+from store.views.query import CUSTOMER_COLUMNS, CUSTOMER_SORTABLE, SOURCE_COLUMNS, SOURCE_SORTABLE
+
+# The searched text kept as a column of each served table, where the server keeps it (`searched.prepare`).
 SEARCHED_COLUMN = "searched"
 # Lower-casing by Unicode's rules; a server built without ICU lower-cases by its own locale.
 UNICODE_LOWER = 'COLLATE "und-x-icu"'
@@ -28,26 +35,84 @@ def _filled(name: str) -> str:
 
 
 _FIRST, _LAST = _filled("first_name"), _filled("last_name")
+_NAME = f"coalesce({_FIRST} || ' ' || {_LAST}, {_FIRST}, {_LAST}, '')"
+_PHONE = f"coalesce({_filled('phone')}, {_filled('mobile')}, '')"
 # Each shown column as SQL over `doc`; all but the tags immutable, so an index can hold them.
 SHOWN: dict[str, str] = {
     "number": _field("number"),
-    "name": f"coalesce({_FIRST} || ' ' || {_LAST}, {_FIRST}, {_LAST}, '')",
+    "name": _NAME,
     "company": _field("company"),
     "kind": _field("kind"),
     "email": _field("email"),
-    "phone": f"coalesce({_filled('phone')}, {_filled('mobile')}, '')",
+    "phone": _PHONE,
     "city": _field("city"),
     "tags": ("coalesce(array_to_string(ARRAY(SELECT jsonb_array_elements_text(CASE jsonb_typeof(doc -> 'tags') "
              "WHEN 'array' THEN doc -> 'tags' END)), ', '), '')"),
     "active": "coalesce(doc -> 'active' = 'true'::jsonb, false)",
 }
 assert tuple(SHOWN) == CUSTOMER_COLUMNS
-_SEARCHED = " || ' ' || ".join(SHOWN[c] for c in ("number", "name", "company", "email", "phone"))
 
 
-def haystack(lower: str = UNICODE_LOWER) -> str:
-    """The searched text of a row, lower-cased."""
-    return f"lower(({_SEARCHED}) {lower})"
+def _origin(name: str) -> str:
+    """A field of the prospect's origin as text: a number as JSON writes it without a
+    fraction of nothing (polars reads 5.0 as '5')."""
+    field = f"(doc -> 'origin' -> '{name}')"
+    return (f"(CASE jsonb_typeof({field}) WHEN 'number' THEN trim_scale(({field} #>> '{{}}')::numeric)::text "
+            f"ELSE {field} #>> '{{}}' END)")
+
+
+_PROFILE, _FILE, _SHEET, _ROW = _origin("profile"), _origin("file"), _origin("sheet"), _origin("row")
+# Where a prospect came from, as the polars view says it (`records._ORIGIN_TEXT`); joined
+# by hand, not by concat_ws: an index holds only what IMMUTABLE functions work out.
+_ORIGIN_TEXT = (
+    f"(CASE WHEN {_PROFILE} = '{SIGN_UP}' THEN CASE WHEN coalesce({_origin('confirmed_at')}, '') = '' "
+    f"THEN 'unconfirmed sign-up' ELSE 'sign-up page' END "
+    f"WHEN {_PROFILE} <> '' THEN coalesce({_PROFILE} || ': ' || {_FILE}, '') "
+    f"ELSE substr(coalesce(' / ' || nullif({_FILE}, ''), '') || coalesce(' / ' || nullif({_SHEET}, ''), '') || "
+    f"coalesce(CASE WHEN {_ROW} NOT IN ('', '0') THEN ' / row ' || {_ROW} END, ''), 4) END)")
+SOURCE_SHOWN: dict[str, str] = {
+    "name": _NAME,
+    "company": _field("company"),
+    "email": _field("email"),
+    "phone": _PHONE,
+    "city": _field("city"),
+    "origin": _ORIGIN_TEXT,
+    "imported": _field("imported_at"),
+}
+assert tuple(SOURCE_SHOWN) == SOURCE_COLUMNS
+
+
+@dataclass(frozen=True)
+class ServedTable:
+    """A table whose rows a server serves: its shown columns as SQL, those its search reads
+    (in the polars view's order), those one may sort by (each with its index), and whether a
+    row is active (None: every row is)."""
+    name: str
+    shown: dict[str, str]
+    searched: tuple[str, ...]
+    sortable: tuple[str, ...]
+    active: str | None
+
+    def haystack(self, lower: str = UNICODE_LOWER) -> str:
+        """The searched text of a row, lower-cased."""
+        searched = " || ' ' || ".join(self.shown[c] for c in self.searched)
+        return f"lower(({searched}) {lower})"
+
+    def sort_key(self, column: str) -> str:
+        """The sorted value of a column: text by its bytes."""
+        return self.shown[column] if column == "active" else f"({self.shown[column]}) COLLATE \"C\""
+
+    @cached_property
+    def columns(self) -> sql.Composable:
+        """The shown columns, each named."""
+        return sql.SQL(", ").join(sql.SQL("{} AS {}").format(sql.SQL(self.shown[c]), sql.Identifier(c))
+                                  for c in self.shown)
+
+
+CUSTOMER_ROWS = ServedTable(CUSTOMERS, SHOWN, ("number", "name", "company", "email", "phone"), CUSTOMER_SORTABLE,
+                            SHOWN["active"])
+SOURCE_ROWS = ServedTable(SOURCES, SOURCE_SHOWN, ("name", "company", "email", "phone"), SOURCE_SORTABLE, None)
+SERVED = {table.name: table for table in (CUSTOMER_ROWS, SOURCE_ROWS)}
 
 
 # Every run of `GRAM_LETTERS` characters of a text, as the server works them out to index
@@ -69,7 +134,3 @@ def grams(text: str) -> list[str]:
     """The grams a row's searched text holds when it holds `text` (`GRAMS_FUNCTION`'s, in Python)."""
     return sorted({text[i:i + GRAM_LETTERS] for i in range(len(text) - GRAM_LETTERS + 1)})[:GRAMS_ASKED]
 
-
-def sort_key(column: str) -> str:
-    """The sorted value of a column: text by its bytes."""
-    return SHOWN[column] if column == "active" else f"({SHOWN[column]}) COLLATE \"C\""

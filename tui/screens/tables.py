@@ -12,7 +12,7 @@ from textual.worker import get_current_worker
 from store import StoreError
 from store.model import CORPORATE, PRIVATE, SOURCES, Customer, display_name
 from store.rules.activity import Switch, switch_of
-from store.views.query import CUSTOMER_SORTABLE, Interrupted
+from store.views.query import CUSTOMER_SORTABLE, SOURCE_SORTABLE, Interrupted
 
 from ..flows.activate import activate_source
 from ..flows.customer import delete_customer, edit_customer, obfuscate_customer, switch_active
@@ -269,7 +269,7 @@ class SourcesScreen(TableScreen):
                Column("email", "Email", 4, flex=True), Column("phone", "Phone", 15, drop=1),
                Column("city", "City", 2, flex=True, drop=3), Column("origin", "Origin", 4, flex=True, drop=2),
                Column("imported", "Imported", 16, drop=4, dated=True)]
-    SORTABLE = ("name", "company", "email", "city", "origin", "imported")
+    SORTABLE = SOURCE_SORTABLE
     BINDINGS = [
         Binding("enter", "open", "Detail", id="detail"),
         Binding("a", "activate", "Activate", id="activate"),
