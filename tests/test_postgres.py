@@ -12,6 +12,7 @@ from helpers import ROOT, contents, custdesk, person, run_python
 from store import Store
 from store.admin.migrate import fingerprint, migrate
 from store.base.errors import ConcurrentChange, StoreError
+from store.engine.postgres.connect import lost
 from store.paths import shown_location
 
 pytestmark = pytest.mark.usefixtures("pg_server")
@@ -97,6 +98,16 @@ def test_each_schema_is_a_store_of_its_own_and_another_apps_tables_are_not_taken
     assert refused.returncode == 2
     assert refused.stderr.strip().endswith("already has a table 'customers' that is not a custdesk store's; "
                                            "choose another database or schema")
+
+
+def test_a_statement_the_server_refuses_as_too_large_is_not_called_an_unreachable_server(pg_database):
+    from store.engine import server_session
+
+    with pytest.raises(StoreError) as refused, server_session(pg_database) as conn:
+        conn.execute("SELECT array_fill(1, ARRAY[2000000000])")  # (program limit exceeded: "operational" to psycopg)
+    assert "unreachable" not in str(refused.value) and "array size exceeds the maximum allowed" in str(refused.value)
+    assert lost(psycopg.errors.AdminShutdown()) and lost(psycopg.OperationalError("connection refused"))
+    assert not lost(psycopg.errors.ProgramLimitExceeded()) and not lost(psycopg.errors.DiskFull())
 
 
 def test_an_unreachable_server_is_one_line_and_the_password_is_never_shown(tmp_path):

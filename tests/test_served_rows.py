@@ -56,7 +56,9 @@ def filled(pg_server):
         for n, data in enumerate(({"company": "100% Bio_Markt"}, {"last_name": "İNCE", "email": "ince@örnek.com.tr"},
                                   {"first_name": "Straße"}, {"last_name": "Only"}, {"company": "ıIiİ Ltd"},
                                   {"first_name": "Ana", "last_name": "Back\\Slash"}, {"company": "Zeta"},
-                                  {"company": "zeta"}, {"company": "Zeta"}, {"company": "Ärger"})):
+                                  {"company": "zeta"}, {"company": "Zeta"}, {"company": "Ärger"},
+                                  # (sorted by their first 256 characters, then id: these two as added)
+                                  {"company": "Ü" * 300 + " b"}, {"company": "Ü" * 300 + " a"})):
             data.setdefault("email", f"odd{n}@example.org")
             store.add_customer("corporate" if "company" in data else "private", data)
         store.deactivate(list(range(1, 161, 7)))
@@ -67,6 +69,7 @@ def filled(pg_server):
             store.add_source({"first_name": who.first, "last_name": who.last, "email": who.email_truth,
                               "company": f"{who.last} GmbH" if rnd.random() < 0.3 else None,
                               "phone": who.phone_truth, "country": who.region, "origin": origin})
+        store.add_source({"company": "€" * 1000, "email": "long@example.org", "city": "ẞ" * 900})
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in prepare(conn):
             conn.execute(statement)
@@ -278,7 +281,7 @@ def test_a_sorted_page_starts_where_its_index_says(filled, column):
         key = CUSTOMER_ROWS.sort_key(column)
         plan = _plan(conn, f"SELECT id FROM customers WHERE doc IS NOT NULL AND ({key}, id) < ({after}, 3) "
                            f"ORDER BY {key} DESC, id DESC LIMIT 50", "bitmapscan", "sort")
-    assert f"customers_by_{column}" in plan and "Sort" not in plan
+    assert f"customers_order_{column}" in plan and "Sort" not in plan
 
 
 @pytest.mark.parametrize("text", ["a back", "0% bio", "c-00015", "@örnek.com.tr"])
@@ -294,7 +297,7 @@ def test_a_search_is_narrowed_by_the_grams_index_also_across_spaces_and_dashes(b
     assert 0 < holding <= candidates <= holding + 2
     with server.transaction(force_rollback=True):
         # (in a table this small the planner rather scans another partial index: none is there meanwhile)
-        server.execute("DROP INDEX " + ", ".join(f"customers_by_{column}" for column in SORTABLE) + ", customers_tags")
+        server.execute("DROP INDEX " + ", ".join(f"customers_order_{column}" for column in SORTABLE) + ", customers_tags")
         plan = _plan(server, sql.SQL("SELECT id FROM customers WHERE doc IS NOT NULL AND custdesk_grams(searched) @> "
                                      "{}::text[]").format(sql.Literal(asked)).as_string(server))
     assert "customers_grams" in plan
@@ -331,8 +334,8 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
         assert len(made) == 1 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_SORTABLE) + 1 + 2 + 1 + 1
         assert prepare(conn) == []
         assert ServerRows.on(conn, SOURCE_ROWS).page(Query(text="HOPP"))[0]["id"] == source["id"]
-    assert {"customers_grams", "customers_tags", *(f"customers_by_{c}" for c in SORTABLE),
-            "sources_grams", *(f"sources_by_{c}" for c in SOURCE_SORTABLE)} <= names
+    assert {"customers_grams", "customers_tags", *(f"customers_order_{c}" for c in SORTABLE),
+            "sources_grams", *(f"sources_order_{c}" for c in SOURCE_SORTABLE)} <= names
 
 
 def test_a_store_prepared_by_an_earlier_version_drops_its_trigram_index_once_the_grams_one_is_made(pg_database):
@@ -392,7 +395,7 @@ def test_a_clerk_who_may_not_install_extensions_gets_every_index(pg_server, pg_d
             found = ServerRows.on(conn).page(Query(text="LOVE"))
         page = read_page(clerk)  # (the app's first rows: no more rights needed than the store's)
         assert page is not None and [row["name"] for row in page["rows"]] == ["Grace Hopper", "Ada Lovelace"]
-        assert "pg_trgm" not in extensions and {"customers_grams", "customers_by_name"} <= names
+        assert "pg_trgm" not in extensions and {"customers_grams", "customers_order_name"} <= names
         assert found == view.page(Query(text="LOVE")) and [r["name"] for r in found] == ["Ada Lovelace"]
 
 
@@ -555,3 +558,51 @@ def test_a_cancel_reaching_the_statistics_of_a_moot_read_stops_it(both, monkeypa
     monkeypatch.setattr(served.Searched, "on", on)
     with pytest.raises(served.Interrupted):
         found.page(Query(text="müller"))
+
+
+def test_a_text_longer_than_a_sort_index_entry_holds_is_saved_and_sorted_by_its_first_characters(pg_database):
+    with Store(pg_database, user="tester") as store:
+        store.add_customer("corporate", {"company": "Acme", "email": "a@example.org"})
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        for statement in prepare(conn):
+            conn.execute(statement)
+        # (4,000 bytes a company, that do not compress: more than a btree entry holds)
+        noise = "".join(random.Random(7).choices("abcçdefgğhıijklmnoöprsştuüvyz€ẞ", k=3000))
+        with Store(pg_database, user="tester") as store:
+            store.add_customer("corporate", {"company": noise + "b", "email": "b@example.org"})
+            store.add_customer("corporate", {"company": noise + "a", "email": "c@example.org", "tags": [noise]})
+            store.add_source({"company": noise, "city": noise[::-1], "email": "d@example.org"})
+            customers, prospects = RecordView(store), RecordView(store, SOURCES)
+        for rows, view, sortable in ((ServerRows.on(conn), customers, SORTABLE),
+                                     (ServerRows.on(conn, SOURCE_ROWS), prospects, SOURCE_SORTABLE)):
+            for column in sortable:
+                for descending in (False, True):
+                    query = Query(sort=column, descending=descending)
+                    assert _walk(rows, query, 1) == view.select(query).drop("_haystack").rows(named=True)
+        assert [row["id"] for row in ServerRows.on(conn).page(Query(tag=noise))] == [3]  # (a tag as long: hashed)
+    assert customers.select(Query(sort="company"))["id"].to_list() == [1, 2, 3]  # (a tie, by id)
+
+
+def test_a_store_sorted_by_whole_texts_before_gets_the_new_sort_indexes_and_drops_the_old(pg_database):
+    with Store(pg_database, user="tester") as store:
+        store.add_customer("private", {"first_name": "Ada", "email": "ada@example.org"})
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        conn.execute("CREATE INDEX customers_by_name ON customers "
+                     f"(({served.CUSTOMER_ROWS.shown['name']}) COLLATE \"C\", id) WHERE doc IS NOT NULL")
+        made = prepare(conn)
+        assert made[-1] == 'DROP INDEX CONCURRENTLY "customers_by_name"'
+        for statement in made:
+            conn.execute(statement)
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+        assert "customers_by_name" not in names and "customers_order_name" in names and prepare(conn) == []
+
+
+def test_a_session_that_finds_another_preparing_the_store_leaves_it_the_work(pg_database):
+    Store(pg_database, user="tester").close()
+    with psycopg.connect(pg_database, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s || current_schema()))", (searched._PREPARING,))
+        assert searched.prepare_server(pg_database) == 0
+        other.execute("SELECT pg_advisory_unlock_all()")
+    assert searched.prepare_server(pg_database) > 0
+    with psycopg.connect(pg_database, autocommit=True) as conn:
+        assert prepare(conn) == []

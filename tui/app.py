@@ -221,7 +221,8 @@ class CustdeskApp(App[None]):
     @work(thread=True, group="prepare")
     def prepare_server(self) -> None:
         try:
-            made = self.views.rows(CUSTOMERS).prepare()
+            # (each table's rows then search by what is made: the second finds it made)
+            made = sum(self.views.rows(table).prepare() for table in (CUSTOMERS, SOURCES))
         except StoreError as err:  # (a clerk without the rights: the table is read all the same, slower)
             self.call_from_thread(self.notify, f"The server's search indexes could not be made: {err}",
                                   severity="warning", markup=False)

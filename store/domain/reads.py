@@ -7,6 +7,7 @@ from typing import cast
 import polars as pl
 
 from store.base.errors import RuleViolation
+from store.base.sorting import text_order
 from store.domain import journal
 from store.domain.session import Session, customer_of, entry_of, prospect_of, public
 from store.engine import Document
@@ -79,7 +80,7 @@ class Reads:
         id; of every one on a server, sorted there (ten million ids, not their documents)."""
         if ids is None:
             return self.session.db.ids_by(CUSTOMERS, "number")
-        return self.session.frame(CUSTOMERS, ids).sort(pl.col("number").fill_null(""), "id")["id"]
+        return self.session.frame(CUSTOMERS, ids).sort(text_order("number"), "id")["id"]
 
     def headquarters_of(self, customer_ids: Iterable[int]) -> dict[int, str]:
         """The name of each of these customers' headquarters department, where it has one."""

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 import polars as pl
 
+from store.base.sorting import text_order
 from store.engine.slices import int64_array
 
 if TYPE_CHECKING:
@@ -281,12 +282,12 @@ class Table(Mapping[int, dict[str, Any]]):
         return [doc_id for doc_id, doc in self.items() if doc.get(field) in values]
 
     def ids_by(self, field: str) -> pl.Series:
-        """Every document's id, by its `field`'s text (by its bytes: code points; missing as
-        empty), then id. Of a table read one document at a time, sorted on the server
+        """Every document's id, by its `field`'s text (its first `SORTED_CHARACTERS`, by their
+        bytes: code points; missing as empty), then id. Of a table read one document at a time, sorted on the server
         (`read_order`), where only what is committed is: ask it outside a transaction."""
         if self.reads_alone and self._read_order is not None:
             return self._read_order(field)
-        return self.frame().sort(pl.col(field).fill_null(""), "id")["id"]
+        return self.frame().sort(text_order(field), "id")["id"]
 
     def __getitem__(self, doc_id: int) -> dict[str, Any]:
         doc = self._find(doc_id)

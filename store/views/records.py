@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from store.base.sorting import SORTED_CHARACTERS, sort_prefix
 from store.domain.signup import SIGN_UP
 from store.model import CUSTOMERS, SOURCES
 from store.store import Store
@@ -76,6 +77,11 @@ def shown_rows(store: Store, table: str, ids: Iterable[int] | None = None) -> pl
     return frame.with_columns(pl.concat_str(searched, separator=" ").str.to_lowercase().alias("_haystack"))
 
 
+def _sorted(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """What a sort by `column` compares: a text's first `SORTED_CHARACTERS`, as a server's index holds it."""
+    return pl.col(column).str.slice(0, SORTED_CHARACTERS) if frame.schema[column] == pl.String else pl.col(column)
+
+
 class RecordView:
     """The rows of one table (customers or sources) as the app shows them."""
 
@@ -128,7 +134,7 @@ class RecordView:
         if query.sort:
             # Ties in id order (the frame's); descending reverses the whole order, ties too,
             # as a server's index on (value, id) is read backwards (`served`).
-            frame = frame.sort(query.sort, nulls_last=True, maintain_order=True)
+            frame = frame.sort(_sorted(frame, query.sort), nulls_last=True, maintain_order=True)
             if query.descending:
                 frame = frame.reverse()
         return frame
@@ -140,9 +146,9 @@ class RecordView:
         if after is not None:
             later = (pl.col("id") < after["id"]) if query.reversed else (pl.col("id") > after["id"])
             if query.sort:
-                value = pl.lit(after[query.sort])
-                beyond = (pl.col(query.sort) < value) if query.reversed else (pl.col(query.sort) > value)
-                later = beyond | ((pl.col(query.sort) == value) & later)
+                value, sorted_ = pl.lit(sort_prefix(after[query.sort])), _sorted(frame, query.sort)
+                beyond = (sorted_ < value) if query.reversed else (sorted_ > value)
+                later = beyond | ((sorted_ == value) & later)
             frame = frame.filter(later)
         return frame.head(limit).drop("_haystack").rows(named=True)
 

@@ -167,8 +167,8 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     on those made before): by default they queue them, every search reads the whole queue,
     and the commit that overflows it (4 MB) empties it under the store's lock. The grams
     index's statistics keep `GRAMS_STATISTICS` (the table analyzed once that is set: a search
-    reads them to choose its way). The pg_trgm index earlier versions searched through is
-    dropped once the grams index is there. An index left invalid by a build cut short (the
+    reads them to choose its way). The indexes of earlier versions these replace are dropped
+    once these are made (`_superseded`). An index left invalid by a build cut short (the
     app closed meanwhile) is dropped and made again; a table whose grams index another
     session is making is left to it."""
     made: list[tuple[ServedTable | None, str, str]] = [
@@ -188,8 +188,8 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     ready = {name for name in SERVED if not (_grams_index(name) in present and not present[_grams_index(name)].valid)}
     made = [(table, name, definition) for table, name, definition in made if table is None or table.name in ready]
     broken = [f'DROP INDEX CONCURRENTLY "{name}"' for _, name, _ in made if name in indexes and name not in present]
-    superseded = [f'DROP INDEX CONCURRENTLY "{_TRIGRAMS_INDEX}"'] if _TRIGRAMS_INDEX in indexes and CUSTOMERS in ready \
-        else []
+    superseded = [f'DROP INDEX CONCURRENTLY "{name}"' for table in SERVED.values() if table.name in ready
+                  for name in _superseded(table) if name in indexes]
     counted = [statement for name in SERVED if name in ready
                and not (_grams_index(name) in present and _statistics_kept(conn, name) == GRAMS_STATISTICS)
                for statement in (f'ALTER INDEX "{_grams_index(name)}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}',
@@ -202,12 +202,20 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
 def _made(table: ServedTable) -> list[tuple[str, str]]:
     """The indexes a served table's pages are read through: (name, definition)."""
     name = table.name
-    made = [(f"{name}_by_{column}", f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
+    made = [(f"{name}_order_{column}", f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in table.sortable]
     if "tags" in table.shown:
         made.append((f"{name}_tags", f"ON {name} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
     made.append((_grams_index(name), f"ON {name} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
     return made
+
+
+def _superseded(table: ServedTable) -> list[str]:
+    """The indexes of earlier versions the table's own replace, dropped once those are made:
+    the sort indexes of whole texts (a longer entry than a btree holds could not be written,
+    `store.base.sorting`), pg_trgm's of the customers' searched text."""
+    return [f"{table.name}_by_{column}" for column in table.sortable] + (
+        [_TRIGRAMS_INDEX] if table.name == CUSTOMERS else [])
 
 
 def _statistics_kept(conn: psycopg.Connection[Any], table: str) -> int:
@@ -217,14 +225,24 @@ def _statistics_kept(conn: psycopg.Connection[Any], table: str) -> int:
     return int(kept[0]) if kept else -1
 
 
+# What the lock a session prepares a store under is named by, with the store's schema (the
+# lock is the database's: stores in other schemas prepare on); the session's end lets it go.
+_PREPARING = "custdesk: preparing the pages of "
+
+
 def prepare_server(url: str) -> int:
     """Make on the server at `url` what the pages are read through, where it is missing
     (`prepare`), on a connection of its own: the app on a server does it after its first
     screen (the first time: the searched column rewrites the customers' table, seconds at
     100,000 customers, minutes at millions; the indexes are made while the others work on).
     How many statements ran; StoreError when the server refuses (a clerk without the rights:
-    the pages are read all the same, more slowly)."""
+    the pages are read all the same, more slowly). One session prepares a store at a time
+    (`_PREPARING`): two making the same index at once, one fails, or they deadlock; a
+    session that finds another at it leaves it the work (0)."""
     with server_session(url) as conn:
+        alone = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s || current_schema()))", (_PREPARING,)).fetchone()
+        if not (alone and alone[0]):
+            return 0
         statements = prepare(conn)
         for statement in statements:
             if statement.startswith("ALTER TABLE"):

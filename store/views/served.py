@@ -47,6 +47,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from store.base.sorting import sort_prefix
 from store.views.query import Interrupted, Query, Row
 from store.views.searched import FEW_MATCHES, Searched
 from store.views.shown_sql import CUSTOMER_ROWS, GRAM_LETTERS, ServedTable
@@ -332,7 +333,7 @@ def _keyset(table: ServedTable, query: Query, after: Row | None, params: dict[st
         return []
     params["after_id"] = after["id"]
     if query.sort:
-        params["after_value"] = after[query.sort]
+        params["after_value"] = sort_prefix(after[query.sort])
         order, mark = sql.SQL(table.sort_key(query.sort) + ", id"), sql.SQL("%(after_value)s, %(after_id)s")
     else:
         order, mark = sql.SQL("id"), sql.SQL("%(after_id)s")

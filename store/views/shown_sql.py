@@ -6,7 +6,8 @@ same rows in the same order for the same query:
 - text is compared and sorted by its bytes (`COLLATE "C"`, polars' order), and searched
   lower-cased by Unicode's rules (ICU's root locale, as polars and Python lower-case: the
   Turkish capital İ is i and a combining dot in all three) where the server has ICU;
-- a sort runs over (the column, id), reversed whole when descending.
+- a sort runs over (the column, id), reversed whole when descending; a text is sorted by its
+  first `SORTED_CHARACTERS` (`store.base.sorting`: a longer index entry could not be written).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from functools import cached_property
 
 from psycopg import sql
 
+from store.base.sorting import SORTED_CHARACTERS
 from store.domain.signup import SIGN_UP
 from store.model import CUSTOMERS, SOURCES
 from store.views.query import CUSTOMER_COLUMNS, CUSTOMER_SORTABLE, SOURCE_COLUMNS, SOURCE_SORTABLE
@@ -99,8 +101,10 @@ class ServedTable:
         return f"lower(({searched}) {lower})"
 
     def sort_key(self, column: str) -> str:
-        """The sorted value of a column: text by its bytes."""
-        return self.shown[column] if column == "active" else f"({self.shown[column]}) COLLATE \"C\""
+        """The sorted value of a column: text by its bytes, its first `SORTED_CHARACTERS`."""
+        if column == "active":
+            return self.shown[column]
+        return f"(left({self.shown[column]}, {SORTED_CHARACTERS})) COLLATE \"C\""
 
     @cached_property
     def columns(self) -> sql.Composable:

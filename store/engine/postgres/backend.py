@@ -21,7 +21,7 @@ from store.engine.location import without_password
 from store.engine.postgres import keys, writes
 from store.engine.postgres import tables as server
 from store.engine.postgres.blobs import TableBlobs
-from store.engine.postgres.connect import connect, first_line, session
+from store.engine.postgres.connect import connect, first_line, lost, session
 from store.engine.postgres.listen import Listener
 from store.engine.postgres.pages import PageReads
 from store.engine.postgres.reads import changed_since, read_columns, read_holding, read_order, read_text, read_texts
@@ -220,10 +220,10 @@ class PgDatabase(Backend):
         except psycopg.errors.UntranslatableCharacter:
             raise StoreError(f"{self.where}: a value holds the character NUL (\\x00), which PostgreSQL cannot store; "
                              "nothing was changed") from None
-        except psycopg.OperationalError as err:
-            raise StoreError(f"{self.where}: the database server is unreachable ({first_line(err)}); "
-                             "nothing was changed: try again") from None
         except psycopg.Error as err:
+            if lost(err):
+                raise StoreError(f"{self.where}: the database server is unreachable ({first_line(err)}); "
+                                 "nothing was changed: try again") from None
             raise StoreError(f"{self.where}: the database refused the change ({first_line(err)}); "
                              "nothing was changed") from None
 

@@ -51,10 +51,17 @@ def refused(url: str) -> Iterator[None]:
         raise StoreError(f"{without_password(url)}: the server stopped the read ({first_line(err)}); try again") from None
     except psycopg.errors.LockNotAvailable as err:  # (the same)
         raise StoreError(f"{without_password(url)}: the table is busy ({first_line(err)}); try again") from None
-    except psycopg.OperationalError as err:
-        raise StoreError(f"{without_password(url)}: the database server is unreachable ({first_line(err)})") from None
     except psycopg.Error as err:
+        if lost(err):
+            raise StoreError(f"{without_password(url)}: the database server is unreachable ({first_line(err)})") from None
         raise StoreError(f"{without_password(url)}: {first_line(err)}") from None
+
+
+def lost(err: psycopg.Error) -> bool:
+    """Whether the error is the connection's (none made, or lost: the client's own, a
+    connection exception, the server shutting down), not the server refusing a statement
+    (psycopg calls those operational too: a value longer than an index entry holds, a full disk)."""
+    return isinstance(err, psycopg.OperationalError) and (err.sqlstate is None or err.sqlstate.startswith(("08", "57P")))
 
 
 @contextmanager

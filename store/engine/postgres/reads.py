@@ -11,6 +11,8 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from store.base.sorting import SORTED_CHARACTERS
+
 _TEXTS = {"id": pl.Int64(), "doc": pl.String()}
 
 
@@ -22,11 +24,13 @@ def read_texts(conn: psycopg.Connection[Any], table: str, ids: Collection[int] |
 
 
 def read_order(conn: psycopg.Connection[Any], table: str, field: str) -> pl.Series:
-    """The ids of the table's documents by their `field`'s text (by its bytes, missing as
-    empty), then id: sorted by the server, which sends nothing else (the expression is the
-    customers' sort index's, `store.views.searched.prepare`, so that it is read in order)."""
-    query = sql.SQL("COPY (SELECT id FROM {} WHERE doc IS NOT NULL ORDER BY (coalesce(doc ->> {}, '')) COLLATE \"C\", id) "
-                    "TO STDOUT (FORMAT csv)").format(sql.Identifier(table), sql.Literal(field))
+    """The ids of the table's documents by their `field`'s text (its first `SORTED_CHARACTERS`,
+    by their bytes, missing as empty), then id: sorted by the server, which sends nothing else
+    (the expression is the customers' sort index's, `store.views.searched.prepare`, so that
+    it is read in order)."""
+    query = sql.SQL("COPY (SELECT id FROM {} WHERE doc IS NOT NULL "
+                    "ORDER BY (left(coalesce(doc ->> {}, ''), {})) COLLATE \"C\", id) TO STDOUT (FORMAT csv)").format(
+        sql.Identifier(table), sql.Literal(field), sql.Literal(SORTED_CHARACTERS))
     return _copied(conn, table, query, {"id": pl.Int64()})["id"]
 
 
