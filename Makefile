@@ -5,7 +5,7 @@ DEMO_DB := .demo/custdesk.json
 DEMO_CUSTOMERS ?= 5000
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-export bench-sessions bench-keys screenshots browser postgres clean
+.PHONY: demo test constraints lint bench bench-pg bench-scale bench-import bench-export bench-sources bench-sessions bench-keys screenshots browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ bench-import: $(VENV)/.installed-test postgres
 # app's export of 100,000 chosen customers; then put back.
 bench-export: $(VENV)/.installed-test postgres
 	$(BIN)/python bench/pg_export.py --customers $(SCALE)
+
+# The source list of a million prospects beside the 10M database bench-scale builds: its first
+# rows, keystrokes and the app's memory in a real pty; then put back.
+bench-sources: $(VENV)/.installed-test postgres
+	$(BIN)/python bench/pg_sources.py --customers $(SCALE)
 
 # Search keystrokes in the app in a real pty, on the 10M database bench-scale builds.
 bench-keys: $(VENV)/.installed-test postgres

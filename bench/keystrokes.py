@@ -3,9 +3,11 @@
 from the key sent until the rows under the bar change and then stay still for `SETTLED`
 (the pane read every 3 ms), beside the key's echo in the search box (the floor: the
 terminal and the app drawing a letter). Each text is typed `--repeat` times (the search
-cleared with escape between); printed: each key's median and worst.
+cleared with escape between); printed: each key's median and worst, and the app's peak
+memory. With `--prospects` the keys are typed in the source list (`p`, timed until its rows
+show).
 
-    python bench/keystrokes.py [--customers 10000000 | --db URL-OR-FILE] TEXT…   (make bench-keys)
+    python bench/keystrokes.py [--customers 10000000 | --db URL-OR-FILE] [--prospects] TEXT…   (make bench-keys)
 
 Without `--db` the app opens the database `bench/pg_scale.py` built for `--customers`,
 on its server started here (and stopped after).
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 from common import ROOT
-from terminal import BARE_APP, keep_server, shown_after, start, stop_server, tmux, wait_for
+from terminal import BARE_APP, keep_server, pane_pid, shown_after, start, stop_server, tmux, wait_for
 
 sys.path.insert(0, str(ROOT / "tests"))
 from pg_scale import SETTINGS
@@ -74,17 +76,31 @@ def typed(text: str) -> list[tuple[float, float]]:
     return spent
 
 
+def _memory(pid: int) -> str:
+    """The process's resident memory now and at its peak, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        held = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status if line.startswith(("VmRSS", "VmHWM"))}
+    return f"{held['VmRSS']:.0f} MB now, {held['VmHWM']:.0f} MB at its peak"
+
+
 def _ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.0f}/{max(values) * 1000:.0f}"
 
 
-def measure(db: str, texts: list[str], repeat: int, shows: str) -> None:
+def measure(db: str, texts: list[str], repeat: int, shows: str, prospects: str | None = None) -> None:
+    """Keystrokes in the customer table, or in the source list where `prospects` (text its
+    first screen shows)."""
     keep_server()
     try:
         bare = shown_after(f"{sys.executable} -c {shlex.quote(BARE_APP)}", "C-0")
         began = start(f"{CUSTDESK} --db {shlex.quote(db)}", SESSION)
         print(f"first rows: {wait_for(shows, SESSION, began):.2f} s (bare Textual app: {bare:.2f} s)")
         time.sleep(2.0)  # (the counts and the server's indexes, checked after the first screen)
+        if prospects:
+            pressed = time.perf_counter()
+            tmux("send-keys", "-t", SESSION, "p")
+            print(f"the source list's first rows, from `p`: {wait_for(prospects, SESSION, pressed):.2f} s")
+            time.sleep(1.0)
         print("| text typed | each key: rows settled, median/worst ms (echo in the search box) |")
         print("|---|---|")
         for text in texts:
@@ -92,6 +108,7 @@ def measure(db: str, texts: list[str], repeat: int, shows: str) -> None:
             keys = [f"{text[:n + 1]!r} {_ms([r[n][1] for r in runs])} ({_ms([r[n][0] for r in runs])})"
                     for n in range(len(text))]
             print(f"| {text!r} | " + ", ".join(keys) + " |", flush=True)
+        print(f"\nthe app's memory: {_memory(pane_pid(SESSION))}")
     finally:
         tmux("kill-session", "-t", SESSION)
         stop_server()
@@ -103,11 +120,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--shows", default="C-0", help="text on the first screen (when the rows are there)")
+    parser.add_argument("--prospects", metavar="TEXT", help="type in the source list, which shows TEXT when its rows are there")
     parser.add_argument("texts", nargs="*", default=list(TEXTS))
     args = parser.parse_args()
     print(f"## search keystrokes, {args.repeat} times each\n")
     if args.db:
-        measure(args.db, args.texts, args.repeat, args.shows)
+        measure(args.db, args.texts, args.repeat, args.shows, args.prospects)
         return
     reason = missing_reason()
     folder = Path(f"/var/tmp/custdesk-bench/pg-{args.customers}")
@@ -115,7 +133,7 @@ def main() -> None:
         sys.exit(f"keystrokes: {reason or f'no database in {folder}: make bench-scale first'}")
     server = LocalServer(durable=True, folder=folder, settings=SETTINGS)
     try:
-        measure(server.url("customers"), args.texts, args.repeat, args.shows)
+        measure(server.url("customers"), args.texts, args.repeat, args.shows, args.prospects)
     finally:
         server.stop()
 

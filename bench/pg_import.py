@@ -14,6 +14,7 @@ server looks up.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -108,24 +109,42 @@ def put_back(url: str, saved: tuple[int, tuple[object, ...]]) -> None:
         conn.execute("VACUUM (ANALYZE) sources")
 
 
-def main() -> None:
-    parser = scale_arguments(__doc__.split("\n\n")[0])
+def import_arguments(description: str) -> argparse.ArgumentParser:
+    """`scale_arguments` and how many rows the file imported holds."""
+    parser = scale_arguments(description)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    args = parser.parse_args()
-    folder = built_folder("pg_import", args.customers, args.folder)
+    return parser
+
+
+def started(bench: str, args: argparse.Namespace) -> tuple[LocalServer, str, Path]:
+    """The server of the database of `args.customers` started, the store on it brought up to
+    date (a store made by an older custdesk, untimed), its URL, and the file of `args.rows`
+    rows (written once)."""
+    folder = built_folder(bench, args.customers, args.folder)
     path = folder.parent / f"import-{args.rows}.csv"
     write_file(path, args.rows)
     server = LocalServer(durable=True, folder=folder, settings=SETTINGS)
+    url = server.url("customers")
+    run("--db", url, "stats")
+    return server, url, path
+
+
+def imported(url: str, path: Path) -> tuple[float, float, dict[str, int]]:
+    """(seconds, peak RSS in MB, the counts it printed) of `custdesk import FILE` into the store."""
+    seconds, peak, out = run("--db", url, "import", str(path), "--json")
+    return seconds, peak, json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    args = import_arguments(__doc__.split("\n\n")[0]).parse_args()
+    server, url, path = started("pg_import", args)
     try:
-        url = server.url("customers")
-        run("--db", url, "stats")  # (a store made by an older custdesk is brought up to date first, untimed)
         floor = bare_copy(url, path)
         saved = saved_state(url)
         try:
-            seconds, peak, out = run("--db", url, "import", str(path), "--json")
+            seconds, peak, counts = imported(url, path)
         finally:
             put_back(url, saved)
-        counts = json.loads(out.strip().splitlines()[-1])
     finally:
         server.stop()
     print(f"## {args.rows:,} rows imported into {args.customers:,} customers on PostgreSQL, {os.cpu_count()} cores\n")

@@ -329,13 +329,13 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
             conn.execute(statement)
         names = {row[0] for row in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('customers', 'sources')")}
-        # (per table: its column, its sort indexes, its grams index and their statistics (2); the
-        # grams function; the customers' tags index)
-        assert len(made) == 1 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_SORTABLE) + 1 + 2 + 1 + 1
+        # (per table: its column, its sort indexes; the customers' grams index and its statistics
+        # (2), with the grams function, and their tags index)
+        assert len(made) == 1 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_ROWS.indexed) + 1 + 1
         assert prepare(conn) == []
         assert ServerRows.on(conn, SOURCE_ROWS).page(Query(text="HOPP"))[0]["id"] == source["id"]
     assert {"customers_grams", "customers_tags", *(f"customers_order_{c}" for c in SORTABLE),
-            "sources_grams", *(f"sources_order_{c}" for c in SOURCE_SORTABLE)} <= names
+            *(f"sources_order_{c}" for c in SOURCE_ROWS.indexed)} <= names and "sources_grams" not in names
 
 
 def test_a_store_prepared_by_an_earlier_version_drops_its_trigram_index_once_the_grams_one_is_made(pg_database):
@@ -583,18 +583,21 @@ def test_a_text_longer_than_a_sort_index_entry_holds_is_saved_and_sorted_by_its_
     assert customers.select(Query(sort="company"))["id"].to_list() == [1, 2, 3]  # (a tie, by id)
 
 
-def test_a_store_sorted_by_whole_texts_before_gets_the_new_sort_indexes_and_drops_the_old(pg_database):
+def test_a_store_prepared_by_an_earlier_version_gets_the_new_indexes_and_drops_those_they_replace(pg_database):
+    """Its sort indexes of whole texts, and a grams index of the source list (which is walked)."""
     with Store(pg_database, user="tester") as store:
         store.add_customer("private", {"first_name": "Ada", "email": "ada@example.org"})
     with psycopg.connect(pg_database, autocommit=True) as conn:
         conn.execute("CREATE INDEX customers_by_name ON customers "
                      f"(({served.CUSTOMER_ROWS.shown['name']}) COLLATE \"C\", id) WHERE doc IS NOT NULL")
+        conn.execute("CREATE INDEX sources_grams ON sources (id)")
         made = prepare(conn)
-        assert made[-1] == 'DROP INDEX CONCURRENTLY "customers_by_name"'
+        assert made[-2:] == ['DROP INDEX CONCURRENTLY "customers_by_name"', 'DROP INDEX CONCURRENTLY "sources_grams"']
         for statement in made:
             conn.execute(statement)
-        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
-        assert "customers_by_name" not in names and "customers_order_name" in names and prepare(conn) == []
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename IN ('customers', 'sources')")}
+        assert {"customers_by_name", "sources_grams"}.isdisjoint(names) and "customers_order_name" in names
+        assert prepare(conn) == []
 
 
 def test_a_session_that_finds_another_preparing_the_store_leaves_it_the_work(pg_database):

@@ -4,12 +4,11 @@ searched text's SQL, the grams index and what its statistics tell of a search's 
 
 `prepare` (run by the app on a server: `prepare_server`) makes this fast at millions of
 rows, for each served table (`shown_sql.SERVED`): the searched text kept as a column
-(walked five times faster than worked out from each document), the grams index over it, a
-btree per sortable column (a page starts where the index says, whatever the sort); and a
-GIN index over the customers' tags. A server without
-them answers every query all the same, more slowly. Its indexes cost a 100k import on the
-server 2.5 times its time (2.8 → 7.0 s, most of it the trigram index of earlier versions):
-a price the table's reads are worth.
+(walked five times faster than worked out from each document), a btree per sortable column
+(a page starts where the index says, whatever the sort); for the customers, the grams
+index over the searched text and a GIN index over the tags. The source list, which takes a
+million rows in one import, has fewer (`shown_sql.SOURCE_ROWS`): each index costs every
+row written its upkeep. A server without them answers every query all the same, more slowly.
 
 A server without ICU (a build without it) lower-cases by its database's locale: with
 C.UTF-8 the Turkish İ becomes i, not i and a combining dot, and a C locale lower-cases
@@ -158,9 +157,11 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     """The statements that make what the server reads the pages of each served table
     (`shown_sql.SERVED`: the customers, the source list) through, leaving out what it has:
     the searched text kept as a column of its own (computed by the server with each write;
-    adding it rewrites the table, which no one reads or writes meanwhile: minutes at 10M)
-    and an index of its grams (`shown_sql.GRAMS`, with the function that works them out); a
-    btree per sortable column; for the customers, a GIN index over the tags; and one over
+    adding it rewrites the table, which no one reads or writes meanwhile: minutes at 10M);
+    where the table's search is narrowed by one (`ServedTable.grams`: the customers'), an
+    index of its grams (`shown_sql.GRAMS`, with the function that works them out); a btree
+    per sortable column it names (`ServedTable.indexed`); for the customers, a GIN index over
+    the tags; and one over
     the customers each export record names (`_OWNERS_INDEX`: a store made before it). The indexes
     are made CONCURRENTLY (commits go on meanwhile): run each on its own, out of any
     transaction. The GIN indexes take each new entry at once (`fastupdate = off`, also set
@@ -190,7 +191,7 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
     broken = [f'DROP INDEX CONCURRENTLY "{name}"' for _, name, _ in made if name in indexes and name not in present]
     superseded = [f'DROP INDEX CONCURRENTLY "{name}"' for table in SERVED.values() if table.name in ready
                   for name in _superseded(table) if name in indexes]
-    counted = [statement for name in SERVED if name in ready
+    counted = [statement for name, table in SERVED.items() if name in ready and table.grams
                and not (_grams_index(name) in present and _statistics_kept(conn, name) == GRAMS_STATISTICS)
                for statement in (f'ALTER INDEX "{_grams_index(name)}" ALTER COLUMN 1 SET STATISTICS {GRAMS_STATISTICS}',
                                  f"ANALYZE {name}")]
@@ -203,19 +204,23 @@ def _made(table: ServedTable) -> list[tuple[str, str]]:
     """The indexes a served table's pages are read through: (name, definition)."""
     name = table.name
     made = [(f"{name}_order_{column}", f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
-            for column in table.sortable]
+            for column in table.indexed]
     if "tags" in table.shown:
         made.append((f"{name}_tags", f"ON {name} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
-    made.append((_grams_index(name), f"ON {name} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} WHERE doc IS NOT NULL"))
+    if table.grams:
+        made.append((_grams_index(name), f"ON {name} USING gin ({GRAMS}({SEARCHED_COLUMN})) {_AT_ONCE} "
+                                         "WHERE doc IS NOT NULL"))
     return made
 
 
 def _superseded(table: ServedTable) -> list[str]:
     """The indexes of earlier versions the table's own replace, dropped once those are made:
     the sort indexes of whole texts (a longer entry than a btree holds could not be written,
-    `store.base.sorting`), pg_trgm's of the customers' searched text."""
-    return [f"{table.name}_by_{column}" for column in table.sortable] + (
-        [_TRIGRAMS_INDEX] if table.name == CUSTOMERS else [])
+    `store.base.sorting`), pg_trgm's of the customers' searched text; a grams index, or a
+    sort index, the table is read without."""
+    unindexed = [f"{table.name}_order_{column}" for column in table.sortable if column not in table.indexed]
+    return [f"{table.name}_by_{column}" for column in table.sortable] + unindexed + (
+        [_TRIGRAMS_INDEX] if table.name == CUSTOMERS else []) + ([] if table.grams else [_grams_index(table.name)])
 
 
 def _statistics_kept(conn: psycopg.Connection[Any], table: str) -> int:

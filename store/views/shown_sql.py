@@ -87,13 +87,17 @@ assert tuple(SOURCE_SHOWN) == SOURCE_COLUMNS
 @dataclass(frozen=True)
 class ServedTable:
     """A table whose rows a server serves: its shown columns as SQL, those its search reads
-    (in the polars view's order), those one may sort by (each with its index), and whether a
-    row is active (None: every row is)."""
+    (in the polars view's order), those one may sort by, those of them with an index (a page
+    starts where it says; another sort reads the table through), whether a row is active
+    (None: every row is), and whether its search is narrowed by a grams index
+    (`searched.prepare`; else walked)."""
     name: str
     shown: dict[str, str]
     searched: tuple[str, ...]
     sortable: tuple[str, ...]
+    indexed: tuple[str, ...]
     active: str | None
+    grams: bool
 
     def haystack(self, lower: str = UNICODE_LOWER) -> str:
         """The searched text of a row, lower-cased."""
@@ -114,8 +118,14 @@ class ServedTable:
 
 
 CUSTOMER_ROWS = ServedTable(CUSTOMERS, SHOWN, ("number", "name", "company", "email", "phone"), CUSTOMER_SORTABLE,
-                            SHOWN["active"])
-SOURCE_ROWS = ServedTable(SOURCES, SOURCE_SHOWN, ("name", "company", "email", "phone"), SOURCE_SORTABLE, None)
+                            CUSTOMER_SORTABLE, SHOWN["active"], grams=True)
+# The source list takes a million rows at once (an import, into this table alone), and each
+# index costs that import its upkeep: its search walks it (a grams index made an import of
+# 100,000 prospects 2.9 s → 28 s, 8.5 s with GIN's queue of new entries on), and it is sorted
+# through an index by name and by when imported only (each of six cost an import of a million
+# 4.5 s: 42 s → 68 s; a page of another sort of a million prospects takes 1–5 s).
+SOURCE_ROWS = ServedTable(SOURCES, SOURCE_SHOWN, ("name", "company", "email", "phone"), SOURCE_SORTABLE,
+                          ("name", "imported"), None, grams=False)
 SERVED = {table.name: table for table in (CUSTOMER_ROWS, SOURCE_ROWS)}
 
 
