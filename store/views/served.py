@@ -25,8 +25,8 @@ the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold it
 gram: ANALYZE keeps the share of the 10,000 most held grams, and every other is rarer than
 the least of those), it is read through the index at once. Grams most rows hold are left
 out of the read where the text has rarer ones (`COMMON_GRAM`). Text shorter than a gram
-(one or two letters) is only walked: the grams index cannot narrow it, and reading all of
-it to find that out is the slowest way of all. A count walks, then asks the planner, each
+(one or two letters), and any search of a table without a grams index, is only walked:
+no index narrows it, and reading all of it to find that out is the slowest way of all. A count walks, then asks the planner, each
 for `COUNT_SECONDS`: one that neither ends in time is not known (None); a way that cannot
 end in time is not tried (a walk whose page's pace shows it, an index read of more than
 `FEW_MATCHES`). A search read through the grams index is counted by its page (every
@@ -181,8 +181,9 @@ class ServerRows:
             if _matching(query) not in self._walks_too_long and (expected is None or expected > FEW_MATCHES):
                 started = time.perf_counter()
                 if expected is None or _filtered(query):  # (the statistics tell where the text is, not the filters')
-                    found = read(conn, cur, walk, params, walk=True,
-                                 seconds=WALK_SECONDS if _narrowable(query) else None)
+                    # (walked to the end where no grams index narrows it: one or two letters, the
+                    # source list's search; reading every row unnarrowed first would be wasted)
+                    found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if narrowed else None)
                 else:  # (not a page in the rows walked: the matches are not where the statistics say)
                     found = read(conn, cur, _walk_of(table, query, where, keyset, limit,
                                                      self._rows_to_walk(expected, limit)), params, walk=True)
