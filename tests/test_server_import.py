@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from international import people
 
 from store import Store, TooManyToMatch
-from store.engine.postgres import backend
+from store.engine.postgres import backend, writes
 from store.matching import RecordRef, find_pairs, identity_pairs
 from store.matching import index as matching_index
 from store.model import CUSTOMERS, SOURCES
@@ -59,6 +59,7 @@ def test_an_import_is_judged_and_written_on_the_server_reading_no_customer_whole
     from importers import plan_import, read_table
 
     monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)  # (120 customers: "too many" to build the matcher's index)
+    monkeypatch.setattr(writes, "COPY_ROWS", 37)  # (the rows sent to COPY in eleven parts)
     with Store(url, user="reader") as reader:
         stored = [reader.customer(i) for i in range(1, 121)]
     fresh = people(400, seed=77)
@@ -77,6 +78,9 @@ def test_an_import_is_judged_and_written_on_the_server_reading_no_customer_whole
         found = [[r["id"] for r in after.find(SOURCES, "email", p.email.upper())] for p in fresh[:50]]
         assert all(len(ids) == 1 for ids in found) and _held_nothing(after)
         assert after.source(found[1][0])["last_name"] == fresh[1].last
+    with psycopg.connect(url) as conn:  # (every part of the COPY there, with its keys)
+        assert conn.execute("SELECT count(*), min(id), max(id), count(keys) FROM sources WHERE doc IS NOT NULL").fetchone() \
+            == (403, 1, 403, 403)
 
 
 def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url):
