@@ -110,16 +110,18 @@ def test_a_statement_the_server_refuses_as_too_large_is_not_called_an_unreachabl
     assert not lost(psycopg.errors.ProgramLimitExceeded()) and not lost(psycopg.errors.DiskFull())
 
 
-def test_a_change_the_server_rolls_back_for_another_sessions_says_try_again_not_unreachable(pg_database):
+@pytest.mark.parametrize(("code", "said"), [("40P01", "deadlock detected"),
+                                           ("40001", "could not serialize access due to concurrent update")])
+def test_a_change_the_server_rolls_back_for_another_sessions_says_try_again_not_unreachable(pg_database, code, said):
     with Store(pg_database) as store, psycopg.connect(pg_database, autocommit=True) as admin:
         store.add_customer("private", person(1))
         admin.execute("CREATE FUNCTION collide() RETURNS trigger LANGUAGE plpgsql AS "
-                      "$$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01'; END $$")
+                      f"$$ BEGIN RAISE EXCEPTION '{said}' USING ERRCODE = '{code}'; END $$")
         admin.execute("CREATE TRIGGER collide BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION collide()")
         with pytest.raises(StoreError) as refused:
             store.add_customer("private", person(2))
         assert "unreachable" not in str(refused.value)
-        assert "met another session's (deadlock detected); nothing was changed: try again" in str(refused.value)
+        assert f"for another session's work ({said}); nothing was changed: try again" in str(refused.value)
         admin.execute("DROP TRIGGER collide ON customers")
         store.add_customer("private", person(3))
         assert store.customer_count() == 2

@@ -59,7 +59,7 @@ def test_an_import_is_judged_and_written_on_the_server_reading_no_customer_whole
     from importers import plan_import, read_table
 
     monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)  # (120 customers: "too many" to build the matcher's index)
-    monkeypatch.setattr(writes, "COPY_ROWS", 37)  # (the rows sent to COPY in eleven parts)
+    monkeypatch.setattr(writes, "COPY_ROWS", 37)  # (the rows sent to COPY in parts of 37: each must arrive)
     with Store(url, user="reader") as reader:
         stored = [reader.customer(i) for i in range(1, 121)]
     fresh = people(400, seed=77)

@@ -221,8 +221,8 @@ class PgDatabase(Backend):
             raise StoreError(f"{self.where}: a value holds the character NUL (\\x00), which PostgreSQL cannot store; "
                              "nothing was changed") from None
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as err:
-            raise StoreError(f"{self.where}: the change met another session's ({first_line(err)}); "
-                             "nothing was changed: try again") from None
+            raise StoreError(f"{self.where}: the server stopped this for another session's work "
+                             f"({first_line(err)}); nothing was changed: try again") from None
         except psycopg.Error as err:
             if lost(err):
                 raise StoreError(f"{self.where}: the database server is unreachable ({first_line(err)}); "
