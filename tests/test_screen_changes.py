@@ -61,6 +61,29 @@ async def test_escape_typed_in_a_terminal_reaches_the_app_without_textuals_wait(
             os.close(typed_into)
 
 
+async def test_a_terminal_that_hangs_up_quits_the_app_and_its_input_thread_stops(shop):
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE) as pilot:
+        terminal, typed_into = os.openpty()
+        tty.setraw(typed_into)
+        driver = PromptEscapeDriver(app)
+        driver.fileno = typed_into
+        reading = threading.Thread(target=driver.run_input_thread)
+        reading.start()
+        try:
+            os.write(terminal, "/ü".encode()[:2])  # (a key, and half a character: no hang-up)
+            await until(lambda: app.focused is not None and app.focused.id == "search")
+            await pilot.pause(0.2)
+            assert app.return_code is None
+            os.close(terminal)  # the pane killed, the connection dropped
+            await until(lambda: app.return_code == 0)
+        finally:
+            driver.exit_event.set()
+            reading.join(5)
+            os.close(typed_into)
+        assert not reading.is_alive()
+
+
 async def test_a_closed_detail_is_collected_once_the_table_is_painted(shop):
     app = CustdeskApp(shop)
     gc.collect()

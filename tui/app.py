@@ -10,6 +10,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.driver import Driver
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -109,6 +110,10 @@ class CustdeskApp(App[None]):
             await self.keys.take(event)
         else:
             await super().on_event(event)
+
+    def on_terminal_closed(self, _message: Message) -> None:
+        """The terminal hung up (`tui.terminal.TerminalClosed`): quit as `q` does."""
+        self.exit()
 
     def on_key_handled(self, marker: KeyHandled) -> None:
         self.keys.handled(marker)

@@ -9,7 +9,12 @@ keyboard protocol sends escape unambiguously and waits for nothing).
 
 Here the wait is ESCAPE_SECONDS, unless the user set ESCDELAY (as for curses programs: a
 slow remote link may split a key's sequence), and the input thread looks again exactly
-when it is over. Only this loop differs from Textual's `LinuxDriver.run_input_thread`.
+when it is over. Only this loop differs from Textual's `LinuxDriver.run_input_thread`,
+and what it does when the terminal hangs up (reads end, nothing more can be typed: a
+killed tmux pane, a dropped SSH connection whose hang-up signal did not reach the app):
+it tells the app (`TerminalClosed`), which closes the store and exits. Textual's loop went
+on selecting the closed terminal, a core spinning for good (found: an app left so for an
+hour, after its tmux pane was killed).
 """
 from __future__ import annotations
 
@@ -23,11 +28,16 @@ from textual._parser import ParseError
 from textual._time import get_time
 from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+from textual.message import Message
 
 # Escape sequences arrive in one write of the terminal; 25 ms is the usual ttimeoutlen of
 # editors over a network.
 ESCAPE_SECONDS = 0.025
 IDLE_SECONDS = 0.1  # how often the input thread looks at its exit flag when no key comes
+
+
+class TerminalClosed(Message):
+    """The terminal the keys come from hung up: nothing more can be typed."""
 
 
 def escape_delay() -> float:
@@ -46,16 +56,19 @@ class PromptEscapeDriver(LinuxDriver):
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
 
-        def process(events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
+        def process(events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> bool:
+            """Handle what was typed; False once the terminal has hung up (its reads end)."""
             for last, (_key, mask) in loop_last(events):
                 if mask & selectors.EVENT_READ:
-                    data = decode(os.read(self.fileno, 1024 * 4), final=final and last)
-                    if not data:
-                        break  # (stdin piped)
-                    for message in parser.feed(data):
+                    typed = os.read(self.fileno, 1024 * 4)
+                    if not typed:
+                        return False
+                    text = decode(typed, final=final and last)  # ('' while a character is cut short)
+                    for message in parser.feed(text) if text else ():
                         self.process_message(message)
             for message in parser.tick():
                 self.process_message(message)
+            return True
 
         def wait() -> float:
             # An ESC waits for what may follow it: look again when that wait is over.
@@ -64,7 +77,10 @@ class PromptEscapeDriver(LinuxDriver):
 
         try:
             while not self.exit_event.is_set():
-                process(selector.select(wait()))
+                if not process(selector.select(wait())):
+                    self.process_message(TerminalClosed())
+                    self.exit_event.wait()  # (until the app, closing, stops this driver)
+                    return
             selector.unregister(self.fileno)
             process(selector.select(IDLE_SECONDS), final=True)
         finally:
