@@ -109,6 +109,10 @@ def searched_text(conn: psycopg.Connection[Any], table: ServedTable = CUSTOMER_R
     return SEARCHED_COLUMN if _keeps_searched_column(conn, table.name) else table.haystack(unicode_collation(conn))
 
 
+def _sort_index(table: str, column: str) -> str:
+    return f"{table}_order_{column}"
+
+
 def _grams_index(table: str) -> str:
     return f"{table}_grams"
 
@@ -203,7 +207,7 @@ def prepare(conn: psycopg.Connection[Any]) -> list[str]:
 def _made(table: ServedTable) -> list[tuple[str, str]]:
     """The indexes a served table's pages are read through: (name, definition)."""
     name = table.name
-    made = [(f"{name}_order_{column}", f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
+    made = [(_sort_index(name, column), f"ON {name} (({table.sort_key(column)}), id) WHERE doc IS NOT NULL")
             for column in table.indexed]
     if "tags" in table.shown:
         made.append((f"{name}_tags", f"ON {name} USING gin ((doc -> 'tags')) {_AT_ONCE} WHERE doc IS NOT NULL"))
@@ -218,7 +222,7 @@ def _superseded(table: ServedTable) -> list[str]:
     the sort indexes of whole texts (a longer entry than a btree holds could not be written,
     `store.base.sorting`), pg_trgm's of the customers' searched text; a grams index, or a
     sort index, the table is read without."""
-    unindexed = [f"{table.name}_order_{column}" for column in table.sortable if column not in table.indexed]
+    unindexed = [_sort_index(table.name, column) for column in table.sortable if column not in table.indexed]
     return [f"{table.name}_by_{column}" for column in table.sortable] + unindexed + (
         [_TRIGRAMS_INDEX] if table.name == CUSTOMERS else []) + ([] if table.grams else [_grams_index(table.name)])
 
