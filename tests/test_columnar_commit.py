@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import polars as pl
 import pytest
-from helpers import contents
+from helpers import contents, person
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from international import people
@@ -202,3 +202,27 @@ def test_json_built_column_wise_reads_back_as_the_row_without_its_nulls(named):
     texts = object_texts(frame).to_list()
     assert [orjson.loads(text) for text in texts] == [{n: v for n, v in zip(names, row, strict=True) if v is not None}
                                                       for row in rows]
+
+
+def test_a_large_commit_on_a_server_reads_no_table_whole(store_path, backend, monkeypatch):
+    """A session of a server holds what it wrote until the commit; then the server has it.
+    Past `FOLD_WRITTEN` documents the written ones are let go, not folded into the table's
+    text: a deactivation of 20,001 of ten million customers read all ten million."""
+    from store.engine.postgres import backend as pg_backend
+
+    monkeypatch.setattr(pg_backend, "FOLD_WRITTEN", 3)
+    store = Store(store_path)
+    ids = [store.add_customer("private", person(n))["id"] for n in range(8)]
+    store.close()
+    with Store(store_path) as session:  # (another session's: nothing read yet)
+        customers = session.parts.session.db.tables[CUSTOMERS]
+        assert session.deactivate(ids[:5]) == 5
+        assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+        assert [session.customer(i)["active"] for i in ids] == [False] * 5 + [True] * 3
+        assert session.stats()["active"] == 3
+    with Store(store_path) as session:  # (one whose view holds every customer's fields: they take the written in)
+        customers = session.parts.session.db.tables[CUSTOMERS]
+        assert customers.frame()["active"].to_list() == [False] * 5 + [True] * 3
+        session.reactivate(ids[1:4])
+        assert customers.frame()["active"].to_list() == [False, True, True, True, False, True, True, True]
+        assert customers.reads_alone == (backend == "postgresql") and not customers.text_read

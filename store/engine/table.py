@@ -525,6 +525,9 @@ class Table(Mapping[int, dict[str, Any]]):
         memory only, once many are held: a document as a Python dict takes ~4 KB, as text ~0.5 KB)."""
         if not self._written:
             return
+        if self.reads_alone:
+            self._let_written_go()
+            return
         written = list(self._written)
         fresh = self._fresh_text(self._live())
         columns = pl.concat([self.columns().filter(~pl.col("id").is_in(written)), self._decode(fresh)])
@@ -534,6 +537,21 @@ class Table(Mapping[int, dict[str, Any]]):
         self._written = {}
         self._as_read = False
         self._changed()
+
+    def _let_written_go(self) -> None:
+        """`fold` of a table read one document at a time from a server, once what was written
+        is committed: the server holds those documents, and they are read from it again when
+        needed (folded into the table's text, they had its ten million documents read first).
+        Decoded fields held (a view's) take the written ones in."""
+        with self._lock:
+            columns = self._columns
+            if columns is not None:
+                fresh = self._decode(self._fresh_text(self._live()))
+                kept = columns.filter(~pl.col("id").is_in(list(self._written)))
+                self._columns = pl.concat([kept, fresh], how="vertical_relaxed").sort("id")
+                self._as_read = False
+            self._written = {}
+            self._changed()
 
     def line_starts(self) -> pl.Series:
         """Where each document's line starts in the text `chunks` writes, from the table's first
