@@ -1,9 +1,10 @@
 """An import of a million rows into the PostgreSQL store of ten million customers that
 `bench/pg_scale.py` builds (issue 31), as a user runs it: `custdesk --db URL import FILE`
 in a fresh process, timed from exec to exit with its peak memory, beside `psql` loading the
-same file into a bare table with COPY (the floor of what this server takes in). Afterwards the
-database is put back as it was: the rows of the commits since removed, the store's state
-and meta row restored (`custdesk undo` of a million rows reads each row alone: too slow).
+same file into a bare table with COPY (the floor of what this server takes in); then
+`custdesk undo --entry N` of that import, timed alike. Afterwards the database is put back as
+it was, whatever the undo did: the rows of the commits since removed, the store's state and
+meta row restored.
 
     python bench/pg_import.py [--rows 1000000] [--customers 10000000]   (make bench-import)
 
@@ -135,6 +136,16 @@ def imported(url: str, path: Path) -> tuple[float, float, dict[str, int]]:
     return seconds, peak, json.loads(out.strip().splitlines()[-1])
 
 
+def undone(url: str) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of `custdesk undo --entry N` of the store's last import."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        entry = conn.execute("SELECT max(id) FROM journal WHERE doc ->> 'action' = 'import'").fetchone()[0]
+    seconds, peak, _out = run("--db", url, "undo", "--entry", str(entry))
+    return seconds, peak
+
+
 def main() -> None:
     args = import_arguments(__doc__.split("\n\n")[0]).parse_args()
     server, url, path = started("pg_import", args)
@@ -143,6 +154,7 @@ def main() -> None:
         saved = saved_state(url)
         try:
             seconds, peak, counts = imported(url, path)
+            undo_seconds, undo_peak = undone(url)
         finally:
             put_back(url, saved)
     finally:
@@ -152,6 +164,7 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| `custdesk import` ({counts['created']:,} created, {counts['duplicates']:,} duplicates, "
           f"{counts['errors']:,} errors) | {seconds:.1f} | {peak:.0f} MB |")
+    print(f"| `custdesk undo --entry N` of that import | {undo_seconds:.1f} | {undo_peak:.0f} MB |")
     print(f"| `psql \\copy` of the same file into a bare table | {floor:.1f} | |")
 
 

@@ -14,6 +14,7 @@ from international import people
 from store import Batch, NotFound, NothingToUndo, RuleViolation, Store
 from store.base.json_rows import object_texts
 from store.engine import open_engine
+from store.engine.postgres.reads import read_text as _read_text
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import KEYED, key_column, normalise_key
 from store.schema import SCHEMA
@@ -226,3 +227,30 @@ def test_a_large_commit_on_a_server_reads_no_table_whole(store_path, backend, mo
         session.reactivate(ids[1:4])
         assert customers.frame()["active"].to_list() == [False, True, True, True, False, True, True, True]
         assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+
+
+def test_verbs_over_many_records_read_them_from_a_server_together(store_path, backend, monkeypatch):
+    """Tagging, (de)activating, discarding and undoing many records read them ahead in a few
+    statements (`Transaction.reading_ahead`), not each alone: 100,000 chosen customers were
+    300,000 statements."""
+    from store.engine import table as tables
+    from store.engine.postgres import backend as pg_backend
+
+    read_alone = []
+    monkeypatch.setattr(pg_backend, "read_text", lambda *args: read_alone.append(args[1:]) or _read_text(*args))
+    monkeypatch.setattr(tables, "HOLD_CHUNK", 4)
+    store = Store(store_path)
+    ids = [store.add_customer("private", person(n))["id"] for n in range(9)]
+    entry = store.apply_batch(Batch("sources", rows=_as_rows(_with_origin(_records(7)))))
+    store.close()
+    read_alone.clear()
+    with Store(store_path) as session:  # (nothing read yet)
+        assert session.set_tags(ids, add=["messe"]) == 9
+        assert session.deactivate(ids[2:]) == 7
+        session.undo()
+        assert session.discard([3, 5]) == 2
+        session.undo()
+        session.undo(entry["id"])
+        assert read_alone == []
+        assert [session.customer(i)["tags"] for i in ids] == [["messe"]] * 9 and session.stats()["active"] == 9
+        assert list(session.sources()) == []

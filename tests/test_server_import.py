@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 
+import polars as pl
 import psycopg
 import pytest
 from helpers import login_role
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from international import people
 
-from store import Store, TooManyToMatch
+from store import Batch, Store, TooManyToMatch
 from store.engine.postgres import backend, writes
 from store.matching import RecordRef, find_pairs, identity_pairs
 from store.matching import index as matching_index
@@ -289,3 +290,29 @@ def test_a_customers_exports_are_found_through_the_owners_index_the_app_makes_wh
     assert "exports_customer_ids" not in plan()
     prepare_server(url)
     assert "exports_customer_ids" in plan()
+
+
+def _prospects(name: str, count: int) -> pl.DataFrame:
+    return pl.DataFrame({"first_name": [f"{name}{n}" for n in range(count)],
+                         "email": [f"{name}{n}@example.com" for n in range(count)]})
+
+
+def test_a_commit_of_many_rows_leaves_the_server_counting_them(url, monkeypatch):
+    """The server plans the statements after a large commit (an undo's) on counts that hold
+    its rows: before, a store's first import of a million prospects left it counting none."""
+    monkeypatch.setattr(writes, "ANALYZED_FROM", 30)
+
+    def counted(table: str) -> float:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT reltuples FROM pg_class WHERE relname = %s", (table,)).fetchone()[0]
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE sources")  # (none yet: counted as empty)
+    assert counted(SOURCES) == 0
+    with Store(url) as store:
+        entry = store.apply_batch(Batch("sources", rows=_prospects("p", 40)))
+        assert counted(SOURCES) == 40
+        store.undo(entry["id"])
+        assert list(store.sources()) == []
+        store.apply_batch(Batch("sources", rows=_prospects("q", 20)))
+    assert counted(SOURCES) == 40  # (fewer rows than ANALYZED_FROM: left to the server's own upkeep)

@@ -53,10 +53,10 @@ class Customers:
 
     def set_tags(self, customer_ids: Iterable[int], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:
         """Add and remove tags on many customers; returns how many changed."""
-        add_tags, remove_tags = list(add), set(remove)
+        add_tags, remove_tags, ids = list(add), set(remove), list(customer_ids)
         changed = 0
-        with self.session.db.transaction() as tx:
-            for customer_id in customer_ids:
+        with self.session.db.transaction() as tx, tx.reading_ahead(CUSTOMERS, ids):
+            for customer_id in ids:
                 doc = self.session.current(tx, customer_id)
                 tags = [t for t in doc.get("tags") or [] if t not in remove_tags]
                 tags += [t for t in add_tags if t not in tags]
@@ -81,9 +81,9 @@ class Customers:
 
     def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Switch, int]:
         """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate."""
-        numbers = []
-        with self.session.db.transaction() as tx:
-            docs = {customer_id: self.session.current(tx, customer_id) for customer_id in customer_ids}
+        numbers, ids = [], list(customer_ids)
+        with self.session.db.transaction() as tx, tx.reading_ahead(CUSTOMERS, ids):
+            docs = {customer_id: self.session.current(tx, customer_id) for customer_id in ids}
             active = switch_of(d["active"] for d in docs.values()) == "reactivate" if wanted is None else wanted
             verb: Switch = "reactivate" if active else "deactivate"
             for customer_id, doc in docs.items():

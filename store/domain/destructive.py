@@ -1,6 +1,7 @@
 """Delete, merge, obfuscate and undo: the actions that take data away."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -190,7 +191,7 @@ class Destructive:
 
     def undo(self, entry_id: int | None = None) -> JournalEntry:
         """Undo the latest undoable action, or the given journal entry (revert an import)."""
-        with self.session.db.transaction() as tx:
+        with self.session.db.transaction() as tx, contextlib.ExitStack() as reading:
             entries = self.session.db.tables[JOURNAL]
             if entry_id is None:
                 found = journal.latest_undoable(entries)
@@ -204,6 +205,8 @@ class Destructive:
                 entry = asked
                 if entry.get("undone"):
                     raise NothingToUndo(f"'{entry['summary']}' was already undone")
+            for table, ids in journal.changed_ids(entry).items():
+                reading.enter_context(tx.reading_ahead(table, ids))
             changed = journal.conflicts(tx, entry)
             if changed:
                 table, doc_id = changed[0]

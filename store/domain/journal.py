@@ -125,6 +125,14 @@ def changes_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, int, Document | 
             yield table, where, before, after_rev
 
 
+def changed_ids(entry: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The ids of the documents an entry's undo data names, by table."""
+    found: dict[str, list[int]] = {}
+    for table, where, _before, _after_rev in entry["changes"]:
+        found.setdefault(table, []).extend(range(*where) if isinstance(where, list) else (where,))
+    return found
+
+
 def _drop_old_undo_data(tx: Transaction) -> None:
     # Only entries keeping documents count: one that changed none ("not a duplicate") costs
     # nothing to keep undoable, so a hundred of them never take a merge's undo away.

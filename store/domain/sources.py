@@ -125,7 +125,7 @@ class Sources:
 
     def discard(self, source_ids: Iterable[int]) -> int:
         ids = list(source_ids)
-        with self.session.db.transaction() as tx:
+        with self.session.db.transaction() as tx, tx.reading_ahead(SOURCES, ids):
             for source_id in ids:
                 if tx.get(SOURCES, source_id) is None:
                     raise NotFound(f"prospect #{source_id} does not exist (activated or discarded by someone else?)")

@@ -13,6 +13,7 @@ import polars as pl
 from store.base.json_rows import object_texts
 from store.engine import tallies as tally
 from store.engine.schema import META, META_ID
+from store.engine.table import Table
 
 if TYPE_CHECKING:
     from store.engine.memory import InMemory
@@ -39,6 +40,20 @@ class Transaction:
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
         return self.db.tables[table].get(doc_id)
+
+    @contextmanager
+    def reading_ahead(self, table: str, ids: Collection[int]) -> Iterator[None]:
+        """Within it, these documents of a large table are read from a server together, not
+        each alone (`Table.hold`): a verb over many chosen records."""
+        rows = self.db.tables[table]
+        if not isinstance(rows, Table):
+            yield
+            return
+        rows.hold(ids)
+        try:
+            yield
+        finally:
+            rows.let_go()
 
     def table(self, name: str) -> Mapping[int, dict[str, Any]]:
         """The table as this transaction sees it (its own writes included)."""

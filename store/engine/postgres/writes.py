@@ -5,7 +5,8 @@ rows `insert_rows` numbered go straight into their tables. The state row takes t
 commit's seq, which is NOTIFYed to listening sessions."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import polars as pl
@@ -23,6 +24,8 @@ from store.engine.transaction import Transaction
 STAGING = "custdesk_staging"
 # Rows written to COPY as CSV text at a time.
 COPY_ROWS = 20_000
+# A table a commit writes this many rows of is analyzed in it (`_analyzed`).
+ANALYZED_FROM = 20_000
 _STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": pl.Int64(), "doc": pl.String(),
            "keys": pl.String()}
 
@@ -38,8 +41,9 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
     """Write the transaction's documents as commit `seq`, a keyed table's with their keys
     (`keys`); returns the tables written (none: nothing changed, and nothing is written)."""
     staged = _staged(tx, schema)
+    first = next(staged, None)
     fresh = [(table, block, fields) for table, block, fields in tx.inserted() if block.height]
-    if staged.height == 0 and not fresh:
+    if first is None and not fresh:
         return set()
     with conn.cursor() as cur:
         for table, block, fields in fresh:
@@ -54,37 +58,78 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
                     sql.Identifier(table), sql.SQL(columns))) as copy:
                 for part in rows.iter_slices(COPY_ROWS):  # (a million documents as one text: 1.5 GB more)
                     copy.write(part.write_csv(include_header=False))
-        if staged.height:
-            with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc, keys) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(staged.write_csv(include_header=False))
-        for table, statement, expected in _statements(staged, schema.keyed_tables):
+        kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(_empty())
+        _analyzed(cur, kinds, fresh)
+        for table, statement, expected in _statements(kinds, schema.keyed_tables):
             cur.execute(statement, {"seq": seq, "tbl": table})
             if cur.rowcount != expected:
                 raise ConcurrentChange(f"{where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
                                        "changed by someone else meanwhile; nothing was saved: try again")
         cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
         cur.execute("SELECT pg_notify(%s, %s)", (channel, str(seq)))
-    return set(staged["tbl"].unique()) | {table for table, _block, _fields in fresh}
+    return set(kinds["tbl"]) | {table for table, _block, _fields in fresh}
 
 
-def _staged(tx: Transaction, schema: Schema) -> pl.DataFrame:
+def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    """COPY the staged rows into the staging table a part at a time; how many of each kind
+    each table's are (`_kinds`)."""
+    counted = []
+    with cur.copy(f"COPY {STAGING} (tbl, id, old_rev, rev, doc, keys) FROM STDIN (FORMAT csv)") as copy:
+        for part in parts:
+            copy.write(part.write_csv(include_header=False))
+            counted.append(_kinds(part))
+    return pl.concat(counted).group_by("tbl", maintain_order=True).sum()
+
+
+def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.DataFrame, pl.DataFrame]]) -> None:
+    """Count again a table the commit writes `ANALYZED_FROM` rows of or more (its rows
+    sampled, in the transaction: its own inserts counted, its statistics the commit's), before
+    the staged rows are matched with it. Planned on the counts of before (a store's first
+    import of a million prospects: none), the undo of that import walked an index of a
+    million entries for each of its million rows (stopped after 12 minutes; 32 s after an
+    ANALYZE). A table another session holds for upkeep (an index being made) is left as it is."""
+    counts = {table: inserts + updates + deletes for table, inserts, updates, deletes in kinds.iter_rows()}
+    for table, block, _fields in fresh:
+        counts[table] = counts.get(table, 0) + block.height
+    for table, count in counts.items():
+        if count >= ANALYZED_FROM:
+            cur.execute(sql.SQL("ANALYZE (SKIP_LOCKED) {} (id, rev)").format(sql.Identifier(table)))
+
+
+def _staged(tx: Transaction, schema: Schema) -> Iterator[pl.DataFrame]:
     """(table, id, rev before, rev after, document as JSON, its keys) of every document written
-    but those `insert_rows` added; absent before: no old rev; deleted: no document."""
+    but those `insert_rows` added, `COPY_ROWS` at a time (100,000 deactivated customers' JSON
+    held at once, then copied as a frame and as CSV: 220 MB more); absent before: no old rev;
+    deleted: no document."""
     keyed, keyed_tables = keyed_fields(schema), set(schema.keyed_tables)
-    rows = [(table, doc_id, None if old is None else old.get("rev", 0), None if new is None else new.get("rev", 0),
-             None if new is None else dumps(new).decode(),
-             None if new is None or table not in keyed_tables else doc_keys(keyed, new))
-            for table, doc_id, old, new in tx.written()]
-    return pl.DataFrame(rows, schema=_STAGED, orient="row")
+    rows = []
+    for table, doc_id, old, new in tx.written():
+        rows.append((table, doc_id, None if old is None else old.get("rev", 0), None if new is None else new.get("rev", 0),
+                     None if new is None else dumps(new).decode(),
+                     None if new is None or table not in keyed_tables else doc_keys(keyed, new)))
+        if len(rows) == COPY_ROWS:
+            yield pl.DataFrame(rows, schema=_STAGED, orient="row")
+            rows = []
+    if rows:
+        yield pl.DataFrame(rows, schema=_STAGED, orient="row")
 
 
-def _statements(staged: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[tuple[str, sql.Composed, int]]:
-    """Per table: the inserts, updates and deletes, each one set-based statement, with how
-    many rows each must touch. Updates and deletes match the rev the verb read."""
-    kinds = staged.group_by("tbl").agg(
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=_STAGED)
+
+
+def _kinds(staged: pl.DataFrame) -> pl.DataFrame:
+    """Per table of the staged rows: how many are inserts, updates and deletes."""
+    return staged.group_by("tbl", maintain_order=True).agg(
         (pl.col("old_rev").is_null() & pl.col("doc").is_not_null()).sum().alias("insert"),
         (pl.col("old_rev").is_not_null() & pl.col("doc").is_not_null()).sum().alias("update"),
         pl.col("doc").is_null().sum().alias("delete"))
+
+
+def _statements(kinds: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[tuple[str, sql.Composed, int]]:
+    """Per table (`kinds`: how many rows of each kind it has staged): the inserts, updates and
+    deletes, each one set-based statement, with how many rows each must touch. Updates and
+    deletes match the rev the verb read."""
     for table, inserts, updates, deletes in kinds.iter_rows():
         name = sql.Identifier(table)
         # A keyed table's rows take their keys along; a deleted one keeps none.
