@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from international import people
 
-from store import Batch, NotFound, NothingToUndo, RuleViolation, Store
+from store import Batch, ConcurrentChange, NotFound, NothingToUndo, RuleViolation, Store
 from store.base.json_rows import object_texts
 from store.engine import open_engine
+from store.engine.postgres import backend as pg_backend
 from store.engine.postgres.reads import read_text as _read_text
 from store.model import CUSTOMERS, SOURCES
 from store.rules.keys import KEYED, key_column, normalise_key
@@ -224,8 +225,8 @@ def test_a_large_commit_on_a_server_reads_no_table_whole(store_path, backend, mo
     with Store(store_path) as session:  # (one whose view holds every customer's fields: they take the written in)
         customers = session.parts.session.db.tables[CUSTOMERS]
         assert customers.frame()["active"].to_list() == [False] * 5 + [True] * 3
-        session.reactivate(ids[1:4])
-        assert customers.frame()["active"].to_list() == [False, True, True, True, False, True, True, True]
+        session.reactivate(ids[1:5])  # (more than FOLD_WRITTEN: let go, the fields held taking them in)
+        assert customers.frame()["active"].to_list() == [False] + [True] * 7
         assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
 
 
@@ -234,7 +235,6 @@ def test_verbs_over_many_records_read_them_from_a_server_together(store_path, ba
     statements (`Transaction.reading_ahead`), not each alone: 100,000 chosen customers were
     300,000 statements."""
     from store.engine import table as tables
-    from store.engine.postgres import backend as pg_backend
 
     read_alone = []
     monkeypatch.setattr(pg_backend, "read_text", lambda *args: read_alone.append(args[1:]) or _read_text(*args))
@@ -254,3 +254,76 @@ def test_verbs_over_many_records_read_them_from_a_server_together(store_path, ba
         assert read_alone == []
         assert [session.customer(i)["tags"] for i in ids] == [["messe"]] * 9 and session.stats()["active"] == 9
         assert list(session.sources()) == []
+
+
+@pytest.fixture
+def imported(store_path, monkeypatch):
+    """A store of one customer, then an import of 30 customers and one of 20 prospects, each
+    run longer than undo lists edit by edit (`EDITS_UP_TO`, 5 here): undone column-wise on a
+    server (`Transaction.delete_run`), one by one in a file."""
+    from store.domain import edits
+
+    monkeypatch.setattr(edits, "EDITS_UP_TO", 5)
+    store = Store(store_path)
+    store.add_customer("private", {"first_name": "Ada", "email": "ada@example.com", "tags": "kept"})
+    before = contents(store)
+    customers = store.apply_batch(Batch("private", rows=_as_rows(_records(30))))
+    prospects = store.apply_batch(Batch("sources", rows=_as_rows(_with_origin(_records(20)))))
+    store.close()
+    return before, customers, prospects
+
+
+def test_an_undone_import_takes_its_runs_back_whole(store_path, imported, monkeypatch):
+    from store.engine.table import Table
+
+    before, customers, prospects = imported
+    read, hold = [], Table.hold
+    monkeypatch.setattr(pg_backend, "read_text", lambda *args: read.append(args[1:]) or _read_text(*args))
+    monkeypatch.setattr(Table, "hold", lambda table, ids: (table.reads_alone and read.extend(ids)) or hold(table, ids))
+    with Store(store_path) as session:
+        wanted = _records(30)[7]["email"]
+        session.undo(prospects["id"])
+        session.undo(customers["id"])
+        assert read == []  # (no document read, alone or ahead: by revs and counts alone on a server)
+        assert session.stats() == {**session.stats(), "customers": 1, "active": 1, "private": 1, "sources": 0}
+        assert session.find(CUSTOMERS, "email", wanted.upper() if wanted.isascii() else wanted) == []
+        assert [c["first_name"] for c in session.customers()] == ["Ada"] and list(session.sources()) == []
+        undo = session.journal()[0]
+        assert undo["touched"] == {CUSTOMERS: 30} and undo["changed_runs"] == [[2, 32]]
+    assert contents(Store(store_path)) == before
+    with Store(store_path) as again:  # (another session's counts: those kept with the commit)
+        assert again.stats()["customers"] == 1 and again.stats()["sources"] == 0
+
+
+def test_an_import_changed_since_is_not_undone(store_path, backend, imported, monkeypatch):
+    from store.engine.transaction import Transaction
+
+    _before, customers, _prospects = imported
+    with Store(store_path) as other:
+        other.edit_customer(17, {"city": "Köln"})
+    runs, delete_run = [], Transaction.delete_run
+    monkeypatch.setattr(Transaction, "delete_run", lambda tx, *run: runs.append(found := delete_run(tx, *run)) or found)
+    with Store(store_path) as session:
+        session.edit_customer(23, {"city": "Köln"})  # (this session's own: committed, found on the server)
+        held = contents(session)
+        with pytest.raises(ConcurrentChange, match=r"2 record\(s\) changed since, e\.g\. customer #17"):
+            session.undo(customers["id"])
+        assert runs == ([[17, 23]] if backend == "postgresql" else [None])  # (column-wise on a server)
+        assert contents(session) == held and session.stats()["customers"] == 31
+        assert session.customer(23)["city"] == "Köln"
+
+
+def test_an_undo_that_fails_puts_the_runs_back(store_path, imported, monkeypatch):
+    _before, customers, _prospects = imported
+    with Store(store_path) as session:
+        held = contents(session)
+        monkeypatch.setattr(session.parts.session, "write_entry", _fail)
+        with pytest.raises(RuntimeError):
+            session.undo(customers["id"])
+        assert session.customer(20)["number"] == "C-000020" and session.stats()["customers"] == 31
+        assert [c["number"] for c in session.customers()][-1] == "C-000031"
+    assert contents(Store(store_path)) == held
+
+
+def _fail(*_args, **_kwargs):
+    raise RuntimeError("the journal is full")

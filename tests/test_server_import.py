@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from international import people
 
-from store import Batch, Store, TooManyToMatch
+from store import Batch, ConcurrentChange, Store, TooManyToMatch
 from store.engine.postgres import backend, writes
 from store.matching import RecordRef, find_pairs, identity_pairs
 from store.matching import index as matching_index
@@ -298,9 +298,11 @@ def _prospects(name: str, count: int) -> pl.DataFrame:
 
 
 def test_a_commit_of_many_rows_leaves_the_server_counting_them(url, monkeypatch):
-    """The server plans the statements after a large commit (an undo's) on counts that hold
-    its rows: before, a store's first import of a million prospects left it counting none."""
-    monkeypatch.setattr(writes, "ANALYZED_FROM", 30)
+    """The server plans the statements of a large commit (an undo's) on counts that hold the
+    rows it changes: a store's first import of a million prospects left it counting none."""
+    from store.domain import edits
+
+    monkeypatch.setattr(edits, "EDITS_UP_TO", 5)  # (the undo's run of 40 deleted column-wise)
 
     def counted(table: str) -> float:
         with psycopg.connect(url) as conn:
@@ -310,9 +312,36 @@ def test_a_commit_of_many_rows_leaves_the_server_counting_them(url, monkeypatch)
         conn.execute("ANALYZE sources")  # (none yet: counted as empty)
     assert counted(SOURCES) == 0
     with Store(url) as store:
+        monkeypatch.setattr(writes, "ANALYZED_FROM", 1000)
         entry = store.apply_batch(Batch("sources", rows=_prospects("p", 40)))
-        assert counted(SOURCES) == 40
-        store.undo(entry["id"])
-        assert list(store.sources()) == []
-        store.apply_batch(Batch("sources", rows=_prospects("q", 20)))
-    assert counted(SOURCES) == 40  # (fewer rows than ANALYZED_FROM: left to the server's own upkeep)
+        assert counted(SOURCES) == 0  # (counted as before: the server's upkeep comes later)
+        monkeypatch.setattr(writes, "ANALYZED_FROM", 30)
+        store.undo(entry["id"])  # (40 rows changed of none counted: counted first)
+        assert counted(SOURCES) == 40 and list(store.sources()) == []
+        store.apply_batch(Batch("sources", rows=_prospects("q", 40)))  # (40 added)
+        assert counted(SOURCES) == 80
+        store.discard(range(41, 76))  # (35 changed of 80 counted: the counts hold)
+        store.apply_batch(Batch("sources", rows=_prospects("r", 20)))  # (fewer added than ANALYZED_FROM)
+    assert counted(SOURCES) == 80
+
+
+def test_an_undo_the_server_refuses_puts_its_runs_back(url, monkeypatch):
+    """A run deleted column-wise (`Transaction.delete_run`) that the server does not find
+    whole (as if another session deleted a row meanwhile) is refused, and the session holds
+    its rows again."""
+    from store.domain import edits
+
+    monkeypatch.setattr(edits, "EDITS_UP_TO", 5)
+    with Store(url) as store:
+        entry = store.apply_batch(Batch("sources", rows=_prospects("p", 40)))
+    run_deletes = writes._run_deletes
+    monkeypatch.setattr(writes, "_run_deletes", lambda deleted, keyed: [
+        (table, statement, expected + 1, params) for table, statement, expected, params in run_deletes(deleted, keyed)])
+    with Store(url) as session:
+        assert session.stats()["sources"] == 40
+        with pytest.raises(ConcurrentChange, match="1 record\\(s\\) of 'sources' were changed by someone else meanwhile"):
+            session.undo(entry["id"])
+        assert session.stats()["sources"] == 40 and len(list(session.sources())) == 40
+        assert session.parts.session.db.tables[SOURCES].get(40)["email"] == "p39@example.com"
+    with Store(url) as again:
+        assert len(list(again.sources())) == 40

@@ -205,14 +205,21 @@ class Destructive:
                 entry = asked
                 if entry.get("undone"):
                     raise NothingToUndo(f"'{entry['summary']}' was already undone")
-            for table, ids in journal.changed_ids(entry).items():
+            runs, rest = journal.bulk_runs(entry)
+            changed: list[tuple[str, int]] = []
+            for table, first, stop, rev in runs:
+                gone = tx.delete_run(table, first, stop, rev)
+                if gone is None:  # (one by one: not a server's table)
+                    rest["changes"].append([table, [first, stop], None, rev])
+                changed += [(table, doc_id) for doc_id in gone or ()]
+            for table, ids in journal.changed_ids(rest).items():
                 reading.enter_context(tx.reading_ahead(table, ids))
-            changed = journal.conflicts(tx, entry)
+            changed = journal.conflicts(tx, rest) + changed
             if changed:
                 table, doc_id = changed[0]
                 raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
                                        f"e.g. {singular(table)} #{doc_id}")
-            for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(entry))):
+            for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(rest))):
                 tx.restore(table, doc_id, before)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
             self.session.write_entry(tx, "undo", f"Undid '{entry['summary']}'")

@@ -66,7 +66,7 @@ def of_transaction(tx: Transaction) -> list[Edit] | None:
     Documents an import added column-wise are left out: their entry names them as runs
     (`customer_runs`)."""
     changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items() if table in TRACED]
-    if len(changed) > EDITS_UP_TO:
+    if len(changed) + sum(stop - first for table, first, stop, _rev in tx.deleted_runs() if table in TRACED) > EDITS_UP_TO:
         return None
     edits: list[Edit] = []
     for table, doc_id, before in changed:

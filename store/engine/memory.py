@@ -179,6 +179,25 @@ class InMemory:
         else:
             self.indexes.add_rows(table, added)
 
+    def remove_run(self, table: str, first: int, stop: int) -> dict[int, dict[str, Any] | None]:
+        """Delete the documents of ids [first, stop) from a table read from a server
+        (`Transaction.delete_run`); returns what `restore_run` puts back."""
+        rows = self._run_table(table, first, stop)
+        return rows.forget_run(first, stop)
+
+    def restore_run(self, table: str, first: int, stop: int, held: Mapping[int, dict[str, Any] | None]) -> None:
+        self._run_table(table, first, stop).recall_run(first, stop, held)
+
+    def _run_table(self, table: str, first: int, stop: int) -> Table:
+        """The table whose run of documents is deleted or put back, its readers told and its
+        indexes built again when next needed."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table)
+        self._changed(table, range(first, stop))
+        if self.indexes.tracks(table):
+            self.indexes.forget(table)
+        return rows
+
     def drop_rows(self, table: str, first: int) -> None:
         """Undo `add_rows` from id `first` on (a rolled-back transaction)."""
         rows = self.tables[table]

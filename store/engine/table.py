@@ -103,6 +103,7 @@ class Table(Mapping[int, dict[str, Any]]):
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None,
                  read_range: Callable[[int, int | None], bytes] | None = None,
                  read_columns: Callable[..., pl.DataFrame] | None = None,
+                 read_fields: Callable[[Mapping[str, pl.DataType], Collection[int]], pl.DataFrame] | None = None,
                  read_one: Callable[[int], bytes | str | None] | None = None,
                  read_some: Callable[[Collection[int]], pl.DataFrame] | None = None,
                  read_order: Callable[[str], pl.Series] | None = None,
@@ -111,6 +112,7 @@ class Table(Mapping[int, dict[str, Any]]):
         self._text = text
         self._check = check
         self._read_columns = read_columns
+        self._read_fields = read_fields
         self._read_one = read_one
         self._read_some = read_some
         self._read_order = read_order
@@ -229,8 +231,9 @@ class Table(Mapping[int, dict[str, Any]]):
             if unsettled is not None and doc_id >= unsettled["id"][0]:
                 found = unsettled.filter(pl.col("id") == doc_id)[_UNSETTLED_TEXT]
                 return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
-            if self._held is not None and doc_id in self._held:
-                return self._held_doc(self._held, doc_id)
+            held = self._held  # (once: the verb's `let_go` may run meanwhile)
+            if held is not None and doc_id in held:
+                return self._held_doc(held, doc_id)
             text = self._read_one(doc_id)
             return None if text is None else cast(dict[str, Any], orjson.loads(text))
         if doc_id > self._max_id:  # a new id (the hot path of an import): no search
@@ -302,6 +305,38 @@ class Table(Mapping[int, dict[str, Any]]):
     def let_go(self) -> None:
         """Forget what `hold` read."""
         self._held = None
+
+    def run_fields(self, first: int, stop: int, fields: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
+        """The id and these fields of the documents of ids [first, stop) there are, read from
+        the server (`forget_run` takes them away column-wise): the documents this session
+        wrote are committed, the server has them (the caller leaves out a transaction's own);
+        None where the table is not read from one, or holds documents of the run added here
+        and not committed yet."""
+        if not self.reads_alone or self._read_fields is None:
+            return None
+        unsettled = self._unsettled
+        if unsettled is not None and int(unsettled["id"][-1]) >= first:
+            return None
+        return self._read_fields(fields, range(first, stop))
+
+    def forget_run(self, first: int, stop: int) -> dict[int, dict[str, Any] | None]:
+        """The documents of ids [first, stop) deleted (`run_fields` found them on the server);
+        returns those of the run the session held, for `recall_run`."""
+        with self._lock:
+            written = self._written
+            held = {i: doc for i, doc in written.items() if first <= i < stop}
+            written.update(dict.fromkeys(range(first, stop)))
+            self._changed()
+            return held
+
+    def recall_run(self, first: int, stop: int, held: Mapping[int, dict[str, Any] | None]) -> None:
+        """Undo `forget_run` (a rolled-back transaction): the server's documents are the
+        table's again, and those the session held (`held`) held again."""
+        with self._lock:
+            for doc_id in range(first, stop):
+                self._written.pop(doc_id, None)
+            self._written.update(held)
+            self._changed()
 
     def ids_holding(self, field: str, values: Collection[int | str]) -> list[int]:
         """The ids of the documents whose `field` holds one of `values` (of one type), in id

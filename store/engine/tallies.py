@@ -49,6 +49,17 @@ def add_rows(tally: Tally, fields: Iterable[str], frame: pl.DataFrame) -> None:
         _count_column(tally[field], values)
 
 
+def remove_rows(tally: Tally, fields: Iterable[str], frame: pl.DataFrame) -> None:
+    """Count documents gone, given as a frame's rows (their fields as text, `value_key`'s)."""
+    tally["*"] -= frame.height
+    for field in fields:
+        counts = tally[field]
+        for key, n in frame[field].fill_null("").value_counts(name="n").iter_rows():
+            counts[key] -= n
+            if not counts[key]:
+                del counts[key]
+
+
 def _count_column(counts: dict[str, int], values: pl.Series) -> None:
     """`value_key` of every value, counted column-wise (flags as true/false, missing as "")."""
     for key, n in values.cast(pl.String).fill_null("").value_counts(name="n").iter_rows():

@@ -37,6 +37,9 @@ class Transaction:
         # told by `_rewritten`.
         self._blocks: list[tuple[str, int, int, pl.Series, pl.DataFrame]] = []
         self._rewritten: set[tuple[str, int]] = set()
+        # Runs of documents deleted column-wise (`delete_run`): (table, first id, stop id, their
+        # rev, the documents of the run the session held before).
+        self._deleted: list[tuple[str, int, int, int, dict[int, dict[str, Any] | None]]] = []
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
         return self.db.tables[table].get(doc_id)
@@ -153,6 +156,41 @@ class Transaction:
             tally.add_rows(counted, fields, docs)
         return ids
 
+    def delete_run(self, table: str, first: int, stop: int, rev: int) -> list[int] | None:
+        """Delete the documents of ids [first, stop), each of which must be there at `rev`,
+        column-wise: read from the server by their revs and counted fields alone, none held
+        (undoing an import of a million prospects held each as it was: 4.3 GB), and written
+        as one statement per run (`deleted_runs`). Returns the ids that are not at `rev`
+        (absent, or changed since: then nothing is deleted); None where the table is not read
+        from a server, a savepoint is open, or this transaction wrote documents of the run:
+        the caller deletes them one by one. Keeps no undo data (undo's own)."""
+        rows = self.db.tables[table]
+        if self._savepoints or not isinstance(rows, Table) or any(
+                t == table and first <= i < stop for t, i in self.before) or self._in_blocks(table, first, stop):
+            return None
+        fields = self._tallied.get(table)
+        found = rows.run_fields(first, stop, {"rev": pl.Int64(), **{f: pl.String() for f in fields or ()}})
+        if found is None:
+            return None
+        other = found.filter(pl.col("rev") != rev)["id"]
+        run = pl.Series("id", range(first, stop), dtype=pl.Int64)
+        absent = run.filter(~run.is_in(found["id"].implode()))
+        if other.len() or absent.len():
+            return sorted([*other.to_list(), *absent.to_list()])
+        counted = self._tally(table) if fields is not None else None
+        self._deleted.append((table, first, stop, rev, self.db.remove_run(table, first, stop)))
+        if counted is not None and fields is not None:
+            tally.remove_rows(counted, fields, found)
+        return []
+
+    def deleted_runs(self) -> list[tuple[str, int, int, int]]:
+        """(table, first id, stop id, rev) of the runs `delete_run` deleted."""
+        return [(table, first, stop, rev) for table, first, stop, rev, _held in self._deleted]
+
+    def _in_blocks(self, table: str, first: int, stop: int) -> bool:
+        """Whether documents `insert_rows` added lie in ids [first, stop)."""
+        return any(held == table and start < stop and first < end for held, start, end, *_ in self._blocks)
+
     def _in_block(self, table: str, doc_id: int) -> bool:
         return any(held == table and first <= doc_id < stop for held, first, stop, *_ in self._blocks)
 
@@ -168,11 +206,14 @@ class Transaction:
         """How many documents the transaction changed (written one by one, or inserted)."""
         # (A document inserted and written since is in `before` too; one a savepoint put back is gone.)
         inserted = sum(stop - first for _table, first, stop, *_ in self._blocks)
-        return len(self.before) + inserted - sum(1 for table, doc_id in self._rewritten if self._in_block(table, doc_id))
+        deleted = sum(stop - first for _table, first, stop, *_ in self._deleted)
+        return len(self.before) + inserted + deleted - sum(
+            1 for table, doc_id in self._rewritten if self._in_block(table, doc_id))
 
     def tables_changed(self) -> set[str]:
         """The tables of the documents the transaction changed."""
-        return {table for table, _doc_id in self.before} | {table for table, *_ in self._blocks}
+        return ({table for table, _doc_id in self.before} | {table for table, *_ in self._blocks}
+                | {table for table, *_ in self._deleted})
 
     def inserted_runs(self) -> list[tuple[str, int, int]]:
         """(table, first id, stop id) of the documents `insert_rows` added and nothing wrote
@@ -252,6 +293,9 @@ class Transaction:
         return ops
 
     def rollback(self) -> None:
+        for table, first, stop, _rev, held in reversed(self._deleted):
+            self.db.restore_run(table, first, stop, held)
+        self._deleted = []
         for table, first, _stop, *_ in reversed(self._blocks):
             self.db.drop_rows(table, first)
         for (table, doc_id), doc in reversed(self.before.items()):

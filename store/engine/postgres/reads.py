@@ -61,8 +61,12 @@ def read_columns(conn: psycopg.Connection[Any], table: str, fields: Mapping[str,
 
 
 def _some(ids: Collection[int] | None) -> sql.Composable:
-    """The condition that keeps the rows of `ids` (None: every row)."""
-    return sql.SQL("") if ids is None else sql.SQL(" AND id = ANY({})").format(sql.Literal(list(ids)))
+    """The condition that keeps the rows of `ids` (None: every row; a range: by its bounds)."""
+    if ids is None:
+        return sql.SQL("")
+    if isinstance(ids, range) and ids.step == 1:
+        return sql.SQL(" AND id >= {} AND id < {}").format(sql.Literal(ids.start), sql.Literal(ids.stop))
+    return sql.SQL(" AND id = ANY({})").format(sql.Literal(list(ids)))
 
 
 def _field_sql(name: str, dtype: pl.DataType) -> sql.Composable:

@@ -43,7 +43,8 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
     staged = _staged(tx, schema)
     first = next(staged, None)
     fresh = [(table, block, fields) for table, block, fields in tx.inserted() if block.height]
-    if first is None and not fresh:
+    deleted = tx.deleted_runs()
+    if first is None and not fresh and not deleted:
         return set()
     with conn.cursor() as cur:
         for table, block, fields in fresh:
@@ -59,15 +60,16 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
                 for part in rows.iter_slices(COPY_ROWS):  # (a million documents as one text: 1.5 GB more)
                     copy.write(part.write_csv(include_header=False))
         kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(_empty())
-        _analyzed(cur, kinds, fresh)
-        for table, statement, expected in _statements(kinds, schema.keyed_tables):
-            cur.execute(statement, {"seq": seq, "tbl": table})
+        _analyzed(cur, kinds, fresh, deleted)
+        for table, statement, expected, params in [*_statements(kinds, schema.keyed_tables),
+                                                   *_run_deletes(deleted, schema.keyed_tables)]:
+            cur.execute(statement, {"seq": seq, "tbl": table, **params})
             if cur.rowcount != expected:
                 raise ConcurrentChange(f"{where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
                                        "changed by someone else meanwhile; nothing was saved: try again")
         cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
         cur.execute("SELECT pg_notify(%s, %s)", (channel, str(seq)))
-    return set(kinds["tbl"]) | {table for table, _block, _fields in fresh}
+    return set(kinds["tbl"]) | {table for table, _block, _fields in fresh} | {table for table, *_ in deleted}
 
 
 def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
@@ -81,19 +83,34 @@ def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataF
     return pl.concat(counted).group_by("tbl", maintain_order=True).sum()
 
 
-def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.DataFrame, pl.DataFrame]]) -> None:
-    """Count again a table the commit writes `ANALYZED_FROM` rows of or more (its rows
-    sampled, in the transaction: its own inserts counted, its statistics the commit's), before
-    the staged rows are matched with it. Planned on the counts of before (a store's first
-    import of a million prospects: none), the undo of that import walked an index of a
-    million entries for each of its million rows (stopped after 12 minutes; 32 s after an
-    ANALYZE). A table another session holds for upkeep (an index being made) is left as it is."""
-    counts = {table: inserts + updates + deletes for table, inserts, updates, deletes in kinds.iter_rows()}
+def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.DataFrame, pl.DataFrame]],
+              deleted: list[tuple[str, int, int, int]]) -> None:
+    """Count again a table the commit adds `ANALYZED_FROM` rows to or more, or changes as many
+    of while the server counts fewer (its rows sampled, in the transaction: its own inserts
+    counted), before the staged rows are matched with it. Planned on the counts of before (a
+    store's first import of a million prospects: none), the undo of that import walked an
+    index of a million entries for each of its million rows (stopped after 12 minutes; 32 s
+    after an ANALYZE). A table another session holds for upkeep (an index being made) is left
+    as it is, and one this role does not own too (the server says so, and counts nothing: its
+    own upkeep does, later). The counts are the server's own, outside the transaction: a
+    commit that fails after them leaves them counting its rows until that upkeep."""
+    added = {table: inserts for table, inserts, _updates, _deletes in kinds.iter_rows()}
+    changed = {table: updates + deletes for table, _inserts, updates, deletes in kinds.iter_rows()}
     for table, block, _fields in fresh:
-        counts[table] = counts.get(table, 0) + block.height
-    for table, count in counts.items():
-        if count >= ANALYZED_FROM:
+        added[table] = added.get(table, 0) + block.height
+    for table, first, stop, _rev in deleted:
+        changed[table] = changed.get(table, 0) + stop - first
+    for table in added.keys() | changed.keys():
+        many = changed.get(table, 0)
+        if added.get(table, 0) >= ANALYZED_FROM or (many >= ANALYZED_FROM and many >= _counted(cur, table)):
             cur.execute(sql.SQL("ANALYZE (SKIP_LOCKED) {} (id, rev)").format(sql.Identifier(table)))
+
+
+def _counted(cur: psycopg.Cursor[Any], table: str) -> float:
+    """How many rows the server last counted the table to hold (none yet: 0)."""
+    row = cur.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = to_regclass(quote_ident(%s))",
+                      (table,)).fetchone()
+    return float(row[0]) if row else 0.0
 
 
 def _staged(tx: Transaction, schema: Schema) -> Iterator[pl.DataFrame]:
@@ -126,7 +143,18 @@ def _kinds(staged: pl.DataFrame) -> pl.DataFrame:
         pl.col("doc").is_null().sum().alias("delete"))
 
 
-def _statements(kinds: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[tuple[str, sql.Composed, int]]:
+def _run_deletes(deleted: list[tuple[str, int, int, int]], keyed_tables: tuple[str, ...]
+                 ) -> Iterator[tuple[str, sql.Composed, int, dict[str, int]]]:
+    """Per run `Transaction.delete_run` deleted: one statement, which must find each of its
+    rows at the rev the verb read."""
+    for table, first, stop, rev in deleted:
+        yield table, sql.SQL(
+            "UPDATE {} SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if table in keyed_tables else "") +
+            " WHERE id >= %(first)s AND id < %(stop)s AND rev = %(rev)s AND doc IS NOT NULL").format(
+            sql.Identifier(table)), stop - first, {"first": first, "stop": stop, "rev": rev}
+
+
+def _statements(kinds: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[tuple[str, sql.Composed, int, dict[str, int]]]:
     """Per table (`kinds`: how many rows of each kind it has staged): the inserts, updates and
     deletes, each one set-based statement, with how many rows each must touch. Updates and
     deletes match the rev the verb read."""
@@ -141,17 +169,17 @@ def _statements(kinds: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[
                 "INSERT INTO {} AS t (id, rev, seq, doc" + columns + ") SELECT id, rev, %(seq)s, doc" + columns +
                 " FROM " + STAGING + " WHERE tbl = %(tbl)s AND old_rev IS NULL AND doc IS NOT NULL ON CONFLICT (id) "
                 "DO UPDATE SET rev = excluded.rev, seq = excluded.seq, doc = excluded.doc, updated_at = now()" +
-                _keys_from("excluded", keyed) + " WHERE t.doc IS NULL").format(name), inserts
+                _keys_from("excluded", keyed) + " WHERE t.doc IS NULL").format(name), inserts, {}
         if updates:
             yield table, sql.SQL(
                 "UPDATE {} AS t SET rev = s.rev, seq = %(seq)s, doc = s.doc, updated_at = now()" + _keys_from("s", keyed) +
                 " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s AND s.old_rev IS NOT NULL AND s.doc IS NOT NULL "
-                "AND t.id = s.id AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates
+                "AND t.id = s.id AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates, {}
         if deletes:
             yield table, sql.SQL(
                 "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keyed else "") +
                 " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
-                "AND t.doc IS NOT NULL").format(name), deletes
+                "AND t.doc IS NOT NULL").format(name), deletes, {}
 
 
 def _keys_from(source: str, keyed: bool) -> str:
