@@ -218,8 +218,13 @@ def test_a_large_commit_on_a_server_reads_no_table_whole(store_path, backend, mo
     store.close()
     with Store(store_path) as session:  # (another session's: nothing read yet)
         customers = session.parts.session.db.tables[CUSTOMERS]
+        session.edit_customer(ids[6], {"city": "Köln"})
+        assert [c["id"] for c in session.find(CUSTOMERS, "email", person(6)["email"])] == [ids[6]]
         assert session.deactivate(ids[:5]) == 5
         assert customers.reads_alone == (backend == "postgresql") and not customers.text_read
+        assert [c["id"] for c in session.find(CUSTOMERS, "email", person(6)["email"])] == [ids[6]]
+        keyed = session.parts.session.db.indexes._keyed_written.get(CUSTOMERS, (None, {}))[1]
+        assert keyed.keys() <= customers.written_docs().keys()  # (none of those let go kept with its keys)
         assert [session.customer(i)["active"] for i in ids] == [False] * 5 + [True] * 3
         assert session.stats()["active"] == 3
     with Store(store_path) as session:  # (one whose view holds every customer's fields: they take the written in)

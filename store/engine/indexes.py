@@ -189,6 +189,7 @@ class Indexes:
                     for entry in held:
                         if entry in entries:
                             found.setdefault(entry[len(prefix):], set()).add(doc_id)
+        self._forget_keyed(table, written)
         fresh = rows.unsettled_fields()
         if asked and (written or fresh is not None):
             wanted = {entry[len(prefix):] for entry in asked}
@@ -215,6 +216,16 @@ class Indexes:
             for key_name, key in pairs:
                 if key_name == name and key in wanted:
                     found.setdefault(key, set()).add(doc_id)
+
+    def _forget_keyed(self, table: str, written: Mapping[int, object]) -> None:
+        """Forget the keys of the documents a table read from a server let go (`Table.fold`):
+        kept with them, every document a session wrote and a lookup keyed stayed in memory
+        for good, however many the table had let go."""
+        held = self._keyed_written.get(table)
+        if held is not None and len(held[1]) > len(written):
+            known = held[1]
+            for doc_id in [i for i in known if i not in written]:
+                del known[doc_id]
 
     def _written_keys(self, table: str, base: object,
                       written: Mapping[int, dict[str, Any] | None]) -> Iterator[tuple[int, list[tuple[str, str]]]]:
