@@ -23,7 +23,7 @@ from store.views.page import read_page
 from store.views.query import CUSTOMER_SORTABLE as SORTABLE
 from store.views.query import SOURCE_SORTABLE, Query
 from store.views.records import RecordView
-from store.views.searched import prepare, searched_text
+from store.views.searched import VACUUM_SHARE, prepare, searched_text
 from store.views.served import ServerRows
 from store.views.shown_sql import CUSTOMER_ROWS, GRAMS_ASKED, SEARCHED_COLUMN, SOURCE_ROWS, grams
 
@@ -329,10 +329,13 @@ def test_the_server_is_prepared_once_and_the_rows_are_the_same_before(pg_databas
             conn.execute(statement)
         names = {row[0] for row in conn.execute(
             "SELECT indexname FROM pg_indexes WHERE tablename IN ('customers', 'sources')")}
-        # (per table: its column, its sort indexes; the customers' grams index and its statistics
-        # (2), with the grams function, and their tags index)
-        assert len(made) == 1 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_ROWS.indexed) + 1 + 1
+        # (per table: its column, its upkeep, its sort indexes; the customers' grams index and its
+        # statistics (2), with the grams function, and their tags index)
+        assert len(made) == 2 + len(SORTABLE) + 1 + 2 + 1 + len(SOURCE_ROWS.indexed) + 2 + 1
         assert prepare(conn) == []
+        assert [row[0] for row in conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname IN ('customers', 'sources')")] == [
+            [f"autovacuum_vacuum_scale_factor={VACUUM_SHARE}"]] * 2
         assert ServerRows.on(conn, SOURCE_ROWS).page(Query(text="HOPP"))[0]["id"] == source["id"]
     assert {"customers_grams", "customers_tags", *(f"customers_order_{c}" for c in SORTABLE),
             *(f"sources_order_{c}" for c in SOURCE_ROWS.indexed)} <= names and "sources_grams" not in names
