@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import glob
 import re
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
@@ -14,7 +15,7 @@ import polars as pl
 from store import Store
 from store.base.bulk import Progress
 from store.base.errors import StoreError
-from store.base.files import atomic_write, refuse_overwrite
+from store.base.files import abandoned_temp_files, atomic_write, refuse_overwrite
 from store.base.text import path_text, printable
 from store.model import Customer
 
@@ -188,6 +189,8 @@ def export_customers(store: Store, out: Path, ids: Iterable[int] | None = None,
     if not out.parent.is_dir():
         raise StoreError(f"{path_text(out)}: folder {path_text(out.parent)} does not exist")
     refuse_overwrite(out, store.files(), "export")
+    for stale in abandoned_temp_files(out.parent, glob.escape(out.name)):  # (an export killed midway: its part-written file)
+        stale.unlink(missing_ok=True)
     order = store.customer_order(ids)
     if fmt == "xlsx" and len(order) >= XLSX_ROWS:
         raise StoreError(f"{path_text(out)}: {len(order):,} customers are more rows than a workbook sheet holds "

@@ -174,3 +174,18 @@ def test_an_export_of_many_is_logged_in_parts_and_its_entry_holds_none_of_their_
     deleted = store.journal()[0]
     (part,) = [edit for edit in deleted["edits"] if edit["table"] == "exports"]
     assert [field for field, *_ in part["fields"]] == ["count"]  # (not the customers it names: bookkeeping)
+
+
+def test_an_export_clears_what_a_killed_export_to_the_same_file_left(store, tmp_path):
+    """A killed export leaves its part-written file beside OUT (`.OUT.PID.XXXX.tmp`); the next
+    export to OUT removes it, but never the file of one still writing, nor another file's."""
+    store.add_customer("private", person(1))
+    (folder := tmp_path / "out [1]").mkdir()
+    out = folder / "all [*].csv"
+    killed = folder / f".{out.name}.4194305.0a1b2c3d.tmp"  # (past the largest process id: no such process)
+    writing = folder / f".{out.name}.1.0a1b2c3d.tmp"  # (process 1 runs)
+    other = folder / ".all [x].csv.4194305.0a1b2c3d.tmp"
+    for path in (killed, writing, other):
+        path.write_text("number\n")
+    assert export_customers(store, out) == 1
+    assert sorted(p.name for p in folder.iterdir()) == sorted([out.name, writing.name, other.name])
