@@ -6,7 +6,7 @@ import csv
 import glob
 import re
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +70,9 @@ def _rows(store: Store, customers: list[Customer]) -> list[list[str]]:
             for c in customers]
 
 
-def write_csv(path: Path, chunks: Iterable[list[list[str]]]) -> None:
-    """The rows, a chunk at a time, as a CSV file in place of `path` once all are written."""
+def write_csv(path: Path, chunks: Iterable[list[list[str]]], ready: Callable[[], None] | None = None) -> None:
+    """The rows, a chunk at a time, as a CSV file in place of `path` once all are written
+    (and `ready` has run: `atomic_write`)."""
     def fill(fd: int) -> None:
         with open(fd, "w", encoding="utf-8-sig", newline="", closefd=False) as out:
             writer = csv.writer(out)
@@ -79,12 +80,12 @@ def write_csv(path: Path, chunks: Iterable[list[list[str]]]) -> None:
             for rows in chunks:
                 writer.writerows([defuse(cell) for cell in row] for row in rows)
 
-    atomic_write(path, fill)
+    atomic_write(path, fill, ready)
 
 
-def write_xlsx(path: Path, chunks: Iterable[list[list[str]]]) -> None:
+def write_xlsx(path: Path, chunks: Iterable[list[list[str]]], ready: Callable[[], None] | None = None) -> None:
     """The rows, a chunk at a time, as a workbook in place of `path` once all are written
-    (openpyxl's write-only sheet keeps them in a temporary file, not in memory)."""
+    and `ready` has run (openpyxl's write-only sheet keeps them in a temporary file, not in memory)."""
     # Here, not at the top: an import uses `defuse` and should not wait for openpyxl (0.2 s).
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -121,7 +122,7 @@ def write_xlsx(path: Path, chunks: Iterable[list[list[str]]]) -> None:
         with open(fd, "wb", closefd=False) as out:
             book.save(out)
 
-    atomic_write(path, fill)
+    atomic_write(path, fill, ready)
 
 
 def _vcard_escape(value: object) -> str:
@@ -197,13 +198,16 @@ def export_customers(store: Store, out: Path, ids: Iterable[int] | None = None,
                          f"({XLSX_ROWS - 1:,} and the header); export to .csv or .vcf")
     written = array("q")
     chunks = _chunks(store, order, written, progress)
+
+    def logged() -> None:  # (before the file takes its place: no file out that its customers' log lacks)
+        store.log_export(written, fmt, str(out))
+
     if fmt == "vcf":
-        _write_vcards(store, out, chunks)
+        _write_vcards(store, out, chunks, logged)
     elif fmt == "csv":
-        write_csv(out, (_rows(store, customers) for customers in chunks))
+        write_csv(out, (_rows(store, customers) for customers in chunks), logged)
     else:
-        write_xlsx(out, (_rows(store, customers) for customers in chunks))
-    store.log_export(written, fmt, str(out))
+        write_xlsx(out, (_rows(store, customers) for customers in chunks), logged)
     return len(written)
 
 
@@ -221,10 +225,10 @@ def _chunks(store: Store, order: pl.Series, written: array[int], progress: Progr
             progress(WRITING, min(start + CHUNK, total), total)
 
 
-def _write_vcards(store: Store, out: Path, chunks: Iterable[list[Customer]]) -> None:
+def _write_vcards(store: Store, out: Path, chunks: Iterable[list[Customer]], ready: Callable[[], None]) -> None:
     def fill(fd: int) -> None:
         with open(fd, "w", encoding="utf-8", newline="", closefd=False) as text:
             for customers in chunks:
                 text.writelines(vcard(c, store.picture(c["id"]) if c.get("picture") else None) for c in customers)
 
-    atomic_write(out, fill)
+    atomic_write(out, fill, ready)

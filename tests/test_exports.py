@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 
 import exporters.customers as customers_export
 from exporters.customers import export_customers
-from store import Store, StoreError
+from store import Store, StoreBusy, StoreError
 from store.domain import related
 from store.engine import open_engine
 from store.schema import SCHEMA
@@ -189,3 +189,22 @@ def test_an_export_clears_what_a_killed_export_to_the_same_file_left(store, tmp_
         path.write_text("number\n")
     assert export_customers(store, out) == 1
     assert sorted(p.name for p in folder.iterdir()) == sorted([out.name, writing.name, other.name])
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "vcf"])
+def test_no_export_is_out_that_its_customers_log_lacks(store, tmp_path, monkeypatch, suffix):
+    """The export is logged once its file is whole, before the file takes its place: a log
+    refused (the store busy) leaves the file there was, and no file out unlogged."""
+    store.add_customer("private", person(1))
+    (folder := tmp_path / "out").mkdir()
+    out = folder / f"all.{suffix}"
+    out.write_bytes(b"the last export")
+
+    def busy(*_args):
+        raise StoreBusy("the store is busy: another session is saving")
+
+    monkeypatch.setattr(store, "log_export", busy)
+    with pytest.raises(StoreBusy):
+        export_customers(store, out)
+    assert out.read_bytes() == b"the last export" and list(folder.iterdir()) == [out]
+    assert store.children(1, "exports") == []

@@ -78,9 +78,11 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def atomic_write(path: Path, fill: Callable[[int], None]) -> None:
+def atomic_write(path: Path, fill: Callable[[int], None], ready: Callable[[], None] | None = None) -> None:
     """Have `fill(fd)` write a temporary file, then put it in place of `path`:
-    a crash leaves the old or the new file, never a mix."""
+    a crash leaves the old or the new file, never a mix. `ready` runs once the file is
+    whole and durable, before it takes the place (an export's log: a refusal there leaves
+    the file there was)."""
     tmp = temp_path_for(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
@@ -91,6 +93,12 @@ def atomic_write(path: Path, fill: Callable[[int], None]) -> None:
         tmp.unlink(missing_ok=True)
         raise
     os.close(fd)
+    try:
+        if ready is not None:
+            ready()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
