@@ -332,3 +332,18 @@ def test_an_undo_that_fails_puts_the_runs_back(store_path, imported, monkeypatch
 
 def _fail(*_args, **_kwargs):
     raise RuntimeError("the journal is full")
+
+
+def test_a_record_of_a_run_deleted_whole_is_not_written_again_in_its_transaction(store_path, backend, imported):
+    """(Its deletion is written after the transaction's other writes and undone apart from
+    them.) A store file deletes no run whole: its caller deletes the records one by one."""
+    with Store(store_path) as session:
+        db = session.parts.session.db
+        if backend == "postgresql":
+            with pytest.raises(ValueError, match="customers #7 was deleted with its run"), db.transaction() as tx:
+                assert tx.delete_run(CUSTOMERS, 2, 32, 1) == []
+                tx.put(CUSTOMERS, 7, {"first_name": "Again"})
+        else:
+            with db.transaction() as tx:
+                assert tx.delete_run(CUSTOMERS, 2, 32, 1) is None
+        assert session.stats()["customers"] == 31 and session.customer(7)["number"] == "C-000007"

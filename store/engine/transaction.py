@@ -101,6 +101,9 @@ class Transaction:
         return range(first, first + count)
 
     def _remember(self, table: str, doc_id: int) -> dict[str, Any] | None:
+        if self._deleted and any(t == table and first <= doc_id < stop for t, first, stop, *_ in self._deleted):
+            # (its deletion is written after the transaction's other writes, and undone apart from them)
+            raise ValueError(f"{table} #{doc_id} was deleted with its run in this transaction: it is not written again")
         inserted = bool(self._blocks) and self._in_block(table, doc_id)
         if inserted:
             self._rewritten.add((table, doc_id))
