@@ -59,7 +59,7 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
                     sql.Identifier(table), sql.SQL(columns))) as copy:
                 for part in rows.iter_slices(COPY_ROWS):  # (a million documents as one text: 1.5 GB more)
                     copy.write(part.write_csv(include_header=False))
-        kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(_empty())
+        kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(pl.DataFrame(schema=_STAGED))
         _analyzed(cur, kinds, fresh, deleted)
         for table, statement, expected, params in [*_statements(kinds, schema.keyed_tables),
                                                    *_run_deletes(deleted, schema.keyed_tables)]:
@@ -129,10 +129,6 @@ def _staged(tx: Transaction, schema: Schema) -> Iterator[pl.DataFrame]:
             rows = []
     if rows:
         yield pl.DataFrame(rows, schema=_STAGED, orient="row")
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=_STAGED)
 
 
 def _kinds(staged: pl.DataFrame) -> pl.DataFrame:
