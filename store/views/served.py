@@ -76,6 +76,9 @@ SEARCHED_SECONDS = 60.0
 COUNT_SECONDS = 0.05
 # A read given seconds that ends before this share of them was cancelled, not out of time.
 IN_TIME = 0.8
+# How long the ids of a search the statistics say more than the cap may match are read
+# through the grams index before the order's index is walked instead (`ServerRows.ids`).
+IDS_BY_GRAMS_SECONDS = 0.5
 # How long listing the tags (for the tag filter's prompt) may take.
 TAGS_SECONDS = 0.3
 
@@ -233,12 +236,24 @@ class ServerRows:
         return None if counted is None else int(counted[0][0])
 
     def ids(self, query: Query, cap: int) -> list[int] | None:
-        """The ids of every row the query selects, in its order; None when more than `cap` do."""
-        with self._connection() as conn:
-            where, _narrowed, params = self._where(query, conn)
-            rows = conn.execute(sql.SQL("SELECT id FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
-                sql.Identifier(self._table.name), sql.SQL(" AND ").join(where), _order(self._table, query),
-                sql.Literal(cap + 1)), params).fetchall()
+        """The ids of every row the query selects, in its order; None when more than `cap` do.
+        A search the grams index narrows is read through it (where the statistics say more
+        than `cap` rows may hold its text, for `IDS_BY_GRAMS_SECONDS` at most), else the
+        order's index is walked until `cap` match: walked, a search of ten million customers
+        for "müller" (11,134) took 4 s, the app's `*` and `x` waiting on it."""
+        with self._connection() as conn, conn.cursor() as cur:
+            where, narrowed, params = self._where(query, conn)
+
+            def selected(conditions: list[sql.Composable]) -> sql.Composed:
+                return sql.SQL("SELECT id FROM {} WHERE {} ORDER BY {} LIMIT {}").format(
+                    sql.Identifier(self._table.name), sql.SQL(" AND ").join(conditions), _order(self._table, query),
+                    sql.Literal(cap + 1))
+
+            expected = self._expected(query, narrowed)
+            rows = _read(conn, cur, selected(where + narrowed), params, narrowed=True,
+                         seconds=None if expected is None or expected <= cap else IDS_BY_GRAMS_SECONDS) if narrowed else None
+            if rows is None:
+                rows = _read(conn, cur, selected(where), params) or []
         return None if len(rows) > cap else [int(row[0]) for row in rows]
 
     def held(self, ids: Collection[int]) -> dict[int, bool]:
