@@ -103,7 +103,6 @@ class Table(Mapping[int, dict[str, Any]]):
                  columns: pl.DataFrame | None = None, check: Callable[[], None] | None = None,
                  read_range: Callable[[int, int | None], bytes] | None = None,
                  read_columns: Callable[..., pl.DataFrame] | None = None,
-                 read_fields: Callable[[Mapping[str, pl.DataType], Collection[int]], pl.DataFrame] | None = None,
                  read_one: Callable[[int], bytes | str | None] | None = None,
                  read_some: Callable[[Collection[int]], pl.DataFrame] | None = None,
                  read_order: Callable[[str], pl.Series] | None = None,
@@ -111,8 +110,8 @@ class Table(Mapping[int, dict[str, Any]]):
         self._schema = dict(schema)
         self._text = text
         self._check = check
+        # (given the fields to read, and the ids: all when none)
         self._read_columns = read_columns
-        self._read_fields = read_fields
         self._read_one = read_one
         self._read_some = read_some
         self._read_order = read_order
@@ -312,12 +311,12 @@ class Table(Mapping[int, dict[str, Any]]):
         wrote are committed, the server has them (the caller leaves out a transaction's own);
         None where the table is not read from one, or holds documents of the run added here
         and not committed yet."""
-        if not self.reads_alone or self._read_fields is None:
+        if not self.reads_alone or self._read_columns is None:
             return None
         unsettled = self._unsettled
         if unsettled is not None and int(unsettled["id"][-1]) >= first:
             return None
-        return self._read_fields(fields, range(first, stop))
+        return self._read_columns(fields, range(first, stop))
 
     def forget_run(self, first: int, stop: int) -> dict[int, dict[str, Any] | None]:
         """The documents of ids [first, stop) deleted (`run_fields` found them on the server);
@@ -397,7 +396,8 @@ class Table(Mapping[int, dict[str, Any]]):
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    self._columns = self._read_columns() if self._read_columns else self._decode(self._base)
+                    self._columns = (self._read_columns(self._schema) if self._read_columns
+                                     else self._decode(self._base))
         return self._columns
 
     def snapshot_columns(self) -> pl.DataFrame | None:
@@ -421,7 +421,7 @@ class Table(Mapping[int, dict[str, Any]]):
         without their ten million), those written or added here since, decoded."""
         assert self._read_columns is not None
         stored = sorted(wanted - self._written.keys())
-        parts = [self._read_columns(stored)] if stored else []
+        parts = [self._read_columns(self._schema, stored)] if stored else []
         unsettled = self.unsettled_fields()
         if unsettled is not None:
             parts.append(unsettled.filter(pl.col("id").is_in(stored)))
@@ -598,10 +598,10 @@ class Table(Mapping[int, dict[str, Any]]):
             return
         written = list(self._written)
         fresh = self._fresh_text(self._live())
-        columns = pl.concat([self.columns().filter(~pl.col("id").is_in(written)), self._decode(fresh)])
+        columns = self._taking_written_in(self.columns(), fresh)
         kept = self._base.filter(~pl.col("id").is_in(written))
         self._set_base(pl.concat([kept, fresh]))
-        self._columns = columns.sort("id")
+        self._columns = columns
         self._written = {}
         self._as_read = False
         self._changed()
@@ -612,14 +612,17 @@ class Table(Mapping[int, dict[str, Any]]):
         needed (folded into the table's text, they had its ten million documents read first).
         Decoded fields held (a view's) take the written ones in."""
         with self._lock:
-            columns = self._columns
-            if columns is not None:
-                fresh = self._decode(self._fresh_text(self._live()))
-                kept = columns.filter(~pl.col("id").is_in(list(self._written)))
-                self._columns = pl.concat([kept, fresh], how="vertical_relaxed").sort("id")
+            if self._columns is not None:
+                self._columns = self._taking_written_in(self._columns, self._fresh_text(self._live()))
                 self._as_read = False
             self._written = {}
             self._changed()
+
+    def _taking_written_in(self, columns: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
+        """Decoded fields with those of the documents written since (`fresh`: their text) in
+        place of theirs, the deleted ones gone, in id order."""
+        kept = columns.filter(~pl.col("id").is_in(list(self._written)))
+        return pl.concat([kept, self._decode(fresh)], how="vertical_relaxed").sort("id")
 
     def line_starts(self) -> pl.Series:
         """Where each document's line starts in the text `chunks` writes, from the table's first

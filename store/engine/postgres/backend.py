@@ -254,8 +254,7 @@ class PgDatabase(Backend):
             if name in self.schema.columns:
                 fields = self.schema.columns[name]
                 tables[name] = Table(fields, text=partial(self._later, read_texts, name),
-                                     read_columns=partial(self._later, read_columns, name, fields),
-                                     read_fields=partial(self._later, read_columns, name),
+                                     read_columns=partial(self._later, read_columns, name),
                                      read_one=partial(self._later, read_text, name),
                                      read_some=partial(self._later, read_texts, name),
                                      read_order=partial(self._later, read_order, name),

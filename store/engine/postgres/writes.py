@@ -145,7 +145,7 @@ def _run_deletes(deleted: list[tuple[str, int, int, int]], keyed_tables: tuple[s
     rows at the rev the verb read."""
     for table, first, stop, rev in deleted:
         yield table, sql.SQL(
-            "UPDATE {} SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if table in keyed_tables else "") +
+            "UPDATE {} AS t SET " + _deleting(table in keyed_tables) +
             " WHERE id >= %(first)s AND id < %(stop)s AND rev = %(rev)s AND doc IS NOT NULL").format(
             sql.Identifier(table)), stop - first, {"first": first, "stop": stop, "rev": rev}
 
@@ -173,9 +173,13 @@ def _statements(kinds: pl.DataFrame, keyed_tables: tuple[str, ...]) -> Iterator[
                 "AND t.id = s.id AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), updates, {}
         if deletes:
             yield table, sql.SQL(
-                "UPDATE {} AS t SET seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keyed else "") +
-                " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev "
-                "AND t.doc IS NOT NULL").format(name), deletes, {}
+                "UPDATE {} AS t SET " + _deleting(keyed) + " FROM " + STAGING + " s WHERE s.tbl = %(tbl)s "
+                "AND s.doc IS NULL AND t.id = s.id AND t.rev = s.old_rev AND t.doc IS NOT NULL").format(name), deletes, {}
+
+
+def _deleting(keyed: bool) -> str:
+    """The SET clause that leaves a row its deletion marker (a keyed table's without its keys)."""
+    return "seq = %(seq)s, doc = NULL, updated_at = now()" + (", keys = NULL" if keyed else "")
 
 
 def _keys_from(source: str, keyed: bool) -> str:
