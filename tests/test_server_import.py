@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from international import people
 
 from store import Batch, ConcurrentChange, Store, TooManyToMatch
+from store.base import json_rows
 from store.engine.postgres import backend, writes
 from store.matching import RecordRef, find_pairs, identity_pairs
 from store.matching import index as matching_index
@@ -60,7 +61,8 @@ def test_an_import_is_judged_and_written_on_the_server_reading_no_customer_whole
     from importers import plan_import, read_table
 
     monkeypatch.setattr(matching_index, "MATCHED_STORE", 100)  # (120 customers: "too many" to build the matcher's index)
-    monkeypatch.setattr(writes, "COPY_ROWS", 37)  # (the rows sent to COPY in parts of 37: each must arrive)
+    monkeypatch.setattr(writes, "COPY_ROWS", 37)  # (the rows and their keys sent to COPY in parts of 37: each must arrive)
+    monkeypatch.setattr(json_rows, "SLICE_ROWS", 29)  # (their text built in parts that are not COPY's)
     with Store(url, user="reader") as reader:
         stored = [reader.customer(i) for i in range(1, 121)]
     fresh = people(400, seed=77)
