@@ -5,6 +5,7 @@ as a user meets them with the keys; and the session holds none of the customers'
 prospects' documents or fields meanwhile."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import threading
 import time
@@ -13,7 +14,7 @@ import polars as pl
 import pytest
 from helpers import SIZE, notices, settle, table
 
-from store import Store
+from store import Store, StoreError
 from store.model import CUSTOMERS, SOURCES
 from store.views import searched, served
 from store.views.query import Interrupted, Query
@@ -436,6 +437,50 @@ def prospects_url(pg_server):
                               "email": f"lead{n}@example.org", "city": CITIES[n % 5],
                               "origin": {**origins[n % 3], "row": n}})
     return url
+
+
+async def test_all_shown_are_read_off_the_screens_thread_and_the_keys_typed_meanwhile_wait_for_them(url, monkeypatch):
+    store = Store(url, user="clerk")
+    app = CustdeskApp(store, Config())
+    read = served.ServerRows.ids
+    free_while_read: list[bool] = []
+    said: list[str] = []  # (the filter bar during the read)
+
+    def slow(self, query, cap):
+        # (a search of 10M customers with 61,328 matches: 6 s) The app's loop runs meanwhile:
+        # a callback asked of it from here is run before the read ends.
+        ran = threading.Event()
+        loop.call_soon_threadsafe(ran.set)
+        free_while_read.append(ran.wait(2))
+        said.append(str(app.screen.query_one("#filters").render()))
+        return read(self, query, cap)
+
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        loop = asyncio.get_running_loop()
+        await _shows(app, pilot, list(range(1, 121)))
+        smiths = [n for n in range(1, 301) if n % 10]
+        await pilot.press("slash", *"smith", "escape")  # (more than a page: their ids are read from the server)
+        await _shows(app, pilot, smiths[:120])
+        monkeypatch.setattr(served.ServerRows, "ids", slow)
+        await pilot.press("asterisk", "d")  # typed at once: d waits for the selection, and deactivates all 270
+        await settle(app, pilot)
+        assert free_while_read == [True] and said == ["  Reading the rows shown …"]
+        assert "270 selected" in str(app.screen.query_one("#filters").render())  # (the bar counts again)
+        with Store(url, user="other") as other:
+            assert [i for i in smiths if other.customer(i)["active"]] == []
+            other.reactivate([i for i in smiths if i % 7])
+
+        def lost(self, query, cap):
+            raise StoreError("the database server is unreachable: connection lost")
+        monkeypatch.setattr(served.ServerRows, "ids", lost)
+        await pilot.press("escape", "asterisk")  # (the selection cleared; then the server cannot say)
+        await settle(app, pilot)
+        for _ in range(200):
+            if any("the database server is unreachable" in n for n in notices(app)):
+                break
+            await pilot.pause(0.02)
+        assert app.screen.selected == set() and any("the database server is unreachable" in n for n in notices(app))
+    store.close()
 
 
 async def test_the_source_list_pages_searches_and_discards_on_the_server_and_holds_no_prospect(prospects_url):

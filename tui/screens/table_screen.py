@@ -2,6 +2,7 @@
 table, selection and sort."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -194,9 +195,9 @@ class TableScreen(StoreScreen[None]):
         self.table.action_cursor(1)
         self.update_filters()
 
-    def action_select_all(self) -> None:
+    async def action_select_all(self) -> None:
         """Select every row shown (again: unselect them); of a server's rows, up to `SELECT_MOST`."""
-        ids = self.shown_ids()
+        ids = await self.shown_ids()
         if ids is None:
             return
         if set(ids) <= self.selected:
@@ -215,17 +216,32 @@ class TableScreen(StoreScreen[None]):
             q.descending = False
         self.redraw()
 
-    def shown_ids(self) -> list[int] | None:
-        """Every row shown, in its order; None (and why, said) when more than `SELECT_MOST` are."""
-        ids = self.table.shown.ids(SELECT_MOST)
+    async def shown_ids(self) -> list[int] | None:
+        """Every row shown, in its order; None (and why, said) when more than `SELECT_MOST` are,
+        or the server could not say. A server's are read off the screen's thread (a search of
+        more than 100,000 matches takes seconds): the screen is drawn meanwhile, and the keys
+        typed meanwhile wait for them, in order (`*` then `d` deactivates all shown)."""
+        shown = self.table.shown
+        if not self.rows.remote:
+            ids = shown.ids(SELECT_MOST)
+        else:
+            # Said where the keys typed are: on the filter bar (a notification waits for the read).
+            self.query_one("#filters", Static).update("  Reading the rows shown …", layout=False)
+            try:
+                ids = await asyncio.to_thread(shown.ids, SELECT_MOST)
+            except StoreError as err:
+                self.notify(str(err), severity="error", markup=False)
+                return None
+            finally:
+                self.update_filters()
         if ids is None:
             self.notify(f"More than {SELECT_MOST:,} rows are shown: search or filter to act on fewer",
                         severity="warning")
         return ids
 
-    def all_targets(self) -> list[int] | None:
+    async def all_targets(self) -> list[int] | None:
         """The selected rows, else every row shown (`shown_ids`)."""
-        return sorted(self.selected) if self.selected else self.shown_ids()
+        return sorted(self.selected) if self.selected else await self.shown_ids()
 
     def targets(self) -> list[int]:
         """The selected rows, else the row under the cursor."""

@@ -198,8 +198,8 @@ class CustomersScreen(TableScreen):
         from .import_review import ImportScreen
         self.app.push_screen(ImportScreen())
 
-    def action_export(self) -> None:
-        ids = self.all_targets()
+    async def action_export(self) -> None:
+        ids = await self.all_targets()
         if ids is None:
             return
 
@@ -248,9 +248,9 @@ class CustomersScreen(TableScreen):
     def action_prospects(self) -> None:
         self.app.push_screen(SourcesScreen())
 
-    def action_mail(self) -> None:
+    async def action_mail(self) -> None:
         from .mail import MailScreen, PickTemplate
-        ids = self.all_targets()
+        ids = await self.all_targets()
         if ids is None:
             return
         templates = self.store.templates()
