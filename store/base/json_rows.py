@@ -10,6 +10,10 @@ from collections.abc import Collection
 import orjson
 import polars as pl
 
+# Asked of a server's `read_columns` for a field: its JSON text as the document holds it
+# (null: absent), not a decoded value (a patch's undo data puts it back exactly).
+JSON_TEXT = pl.Binary()
+
 # Rows built at a time: each field's member is a column of text before they are joined (a
 # million rows at once: 1.3 GB more at the peak of an import).
 SLICE_ROWS = 50_000

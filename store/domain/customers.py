@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import polars as pl
+
 from store.base.errors import RuleViolation
 from store.domain import journal
 from store.domain.records import Records
@@ -80,20 +82,22 @@ class Customers:
         return self._set_active(customer_ids, True)[1]
 
     def _set_active(self, customer_ids: Iterable[int], wanted: bool | None) -> tuple[Switch, int]:
-        """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate."""
-        numbers, ids = [], list(customer_ids)
-        with self.session.db.transaction() as tx, tx.reading_ahead(CUSTOMERS, ids):
-            docs = {customer_id: self.session.current(tx, customer_id) for customer_id in ids}
-            active = switch_of(d["active"] for d in docs.values()) == "reactivate" if wanted is None else wanted
+        """Set customers (in)active; `wanted` None: deactivate if any is active, else reactivate.
+        Read and changed field by field (`Transaction.fields`, `patch`): on a server, 90,000
+        customers without holding one."""
+        ids = list(customer_ids)
+        with self.session.db.transaction() as tx:
+            found = tx.fields(CUSTOMERS, ids, {"active": pl.Boolean(), "number": pl.String()})
+            if found.height < len(set(ids)):
+                missing = next(i for i in ids if i not in set(found["id"].to_list()))
+                self.session.current(tx, missing)  # (says which is gone)
+            active = switch_of(found["active"]) == "reactivate" if wanted is None else wanted
             verb: Switch = "reactivate" if active else "deactivate"
-            for customer_id, doc in docs.items():
-                if doc["active"] == active:
-                    continue
-                stamp = journal.now()
-                tx.put(CUSTOMERS, customer_id, {**doc, "active": active, "updated_at": stamp,
-                                                "deactivated_at": None if active else stamp})
-                numbers.append(doc["number"])
-            if not numbers:
+            changing = found.filter(pl.col("active").eq_missing(active).not_())
+            if not changing.height:
                 raise RuleViolation(f"nothing to {verb}: the customer(s) are already {'active' if active else 'inactive'}")
-            self.session.write_entry(tx, verb, f"{verb.capitalize()}d {list_numbers(numbers)}")
-        return verb, len(numbers)
+            stamp = journal.now()
+            tx.patch(CUSTOMERS, changing.select("id", "rev", active=pl.lit(active), updated_at=pl.lit(stamp),
+                                                deactivated_at=pl.lit(None if active else stamp, dtype=pl.String())))
+            self.session.write_entry(tx, verb, f"{verb.capitalize()}d {list_numbers(changing['number'].to_list())}")
+        return verb, changing.height

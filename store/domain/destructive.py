@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import polars as pl
+
 from store.base.errors import ConcurrentChange, NothingToUndo, RuleViolation
 from store.domain import forgetting, journal
 from store.domain.pictures import Pictures
@@ -214,16 +216,29 @@ class Destructive:
                 changed += [(table, doc_id) for doc_id in gone or ()]
             for table, ids in journal.changed_ids(rest).items():
                 reading.enter_context(tx.reading_ahead(table, ids))
-            changed = journal.conflicts(tx, rest) + changed
+            patches = list(journal.patches_of(entry))
+            changed = journal.conflicts(tx, rest) + changed + [
+                (table, doc_id) for table, after, _values in patches for doc_id in _not_at(tx, table, after)]
             if changed:
                 table, doc_id = changed[0]
                 raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
                                        f"e.g. {singular(table)} #{doc_id}")
             for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(rest))):
                 tx.restore(table, doc_id, before)
-            tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "undone_at": journal.now()})
+            for table, after, values in patches:
+                tx.patch(table, after.join(values, on="id", how="left", maintain_order="left"))
+            tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "patches": None,
+                                       "undone_at": journal.now()})
             self.session.write_entry(tx, "undo", f"Undid '{entry['summary']}'")
         return entry_of(entry_id, entry)
+
+
+def _not_at(tx: Transaction, table: str, after: pl.DataFrame) -> list[int]:
+    """Of the documents a patch left at these revs (`after`: id and rev), the ids of those
+    gone or changed since, read column-wise (`Transaction.fields`)."""
+    found = tx.fields(table, after["id"], {})
+    now = after.join(found.select("id", pl.col("rev").alias("now")), on="id", how="left", maintain_order="left")
+    return now.filter(pl.col("now").is_null() | (pl.col("now") != pl.col("rev")))["id"].to_list()
 
 
 class _DryRun(Exception):

@@ -62,11 +62,13 @@ def _event(before: Document | None, after: Document | None) -> Event:
 
 
 def of_transaction(tx: Transaction) -> list[Edit] | None:
-    """The transaction's changes field by field (None: more than `EDITS_UP_TO` documents).
+    """The transaction's changes field by field (None: more than `EDITS_UP_TO` documents, or
+    some patched column-wise).
     Documents an import added column-wise are left out: their entry names them as runs
     (`customer_runs`)."""
     changed = [(table, doc_id, before) for (table, doc_id), before in tx.before.items() if table in TRACED]
-    if len(changed) + sum(stop - first for table, first, stop, _rev in tx.deleted_runs() if table in TRACED) > EDITS_UP_TO:
+    if len(changed) + sum(stop - first for table, first, stop, _rev in tx.deleted_runs() if table in TRACED) > EDITS_UP_TO \
+            or tx.patched():  # (patched column-wise: many, none held)
         return None
     edits: list[Edit] = []
     for table, doc_id, before in changed:

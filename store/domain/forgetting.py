@@ -88,7 +88,7 @@ def purge_customer(tx: Transaction, customer_id: int, personal: Iterable[Mapping
     for doc_id in sorted(index.candidates(customer_id, number, prospects)):
         entry = stored = entries[doc_id]
         if entry.get("changes") is not None and holds(entry, customer_id):
-            entry = {**entry, "changes": None, "undoable": False, "purged": True}
+            entry = {**entry, "changes": None, "patches": None, "undoable": False, "purged": True}
             purged += 1
         elif not (edits.names(entry, customer_id) or (number and _mentions(entry, number))
                   or any(edits.belongs(edit, customer_id, prospects) for edit in entry.get("edits") or ())):
@@ -109,7 +109,7 @@ def purge_prospect(tx: Transaction, source_id: int, personal: Mapping[str, Any])
         entry = stored
         if entry.get("changes") is not None and any(
                 table == SOURCES and where == source_id and before is not None for table, where, before, _ in entry["changes"]):
-            entry = {**entry, "changes": None, "undoable": False, "purged": True}
+            entry = {**entry, "changes": None, "patches": None, "undoable": False, "purged": True}
             purged += 1
         forgotten = edits.forget_values(entry, -1, {source_id}, secrets)  # (-1: no customer's records)
         if forgotten is not None or entry is not stored:

@@ -7,6 +7,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import orjson
+import polars as pl
+
 from store.domain import edits
 from store.engine import META, Document, Transaction
 from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
@@ -40,6 +43,9 @@ def touched_customers(tx: Transaction) -> list[int]:
     for table, first, stop, _rev in tx.deleted_runs():
         if table == CUSTOMERS:  # (`bulk_runs` never deletes related records so: their owners are in their documents)
             ids.update(range(first, stop))
+    for table, values, _before in tx.patched():
+        if table == CUSTOMERS:  # (a patch never changes an owner: `Transaction.patch` puts such a field one by one)
+            ids.update(values["id"].to_list())
     for table, first, stop in tx.inserted_runs():
         if table == CUSTOMERS:  # its own owner: no document read (an import adds 100k)
             ids.update(range(first, stop))
@@ -96,13 +102,16 @@ def write_entry(tx: Transaction, action: str, summary: str, user: str, extra_cus
         changed = [{**edit, "fields": [[field, None, None] for field, *_ in edit["fields"]]} for edit in changed]
     entry["edits"] = changed
     touched_tables = Counter(table for table, _ in tx.before if table in edits.TRACED)
-    for table, first, stop in [*tx.inserted_runs(), *((t, a, b) for t, a, b, _rev in tx.deleted_runs())]:
+    for table, first, stop in [*tx.inserted_runs(), *((t, a, b) for t, a, b, _rev in tx.deleted_runs()),
+                               *((t, 0, values.height) for t, values, _before in tx.patched())]:
         if table in edits.TRACED:
             touched_tables[table] += stop - first
     entry["touched"] = dict(touched_tables)
     entry.update(edits.customer_runs(tx, touched))  # (a bulk entry's customers, not listed, found by these)
     if undoable:
         entry["changes"] = _undo_data(tx)
+        if tx.patched():
+            entry["patches"] = _patches(tx)
         _drop_old_undo_data(tx)
     doc_id = tx.insert(JOURNAL, entry)
     return cast(JournalEntry, {**entry, "id": doc_id})
@@ -117,6 +126,28 @@ def _undo_data(tx: Transaction) -> list[list[Any]]:
     single = [[table, doc_id, before, tx.rev(table, doc_id)] for (table, doc_id), before in tx.before.items()
               if table not in (META, JOURNAL)]
     return single + [[table, [first, stop], None, 1] for table, first, stop in runs]
+
+
+def _patches(tx: Transaction) -> list[list[Any]]:
+    """[table, ids, revs after, {field: value before (None: absent)}] of the documents the
+    transaction patched column-wise (`Transaction.patch`): what undo patches back, not the
+    documents (90,000 deactivated customers kept whole: 30 MB of JSON in one entry)."""
+    found = []
+    for table, values, before in tx.patched():
+        ordered = values.select("id").join(before, on="id", how="left", maintain_order="left")
+        found.append([table, values["id"].to_list(), values["rev"].to_list(),
+                      {field: [None if text is None else orjson.loads(text) for text in ordered[field]]
+                       for field in before.columns if field != "id"}])
+    return found
+
+
+def patches_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
+    """An entry's patches (`_patches`) as (table, id and rev after, id and each field's value
+    before: null, absent) frames."""
+    for table, ids, revs, before in entry.get("patches") or ():
+        after = pl.DataFrame({"id": ids, "rev": revs}, schema={"id": pl.Int64(), "rev": pl.Int64()})
+        values = pl.DataFrame({"id": ids, **before}, strict=False).with_columns(pl.col("id").cast(pl.Int64))
+        yield table, after, values
 
 
 def changes_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, int, Document | None, int | None]]:
@@ -155,10 +186,10 @@ def changed_ids(entry: Mapping[str, Any]) -> dict[str, list[int]]:
 def _drop_old_undo_data(tx: Transaction) -> None:
     # Only entries keeping documents count: one that changed none ("not a duplicate") costs
     # nothing to keep undoable, so a hundred of them never take a merge's undo away.
-    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes"))
+    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes") or e.get("patches"))
     for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
         entry = tx.table(JOURNAL)[doc_id]
-        tx.put(JOURNAL, doc_id, {**entry, "changes": None, "undoable": False, "expired": True})
+        tx.put(JOURNAL, doc_id, {**entry, "changes": None, "patches": None, "undoable": False, "expired": True})
 
 
 def newest(entries: Mapping[int, Document], where: Callable[[Document], bool]) -> Iterator[tuple[int, Document]]:
@@ -182,7 +213,7 @@ def holds(entry: Mapping[str, Any], customer_id: int) -> bool:
         table == CUSTOMERS and where[0] <= customer_id < where[1] if isinstance(where, list)
         else edits.owner_of(table, where, before) == customer_id
         for table, where, before, _ in entry["changes"]
-    )
+    ) or any(table == CUSTOMERS and customer_id in ids for table, ids, *_ in entry.get("patches") or ())
 
 
 def conflicts(tx: Transaction, entry: dict[str, Any]) -> list[tuple[str, int]]:

@@ -179,6 +179,21 @@ class InMemory:
         else:
             self.indexes.add_rows(table, added)
 
+    def patch_rows(self, table: str, values: pl.DataFrame) -> None:
+        """Change documents of a table read from a server field by field (`Transaction.patch`:
+        `values`, their id and a column per field), its readers told."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table)
+        self._changed(table, values["id"].to_list())
+        rows.patch(values)
+
+    def unpatch(self, table: str, ids: Iterable[int]) -> None:
+        """Undo `patch_rows` (a rolled-back transaction)."""
+        rows = self.tables[table]
+        assert isinstance(rows, Table)
+        self._changed(table, ids)
+        rows.unpatch()
+
     def remove_run(self, table: str, first: int, stop: int) -> dict[int, dict[str, Any] | None]:
         """Delete the documents of ids [first, stop) from a table read from a server
         (`Transaction.delete_run`); returns what `restore_run` puts back."""

@@ -137,6 +137,9 @@ class Table(Mapping[int, dict[str, Any]]):
         # server (`settle`): an import of a million rows into ten million customers reads none
         # of the others.
         self._unsettled: pl.DataFrame | None = None
+        # Documents changed field by field (`patch`), until their commit puts them on the
+        # server (`settle`): their ids, and a frame of id and the values over the server's.
+        self._patched: list[tuple[set[int], pl.DataFrame]] = []
         self._lock = threading.RLock()
         # Every document's fields (`frame()`), kept while nothing is written: documents written
         # since the snapshot (a change log replayed at open) are decoded once, not at each call.
@@ -230,6 +233,9 @@ class Table(Mapping[int, dict[str, Any]]):
             if unsettled is not None and doc_id >= unsettled["id"][0]:
                 found = unsettled.filter(pl.col("id") == doc_id)[_UNSETTLED_TEXT]
                 return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
+            patched = self._patched  # (once: a commit's `settle` may run meanwhile)
+            if patched and any(doc_id in ids for ids, _values in patched):
+                return self._patched_doc(patched, doc_id)
             held = self._held  # (once: the verb's `let_go` may run meanwhile)
             if held is not None and doc_id in held:
                 return self._held_doc(held, doc_id)
@@ -248,6 +254,19 @@ class Table(Mapping[int, dict[str, Any]]):
                     return cast(dict[str, Any], orjson.loads(text))
             self.load()  # (a line that is not the document's, or not whole: never another one, the text instead)
         return cast(dict[str, Any], orjson.loads(self._docs[pos]))
+
+    def _patched_doc(self, patched: list[tuple[set[int], pl.DataFrame]], doc_id: int) -> dict[str, Any] | None:
+        """A document `patch` changed: the server's, with the patches' values over it (null: left out)."""
+        assert self._read_one is not None
+        text = self._read_one(doc_id)
+        if text is None:
+            return None
+        doc: dict[str, Any] = orjson.loads(text)
+        for ids, values in patched:
+            if doc_id in ids:
+                row = values.row(by_predicate=pl.col("id") == doc_id, named=True)
+                doc.update((field, value) for field, value in row.items() if field != "id")
+        return {field: value for field, value in doc.items() if value is not None}
 
     @staticmethod
     def _held_doc(held: dict[int, str | dict[str, Any] | None], doc_id: int) -> dict[str, Any] | None:
@@ -317,6 +336,39 @@ class Table(Mapping[int, dict[str, Any]]):
         if unsettled is not None and int(unsettled["id"][-1]) >= first:
             return None
         return self._read_columns(fields, range(first, stop))
+
+    def fields_of(self, ids: Collection[int], fields: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
+        """The id and these fields of the documents of `ids` there are, in id order, read from
+        the server column-wise (`read_columns`: `JSON_TEXT`, a field's JSON); None where the
+        table is not read from one, or holds documents added or patched here and not
+        committed yet (the documents this session wrote before are committed: the server has
+        them; the caller leaves out a transaction's own)."""
+        if not self.reads_alone or self._read_columns is None or self._unsettled is not None or self._patched:
+            return None
+        return self._read_columns(fields, ids)
+
+    def patchable(self) -> bool:
+        """Whether documents may be changed field by field (`patch`): read from a server, no
+        view holding their decoded fields, none added here and not committed."""
+        return self.reads_alone and self._read_columns is not None and self._columns is None and self._unsettled is None
+
+    def patch(self, values: pl.DataFrame) -> None:
+        """Documents changed field by field (`values`: their id, and a column per field, a
+        null leaving it out), on the server at commit: until then (`settle`) each reads as
+        the server's with these values over it. The documents this session wrote before (the
+        server has them) are let go."""
+        with self._lock:
+            ids = set(values["id"].to_list())
+            for doc_id in ids & self._written.keys():
+                del self._written[doc_id]
+            self._patched = [*self._patched, (ids, values)]
+            self._changed()
+
+    def unpatch(self) -> None:
+        """Forget every `patch` (a rolled-back transaction): the server's documents are the table's."""
+        with self._lock:
+            self._patched = []
+            self._changed()
 
     def forget_run(self, first: int, stop: int) -> dict[int, dict[str, Any] | None]:
         """The documents of ids [first, stop) deleted (`run_fields` found them on the server);
@@ -542,10 +594,11 @@ class Table(Mapping[int, dict[str, Any]]):
         self._changed()
 
     def settle(self) -> None:
-        """The documents `extend` added are committed: a table read one document at a time
-        reads them from the server from now on, and holds them no longer."""
+        """The documents `extend` added and `patch` changed are committed: a table read one
+        document at a time reads them from the server from now on, and holds them no longer."""
         with self._lock:
             self._unsettled = None
+            self._patched = []
 
     def unsettled_fields(self) -> pl.DataFrame | None:
         """The decoded fields (id and `frame()`'s columns) of the documents `extend` added to a

@@ -66,6 +66,16 @@ def _count_column(counts: dict[str, int], values: pl.Series) -> None:
         counts[key] = counts.get(key, 0) + n
 
 
+def change_values(tally: Tally, field: str, old: Iterable[object], new: Iterable[object]) -> None:
+    """Count documents whose field changed from `old` to `new`, value for value (a patch)."""
+    counts = tally[field]
+    for before, after in zip(old, new, strict=True):
+        for key, step in ((value_key(before), -1), (value_key(after), 1)):
+            counts[key] = counts.get(key, 0) + step
+            if not counts[key]:
+                del counts[key]
+
+
 def adjust(tally: Tally, fields: Iterable[str], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
     """Count a document's change from `old` to `new` (None: absent)."""
     tally["*"] += (new is not None) - (old is not None)

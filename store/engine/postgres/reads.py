@@ -11,6 +11,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from store.base.json_rows import JSON_TEXT
 from store.base.sorting import SORTED_CHARACTERS
 
 _TEXTS = {"id": pl.Int64(), "doc": pl.String()}
@@ -80,7 +81,7 @@ def _field_sql(name: str, dtype: pl.DataType) -> sql.Composable:
 
 
 def _typed(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    if dtype == pl.String:
+    if dtype in (pl.String, JSON_TEXT):  # (JSON_TEXT: `_field_sql`'s last case, the field's JSON)
         return text
     if dtype == pl.Boolean:
         return text == "true"

@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import ConcurrentChange
+from store.base.json_rows import object_texts
 from store.engine.indexes import keyed_fields
 from store.engine.postgres.keys import KEYS, doc_keys, frame_keys
 from store.engine.postgres.tables import STATE
@@ -22,6 +23,7 @@ from store.engine.table import dumps
 from store.engine.transaction import Transaction
 
 STAGING = "custdesk_staging"
+PATCHES = "custdesk_patches"
 # Rows written to COPY as CSV text at a time.
 COPY_ROWS = 20_000
 # A table a commit writes this many rows of is analyzed in it (`_analyzed`).
@@ -31,9 +33,11 @@ _STAGED = {"tbl": pl.String(), "id": pl.Int64(), "old_rev": pl.Int64(), "rev": p
 
 
 def create_staging(conn: psycopg.Connection[Any]) -> None:
-    """The session's staging table (emptied by each commit)."""
+    """The session's staging tables (emptied by each commit): of documents, and of patches."""
     conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb, "
                  "keys jsonb) ON COMMIT DELETE ROWS")
+    conn.execute(f"CREATE TEMP TABLE {PATCHES} (tbl text, id bigint, old_rev bigint, doc jsonb, unset text[]) "
+                 "ON COMMIT DELETE ROWS")
 
 
 def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Schema, *, where: str,
@@ -43,8 +47,8 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
     staged = _staged(tx, schema)
     first = next(staged, None)
     fresh = [(table, block, fields) for table, block, fields in tx.inserted() if block.height]
-    deleted = tx.deleted_runs()
-    if first is None and not fresh and not deleted:
+    deleted, patched = tx.deleted_runs(), tx.patched()
+    if first is None and not fresh and not deleted and not patched:
         return set()
     with conn.cursor() as cur:
         for table, block, fields in fresh:
@@ -61,16 +65,17 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
                         part = part.with_columns(frame_keys(schema, fields.slice(start, COPY_ROWS)))
                     copy.write(part.write_csv(include_header=False))
         kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(pl.DataFrame(schema=_STAGED))
-        _analyzed(cur, kinds, fresh, deleted)
+        _analyzed(cur, kinds, fresh, deleted, patched)
         for table, statement, expected, params in [*_statements(kinds, schema.keyed_tables),
-                                                   *_run_deletes(deleted, schema.keyed_tables)]:
+                                                   *_run_deletes(deleted, schema.keyed_tables), *_patches(cur, patched)]:
             cur.execute(statement, {"seq": seq, "tbl": table, **params})
             if cur.rowcount != expected:
                 raise ConcurrentChange(f"{where}: {expected - cur.rowcount:,} record(s) of '{table}' were "
                                        "changed by someone else meanwhile; nothing was saved: try again")
         cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
         cur.execute("SELECT pg_notify(%s, %s)", (channel, str(seq)))
-    return set(kinds["tbl"]) | {table for table, _block, _fields in fresh} | {table for table, *_ in deleted}
+    return (set(kinds["tbl"]) | {table for table, _block, _fields in fresh} | {table for table, *_ in deleted}
+            | {table for table, *_ in patched})
 
 
 def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
@@ -84,8 +89,31 @@ def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataF
     return pl.concat(counted).group_by("tbl", maintain_order=True).sum()
 
 
+def _patches(cur: psycopg.Cursor[Any], patched: list[tuple[str, pl.DataFrame, pl.DataFrame]]
+             ) -> Iterator[tuple[str, sql.Composed, int, dict[str, int]]]:
+    """Per table `Transaction.patch` changed column-wise: its patches COPYed (each row's
+    values as a JSON object, the fields a null leaves out named), then one statement, which
+    must find each of its rows at the rev the verb read. A keyed table's keys stay: no
+    patched field is keyed."""
+    for table, values, _before in patched:
+        fields = [name for name in values.columns if name != "id"]
+        assert all(name.isidentifier() for name in fields), "field names go into an array literal"
+        rows = values.select(pl.lit(table).alias("tbl"), "id", (pl.col("rev") - 1).alias("old_rev"),
+                             object_texts(values.select(fields)).alias("doc"),
+                             pl.concat_str([pl.lit("{"), pl.concat_str(
+                                 [pl.when(pl.col(name).is_null()).then(pl.lit(name)) for name in fields],
+                                 separator=",", ignore_nulls=True), pl.lit("}")]).alias("unset"))
+        with cur.copy(f"COPY {PATCHES} (tbl, id, old_rev, doc, unset) FROM STDIN (FORMAT csv)") as copy:
+            for part in rows.iter_slices(COPY_ROWS):
+                copy.write(part.write_csv(include_header=False))
+        yield table, sql.SQL(
+            "UPDATE {} AS t SET rev = t.rev + 1, seq = %(seq)s, doc = (t.doc - p.unset) || p.doc, updated_at = now() "
+            "FROM " + PATCHES + " p WHERE p.tbl = %(tbl)s AND t.id = p.id AND t.rev = p.old_rev AND t.doc IS NOT NULL"
+        ).format(sql.Identifier(table)), values.height, {}
+
+
 def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.DataFrame, pl.DataFrame]],
-              deleted: list[tuple[str, int, int, int]]) -> None:
+              deleted: list[tuple[str, int, int, int]], patched: list[tuple[str, pl.DataFrame, pl.DataFrame]]) -> None:
     """Count again a table the commit adds `ANALYZED_FROM` rows to or more, or changes as many
     of while the server counts fewer (its rows sampled, in the transaction: its own inserts
     counted), before the staged rows are matched with it. Planned on the counts of before (a
@@ -101,6 +129,8 @@ def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[s
         added[table] = added.get(table, 0) + block.height
     for table, first, stop, _rev in deleted:
         changed[table] = changed.get(table, 0) + stop - first
+    for table, values, _before in patched:
+        changed[table] = changed.get(table, 0) + values.height
     for table in added.keys() | changed.keys():
         many = changed.get(table, 0)
         if added.get(table, 0) >= ANALYZED_FROM or (many >= ANALYZED_FROM and many >= _counted(cur, table)):
