@@ -1,4 +1,4 @@
-"""Deactivating and reactivating many customers on a server, and undoing it, field by field
+"""Deactivating, reactivating and tagging many customers on a server, and undoing it, field by field
 (`Transaction.patch`): the session reads the fields it decides on, column-wise, and writes
 one statement; it holds no customer's document, and the journal keeps the fields changed,
 not the documents. Checked against what the same verbs leave in a store file, one by one."""
@@ -182,4 +182,22 @@ def test_a_patch_moved_to_a_store_file_is_undone_there_one_by_one(url, tmp_path)
         for i in CHOSEN:
             doc = dict(moved.parts.session.db.tables[CUSTOMERS][i])
             assert _without(doc, "rev") == _without(before[i], "rev")
+
+
+def test_many_customers_are_tagged_field_by_field_holding_none(url):
+    with Store(url) as store:
+        store.set_tags(range(1, 11), add=["vip", "b2b"])  # (10: one by one)
+        before = _stored(url)
+        read = _reads_whole(store)
+        assert store.set_tags(CHOSEN, add=["messe", "b2b"], remove=["vip"]) == 60
+        assert read == [] and store.journal(1)[0]["touched"] == {"customers": 60}
+        assert store.set_tags(CHOSEN, add=["messe"]) == 0  # (none changes: no entry)
+        assert store.journal(1)[0]["summary"] == "Tagged 60 customer(s): +messe,b2b -vip"
+    after = _stored(url)
+    for i, doc in after.items():
+        if i in CHOSEN:
+            assert doc["tags"] == (["b2b", "messe"] if i <= 10 else ["messe", "b2b"]) and doc["rev"] == before[i]["rev"] + 1
+            assert _without(doc, "tags", "updated_at", "rev") == _without(before[i], "tags", "updated_at", "rev")
+        else:
+            assert doc == before[i]
 

@@ -10,6 +10,7 @@ from store.base.errors import RuleViolation
 from store.domain import journal
 from store.domain.records import Records
 from store.domain.session import SETTINGS_ID, Session, list_numbers, private_fields
+from store.engine import Transaction
 from store.model import CORPORATE, CUSTOMERS, PRIVATE, SETTINGS, Customer, Kind
 from store.rules import consent
 from store.rules import settings as settings_rules
@@ -54,21 +55,29 @@ class Customers:
         return self.session.customer(customer_id)
 
     def set_tags(self, customer_ids: Iterable[int], add: Iterable[str] = (), remove: Iterable[str] = ()) -> int:
-        """Add and remove tags on many customers; returns how many changed."""
+        """Add and remove tags on many customers; returns how many changed. Read and changed
+        field by field (`Transaction.fields`, `patch`): on a server, none held."""
         add_tags, remove_tags, ids = list(add), set(remove), list(customer_ids)
-        changed = 0
-        with self.session.db.transaction() as tx, tx.reading_ahead(CUSTOMERS, ids):
-            for customer_id in ids:
-                doc = self.session.current(tx, customer_id)
-                tags = [t for t in doc.get("tags") or [] if t not in remove_tags]
-                tags += [t for t in add_tags if t not in tags]
-                if tags != (doc.get("tags") or []):
-                    tx.put(CUSTOMERS, customer_id, {**doc, "tags": tags, "updated_at": journal.now()})
-                    changed += 1
-            if changed:
+        with self.session.db.transaction() as tx:
+            found = self._found(tx, ids, {"tags": pl.List(pl.String())})
+            old = [tags or [] for tags in found["tags"].to_list()]
+            new = [[t for t in tags if t not in remove_tags] for tags in old]
+            new = [kept + [t for t in add_tags if t not in kept] for kept in new]
+            changing = found.select("id", "rev", pl.Series("tags", new, dtype=pl.List(pl.String())),
+                                    updated_at=pl.lit(journal.now())).filter(pl.Series([a != b for a, b in zip(old, new, strict=True)]))
+            if changing.height:
+                tx.patch(CUSTOMERS, changing)
                 added, removed = ",".join(add_tags) or "-", ",".join(sorted(remove_tags)) or "-"
-                self.session.write_entry(tx, "tag", f"Tagged {changed} customer(s): +{added} -{removed}")
-        return changed
+                self.session.write_entry(tx, "tag", f"Tagged {changing.height} customer(s): +{added} -{removed}")
+        return changing.height
+
+    def _found(self, tx: Transaction, ids: list[int], fields: Mapping[str, pl.DataType]) -> pl.DataFrame:
+        """`Transaction.fields` of these customers; NotFound naming the first that is gone."""
+        found = tx.fields(CUSTOMERS, ids, fields)
+        if found.height < len(set(ids)):
+            there = set(found["id"].to_list())
+            self.session.current(tx, next(i for i in ids if i not in there))  # (says which is gone)
+        return found
 
     def switch_active(self, customer_ids: Iterable[int]) -> tuple[Switch, int]:
         """The one key for both ways: deactivate the active ones among these customers;
@@ -87,10 +96,7 @@ class Customers:
         customers without holding one."""
         ids = list(customer_ids)
         with self.session.db.transaction() as tx:
-            found = tx.fields(CUSTOMERS, ids, {"active": pl.Boolean(), "number": pl.String()})
-            if found.height < len(set(ids)):
-                missing = next(i for i in ids if i not in set(found["id"].to_list()))
-                self.session.current(tx, missing)  # (says which is gone)
+            found = self._found(tx, ids, {"active": pl.Boolean(), "number": pl.String()})
             active = switch_of(found["active"]) == "reactivate" if wanted is None else wanted
             verb: Switch = "reactivate" if active else "deactivate"
             changing = found.filter(pl.col("active").eq_missing(active).not_())
