@@ -225,12 +225,26 @@ class Destructive:
                                        f"e.g. {singular(table)} #{doc_id}")
             for table, doc_id, before, _after_rev in reversed(list(journal.changes_of(rest))):
                 tx.restore(table, doc_id, before)
-            for table, after, values in patches:
-                tx.patch(table, after.join(values, on="id", how="left", maintain_order="left"))
+            for table, after, before in patches:
+                tx.patch(table, _as_before(after, before), back=True)
             tx.put(JOURNAL, entry_id, {**entry, "undone": True, "changes": None, "patches": None,
                                        "undone_at": journal.now()})
             self.session.write_entry(tx, "undo", f"Undid '{entry['summary']}'")
         return entry_of(entry_id, entry)
+
+
+def _as_before(after: pl.DataFrame, before: Mapping[str, list[Any]]) -> pl.DataFrame:
+    """The changes that put patched documents back (`Transaction.patch`, back): their id
+    and rev now, and each field's value before. A field whose values are not of one type
+    (a document written by hand) is put back value for value, as a JSON value each: a
+    column of them would have made a text of a flag."""
+    columns = []
+    for field, values in before.items():
+        try:
+            columns.append(pl.Series(field, values, strict=True))
+        except (TypeError, pl.exceptions.PolarsError):
+            columns.append(pl.Series(field, values, dtype=pl.Object))
+    return after.with_columns(columns)
 
 
 def _not_at(tx: Transaction, table: str, after: pl.DataFrame) -> list[int]:

@@ -164,7 +164,7 @@ def _scrub(value: Any, secrets: list[str]) -> Any:
             value = value.replace(secret, REMOVED)
         return value
     if isinstance(value, dict):
-        return {k: _scrub(v, secrets) if k not in ("edits", "changes") else v for k, v in value.items()}
+        return {k: _scrub(v, secrets) if k not in ("edits", "changes", "patches") else v for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
     return value

@@ -130,24 +130,23 @@ def _undo_data(tx: Transaction) -> list[list[Any]]:
 
 def _patches(tx: Transaction) -> list[list[Any]]:
     """[table, ids, revs after, {field: value before (None: absent)}] of the documents the
-    transaction patched column-wise (`Transaction.patch`): what undo patches back, not the
-    documents (90,000 deactivated customers kept whole: 30 MB of JSON in one entry)."""
+    transaction patched column-wise (`Transaction.patch`), their schema version among the
+    fields: what undo patches back, not the documents (90,000 deactivated customers kept
+    whole: 30 MB of JSON in one entry)."""
     found = []
     for table, values, before in tx.patched():
         ordered = values.select("id").join(before, on="id", how="left", maintain_order="left")
         found.append([table, values["id"].to_list(), values["rev"].to_list(),
                       {field: [None if text is None else orjson.loads(text) for text in ordered[field]]
-                       for field in before.columns if field != "id"}])
+                       for field in before.columns if field not in ("id", "rev")}])
     return found
 
 
-def patches_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
-    """An entry's patches (`_patches`) as (table, id and rev after, id and each field's value
-    before: null, absent) frames."""
+def patches_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, pl.DataFrame, dict[str, list[Any]]]]:
+    """An entry's patches (`_patches`): (table, frame of id and rev after, each field's
+    values before by field: None, absent)."""
     for table, ids, revs, before in entry.get("patches") or ():
-        after = pl.DataFrame({"id": ids, "rev": revs}, schema={"id": pl.Int64(), "rev": pl.Int64()})
-        values = pl.DataFrame({"id": ids, **before}, strict=False).with_columns(pl.col("id").cast(pl.Int64))
-        yield table, after, values
+        yield table, pl.DataFrame({"id": ids, "rev": revs}, schema={"id": pl.Int64(), "rev": pl.Int64()}), before
 
 
 def changes_of(entry: Mapping[str, Any]) -> Iterator[tuple[str, int, Document | None, int | None]]:

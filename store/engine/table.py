@@ -46,6 +46,8 @@ FEW_NEW = 1_000
 HOLD_CHUNK = 10_000
 # The columns file's column of where each document's line starts in the table's text.
 LINE_STARTS = "_at"
+# What `Table._find` tells a document it has not written from one it wrote deleted (None).
+_NOT_WRITTEN = object()
 # The JSON text of a document `extend` added, beside its decoded fields (`Table._unsettled`).
 _UNSETTLED_TEXT = "_text"
 
@@ -224,9 +226,9 @@ class Table(Mapping[int, dict[str, Any]]):
         return pos if pos < len(self._ids) and self._ids[pos] == doc_id else -1
 
     def _find(self, doc_id: int) -> dict[str, Any] | None:
-        written = self._written
-        if doc_id in written:
-            return written[doc_id]
+        found = self._written.get(doc_id, _NOT_WRITTEN)  # (one look: a patch may let it go meanwhile)
+        if found is not _NOT_WRITTEN:
+            return cast(dict[str, Any] | None, found)
         if self.reads_alone:
             assert self._read_one is not None
             unsettled = self._unsettled
@@ -234,7 +236,7 @@ class Table(Mapping[int, dict[str, Any]]):
                 found = unsettled.filter(pl.col("id") == doc_id)[_UNSETTLED_TEXT]
                 return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
             patched = self._patched  # (once: a commit's `settle` may run meanwhile)
-            if patched and any(doc_id in ids for ids, _values in patched):
+            if any(doc_id in ids for ids, _values in patched):
                 return self._patched_doc(patched, doc_id)
             held = self._held  # (once: the verb's `let_go` may run meanwhile)
             if held is not None and doc_id in held:
@@ -299,7 +301,8 @@ class Table(Mapping[int, dict[str, Any]]):
             return {i: doc for i in wanted if (doc := self._find(i)) is not None}
         unsettled = self._unsettled
         first_added = int(unsettled["id"][0]) if unsettled is not None else None
-        here = {i for i in wanted if i in self._written or (first_added is not None and i >= first_added)}
+        patched = self._patched_ids()
+        here = {i for i in wanted if i in self._written or i in patched or (first_added is not None and i >= first_added)}
         found = {i: doc for i in here if (doc := self._find(i)) is not None}
         stored = sorted(set(wanted) - here)
         if stored:
@@ -346,6 +349,9 @@ class Table(Mapping[int, dict[str, Any]]):
         if not self.reads_alone or self._read_columns is None or self._unsettled is not None or self._patched:
             return None
         return self._read_columns(fields, ids)
+
+    def _patched_ids(self) -> set[int]:
+        return set().union(*(ids for ids, _values in self._patched))
 
     def patchable(self) -> bool:
         """Whether documents may be changed field by field (`patch`): read from a server, no
@@ -472,12 +478,13 @@ class Table(Mapping[int, dict[str, Any]]):
         stored documents' taken out by the server (a sweep at millions names its pairs' customers
         without their ten million), those written or added here since, decoded."""
         assert self._read_columns is not None
-        stored = sorted(wanted - self._written.keys())
+        patched = self._patched_ids() & wanted
+        stored = sorted(wanted - self._written.keys() - patched)
         parts = [self._read_columns(self._schema, stored)] if stored else []
         unsettled = self.unsettled_fields()
         if unsettled is not None:
             parts.append(unsettled.filter(pl.col("id").is_in(stored)))
-        live = self._live(wanted)
+        live = self._live(wanted) + [(i, doc) for i in sorted(patched) if (doc := self._find(i)) is not None]
         if live:
             parts.append(self._decode(self._fresh_text(live)))
         if not parts:

@@ -183,55 +183,71 @@ class Transaction:
         if isinstance(rows, Table) and not any((table, doc_id) in self.before for doc_id in wanted):
             found = rows.fields_of(wanted, schema)
         if found is None:
-            docs = ((doc_id, self.get(table, doc_id)) for doc_id in wanted)
+            with self.reading_ahead(table, wanted):
+                docs = [(doc_id, self.get(table, doc_id)) for doc_id in wanted]
             found = pl.DataFrame([{"id": doc_id, **{field: doc.get(field) for field in schema}}
                                   for doc_id, doc in docs if doc is not None],
                                  schema={"id": pl.Int64(), **schema}, strict=False)
         order = pl.DataFrame({"id": wanted}, schema={"id": pl.Int64()})
         return order.join(found, on="id", how="inner", maintain_order="left")
 
-    def patch(self, table: str, changes: pl.DataFrame) -> None:
+    def patch(self, table: str, changes: pl.DataFrame, *, back: bool = False) -> None:
         """Change documents field by field: `changes` holds each one's id, the rev it was read
         at (`fields`) and a column per field changed, whose null leaves the field out (as
-        `put` does); ConcurrentChange if one is no longer at that rev. More than
-        `PATCHED_FROM` documents of a table read from a server, none of their fields keyed,
-        are changed column-wise: written there as one statement (`patched`), none held, and
-        counted from the fields changed; else each is put."""
+        `put` does); ConcurrentChange if one is no longer at that rev. `back`: put documents
+        a patch changed back as they were (undo), their schema version among the fields and
+        their rev one less, as `restore` does. More than `PATCHED_FROM` documents of a table
+        read from a server, none of their fields indexed, are changed column-wise: written
+        there as one statement (`patched`), none held, and counted from the fields changed;
+        else (and for values of no one type: an `Object` column) each is put (or restored),
+        read ahead."""
         fields = [name for name in changes.columns if name not in ("id", "rev")]
         rows = self.db.tables[table]
+        if self._tallied.get(table):
+            self._tally(table)  # (a store written before tallies counts the table first: read whole, it is no longer patched)
         if not (changes.height > PATCHED_FROM and isinstance(rows, Table) and rows.patchable() and not self._savepoints
-                and not set(fields) & _indexed(self.db.schema)
+                and not set(fields) & _indexed(self.db.schema) and pl.Object not in changes.dtypes
                 and not any(t == table for t, _doc_id in self.before) and not any(t == table for t, *_ in self._blocks)
                 and not any(t == table for t, *_ in self._patched)):
-            for row in changes.iter_rows(named=True):
-                doc_id, rev = row.pop("id"), row.pop("rev")
-                doc = self.get(table, doc_id)
-                if doc is None or doc.get("rev") != rev:
-                    raise ConcurrentChange(f"{table} #{doc_id} was changed by someone else meanwhile; try again")
-                self.put(table, doc_id, {**doc, **row})
+            self._patch_each(table, changes, back=back)
             return
-        before = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys(fields, JSON_TEXT)})
+        before = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys([*fields, "schema_version"], JSON_TEXT)})
         assert before is not None
         checked = changes.select("id", "rev").join(before.select("id", pl.col("rev").alias("now")), on="id", how="left")
         stale = checked.filter(pl.col("now").is_null() | (pl.col("now") != pl.col("rev")))
         if stale.height:
             raise ConcurrentChange(f"{stale.height:,} {table} record(s) were changed by someone else meanwhile, "
                                    f"e.g. #{stale['id'][0]}; try again")
-        values = changes.with_columns(pl.col("rev") + 1, pl.lit(self.db.schema.version).alias("schema_version"))
+        values = changes.with_columns(pl.col("rev") - 1) if back else changes.with_columns(
+            pl.col("rev") + 1, pl.lit(self.db.schema.version).alias("schema_version"))
         counted = self._tallied.get(table)
         if counted:
-            tallies = self._tally(table)
             old = changes.select("id").join(before, on="id", how="left", maintain_order="left")
             for field in set(counted) & set(fields):
-                tally.change_values(tallies, field, (None if text is None else orjson.loads(text) for text in old[field]),
+                tally.change_values(self._tally(table), field,
+                                    (None if text is None else orjson.loads(text) for text in old[field]),
                                     changes[field].to_list())
-        ids = set(changes["id"].to_list())
-        self._patched.append((table, ids, values, before.drop("rev")))
+        self._patched.append((table, set(changes["id"].to_list()), values, before))
         self.db.patch_rows(table, values)
 
+    def _patch_each(self, table: str, changes: pl.DataFrame, *, back: bool) -> None:
+        """`patch` one document at a time: each put, or (`back`) restored."""
+        with self.reading_ahead(table, changes["id"].to_list()):
+            for row in changes.iter_rows(named=True):
+                doc_id, rev = row.pop("id"), row.pop("rev")
+                doc = self.get(table, doc_id)
+                if doc is None or doc.get("rev") != rev:
+                    raise ConcurrentChange(f"{table} #{doc_id} was changed by someone else meanwhile; try again")
+                if back:
+                    merged = {**doc, **row, "rev": rev - 1}
+                    self.restore(table, doc_id, {field: value for field, value in merged.items() if value is not None})
+                else:
+                    self.put(table, doc_id, {**doc, **row})
+
     def patched(self) -> list[tuple[str, pl.DataFrame, pl.DataFrame]]:
-        """(table, id and new values with rev and schema version, id and changed fields' JSON
-        text before: null, absent) of the documents `patch` changed column-wise."""
+        """(table, id and new values with rev and schema version, id, rev read and the JSON text
+        before of the fields changed and the schema version: null, absent) of the documents
+        `patch` changed column-wise."""
         return [(table, values, before) for table, _ids, values, before in self._patched]
 
     def delete_run(self, table: str, first: int, stop: int, rev: int) -> list[int] | None:

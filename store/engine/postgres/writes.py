@@ -36,7 +36,7 @@ def create_staging(conn: psycopg.Connection[Any]) -> None:
     """The session's staging tables (emptied by each commit): of documents, and of patches."""
     conn.execute(f"CREATE TEMP TABLE {STAGING} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb, "
                  "keys jsonb) ON COMMIT DELETE ROWS")
-    conn.execute(f"CREATE TEMP TABLE {PATCHES} (tbl text, id bigint, old_rev bigint, doc jsonb, unset text[]) "
+    conn.execute(f"CREATE TEMP TABLE {PATCHES} (tbl text, id bigint, old_rev bigint, rev bigint, doc jsonb, unset text[]) "
                  "ON COMMIT DELETE ROWS")
 
 
@@ -95,19 +95,20 @@ def _patches(cur: psycopg.Cursor[Any], patched: list[tuple[str, pl.DataFrame, pl
     values as a JSON object, the fields a null leaves out named), then one statement, which
     must find each of its rows at the rev the verb read. A keyed table's keys stay: no
     patched field is keyed."""
-    for table, values, _before in patched:
+    for table, values, before in patched:
         fields = [name for name in values.columns if name != "id"]
         assert all(name.isidentifier() for name in fields), "field names go into an array literal"
-        rows = values.select(pl.lit(table).alias("tbl"), "id", (pl.col("rev") - 1).alias("old_rev"),
+        read = values.select("id").join(before.select("id", "rev"), on="id", how="left", maintain_order="left")
+        rows = values.select(pl.lit(table).alias("tbl"), "id", read["rev"].alias("old_rev"), "rev",
                              object_texts(values.select(fields)).alias("doc"),
                              pl.concat_str([pl.lit("{"), pl.concat_str(
                                  [pl.when(pl.col(name).is_null()).then(pl.lit(name)) for name in fields],
                                  separator=",", ignore_nulls=True), pl.lit("}")]).alias("unset"))
-        with cur.copy(f"COPY {PATCHES} (tbl, id, old_rev, doc, unset) FROM STDIN (FORMAT csv)") as copy:
+        with cur.copy(f"COPY {PATCHES} (tbl, id, old_rev, rev, doc, unset) FROM STDIN (FORMAT csv)") as copy:
             for part in rows.iter_slices(COPY_ROWS):
                 copy.write(part.write_csv(include_header=False))
         yield table, sql.SQL(
-            "UPDATE {} AS t SET rev = t.rev + 1, seq = %(seq)s, doc = (t.doc - p.unset) || p.doc, updated_at = now() "
+            "UPDATE {} AS t SET rev = p.rev, seq = %(seq)s, doc = (t.doc - p.unset) || p.doc, updated_at = now() "
             "FROM " + PATCHES + " p WHERE p.tbl = %(tbl)s AND t.id = p.id AND t.rev = p.old_rev AND t.doc IS NOT NULL"
         ).format(sql.Identifier(table)), values.height, {}
 
