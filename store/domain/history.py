@@ -8,10 +8,14 @@ from typing import Any, Literal, Protocol, TypedDict
 
 from store.base.errors import NotFound, RuleViolation
 from store.domain import edits, journal
-from store.engine import Document
+from store.engine import Document, containing
 from store.model import CUSTOMERS, singular
 
 State = Literal["undoable", "undone", "expired", "purged", ""]
+
+# What an entry naming customers by runs of ids, or holding undo data, has in its text (the
+# others name each customer's id).
+_NAMING_RUNS = ('"created_runs"', '"changed_runs"', '"changes"', '"patches"')
 
 
 class LogEntry(TypedDict):
@@ -131,7 +135,10 @@ class History:
             return customer_id is None or edits.names(entry, customer_id) or (
                 entry.get("changes") is not None and journal.holds(entry, customer_id))
         rows = self.reader.entries()
-        for doc_id in sorted(rows, reverse=True):
+        # Of a customer's: the entries whose text names its id, or runs of ids, or undo data
+        # (a server's journal is held as text: only these are parsed).
+        ids = rows if customer_id is None else containing(rows, (str(customer_id), *_NAMING_RUNS))
+        for doc_id in sorted(ids, reverse=True):
             entry = rows[doc_id]
             if since is not None and datetime.fromisoformat(entry["at"]) < since:
                 return  # entries are numbered in time order

@@ -11,7 +11,7 @@ import orjson
 import polars as pl
 
 from store.domain import edits
-from store.engine import META, Document, Transaction
+from store.engine import META, Document, Transaction, containing
 from store.model import CHILD_TABLES, CUSTOMERS, JOURNAL, JournalEntry
 
 # Destructive actions that can be undone (SPEC §2.14); obfuscation never.
@@ -185,7 +185,8 @@ def changed_ids(entry: Mapping[str, Any]) -> dict[str, list[int]]:
 def _drop_old_undo_data(tx: Transaction) -> None:
     # Only entries keeping documents count: one that changed none ("not a duplicate") costs
     # nothing to keep undoable, so a hundred of them never take a merge's undo away.
-    holders = sorted(i for i, e in tx.table(JOURNAL).items() if e.get("changes") or e.get("patches"))
+    rows = tx.table(JOURNAL)
+    holders = [i for i in containing(rows, ('"changes"', '"patches"')) if (e := rows[i]).get("changes") or e.get("patches")]
     for doc_id in holders[: max(0, len(holders) - (KEEP_UNDO_DATA - 1))]:
         entry = tx.table(JOURNAL)[doc_id]
         tx.put(JOURNAL, doc_id, {**entry, "changes": None, "patches": None, "undoable": False, "expired": True})

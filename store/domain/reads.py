@@ -102,8 +102,12 @@ class SessionJournal:
         return self.session.db.tables[JOURNAL]
 
     def ids_numbered(self, number: str) -> set[int]:
-        # (from the decoded columns: no document is parsed, no index built)
-        return set(self.session.frame(CUSTOMERS).filter(pl.col("number") == number)["id"].to_list())
+        """The customers numbered exactly `number`: found by its key (a server's index: every
+        customer's number read took seconds at 10,000,000; in memory one pass over the
+        column), each checked as written."""
+        customers = self.session.db.tables[CUSTOMERS]
+        return {i for i in self.session.db.indexes.find(CUSTOMERS, "number", number)
+                if (doc := customers.get(i)) is not None and doc.get("number") == number}
 
     def number_of(self, customer_id: int) -> str | None:
         doc = self.session.db.tables[CUSTOMERS].get(customer_id)

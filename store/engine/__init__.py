@@ -65,9 +65,17 @@ if TYPE_CHECKING:
 Document = dict[str, Any]
 
 __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
-           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "is_database_url", "open_engine", "peek_document",
+           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "containing", "is_database_url", "open_engine", "peek_document",
            "peek_meta", "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "server_session",
            "shown_location"]
+
+
+def containing(rows: Mapping[int, Document], fragments: Collection[str]) -> list[int]:
+    """The ids of a table's documents that may hold one of `fragments` in their JSON text:
+    of a table held as text, those that do (`Table.ids_containing`); else every id."""
+    from store.engine.table import Table  # (polars: not imported by every command)
+
+    return rows.ids_containing(fragments) if isinstance(rows, Table) else sorted(rows)
 
 
 class KeyIndex(Protocol):

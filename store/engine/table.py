@@ -395,6 +395,17 @@ class Table(Mapping[int, dict[str, Any]]):
             self._written.update(held)
             self._changed()
 
+    def ids_containing(self, fragments: Collection[str]) -> list[int]:
+        """The ids of the documents whose JSON text holds one of `fragments`, literally, and of
+        those written since the text was read (their text is not made): a scan that needs
+        one of them parses only these. Reads the table's text if not read yet."""
+        with self._lock:
+            if "_base" not in self.__dict__:
+                self.load()
+            base, written = self._base, dict(self._written)
+        held = base.filter(pl.col("doc").str.contains_any(list(fragments)))["id"].to_list()
+        return sorted({i for i in held if i not in written} | {i for i, doc in written.items() if doc is not None})
+
     def ids_holding(self, field: str, values: Collection[int | str]) -> list[int]:
         """The ids of the documents whose `field` holds one of `values` (of one type), in id
         order: of a table read one document at a time, found by the server (what is

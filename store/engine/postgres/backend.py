@@ -244,10 +244,11 @@ class PgDatabase(Backend):
             yield
 
     def _load(self) -> None:
-        """Read the store (in the caller's consistent snapshot): the small tables whole; of
-        each large table nothing yet. Its decoded fields and its documents are read when
-        first needed, and until its documents are needed whole, each is read alone: a
-        session on ten million customers holds only what it shows and changes."""
+        """Read the store (in the caller's consistent snapshot): the small tables whole (but
+        those read when needed, `Schema.read_when_needed`); of each large table nothing yet.
+        Its decoded fields and its documents are read when first needed, and until its
+        documents are needed whole, each is read alone: a session on ten million customers
+        holds only what it shows and changes."""
         seq, _horizon = server.state(self.conn)
         tables: Tables = empty_tables(self.schema)
         for name in self.schema.tables:
@@ -259,6 +260,9 @@ class PgDatabase(Backend):
                                      read_some=partial(self._later, read_texts, name),
                                      read_order=partial(self._later, read_order, name),
                                      read_holding=partial(self._later, read_holding, name))
+            elif name in self.schema.read_when_needed:
+                tables[name] = Table({}, text=partial(self._later, read_texts, name), read_one=partial(self._later, read_text, name),
+                                     read_some=partial(self._later, read_texts, name))
             else:
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)
