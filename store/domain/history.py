@@ -13,9 +13,10 @@ from store.model import CUSTOMERS, singular
 
 State = Literal["undoable", "undone", "expired", "purged", ""]
 
-# What an entry naming customers by runs of ids, or holding undo data, has in its text (the
-# others name each customer's id).
-_NAMING_RUNS = ('"created_runs"', '"changed_runs"', '"changes"', '"patches"')
+# An entry lists the customers it touched (`customer_ids`, each id in its text) unless they
+# are many: then it names them by runs of ids only. Its undo data may hold ranges of ids.
+_LISTED = '"customer_ids"'
+_UNDO_DATA = ('"changes"', '"patches"')
 
 
 class LogEntry(TypedDict):
@@ -135,9 +136,10 @@ class History:
             return customer_id is None or edits.names(entry, customer_id) or (
                 entry.get("changes") is not None and journal.holds(entry, customer_id))
         rows = self.reader.entries()
-        # Of a customer's: the entries whose text names its id, or runs of ids, or undo data
-        # (a server's journal is held as text: only these are parsed).
-        ids = rows if customer_id is None else containing(rows, (str(customer_id), *_NAMING_RUNS))
+        # Of a customer's: the entries whose text names its id, or that list no customers (a
+        # bulk entry's are runs of ids), or hold undo data (a server's journal is held as
+        # text: only these are parsed).
+        ids = rows if customer_id is None else containing(rows, (str(customer_id), *_UNDO_DATA), lacking=(_LISTED,))
         for doc_id in sorted(ids, reverse=True):
             entry = rows[doc_id]
             if since is not None and datetime.fromisoformat(entry["at"]) < since:

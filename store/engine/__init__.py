@@ -70,12 +70,13 @@ __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "Eng
            "shown_location"]
 
 
-def containing(rows: Mapping[int, Document], fragments: Collection[str]) -> list[int]:
-    """The ids of a table's documents that may hold one of `fragments` in their JSON text:
-    of a table held as text, those that do (`Table.ids_containing`); else every id."""
+def containing(rows: Mapping[int, Document], fragments: Collection[str], lacking: Collection[str] = ()) -> list[int]:
+    """The ids of a table's documents whose JSON text may hold one of `fragments` or lack
+    one of `lacking`: of a table held as text, those that do (`Table.ids_containing`); else
+    every id."""
     from store.engine.table import Table  # (polars: not imported by every command)
 
-    return rows.ids_containing(fragments) if isinstance(rows, Table) else sorted(rows)
+    return rows.ids_containing(fragments, lacking) if isinstance(rows, Table) else sorted(rows)
 
 
 class KeyIndex(Protocol):

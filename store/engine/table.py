@@ -395,15 +395,20 @@ class Table(Mapping[int, dict[str, Any]]):
             self._written.update(held)
             self._changed()
 
-    def ids_containing(self, fragments: Collection[str]) -> list[int]:
-        """The ids of the documents whose JSON text holds one of `fragments`, literally, and of
-        those written since the text was read (their text is not made): a scan that needs
-        one of them parses only these. Reads the table's text if not read yet."""
+    def ids_containing(self, fragments: Collection[str], lacking: Collection[str] = ()) -> list[int]:
+        """The ids of the documents whose JSON text holds one of `fragments`, or lacks one of
+        `lacking`, literally, and of those written since the text was read (their text is
+        not made): a scan that needs one of them parses only these. Reads the table's text
+        if not read yet."""
         with self._lock:
             if "_base" not in self.__dict__:
                 self.load()
             base, written = self._base, dict(self._written)
-        held = base.filter(pl.col("doc").str.contains_any(list(fragments)))["id"].to_list()
+        text = pl.col("doc")
+        wanted = text.str.contains_any(list(fragments))
+        for absent in lacking:
+            wanted = wanted | ~text.str.contains(absent, literal=True)
+        held = base.filter(wanted)["id"].to_list()
         return sorted({i for i in held if i not in written} | {i for i, doc in written.items() if doc is not None})
 
     def ids_holding(self, field: str, values: Collection[int | str]) -> list[int]:
