@@ -64,6 +64,33 @@ async def test_deactivate_then_an_order_is_refused(shop):
     assert shop.children(2, "orders") == []
 
 
+async def test_a_verb_over_many_says_what_it_does_before_it_holds_the_screen(shop, monkeypatch):
+    """Deactivating, tagging or undoing more than `WORKING_FROM` records runs on the UI thread
+    (seconds at 10,000,000 customers on a server): its notice is up, and drawn, first."""
+    from tui import verbs
+
+    monkeypatch.setattr(verbs, "WORKING_FROM", 2)
+    app = CustdeskApp(shop)
+    said_before: list[list[str]] = []
+    switch = shop.switch_active
+
+    def watched(ids):
+        said_before.append(notices(app))
+        return switch(ids)
+
+    monkeypatch.setattr(shop, "switch_active", watched)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("asterisk", "d")  # (all four shown)
+        await settle(app, pilot)
+        assert any(n == "Deactivating or activating 4 customers …" for n in said_before[0])
+        assert any(n.startswith("Deactivated 4 customer(s)") for n in notices(app))
+        app.clear_notifications()
+        await pilot.press("escape", "space", "d")  # (one: no notice first)
+        await settle(app, pilot)
+        assert len(said_before) == 2 and said_before[1] == []
+        assert any(n.startswith("Reactivated 1 customer(s)") for n in notices(app))
+
+
 async def test_delete_refused_with_orders_and_allowed_without(shop):
     app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

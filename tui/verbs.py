@@ -4,6 +4,7 @@ shown as a message, its result handed on."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 
 # A verb waiting longer than this for another process's commit says so.
 BUSY_NOTICE_SECONDS = 0.5
+# A verb over more records than this says what it does before it starts: it runs on the UI
+# thread, and at 10,000,000 customers on a server 55,000 deactivated take 20 s.
+WORKING_FROM = 1_000
+# What the notice of a verb over many records is given to be drawn before the verb holds the UI thread.
+DRAWN_SECONDS = 0.15
 T = TypeVar("T")
 
 
@@ -33,13 +39,21 @@ class _VerbCall(Generic[T]):
     then: Callable[[T], object] | None
     refused: Callable[[StoreError], None] | None
     gave_up: Callable[[], None] | None = None  # the store stayed busy: the verb never ran
+    working: str | None = None  # said before the verb starts (`working_on`)
+
+
+def working_on(count: int, doing: str) -> str | None:
+    """What a verb over `count` records says before it starts ("Deactivating 55,742
+    customers …"), when they are many (`WORKING_FROM`); else nothing."""
+    return f"{doing} …" if count > WORKING_FROM else None
 
 
 def attempt(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str | None = None,
             then: Callable[[T], object] | None = None, refused: Callable[[StoreError], None] | None = None,
-            **kwargs: Any) -> None:
-    """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes to `then`."""
-    _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused))
+            working: str | None = None, **kwargs: Any) -> None:
+    """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes
+    to `then`; `working` is said (and drawn) before it starts."""
+    _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
 
 
 async def outcome(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
@@ -78,6 +92,10 @@ def _reserve_then_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
             app.call_from_thread(call.gave_up)
         return
     with held:
+        if call.working is not None and not worker.is_cancelled:
+            # (gone as soon as the UI thread is free again: its timer waits for the verb)
+            app.call_from_thread(app.notify, call.working, timeout=1)
+            time.sleep(DRAWN_SECONDS)
         if not worker.is_cancelled:
             app.call_from_thread(_run_verb, app, call)
 

@@ -11,7 +11,7 @@ from textual import work
 from store.model import display_name
 
 from ..screens.modals import ConfirmScreen, CustomerForm, literal
-from ..verbs import attempt
+from ..verbs import attempt, working_on
 from . import GROUP
 
 if TYPE_CHECKING:
@@ -59,4 +59,5 @@ def switch_active(app: CustdeskApp, customer_ids: list[int]) -> None:
     def done(result: tuple[str, int]) -> None:
         verb, count = result
         app.notify(f"{verb.capitalize()}d {count} customer(s); u undoes")
-    attempt(app, app.store.switch_active, customer_ids, then=done)
+    attempt(app, app.store.switch_active, customer_ids, then=done,
+            working=working_on(len(customer_ids), f"Deactivating or activating {len(customer_ids):,} customers"))

@@ -9,7 +9,7 @@ from textual import work
 from store.model import JournalEntry
 
 from ..screens.modals import ConfirmScreen, literal
-from ..verbs import attempt
+from ..verbs import attempt, working_on
 from . import GROUP
 
 if TYPE_CHECKING:
@@ -36,4 +36,11 @@ async def undo_entry(app: CustdeskApp, entry: JournalEntry) -> None:
 async def _confirm_then_undo(app: CustdeskApp, entry: JournalEntry) -> None:
     message = Text.assemble("Undo ", literal(entry["summary"]), f" ({app.dates.shown(entry['at'])}, {entry['user']})?")
     if await app.push_screen_wait(ConfirmScreen(message)):
-        attempt(app, app.store.undo, entry["id"], success=f"Undone: {entry['summary']}")
+        attempt(app, app.store.undo, entry["id"], success=f"Undone: {entry['summary']}",
+                working=working_on(_touched(entry), "Undoing"))
+
+
+def _touched(entry: JournalEntry) -> int:
+    """How many records the entry changed (its counts by table)."""
+    touched = entry.get("touched")
+    return sum(touched.values()) if isinstance(touched, dict) else 0

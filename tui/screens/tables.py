@@ -19,7 +19,7 @@ from ..flows.customer import delete_customer, edit_customer, obfuscate_customer,
 from ..flows.merge import merge
 from ..flows.undo import undo
 from ..messages import Exported, WorkFailed, WorkProgress
-from ..verbs import attempt
+from ..verbs import attempt, working_on
 from ..widgets.table import Column, RecordTable, Row
 from .customer_rows import COLUMNS, row_style
 from .modals import ConfirmScreen, CustomerForm, CustomerValues, PromptScreen, literal
@@ -170,7 +170,8 @@ class CustomersScreen(TableScreen):
             add = [t.strip() for t in value.split(",") if t.strip() and not t.strip().startswith("-")]
             remove = [t.strip()[1:].strip() for t in value.split(",") if t.strip().startswith("-")]
             attempt(self.app, self.store.set_tags, ids, add=add, remove=remove,
-                             then=lambda changed: self.notify(f"Tags changed on {changed} customer(s)"))
+                    then=lambda changed: self.notify(f"Tags changed on {changed} customer(s)"),
+                    working=working_on(len(ids), f"Tagging {len(ids):,} customers"))
         self.app.push_screen(PromptScreen(f"Tags for {len(ids)} customer(s): 'vip, newsletter' adds, '-vip' removes"), apply)
 
     def action_merge(self) -> None:
@@ -295,7 +296,8 @@ class SourcesScreen(TableScreen):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                attempt(self.app, self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes")
+                attempt(self.app, self.store.discard, ids, success=f"Discarded {len(ids)} prospect(s); u undoes",
+                        working=working_on(len(ids), f"Discarding {len(ids):,} prospects"))
         message = Text.assemble(f"Discard {len(ids)} prospect(s): ", literal(names), "?")
         self.app.push_screen(ConfirmScreen(message), confirmed)
 
