@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import polars as pl
 
 from store.base.errors import ConcurrentChange, NothingToUndo, RuleViolation
@@ -238,13 +239,19 @@ def _as_before(after: pl.DataFrame, before: Mapping[str, list[Any]]) -> pl.DataF
     and rev now, and each field's value before. A field whose values are not of one type
     (a document written by hand) is put back value for value, as a JSON value each: a
     column of them would have made a text of a flag."""
-    columns = []
-    for field, values in before.items():
-        try:
-            columns.append(pl.Series(field, values, strict=True))
-        except (TypeError, pl.exceptions.PolarsError):
-            columns.append(pl.Series(field, values, dtype=pl.Object))
-    return after.with_columns(columns)
+    return after.with_columns([_exactly(field, values) for field, values in before.items()])
+
+
+def _exactly(field: str, values: list[Any]) -> pl.Series:
+    """A column of these values if it holds each as it is (polars makes [1, True] [1, 1],
+    and a struct of the first object's keys); else an `Object` column of them."""
+    try:
+        column = pl.Series(field, values, strict=True)
+    except (TypeError, pl.exceptions.PolarsError):
+        column = None
+    if column is not None and orjson.dumps(column.to_list()) == orjson.dumps(values):
+        return column
+    return pl.Series(field, values, dtype=pl.Object)
 
 
 def _not_at(tx: Transaction, table: str, after: pl.DataFrame) -> list[int]:

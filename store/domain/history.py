@@ -15,7 +15,7 @@ State = Literal["undoable", "undone", "expired", "purged", ""]
 
 # An entry lists the customers it touched (`customer_ids`, each id in its text) unless they
 # are many: then it names them by runs of ids only. Its undo data may hold ranges of ids.
-_LISTED = '"customer_ids"'
+_LISTED = r'"customer_ids":\s*\['
 _UNDO_DATA = ('"changes"', '"patches"')
 
 

@@ -71,9 +71,9 @@ __all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "Eng
 
 
 def containing(rows: Mapping[int, Document], fragments: Collection[str], lacking: Collection[str] = ()) -> list[int]:
-    """The ids of a table's documents whose JSON text may hold one of `fragments` or lack
-    one of `lacking`: of a table held as text, those that do (`Table.ids_containing`); else
-    every id."""
+    """The ids of a table's documents whose JSON text may hold one of `fragments` (literally)
+    or nothing one of the patterns `lacking` matches: of a table held as text, those
+    (`Table.ids_containing`); else every id."""
     from store.engine.table import Table  # (polars: not imported by every command)
 
     return rows.ids_containing(fragments, lacking) if isinstance(rows, Table) else sorted(rows)

@@ -46,6 +46,8 @@ FEW_NEW = 1_000
 HOLD_CHUNK = 10_000
 # The columns file's column of where each document's line starts in the table's text.
 LINE_STARTS = "_at"
+# Documents read ahead (`Table.hold`), as JSON text until first asked for (None: absent).
+_Held = dict[int, str | dict[str, Any] | None]
 # What `Table._find` tells a document it has not written from one it wrote deleted (None).
 _NOT_WRITTEN = object()
 # The JSON text of a document `extend` added, beside its decoded fields (`Table._unsettled`).
@@ -133,7 +135,7 @@ class Table(Mapping[int, dict[str, Any]]):
         self._written: dict[int, dict[str, Any] | None] = {}
         # Documents of a table read one at a time, read together ahead of a verb that changes
         # them all (`hold`), as JSON text until first asked for (None: absent), until it ends (`let_go`).
-        self._held: dict[int, str | dict[str, Any] | None] | None = None
+        self._held: _Held | None = None
         # Documents added column-wise (`extend`) to a table read one document at a time, their
         # decoded fields and (`_UNSETTLED_TEXT`) JSON text, until their commit puts them on the
         # server (`settle`): an import of a million rows into ten million customers reads none
@@ -183,7 +185,8 @@ class Table(Mapping[int, dict[str, Any]]):
                                       unsettled.select("id", pl.col(_UNSETTLED_TEXT).alias("doc"))])
                 self._set_base(base)
                 # Writes made before (the change log replayed at open) were not counted.
-                self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in self._written.items())
+                # (a copy: a catch-up's write may come meanwhile, on another thread)
+                self._count += sum((d is not None) - (self._position(i) >= 0) for i, d in dict(self._written).items())
                 self._text = None
                 self._at = None
 
@@ -271,7 +274,7 @@ class Table(Mapping[int, dict[str, Any]]):
         return {field: value for field, value in doc.items() if value is not None}
 
     @staticmethod
-    def _held_doc(held: dict[int, str | dict[str, Any] | None], doc_id: int) -> dict[str, Any] | None:
+    def _held_doc(held: _Held, doc_id: int) -> dict[str, Any] | None:
         """A document `hold` read, decoded once (a verb reads it, then its write remembers it)."""
         doc = held[doc_id]
         if isinstance(doc, str):
@@ -309,23 +312,26 @@ class Table(Mapping[int, dict[str, Any]]):
             found.update((doc_id, orjson.loads(text)) for doc_id, text in self._read_some(stored).iter_rows())
         return found
 
-    def hold(self, ids: Collection[int]) -> None:
+    def hold(self, ids: Collection[int]) -> _Held | None:
         """Read these documents from the server together (`HOLD_CHUNK` a statement), and
         answer from them until `let_go`: a verb over 100,000 chosen customers read each of
         them alone, three times (one statement each). Only within a transaction, under the
         store's lock: no other session commits meanwhile, so they stay what the server holds;
-        what the transaction writes is the table's own (`_written`), found first."""
+        what the transaction writes is the table's own (`_written`), found first. Returns
+        what was held before (a read ahead within another: `let_go` puts it back)."""
+        previous = self._held
         if not self.reads_alone or self._read_some is None:
-            return
-        wanted = sorted(set(ids) - self._written.keys())
-        held: dict[int, str | dict[str, Any] | None] = dict.fromkeys(wanted)
+            return previous
+        wanted = sorted(set(ids) - self._written.keys() - (previous or {}).keys())
+        held: _Held = {**(previous or {}), **dict.fromkeys(wanted)}
         for start in range(0, len(wanted), HOLD_CHUNK):
             held.update(self._read_some(wanted[start:start + HOLD_CHUNK]).iter_rows())
         self._held = held
+        return previous
 
-    def let_go(self) -> None:
-        """Forget what `hold` read."""
-        self._held = None
+    def let_go(self, previous: _Held | None = None) -> None:
+        """Forget what `hold` read: hold what was held before it (`previous`)."""
+        self._held = previous
 
     def run_fields(self, first: int, stop: int, fields: Mapping[str, pl.DataType]) -> pl.DataFrame | None:
         """The id and these fields of the documents of ids [first, stop) there are, read from
@@ -396,10 +402,10 @@ class Table(Mapping[int, dict[str, Any]]):
             self._changed()
 
     def ids_containing(self, fragments: Collection[str], lacking: Collection[str] = ()) -> list[int]:
-        """The ids of the documents whose JSON text holds one of `fragments`, or lacks one of
-        `lacking`, literally, and of those written since the text was read (their text is
-        not made): a scan that needs one of them parses only these. Reads the table's text
-        if not read yet."""
+        """The ids of the documents whose JSON text holds one of `fragments` (literally), or
+        nothing that one of the patterns `lacking` (regular expressions) matches, and of those
+        written since the text was read (their text is not made): a scan that needs one of
+        them parses only these. Reads the table's text if not read yet."""
         with self._lock:
             if "_base" not in self.__dict__:
                 self.load()
@@ -407,7 +413,7 @@ class Table(Mapping[int, dict[str, Any]]):
         text = pl.col("doc")
         wanted = text.str.contains_any(list(fragments))
         for absent in lacking:
-            wanted = wanted | ~text.str.contains(absent, literal=True)
+            wanted = wanted | ~text.str.contains(absent)
         held = base.filter(wanted)["id"].to_list()
         return sorted({i for i in held if i not in written} | {i for i, doc in written.items() if doc is not None})
 

@@ -61,11 +61,11 @@ class Transaction:
         if not isinstance(rows, Table):
             yield
             return
-        rows.hold(ids)
+        previous = rows.hold(ids)
         try:
             yield
         finally:
-            rows.let_go()
+            rows.let_go(previous)
 
     def table(self, name: str) -> Mapping[int, dict[str, Any]]:
         """The table as this transaction sees it (its own writes included)."""
