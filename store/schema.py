@@ -5,7 +5,19 @@ from __future__ import annotations
 import polars as pl
 
 from store.engine import Schema
-from store.model import ALL_TABLES, CHILD_TABLES, CUSTOMERS, EXPORTS, JOURNAL, PICTURES, SCHEMA_VERSION, SHARED_OWNERS, SOURCES, TALLIED
+from store.model import (
+    ALL_TABLES,
+    CAMPAIGNS,
+    CHILD_TABLES,
+    CUSTOMERS,
+    EXPORTS,
+    JOURNAL,
+    PICTURES,
+    SCHEMA_VERSION,
+    SHARED_OWNERS,
+    SOURCES,
+    TALLIED,
+)
 from store.rules.keys import KEYED, key_column
 
 _PERSON = ("first_name", "last_name", "company", "email", "phone", "mobile", "street", "postcode", "city", "country",
@@ -24,4 +36,4 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
 SCHEMA = Schema(tables=ALL_TABLES, columns=COLUMNS, keys=KEYED, keyed_tables=(CUSTOMERS, SOURCES),
                 owner_field="customer_id", version=SCHEMA_VERSION, tallies=TALLIED,
                 owners_field=SHARED_OWNERS, key_column=key_column, blobs=PICTURES, numbered="number",
-                read_when_needed=(JOURNAL,))
+                read_when_needed=(JOURNAL, CAMPAIGNS))

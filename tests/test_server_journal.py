@@ -93,3 +93,22 @@ def test_a_customer_is_found_by_its_number_through_the_servers_index(pg_database
         assert history.customer_id(gone["number"]) == gone["id"]  # (gone: named by the journal)
         customers = session.parts.session.db.tables[CUSTOMERS]
         assert not customers.text_read and customers.__dict__["_columns"] is None
+
+
+def test_campaigns_are_read_when_needed(pg_database):
+    """A campaign names every customer it goes to (100,000 on a newsletter): read at each
+    open, every session held each one's list."""
+    from store.model import CAMPAIGNS
+
+    with Store(pg_database) as store:
+        ids = [store.add_customer("private", person(n))["id"] for n in range(3)]
+        store.save_template("welcome", "email", "Hello", "Hi {{ customer.first_name }}")
+        started = store.start_campaign("welcome", ids)
+    with Store(pg_database) as session:
+        campaigns = session.parts.session.db.tables[CAMPAIGNS]
+        assert session.campaign(started["id"])["recipients"] == ids and not campaigns.text_read  # (read alone)
+        session.finish_campaign(started["id"], {"sent": 3})
+        assert session.campaign(started["id"])["status"] != "sending"
+    with Store(pg_database) as again:
+        assert again.campaign(started["id"])["summary"] == {"sent": 3}
+

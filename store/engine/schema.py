@@ -49,7 +49,8 @@ class Schema:
     numbered: str | None = None
     # Small tables a server's session reads when first needed, then holds as JSON text (each
     # document parsed when read), not at open as documents: a journal grows with every
-    # commit (25,000 entries took 51 MB a session and 0.2 s of each open).
+    # commit (25,000 entries took 51 MB a session and 0.2 s of each open), a campaign names
+    # every customer it goes to.
     read_when_needed: tuple[str, ...] = ()
 
     def owners(self, doc: Mapping[str, Any]) -> list[int]:
