@@ -219,7 +219,7 @@ class Destructive:
                 reading.enter_context(tx.reading_ahead(table, ids))
             patches = list(journal.patches_of(entry))
             changed = journal.conflicts(tx, rest) + changed + [
-                (table, doc_id) for table, after, _values in patches for doc_id in _not_at(tx, table, after)]
+                (table, doc_id) for table, after, _values in patches for doc_id in tx.not_at(table, after)]
             if changed:
                 table, doc_id = changed[0]
                 raise ConcurrentChange(f"cannot undo '{entry['summary']}': {len(changed)} record(s) changed since, "
@@ -252,14 +252,6 @@ def _exactly(field: str, values: list[Any]) -> pl.Series:
     if column is not None and orjson.dumps(column.to_list()) == orjson.dumps(values):
         return column
     return pl.Series(field, values, dtype=pl.Object)
-
-
-def _not_at(tx: Transaction, table: str, after: pl.DataFrame) -> list[int]:
-    """Of the documents a patch left at these revs (`after`: id and rev), the ids of those
-    gone or changed since, read column-wise (`Transaction.fields`)."""
-    found = tx.fields(table, after["id"], {})
-    now = after.join(found.select("id", pl.col("rev").alias("now")), on="id", how="left", maintain_order="left")
-    return now.filter(pl.col("now").is_null() | (pl.col("now") != pl.col("rev")))["id"].to_list()
 
 
 class _DryRun(Exception):

@@ -135,9 +135,8 @@ def _patches(tx: Transaction) -> list[list[Any]]:
     whole: 30 MB of JSON in one entry)."""
     found = []
     for table, values, before in tx.patched():
-        ordered = values.select("id").join(before, on="id", how="left", maintain_order="left")
         found.append([table, values["id"].to_list(), values["rev"].to_list(),
-                      {field: [None if text is None else orjson.loads(text) for text in ordered[field]]
+                      {field: [None if text is None else orjson.loads(text) for text in before[field]]
                        for field in before.columns if field not in ("id", "rev")}])
     return found
 

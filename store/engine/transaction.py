@@ -46,8 +46,8 @@ class Transaction:
         # rev, the documents of the run the session held before).
         self._deleted: list[tuple[str, int, int, int, dict[int, dict[str, Any] | None]]] = []
         # Documents changed field by field column-wise (`patch`): (table, their ids, their
-        # id and new values with rev and schema version, their id and changed fields' JSON
-        # text before: null, absent).
+        # id and new values with rev and schema version, row for row their id, rev read and
+        # changed fields' JSON text before: null, absent).
         self._patched: list[tuple[str, set[int], pl.DataFrame, pl.DataFrame]] = []
 
     def get(self, table: str, doc_id: int) -> dict[str, Any] | None:
@@ -205,32 +205,43 @@ class Transaction:
         read ahead."""
         fields = [name for name in changes.columns if name not in ("id", "rev")]
         rows = self.db.tables[table]
-        if self._tallied.get(table):
-            self._tally(table)  # (a store written before tallies counts the table first: read whole, it is no longer patched)
-        if not (changes.height > PATCHED_FROM and isinstance(rows, Table) and rows.patchable() and not self._savepoints
-                and not set(fields) & _indexed(self.db.schema) and pl.Object not in changes.dtypes
-                and not any(t == table for t, _doc_id in self.before) and not any(t == table for t, *_ in self._blocks)
-                and not any(t == table for t, *_ in self._patched)):
-            self._patch_each(table, changes, back=back)
-            return
-        before = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys([*fields, "schema_version"], JSON_TEXT)})
-        assert before is not None
-        checked = changes.select("id", "rev").join(before.select("id", pl.col("rev").alias("now")), on="id", how="left")
-        stale = checked.filter(pl.col("now").is_null() | (pl.col("now") != pl.col("rev")))
-        if stale.height:
-            raise ConcurrentChange(f"{stale.height:,} {table} record(s) were changed by someone else meanwhile, "
-                                   f"e.g. #{stale['id'][0]}; try again")
-        values = changes.with_columns(pl.col("rev") - 1) if back else changes.with_columns(
-            pl.col("rev") + 1, pl.lit(self.db.schema.version).alias("schema_version"))
         counted = self._tallied.get(table)
         if counted:
-            old = changes.select("id").join(before, on="id", how="left", maintain_order="left")
-            for field in set(counted) & set(fields):
-                tally.change_values(self._tally(table), field,
-                                    (None if text is None else orjson.loads(text) for text in old[field]),
-                                    changes[field].to_list())
+            self._tally(table)  # (a store written before tallies counts the table first: read whole, it is no longer patched)
+        if not self._column_wise(table, rows, changes, fields):
+            self._patch_each(table, changes, back=back)
+            return
+        assert isinstance(rows, Table)
+        read = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys([*fields, "schema_version"], JSON_TEXT)})
+        assert read is not None
+        before = changes.select("id").join(read, on="id", how="left", maintain_order="left")  # (row for row)
+        stale = _stale(changes, before)
+        if stale:
+            raise ConcurrentChange(f"{len(stale):,} {table} record(s) were changed by someone else meanwhile, "
+                                   f"e.g. #{stale[0]}; try again")
+        values = changes.with_columns(pl.col("rev") - 1) if back else changes.with_columns(
+            pl.col("rev") + 1, pl.lit(self.db.schema.version).alias("schema_version"))
+        for field in set(counted or ()) & set(fields):
+            tally.change_values(self._tally(table), field,
+                                (None if text is None else orjson.loads(text) for text in before[field]),
+                                changes[field].to_list())
         self._patched.append((table, set(changes["id"].to_list()), values, before))
         self.db.patch_rows(table, values)
+
+    def _column_wise(self, table: str, rows: Mapping[int, dict[str, Any]], changes: pl.DataFrame, fields: list[str]) -> bool:
+        """Whether `patch` changes these documents column-wise: more than `PATCHED_FROM` of a
+        table read from a server, no savepoint open, none of their fields indexed, values of
+        one type each, and nothing else of the table written in this transaction."""
+        return (changes.height > PATCHED_FROM and isinstance(rows, Table) and rows.patchable() and not self._savepoints
+                and not set(fields) & _indexed(self.db.schema) and pl.Object not in changes.dtypes
+                and not any(t == table for t, _doc_id in self.before) and not any(t == table for t, *_ in self._blocks)
+                and not any(t == table for t, *_ in self._patched))
+
+    def not_at(self, table: str, expected: pl.DataFrame) -> list[int]:
+        """Of these documents (`expected`: id and rev), the ids of those gone or at another
+        rev, read column-wise (`fields`)."""
+        found = self.fields(table, expected["id"], {})
+        return _stale(expected, expected.select("id").join(found, on="id", how="left", maintain_order="left"))
 
     def _patch_each(self, table: str, changes: pl.DataFrame, *, back: bool) -> None:
         """`patch` one document at a time: each put, or (`back`) restored."""
@@ -247,9 +258,9 @@ class Transaction:
                     self.put(table, doc_id, {**doc, **row})
 
     def patched(self) -> list[tuple[str, pl.DataFrame, pl.DataFrame]]:
-        """(table, id and new values with rev and schema version, id, rev read and the JSON text
-        before of the fields changed and the schema version: null, absent) of the documents
-        `patch` changed column-wise."""
+        """(table, id and new values with rev and schema version, row for row: id, rev read and
+        the JSON text before of the fields changed and the schema version: null, absent) of
+        the documents `patch` changed column-wise."""
         return [(table, values, before) for table, _ids, values, before in self._patched]
 
     def delete_run(self, table: str, first: int, stop: int, rev: int) -> list[int] | None:
@@ -408,6 +419,12 @@ def _indexed(schema: Schema) -> set[str]:
     """The fields an index of the session or the server reads (keys, owners, numbers): a
     patch of one would have to be indexed, so it is put one document at a time."""
     return {*schema.keys, schema.owner_field, *(f for f in (schema.owners_field, schema.numbered) if f is not None)}
+
+
+def _stale(expected: pl.DataFrame, found: pl.DataFrame) -> list[int]:
+    """The ids whose rev `found` (row for row with `expected`) lacks or differs from the expected one."""
+    now = found["rev"]
+    return expected.filter(now.is_null() | (now != expected["rev"]))["id"].to_list()
 
 
 def _keyed_in(frame: pl.DataFrame, schema: Schema) -> list[str]:

@@ -98,8 +98,7 @@ def _patches(cur: psycopg.Cursor[Any], patched: list[tuple[str, pl.DataFrame, pl
     for table, values, before in patched:
         fields = [name for name in values.columns if name != "id"]
         assert all(name.isidentifier() for name in fields), "field names go into an array literal"
-        read = values.select("id").join(before.select("id", "rev"), on="id", how="left", maintain_order="left")
-        rows = values.select(pl.lit(table).alias("tbl"), "id", read["rev"].alias("old_rev"), "rev",
+        rows = values.select(pl.lit(table).alias("tbl"), "id", before["rev"].alias("old_rev"), "rev",
                              object_texts(values.select(fields)).alias("doc"),
                              pl.concat_str([pl.lit("{"), pl.concat_str(
                                  [pl.when(pl.col(name).is_null()).then(pl.lit(name)) for name in fields],
