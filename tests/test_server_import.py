@@ -105,6 +105,57 @@ def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url
         assert conn.execute("SELECT count(*) FROM sources").fetchone()[0] == 0
 
 
+def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_part_at_a_time(pg_database, monkeypatch):
+    """A store no commit has counted yet is counted from its fields, not read whole; the
+    documents two inserts add are read in the transaction from their fields' text, built for
+    the one read, and sent to COPY a part at a time: never all of them as text at once."""
+    monkeypatch.setattr(writes, "COPY_ROWS", 37)
+    built: list[int] = []
+    series = json_rows.ObjectTexts.series
+    monkeypatch.setattr(json_rows.ObjectTexts, "series", lambda texts: built.append(len(texts)) or series(texts))
+    first = pl.DataFrame({"first_name": [f"Ayşe {n}" for n in range(100)], "email": [f"a{n}@örnek.com.tr" for n in range(100)]})
+    second = pl.DataFrame({"last_name": [f"Müller {n}" for n in range(50)], "city": ["Köln", None] * 25,
+                           "raw": ['{"Straße": "Hauptstr. 1"}'] * 50})
+    with Store(pg_database, user="clerk") as store:
+        db = store.parts.session.db
+        with db.transaction() as tx:
+            ids = tx.insert_rows(SOURCES, first) + tx.insert_rows(SOURCES, second, encoded=("raw",))
+            sources = db.tables[SOURCES]
+            assert sources.get(ids[99])["first_name"] == "Ayşe 99" and sources.get(ids[100])["raw"] == {"Straße": "Hauptstr. 1"}
+            assert "city" not in sources.get(ids[-1]) and sources.get(ids[-1] + 1) is None
+            assert built == [1, 1, 1]  # (the three documents read, each alone)
+        assert max(built[3:]) == 37 and sum(built[3:]) == 150  # (the COPY's parts)
+        tables = db.tables  # (counted from the fields: no document's text read)
+        assert all(tables[t].reads_alone and not tables[t].text_read for t in (CUSTOMERS, SOURCES))
+        assert store.stats()["sources"] == 150 and store.source(ids[120])["last_name"] == "Müller 20"
+    with psycopg.connect(pg_database) as conn:
+        docs = dict(conn.execute("SELECT id, doc FROM sources WHERE id IN (1, 100, 150)").fetchall())
+    assert docs[1]["email"] == "a0@örnek.com.tr" and docs[100]["first_name"] == "Ayşe 99"
+    assert docs[150] == {"last_name": "Müller 49", "raw": {"Straße": "Hauptstr. 1"}, "rev": 1,
+                         "schema_version": docs[1]["schema_version"]}
+
+
+def test_documents_added_are_read_and_let_go_part_by_part():
+    from store.base.json_rows import ObjectTexts
+    from store.engine.added import Added
+
+    def added(first: int, names: list[str]) -> Added:
+        ids = pl.Series("id", range(first, first + len(names)), dtype=pl.Int64)
+        frame = pl.DataFrame({"first_name": names})
+        return Added.of(frame.with_columns(ids), ObjectTexts(frame))
+
+    both = added(10, ["Ada", "Şule"]).plus(added(12, ["Zoë"]))
+    assert (both.first, both.last) == (10, 12)
+    assert [both.text(i) for i in (9, 10, 11, 12, 13)] == [None, '{"first_name":"Ada"}', '{"first_name":"Şule"}',
+                                                           '{"first_name":"Zoë"}', None]
+    assert both.documents().rows() == [(10, '{"first_name":"Ada"}'), (11, '{"first_name":"Şule"}'), (12, '{"first_name":"Zoë"}')]
+    kept = both.before(11)
+    assert kept is not None and kept.last == 10 and kept.text(11) is None and kept.documents()["id"].to_list() == [10]
+    assert both.before(10) is None
+    with pytest.raises(ValueError, match="from id 5 are not numbered one after another"):
+        Added.of(pl.DataFrame({"id": [5, 7]}), ObjectTexts(pl.DataFrame({"a": [1, 2]})))
+
+
 def test_another_session_catches_up_with_a_large_import_without_reading_it(url, monkeypatch):
     import polars as pl
 

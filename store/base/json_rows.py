@@ -6,6 +6,7 @@ keeps), where a dict and an `orjson.dumps` per record would cost more than the r
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import orjson
 import polars as pl
@@ -30,6 +31,31 @@ def object_texts(frame: pl.DataFrame, *, encoded: Collection[str] = ()) -> pl.Se
     text = pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=",", ignore_nulls=True), pl.lit("}")])
     parts = [part.select(text).to_series() for part in plain.iter_slices(SLICE_ROWS)]
     return pl.concat(parts, rechunk=False) if parts else plain.select(text).to_series()
+
+
+@dataclass(frozen=True)
+class ObjectTexts:
+    """`object_texts` of a frame's rows, built when read and a part at a time (`slice`): an
+    import's documents until their commit, which a server is sent a part at a time (a
+    million documents' text held at once took 0.6 GB more at the peak of that commit)."""
+    frame: pl.DataFrame
+    encoded: frozenset[str] = frozenset()
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def slice(self, offset: int, length: int | None = None) -> ObjectTexts:
+        return ObjectTexts(self.frame.slice(offset, length), self.encoded)
+
+    def filter(self, kept: pl.Series) -> ObjectTexts:
+        return ObjectTexts(self.frame.filter(kept), self.encoded)
+
+    def series(self) -> pl.Series:
+        """Every row's text, built now."""
+        return object_texts(self.frame, encoded=self.encoded)
+
+    def at(self, position: int) -> str:
+        return str(self.slice(position, 1).series()[0])
 
 
 def _member(column: str, name: str, encoded: bool) -> pl.Expr:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from store.base.json_rows import ObjectTexts
 from store.engine import tallies as tally
 from store.engine.indexes import Indexes, ServerLookups
 from store.engine.saved_keys import SavedKeys
@@ -161,7 +162,7 @@ class InMemory:
         else:
             rows[doc_id] = doc
 
-    def add_rows(self, table: str, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> None:
+    def add_rows(self, table: str, ids: list[int], texts: ObjectTexts, fields: pl.DataFrame) -> None:
         """Add new documents to a large table and its indexes (`Transaction.insert_rows`)."""
         rows = self.tables[table]
         if not isinstance(rows, Table):

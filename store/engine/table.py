@@ -29,7 +29,9 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 import polars as pl
 
+from store.base.json_rows import ObjectTexts
 from store.base.sorting import text_order
+from store.engine.added import Added
 from store.engine.slices import int64_array
 
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ LINE_STARTS = "_at"
 _Held = dict[int, str | dict[str, Any] | None]
 # What `Table._find` tells a document it has not written from one it wrote deleted (None).
 _NOT_WRITTEN = object()
-# The JSON text of a document `extend` added, beside its decoded fields (`Table._unsettled`).
-_UNSETTLED_TEXT = "_text"
 
 
 def dumps(doc: object) -> bytes:
@@ -136,11 +136,10 @@ class Table(Mapping[int, dict[str, Any]]):
         # Documents of a table read one at a time, read together ahead of a verb that changes
         # them all (`hold`), as JSON text until first asked for (None: absent), until it ends (`let_go`).
         self._held: _Held | None = None
-        # Documents added column-wise (`extend`) to a table read one document at a time, their
-        # decoded fields and (`_UNSETTLED_TEXT`) JSON text, until their commit puts them on the
-        # server (`settle`): an import of a million rows into ten million customers reads none
-        # of the others.
-        self._unsettled: pl.DataFrame | None = None
+        # Documents added column-wise (`extend`) to a table read one document at a time, until
+        # their commit puts them on the server (`settle`): an import of a million rows into ten
+        # million customers reads none of the others.
+        self._unsettled: Added | None = None
         # Documents changed field by field (`patch`), until their commit puts them on the
         # server (`settle`): their ids, and a frame of id and the values over the server's.
         self._patched: list[tuple[set[int], pl.DataFrame]] = []
@@ -181,8 +180,8 @@ class Table(Mapping[int, dict[str, Any]]):
                 base = text if isinstance(text, pl.DataFrame) else _text_of(text)
                 unsettled, self._unsettled = self._unsettled, None
                 if unsettled is not None:  # (the server's text lacks them until their commit: then it has them)
-                    base = pl.concat([base.filter(~pl.col("id").is_in(unsettled["id"].implode())),
-                                      unsettled.select("id", pl.col(_UNSETTLED_TEXT).alias("doc"))])
+                    base = pl.concat([base.filter(~pl.col("id").is_in(unsettled.fields["id"].implode())),
+                                      unsettled.documents()])
                 self._set_base(base)
                 # Writes made before (the change log replayed at open) were not counted.
                 # (a copy: a catch-up's write may come meanwhile, on another thread)
@@ -235,9 +234,9 @@ class Table(Mapping[int, dict[str, Any]]):
         if self.reads_alone:
             assert self._read_one is not None
             unsettled = self._unsettled
-            if unsettled is not None and doc_id >= unsettled["id"][0]:
-                found = unsettled.filter(pl.col("id") == doc_id)[_UNSETTLED_TEXT]
-                return cast(dict[str, Any], orjson.loads(found[0])) if len(found) else None
+            if unsettled is not None and doc_id >= unsettled.first:
+                added = unsettled.text(doc_id)
+                return None if added is None else cast(dict[str, Any], orjson.loads(added))
             patched = self._patched  # (once: a commit's `settle` may run meanwhile)
             if any(doc_id in ids for ids, _values in patched):
                 return self._patched_doc(patched, doc_id)
@@ -303,7 +302,7 @@ class Table(Mapping[int, dict[str, Any]]):
         if not self.reads_alone or self._read_some is None:
             return {i: doc for i in wanted if (doc := self._find(i)) is not None}
         unsettled = self._unsettled
-        first_added = int(unsettled["id"][0]) if unsettled is not None else None
+        first_added = unsettled.first if unsettled is not None else None
         patched = self._patched_ids()
         here = {i for i in wanted if i in self._written or i in patched or (first_added is not None and i >= first_added)}
         found = {i: doc for i in here if (doc := self._find(i)) is not None}
@@ -342,7 +341,7 @@ class Table(Mapping[int, dict[str, Any]]):
         if not self.reads_alone or self._read_columns is None:
             return None
         unsettled = self._unsettled
-        if unsettled is not None and int(unsettled["id"][-1]) >= first:
+        if unsettled is not None and unsettled.last >= first:
             return None
         return self._read_columns(fields, range(first, stop))
 
@@ -577,30 +576,32 @@ class Table(Mapping[int, dict[str, Any]]):
         written[doc_id] = doc
         self._count += (doc is not None) - existed
 
-    def extend(self, ids: list[int], texts: pl.Series, fields: pl.DataFrame) -> pl.DataFrame:
+    def extend(self, ids: list[int], texts: ObjectTexts, fields: pl.DataFrame) -> pl.DataFrame:
         """Add new documents whose ids come after every one held (an import's, added
-        column-wise: no dict each), given as JSON text and as the frame of fields it was
-        written from; returns their decoded fields (`frame()`'s columns)."""
-        fresh = pl.DataFrame({"id": ids, "doc": texts}, schema=_TEXT_SCHEMA)
+        column-wise: no dict each), given as JSON text (built when needed: a table read one
+        document at a time holds none) and as the frame of fields it is written from;
+        returns their decoded fields (`frame()`'s columns)."""
         # What decoding the text would give, taken from the fields instead (a JSON decode of 1M documents costs 2 s).
         decoded = fields.select(pl.Series("id", ids, dtype=pl.Int64),
                                 *(_conformed(fields, name, dtype).alias(name) for name, dtype in self._schema.items()))
         with self._lock:
             if self.reads_alone:
-                self._add_unsettled(fresh, decoded)
+                if ids:
+                    self._add_unsettled(Added.of(decoded, texts))
                 return decoded
             if ids and ids[0] <= max(self._max_id, *self._written, -1):
                 raise ValueError(f"document ids from {ids[0]} are not new")
             if self._at is not None and "_base" not in self.__dict__ and len(ids) <= FEW_NEW:
                 # A few documents (a 3-row import) into a table read line by line: kept as written
                 # ones, so that adding them does not read the whole text (430 MB at 1M customers).
-                for doc_id, text in zip(ids, texts.to_list(), strict=True):
+                for doc_id, text in zip(ids, texts.series().to_list(), strict=True):
                     self._put(doc_id, orjson.loads(text))
                 return decoded
             columns, count = self._columns, self._count
             if columns is None:
                 self._read_columns = None  # (a server's would lack these rows until they are committed)
             self._as_read = False
+            fresh = pl.DataFrame({"id": ids, "doc": texts.series()}, schema=_TEXT_SCHEMA)
             self._set_base(pl.concat([self._base, fresh]), ordered=True)
             self._count = count + len(ids)
             if columns is not None:  # else decoded with the rest when first asked for
@@ -608,17 +609,16 @@ class Table(Mapping[int, dict[str, Any]]):
             self._changed()
         return decoded
 
-    def _add_unsettled(self, fresh: pl.DataFrame, decoded: pl.DataFrame) -> None:
-        """`extend` of a table read one document at a time: the new documents held as text
-        until `settle`, the others left on the server."""
+    def _add_unsettled(self, added: Added) -> None:
+        """`extend` of a table read one document at a time: the new documents held until
+        `settle`, the others left on the server."""
         unsettled = self._unsettled
-        newest = max((-1, *self._written, *(() if unsettled is None else (int(unsettled["id"][-1]),))))
-        if fresh.height and int(fresh["id"][0]) <= newest:
-            raise ValueError(f"document ids from {fresh['id'][0]} are not new")
-        added = decoded.with_columns(fresh["doc"].alias(_UNSETTLED_TEXT))
-        self._unsettled = added if unsettled is None else pl.concat([unsettled, added])
+        newest = max((-1, *self._written, *(() if unsettled is None else (unsettled.last,))))
+        if added.first <= newest:
+            raise ValueError(f"document ids from {added.first} are not new")
+        self._unsettled = added if unsettled is None else unsettled.plus(added)
         if self._columns is not None:
-            self._columns = pl.concat([self._columns, decoded])
+            self._columns = pl.concat([self._columns, added.fields])
             self._as_read = False
         self._changed()
 
@@ -633,7 +633,7 @@ class Table(Mapping[int, dict[str, Any]]):
         """The decoded fields (id and `frame()`'s columns) of the documents `extend` added to a
         table read one document at a time, until their commit (`settle`); None: there are none."""
         unsettled = self._unsettled
-        return None if unsettled is None else unsettled.drop(_UNSETTLED_TEXT)
+        return None if unsettled is None else unsettled.fields
 
     def drop_new(self, first: int) -> None:
         """Forget every document from id `first` on (the rows of an `extend` rolled back,
@@ -655,8 +655,7 @@ class Table(Mapping[int, dict[str, Any]]):
         """`drop_new` of a table read one document at a time (none of its documents is held)."""
         unsettled = self._unsettled
         if unsettled is not None:
-            kept = unsettled.filter(pl.col("id") < first)
-            self._unsettled = kept if kept.height else None
+            self._unsettled = unsettled.before(first)
         self._written = {i: d for i, d in self._written.items() if i < first}
         if self._columns is not None:
             self._columns = self._columns.filter(pl.col("id") < first)

@@ -27,8 +27,9 @@ def value_key(value: object) -> str:
 
 
 def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, fields: Iterable[str]) -> Tally:
-    """The tally of a whole table: from its decoded fields when it keeps them, else its documents."""
-    tally: Tally = {"*": len(rows)}
+    """The tally of a whole table: from its decoded fields when it keeps them (a table of a
+    server: no document read), else its documents."""
+    tally: Tally = {"*": len(rows) if frame is None else frame.height}
     for field in fields:
         counts: dict[str, int] = {}
         tally[field] = counts

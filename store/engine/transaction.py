@@ -11,7 +11,7 @@ import orjson
 import polars as pl
 
 from store.base.errors import ConcurrentChange
-from store.base.json_rows import JSON_TEXT, object_texts
+from store.base.json_rows import JSON_TEXT, ObjectTexts
 from store.engine import tallies as tally
 from store.engine.schema import META, META_ID, Schema
 from store.engine.table import Table
@@ -40,7 +40,7 @@ class Transaction:
         # Documents inserted column-wise (`insert_rows`): (table, first id, stop id, their JSON
         # text, the frame of identifying fields it was written from); those written again
         # afterwards are told by `_rewritten`.
-        self._blocks: list[tuple[str, int, int, pl.Series, pl.DataFrame]] = []
+        self._blocks: list[tuple[str, int, int, ObjectTexts]] = []
         self._rewritten: set[tuple[str, int]] = set()
         # Runs of documents deleted column-wise (`delete_run`): (table, first id, stop id, their
         # rev, the documents of the run the session held before).
@@ -159,16 +159,14 @@ class Transaction:
             return ids
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
-        texts = object_texts(docs, encoded=encoded)
+        texts = ObjectTexts(docs, frozenset(encoded))
         fields = self._tallied.get(table)
         # (taken first: a table not counted yet is counted as it was, without these rows)
         counted = self._tally(table) if fields is not None else None
         self.db.add_rows(table, ids, texts, docs)
         for marks in self._savepoints:
             marks.update(dict.fromkeys((table, doc_id) for doc_id in ids))
-        # (of the fields, those a server keeps the keys of, `inserted`: the others, 60 % of an
-        # import's, are let go; the rev keeps the frame its height)
-        self._blocks.append((table, first, first + rows.height, texts, docs.select("rev", *_keyed_in(docs, self.db.schema))))
+        self._blocks.append((table, first, first + rows.height, texts))
         if counted is not None and fields is not None:
             tally.add_rows(counted, fields, docs)
         return ids
@@ -382,22 +380,22 @@ class Transaction:
             if (new := tables[t].get(i)) is not old:
                 yield t, i, old, new
 
-    def inserted(self) -> Iterator[tuple[str, pl.DataFrame, pl.DataFrame]]:
-        """(table, frame of id and doc: the JSON text, the identifying fields each was written
-        from, row for row) of the documents `insert_rows` added and nothing wrote since: each
-        has rev 1 and was absent before."""
-        for table, first, stop, texts, docs in self._blocks:
-            block = pl.DataFrame({"id": range(first, stop), "doc": texts}, schema={"id": pl.Int64, "doc": pl.String})
+    def inserted(self) -> Iterator[tuple[str, pl.Series, ObjectTexts]]:
+        """(table, ids, their documents' JSON text and the fields it is written from, row for
+        row) of the documents `insert_rows` added and nothing wrote since: each has rev 1 and
+        was absent before."""
+        for table, first, stop, texts in self._blocks:
+            ids = pl.Series("id", range(first, stop), dtype=pl.Int64)
             rewritten = [i for t, i in self._rewritten if t == table and first <= i < stop]
-            kept = ~block["id"].is_in(rewritten) if rewritten else None
-            yield (table, block, docs) if kept is None else (table, block.filter(kept), docs.filter(kept))
+            kept = ~ids.is_in(rewritten) if rewritten else None
+            yield (table, ids, texts) if kept is None else (table, ids.filter(kept), texts.filter(kept))
 
     def changes(self) -> list[list[Any]]:
         """[table, id, document (None: deleted)] of every document changed, for the change log."""
         ops: list[list[Any]] = [[t, i, new] for t, i, _old, new in self.written()]
-        for table, block, _fields in self.inserted():
+        for table, ids, texts in self.inserted():
             # Their text goes into the log as it is (a Fragment is written verbatim).
-            ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in block.iter_rows()]
+            ops += [[table, doc_id, orjson.Fragment(text)] for doc_id, text in zip(ids, texts.series(), strict=True)]
         return ops
 
     def rollback(self) -> None:
@@ -425,8 +423,3 @@ def _stale(expected: pl.DataFrame, found: pl.DataFrame) -> list[int]:
     """The ids whose rev `found` (row for row with `expected`) lacks or differs from the expected one."""
     now = found["rev"]
     return expected.filter(now.is_null() | (now != expected["rev"]))["id"].to_list()
-
-
-def _keyed_in(frame: pl.DataFrame, schema: Schema) -> list[str]:
-    """The columns of `frame` whose values are looked up by key (`Schema.keys`)."""
-    return [name for name in frame.columns if name in schema.keys]

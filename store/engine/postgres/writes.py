@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import ConcurrentChange
-from store.base.json_rows import object_texts
+from store.base.json_rows import ObjectTexts, object_texts
 from store.engine.indexes import keyed_fields
 from store.engine.postgres.keys import KEYS, doc_keys, frame_keys
 from store.engine.postgres.tables import STATE
@@ -46,23 +46,25 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
     (`keys`); returns the tables written (none: nothing changed, and nothing is written)."""
     staged = _staged(tx, schema)
     first = next(staged, None)
-    fresh = [(table, block, fields) for table, block, fields in tx.inserted() if block.height]
+    fresh = [(table, ids, texts) for table, ids, texts in tx.inserted() if len(ids)]
     deleted, patched = tx.deleted_runs(), tx.patched()
     if first is None and not fresh and not deleted and not patched:
         return set()
     with conn.cursor() as cur:
-        for table, block, fields in fresh:
+        for table, ids, texts in fresh:
             # Documents `insert_rows` numbered after every id ever given: nothing to match
             # them against, so they go straight into their table (an import's 100k rows).
             keyed = table in schema.keyed_tables
             columns = "id, rev, seq, doc" + (", " + KEYS if keyed else "")
             with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
                     sql.Identifier(table), sql.SQL(columns))) as copy:
-                # A part at a time: a million documents as one text took 1.5 GB more, their keys 0.5 GB.
-                for start in range(0, block.height, COPY_ROWS):
-                    part = block.slice(start, COPY_ROWS).select("id", pl.lit(1).alias("rev"), pl.lit(seq).alias("seq"), "doc")
+                # A part at a time, its text built then: a million documents as one text took
+                # 1.5 GB more, their keys 0.5 GB.
+                for start in range(0, len(ids), COPY_ROWS):
+                    docs = texts.slice(start, COPY_ROWS)
+                    part = pl.DataFrame({"id": ids.slice(start, COPY_ROWS), "rev": 1, "seq": seq, "doc": docs.series()})
                     if keyed:  # (from the fields the documents were written from: decoding their text took 6 s a million)
-                        part = part.with_columns(frame_keys(schema, fields.slice(start, COPY_ROWS)))
+                        part = part.with_columns(frame_keys(schema, docs.frame))
                     copy.write(part.write_csv(include_header=False))
         kinds = _copied(cur, itertools.chain([first], staged)) if first is not None else _kinds(pl.DataFrame(schema=_STAGED))
         _analyzed(cur, kinds, fresh, deleted, patched)
@@ -74,7 +76,7 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
                                        "changed by someone else meanwhile; nothing was saved: try again")
         cur.execute(f"UPDATE {STATE} SET seq = %s", (seq,))
         cur.execute("SELECT pg_notify(%s, %s)", (channel, str(seq)))
-    return (set(kinds["tbl"]) | {table for table, _block, _fields in fresh} | {table for table, *_ in deleted}
+    return (set(kinds["tbl"]) | {table for table, _ids, _texts in fresh} | {table for table, *_ in deleted}
             | {table for table, *_ in patched})
 
 
@@ -112,7 +114,7 @@ def _patches(cur: psycopg.Cursor[Any], patched: list[tuple[str, pl.DataFrame, pl
         ).format(sql.Identifier(table)), values.height, {}
 
 
-def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.DataFrame, pl.DataFrame]],
+def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[str, pl.Series, ObjectTexts]],
               deleted: list[tuple[str, int, int, int]], patched: list[tuple[str, pl.DataFrame, pl.DataFrame]]) -> None:
     """Count again a table the commit adds `ANALYZED_FROM` rows to or more, or changes as many
     of while the server counts fewer (its rows sampled, in the transaction: its own inserts
@@ -125,8 +127,8 @@ def _analyzed(cur: psycopg.Cursor[Any], kinds: pl.DataFrame, fresh: list[tuple[s
     commit that fails after them leaves them counting its rows until that upkeep."""
     added = {table: inserts for table, inserts, _updates, _deletes in kinds.iter_rows()}
     changed = {table: updates + deletes for table, _inserts, updates, deletes in kinds.iter_rows()}
-    for table, block, _fields in fresh:
-        added[table] = added.get(table, 0) + block.height
+    for table, ids, _texts in fresh:
+        added[table] = added.get(table, 0) + len(ids)
     for table, first, stop, _rev in deleted:
         changed[table] = changed.get(table, 0) + stop - first
     for table, values, _before in patched:
