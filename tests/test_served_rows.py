@@ -126,6 +126,19 @@ def _no_walk_ends_in_time(monkeypatch) -> None:
     monkeypatch.setattr(served, "_read", bounded)
 
 
+def _no_index_read_ends_in_time(monkeypatch, *, bounded_ends: bool) -> None:
+    """As where a search's matches are too many to be read through the grams index and ordered
+    in time: a page in id order is read between bounds (unless not `bounded_ends` either),
+    else walked to the end."""
+    read = served._read
+
+    def out_of_time(conn, cur, statement, *args, **kwargs):
+        text = statement.as_string(conn)  # (told by its statement: every budget is patched alike)
+        late = "count(*) OVER ()" in text or (not bounded_ends and "WITH found AS" in text)
+        return None if late and kwargs.get("seconds") else read(conn, cur, statement, *args, **kwargs)
+    monkeypatch.setattr(served, "_read", out_of_time)
+
+
 def _walk(rows, query: Query, limit: int) -> list[dict]:
     """Every row, a page at a time, each page after the last row of the one before."""
     walked, after = [], None
@@ -175,11 +188,13 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
     """The server's rows of a query drawn (text, `filters`, a sort of `sortable`), walked a
     page at a time, are the polars view's, read whichever way is drawn, and counted alike.
     (`rows` new: nothing remembered of another example's searches.)"""
-    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS"):  # (a loaded machine: the way drawn is taken)
-        patched.setattr(served, budget, 30)
+    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
+        patched.setattr(served, budget, 30)  # (a loaded machine: the way drawn is taken)
     walks_end = not data.draw(st.booleans(), label="no walk ends in time")
     if not walks_end:
         _no_walk_ends_in_time(patched)
+    if data.draw(st.booleans(), label="no page read whole through the grams index ends in time"):
+        _no_index_read_ends_in_time(patched, bounded_ends=data.draw(st.booleans(), label="a page between bounds ends"))
     scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
     if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
         on = searched.Searched.on
@@ -211,6 +226,33 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
     patched.setattr(served, "IDS_BY_GRAMS_SECONDS", data.draw(st.sampled_from((30, 1e-6)), label="ids by grams for"))
     cap = data.draw(st.sampled_from((3, 1000)), label="ids up to")
     assert rows.ids(query, cap) == (None if len(expected) > cap else [row["id"] for row in expected])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_search_in_id_order_read_between_bounds_gives_the_polars_views_rows(filled, both, data, monkeypatch):
+    """Matches too many to order in time and too far along for a walk (C-01… at 10M) are read
+    in id order between bounds: the first the grams index's bitmap reaches bound the page.
+    Rows changed on the server first are written anew further along the table, so those
+    reached first are not the first by id; the pages are the polars view's all the same."""
+    _rows, view = both
+    with monkeypatch.context() as patched, psycopg.connect(filled, autocommit=True) as conn, \
+            conn.transaction(force_rollback=True):
+        moved = data.draw(st.lists(st.integers(1, 172), max_size=60), label="rows written anew")
+        conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{moved}', 'true') WHERE id = ANY(%s)", (moved,))
+        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
+            patched.setattr(served, budget, 30)
+        _no_walk_ends_in_time(patched)
+        _no_index_read_ends_in_time(patched, bounded_ends=True)
+        reads, read = [], served._read
+        patched.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
+            "WITH found AS" in statement.as_string(conn)) or read(conn, cur, statement, *a, **k))
+        text = data.draw(_texts(view).filter(lambda text: len(text.strip()) >= 3 and served._sendable(text)))
+        query = Query(text=text, kind=data.draw(st.sampled_from((None, "private"))),
+                      active=data.draw(st.sampled_from((None, True))), tag=data.draw(st.sampled_from((None, *TAGS))))
+        limit = data.draw(st.sampled_from((1, 3, 7, 50)))
+        assert _walk(ServerRows.on(conn), query, limit) == view.select(query).drop("_haystack").rows(named=True)
+        assert any(reads)  # (read between bounds)
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
@@ -258,6 +300,28 @@ def test_matches_too_many_for_the_grams_index_in_time_are_walked_to_the_end(both
     found._searched = dataclasses.replace(found._searched, shares={})  # (as without statistics)
     assert found.page(Query(text="C-00014", sort="name")) == view.page(Query(text="C-00014", sort="name")) != []
     assert reads == [(True, served.WALK_SECONDS), (False, served.INDEX_SECONDS), (True, None)]
+
+
+def test_a_page_in_id_order_of_a_gram_many_rows_hold_is_read_between_bounds_at_once(both, monkeypatch):
+    """Where the statistics say more rows hold the one gram a search is narrowed by than are
+    ordered in time, a page in id order is read between bounds without first reading them
+    all; in another order, or narrowed by more grams (the rows holding all may be few), the
+    index is read first."""
+    rows, view = both
+    reads, reading = [], served._read
+    monkeypatch.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
+        (k.get("walk", False), "WITH found AS" in statement.as_string(conn), k.get("seconds"))) or
+        reading(conn, cur, statement, *a, **k))
+    found, zet = ServerRows(rows._connection), Query(text="zet")
+    found.page(zet)  # (the statistics asked)
+    found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if millions held "zet")
+    assert found._searched.asked("zet") == ["zet"] and len(found._searched.asked("zeta")) == 2
+    for query, read in ((zet, (False, True, served.BOUNDED_SECONDS)),
+                        (Query(text="zet", sort="company"), (False, False, served.INDEX_SECONDS)),
+                        (Query(text="zeta"), (False, False, served.INDEX_SECONDS))):
+        found._walks_too_long.add(served._matching(query))  # (its walk did not find a page)
+        reads.clear()
+        assert found.page(query) == view.page(query) != [] and reads == [read]
 
 
 def test_a_document_whose_tags_are_not_a_list_matches_no_tag(filled):
