@@ -268,7 +268,8 @@ class _Judge:
         keys = pl.concat([candidates.select("_pos", "_row", pl.lit(IDENTITY_FIELDS[f]).alias("field"), key_values(candidates, f))
                           for f in present]).filter(pl.col("key").is_not_null())
         notes: dict[int, tuple[str, Target]] = {}
-        for field in dict.fromkeys(IDENTITY_FIELDS[f] for f in present):
+        identities = list(dict.fromkeys(IDENTITY_FIELDS[f] for f in present))  # (in DUPLICATE_FIELDS order)
+        for field in identities:
             of_field = keys.filter(pl.col("field") == field)
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
                 holders = self.store.first_holders(table, field, of_field["key"].to_list())
@@ -276,8 +277,7 @@ class _Judge:
                     if holder is not None and (pos not in notes or table == CUSTOMERS):
                         notes[pos] = (f"{field} belongs to {self._holder_name(table, holder)}", (table, holder, None, (f"same {field}",)))
         unnoted = keys.filter(~pl.col("_pos").is_in(list(notes)))
-        # (in DUPLICATE_FIELDS order; a field at a time: the windows of all at once took 0.4 GB more at a million rows)
-        for field in dict.fromkeys(IDENTITY_FIELDS[f] for f in present):
+        for field in identities:  # (a field at a time: the windows of all at once took 0.4 GB more at a million rows)
             earlier = unnoted.filter(pl.col("field") == field).with_columns(
                 pl.col("_row").min().over("key").alias("first"),
                 pl.col("_pos").min().over("key").alias("first_pos")).filter(pl.col("first") < pl.col("_row"))

@@ -208,6 +208,28 @@ def test_json_built_column_wise_reads_back_as_the_row_without_its_nulls(named):
                                                       for row in rows]
 
 
+def test_each_inserted_documents_text_is_made_once_and_on_a_server_a_part_at_a_time(store_path, backend, monkeypatch):
+    """A store file keeps every document's text: made once, for the table and its change log
+    alike; a server is sent it a COPY part at a time, none made before."""
+    from store.engine.postgres import writes
+
+    monkeypatch.setattr(writes, "COPY_ROWS", 7)
+    made: list[int] = []
+    build = json_rows.object_texts
+    monkeypatch.setattr(json_rows, "object_texts", lambda frame, **kw: made.append(frame.height) or build(frame, **kw))
+    Store(store_path).close()
+    engine = open_engine(store_path, SCHEMA)
+    rows = pl.DataFrame({"first_name": [f"Zoë {n}" for n in range(30)], "email": [f"z{n}@bäckerei.de" for n in range(30)]})
+    with engine.transaction() as tx:
+        ids = tx.insert_rows(CUSTOMERS, rows)
+        assert made == ([] if backend == "postgresql" else [30])
+    assert made == ([7, 7, 7, 7, 2] if backend == "postgresql" else [30])
+    engine.close()
+    again = open_engine(store_path, SCHEMA)
+    assert [again.tables[CUSTOMERS].get(i)["first_name"] for i in (ids[0], ids[-1])] == ["Zoë 0", "Zoë 29"]
+    again.close()
+
+
 def test_a_large_commit_on_a_server_reads_no_table_whole(store_path, backend, monkeypatch):
     """A session of a server holds what it wrote until the commit; then the server has it.
     Past `FOLD_WRITTEN` documents the written ones are let go, not folded into the table's

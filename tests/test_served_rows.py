@@ -322,6 +322,10 @@ def test_a_page_in_id_order_of_a_gram_many_rows_hold_is_read_between_bounds_at_o
         found._walks_too_long.add(served._matching(query))  # (its walk did not find a page)
         reads.clear()
         assert found.page(query) == view.page(query) != [] and reads == [read]
+    # (as if fewer held it than are ordered in time: the index is read first)
+    found._searched = dataclasses.replace(found._searched, rows=served.ORDERED_IN_TIME * 0.9 / found._searched.shares["zet"])
+    reads.clear()
+    assert found.page(zet) == view.page(zet) and reads == [(False, False, served.INDEX_SECONDS)]
 
 
 def test_a_document_whose_tags_are_not_a_list_matches_no_tag(filled):

@@ -33,26 +33,33 @@ def object_texts(frame: pl.DataFrame, *, encoded: Collection[str] = ()) -> pl.Se
     return pl.concat(parts, rechunk=False) if parts else plain.select(text).to_series()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ObjectTexts:
     """`object_texts` of a frame's rows, built when read and a part at a time (`slice`): an
     import's documents until their commit, which a server is sent a part at a time (a
-    million documents' text held at once took 0.6 GB more at the peak of that commit)."""
+    million documents' text held at once took 0.6 GB more at the peak of that commit); or
+    built once, for every row (`built`: a store file keeps each document's text)."""
     frame: pl.DataFrame
     encoded: frozenset[str] = frozenset()
+    text: pl.Series | None = None  # (every row's, once `built`)
 
     def __len__(self) -> int:
         return self.frame.height
 
     def slice(self, offset: int, length: int | None = None) -> ObjectTexts:
-        return ObjectTexts(self.frame.slice(offset, length), self.encoded)
+        text = None if self.text is None else self.text.slice(offset, length)
+        return ObjectTexts(self.frame.slice(offset, length), self.encoded, text)
 
     def filter(self, kept: pl.Series) -> ObjectTexts:
-        return ObjectTexts(self.frame.filter(kept), self.encoded)
+        return ObjectTexts(self.frame.filter(kept), self.encoded, None if self.text is None else self.text.filter(kept))
+
+    def built(self) -> ObjectTexts:
+        """These texts, every row's made now and kept."""
+        return self if self.text is not None else ObjectTexts(self.frame, self.encoded, self.series())
 
     def series(self) -> pl.Series:
-        """Every row's text, built now."""
-        return object_texts(self.frame, encoded=self.encoded)
+        """Every row's text (made now, unless `built`)."""
+        return self.text if self.text is not None else object_texts(self.frame, encoded=self.encoded)
 
     def at(self, position: int) -> str:
         return str(self.slice(position, 1).series()[0])

@@ -12,7 +12,7 @@ import polars as pl
 from store.base.json_rows import ObjectTexts
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Added:
     """The documents of one or more `extend`s, in id order: `fields` (id and `frame()`'s
     columns), and per `extend` its first id and its documents' text (consecutive ids)."""
@@ -25,7 +25,7 @@ class Added:
         them), `texts` row for row."""
         ids = fields["id"]
         first = int(ids[0])
-        if ids.len() != len(texts) or int(ids[-1]) - first != ids.len() - 1 or not ids.is_sorted():
+        if ids.len() != len(texts) or not (ids.diff().drop_nulls() == 1).all():
             raise ValueError(f"documents added from id {first} are not numbered one after another")
         return cls(fields, ((first, texts),))
 

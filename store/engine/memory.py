@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from store.base.json_rows import ObjectTexts
 from store.engine import tallies as tally
 from store.engine.indexes import Indexes, ServerLookups
 from store.engine.saved_keys import SavedKeys
@@ -18,6 +17,7 @@ from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
 
 if TYPE_CHECKING:
+    from store.base.json_rows import ObjectTexts
     from store.engine.pages import PageReads
 
 
@@ -162,12 +162,12 @@ class InMemory:
         else:
             rows[doc_id] = doc
 
-    def add_rows(self, table: str, ids: list[int], texts: ObjectTexts, fields: pl.DataFrame) -> None:
+    def add_rows(self, table: str, ids: list[int], texts: ObjectTexts) -> None:
         """Add new documents to a large table and its indexes (`Transaction.insert_rows`)."""
         rows = self.tables[table]
         if not isinstance(rows, Table):
             raise TypeError(f"{table} keeps no decoded fields: its documents are inserted one by one")
-        added = rows.extend(ids, texts, fields)
+        added = rows.extend(ids, texts)
         self._changed(table, ids)
         if not self.indexes.tracks(table):
             return  # (no index of it is built: nothing to add to, nor any table to count)

@@ -38,8 +38,8 @@ class Transaction:
         self._tallies: dict[str, tally.Tally] | None = None  # this transaction's, once touched
         self._savepoints: list[dict[tuple[str, int], dict[str, Any] | None]] = []
         # Documents inserted column-wise (`insert_rows`): (table, first id, stop id, their JSON
-        # text, the frame of identifying fields it was written from); those written again
-        # afterwards are told by `_rewritten`.
+        # text with the fields it is written from); those written again afterwards are told
+        # by `_rewritten`.
         self._blocks: list[tuple[str, int, int, ObjectTexts]] = []
         self._rewritten: set[tuple[str, int]] = set()
         # Runs of documents deleted column-wise (`delete_run`): (table, first id, stop id, their
@@ -160,10 +160,14 @@ class Transaction:
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
         texts = ObjectTexts(docs, frozenset(encoded))
+        if not (isinstance(held := self.db.tables[table], Table) and held.reads_alone):
+            # (a table of a store file keeps every document's text: made once, here, not under
+            # the table's lock nor again for the change log)
+            texts = texts.built()
         fields = self._tallied.get(table)
         # (taken first: a table not counted yet is counted as it was, without these rows)
         counted = self._tally(table) if fields is not None else None
-        self.db.add_rows(table, ids, texts, docs)
+        self.db.add_rows(table, ids, texts)
         for marks in self._savepoints:
             marks.update(dict.fromkeys((table, doc_id) for doc_id in ids))
         self._blocks.append((table, first, first + rows.height, texts))

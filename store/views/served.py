@@ -306,9 +306,11 @@ class ServerRows:
         search than are ordered in `INDEX_SECONDS` (`ORDERED_IN_TIME`): the one gram it is
         narrowed by is held by as many (narrowed by more, the rows holding them all may be far
         fewer than those holding any one)."""
-        searched, needle = self._searched, query.text.strip().lower()
-        return searched is not None and bool(searched.shares) and len(searched.asked(needle)) == 1 \
-            and (searched.expected(needle) or 0.0) > ORDERED_IN_TIME
+        if self._searched is None:
+            return False
+        asked = self._searched.asked(query.text.strip().lower())
+        # (a gram the statistics do not list is rarer than those listed: how much, they do not say)
+        return len(asked) == 1 and self._searched.shares.get(asked[0], 0.0) * self._searched.rows > ORDERED_IN_TIME
 
     def _rows_to_walk(self, expected: float, limit: int) -> int:
         """How many rows a walk reads for a page of `limit` matches of a search `expected` rows
