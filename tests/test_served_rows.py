@@ -126,15 +126,13 @@ def _no_walk_ends_in_time(monkeypatch) -> None:
     monkeypatch.setattr(served, "_read", bounded)
 
 
-def _no_index_read_ends_in_time(monkeypatch, *, bounded_ends: bool) -> None:
+def _no_index_read_ends_in_time(monkeypatch) -> None:
     """As where a search's matches are too many to be read through the grams index and ordered
-    in time: a page in id order is read between bounds (unless not `bounded_ends` either),
-    else walked to the end."""
+    in time: a page in id order is read between bounds, one in another order walked to the end."""
     read = served._read
 
     def out_of_time(conn, cur, statement, *args, **kwargs):
-        text = statement.as_string(conn)  # (told by its statement: every budget is patched alike)
-        late = "count(*) OVER ()" in text or (not bounded_ends and "WITH found AS" in text)
+        late = "count(*) OVER ()" in statement.as_string(conn)  # (told by its statement: every budget is patched alike)
         return None if late and kwargs.get("seconds") else read(conn, cur, statement, *args, **kwargs)
     monkeypatch.setattr(served, "_read", out_of_time)
 
@@ -188,13 +186,13 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
     """The server's rows of a query drawn (text, `filters`, a sort of `sortable`), walked a
     page at a time, are the polars view's, read whichever way is drawn, and counted alike.
     (`rows` new: nothing remembered of another example's searches.)"""
-    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
+    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS", "READ_WHOLE_SECONDS"):
         patched.setattr(served, budget, 30)  # (a loaded machine: the way drawn is taken)
     walks_end = not data.draw(st.booleans(), label="no walk ends in time")
     if not walks_end:
         _no_walk_ends_in_time(patched)
     if data.draw(st.booleans(), label="no page read whole through the grams index ends in time"):
-        _no_index_read_ends_in_time(patched, bounded_ends=data.draw(st.booleans(), label="a page between bounds ends"))
+        _no_index_read_ends_in_time(patched)
     scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
     if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
         on = searched.Searched.on
@@ -240,10 +238,10 @@ def test_a_search_in_id_order_read_between_bounds_gives_the_polars_views_rows(fi
             conn.transaction(force_rollback=True):
         moved = data.draw(st.lists(st.integers(1, 172), max_size=60), label="rows written anew")
         conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{moved}', 'true') WHERE id = ANY(%s)", (moved,))
-        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
+        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "READ_WHOLE_SECONDS"):
             patched.setattr(served, budget, 30)
         _no_walk_ends_in_time(patched)
-        _no_index_read_ends_in_time(patched, bounded_ends=True)
+        _no_index_read_ends_in_time(patched)
         reads, read = [], served._read
         patched.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
             "WITH found AS" in statement.as_string(conn)) or read(conn, cur, statement, *a, **k))
@@ -302,30 +300,36 @@ def test_matches_too_many_for_the_grams_index_in_time_are_walked_to_the_end(both
     assert reads == [(True, served.WALK_SECONDS), (False, served.INDEX_SECONDS), (True, None)]
 
 
-def test_a_page_in_id_order_of_a_gram_many_rows_hold_is_read_between_bounds_at_once(both, monkeypatch):
-    """Where the statistics say more rows hold the one gram a search is narrowed by than are
-    ordered in time, a page in id order is read between bounds without first reading them
-    all; in another order, or narrowed by more grams (the rows holding all may be few), the
-    index is read first."""
+def test_a_page_in_id_order_of_a_text_many_rows_hold_is_read_between_bounds_where_quicker(both, monkeypatch):
+    """Where the statistics say more than `FEW_MATCHES` rows hold a search's text and its walk
+    found no page, a page in id order is read between bounds (counted where the page holds
+    every match) at once where its grams are held few times, or its one gram more times than
+    are ordered in time; else after every match is ordered, which comes first in another
+    order too. Where few rows hold the text, it is read so at once (counted by the page)."""
     rows, view = both
     reads, reading = [], served._read
     monkeypatch.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
         (k.get("walk", False), "WITH found AS" in statement.as_string(conn), k.get("seconds"))) or
         reading(conn, cur, statement, *a, **k))
-    found, zet = ServerRows(rows._connection), Query(text="zet")
-    found.page(zet)  # (the statistics asked)
-    found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as if millions held "zet")
-    assert found._searched.asked("zet") == ["zet"] and len(found._searched.asked("zeta")) == 2
-    for query, read in ((zet, (False, True, served.BOUNDED_SECONDS)),
-                        (Query(text="zet", sort="company"), (False, False, served.INDEX_SECONDS)),
-                        (Query(text="zeta"), (False, False, served.INDEX_SECONDS))):
+    found, zeta, zet = ServerRows(rows._connection), Query(text="zeta"), Query(text="zet")
+    found.page(zeta)  # (the statistics asked)
+    held = found._searched
+    assert held.asked("zet") == ["zet"] and len(held.asked("zeta")) == 2
+    # (rows as many as make "zeta"'s grams held 1.1 times FEW_MATCHES at the least, below BOUNDED_POSTINGS together)
+    few_postings = held.rows * served.FEW_MATCHES * 1.1 / held.expected("zeta")
+    assert sum(held.shares[gram] for gram in held.asked("zeta")) * few_postings < served.BOUNDED_POSTINGS
+    between, ordered = (False, True, None), (False, False, served.INDEX_SECONDS)
+    for rows_held, query, read in ((few_postings, zeta, between), (1e12, zet, between), (1e12, zeta, ordered),
+                                   (1e12, Query(text="zet", sort="company"), ordered)):
+        found._searched = dataclasses.replace(held, rows=rows_held)
         found._walks_too_long.add(served._matching(query))  # (its walk did not find a page)
-        reads.clear()
-        assert found.page(query) == view.page(query) != [] and reads == [read]
-    # (as if fewer held it than are ordered in time: the index is read first)
-    found._searched = dataclasses.replace(found._searched, rows=served.ORDERED_IN_TIME * 0.9 / found._searched.shares["zet"])
+        for limit, count in ((120, 3), (2, None if read == between else 3)):
+            reads.clear()
+            assert found.counted_page(query, limit=limit) == (view.page(query, limit=limit), count) and reads == [read]
+    assert len(view.page(zeta)) == 3
+    found._searched = dataclasses.replace(held, rows=held.rows * served.FEW_MATCHES * 0.9 / held.expected("zeta"))
     reads.clear()
-    assert found.page(zet) == view.page(zet) and reads == [(False, False, served.INDEX_SECONDS)]
+    assert found.counted_page(zeta) == (view.page(zeta), 3) and reads == [(False, False, served.READ_WHOLE_SECONDS)]
 
 
 def test_a_document_whose_tags_are_not_a_list_matches_no_tag(filled):
@@ -512,11 +516,14 @@ def test_a_search_few_rows_hold_by_the_statistics_is_read_through_the_grams_inde
     for rows_held, seconds in ((read_whole * 0.99, served.READ_WHOLE_SECONDS), (read_whole * 2, served.INDEX_SECONDS)):
         # (more than FEW_MATCHES: walked first, so many rows that a page would be in them, were the
         # matches spread as the statistics say; no page there: read through the index, which is not
-        # cut short where the statistics say it ends)
+        # cut short where the statistics say it ends; its grams held too often to be read between
+        # bounds first)
         found._searched = dataclasses.replace(found._searched, rows=rows_held)
-        found._walks_too_long.clear()
-        reads.clear()
-        assert found.counted_page(back) == (view.page(back), 1) and reads == [(True, None), (False, seconds)]
+        assert not found._bounds_first(back)
+        for query in (back, Query(text="Back\\Sl", sort="name")):
+            found._walks_too_long.clear()
+            reads.clear()
+            assert found.counted_page(query) == (view.page(query), 1) and reads == [(True, None), (False, seconds)]
     numbers = Query(text="C-000")  # (every row holds it: a page is in the first rows walked)
     found._searched = dataclasses.replace(found._searched, rows=1e6)
     reads.clear()

@@ -6,23 +6,28 @@ the same query (`shown_sql` says how).
 The next page starts after the last row's (sort value, id): keyset pagination, which
 reads from the index where the page starts, never the rows before it (OFFSET would).
 
-A search is read one of two ways, and the planner cannot tell which is quicker (it does
+A search is read one of three ways, and the planner cannot tell which is quicker (it does
 not know how many rows a `LIKE '%…%'` matches):
 - walking the order's index and keeping the rows that match, quick when many do (a page
   of "m" is found in the first few hundred rows);
 - finding every match through the grams index (every three characters of the searched
   text, `shown_sql.GRAMS`), then ordering them, quick when few do (a name, "b l") and
-  the only quick way then: the walk would read the whole table past rows that do not match.
+  the only quick way then: the walk would read the whole table past rows that do not match;
+- in id order, through the grams index between bounds (`_bounded_page`: any page of
+  matches the index reaches first bounds the page), quick however many match and wherever
+  they are: "ehl" (22,000 spread over 10M) in 17 ms where ordering them all took 150 ms,
+  customer numbers C-01… (a million of them after a million that do not match) in 0.15 s,
+  too many for the index to order in time and too far for a short walk.
 So a search walks for `WALK_SECONDS` at most (where the server has statistics of the
 grams index, and the query no filter, for `WALK_SLACK` times the rows that should hold a
 page of its matches instead: a walk stopped by the clock on a busy server stops early, its
 reading wasted), and reads through the grams index when the walk has not filled its page
-(remembering it for the next page), for `INDEX_SECONDS` at most (`READ_WHOLE_SECONDS`
-where the statistics say it ends, `READ_WHOLE`): matches gathered in one stretch of the order (customer numbers
-C-01…, a million of them after a million that do not match) are too many for the index
-and too far for a short walk. In id order they are read between bounds (`_bounded_page`:
-the first the index reaches bound the page), for `BOUNDED_SECONDS` at most; in another
-order, and once that runs out of time, they are walked to the end. Where the server's statistics of
+(remembering it for the next page): every match, ordered, for `INDEX_SECONDS` at most
+(`READ_WHOLE_SECONDS` where the statistics say it ends, `READ_WHOLE`); in id order,
+then, or at once where the statistics say it is quicker (`_bounds_first`), between
+bounds, to the end: quicker than a walk however far along the page lies (customer numbers
+C-09…, nine million along: 1.0-1.7 s, walked 6 s). In another order a page no way gave
+in time is walked to the end. Where the server's statistics of
 the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold its rarest
 gram: ANALYZE keeps the share of the 10,000 most held grams, and every other is rarer than
 the least of those), it is read through the index at once. Grams most rows hold are left
@@ -31,8 +36,10 @@ out of the read where the text has rarer ones (`COMMON_GRAM`). Text shorter than
 no index narrows it, and reading all of it to find that out is the slowest way of all. A count walks, then asks the planner, each
 for `COUNT_SECONDS`: one that neither ends in time is not known (None); a way that cannot
 end in time is not tried (a walk whose page's pace shows it, an index read of more than
-`FEW_MATCHES`). A search read through the grams index is counted by its page (every
-match was found before the page was ordered).
+`READ_WHOLE`: at 10M a capped count of 22,000 took 20 ms, of 358,000 110 ms). A search
+whose matches were all ordered through the grams index is counted by its page (every
+match was found before the page was ordered), one read between bounds only where its
+first page holds them all.
 
 What a search is read by (the searched text, the grams index and its statistics), and
 what the server is given to read it fast (`prepare`), is `store.views.searched`'s.
@@ -69,16 +76,17 @@ WALKED_MOST = 50_000
 # statistics say at most `READ_WHOLE` rows hold its text: that read is given longer (on a
 # busy server it may take longer, and the walk to the end would take longer still).
 INDEX_SECONDS = 0.15
-# Rows found through the grams index that are ordered in `INDEX_SECONDS`, about: each is read
-# and checked (at 10M, "C-012", its 100,000 of 10M: 75 ms). A page in id order of a search
-# more rows hold, by the statistics, is read between bounds at once (`_bounded_page`).
-ORDERED_IN_TIME = 200_000
 READ_WHOLE = 100_000
 READ_WHOLE_SECONDS = 2.0
-# How long a page in id order is read through the grams index between two bounds (`_bounded_page`)
-# before it is walked to the end: customer numbers C-09… (a million after nine million that do
-# not match) took 1.0-1.7 s so, walked 6 s.
-BOUNDED_SECONDS = 2.0
+# A page in id order read through the grams index between bounds (`_bounded_page`) builds the
+# bitmap of the grams a search is narrowed by twice: it comes first (`_bounds_first`) where
+# they are held by this many rows at most (at 10M: 22,000 spread matches of "ehl" in 17 ms,
+# ordered all in 150 ms; those of "c-012", whose grams are held a million times, in 150 ms,
+# ordered all in 75 ms) …
+BOUNDED_POSTINGS = 300_000
+# … or where its one gram is held by more rows than are ordered in `INDEX_SECONDS`, about
+# ("c-01": a million; "c-012", 100,000 gathered in few pages: 75 ms).
+ORDERED_IN_TIME = 200_000
 # How long what the server's statistics say of the searched text is kept before it is asked
 # again (the table grows: an import, another session's).
 SEARCHED_SECONDS = 60.0
@@ -206,18 +214,17 @@ class ServerRows:
                         self._walk_pace[_matching(query)] = (time.perf_counter() - started) / limit
                     return found, None
                 self._walks_too_long.add(_matching(query))
-            bounded = bool(narrowed) and not query.sort
-            if not (bounded and self._past_ordering(query)):
+            in_id_order = bool(narrowed) and not query.sort
+            if not (in_id_order and expected is not None and expected > FEW_MATCHES and self._bounds_first(query)):
                 found = read(conn, cur, _found_page(table, query, where + narrowed + keyset, limit), params,
                              narrowed=bool(narrowed),
                              seconds=READ_WHOLE_SECONDS if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
                 if found is not None:
                     return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
-            if bounded:
+            if in_id_order:  # (its last way: however far along the page lies, quicker than a walk to it)
                 found = read(conn, cur, _bounded_page(table, query, where + narrowed + keyset, limit), params,
-                             narrowed=True, seconds=BOUNDED_SECONDS)
-                if found is not None:
-                    return found, None
+                             narrowed=True) or []
+                return found, len(found) if after is None and len(found) < limit else None  # (fewer: every match)
             return read(conn, cur, walk, params, walk=True) or [], None
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
@@ -234,7 +241,7 @@ class ServerRows:
             expected = self._expected(query, narrowed)
 
             def planned() -> list[Any] | None:
-                if (expected or 0.0) > FEW_MATCHES and not _filtered(query):
+                if (expected or 0.0) > READ_WHOLE and not _filtered(query):
                     return None  # (not in time: no use asking)
                 return read(conn, cur, counting(where + narrowed), params, seconds=COUNT_SECONDS,
                             narrowed=bool(narrowed))
@@ -301,16 +308,19 @@ class ServerRows:
             return None
         return self._searched.expected(query.text.strip().lower())
 
-    def _past_ordering(self, query: Query) -> bool:
-        """Whether the server's statistics say the grams index would find more rows for the
-        search than are ordered in `INDEX_SECONDS` (`ORDERED_IN_TIME`): the one gram it is
-        narrowed by is held by as many (narrowed by more, the rows holding them all may be far
-        fewer than those holding any one)."""
-        if self._searched is None:
+    def _bounds_first(self, query: Query) -> bool:
+        """Whether a page in id order is read between bounds before every match is ordered:
+        where the server's statistics say the grams the search is narrowed by are held by
+        few enough rows that the two bitmaps of them that read builds are quick
+        (`BOUNDED_POSTINGS`), or that its one gram is held by more rows than are ordered in
+        time (`ORDERED_IN_TIME`; a gram they do not list is only said to be rarer)."""
+        searched = self._searched
+        if searched is None or not searched.shares:
             return False
-        asked = self._searched.asked(query.text.strip().lower())
-        # (a gram the statistics do not list is rarer than those listed: how much, they do not say)
-        return len(asked) == 1 and self._searched.shares.get(asked[0], 0.0) * self._searched.rows > ORDERED_IN_TIME
+        asked = searched.asked(query.text.strip().lower())
+        held = [searched.shares.get(gram, searched.rarer) * searched.rows for gram in asked]
+        return sum(held) <= BOUNDED_POSTINGS or (len(asked) == 1 and asked[0] in searched.shares
+                                                 and held[0] > ORDERED_IN_TIME)
 
     def _rows_to_walk(self, expected: float, limit: int) -> int:
         """How many rows a walk reads for a page of `limit` matches of a search `expected` rows
@@ -430,10 +440,8 @@ def _bounded_page(table: ServedTable, query: Query, conditions: list[sql.Composa
     """`_select` of the first `limit` rows meeting `conditions` (narrowed by the grams index)
     in id order, among those up to the last id of any `limit` of them (`found`, in the
     table's order: the first the bitmap of the grams index reaches): the page is among them,
-    and the bitmap of the id's index up to there leaves the others unread. Matches gathered
-    in one stretch of the order (customer numbers C-01…, a million after a million that do
-    not match) are read so in 0.15 s at 10M: too many to order them all in time, too far
-    for a walk (0.6 s). (Id order is never reversed.)"""
+    and the bitmap of the id's index up to there leaves the others unread: none of the
+    matches is ordered but those below the bound. (Id order is never reversed.)"""
     assert not query.sort and not query.reversed
     found = sql.SQL("WITH found AS MATERIALIZED (SELECT id FROM {} WHERE {} LIMIT {}) ").format(
         sql.Identifier(table.name), sql.SQL(" AND ").join(conditions), sql.Literal(limit))
