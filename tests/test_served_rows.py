@@ -126,13 +126,15 @@ def _no_walk_ends_in_time(monkeypatch) -> None:
     monkeypatch.setattr(served, "_read", bounded)
 
 
-def _no_index_read_ends_in_time(monkeypatch) -> None:
+def _no_index_read_ends_in_time(monkeypatch, *, bounded_ends: bool) -> None:
     """As where a search's matches are too many to be read through the grams index and ordered
-    in time: a page in id order is read between bounds, one in another order walked to the end."""
+    in time: a page in id order is read between bounds (unless not `bounded_ends` either),
+    else walked to the end."""
     read = served._read
 
     def out_of_time(conn, cur, statement, *args, **kwargs):
-        late = "count(*) OVER ()" in statement.as_string(conn)  # (told by its statement: every budget is patched alike)
+        text = statement.as_string(conn)  # (told by its statement: every budget is patched alike)
+        late = "count(*) OVER ()" in text or (not bounded_ends and "WITH found AS" in text)
         return None if late and kwargs.get("seconds") else read(conn, cur, statement, *args, **kwargs)
     monkeypatch.setattr(served, "_read", out_of_time)
 
@@ -186,13 +188,13 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
     """The server's rows of a query drawn (text, `filters`, a sort of `sortable`), walked a
     page at a time, are the polars view's, read whichever way is drawn, and counted alike.
     (`rows` new: nothing remembered of another example's searches.)"""
-    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS", "READ_WHOLE_SECONDS"):
+    for budget in ("WALK_SECONDS", "INDEX_SECONDS", "COUNT_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
         patched.setattr(served, budget, 30)  # (a loaded machine: the way drawn is taken)
     walks_end = not data.draw(st.booleans(), label="no walk ends in time")
     if not walks_end:
         _no_walk_ends_in_time(patched)
     if data.draw(st.booleans(), label="no page read whole through the grams index ends in time"):
-        _no_index_read_ends_in_time(patched)
+        _no_index_read_ends_in_time(patched, bounded_ends=data.draw(st.booleans(), label="a page between bounds ends"))
     scale = data.draw(st.sampled_from((1.0, 1e3, 1e6)), label="the statistics' rows, times those here")
     if scale != 1.0:  # (as on a large table: the way a search is read chosen by its statistics, walks of N rows)
         on = searched.Searched.on
@@ -211,6 +213,7 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
         return
     assert _walk(rows, query, limit) == expected
     assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
+    assert rows.counted_page(query, None, limit)[1] in {len(expected), None}  # (counted by reading the page: exactly)
     assert view.count(query) == len(expected)
     # (statistics of a large table may say the index could not count a search in time: not known)
     held = rows._searched
@@ -238,10 +241,10 @@ def test_a_search_in_id_order_read_between_bounds_gives_the_polars_views_rows(fi
             conn.transaction(force_rollback=True):
         moved = data.draw(st.lists(st.integers(1, 172), max_size=60), label="rows written anew")
         conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{moved}', 'true') WHERE id = ANY(%s)", (moved,))
-        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "READ_WHOLE_SECONDS"):
+        for budget in ("WALK_SECONDS", "INDEX_SECONDS", "READ_WHOLE_SECONDS", "BOUNDED_SECONDS"):
             patched.setattr(served, budget, 30)
         _no_walk_ends_in_time(patched)
-        _no_index_read_ends_in_time(patched)
+        _no_index_read_ends_in_time(patched, bounded_ends=True)
         reads, read = [], served._read
         patched.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
             "WITH found AS" in statement.as_string(conn)) or read(conn, cur, statement, *a, **k))
@@ -318,7 +321,7 @@ def test_a_page_in_id_order_of_a_text_many_rows_hold_is_read_between_bounds_wher
     # (rows as many as make "zeta"'s grams held 1.1 times FEW_MATCHES at the least, below BOUNDED_POSTINGS together)
     few_postings = held.rows * served.FEW_MATCHES * 1.1 / held.expected("zeta")
     assert sum(held.shares[gram] for gram in held.asked("zeta")) * few_postings < served.BOUNDED_POSTINGS
-    between, ordered = (False, True, None), (False, False, served.INDEX_SECONDS)
+    between, ordered = (False, True, served.BOUNDED_SECONDS), (False, False, served.INDEX_SECONDS)
     for rows_held, query, read in ((few_postings, zeta, between), (1e12, zet, between), (1e12, zeta, ordered),
                                    (1e12, Query(text="zet", sort="company"), ordered)):
         found._searched = dataclasses.replace(held, rows=rows_held)
@@ -327,6 +330,15 @@ def test_a_page_in_id_order_of_a_text_many_rows_hold_is_read_between_bounds_wher
             reads.clear()
             assert found.counted_page(query, limit=limit) == (view.page(query, limit=limit), count) and reads == [read]
     assert len(view.page(zeta)) == 3
+    nothing = Query(text="qxz")  # (its one gram the statistics do not list: only said to be rarer than those listed)
+    found._walks_too_long.add(served._matching(nothing))
+    reads.clear()
+    assert "qxz" not in held.shares and found.counted_page(nothing) == ([], 0) and reads == [ordered]
+    # (a capped count through the index: tried where the statistics say at most READ_WHOLE rows hold the text)
+    for rows_held, count, counted in ((few_postings, 3, [(False, False, served.COUNT_SECONDS)]), (1e12, None, [])):
+        found._searched = dataclasses.replace(held, rows=rows_held)
+        reads.clear()
+        assert found.count(zeta) == count and reads == counted
     found._searched = dataclasses.replace(held, rows=held.rows * served.FEW_MATCHES * 0.9 / held.expected("zeta"))
     reads.clear()
     assert found.counted_page(zeta) == (view.page(zeta), 3) and reads == [(False, False, served.READ_WHOLE_SECONDS)]

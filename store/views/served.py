@@ -14,10 +14,13 @@ not know how many rows a `LIKE '%…%'` matches):
   text, `shown_sql.GRAMS`), then ordering them, quick when few do (a name, "b l") and
   the only quick way then: the walk would read the whole table past rows that do not match;
 - in id order, through the grams index between bounds (`_bounded_page`: any page of
-  matches the index reaches first bounds the page), quick however many match and wherever
-  they are: "ehl" (22,000 spread over 10M) in 17 ms where ordering them all took 150 ms,
-  customer numbers C-01… (a million of them after a million that do not match) in 0.15 s,
-  too many for the index to order in time and too far for a short walk.
+  matches the index reaches first bounds the page), quick however many match where the
+  table's order is much the id's (rows written once, or long ago), as the first matches
+  reached then bound the page closely: "ehl" (22,000 spread over 10M) in 17 ms where
+  ordering them all took 150 ms, customer numbers C-01… (a million of them after a
+  million that do not match) in 0.15 s, too many for the index to order in time and too
+  far for a short walk. Where rows of high ids were written early in the table, the bound
+  is loose, and up to every match is read twice.
 So a search walks for `WALK_SECONDS` at most (where the server has statistics of the
 grams index, and the query no filter, for `WALK_SLACK` times the rows that should hold a
 page of its matches instead: a walk stopped by the clock on a busy server stops early, its
@@ -25,9 +28,8 @@ reading wasted), and reads through the grams index when the walk has not filled 
 (remembering it for the next page): every match, ordered, for `INDEX_SECONDS` at most
 (`READ_WHOLE_SECONDS` where the statistics say it ends, `READ_WHOLE`); in id order,
 then, or at once where the statistics say it is quicker (`_bounds_first`), between
-bounds, to the end: quicker than a walk however far along the page lies (customer numbers
-C-09…, nine million along: 1.0-1.7 s, walked 6 s). In another order a page no way gave
-in time is walked to the end. Where the server's statistics of
+bounds, for `BOUNDED_SECONDS` at most (customer numbers C-09…, nine million along:
+1.0-2.1 s, walked 6 s). A page no way gave in time is walked to the end. Where the server's statistics of
 the grams index say at most `FEW_MATCHES` rows hold the text (as many as hold its rarest
 gram: ANALYZE keeps the share of the 10,000 most held grams, and every other is rarer than
 the least of those), it is read through the index at once. Grams most rows hold are left
@@ -72,13 +74,18 @@ COUNT_CAP = 10_000
 WALK_SECONDS = 0.03
 WALK_SLACK = 3
 WALKED_MOST = 50_000
-# How long a search reads through the grams index before it walks to the end, unless the
-# statistics say at most `READ_WHOLE` rows hold its text: that read is given longer (on a
-# busy server it may take longer, and the walk to the end would take longer still).
+# How long a search reads every match through the grams index, ordered, before another way,
+# unless the statistics say at most `READ_WHOLE` rows hold its text: that read is given longer
+# (on a busy server it may take longer, and the walk to the end would take longer still).
 INDEX_SECONDS = 0.15
 READ_WHOLE = 100_000
 READ_WHOLE_SECONDS = 2.0
-# A page in id order read through the grams index between bounds (`_bounded_page`) builds the
+# How long a page in id order is read through the grams index between bounds (`_bounded_page`)
+# before it is walked to the end: customer numbers C-09… (a million after nine million that do
+# not match) took 1.0-2.1 s, walked 6 s; a loose bound (rows of high ids written early in the
+# table) may make it slower than the walk.
+BOUNDED_SECONDS = 5.0
+# That read builds the
 # bitmap of the grams a search is narrowed by twice: it comes first (`_bounds_first`) where
 # they are held by this many rows at most (at 10M: 22,000 spread matches of "ehl" in 17 ms,
 # ordered all in 150 ms; those of "c-012", whose grams are held a million times, in 150 ms,
@@ -221,10 +228,11 @@ class ServerRows:
                              seconds=READ_WHOLE_SECONDS if expected is not None and expected <= READ_WHOLE else INDEX_SECONDS)
                 if found is not None:
                     return [_without_count(row) for row in found], found[0][_MATCHES] if found else 0
-            if in_id_order:  # (its last way: however far along the page lies, quicker than a walk to it)
+            if in_id_order:
                 found = read(conn, cur, _bounded_page(table, query, where + narrowed + keyset, limit), params,
-                             narrowed=True) or []
-                return found, len(found) if after is None and len(found) < limit else None  # (fewer: every match)
+                             narrowed=True, seconds=BOUNDED_SECONDS)
+                if found is not None:
+                    return found, len(found) if len(found) < limit else None  # (fewer than a page: every match)
             return read(conn, cur, walk, params, walk=True) or [], None
 
     def count(self, query: Query, cap: int = COUNT_CAP) -> int | None:
@@ -303,7 +311,8 @@ class ServerRows:
         """How many rows hold the search's text at most, where it is narrowed by the grams
         index and the server has statistics of it (`Searched.expected`); else None. At most
         `FEW_MATCHES`: a read through the index is quicker than a walk, and its count ends in
-        time; more: the index would count them too slowly."""
+        time; at most `READ_WHOLE`: a capped count through the index ends in time; more: the
+        index would count them too slowly."""
         if not narrowed or self._searched is None:
             return None
         return self._searched.expected(query.text.strip().lower())
@@ -315,7 +324,7 @@ class ServerRows:
         (`BOUNDED_POSTINGS`), or that its one gram is held by more rows than are ordered in
         time (`ORDERED_IN_TIME`; a gram they do not list is only said to be rarer)."""
         searched = self._searched
-        if searched is None or not searched.shares:
+        if searched is None:
             return False
         asked = searched.asked(query.text.strip().lower())
         held = [searched.shares.get(gram, searched.rarer) * searched.rows for gram in asked]
