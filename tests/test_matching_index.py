@@ -180,6 +180,23 @@ def test_the_engine_tells_each_reader_its_own_changes(store):
     assert store.take_changes("one")[CUSTOMERS] == {other}
 
 
+def test_a_reader_that_takes_its_changes_seldom_is_told_everything_changed(store, monkeypatch):
+    """Past `CHANGES_HELD` ids of a table, a reader is told everything changed rather than
+    its list growing on (a selection's reader takes them only while there is one)."""
+    from store.engine import memory
+
+    monkeypatch.setattr(memory, "CHANGES_HELD", 3)
+    assert store.take_changes("seldom") is None and store.take_changes("often") is None
+    ids = []
+    for n in range(5):
+        ids.append(store.add_customer("private", {"first_name": f"Zoë {n}", "email": f"z{n}@example.org"})["id"])
+        if n == 1:
+            assert store.take_changes("often")[CUSTOMERS] == set(ids)
+    assert store.take_changes("seldom") is None  # (five: more than three)
+    assert store.take_changes("often")[CUSTOMERS] == set(ids[2:])  # (three: kept)
+    assert store.take_changes("seldom") == {}
+
+
 _NAME = st.sampled_from(["Müller", "Mueller", "Muller", "Şahin", "Sahin", "de Vries", "De Vries", "Zwiebelhaus", "Ortega"])
 _FIRST = st.sampled_from(["Jürgen", "Juergen", "Ayşe", "Ayse", "Jan", "Sofía", "Sofia", None])
 _CITY = st.sampled_from(["Berlin", "Köln", "Koeln", "İstanbul", "Istanbul", "Utrecht", None])

@@ -27,6 +27,10 @@ def empty_meta(version: int) -> dict[str, Any]:
 
 # From this many documents written since the snapshot, a table read whole keeps them as text.
 FOLD_IN_MEMORY = 1_000
+# The changed ids of a table kept for a reader until it takes them (`take_changes`); past
+# this, it is told that everything changed (a selection's reader takes them only while there
+# is one: a day of other sessions' commits would pile up).
+CHANGES_HELD = 100_000
 
 
 class InMemory:
@@ -136,9 +140,13 @@ class InMemory:
         return changes
 
     def _changed(self, table: str, ids: Iterable[int]) -> None:
-        for changes in list(self._changes.values()):  # (a reader may be added meanwhile, by another thread)
+        ids = list(ids)
+        for reader, changes in list(self._changes.items()):  # (a reader may be added meanwhile, by another thread)
             if changes is not None:
-                changes.setdefault(table, set()).update(ids)
+                held = changes.setdefault(table, set())
+                held.update(ids)
+                if len(held) > CHANGES_HELD:  # (a reader that takes them seldom: told everything changed)
+                    self._changes[reader] = None
 
     def _everything_changed(self) -> None:
         self._changes = dict.fromkeys(self._changes)

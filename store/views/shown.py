@@ -214,10 +214,10 @@ class ServedRows:
             known = {} if changed is None else {
                 i: self._held[i] for i in ids if i in self._held and i not in changed.get(self._table, ())}
             asked = [i for i in ids if i not in known]
+            self._held = known  # (before the server is asked: a read that fails leaves those to ask again)
             if asked:
                 found = self.server.held(asked)
                 known.update({i: found.get(i) for i in asked})
-            self._held = known
         return {i: active for i, active in known.items() if active is not None}
 
 
