@@ -140,7 +140,7 @@ class InMemory:
         return changes
 
     def _changed(self, table: str, ids: Iterable[int]) -> None:
-        ids = list(ids)
+        ids = ids if isinstance(ids, Collection) else list(ids)  # (read once per reader: a run's range is not listed)
         for reader, changes in list(self._changes.items()):  # (a reader may be added meanwhile, by another thread)
             if changes is not None:
                 held = changes.setdefault(table, set())
