@@ -77,10 +77,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)
                    and not judge.keeps_stored_vat(here, matches[pos])}
     firsts = _first_of_each(rows, keys, cell_errors)
-    first_at: dict[str, int] = {}
-    for pos, key in enumerate(keys):
-        if key is not None and pos not in cell_errors:
-            first_at.setdefault(key, pos)
+    first_at = _earlier_rows(keys, cell_errors)
     new = Verdict("new")  # most rows: shared, never changed in place
     verdicts = [new] * rows.height
     # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
@@ -95,7 +92,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
             verdict = Verdict("error")
         elif not firsts[pos]:
             key = keys[pos]
-            earlier = first_at.get(key) if key else None
+            earlier = first_at.get(pos)
             verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row",
                               targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:
@@ -116,6 +113,15 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     issues = [(pos, i) for pos, here in issues_at.items() if verdicts[pos].status != "skipped" for i in here]
     return issues + [(pos, FieldIssue(v.field, None, v.note, "error")) for pos, v in enumerate(verdicts)
                      if v.status == "error" and v.note and v.field]
+
+
+def _earlier_rows(keys: list[str | None], errors: set[int]) -> dict[int, int]:
+    """Of each sound row whose key an earlier sound row has, the first such row's position
+    (column-wise: a dict of a million keys took 0.1 GB)."""
+    frame = pl.DataFrame({"key": keys}, schema={"key": pl.String}).with_row_index("pos").filter(
+        (pl.col("key") != "") & ~pl.col("pos").is_in(sorted(errors)))  # (a null key is not != "": left out too)
+    later = frame.with_columns(pl.col("pos").min().over("key").alias("first")).filter(pl.col("first") < pl.col("pos"))
+    return dict(zip(later["pos"].to_list(), later["first"].to_list(), strict=True))
 
 
 def _first_of_each(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> list[bool]:

@@ -23,7 +23,6 @@ from exporters.customers import defuse
 from store import Batch, Store, StoreError
 from store.base.bulk import paused_gc
 from store.base.files import atomic_write_bytes, refuse_overwrite
-from store.base.json_rows import object_texts
 from store.base.text import path_text
 from store.domain.batches import ROW, Queued
 from store.domain.import_runs import MAPPING, RUN, RememberedMapping, run_details
@@ -123,8 +122,11 @@ class ImportPlan:
         """Creates and updates of the plan's new and update rows (error rows left out)."""
         present = [f for f in store_fields(self.target) if f in self.rows.columns]
         numbered = self.rows.with_row_index("_position")
-        new = numbered.filter((pl.col("_status") == "new") | pl.col("_queued"))
-        proof = self.checked.take(new["_position"].to_list()) if self.checked else None
+        written = (pl.col("_status") == "new") | pl.col("_queued")
+        # (every row, as most imports into a store write: the frames handed on as they are, not copied)
+        every = bool(self.rows.select(written.all()).item())
+        new = numbered if every else numbered.filter(written)
+        proof = (self.checked if every else self.checked.take(new["_position"].to_list())) if self.checked else None
         children = self._children(new) if self.target == CORPORATE else []
         rows, creates = None, []
         if any(children):
@@ -135,7 +137,7 @@ class ImportPlan:
         else:  # handed over as a frame: the store inserts it column-wise
             rows = new.select(present)
             if self.target == SOURCES:
-                rows = rows.with_columns(self._origin(new), self._raw(new["_index"]))
+                rows = rows.with_columns(self._origin(new), self._raw(None if every else new["_index"]))
         updates = [(int(r["_match"]), {f: new_value for f, (_old, new_value) in self.diffs[r["_index"]].items()})
                    for r in self.rows.filter(pl.col("_status") == "update").select("_index", "_match").to_dicts()]
         where = path_text(self.table.path.name) + (f" (sheet {self.table.sheet})" if self.table.sheet else "")
@@ -191,12 +193,13 @@ class ImportPlan:
         return pl.struct(pl.lit(path_text(self.table.path.name)).alias("file"), pl.lit(self.table.sheet, dtype=pl.String).alias("sheet"),
                          pl.lit(new["_row"]).alias("row")).alias("origin")
 
-    def _raw(self, indexes: pl.Series) -> pl.Series:
-        """The file's row of each prospect as JSON text (its empty cells left out), in `indexes`' order."""
-        columns = self.table.columns
-        # Both in the file's order.
-        cells = self.table.frame.filter(pl.col("_index").is_in(indexes.implode())).select(pl.col(columns).replace("", None))
-        return object_texts(cells).alias("raw")
+    def _raw(self, indexes: pl.Series | None) -> pl.Series:
+        """The file's row of each prospect, its cells as a struct (the store leaves empty ones
+        out), in `indexes`' order (None: every row)."""
+        cells = self.table.frame
+        if indexes is not None:  # (both in the file's order)
+            cells = cells.filter(pl.col("_index").is_in(indexes.implode()))
+        return cells.select(pl.col(self.table.columns)).to_struct("raw")
 
     def _children(self, new: pl.DataFrame) -> list[dict[str, Any]]:
         has = [c for c in ("headquarters", "department", "contact_first", "contact_last", *HQ_ADDRESS) if c in new.columns]

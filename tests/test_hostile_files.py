@@ -282,6 +282,11 @@ def test_ragged_rows_of_malformed_lines_are_those_the_csv_module_finds(lines):
 @example('"h\n1";h2\n"x\ny";"\n"\na"b;c\n"d;e\n', 2)  # records across lines, a quote that is text, then one that opens
 @example('h1;h2\na;"b\nc;d', 2)  # a quote left open to the end of the file
 def test_ragged_rows_of_any_text_are_those_the_csv_module_finds(body, width):
-    from importers.reading import _ragged_records, _ragged_rows
+    from unittest.mock import patch
 
-    assert _ragged_rows(body, ";", width, 4) == _ragged_records(body, ";", width, 4)
+    from importers import reading
+
+    expected = reading._ragged_records(body, ";", width, 4)
+    for at_once in (reading.LINES_AT_ONCE, 1, 5):  # (a large file's lines are split a part at a time)
+        with patch.object(reading, "LINES_AT_ONCE", at_once):
+            assert reading._ragged_rows(body, ";", width, 4) == expected

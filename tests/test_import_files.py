@@ -22,6 +22,27 @@ def commit(store, path, **kw):
     return p, store.apply_batch(p.batch())
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["every row written", "rows left out"])
+def test_each_prospect_keeps_its_own_rows_cells_and_only_those_not_empty(store, tmp_path, known):
+    """The raw row is handed to the store as the file's cells (a struct), not as text: with
+    rows of the file left out (a known email, a blank line) each prospect must still get its own."""
+    if known:
+        store.add_source({"first_name": "Old", "last_name": "Known", "email": "b@ex.de"})
+    f = write(tmp_path / "leads.csv", 'Vorname;Nachname;E-Mail;Notiz;*\n'
+              'Anna;Ärger;a@ex.de;"zwei\nZeilen";x\n'
+              'Bernd;Bäcker;b@ex.de;;y\n'
+              ';;;;\n'
+              'Chloé;Çelik;c@ex.de;  ;\n')
+    commit(store, f)
+    raws = {s["email"]: (s["raw"], s["origin"]["row"]) for s in store.sources() if s.get("origin", {}).get("file")}
+    expected = {"a@ex.de": ({"Vorname": "Anna", "Nachname": "Ärger", "E-Mail": "a@ex.de", "Notiz": "zwei\nZeilen", "* (2)": "x"}, 2),
+                "b@ex.de": ({"Vorname": "Bernd", "Nachname": "Bäcker", "E-Mail": "b@ex.de", "* (2)": "y"}, 3),
+                "c@ex.de": ({"Vorname": "Chloé", "Nachname": "Çelik", "E-Mail": "c@ex.de", "Notiz": "  "}, 5)}
+    if known:
+        del expected["b@ex.de"]
+    assert raws == expected
+
+
 def test_windows_1254_turkish_semicolons_crlf(store, tmp_path):
     f = write(tmp_path / "musteriler.csv",
               "İsim;Soyisim;E-posta;Telefon;Şirket;Adres;Şehir\n"

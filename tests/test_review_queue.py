@@ -132,6 +132,18 @@ def test_skip_leaves_likely_duplicates_out_and_keep_writes_key_matches_too(store
     assert {(q.pair.a, q.pair.b) for q in store.queued_pairs()} == {(C1, RecordRef(CUSTOMERS, 2)), (C1, RecordRef(CUSTOMERS, 3))}
 
 
+def test_keep_pairs_each_repeat_of_a_key_with_its_first_sound_row(store, tmp_path):
+    """A row repeating an earlier row's key is paired with the first row holding it that was
+    not refused (a row with a refused cell is nobody to pair with)."""
+    from store.domain.batches import ROW
+
+    path = rows_file(tmp_path, "Ada,Lovelace,ada@example.org,4111 1111 1111 1111,,,",  # (a card number: refused)
+                     "Ada,Byron,ADA@example.org,,,,", STRANGER, "Ada,King,ada@example.org,,,,", "Mia,N.,mia@example.net,,,,")
+    keep = plan_import(store, read_table(path), target="private", duplicates="keep")
+    assert keep.rows["_status"].to_list() == ["error", "new", "new", "duplicate", "duplicate"]
+    assert keep.likely == {3: [(ROW, 1, None, ("same email",))], 4: [(ROW, 2, None, ("same email",))]}
+
+
 def test_keep_is_refused_but_with_mode_create(store, tmp_path):
     from importers import PlanError
 

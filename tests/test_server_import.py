@@ -115,11 +115,11 @@ def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_pa
     monkeypatch.setattr(json_rows.ObjectTexts, "series", lambda texts: built.append(len(texts)) or series(texts))
     first = pl.DataFrame({"first_name": [f"Ayşe {n}" for n in range(100)], "email": [f"a{n}@örnek.com.tr" for n in range(100)]})
     second = pl.DataFrame({"last_name": [f"Müller {n}" for n in range(50)], "city": ["Köln", None] * 25,
-                           "raw": ['{"Straße": "Hauptstr. 1"}'] * 50})
+                           "raw": [{"Straße": "Hauptstr. 1", "Ort": ""}] * 50})
     with Store(pg_database, user="clerk") as store:
         db = store.parts.session.db
         with db.transaction() as tx:
-            ids = tx.insert_rows(SOURCES, first) + tx.insert_rows(SOURCES, second, encoded=("raw",))
+            ids = tx.insert_rows(SOURCES, first) + tx.insert_rows(SOURCES, second, objects=("raw",))
             sources = db.tables[SOURCES]
             assert sources.get(ids[99])["first_name"] == "Ayşe 99" and sources.get(ids[100])["raw"] == {"Straße": "Hauptstr. 1"}
             assert "city" not in sources.get(ids[-1]) and sources.get(ids[-1] + 1) is None

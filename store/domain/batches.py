@@ -89,7 +89,7 @@ class Batch:
     into_empty_store: bool = False
     # The creates as one frame instead of `creates` (an import's hand-off: no dict per
     # record), for records without children: a column per field; customers may carry
-    # `number`, prospects carry `origin` (a struct) and `raw` (the file's row, JSON text).
+    # `number`, prospects carry `origin` and `raw` (structs; `raw`: the file's row, its empty cells left out).
     rows: pl.DataFrame | None = None
     # Creates written on purpose although they share an identity or the key with a record
     # (queued for review): the commit's check of taken keys and identities leaves them be.
@@ -247,7 +247,7 @@ class Batches:
         if batch.target == SOURCES:
             origin = origin or [pl.Series("origin", [{"file": None}] * rows.height)]
             raw = [rows["raw"]] if "raw" in rows.columns else []
-            return tx.insert_rows(SOURCES, values.with_columns(*origin, *raw, pl.lit(stamp).alias("imported_at")), encoded=("raw",))
+            return tx.insert_rows(SOURCES, values.with_columns(*origin, *raw, pl.lit(stamp).alias("imported_at")), objects=("raw",))
         wanted = rows["number"].to_list() if "number" in rows.columns else [None] * rows.height
         flag = pl.col("obfuscate_enabled").ne_missing(False) if "obfuscate_enabled" in values.columns else pl.lit(True)
         docs = values.with_columns(

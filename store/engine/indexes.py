@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
-from store.engine.keyed import KeyedIds
+from store.engine.keyed import NO_IDS, KeyedIds
 from store.engine.owned import OwnedIds
 from store.engine.saved_keys import SavedKeys
 from store.engine.schema import Schema
@@ -97,22 +98,22 @@ class Indexes:
         """The index of keyed `table` on identifying field `field`."""
         return self._built(self._keys, table, self._build_keys)[field]
 
-    def find(self, table: str, field: str, value: object) -> set[int]:
+    def find(self, table: str, field: str, value: object) -> AbstractSet[int]:
         key = self._schema.normalise(field, value)
-        return set() if key is None else self.holders(table, field, [key])[0]
+        return NO_IDS if key is None else self.holders(table, field, [key])[0]
 
-    def holders(self, table: str, name: str, keys: list[str | None]) -> list[set[int]]:
+    def holders(self, table: str, name: str, keys: list[str | None]) -> list[AbstractSet[int]]:
         """For each normalised key of key name `name` (None: none), the ids of `table` holding
         it: from the table's key index, or while it is not built and the keys are few
         (`FEW_KEYS`, `SCANS`), from one column-wise pass over the fields of that key."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
-            return [set() if key is None else scanned.get(key, set()) for key in keys]
+            return [NO_IDS if key is None else scanned.get(key, NO_IDS) for key in keys]
         index = self.key_map(table, name)
         if not len(index):
-            return [set() for _ in keys]
+            return [NO_IDS] * len(keys)
         ids = index.ids
-        return [set() if key is None else ids(key) for key in keys]
+        return [NO_IDS if key is None else ids(key) for key in keys]
 
     def first_holders(self, table: str, name: str, keys: list[str | None]) -> list[int | None]:
         """`holders`' lowest id of each key (None: none holds it)."""

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Set as AbstractSet
 
 import polars as pl
 
 from store.engine.slices import int64_array, int64_series, lists
+
+NO_IDS: frozenset[int] = frozenset()  # held by no document (shared: never changed)
 
 
 class KeyedIds:
@@ -37,8 +40,11 @@ class KeyedIds:
         keys, ids = self._keys, self._ids
         return [ids[at] for at in range(start, end) if keys[at] == key]
 
-    def ids(self, key: object) -> set[int]:
-        found = set(self._built(key))
+    def ids(self, key: object) -> AbstractSet[int]:
+        built = self._built(key)
+        if not built and key not in self._added:
+            return NO_IDS  # (most keys an import asks: one set fewer each of a million)
+        found = set(built)
         if self._removed:
             found = {doc_id for doc_id in found if (key, doc_id) not in self._removed}
         return found | self._added.get(key, set())

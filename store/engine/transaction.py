@@ -148,9 +148,10 @@ class Transaction:
         self.put(table, doc_id, doc)
         return doc_id
 
-    def insert_rows(self, table: str, rows: pl.DataFrame, *, encoded: Collection[str] = ()) -> list[int]:
+    def insert_rows(self, table: str, rows: pl.DataFrame, *, objects: Collection[str] = ()) -> list[int]:
         """Insert one new document per row of `rows` (a column per field; null: left out;
-        the `encoded` columns hold JSON text, stored as the value it encodes), built,
+        the `objects`, struct columns, stored as objects of their fields that hold a value
+        other than "": `json_rows.object_texts`), built,
         counted and indexed column-wise: an import's 100k documents without a dict each.
         Only into a large table (`Schema.columns`). Returns their ids, in row order."""
         first: int = self.meta["next_ids"].get(table, 1)
@@ -159,7 +160,7 @@ class Transaction:
             return ids
         self.meta["next_ids"][table] = first + rows.height
         docs = rows.with_columns(pl.lit(1).alias("rev"), pl.lit(self.db.schema.version).alias("schema_version"))
-        texts = ObjectTexts(docs, frozenset(encoded))
+        texts = ObjectTexts(docs, frozenset(objects))
         if not (isinstance(held := self.db.tables[table], Table) and held.reads_alone):
             # (a table of a store file keeps every document's text: made once, here, not under
             # the table's lock nor again for the change log)
