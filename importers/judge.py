@@ -70,21 +70,25 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
         issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
     has_key = plan.key in rows.columns
     keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
-    matches = store.lookup(judge.table, plan.key, keys) if has_key else [[] for _ in keys]
+    held = store.held(judge.table, plan.key, keys) if has_key else {}
+
+    def matches(pos: int) -> list[int]:
+        return held.get(pos, [])
+
     # A value refused in a cell makes the row an error whatever it matches (but the VAT id
     # its record holds already: judged against it); a record-level error (no name, no way
     # to reach) may be mended by the stored record it updates.
     cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)
-                   and not judge.keeps_stored_vat(here, matches[pos])}
+                   and not judge.keeps_stored_vat(here, matches(pos))}
     firsts = _first_of_each(rows, keys, cell_errors)
     first_at = _earlier_rows(keys, cell_errors)
     new = Verdict("new")  # most rows: shared, never changed in place
     verdicts = [new] * rows.height
     # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
     special = range(rows.height) if plan.mode == "update" else sorted(
-        {*issues_at, *(p for p, first in enumerate(firsts) if not first), *(p for p, m in enumerate(matches) if m)})
+        {*issues_at, *(p for p, first in enumerate(firsts) if not first), *held})
     for pos in special:
-        verdict = judge.skipped(matches[pos])
+        verdict = judge.skipped(matches(pos))
         if verdict is not None:  # (a row the mode leaves out is not judged: its cells say nothing)
             verdicts[pos] = verdict
             continue
@@ -97,9 +101,9 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
                               targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:
             is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
-            verdict = judge.matched(matches[pos], is_error and not (matches[pos] and plan.mode != "create"))
-            if verdict is None and matches[pos]:
-                verdict = judge.update(pos, matches[pos][0], cells, issues_at)
+            verdict = judge.matched(matches(pos), is_error and not (matches(pos) and plan.mode != "create"))
+            if verdict is None and matches(pos):
+                verdict = judge.update(pos, matches(pos)[0], cells, issues_at)
         verdicts[pos] = verdict or new
     judge.new_rows(verdicts)
     judge.matcher(verdicts)

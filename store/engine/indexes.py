@@ -179,11 +179,12 @@ class Indexes:
         here since (this commit's, those caught up with) by their own. The keys are asked
         in order (neighbours in the server's index), column-wise: an import's million."""
         prefix = f"{name}:"
-        asked = (prefix + pl.Series(keys, dtype=pl.String).drop_nulls().unique().sort()).to_list()
+        # (a list a part at a time: a million keys as str objects at once took 80 MB)
+        asked = prefix + pl.Series(keys, dtype=pl.String).drop_nulls().unique().sort()
         found: dict[str, set[int]] = {}
         written = rows.written_docs()
         for start in range(0, len(asked), SERVER_KEYS):
-            chunk = asked[start:start + SERVER_KEYS]
+            chunk = asked.slice(start, SERVER_KEYS).to_list()
             entries = set(chunk)
             for doc_id, held in server.holders(table, chunk):
                 if doc_id not in written:
@@ -192,8 +193,8 @@ class Indexes:
                             found.setdefault(entry[len(prefix):], set()).add(doc_id)
         self._forget_keyed(table, written)
         fresh = rows.unsettled_fields()
-        if asked and (written or fresh is not None):
-            wanted = {entry[len(prefix):] for entry in asked}
+        if len(asked) and (written or fresh is not None):
+            wanted = set(asked.str.strip_prefix(prefix))
             self._written_holders(found, table, rows, written, name, wanted)
             if fresh is not None:  # (this transaction's import, not on the server before its commit)
                 self._frame_holders(found, self._normalise_keyed(table, fresh), name, wanted, written)
