@@ -144,6 +144,15 @@ def test_keep_pairs_each_repeat_of_a_key_with_its_first_sound_row(store, tmp_pat
     assert keep.likely == {3: [(ROW, 1, None, ("same email",))], 4: [(ROW, 2, None, ("same email",))]}
 
 
+def test_a_row_without_the_key_repeating_an_earlier_sound_row_whole_is_a_duplicate(store, tmp_path):
+    path = rows_file(tmp_path, "Jo,Doe,,030 1,4111 1111 1111 1111,,",  # (a card number: refused, nobody to repeat)
+                     "Jo,Doe,,030 1,4111 1111 1111 1111,,", "Jo,Doe,,030 1,Hauptstr. 1,,", "Jo,Doe,jo@example.org,030 1,Hauptstr. 1,,",
+                     "Jo,Doe,,030 1,Hauptstr. 1,,", "Jo,Doe,,030 1,Hauptstr. 2,,")
+    plan = plan_import(store, read_table(path), duplicates="skip")
+    assert plan.rows["_status"].to_list() == ["error", "error", "new", "new", "duplicate", "new"]
+    assert plan.rows["_note"][4] == "same as an earlier row"
+
+
 def test_keep_is_refused_but_with_mode_create(store, tmp_path):
     from importers import PlanError
 
