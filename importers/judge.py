@@ -70,7 +70,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
         issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
     has_key = plan.key in rows.columns
     keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
-    held = store.held(judge.table, plan.key, keys) if has_key else {}
+    held = store.lookup_held(judge.table, plan.key, keys) if has_key else {}
 
     def matches(pos: int) -> list[int]:
         return held.get(pos, [])
@@ -81,7 +81,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)
                    and not judge.keeps_stored_vat(here, matches(pos))}
     firsts = _first_of_each(rows, keys, cell_errors)
-    first_at = _earlier_rows(keys, cell_errors)
+    earlier_of = _earlier_rows(keys, cell_errors)
     new = Verdict("new")  # most rows: shared, never changed in place
     verdicts = [new] * rows.height
     # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
@@ -96,7 +96,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
             verdict = Verdict("error")
         elif not firsts[pos]:
             key = keys[pos]
-            earlier = first_at.get(pos)
+            earlier = earlier_of.get(pos)
             verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row",
                               targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:

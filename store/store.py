@@ -330,7 +330,7 @@ class Store:
     sources = forward(Reads.sources)
     find = forward(Reads.find)
     lookup = forward(Reads.lookup)
-    held = forward(Reads.held)
+    lookup_held = forward(Reads.lookup_held)
     first_holders = forward(Reads.first_holders)
     shared_keys = forward(Reads.shared_keys)
     record = forward(Reads.record)

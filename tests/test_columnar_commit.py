@@ -377,3 +377,11 @@ def test_a_record_of_a_run_deleted_whole_is_not_written_again_in_its_transaction
             with db.transaction() as tx:
                 assert tx.delete_run(CUSTOMERS, 2, 32, 1) is None
         assert session.stats()["customers"] == 31 and session.customer(7)["number"] == "C-000007"
+
+
+def test_objects_are_struct_columns_and_one_of_no_fields_is_an_empty_object():
+    frame = pl.DataFrame({"a": [1]}).with_columns(pl.Series("o", [{}], dtype=pl.Struct({})))
+    assert object_texts(frame, objects=("o", "absent")).to_list() == ['{"a":1,"o":{}}']
+    for wrong in (("a",), "o"):  # (text where an object is meant; a name, not a collection of names)
+        with pytest.raises(TypeError, match="objects names struct columns"):
+            object_texts(frame, objects=wrong)

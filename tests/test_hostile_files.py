@@ -295,6 +295,7 @@ def test_ragged_rows_of_any_text_are_those_the_csv_module_finds(body, width):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(cell_text, min_size=1, max_size=5),
        st.lists(st.lists(cell_text, min_size=5, max_size=5), min_size=1, max_size=6))
+@example(["*", "^a$", "", "E-Mail", 'q"\\\x01'], [["x", "", "y\n\u2028", "", "z 😀"], ["", "", "", "", ""]])
 def test_each_prospect_keeps_its_own_file_row_whatever_the_headers_and_cells(tmp_path_factory, headers, rows):
     """A prospect's raw row goes to the store as the file's cells and is written as text with
     its document: any header (a polars pattern, quotes, control characters, repeated, empty)

@@ -201,13 +201,13 @@ def test_an_imports_rows_are_found_by_their_keys_in_the_next_session(pg_server):
         found = {record["email"]: [c["id"] for c in fresh.find(CUSTOMERS, "email", record["email"].upper())]
                  for record in records if record.get("email")}
         numbers = fresh.lookup(CUSTOMERS, "number", ["C000007", "C000060", "C000061"])
-        held = fresh.held(CUSTOMERS, "number", [None, "C000061", "C000060", "C000007"])
+        held = fresh.lookup_held(CUSTOMERS, "number", [None, "C000061", "C000060", "C000007"])
         assert _held_nothing(fresh)
     with Store(url, user="memory") as memory:
         memory.prepare_lookups()  # (the index built in memory: what the server must agree with)
         assert found == {email: [c["id"] for c in memory.find(CUSTOMERS, "email", email.upper())] for email in found}
         assert numbers == memory.lookup(CUSTOMERS, "number", ["C000007", "C000060", "C000061"]) == [[7], [60], []]
-        assert held == memory.held(CUSTOMERS, "number", [None, "C000061", "C000060", "C000007"]) == {2: [60], 3: [7]}
+        assert held == memory.lookup_held(CUSTOMERS, "number", [None, "C000061", "C000060", "C000007"]) == {2: [60], 3: [7]}
     assert all(found.values())
 
 

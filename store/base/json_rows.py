@@ -28,6 +28,8 @@ def object_texts(frame: pl.DataFrame, *, objects: Collection[str] = ()) -> pl.Se
     the `objects` (struct columns) the object of its fields holding a value other than ""."""
     if not frame.width:  # (a frame of no columns has no rows either)
         return pl.Series(dtype=pl.String)
+    if isinstance(objects, str) or any(not isinstance(frame.schema.get(name, pl.Struct({})), pl.Struct) for name in objects):
+        raise TypeError(f"objects names struct columns: {objects!r}")
     # Columns (and an object's fields) by position: a file's header may read as a polars
     # pattern ("*", "^…$").
     plain = pl.DataFrame([_positional(frame.to_series(i), f"c{i}", name in objects) for i, name in enumerate(frame.columns)])
@@ -84,6 +86,8 @@ def _fields(column: pl.Series) -> list[tuple[str, bool]]:
 
 
 def _object(members: list[pl.Expr]) -> pl.Expr:
+    if not members:  # (a struct of no fields)
+        return pl.lit("{}")
     return pl.concat_str([pl.lit("{"), pl.concat_str(members, separator=",", ignore_nulls=True), pl.lit("}")])
 
 

@@ -89,7 +89,8 @@ class Batch:
     into_empty_store: bool = False
     # The creates as one frame instead of `creates` (an import's hand-off: no dict per
     # record), for records without children: a column per field; customers may carry
-    # `number`, prospects carry `origin` and `raw` (structs; `raw`: the file's row, its empty cells left out).
+    # `number`, prospects carry `origin` and `raw` (structs; `raw`: the file's row, its empty cells
+    # left out when stored: `insert_rows(objects=)`).
     rows: pl.DataFrame | None = None
     # Creates written on purpose although they share an identity or the key with a record
     # (queued for review): the commit's check of taken keys and identities leaves them be.

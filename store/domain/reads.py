@@ -44,7 +44,7 @@ class Reads:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
         return [sorted(ids) if ids else [] for ids in self.session.db.indexes.holders(table, key, values)]
 
-    def held(self, table: str, key: str, values: list[str | None]) -> dict[int, list[int]]:
+    def lookup_held(self, table: str, key: str, values: list[str | None]) -> dict[int, list[int]]:
         """`lookup` of the values some customer or prospect holds, by their position in
         `values` (an import's million keys, most held by none: no list each)."""
         return {at: sorted(ids) for at, ids in enumerate(self.session.db.indexes.holders(table, key, values)) if ids}
