@@ -80,13 +80,12 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
     # to reach) may be mended by the stored record it updates.
     cell_errors = {pos for pos, here in issues_at.items() if any(i.severity == "error" and i.value is not None for i in here)
                    and not judge.keeps_stored_vat(here, matches(pos))}
-    firsts = _first_of_each(rows, keys, cell_errors)
-    earlier_of = _earlier_rows(keys, cell_errors)
+    repeats = _repeats(rows, keys, cell_errors)
     new = Verdict("new")  # most rows: shared, never changed in place
     verdicts = [new] * rows.height
     # Only these rows need more than "new" (in update mode every row: unmatched ones are skipped).
     special = range(rows.height) if plan.mode == "update" else sorted(
-        {*issues_at, *(p for p, first in enumerate(firsts) if not first), *held})
+        {*issues_at, *repeats, *held})
     for pos in special:
         verdict = judge.skipped(matches(pos))
         if verdict is not None:  # (a row the mode leaves out is not judged: its cells say nothing)
@@ -94,10 +93,9 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
             continue
         if pos in cell_errors:
             verdict = Verdict("error")
-        elif not firsts[pos]:
-            key = keys[pos]
-            earlier = earlier_of.get(pos)
-            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if key else "same as an earlier row",
+        elif pos in repeats:
+            earlier = repeats[pos]
+            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row",
                               targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:
             is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
@@ -119,27 +117,21 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
                      if v.status == "error" and v.note and v.field]
 
 
-def _earlier_rows(keys: list[str | None], errors: set[int]) -> dict[int, int]:
-    """Of each sound row whose key an earlier sound row has, the first such row's position
-    (column-wise: a dict of a million keys took 0.1 GB)."""
-    frame = pl.DataFrame({"key": keys}, schema={"key": pl.String}).with_row_index("pos").filter(
-        (pl.col("key") != "") & ~pl.col("pos").is_in(sorted(errors)))  # (a null key is not != "": left out too)
-    later = frame.with_columns(pl.col("pos").min().over("key").alias("first")).filter(pl.col("first") < pl.col("pos"))
-    return dict(zip(later["pos"].to_list(), later["first"].to_list(), strict=True))
-
-
-def _first_of_each(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> list[bool]:
-    """False for a row whose key (or, keyless, whole content) an earlier sound row has."""
-    frame = pl.DataFrame({"_key": keys}, schema={"_key": pl.String}).with_row_index("_pos").with_columns(
-        ~pl.col("_pos").is_in(sorted(errors)).alias("_ok"))
-    ok, key = pl.col("_ok"), pl.col("_key")
-    first = frame.select(pl.when(ok & key.is_not_null()).then(key.is_first_distinct().over(ok)).otherwise(True)).to_series()
-    keyless = frame.select(ok & key.is_null()).to_series()
+def _repeats(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> dict[int, int | None]:
+    """Each sound row whose key (or, keyless, whole content) an earlier sound row has, with
+    the first such row's position where the key names it (column-wise: a dict of a million
+    keys took 0.1 GB)."""
+    frame = pl.DataFrame({"key": keys}, schema={"key": pl.String}).with_row_index("pos").with_columns(
+        ~pl.col("pos").is_in(sorted(errors)).alias("ok"))
+    keyed = frame.filter(pl.col("ok") & pl.col("key").is_not_null()).with_columns(pl.col("pos").min().over("key").alias("first"))
+    later = keyed.filter(pl.col("first") < pl.col("pos")).select("pos", pl.when(pl.col("key") != "").then("first"))
+    repeats: dict[int, int | None] = dict(later.iter_rows())
+    keyless = frame.select(pl.col("ok") & pl.col("key").is_null()).to_series()
     if keyless.any():  # (whole rows compared only where there is no key: a million rows' content hashed took 0.1 GB)
         person = [c for c in rows.columns if not c.startswith("_")]
-        content = rows.select(person).filter(keyless).select(pl.struct(person).is_first_distinct()).to_series()
-        first = first.scatter(keyless.arg_true(), content)
-    return first.to_list()
+        first = rows.select(person).filter(keyless).select(pl.struct(person).is_first_distinct()).to_series()
+        repeats.update(dict.fromkeys(keyless.arg_true().filter(~first).to_list()))
+    return repeats
 
 
 class _Judge:
