@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import threading
 
 import psycopg
@@ -245,15 +246,52 @@ def test_a_search_in_id_order_read_between_bounds_gives_the_polars_views_rows(fi
             patched.setattr(served, budget, 30)
         _no_walk_ends_in_time(patched)
         _no_index_read_ends_in_time(patched, bounded_ends=True)
+        # (where a probe's page of matches starting a value is gathered in so few ids, it bounds the page)
+        patched.setattr(served, "GATHERED", data.draw(st.sampled_from((0, served.GATHERED, 10**12)), label="gathered"))
+        patched.setattr(served, "PROBE_SECONDS", 30)
         reads, read = [], served._read
         patched.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
-            "WITH found AS" in statement.as_string(conn)) or read(conn, cur, statement, *a, **k))
+            _between_bounds(statement.as_string(conn))) or read(conn, cur, statement, *a, **k))
         text = data.draw(_texts(view).filter(lambda text: len(text.strip()) >= 3 and served._sendable(text)))
         query = Query(text=text, kind=data.draw(st.sampled_from((None, "private"))),
                       active=data.draw(st.sampled_from((None, True))), tag=data.draw(st.sampled_from((None, *TAGS))))
         limit = data.draw(st.sampled_from((1, 3, 7, 50)))
         assert _walk(ServerRows.on(conn), query, limit) == view.select(query).drop("_haystack").rows(named=True)
         assert any(reads)  # (read between bounds)
+
+
+def _between_bounds(statement: str) -> str | None:
+    """Which bound a page in id order was read up to: the first matches the grams index
+    reaches ("found"), those a probe found starting a value ("probed"); None: another read."""
+    if "WITH found AS" in statement:
+        return "found"
+    return "probed" if re.search(r"\bid <= \d+ ", statement) else None
+
+
+def test_a_page_of_customer_numbers_in_id_order_is_bounded_by_those_that_start_a_number(both, monkeypatch):
+    """Customer numbers C-01… (a million after a million at 10M): a page of those whose number
+    starts with the text, read through the numbers' sort index in any case typed, bounds the
+    page in id order (no bitmap of the grams index is built for a bound); matches found so
+    but spread over more ids than `GATHERED` times the page do not bound it."""
+    rows, view = both
+    reads, reading = [], served._read
+    monkeypatch.setattr(served, "_read", lambda conn, cur, statement, *a, **k: reads.append(
+        ("AS probed" in statement.as_string(conn), _between_bounds(statement.as_string(conn)))) or
+        reading(conn, cur, statement, *a, **k))
+    monkeypatch.setattr(served, "PROBE_SECONDS", 30)  # (a loaded machine: the probe is read)
+    monkeypatch.setattr(ServerRows, "_bounds_first", lambda self, query: True)
+    found = ServerRows(rows._connection)
+    for text, gathered, bound in (("C-0001", served.GATHERED, "probed"), (" c-0001", served.GATHERED, "probed"),
+                                  ("C-0001", 0, "found")):
+        monkeypatch.setattr(served, "GATHERED", gathered)
+        query = Query(text=text)
+        found.page(query)  # (the statistics asked)
+        found._searched = dataclasses.replace(found._searched, rows=1e12)  # (as at 10M: the walk would be short)
+        found._walks_too_long.add(served._matching(query))
+        for after, limit in ((None, 7), (view.page(query, limit=7)[-1], 5)):
+            reads.clear()
+            assert found.page(query, after, limit) == view.page(query, after, limit) != []
+            assert reads == [(True, None), (False, bound)]
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
@@ -322,13 +360,17 @@ def test_a_page_in_id_order_of_a_text_many_rows_hold_is_read_between_bounds_wher
     few_postings = held.rows * served.FEW_MATCHES * 1.1 / held.expected("zeta")
     assert sum(held.shares[gram] for gram in held.asked("zeta")) * few_postings < served.BOUNDED_POSTINGS
     between, ordered = (False, True, served.BOUNDED_SECONDS), (False, False, served.INDEX_SECONDS)
+    probe, probed = (False, False, served.PROBE_SECONDS), (False, False, served.BOUNDED_SECONDS)
     for rows_held, query, read in ((few_postings, zeta, between), (1e12, zet, between), (1e12, zeta, ordered),
                                    (1e12, Query(text="zet", sort="company"), ordered)):
         found._searched = dataclasses.replace(held, rows=rows_held)
         found._walks_too_long.add(served._matching(query))  # (its walk did not find a page)
         for limit, count in ((120, 3), (2, None if read == between else 3)):
             reads.clear()
-            assert found.counted_page(query, limit=limit) == (view.page(query, limit=limit), count) and reads == [read]
+            assert found.counted_page(query, limit=limit) == (view.page(query, limit=limit), count)
+            # (between bounds after a probe of the companies starting "zet": three, side by side,
+            # bound a page of two, not one of 120)
+            assert reads == ([read] if read != between else [probe, between if limit == 120 else probed])
     assert len(view.page(zeta)) == 3
     nothing = Query(text="qxz")  # (its one gram the statistics do not list: only said to be rarer than those listed)
     found._walks_too_long.add(served._matching(nothing))
