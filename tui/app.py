@@ -82,7 +82,8 @@ class CustdeskApp(App[None]):
         self.refusal: StoreError | OSError | None = None
         self.page = page
         self._opening = opening
-        # Keys typed while the store opens behind its first page, for the customer table.
+        # Keys typed while the store opens behind its first page, for the customer table; or
+        # while a verb over many records runs (`hold_keys`).
         self._held: list[events.Key] | None = None
         self.last_key_at = monotonic()  # (the last key from the terminal: full passes wait for a quiet moment)
         self.keys = KeyGate(self, super().on_event)
@@ -105,7 +106,7 @@ class CustdeskApp(App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             self.last_key_at = monotonic()
             if self._held is not None:
-                self._held.append(event)  # (the store is still opening: for the table that then shows)
+                self._held.append(event)  # (the store is still opening, or a verb at work: for what then shows)
                 return
             await self.keys.take(event)
         else:
@@ -180,6 +181,17 @@ class CustdeskApp(App[None]):
         held, self._held = self._held or [], None
         for key in held:
             await self.on_event(key)
+
+    def hold_keys(self) -> None:
+        """Keep the keys typed from now on until `hand_over_keys` (a verb over many records runs
+        on a worker meanwhile, `tui.verbs`: a key acting on the store now would act beside it)."""
+        if self._held is None:
+            self._held = []
+
+    def hand_over_keys(self) -> None:
+        """The keys held since `hold_keys` go on, in order, as if typed now (after what is
+        already scheduled: the verb's own end)."""
+        self.call_later(self._hand_over_keys)
 
     def check_store(self) -> None:
         """Check the store's checksums once the first screen is painted (from the columns

@@ -1,13 +1,15 @@
 """Running a store verb from the app: the wait for the store's lock on a worker thread,
 the verb itself on the UI thread (which alone reads the store's tables), its refusal
-shown as a message, its result handed on."""
+shown as a message, its result handed on. A verb over many records (`WORKING_FROM`) runs
+on that worker instead, the screen drawn meanwhile with what it does (`WorkingScreen`) and
+the keys typed held for after it: nothing else reads the store then."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual import work
@@ -16,17 +18,16 @@ from textual.worker import get_current_worker
 from store import StoreBusy, StoreError
 
 from .messages import WaitingForStore, WorkFailed
+from .screens.modals import WorkingScreen
 
 if TYPE_CHECKING:
     from .app import CustdeskApp
 
 # A verb waiting longer than this for another process's commit says so.
 BUSY_NOTICE_SECONDS = 0.5
-# A verb over more records than this says what it does before it starts: it runs on the UI
-# thread, and at 10,000,000 customers on a server 55,000 deactivated take 20 s.
+# A verb over more records than this runs off the UI thread, saying what it does meanwhile:
+# at 10,000,000 customers on a server 55,000 deactivated take 20 s, the screen held before.
 WORKING_FROM = 1_000
-# What the notice of a verb over many records is given to be drawn before the verb holds the UI thread.
-DRAWN_SECONDS = 0.15
 T = TypeVar("T")
 
 
@@ -39,7 +40,7 @@ class _VerbCall(Generic[T]):
     then: Callable[[T], object] | None
     refused: Callable[[StoreError], None] | None
     gave_up: Callable[[], None] | None = None  # the store stayed busy: the verb never ran
-    working: str | None = None  # said before the verb starts (`working_on`)
+    working: str | None = None  # said while the verb runs, off the UI thread (`working_on`)
 
 
 def working_on(count: int, doing: str) -> str | None:
@@ -52,7 +53,7 @@ def attempt(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str |
             then: Callable[[T], object] | None = None, refused: Callable[[StoreError], None] | None = None,
             working: str | None = None, **kwargs: Any) -> None:
     """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes
-    to `then`; `working` is said (and drawn) before it starts."""
+    to `then`; with `working`, it runs off the UI thread, which shows that meanwhile."""
     _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
 
 
@@ -92,23 +93,54 @@ def _reserve_then_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
             app.call_from_thread(call.gave_up)
         return
     with held:
-        if call.working is not None and not worker.is_cancelled:
-            # (gone as soon as the UI thread is free again: its timer waits for the verb)
-            app.call_from_thread(app.notify, call.working, timeout=1)
-            time.sleep(DRAWN_SECONDS)
-        if not worker.is_cancelled:
+        if worker.is_cancelled:
+            return
+        if call.working is None:
             app.call_from_thread(_run_verb, app, call)
+            return
+        app.call_from_thread(_start_working, app, call.working)
+        try:
+            result = call.verb(*call.args, **call.kwargs)
+        except StoreError as err:
+            app.call_from_thread(_stop_working, app, partial(_refused, app, call, err))
+        except BaseException:
+            app.call_from_thread(_stop_working, app, None)
+            raise
+        else:
+            app.call_from_thread(_stop_working, app, partial(_done, app, call, result))
+
+
+def _start_working(app: CustdeskApp, doing: str) -> None:
+    app.hold_keys()
+    app.push_screen(WorkingScreen(doing))
+
+
+def _stop_working(app: CustdeskApp, after: Callable[[], None] | None) -> None:
+    """The verb's end: its screen goes, what follows it runs (`after`), then the keys held meanwhile."""
+    if isinstance(app.screen, WorkingScreen):
+        app.pop_screen()
+    if after is not None:
+        after()
+    app.hand_over_keys()
 
 
 def _run_verb(app: CustdeskApp, call: _VerbCall[Any]) -> None:
     try:
         result = call.verb(*call.args, **call.kwargs)
     except StoreError as err:
-        if call.refused is not None:
-            call.refused(err)
-        else:
-            show_refusal(app, err)
+        _refused(app, call, err)
         return
+    _done(app, call, result)
+
+
+def _refused(app: CustdeskApp, call: _VerbCall[Any], err: StoreError) -> None:
+    if call.refused is not None:
+        call.refused(err)
+    else:
+        show_refusal(app, err)
+
+
+def _done(app: CustdeskApp, call: _VerbCall[T], result: T) -> None:
     app.after_change()
     if call.success:
         app.notify(call.success)

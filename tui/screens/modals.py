@@ -1,8 +1,9 @@
 """Modal screens: confirm, prompts, choices, record fields, the customer, department,
-contact and settings forms, and help."""
+contact and settings forms, help, and a verb over many records at work."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from time import monotonic
 from typing import Any
 
 from rich.table import Table
@@ -187,6 +188,28 @@ class InfoScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class WorkingScreen(ModalScreen[None]):
+    """What a verb over many records does while it runs on a worker (`tui.verbs`), with the
+    seconds it has taken: the screen stays drawn meanwhile, and the keys typed wait for the
+    verb's end (`CustdeskApp.hold_keys`). It has no keys of its own: it goes when the verb ends."""
+
+    def __init__(self, doing: str) -> None:
+        super().__init__()
+        self.doing = doing
+        self._started = monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.doing, classes="title", markup=False)
+            yield Static(self._taken(), id="taken", markup=False)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, lambda: self.query_one("#taken", Static).update(self._taken()))
+
+    def _taken(self) -> str:
+        return f"{monotonic() - self._started:.0f} s; keys typed meanwhile wait for it"
 
 
 class ChildForm(ModalScreen[dict[str, str] | None]):
