@@ -82,6 +82,27 @@ async def test_the_table_pages_searches_and_sorts_on_the_server_and_holds_no_cus
     store.close()
 
 
+async def test_a_filter_of_one_field_is_counted_exactly_from_the_stores_counts(url, monkeypatch):
+    """A million inactive customers showed "10,000+ shown" (a count reads up to `COUNT_CAP`
+    rows): a filter of status or kind alone, or none, is counted from the counts the store
+    keeps with every commit, exactly."""
+    from store.views import served
+
+    monkeypatch.setattr(served, "COUNT_CAP", 50)
+    store = Store(url, user="clerk")
+    expected = RecordView(Store(url, user="reader"))
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, list(range(1, 121)))
+        for query in (Query(active=True), Query(active=False), Query()):  # (F: all, active, inactive, all …)
+            await pilot.press("F")
+            await settle(app, pilot)
+            count = expected.count(query)
+            assert count > 50 or query.active is False
+            assert f"{count:,} shown" in str(app.screen.query_one("#filters").render())
+    store.close()
+
+
 async def test_a_selection_acts_on_the_servers_rows_and_another_sessions_commit_shows(url):
     store = Store(url, user="clerk")
     app = CustdeskApp(store, Config())

@@ -1,5 +1,6 @@
 """How many customers (active, inactive, corporate, private) and prospects a store holds,
-from the counts the engine keeps with every commit: no table is read."""
+and how many rows a filter of one field selects, from the counts the engine keeps with
+every commit: no table is read."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,10 +17,27 @@ def stats_from(tallies: Mapping[str, Any]) -> dict[str, int] | None:
     customers, sources = tallies.get(CUSTOMERS), tallies.get(SOURCES)
     if customers is None or sources is None:
         return None
-    active = customers["active"].get("true", 0)
-    return {"customers": customers["*"], "active": active, "inactive": customers["*"] - active,
-            CORPORATE: customers["kind"].get(CORPORATE, 0), PRIVATE: customers["kind"].get(PRIVATE, 0),
-            "sources": sources["*"]}
+    counted = {"customers": (None, None), "active": (None, True), "inactive": (None, False), CORPORATE: (CORPORATE, None),
+               PRIVATE: (PRIVATE, None)}
+    return {**{name: filtered_count(customers, kind, active) or 0 for name, (kind, active) in counted.items()},
+            "sources": filtered_count(sources, None, None) or 0}
+
+
+def filtered_count(tally: Mapping[str, Any], kind: str | None, active: bool | None) -> int | None:
+    """How many of a table's documents (`tally`: the engine's counts of its table) are of
+    `kind` or, as the shown column reads them, `active` (a flag of JSON true) or not; every
+    document without either. None where the counts do not tell: both filters at once (the
+    counts are of each field apart), a field the table is not counted by."""
+    if kind is not None and active is not None:
+        return None
+    if kind is not None:
+        return int(tally["kind"].get(kind, 0)) if "kind" in tally else None
+    if active is not None:
+        if "active" not in tally:
+            return None
+        true = int(tally["active"].get("true", 0))
+        return true if active else int(tally["*"]) - true
+    return int(tally["*"])
 
 
 def quick_stats(path: str | Path) -> dict[str, int] | None:

@@ -63,6 +63,8 @@ import psycopg
 from psycopg import sql
 
 from store.base.sorting import sort_prefix
+from store.model import META, META_ID
+from store.views.counts import filtered_count
 from store.views.query import Interrupted, Query, Row
 from store.views.searched import FEW_MATCHES, Searched
 from store.views.shown_sql import CUSTOMER_ROWS, GRAM_LETTERS, ServedTable
@@ -280,6 +282,22 @@ class ServerRows:
                 if counted is None and _narrowable(query):
                     counted = planned()
         return None if counted is None else int(counted[0][0])
+
+    def tallied(self, query: Query) -> int | None:
+        """How many rows a query without text or tag selects, exactly, from the counts the
+        store keeps with every commit (`filtered_count`, of the table's counts in the store's
+        meta document): no row is read, where a count of a filter would read up to every row
+        (`COUNT_CAP`: a million inactive customers showed as "10,000+"). None where those
+        counts do not tell (`filtered_count`), or the store keeps none."""
+        kind = query.kind if query.kind and "kind" in self._table.shown else None
+        active = query.active if self._table.active else None  # (a filter of a column the table lacks filters nothing)
+        if query.text.strip() or (query.tag and "tags" in self._table.shown) or (kind is not None and active is not None):
+            return None
+        with self._reading() as (conn, read), conn.cursor() as cur:
+            found = read(conn, cur, sql.SQL("SELECT doc -> 'tallies' -> {} FROM {} WHERE id = {}").format(
+                sql.Literal(self._table.name), sql.Identifier(META), sql.Literal(META_ID)), {})
+        tally = found[0][0] if found else None
+        return None if tally is None else filtered_count(tally, kind, active)
 
     def ids(self, query: Query, cap: int) -> list[int] | None:
         """The ids of every row the query selects, in its order; None when more than `cap` do.

@@ -132,7 +132,8 @@ class MemoryRows:
 
 class PagedShown(Listed):
     """The rows read a page at a time from the server, by keyset (`ServerRows.page`), and
-    counted up to `served.COUNT_CAP` (`count_rows`)."""
+    counted up to `served.COUNT_CAP` (`count_rows`), exactly where the store's counts tell
+    (`ServerRows.tallied`: a filter of one field, or none)."""
 
     def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS,
                  matches: int | None = None) -> None:
@@ -160,10 +161,11 @@ class PagedShown(Listed):
 
         if self.complete or self._counted:
             return
-        count = self._server.count(self._query, COUNT_CAP)
+        exact = self._server.tallied(self._query)
+        count = self._server.count(self._query, COUNT_CAP) if exact is None else exact
         if not self.complete:
             self.count = count if count is None else max(count, len(self._rows))
-            self.capped = count is not None and count >= COUNT_CAP
+            self.capped = exact is None and count is not None and count >= COUNT_CAP
 
     def ids(self, cap: int) -> list[int] | None:
         return super().ids(cap) if self.complete else self._server.ids(self._query, cap)
