@@ -298,6 +298,38 @@ def test_a_page_of_customer_numbers_in_id_order_is_bounded_by_those_that_start_a
             assert reads == [(True, None), (False, bound)]
 
 
+def test_a_match_changed_between_the_probe_and_its_page_leaves_the_page_whole(pg_database, monkeypatch):
+    """The probe and the page it bounds are two statements: a match another session deletes
+    between them leaves fewer below the bound than a page; that page is read again between
+    bounds, whole (cut short, it had been said to hold every match, and paging stopped)."""
+    with Store(pg_database, user="tester") as store:
+        for n in range(30):
+            store.add_customer("private", {"first_name": f"A{n}", "last_name": "B", "email": f"x{n}@example.org"})
+    with psycopg.connect(pg_database, autocommit=True) as conn, psycopg.connect(pg_database, autocommit=True) as other:
+        for statement in prepare(conn):
+            conn.execute(statement)
+        conn.execute("ANALYZE customers")
+        monkeypatch.setattr(served, "PROBE_SECONDS", 30)
+        monkeypatch.setattr(ServerRows, "_bounds_first", lambda self, query: True)
+        read, reads = served._read, []
+
+        def racing(conn, cur, statement, *args, **kwargs):
+            found = read(conn, cur, statement, *args, **kwargs)
+            reads.append(_between_bounds(statement.as_string(conn)))
+            if "AS probed" in statement.as_string(conn):
+                other.execute("UPDATE customers SET doc = NULL WHERE id = 2")  # (deleted meanwhile)
+            return found
+        monkeypatch.setattr(served, "_read", racing)
+        rows, query = ServerRows.on(conn), Query(text="C-0000")  # (every number starts so)
+        rows.page(query)  # (the statistics asked)
+        rows._searched = dataclasses.replace(rows._searched, rows=1e12)
+        rows._walks_too_long.add(served._matching(query))
+        reads.clear()
+        page, count = rows.counted_page(query, None, 5)
+        assert [row["id"] for row in page] == [1, 3, 4, 5, 6] and count is None
+        assert reads == [None, "probed", "found"]
+
+
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):
     rows, view = both
     for text in ("İnce", "i̇nce", "ince", "INCE", "ıiİ"):

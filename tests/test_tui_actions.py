@@ -3,6 +3,8 @@ checked after: activate, merge (and undo), deactivate, delete, obfuscate, edit, 
 discard (and undo), d named after what it will do, u on a detail undoing that customer's last
 action, a change made by another process appearing by itself."""
 import threading
+import time
+from contextlib import contextmanager
 
 import pytest
 from helpers import SIZE, contents, go_to_row, notices, settle, table
@@ -12,7 +14,7 @@ from store import Batch, StoreError
 from tui.app import CustdeskApp
 from tui.screens.detail import DetailScreen
 from tui.screens.merge import MergeScreen
-from tui.screens.modals import ConfirmScreen, CustomerForm, WorkingScreen
+from tui.screens.modals import ConfirmScreen, CustomerForm, InfoScreen, WorkingScreen
 from tui.screens.pick_customer import PickCustomer
 from tui.screens.tables import SourcesScreen
 
@@ -68,48 +70,107 @@ async def test_deactivate_then_an_order_is_refused(shop):
     assert shop.children(2, "orders") == []
 
 
-@pytest.mark.parametrize("backend", ["json", "postgresql"])
-async def test_a_verb_over_many_runs_off_the_screens_thread_saying_what_it_does(shop, monkeypatch):
-    """Deactivating, tagging or undoing more than `WORKING_FROM` records (20 s for 55,000 at
-    10,000,000 customers on a server) runs off the UI thread: the screen says what it does
-    and counts the seconds meanwhile, and the keys typed then wait for its end, in order.
-    One record's verb runs on the UI thread, as every verb over few does."""
+def _slow_verbs(shop, monkeypatch) -> tuple[threading.Event, list[bool]]:
+    """Verbs over more than two records run off the UI thread (`WORKING_FROM`); the store is
+    had 0.3 s after it is asked for (another session's commit), and deactivating or
+    activating waits for the event returned (set by the test), noting whether it ran on the
+    UI thread."""
     from tui import verbs
 
     monkeypatch.setattr(verbs, "WORKING_FROM", 2)
-    app = CustdeskApp(shop)
     going, threads = threading.Event(), []
-    switch = shop.switch_active
+    switch, reserved = shop.switch_active, shop.reserved
 
     def slow(ids):
         threads.append(threading.current_thread() is threading.main_thread())
         going.wait(20)
         return switch(ids)
 
+    @contextmanager
+    def later(*args, **kwargs):
+        time.sleep(0.3)
+        with reserved(*args, **kwargs):
+            yield
+
     monkeypatch.setattr(shop, "switch_active", slow)
+    monkeypatch.setattr(shop, "reserved", later)
+    return going, threads
+
+
+async def _working_until(app, pilot, done) -> None:
+    for _ in range(500):
+        await pilot.pause(0.02)
+        if done():
+            return
+    raise AssertionError(f"not so after 10 s: {app.screen_stack}")
+
+
+@pytest.mark.parametrize("backend", ["json", "postgresql"])
+async def test_a_verb_over_many_runs_off_the_screens_thread_saying_what_it_does(shop, monkeypatch):
+    """Deactivating, tagging or undoing more than `WORKING_FROM` records (20 s for 55,000 at
+    10,000,000 customers on a server) runs off the UI thread: the screen says what it does
+    and counts the seconds meanwhile, and the keys typed from the verb's key on (while it
+    waits for the store too) wait for its end, in order. One record's verb runs on the UI
+    thread, as every verb over few does."""
+    going, threads = _slow_verbs(shop, monkeypatch)
+    app = CustdeskApp(shop)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await pilot.press("asterisk", "d")  # (all four shown)
-        await pilot.pause(1.5)  # (the verb waits meanwhile: the screen is drawn, its clock ticks)
-        assert isinstance(app.screen, WorkingScreen)
+        # (all four shown; then, held, the selection cleared and a search typed)
+        await pilot.press("asterisk", "d", "escape", "escape", "slash", *"hopper")
+        await _working_until(app, pilot, lambda: isinstance(app.screen, WorkingScreen))
         assert str(app.screen.query_one(Label).render()) == "Deactivating or activating 4 customers …"
-        assert str(app.screen.query_one("#taken", Static).render()).startswith("1 s;")
-        await pilot.press("escape", "escape", "slash", *"hopper")  # (held: the verb is not over)
+        taken = app.screen.query_one("#taken", Static)
+        assert str(taken.render()).startswith("0 s;")
+        await _working_until(app, pilot, lambda: not str(taken.render()).startswith("0 s;"))  # (its clock ticks)
         assert isinstance(app.screen, WorkingScreen) and shop.customer(2)["active"] is True
         going.set()
-        for _ in range(500):  # (the verb's end, then the keys typed meanwhile, a search read at each)
-            await pilot.pause(0.02)
-            if not isinstance(app.screen, WorkingScreen) and app.screen.query_one("#search", Input).value == "hopper":
-                break
+        await _working_until(app, pilot, lambda: not isinstance(app.screen, WorkingScreen) and
+                             app.screen.query_one("#search", Input).value == "hopper")
         await settle(app, pilot)
         assert threads == [False] and not any(shop.customer(n)["active"] for n in range(1, 5))
         assert any(n.startswith("Deactivated 4 customer(s)") for n in notices(app))
-        # (then the keys typed meanwhile: the selection cleared, the search typed)
-        assert app.screen.query_one("#search", Input).value == "hopper" and table(app).row_count == 1
+        assert table(app).row_count == 1
         app.clear_notifications()
         await pilot.press("escape", "space", "d")  # (one: on the UI thread, no screen of its own)
         await settle(app, pilot)
         assert threads == [False, True] and shop.customer(2)["active"] is True
         assert any(n.startswith("Reactivated 1 customer(s)") for n in notices(app))
+
+
+async def test_a_second_verb_over_many_typed_meanwhile_waits_for_the_first(shop, monkeypatch):
+    """`*` `d` `d`: the second `d`, typed while the first verb works, waits for its end, then
+    runs: all four deactivated, then activated again, one verb at a time."""
+    going, threads = _slow_verbs(shop, monkeypatch)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("asterisk", "d", "d")
+        await _working_until(app, pilot, lambda: isinstance(app.screen, WorkingScreen))
+        await pilot.pause(0.5)
+        assert threads == [False] and sum(isinstance(s, WorkingScreen) for s in app.screen_stack) == 1
+        going.set()
+        await _working_until(app, pilot, lambda: len(threads) == 2 and not isinstance(app.screen, WorkingScreen))
+        await settle(app, pilot)
+        assert threads == [False, False] and all(shop.customer(n)["active"] for n in range(1, 5))
+        assert app.working == 0 and not any(isinstance(s, WorkingScreen) for s in app.screen_stack)
+
+
+async def test_a_screen_put_over_a_verbs_own_outlives_the_verb(shop, monkeypatch):
+    """A screen put over a verb's own while it works (rows read meanwhile opening the first
+    match) stays after the verb; the verb's screen goes once that one is closed."""
+    going, _threads = _slow_verbs(shop, monkeypatch)
+    app = CustdeskApp(shop)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("asterisk", "d")
+        await _working_until(app, pilot, lambda: isinstance(app.screen, WorkingScreen))
+        app.push_screen(InfoScreen("Order", [("title", "Chairs")]))
+        going.set()
+        await _working_until(app, pilot, lambda: app.working == 0)
+        await settle(app, pilot)
+        assert not any(shop.customer(n)["active"] for n in range(1, 5))
+        assert [type(s) for s in app.screen_stack[-2:]] == [WorkingScreen, InfoScreen]
+        await pilot.press("escape")  # (the order's fields closed: the verb's screen goes too)
+        await _working_until(app, pilot, lambda: not any(isinstance(s, WorkingScreen) for s in app.screen_stack))
+        assert app.screen.query_one("RecordTable") is not None
 
 
 async def test_a_verb_over_many_refused_says_why_once_its_screen_is_gone(shop, monkeypatch):

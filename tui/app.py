@@ -86,6 +86,8 @@ class CustdeskApp(App[None]):
         # while a verb over many records runs (`hold_keys`).
         self._held: list[events.Key] | None = None
         self.last_key_at = monotonic()  # (the last key from the terminal: full passes wait for a quiet moment)
+        self.working = 0  # (verbs over many records under way, off the UI thread: `hold_keys`)
+        self._changed_meanwhile = False
         self.keys = KeyGate(self, super().on_event)
         if store is not None:
             self._take(store)
@@ -178,19 +180,30 @@ class CustdeskApp(App[None]):
         self.call_after_refresh(self._hand_over_keys)
 
     async def _hand_over_keys(self) -> None:
+        if self.working:
+            return  # (another verb began meanwhile: its end hands them over)
         held, self._held = self._held or [], None
         for key in held:
             await self.on_event(key)
 
     def hold_keys(self) -> None:
-        """Keep the keys typed from now on until `hand_over_keys` (a verb over many records runs
-        on a worker meanwhile, `tui.verbs`: a key acting on the store now would act beside it)."""
-        if self._held is None:
-            self._held = []
+        """Keep the keys typed from now on, and those waiting to be routed, until as many
+        `hand_over_keys`: a verb over many records is about to run on a worker (`tui.verbs`),
+        and a key acting on the store meanwhile would act beside it, or wait for it on the
+        UI thread. Meanwhile the app tells its screens of no change (`after_change`) and
+        catches up with no other session's commits (`poll_store`): the verb holds the store."""
+        self.working += 1
+        self._held = [*(self._held or []), *self.keys.take_waiting()]
 
     def hand_over_keys(self) -> None:
-        """The keys held since `hold_keys` go on, in order, as if typed now (after what is
-        already scheduled: the verb's own end)."""
+        """One verb `hold_keys` was for is over: once none is, the store's changes meanwhile
+        reach the screens, and the keys held go on, in order, as if typed now (after what is
+        already scheduled)."""
+        self.working -= 1
+        if self.working:
+            return
+        if self._changed_meanwhile:
+            self.after_change()
         self.call_later(self._hand_over_keys)
 
     def check_store(self) -> None:
@@ -263,7 +276,11 @@ class CustdeskApp(App[None]):
             then()
 
     def after_change(self) -> None:
-        """The store changed under our hands: rebuild the changed rows, then tell every screen."""
+        """The store changed under our hands: rebuild the changed rows, then tell every screen
+        (once no verb over many records runs: `hold_keys`)."""
+        self._changed_meanwhile = bool(self.working)
+        if self.working:
+            return
         changes = self.store.take_changes()
         for table, view in self.views.built().items():
             view.refresh(None if changes is None else changes.get(table, set()))
@@ -286,8 +303,8 @@ class CustdeskApp(App[None]):
         # Someone else (another user, a cron import) may have committed. The look
         # is lock-free; catching up changes the tables, so it runs on the UI
         # thread (the only one reading them) while this worker holds the lock.
-        if not self.store.changed_elsewhere() or get_current_worker().is_cancelled:
-            return
+        if self.working or not self.store.changed_elsewhere() or get_current_worker().is_cancelled:
+            return  # (a verb over many records holds the store: the next poll after it)
         try:
             with self.store.reserved(wait=POLL_WAIT_SECONDS):
                 self.call_from_thread(self.catch_up)

@@ -68,6 +68,12 @@ class KeyGate:
         """No key waits, none is in flight and no flow a key started is being waited for."""
         return not self._waiting and self._in_flight is None and self._settling is None
 
+    def take_waiting(self) -> list[events.Key]:
+        """The keys waiting to be routed, no longer waiting here (the app holds them: `CustdeskApp.hold_keys`)."""
+        waiting = list(self._waiting)
+        self._waiting.clear()
+        return waiting
+
     async def take(self, key: events.Key) -> None:
         """A key from the terminal: routed now if none is in flight, else after those before it."""
         self._waiting.append(key)

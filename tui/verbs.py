@@ -1,8 +1,10 @@
 """Running a store verb from the app: the wait for the store's lock on a worker thread,
 the verb itself on the UI thread (which alone reads the store's tables), its refusal
 shown as a message, its result handed on. A verb over many records (`WORKING_FROM`) runs
-on that worker instead, the screen drawn meanwhile with what it does (`WorkingScreen`) and
-the keys typed held for after it: nothing else reads the store then."""
+on that worker instead, the screen drawn meanwhile with what it does (`WorkingScreen`): the
+keys typed from its own on wait for its end, the app catches up with no other session and
+tells its screens of no change until then (`CustdeskApp.hold_keys`); the workers already
+under way (a page read from a server, an export) go on."""
 from __future__ import annotations
 
 import asyncio
@@ -53,7 +55,10 @@ def attempt(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str |
             then: Callable[[T], object] | None = None, refused: Callable[[StoreError], None] | None = None,
             working: str | None = None, **kwargs: Any) -> None:
     """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes
-    to `then`; with `working`, it runs off the UI thread, which shows that meanwhile."""
+    to `then`; with `working`, it runs off the UI thread, which shows that meanwhile, and the
+    keys typed from now on wait for its end (call it on the UI thread)."""
+    if working is not None:
+        app.hold_keys()
     _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
 
 
@@ -89,39 +94,41 @@ def _reserve_then_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
             held.enter_context(app.store.reserved())
     except StoreBusy as err:
         app.post_message(WorkFailed(str(err)))
+        if call.working is not None:
+            app.call_from_thread(app.hand_over_keys)
         if call.gave_up is not None:
             app.call_from_thread(call.gave_up)
         return
     with held:
-        if worker.is_cancelled:
-            return
         if call.working is None:
-            app.call_from_thread(_run_verb, app, call)
+            if not worker.is_cancelled:
+                app.call_from_thread(_run_verb, app, call)
             return
-        app.call_from_thread(_start_working, app, call.working)
+        if worker.is_cancelled:
+            app.call_from_thread(app.hand_over_keys)
+            return
+        screen = WorkingScreen(call.working)
+        app.call_from_thread(app.push_screen, screen)
         try:
             result = call.verb(*call.args, **call.kwargs)
         except StoreError as err:
-            app.call_from_thread(_stop_working, app, partial(_refused, app, call, err))
+            app.call_from_thread(_stop_working, app, screen, partial(_refused, app, call, err))
         except BaseException:
-            app.call_from_thread(_stop_working, app, None)
+            app.call_from_thread(_stop_working, app, screen, None)
             raise
         else:
-            app.call_from_thread(_stop_working, app, partial(_done, app, call, result))
+            app.call_from_thread(_stop_working, app, screen, partial(_done, app, call, result))
 
 
-def _start_working(app: CustdeskApp, doing: str) -> None:
-    app.hold_keys()
-    app.push_screen(WorkingScreen(doing))
-
-
-def _stop_working(app: CustdeskApp, after: Callable[[], None] | None) -> None:
-    """The verb's end: its screen goes, what follows it runs (`after`), then the keys held meanwhile."""
-    if isinstance(app.screen, WorkingScreen):
-        app.pop_screen()
+def _stop_working(app: CustdeskApp, screen: WorkingScreen, after: Callable[[], None] | None) -> None:
+    """The verb's end: its screen goes (once on top), the keys held for it are handed over
+    (`hand_over_keys`: after what follows), and what follows it runs (`after`)."""
+    try:
+        screen.finish()
+    finally:
+        app.hand_over_keys()
     if after is not None:
         after()
-    app.hand_over_keys()
 
 
 def _run_verb(app: CustdeskApp, call: _VerbCall[Any]) -> None:

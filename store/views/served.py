@@ -244,9 +244,12 @@ class ServerRows:
                 probe, starts = _probe(table, query, where + keyset, limit)
                 probed = read(conn, cur, probe, {**params, **starts}, seconds=PROBE_SECONDS) if starts else None
                 conditions = where + narrowed + keyset
-                bounded = _page_up_to(table, query, conditions, limit, probed[0]["bound"]) \
-                    if probed and _gathered(probed[0], limit) else _bounded_page(table, query, conditions, limit)
-                found = read(conn, cur, bounded, params, narrowed=True, seconds=BOUNDED_SECONDS)
+                bound = probed[0]["bound"] if probed and _gathered(probed[0], limit) else None
+                found = None if bound is None else read(conn, cur, _page_up_to(table, query, conditions, limit, bound),
+                                                        params, narrowed=True, seconds=BOUNDED_SECONDS)
+                if bound is None or (found is not None and len(found) < limit):  # (fewer: a probed row changed since)
+                    found = read(conn, cur, _bounded_page(table, query, conditions, limit), params, narrowed=True,
+                                 seconds=BOUNDED_SECONDS)
                 if found is not None:
                     return found, len(found) if len(found) < limit else None  # (fewer than a page: every match)
             return read(conn, cur, walk, params, walk=True) or [], None

@@ -193,12 +193,25 @@ class InfoScreen(ModalScreen[None]):
 class WorkingScreen(ModalScreen[None]):
     """What a verb over many records does while it runs on a worker (`tui.verbs`), with the
     seconds it has taken: the screen stays drawn meanwhile, and the keys typed wait for the
-    verb's end (`CustdeskApp.hold_keys`). It has no keys of its own: it goes when the verb ends."""
+    verb's end (`CustdeskApp.hold_keys`). It has no keys of its own: it goes when the verb ends
+    (`finish`)."""
 
     def __init__(self, doing: str) -> None:
         super().__init__()
         self.doing = doing
         self._started = monotonic()
+        self._finished = False
+
+    def finish(self) -> None:
+        """The verb is over: the screen goes, now if it is on top, else when it is again
+        (a screen put over it meanwhile, closed)."""
+        self._finished = True
+        if self.is_active:
+            self.dismiss()
+
+    def on_screen_resume(self) -> None:
+        if self._finished:
+            self.dismiss()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
