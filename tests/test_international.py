@@ -89,15 +89,16 @@ def test_a_stored_e164_is_always_what_phonenumbers_reads_and_finds_valid(value, 
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(phone_text, regions), min_size=1, max_size=60))
-def test_the_column_path_decides_as_one_number_at_a_time(pairs):
+@given(st.lists(st.tuples(phone_text | st.none(), regions), max_size=60), st.integers(1, 70))
+def test_the_column_path_decides_as_one_number_at_a_time(pairs, slice_rows):
     import polars as pl
 
     from store.rules import phones_frame
     values, regions = pl.Series([v for v, _ in pairs], dtype=pl.String), pl.Series([r for _, r in pairs], dtype=pl.String)
-    with patch.object(phones_frame, "ONE_BY_ONE_BELOW", 0):  # (else these few are decided one by one)
+    # (else these few are decided one by one, and all at once: a million are decided in slices)
+    with patch.object(phones_frame, "ONE_BY_ONE_BELOW", 0), patch.object(phones_frame, "SLICE_ROWS", slice_rows):
         by_column = phones_frame.normalise_column(values, regions)
-    expected = [normalise_phone(v, r) for v, r in pairs]
+    expected = [None if v is None else normalise_phone(v, r) for v, r in pairs]
     assert by_column.to_list() == expected
     assert phones_frame.normalise_column(values, regions).to_list() == expected
 
