@@ -2,6 +2,7 @@
 screens; what a key starts past a screen of its own is a flow (`tui.flows`)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ class CustdeskApp(App[None]):
         self._held: list[events.Key] | None = None
         self.last_key_at = monotonic()  # (the last key from the terminal: full passes wait for a quiet moment)
         self.working = 0  # (verbs over many records under way, off the UI thread: `hold_keys`)
+        self.verb_turn = threading.Lock()  # (had by the worker of the verb under way, and a poll: `tui.verbs`)
         self._changed_meanwhile = False
         self.keys = KeyGate(self, super().on_event)
         if store is not None:
@@ -305,11 +307,15 @@ class CustdeskApp(App[None]):
         # thread (the only one reading them) while this worker holds the lock.
         if self.working or not self.store.changed_elsewhere() or get_current_worker().is_cancelled:
             return  # (a verb over many records holds the store: the next poll after it)
+        if not self.verb_turn.acquire(blocking=False):
+            return  # (a verb under way: the store's lock would be had beside it)
         try:
             with self.store.reserved(wait=POLL_WAIT_SECONDS):
                 self.call_from_thread(self.catch_up)
         except StoreBusy:
             pass  # someone's long commit: look again at the next poll
+        finally:
+            self.verb_turn.release()
 
     def _heard_a_commit(self) -> None:
         self.post_message(CommittedElsewhere())  # (from the listening thread: a message is safe there)

@@ -59,7 +59,12 @@ def attempt(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str |
     keys typed from now on wait for its end (call it on the UI thread)."""
     if working is not None:
         app.hold_keys()
-    _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
+    try:
+        _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
+    except BaseException:
+        if working is not None:
+            app.hand_over_keys()
+        raise
 
 
 async def outcome(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
@@ -84,6 +89,12 @@ def show_refusal(app: CustdeskApp, refusal: StoreError) -> None:
 
 @work(thread=True, group="verbs")
 def _reserve_then_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
+    # (one verb at a time: the store's lock is the process's, had by every thread at once)
+    with app.verb_turn:
+        _reserve_and_run(app, call)
+
+
+def _reserve_and_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
     worker = get_current_worker()
     held = ExitStack()
     try:
@@ -108,8 +119,8 @@ def _reserve_then_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
             app.call_from_thread(app.hand_over_keys)
             return
         screen = WorkingScreen(call.working)
-        app.call_from_thread(app.push_screen, screen)
         try:
+            app.call_from_thread(app.push_screen, screen)
             result = call.verb(*call.args, **call.kwargs)
         except StoreError as err:
             app.call_from_thread(_stop_working, app, screen, partial(_refused, app, call, err))

@@ -210,7 +210,7 @@ class WorkingScreen(ModalScreen[None]):
             self.dismiss()
 
     def on_screen_resume(self) -> None:
-        if self._finished:
+        if self._finished and self.is_active:
             self.dismiss()
 
     def compose(self) -> ComposeResult:
