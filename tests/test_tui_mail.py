@@ -83,6 +83,40 @@ async def test_obfuscation_policy_from_the_palette(store):
     assert store.customer(1)["obfuscated_at"] and store.customer(2)["first_name"] == "Walter"
 
 
+async def test_a_policy_run_over_many_runs_off_the_screens_thread(store, monkeypatch):
+    """Obfuscating more than `WORKING_FROM` customers (the dry run counted them) runs as
+    every verb over many does: off the UI thread, its dialog up meanwhile."""
+    import threading
+
+    from tui import verbs
+    from tui.screens.modals import WorkingScreen
+
+    monkeypatch.setattr(verbs, "WORKING_FROM", 1)
+    for n in (1, 2):
+        store.add_customer("private", person(n, first_name=f"Zebulon{n}"))
+    store.deactivate([1, 2])
+    obfuscate, seen = store.obfuscate_inactive, []
+
+    def watched(days, dry_run=False):
+        if not dry_run:
+            seen.append((threading.current_thread() is threading.main_thread(), type(app.screen).__name__))
+        return obfuscate(days, dry_run=dry_run)
+
+    monkeypatch.setattr(store, "obfuscate_inactive", watched)
+    app = CustdeskApp(store)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("ctrl+p", *"Obfuscation policy", "enter")
+        await settle(app, pilot)
+        app.screen.query_one("Input").value = "0"
+        await pilot.press("enter")
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert seen == [(False, WorkingScreen.__name__)] and app.working == 0
+        assert any(n.startswith("Obfuscated 2, refused 0") for n in notices(app))
+    assert all(store.customer(n)["obfuscated_at"] for n in (1, 2))
+
+
 async def test_the_policy_run_refuses_days_the_store_refuses_in_the_stores_words(store):
     store.add_customer("private", person(1, first_name="Zebulon"))
     store.deactivate([1])

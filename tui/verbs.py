@@ -57,17 +57,11 @@ def attempt(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str |
     """Run a store verb; its refusal becomes a message (or goes to `refused`), its result goes
     to `then`; with `working`, it runs off the UI thread, which shows that meanwhile, and the
     keys typed from now on wait for its end (call it on the UI thread)."""
-    if working is not None:
-        app.hold_keys()
-    try:
-        _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
-    except BaseException:
-        if working is not None:
-            app.hand_over_keys()
-        raise
+    _start(app, _VerbCall(verb, args, kwargs, success, then, refused, working=working))
 
 
-async def outcome(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
+async def outcome(app: CustdeskApp, verb: Callable[..., T], *args: Any, success: str | None = None,
+                  working: str | None = None, **kwargs: Any) -> T | None:
     """`attempt` awaited by a flow: the verb's result, or None when it was refused (the
     refusal shown as a message) or the store stayed busy (said so)."""
     settled: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
@@ -79,8 +73,20 @@ async def outcome(app: CustdeskApp, verb: Callable[..., T], *args: Any, success:
     def refused(err: StoreError) -> None:
         show_refusal(app, err)
         settle(None)
-    _reserve_then_run(app, _VerbCall(verb, args, kwargs, success, settle, refused, lambda: settle(None)))
+    _start(app, _VerbCall(verb, args, kwargs, success, settle, refused, lambda: settle(None), working=working))
     return await settled
+
+
+def _start(app: CustdeskApp, call: _VerbCall[Any]) -> None:
+    """The verb's worker started; for a verb over many, the keys held from now on (on the UI thread)."""
+    if call.working is not None:
+        app.hold_keys()
+    try:
+        _reserve_then_run(app, call)
+    except BaseException:
+        if call.working is not None:
+            app.hand_over_keys()
+        raise
 
 
 def show_refusal(app: CustdeskApp, refusal: StoreError) -> None:

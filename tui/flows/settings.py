@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import work
 
 from ..screens.modals import ConfirmScreen, PromptScreen, SettingsScreen, literal
-from ..verbs import attempt, outcome
+from ..verbs import attempt, outcome, working_on
 from . import GROUP
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ async def obfuscation_policy(app: CustdeskApp) -> None:
     due = await outcome(app, app.store.obfuscate_inactive, days, dry_run=True)
     if due is None or not await app.push_screen_wait(ConfirmScreen(_policy_message(days, due))):
         return
-    done = await outcome(app, app.store.obfuscate_inactive, days)
+    count = len(due["obfuscated"])
+    done = await outcome(app, app.store.obfuscate_inactive, days, working=working_on(count, f"Obfuscating {count:,} customers"))
     if done is not None:
         app.notify(f"Obfuscated {len(done['obfuscated'])}, refused {len(done['refused'])}, "
                    f"passed over {done['opted_out']} opted out")
