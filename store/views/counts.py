@@ -25,9 +25,10 @@ def stats_from(tallies: Mapping[str, Any]) -> dict[str, int] | None:
 
 def filtered_count(tally: Mapping[str, Any], kind: str | None, active: bool | None) -> int | None:
     """How many of a table's documents (`tally`: the engine's counts of its table) are of
-    `kind` or, as the shown column reads them, `active` (a flag of JSON true) or not; every
-    document without either. None where the counts do not tell: both filters at once (the
-    counts are of each field apart), a field the table is not counted by."""
+    `kind`, or `active` or not; every document without either. None where the counts do not
+    tell: both filters at once (the counts are of each field apart), a field the table is not
+    counted by. (The counts hold a value as text: an active flag of "true" as text, which
+    the store never writes, counts as active here and not in the shown column.)"""
     if kind is not None and active is not None:
         return None
     if kind is not None:
