@@ -292,9 +292,8 @@ class ServerRows:
         meta document): no row is read, where a count of a filter would read up to every row
         (`COUNT_CAP`: a million inactive customers showed as "10,000+"). None where those
         counts do not tell (`filtered_count`), or the store keeps none."""
-        kind = query.kind if query.kind and "kind" in self._table.shown else None
-        active = query.active if self._table.active else None  # (a filter of a column the table lacks filters nothing)
-        if query.text.strip() or (query.tag and "tags" in self._table.shown) or (kind is not None and active is not None):
+        kind, active, tag = self._filters(query)
+        if query.text.strip() or tag is not None or (kind is not None and active is not None):
             return None
         with self._reading() as (conn, read), conn.cursor() as cur:
             found = read(conn, cur, sql.SQL("SELECT doc -> 'tallies' -> {} FROM {} WHERE id = {}").format(
@@ -373,6 +372,14 @@ class ServerRows:
         assert self._searched is not None
         return min(WALKED_MOST, math.ceil(self._searched.rows / max(expected, 1.0) * limit * WALK_SLACK))
 
+    def _filters(self, query: Query) -> tuple[str | None, bool | None, str | None]:
+        """The query's kind, status and tag filters the table has columns for (a filter of a
+        column the table lacks filters nothing, as in the polars view); None: not filtered."""
+        shown = self._table.shown
+        return (query.kind if query.kind and "kind" in shown else None,
+                query.active if query.active is not None and self._table.active else None,
+                query.tag if query.tag and "tags" in shown else None)
+
     def _where(self, query: Query, conn: psycopg.Connection[Any]
                ) -> tuple[list[sql.Composable], list[sql.Composable], dict[str, Any]]:
         """The query's conditions, written as the indexes are (`shown_sql`); the condition that
@@ -396,18 +403,19 @@ class ServerRows:
             if self._searched.by_grams and _narrowable(query):
                 narrowed.append(sql.SQL(self._searched.by_grams))
                 params["grams"] = self._searched.asked(needle)
-        # (a filter of a column the table lacks filters nothing, as in the polars view)
-        if query.kind and "kind" in self._table.shown:
+        kind, active, tag = self._filters(query)
+        if kind is not None:
             where.append(sql.SQL(self._table.shown["kind"] + " = %(kind)s"))
-            params["kind"] = query.kind
-        if query.active is not None and self._table.active:
+            params["kind"] = kind
+        if active is not None:
+            assert self._table.active is not None
             where.append(sql.SQL(self._table.active + " = %(active)s"))
-            params["active"] = query.active
-        if query.tag and "tags" in self._table.shown:
+            params["active"] = active
+        if tag is not None:
             # (a tag holds no comma, `clean_tags`: the polars view's split of the joined tags finds
             # the same; a document whose tags are not a list shows none, and matches none)
             where.append(sql.SQL("jsonb_typeof(doc -> 'tags') = 'array' AND doc -> 'tags' ? %(tag)s"))
-            params["tag"] = query.tag
+            params["tag"] = tag
         if not all(_sendable(value) for value in params.values() if isinstance(value, str)):
             return [sql.SQL("false")], [], {}
         return where, narrowed, params
