@@ -123,10 +123,13 @@ async def test_a_verb_over_many_runs_off_the_screens_thread_saying_what_it_does(
         assert str(taken.render()).startswith("0 s;")
         await _working_until(app, pilot, lambda: not str(taken.render()).startswith("0 s;"))  # (its clock ticks)
         assert isinstance(app.screen, WorkingScreen) and shop.customer(2)["active"] is True
+        taken, take = [], shop.take_changes
+        monkeypatch.setattr(shop, "take_changes", lambda *args: taken.append(1) or take(*args))
         going.set()
         await _working_until(app, pilot, lambda: not isinstance(app.screen, WorkingScreen) and
                              app.screen.query_one("#search", Input).value == "hopper")
         await settle(app, pilot)
+        assert taken == [1]  # (the screens told of the verb's changes once)
         assert threads == [False] and not any(shop.customer(n)["active"] for n in range(1, 5))
         assert any(n.startswith("Deactivated 4 customer(s)") for n in notices(app))
         assert table(app).row_count == 1

@@ -197,10 +197,11 @@ class CustdeskApp(App[None]):
         self.working += 1
         self._held = [*(self._held or []), *self.keys.take_waiting()]
 
-    def hand_over_keys(self) -> None:
-        """One verb `hold_keys` was for is over: once none is, the store's changes meanwhile
-        reach the screens, and the keys held go on, in order, as if typed now (after what is
-        already scheduled)."""
+    def hand_over_keys(self, *, changed: bool = False) -> None:
+        """One verb `hold_keys` was for is over (`changed`: it changed the store): once none
+        is, the store's changes meanwhile reach the screens, all at once, and the keys held go
+        on, in order, as if typed now (after what is already scheduled)."""
+        self._changed_meanwhile |= changed
         self.working -= 1
         if self.working:
             return

@@ -134,16 +134,18 @@ def _reserve_and_run(app: CustdeskApp, call: _VerbCall[Any]) -> None:
             app.call_from_thread(_stop_working, app, screen, None)
             raise
         else:
-            app.call_from_thread(_stop_working, app, screen, partial(_done, app, call, result))
+            app.call_from_thread(_stop_working, app, screen, partial(_told, app, call, result), changed=True)
 
 
-def _stop_working(app: CustdeskApp, screen: WorkingScreen, after: Callable[[], None] | None) -> None:
+def _stop_working(app: CustdeskApp, screen: WorkingScreen, after: Callable[[], None] | None, *,
+                  changed: bool = False) -> None:
     """The verb's end: its screen goes (once on top), the keys held for it are handed over
-    (`hand_over_keys`: after what follows), and what follows it runs (`after`)."""
+    (`hand_over_keys`, which tells the screens of the verb's changes, `changed`, with those
+    made meanwhile: the keys go after what follows), and what follows it runs (`after`)."""
     try:
         screen.finish()
     finally:
-        app.hand_over_keys()
+        app.hand_over_keys(changed=changed)
     if after is not None:
         after()
 
@@ -166,6 +168,11 @@ def _refused(app: CustdeskApp, call: _VerbCall[Any], err: StoreError) -> None:
 
 def _done(app: CustdeskApp, call: _VerbCall[T], result: T) -> None:
     app.after_change()
+    _told(app, call, result)
+
+
+def _told(app: CustdeskApp, call: _VerbCall[T], result: T) -> None:
+    """The verb's success said, its result handed on (the screens told of its changes)."""
     if call.success:
         app.notify(call.success)
     if call.then is not None:
