@@ -122,8 +122,10 @@ def _no_walk_ends_in_time(monkeypatch) -> None:
     letters or more is read through the grams index (the other way, `served`)."""
     read = served._read
 
-    def bounded(*args, walk=False, seconds=None, **kwargs):
-        return None if walk and seconds is not None else read(*args, walk=walk, seconds=seconds, **kwargs)
+    def bounded(conn, cur, statement, *args, walk=False, seconds=None, **kwargs):
+        # (but the walk between a probe's bounds: a page's rows times `GATHERED` at most, in time at any size)
+        late = walk and seconds is not None and " BETWEEN " not in statement.as_string(conn)
+        return None if late else read(conn, cur, statement, *args, walk=walk, seconds=seconds, **kwargs)
     monkeypatch.setattr(served, "_read", bounded)
 
 
@@ -214,7 +216,10 @@ def _same_rows_as_the_polars_view(rows: ServerRows, view: RecordView, data, patc
         return
     assert _walk(rows, query, limit) == expected
     assert _walk(view, query, limit) == expected  # (the one interface, the polars view's side)
-    assert rows.counted_page(query, None, limit)[1] in {len(expected), None}  # (counted by reading the page: exactly)
+    told: list[list[dict]] = []
+    page, counted = rows.counted_page(query, None, limit, early=told.append)
+    assert page == expected[:limit] and counted in {len(expected), None}  # (counted by reading the page: exactly)
+    _given_early_holds(told, expected, limit)
     assert view.count(query) == len(expected)
     # (statistics of a large table may say the index could not count a search in time: not known)
     held = rows._searched
@@ -260,8 +265,21 @@ def test_a_search_in_id_order_read_between_bounds_gives_the_polars_views_rows(fi
         query = Query(text=text, kind=data.draw(st.sampled_from((None, "private"))),
                       active=data.draw(st.sampled_from((None, True))), tag=data.draw(st.sampled_from((None, *TAGS))))
         limit = data.draw(st.sampled_from((1, 3, 7, 50)))
-        assert _walk(ServerRows.on(conn), query, limit) == view.select(query).drop("_haystack").rows(named=True)
+        expected = view.select(query).drop("_haystack").rows(named=True)
+        assert _walk(ServerRows.on(conn), query, limit) == expected
         assert any(reads)  # (read between bounds)
+        told: list[list[dict]] = []
+        assert ServerRows.on(conn).counted_page(query, None, limit, early=told.append)[0] == expected[:limit]
+        _given_early_holds(told, expected, limit)
+
+
+def _given_early_holds(told: list[list[dict]], expected: list[dict], limit: int) -> None:
+    """A page given early (`counted_page`'s `early`), once at most: a page of rows, every
+    match between its first id and its last (the page, unless a match lies before)."""
+    assert len(told) <= 1
+    for early in told:
+        assert len(early) == limit
+        assert early == [row for row in expected if early[0]["id"] <= row["id"] <= early[-1]["id"]]
 
 
 def _between_bounds(statement: str) -> str | None:
@@ -328,6 +346,43 @@ def test_a_match_changed_between_the_probe_and_its_page_leaves_the_page_whole(pg
         page, count = rows.counted_page(query, None, 5)
         assert [row["id"] for row in page] == [1, 3, 4, 5, 6] and count is None
         assert reads == [None, "probed", "found"]
+
+
+@pytest.mark.parametrize("bounds_first", [True, False])
+@pytest.mark.parametrize("email", ["x3@example.org", "xc-00002@example.org"])
+def test_a_probes_page_is_shown_early_and_kept_unless_the_page_made_sure_of_finds_a_match_before_it(
+        pg_database, monkeypatch, email, bounds_first):
+    """Customer numbers C-000020… found by the probe are the page between its least id and its
+    greatest (read with no bitmap), given early; the page read through the grams index then
+    makes sure no match lies before them (between bounds, or every match ordered, which
+    counts them): the rows given early are kept where none does, and replaced where one
+    does (customer 3, whose email holds the text, not at its start)."""
+    from store.model import CUSTOMERS
+    from store.views import shown as shown_rows
+
+    with Store(pg_database, user="tester") as store, psycopg.connect(pg_database, autocommit=True) as conn:
+        for n in range(1, 31):
+            store.add_customer("private", {"first_name": f"A{n}", "last_name": "B",
+                                           "email": email if n == 3 else f"x{n}@example.org"})
+        for statement in prepare(conn):
+            conn.execute(statement)
+        conn.execute("ANALYZE customers")
+        monkeypatch.setattr(served, "PROBE_SECONDS", 30)
+        monkeypatch.setattr(ServerRows, "_bounds_first", lambda self, query: bounds_first)
+        monkeypatch.setattr(shown_rows, "PAGE_ROWS", 5)
+        rows, query = ServerRows.on(conn), Query(text="C-00002")
+        rows.page(query)  # (the statistics asked)
+        rows._searched = dataclasses.replace(rows._searched, rows=1e12)  # (as at 10M: the walk would be short)
+        rows._walks_too_long.add(served._matching(query))
+        told: list = []
+        shown = shown_rows.ServedRows(store, rows, CUSTOMERS).shown(query, early=told.append)
+        assert [told[0].id_at(i) for i in range(len(told[0]))] == [20, 21, 22, 23, 24]
+        first = [shown.id_at(i) for i in range(len(shown))]
+        if email.startswith("xc"):
+            assert shown is not told[0] and first == [3, 20, 21, 22, 23]
+        else:
+            assert shown is told[0] and first == [20, 21, 22, 23, 24]
+        assert shown.count == (None if bounds_first else 10 + email.startswith("xc"))
 
 
 def test_a_search_finds_the_turkish_capital_i_as_polars_and_python_lower_case_it(both):

@@ -252,6 +252,59 @@ async def test_the_app_makes_the_servers_search_column_and_indexes_where_missing
     app.store.close()
 
 
+async def test_rows_a_probe_found_show_while_the_server_makes_sure_of_them_and_enter_opens_the_sure_first(
+        pg_server, monkeypatch):
+    """Customer numbers C-000020… found by the probe show at once, while the page read
+    through the grams index makes sure no match lies before them; where one does (customer
+    3, whose email holds the text), the rows are replaced, and Enter pressed meanwhile opens
+    the first of the page made sure of (it waited on the read, and then opened nothing)."""
+    import psycopg
+
+    from store.views import shown as shown_rows
+
+    url = pg_server.create_database("shown_early")
+    with Store(url, user="tester") as store, psycopg.connect(url, autocommit=True) as conn:
+        for n in range(1, 31):
+            store.add_customer("private", {"first_name": f"A{n}", "last_name": "B",
+                                           "email": "xc-00002@example.org" if n == 3 else f"x{n}@example.org"})
+        for statement in searched.prepare(conn):
+            conn.execute(statement)
+        conn.execute("ANALYZE customers")
+    monkeypatch.setattr(shown_rows, "PAGE_ROWS", 5)
+    monkeypatch.setattr(served, "PROBE_SECONDS", 30)
+    # (as at 10M: the walk is short and finds too few, every match too many to order in time)
+    monkeypatch.setattr(served.ServerRows, "_expected", lambda self, query, narrowed: 1e12 if narrowed else None)
+    monkeypatch.setattr(served.ServerRows, "_bounds_first", lambda self, query: True)
+    sure, read = threading.Event(), served._read
+
+    def held_back(conn, cur, statement, params, **kwargs):
+        if params.get("needle") == "%c-00002%" and " id <= " in statement.as_string(conn):
+            sure.wait(10)  # (the page made sure of, held back until the test has seen the rows given early)
+        return read(conn, cur, statement, params, **kwargs)
+    monkeypatch.setattr(served, "_read", held_back)
+    app = CustdeskApp(Store(url, user="clerk"), Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, [1, 2, 3, 4, 5])
+        customers = app.screen
+        await pilot.press("slash", *"C-00002")
+        for _ in range(500):  # (not `settle`: it would wait for the read held back)
+            await pilot.pause(0.02)
+            if _ids(app) == [20, 21, 22, 23, 24]:
+                break
+        assert _ids(app) == [20, 21, 22, 23, 24]
+        await pilot.press("enter")
+        assert app.screen is customers  # (the rows shown may not be the page yet)
+        sure.set()
+        for _ in range(200):
+            await settle(app, pilot)
+            if isinstance(app.screen, DetailScreen):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(app.screen, DetailScreen) and app.screen.customer_id == 3
+        assert _ids(app, customers) == [3, 20, 21, 22, 23]
+    app.store.close()
+
+
 def test_a_refusal_on_a_connection_of_its_own_is_one_line_naming_the_database(url):
     from store import StoreError
     from store.engine import server_session

@@ -54,7 +54,10 @@ class TableRows(Protocol):
 
     remote: bool  # reads wait on a server: the app reads off its UI thread
 
-    def shown(self, query: Query) -> Shown: ...
+    def shown(self, query: Query, early: Callable[[Shown], None] | None = None) -> Shown:
+        """The rows the query selects; `early` is given them first where a server found its
+        first page cheaply before making sure of it (`ServerRows.counted_page`): the rows
+        returned are the same object where that page held."""
     def interrupt(self) -> None:
         """Make the reads under way moot (cheap: where the newer query is asked for)."""
     def total(self) -> int:
@@ -108,8 +111,8 @@ class MemoryRows:
     def __init__(self, view: RecordView) -> None:
         self.view = view
 
-    def shown(self, query: Query) -> FrameShown:
-        return FrameShown(self.view.select(query))
+    def shown(self, query: Query, early: Callable[[Shown], None] | None = None) -> FrameShown:
+        return FrameShown(self.view.select(query))  # (every row at once: nothing to give early)
 
     def interrupt(self) -> None:
         """Nothing: a read from memory is over before the next query is asked for."""
@@ -141,8 +144,17 @@ class PagedShown(Listed):
         super().__init__(first)
         self._server, self._query, self._page_rows = server, query, page_rows
         self.complete = len(first) < page_rows
-        self.count = len(first) if self.complete else matches
-        self._counted = matches is not None
+        self.count = len(first) if self.complete else None
+        self._counted = False
+        self.take_count(matches)
+
+    def take_count(self, matches: int | None) -> None:
+        """Hold `matches` as the count of the rows (None: not known), where reading the first
+        page told it."""
+        if matches is not None:
+            self._counted = True
+            if not self.complete:
+                self.count = matches
 
     def read_more(self) -> bool:
         if self.complete:
@@ -184,12 +196,23 @@ class ServedRows:
         self._held: dict[int, bool | None] = {}
         self._holding = threading.Lock()  # (a newer query's read may start before an older one's ends)
 
-    def shown(self, query: Query) -> PagedShown:
+    def shown(self, query: Query, early: Callable[[Shown], None] | None = None) -> PagedShown:
         """The query's first page, read on the server (from a worker thread: an older query's
-        statement is cancelled first; `interrupt` stops this one: Interrupted); not counted yet."""
+        statement is cancelled first; `interrupt` stops this one: Interrupted); not counted
+        yet. The rows given `early` are returned where the page read after is theirs."""
         self.server.stop_older()
-        first, matches = self.server.counted_page(query, None, PAGE_ROWS)
-        return PagedShown(self.server, query, first, matches=matches)
+        told: list[PagedShown] = []
+
+        def tell(rows: list[Row]) -> None:
+            assert early is not None
+            told.append(PagedShown(self.server, query, rows, PAGE_ROWS))
+            early(told[0])
+
+        first, matches = self.server.counted_page(query, None, PAGE_ROWS, early=tell if early else None)
+        if told and told[0].rows(0, PAGE_ROWS) == first:
+            told[0].take_count(matches)
+            return told[0]  # (it may have read on meanwhile: the table scrolled)
+        return PagedShown(self.server, query, first, PAGE_ROWS, matches)
 
     def interrupt(self) -> None:
         self.server.interrupt()

@@ -10,7 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Input, ProgressBar, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from store import StoreError
 from store.model import CUSTOMERS
@@ -97,6 +97,7 @@ class TableScreen(StoreScreen[None]):
                 found = self._read(query, selected)
                 found[0].count_rows()
                 self._show(*found, keep)
+                self._open_if_asked()
             except StoreError as err:
                 self.notify(str(err), severity="error", markup=False)
             return
@@ -109,11 +110,18 @@ class TableScreen(StoreScreen[None]):
     @work(thread=True, exclusive=True, group="rows")
     def _read_remote(self, query: Query, selected: set[int], keep: int | None) -> None:
         worker = get_current_worker()
+        told: list[Shown] = []
+
+        def early(shown: Shown) -> None:  # (rows found before the server made sure of them: shown meanwhile)
+            told.append(shown)
+            self.app.call_from_thread(self._show_read, worker, shown, selected, keep, final=False)
+
         try:
-            shown = self.rows.shown(query)
+            shown = self.rows.shown(query, early=early)
+            # (after rows shown early, the cursor stays where the keys put it meanwhile)
+            self.app.call_from_thread(self._show_read, worker, shown, selected, keep, final=True, moved=bool(told))
             if worker.is_cancelled:
                 return
-            self.app.call_from_thread(self._show, shown, selected, None, keep)
             if selected:  # (once the rows are on screen: 61,000 selected took 0.3-1.2 s of each keystroke)
                 held = self.rows.held(selected)
                 if worker.is_cancelled:
@@ -127,14 +135,32 @@ class TableScreen(StoreScreen[None]):
         except StoreError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error", markup=False)
 
+    def _show_read(self, worker: Worker[None], shown: Shown, asked: set[int], keep: int | None, *,
+                   final: bool, moved: bool = False) -> None:
+        """Show the rows a worker read (`final`: made sure of), unless a newer query made them
+        moot: asked here, on the screen's thread, where the older read is cancelled, a moot
+        read's rows never cover a newer one's. `moved`: rows were shown early, and the cursor
+        stays on the row the keys moved it to meanwhile (if still there), else on the first."""
+        if worker.is_cancelled:
+            return
+        self._show(shown, asked, None, self.table.current_id if moved and self.table.cursor else keep)
+        if final:
+            self._open_if_asked(besides=worker)
+
     def _show(self, shown: Shown, asked: set[int], held: dict[int, bool] | None, keep: int | None) -> None:
-        """Show the rows read, and (`held`: read with them) what of the selection is still there."""
-        self.table.show(shown, keep=keep)
+        """Show the rows read (unless shown already: rows given early, then made sure of),
+        and (`held`: read with them) what of the selection is still there."""
+        if shown is not self.table.shown:
+            self.table.show(shown, keep=keep)
         if held is not None:
             self._hold(asked, held)
         else:
             self.update_filters()
-        if self._open_when_read and not self._reading_rows():
+
+    def _open_if_asked(self, besides: Worker[None] | None = None) -> None:
+        """Open the first row where Enter was pressed in the search box while rows were read,
+        once no read (but `besides`, the one ending) is under way."""
+        if self._open_when_read and not self._reading_rows(besides):
             self._open_when_read = False
             if self.table.row_count:
                 self.run_worker(self.run_action("open"))
@@ -146,9 +172,9 @@ class TableScreen(StoreScreen[None]):
         self.held = {i: held.get(i, self.held.get(i, True)) for i in self.selected}
         self.update_filters()
 
-    def _reading_rows(self) -> bool:
-        """Whether a server's rows for a newer query are still being read (`_read_remote`)."""
-        return any(w.group == "rows" and not w.is_finished for w in self.workers)
+    def _reading_rows(self, besides: Worker[None] | None = None) -> bool:
+        """Whether a server's rows (but `besides`'s) are still being read (`_read_remote`)."""
+        return any(w.group == "rows" and not w.is_finished and w is not besides for w in self.workers)
 
     def update_filters(self) -> None:
         shown = self.table.shown
