@@ -256,8 +256,10 @@ async def test_rows_a_probe_found_show_while_the_server_makes_sure_of_them_and_e
         pg_server, monkeypatch):
     """Customer numbers C-000020… found by the probe show at once, while the page read
     through the grams index makes sure no match lies before them; where one does (customer
-    3, whose email holds the text), the rows are replaced, and Enter pressed meanwhile opens
-    the first of the page made sure of (it waited on the read, and then opened nothing)."""
+    3, whose email holds the text), the rows are replaced. Meanwhile the keys move the
+    cursor over the rows shown (End reads no further: that read would wait on the
+    connection, the screen with it), and it stays on its row after; Enter pressed meanwhile
+    opens the first of the page made sure of (it waited on the read, then opened nothing)."""
     import psycopg
 
     from store.views import shown as shown_rows
@@ -282,16 +284,28 @@ async def test_rows_a_probe_found_show_while_the_server_makes_sure_of_them_and_e
             sure.wait(10)  # (the page made sure of, held back until the test has seen the rows given early)
         return read(conn, cur, statement, params, **kwargs)
     monkeypatch.setattr(served, "_read", held_back)
+
+    async def shown_early(pilot) -> None:
+        for _ in range(500):  # (not `settle`: it would wait for the read held back)
+            await pilot.pause(0.02)
+            if _ids(app) == [20, 21, 22, 23, 24]:
+                return
+        raise AssertionError(f"the table shows {_ids(app)}")
+
     app = CustdeskApp(Store(url, user="clerk"), Config())
     async with app.run_test(size=SIZE) as pilot:
         await _shows(app, pilot, [1, 2, 3, 4, 5])
         customers = app.screen
         await pilot.press("slash", *"C-00002")
-        for _ in range(500):  # (not `settle`: it would wait for the read held back)
-            await pilot.pause(0.02)
-            if _ids(app) == [20, 21, 22, 23, 24]:
-                break
-        assert _ids(app) == [20, 21, 22, 23, 24]
+        await shown_early(pilot)
+        await pilot.press("escape", "G", "up")  # (had End waited on the read, the page made sure of would show now)
+        assert _ids(app) == [20, 21, 22, 23, 24] and table(app).current_id == 23
+        sure.set()
+        await _shows(app, pilot, [3, 20, 21, 22, 23])
+        assert table(app).current_id == 23  # (the row the keys moved to, now one further down)
+        sure.clear()
+        await pilot.press("slash", "ctrl+u", *"C-00002")  # (the search typed again)
+        await shown_early(pilot)
         await pilot.press("enter")
         assert app.screen is customers  # (the rows shown may not be the page yet)
         sure.set()

@@ -230,7 +230,7 @@ class ServerRows:
             expected = self._expected(query, narrowed)
             many = expected is None or expected > FEW_MATCHES
             if _matching(query) not in self._walks_too_long and many:
-                found = self._walked(read, conn, cur, query, (where, narrowed, keyset), params, limit, expected)
+                found = self._walked(read, conn, cur, query, walk, (where, narrowed, keyset), params, limit, expected)
                 if found is not None:
                     return found, None
             in_id_order = bool(narrowed) and not query.sort
@@ -253,20 +253,19 @@ class ServerRows:
             return read(conn, cur, walk, params, walk=True) or [], None
 
     def _walked(self, read: Reader, conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], query: Query,
-                conditions: tuple[list[sql.Composable], list[sql.Composable], list[sql.Composable]],
+                walk: sql.Composed, conditions: tuple[list[sql.Composable], list[sql.Composable], list[sql.Composable]],
                 params: dict[str, Any], limit: int, expected: float | None) -> list[Row] | None:
-        """The page walked to along the query's order (`conditions`: the query's, the grams
-        index's, the keyset's), for `WALK_SECONDS` or the rows the statistics say should
-        hold it (`_walk_of`); None where it was not found so (remembered: the search is read
-        through the grams index from now on)."""
+        """The page walked to along the query's order (`walk`, the page's statement;
+        `conditions`: the query's, the grams index's, the keyset's), for `WALK_SECONDS` or the
+        rows the statistics say should hold it (`_walk_of`); None where it was not found so
+        (remembered: the search is read through the grams index from now on)."""
         table = self._table
         where, narrowed, keyset = conditions
         started = time.perf_counter()
         if expected is None or _filtered(query):  # (the statistics tell where the text is, not the filters')
             # (walked to the end where no grams index narrows it: one or two letters, the
             # source list's search; reading every row unnarrowed first would be wasted)
-            found = read(conn, cur, _select(table, query, sql.Identifier(table.name), where + keyset, limit), params,
-                         walk=True, seconds=WALK_SECONDS if narrowed else None)
+            found = read(conn, cur, walk, params, walk=True, seconds=WALK_SECONDS if narrowed else None)
         else:  # (not a page in the rows walked: the matches are not where the statistics say)
             found = read(conn, cur, _walk_of(table, query, where, keyset, limit, self._rows_to_walk(expected, limit)),
                          params, walk=True)

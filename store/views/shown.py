@@ -41,7 +41,8 @@ class Shown(Protocol):
     def id_at(self, index: int) -> int: ...
     def index_of(self, row_id: int) -> int | None: ...
     def read_more(self) -> bool:
-        """Read the next page; False when there is none (every row is read)."""
+        """Read the next page; False when there is none (every row is read), or none yet (the
+        first page was given early: not until it is made sure of)."""
     def count_rows(self) -> None:
         """Count the rows now, where they were not counted with the first page (a server's:
         counted once that page is shown, so that a keystroke's rows wait for no count)."""
@@ -139,25 +140,31 @@ class PagedShown(Listed):
     (`ServerRows.tallied`: a filter of one field, or none)."""
 
     def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS,
-                 matches: int | None = None) -> None:
-        """`matches`: how many rows the query selects, when reading the first page told it."""
+                 matches: int | None = None, *, sure: bool = True) -> None:
+        """`matches`: how many rows the query selects, when reading the first page told it;
+        not `sure`: the first page was given early, the server not yet sure of it (`made_sure`)."""
         super().__init__(first)
         self._server, self._query, self._page_rows = server, query, page_rows
         self.complete = len(first) < page_rows
         self.count = len(first) if self.complete else None
         self._counted = False
-        self.take_count(matches)
+        self._sure = False
+        if sure:
+            self.made_sure(matches)
 
-    def take_count(self, matches: int | None) -> None:
-        """Hold `matches` as the count of the rows (None: not known), where reading the first
-        page told it."""
+    def made_sure(self, matches: int | None) -> None:
+        """The server made sure of the first page; `matches`: how many rows the query selects,
+        where reading it told (None: not known)."""
+        self._sure = True
         if matches is not None:
             self._counted = True
             if not self.complete:
                 self.count = matches
 
     def read_more(self) -> bool:
-        if self.complete:
+        """(None read before the first page is made sure of: the next page's read would wait
+        on the connection that read holds, and the screen with it.)"""
+        if self.complete or not self._sure:
             return False
         page = self._server.page(self._query, self._rows[-1] if self._rows else None, self._page_rows)
         self._rows.extend(page)
@@ -205,12 +212,12 @@ class ServedRows:
 
         def tell(rows: list[Row]) -> None:
             assert early is not None
-            told.append(PagedShown(self.server, query, rows, PAGE_ROWS))
+            told.append(PagedShown(self.server, query, rows, PAGE_ROWS, sure=False))
             early(told[0])
 
         first, matches = self.server.counted_page(query, None, PAGE_ROWS, early=tell if early else None)
         if told and told[0].rows(0, PAGE_ROWS) == first:
-            told[0].take_count(matches)
+            told[0].made_sure(matches)
             return told[0]  # (it may have read on meanwhile: the table scrolled)
         return PagedShown(self.server, query, first, PAGE_ROWS, matches)
 

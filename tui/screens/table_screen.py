@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Header, Input, ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
@@ -26,6 +27,17 @@ if TYPE_CHECKING:
 
 # Rows one selection ("select all shown", an export or a mailing of all shown) holds at most.
 SELECT_MOST = 100_000
+
+
+class EarlyRows(Message):
+    """Rows a worker read (`_read_remote`) given before the server made sure of them
+    (`TableRows.shown`'s `early`)."""
+
+    bubble = False
+
+    def __init__(self, worker: Worker[None], shown: Shown, asked: set[int], keep: int | None) -> None:
+        super().__init__()
+        self.worker, self.shown, self.asked, self.keep = worker, shown, asked, keep
 
 
 class TableScreen(StoreScreen[None]):
@@ -52,6 +64,10 @@ class TableScreen(StoreScreen[None]):
         self.held: dict[int, bool] = {}
         self._had_rows = True
         self._open_when_read = False  # (Enter in the search box while its rows were read)
+        # The read whose rows were shown early, and the row the cursor was then on; the last
+        # read whose rows made sure of were shown (its rows given early are moot).
+        self._early_at: tuple[Worker[None], int | None] | None = None
+        self._made_sure: Worker[None] | None = None
 
     @property
     def rows(self) -> TableRows:
@@ -110,16 +126,15 @@ class TableScreen(StoreScreen[None]):
     @work(thread=True, exclusive=True, group="rows")
     def _read_remote(self, query: Query, selected: set[int], keep: int | None) -> None:
         worker = get_current_worker()
-        told: list[Shown] = []
 
-        def early(shown: Shown) -> None:  # (rows found before the server made sure of them: shown meanwhile)
-            told.append(shown)
-            self.app.call_from_thread(self._show_read, worker, shown, selected, keep, final=False)
+        def early(shown: Shown) -> None:
+            # (posted, not called: the read holds the connection meanwhile, which the screen's
+            # thread may be waiting on)
+            self.post_message(EarlyRows(worker, shown, selected, keep))
 
         try:
             shown = self.rows.shown(query, early=early)
-            # (after rows shown early, the cursor stays where the keys put it meanwhile)
-            self.app.call_from_thread(self._show_read, worker, shown, selected, keep, final=True, moved=bool(told))
+            self.app.call_from_thread(self._show_read, worker, shown, selected, keep, final=True)
             if worker.is_cancelled:
                 return
             if selected:  # (once the rows are on screen: 61,000 selected took 0.3-1.2 s of each keystroke)
@@ -133,19 +148,34 @@ class TableScreen(StoreScreen[None]):
         except Interrupted:
             return
         except StoreError as err:
-            self.app.call_from_thread(self.notify, str(err), severity="error", markup=False)
+            self.app.call_from_thread(self._read_failed, err)
+
+    def on_early_rows(self, message: EarlyRows) -> None:
+        self._show_read(message.worker, message.shown, message.asked, message.keep, final=False)
 
     def _show_read(self, worker: Worker[None], shown: Shown, asked: set[int], keep: int | None, *,
-                   final: bool, moved: bool = False) -> None:
-        """Show the rows a worker read (`final`: made sure of), unless a newer query made them
-        moot: asked here, on the screen's thread, where the older read is cancelled, a moot
-        read's rows never cover a newer one's. `moved`: rows were shown early, and the cursor
-        stays on the row the keys moved it to meanwhile (if still there), else on the first."""
-        if worker.is_cancelled:
+                   final: bool) -> None:
+        """Show the rows a worker read, unless a newer query made them moot: asked here, on
+        the screen's thread, where the older read is cancelled, a moot read's rows never
+        cover a newer one's. Rows given early (not `final`) are shown unless those made sure
+        of are already; those then stay on the row the keys moved the cursor to meanwhile
+        (unless Enter waits for the first match), else on the row asked for."""
+        if worker.is_cancelled or self._made_sure is worker:
             return
-        self._show(shown, asked, None, self.table.current_id if moved and self.table.cursor else keep)
-        if final:
-            self._open_if_asked(besides=worker)
+        if not final:
+            self._show(shown, asked, None, keep)
+            self._early_at = (worker, self.table.current_id)
+            return
+        early = self._early_at
+        moved = (early is not None and early[0] is worker and self.table.current_id != early[1]
+                 and not self._open_when_read)
+        self._made_sure, self._early_at = worker, None
+        self._show(shown, asked, None, self.table.current_id if moved else keep)
+        self._open_if_asked(besides=worker)
+
+    def _read_failed(self, err: StoreError) -> None:
+        self._open_when_read = False  # (no rows to open: a later read's would open unasked)
+        self.notify(str(err), severity="error", markup=False)
 
     def _show(self, shown: Shown, asked: set[int], held: dict[int, bool] | None, keep: int | None) -> None:
         """Show the rows read (unless shown already: rows given early, then made sure of),
