@@ -65,7 +65,7 @@ class TableScreen(StoreScreen[None]):
         self._had_rows = True
         self._open_when_read = False  # (Enter in the search box while its rows were read)
         # The read whose rows were shown early, and the row the cursor was then on; the last
-        # read whose rows made sure of were shown (its rows given early are moot).
+        # read whose page, made sure of, was shown (its early rows arriving after it are moot).
         self._early_at: tuple[Worker[None], int | None] | None = None
         self._made_sure: Worker[None] | None = None
 
