@@ -67,13 +67,17 @@ async def settle(app, pilot) -> None:
     """Wait until the workers the keys started (store verbs, imports, sends) have finished
     and their messages are handled, and each flow (`tui.flows`) has finished or waits for
     the user: its dialog is up."""
+    from textual.worker import WorkerCancelled
+
     from tui.flows import GROUP as FLOWS
 
     for _ in range(3000):  # 30 s at most
         busy = [w for w in app.workers if w.group != FLOWS and not w.is_finished]
-        if busy:
-            await app.workers.wait_for_complete(busy)
-        elif app.screen.is_modal or not any(w.group == FLOWS and not w.is_finished for w in app.workers):
+        for worker in busy:
+            # (a read a newer keystroke made moot is cancelled while waited on: it is over too)
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
+        if not busy and (app.screen.is_modal or not any(w.group == FLOWS and not w.is_finished for w in app.workers)):
             await pilot.pause()
             return
         await pilot.pause(0.01)
