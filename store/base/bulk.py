@@ -1,8 +1,10 @@
-"""Bulk work: Python's cyclic garbage collector held off, and its progress told."""
+"""Bulk work: Python's cyclic garbage collector held off, its progress told, its next part
+made while the last is used."""
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -37,3 +39,22 @@ def counted(items: Sequence[T], what: str, progress: Progress | None, every: int
         yield item
         if progress is not None and (done % every == 0 or done == total):
             progress(what, done, total)
+
+
+def made_ahead(parts: Iterator[T]) -> Iterator[T]:
+    """`parts` in order, each next one made on a thread while the caller uses the last: a
+    server taking in one part of a COPY (another process, another core) while the next is
+    built here. One part ahead at most, so one more part is held; an error making a part is
+    raised where it is taken."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custdesk-ahead") as pool:
+        coming = pool.submit(_next, parts)
+        while (made := coming.result()) is not None:
+            coming = pool.submit(_next, parts)
+            yield made[0]
+
+
+def _next(parts: Iterator[T]) -> tuple[T] | None:
+    """The next of `parts`, boxed (a part may be None); None after the last."""
+    for part in parts:
+        return (part,)
+    return None

@@ -45,6 +45,7 @@ class PgDatabase(Backend):
         self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
+        self.committing = False  # (in a commit: under the store's lock, caught up with the last)
         self._heard = 0
         self._listener: Listener | None = None
         self._reader: psycopg.Connection[Any] | None = None
@@ -158,7 +159,11 @@ class PgDatabase(Backend):
         """One SQL transaction under the store's advisory lock."""
         with self._sql_errors(), self.conn.transaction():
             self._lock(wait)
-            yield
+            self.committing = True
+            try:
+                yield
+            finally:
+                self.committing = False
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -318,9 +323,18 @@ class _Lookups:
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+        self._kept = keys.KeptAnswers()
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
-        return self.db._later(keys.holders, table, wanted)
+        asked = orjson.dumps(wanted).decode()
+        # Under the lock, caught up: the server is at the seq this session knows, and no
+        # other commit can come in meanwhile.
+        given = self._kept.given(table, asked, self.db.seq) if self.db.committing else None
+        if given is not None:
+            return given
+        seq, found = self.db._later(keys.holders, table, asked)
+        self._kept.keep(table, asked, seq, found)
+        return found
 
     def children(self, table: str, owner_id: int) -> list[int]:
         return self.db._later(keys.children, self.db.schema, table, owner_id)

@@ -12,7 +12,9 @@ is filled in at its first open (`add_column`), under the store's lock, and its i
 owner's field."""
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,10 +24,15 @@ import psycopg
 from psycopg import sql
 
 from store.engine.indexes import Keyed, keys_of
+from store.engine.postgres.tables import state
 from store.engine.schema import Schema
 
 KEYS = "keys"
 FILL_ROWS = 200_000  # documents filled in per statement (a store made before the column)
+# Answers `KeptAnswers` keeps: each of up to 50,000 keys (`indexes.SERVER_KEYS`), naming up
+# to `KEPT_HOLDERS` documents (an import of new people names few).
+KEPT_ANSWERS = 512
+KEPT_HOLDERS = 1_000
 
 
 def doc_keys(keyed: Keyed, doc: Mapping[str, Any]) -> str:
@@ -113,8 +120,9 @@ def fill(conn: psycopg.Connection[Any], schema: Schema, table: str) -> int:
         after = int(rows["id"][-1])
 
 
-def holders(conn: psycopg.Connection[Any], table: str, wanted: Iterable[str]) -> list[tuple[int, list[str]]]:
-    """(id, its keys) of each document holding any of the keys `wanted` ("name:key")."""
+def holders(conn: psycopg.Connection[Any], table: str, wanted: str) -> tuple[int, list[tuple[int, list[str]]]]:
+    """(the seq of the last commit the answer reads, (id, its keys) of each document holding
+    any of the keys `wanted`: a JSON array of "name:key")."""
     # One probe of the keys' index per key wanted, 2.4 µs each at 10,000,000 customers: `?|`
     # with thousands of keys is planned as a scan testing each against every row (22 s for
     # 30k keys against 20k customers), and so is a plain join at millions (the subquery's
@@ -123,10 +131,47 @@ def holders(conn: psycopg.Connection[Any], table: str, wanted: Iterable[str]) ->
                         "(SELECT id, {keys} FROM {table} WHERE {keys} ? w.k AND doc IS NOT NULL OFFSET 0) AS t").format(
         keys=sql.Identifier(KEYS), table=sql.Identifier(table))
     with conn.transaction():
+        # (the state's seq and the documents read in one snapshot: the answer is that commit's)
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL jit = off")
+        seq = state(conn)[0]
         # (as one JSON text: psycopg quotes a list of a million keys one by one, in Python: 14 s)
-        rows = conn.execute(statement, (orjson.dumps(list(wanted)).decode(),)).fetchall()
-    return [(int(row[0]), list(row[1])) for row in rows]
+        rows = conn.execute(statement, (wanted,)).fetchall()
+    return seq, [(int(row[0]), list(row[1])) for row in rows]
+
+
+class KeptAnswers:
+    """`holders`' answers of the last commit's state, to be given again under the store's
+    lock while that commit is still the last. An import's plan looks up a million keys (8 s
+    at 10,000,000 customers), and its commit looks the same keys up again under the lock
+    (another session's commit meanwhile may hold them); where none came in between, the
+    server answers the same. Answers naming many documents are not kept (an update of a
+    million records: their keys would be held twice)."""
+
+    def __init__(self) -> None:
+        self._seq = -1
+        self._kept: dict[tuple[str, bytes], list[tuple[int, list[str]]]] = {}
+        self._lock = threading.Lock()
+
+    def given(self, table: str, wanted: str, seq: int) -> list[tuple[int, list[str]]] | None:
+        """The answer kept for `wanted` (`holders`' JSON text) of `table` as of commit `seq`, if any."""
+        with self._lock:
+            return self._kept.get((table, _digest(wanted))) if seq == self._seq else None
+
+    def keep(self, table: str, wanted: str, seq: int, found: list[tuple[int, list[str]]]) -> None:
+        """Keep `holders`' answer, read as of commit `seq` (a later commit's forgets the earlier's)."""
+        if len(found) > KEPT_HOLDERS:
+            return
+        with self._lock:
+            if seq > self._seq:
+                self._seq, self._kept = seq, {}
+            if seq == self._seq and len(self._kept) < KEPT_ANSWERS:
+                self._kept[(table, _digest(wanted))] = found
+
+
+def _digest(wanted: str) -> bytes:
+    # (a million keys as their text would take 80 MB; two lists of keys with one digest, never)
+    return hashlib.blake2b(wanted.encode(), digest_size=20).digest()
 
 
 def children(conn: psycopg.Connection[Any], schema: Schema, table: str, owner_id: int) -> list[int]:

@@ -1,0 +1,50 @@
+"""Bulk work's helpers (`store.base.bulk`): the next part made while the last is used."""
+import threading
+
+import pytest
+
+from store.base.bulk import made_ahead
+
+
+def test_parts_come_in_order_made_on_another_thread_one_ahead_at_most():
+    made, threads = [], set()
+
+    def parts():
+        for n in range(6):
+            made.append(n)
+            threads.add(threading.get_ident())
+            yield None if n == 3 else n  # (a part may be None)
+
+    taken = []
+    for part in made_ahead(parts()):
+        # (the part taken and the next, being made or made: never two ahead)
+        assert len(made) - len(taken) <= 2
+        taken.append(part)
+    assert taken == [0, 1, 2, None, 4, 5] and made == list(range(6))
+    assert threads and threading.get_ident() not in threads
+
+
+def test_an_error_making_a_part_is_raised_where_it_is_taken_after_the_parts_before_it():
+    def parts():
+        yield "a"
+        raise ValueError("part 2 is broken")
+
+    taken = []
+    with pytest.raises(ValueError, match="part 2 is broken"):
+        for part in made_ahead(parts()):
+            taken.append(part)
+    assert taken == ["a"]
+
+
+def test_a_caller_that_stops_early_stops_the_making():
+    made = []
+
+    def parts():
+        for n in range(100):
+            made.append(n)
+            yield n
+
+    ahead = made_ahead(parts())
+    assert next(ahead) == 0
+    ahead.close()  # (a COPY refused by the server: no part is taken after)
+    assert made in ([0], [0, 1])
