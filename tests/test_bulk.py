@@ -36,7 +36,11 @@ def test_an_error_making_a_part_is_raised_where_it_is_taken_after_the_parts_befo
     assert taken == ["a"]
 
 
-def test_a_caller_that_stops_early_stops_the_making():
+def _making() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("custdesk-ahead")]
+
+
+def test_a_caller_that_stops_early_stops_the_making_and_its_thread():
     made = []
 
     def parts():
@@ -46,5 +50,20 @@ def test_a_caller_that_stops_early_stops_the_making():
 
     ahead = made_ahead(parts())
     assert next(ahead) == 0
-    ahead.close()  # (a COPY refused by the server: no part is taken after)
-    assert made in ([0], [0, 1])
+    ahead.close()  # (the part being made is waited for, none after)
+    assert made == [0, 1] and not _making()
+
+
+def test_an_error_where_a_part_is_used_stops_the_making_and_is_raised_as_it_is():
+    made = []
+
+    def parts():
+        for n in range(100):
+            made.append(n)
+            yield n
+
+    with pytest.raises(OSError, match="the server went away"):
+        for part in made_ahead(parts()):
+            if part == 2:  # (a COPY the server breaks off)
+                raise OSError("the server went away")
+    assert made == [0, 1, 2, 3] and not _making()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import orjson
 import psycopg
 import pytest
 from helpers import ROOT, contents, custdesk, person, run_python
@@ -295,12 +296,12 @@ def test_a_server_dying_in_the_middle_of_a_copy_is_one_line(tmp_path, pg_databas
         assert store.customer_count() == 0 and store.stats()["customers"] == 0
 
 
-def test_keys_an_import_looked_up_are_not_asked_again_under_the_lock_unless_a_commit_came_between(
-        tmp_path, pg_database, monkeypatch):
-    """A commit of an import asks the server again whether the keys its plan found new are held
-    (8 s for a million at 10,000,000 customers): where no commit came in between, the answers
-    the plan read are that commit's, and are taken again; after another session's commit, the
-    server is asked, and the prospect it added meanwhile refuses the import."""
+def test_keys_looked_up_are_not_asked_again_unless_a_commit_came_between(tmp_path, pg_database, monkeypatch):
+    """A commit of an import asks again whether the keys its plan found new are held (8 s
+    for a million at 10,000,000 customers), and a plan asks some twice: where no commit came
+    in between, the answers read are that commit's, and are taken again; after another
+    session's commit, the server is asked, and the prospect it added meanwhile refuses the
+    import."""
     from importers import plan_import, read_table
     from store.engine.postgres import keys
 
@@ -312,18 +313,46 @@ def test_keys_an_import_looked_up_are_not_asked_again_under_the_lock_unless_a_co
         return ask(conn, table, wanted)
     monkeypatch.setattr(keys, "holders", counted)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    first.write_text("Name,Email,Phone\nGrace Hopper,grace@example.com,+49 30 1234567\nAlan Turing,alan@example.com,\n")
-    second.write_text("Name,Email\nMary Somerville,mary@example.com\nAda Byron,ada2@example.com\n")
+    many = keys.KEPT_FROM + 1  # (more keys than a lookup of a few, which is asked again)
+    first.write_text("Name,Email,Phone\n" + "".join(f"Grace Hopper{n},grace{n}@example.com,+49 30 12345{n:02d}\n"
+                                                      for n in range(many)))
+    second.write_text("Name,Email\nAda Byron,ada2@example.com\n" + "".join(f"Mary Somerville{n},mary{n}@example.com\n"
+                                                                           for n in range(many)))
     with Store(pg_database) as store, Store(pg_database, user="colleague") as other:
         store.add_customer("private", person(1))
         plan = plan_import(store, read_table(first))
-        assert plan.counts()["created"] == 2 and {"sources", "customers"} <= set(asked)
+        assert plan.counts()["created"] == many and {"sources", "customers"} <= set(asked)
         asked.clear()
+        assert plan_import(store, read_table(first)).counts()["created"] == many and asked == []
         store.apply_batch(plan.batch())
-        assert asked == [] and store.stats()["sources"] == 2
+        assert asked == [] and store.stats()["sources"] == many
         planned = plan_import(store, read_table(second))
         other.add_source(person(2))  # (ada2@example.com, added while the second file waits)
         asked.clear()
-        with pytest.raises(ConcurrentChange, match="1 of the 2 records to create now match a customer or prospect by email"):
+        with pytest.raises(ConcurrentChange, match=f"1 of the {many + 1} records to create now match a customer "
+                                                   "or prospect by email"):
             store.apply_batch(planned.batch())
-        assert "sources" in asked and store.stats()["sources"] == 3
+        assert "sources" in asked and store.stats()["sources"] == many + 1
+        again = plan_import(store, read_table(second))  # (as the commit read it)
+        assert again.counts()["skipped"] == 1  # (its email is held: a create skips it)
+
+
+def test_kept_answers_are_those_of_many_keys_of_the_last_commit_read_naming_few_documents(monkeypatch):
+    from store.engine.postgres import keys
+
+    monkeypatch.setattr(keys, "KEPT_HOLDERS", 3)
+    kept = keys.KeptAnswers()
+    many = [f"email:p{n}@example.com" for n in range(keys.KEPT_FROM + 1)]
+    asked = orjson.dumps(many).decode()
+    few = orjson.dumps(many[:-1]).decode()
+    kept.keep("sources", many[:-1], few, 7, [(1, ["email:p1@example.com"])])
+    assert kept.given("sources", few) is None  # (a few keys are asked again)
+    kept.keep("sources", many, asked, 7, [(1, ["email:p1@example.com"])])
+    assert kept.given("sources", asked) == (7, [(1, ["email:p1@example.com"])])
+    assert kept.given("customers", asked) is None and kept.given("sources", orjson.dumps([*many[1:], "x"]).decode()) is None
+    kept.keep("customers", many, asked, 6, [])  # (read before the last commit kept: not kept)
+    assert kept.given("customers", asked) is None
+    kept.keep("customers", many, asked, 7, [(2, []), (3, []), (4, [])])  # (3 more documents than 3 in all)
+    assert kept.given("customers", asked) is None
+    kept.keep("customers", many, asked, 8, [(2, []), (3, []), (4, [])])  # (a later commit's: the earlier's forgotten)
+    assert kept.given("customers", asked) == (8, [(2, []), (3, []), (4, [])]) and kept.given("sources", asked) is None

@@ -44,8 +44,8 @@ def counted(items: Sequence[T], what: str, progress: Progress | None, every: int
 def made_ahead(parts: Iterator[T]) -> Iterator[T]:
     """`parts` in order, each next one made on a thread while the caller uses the last: a
     server taking in one part of a COPY (another process, another core) while the next is
-    built here. One part ahead at most, so one more part is held; an error making a part is
-    raised where it is taken."""
+    built here. One part ahead at most: besides the part the caller holds, one is made or
+    being made. An error making a part is raised where it is taken."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="custdesk-ahead") as pool:
         coming = pool.submit(_next, parts)
         while (made := coming.result()) is not None:

@@ -45,7 +45,6 @@ class PgDatabase(Backend):
         self.url, self.where = url, without_password(url)
         self.lock_timeout = lock_timeout
         self.seq = 0
-        self.committing = False  # (in a commit: under the store's lock, caught up with the last)
         self._heard = 0
         self._listener: Listener | None = None
         self._reader: psycopg.Connection[Any] | None = None
@@ -159,11 +158,7 @@ class PgDatabase(Backend):
         """One SQL transaction under the store's advisory lock."""
         with self._sql_errors(), self.conn.transaction():
             self._lock(wait)
-            self.committing = True
-            try:
-                yield
-            finally:
-                self.committing = False
+            yield
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -327,13 +322,13 @@ class _Lookups:
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
         asked = orjson.dumps(wanted).decode()
-        # Under the lock, caught up: the server is at the seq this session knows, and no
-        # other commit can come in meanwhile.
-        given = self._kept.given(table, asked, self.db.seq) if self.db.committing else None
-        if given is not None:
-            return given
+        kept = self._kept.given(table, asked)
+        # (the last commit's seq asked of the server: a round trip, where the keys' probes
+        # take 0.4 s for 50,000 at 10,000,000 customers)
+        if kept is not None and kept[0] == self.db._later(lambda conn: server.state(conn)[0]):
+            return kept[1]
         seq, found = self.db._later(keys.holders, table, asked)
-        self._kept.keep(table, asked, seq, found)
+        self._kept.keep(table, wanted, asked, seq, found)
         return found
 
     def children(self, table: str, owner_id: int) -> list[int]:

@@ -33,7 +33,8 @@ logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 def connect(url: str) -> psycopg.Connection[Any]:
     try:
-        return psycopg.connect(url, autocommit=True, application_name="custdesk")
+        # (UTF-8 whatever the database's encoding: COPY parts are sent and read as UTF-8 bytes)
+        return psycopg.connect(url, autocommit=True, application_name="custdesk", client_encoding="utf8")
     except psycopg.Error as err:
         raise StoreError(f"{without_password(url)}: cannot connect ({first_line(err)})") from None
 

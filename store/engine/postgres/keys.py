@@ -29,10 +29,11 @@ from store.engine.schema import Schema
 
 KEYS = "keys"
 FILL_ROWS = 200_000  # documents filled in per statement (a store made before the column)
-# Answers `KeptAnswers` keeps: each of up to 50,000 keys (`indexes.SERVER_KEYS`), naming up
-# to `KEPT_HOLDERS` documents (an import of new people names few).
-KEPT_ANSWERS = 512
-KEPT_HOLDERS = 1_000
+# `KeptAnswers` keeps the answers to lookups of more than `KEPT_FROM` keys (up to 50,000 each,
+# `indexes.SERVER_KEYS`; asking a few again takes milliseconds), naming `KEPT_HOLDERS`
+# documents in all (an import of new people names few).
+KEPT_FROM = 64
+KEPT_HOLDERS = 20_000
 
 
 def doc_keys(keyed: Keyed, doc: Mapping[str, Any]) -> str:
@@ -141,32 +142,38 @@ def holders(conn: psycopg.Connection[Any], table: str, wanted: str) -> tuple[int
 
 
 class KeptAnswers:
-    """`holders`' answers of the last commit's state, to be given again under the store's
-    lock while that commit is still the last. An import's plan looks up a million keys (8 s
-    at 10,000,000 customers), and its commit looks the same keys up again under the lock
-    (another session's commit meanwhile may hold them); where none came in between, the
-    server answers the same. Answers naming many documents are not kept (an update of a
-    million records: their keys would be held twice)."""
+    """`holders`' answers as of the last commit they read, to be given again while that
+    commit is still the server's last: the server would answer the same. An import's plan
+    looks up a million keys (8 s at 10,000,000 customers), some twice (the key of its mode,
+    then every identity), and its commit looks them up again under the lock (another
+    session's commit meanwhile may hold them). Answers naming many documents are not kept
+    (an update of a million records: their keys would be held twice)."""
 
     def __init__(self) -> None:
         self._seq = -1
         self._kept: dict[tuple[str, bytes], list[tuple[int, list[str]]]] = {}
+        self._holders = 0  # (named by the answers kept)
         self._lock = threading.Lock()
 
-    def given(self, table: str, wanted: str, seq: int) -> list[tuple[int, list[str]]] | None:
-        """The answer kept for `wanted` (`holders`' JSON text) of `table` as of commit `seq`, if any."""
+    def given(self, table: str, wanted: str) -> tuple[int, list[tuple[int, list[str]]]] | None:
+        """(the commit it read, the answer) kept for `wanted` (`holders`' JSON text) of `table`,
+        if any. The answer is the one kept, not a copy: read it only."""
         with self._lock:
-            return self._kept.get((table, _digest(wanted))) if seq == self._seq else None
+            found = self._kept.get((table, _digest(wanted)))
+            return None if found is None else (self._seq, found)
 
-    def keep(self, table: str, wanted: str, seq: int, found: list[tuple[int, list[str]]]) -> None:
-        """Keep `holders`' answer, read as of commit `seq` (a later commit's forgets the earlier's)."""
-        if len(found) > KEPT_HOLDERS:
+    def keep(self, table: str, wanted: list[str], asked: str, seq: int, found: list[tuple[int, list[str]]]) -> None:
+        """Keep `holders`' answer to `wanted` (`asked`: as its JSON text), read as of commit
+        `seq` (a later commit's forgets the earlier's), unless the keys were few or the
+        answers kept would name too many documents."""
+        if len(wanted) <= KEPT_FROM:
             return
         with self._lock:
             if seq > self._seq:
-                self._seq, self._kept = seq, {}
-            if seq == self._seq and len(self._kept) < KEPT_ANSWERS:
-                self._kept[(table, _digest(wanted))] = found
+                self._seq, self._kept, self._holders = seq, {}, 0
+            if seq == self._seq and self._holders + len(found) <= KEPT_HOLDERS:
+                self._kept[(table, _digest(asked))] = found
+                self._holders += len(found)
 
 
 def _digest(wanted: str) -> bytes:

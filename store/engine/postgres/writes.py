@@ -5,6 +5,7 @@ rows `insert_rows` numbered go straight into their tables. The state row takes t
 commit's seq, which is NOTIFYed to listening sessions."""
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -77,7 +78,7 @@ def write(conn: psycopg.Connection[Any], tx: Transaction, seq: int, schema: Sche
             | {table for table, *_ in patched})
 
 
-def _fresh_parts(schema: Schema, table: str, ids: pl.Series, texts: ObjectTexts, seq: int) -> Iterator[bytes]:
+def _fresh_parts(schema: Schema, table: str, ids: pl.Series, texts: ObjectTexts, seq: int) -> Iterator[memoryview]:
     """The CSV text of the numbered documents' rows of `table` (`write`), `COPY_ROWS` at a
     time, its text built then: a million documents as one text took 1.5 GB more, their
     keys 0.5 GB."""
@@ -86,7 +87,9 @@ def _fresh_parts(schema: Schema, table: str, ids: pl.Series, texts: ObjectTexts,
         part = pl.DataFrame({"id": ids.slice(start, COPY_ROWS), "rev": 1, "seq": seq, "doc": docs.series()})
         if table in schema.keyed_tables:  # (from the fields the documents were written from: decoding their text took 6 s a million)
             part = part.with_columns(frame_keys(schema, docs.frame))
-        yield part.write_csv(include_header=False).encode()
+        text = io.BytesIO()
+        part.write_csv(text, include_header=False)  # (as UTF-8 bytes: no str of it made, then encoded)
+        yield text.getbuffer()
 
 
 def _copied(cur: psycopg.Cursor[Any], parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
