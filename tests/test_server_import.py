@@ -128,6 +128,7 @@ def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_pa
         tables = db.tables  # (counted from the fields: no document's text read)
         assert all(tables[t].reads_alone and not tables[t].text_read for t in (CUSTOMERS, SOURCES))
         assert store.stats()["sources"] == 150 and store.source(ids[120])["last_name"] == "Müller 20"
+        assert tables[SOURCES].__dict__["_columns"] is None  # (nor the fields of the rows added, once the server has them)
     with psycopg.connect(pg_database) as conn:
         docs = dict(conn.execute("SELECT id, doc FROM sources WHERE id IN (1, 100, 150)").fetchall())
     assert docs[1]["email"] == "a0@örnek.com.tr" and docs[100]["first_name"] == "Ayşe 99"

@@ -627,6 +627,10 @@ class Table(Mapping[int, dict[str, Any]]):
         """The documents `extend` added and `patch` changed are committed: a table read one
         document at a time reads them from the server from now on, and holds them no longer."""
         with self._lock:
+            if self._unsettled is not None and self._columns is not None:
+                # (its fields were taken into the columns read whole, for a count of a store
+                # never committed to: a first import of a million prospects held 150 MB more)
+                self._columns, self._as_read = None, True
             self._unsettled = None
             self._patched = []
 
