@@ -345,14 +345,30 @@ def test_kept_answers_are_those_of_many_keys_of_the_last_commit_read_naming_few_
     many = [f"email:p{n}@example.com" for n in range(keys.KEPT_FROM + 1)]
     asked = orjson.dumps(many).decode()
     few = orjson.dumps(many[:-1]).decode()
-    kept.keep("sources", many[:-1], few, 7, [(1, ["email:p1@example.com"])])
+    seven, eight = (7, "901"), (8, "902")
+    kept.keep("sources", many[:-1], few, seven, [(1, ["email:p1@example.com"])])
     assert kept.given("sources", few) is None  # (a few keys are asked again)
-    kept.keep("sources", many, asked, 7, [(1, ["email:p1@example.com"])])
-    assert kept.given("sources", asked) == (7, [(1, ["email:p1@example.com"])])
+    kept.keep("sources", many, asked, seven, [(1, ["email:p1@example.com"])])
+    assert kept.given("sources", asked) == (seven, [(1, ["email:p1@example.com"])])
     assert kept.given("customers", asked) is None and kept.given("sources", orjson.dumps([*many[1:], "x"]).decode()) is None
-    kept.keep("customers", many, asked, 6, [])  # (read before the last commit kept: not kept)
+    kept.keep("customers", many, asked, seven, [(2, []), (3, []), (4, [])])  # (3 more documents than 3 in all)
     assert kept.given("customers", asked) is None
-    kept.keep("customers", many, asked, 7, [(2, []), (3, []), (4, [])])  # (3 more documents than 3 in all)
-    assert kept.given("customers", asked) is None
-    kept.keep("customers", many, asked, 8, [(2, []), (3, []), (4, [])])  # (a later commit's: the earlier's forgotten)
-    assert kept.given("customers", asked) == (8, [(2, []), (3, []), (4, [])]) and kept.given("sources", asked) is None
+    kept.keep("sources", many, asked, seven, [(1, []), (2, [])])  # (kept again: counted once)
+    kept.keep("customers", many, asked, seven, [(3, [])])
+    assert kept.given("sources", asked) == (seven, [(1, []), (2, [])]) and kept.given("customers", asked) == (seven, [(3, [])])
+    kept.keep("customers", many, asked, eight, [(2, []), (3, []), (4, [])])  # (another commit's: the others forgotten)
+    assert kept.given("customers", asked) == (eight, [(2, []), (3, []), (4, [])]) and kept.given("sources", asked) is None
+    kept.keep("sources", many, asked, (8, "777"), [])  # (the same seq, another commit: a store restored, written again)
+    assert kept.given("customers", asked) is None and kept.given("sources", asked) == ((8, "777"), [])
+    monkeypatch.setattr(keys, "KEPT_ANSWERS", 1)
+    kept.keep("customers", many, asked, (8, "777"), [])
+    assert kept.given("customers", asked) is None  # (as many answers kept as may be)
+
+
+def test_a_character_the_databases_encoding_cannot_store_is_said_so_not_called_a_nul(pg_database):
+    with Store(pg_database) as store:
+        db = store.parts.session.db
+        with pytest.raises(StoreError, match=r"a value holds a character the database's encoding cannot store \(character "
+                                             r'with byte sequence 0xc5 0x9f .*"LATIN1"\); nothing was changed'), db._sql_errors():
+            raise psycopg.errors.UntranslatableCharacter(
+                'character with byte sequence 0xc5 0x9f in encoding "UTF8" has no equivalent in encoding "LATIN1"')

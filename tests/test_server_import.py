@@ -108,8 +108,10 @@ def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url
 def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_part_at_a_time(pg_database, monkeypatch):
     """A store no commit has counted yet is counted from its fields, not read whole; the
     documents two inserts add are read in the transaction from their fields' text, built for
-    the one read, and sent to COPY a part at a time: never all of them as text at once."""
+    the one read, and sent to COPY a part at a time: never all of them as text at once. They
+    arrive as they are whatever the client's encoding says (COPY is sent UTF-8)."""
     monkeypatch.setattr(writes, "COPY_ROWS", 37)
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
     built: list[int] = []
     series = json_rows.ObjectTexts.series
     monkeypatch.setattr(json_rows.ObjectTexts, "series", lambda texts: built.append(len(texts)) or series(texts))
@@ -124,16 +126,33 @@ def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_pa
             assert sources.get(ids[99])["first_name"] == "Ayşe 99" and sources.get(ids[100])["raw"] == {"Straße": "Hauptstr. 1"}
             assert "city" not in sources.get(ids[-1]) and sources.get(ids[-1] + 1) is None
             assert built == [1, 1, 1]  # (the three documents read, each alone)
+            assert sources.__dict__["_columns"] is not None  # (read to count the new store: the rows added taken in)
         assert max(built[3:]) == 37 and sum(built[3:]) == 150  # (the COPY's parts)
         tables = db.tables  # (counted from the fields: no document's text read)
         assert all(tables[t].reads_alone and not tables[t].text_read for t in (CUSTOMERS, SOURCES))
         assert store.stats()["sources"] == 150 and store.source(ids[120])["last_name"] == "Müller 20"
         assert tables[SOURCES].__dict__["_columns"] is None  # (nor the fields of the rows added, once the server has them)
-    with psycopg.connect(pg_database) as conn:
+        assert tables[SOURCES].frame()["id"].to_list() == ids  # (read from the server again when asked)
+    with psycopg.connect(pg_database, client_encoding="utf8") as conn:
         docs = dict(conn.execute("SELECT id, doc FROM sources WHERE id IN (1, 100, 150)").fetchall())
     assert docs[1]["email"] == "a0@örnek.com.tr" and docs[100]["first_name"] == "Ayşe 99"
     assert docs[150] == {"last_name": "Müller 49", "raw": {"Straße": "Hauptstr. 1"}, "rev": 1,
                          "schema_version": docs[1]["schema_version"]}
+
+
+def test_a_tables_fields_read_whole_in_an_imports_transaction_hold_the_rows_it_added(url):
+    """Read whole after an import added rows in the same transaction (a count of a store of no
+    counts yet, the matcher's index): the server's rows, then those added, which it has only
+    once they are committed."""
+    with Store(url, user="clerk") as store:
+        db = store.parts.session.db
+        with db.transaction() as tx:
+            ids = tx.insert_rows(SOURCES, pl.DataFrame({"first_name": ["Ada", "Ömer"], "email": ["ada@example.org", "o@örnek.tr"]}))
+            sources = db.tables[SOURCES]
+            assert sources.__dict__["_columns"] is None  # (not read before the rows were added)
+            read = sources.frame()
+            assert read["id"].to_list() == ids and read["first_name"].to_list() == ["Ada", "Ömer"]
+        assert store.stats()["sources"] == 2 and db.tables[SOURCES].frame()["email"].to_list() == ["ada@example.org", "o@örnek.tr"]
 
 
 def test_documents_added_are_read_and_let_go_part_by_part():

@@ -475,8 +475,10 @@ class Table(Mapping[int, dict[str, Any]]):
         if self._columns is None:
             with self._lock:
                 if self._columns is None:
-                    self._columns = (self._read_columns(self._schema) if self._read_columns
-                                     else self._decode(self._base))
+                    self._columns = self._read_columns(self._schema) if self._read_columns else self._decode(self._base)
+                    unsettled = self._unsettled
+                    if unsettled is not None:  # (added in this transaction: the server has them once it commits)
+                        self._columns, self._as_read = pl.concat([self._columns, unsettled.fields]), False
         return self._columns
 
     def snapshot_columns(self) -> pl.DataFrame | None:
@@ -631,6 +633,7 @@ class Table(Mapping[int, dict[str, Any]]):
                 # (its fields were taken into the columns read whole, for a count of a store
                 # never committed to: a first import of a million prospects held 150 MB more)
                 self._columns, self._as_read = None, True
+                self._changed()
             self._unsettled = None
             self._patched = []
 

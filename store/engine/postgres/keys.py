@@ -24,15 +24,16 @@ import psycopg
 from psycopg import sql
 
 from store.engine.indexes import Keyed, keys_of
-from store.engine.postgres.tables import state
+from store.engine.postgres.tables import STATE
 from store.engine.schema import Schema
 
 KEYS = "keys"
 FILL_ROWS = 200_000  # documents filled in per statement (a store made before the column)
-# `KeptAnswers` keeps the answers to lookups of more than `KEPT_FROM` keys (up to 50,000 each,
-# `indexes.SERVER_KEYS`; asking a few again takes milliseconds), naming `KEPT_HOLDERS`
-# documents in all (an import of new people names few).
+# `KeptAnswers` keeps up to `KEPT_ANSWERS` answers to lookups of more than `KEPT_FROM` keys
+# (up to 50,000 each, `indexes.SERVER_KEYS`; asking a few again takes milliseconds), naming
+# `KEPT_HOLDERS` documents in all (an import of new people names few).
 KEPT_FROM = 64
+KEPT_ANSWERS = 512
 KEPT_HOLDERS = 20_000
 
 
@@ -121,9 +122,21 @@ def fill(conn: psycopg.Connection[Any], schema: Schema, table: str) -> int:
         after = int(rows["id"][-1])
 
 
-def holders(conn: psycopg.Connection[Any], table: str, wanted: str) -> tuple[int, list[tuple[int, list[str]]]]:
-    """(the seq of the last commit the answer reads, (id, its keys) of each document holding
-    any of the keys `wanted`: a JSON array of "name:key")."""
+# The last commit as the server's state row names it: its seq, and the row version's
+# transaction (a seq repeated with other contents, after a restore or a writer that took no
+# lock, is another commit).
+Commit = tuple[int, str]
+
+
+def last_commit(conn: psycopg.Connection[Any]) -> Commit:
+    row = conn.execute(f"SELECT seq, xmin::text FROM {STATE}").fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def holders(conn: psycopg.Connection[Any], table: str, wanted: str) -> tuple[Commit, list[tuple[int, list[str]]]]:
+    """(the last commit the answer reads, (id, its keys) of each document holding any of the
+    keys `wanted`: a JSON array of "name:key")."""
     # One probe of the keys' index per key wanted, 2.4 µs each at 10,000,000 customers: `?|`
     # with thousands of keys is planned as a scan testing each against every row (22 s for
     # 30k keys against 20k customers), and so is a plain join at millions (the subquery's
@@ -135,10 +148,10 @@ def holders(conn: psycopg.Connection[Any], table: str, wanted: str) -> tuple[int
         # (the state's seq and the documents read in one snapshot: the answer is that commit's)
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         conn.execute("SET LOCAL jit = off")
-        seq = state(conn)[0]
+        commit = last_commit(conn)
         # (as one JSON text: psycopg quotes a list of a million keys one by one, in Python: 14 s)
         rows = conn.execute(statement, (wanted,)).fetchall()
-    return seq, [(int(row[0]), list(row[1])) for row in rows]
+    return commit, [(int(row[0]), list(row[1])) for row in rows]
 
 
 class KeptAnswers:
@@ -150,30 +163,32 @@ class KeptAnswers:
     (an update of a million records: their keys would be held twice)."""
 
     def __init__(self) -> None:
-        self._seq = -1
+        self._commit: Commit | None = None
         self._kept: dict[tuple[str, bytes], list[tuple[int, list[str]]]] = {}
         self._holders = 0  # (named by the answers kept)
         self._lock = threading.Lock()
 
-    def given(self, table: str, wanted: str) -> tuple[int, list[tuple[int, list[str]]]] | None:
+    def given(self, table: str, wanted: str) -> tuple[Commit, list[tuple[int, list[str]]]] | None:
         """(the commit it read, the answer) kept for `wanted` (`holders`' JSON text) of `table`,
         if any. The answer is the one kept, not a copy: read it only."""
+        key = (table, _digest(wanted))
         with self._lock:
-            found = self._kept.get((table, _digest(wanted)))
-            return None if found is None else (self._seq, found)
+            found = self._kept.get(key)
+            return None if found is None or self._commit is None else (self._commit, found)
 
-    def keep(self, table: str, wanted: list[str], asked: str, seq: int, found: list[tuple[int, list[str]]]) -> None:
-        """Keep `holders`' answer to `wanted` (`asked`: as its JSON text), read as of commit
-        `seq` (a later commit's forgets the earlier's), unless the keys were few or the
-        answers kept would name too many documents."""
+    def keep(self, table: str, wanted: list[str], asked: str, commit: Commit, found: list[tuple[int, list[str]]]) -> None:
+        """Keep `holders`' answer to `wanted` (`asked`: as its JSON text), read as of `commit`
+        (another commit's forgets those kept), unless the keys were few, or the answers kept
+        would be too many or name too many documents."""
         if len(wanted) <= KEPT_FROM:
             return
+        key = (table, _digest(asked))
         with self._lock:
-            if seq > self._seq:
-                self._seq, self._kept, self._holders = seq, {}, 0
-            if seq == self._seq and self._holders + len(found) <= KEPT_HOLDERS:
-                self._kept[(table, _digest(asked))] = found
-                self._holders += len(found)
+            if commit != self._commit:
+                self._commit, self._kept, self._holders = commit, {}, 0
+            holders = self._holders - len(self._kept.get(key, ())) + len(found)
+            if holders <= KEPT_HOLDERS and (key in self._kept or len(self._kept) < KEPT_ANSWERS):
+                self._kept[key], self._holders = found, holders
 
 
 def _digest(wanted: str) -> bytes:
