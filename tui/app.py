@@ -289,7 +289,10 @@ class CustdeskApp(App[None]):
             view.refresh(None if changes is None else changes.get(table, set()))
         self.update_counts()
         for screen in self.screen_stack:
-            screen.post_message(StoreChanged(changes))
+            # (sent by the app, not the screen that changed the store: a screen idle under it
+            # keeps the last message it handled, and that message its sender, until the next
+            # one; a closed import screen held its million rows so)
+            screen.post_message(StoreChanged(changes).set_sender(self))
 
     def shows(self, screen: Screen[Any]) -> bool:
         """Whether `screen` is on view: the top one, and those under dialogs down to the

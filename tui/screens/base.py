@@ -30,7 +30,7 @@ class AppScreen(Screen[ResultType]):
 
     def on_unmount(self) -> None:
         # Closed: its widgets are garbage in cycles, collected once the screen below is painted.
-        collect_after_paint(self.app)
+        collect_after_paint(self.app, self)
 
 
 class StoreScreen(AppScreen[ResultType]):
