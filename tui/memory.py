@@ -89,7 +89,18 @@ def _collect(app: App[Any], held: weakref.ref[object], tries: int) -> None:
     forget_closed_watchers(app)
     gc.collect()
     if held() is not None and tries > 1:
-        app.set_timer(CHECK_SECONDS, lambda: _collect(app, held, tries - 1), name="collect")
+        app.set_timer(CHECK_SECONDS, lambda: _collect_when_quiet(app, held, tries - 1), name="collect")
+
+
+def _collect_when_quiet(app: App[Any], held: weakref.ref[object], tries: int) -> None:
+    """`_collect` again, at a pause between keys (as the other full passes: one amid typing
+    would hold a key up), unless the screen is gone meanwhile."""
+    if held() is None:
+        return
+    if monotonic() - getattr(app, "last_key_at", 0.0) < QUIET_SECONDS:
+        app.set_timer(CHECK_SECONDS, lambda: _collect_when_quiet(app, held, tries), name="collect")
+        return
+    _collect(app, held, tries)
 
 
 def mend_background_styles_cache() -> None:
