@@ -22,6 +22,7 @@ from time import monotonic
 from typing import Any
 
 from textual.app import App
+from textual.messages import InvokeLater
 
 WRITE_SECONDS = 0.03  # a 160x50 frame reaches the terminal in a few ms
 FORGET_SECONDS = 3.0
@@ -75,14 +76,19 @@ def return_freed_memory() -> None:
 def collect_after_paint(app: App[Any], closed: object) -> None:
     """A screen just closed: its objects are collected once the screen below is painted and
     on its way to the terminal (Textual's writer thread needs the interpreter to write it,
-    and a collection lets no thread run until it ends); and again every second while
-    something still holds it, up to `COLLECT_TRIES` times. An idle screen keeps the last
-    message it handled, which names the screen that sent it; once let go, the closed screen
-    was garbage no pass collected in an app waiting for keys (`full_passes_when_quiet`
-    counts on passes that start as objects are made): an import screen's million rows
-    held 0.6 GB until the next keys."""
+    and a collection lets no thread run until it ends); and again every second, at a pause
+    between keys, while something still holds it (the worker that wrote an import's rows,
+    for a moment), up to `COLLECT_TRIES` times: once let go, a closed screen was garbage no
+    pass collected in an app waiting for keys (`full_passes_when_quiet` counts on passes
+    that start as objects are made), and an import screen's million rows held 0.6 GB until
+    the next keys."""
     held = weakref.ref(closed)
-    app.call_after_refresh(app.set_timer, WRITE_SECONDS, lambda: _collect(app, held, COLLECT_TRIES), name="collect")
+    # (in the app's name: `on_unmount` runs in the closing screen's, and the callback Textual
+    # makes of it, and the timer's ticks, named that screen as their sender, holding it
+    # through the first pass: every closed screen waited for the next)
+    def after_paint() -> None:
+        app.set_timer(WRITE_SECONDS, lambda: _collect(app, held, COLLECT_TRIES), name="collect")
+    app.post_message(InvokeLater(after_paint).set_sender(app))
 
 
 def _collect(app: App[Any], held: weakref.ref[object], tries: int) -> None:
