@@ -40,30 +40,25 @@ def _making() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("custdesk-ahead")]
 
 
+def _counted_parts(made: list[int]):
+    """Parts 0 to 99, each noted in `made` as it is made."""
+    for n in range(100):
+        made.append(n)
+        yield n
+
+
 def test_a_caller_that_stops_early_stops_the_making_and_its_thread():
-    made = []
-
-    def parts():
-        for n in range(100):
-            made.append(n)
-            yield n
-
-    ahead = made_ahead(parts())
+    made: list[int] = []
+    ahead = made_ahead(_counted_parts(made))
     assert next(ahead) == 0
     ahead.close()  # (the part being made is waited for, none after)
     assert made == [0, 1] and not _making()
 
 
 def test_an_error_where_a_part_is_used_stops_the_making_and_is_raised_as_it_is():
-    made = []
-
-    def parts():
-        for n in range(100):
-            made.append(n)
-            yield n
-
+    made: list[int] = []
     with pytest.raises(OSError, match="the server went away"):
-        for part in made_ahead(parts()):
+        for part in made_ahead(_counted_parts(made)):
             if part == 2:  # (a COPY the server breaks off)
                 raise OSError("the server went away")
     assert made == [0, 1, 2, 3] and not _making()

@@ -2,12 +2,14 @@
 from the terminal without Textual's 100–200 ms wait, and the closed detail's objects are
 collected once the table is painted (not by a full pass of Python's own amid a later key)."""
 import asyncio
+import contextlib
 import gc
 import os
 import threading
 import time
 import tty
 import weakref
+from collections.abc import Iterator
 
 from helpers import SIZE
 
@@ -85,11 +87,21 @@ async def test_a_terminal_that_hangs_up_quits_the_app_and_its_input_thread_stops
         assert not reading.is_alive()
 
 
+@contextlib.contextmanager
+def collected_by_the_app_only() -> Iterator[None]:
+    """Python's own passes off (what the start left collected first): what is collected
+    meanwhile, the app collected."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 async def test_a_closed_detail_is_collected_once_the_table_is_painted(shop):
     app = CustdeskApp(shop)
-    gc.collect()
-    gc.disable()  # (Python's own passes off: what is collected here, the app collected)
-    try:
+    with collected_by_the_app_only():
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("enter")
             assert isinstance(app.screen, DetailScreen)
@@ -104,8 +116,6 @@ async def test_a_closed_detail_is_collected_once_the_table_is_painted(shop):
             # widgets (~3,000) that Textual's background-styles cache used to keep for good
             # (`mend_background_styles_cache`).
             assert gc.collect() < 12_000
-    finally:
-        gc.enable()
 
 
 async def test_a_closed_screen_still_held_when_collected_is_collected_once_let_go(shop):
@@ -116,9 +126,7 @@ async def test_a_closed_screen_still_held_when_collected_is_collected_once_let_g
     from tui.memory import CHECK_SECONDS
 
     app = CustdeskApp(shop)
-    gc.collect()
-    gc.disable()  # (Python's own passes off: what is collected here, the app collected)
-    try:
+    with collected_by_the_app_only():
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("enter")
             held = [app.screen]
@@ -128,8 +136,6 @@ async def test_a_closed_screen_still_held_when_collected_is_collected_once_let_g
             assert isinstance(app.screen, CustomersScreen) and closed() is not None
             held.clear()
             await until(lambda: closed() is None, 3 * CHECK_SECONDS)
-    finally:
-        gc.enable()
 
 
 async def test_closed_screens_do_not_pile_up(shop):
