@@ -61,15 +61,18 @@ def key_values(frame: pl.DataFrame, key: str) -> pl.Series:
     return identity_column(key, frame[key]).rename("key")
 
 
-def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame) -> list[tuple[int, FieldIssue]]:
-    """Set every row's status, match and note, and the plan's diffs; return (position, issue) of every row issue."""
+def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.DataFrame | None) -> list[tuple[int, FieldIssue]]:
+    """Set every row's status, match and note, and the plan's diffs; return (position, issue) of every row issue.
+    `cells`: the rows' typed cells of the fields they write, which a row matching a record
+    lays over it (None in mode create: no row updates one)."""
     judge = _Judge(store, plan)
     rows = plan.rows
     issues_at: dict[int, list[FieldIssue]] = {}
     for i in found.iter_rows(named=True):
         issues_at.setdefault(i["index"], []).append(FieldIssue(i["field"], i["value"], i["message"], i["severity"]))
     has_key = plan.key in rows.columns
-    keys = key_values(rows, plan.key).to_list() if has_key else [None] * rows.height
+    # (a column, not a list: a million keys as str objects held 80 MB through the judging)
+    keys = key_values(rows, plan.key) if has_key else pl.repeat(None, rows.height, dtype=pl.String, eager=True).rename("key")
     held = store.lookup_held(judge.table, plan.key, keys) if has_key else {}
 
     def matches(pos: int) -> list[int]:
@@ -101,6 +104,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
             is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
             verdict = judge.matched(matches(pos), is_error and not (matches(pos) and plan.mode != "create"))
             if verdict is None and matches(pos):
+                assert cells is not None, "a row matching a record in mode create is skipped, never an update"
                 verdict = judge.update(pos, matches(pos)[0], cells, issues_at)
         verdicts[pos] = verdict or new
     judge.new_rows(verdicts)
@@ -117,13 +121,15 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
                      if v.status == "error" and v.note and v.field]
 
 
-def _repeats(rows: pl.DataFrame, keys: list[str | None], errors: set[int]) -> dict[int, int | None]:
+def _repeats(rows: pl.DataFrame, keys: pl.Series, errors: set[int]) -> dict[int, int | None]:
     """Each sound row whose key (or, keyless, whole content) an earlier sound row has, with
     the first such row's position where the key names it (column-wise: a dict of a million
     keys took 0.1 GB)."""
-    frame = pl.DataFrame({"key": keys}, schema={"key": pl.String}).with_row_index("pos").with_columns(
+    frame = keys.rename("key").to_frame().with_row_index("pos").with_columns(
         ~pl.col("pos").is_in(sorted(errors)).alias("ok"))
-    keyed = frame.filter(pl.col("ok") & pl.col("key").is_not_null()).with_columns(pl.col("pos").min().over("key").alias("first"))
+    # (windowed over the keys held more than once alone: over a million keys, one group each, it held 0.1 GB)
+    keyed = frame.filter(pl.col("ok") & pl.col("key").is_not_null()).filter(pl.col("key").is_duplicated()).with_columns(
+        pl.col("pos").min().over("key").alias("first"))
     later = keyed.filter(pl.col("first") < pl.col("pos")).select("pos", pl.when(pl.col("key") != "").then("first"))
     repeats: dict[int, int | None] = dict(later.iter_rows())
     keyless = frame.select(pl.col("ok") & pl.col("key").is_null()).to_series()
@@ -207,7 +213,7 @@ class _Judge:
         # (only the columns judged here: filtered, every column of a million rows is copied)
         judged = [c for c in ("_row", "number", *DUPLICATE_FIELDS) if c in self.plan.rows.columns]
         rows = self.plan.rows.select(judged).with_row_index("_pos")
-        candidates = rows.filter(pl.col("_pos").is_in([p for p, v in enumerate(verdicts) if v.status == "new"]))
+        candidates = rows.filter(pl.Series([v.status == "new" for v in verdicts], dtype=pl.Boolean))
         if "number" in candidates.columns and self.table == CUSTOMERS:
             refused = self._numbers(candidates)
             for pos, verdict in refused.items():
@@ -225,9 +231,9 @@ class _Judge:
         records with them)."""
         from store.matching import matches_among
 
-        fresh = [p for p, v in enumerate(verdicts) if v.status == "new"]
         shared = [p for p, v in enumerate(verdicts) if v.status == "duplicate" and any(t[0] != ROW for t in v.targets)]
-        checked = sorted([*shared, *fresh]) if len(shared) + len(fresh) <= MATCHED_ROWS else (
+        fresh = sum(v.status == "new" for v in verdicts)  # (counted first: a million new rows' positions took 36 MB)
+        checked = sorted([*shared, *(p for p, v in enumerate(verdicts) if v.status == "new")]) if len(shared) + fresh <= MATCHED_ROWS else (
             shared if len(shared) <= MATCHED_ROWS else [])
         if not matcher_checks(len(checked)):
             return
@@ -253,7 +259,7 @@ class _Judge:
         """Customer numbers another customer, or an earlier row, has already."""
         frame = candidates.select("_pos", "_row", "number", key_values(candidates, "number")).filter(pl.col("key").is_not_null())
         frame = frame.with_columns(pl.col("_row").min().over("key").alias("first"))
-        held = self.store.first_holders(CUSTOMERS, "number", frame["key"].to_list())
+        held = self.store.first_holders(CUSTOMERS, "number", frame["key"])
         out = {}
         for (pos, row, number, _key, first), holder in zip(frame.iter_rows(), held, strict=True):
             if number_error(number.upper()):
@@ -276,9 +282,10 @@ class _Judge:
         for field in identities:
             of_field = keys.filter(pl.col("field") == field)
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
-                holders = self.store.first_holders(table, field, of_field["key"].to_list())
-                for pos, holder in zip(of_field["_pos"].to_list(), holders, strict=True):
-                    if holder is not None and (pos not in notes or table == CUSTOMERS):
+                holders = pl.Series(self.store.first_holders(table, field, of_field["key"]), dtype=pl.Int64)
+                held = of_field.select("_pos").with_columns(holders.alias("holder")).filter(pl.col("holder").is_not_null())
+                for pos, holder in held.iter_rows():  # (the few held: the million keys' positions as ints took 36 MB)
+                    if pos not in notes or table == CUSTOMERS:
                         notes[pos] = (f"{field} belongs to {self._holder_name(table, holder)}", (table, holder, None, (f"same {field}",)))
         unnoted = keys.filter(~pl.col("_pos").is_in(list(notes)))
         for field in identities:  # (a field at a time: the windows of all at once took 0.4 GB more at a million rows)

@@ -184,12 +184,11 @@ class Batches:
     def _refuse_taken_keys(self, table: str, batch: Batch, cleaned: pl.DataFrame) -> None:
         """Under the lock: records the plan found new must still be new. Two imports at once
         would otherwise both create every record, or each create a person the other has."""
-        taken = pl.Series([False] * batch.create_count, dtype=pl.Boolean)
-        queued = pl.Series([False] * batch.create_count, dtype=pl.Boolean).scatter([q.position for q in batch.queued], True)
+        taken = pl.repeat(False, batch.create_count, dtype=pl.Boolean, eager=True)
+        queued = pl.repeat(False, batch.create_count, dtype=pl.Boolean, eager=True).scatter([q.position for q in batch.queued], True)
         found_by: list[str] = []
         for tables, name, values in self._keys_to_check(table, batch, cleaned):
-            keys = values.to_list()
-            held = [self.session.db.indexes.holds(t, IDENTITY_FIELDS.get(name, name), keys) for t in tables]
+            held = [self.session.db.indexes.holds(t, IDENTITY_FIELDS.get(name, name), values) for t in tables]
             if not any(any(found) for found in held):  # (an import into a new store: nothing to look at twice)
                 continue
             hits = pl.Series([any(found) for found in zip(*held, strict=True)], dtype=pl.Boolean) & ~queued

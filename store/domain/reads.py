@@ -11,6 +11,7 @@ from store.base.sorting import text_order
 from store.domain import journal
 from store.domain.session import Session, customer_of, entry_of, prospect_of, public
 from store.engine import Document
+from store.engine.keyed import Keys
 from store.model import CHILD_TABLES, CUSTOMERS, DEPARTMENTS, JOURNAL, SOURCES, Customer, JournalEntry, Prospect
 from store.rules.keys import KEY_FIELDS
 from store.views.counts import stats_from
@@ -44,7 +45,7 @@ class Reads:
         """For each value, the ids of the customers or prospects whose `key` equals it."""
         return [sorted(ids) if ids else [] for ids in self.session.db.indexes.holders(table, key, values)]
 
-    def lookup_held(self, table: str, key: str, values: list[str | None]) -> dict[int, list[int]]:
+    def lookup_held(self, table: str, key: str, values: Keys) -> dict[int, list[int]]:
         """`lookup` of the values some customer or prospect holds, by their position in
         `values` (an import's million keys, most held by none: no list each)."""
         return {at: sorted(ids) for at, ids in enumerate(self.session.db.indexes.holders(table, key, values)) if ids}
@@ -54,7 +55,7 @@ class Reads:
         that two to `most` records of `tables` hold."""
         return self.session.db.indexes.shared(list(tables), list(names), most)
 
-    def first_holders(self, table: str, key: str, values: list[str | None]) -> list[int | None]:
+    def first_holders(self, table: str, key: str, values: Keys) -> list[int | None]:
         """For each (normalised) value, the lowest id of the customers or prospects holding it."""
         return self.session.db.indexes.first_holders(table, key, values)
 

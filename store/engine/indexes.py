@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
-from store.engine.keyed import NO_IDS, KeyedIds
+from store.engine.keyed import NO_IDS, KeyedIds, Keys
 from store.engine.owned import OwnedIds
 from store.engine.saved_keys import SavedKeys
 from store.engine.schema import Schema
@@ -102,7 +102,7 @@ class Indexes:
         key = self._schema.normalise(field, value)
         return NO_IDS if key is None else self.holders(table, field, [key])[0]
 
-    def holders(self, table: str, name: str, keys: list[str | None]) -> list[AbstractSet[int]]:
+    def holders(self, table: str, name: str, keys: Keys) -> list[AbstractSet[int]]:
         """For each normalised key of key name `name` (None: none), the ids of `table` holding
         it: from the table's key index, or while it is not built and the keys are few
         (`FEW_KEYS`, `SCANS`), from one column-wise pass over the fields of that key."""
@@ -115,7 +115,7 @@ class Indexes:
         ids = index.ids
         return [NO_IDS if key is None else ids(key) for key in keys]
 
-    def first_holders(self, table: str, name: str, keys: list[str | None]) -> list[int | None]:
+    def first_holders(self, table: str, name: str, keys: Keys) -> list[int | None]:
         """`holders`' lowest id of each key (None: none holds it)."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
@@ -126,7 +126,7 @@ class Indexes:
         first = index.first
         return [None if key is None else first(key) for key in keys]
 
-    def holds(self, table: str, name: str, keys: list[str | None]) -> list[bool]:
+    def holds(self, table: str, name: str, keys: Keys) -> list[bool]:
         """Whether any document of `table` holds each key (`holders`, told without the ids)."""
         scanned = self._scanned(table, name, keys)
         if scanned is not None:
@@ -136,7 +136,7 @@ class Indexes:
             return [False] * len(keys)
         return [key is not None and key in index for key in keys]
 
-    def _scanned(self, table: str, name: str, keys: list[str | None]) -> dict[str, set[int]] | None:
+    def _scanned(self, table: str, name: str, keys: Keys) -> dict[str, set[int]] | None:
         """The holders of each key held (a key held by none is absent): asked of the server
         where it keeps the keys of a table read one document at a time (however many: an
         index of ten million customers built here would hold GBs); else read from the
@@ -160,7 +160,7 @@ class Indexes:
         held = None if self._counted is None else self._counted(table)
         return held is not None and keys > SERVER_KEYS and held < keys
 
-    def _scan(self, table: str, name: str, keys: list[str | None]) -> dict[str, set[int]]:
+    def _scan(self, table: str, name: str, keys: Keys) -> dict[str, set[int]]:
         wanted = {key for key in keys if key is not None}
         found: dict[str, set[int]] = {}
         rows = self._tables[table]
@@ -174,7 +174,7 @@ class Indexes:
         return found
 
     def _ask_server(self, server: ServerLookups, table: str, rows: Table, name: str,
-                    keys: list[str | None]) -> dict[str, set[int]]:
+                    keys: Keys) -> dict[str, set[int]]:
         """`_scan`, the stored documents asked of the server by their kept keys, those written
         here since (this commit's, those caught up with) by their own. The keys are asked
         in order (neighbours in the server's index), column-wise: an import's million."""

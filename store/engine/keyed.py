@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from typing import TypeAlias
 
 import polars as pl
 
 from store.engine.slices import int64_array, int64_series, lists
 
 NO_IDS: frozenset[int] = frozenset()  # held by no document (shared: never changed)
+# Normalised keys to look up (None: none): a few in a list, an import's million as a column
+# (a list of them held a str object each: 80 MB).
+Keys: TypeAlias = "Sequence[str | None] | pl.Series"
 
 
 class KeyedIds:
