@@ -1,9 +1,7 @@
 """The single-record rules and the column rules must judge alike."""
 import pytest
-from polars.testing import assert_frame_equal
 
 from store.model import CUSTOMER_FIELDS
-from store.rules import validation_frame
 from store.rules.validation import clean_person, record_issues
 from store.rules.validation_frame import clean_frame, frame_from_records
 
@@ -37,13 +35,3 @@ def test_both_paths_clean_and_judge_alike(kind, allow_private):
         for field in CUSTOMER_FIELDS:
             if field != "obfuscate_enabled":
                 assert rows[index][field] == cleaned[field], f"record {index} field {field}"
-
-
-def test_many_rows_are_cleaned_a_part_at_a_time_as_in_one(monkeypatch):
-    """Rows cleaned `CLEANED_ROWS` at a time give the rows and issues of one pass, each issue at its own row."""
-    whole = clean_frame(frame_from_records(RECORDS, CUSTOMER_FIELDS), kind="corporate", allow_private=False, default_country="DE")
-    monkeypatch.setattr(validation_frame, "CLEANED_ROWS", 3)
-    parts = clean_frame(frame_from_records(RECORDS, CUSTOMER_FIELDS), kind="corporate", allow_private=False, default_country="DE")
-    assert whole[1].height > 5 and whole[1]["index"].max() == len(RECORDS) - 1
-    assert_frame_equal(parts[0], whole[0])
-    assert_frame_equal(parts[1], whole[1])

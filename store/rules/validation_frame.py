@@ -34,9 +34,6 @@ from store.rules.validation import (
 from store.rules.vat import clean_vat
 
 ISSUE_SCHEMA = {"index": pl.Int64, "field": pl.String, "value": pl.String, "message": pl.String, "severity": pl.String}
-# Rows cleaned at a time (`clean_frame`): a million at once held each step's columns whole,
-# 0.1 GB more at an import's peak.
-CLEANED_ROWS = 100_000
 _TEXT_SKIP = frozenset(FLAG_DEFAULTS)
 
 
@@ -93,21 +90,8 @@ def clean_frame(
     Text is trimmed (empty → null), emails checked and lower-cased, phones
     normalised per distinct (value, region) — the region being the row's own
     country, else `default_country` — and tags split into lists; the columns
-    present are judged. Every rule is the row's own: many rows are cleaned
-    `CLEANED_ROWS` at a time.
+    present are judged.
     """
-    if frame.height <= CLEANED_ROWS:
-        return _clean_part(frame, kind=kind, allow_private=allow_private, default_country=default_country)
-    parts = [(start, *_clean_part(frame.slice(start, CLEANED_ROWS), kind=kind, allow_private=allow_private,
-                                  default_country=default_country))
-             for start in range(0, frame.height, CLEANED_ROWS)]
-    return (pl.concat([cleaned for _start, cleaned, _issues in parts]),
-            pl.concat([issues.with_columns(pl.col("index") + start) for start, _cleaned, issues in parts]))
-
-
-def _clean_part(
-    frame: pl.DataFrame, *, kind: str | None, allow_private: bool, default_country: str | None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
     text_fields = [c for c in frame.columns if c not in _TEXT_SKIP]
     frame = frame.with_columns(pl.col(text_fields).str.strip_chars(WHITESPACE).replace("", None))
     carded = [c for c in text_fields if c not in CARD_EXEMPT_FIELDS]
