@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+import time
 
 import polars as pl
 import psycopg
@@ -317,6 +319,39 @@ def test_a_lookup_of_more_keys_than_a_table_holds_builds_its_index_once_instead(
         emails = [store.customer(i)["email"] for i in range(1, 61)]
         assert [len(ids) for ids in store.lookup(CUSTOMERS, "email", [normalise_key("email", e) for e in emails])] == [1] * 60
         assert not tables[CUSTOMERS].text_read and tables[CUSTOMERS].__dict__["_columns"] is None  # (120: asked)
+
+
+def test_a_lookup_of_several_statements_asks_two_at_once_each_on_a_connection_of_its_own(url, monkeypatch):
+    """The statements of a lookup of many keys go to the server two at a time, on the
+    session's two readers (the server's two cores probe side by side); the answers are those
+    of one statement at a time, and both connections close with the store."""
+    from store.engine import indexes
+    from store.engine.postgres import keys
+    from store.rules.keys import normalise_key
+
+    monkeypatch.setattr(indexes, "SERVER_KEYS", 7)
+    asking, most, lock = [0], [0], threading.Lock()
+    holders = keys.holders
+
+    def counted(conn, table, wanted):
+        with lock:
+            asking[0] += 1
+            most[0] = max(most[0], asking[0])
+        try:
+            time.sleep(0.05)  # (long enough for the other statement to be asked meanwhile)
+            return holders(conn, table, wanted)
+        finally:
+            with lock:
+                asking[0] -= 1
+
+    monkeypatch.setattr(keys, "holders", counted)
+    with Store(url, user="clerk") as store:
+        emails = [store.customer(i)["email"] for i in range(1, 61)]
+        found = store.lookup(CUSTOMERS, "email", [normalise_key("email", e) for e in emails] + ["nobody@example.org"])
+        readers = store.parts.session.db.readers
+        assert all(reader.conn is not None for reader in readers)
+    assert found == [[i] for i in range(1, 61)] + [[]]
+    assert most[0] == 2 and all(reader.conn.closed for reader in readers)
 
 
 def test_a_role_that_does_not_own_the_tables_opens_a_store_whose_index_it_may_not_tune(url):

@@ -1,10 +1,11 @@
 """Bulk work: Python's cyclic garbage collector held off, its progress told, its next part
-made while the last is used."""
+made while the last is used, its parts worked on two at a time."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ def paused_gc() -> Iterator[None]:
 # ("building customers", 40_000, 100_000); the command line shows it on a terminal.
 Progress = Callable[[str, int, int], None]
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def counted(items: Sequence[T], what: str, progress: Progress | None, every: int = 1000) -> Iterator[T]:
@@ -58,3 +60,21 @@ def _next(parts: Iterator[T]) -> tuple[T] | None:
     for part in parts:
         return (part,)
     return None
+
+
+def worked_at_once(work: Callable[[T], R], items: Iterable[T], at_once: int = 2) -> Iterator[tuple[T, R]]:
+    """(item, `work(item)`) of each of `items` in order, `at_once` of them worked on together
+    on threads (questions to a server on as many connections: its cores answer them side by
+    side), the items taken only as they are needed. While the caller holds one answer, the
+    next ones are being worked on. An error working on an item is raised where its answer
+    is taken; stopping early begins no more, and waits for those begun."""
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="custdesk-at-once") as pool:
+        begun: deque[tuple[T, Future[R]]] = deque()  # (never more than the pool's threads: none waits)
+        for item in items:
+            begun.append((item, pool.submit(work, item)))
+            if len(begun) == at_once:
+                first, answer = begun.popleft()
+                yield first, answer.result()
+        while begun:
+            first, answer = begun.popleft()
+            yield first, answer.result()

@@ -8,10 +8,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
+from store.base.bulk import worked_at_once
 from store.engine.keyed import NO_IDS, KeyedIds, Keys
 from store.engine.owned import OwnedIds
 from store.engine.saved_keys import SavedKeys
@@ -48,7 +50,8 @@ class ServerLookups(Protocol):
     """What a server that keeps the documents answers (`postgres.keys`)."""
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
-        """(id, its "name:key" entries) of each stored document holding any of `wanted`."""
+        """(id, its "name:key" entries) of each stored document holding any of `wanted`.
+        Asked from two threads at once, it answers both (each on a connection of its own)."""
         ...
 
     def children(self, table: str, owner_id: int) -> list[int]:
@@ -183,10 +186,12 @@ class Indexes:
         asked = prefix + pl.Series(keys, dtype=pl.String).drop_nulls().unique().sort()
         found: dict[str, set[int]] = {}
         written = rows.written_docs()
-        for start in range(0, len(asked), SERVER_KEYS):
-            chunk = asked.slice(start, SERVER_KEYS).to_list()
+        chunks = (asked.slice(start, SERVER_KEYS).to_list() for start in range(0, len(asked), SERVER_KEYS))
+        # (two statements at once: the server probes on both its cores; a million keys at
+        # 10,000,000 customers took 2.8 s one statement at a time)
+        for chunk, answer in worked_at_once(partial(server.holders, table), chunks):
             entries = set(chunk)
-            for doc_id, held in server.holders(table, chunk):
+            for doc_id, held in answer:
                 if doc_id not in written:
                     for entry in held:
                         if entry in entries:

@@ -3,6 +3,7 @@ reading the store and catching up; the commit lifecycle is `Backend`'s."""
 from __future__ import annotations
 
 import contextlib
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,8 +48,9 @@ class PgDatabase(Backend):
         self.seq = 0
         self._heard = 0
         self._listener: Listener | None = None
-        self._reader: psycopg.Connection[Any] | None = None
-        self._reader_lock = threading.Lock()
+        # Connections of their own for what is read when first needed; the second only for
+        # lookups asked two at a time (`_Lookups`).
+        self.readers = (_Reader(url), _Reader(url))
         self.blobs = TableBlobs(self, server.blobs_table(schema.blobs))
         self.pages = PageReads(url)
         self.conn = connect(url)
@@ -138,8 +140,8 @@ class PgDatabase(Backend):
         """Every commit is on the server already."""
         if self._listener is not None:
             self._listener.stop()
-        if self._reader is not None:
-            self._reader.close()
+        for reader in self.readers:
+            reader.close()
         self.pages.close()
         self.conn.close()
 
@@ -275,13 +277,12 @@ class PgDatabase(Backend):
         """What `read` reads of a large table when first needed, on a connection of its own:
         whichever thread needs it, it waits for no commit (it reads what is committed; documents
         committed since we caught up are caught up again, the same or newer)."""
-        with self._reader_lock, self._sql_errors():
-            if self._reader is not None:
-                with contextlib.suppress(psycopg.OperationalError):  # (lost since: a read is safe to repeat)
-                    return read(self._reader, *args)
-                self._reader.close()
-            self._reader = connect(self.url)
-            return read(self._reader, *args)
+        return self.read_on(self.readers[0], read, *args)
+
+    def read_on(self, reader: _Reader, read: Callable[..., T], *args: Any) -> T:
+        """`_later` on `reader`."""
+        with self._sql_errors():
+            return reader.read(read, *args)
 
     def _catch_up(self) -> bool:
         seq, horizon = server.state(self.conn)
@@ -316,21 +317,51 @@ class PgDatabase(Backend):
                                                                         sql.Identifier(table)))
 
 
+class _Reader:
+    """A connection of its own, made when first needed and again when found lost."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conn: psycopg.Connection[Any] | None = None
+        self.lock = threading.Lock()
+
+    def read(self, read: Callable[..., T], *args: Any) -> T:
+        with self.lock:
+            if self.conn is not None:
+                with contextlib.suppress(psycopg.OperationalError):  # (lost since: a read is safe to repeat)
+                    return read(self.conn, *args)
+                self.conn.close()
+            self.conn = connect(self.url)
+            return read(self.conn, *args)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
 class _Lookups:
-    """`ServerLookups` of one session (`PgDatabase.server_lookups`)."""
+    """`ServerLookups` of one session (`PgDatabase.server_lookups`): asked from two threads
+    at once, each is answered on a reader of its own."""
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
         self._kept = keys.KeptAnswers()
+        self._free: queue.SimpleQueue[_Reader] = queue.SimpleQueue()
+        for reader in db.readers:
+            self._free.put(reader)
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
         asked = orjson.dumps(wanted).decode()
         kept = self._kept.given(table, asked)
-        # (the last commit asked of the server: a round trip, where the keys' probes take
-        # 0.4 s for 50,000 at 10,000,000 customers)
-        if kept is not None and kept[0] == self.db._later(keys.last_commit):
-            return kept[1]
-        commit, found = self.db._later(keys.holders, table, asked)
+        reader = self._free.get()
+        try:
+            # (the last commit asked of the server: a round trip, where the keys' probes take
+            # 0.4 s for 50,000 at 10,000,000 customers)
+            if kept is not None and kept[0] == self.db.read_on(reader, keys.last_commit):
+                return kept[1]
+            commit, found = self.db.read_on(reader, keys.holders, table, asked)
+        finally:
+            self._free.put(reader)
         self._kept.keep(table, wanted, asked, commit, found)
         return found
 
