@@ -111,3 +111,9 @@ def test_a_caller_that_stops_early_begins_no_more_and_waits_for_those_begun():
     assert next(answers) == (0, 0)
     answers.close()
     assert work.begun == [0, 1] and work.now == 0 and not _making("custdesk-at-once")
+
+
+def test_a_single_item_is_worked_on_where_it_is_asked():
+    work = _Worker()
+    assert list(worked_at_once(work, iter([4]))) == [(4, 40)] and work.threads == {threading.get_ident()}
+    assert list(worked_at_once(work, [])) == []

@@ -3,6 +3,7 @@ made while the last is used, its parts worked on two at a time."""
 from __future__ import annotations
 
 import gc
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -67,10 +68,16 @@ def worked_at_once(work: Callable[[T], R], items: Iterable[T], at_once: int = 2)
     on threads (questions to a server on as many connections: its cores answer them side by
     side), the items taken only as they are needed. While the caller holds one answer, the
     next ones are being worked on. An error working on an item is raised where its answer
-    is taken; stopping early begins no more, and waits for those begun."""
+    is taken; stopping early begins no more, and waits for those begun. A single item is
+    worked on where it is asked, no thread started (an edit's lookup of one key)."""
+    taken = iter(items)
+    head = list(itertools.islice(taken, 2))
+    if len(head) < 2:
+        yield from ((item, work(item)) for item in head)
+        return
     with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="custdesk-at-once") as pool:
         begun: deque[tuple[T, Future[R]]] = deque()  # (never more than the pool's threads: none waits)
-        for item in items:
+        for item in itertools.chain(head, taken):
             begun.append((item, pool.submit(work, item)))
             if len(begun) == at_once:
                 first, answer = begun.popleft()
