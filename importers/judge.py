@@ -98,7 +98,7 @@ def judge_rows(store: Store, plan: ImportPlan, found: pl.DataFrame, cells: pl.Da
             verdict = Verdict("error")
         elif pos in repeats:
             earlier = repeats[pos]
-            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if keys[pos] else "same as an earlier row",
+            verdict = Verdict("duplicate", None, f"same {plan.key} as an earlier row" if earlier is not None else "same as an earlier row",
                               targets=() if earlier is None else ((ROW, earlier, None, (f"same {plan.key}",)),), by_key=True)
         else:
             is_error = any(i.severity == "error" for i in issues_at.get(pos, ()))
@@ -130,7 +130,7 @@ def _repeats(rows: pl.DataFrame, keys: pl.Series, errors: set[int]) -> dict[int,
     # (windowed over the keys held more than once alone: over a million keys, one group each, it held 0.1 GB)
     keyed = frame.filter(pl.col("ok") & pl.col("key").is_not_null()).filter(pl.col("key").is_duplicated()).with_columns(
         pl.col("pos").min().over("key").alias("first"))
-    later = keyed.filter(pl.col("first") < pl.col("pos")).select("pos", pl.when(pl.col("key") != "").then("first"))
+    later = keyed.filter(pl.col("first") < pl.col("pos")).select("pos", "first")
     repeats: dict[int, int | None] = dict(later.iter_rows())
     keyless = frame.select(pl.col("ok") & pl.col("key").is_null()).to_series()
     if keyless.any():  # (whole rows compared only where there is no key: a million rows' content hashed took 0.1 GB)

@@ -348,10 +348,40 @@ def test_a_lookup_of_several_statements_asks_two_at_once_each_on_a_connection_of
     with Store(url, user="clerk") as store:
         emails = [store.customer(i)["email"] for i in range(1, 61)]
         found = store.lookup(CUSTOMERS, "email", [normalise_key("email", e) for e in emails] + ["nobody@example.org"])
-        readers = store.parts.session.db.readers
-        assert all(reader.conn is not None for reader in readers)
+        conns = [reader.conn for reader in store.parts.session.db.readers]
     assert found == [[i] for i in range(1, 61)] + [[]]
-    assert most[0] == 2 and all(reader.conn.closed for reader in readers)
+    assert most[0] == 2 and all(conn is not None and conn.closed for conn in conns)
+
+
+def test_a_store_closed_while_a_reader_reads_cancels_it_and_makes_no_connection_after(url, monkeypatch):
+    """A store closed while a lookup's statement runs on a worker thread waits for it a
+    moment, then cancels it: the read fails as the store's error, and no connection is made
+    again behind the closed store (one would be left open for good)."""
+    from store.base.errors import StoreError
+
+    monkeypatch.setattr(backend, "CLOSE_WAIT", 0.2)
+    store = Store(url, user="clerk")
+    db = store.parts.session.db
+    reader = db.readers[1]
+    failed: list[Exception] = []
+
+    def slow() -> None:
+        try:
+            db.read_on(reader, lambda conn: conn.execute("SELECT pg_sleep(30)"))
+        except StoreError as err:
+            failed.append(err)
+
+    worker = threading.Thread(target=slow)
+    worker.start()
+    time.sleep(0.5)  # (the statement running)
+    started = time.monotonic()
+    store.close()
+    worker.join(10)
+    assert not worker.is_alive() and time.monotonic() - started < 5
+    assert [str(err) for err in failed] == [f"{db.where}: the store was closed"] and reader.conn is None
+    with pytest.raises(StoreError, match="the store was closed"):
+        db.read_on(reader, lambda conn: conn.execute("SELECT 1"))
+    assert reader.conn is None
 
 
 def test_a_role_that_does_not_own_the_tables_opens_a_store_whose_index_it_may_not_tune(url):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
@@ -63,23 +63,23 @@ def _next(parts: Iterator[T]) -> tuple[T] | None:
     return None
 
 
-def worked_at_once(work: Callable[[T], R], items: Iterable[T], at_once: int = 2) -> Iterator[tuple[T, R]]:
-    """(item, `work(item)`) of each of `items` in order, `at_once` of them worked on together
-    on threads (questions to a server on as many connections: its cores answer them side by
-    side), the items taken only as they are needed. While the caller holds one answer, the
-    next ones are being worked on. An error working on an item is raised where its answer
-    is taken; stopping early begins no more, and waits for those begun. A single item is
+def worked_at_once(work: Callable[[T], R], items: Iterable[T]) -> Generator[tuple[T, R], None, None]:
+    """(item, `work(item)`) of each of `items` in order, two of them worked on together on
+    threads (questions to a server on two connections: its two cores answer them side by
+    side), the items taken only as they are needed: while the caller holds one answer, the
+    next is being worked on. An error working on an item is raised where its answer is
+    taken; stopping early begins no more, and waits for the one begun. A single item is
     worked on where it is asked, no thread started (an edit's lookup of one key)."""
     taken = iter(items)
-    head = list(itertools.islice(taken, 2))
+    head = list(itertools.islice(taken, 2))  # (one item, or more?)
     if len(head) < 2:
         yield from ((item, work(item)) for item in head)
         return
-    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="custdesk-at-once") as pool:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="custdesk-at-once") as pool:
         begun: deque[tuple[T, Future[R]]] = deque()  # (never more than the pool's threads: none waits)
         for item in itertools.chain(head, taken):
             begun.append((item, pool.submit(work, item)))
-            if len(begun) == at_once:
+            if len(begun) == 2:
                 first, answer = begun.popleft()
                 yield first, answer.result()
         while begun:

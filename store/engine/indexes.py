@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
+from contextlib import closing
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -189,13 +190,14 @@ class Indexes:
         chunks = (asked.slice(start, SERVER_KEYS).to_list() for start in range(0, len(asked), SERVER_KEYS))
         # (two statements at once: the server probes on both its cores; a million keys at
         # 10,000,000 customers took 2.8 s one statement at a time)
-        for chunk, answer in worked_at_once(partial(server.holders, table), chunks):
-            entries = set(chunk)
-            for doc_id, held in answer:
-                if doc_id not in written:
-                    for entry in held:
-                        if entry in entries:
-                            found.setdefault(entry[len(prefix):], set()).add(doc_id)
+        with closing(worked_at_once(partial(server.holders, table), chunks)) as answers:  # (its threads ended here)
+            for chunk, answer in answers:
+                entries = set(chunk)
+                for doc_id, held in answer:
+                    if doc_id not in written:
+                        for entry in held:
+                            if entry in entries:
+                                found.setdefault(entry[len(prefix):], set()).add(doc_id)
         self._forget_keyed(table, written)
         fresh = rows.unsettled_fields()
         if len(asked) and (written or fresh is not None):

@@ -2,7 +2,6 @@
 reading the store and catching up; the commit lifecycle is `Backend`'s."""
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -38,6 +37,8 @@ LOCK_CLASS = 0x637364  # the advisory lock's first key ("csd"); the second is th
 BULK_CHANGES = 20_000
 # Documents a table keeps as dicts (written since it was read) before they are turned back into text.
 FOLD_WRITTEN = 20_000
+# Seconds a store being closed waits for a reader's statement before cancelling it.
+CLOSE_WAIT = 1.0
 
 
 class PgDatabase(Backend):
@@ -49,8 +50,11 @@ class PgDatabase(Backend):
         self._heard = 0
         self._listener: Listener | None = None
         # Connections of their own for what is read when first needed; the second only for
-        # lookups asked two at a time (`_Lookups`).
-        self.readers = (_Reader(url), _Reader(url))
+        # lookups asked two at a time (`_Lookups`), which take a free one from the queue.
+        self.readers = (_Reader(url, self.where), _Reader(url, self.where))
+        self.free_readers: queue.SimpleQueue[_Reader] = queue.SimpleQueue()
+        for reader in self.readers:
+            self.free_readers.put(reader)
         self.blobs = TableBlobs(self, server.blobs_table(schema.blobs))
         self.pages = PageReads(url)
         self.conn = connect(url)
@@ -128,8 +132,9 @@ class PgDatabase(Backend):
         return []
 
     def server_lookups(self) -> ServerLookups:
-        """Lookups asked of the server (`keys`), on the reading connection: under the store's
-        lock it holds the state this session caught up with."""
+        """Lookups asked of the server (`keys`), on the session's readers (two statements of
+        one lookup at once): they read what is committed, which under the store's lock is the
+        state this session caught up with."""
         return _Lookups(self)
 
     def page_reads(self) -> PageReads:
@@ -318,25 +323,54 @@ class PgDatabase(Backend):
 
 
 class _Reader:
-    """A connection of its own, made when first needed and again when found lost."""
+    """A connection of its own, made when first needed and again when found lost; none
+    after `close`."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, url: str, where: str) -> None:
+        self.url, self.where = url, where
         self.conn: psycopg.Connection[Any] | None = None
         self.lock = threading.Lock()
+        self.closed = False
 
     def read(self, read: Callable[..., T], *args: Any) -> T:
         with self.lock:
             if self.conn is not None:
-                with contextlib.suppress(psycopg.OperationalError):  # (lost since: a read is safe to repeat)
-                    return read(self.conn, *args)
-                self.conn.close()
+                try:
+                    return self._asked(self.conn, read, args)
+                except psycopg.Error as err:
+                    if not lost(err):  # (the server refusing the statement: asked again, the same)
+                        raise
+                self.conn.close()  # (lost since: a read is safe to repeat)
+                self.conn = None
+            if self.closed:  # (a read of a closed store would leave a connection no one closes)
+                raise StoreError(f"{self.where}: the store was closed")
             self.conn = connect(self.url)
-            return read(self.conn, *args)
+            return self._asked(self.conn, read, args)
+
+    def _asked(self, conn: psycopg.Connection[Any], read: Callable[..., T], args: tuple[Any, ...]) -> T:
+        try:
+            return read(conn, *args)
+        except psycopg.Error:
+            if self.closed:  # (its statement cancelled by `close`)
+                raise StoreError(f"{self.where}: the store was closed") from None
+            raise
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        """Closed once its statement in flight, if any, is over (a lookup on a worker thread),
+        cancelled after `CLOSE_WAIT` seconds (a table read whole): a connection closed under a
+        statement on another thread is not safe in libpq."""
+        self.closed = True
+        if not self.lock.acquire(timeout=CLOSE_WAIT):
+            conn = self.conn
+            if conn is not None:
+                conn.cancel_safe()  # (made to be called from another thread)
+            self.lock.acquire()
+        try:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+        finally:
+            self.lock.release()
 
 
 class _Lookups:
@@ -346,14 +380,11 @@ class _Lookups:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
         self._kept = keys.KeptAnswers()
-        self._free: queue.SimpleQueue[_Reader] = queue.SimpleQueue()
-        for reader in db.readers:
-            self._free.put(reader)
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
         asked = orjson.dumps(wanted).decode()
         kept = self._kept.given(table, asked)
-        reader = self._free.get()
+        reader = self.db.free_readers.get()
         try:
             # (the last commit asked of the server: a round trip, where the keys' probes take
             # 0.4 s for 50,000 at 10,000,000 customers)
@@ -361,7 +392,7 @@ class _Lookups:
                 return kept[1]
             commit, found = self.db.read_on(reader, keys.holders, table, asked)
         finally:
-            self._free.put(reader)
+            self.db.free_readers.put(reader)
         self._kept.keep(table, wanted, asked, commit, found)
         return found
 
