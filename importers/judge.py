@@ -275,22 +275,24 @@ class _Judge:
         present = [f for f in DUPLICATE_FIELDS if f in candidates.columns]
         if not present or candidates.height == 0:
             return {}
-        keys = pl.concat([candidates.select("_pos", "_row", pl.lit(IDENTITY_FIELDS[f]).alias("field"), key_values(candidates, f))
-                          for f in present]).filter(pl.col("key").is_not_null())
+        # Each identity's keys apart (phone: of the phone and the mobile), in DUPLICATE_FIELDS
+        # order: all in one frame, filtered by identity and then by what was noted, a million
+        # rows' keys were copied twice (0.1 GB more while they were looked up).
+        by_identity = {field: pl.concat([candidates.select("_pos", "_row", key_values(candidates, f))
+                                         for f in present if IDENTITY_FIELDS[f] == field]).filter(pl.col("key").is_not_null())
+                       for field in dict.fromkeys(IDENTITY_FIELDS[f] for f in present)}
         notes: dict[int, tuple[str, Target]] = {}
-        identities = list(dict.fromkeys(IDENTITY_FIELDS[f] for f in present))  # (in DUPLICATE_FIELDS order)
-        for field in identities:
-            of_field = keys.filter(pl.col("field") == field)
+        for field, of_field in by_identity.items():
             for table in (SOURCES, CUSTOMERS):  # a customer, if any, is the one to name
                 holders = pl.Series(self.store.first_holders(table, field, of_field["key"]), dtype=pl.Int64)
                 held = of_field.select("_pos").with_columns(holders.alias("holder")).filter(pl.col("holder").is_not_null())
                 for pos, holder in held.iter_rows():  # (the few held: the million keys' positions as ints took 36 MB)
                     if pos not in notes or table == CUSTOMERS:
                         notes[pos] = (f"{field} belongs to {self._holder_name(table, holder)}", (table, holder, None, (f"same {field}",)))
-        unnoted = keys.filter(~pl.col("_pos").is_in(list(notes)))
-        for field in identities:  # (a field at a time: the windows of all at once took 0.4 GB more at a million rows)
+        noted = pl.Series(list(notes), dtype=pl.Int64).implode()
+        for field, of_field in by_identity.items():  # (a field at a time: the windows of all at once took 0.4 GB more at a million rows)
             # (over the keys held more than once alone: windows over a million keys, one group each, held 0.3 GB)
-            repeated = unnoted.filter(pl.col("field") == field).filter(pl.col("key").is_duplicated())
+            repeated = of_field.filter(~pl.col("_pos").is_in(noted)).filter(pl.col("key").is_duplicated())
             earlier = repeated.with_columns(
                 pl.col("_row").min().over("key").alias("first"),
                 pl.col("_pos").min().over("key").alias("first_pos")).filter(pl.col("first") < pl.col("_row"))
