@@ -223,15 +223,17 @@ def _check_emails(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return frame, pl.DataFrame(schema=ISSUE_SCHEMA)
     judged = {v: check_email(v) for v in email.filter(slow).unique().to_list()}
     stored = email.replace({v: r[0] for v, r in judged.items()})
+    # (what is said of the slow rows alone: said of every row, a million rows took 0.9 s more)
+    asked = email.filter(slow)
     said = pl.DataFrame({
-        "index": pl.int_range(0, frame.height, dtype=pl.Int64, eager=True),
-        "field": pl.repeat("email", frame.height, eager=True),
-        "value": stored,
-        "message": email.replace_strict({v: r[1] or r[2] for v, r in judged.items()}, default=None, return_dtype=pl.String),
-        "severity": email.replace_strict({v: "error" if r[1] else "warning" for v, r in judged.items()}, default=None,
+        "index": slow.arg_true().cast(pl.Int64),
+        "field": pl.repeat("email", asked.len(), eager=True),
+        "value": stored.filter(slow),
+        "message": asked.replace_strict({v: r[1] or r[2] for v, r in judged.items()}, default=None, return_dtype=pl.String),
+        "severity": asked.replace_strict({v: "error" if r[1] else "warning" for v, r in judged.items()}, default=None,
                                          return_dtype=pl.String),
     }, schema=ISSUE_SCHEMA)
-    return frame.with_columns(stored.alias("email")), said.filter(slow & said["message"].is_not_null())
+    return frame.with_columns(stored.alias("email")), said.filter(said["message"].is_not_null())
 
 
 def _has(frame: pl.DataFrame, *fields: str) -> pl.Series:
