@@ -355,30 +355,40 @@ def test_a_lookup_of_several_statements_asks_two_at_once_each_on_a_connection_of
 
 def test_a_store_closed_while_a_reader_reads_cancels_it_and_makes_no_connection_after(url, monkeypatch):
     """A store closed while a lookup's statement runs on a worker thread waits for it a
-    moment, then cancels it: the read fails as the store's error, and no connection is made
-    again behind the closed store (one would be left open for good)."""
+    moment, then cancels it: the read fails as the store's error, a read waiting for the
+    reader meanwhile runs nothing, and no connection is made again behind the closed store
+    (one would be left open for good)."""
     from store.base.errors import StoreError
 
     monkeypatch.setattr(backend, "CLOSE_WAIT", 0.2)
     store = Store(url, user="clerk")
     db = store.parts.session.db
     reader = db.readers[1]
-    failed: list[Exception] = []
+    failed: list[str] = []
+    ran: list[str] = []
 
-    def slow() -> None:
+    def reads(sql: str) -> None:
         try:
-            db.read_on(reader, lambda conn: conn.execute("SELECT pg_sleep(30)"))
+            db.read_on(reader, lambda conn: (conn.execute(sql), ran.append(sql)))
         except StoreError as err:
-            failed.append(err)
+            failed.append(str(err))
 
-    worker = threading.Thread(target=slow)
-    worker.start()
-    time.sleep(0.5)  # (the statement running)
+    workers = [threading.Thread(target=reads, args=(sql,), daemon=True) for sql in ("SELECT pg_sleep(30)", "SELECT 1")]
+    workers[0].start()
+    with psycopg.connect(url, autocommit=True) as watch:
+        for _ in range(200):  # (until the statement runs on the server)
+            if watch.execute("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' "
+                             "AND state = 'active'").fetchone()[0]:
+                break
+            time.sleep(0.05)
+    workers[1].start()  # (waits for the reader)
+    time.sleep(0.2)
     started = time.monotonic()
     store.close()
-    worker.join(10)
-    assert not worker.is_alive() and time.monotonic() - started < 5
-    assert [str(err) for err in failed] == [f"{db.where}: the store was closed"] and reader.conn is None
+    for worker in workers:
+        worker.join(10)
+    assert not any(worker.is_alive() for worker in workers) and time.monotonic() - started < 5
+    assert failed == [f"{db.where}: the store was closed"] * 2 and ran == [] and reader.conn is None
     with pytest.raises(StoreError, match="the store was closed"):
         db.read_on(reader, lambda conn: conn.execute("SELECT 1"))
     assert reader.conn is None

@@ -65,13 +65,13 @@ def _next(parts: Iterator[T]) -> tuple[T] | None:
 
 def worked_at_once(work: Callable[[T], R], items: Iterable[T]) -> Generator[tuple[T, R], None, None]:
     """(item, `work(item)`) of each of `items` in order, two of them worked on together on
-    threads (questions to a server on two connections: its two cores answer them side by
-    side), the items taken only as they are needed: while the caller holds one answer, the
+    threads (questions to a server on a session's two reader connections: a third thread
+    would wait for one), the items taken only as they are needed: while the caller holds one answer, the
     next is being worked on. An error working on an item is raised where its answer is
     taken; stopping early begins no more, and waits for the one begun. A single item is
     worked on where it is asked, no thread started (an edit's lookup of one key)."""
     taken = iter(items)
-    head = list(itertools.islice(taken, 2))  # (one item, or more?)
+    head = list(itertools.islice(taken, 2))
     if len(head) < 2:
         yield from ((item, work(item)) for item in head)
         return

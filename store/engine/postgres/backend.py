@@ -2,6 +2,7 @@
 reading the store and catching up; the commit lifecycle is `Backend`'s."""
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -145,10 +146,14 @@ class PgDatabase(Backend):
         """Every commit is on the server already."""
         if self._listener is not None:
             self._listener.stop()
-        for reader in self.readers:
-            reader.close()
-        self.pages.close()
-        self.conn.close()
+        try:
+            for reader in self.readers:
+                reader.closed = True  # (both at once: each then waits for its own statement alone)
+            for reader in self.readers:
+                reader.close()
+        finally:
+            self.pages.close()
+            self.conn.close()
 
     # -- the lifecycle's steps, locks and errors --------------------------------------
     @contextmanager
@@ -334,6 +339,9 @@ class _Reader:
 
     def read(self, read: Callable[..., T], *args: Any) -> T:
         with self.lock:
+            # (a read of a closed store would leave a connection no one closes, or run a
+            # statement none cancels: a thread waiting for the lock may take it before `close`)
+            self._refuse_if_closed()
             if self.conn is not None:
                 try:
                     return self._asked(self.conn, read, args)
@@ -342,29 +350,35 @@ class _Reader:
                         raise
                 self.conn.close()  # (lost since: a read is safe to repeat)
                 self.conn = None
-            if self.closed:  # (a read of a closed store would leave a connection no one closes)
-                raise StoreError(f"{self.where}: the store was closed")
-            self.conn = connect(self.url)
-            return self._asked(self.conn, read, args)
+                self._refuse_if_closed()
+            conn = connect(self.url)
+            if self.closed:  # (closed while connecting: `close` had no connection to cancel)
+                conn.close()
+                self._refuse_if_closed()
+            self.conn = conn
+            return self._asked(conn, read, args)
+
+    def _refuse_if_closed(self) -> None:
+        if self.closed:
+            raise StoreError(f"{self.where}: the store was closed")
 
     def _asked(self, conn: psycopg.Connection[Any], read: Callable[..., T], args: tuple[Any, ...]) -> T:
         try:
             return read(conn, *args)
         except psycopg.Error:
-            if self.closed:  # (its statement cancelled by `close`)
-                raise StoreError(f"{self.where}: the store was closed") from None
+            self._refuse_if_closed()  # (its statement cancelled by `close`)
             raise
 
     def close(self) -> None:
         """Closed once its statement in flight, if any, is over (a lookup on a worker thread),
-        cancelled after `CLOSE_WAIT` seconds (a table read whole): a connection closed under a
-        statement on another thread is not safe in libpq."""
+        cancelled each `CLOSE_WAIT` seconds it is not (a table read whole): a connection closed
+        under a statement on another thread is not safe in libpq."""
         self.closed = True
-        if not self.lock.acquire(timeout=CLOSE_WAIT):
+        while not self.lock.acquire(timeout=CLOSE_WAIT):
             conn = self.conn
             if conn is not None:
-                conn.cancel_safe()  # (made to be called from another thread)
-            self.lock.acquire()
+                with contextlib.suppress(psycopg.Error):  # (a server gone: the statement fails by itself)
+                    conn.cancel_safe(timeout=CLOSE_WAIT)  # (made to be called from another thread)
         try:
             if self.conn is not None:
                 self.conn.close()
@@ -375,7 +389,8 @@ class _Reader:
 
 class _Lookups:
     """`ServerLookups` of one session (`PgDatabase.server_lookups`): asked from two threads
-    at once, each is answered on a reader of its own."""
+    at once, each is answered on a reader of its own (the session's two, shared by every
+    lookup object it makes)."""
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
