@@ -353,6 +353,35 @@ def test_a_lookup_of_several_statements_asks_two_at_once_each_on_a_connection_of
     assert most[0] == 2 and all(conn is not None and conn.closed for conn in conns)
 
 
+def test_a_statement_refused_while_the_other_is_asked_fails_the_lookup_and_frees_both_readers(url, monkeypatch):
+    """One of a lookup's two statements at once refused by the server: the lookup fails with
+    the store's one-line error, the other statement's reader is given back too, and the next
+    lookup is answered on both as before."""
+    from store.base.errors import StoreError
+    from store.engine import indexes
+    from store.engine.postgres import keys
+    from store.rules.keys import normalise_key
+
+    monkeypatch.setattr(indexes, "SERVER_KEYS", 7)
+    holders, asked = keys.holders, [0]
+
+    def refusing(conn, table, wanted):
+        asked[0] += 1
+        if asked[0] == 3:
+            conn.execute("SELECT 1/0")  # (the server refuses it)
+        time.sleep(0.02)
+        return holders(conn, table, wanted)
+
+    monkeypatch.setattr(keys, "holders", refusing)
+    with Store(url, user="clerk") as store:
+        emails = [normalise_key("email", store.customer(i)["email"]) for i in range(1, 61)]
+        with pytest.raises(StoreError, match="division by zero"):
+            store.lookup(CUSTOMERS, "email", emails)
+        free = store.parts.session.db.free_readers
+        assert free.qsize() == 2
+        assert store.lookup(CUSTOMERS, "email", emails) == [[i] for i in range(1, 61)] and free.qsize() == 2
+
+
 def test_a_store_closed_while_a_reader_reads_cancels_it_and_makes_no_connection_after(url, monkeypatch):
     """A store closed while a lookup's statement runs on a worker thread waits for it a
     moment, then cancels it: the read fails as the store's error, a read waiting for the
