@@ -40,7 +40,10 @@ META = "_meta"
 META_ID = 1  # the one document of META
 CAMPAIGNS = "campaigns"
 # What the engine counts with every commit (`Schema.tallies`), read back by store.views.counts.
-TALLIED = {CUSTOMERS: ("active", "kind"), SOURCES: ()}
+# Each status, each kind, both together (a filter of both: `store.engine.tallies`), each tag.
+KIND_ACTIVE_COUNTS, TAG_COUNTS = "kind|active", "tags[]"
+LATER_COUNTS = (KIND_ACTIVE_COUNTS, TAG_COUNTS)  # (kept since 2026-12-06: an older custdesk's writes leave them stale)
+TALLIED = {CUSTOMERS: ("active", "kind", KIND_ACTIVE_COUNTS, TAG_COUNTS), SOURCES: ()}
 
 
 

@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from store import Batch, Store, StoreError, ValidationFailed
-from store.views.counts import quick_stats
+from store.views.counts import filtered_count, quick_stats
+
+TAGS = ("vip", "Öko", "İzmir")
 
 
 def scanned(store: Store) -> dict:
@@ -20,6 +22,20 @@ def scanned(store: Store) -> dict:
     return {"customers": len(customers), "active": active, "inactive": len(customers) - active,
             "corporate": sum(c["kind"] == "corporate" for c in customers),
             "private": sum(c["kind"] == "private" for c in customers), "sources": sum(1 for _ in store.sources())}
+
+
+def filters_counted_as_walked(store: Store) -> None:
+    """Every filter of kind, status and tag the kept counts tell (both of kind and status, a
+    tag alone) counts what a walk over the customers finds; the others they do not tell."""
+    customers = list(store.customers())
+    kept = store.parts.session.db.tallies()["customers"]
+    for kind in (None, "corporate", "private"):
+        for active in (None, True, False):
+            for tag in (None, *TAGS):
+                walked = sum(1 for c in customers if (kind is None or c["kind"] == kind) and (
+                    active is None or bool(c.get("active")) == active) and (tag is None or tag in (c.get("tags") or [])))
+                told = filtered_count(kept, kind, active, tag)
+                assert told == (None if tag is not None and (kind or active is not None) else walked), (kind, active, tag)
 
 
 def test_counts_follow_every_verb_rollback_and_undo(store, store_path):
@@ -40,10 +56,15 @@ def test_counts_follow_every_verb_rollback_and_undo(store, store_path):
     with pytest.raises(ValidationFailed):  # refused whole: nothing counted
         store.apply_batch(Batch("private", creates=[person(30), person(31, email="broken")]))
     store.obfuscate_inactive(0)  # the refused ones roll back inside savepoints
+    store.set_tags([b, c], add=["vip", "Öko"])
+    store.set_tags([c], remove=["vip"])
+    store.deactivate([c])
     assert store.stats() == scanned(store)
+    filters_counted_as_walked(store)
     assert quick_stats(store_path) == scanned(store)
     with Store(store_path) as again:  # the counts are in the files, not only in memory
         assert again.stats() == scanned(store)
+        filters_counted_as_walked(again)
 
 
 def test_rows_inserted_column_wise_into_a_table_not_counted_yet_are_counted_once(store):
@@ -109,6 +130,8 @@ VERBS = {
     "batch": lambda s, c, o, p, n: s.apply_batch(Batch("private", creates=[person(200 + n * 3 + k) for k in range(3)])),
     "bad_batch": lambda s, c, o, p, n: s.apply_batch(Batch("private", creates=[person(300 + n), person(301 + n, email="x")])),
     "policy": lambda s, c, o, p, n: s.obfuscate_inactive(0),
+    "tag": lambda s, c, o, p, n: c and o and s.set_tags({c, o}, add=[TAGS[n % 3], TAGS[(n + 1) % 3]]),
+    "untag": lambda s, c, o, p, n: c and s.set_tags([c], remove=[TAGS[n % 3]]),
 }
 
 
@@ -127,5 +150,73 @@ def test_counts_equal_a_walk_after_any_sequence_of_verbs(tmp_path, operations):
         with contextlib.suppress(StoreError):  # a refusal changes nothing; the counts must say so too
             VERBS[verb](store, chosen, other, prospect, step)
         assert store.stats() == scanned(store), (step, verb)
+        filters_counted_as_walked(store)
     assert quick_stats(path) == scanned(store)
     store.close()
+
+
+def test_a_server_store_kept_before_a_count_or_written_by_an_older_custdesk_is_counted_by_the_server_at_its_next_write(
+        pg_database):
+    """Counts of kind and status together and of each tag came later: a store kept before
+    them (or written since by an older custdesk, which leaves them as they were) has only
+    the counts of each field alone to believe. Its filters of both, and of a tag, are
+    counted as any other filter, and its reads of the counts count nothing, until its next
+    write counts them, on the server (ten million customers' fields read and counted here
+    took gigabytes), and from then on exactly."""
+    import psycopg
+
+    from store.engine.postgres.reads import count_table
+    from store.model import CUSTOMERS, TALLIED
+    from store.views import served
+    from store.views.query import Query
+
+    with Store(pg_database, user="tester") as store:
+        for n in range(12):
+            made = store.add_customer("corporate" if n % 3 == 0 else "private", company(n) if n % 3 == 0 else person(n))
+            if n % 4 == 0:
+                store.set_tags([made["id"]], add=["vip", "Öko"] if n % 8 == 0 else ["vip"])
+        store.deactivate([1, 4, 5])
+
+    def server(statement: str) -> dict:
+        with psycopg.connect(pg_database, autocommit=True) as conn:
+            conn.execute(statement)
+            return {"kept": conn.execute("SELECT doc -> 'tallies' -> 'customers' FROM _meta").fetchone()[0],
+                    "counted": count_table(conn, CUSTOMERS, TALLIED[CUSTOMERS])}
+
+    def rows(store: Store) -> served.ServerRows:
+        reads = store.page_reads()
+        assert reads is not None
+        return served.ServerRows(reads, reads.interrupt)
+
+    def told(store: Store, query: Query) -> int | None:
+        return rows(store).tallied(query)
+
+    server("UPDATE _meta SET doc = (doc #- '{tallies,customers,kind|active}' #- '{tallies,customers,tags[]}') - 'counted_at'::text")
+    with Store(pg_database, user="tester") as store:
+        assert told(store, Query(kind="corporate", active=False)) is None and told(store, Query(tag="vip")) is None
+        assert told(store, Query(kind="corporate")) == 4  # (counted before: told as ever)
+        db, counted = store.parts.session.db, []
+        count = db.count_committed
+        db.count_committed = lambda table: counted.append(table) or count(table)
+        assert store.stats() == scanned(store) and store.stats() == scanned(store)
+        assert counted == [] and db.tables[CUSTOMERS].__dict__["_columns"] is None  # (a read of the counts counts nothing)
+        store.add_customer("private", person(40))
+        assert sorted(counted) == [CUSTOMERS, "sources"]  # (the write: on the server, once)
+        assert told(store, Query(kind="corporate", active=False)) == 2 and told(store, Query(tag="vip")) == 3
+        assert told(store, Query(tag="vip", active=True)) is None  # (a tag with another filter: not counted together)
+        filters_counted_as_walked(store)
+        found = server("SELECT 1")
+        assert found["kept"] == found["counted"] and found["kept"]["tags[]"] == {"vip": 3, "Öko": 2, "": 10}
+        assert rows(store).tags() == ["vip", "Öko"]
+        server("UPDATE customers SET doc = doc - 'tags' WHERE id = 1")
+        assert rows(store).tags() == ["vip", "Öko"]  # (listed from the counts: no document is read)
+    # An older custdesk's commit: the rev one on, the counts it does not keep left as they were.
+    server("UPDATE _meta SET rev = rev + 1, doc = jsonb_set(doc, '{rev}', to_jsonb((doc ->> 'rev')::int + 1))")
+    with Store(pg_database, user="tester") as store:
+        assert told(store, Query(tag="vip")) is None and told(store, Query(kind="private", active=True)) is None
+        assert told(store, Query(active=False)) == 3 and sorted(rows(store).tags()) == ["vip", "Öko"]  # (read off the documents)
+        store.deactivate([2])
+        assert told(store, Query(tag="vip")) == 2 and told(store, Query(kind="private", active=True)) == 7
+        filters_counted_as_walked(store)
+    found = server("SELECT 1")
+    assert found["kept"] == found["counted"] and found["kept"]["tags[]"] == {"vip": 2, "Öko": 1, "": 11}

@@ -108,7 +108,7 @@ def test_an_import_rolled_back_on_the_server_leaves_nothing_held_nor_written(url
 
 
 def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_part_at_a_time(pg_database, monkeypatch):
-    """A store no commit has counted yet is counted from its fields, not read whole; the
+    """A store no commit has counted yet is counted by the server, no field of it read here; the
     documents two inserts add are read in the transaction from their fields' text, built for
     the one read, and sent to COPY a part at a time: never all of them as text at once. They
     arrive as they are whatever the client's encoding says (COPY is sent UTF-8)."""
@@ -128,9 +128,9 @@ def test_an_import_into_a_new_store_on_the_server_builds_its_documents_text_a_pa
             assert sources.get(ids[99])["first_name"] == "Ayşe 99" and sources.get(ids[100])["raw"] == {"Straße": "Hauptstr. 1"}
             assert "city" not in sources.get(ids[-1]) and sources.get(ids[-1] + 1) is None
             assert built == [1, 1, 1]  # (the three documents read, each alone)
-            assert sources.__dict__["_columns"] is not None  # (read to count the new store: the rows added taken in)
+            assert sources.__dict__["_columns"] is None  # (the new store counted on the server: none of its fields read)
         assert max(built[3:]) == 37 and sum(built[3:]) == 150  # (the COPY's parts)
-        tables = db.tables  # (counted from the fields: no document's text read)
+        tables = db.tables  # (counted on the server: no document's text read)
         assert all(tables[t].reads_alone and not tables[t].text_read for t in (CUSTOMERS, SOURCES))
         assert store.stats()["sources"] == 150 and store.source(ids[120])["last_name"] == "Müller 20"
         assert tables[SOURCES].__dict__["_columns"] is None  # (nor the fields of the rows added, once the server has them)

@@ -12,8 +12,8 @@ from international import people
 from store import ConcurrentChange, NotFound, Store
 from store.domain import edits, journal
 from store.engine import containing, transaction
-from store.engine.postgres import writes
-from store.model import CUSTOMERS
+from store.engine.postgres import reads, writes
+from store.model import CUSTOMERS, TALLIED
 
 CHOSEN = list(range(5, 65))  # (60 customers, more than PATCHED_FROM: changed column-wise)
 
@@ -91,6 +91,7 @@ def test_many_customers_are_deactivated_and_undone_field_by_field_holding_none(u
     with psycopg.connect(url) as conn:  # the entry keeps the fields changed, not 53 documents
         kept = conn.execute("SELECT doc FROM journal ORDER BY id DESC LIMIT 1").fetchone()[0]
     assert kept["changes"] == [] and kept["patches"][0][:3] == ["customers", active, [before[i]["rev"] + 1 for i in active]]
+    assert _kept_counts(url)["kind|active"] == {"private|true": 19, "private|false": 61}  # (read with the status it changed)
     assert kept["patches"][0][3]["active"] == [True] * 53 and "deactivated_at" not in orjson.dumps(kept["changes"]).decode()
     with Store(url, user="other") as other:  # another session counts and reads the same
         assert other.stats()["active"] == 19 and not other.customer(active[-1])["active"]
@@ -100,7 +101,7 @@ def test_many_customers_are_deactivated_and_undone_field_by_field_holding_none(u
     assert _texts(url) == texts  # each as it was, absent fields absent again, its rev too
     with Store(url, user="third") as third:
         assert third.stats()["active"] == 72 and third.parts.session.db.tallies()["customers"] == \
-            third.parts.session.db.count_table("customers")
+            third.parts.session.db.count_table("customers") == _server_counts(url)
 
 
 def test_the_switch_reactivates_many_when_none_is_active(url):
@@ -206,6 +207,23 @@ def test_many_customers_are_tagged_field_by_field_holding_none(url):
             assert _without(doc, "tags", "updated_at", "rev") == _without(before[i], "tags", "updated_at", "rev")
         else:
             assert doc == before[i]
+    # (each tag counted as the patch changed it, by its fields: the tag filter's count and list)
+    assert _kept_counts(url)["tags[]"] == _server_counts(url)["tags[]"] == {"vip": 4, "b2b": 64, "messe": 60, "": 16}
+    with Store(url) as store:
+        store.set_tags(CHOSEN, remove=["messe"])
+    assert _kept_counts(url)["tags[]"] == _server_counts(url)["tags[]"] == {"vip": 4, "b2b": 64, "": 16}
+
+
+def _kept_counts(url: str) -> dict:
+    """The customers' counts the store keeps, as committed."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT doc -> 'tallies' -> 'customers' FROM _meta").fetchone()[0]
+
+
+def _server_counts(url: str) -> dict:
+    """The customers' counts taken anew by the server (`reads.count_table`)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return reads.count_table(conn, CUSTOMERS, TALLIED[CUSTOMERS])
 
 
 def test_two_patches_of_the_same_customers_are_undone_one_after_the_other(url):

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from helpers import SIZE, notices, settle, table
 
-from store import Store, StoreError
+from store import Batch, Store, StoreError
 from store.model import CUSTOMERS, SOURCES
 from store.views import searched, served
 from store.views.query import Interrupted, Query
@@ -100,6 +100,38 @@ async def test_a_filter_of_one_field_is_counted_exactly_from_the_stores_counts(u
             count = expected.count(query)
             assert count > 50 or query.active is False
             assert f"{count:,} shown" in str(app.screen.query_one("#filters").render())
+    store.close()
+
+
+async def test_kind_and_status_together_and_a_tag_alone_are_counted_exactly_and_the_tags_listed_from_the_counts(
+        pg_database, monkeypatch):
+    """Corporate and inactive at once, or a tag, counted up to `COUNT_CAP` rows, showed
+    "10,000+" at ten million customers, and the tag filter's prompt could not list the tags
+    in time: both are told by the counts the store keeps with every commit."""
+    monkeypatch.setattr(served, "COUNT_CAP", 5)
+    with Store(pg_database, user="tester") as store:  # (more of each than a page: counted, not read to the end)
+        for kind, numbers in (("corporate", [n for n in range(1, 301) if n % 3]), ("private", range(3, 301, 3))):
+            store.apply_batch(Batch(kind, creates=[{"first_name": f"Person{n:03d}", "last_name": "Öztürk", "company": f"Firma {n}",
+                                                    "email": f"p{n}@example.org", "city": CITIES[n % 5]} for n in numbers]))
+        store.set_tags(range(2, 301, 2), add=["vip"])
+        store.set_tags(range(3, 301, 6), add=["Öko"])
+        store.deactivate([n for n in range(1, 301) if n % 4])
+    store = Store(pg_database, user="clerk")
+    expected = RecordView(Store(pg_database, user="reader"))
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE) as pilot:
+        await _shows(app, pilot, list(range(1, 121)))
+        await pilot.press("f", "F", "F")  # corporate, inactive
+        await settle(app, pilot)
+        bar = str(app.screen.query_one("#filters").render())
+        assert expected.count(Query(kind="corporate", active=False)) == 150 and "150 shown" in bar and "+" not in bar
+        await pilot.press("f", "f", "F", "T")  # every kind and status; the tag filter's prompt
+        await settle(app, pilot)
+        assert "Tags: vip, Öko" in str(app.screen.query_one("Label").render())
+        await pilot.press(*"vip", "enter")
+        await settle(app, pilot)
+        bar = str(app.screen.query_one("#filters").render())
+        assert expected.count(Query(tag="vip")) == 150 and "150 shown" in bar and "+" not in bar
     store.close()
 
 

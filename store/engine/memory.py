@@ -60,11 +60,18 @@ class InMemory:
 
     def tallies(self) -> Mapping[str, Any]:
         """The counts kept with every commit (`Schema.tallies`), by table; a table of a store
-        written before counts were kept is counted now."""
+        written before counts were kept is counted now (one kept before some of its counts
+        were has them counted at its next write, `Transaction`: a read of the counts, at
+        every redraw, must not count ten million customers)."""
         found: dict[str, Any] = dict(self.meta.get("tallies") or {})
         for table in self.schema.tallies.keys() - found.keys():
-            found[table] = self.count_table(table)
+            found[table] = self.count_committed(table)
         return found
+
+    def count_committed(self, table: str) -> tally.Tally:
+        """The table's counts as committed, where the store kept none (or not all): counted
+        once (a server counts its own table)."""
+        return self.count_table(table)
 
     def count_table(self, table: str) -> tally.Tally:
         rows = self.tables[table]

@@ -28,7 +28,7 @@ from store.engine import tallies as tally
 from store.engine.changelog import ChangeLog
 from store.engine.columns import columns_path
 from store.engine.memory import empty_meta
-from store.engine.schema import META, META_ID, Schema
+from store.engine.schema import COUNTED_AT, META, META_ID, Schema
 from store.engine.sections import Salvaged, TableFinding, counted_numbers, salvage_snapshot
 from store.engine.snapshot import Tables, empty_tables, write_snapshot
 from store.engine.table import Table
@@ -134,7 +134,7 @@ def _recount(tables: Tables, schema: Schema, seq: int) -> None:
     counts = {table: tally.count(rows, rows.frame() if isinstance(rows, Table) else None, fields)
               for table, fields in schema.tallies.items() for rows in (tables[table],)}
     meta = tables[META].get(META_ID) or empty_meta(schema.version)
-    tables[META][META_ID] = {**meta, "seq": seq, "tallies": counts}
+    tables[META][META_ID] = {**meta, "seq": seq, "tallies": counts, COUNTED_AT: meta.get("rev", 0)}
 
 
 def _rewrite(path: Path, tables: Tables, schema: Schema, files: list[Path]) -> list[str]:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 # The engine's own bookkeeping table (sequence number, next ids, counters) and its one document.
 META = "_meta"
 META_ID = 1
+# In the meta document: the rev it had when a custdesk that keeps every count of this one
+# last wrote it (`tallies.trusted`).
+COUNTED_AT = "counted_at"
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ class Schema:
     owner_field: str
     # Stamped on every document written, so a later layout can tell old ones apart.
     version: int
-    # Per table, the fields whose values are counted with every commit (see `tallies`).
+    # Per table, what is counted with every commit: fields' values, fields' together, a list's values (see `tallies`).
     tallies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The field of a child document shared by several owners: the list of their ids
     # (indexed like `owner_field`, under each of them).

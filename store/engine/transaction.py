@@ -13,7 +13,7 @@ import polars as pl
 from store.base.errors import ConcurrentChange
 from store.base.json_rows import JSON_TEXT, ObjectTexts
 from store.engine import tallies as tally
-from store.engine.schema import META, META_ID, Schema
+from store.engine.schema import COUNTED_AT, META, META_ID, Schema
 from store.engine.table import Table
 
 if TYPE_CHECKING:
@@ -89,9 +89,12 @@ class Transaction:
     def _tally(self, table: str) -> tally.Tally:
         if self._tallies is None:
             self._tallies = self.meta.setdefault("tallies", {})
-            # A store written before tallies: count every table once, before this change.
-            for missing in self._tallied.keys() - self._tallies.keys():
-                self._tallies[missing] = self.db.count_table(missing)
+            # A store written before tallies (or before one of a table's, or by an older custdesk
+            # since): count the table once, before this change.
+            trusted = tally.trusted(self.db.meta)
+            for table_name, names in self._tallied.items():
+                if not trusted or not tally.complete(self._tallies.get(table_name), names):
+                    self._tallies[table_name] = self.db.count_committed(table_name)
         return self._tallies[table]
 
     def next_id(self, table: str) -> int:
@@ -215,19 +218,24 @@ class Transaction:
             self._patch_each(table, changes, back=back)
             return
         assert isinstance(rows, Table)
-        read = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys([*fields, "schema_version"], JSON_TEXT)})
+        # (a count of fields together that one changed reads the others too: the documents' keys before and after)
+        touched = [name for name in counted or () if set(tally.fields_of(name)) & set(fields)]
+        others = [f for f in dict.fromkeys(f for name in touched for f in tally.fields_of(name)) if f not in fields]
+        read = rows.fields_of(changes["id"], {"rev": pl.Int64(), **dict.fromkeys([*fields, "schema_version", *others], JSON_TEXT)})
         assert read is not None
-        before = changes.select("id").join(read, on="id", how="left", maintain_order="left")  # (row for row)
+        joined = changes.select("id").join(read, on="id", how="left", maintain_order="left")  # (row for row)
+        before = joined.drop(others)
         stale = _stale(changes, before)
         if stale:
             raise ConcurrentChange(f"{len(stale):,} {table} record(s) were changed by someone else meanwhile, "
                                    f"e.g. #{stale[0]}; try again")
         values = changes.with_columns(pl.col("rev") - 1) if back else changes.with_columns(
             pl.col("rev") + 1, pl.lit(self.db.schema.version).alias("schema_version"))
-        for field in set(counted or ()) & set(fields):
-            tally.change_values(self._tally(table), field,
-                                (None if text is None else orjson.loads(text) for text in before[field]),
-                                changes[field].to_list())
+        if touched:
+            old = [{f: None if text is None else orjson.loads(text) for f, text in row.items()}
+                   for row in joined.select(*fields, *others).iter_rows(named=True)]
+            new = [{**doc, **changed} for doc, changed in zip(old, changes.select(fields).iter_rows(named=True), strict=True)]
+            tally.change_docs(self._tally(table), touched, old, new)
         self._patched.append((table, set(changes["id"].to_list()), values, before))
         self.db.patch_rows(table, values)
 
@@ -279,7 +287,7 @@ class Transaction:
                 t == table and first <= i < stop for t, i in self.before) or self._in_blocks(table, first, stop):
             return None
         fields = self._tallied.get(table)
-        found = rows.run_fields(first, stop, {"rev": pl.Int64(), **{f: pl.String() for f in fields or ()}})
+        found = rows.run_fields(first, stop, {"rev": pl.Int64(), **tally.read_types(fields or ())})
         if found is None:
             return None
         other = found.filter(pl.col("rev") != rev)["id"]
@@ -375,6 +383,8 @@ class Transaction:
     def seal(self) -> None:
         """Write the meta document (ids, counters, tallies) as the transaction left it; call once, last."""
         if self._meta is not None and self._meta != self.db.meta:
+            if self._tallies is not None or tally.trusted(self.db.meta):  # (counted here, or kept so: believed)
+                self._meta[COUNTED_AT] = (self.db.tables[META].get(META_ID) or {}).get("rev", 0) + 1
             self.put(META, META_ID, self._meta)
 
     def written(self) -> Iterator[tuple[str, int, dict[str, Any] | None, dict[str, Any] | None]]:

@@ -1,6 +1,6 @@
 """How many customers (active, inactive, corporate, private) and prospects a store holds,
-and how many rows a filter of one field selects, from the counts the engine keeps with
-every commit: no table is read."""
+and how many rows a filter of kind, status or both, or of a tag alone, selects, from the
+counts the engine keeps with every commit: no table is read."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from store.engine import peek_meta
-from store.model import CORPORATE, CUSTOMERS, PRIVATE, SOURCES
+from store.model import CORPORATE, CUSTOMERS, KIND_ACTIVE_COUNTS, PRIVATE, SOURCES, TAG_COUNTS
 
 
 def stats_from(tallies: Mapping[str, Any]) -> dict[str, int] | None:
@@ -23,22 +23,30 @@ def stats_from(tallies: Mapping[str, Any]) -> dict[str, int] | None:
             "sources": filtered_count(sources, None, None) or 0}
 
 
-def filtered_count(tally: Mapping[str, Any], kind: str | None, active: bool | None) -> int | None:
+def filtered_count(tally: Mapping[str, Any], kind: str | None, active: bool | None, tag: str | None = None) -> int | None:
     """How many of a table's documents (`tally`: the engine's counts of its table) are of
-    `kind`, or `active` or not; every document without either. None where the counts do not
-    tell: both filters at once (the counts are of each field apart), a field the table is not
-    counted by. (The counts hold a value as text: an active flag of "true" as text, which
-    the store never writes, counts as active here and not in the shown column.)"""
-    if kind is not None and active is not None:
+    `kind`, or `active` or not, or both, or carry `tag`; every document without a filter.
+    None where the counts do not tell: a tag with another filter, a count the table does not
+    keep (a store kept before it was, unchanged since). (The counts hold a value as text: an
+    active flag of "true" as text, which the store never writes, counts as active here and
+    not in the shown column.)"""
+    if tag is not None:
+        if kind is not None or active is not None or TAG_COUNTS not in tally:
+            return None
+        return int(tally[TAG_COUNTS].get(tag, 0))
+    if kind is not None and "kind" not in tally:
         return None
-    if kind is not None:
-        return int(tally["kind"].get(kind, 0)) if "kind" in tally else None
-    if active is not None:
+    if active is None:
+        return int(tally["*"]) if kind is None else int(tally["kind"].get(kind, 0))
+    if kind is None:
         if "active" not in tally:
             return None
-        true = int(tally["active"].get("true", 0))
-        return true if active else int(tally["*"]) - true
-    return int(tally["*"])
+        true, of = int(tally["active"].get("true", 0)), int(tally["*"])
+    else:
+        if KIND_ACTIVE_COUNTS not in tally:
+            return None  # (its keys: the values joined as `store.engine.tallies` joins them)
+        true, of = int(tally[KIND_ACTIVE_COUNTS].get(f"{kind}|true", 0)), int(tally["kind"].get(kind, 0))
+    return true if active else of - true
 
 
 def quick_stats(path: str | Path) -> dict[str, int] | None:

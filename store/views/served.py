@@ -68,7 +68,8 @@ import psycopg
 from psycopg import sql
 
 from store.base.sorting import sort_prefix
-from store.model import META, META_ID
+from store.engine import COUNTED_AT
+from store.model import LATER_COUNTS, META, META_ID, TAG_COUNTS
 from store.views.counts import filtered_count
 from store.views.query import Interrupted, Query, Row
 from store.views.searched import FEW_MATCHES, Searched
@@ -341,19 +342,27 @@ class ServerRows:
         return None if counted is None else int(counted[0][0])
 
     def tallied(self, query: Query) -> int | None:
-        """How many rows a query without text or tag selects, exactly, from the counts the
-        store keeps with every commit (`filtered_count`, of the table's counts in the store's
-        meta document): no row is read, where a count of a filter would read up to every row
+        """How many rows a query without text selects, exactly, from the counts the store keeps
+        with every commit (`filtered_count`, of the table's counts in the store's meta
+        document): no row is read, where a count of a filter would read up to every row
         (`COUNT_CAP`: a million inactive customers showed as "10,000+"). None where those
-        counts do not tell (`filtered_count`), or the store keeps none."""
-        kind, active, tag = self._filters(query)
-        if query.text.strip() or tag is not None or (kind is not None and active is not None):
+        counts do not tell (`filtered_count`: a tag with another filter), or the store keeps none."""
+        if query.text.strip():
             return None
+        tally = self._tally()
+        return None if tally is None else filtered_count(tally, *self._filters(query))
+
+    def _tally(self) -> dict[str, Any] | None:
+        """The table's counts in the store's meta document (None: none kept), but those an
+        older custdesk wrote the store since without (`LATER_COUNTS`: `tallies.trusted`)."""
         with self._reading() as (conn, read), conn.cursor() as cur:
-            found = read(conn, cur, sql.SQL("SELECT doc -> 'tallies' -> {} FROM {} WHERE id = {}").format(
-                sql.Literal(self._table.name), sql.Identifier(META), sql.Literal(META_ID)), {})
-        tally = found[0][0] if found else None
-        return None if tally is None else filtered_count(tally, kind, active)
+            found = read(conn, cur, sql.SQL("SELECT doc -> 'tallies' -> {}, doc -> {} = coalesce(doc -> 'rev', '0') FROM {} "
+                                            "WHERE id = {}").format(sql.Literal(self._table.name), sql.Literal(COUNTED_AT),
+                                                                    sql.Identifier(META), sql.Literal(META_ID)), {})
+        tally, trusted = found[0] if found else (None, False)
+        if not isinstance(tally, dict):
+            return None
+        return tally if trusted else {name: counts for name, counts in tally.items() if name not in LATER_COUNTS}
 
     def ids(self, query: Query, cap: int) -> list[int] | None:
         """The ids of every row the query selects, in its order; None when more than `cap` do.
@@ -384,10 +393,14 @@ class ServerRows:
         return {int(row[0]): bool(row[1]) for row in rows}
 
     def tags(self, seconds: float = TAGS_SECONDS) -> list[str] | None:
-        """The tags the rows carry (a table without tags: none); None when the server cannot
-        list them in `seconds` (the GIN index over the tags cannot list them: every document is read)."""
+        """The tags the rows carry (a table without tags: none), from the store's counts; kept
+        before those counted tags, None when the server cannot list them in `seconds` (the GIN
+        index over the tags cannot list them: every document is read)."""
         if "tags" not in self._table.shown:
             return []
+        counted = (self._tally() or {}).get(TAG_COUNTS)
+        if isinstance(counted, dict):  # (kept with every commit: ten million customers' tags are not read)
+            return sorted(tag for tag in counted if tag)
         with self._reading() as (conn, read), conn.cursor() as cur:
             found = read(conn, cur, sql.SQL(
                 "SELECT DISTINCT tag FROM {}, jsonb_array_elements_text(doc -> 'tags') AS tag "

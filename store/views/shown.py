@@ -137,7 +137,7 @@ class MemoryRows:
 class PagedShown(Listed):
     """The rows read a page at a time from the server, by keyset (`ServerRows.page`), and
     counted up to `served.COUNT_CAP` (`count_rows`), exactly where the store's counts tell
-    (`ServerRows.tallied`: a filter of one field, or none)."""
+    (`ServerRows.tallied`: no search, and no tag with another filter)."""
 
     def __init__(self, server: ServerRows, query: Query, first: list[Row], page_rows: int = PAGE_ROWS,
                  matches: int | None = None, *, sure: bool = True) -> None:

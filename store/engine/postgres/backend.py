@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from store.base.errors import StoreError
+from store.engine import tallies as tally
 from store.engine.indexes import ServerLookups
 from store.engine.lifecycle import Backend
 from store.engine.location import without_password
@@ -25,7 +26,7 @@ from store.engine.postgres.blobs import TableBlobs
 from store.engine.postgres.connect import connect, first_line, lost, session
 from store.engine.postgres.listen import Listener
 from store.engine.postgres.pages import PageReads
-from store.engine.postgres.reads import changed_since, read_columns, read_holding, read_order, read_text, read_texts
+from store.engine.postgres.reads import changed_since, count_table, read_columns, read_holding, read_order, read_text, read_texts
 from store.engine.schema import Schema
 from store.engine.snapshot import Tables, empty_tables
 from store.engine.table import Table
@@ -282,6 +283,11 @@ class PgDatabase(Backend):
                 tables[name] = {doc_id: orjson.loads(text) for doc_id, text in read_texts(self.conn, name).iter_rows()}
         self.replace_tables(tables)
         self.seq = seq
+
+    def count_committed(self, table: str) -> tally.Tally:
+        """Counted by the server (a store kept before a count was: once): the session holds
+        no table whole to count."""
+        return self._later(count_table, table, self.schema.tallies[table])
 
     def _later(self, read: Callable[..., T], *args: Any) -> T:
         """What `read` reads of a large table when first needed, on a connection of its own:
