@@ -77,11 +77,13 @@ class LocalServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@/{database}?host={self.dir}&port={PORT}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, encoding: str | None = None) -> str:
+        """A new database; of `encoding` (LATIN1, WIN1254 …) instead of the server's UTF8."""
         import psycopg
 
+        of = f" ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" if encoding else ""
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{of}')
         return self.url(name)
 
     def drop_database(self, name: str) -> None:

@@ -1,0 +1,94 @@
+"""A store on a PostgreSQL database whose encoding is narrower than UTF-8 (LATIN1, as
+many older servers were made): what it can store is stored, a write holding a character
+it cannot is refused whole with one line that says so, and a search or a tag filter of
+such a character finds nothing, as no stored text can hold it, instead of failing."""
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from helpers import SIZE, custdesk, notices, settle, table
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from store import Batch, Store, StoreError
+from store.views import served
+from store.views.query import Query
+from store.views.records import RecordView
+from tui.app import CustdeskApp
+from tui.config import Config
+
+REFUSED = r"a value holds a character the database's encoding cannot store \(.*\"LATIN1\"\); nothing was changed"
+
+
+@pytest.fixture
+def latin1(pg_server):
+    url = pg_server.create_database("latin1_store", encoding="LATIN1")
+    with Store(url, user="tester") as store:
+        store.add_customer("private", {"first_name": "Jürgen", "last_name": "Müller", "email": "j@müller.de", "city": "Köln"})
+        store.add_customer("corporate", {"company": "Café Ñandú S.L.", "email": "hola@ñandú.es", "city": "Málaga",
+                                         "tags": "Öko"})
+    yield url
+    pg_server.drop_database("latin1_store")
+
+
+def _rows(store: Store) -> served.ServerRows:
+    reads = store.page_reads()
+    assert reads is not None
+    return served.ServerRows(reads, reads.interrupt)
+
+
+def test_what_latin1_holds_is_stored_and_a_character_it_lacks_is_refused_whole(latin1, tmp_path):
+    with Store(latin1, user="tester") as store:
+        with pytest.raises(StoreError, match=REFUSED):
+            store.add_customer("private", {"first_name": "Ayşe", "last_name": "Yılmaz", "email": "ayse@example.com.tr"})
+        with pytest.raises(StoreError, match=REFUSED):  # (one row of the batch: none of it)
+            store.apply_batch(Batch("sources", rows=pl.DataFrame({"first_name": ["Ana", "Ayşe"],
+                                                                  "email": ["ana@example.es", "ayse@example.com.tr"]})))
+        with pytest.raises(StoreError, match=REFUSED):
+            store.set_tags([1, 2], add=["şirket"])
+        assert store.stats()["customers"] == 2 and store.stats()["sources"] == 0
+        assert store.customer(1)["tags"] == [] and store.customer(2)["tags"] == ["Öko"]
+    rows = tmp_path / "leads.csv"
+    rows.write_text("First name,Last name,Email\nAna,García,ana@example.es\nAyşe,Yılmaz,ayse@example.com.tr\n", encoding="utf-8")
+    done = custdesk("--db", latin1, "import", rows)
+    assert done.returncode == 2 and "encoding cannot store" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    with Store(latin1, user="tester") as store:
+        assert store.stats()["sources"] == 0
+
+
+def test_a_search_or_a_tag_of_a_character_latin1_lacks_finds_nothing(latin1):
+    with Store(latin1, user="tester") as store:
+        rows = _rows(store)
+        for text in ("ş", "€", "İzmir", "yılmaz"):
+            query = Query(text=text)
+            assert rows.page(query, None, 10) == [] and rows.count(query) == 0 and rows.ids(query, 10) == []
+        assert rows.page(Query(tag="şirket"), None, 10) == [] and rows.tallied(Query(tag="şirket")) == 0
+        assert [r["name"] for r in rows.page(Query(text="müller"), None, 10)] == ["Jürgen Müller"]
+        assert [r["company"] for r in rows.page(Query(tag="Öko"), None, 10)] == ["Café Ñandú S.L."]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="müÑñşİı€é ,.@\x00", max_size=6), tag=st.sampled_from((None, "Öko", "şirket", "€")))
+def test_any_search_of_a_latin1_store_gives_the_polars_views_rows(latin1, text, tag):
+    with Store(latin1, user="tester") as store:
+        query = Query(text=text, tag=tag)
+        expected = RecordView(store).select(query)["id"].to_list()
+        rows = _rows(store)
+        assert [r["id"] for r in rows.page(query, None, 10)] == expected
+        assert rows.ids(query, 10) == expected
+
+
+async def test_typing_a_character_latin1_lacks_in_the_search_box_shows_no_rows_and_no_error(latin1):
+    store = Store(latin1, user="clerk")
+    app = CustdeskApp(store, Config())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        assert table(app).row_count == 2
+        await pilot.press("slash", *"ayş")
+        await settle(app, pilot)
+        assert table(app).row_count == 0 and "0 shown" in str(app.screen.query_one("#filters").render())
+        await pilot.press("backspace", "backspace", "backspace", *"ñan")
+        await settle(app, pilot)
+        assert table(app).row_count == 1
+        assert all(n.startswith("The server's search indexes are made") for n in notices(app))  # (no error said)
+    store.close()
