@@ -1,7 +1,8 @@
 """A store on a PostgreSQL database whose encoding is narrower than UTF-8 (LATIN1, as
 many older servers were made): what it can store is stored, a write holding a character
 it cannot is refused whole with one line that says so, and a search or a tag filter of
-such a character finds nothing, as no stored text can hold it, instead of failing."""
+such a character (or a lookup of a key holding one) finds nothing, as no stored text can
+hold it, instead of failing."""
 from __future__ import annotations
 
 import polars as pl
@@ -50,6 +51,8 @@ def test_what_latin1_holds_is_stored_and_a_character_it_lacks_is_refused_whole(l
         assert store.customer(1)["tags"] == [] and store.customer(2)["tags"] == ["Öko"]
     rows = tmp_path / "leads.csv"
     rows.write_text("First name,Last name,Email\nAna,García,ana@example.es\nAyşe,Yılmaz,ayse@example.com.tr\n", encoding="utf-8")
+    planned = custdesk("--db", latin1, "import", rows, "--dry-run", "--json")  # (its keys looked up: held by no one)
+    assert planned.returncode == 0 and '"created": 2' in planned.stdout
     done = custdesk("--db", latin1, "import", rows)
     assert done.returncode == 2 and "encoding cannot store" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     with Store(latin1, user="tester") as store:
@@ -63,6 +66,10 @@ def test_a_search_or_a_tag_of_a_character_latin1_lacks_finds_nothing(latin1):
             query = Query(text=text)
             assert rows.page(query, None, 10) == [] and rows.count(query) == 0 and rows.ids(query, 10) == []
         assert rows.page(Query(tag="şirket"), None, 10) == [] and rows.tallied(Query(tag="şirket")) == 0
+        # (a key no stored text can hold is held by no one: a lookup, a find, an import's judge)
+        assert store.lookup("customers", "email", ["ayşe@örnek.tr", "x\x00@y.de"]) == [[], []]
+        assert store.find("customers", "email", "ayşe@örnek.tr") == []
+        assert [c["id"] for c in store.find("customers", "email", "J@Müller.de")] == [1]
         assert [r["name"] for r in rows.page(Query(text="müller"), None, 10)] == ["Jürgen Müller"]
         assert [r["company"] for r in rows.page(Query(tag="Öko"), None, 10)] == ["Café Ñandú S.L."]
 

@@ -70,7 +70,7 @@ Document = dict[str, Any]
 __all__ = ["COUNTED_AT", "META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
            "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "containing", "is_database_url", "open_engine", "peek_document",
            "peek_meta", "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "server_session",
-           "shown_location"]
+           "shown_location", "storable_in"]
 
 
 def containing(rows: Mapping[int, Document], fragments: Collection[str], lacking: Collection[str] = ()) -> list[int]:
@@ -238,6 +238,13 @@ def server_session(url: str) -> AbstractContextManager[Any]:
     from store.engine.postgres import connect
 
     return connect.session(url)
+
+
+def storable_in(conn: Any) -> Callable[[str], bool]:
+    """Whether the PostgreSQL database `conn` is connected to can hold a text (`connect.storable_in`)."""
+    from store.engine.postgres import connect
+
+    return connect.storable_in(conn)
 
 
 def peek_meta(location: str | Path) -> dict[str, Any] | None:

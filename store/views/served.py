@@ -66,10 +66,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg._encodings import pg2pyenc  # (psycopg's own names of the server's encodings, kept with it)
 
 from store.base.sorting import sort_prefix
-from store.engine import COUNTED_AT
+from store.engine import COUNTED_AT, storable_in
 from store.model import LATER_COUNTS, META, META_ID, TAG_COUNTS
 from store.views.counts import filtered_count
 from store.views.query import Interrupted, Query, Row
@@ -484,35 +483,10 @@ class ServerRows:
             # the same; a document whose tags are not a list shows none, and matches none)
             where.append(sql.SQL("jsonb_typeof(doc -> 'tags') = 'array' AND doc -> 'tags' ? %(tag)s"))
             params["tag"] = tag
-        if not all(_sendable(value, _stored_in(conn)) for value in params.values() if isinstance(value, str)):
+        storable = storable_in(conn)  # (no stored text holds what the database cannot: a query of it matches no row)
+        if not all(storable(value) for value in params.values() if isinstance(value, str)):
             return [sql.SQL("false")], [], {}
         return where, narrowed, params
-
-
-def _sendable(text: str, encoding: str) -> bool:
-    """Whether a statement may carry `text`: not with NUL (the server refuses it), nor with a
-    lone surrogate (a terminal's undecodable byte: not UTF-8), nor with a character the
-    database's `encoding` lacks (a LATIN1 database's server refuses a search of "ş" or "€").
-    No stored text holds any of them, so a query of one matches no row (as the polars view
-    finds none)."""
-    try:
-        text.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text
-
-
-def _stored_in(conn: psycopg.Connection[Any]) -> str:
-    """The Python codec of the text the database stores (its server encoding, which the server
-    reports at connecting): UTF-8 where it stores the bytes it is sent (SQL_ASCII), or where
-    psycopg knows no codec of it (the server then says what it refuses)."""
-    name = conn.info.parameter_status("server_encoding") or "UTF8"
-    if name == "SQL_ASCII":
-        return "utf-8"
-    try:
-        return pg2pyenc(name.encode())
-    except psycopg.NotSupportedError:
-        return "utf-8"
 
 
 def _keyset(table: ServedTable, query: Query, after: Row | None, params: dict[str, Any]) -> list[sql.Composable]:

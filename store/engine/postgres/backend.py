@@ -23,7 +23,7 @@ from store.engine.location import without_password
 from store.engine.postgres import keys, writes
 from store.engine.postgres import tables as server
 from store.engine.postgres.blobs import TableBlobs
-from store.engine.postgres.connect import connect, first_line, lost, session
+from store.engine.postgres.connect import connect, first_line, lost, session, storable_in
 from store.engine.postgres.listen import Listener
 from store.engine.postgres.pages import PageReads
 from store.engine.postgres.reads import changed_since, count_table, read_columns, read_holding, read_order, read_text, read_texts
@@ -403,6 +403,10 @@ class _Lookups:
         self._kept = keys.KeptAnswers()
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
+        storable = storable_in(self.db.conn)  # (a key the database cannot hold, no document holds: not asked)
+        wanted = [key for key in wanted if storable(key)]
+        if not wanted:
+            return []
         asked = orjson.dumps(wanted).decode()
         kept = self._kept.given(table, asked)
         reader = self.db.free_readers.get()

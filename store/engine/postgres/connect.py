@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg._encodings import pg2pyenc  # (psycopg's own names of the server's encodings, kept with it)
 
 from store.base.errors import StoreError
 from store.engine.location import without_password
@@ -29,6 +30,29 @@ PEEK_TIMEOUT = 2
 # <psycopg.Copy …>"); with no handler Python prints that on stderr, a second line beside the
 # refusal that already says the server is unreachable (and text over the app's screen).
 logging.getLogger("psycopg").addHandler(logging.NullHandler())
+
+
+def storable_in(conn: psycopg.Connection[Any]) -> Callable[[str], bool]:
+    """Whether the database `conn` is connected to can hold a text: not one with NUL (no
+    PostgreSQL text can), nor with a lone surrogate (a terminal's undecodable byte: not
+    UTF-8), nor with a character the database's encoding lacks ("ş" or "€" in LATIN1; the
+    server refuses a statement carrying one). No stored text holds any of them: a search
+    or a lookup of one finds nothing. The encoding is the one the server reports at
+    connecting; one psycopg has no codec of, and SQL_ASCII (which stores the bytes it is
+    sent), are taken as UTF-8 (the server then says what it refuses)."""
+    name = conn.info.parameter_status("server_encoding") or "UTF8"
+    try:
+        codec = "utf-8" if name == "SQL_ASCII" else pg2pyenc(name.encode())
+    except psycopg.NotSupportedError:
+        codec = "utf-8"
+
+    def storable(text: str) -> bool:
+        try:
+            text.encode(codec)
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in text
+    return storable
 
 
 def connect(url: str) -> psycopg.Connection[Any]:
