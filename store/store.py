@@ -291,6 +291,7 @@ class Store:
 
     audience = forward(Campaigns.audience)
     recipients = forward(Campaigns.recipients)
+    reachable = forward(Campaigns.reachable)
     templates = forward(Campaigns.templates)
     template = forward(Campaigns.template)
     save_template = forward(Campaigns.save_template)

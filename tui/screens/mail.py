@@ -193,7 +193,7 @@ class MailScreen(StoreScreen[None]):
     def __init__(self, template_name: str, customer_ids: list[int]) -> None:
         super().__init__()
         self.template_name, self.customer_ids = template_name, customer_ids
-        self.reachable: list[Customer] = []
+        self.reachable: list[int] = []  # (their ids: the customer a message shows is read when shown)
         self.skipped: list[dict[str, str]] = []
         self.read = False  # (whether `reachable` and `skipped` are read yet)
         self.unread: str | None = None  # (why they could not be)
@@ -222,7 +222,7 @@ class MailScreen(StoreScreen[None]):
     @work(thread=True, exclusive=True, group="mail-recipients")
     def _read_recipients(self) -> None:
         try:
-            reachable, skipped = self.store.recipients(self.template["channel"], self.customer_ids)
+            reachable, skipped = self.store.reachable(self.template["channel"], self.customer_ids)
         except StoreError as err:
             self.unread = str(err)
             self.post_message(WorkFailed(str(err)))
@@ -271,11 +271,13 @@ class MailScreen(StoreScreen[None]):
         self.query_one("#mail-summary", Static).update(summary)
         body = Text(f"Message {self.index + 1} of {len(self.reachable)}\n\n", style="dim") if self.reachable else Text("Nothing to send.")
         if self.reachable:
-            customer = self.reachable[self.index]
             try:
+                customer = self.store.customer(self.reachable[self.index])
                 message = message_for(self.store, self.template, customer)
                 body.append_text(message_text(customer, self.template["channel"], message.rendered))
             except TemplateRefused as err:  # this one is skipped when sending
+                body.append_text(literal(str(err)))
+            except StoreError as err:  # (gone since, or the server unreachable: said; the send leaves out the gone)
                 body.append_text(literal(str(err)))
         self.query_one("#mail-message", Static).update(body)
         self.refresh_bindings()
