@@ -62,7 +62,7 @@ def test_what_latin1_holds_is_stored_and_a_character_it_lacks_is_refused_whole(l
 def test_a_search_or_a_tag_of_a_character_latin1_lacks_finds_nothing(latin1):
     with Store(latin1, user="tester") as store:
         rows = _rows(store)
-        for text in ("ş", "€", "İzmir", "yılmaz"):
+        for text in ("ş", "€", "İzmir", "yılmaz", "mÿller", "µµµ", "MŸLLER"):  # (ÿ, µ upper-cased: Ÿ, Μ, not in LATIN1)
             query = Query(text=text)
             assert rows.page(query, None, 10) == [] and rows.count(query) == 0 and rows.ids(query, 10) == []
         assert rows.page(Query(tag="şirket"), None, 10) == [] and rows.tallied(Query(tag="şirket")) == 0
@@ -74,8 +74,28 @@ def test_a_search_or_a_tag_of_a_character_latin1_lacks_finds_nothing(latin1):
         assert [r["company"] for r in rows.page(Query(tag="Öko"), None, 10)] == ["Café Ñandú S.L."]
 
 
+def test_a_search_read_by_its_probe_leaves_out_the_cases_latin1_lacks(latin1, monkeypatch):
+    """A search no walk finds is probed in the sort indexes as typed, lower-, upper-cased and
+    capitalised: "mÿller" upper-cased is "MŸLLER", which LATIN1 lacks (the server refused the
+    probe); those variants are left out, the others probed."""
+    from store.views.searched import prepare_server
+
+    prepare_server(latin1)  # (the grams index: a search is read in id order, probed first)
+    monkeypatch.setattr(served.ServerRows, "_walked", lambda *_args: None)  # (as at millions: no walk finds it,
+    monkeypatch.setattr(served.ServerRows, "_expected", lambda *_args: None)  # and no statistics say how few hold it)
+    probes: list[dict] = []
+    probe = served._probe
+    monkeypatch.setattr(served, "_probe", lambda *args: probes.append(probe(*args)[1]) or probe(*args))
+    with Store(latin1, user="tester") as store:
+        rows, early = _rows(store), []
+        assert rows.counted_page(Query(text="mÿller"), None, 10, early=early.append)[0] == []
+        assert [r["name"] for r in rows.counted_page(Query(text="müller"), None, 10, early=early.append)[0]] == [
+            "Jürgen Müller"]
+    assert sorted(probes[0].values()) == ["Mÿller%", "mÿller%"] and len(probes[1]) == 3  # (MÜLLER% held: probed)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(alphabet="müÑñşİı€é ,.@\x00", max_size=6), tag=st.sampled_from((None, "Öko", "şirket", "€")))
+@given(text=st.text(alphabet="müÑñşİı€éÿµŸ ,.@\x00", max_size=6), tag=st.sampled_from((None, "Öko", "şirket", "€")))
 def test_any_search_of_a_latin1_store_gives_the_polars_views_rows(latin1, text, tag):
     with Store(latin1, user="tester") as store:
         query = Query(text=text, tag=tag)

@@ -116,8 +116,8 @@ async def test_kind_and_status_together_and_a_tag_alone_are_counted_exactly_and_
         store.set_tags(range(2, 301, 2), add=["vip"])
         store.set_tags(range(3, 301, 6), add=["Öko"])
         store.deactivate([n for n in range(1, 301) if n % 4])
-    store = Store(pg_database, user="clerk")
-    expected = RecordView(Store(pg_database, user="reader"))
+    store, reader = Store(pg_database, user="clerk"), Store(pg_database, user="reader")
+    expected = RecordView(reader)
     app = CustdeskApp(store, Config())
     async with app.run_test(size=SIZE) as pilot:
         await _shows(app, pilot, list(range(1, 121)))
@@ -133,6 +133,7 @@ async def test_kind_and_status_together_and_a_tag_alone_are_counted_exactly_and_
         bar = str(app.screen.query_one("#filters").render())
         assert expected.count(Query(tag="vip")) == 150 and "150 shown" in bar and "+" not in bar
     store.close()
+    reader.close()
 
 
 async def test_a_selection_acts_on_the_servers_rows_and_another_sessions_commit_shows(url):

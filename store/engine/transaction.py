@@ -376,13 +376,20 @@ class Transaction:
         self.db.set_in_memory(table, doc_id, doc)
 
     def adopt_meta(self, meta: dict[str, Any]) -> None:
-        """Take another store's next ids, counters and counts as this one's (a migration)."""
-        self._meta = {**copy.deepcopy(meta), "seq": self.db.meta.get("seq", 0)}
-        self._tallies = self._meta.get("tallies")
+        """Take another store's next ids and counters as this one's (a migration). The counts
+        stay this transaction's own, of the documents it restored: the other store's may be
+        stale (an older custdesk wrote it since: `tallies.trusted`)."""
+        tallies = self._tallies
+        self._meta = {key: value for key, value in copy.deepcopy(meta).items() if key not in ("tallies", COUNTED_AT)}
+        self._meta["seq"] = self.db.meta.get("seq", 0)
+        if tallies is not None:
+            self._meta["tallies"] = tallies
 
     def seal(self) -> None:
         """Write the meta document (ids, counters, tallies) as the transaction left it; call once, last."""
-        if self._meta is not None and self._meta != self.db.meta:
+        # (counted anew here, the counts found as they were: written all the same, to be believed from now on)
+        recounted = self._tallies is not None and not tally.trusted(self.db.meta)
+        if self._meta is not None and (self._meta != self.db.meta or recounted):
             if self._tallies is not None or tally.trusted(self.db.meta):  # (counted here, or kept so: believed)
                 self._meta[COUNTED_AT] = (self.db.tables[META].get(META_ID) or {}).get("rev", 0) + 1
             self.put(META, META_ID, self._meta)

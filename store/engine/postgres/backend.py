@@ -60,6 +60,7 @@ class PgDatabase(Backend):
         self.blobs = TableBlobs(self, server.blobs_table(schema.blobs))
         self.pages = PageReads(url)
         self.conn = connect(url)
+        self.storable = storable_in(self.conn)  # (the database's encoding, as the server reported it)
         with self._sql_errors():
             self._start_session()
 
@@ -403,8 +404,7 @@ class _Lookups:
         self._kept = keys.KeptAnswers()
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
-        storable = storable_in(self.db.conn)  # (a key the database cannot hold, no document holds: not asked)
-        wanted = [key for key in wanted if storable(key)]
+        wanted = [key for key in wanted if self.db.storable(key)]  # (a key the database cannot hold, no document holds)
         if not wanted:
             return []
         asked = orjson.dumps(wanted).decode()
