@@ -404,7 +404,8 @@ class _Lookups:
         self._kept = keys.KeptAnswers()
 
     def holders(self, table: str, wanted: list[str]) -> list[tuple[int, list[str]]]:
-        wanted = [key for key in wanted if self.db.storable(key)]  # (a key the database cannot hold, no document holds)
+        if not self.db.storable("".join(wanted)):  # (all looked at once: a million keys one by one took 0.15 s)
+            wanted = [key for key in wanted if self.db.storable(key)]  # (a key the database cannot hold, no document holds)
         if not wanted:
             return []
         asked = orjson.dumps(wanted).decode()
