@@ -140,8 +140,8 @@ def _count(conn, customers: int) -> None:
     """The meta document a commit would have written for what was generated: the counts (as
     a store kept before them counts them: `postgres.reads.count_table`), the customers'
     counter and next id (the store made for the build committed nothing)."""
-    from store.engine import COUNTED_AT
     from store.engine.postgres.reads import count_table
+    from store.engine.schema import COUNTED_AT
     from store.model import TALLIED
 
     tallies = {table: count_table(conn, table, names) for table, names in TALLIED.items()}

@@ -56,7 +56,7 @@ from store.engine.blobs import Blobs
 from store.engine.location import is_database_url, without_password
 from store.engine.pages import PageReads
 from store.engine.peek import Peeked
-from store.engine.schema import COUNTED_AT, META, META_ID, Schema
+from store.engine.schema import META, META_ID, Schema, counts_trusted
 
 T = TypeVar("T")
 
@@ -67,9 +67,9 @@ if TYPE_CHECKING:
 
 Document = dict[str, Any]
 
-__all__ = ["COUNTED_AT", "META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
-           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "containing", "is_database_url", "open_engine", "peek_document",
-           "peek_meta", "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "server_session",
+__all__ = ["META", "META_ID", "Blobs", "Document", "Engine", "EngineAdmin", "EngineReader", "EngineWriter", "KeyIndex",
+           "Lookups", "PageReads", "Peeked", "Schema", "Transaction", "containing", "counts_trusted", "is_database_url", "open_engine",
+           "peek_document", "peek_meta", "peek_server", "peek_tables", "peek_where", "read_ahead", "repair", "server_session",
            "shown_location", "storable_in"]
 
 

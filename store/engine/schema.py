@@ -19,8 +19,15 @@ if TYPE_CHECKING:
 META = "_meta"
 META_ID = 1
 # In the meta document: the rev it had when a custdesk that keeps every count of this one
-# last wrote it (`tallies.trusted`).
+# last wrote it (`counts_trusted`).
 COUNTED_AT = "counted_at"
+
+
+def counts_trusted(meta: Mapping[str, Any]) -> bool:
+    """Whether every count in the meta document was kept by a custdesk that keeps them all
+    (`COUNTED_AT`): a store no older one wrote since. An older custdesk's commit adds to the
+    rev and leaves the counts it does not know (of fields together, of tags) as they were."""
+    return COUNTED_AT in meta and meta[COUNTED_AT] == meta.get("rev", 0)
 
 
 @dataclass(frozen=True)

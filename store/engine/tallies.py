@@ -7,7 +7,7 @@ once under each value it holds, "" when it holds none). The engine keeps
 `{table: {"*": documents, name: {value: count}}}` in its meta document and changes it
 in the same transaction as the documents: the counts are as durable as they are, roll
 back with them and are undone with them. A store written before tallies (or before a
-name was counted, or by an older custdesk since: `trusted`) is counted anew by the
+name was counted, or by an older custdesk since: `schema.counts_trusted`) is counted anew by the
 first commit that changes a counted table (`complete`).
 """
 from __future__ import annotations
@@ -17,8 +17,6 @@ from functools import cache
 from typing import Any
 
 import polars as pl
-
-from store.engine.schema import COUNTED_AT
 
 Tally = dict[str, Any]  # {"*": int, name: {value key: int}}
 JOINED = "|"  # between the fields of a count of fields together, and between their values
@@ -45,13 +43,6 @@ def read_types(names: Iterable[str]) -> dict[str, pl.DataType]:
     list, every other as its text (`value_key`'s)."""
     return {field: pl.List(pl.String()) if name.endswith(EACH) else pl.String()
             for name in names for field in fields_of(name)}
-
-
-def trusted(meta: Mapping[str, Any]) -> bool:
-    """Whether every count in the meta document was kept by a custdesk that keeps them all
-    (`COUNTED_AT`): a store no older one wrote since. An older custdesk's commit adds to the
-    rev and leaves the counts it does not know (of fields together, of tags) as they were."""
-    return COUNTED_AT in meta and meta[COUNTED_AT] == meta.get("rev", 0)
 
 
 def complete(held: object, names: Iterable[str]) -> bool:
@@ -99,7 +90,7 @@ def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, nam
             continue
         for doc in rows.values():
             for key in doc_keys(doc, name):
-                counts[key] = counts.get(key, 0) + 1
+                _step(counts, key, 1)
     return tally
 
 
@@ -129,23 +120,28 @@ def _step(counts: dict[str, int], key: str, step: int) -> None:
         del counts[key]
 
 
+def count_doc(tally: Tally, names: Iterable[str], doc: Mapping[str, Any], step: int = 1) -> None:
+    """Count `doc` `step` times more (fewer, when negative): among the documents, and under
+    each of its value keys of `names` (a server's group of `step` alike documents: `count_table`)."""
+    tally["*"] += step
+    for name in names:
+        for key in doc_keys(doc, name):
+            _step(tally[name], key, step)
+
+
 def change_docs(tally: Tally, names: Iterable[str], old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> None:
     """Count documents changed from `old` to `new`, document for document (a patch: each
     holding at least the fields `names` read)."""
-    pairs = list(zip(old, new, strict=True))
-    for name in names:
-        counts = tally[name]
-        for before, after in pairs:
-            for doc, step in ((before, -1), (after, 1)):
-                for key in doc_keys(doc, name):
-                    _step(counts, key, step)
+    names = tuple(names)
+    for before, after in zip(old, new, strict=True):
+        count_doc(tally, names, before, -1)
+        count_doc(tally, names, after)
 
 
 def adjust(tally: Tally, names: Iterable[str], old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> None:
     """Count a document's change from `old` to `new` (None: absent)."""
-    tally["*"] += (new is not None) - (old is not None)
-    for name in names:
-        for doc, step in ((old, -1), (new, 1)):
-            if doc is not None:
-                for key in doc_keys(doc, name):
-                    _step(tally[name], key, step)
+    names = tuple(names)
+    if old is not None:
+        count_doc(tally, names, old, -1)
+    if new is not None:
+        count_doc(tally, names, new)

@@ -13,7 +13,7 @@ import polars as pl
 from store.base.errors import ConcurrentChange
 from store.base.json_rows import JSON_TEXT, ObjectTexts
 from store.engine import tallies as tally
-from store.engine.schema import COUNTED_AT, META, META_ID, Schema
+from store.engine.schema import COUNTED_AT, META, META_ID, Schema, counts_trusted
 from store.engine.table import Table
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ class Transaction:
             self._tallies = self.meta.setdefault("tallies", {})
             # A store written before tallies (or before one of a table's, or by an older custdesk
             # since): count the table once, before this change.
-            trusted = tally.trusted(self.db.meta)
+            trusted = counts_trusted(self.db.meta)
             for table_name, names in self._tallied.items():
                 if not trusted or not tally.complete(self._tallies.get(table_name), names):
                     self._tallies[table_name] = self.db.count_committed(table_name)
@@ -378,7 +378,7 @@ class Transaction:
     def adopt_meta(self, meta: dict[str, Any]) -> None:
         """Take another store's next ids and counters as this one's (a migration). The counts
         stay this transaction's own, of the documents it restored: the other store's may be
-        stale (an older custdesk wrote it since: `tallies.trusted`)."""
+        stale (an older custdesk wrote it since: `counts_trusted`)."""
         tallies = self._tallies
         self._meta = {key: value for key, value in copy.deepcopy(meta).items() if key not in ("tallies", COUNTED_AT)}
         self._meta["seq"] = self.db.meta.get("seq", 0)
@@ -387,10 +387,12 @@ class Transaction:
 
     def seal(self) -> None:
         """Write the meta document (ids, counters, tallies) as the transaction left it; call once, last."""
-        # (counted anew here, the counts found as they were: written all the same, to be believed from now on)
-        recounted = self._tallies is not None and not tally.trusted(self.db.meta)
-        if self._meta is not None and (self._meta != self.db.meta or recounted):
-            if self._tallies is not None or tally.trusted(self.db.meta):  # (counted here, or kept so: believed)
+        if self._meta is None:
+            return
+        trusted, counted = counts_trusted(self.db.meta), self._tallies is not None
+        # (counted anew here and found as they were: written all the same, to be believed from now on)
+        if self._meta != self.db.meta or (counted and not trusted):
+            if counted or trusted:  # (counted here, or kept so: believed)
                 self._meta[COUNTED_AT] = (self.db.tables[META].get(META_ID) or {}).get("rev", 0) + 1
             self.put(META, META_ID, self._meta)
 

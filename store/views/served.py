@@ -68,7 +68,7 @@ import psycopg
 from psycopg import sql
 
 from store.base.sorting import sort_prefix
-from store.engine import COUNTED_AT, storable_in
+from store.engine import counts_trusted, storable_in
 from store.model import LATER_COUNTS, META, META_ID, TAG_COUNTS
 from store.views.counts import filtered_count
 from store.views.query import Interrupted, Query, Row
@@ -354,15 +354,15 @@ class ServerRows:
 
     def _tally(self) -> dict[str, Any] | None:
         """The table's counts in the store's meta document (None: none kept), but those an
-        older custdesk wrote the store since without (`LATER_COUNTS`: `tallies.trusted`)."""
+        older custdesk wrote the store since without (`LATER_COUNTS`: `counts_trusted`)."""
         with self._reading() as (conn, read), conn.cursor() as cur:
-            found = read(conn, cur, sql.SQL("SELECT doc -> 'tallies' -> {}, doc -> {} = coalesce(doc -> 'rev', '0') FROM {} "
-                                            "WHERE id = {}").format(sql.Literal(self._table.name), sql.Literal(COUNTED_AT),
-                                                                    sql.Identifier(META), sql.Literal(META_ID)), {})
-        tally, trusted = found[0] if found else (None, False)
+            found = read(conn, cur, sql.SQL("SELECT doc FROM {} WHERE id = {}").format(
+                sql.Identifier(META), sql.Literal(META_ID)), {})
+        meta = found[0][0] if found else {}
+        tally = (meta.get("tallies") or {}).get(self._table.name)
         if not isinstance(tally, dict):
             return None
-        return tally if trusted else {name: counts for name, counts in tally.items() if name not in LATER_COUNTS}
+        return tally if counts_trusted(meta) else {name: counts for name, counts in tally.items() if name not in LATER_COUNTS}
 
     def ids(self, query: Query, cap: int) -> list[int] | None:
         """The ids of every row the query selects, in its order; None when more than `cap` do.

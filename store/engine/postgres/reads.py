@@ -139,11 +139,7 @@ def count_table(conn: psycopg.Connection[Any], table: str, names: Iterable[str])
         sql.SQL("").join(sql.SQL("{}, ").format(key) for key in keys), sql.Identifier(table),
         sql.SQL(" GROUP BY ") + sql.SQL(", ").join(sql.Literal(i) for i in range(1, len(keys) + 1)) if keys else sql.SQL(""),
     )).fetchall()
-    tally: dict[str, Any] = {"*": sum(int(row[-1]) for row in grouped), **{name: {} for name in names}}
-    for *values, n in grouped:
-        held = dict(zip(fields, values, strict=True))  # (a group as a document: `doc_keys` counts it as the engine does)
-        for name in names:
-            counts = tally[name]
-            for key in tallies.doc_keys(held, name):
-                counts[key] = counts.get(key, 0) + int(n)
+    tally: dict[str, Any] = {"*": 0, **{name: {} for name in names}}
+    for *values, n in grouped:  # (a group as its documents: counted as the engine counts each)
+        tallies.count_doc(tally, names, dict(zip(fields, values, strict=True)), int(n))
     return tally
