@@ -235,6 +235,17 @@ def _made_untrusted(store: Store, tags: dict) -> None:
                                                                                      "tags[]": tags}}})
 
 
+def test_a_store_of_more_tags_than_are_counted_counts_its_tag_filter_as_any_other(store, monkeypatch):
+    from store.engine import tallies
+
+    monkeypatch.setattr(tallies, "MOST_VALUES", 2)
+    for n in range(3):
+        store.add_customer("private", person(n, tags=f"tag{n}"))
+    kept = store.parts.session.db.tallies()["customers"]
+    assert kept["tags[]"] is None and filtered_count(kept, None, None, "tag1") is None
+    assert filtered_count(kept, "private", True) == 3 and store.stats() == scanned(store)
+
+
 def test_a_migration_counts_what_it_copies_not_what_the_source_kept(tmp_path):
     """A source an older custdesk wrote since keeps counts of tags that are not so: the
     target counts the documents it copies, and believes those."""

@@ -84,3 +84,22 @@ def test_a_count_is_complete_only_with_every_name():
     assert not tallies.complete({"*": 3, "active": {}, "kind": {}}, NAMES)
     assert not tallies.complete(None, ()) and not tallies.complete({"kind": {}}, ("kind",))
     assert tallies.read_types(NAMES) == {"active": pl.String(), "kind": pl.String(), "tags": pl.List(pl.String())}
+
+
+def test_a_name_counted_under_more_values_than_are_kept_is_let_go_and_stays_so(monkeypatch):
+    """A tags column holding a value per row made every commit copy and write a meta
+    document of 16 MB: past `MOST_VALUES` a name's counts are no longer kept (None), and
+    every way of counting leaves them so; the others are counted on."""
+    monkeypatch.setattr(tallies, "MOST_VALUES", 3)
+    docs = [{"kind": "private", "active": True, "tags": [f"t{n}"]} for n in range(3)]
+    kept = tallies.count(dict(enumerate(docs)), None, NAMES)
+    assert kept["tags[]"] == {"t0": 1, "t1": 1, "t2": 1}
+    tallies.adjust(kept, NAMES, None, {"kind": "private", "tags": ["t3"]})
+    assert kept["tags[]"] is None and kept["kind"] == {"private": 4}
+    tallies.adjust(kept, NAMES, {"kind": "private", "tags": ["t3"]}, None)
+    tallies.add_rows(kept, NAMES, as_frame(docs))
+    tallies.remove_rows(kept, NAMES, as_frame(docs).select(pl.col("kind"), pl.col("active").cast(pl.String), pl.col("tags")))
+    tallies.change_docs(kept, NAMES, docs, docs)
+    assert kept["tags[]"] is None and kept["*"] == 3 and kept["kind|active"] == {"private|true": 3}
+    assert tallies.complete(kept, NAMES)  # (let go, not missing: not counted anew at every write)
+    assert tallies.count(dict(enumerate(docs)), as_frame([*docs, {"tags": ["t9"]}]), NAMES)["tags[]"] is None

@@ -19,6 +19,10 @@ from typing import Any
 import polars as pl
 
 Tally = dict[str, Any]  # {"*": int, name: {value key: int}}
+# A name counted under more values than this is no longer kept (its counts None): a tags
+# column holding a value per row (a million distinct tags) made every commit copy and write
+# a meta document of 16 MB (0.9 s each). Its filter is then counted as any other.
+MOST_VALUES = 10_000
 JOINED = "|"  # between the fields of a count of fields together, and between their values
 EACH = "[]"  # after a list field whose values are counted one by one
 
@@ -86,11 +90,12 @@ def count(rows: Mapping[int, Mapping[str, Any]], frame: pl.DataFrame | None, nam
         counts: dict[str, int] = {}
         tally[name] = counts
         if frame is not None and all(f in frame.columns for f in fields_of(name)):
-            _count_keys(counts, frame_keys(frame, name), 1)
+            _count_keys(tally, name, frame_keys(frame, name), 1)
             continue
         for doc in rows.values():
             for key in doc_keys(doc, name):
                 _step(counts, key, 1)
+        _let_go_if_too_many(tally, name)
     return tally
 
 
@@ -98,20 +103,25 @@ def add_rows(tally: Tally, names: Iterable[str], frame: pl.DataFrame) -> None:
     """Count new documents given as a frame's rows (a field it lacks: absent in each)."""
     tally["*"] += frame.height
     for name in names:
-        _count_keys(tally[name], frame_keys(frame, name), 1)
+        _count_keys(tally, name, frame_keys(frame, name), 1)
 
 
 def remove_rows(tally: Tally, names: Iterable[str], frame: pl.DataFrame) -> None:
     """Count documents gone, given as a frame's rows (their fields as `read_types` reads them)."""
     tally["*"] -= frame.height
     for name in names:
-        _count_keys(tally[name], frame_keys(frame, name), -1)
+        _count_keys(tally, name, frame_keys(frame, name), -1)
 
 
-def _count_keys(counts: dict[str, int], keys: pl.Series, step: int) -> None:
-    """Each key counted `step` times as often as it occurs (a count that reaches 0 is dropped)."""
+def _count_keys(tally: Tally, name: str, keys: pl.Series, step: int) -> None:
+    """Each key of `name` counted `step` times as often as it occurs (a count that reaches 0
+    is dropped; counts no longer kept, `MOST_VALUES`, stay so)."""
+    counts = tally[name]
+    if counts is None:
+        return
     for key, n in keys.value_counts(name="n").iter_rows():
         _step(counts, key, step * n)
+    _let_go_if_too_many(tally, name)
 
 
 def _step(counts: dict[str, int], key: str, step: int) -> None:
@@ -125,8 +135,17 @@ def count_doc(tally: Tally, names: Iterable[str], doc: Mapping[str, Any], step: 
     each of its value keys of `names` (a server's group of `step` alike documents: `count_table`)."""
     tally["*"] += step
     for name in names:
-        for key in doc_keys(doc, name):
-            _step(tally[name], key, step)
+        counts = tally[name]
+        if counts is not None:
+            for key in doc_keys(doc, name):
+                _step(counts, key, step)
+            _let_go_if_too_many(tally, name)
+
+
+def _let_go_if_too_many(tally: Tally, name: str) -> None:
+    counts = tally[name]
+    if counts is not None and len(counts) > MOST_VALUES:
+        tally[name] = None
 
 
 def change_docs(tally: Tally, names: Iterable[str], old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]) -> None:

@@ -27,24 +27,24 @@ def filtered_count(tally: Mapping[str, Any], kind: str | None, active: bool | No
     """How many of a table's documents (`tally`: the engine's counts of its table) are of
     `kind`, or `active` or not, or both, or carry `tag`; every document without a filter.
     None where the counts do not tell: a tag with another filter, a count the table does not
-    keep (a store kept before it was, unchanged since). (The counts hold a value as text: an
+    keep (a store kept before it was, unchanged since; one of more values than are kept). (The counts hold a value as text: an
     active flag of "true" as text, which the store never writes, counts as active here and
     not in the shown column.)"""
     if tag is not None:
-        if kind is not None or active is not None or TAG_COUNTS not in tally:
+        if kind is not None or active is not None or tally.get(TAG_COUNTS) is None:  # (None: too many tags to keep)
             return None
         return int(tally[TAG_COUNTS].get(tag, 0))
-    if kind is not None and "kind" not in tally:
+    if kind is not None and tally.get("kind") is None:  # (None: more values than are kept)
         return None
     if active is None:
         return int(tally["*"]) if kind is None else int(tally["kind"].get(kind, 0))
     if kind is None:
-        if "active" not in tally:
+        if tally.get("active") is None:
             return None
         true, of = int(tally["active"].get("true", 0)), int(tally["*"])
     else:
-        if KIND_ACTIVE_COUNTS not in tally:
-            return None  # (its keys: the values joined as `store.engine.tallies` joins them)
+        if tally.get(KIND_ACTIVE_COUNTS) is None:  # (its keys: the values joined as `store.engine.tallies` joins them)
+            return None
         true, of = int(tally[KIND_ACTIVE_COUNTS].get(f"{kind}|true", 0)), int(tally["kind"].get(kind, 0))
     return true if active else of - true
 
